@@ -1,0 +1,270 @@
+/* vmm-auth: logging in and out, registration, the caller's own settings
+ * and the language switch. */
+#include <string.h>
+
+#include "app.h"
+#include "config.h"
+#include "db.h"
+#include "i18n.h"
+#include "password.h"
+#include "session.h"
+#include "user.h"
+
+/* Verifying against a real hash when the user does not exist keeps the
+ * answer time the same, so timing does not tell which names exist. */
+static void verify_dummy(const char *password)
+{
+    static char dummy[PASSWORD_HASH_MAX];
+    if (!dummy[0] && password_hash("no such user", dummy) < 0)
+        return;
+    password_verify(password, dummy);
+}
+
+static void login_history(struct req *r, long long user_id, const char *username, bool ok,
+                          const char *reason)
+{
+    db_exec("INSERT INTO login_history (created_at, user_id, username, success, reason, ip, "
+            "user_agent) VALUES (UTC_TIMESTAMP(3), ?, LEFT(?, 64), ?, ?, ?, LEFT(?, 255))",
+            user_id ? DB_INT(user_id) : DB_NULL, DB_TEXT(username), DB_INT(ok), DB_TEXT(reason),
+            DB_TEXT(r->remote_addr ? r->remote_addr : ""),
+            DB_TEXT(r->user_agent ? r->user_agent : ""));
+}
+
+static int reply_logged_in(struct req *r)
+{
+    r->data = json_pack("{s:o, s:s}", "user", user_to_json(r->user), "csrf_token", r->csrf_token);
+    const char *next = local_path(input_str(r, "next"));
+    r->location = g_strdup(next ? next : "/");
+    return 0;
+}
+
+/* Counts a wrong password; the threshold-th in a row locks the account. */
+static void count_failure(long long id)
+{
+    long long threshold = config_int("auth", "lockout_threshold", 10);
+    long long lockout = config_int("auth", "lockout_s", 900);
+    /* An expired lock starts a fresh count. */
+    db_exec("UPDATE users SET failed_logins = 0, locked_until = NULL "
+            "WHERE id = ? AND locked_until <= UTC_TIMESTAMP()", DB_INT(id));
+    db_exec("UPDATE users SET failed_logins = failed_logins + 1, "
+            "locked_until = IF(failed_logins >= ?, UTC_TIMESTAMP() + INTERVAL ? SECOND, NULL) "
+            "WHERE id = ?", DB_INT(threshold), DB_INT(lockout), DB_INT(id));
+}
+
+static int login(struct req *r)
+{
+    const char *username = input_str(r, "username");
+    const char *password = input_str(r, "password");
+    r->audit_detail = json_pack("{s:s}", "username", username);
+
+    struct db_rows *rows = db_query(
+        "SELECT id, password_hash, enabled, locked_until > UTC_TIMESTAMP(), "
+        "CEIL(TIMESTAMPDIFF(SECOND, UTC_TIMESTAMP(), locked_until) / 60) "
+        "FROM users WHERE username = ?", DB_TEXT(username));
+    if (!rows)
+        return fail_db(r);
+    if (rows->nrows == 0) {
+        db_rows_free(rows);
+        verify_dummy(password);
+        login_history(r, 0, username, false, "unknown_user");
+        return req_fail(r, 401, "invalid_credentials", NULL, _("Wrong user name or password."));
+    }
+    long long id = db_cell_int(rows, 0, 0, 0);
+    bool enabled = db_cell_int(rows, 0, 2, 0) != 0;
+    bool locked = db_cell_int(rows, 0, 3, 0) != 0;
+    long long minutes = db_cell_int(rows, 0, 4, 1);
+    bool match = !locked && password_verify(password, db_cell(rows, 0, 1));
+    db_rows_free(rows);
+    r->audit_target_id = id;
+
+    if (locked) {
+        login_history(r, id, username, false, "locked");
+        return req_fail(r, 429, "account_locked", NULL,
+                    _("Too many wrong passwords. Try again in %lld minutes."), minutes);
+    }
+    if (!match) {
+        count_failure(id);
+        login_history(r, id, username, false, "bad_password");
+        return req_fail(r, 401, "invalid_credentials", NULL, _("Wrong user name or password."));
+    }
+    if (!enabled) {
+        login_history(r, id, username, false, "disabled");
+        return req_fail(r, 403, "account_disabled", NULL, _("This account is disabled."));
+    }
+
+    struct user *user = user_by_id(id);
+    int rc = user ? session_start(r, user) : -1;
+    user_free(user);
+    if (rc < 0)
+        return fail_db(r);
+    db_exec("UPDATE users SET failed_logins = 0, locked_until = NULL, "
+            "last_login_at = UTC_TIMESTAMP() WHERE id = ?", DB_INT(id));
+    login_history(r, id, username, true, "");
+    return reply_logged_in(r);
+}
+
+static int login_page(struct req *r)
+{
+    const char *next = local_path(req_query(r, "next"));
+    if (r->user && !r->api) {
+        /* Already in: go where they were heading. */
+        r->location = g_strdup(next ? next : "/");
+    }
+    r->data = json_pack("{s:s, s:b}", "next", next ? next : "/", "registration",
+                        config_bool("auth", "registration", false));
+    return 0;
+}
+
+static int logout(struct req *r)
+{
+    if (session_end(r) < 0)
+        return fail_db(r);
+    r->location = g_strdup("/login");
+    r->data = json_pack("{s:b}", "logged_out", 1);
+    return 0;
+}
+
+static int me(struct req *r)
+{
+    r->data = json_pack("{s:o, s:s}", "user", user_to_json(r->user), "csrf_token", r->csrf_token);
+    return 0;
+}
+
+static int registration_open(struct req *r)
+{
+    if (!config_bool("auth", "registration", false))
+        return req_fail(r, 403, "registration_disabled",
+                    NULL, _("Self-registration is turned off. Ask an administrator for an account."));
+    return 0;
+}
+
+static int register_page(struct req *r)
+{
+    if (registration_open(r) < 0)
+        return -1;
+    r->data = json_object();
+    return 0;
+}
+
+static int register_user(struct req *r)
+{
+    const char *username = input_str(r, "username");
+    const char *password = input_str(r, "password");
+    const char *display_name = input_str(r, "display_name");
+    char hash[PASSWORD_HASH_MAX];
+    long long id = 0;
+
+    r->audit_detail = json_pack("{s:s}", "username", username);
+    if (registration_open(r) < 0)
+        return -1;
+    if (!username_valid(username))
+        return req_fail(r, 400, "invalid_username", "username",
+                    _("User names are 3 to 32 letters, digits, dots, dashes or underscores."));
+    if (password_hash(password, hash) < 0)
+        return req_fail(r, 503, "internal", NULL, _("The password could not be stored."));
+    if (db_exec_id("INSERT INTO users (username, display_name, password_hash, role) "
+                   "VALUES (?, ?, ?, 'user')", &id,
+                   DB_TEXT(username), DB_TEXT(display_name ? display_name : ""), DB_TEXT(hash)) < 0)
+        return db_errno() == DB_ER_DUP_ENTRY
+                   ? req_fail(r, 409, "username_taken", "username", _("This user name is taken."))
+                   : fail_db(r);
+    r->audit_target_id = id;
+    struct user *user = user_by_id(id);
+    int rc = user ? session_start(r, user) : -1;
+    user_free(user);
+    if (rc < 0)
+        return fail_db(r);
+    r->status = 201;
+    return reply_logged_in(r);
+}
+
+static int update_me(struct req *r)
+{
+    const char *display_name = input_str(r, "display_name");
+    const char *email = input_str(r, "email");
+    const char *language = input_str(r, "language");
+    long long id = r->user->id;
+
+    if (email && !email_valid(email))
+        return req_fail(r, 400, "invalid_email", "email", _("This is not an email address."));
+    if ((display_name && db_exec("UPDATE users SET display_name = ? WHERE id = ?",
+                                 DB_TEXT(display_name), DB_INT(id)) < 0) ||
+        (email && db_exec("UPDATE users SET email = ? WHERE id = ?", DB_TEXT(email), DB_INT(id)) < 0) ||
+        (language && db_exec("UPDATE users SET language = ? WHERE id = ?", DB_TEXT(language),
+                             DB_INT(id)) < 0))
+        return fail_db(r);
+    r->audit_target_id = id;
+    struct user *user = user_by_id(id);
+    if (!user)
+        return fail_db(r);
+    r->data = json_pack("{s:o}", "user", user_to_json(user));
+    user_free(user);
+    return 0;
+}
+
+/* The 中文 / English switch in every page's header. */
+static int set_language(struct req *r)
+{
+    const char *language = input_str(r, "language");
+    const char *next = local_path(input_str(r, "next"));
+    resp_cookie(r, "vmm_lang", language, 365L * 86400);
+    if (r->user) {
+        r->audit_target_id = r->user->id;
+        if (db_exec("UPDATE users SET language = ? WHERE id = ?", DB_TEXT(language),
+                    DB_INT(r->user->id)) < 0)
+            return fail_db(r);
+    }
+    r->location = g_strdup(next ? next : "/");
+    return 0;
+}
+
+static const char *const languages[] = { "en", "zh-CN", NULL };
+static const char *const languages_or_browser[] = { "", "en", "zh-CN", NULL };
+
+static const struct field login_fields[] = {
+    { "username", FIELD_STRING, true, 1, 64, NULL },
+    { "password", FIELD_STRING, true, 1, 256, NULL },
+    { "next", FIELD_STRING, false, 0, 512, NULL },
+    { NULL },
+};
+static const struct field register_fields[] = {
+    { "username", FIELD_STRING, true, 3, 32, NULL },
+    { "password", FIELD_STRING, true, 8, 128, NULL },
+    { "display_name", FIELD_STRING, false, 0, 64, NULL },
+    { NULL },
+};
+static const struct field me_fields[] = {
+    { "display_name", FIELD_STRING, false, 0, 64, NULL },
+    { "email", FIELD_STRING, false, 0, 254, NULL },
+    { "language", FIELD_ENUM, false, 0, 0, languages_or_browser },
+    { NULL },
+};
+static const struct field language_fields[] = {
+    { "language", FIELD_ENUM, true, 0, 0, languages },
+    { "next", FIELD_STRING, false, 0, 512, NULL },
+    { NULL },
+};
+
+static const struct route routes[] = {
+    { "GET", "/login", login_page, PERM_ANON, ROUTE_PAGE, "login.tpl", N_("Log in") },
+    { "POST", "/login", login, PERM_ANON, ROUTE_PAGE, NULL, NULL, login_fields, "auth.login" },
+    { "POST", "/auth/login", login, PERM_ANON, ROUTE_API, NULL, NULL, login_fields, "auth.login" },
+    { "POST", "/logout", logout, PERM_USER, ROUTE_PAGE, NULL, NULL, NULL, "auth.logout" },
+    { "POST", "/auth/logout", logout, PERM_USER, ROUTE_API, NULL, NULL, NULL, "auth.logout" },
+    { "GET", "/auth/me", me, PERM_USER, ROUTE_API },
+    { "GET", "/register", register_page, PERM_ANON, ROUTE_PAGE, "register.tpl", N_("Register") },
+    { "POST", "/register", register_user, PERM_ANON, ROUTE_PAGE, NULL, NULL, register_fields,
+      "user.register" },
+    { "POST", "/auth/register", register_user, PERM_ANON, ROUTE_API, NULL, NULL, register_fields,
+      "user.register" },
+    { "GET", "/me", me, PERM_USER, ROUTE_API },
+    { "PATCH", "/me", update_me, PERM_USER, ROUTE_API, NULL, NULL, me_fields, "user.update_self" },
+    { "POST", "/language", set_language, PERM_ANON, ROUTE_PAGE, NULL, NULL, language_fields,
+      "user.language" },
+    { NULL },
+};
+
+int main(int argc, char **argv)
+{
+    return app_run(argv[0], routes);
+}

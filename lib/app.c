@@ -1,0 +1,364 @@
+#include "app.h"
+
+#include <fcgiapp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+#include "config.h"
+#include "db.h"
+#include "i18n.h"
+#include "log.h"
+#include "rbac.h"
+#include "session.h"
+#include "token.h"
+#include "tpl.h"
+
+#define LANG_COOKIE "vmm_lang"
+#define FORM_CSRF_COOKIE "vmm_csrf"   /* for forms sent before login */
+#define LAYOUT "layout.tpl"
+
+int fail_db(struct req *r)
+{
+    return req_fail(r, 503, "database_unavailable", NULL,
+                _("The database is not available. Try again shortly."));
+}
+
+const char *local_path(const char *target)
+{
+    if (!target || target[0] != '/' || target[1] == '/' || target[1] == '\\' ||
+        strpbrk(target, "\r\n\\"))
+        return NULL;
+    return target;
+}
+
+static bool is_mutating(const char *method)
+{
+    return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
+}
+
+/* The user's setting, then the cookie, then Accept-Language. */
+static void choose_language(struct req *r)
+{
+    const char *lang = r->user ? i18n_code(r->user->language) : NULL;
+    if (!lang) {
+        char *cookie = req_cookie(r, LANG_COOKIE);
+        lang = i18n_code(cookie);
+        g_free(cookie);
+    }
+    if (!lang)
+        lang = i18n_from_accept_language(r->accept_language);
+    r->lang = lang ? lang : "en";
+    i18n_use(r->lang);
+}
+
+/* Forms sent without a session (login, register) carry a token that must
+ * equal a cookie set with the form: a cross-site page can read neither. */
+static void ensure_form_csrf_cookie(struct req *r)
+{
+    if (r->user || r->api)
+        return;
+    char *cookie = req_cookie(r, FORM_CSRF_COOKIE);
+    if (token_well_formed(cookie)) {
+        snprintf(r->csrf_token, sizeof r->csrf_token, "%s", cookie);
+    } else if (token_new(r->csrf_token) == 0) {
+        resp_cookie(r, FORM_CSRF_COOKIE, r->csrf_token, 86400);
+    }
+    g_free(cookie);
+}
+
+static char *form_field(const struct req *r, const char *name)
+{
+    if (r->api || !r->body_len)
+        return NULL;
+    GHashTable *params =
+        g_uri_parse_params(r->body, (gssize)r->body_len, "&", G_URI_PARAMS_WWW_FORM, NULL);
+    char *value = params ? g_strdup(g_hash_table_lookup(params, name)) : NULL;
+    if (params)
+        g_hash_table_unref(params);
+    return value;
+}
+
+/* Cookie-authenticated (and form) requests must prove they come from our
+ * own pages. JSON API calls without a session (login) are safe: a
+ * cross-site page cannot send application/json without CORS. */
+static int check_csrf(struct req *r)
+{
+    if (r->api && !r->user)
+        return 0;
+    char *submitted = r->csrf_header ? g_strdup(r->csrf_header) : form_field(r, "csrf_token");
+    bool ok = r->csrf_token[0] && token_equal(submitted, r->csrf_token);
+    g_free(submitted);
+    if (!ok)
+        return req_fail(r, 403, "csrf_failed", NULL,
+                    _("The form has expired or did not come from this site. Reload the page "
+                      "and try again."));
+    return 0;
+}
+
+static int check_permission(struct req *r, const struct route *route)
+{
+    if (rbac_allows(r->user, route->perm))
+        return 0;
+    if (!r->user)
+        return req_fail(r, 401, "unauthenticated", NULL, _("Please log in."));
+    return req_fail(r, 403, "forbidden", NULL, _("You are not allowed to do this."));
+}
+
+static void reply_json(struct req *r, int status, json_t *body)
+{
+    char *text = json_dumps(body, JSON_COMPACT);
+    r->status = status;
+    r->resp_type = "application/json; charset=utf-8";
+    g_string_assign(r->resp_body, text ? text : "{}");
+    free(text);
+    json_decref(body);
+}
+
+static void reply_json_error(struct req *r)
+{
+    json_t *error = json_pack("{s:s, s:s}", "code", r->err.code, "message", r->err.message);
+    if (r->err.field[0])
+        json_object_set_new(error, "field", json_string(r->err.field));
+    reply_json(r, r->err.status, json_pack("{s:o}", "error", error));
+}
+
+static void reply_redirect(struct req *r, const char *location)
+{
+    r->status = 303;
+    g_string_truncate(r->resp_body, 0);
+    if (resp_header(r, "Location", local_path(location) ? location : "/") < 0)
+        resp_header(r, "Location", "/");
+}
+
+/* Values every page can use, in the layout and in the page itself. */
+static json_t *page_context(struct req *r, const struct route *route)
+{
+    json_t *ctx = json_pack("{s:s, s:s, s:s, s:s}", "lang", r->lang, "csrf_token", r->csrf_token,
+                            "path", r->path, "request_id", r->request_id);
+    json_object_set_new(ctx, r->lang && !strcmp(r->lang, "zh-CN") ? "lang_zh" : "lang_en",
+                        json_true());
+    json_object_set_new(ctx, "title", json_string(route && route->title ? _(route->title)
+                                                                         : "VMManager"));
+    if (r->user) {
+        json_object_set_new(ctx, "logged_in", json_true());
+        json_object_set_new(ctx, "me_id", json_integer(r->user->id));
+        json_object_set_new(ctx, "me_username", json_string(r->user->username));
+        json_object_set_new(ctx, "me_name", json_string(*r->user->display_name
+                                                            ? r->user->display_name
+                                                            : r->user->username));
+        if (r->user->role == ROLE_ADMIN)
+            json_object_set_new(ctx, "is_admin", json_true());
+    }
+    if (r->err.status) {
+        json_object_set_new(ctx, "has_error", json_true());
+        json_object_set_new(ctx, "error_message", json_string(r->err.message));
+        json_object_set_new(ctx, "error_field", json_string(r->err.field));
+    }
+    return ctx;
+}
+
+static void reply_page(struct req *r, const struct route *route, const char *page, json_t *data)
+{
+    json_t *ctx = page_context(r, route);
+    GString *html = g_string_sized_new(16384);
+    if (tpl_render_page(LAYOUT, page, data, ctx, r->lang, html) == 0) {
+        g_string_assign(r->resp_body, html->str);
+    } else {
+        r->status = 500;
+        r->resp_type = "text/plain; charset=utf-8";
+        g_string_printf(r->resp_body, "Internal error (request %s)\n", r->request_id);
+    }
+    g_string_free(html, TRUE);
+    json_decref(ctx);
+}
+
+/* The data a page template sees: the handler's object, or its list under
+ * "items" with paging under "meta". */
+static json_t *page_data(struct req *r)
+{
+    json_t *data = json_is_object(r->data) ? json_deep_copy(r->data) : json_object();
+    if (json_is_array(r->data))
+        json_object_set(data, "items", r->data);
+    if (r->meta)
+        json_object_set(data, "meta", r->meta);
+    return data;
+}
+
+/* A failed form comes back as its page, with the message and the values
+ * the user typed (never passwords). */
+static void reply_form_error(struct req *r, const struct route *routes)
+{
+    struct err err = r->err;
+    const struct route *page = router_page_for(r, routes);
+
+    json_decref(r->data);
+    r->data = NULL;
+    memset(&r->err, 0, sizeof r->err);
+    if (page && rbac_allows(r->user, page->perm) && page->handler(r) == 0) {
+        r->err = err;
+        json_t *data = page_data(r);
+        json_t *form = json_object();
+        GHashTable *params = r->body_len ? g_uri_parse_params(r->body, (gssize)r->body_len, "&",
+                                                              G_URI_PARAMS_WWW_FORM, NULL)
+                                         : NULL;
+        GHashTableIter it;
+        gpointer key, value;
+        if (params) {
+            g_hash_table_iter_init(&it, params);
+            while (g_hash_table_iter_next(&it, &key, &value))
+                if (!strstr(key, "password") && strcmp(key, "csrf_token") &&
+                    g_utf8_validate(value, -1, NULL))
+                    json_object_set_new(form, key, json_string(value));
+            g_hash_table_unref(params);
+        }
+        json_object_set_new(data, "form", form);
+        r->status = err.status;
+        reply_page(r, page, page->page, data);
+        json_decref(data);
+        return;
+    }
+    r->err = err;
+    r->status = err.status;
+    reply_page(r, NULL, "error.tpl", NULL);
+}
+
+static void reply_error(struct req *r, const struct route *route, const struct route *routes)
+{
+    if (r->api) {
+        reply_json_error(r);
+        return;
+    }
+    if (r->err.status == 401) {
+        /* Pages send the visitor to log in and then back here. */
+        char *next = g_uri_escape_string(r->path, "/", FALSE);
+        char *login = g_strdup_printf("/login?next=%s", next);
+        reply_redirect(r, is_mutating(r->method) ? "/login" : login);
+        g_free(login);
+        g_free(next);
+        return;
+    }
+    if (route && is_mutating(r->method)) {
+        reply_form_error(r, routes);
+        return;
+    }
+    r->status = r->err.status;
+    reply_page(r, NULL, "error.tpl", NULL);
+}
+
+static void reply_success(struct req *r, const struct route *route)
+{
+    if (r->api) {
+        json_t *body = json_pack("{s:O}", "data", r->data ? r->data : json_object());
+        if (r->meta)
+            json_object_set(body, "meta", r->meta);
+        reply_json(r, r->status, body);
+        return;
+    }
+    /* After a form, and for pages that send the visitor elsewhere. */
+    if (is_mutating(r->method) || r->location) {
+        reply_redirect(r, r->location ? r->location : r->path);
+        return;
+    }
+    json_t *data = page_data(r);
+    reply_page(r, route, route->page ? route->page : "error.tpl", data);
+    json_decref(data);
+}
+
+void app_handle(struct req *r, const struct route *routes)
+{
+    const struct route *route = NULL;
+
+    if (!r->err.status && session_resume(r) < 0)
+        fail_db(r);
+    choose_language(r);
+    ensure_form_csrf_cookie(r);
+    if (r->err.status)
+        goto done;
+
+    route = router_match(r, routes);
+    if (!route || check_permission(r, route) < 0)
+        goto done;
+
+    bool mutating = is_mutating(r->method);
+    if (mutating) {
+        r->audit_action = route->action;
+        if (r->nparams > 0)
+            r->audit_target_id = r->params[0].num;
+        if (check_csrf(r) == 0 && input_parse(r, route->fields) == 0)
+            route->handler(r);
+        audit_record(r);
+    } else {
+        route->handler(r);
+    }
+
+done:
+    if (r->err.status)
+        reply_error(r, route, routes);
+    else
+        reply_success(r, route);
+    if (!strcmp(r->method, "HEAD"))
+        g_string_truncate(r->resp_body, 0);
+}
+
+int app_init(const char *program)
+{
+    log_init(program);
+    if (config_load() < 0)
+        return -1;
+    i18n_init(config_str("paths", "locale_dir", "po/locale"));
+    tpl_init(config_str("paths", "templates_dir", "templates"));
+    /* Not fatal: requests answer 503 until the database is back. */
+    if (db_connect() < 0)
+        log_warn("starting without a database connection");
+    return 0;
+}
+
+/* Reads exactly content_length bytes, or fails. */
+static int read_body(FCGX_Request *fr, struct req *r)
+{
+    long long max = config_int("http", "max_body_bytes", 1 << 20);
+    if (r->content_length <= 0)
+        return 0;
+    if (r->content_length > max)
+        return req_fail(r, 413, "body_too_large", NULL, _("The request body is too large."));
+    size_t len = (size_t)r->content_length;
+    char *body = g_malloc(len + 1);
+    int got = FCGX_GetStr(body, (int)len, fr->in);
+    if (got < 0 || (size_t)got != len) {
+        g_free(body);
+        return req_fail(r, 400, "short_body", NULL, _("The request body is shorter than announced."));
+    }
+    body[len] = '\0';
+    return req_set_body(r, body, len);
+}
+
+int app_run(const char *program, const struct route *routes)
+{
+    if (app_init(program) < 0)
+        return 1;
+    if (FCGX_Init() != 0)
+        return 1;
+
+    FCGX_Request fr;
+    FCGX_InitRequest(&fr, 0, 0);
+    struct req r;
+    req_init(&r);
+    GString *out = g_string_sized_new(65536);
+
+    while (FCGX_Accept_r(&fr) >= 0) {
+        req_reset(&r);
+        if (req_parse_env(&r, fr.envp) == 0)
+            read_body(&fr, &r);
+        log_set_request_id(r.request_id);
+        app_handle(&r, routes);
+
+        g_string_truncate(out, 0);
+        resp_serialize(&r, out);
+        FCGX_PutStr(out->str, (int)out->len, fr.out);
+        FCGX_Finish_r(&fr);
+        log_set_request_id(NULL);
+    }
+    return 0;
+}

@@ -1,0 +1,25 @@
+/* The FastCGI program around a route table: accept a request, parse it,
+ * resume the session, pick the language, match the route, check the
+ * permission, the CSRF token and the input, run the handler, write the
+ * audit row, and render JSON or the page. A program's main is one call:
+ *
+ *   int main(int argc, char **argv) { return app_run(argv[0], routes); }
+ */
+#ifndef VMM_APP_H
+#define VMM_APP_H
+
+#include "http.h"
+#include "router.h"
+
+int app_run(const char *program, const struct route *routes);
+/* Loads config, messages, templates and connects the DB (tests use it). */
+int app_init(const char *program);
+/* Serves one parsed request (r->err may already hold a parse failure). */
+void app_handle(struct req *r, const struct route *routes);
+
+/* For handlers: a database failure as the 503 the API promises. */
+int fail_db(struct req *r);
+/* For handlers: a safe local redirect target ("/x", not "//host"), or NULL. */
+const char *local_path(const char *target);
+
+#endif

@@ -1,0 +1,41 @@
+#include "audit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "log.h"
+#include "user.h"
+
+int audit_record(struct req *r)
+{
+    const char *action = r->audit_action ? r->audit_action : "unknown";
+    char target_type[32];
+    snprintf(target_type, sizeof target_type, "%.*s", (int)strcspn(action, "."), action);
+
+    bool ok = r->err.status == 0;
+    json_t *detail = r->audit_detail ? json_incref(r->audit_detail) : json_object();
+    if (!ok) {
+        json_object_set_new(detail, "error", json_string(r->err.code));
+        if (r->err.field[0])
+            json_object_set_new(detail, "field", json_string(r->err.field));
+    }
+    char *detail_text = json_dumps(detail, JSON_COMPACT);
+    json_decref(detail);
+
+    int rc = db_exec(
+        "INSERT INTO audit_log (created_at, actor_id, actor_name, action, target_type, "
+        "target_id, result, status, detail, ip, user_agent, request_id) "
+        "VALUES (UTC_TIMESTAMP(3), ?, ?, ?, ?, ?, ?, ?, ?, ?, LEFT(?, 255), ?)",
+        r->user ? DB_INT(r->user->id) : DB_NULL, DB_TEXT(r->user ? r->user->username : ""),
+        DB_TEXT(action), DB_TEXT(target_type),
+        r->audit_target_id > 0 ? DB_INT(r->audit_target_id) : DB_NULL,
+        DB_TEXT(ok ? "success" : "failure"), DB_INT(ok ? r->status : r->err.status),
+        DB_TEXT(detail_text), DB_TEXT(r->remote_addr ? r->remote_addr : ""),
+        DB_TEXT(r->user_agent ? r->user_agent : ""), DB_TEXT(r->request_id));
+    if (rc < 0)
+        log_error("audit row for %s was not written", r->audit_action);
+    free(detail_text);
+    return rc;
+}

@@ -1,0 +1,260 @@
+#include "db.h"
+
+#include <errmsg.h>
+#include <mysql.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+
+static MYSQL *db_conn;
+static unsigned int db_last_errno;
+static bool db_in_transaction;
+
+int db_connect(void)
+{
+    const char *socket = config_str("database", "socket", NULL);
+    const char *name = config_str("database", "name", "vmm");
+    const char *user = config_str("database", "user", "vmm");
+    const char *password = config_str("database", "password", NULL);
+
+    db_close();
+    db_conn = mysql_init(NULL);
+    if (!db_conn)
+        return -1;
+    mysql_options(db_conn, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+    unsigned int timeout = 5;
+    mysql_options(db_conn, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+    if (!mysql_real_connect(db_conn, NULL, user, password, name, 0, socket, 0)) {
+        log_error("database connect failed: %s", mysql_error(db_conn));
+        db_close();
+        return -1;
+    }
+    /* Times are stored and shown as UTC (RFC 3339 ...Z). */
+    if (mysql_query(db_conn, "SET time_zone = '+00:00'")) {
+        log_error("database setup failed: %s", mysql_error(db_conn));
+        db_close();
+        return -1;
+    }
+    db_in_transaction = false;
+    return 0;
+}
+
+void db_close(void)
+{
+    if (db_conn)
+        mysql_close(db_conn);
+    db_conn = NULL;
+}
+
+unsigned int db_errno(void)
+{
+    return db_last_errno;
+}
+
+static bool db_connection_lost(unsigned int err)
+{
+    return err == CR_SERVER_GONE_ERROR || err == CR_SERVER_LOST || err == 4031 /* idle timeout */;
+}
+
+static int db_bind_params(MYSQL_STMT *stmt, const struct db_param *params)
+{
+    int n = 0;
+    while (params[n].type != DB_END)
+        n++;
+    if ((unsigned long)n != mysql_stmt_param_count(stmt)) {
+        log_error("database: statement wants %lu parameters, got %d",
+                  mysql_stmt_param_count(stmt), n);
+        return -1;
+    }
+    if (n == 0)
+        return 0;
+
+    MYSQL_BIND *bind = calloc((size_t)n, sizeof *bind);
+    unsigned long *lengths = calloc((size_t)n, sizeof *lengths);
+    for (int i = 0; i < n; i++) {
+        switch (params[i].type) {
+        case DB_INT_T:
+            bind[i].buffer_type = MYSQL_TYPE_LONGLONG;
+            bind[i].buffer = (void *)&params[i].i;
+            break;
+        case DB_TEXT_T:
+            lengths[i] = strlen(params[i].s);
+            bind[i].buffer_type = MYSQL_TYPE_STRING;
+            bind[i].buffer = (void *)params[i].s;
+            bind[i].buffer_length = lengths[i];
+            bind[i].length = &lengths[i];
+            break;
+        default:
+            bind[i].buffer_type = MYSQL_TYPE_NULL;
+            break;
+        }
+    }
+    int rc = mysql_stmt_bind_param(stmt, bind) ? -1 : 0;
+    free(bind);
+    free(lengths);   /* the client copies lengths when it sends the values */
+    return rc;
+}
+
+/* Prepares and executes; on a lost connection outside a transaction it
+ * reconnects once and tries again. Returns the statement or NULL. */
+static MYSQL_STMT *db_run(const char *sql, const struct db_param *params)
+{
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (!db_conn && db_connect() < 0) {
+            db_last_errno = 0;
+            return NULL;
+        }
+        MYSQL_STMT *stmt = mysql_stmt_init(db_conn);
+        if (!stmt)
+            return NULL;
+        if (!mysql_stmt_prepare(stmt, sql, strlen(sql)) && !db_bind_params(stmt, params) &&
+            !mysql_stmt_execute(stmt))
+            return stmt;
+
+        unsigned int err = mysql_stmt_errno(stmt);
+        if (db_connection_lost(err) && !db_in_transaction && attempt == 0) {
+            log_warn("database connection lost; reconnecting");
+            mysql_stmt_close(stmt);
+            db_close();
+            continue;
+        }
+        db_last_errno = db_connection_lost(err) ? 0 : err;
+        if (err != DB_ER_DUP_ENTRY)
+            log_error("database: %s (%u) in: %.120s", mysql_stmt_error(stmt), err, sql);
+        mysql_stmt_close(stmt);
+        if (db_connection_lost(err))
+            db_close();
+        return NULL;
+    }
+    return NULL;
+}
+
+int db_exec_params(const char *sql, const struct db_param *params,
+                   unsigned long long *affected, long long *insert_id)
+{
+    MYSQL_STMT *stmt = db_run(sql, params);
+    if (!stmt)
+        return -1;
+    if (affected)
+        *affected = mysql_stmt_affected_rows(stmt);
+    if (insert_id)
+        *insert_id = (long long)mysql_stmt_insert_id(stmt);
+    mysql_stmt_close(stmt);
+    return 0;
+}
+
+struct db_rows *db_query_params(const char *sql, const struct db_param *params)
+{
+    MYSQL_STMT *stmt = db_run(sql, params);
+    if (!stmt)
+        return NULL;
+
+    struct db_rows *rows = calloc(1, sizeof *rows);
+    MYSQL_RES *meta = mysql_stmt_result_metadata(stmt);
+    MYSQL_BIND *bind = NULL;
+    unsigned long *lengths = NULL;
+    my_bool *nulls = NULL;
+    bool update_max = true;
+
+    if (!meta)
+        goto done;
+    /* Buffer sizes come from the longest value of each column. */
+    mysql_stmt_attr_set(stmt, STMT_ATTR_UPDATE_MAX_LENGTH, &update_max);
+    if (mysql_stmt_store_result(stmt))
+        goto error;
+
+    int ncols = (int)mysql_num_fields(meta);
+    MYSQL_FIELD *fields = mysql_fetch_fields(meta);
+    rows->ncols = ncols;
+    rows->names = calloc((size_t)ncols, sizeof *rows->names);
+    bind = calloc((size_t)ncols, sizeof *bind);
+    lengths = calloc((size_t)ncols, sizeof *lengths);
+    nulls = calloc((size_t)ncols, sizeof *nulls);
+    for (int c = 0; c < ncols; c++) {
+        rows->names[c] = strdup(fields[c].name);
+        bind[c].buffer_type = MYSQL_TYPE_STRING;
+        bind[c].buffer_length = fields[c].max_length + 1;
+        bind[c].buffer = malloc(bind[c].buffer_length);
+        bind[c].length = &lengths[c];
+        bind[c].is_null = &nulls[c];
+    }
+    if (mysql_stmt_bind_result(stmt, bind))
+        goto error;
+
+    rows->cells = calloc((size_t)mysql_stmt_num_rows(stmt) * (size_t)ncols + 1, sizeof(char *));
+    int status;
+    while ((status = mysql_stmt_fetch(stmt)) == 0) {
+        for (int c = 0; c < ncols; c++)
+            rows->cells[rows->nrows * ncols + c] =
+                nulls[c] ? NULL : strndup(bind[c].buffer, lengths[c]);
+        rows->nrows++;
+    }
+    if (status != MYSQL_NO_DATA)
+        goto error;
+    goto done;
+
+error:
+    log_error("database: %s in: %.120s", mysql_stmt_error(stmt), sql);
+    db_last_errno = mysql_stmt_errno(stmt);
+    db_rows_free(rows);
+    rows = NULL;
+done:
+    if (bind)
+        for (int c = 0; meta && c < (int)mysql_num_fields(meta); c++)
+            free(bind[c].buffer);
+    free(bind);
+    free(lengths);
+    free(nulls);
+    if (meta)
+        mysql_free_result(meta);
+    mysql_stmt_close(stmt);
+    return rows;
+}
+
+void db_rows_free(struct db_rows *rows)
+{
+    if (!rows)
+        return;
+    for (int i = 0; rows->cells && i < rows->nrows * rows->ncols; i++)
+        free(rows->cells[i]);
+    for (int c = 0; rows->names && c < rows->ncols; c++)
+        free(rows->names[c]);
+    free(rows->cells);
+    free(rows->names);
+    free(rows);
+}
+
+const char *db_cell(const struct db_rows *rows, int row, int col)
+{
+    if (!rows || row < 0 || row >= rows->nrows || col < 0 || col >= rows->ncols)
+        return NULL;
+    return rows->cells[row * rows->ncols + col];
+}
+
+long long db_cell_int(const struct db_rows *rows, int row, int col, long long fallback)
+{
+    const char *text = db_cell(rows, row, col);
+    return text ? strtoll(text, NULL, 10) : fallback;
+}
+
+int db_begin(void)
+{
+    if (db_exec("START TRANSACTION") < 0)
+        return -1;
+    db_in_transaction = true;
+    return 0;
+}
+
+int db_commit(void)
+{
+    db_in_transaction = false;
+    return db_exec("COMMIT");
+}
+
+int db_rollback(void)
+{
+    db_in_transaction = false;
+    return db_exec("ROLLBACK");
+}

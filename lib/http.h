@@ -1,0 +1,113 @@
+/* One HTTP request as FastCGI hands it to us, and the response we build.
+ * Everything request-shaped lives in struct req and is reset per request:
+ * a FastCGI worker serves many requests and must carry nothing over. */
+#ifndef VMM_HTTP_H
+#define VMM_HTTP_H
+
+#include <glib.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define HTTP_MAX_HEADER_BYTES 8192   /* one header value */
+#define HTTP_MAX_PATH_BYTES 2048
+#define HTTP_MAX_PARAMS 4
+
+struct user;
+
+/* A failure to report: HTTP status, snake_case code, message, field. */
+struct err {
+    int status;
+    char code[48];
+    char field[48];
+    char message[256];
+};
+
+struct route_param {
+    const char *name;
+    long long num;        /* for {name:int} */
+    char *text;           /* the decoded segment */
+};
+
+struct req {
+    /* As received (pointers into the FastCGI environment, or owned copies). */
+    const char *method;
+    char *path;                 /* percent-decoded path, no query string */
+    const char *query;          /* raw query string, "" when none */
+    const char *content_type;
+    long long content_length;   /* -1 when absent */
+    const char *remote_addr;
+    const char *user_agent;
+    const char *accept_language;
+    const char *cookie_header;
+    const char *authorization;
+    const char *csrf_header;    /* X-CSRF-Token */
+    bool https;
+    char request_id[40];
+    char *body;                 /* NUL-terminated copy of the body */
+    size_t body_len;
+
+    /* Derived. */
+    bool api;                   /* under /api/v1: JSON in and out */
+    const char *route_path;     /* path without the /api/v1 prefix */
+    json_t *query_params;       /* object: name -> string */
+    json_t *input;              /* validated body fields, typed */
+    struct route_param params[HTTP_MAX_PARAMS];
+    int nparams;
+
+    /* Who is asking (NULL when nobody is logged in). */
+    struct user *user;
+    char *session_token;        /* the raw cookie value, when valid */
+    char csrf_token[65];
+    const char *lang;           /* "en" or "zh_CN" */
+
+    /* What the handler produced. */
+    int status;
+    json_t *data;
+    json_t *meta;
+    char *location;             /* redirect target after a form POST */
+    struct err err;
+
+    /* The audit row of a mutating request (lib/ writes it after the
+     * handler; handlers refine the target and add detail). */
+    const char *audit_action;
+    long long audit_target_id;
+    json_t *audit_detail;
+
+    /* The response being built. */
+    GPtrArray *resp_headers;    /* "Name: value" strings */
+    GString *resp_body;
+    const char *resp_type;
+};
+
+void req_init(struct req *r);
+void req_reset(struct req *r);
+
+/* Reads the request line and headers from a FastCGI environment.
+ * Returns 0, or -1 with r->err set (bad Content-Length, oversize header,
+ * NUL or bad escapes in the path). */
+int req_parse_env(struct req *r, char **envp);
+/* Takes ownership of a body read by the caller. Returns 0 or -1 (r->err) */
+int req_set_body(struct req *r, char *body, size_t len);
+
+/* Sets r->err and returns -1, so handlers can `return req_fail(...)`. */
+int req_fail(struct req *r, int status, const char *code, const char *field,
+         const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* The value of cookie name, newly allocated, or NULL. */
+char *req_cookie(const struct req *r, const char *name);
+/* The value of a query parameter, or NULL. */
+const char *req_query(const struct req *r, const char *name);
+/* The path parameter of that name (from the route pattern). */
+const struct route_param *req_param(const struct req *r, const char *name);
+
+/* Adds a response header. Refuses (returns -1) a name or value with CR, LF
+ * or other control characters, so no input can split a response. */
+int resp_header(struct req *r, const char *name, const char *value);
+/* Sets a cookie with our fixed attributes (HttpOnly, SameSite=Strict,
+ * Path=/, Secure over HTTPS). max_age 0 deletes it. */
+int resp_cookie(struct req *r, const char *name, const char *value, long max_age);
+/* Serializes status line, headers (security headers included) and body. */
+void resp_serialize(struct req *r, GString *out);
+
+#endif

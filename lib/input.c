@@ -1,0 +1,194 @@
+#include "input.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "i18n.h"
+
+static bool has_control_chars(const char *s, bool allow_newlines)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (allow_newlines && (*p == '\n' || *p == '\r' || *p == '\t'))
+            continue;
+        if (*p < 0x20 || *p == 0x7f)
+            return true;
+    }
+    return false;
+}
+
+static const struct field *field_find(const struct field *fields, const char *name)
+{
+    for (const struct field *f = fields; f && f->name; f++)
+        if (!strcmp(f->name, name))
+            return f;
+    return NULL;
+}
+
+/* Form values are text; the API's are typed. Both become typed JSON. */
+static json_t *form_value_typed(const struct field *f, const char *text)
+{
+    if (f->type == FIELD_INT) {
+        char *end;
+        errno = 0;
+        long long v = strtoll(text, &end, 10);
+        if (errno || !*text || *end)
+            return NULL;
+        return json_integer(v);
+    }
+    if (f->type == FIELD_BOOL) {
+        if (!strcmp(text, "true") || !strcmp(text, "on") || !strcmp(text, "1"))
+            return json_true();
+        if (!strcmp(text, "false") || !strcmp(text, "off") || !strcmp(text, "0"))
+            return json_false();
+        return NULL;
+    }
+    return json_string(text);
+}
+
+static int field_check(struct req *r, const struct field *f, json_t *value)
+{
+    const char *name = f->name;
+    switch (f->type) {
+    case FIELD_STRING:
+    case FIELD_TEXT: {
+        if (!json_is_string(value))
+            return req_fail(r, 400, "invalid_type", name, _("%s must be a string."), name);
+        const char *s = json_string_value(value);
+        if (strlen(s) != json_string_length(value) || has_control_chars(s, f->type == FIELD_TEXT))
+            return req_fail(r, 400, "invalid_characters", name,
+                        _("%s contains control characters."), name);
+        long long chars = g_utf8_strlen(s, -1);
+        if (chars < f->min || chars > f->max)
+            return req_fail(r, 400, "invalid_length", name,
+                        _("%s must be %lld to %lld characters long."), name, f->min, f->max);
+        return 0;
+    }
+    case FIELD_INT: {
+        if (!json_is_integer(value))
+            return req_fail(r, 400, "invalid_type", name, _("%s must be an integer."), name);
+        long long v = json_integer_value(value);
+        if (v < f->min || v > f->max)
+            return req_fail(r, 400, "out_of_range", name, _("%s must be between %lld and %lld."),
+                        name, f->min, f->max);
+        return 0;
+    }
+    case FIELD_BOOL:
+        if (!json_is_boolean(value))
+            return req_fail(r, 400, "invalid_type", name, _("%s must be true or false."), name);
+        return 0;
+    case FIELD_ENUM:
+        if (json_is_string(value))
+            for (const char *const *c = f->choices; *c; c++)
+                if (!strcmp(*c, json_string_value(value)))
+                    return 0;
+        return req_fail(r, 400, "invalid_choice", name, _("%s is not one of the allowed values."),
+                    name);
+    }
+    return -1;
+}
+
+static int input_load_json(struct req *r, json_t **out)
+{
+    if (r->body_len == 0) {
+        *out = json_object();
+        return 0;
+    }
+    const char *type = r->content_type ? r->content_type : "";
+    if (g_ascii_strncasecmp(type, "application/json", 16) != 0)
+        return req_fail(r, 415, "unsupported_media_type", NULL,
+                    _("Send the request body as application/json."));
+    json_error_t error;
+    json_t *body = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &error);
+    if (!body)
+        return req_fail(r, 400, "invalid_json", NULL, _("The body is not valid JSON: %s"), error.text);
+    if (!json_is_object(body)) {
+        json_decref(body);
+        return req_fail(r, 400, "invalid_json", NULL, _("The body must be a JSON object."));
+    }
+    *out = body;
+    return 0;
+}
+
+static int input_load_form(struct req *r, const struct field *fields, json_t **out)
+{
+    *out = json_object();
+    if (r->body_len == 0)
+        return 0;
+    const char *type = r->content_type ? r->content_type : "";
+    if (g_ascii_strncasecmp(type, "application/x-www-form-urlencoded", 33) != 0)
+        return req_fail(r, 415, "unsupported_media_type", NULL, _("Unsupported form encoding."));
+    GHashTable *params =
+        g_uri_parse_params(r->body, (gssize)r->body_len, "&", G_URI_PARAMS_WWW_FORM, NULL);
+    if (!params)
+        return req_fail(r, 400, "invalid_form", NULL, _("The form data is not valid."));
+
+    GHashTableIter it;
+    gpointer key, value;
+    int rc = 0;
+    g_hash_table_iter_init(&it, params);
+    while (rc == 0 && g_hash_table_iter_next(&it, &key, &value)) {
+        if (!strcmp(key, "csrf_token"))
+            continue;
+        const struct field *f = field_find(fields, key);
+        if (!f || !g_utf8_validate(value, -1, NULL)) {
+            json_object_set_new(*out, key, json_string(""));  /* reported below */
+            continue;
+        }
+        json_t *typed = form_value_typed(f, value);
+        if (!typed)
+            rc = req_fail(r, 400, "invalid_type", f->name, _("%s is not valid."), f->name);
+        else
+            json_object_set_new(*out, key, typed);
+    }
+    g_hash_table_unref(params);
+    return rc;
+}
+
+int input_parse(struct req *r, const struct field *fields)
+{
+    json_t *in = NULL;
+    int rc = r->api ? input_load_json(r, &in) : input_load_form(r, fields, &in);
+    if (rc < 0) {
+        json_decref(in);
+        return -1;
+    }
+
+    const char *key;
+    json_t *value;
+    json_object_foreach(in, key, value) {
+        const struct field *f = field_find(fields, key);
+        if (!f) {
+            json_decref(in);
+            return req_fail(r, 400, "unknown_field", key, _("Unknown field: %s"), key);
+        }
+        if (field_check(r, f, value) < 0) {
+            json_decref(in);
+            return -1;
+        }
+    }
+    for (const struct field *f = fields; f && f->name; f++) {
+        if (f->required && !json_object_get(in, f->name)) {
+            json_decref(in);
+            return req_fail(r, 400, "missing_field", f->name, _("%s is required."), f->name);
+        }
+    }
+    r->input = in;
+    return 0;
+}
+
+const char *input_str(const struct req *r, const char *name)
+{
+    return json_string_value(json_object_get(r->input, name));
+}
+
+long long input_int(const struct req *r, const char *name, long long fallback)
+{
+    json_t *v = json_object_get(r->input, name);
+    return json_is_integer(v) ? json_integer_value(v) : fallback;
+}
+
+bool input_has(const struct req *r, const char *name)
+{
+    return json_object_get(r->input, name) != NULL;
+}

@@ -1,0 +1,80 @@
+#include "list.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "i18n.h"
+
+static int query_int(struct req *r, const char *name, long long min, long long max,
+                     long long *out)
+{
+    const char *text = req_query(r, name);
+    if (!text)
+        return 0;
+    char *end;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (errno || !*text || *end || v < min || v > max)
+        return req_fail(r, 400, "invalid_parameter", name, _("%s must be between %lld and %lld."),
+                    name, min, max);
+    *out = v;
+    return 0;
+}
+
+int list_query_parse(struct req *r, const struct list_sort *sorts, struct list_query *q)
+{
+    memset(q, 0, sizeof *q);
+    q->page = 1;
+    q->per_page = LIST_DEFAULT_PER_PAGE;
+    if (query_int(r, "page", 1, 1000000, &q->page) < 0 ||
+        query_int(r, "per_page", 1, LIST_MAX_PER_PAGE, &q->per_page) < 0)
+        return -1;
+    q->offset = (q->page - 1) * q->per_page;
+
+    const char *sort = req_query(r, "sort");
+    const struct list_sort *chosen = &sorts[0];
+    bool desc = false;
+    if (sort && *sort) {
+        desc = sort[0] == '-';
+        const char *name = desc ? sort + 1 : sort;
+        chosen = NULL;
+        for (const struct list_sort *s = sorts; s->name; s++)
+            if (!strcmp(s->name, name))
+                chosen = s;
+        if (!chosen)
+            return req_fail(r, 400, "invalid_parameter", "sort", _("This list cannot be sorted by %s."),
+                        name);
+    }
+    snprintf(q->order_by, sizeof q->order_by, "%s %s", chosen->column, desc ? "DESC" : "ASC");
+
+    const char *text = req_query(r, "q");
+    if (text && *text) {
+        if (g_utf8_strlen(text, -1) > 100)
+            return req_fail(r, 400, "invalid_parameter", "q", _("The search text is too long."));
+        GString *like = g_string_new("%");
+        for (const char *p = text; *p; p++) {
+            if (*p == '%' || *p == '_' || *p == '\\')
+                g_string_append_c(like, '\\');
+            g_string_append_c(like, *p);
+        }
+        g_string_append_c(like, '%');
+        q->like = g_string_free(like, FALSE);
+    }
+    return 0;
+}
+
+void list_query_free(struct list_query *q)
+{
+    g_free(q->like);
+    q->like = NULL;
+}
+
+void list_reply(struct req *r, json_t *items, long long total, const struct list_query *q)
+{
+    json_decref(r->data);
+    json_decref(r->meta);
+    r->data = items;
+    r->meta = json_pack("{s:I, s:I, s:I}", "total", (json_int_t)total, "page",
+                        (json_int_t)q->page, "per_page", (json_int_t)q->per_page);
+}

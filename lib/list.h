@@ -1,0 +1,31 @@
+/* Paging, sorting and search of lists: ?page=&per_page=&sort=&q= as in
+ * API.md. Sort fields come from a whitelist, never from the request. */
+#ifndef VMM_LIST_H
+#define VMM_LIST_H
+
+#include "http.h"
+
+#define LIST_DEFAULT_PER_PAGE 50
+#define LIST_MAX_PER_PAGE 500
+
+struct list_sort {
+    const char *name;     /* as in ?sort=name or ?sort=-name */
+    const char *column;   /* the SQL column it orders by */
+};
+
+struct list_query {
+    long long page;
+    long long per_page;
+    long long offset;
+    char order_by[96];      /* "column ASC|DESC", from the whitelist */
+    char *like;             /* "%q%" with LIKE wildcards escaped, or NULL */
+};
+
+/* Reads page, per_page, sort and q. sorts is {NULL}-terminated; the first
+ * is the default. 0, or -1 with a 400 naming the parameter. */
+int list_query_parse(struct req *r, const struct list_sort *sorts, struct list_query *q);
+void list_query_free(struct list_query *q);
+/* Sets r->data to items and r->meta to {total, page, per_page}. */
+void list_reply(struct req *r, json_t *items, long long total, const struct list_query *q);
+
+#endif

@@ -1,0 +1,109 @@
+#include "session.h"
+
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+#include "token.h"
+
+static long long idle_timeout(void)
+{
+    return config_int("session", "idle_timeout_s", 1800);
+}
+
+static long long absolute_timeout(void)
+{
+    return config_int("session", "absolute_timeout_s", 43200);
+}
+
+bool session_expired(long long created, long long last_seen, long long now,
+                     long long idle, long long absolute)
+{
+    return now - last_seen >= idle || now - created >= absolute || now < created;
+}
+
+int session_start(struct req *r, const struct user *user)
+{
+    char token[TOKEN_HEX_LEN + 1], digest[TOKEN_HEX_LEN + 1], csrf[TOKEN_HEX_LEN + 1];
+
+    if (token_new(token) < 0 || token_new(csrf) < 0)
+        return -1;
+    token_digest(token, digest);
+    if (db_exec("INSERT INTO sessions (token_hash, user_id, csrf_token, ip, user_agent, "
+                "created_at, last_seen_at) VALUES (?, ?, ?, ?, LEFT(?, 255), "
+                "UTC_TIMESTAMP(), UTC_TIMESTAMP())",
+                DB_TEXT(digest), DB_INT(user->id), DB_TEXT(csrf),
+                DB_TEXT(r->remote_addr ? r->remote_addr : ""),
+                DB_TEXT(r->user_agent ? r->user_agent : "")) < 0)
+        return -1;
+
+    resp_cookie(r, SESSION_COOKIE, token, (long)absolute_timeout());
+    user_free(r->user);
+    r->user = user_by_id(user->id);
+    g_free(r->session_token);
+    r->session_token = g_strdup(token);
+    memcpy(r->csrf_token, csrf, sizeof csrf);
+    return r->user ? 0 : -1;
+}
+
+int session_resume(struct req *r)
+{
+    char *token = req_cookie(r, SESSION_COOKIE);
+    if (!token_well_formed(token)) {
+        g_free(token);
+        return 0;
+    }
+    char digest[TOKEN_HEX_LEN + 1];
+    token_digest(token, digest);
+
+    struct db_rows *rows = db_query(
+        "SELECT UNIX_TIMESTAMP(s.created_at), UNIX_TIMESTAMP(s.last_seen_at), "
+        "UNIX_TIMESTAMP(UTC_TIMESTAMP()), s.csrf_token, s.user_id, u.enabled "
+        "FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?",
+        DB_TEXT(digest));
+    if (!rows) {
+        g_free(token);
+        return -1;
+    }
+    if (rows->nrows == 1) {
+        long long created = db_cell_int(rows, 0, 0, 0);
+        long long last_seen = db_cell_int(rows, 0, 1, 0);
+        long long now = db_cell_int(rows, 0, 2, 0);
+        bool enabled = db_cell_int(rows, 0, 5, 0) != 0;
+
+        if (!enabled || session_expired(created, last_seen, now, idle_timeout(), absolute_timeout())) {
+            db_exec("DELETE FROM sessions WHERE token_hash = ?", DB_TEXT(digest));
+        } else {
+            r->user = user_by_id(db_cell_int(rows, 0, 4, 0));
+            snprintf(r->csrf_token, sizeof r->csrf_token, "%s", db_cell(rows, 0, 3));
+            r->session_token = g_strdup(token);
+            /* Refresh at most once a minute: reads should not all write. */
+            if (now - last_seen >= 60)
+                db_exec("UPDATE sessions SET last_seen_at = UTC_TIMESTAMP() WHERE token_hash = ?",
+                        DB_TEXT(digest));
+        }
+    }
+    db_rows_free(rows);
+    g_free(token);
+    return 0;
+}
+
+int session_end(struct req *r)
+{
+    int rc = 0;
+    if (r->session_token) {
+        char digest[TOKEN_HEX_LEN + 1];
+        token_digest(r->session_token, digest);
+        rc = db_exec("DELETE FROM sessions WHERE token_hash = ?", DB_TEXT(digest));
+    }
+    resp_cookie(r, SESSION_COOKIE, "", 0);
+    user_free(r->user);
+    r->user = NULL;
+    r->csrf_token[0] = '\0';
+    return rc;
+}
+
+int session_end_all(long long user_id)
+{
+    return db_exec("DELETE FROM sessions WHERE user_id = ?", DB_INT(user_id));
+}

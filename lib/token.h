@@ -1,0 +1,20 @@
+/* Random tokens and their stored digests (sessions, CSRF, API tokens). */
+#ifndef VMM_TOKEN_H
+#define VMM_TOKEN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define TOKEN_BYTES 32                    /* 256 random bits */
+#define TOKEN_HEX_LEN (TOKEN_BYTES * 2)   /* 64 characters */
+
+/* Fills out (TOKEN_HEX_LEN + 1 bytes) with a fresh random token. */
+int token_new(char out[TOKEN_HEX_LEN + 1]);
+/* SHA-256 of text as 64 hex characters: what the database stores. */
+void token_digest(const char *text, char out[TOKEN_HEX_LEN + 1]);
+/* Constant-time comparison of two strings (false if either is NULL). */
+bool token_equal(const char *a, const char *b);
+/* True when text is exactly TOKEN_HEX_LEN lowercase hex characters. */
+bool token_well_formed(const char *text);
+
+#endif

@@ -1,0 +1,40 @@
+{{%AUTOESCAPE context="HTML"}}<!DOCTYPE html>
+<html lang="{{lang}}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{title}} · VMManager</title>
+<link rel="stylesheet" href="/static/css/app.css">
+</head>
+<body>
+<header class="topbar">
+  <a class="brand" href="/">VMManager</a>
+  {{#logged_in}}
+  <nav class="nav">
+    <a href="/">{{_ Dashboard}}</a>
+    {{#is_admin}}<a href="/users">{{_ Users}}</a>{{/is_admin}}
+  </nav>
+  {{/logged_in}}
+  <div class="topbar-end">
+    <form class="inline" method="post" action="/language">
+      <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+      <input type="hidden" name="next" value="{{path}}">
+      {{#lang_zh}}<button class="link" name="language" value="en" lang="en">English</button>{{/lang_zh}}
+      {{#lang_en}}<button class="link" name="language" value="zh-CN" lang="zh-CN">中文</button>{{/lang_en}}
+    </form>
+    {{#logged_in}}
+    <span class="me" id="me">{{me_name}}</span>
+    <form class="inline" method="post" action="/logout">
+      <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+      <button class="link" id="logout">{{_ Log out}}</button>
+    </form>
+    {{/logged_in}}
+  </div>
+</header>
+<main class="content">
+{{#has_error}}<p class="alert alert-error" role="alert" id="error">{{error_message}}</p>{{/has_error}}
+{{>PAGE}}
+</main>
+<footer class="footer">VMManager · {{_ Request}} {{request_id}}</footer>
+</body>
+</html>
