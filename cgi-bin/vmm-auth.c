@@ -92,13 +92,14 @@ static int login(struct req *r)
         return req_fail(r, 403, "account_disabled", NULL, _("This account is disabled."));
     }
 
+    if (db_exec("UPDATE users SET failed_logins = 0, locked_until = NULL, "
+                "last_login_at = UTC_TIMESTAMP() WHERE id = ?", DB_INT(id)) < 0)
+        return fail_db(r);
     struct user *user = user_by_id(id);
     int rc = user ? session_start(r, user) : -1;
     user_free(user);
     if (rc < 0)
         return fail_db(r);
-    db_exec("UPDATE users SET failed_logins = 0, locked_until = NULL, "
-            "last_login_at = UTC_TIMESTAMP() WHERE id = ?", DB_INT(id));
     login_history(r, id, username, true, "");
     return reply_logged_in(r);
 }

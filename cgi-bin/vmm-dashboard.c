@@ -20,12 +20,13 @@ static int dashboard(struct req *r)
         return fail_db(r);
     json_t *data = json_pack("{s:o, s:{s:I}}", "user", user_to_json(r->user), "counts",
                              "sessions", (json_int_t)sessions);
-    if (r->user->role == ROLE_ADMIN) {
-        json_t *counts = json_object_get(data, "counts");
-        json_object_set_new(counts, "users", json_integer(count("SELECT COUNT(*) FROM users", 0)));
-        json_object_set_new(counts, "users_enabled",
-                            json_integer(count("SELECT COUNT(*) FROM users WHERE enabled = 1", 0)));
-    }
+    /* What the whole portal holds, for admins only. */
+    if (r->user->role == ROLE_ADMIN)
+        json_object_set_new(data, "totals",
+                            json_pack("{s:I, s:I}",
+                                      "users", (json_int_t)count("SELECT COUNT(*) FROM users", 0),
+                                      "users_enabled", (json_int_t)count(
+                                          "SELECT COUNT(*) FROM users WHERE enabled = 1", 0)));
     r->data = data;
     return 0;
 }

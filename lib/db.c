@@ -58,7 +58,20 @@ static bool db_connection_lost(unsigned int err)
     return err == CR_SERVER_GONE_ERROR || err == CR_SERVER_LOST || err == 4031 /* idle timeout */;
 }
 
-static int db_bind_params(MYSQL_STMT *stmt, const struct db_param *params)
+/* Parameter buffers must live until the statement has executed: the
+ * client reads the values and lengths at execute time. */
+struct db_binding {
+    MYSQL_BIND *bind;
+    unsigned long *lengths;
+};
+
+static void db_binding_free(struct db_binding *b)
+{
+    free(b->bind);
+    free(b->lengths);
+}
+
+static int db_bind_params(MYSQL_STMT *stmt, const struct db_param *params, struct db_binding *b)
 {
     int n = 0;
     while (params[n].type != DB_END)
@@ -71,30 +84,28 @@ static int db_bind_params(MYSQL_STMT *stmt, const struct db_param *params)
     if (n == 0)
         return 0;
 
-    MYSQL_BIND *bind = calloc((size_t)n, sizeof *bind);
-    unsigned long *lengths = calloc((size_t)n, sizeof *lengths);
+    b->bind = calloc((size_t)n, sizeof *b->bind);
+    b->lengths = calloc((size_t)n, sizeof *b->lengths);
     for (int i = 0; i < n; i++) {
+        MYSQL_BIND *bind = &b->bind[i];
         switch (params[i].type) {
         case DB_INT_T:
-            bind[i].buffer_type = MYSQL_TYPE_LONGLONG;
-            bind[i].buffer = (void *)&params[i].i;
+            bind->buffer_type = MYSQL_TYPE_LONGLONG;
+            bind->buffer = (void *)&params[i].i;
             break;
         case DB_TEXT_T:
-            lengths[i] = strlen(params[i].s);
-            bind[i].buffer_type = MYSQL_TYPE_STRING;
-            bind[i].buffer = (void *)params[i].s;
-            bind[i].buffer_length = lengths[i];
-            bind[i].length = &lengths[i];
+            b->lengths[i] = strlen(params[i].s);
+            bind->buffer_type = MYSQL_TYPE_STRING;
+            bind->buffer = (void *)params[i].s;
+            bind->buffer_length = b->lengths[i];
+            bind->length = &b->lengths[i];
             break;
         default:
-            bind[i].buffer_type = MYSQL_TYPE_NULL;
+            bind->buffer_type = MYSQL_TYPE_NULL;
             break;
         }
     }
-    int rc = mysql_stmt_bind_param(stmt, bind) ? -1 : 0;
-    free(bind);
-    free(lengths);   /* the client copies lengths when it sends the values */
-    return rc;
+    return mysql_stmt_bind_param(stmt, b->bind) ? -1 : 0;
 }
 
 /* Prepares and executes; on a lost connection outside a transaction it
@@ -109,8 +120,11 @@ static MYSQL_STMT *db_run(const char *sql, const struct db_param *params)
         MYSQL_STMT *stmt = mysql_stmt_init(db_conn);
         if (!stmt)
             return NULL;
-        if (!mysql_stmt_prepare(stmt, sql, strlen(sql)) && !db_bind_params(stmt, params) &&
-            !mysql_stmt_execute(stmt))
+        struct db_binding binding = { 0 };
+        bool ok = !mysql_stmt_prepare(stmt, sql, strlen(sql)) &&
+                  !db_bind_params(stmt, params, &binding) && !mysql_stmt_execute(stmt);
+        db_binding_free(&binding);
+        if (ok)
             return stmt;
 
         unsigned int err = mysql_stmt_errno(stmt);

@@ -16,10 +16,15 @@
   <h2>{{_ What you have}}</h2>
   <dl class="facts">
     <dt>{{_ Open sessions}}</dt><dd>{{sessions}}</dd>
-    {{#is_admin}}
-    <dt>{{_ Users}}</dt><dd id="users-count">{{users}}</dd>
-    <dt>{{_ Enabled users}}</dt><dd>{{users_enabled}}</dd>
-    {{/is_admin}}
   </dl>
 </section>
 {{/counts}}
+{{#totals}}
+<section class="card" id="totals">
+  <h2>{{_ The portal}}</h2>
+  <dl class="facts">
+    <dt>{{_ Users}}</dt><dd id="users-count">{{users}}</dd>
+    <dt>{{_ Enabled users}}</dt><dd>{{users_enabled}}</dd>
+  </dl>
+</section>
+{{/totals}}
