@@ -48,18 +48,33 @@ void req_reset(struct req *r)
     req_clear(r, headers, body);
 }
 
+static int err_vset(struct err *e, int status, const char *code, const char *field,
+                    const char *fmt, va_list ap)
+{
+    /* The first error wins: it is the cause, later ones are consequences. */
+    if (e->status)
+        return -1;
+    e->status = status;
+    snprintf(e->code, sizeof e->code, "%s", code);
+    snprintf(e->field, sizeof e->field, "%s", field ? field : "");
+    vsnprintf(e->message, sizeof e->message, fmt, ap);
+    return -1;
+}
+
+int err_set(struct err *e, int status, const char *code, const char *field, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    err_vset(e, status, code, field, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
 int req_fail(struct req *r, int status, const char *code, const char *field, const char *fmt, ...)
 {
     va_list ap;
-
-    /* The first error wins: it is the cause, later ones are consequences. */
-    if (r->err.status)
-        return -1;
-    r->err.status = status;
-    snprintf(r->err.code, sizeof r->err.code, "%s", code);
-    snprintf(r->err.field, sizeof r->err.field, "%s", field ? field : "");
     va_start(ap, fmt);
-    vsnprintf(r->err.message, sizeof r->err.message, fmt, ap);
+    err_vset(&r->err, status, code, field, fmt, ap);
     va_end(ap);
     return -1;
 }

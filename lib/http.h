@@ -90,9 +90,12 @@ int req_parse_env(struct req *r, char **envp);
 /* Takes ownership of a body read by the caller. Returns 0 or -1 (r->err) */
 int req_set_body(struct req *r, char *body, size_t len);
 
+/* Records a failure in e (the first one wins) and returns -1. */
+int err_set(struct err *e, int status, const char *code, const char *field,
+            const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* Sets r->err and returns -1, so handlers can `return req_fail(...)`. */
 int req_fail(struct req *r, int status, const char *code, const char *field,
-         const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+             const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* The value of cookie name, newly allocated, or NULL. */
 char *req_cookie(const struct req *r, const char *name);

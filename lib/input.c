@@ -46,43 +46,43 @@ static json_t *form_value_typed(const struct field *f, const char *text)
     return json_string(text);
 }
 
-static int field_check(struct req *r, const struct field *f, json_t *value)
+static int field_check(struct err *e, const struct field *f, json_t *value)
 {
     const char *name = f->name;
     switch (f->type) {
     case FIELD_STRING:
     case FIELD_TEXT: {
         if (!json_is_string(value))
-            return req_fail(r, 400, "invalid_type", name, _("%s must be a string."), name);
+            return err_set(e, 400, "invalid_type", name, _("%s must be a string."), name);
         const char *s = json_string_value(value);
         if (strlen(s) != json_string_length(value) || has_control_chars(s, f->type == FIELD_TEXT))
-            return req_fail(r, 400, "invalid_characters", name,
+            return err_set(e, 400, "invalid_characters", name,
                         _("%s contains control characters."), name);
         long long chars = g_utf8_strlen(s, -1);
         if (chars < f->min || chars > f->max)
-            return req_fail(r, 400, "invalid_length", name,
+            return err_set(e, 400, "invalid_length", name,
                         _("%s must be %lld to %lld characters long."), name, f->min, f->max);
         return 0;
     }
     case FIELD_INT: {
         if (!json_is_integer(value))
-            return req_fail(r, 400, "invalid_type", name, _("%s must be an integer."), name);
+            return err_set(e, 400, "invalid_type", name, _("%s must be an integer."), name);
         long long v = json_integer_value(value);
         if (v < f->min || v > f->max)
-            return req_fail(r, 400, "out_of_range", name, _("%s must be between %lld and %lld."),
+            return err_set(e, 400, "out_of_range", name, _("%s must be between %lld and %lld."),
                         name, f->min, f->max);
         return 0;
     }
     case FIELD_BOOL:
         if (!json_is_boolean(value))
-            return req_fail(r, 400, "invalid_type", name, _("%s must be true or false."), name);
+            return err_set(e, 400, "invalid_type", name, _("%s must be true or false."), name);
         return 0;
     case FIELD_ENUM:
         if (json_is_string(value))
             for (const char *const *c = f->choices; *c; c++)
                 if (!strcmp(*c, json_string_value(value)))
                     return 0;
-        return req_fail(r, 400, "invalid_choice", name, _("%s is not one of the allowed values."),
+        return err_set(e, 400, "invalid_choice", name, _("%s is not one of the allowed values."),
                     name);
     }
     return -1;
@@ -154,26 +154,30 @@ int input_parse(struct req *r, const struct field *fields)
         return -1;
     }
 
-    const char *key;
-    json_t *value;
-    json_object_foreach(in, key, value) {
-        const struct field *f = field_find(fields, key);
-        if (!f) {
-            json_decref(in);
-            return req_fail(r, 400, "unknown_field", key, _("Unknown field: %s"), key);
-        }
-        if (field_check(r, f, value) < 0) {
-            json_decref(in);
-            return -1;
-        }
-    }
-    for (const struct field *f = fields; f && f->name; f++) {
-        if (f->required && !json_object_get(in, f->name)) {
-            json_decref(in);
-            return req_fail(r, 400, "missing_field", f->name, _("%s is required."), f->name);
-        }
+    if (input_validate(in, fields, &r->err) < 0) {
+        json_decref(in);
+        return -1;
     }
     r->input = in;
+    return 0;
+}
+
+int input_validate(json_t *object, const struct field *fields, struct err *e)
+{
+    const char *key;
+    json_t *value;
+    if (!json_is_object(object))
+        return err_set(e, 400, "invalid_json", NULL, _("The body must be a JSON object."));
+    json_object_foreach(object, key, value) {
+        const struct field *f = field_find(fields, key);
+        if (!f)
+            return err_set(e, 400, "unknown_field", key, _("Unknown field: %s"), key);
+        if (field_check(e, f, value) < 0)
+            return -1;
+    }
+    for (const struct field *f = fields; f && f->name; f++)
+        if (f->required && !json_object_get(object, f->name))
+            return err_set(e, 400, "missing_field", f->name, _("%s is required."), f->name);
     return 0;
 }
 

@@ -31,6 +31,10 @@ struct field {
  * naming the field. A form's csrf_token is checked by lib/app.c, not here. */
 int input_parse(struct req *r, const struct field *fields);
 
+/* Validates a JSON object against fields (the checks input_parse makes),
+ * also for inputs that do not come over HTTP (the helper's requests). */
+int input_validate(json_t *object, const struct field *fields, struct err *err);
+
 /* Accessors for validated input (NULL / fallback when absent). */
 const char *input_str(const struct req *r, const char *name);
 long long input_int(const struct req *r, const char *name, long long fallback);
