@@ -3,6 +3,7 @@
 #define VMM_UNIT_H
 
 #include <check.h>
+#include <glib.h>
 #include <stdlib.h>
 
 #define UNIT_MAIN(suite_fn)                                            \

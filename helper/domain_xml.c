@@ -1,0 +1,236 @@
+#include "domain_xml.h"
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxml/xpath.h>
+#include <libxml/xpathInternals.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static xmlNodePtr child(xmlNodePtr parent, const char *name, const char *text)
+{
+    return xmlNewTextChild(parent, NULL, BAD_CAST name, text ? BAD_CAST text : NULL);
+}
+
+static void attr(xmlNodePtr node, const char *name, const char *value)
+{
+    xmlNewProp(node, BAD_CAST name, BAD_CAST value);
+}
+
+static xmlNodePtr child_attr(xmlNodePtr parent, const char *name, const char *attr_name,
+                             const char *value)
+{
+    xmlNodePtr node = child(parent, name, NULL);
+    attr(node, attr_name, value);
+    return node;
+}
+
+static bool one_of(const char *value, const char *const *choices)
+{
+    for (; value && *choices; choices++)
+        if (!strcmp(value, *choices))
+            return true;
+    return false;
+}
+
+static const char *machine_for(const char *arch)
+{
+    if (!strcmp(arch, "x86_64"))
+        return "q35";
+    if (!strcmp(arch, "aarch64"))
+        return "virt";
+    return NULL;
+}
+
+static void add_metadata(xmlNodePtr domain, const struct domain_spec *spec)
+{
+    char number[32];
+    xmlNodePtr metadata = child(domain, "metadata", NULL);
+    xmlNodePtr vm = xmlNewChild(metadata, NULL, BAD_CAST "vm", NULL);
+    xmlNsPtr ns = xmlNewNs(vm, BAD_CAST VMM_XML_NS, BAD_CAST VMM_XML_PREFIX);
+    xmlSetNs(vm, ns);
+    snprintf(number, sizeof number, "%lld", spec->vm_id);
+    xmlNewTextChild(vm, ns, BAD_CAST "id", BAD_CAST number);
+    snprintf(number, sizeof number, "%lld", spec->owner_id);
+    xmlNewTextChild(vm, ns, BAD_CAST "owner", BAD_CAST number);
+}
+
+static void add_cpu(xmlNodePtr domain, const struct domain_spec *spec)
+{
+    const char *model = spec->cpu_model ? spec->cpu_model : "host-model";
+    xmlNodePtr cpu = child(domain, "cpu", NULL);
+    /* host-passthrough and host-model only mean something with KVM; under
+     * TCG the closest is QEMU's "max" model. */
+    if (!strcmp(spec->domain_type, "qemu") &&
+        (!strcmp(model, "host-passthrough") || !strcmp(model, "host-model"))) {
+        attr(cpu, "mode", "maximum");
+        attr(cpu, "check", "none");
+    } else if (!strcmp(model, "host-passthrough") || !strcmp(model, "host-model")) {
+        attr(cpu, "mode", model);
+    } else {
+        attr(cpu, "mode", "custom");
+        attr(cpu, "match", "exact");
+        child(cpu, "model", model);
+    }
+}
+
+static void add_disks(xmlNodePtr devices, const struct domain_spec *spec)
+{
+    xmlNodePtr disk = child(devices, "disk", NULL);
+    attr(disk, "type", "file");
+    attr(disk, "device", "disk");
+    xmlNodePtr driver = child_attr(disk, "driver", "name", "qemu");
+    attr(driver, "type", spec->disk_format ? spec->disk_format : "qcow2");
+    attr(driver, "discard", "unmap");
+    child_attr(disk, "source", "file", spec->disk_path);
+    xmlNodePtr target = child_attr(disk, "target", "dev", "vda");
+    attr(target, "bus", "virtio");
+
+    /* Every guest gets a CD-ROM drive, so ISOs can be inserted later. */
+    xmlNodePtr cdrom = child(devices, "disk", NULL);
+    attr(cdrom, "type", "file");
+    attr(cdrom, "device", "cdrom");
+    xmlNodePtr cd_driver = child_attr(cdrom, "driver", "name", "qemu");
+    attr(cd_driver, "type", "raw");
+    if (spec->cdrom_path)
+        child_attr(cdrom, "source", "file", spec->cdrom_path);
+    xmlNodePtr cd_target = child_attr(cdrom, "target", "dev", "sda");
+    attr(cd_target, "bus", !strcmp(spec->arch, "aarch64") ? "scsi" : "sata");
+    child(cdrom, "readonly", NULL);
+}
+
+static void add_console(xmlNodePtr devices, const struct domain_spec *spec)
+{
+    xmlNodePtr serial = child_attr(devices, "serial", "type", "pty");
+    if (spec->serial_log) {
+        xmlNodePtr log = child_attr(serial, "log", "file", spec->serial_log);
+        attr(log, "append", "off");
+    }
+    child_attr(serial, "target", "port", "0");
+    xmlNodePtr console = child_attr(devices, "console", "type", "pty");
+    xmlNodePtr console_target = child_attr(console, "target", "type", "serial");
+    attr(console_target, "port", "0");
+
+    xmlNodePtr agent = child_attr(devices, "channel", "type", "unix");
+    xmlNodePtr agent_target = child_attr(agent, "target", "type", "virtio");
+    attr(agent_target, "name", "org.qemu.guest_agent.0");
+
+    /* VNC on loopback with QEMU's own websocket: nginx proxies the console. */
+    xmlNodePtr vnc = child_attr(devices, "graphics", "type", "vnc");
+    attr(vnc, "port", "-1");
+    attr(vnc, "autoport", "yes");
+    attr(vnc, "websocket", "-1");
+    attr(vnc, "listen", "127.0.0.1");
+    if (spec->vnc_password)
+        attr(vnc, "passwd", spec->vnc_password);
+    xmlNodePtr listen = child_attr(vnc, "listen", "type", "address");
+    attr(listen, "address", "127.0.0.1");
+    xmlNodePtr video = child(devices, "video", NULL);
+    child_attr(video, "model", "type", "virtio");
+    xmlNodePtr tablet = child_attr(devices, "input", "type", "tablet");
+    attr(tablet, "bus", "usb");
+}
+
+char *domain_xml_build(const struct domain_spec *spec)
+{
+    static const char *const types[] = { "kvm", "qemu", NULL };
+    static const char *const formats[] = { "qcow2", "raw", NULL };
+    static const char *const boots[] = { "hd", "cdrom", "network", NULL };
+    char number[32];
+
+    const char *machine = spec->arch ? machine_for(spec->arch) : NULL;
+    if (!machine || !one_of(spec->domain_type, types) || !spec->name || !spec->disk_path ||
+        !spec->network || spec->vcpus < 1 || spec->memory_mb < 16 ||
+        (spec->disk_format && !one_of(spec->disk_format, formats)))
+        return NULL;
+    for (int i = 0; i < 3 && spec->boot[i]; i++)
+        if (!one_of(spec->boot[i], boots))
+            return NULL;
+
+    xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
+    xmlNodePtr domain = xmlNewNode(NULL, BAD_CAST "domain");
+    xmlDocSetRootElement(doc, domain);
+    attr(domain, "type", spec->domain_type);
+
+    child(domain, "name", spec->name);
+    if (spec->uuid)
+        child(domain, "uuid", spec->uuid);
+    if (spec->title)
+        child(domain, "title", spec->title);
+    if (spec->description)
+        child(domain, "description", spec->description);
+    add_metadata(domain, spec);
+
+    snprintf(number, sizeof number, "%lld", spec->memory_mb);
+    attr(child(domain, "memory", number), "unit", "MiB");
+    snprintf(number, sizeof number, "%d", spec->vcpus);
+    child(domain, "vcpu", number);
+
+    xmlNodePtr os = child(domain, "os", NULL);
+    xmlNodePtr type = child(os, "type", "hvm");
+    attr(type, "arch", spec->arch);
+    attr(type, "machine", machine);
+    if (!strcmp(spec->arch, "aarch64"))
+        attr(os, "firmware", "efi");
+    for (int i = 0; i < 3 && spec->boot[i]; i++)
+        child_attr(os, "boot", "dev", spec->boot[i]);
+
+    xmlNodePtr features = child(domain, "features", NULL);
+    child(features, "acpi", NULL);
+    if (!strcmp(spec->arch, "x86_64"))
+        child(features, "apic", NULL);
+    else
+        child(features, "gic", NULL);
+    add_cpu(domain, spec);
+    child_attr(domain, "clock", "offset", "utc");
+    child(domain, "on_poweroff", "destroy");
+    child(domain, "on_reboot", "restart");
+    child(domain, "on_crash", "destroy");
+
+    xmlNodePtr devices = child(domain, "devices", NULL);
+    add_disks(devices, spec);
+    xmlNodePtr nic = child_attr(devices, "interface", "type", "network");
+    child_attr(nic, "source", "network", spec->network);
+    child_attr(nic, "model", "type", "virtio");
+    add_console(devices, spec);
+
+    xmlChar *text = NULL;
+    int len = 0;
+    xmlDocDumpFormatMemoryEnc(doc, &text, &len, "UTF-8", 1);
+    xmlFreeDoc(doc);
+    char *out = text ? strndup((const char *)text, (size_t)len) : NULL;
+    xmlFree(text);
+    return out;
+}
+
+static long long xpath_number(xmlXPathContextPtr ctx, const char *expr)
+{
+    xmlXPathObjectPtr result = xmlXPathEvalExpression(BAD_CAST expr, ctx);
+    long long value = -1;
+    if (result && result->type == XPATH_NODESET && result->nodesetval &&
+        result->nodesetval->nodeNr == 1) {
+        xmlChar *text = xmlNodeGetContent(result->nodesetval->nodeTab[0]);
+        char *end;
+        long long v = strtoll((const char *)text, &end, 10);
+        if (*text && !*end && v > 0)
+            value = v;
+        xmlFree(text);
+    }
+    xmlXPathFreeObject(result);
+    return value;
+}
+
+int domain_xml_owner(const char *xml, long long *vm_id, long long *owner_id)
+{
+    xmlDocPtr doc = xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    if (!doc)
+        return -1;
+    xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
+    xmlXPathRegisterNs(ctx, BAD_CAST VMM_XML_PREFIX, BAD_CAST VMM_XML_NS);
+    *vm_id = xpath_number(ctx, "/domain/metadata/vmm:vm/vmm:id");
+    *owner_id = xpath_number(ctx, "/domain/metadata/vmm:vm/vmm:owner");
+    xmlXPathFreeContext(ctx);
+    xmlFreeDoc(doc);
+    return *vm_id > 0 && *owner_id > 0 ? 0 : -1;
+}

@@ -1,0 +1,40 @@
+/* Domain XML for our guests, built with libxml2's tree API: values are
+ * set as text or attributes, never pasted into markup. */
+#ifndef VMM_DOMAIN_XML_H
+#define VMM_DOMAIN_XML_H
+
+#include <stdbool.h>
+
+#define VMM_XML_NS "https://vmmanager.example/xmlns/vm/1"
+#define VMM_XML_PREFIX "vmm"
+
+struct domain_spec {
+    const char *name;           /* generated: vmm-<uuid prefix> */
+    const char *uuid;           /* NULL: libvirt picks one */
+    const char *title;          /* the user's name for it, UTF-8 */
+    const char *description;
+    long long vm_id;
+    long long owner_id;
+    int vcpus;
+    long long memory_mb;
+    const char *arch;           /* "x86_64" or "aarch64" */
+    const char *domain_type;    /* "kvm" or "qemu" (TCG) */
+    const char *cpu_model;      /* "host-passthrough", "host-model", or a model name */
+    const char *disk_path;      /* inside a managed pool */
+    const char *disk_format;    /* "qcow2" or "raw" */
+    const char *cdrom_path;     /* NULL: an empty CD-ROM drive */
+    const char *network;        /* libvirt network name */
+    const char *boot[3];        /* "hd", "cdrom", "network"; NULL-terminated */
+    const char *vnc_password;   /* NULL: none */
+    const char *serial_log;     /* file the serial console is copied to, or NULL */
+};
+
+/* Returns the domain XML (free with free()), or NULL for a spec that
+ * cannot be expressed (unknown arch, boot device, ...). */
+char *domain_xml_build(const struct domain_spec *spec);
+
+/* Reads our metadata back from a domain's XML: 0, or -1 when the domain
+ * is not one of ours. */
+int domain_xml_owner(const char *xml, long long *vm_id, long long *owner_id);
+
+#endif

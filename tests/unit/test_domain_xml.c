@@ -1,0 +1,126 @@
+/* Domain XML: built safely from any user text, accepted by libvirt (the
+ * test:///default driver), and our metadata reads back. */
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+#include <string.h>
+
+#include "domain_xml.h"
+#include "unit.h"
+
+static struct domain_spec base_spec(void)
+{
+    struct domain_spec spec = {
+        .name = "vmm-0a1b2c3d",
+        .title = "测试服务器",
+        .description = "web & db </description><evil/>",
+        .vm_id = 42,
+        .owner_id = 7,
+        .vcpus = 2,
+        .memory_mb = 512,
+        .arch = "x86_64",
+        .domain_type = "qemu",
+        .cpu_model = "host-passthrough",
+        .disk_path = "/var/lib/vmm/disks/vmm-0a1b2c3d.qcow2",
+        .disk_format = "qcow2",
+        .network = "default",
+        .boot = { "hd", "cdrom", NULL },
+        .vnc_password = "s3cret'\"<>",
+        .serial_log = "/var/log/vmm/vmm-0a1b2c3d.serial",
+    };
+    return spec;
+}
+
+static void silence(void *data, virErrorPtr error) {}
+
+START_TEST(test_user_text_stays_text)
+{
+    struct domain_spec spec = base_spec();
+    char *xml = domain_xml_build(&spec);
+    ck_assert_ptr_nonnull(xml);
+    ck_assert_ptr_nonnull(strstr(xml, "<title>测试服务器</title>"));
+    ck_assert_ptr_null(strstr(xml, "<evil/>"));
+    ck_assert_ptr_nonnull(strstr(xml, "&lt;/description&gt;&lt;evil/&gt;"));
+    ck_assert_ptr_null(strstr(xml, "s3cret'\"<>"));
+    ck_assert_ptr_nonnull(strstr(xml, "websocket=\"-1\""));
+    ck_assert_ptr_nonnull(strstr(xml, "listen=\"127.0.0.1\""));
+    ck_assert_ptr_nonnull(strstr(xml, "machine=\"q35\""));
+    ck_assert_ptr_nonnull(strstr(xml, "<boot dev=\"hd\"/>"));
+    free(xml);
+}
+END_TEST
+
+START_TEST(test_metadata_round_trip)
+{
+    struct domain_spec spec = base_spec();
+    char *xml = domain_xml_build(&spec);
+    long long vm_id = 0, owner_id = 0;
+    ck_assert_int_eq(domain_xml_owner(xml, &vm_id, &owner_id), 0);
+    ck_assert_int_eq(vm_id, 42);
+    ck_assert_int_eq(owner_id, 7);
+    ck_assert_int_eq(domain_xml_owner("<domain><name>x</name></domain>", &vm_id, &owner_id), -1);
+    ck_assert_int_eq(domain_xml_owner("not xml", &vm_id, &owner_id), -1);
+    free(xml);
+}
+END_TEST
+
+/* Each case breaks one thing the builder must refuse. */
+static void break_arch(struct domain_spec *s) { s->arch = "sparc"; }
+static void break_type(struct domain_spec *s) { s->domain_type = "xen"; }
+static void break_boot(struct domain_spec *s) { s->boot[1] = "floppy"; }
+static void break_vcpus(struct domain_spec *s) { s->vcpus = 0; }
+static void break_memory(struct domain_spec *s) { s->memory_mb = 8; }
+static void break_format(struct domain_spec *s) { s->disk_format = "vmdk"; }
+static void break_disk(struct domain_spec *s) { s->disk_path = NULL; }
+static void (*const breakers[])(struct domain_spec *) = {
+    break_arch, break_type, break_boot, break_vcpus, break_memory, break_format, break_disk,
+};
+
+START_TEST(test_bad_specs_refused)
+{
+    struct domain_spec spec = base_spec();
+    breakers[_i](&spec);
+    ck_assert_ptr_null(domain_xml_build(&spec));
+}
+END_TEST
+
+START_TEST(test_libvirt_accepts_it)
+{
+    virSetErrorFunc(NULL, silence);
+    virConnectPtr conn = virConnectOpen("test:///default");
+    ck_assert_ptr_nonnull(conn);
+    struct domain_spec spec = base_spec();
+    char *xml = domain_xml_build(&spec);
+    virDomainPtr dom = virDomainDefineXML(conn, xml);
+    ck_assert_msg(dom != NULL, "libvirt refused: %s", virGetLastErrorMessage());
+    ck_assert_int_eq(virDomainCreate(dom), 0);
+    ck_assert_int_eq(virDomainIsActive(dom), 1);
+
+    /* The title and metadata survive libvirt's own parse and format. */
+    char *back = virDomainGetXMLDesc(dom, 0);
+    ck_assert_ptr_nonnull(strstr(back, "<title>测试服务器</title>"));
+    long long vm_id = 0, owner_id = 0;
+    ck_assert_int_eq(domain_xml_owner(back, &vm_id, &owner_id), 0);
+    ck_assert_int_eq(vm_id, 42);
+
+    ck_assert_int_eq(virDomainDestroy(dom), 0);
+    ck_assert_int_eq(virDomainUndefine(dom), 0);
+    virDomainFree(dom);
+    free(back);
+    free(xml);
+    virConnectClose(conn);
+}
+END_TEST
+
+static Suite *domain_xml_suite(void)
+{
+    Suite *s = suite_create("domain_xml");
+    TCase *tc = tcase_create("build");
+    tcase_add_test(tc, test_user_text_stays_text);
+    tcase_add_test(tc, test_metadata_round_trip);
+    tcase_add_loop_test(tc, test_bad_specs_refused, 0, G_N_ELEMENTS(breakers));
+    tcase_add_test(tc, test_libvirt_accepts_it);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+UNIT_MAIN(domain_xml_suite)
