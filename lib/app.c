@@ -230,7 +230,7 @@ static void reply_error(struct req *r, const struct route *route, const struct r
         reply_json_error(r);
         return;
     }
-    if (r->err.status == 401) {
+    if (!strcmp(r->err.code, "unauthenticated")) {
         /* Pages send the visitor to log in and then back here. */
         char *next = g_uri_escape_string(r->path, "/", FALSE);
         char *login = g_strdup_printf("/login?next=%s", next);
@@ -278,18 +278,24 @@ void app_handle(struct req *r, const struct route *routes)
         goto done;
 
     route = router_match(r, routes);
-    if (!route || check_permission(r, route) < 0)
+    if (!route)
         goto done;
 
-    bool mutating = is_mutating(r->method);
-    if (mutating) {
+    if (is_mutating(r->method)) {
+        /* Every mutating request that reaches a route leaves one audit
+         * row, refused or not. */
         r->audit_action = route->action;
         if (r->nparams > 0)
             r->audit_target_id = r->params[0].num;
-        if (check_csrf(r) == 0 && input_parse(r, route->fields) == 0)
+        if (r->user) {
+            r->audit_actor_id = r->user->id;
+            snprintf(r->audit_actor_name, sizeof r->audit_actor_name, "%s", r->user->username);
+        }
+        if (check_permission(r, route) == 0 && check_csrf(r) == 0 &&
+            input_parse(r, route->fields) == 0)
             route->handler(r);
         audit_record(r);
-    } else {
+    } else if (check_permission(r, route) == 0) {
         route->handler(r);
     }
 

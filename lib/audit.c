@@ -21,6 +21,10 @@ int audit_record(struct req *r)
         if (r->err.field[0])
             json_object_set_new(detail, "field", json_string(r->err.field));
     }
+    /* The actor is whoever is logged in after the handler (a login), else
+     * whoever asked (a logout ends the session before this row). */
+    long long actor_id = r->user ? r->user->id : r->audit_actor_id;
+    const char *actor_name = r->user ? r->user->username : r->audit_actor_name;
     char *detail_text = json_dumps(detail, JSON_COMPACT);
     json_decref(detail);
 
@@ -28,7 +32,7 @@ int audit_record(struct req *r)
         "INSERT INTO audit_log (created_at, actor_id, actor_name, action, target_type, "
         "target_id, result, status, detail, ip, user_agent, request_id) "
         "VALUES (UTC_TIMESTAMP(3), ?, ?, ?, ?, ?, ?, ?, ?, ?, LEFT(?, 255), ?)",
-        r->user ? DB_INT(r->user->id) : DB_NULL, DB_TEXT(r->user ? r->user->username : ""),
+        actor_id > 0 ? DB_INT(actor_id) : DB_NULL, DB_TEXT(actor_name),
         DB_TEXT(action), DB_TEXT(target_type),
         r->audit_target_id > 0 ? DB_INT(r->audit_target_id) : DB_NULL,
         DB_TEXT(ok ? "success" : "failure"), DB_INT(ok ? r->status : r->err.status),

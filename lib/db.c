@@ -8,9 +8,11 @@
 #include "config.h"
 #include "log.h"
 
-static MYSQL *db_conn;
-static unsigned int db_last_errno;
-static bool db_in_transaction;
+/* One connection per thread: FastCGI workers have one thread, the helper
+ * runs each client and job on its own. */
+static _Thread_local MYSQL *db_conn;
+static _Thread_local unsigned int db_last_errno;
+static _Thread_local bool db_in_transaction;
 
 int db_connect(void)
 {

@@ -72,6 +72,8 @@ struct req {
      * handler; handlers refine the target and add detail). */
     const char *audit_action;
     long long audit_target_id;
+    long long audit_actor_id;   /* who asked, kept even if the handler logs them out */
+    char audit_actor_name[40];
     json_t *audit_detail;
 
     /* The response being built. */

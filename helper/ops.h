@@ -1,0 +1,30 @@
+/* The helper's operations: one table, each op with its argument fields
+ * (validated before it runs) and whether it needs an admin actor. */
+#ifndef VMM_HELPER_OPS_H
+#define VMM_HELPER_OPS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "http.h"
+#include "input.h"
+#include "user.h"
+
+struct op_call {
+    json_t *args;             /* validated against the op's fields */
+    const struct user *actor; /* loaded from the DB by the helper, never trusted from the client */
+    json_t *result;           /* set by the op */
+    struct err err;           /* set on failure */
+};
+
+struct op {
+    const char *name;
+    int (*run)(struct op_call *call);
+    const struct field *args;
+    bool admin_only;
+};
+
+/* The op named name, or NULL. */
+const struct op *op_find(const char *name);
+
+#endif

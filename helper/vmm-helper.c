@@ -1,0 +1,189 @@
+/* vmm-helper: the only process that talks to libvirt. It listens on a unix
+ * socket (0660, group of the web programs), accepts only the configured
+ * client uid (SO_PEERCRED) and root, and answers framed JSON requests
+ * {op, args, actor} with {ok, data} or {ok: false, error}. Each op names
+ * its argument fields; the actor is loaded from the database here, never
+ * taken on the client's word. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <grp.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "db.h"
+#include "frame.h"
+#include "log.h"
+#include "ops.h"
+#include "virt.h"
+
+static uid_t client_uid;
+
+static json_t *reply_error(const struct err *err)
+{
+    json_t *error = json_pack("{s:i, s:s, s:s}", "status", err->status, "code", err->code,
+                              "message", err->message);
+    if (err->field[0])
+        json_object_set_new(error, "field", json_string(err->field));
+    return json_pack("{s:b, s:o}", "ok", 0, "error", error);
+}
+
+/* Runs one request; returns the reply. */
+static json_t *handle(json_t *request)
+{
+    struct op_call call = { 0 };
+    json_t *reply = NULL;
+    struct user *actor = NULL;
+
+    const char *name = json_string_value(json_object_get(request, "op"));
+    json_t *args = json_object_get(request, "args");
+    json_t *actor_id = json_object_get(request, "actor");
+    const struct op *op = op_find(name);
+    if (!op) {
+        err_set(&call.err, 400, "unknown_op", "op", "Unknown operation.");
+        goto done;
+    }
+    if (!args)
+        args = json_object();
+    else
+        json_incref(args);
+    call.args = args;
+    if (input_validate(args, op->args, &call.err) < 0)
+        goto done;
+    if (actor_id && !json_is_null(actor_id)) {
+        if (!json_is_integer(actor_id) || !(actor = user_by_id(json_integer_value(actor_id))) ||
+            !actor->enabled) {
+            err_set(&call.err, 403, "forbidden", NULL, "The acting user is not allowed.");
+            goto done;
+        }
+    }
+    if (op->admin_only && (!actor || actor->role != ROLE_ADMIN)) {
+        err_set(&call.err, 403, "forbidden", NULL, "This operation is for administrators.");
+        goto done;
+    }
+    call.actor = actor;
+    if (op->run(&call) < 0 && !call.err.status)
+        err_set(&call.err, 500, "internal", NULL, "The operation failed.");
+
+done:
+    if (call.err.status) {
+        log_info("op %s refused: %d %s", name ? name : "?", call.err.status, call.err.code);
+        reply = reply_error(&call.err);
+    } else {
+        reply = json_pack("{s:b, s:O}", "ok", 1, "data", call.result ? call.result : json_object());
+    }
+    json_decref(call.result);
+    json_decref(call.args);
+    user_free(actor);
+    return reply;
+}
+
+static void *serve_client(void *arg)
+{
+    int fd = (int)(long)arg;
+    for (;;) {
+        json_t *request = NULL;
+        int rc = frame_read(fd, FRAME_MAX_BYTES, &request);
+        if (rc == FRAME_EOF || rc == FRAME_IO)
+            break;
+        if (rc != FRAME_OK) {
+            struct err err = { 0 };
+            err_set(&err, rc == FRAME_TOO_LARGE ? 413 : 400,
+                    rc == FRAME_TOO_LARGE ? "request_too_large" : "bad_request", NULL,
+                    "The request could not be read.");
+            json_t *reply = reply_error(&err);
+            frame_write(fd, reply);
+            json_decref(reply);
+            break;   /* the stream is out of step: close it */
+        }
+        json_t *reply = handle(request);
+        rc = frame_write(fd, reply);
+        json_decref(reply);
+        json_decref(request);
+        if (rc != FRAME_OK)
+            break;
+    }
+    close(fd);
+    db_close();
+    return NULL;
+}
+
+static bool peer_allowed(int fd)
+{
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+        return false;
+    if (cred.uid == 0 || cred.uid == client_uid)
+        return true;
+    log_warn("refused a connection from uid %d pid %d", (int)cred.uid, (int)cred.pid);
+    return false;
+}
+
+static int listen_on(const char *path, gid_t group)
+{
+    struct sockaddr_un addr = { .sun_family = AF_UNIX };
+    if (strlen(path) >= sizeof addr.sun_path)
+        return -1;
+    strcpy(addr.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    unlink(path);
+    /* Created 0600 and only then opened to the group: never briefly wider. */
+    mode_t old = umask(0177);
+    int rc = bind(fd, (struct sockaddr *)&addr, sizeof addr);
+    umask(old);
+    if (rc < 0 || chown(path, 0, group) < 0 || chmod(path, 0660) < 0 || listen(fd, 64) < 0) {
+        log_error("cannot listen on %s: %s", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+int main(int argc, char **argv)
+{
+    log_init("vmm-helper");
+    signal(SIGPIPE, SIG_IGN);
+    if (config_load() < 0 || virt_init() < 0)
+        return 1;
+
+    const char *user = config_str("helper", "client_user", "vmm");
+    struct passwd *pw = getpwnam(user);
+    if (!pw) {
+        log_error("client user %s does not exist", user);
+        return 1;
+    }
+    client_uid = pw->pw_uid;
+    const char *path = config_str("helper", "socket", "/run/vmm/helper.sock");
+    int listener = listen_on(path, pw->pw_gid);
+    if (listener < 0)
+        return 1;
+    log_info("listening on %s for uid %d", path, (int)client_uid);
+
+    for (;;) {
+        int fd = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno != EINTR)
+                log_error("accept: %s", strerror(errno));
+            continue;
+        }
+        if (!peer_allowed(fd)) {
+            close(fd);
+            continue;
+        }
+        pthread_t thread;
+        if (pthread_create(&thread, NULL, serve_client, (void *)(long)fd) != 0) {
+            close(fd);
+            continue;
+        }
+        pthread_detach(thread);
+    }
+}
