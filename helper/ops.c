@@ -1,8 +1,10 @@
 #include "ops.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "host.h"
+#include "vm.h"
 
 static int op_ping(struct op_call *call)
 {
@@ -16,11 +18,34 @@ static int op_host_info(struct op_call *call)
     return call->result ? 0 : -1;
 }
 
-static const struct field no_args[] = { { NULL } };
+#define VM_ID { "vm_id", FIELD_INT, true, 1, INT64_MAX, NULL }
 
+static const char *const reboot_modes[] = { "graceful", "force", NULL };
+
+static const struct field no_args[] = { { NULL } };
+static const struct field vm_args[] = { VM_ID, { NULL } };
+static const struct field create_args[] = { VM_ID, { "start", FIELD_BOOL }, { NULL } };
+static const struct field stop_args[] = {
+    VM_ID, { "force", FIELD_BOOL }, { "timeout", FIELD_INT, false, 0, 300 }, { NULL },
+};
+static const struct field reboot_args[] = {
+    VM_ID, { "mode", FIELD_ENUM, false, 0, 0, reboot_modes }, { NULL },
+};
+static const struct field delete_args[] = { VM_ID, { "delete_disks", FIELD_BOOL }, { NULL } };
+
+/* VM ops need an actor: the helper checks that they may touch the VM. */
 static const struct op ops[] = {
-    { "ping", op_ping, no_args, false },
-    { "host.info", op_host_info, no_args, false },
+    { "ping", op_ping, no_args, false, false },
+    { "host.info", op_host_info, no_args, false, false },
+    { "vm.create", vm_op_create, create_args, false, true },
+    { "vm.start", vm_op_start, vm_args, false, true },
+    { "vm.stop", vm_op_stop, stop_args, false, true },
+    { "vm.reboot", vm_op_reboot, reboot_args, false, true },
+    { "vm.pause", vm_op_pause, vm_args, false, true },
+    { "vm.resume", vm_op_resume, vm_args, false, true },
+    { "vm.suspend", vm_op_suspend, vm_args, false, true },
+    { "vm.wakeup", vm_op_wakeup, vm_args, false, true },
+    { "vm.delete", vm_op_delete, delete_args, false, true },
     { NULL },
 };
 

@@ -22,6 +22,7 @@ struct op {
     int (*run)(struct op_call *call);
     const struct field *args;
     bool admin_only;
+    bool needs_actor;
 };
 
 /* The op named name, or NULL. */

@@ -8,6 +8,7 @@
 
 static pthread_mutex_t virt_lock = PTHREAD_MUTEX_INITIALIZER;
 static virConnectPtr virt_shared;
+static virt_lifecycle_fn virt_on_lifecycle;
 
 static void *event_loop(void *unused)
 {
@@ -21,8 +22,9 @@ static void *event_loop(void *unused)
  * default handler from printing them to stderr as well. */
 static void quiet_errors(void *data, virErrorPtr error) {}
 
-int virt_init(void)
+int virt_init(virt_lifecycle_fn on_lifecycle)
 {
+    virt_on_lifecycle = on_lifecycle;
     pthread_t thread;
     virSetErrorFunc(NULL, quiet_errors);
     if (virInitialize() < 0 || virEventRegisterDefaultImpl() < 0)
@@ -30,6 +32,13 @@ int virt_init(void)
     if (pthread_create(&thread, NULL, event_loop, NULL) != 0)
         return -1;
     pthread_detach(thread);
+    return 0;
+}
+
+static int on_domain_event(virConnectPtr conn, virDomainPtr dom, int event, int detail,
+                           void *opaque)
+{
+    virt_on_lifecycle(dom);
     return 0;
 }
 
@@ -57,6 +66,10 @@ virConnectPtr virt_conn(struct err *err)
         if (virt_shared) {
             virConnectSetKeepAlive(virt_shared, 5, 3);
             virConnectRegisterCloseCallback(virt_shared, on_close, NULL, NULL);
+            if (virt_on_lifecycle)
+                virConnectDomainEventRegisterAny(virt_shared, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+                                                 VIR_DOMAIN_EVENT_CALLBACK(on_domain_event),
+                                                 NULL, NULL);
             log_info("connected to %s", uri);
         } else {
             log_warn("cannot connect to %s: %s", uri, virGetLastErrorMessage());

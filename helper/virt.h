@@ -8,8 +8,12 @@
 
 #include "http.h"
 
-/* Starts the event loop thread. Call once, before virt_conn. */
-int virt_init(void);
+/* Called from the event loop thread for every domain lifecycle event. */
+typedef void (*virt_lifecycle_fn)(virDomainPtr dom);
+
+/* Starts the event loop thread; on_lifecycle (may be NULL) is registered
+ * on every connection opened. Call once, before virt_conn. */
+int virt_init(virt_lifecycle_fn on_lifecycle);
 /* A referenced connection (virConnectClose it when done), or NULL with a
  * 503 libvirt_unavailable in err. */
 virConnectPtr virt_conn(struct err *err);

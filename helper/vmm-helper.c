@@ -24,6 +24,7 @@
 #include "log.h"
 #include "ops.h"
 #include "virt.h"
+#include "vm.h"
 
 static uid_t client_uid;
 
@@ -64,6 +65,10 @@ static json_t *handle(json_t *request)
             err_set(&call.err, 403, "forbidden", NULL, "The acting user is not allowed.");
             goto done;
         }
+    }
+    if (op->needs_actor && !actor) {
+        err_set(&call.err, 401, "unauthenticated", NULL, "This operation needs a user.");
+        goto done;
     }
     if (op->admin_only && (!actor || actor->role != ROLE_ADMIN)) {
         err_set(&call.err, 403, "forbidden", NULL, "This operation is for administrators.");
@@ -152,7 +157,7 @@ int main(int argc, char **argv)
 {
     log_init("vmm-helper");
     signal(SIGPIPE, SIG_IGN);
-    if (config_load() < 0 || virt_init() < 0)
+    if (config_load() < 0 || virt_init(vm_state_sync) < 0)
         return 1;
 
     const char *user = config_str("helper", "client_user", "vmm");
@@ -167,6 +172,12 @@ int main(int argc, char **argv)
     if (listener < 0)
         return 1;
     log_info("listening on %s for uid %d", path, (int)client_uid);
+
+    /* Connect now, so lifecycle events flow before the first request. */
+    struct err err = { 0 };
+    virConnectPtr conn = virt_conn(&err);
+    if (conn)
+        virConnectClose(conn);
 
     for (;;) {
         int fd = accept4(listener, NULL, NULL, SOCK_CLOEXEC);

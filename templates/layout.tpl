@@ -12,6 +12,7 @@
   {{#logged_in}}
   <nav class="nav">
     <a href="/">{{_ Dashboard}}</a>
+    <a href="/vms">{{_ Virtual machines}}</a>
     <a href="/host">{{_ Host}}</a>
     {{#is_admin}}<a href="/users">{{_ Users}}</a>{{/is_admin}}
   </nav>

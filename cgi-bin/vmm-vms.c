@@ -1,0 +1,421 @@
+/* vmm-vms: virtual machines. A user sees and acts on their own, an admin
+ * on all; anyone else's VM is a 404. The row is ours, the guest is the
+ * helper's: create inserts the row (quota checked in the same transaction)
+ * and asks the helper to make the disk and domain, removing the row again
+ * if that fails. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "config.h"
+#include "db.h"
+#include "helper_client.h"
+#include "i18n.h"
+#include "list.h"
+#include "rbac.h"
+#include "user.h"
+
+#define VM_COLUMNS                                                                          \
+    "id, uuid, name, description, owner_id, state, vcpus, memory_mb, disk_gb, arch, "        \
+    "template_id, autostart, DATE_FORMAT(created_at, '%Y-%m-%dT%TZ'), network, cpu_model"
+
+static json_t *vm_from_row(const struct db_rows *rows, int i)
+{
+    json_t *template_id = db_cell(rows, i, 10) ? json_integer(db_cell_int(rows, i, 10, 0))
+                                               : json_null();
+    return json_pack("{s:I, s:s, s:s, s:s, s:I, s:s, s:I, s:I, s:I, s:s, s:o, s:n, s:[], s:[], "
+                     "s:b, s:s, s:s, s:s}",
+                     "id", (json_int_t)db_cell_int(rows, i, 0, 0), "uuid", db_cell(rows, i, 1),
+                     "name", db_cell(rows, i, 2), "description", db_cell(rows, i, 3),
+                     "owner_id", (json_int_t)db_cell_int(rows, i, 4, 0), "state", db_cell(rows, i, 5),
+                     "vcpus", (json_int_t)db_cell_int(rows, i, 6, 0),
+                     "memory_mb", (json_int_t)db_cell_int(rows, i, 7, 0),
+                     "disk_gb", (json_int_t)db_cell_int(rows, i, 8, 0), "arch", db_cell(rows, i, 9),
+                     "template_id", template_id, "iso_id", "network_ids", "ip_addresses",
+                     "autostart", db_cell_int(rows, i, 11, 0) != 0, "created_at", db_cell(rows, i, 12),
+                     "network", db_cell(rows, i, 13), "cpu_model", db_cell(rows, i, 14));
+}
+
+/* The VM of the path if the caller may see it, else a 404. */
+static json_t *vm_visible(struct req *r, long long id)
+{
+    struct db_rows *rows = db_query("SELECT " VM_COLUMNS " FROM vms WHERE id = ?", DB_INT(id));
+    if (!rows) {
+        fail_db(r);
+        return NULL;
+    }
+    json_t *vm = NULL;
+    if (rows->nrows == 1 && rbac_may_touch(r->user, db_cell_int(rows, 0, 4, 0)))
+        vm = vm_from_row(rows, 0);
+    else
+        req_fail(r, 404, "not_found", NULL, _("There is no such virtual machine."));
+    db_rows_free(rows);
+    return vm;
+}
+
+static const struct list_sort vm_sorts[] = {
+    { "id", "id" }, { "name", "name" }, { "state", "state" }, { "created_at", "created_at" },
+    { "vcpus", "vcpus" }, { "memory_mb", "memory_mb" }, { NULL },
+};
+
+static const char *const vm_states[] = { "creating", "stopped", "running", "paused",
+                                         "suspended", "installing", "error", NULL };
+static const char *const arches[] = { "x86_64", "aarch64", NULL };
+
+static bool in_list(const char *value, const char *const *list)
+{
+    for (; value && *list; list++)
+        if (!strcmp(value, *list))
+            return true;
+    return false;
+}
+
+static int query_id(struct req *r, const char *name, long long *out)
+{
+    const char *text = req_query(r, name);
+    char *end;
+    *out = 0;
+    if (!text)
+        return 0;
+    long long v = strtoll(text, &end, 10);
+    if (!*text || *end || v <= 0)
+        return req_fail(r, 400, "invalid_parameter", name, _("%s must be a positive integer."), name);
+    *out = v;
+    return 0;
+}
+
+static int vms_list(struct req *r)
+{
+    struct list_query q;
+    long long owner = 0, template_id = 0;
+    const char *state = req_query(r, "state");
+    const char *arch = req_query(r, "arch");
+    if (list_query_parse(r, vm_sorts, &q) < 0 || query_id(r, "owner_id", &owner) < 0 ||
+        query_id(r, "template_id", &template_id) < 0)
+        return -1;
+    if (state && !in_list(state, vm_states))
+        return req_fail(r, 400, "invalid_parameter", "state", _("Unknown state."));
+    if (arch && !in_list(arch, arches))
+        return req_fail(r, 400, "invalid_parameter", "arch", _("Unknown architecture."));
+    /* A user's list is their own, whatever owner_id says. */
+    if (r->user->role != ROLE_ADMIN)
+        owner = r->user->id;
+
+    const char *where = " FROM vms WHERE (? = 0 OR owner_id = ?) AND (? IS NULL OR name LIKE ? "
+                        "OR description LIKE ?) AND (? IS NULL OR state = ?) AND (? = 0 OR "
+                        "template_id = ?) AND (? IS NULL OR arch = ?)";
+#define FILTERS DB_INT(owner), DB_INT(owner), DB_TEXT(q.like), DB_TEXT(q.like), DB_TEXT(q.like), \
+                DB_TEXT(state), DB_TEXT(state), DB_INT(template_id), DB_INT(template_id),       \
+                DB_TEXT(arch), DB_TEXT(arch)
+    char *sql = g_strdup_printf("SELECT %s%s ORDER BY %s LIMIT ? OFFSET ?", VM_COLUMNS, where,
+                                q.order_by);
+    char *count_sql = g_strdup_printf("SELECT COUNT(*)%s", where);
+    struct db_rows *rows = db_query(sql, FILTERS, DB_INT(q.per_page), DB_INT(q.offset));
+    struct db_rows *total = db_query(count_sql, FILTERS);
+#undef FILTERS
+    g_free(sql);
+    g_free(count_sql);
+    if (!rows || !total) {
+        db_rows_free(rows);
+        db_rows_free(total);
+        list_query_free(&q);
+        return fail_db(r);
+    }
+    json_t *items = json_array();
+    for (int i = 0; i < rows->nrows; i++)
+        json_array_append_new(items, vm_from_row(rows, i));
+    list_reply(r, items, db_cell_int(total, 0, 0, 0), &q);
+    list_query_free(&q);
+    db_rows_free(rows);
+    db_rows_free(total);
+    return 0;
+}
+
+static int vms_show(struct req *r)
+{
+    json_t *vm = vm_visible(r, req_param(r, "id")->num);
+    if (!vm)
+        return -1;
+    r->data = json_pack("{s:o}", "vm", vm);
+    return 0;
+}
+
+/* Templates the caller may use, for the create form. */
+static int vms_new_page(struct req *r)
+{
+    struct db_rows *rows = db_query(
+        "SELECT id, name, os, min_vcpus, min_memory_mb, min_disk_gb FROM templates "
+        "WHERE status = 'ready' AND (visibility = 'public' OR owner_id = ?) ORDER BY name",
+        DB_INT(r->user->id));
+    if (!rows)
+        return fail_db(r);
+    json_t *templates = json_array();
+    for (int i = 0; i < rows->nrows; i++)
+        json_array_append_new(templates, json_pack("{s:I, s:s, s:s, s:I, s:I, s:I}",
+                                                   "id", (json_int_t)db_cell_int(rows, i, 0, 0),
+                                                   "name", db_cell(rows, i, 1), "os", db_cell(rows, i, 2),
+                                                   "min_vcpus", (json_int_t)db_cell_int(rows, i, 3, 1),
+                                                   "min_memory_mb", (json_int_t)db_cell_int(rows, i, 4, 0),
+                                                   "min_disk_gb", (json_int_t)db_cell_int(rows, i, 5, 1)));
+    db_rows_free(rows);
+    r->data = json_pack("{s:o}", "templates", templates);
+    return 0;
+}
+
+struct usage {
+    long long vms, vcpus, memory_mb, disk_gb;
+};
+
+/* The caller's limits: their quota row, else the configured defaults. */
+static int quota_limits(long long user_id, struct usage *limit)
+{
+    struct db_rows *rows = db_query("SELECT max_vms, max_vcpus, max_memory_mb, max_disk_gb "
+                                    "FROM quotas WHERE user_id = ?", DB_INT(user_id));
+    if (!rows)
+        return -1;
+    limit->vms = db_cell_int(rows, 0, 0, config_int("quota", "max_vms", 10));
+    limit->vcpus = db_cell_int(rows, 0, 1, config_int("quota", "max_vcpus", 16));
+    limit->memory_mb = db_cell_int(rows, 0, 2, config_int("quota", "max_memory_mb", 32768));
+    limit->disk_gb = db_cell_int(rows, 0, 3, config_int("quota", "max_disk_gb", 500));
+    db_rows_free(rows);
+    return 0;
+}
+
+/* Checks the new VM against the owner's quota. Runs inside the create
+ * transaction after locking the owner's row, so parallel creates of one
+ * user queue here and can never together pass the limit. */
+static int quota_check(struct req *r, long long owner, const struct usage *want)
+{
+    struct usage used, limit;
+    struct db_rows *lock = db_query("SELECT id FROM users WHERE id = ? FOR UPDATE", DB_INT(owner));
+    struct db_rows *rows = db_query("SELECT COUNT(*), COALESCE(SUM(vcpus), 0), "
+                                    "COALESCE(SUM(memory_mb), 0), COALESCE(SUM(disk_gb), 0) "
+                                    "FROM vms WHERE owner_id = ?", DB_INT(owner));
+    int ok = lock && rows && quota_limits(owner, &limit) == 0;
+    if (ok) {
+        used = (struct usage){ db_cell_int(rows, 0, 0, 0), db_cell_int(rows, 0, 1, 0),
+                               db_cell_int(rows, 0, 2, 0), db_cell_int(rows, 0, 3, 0) };
+    }
+    db_rows_free(lock);
+    db_rows_free(rows);
+    if (!ok)
+        return fail_db(r);
+    if (used.vms + 1 > limit.vms)
+        return req_fail(r, 409, "quota_exceeded", NULL,
+                        _("Your quota allows %lld virtual machines."), limit.vms);
+    if (used.vcpus + want->vcpus > limit.vcpus)
+        return req_fail(r, 409, "quota_exceeded", "vcpus",
+                        _("Your quota allows %lld vCPUs in all; %lld are in use."), limit.vcpus,
+                        used.vcpus);
+    if (used.memory_mb + want->memory_mb > limit.memory_mb)
+        return req_fail(r, 409, "quota_exceeded", "memory_mb",
+                        _("Your quota allows %lld MiB of memory in all; %lld are in use."),
+                        limit.memory_mb, used.memory_mb);
+    if (used.disk_gb + want->disk_gb > limit.disk_gb)
+        return req_fail(r, 409, "quota_exceeded", "disk_gb",
+                        _("Your quota allows %lld GiB of disk in all; %lld are in use."),
+                        limit.disk_gb, used.disk_gb);
+    return 0;
+}
+
+/* The template if the caller may use it and the sizes fit it. */
+static int template_check(struct req *r, long long id, const struct usage *want, char *arch,
+                          size_t arch_size)
+{
+    struct db_rows *rows = db_query(
+        "SELECT arch, min_vcpus, min_memory_mb, min_disk_gb FROM templates WHERE id = ? AND "
+        "status = 'ready' AND (visibility = 'public' OR owner_id = ?)",
+        DB_INT(id), DB_INT(r->user->id));
+    if (!rows)
+        return fail_db(r);
+    int rc = 0;
+    if (rows->nrows == 0)
+        rc = req_fail(r, 404, "unknown_template", "template_id", _("There is no such template."));
+    else if (want->vcpus < db_cell_int(rows, 0, 1, 1))
+        rc = req_fail(r, 422, "below_template_minimum", "vcpus",
+                      _("This template needs at least %lld vCPUs."), db_cell_int(rows, 0, 1, 1));
+    else if (want->memory_mb < db_cell_int(rows, 0, 2, 0))
+        rc = req_fail(r, 422, "below_template_minimum", "memory_mb",
+                      _("This template needs at least %lld MiB of memory."),
+                      db_cell_int(rows, 0, 2, 0));
+    else if (want->disk_gb < db_cell_int(rows, 0, 3, 1))
+        rc = req_fail(r, 422, "below_template_minimum", "disk_gb",
+                      _("This template needs a disk of at least %lld GiB."),
+                      db_cell_int(rows, 0, 3, 1));
+    else
+        snprintf(arch, arch_size, "%s", db_cell(rows, 0, 0));
+    db_rows_free(rows);
+    return rc;
+}
+
+static long long insert_vm(struct req *r, const struct usage *want, const char *arch)
+{
+    const char *name = input_str(r, "name");
+    const char *description = input_str(r, "description");
+    const char *cpu_model = input_str(r, "cpu_model");
+    long long template_id = input_int(r, "template_id", 0);
+    char *uuid = g_uuid_string_random();
+    char *domain_name = g_strdup_printf("vmm-%.8s", uuid);
+    long long id = 0;
+    int rc = db_exec_id(
+        "INSERT INTO vms (uuid, domain_name, name, description, owner_id, state, vcpus, memory_mb, "
+        "disk_gb, arch, template_id, clone, cpu_model, autostart) "
+        "VALUES (?, ?, ?, ?, ?, 'creating', ?, ?, ?, ?, ?, 'linked', ?, ?)", &id,
+        DB_TEXT(uuid), DB_TEXT(domain_name), DB_TEXT(name), DB_TEXT(description ? description : ""),
+        DB_INT(r->user->id), DB_INT(want->vcpus), DB_INT(want->memory_mb), DB_INT(want->disk_gb),
+        DB_TEXT(arch), DB_INT(template_id), DB_TEXT(cpu_model ? cpu_model : "host-model"),
+        DB_INT(json_is_true(json_object_get(r->input, "autostart"))));
+    g_free(uuid);
+    g_free(domain_name);
+    return rc < 0 ? -1 : id;
+}
+
+static int vms_create(struct req *r)
+{
+    struct usage want = { 1, input_int(r, "vcpus", 1), input_int(r, "memory_mb", 512),
+                          input_int(r, "disk_gb", 0) };
+    char arch[16] = "";
+    long long template_id = input_int(r, "template_id", 0);
+    r->audit_detail = json_pack("{s:s, s:I}", "name", input_str(r, "name"), "template_id",
+                                (json_int_t)template_id);
+    if (template_check(r, template_id, &want, arch, sizeof arch) < 0)
+        return -1;
+    if (want.disk_gb == 0)
+        want.disk_gb = 1;
+
+    if (db_begin() < 0)
+        return fail_db(r);
+    long long id = -1;
+    if (quota_check(r, r->user->id, &want) < 0 || (id = insert_vm(r, &want, arch)) < 0 ||
+        db_commit() < 0) {
+        db_rollback();
+        return r->err.status ? -1 : fail_db(r);
+    }
+    r->audit_target_id = id;
+
+    json_t *start = json_object_get(r->input, "start");
+    json_t *args = json_pack("{s:I, s:b}", "vm_id", (json_int_t)id, "start", !json_is_false(start));
+    json_t *made = helper_call(r, "vm.create", args);
+    json_decref(args);
+    if (!made) {
+        /* The helper removed what it made; the row goes too. */
+        db_exec("DELETE FROM vms WHERE id = ?", DB_INT(id));
+        return -1;
+    }
+    json_decref(made);
+    json_t *vm = vm_visible(r, id);
+    if (!vm)
+        return -1;
+    r->status = 201;
+    r->data = json_pack("{s:o}", "vm", vm);
+    r->location = g_strdup_printf("/vms/%lld", id);
+    return 0;
+}
+
+/* POST /vms/{id}/{action}: the helper checks the state (409) and acts. */
+static int vms_action(struct req *r)
+{
+    static const char *const actions[] = { "start", "stop", "reboot", "pause", "resume",
+                                           "suspend", "wakeup", NULL };
+    const char *action = req_param(r, "action")->text;
+    long long id = req_param(r, "id")->num;
+    if (!in_list(action, actions))
+        return req_fail(r, 404, "not_found", NULL, _("There is nothing at this address."));
+    char *audit_action = g_strdup_printf("vm.%s", action);
+    r->audit_action = g_intern_string(audit_action);   /* one of seven, kept for good */
+    g_free(audit_action);
+
+    json_t *vm = vm_visible(r, id);
+    if (!vm)
+        return -1;
+    json_decref(vm);
+    json_t *args = json_deep_copy(r->input);
+    json_object_set_new(args, "vm_id", json_integer(id));
+    /* Each action takes only its own options. */
+    if (strcmp(action, "stop"))
+        json_object_del(args, "force"), json_object_del(args, "timeout");
+    if (strcmp(action, "reboot"))
+        json_object_del(args, "mode");
+    char op[32];
+    snprintf(op, sizeof op, "vm.%s", action);
+    json_t *done = helper_call(r, op, args);
+    json_decref(args);
+    if (!done)
+        return -1;
+    json_decref(done);
+    vm = vm_visible(r, id);
+    if (!vm)
+        return -1;
+    r->data = json_pack("{s:o}", "vm", vm);
+    r->location = g_strdup_printf("/vms/%lld", id);
+    return 0;
+}
+
+static int vms_delete(struct req *r)
+{
+    long long id = req_param(r, "id")->num;
+    json_t *vm = vm_visible(r, id);
+    if (!vm)
+        return -1;
+    json_decref(vm);
+    const char *query = req_query(r, "delete_disks");
+    bool delete_disks = json_is_true(json_object_get(r->input, "delete_disks")) ||
+                        (query && !strcmp(query, "true"));
+    json_t *args = json_pack("{s:I, s:b}", "vm_id", (json_int_t)id, "delete_disks", delete_disks);
+    json_t *done = helper_call(r, "vm.delete", args);
+    json_decref(args);
+    if (!done)
+        return -1;
+    json_decref(done);
+    if (db_exec("DELETE FROM vms WHERE id = ?", DB_INT(id)) < 0)
+        return fail_db(r);
+    r->data = json_pack("{s:b}", "deleted", 1);
+    r->location = g_strdup("/vms");
+    return 0;
+}
+
+static const char *const clones[] = { "linked", NULL };
+static const char *const cpu_models[] = { "host-passthrough", "host-model", "qemu64", NULL };
+static const char *const reboot_modes[] = { "graceful", "force", NULL };
+
+static const struct field create_fields[] = {
+    { "name", FIELD_STRING, true, 1, 64, NULL },
+    { "description", FIELD_TEXT, false, 0, 1000, NULL },
+    { "template_id", FIELD_INT, true, 1, INT64_MAX, NULL },
+    { "vcpus", FIELD_INT, true, 1, 64, NULL },
+    { "memory_mb", FIELD_INT, true, 64, 1048576, NULL },
+    { "disk_gb", FIELD_INT, false, 1, 65536, NULL },
+    { "clone", FIELD_ENUM, false, 0, 0, clones },
+    { "cpu_model", FIELD_ENUM, false, 0, 0, cpu_models },
+    { "start", FIELD_BOOL },
+    { "autostart", FIELD_BOOL },
+    { NULL },
+};
+static const struct field action_fields[] = {
+    { "force", FIELD_BOOL },
+    { "timeout", FIELD_INT, false, 0, 50, NULL },
+    { "mode", FIELD_ENUM, false, 0, 0, reboot_modes },
+    { NULL },
+};
+static const struct field delete_fields[] = { { "delete_disks", FIELD_BOOL }, { NULL } };
+
+static const struct route routes[] = {
+    { "GET", "/vms", vms_list, PERM_USER, ROUTE_BOTH, "vms.tpl", N_("Virtual machines") },
+    { "POST", "/vms", vms_create, PERM_USER, ROUTE_API, NULL, NULL, create_fields, "vm.create" },
+    { "GET", "/vms/new", vms_new_page, PERM_USER, ROUTE_PAGE, "vm_new.tpl", N_("New virtual machine") },
+    { "POST", "/vms/new", vms_create, PERM_USER, ROUTE_PAGE, NULL, NULL, create_fields, "vm.create" },
+    { "GET", "/vms/{id:int}", vms_show, PERM_USER, ROUTE_BOTH, "vm.tpl", N_("Virtual machine") },
+    { "DELETE", "/vms/{id:int}", vms_delete, PERM_USER, ROUTE_API, NULL, NULL, delete_fields,
+      "vm.delete" },
+    { "POST", "/vms/{id:int}/delete", vms_delete, PERM_USER, ROUTE_PAGE, NULL, NULL, delete_fields,
+      "vm.delete" },
+    { "POST", "/vms/{id:int}/{action}", vms_action, PERM_USER, ROUTE_BOTH, NULL, NULL,
+      action_fields, "vm.action" },
+    { NULL },
+};
+
+int main(int argc, char **argv)
+{
+    return app_run(argv[0], routes);
+}

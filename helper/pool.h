@@ -1,0 +1,18 @@
+/* The libvirt dir pools the helper manages under [helper] pool_dir:
+ * "disks" (guest disks) and "templates". Pool names carry a hash of the
+ * directory, so several stacks on one libvirtd never share a pool. */
+#ifndef VMM_POOL_H
+#define VMM_POOL_H
+
+#include <libvirt/libvirt.h>
+
+#include "http.h"
+
+/* The active pool of that kind, created if needed; NULL with err set. */
+virStoragePoolPtr pool_get(virConnectPtr conn, const char *kind, struct err *err);
+/* pool_dir/kind/name for a name we made or validated; free() it. */
+char *pool_path(const char *kind, const char *name);
+/* True for a plain file name: [A-Za-z0-9._-], no leading dot. */
+int pool_name_valid(const char *name);
+
+#endif

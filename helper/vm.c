@@ -1,0 +1,446 @@
+#include "vm.h"
+
+#include <glib.h>
+#include <libvirt/virterror.h>
+#include <libxml/tree.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "accel.h"
+#include "config.h"
+#include "db.h"
+#include "domain_xml.h"
+#include "log.h"
+#include "pool.h"
+#include "rbac.h"
+#include "virt.h"
+
+struct vm {
+    long long id;
+    long long owner_id;
+    char *uuid;
+    char *domain_name;
+    char *name;
+    char *description;
+    char *state;
+    char *arch;
+    char *network;
+    char *cpu_model;
+    char *boot_order;
+    int vcpus;
+    long long memory_mb;
+    long long disk_gb;
+    bool autostart;
+    char *template_file;   /* NULL for a VM not made from a template */
+    char *template_format;
+};
+
+static void vm_free(struct vm *vm)
+{
+    if (!vm)
+        return;
+    g_free(vm->uuid);
+    g_free(vm->domain_name);
+    g_free(vm->name);
+    g_free(vm->description);
+    g_free(vm->state);
+    g_free(vm->arch);
+    g_free(vm->network);
+    g_free(vm->cpu_model);
+    g_free(vm->boot_order);
+    g_free(vm->template_file);
+    g_free(vm->template_format);
+    g_free(vm);
+}
+
+/* The VM of call->args.vm_id if the actor may touch it; else a 404, the
+ * same answer as for a VM that does not exist. */
+static struct vm *vm_load(struct op_call *call)
+{
+    long long id = json_integer_value(json_object_get(call->args, "vm_id"));
+    struct db_rows *rows = db_query(
+        "SELECT v.id, v.owner_id, v.uuid, v.domain_name, v.name, v.description, v.state, v.arch, "
+        "v.network, v.cpu_model, v.boot_order, v.vcpus, v.memory_mb, v.disk_gb, v.autostart, "
+        "t.file_name, t.format FROM vms v LEFT JOIN templates t ON t.id = v.template_id "
+        "WHERE v.id = ?", DB_INT(id));
+    if (!rows) {
+        err_set(&call->err, 503, "database_unavailable", NULL, "The database is not available.");
+        return NULL;
+    }
+    struct vm *vm = NULL;
+    if (rows->nrows == 1 && rbac_may_touch(call->actor, db_cell_int(rows, 0, 1, 0))) {
+        vm = g_new0(struct vm, 1);
+        vm->id = db_cell_int(rows, 0, 0, 0);
+        vm->owner_id = db_cell_int(rows, 0, 1, 0);
+        vm->uuid = g_strdup(db_cell(rows, 0, 2));
+        vm->domain_name = g_strdup(db_cell(rows, 0, 3));
+        vm->name = g_strdup(db_cell(rows, 0, 4));
+        vm->description = g_strdup(db_cell(rows, 0, 5));
+        vm->state = g_strdup(db_cell(rows, 0, 6));
+        vm->arch = g_strdup(db_cell(rows, 0, 7));
+        vm->network = g_strdup(db_cell(rows, 0, 8));
+        vm->cpu_model = g_strdup(db_cell(rows, 0, 9));
+        vm->boot_order = g_strdup(db_cell(rows, 0, 10));
+        vm->vcpus = (int)db_cell_int(rows, 0, 11, 1);
+        vm->memory_mb = db_cell_int(rows, 0, 12, 0);
+        vm->disk_gb = db_cell_int(rows, 0, 13, 0);
+        vm->autostart = db_cell_int(rows, 0, 14, 0) != 0;
+        vm->template_file = g_strdup(db_cell(rows, 0, 15));
+        vm->template_format = g_strdup(db_cell(rows, 0, 16));
+    } else {
+        err_set(&call->err, 404, "not_found", NULL, "There is no such virtual machine.");
+    }
+    db_rows_free(rows);
+    return vm;
+}
+
+static int libvirt_failed(struct op_call *call, const char *what)
+{
+    return err_set(&call->err, 502, "libvirt_error", NULL, "%s failed: %s", what,
+                   virGetLastErrorMessage());
+}
+
+const char *vm_state_name(virDomainPtr dom)
+{
+    int state = 0, reason = 0;
+    if (virDomainGetState(dom, &state, &reason, 0) < 0)
+        return "error";
+    switch (state) {
+    case VIR_DOMAIN_RUNNING:
+    case VIR_DOMAIN_BLOCKED:
+    case VIR_DOMAIN_SHUTDOWN:
+        return "running";
+    case VIR_DOMAIN_PAUSED:
+    case VIR_DOMAIN_PMSUSPENDED:
+        return "paused";
+    case VIR_DOMAIN_SHUTOFF:
+        return virDomainHasManagedSaveImage(dom, 0) == 1 ? "suspended" : "stopped";
+    default:
+        return "error";
+    }
+}
+
+void vm_state_sync(virDomainPtr dom)
+{
+    const char *name = virDomainGetName(dom);
+    db_exec("UPDATE vms SET state = ?, updated_at = UTC_TIMESTAMP() "
+            "WHERE domain_name = ? AND state <> 'creating'",
+            DB_TEXT(vm_state_name(dom)), DB_TEXT(name));
+}
+
+/* The VM's domain; NULL with 409 when libvirt has none (being created, or
+ * removed behind our back). The connection is returned referenced. */
+static virDomainPtr vm_domain(struct op_call *call, const struct vm *vm, virConnectPtr *conn)
+{
+    *conn = virt_conn(&call->err);
+    if (!*conn)
+        return NULL;
+    virDomainPtr dom = virDomainLookupByName(*conn, vm->domain_name);
+    if (!dom) {
+        err_set(&call->err, 409, "no_domain", NULL,
+                "This virtual machine has no domain in libvirt; see the reconcile report.");
+        virConnectClose(*conn);
+        *conn = NULL;
+    }
+    return dom;
+}
+
+static void reply_state(struct op_call *call, virDomainPtr dom)
+{
+    vm_state_sync(dom);
+    call->result = json_pack("{s:s}", "state", vm_state_name(dom));
+}
+
+static int wrong_state(struct op_call *call, const char *action, const char *state)
+{
+    return err_set(&call->err, 409, "wrong_state", NULL,
+                   "Cannot %s a virtual machine that is %s.", action, state);
+}
+
+/* Runs fn on the VM's domain when its state is one of allowed. */
+static int vm_act(struct op_call *call, const char *action, const char *const *allowed,
+                  int (*fn)(struct op_call *, virDomainPtr))
+{
+    virConnectPtr conn = NULL;
+    struct vm *vm = vm_load(call);
+    virDomainPtr dom = vm ? vm_domain(call, vm, &conn) : NULL;
+    int rc = -1;
+    if (dom) {
+        const char *state = vm_state_name(dom);
+        bool ok = false;
+        for (const char *const *a = allowed; *a; a++)
+            ok = ok || !strcmp(*a, state);
+        if (!ok)
+            wrong_state(call, action, state);
+        else if (fn(call, dom) == 0) {
+            reply_state(call, dom);
+            rc = 0;
+        }
+        virDomainFree(dom);
+    }
+    if (conn)
+        virConnectClose(conn);
+    vm_free(vm);
+    return rc;
+}
+
+static int do_start(struct op_call *call, virDomainPtr dom)
+{
+    return virDomainCreate(dom) < 0 ? libvirt_failed(call, "Start") : 0;
+}
+
+/* Waits until the domain is off, for at most timeout_s seconds. */
+static bool wait_off(virDomainPtr dom, long long timeout_s)
+{
+    struct timespec start, now, pause = { 0, 100 * 1000 * 1000 };
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        if (virDomainIsActive(dom) == 0)
+            return true;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec - start.tv_sec >= timeout_s)
+            return false;
+        nanosleep(&pause, NULL);
+    }
+}
+
+static int do_stop(struct op_call *call, virDomainPtr dom)
+{
+    bool force = json_is_true(json_object_get(call->args, "force"));
+    json_t *timeout = json_object_get(call->args, "timeout");
+    long long seconds = timeout ? json_integer_value(timeout) : 30;
+    if (!force) {
+        /* ACPI power button first; the guest gets `seconds` to power off. */
+        if (virDomainShutdown(dom) == 0 && wait_off(dom, seconds))
+            return 0;
+        log_info("%s did not power off in %lld s; forcing it off", virDomainGetName(dom), seconds);
+    }
+    if (virDomainDestroy(dom) < 0 && virDomainIsActive(dom) == 1)
+        return libvirt_failed(call, "Stop");
+    return 0;
+}
+
+static int do_reboot(struct op_call *call, virDomainPtr dom)
+{
+    const char *mode = json_string_value(json_object_get(call->args, "mode"));
+    int rc = mode && !strcmp(mode, "force") ? virDomainReset(dom, 0) : virDomainReboot(dom, 0);
+    return rc < 0 ? libvirt_failed(call, "Reboot") : 0;
+}
+
+static int do_pause(struct op_call *call, virDomainPtr dom)
+{
+    return virDomainSuspend(dom) < 0 ? libvirt_failed(call, "Pause") : 0;
+}
+
+static int do_resume(struct op_call *call, virDomainPtr dom)
+{
+    return virDomainResume(dom) < 0 ? libvirt_failed(call, "Resume") : 0;
+}
+
+static int do_suspend(struct op_call *call, virDomainPtr dom)
+{
+    return virDomainManagedSave(dom, 0) < 0 ? libvirt_failed(call, "Suspend to disk") : 0;
+}
+
+static const char *const when_stopped[] = { "stopped", NULL };
+static const char *const when_running[] = { "running", NULL };
+static const char *const when_on[] = { "running", "paused", NULL };
+static const char *const when_paused[] = { "paused", NULL };
+static const char *const when_suspended[] = { "suspended", NULL };
+
+int vm_op_start(struct op_call *call) { return vm_act(call, "start", when_stopped, do_start); }
+int vm_op_stop(struct op_call *call) { return vm_act(call, "stop", when_on, do_stop); }
+int vm_op_reboot(struct op_call *call) { return vm_act(call, "reboot", when_running, do_reboot); }
+int vm_op_pause(struct op_call *call) { return vm_act(call, "pause", when_running, do_pause); }
+int vm_op_resume(struct op_call *call) { return vm_act(call, "resume", when_paused, do_resume); }
+int vm_op_suspend(struct op_call *call) { return vm_act(call, "suspend", when_on, do_suspend); }
+/* Starting a domain with a managed save image restores it. */
+int vm_op_wakeup(struct op_call *call) { return vm_act(call, "wake up", when_suspended, do_start); }
+
+static char *volume_xml(const char *name, long long disk_gb, const char *backing,
+                        const char *backing_format)
+{
+    char capacity[32];
+    snprintf(capacity, sizeof capacity, "%lld", disk_gb);
+    xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
+    xmlNodePtr vol = xmlNewNode(NULL, BAD_CAST "volume");
+    xmlDocSetRootElement(doc, vol);
+    xmlNewTextChild(vol, NULL, BAD_CAST "name", BAD_CAST name);
+    xmlNodePtr cap = xmlNewTextChild(vol, NULL, BAD_CAST "capacity", BAD_CAST capacity);
+    xmlNewProp(cap, BAD_CAST "unit", BAD_CAST "GiB");
+    xmlNodePtr target = xmlNewChild(vol, NULL, BAD_CAST "target", NULL);
+    xmlNewProp(xmlNewChild(target, NULL, BAD_CAST "format", NULL), BAD_CAST "type", BAD_CAST "qcow2");
+    if (backing) {
+        xmlNodePtr store = xmlNewChild(vol, NULL, BAD_CAST "backingStore", NULL);
+        xmlNewTextChild(store, NULL, BAD_CAST "path", BAD_CAST backing);
+        xmlNewProp(xmlNewChild(store, NULL, BAD_CAST "format", NULL), BAD_CAST "type",
+                   BAD_CAST backing_format);
+    }
+    xmlChar *text = NULL;
+    int len = 0;
+    xmlDocDumpMemoryEnc(doc, &text, &len, "UTF-8");
+    xmlFreeDoc(doc);
+    char *out = g_strndup((const char *)text, (gsize)len);
+    xmlFree(text);
+    return out;
+}
+
+static char *vm_serial_log(const struct vm *vm)
+{
+    return g_strdup_printf("%s/consoles/%s.log", config_str("helper", "pool_dir", "/var/lib/vmm"),
+                           vm->domain_name);
+}
+
+/* Makes the disk (a qcow2 overlay on the template) and the domain, and
+ * starts it if asked. On any failure it removes what it made. */
+int vm_op_create(struct op_call *call)
+{
+    virConnectPtr conn = NULL;
+    virStoragePoolPtr pool = NULL;
+    virStorageVolPtr vol = NULL;
+    virDomainPtr dom = NULL;
+    char *vol_name = NULL, *backing = NULL, *xml = NULL, *disk_path = NULL, *serial_log = NULL;
+    int rc = -1;
+
+    struct vm *vm = vm_load(call);
+    if (!vm)
+        return -1;
+    if (strcmp(vm->state, "creating") != 0) {
+        wrong_state(call, "create", vm->state);
+        goto out;
+    }
+    if (!vm->template_file || !pool_name_valid(vm->template_file)) {
+        err_set(&call->err, 422, "no_template", NULL, "This virtual machine has no usable template.");
+        goto out;
+    }
+    if (!(conn = virt_conn(&call->err)) || !(pool = pool_get(conn, "disks", &call->err)))
+        goto out;
+
+    backing = pool_path("templates", vm->template_file);
+    vol_name = g_strdup_printf("%s.qcow2", vm->domain_name);
+    char *vxml = volume_xml(vol_name, vm->disk_gb, backing, vm->template_format);
+    vol = virStorageVolCreateXML(pool, vxml, 0);
+    g_free(vxml);
+    if (!vol) {
+        libvirt_failed(call, "Creating the disk");
+        goto out;
+    }
+    disk_path = virStorageVolGetPath(vol);
+
+    serial_log = vm_serial_log(vm);
+    char *consoles = g_path_get_dirname(serial_log);
+    g_mkdir_with_parents(consoles, 0700);
+    g_free(consoles);
+    gchar **boot = g_strsplit(vm->boot_order, ",", 3);
+    struct domain_spec spec = {
+        .name = vm->domain_name, .uuid = vm->uuid, .title = vm->name,
+        .description = vm->description, .vm_id = vm->id, .owner_id = vm->owner_id,
+        .vcpus = vm->vcpus, .memory_mb = vm->memory_mb, .arch = vm->arch,
+        .domain_type = accel_domain_type("qemu-system-x86_64"), .cpu_model = vm->cpu_model,
+        .disk_path = disk_path, .disk_format = "qcow2", .network = vm->network,
+        .boot = { boot[0], boot[0] ? boot[1] : NULL, NULL }, .serial_log = serial_log,
+    };
+    xml = domain_xml_build(&spec);
+    g_strfreev(boot);
+    if (!xml) {
+        err_set(&call->err, 422, "invalid_spec", NULL, "This machine cannot be built.");
+        goto out;
+    }
+    dom = virDomainDefineXML(conn, xml);
+    if (!dom) {
+        libvirt_failed(call, "Defining the machine");
+        goto out;
+    }
+    if (vm->autostart)
+        virDomainSetAutostart(dom, 1);
+    db_exec("UPDATE vms SET state = 'stopped' WHERE id = ?", DB_INT(vm->id));
+    if (json_is_true(json_object_get(call->args, "start")) && virDomainCreate(dom) < 0) {
+        libvirt_failed(call, "Starting the machine");
+        goto out;
+    }
+    reply_state(call, dom);
+    rc = 0;
+
+out:
+    if (rc < 0) {
+        /* Nothing half-made: no domain and no disk stay behind. */
+        if (dom) {
+            virDomainDestroy(dom);
+            virDomainUndefineFlags(dom, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | VIR_DOMAIN_UNDEFINE_NVRAM);
+        }
+        if (vol)
+            virStorageVolDelete(vol, 0);
+        if (vm)
+            db_exec("UPDATE vms SET state = 'creating' WHERE id = ?", DB_INT(vm->id));
+    }
+    if (dom)
+        virDomainFree(dom);
+    if (vol)
+        virStorageVolFree(vol);
+    if (pool)
+        virStoragePoolFree(pool);
+    if (conn)
+        virConnectClose(conn);
+    free(disk_path);
+    free(xml);
+    g_free(serial_log);
+    g_free(backing);
+    g_free(vol_name);
+    vm_free(vm);
+    return rc;
+}
+
+/* Removes the domain (stopping it first) and, if asked, its disk. The
+ * caller removes the row once this succeeded. */
+int vm_op_delete(struct op_call *call)
+{
+    struct vm *vm = vm_load(call);
+    if (!vm)
+        return -1;
+    int rc = -1;
+    virConnectPtr conn = virt_conn(&call->err);
+    virStoragePoolPtr pool = NULL;
+    if (!conn)
+        goto out;
+    virDomainPtr dom = virDomainLookupByName(conn, vm->domain_name);
+    if (dom) {
+        if (virDomainIsActive(dom) == 1)
+            virDomainDestroy(dom);
+        if (virDomainUndefineFlags(dom, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
+                                            VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA |
+                                            VIR_DOMAIN_UNDEFINE_NVRAM) < 0) {
+            libvirt_failed(call, "Removing the machine");
+            virDomainFree(dom);
+            goto out;
+        }
+        virDomainFree(dom);
+    }
+    if (json_is_true(json_object_get(call->args, "delete_disks"))) {
+        if (!(pool = pool_get(conn, "disks", &call->err)))
+            goto out;
+        char *vol_name = g_strdup_printf("%s.qcow2", vm->domain_name);
+        virStoragePoolRefresh(pool, 0);
+        virStorageVolPtr vol = virStorageVolLookupByName(pool, vol_name);
+        g_free(vol_name);
+        if (vol && virStorageVolDelete(vol, 0) < 0) {
+            libvirt_failed(call, "Removing the disk");
+            virStorageVolFree(vol);
+            goto out;
+        }
+        if (vol)
+            virStorageVolFree(vol);
+    }
+    char *serial_log = vm_serial_log(vm);
+    unlink(serial_log);
+    g_free(serial_log);
+    call->result = json_pack("{s:b}", "deleted", 1);
+    rc = 0;
+out:
+    if (pool)
+        virStoragePoolFree(pool);
+    if (conn)
+        virConnectClose(conn);
+    vm_free(vm);
+    return rc;
+}

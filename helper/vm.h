@@ -1,0 +1,25 @@
+/* Guest operations. Each loads the VM's row itself and checks that the
+ * actor may touch it (owner or admin): a client sends only ids. */
+#ifndef VMM_VM_H
+#define VMM_VM_H
+
+#include <libvirt/libvirt.h>
+
+#include "ops.h"
+
+int vm_op_create(struct op_call *call);
+int vm_op_start(struct op_call *call);
+int vm_op_stop(struct op_call *call);
+int vm_op_reboot(struct op_call *call);
+int vm_op_pause(struct op_call *call);
+int vm_op_resume(struct op_call *call);
+int vm_op_suspend(struct op_call *call);
+int vm_op_wakeup(struct op_call *call);
+int vm_op_delete(struct op_call *call);
+
+/* The state our API shows for a domain's libvirt state. */
+const char *vm_state_name(virDomainPtr dom);
+/* Writes the domain's current state into its row (by domain name). */
+void vm_state_sync(virDomainPtr dom);
+
+#endif

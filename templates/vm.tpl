@@ -1,0 +1,60 @@
+{{%AUTOESCAPE context="HTML"}}{{#vm}}
+<h1>{{name}}</h1>
+<p><a href="/vms">{{_ All virtual machines}}</a></p>
+<section class="card" id="vm">
+  <dl class="facts">
+    <dt>{{_ State}}</dt><dd id="state" data-state="{{state}}"><span class="state state-{{state}}">{{#state_is_creating}}{{_ Creating}}{{/state_is_creating}}{{#state_is_stopped}}{{_ Stopped}}{{/state_is_stopped}}{{#state_is_running}}{{_ Running}}{{/state_is_running}}{{#state_is_paused}}{{_ Paused}}{{/state_is_paused}}{{#state_is_suspended}}{{_ Suspended}}{{/state_is_suspended}}{{#state_is_installing}}{{_ Installing}}{{/state_is_installing}}{{#state_is_error}}{{_ Error}}{{/state_is_error}}</span></dd>
+    <dt>{{_ vCPUs}}</dt><dd>{{vcpus}}</dd>
+    <dt>{{_ Memory (MiB)}}</dt><dd>{{memory_mb}}</dd>
+    <dt>{{_ Disk (GiB)}}</dt><dd>{{disk_gb}}</dd>
+    <dt>{{_ Architecture}}</dt><dd>{{arch}}</dd>
+    <dt>{{_ Network}}</dt><dd>{{network}}</dd>
+    <dt>{{_ Description}}</dt><dd>{{description}}</dd>
+    <dt>UUID</dt><dd>{{uuid}}</dd>
+    <dt>{{_ Created}}</dt><dd>{{created_at}}</dd>
+  </dl>
+</section>
+<section class="card actions" id="actions">
+  <form method="post" action="/vms/{{id}}/start" class="inline">
+    <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+    <button {{#state_is_stopped}}class="primary"{{/state_is_stopped}} id="start">{{_ Start}}</button>
+  </form>
+  <form method="post" action="/vms/{{id}}/stop" class="inline">
+    <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+    <button id="stop">{{_ Shut down}}</button>
+  </form>
+  <form method="post" action="/vms/{{id}}/stop" class="inline">
+    <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+    <input type="hidden" name="force" value="true">
+    <button id="force-stop">{{_ Force off}}</button>
+  </form>
+  <form method="post" action="/vms/{{id}}/reboot" class="inline">
+    <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+    <button id="reboot">{{_ Reboot}}</button>
+  </form>
+  <form method="post" action="/vms/{{id}}/pause" class="inline">
+    <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+    <button id="pause">{{_ Pause}}</button>
+  </form>
+  <form method="post" action="/vms/{{id}}/resume" class="inline">
+    <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+    <button id="resume">{{_ Resume}}</button>
+  </form>
+  <form method="post" action="/vms/{{id}}/suspend" class="inline">
+    <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+    <button id="suspend">{{_ Suspend to disk}}</button>
+  </form>
+  <form method="post" action="/vms/{{id}}/wakeup" class="inline">
+    <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+    <button id="wakeup">{{_ Wake up}}</button>
+  </form>
+</section>
+<section class="card narrow">
+  <h2>{{_ Delete}}</h2>
+  <form method="post" action="/vms/{{id}}/delete" class="form" id="delete-vm">
+    <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+    <label><input type="checkbox" name="delete_disks" value="true" checked> {{_ Delete its disk too}}</label>
+    <button type="submit" class="danger">{{_ Delete this virtual machine}}</button>
+  </form>
+</section>
+{{/vm}}

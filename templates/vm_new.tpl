@@ -1,0 +1,23 @@
+{{%AUTOESCAPE context="HTML"}}<h1>{{_ New virtual machine}}</h1>
+<section class="card narrow">
+  <form method="post" action="/vms/new" class="form" id="new-vm-form">
+    <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+    <label for="name">{{_ Name}}</label>
+    <input id="name" name="name" required maxlength="64" value="{{#form}}{{name}}{{/form}}">
+    <label for="template_id">{{_ Template}}</label>
+    <select id="template_id" name="template_id" required>
+      {{#templates}}<option value="{{id}}">{{name}} ({{os}})</option>{{/templates}}
+    </select>
+    {{#templates_empty}}<p class="muted">{{_ No template is available yet.}}</p>{{/templates_empty}}
+    <label for="vcpus">{{_ vCPUs}}</label>
+    <input id="vcpus" name="vcpus" type="number" min="1" max="64" value="1" required>
+    <label for="memory_mb">{{_ Memory (MiB)}}</label>
+    <input id="memory_mb" name="memory_mb" type="number" min="64" step="64" value="256" required>
+    <label for="disk_gb">{{_ Disk (GiB)}}</label>
+    <input id="disk_gb" name="disk_gb" type="number" min="1" value="1" required>
+    <label for="description">{{_ Description}}</label>
+    <input id="description" name="description" maxlength="1000" value="{{#form}}{{description}}{{/form}}">
+    <label><input type="checkbox" name="start" value="true" checked> {{_ Start it now}}</label>
+    <button type="submit" class="primary">{{_ Create}}</button>
+  </form>
+</section>
