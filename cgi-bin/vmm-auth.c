@@ -106,7 +106,10 @@ static int login(struct req *r)
 
 static int login_page(struct req *r)
 {
-    const char *next = local_path(req_query(r, "next"));
+    /* After a failed form, where the user was heading comes from the form. */
+    const char *next = local_path(input_str(r, "next"));
+    if (!next)
+        next = local_path(req_query(r, "next"));
     if (r->user && !r->api) {
         /* Already in: go where they were heading. */
         r->location = g_strdup(next ? next : "/");

@@ -139,8 +139,9 @@ static json_t *page_context(struct req *r, const struct route *route)
                             "path", r->path, "request_id", r->request_id);
     json_object_set_new(ctx, r->lang && !strcmp(r->lang, "zh-CN") ? "lang_zh" : "lang_en",
                         json_true());
-    json_object_set_new(ctx, "title", json_string(route && route->title ? _(route->title)
-                                                                         : "VMManager"));
+    const char *title = route && route->title ? route->title
+                        : r->err.status ? N_("Something is not right") : "VMManager";
+    json_object_set_new(ctx, "title", json_string(_(title)));
     if (r->user) {
         json_object_set_new(ctx, "logged_in", json_true());
         json_object_set_new(ctx, "me_id", json_integer(r->user->id));

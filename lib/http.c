@@ -158,6 +158,7 @@ static int req_parse_query(struct req *r)
 int req_parse_env(struct req *r, char **envp)
 {
     const char *uri = NULL;
+    bool header_too_large = false;
 
     for (char **e = envp; e && *e; e++) {
         const char *eq = strchr(*e, '=');
@@ -167,7 +168,7 @@ int req_parse_env(struct req *r, char **envp)
         const char *value = eq + 1;
 #define IS(name) (nlen == sizeof(name) - 1 && !memcmp(*e, name, nlen))
         if (!strncmp(*e, "HTTP_", 5) && strlen(value) > HTTP_MAX_HEADER_BYTES)
-            return req_fail(r, 431, "header_too_large", NULL, "A request header is too large.");
+            header_too_large = true;
         if (IS("REQUEST_METHOD"))
             r->method = value;
         else if (IS("REQUEST_URI"))
@@ -201,8 +202,11 @@ int req_parse_env(struct req *r, char **envp)
     }
     if (!uri)
         return req_fail(r, 400, "bad_path", NULL, "The request path is not valid.");
+    /* The path first, so the refusal below answers in JSON under /api. */
     if (req_set_path(r, uri) < 0)
         return -1;
+    if (header_too_large)
+        return req_fail(r, 431, "header_too_large", NULL, "A request header is too large.");
     return req_parse_query(r);
 }
 

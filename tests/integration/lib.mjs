@@ -1,0 +1,237 @@
+// Shared helpers of the integration and e2e suites.
+//
+// A Client is one "browser": its own cookie jar, the CSRF token it last
+// learned (from a JSON login or from a page's hidden csrf_token field), and
+// plain helpers for JSON calls, form posts and page loads. Redirects are
+// never followed, so tests see the 303s themselves.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+
+export const BASE = (process.env.VMM_URL || 'http://127.0.0.1:8080').replace(/\/$/, '');
+export const ADMIN_USER = process.env.VMM_ADMIN_USER || 'admin';
+export const ADMIN_PASSWORD = process.env.VMM_ADMIN_PASSWORD || '';
+export const STATE = process.env.VMM_STATE || new URL('../../var', import.meta.url).pathname;
+
+if (!ADMIN_PASSWORD) throw new Error('VMM_ADMIN_PASSWORD is not set');
+
+let counter = 0;
+/** A user name no other test (or earlier run) has: letters, digits, '_'; at most 32 chars. */
+export function uniqueName(prefix = 't') {
+  counter += 1;
+  const name = `${prefix}_${Date.now().toString(36)}${process.pid.toString(36)}_${counter}`;
+  assert.ok(name.length <= 32, `name too long: ${name}`);
+  return name;
+}
+
+export function newPassword() {
+  return `Pw-${randomBytes(9).toString('base64url')}`;
+}
+
+// nginx allows 10 requests a second (burst 50) on the login locations.
+// Requests there are spaced out so that no suite ever meets that limit.
+const LOGIN_PATHS = new Set(['/login', '/api/v1/auth/login']);
+const LOGIN_SPACING_MS = 120;
+let lastLoginRequest = 0;
+async function paceLogin(path) {
+  if (!LOGIN_PATHS.has(path.split('?')[0])) return;
+  const wait = lastLoginRequest + LOGIN_SPACING_MS - Date.now();
+  if (wait > 0) await delay(wait);
+  lastLoginRequest = Date.now();
+}
+
+/** The value of a page's hidden csrf_token input (the first one), or null. */
+export function formToken(html) {
+  const m = /<input type="hidden" name="csrf_token" value="([^"]*)">/.exec(html);
+  return m ? m[1] : null;
+}
+
+/** The text of the element with this id (tags stripped), or null. */
+export function elementText(html, id) {
+  const m = new RegExp(`<(\\w+)[^>]*\\bid="${id}"[^>]*>([\\s\\S]*?)</\\1>`).exec(html);
+  return m ? m[2].replace(/<[^>]*>/g, '').trim() : null;
+}
+
+export class Client {
+  constructor(name = 'client', { headers = {} } = {}) {
+    this.name = name;
+    this.cookies = new Map();
+    this.csrf = null;
+    this.headers = headers;
+  }
+
+  cookieHeader() {
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+
+  cookie(name) {
+    return this.cookies.get(name);
+  }
+
+  storeCookies(setCookies) {
+    for (const line of setCookies) {
+      const [pair, ...attrs] = line.split(';');
+      const eq = pair.indexOf('=');
+      const name = pair.slice(0, eq).trim();
+      const value = pair.slice(eq + 1).trim();
+      const maxAge = attrs.map((a) => a.trim()).find((a) => /^max-age=/i.test(a));
+      if (value === '' || (maxAge && Number(maxAge.split('=')[1]) <= 0)) this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+  }
+
+  /**
+   * One request. opts: json (object → JSON body), form (object → urlencoded),
+   * body + type (raw), headers, csrf (true: send X-CSRF-Token when known).
+   * Returns { status, headers, text, body (parsed JSON or null), location,
+   * requestId, setCookies }.
+   */
+  async request(method, path, opts = {}) {
+    await paceLogin(path);
+    const headers = { ...this.headers, ...(opts.headers || {}) };
+    let body;
+    if (opts.json !== undefined) {
+      body = JSON.stringify(opts.json);
+      headers['Content-Type'] ??= 'application/json';
+    } else if (opts.form !== undefined) {
+      body = new URLSearchParams(opts.form).toString();
+      headers['Content-Type'] ??= 'application/x-www-form-urlencoded';
+    } else if (opts.body !== undefined) {
+      body = opts.body;
+      if (opts.type) headers['Content-Type'] = opts.type;
+    }
+    if (opts.csrf !== false && this.csrf && !['GET', 'HEAD'].includes(method))
+      headers['X-CSRF-Token'] ??= this.csrf;
+    const cookie = this.cookieHeader();
+    if (cookie) headers.Cookie = cookie;
+    const res = await fetch(BASE + path, { method, headers, body, redirect: 'manual' });
+    const setCookies = res.headers.getSetCookie();
+    this.storeCookies(setCookies);
+    const text = await res.text();
+    let parsed = null;
+    if ((res.headers.get('content-type') || '').startsWith('application/json')) {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = null;
+      }
+    }
+    return {
+      status: res.status,
+      headers: res.headers,
+      text,
+      body: parsed,
+      location: res.headers.get('location'),
+      requestId: res.headers.get('x-request-id'),
+      setCookies,
+    };
+  }
+
+  get(path, opts) {
+    return this.request('GET', path, opts);
+  }
+
+  /** A JSON API call; path is relative to /api/v1. */
+  api(method, path, json, opts = {}) {
+    return this.request(method, `/api/v1${path}`, json === undefined ? opts : { ...opts, json });
+  }
+
+  /** Loads a page and remembers the CSRF token of its forms. */
+  async page(path, opts) {
+    const res = await this.get(path, opts);
+    const token = formToken(res.text);
+    if (token) this.pageToken = token;
+    return res;
+  }
+
+  /** Posts a form with the token of the last page loaded (unless given). */
+  postForm(path, fields, opts = {}) {
+    const form = { csrf_token: this.pageToken ?? '', ...fields };
+    return this.request('POST', path, { ...opts, form, csrf: false });
+  }
+
+  async login(username, password) {
+    const res = await this.api('POST', '/auth/login', { username, password });
+    if (res.status === 200) this.csrf = res.body.data.csrf_token;
+    return res;
+  }
+
+  async loginOk(username, password) {
+    const res = await this.login(username, password);
+    assert.equal(res.status, 200, `login of ${username}: ${res.text}`);
+    return res.body.data.user;
+  }
+
+  /** The browser way: load /login, post its form. */
+  async loginForm(username, password, next = '/') {
+    await this.page(`/login?next=${encodeURIComponent(next)}`);
+    return this.postForm('/login', { username, password, next });
+  }
+
+  logout() {
+    return this.api('POST', '/auth/logout');
+  }
+}
+
+export async function adminClient() {
+  const admin = new Client('admin');
+  await admin.loginOk(ADMIN_USER, ADMIN_PASSWORD);
+  return admin;
+}
+
+/** Creates a user through the API as admin; returns { user, username, password }. */
+export async function createUser(admin, fields = {}) {
+  const username = fields.username ?? uniqueName(fields.prefix ?? 'u');
+  const password = fields.password ?? newPassword();
+  const json = { username, password, role: fields.role ?? 'user' };
+  for (const k of ['display_name', 'email']) if (fields[k] !== undefined) json[k] = fields[k];
+  const res = await admin.api('POST', '/users', json);
+  assert.equal(res.status, 201, `create ${username}: ${res.text}`);
+  return { user: res.body.data.user, username, password };
+}
+
+/** A logged-in client of a new normal user. */
+export async function userClient(admin, fields = {}) {
+  const created = await createUser(admin, fields);
+  const client = new Client(created.username);
+  await client.loginOk(created.username, created.password);
+  return { client, ...created };
+}
+
+/** Rows of a query on the stack's database (as root over its socket), tab-separated fields. */
+export function sql(query) {
+  const out = execFileSync(
+    'mariadb',
+    ['--no-defaults', `--socket=${STATE}/run/mysqld.sock`, '-u', 'root', 'vmm', '-N', '-B', '-e', query],
+    { encoding: 'utf8' },
+  );
+  return out
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => l.split('\t'));
+}
+
+/** SQL string literal. */
+export function q(value) {
+  return `'${String(value).replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+/** Polls cond() until it returns a truthy value or the deadline passes. */
+export async function waitFor(cond, deadlineMs = 5000, stepMs = 50) {
+  const end = Date.now() + deadlineMs;
+  for (;;) {
+    const value = await cond();
+    if (value) return value;
+    if (Date.now() > end) throw new Error(`condition not met within ${deadlineMs} ms`);
+    await delay(stepMs);
+  }
+}
+
+/** Asserts an API error answer: status, code and the JSON error shape. */
+export function assertError(res, status, code) {
+  assert.equal(res.status, status, `expected ${status} ${code}, got ${res.status}: ${res.text.slice(0, 300)}`);
+  assert.ok(res.body && res.body.error, `no JSON error body: ${res.text.slice(0, 300)}`);
+  assert.equal(res.body.error.code, code);
+  assert.equal(typeof res.body.error.message, 'string');
+}

@@ -1,0 +1,184 @@
+// Virtual machines against the real stack: libvirtd with QEMU (TCG) and the
+// demo template from tests/images, whose guest prints VMM-TEST markers on
+// its serial console (copied by libvirt to pool/consoles/<domain>.log).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import {
+  adminClient, assertError, Client, sql, q, STATE, userClient, waitFor,
+} from './lib.mjs';
+
+const BOOT_DEADLINE_MS = 120_000;
+
+function virsh(...args) {
+  return execFileSync('virsh', ['-q', '-c', 'qemu:///system', ...args], { encoding: 'utf8' });
+}
+function domains() {
+  return virsh('list', '--all', '--name').split('\n').map((s) => s.trim()).filter(Boolean);
+}
+function domainOf(vmId) {
+  const rows = sql(`SELECT domain_name FROM vms WHERE id = ${Number(vmId)}`);
+  return rows.length ? rows[0][0] : null;
+}
+function serialLog(domain) {
+  const path = `${STATE}/pool/consoles/${domain}.log`;
+  return existsSync(path) ? readFileSync(path, 'utf8') : '';
+}
+const diskPath = (domain) => `${STATE}/pool/disks/${domain}.qcow2`;
+
+let admin;
+let templateId;
+const cleanup = [];
+
+before(async () => {
+  admin = await adminClient();
+  const rows = sql("SELECT id FROM templates WHERE name = 'Demo (busybox)'");
+  assert.equal(rows.length, 1, 'tools/dev registers the demo template');
+  templateId = Number(rows[0][0]);
+});
+
+after(async () => {
+  // Whatever a failed test left behind.
+  for (const id of cleanup) await admin.api('DELETE', `/vms/${id}?delete_disks=true`);
+});
+
+async function createVm(client, fields = {}) {
+  const res = await client.api('POST', '/vms', {
+    name: fields.name ?? 'vm', template_id: templateId, vcpus: 1, memory_mb: 256, disk_gb: 1,
+    ...fields,
+  });
+  if (res.status === 201) cleanup.push(res.body.data.vm.id);
+  return res;
+}
+
+describe('a VM from the demo template', () => {
+  test('boots, shuts down gracefully, suspends and wakes, and is deleted without a trace', async () => {
+    const { client } = await userClient(admin);
+    const res = await createVm(client, { name: '测试服务器', description: 'integration test' });
+    assert.equal(res.status, 201, res.text);
+    const vm = res.body.data.vm;
+    assert.equal(vm.name, '测试服务器');
+    assert.equal(vm.state, 'running');
+    const domain = domainOf(vm.id);
+    assert.match(domain, /^vmm-[0-9a-f]{8}$/);
+    assert.ok(domains().includes(domain));
+    assert.match(virsh('dumpxml', domain), /<title>测试服务器<\/title>/);
+
+    // The guest really runs: its init prints the markers on the serial console.
+    await waitFor(() => serialLog(domain).includes('VMM-TEST: ready'), BOOT_DEADLINE_MS, 500);
+    assert.match(serialLog(domain), /VMM-TEST: boot ok/);
+
+    // Graceful stop: the ACPI power button, answered by the guest.
+    let r = await client.api('POST', `/vms/${vm.id}/stop`, { timeout: 40 });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.data.vm.state, 'stopped');
+    assert.match(serialLog(domain), /VMM-TEST: shutdown/, 'the guest saw the power button');
+    assert.equal(virsh('domstate', domain).trim(), 'shut off');
+    assertError(await client.api('POST', `/vms/${vm.id}/stop`), 409, 'wrong_state');
+    assertError(await client.api('POST', `/vms/${vm.id}/pause`), 409, 'wrong_state');
+
+    // Start again, then suspend to disk and wake up.
+    r = await client.api('POST', `/vms/${vm.id}/start`);
+    assert.equal(r.body.data.vm.state, 'running');
+    r = await client.api('POST', `/vms/${vm.id}/suspend`);
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.data.vm.state, 'suspended');
+    assert.equal(virsh('domstate', domain).trim(), 'shut off');
+    assert.match(virsh('dominfo', domain), /Managed save:\s+yes/);
+    r = await client.api('POST', `/vms/${vm.id}/wakeup`);
+    assert.equal(r.body.data.vm.state, 'running');
+    assert.equal(virsh('domstate', domain).trim(), 'running');
+
+    // The detail page shows it, in its own words.
+    const page = await client.page(`/vms/${vm.id}`);
+    assert.equal(page.status, 200);
+    assert.match(page.text, /<h1>测试服务器<\/h1>/);
+    assert.match(page.text, /data-state="running"/);
+
+    // Delete with its disk: no domain, no disk, no row.
+    assert.ok(existsSync(diskPath(domain)));
+    r = await client.api('DELETE', `/vms/${vm.id}?delete_disks=true`);
+    assert.equal(r.status, 200, r.text);
+    assert.ok(!domains().includes(domain));
+    assert.ok(!existsSync(diskPath(domain)));
+    assertError(await client.api('GET', `/vms/${vm.id}`), 404, 'not_found');
+    assert.deepEqual(sql(`SELECT COUNT(*) FROM vms WHERE id = ${vm.id}`), [['0']]);
+  });
+
+  test('a user sees and touches only their own VMs; an admin sees all', async () => {
+    const a = await userClient(admin);
+    const b = await userClient(admin);
+    const res = await createVm(a.client, { name: 'web', start: false });
+    assert.equal(res.status, 201, res.text);
+    const id = res.body.data.vm.id;
+    assert.equal(res.body.data.vm.state, 'stopped');
+    // b may call theirs "web" too: names are per user, domain names generated.
+    const other = await createVm(b.client, { name: 'web', start: false });
+    assert.equal(other.status, 201, other.text);
+
+    for (const [method, path] of [['GET', `/vms/${id}`], ['POST', `/vms/${id}/start`],
+      ['DELETE', `/vms/${id}`]])
+      assertError(await b.client.api(method, path), 404, 'not_found');
+    assert.equal((await b.client.get(`/vms/${id}`)).status, 404);
+
+    const listB = await b.client.api('GET', '/vms');
+    assert.deepEqual(listB.body.data.map((v) => v.id), [other.body.data.vm.id]);
+    const listB2 = await b.client.api('GET', `/vms?owner_id=${a.user.id}`);
+    assert.ok(listB2.body.data.every((v) => v.owner_id === b.user.id), 'owner_id cannot widen a user\'s list');
+    const listAdmin = await admin.api('GET', `/vms?owner_id=${a.user.id}`);
+    assert.deepEqual(listAdmin.body.data.map((v) => v.id), [id]);
+    assert.equal((await admin.api('GET', `/vms/${id}`)).status, 200);
+
+    for (const vmId of [id, other.body.data.vm.id])
+      assert.equal((await admin.api('DELETE', `/vms/${vmId}?delete_disks=true`)).status, 200);
+  });
+});
+
+describe('creating a VM with bad input', () => {
+  test('gets a clear 4xx and leaves no row, domain or disk behind', async () => {
+    const { client } = await userClient(admin);
+    const rowsBefore = sql('SELECT COUNT(*) FROM vms')[0][0];
+    const domainsBefore = domains().length;
+    const base = { name: 'x', template_id: templateId, vcpus: 1, memory_mb: 256, disk_gb: 1, start: false };
+    const cases = [
+      [{ template_id: 999999 }, 404, 'unknown_template'],
+      [{ name: 'n'.repeat(65) }, 400, 'invalid_length'],
+      [{ name: 'a\u0007b' }, 400, 'invalid_characters'],
+      [{ name: '' }, 400, 'invalid_length'],
+      [{ vcpus: 0 }, 400, 'out_of_range'],
+      [{ vcpus: 'two' }, 400, 'invalid_type'],
+      [{ memory_mb: 10 }, 400, 'out_of_range'],
+      [{ memory_mb: 1 << 30 }, 400, 'out_of_range'],
+      [{ clone: 'full' }, 400, 'invalid_choice'],
+      [{ path: '/etc/passwd' }, 400, 'unknown_field'],
+      [{ vcpus: 64 }, 409, 'quota_exceeded'],
+    ];
+    for (const [change, status, code] of cases) {
+      const res = await client.api('POST', '/vms', { ...base, ...change });
+      assertError(res, status, code);
+    }
+    assert.equal(sql('SELECT COUNT(*) FROM vms')[0][0], rowsBefore);
+    assert.equal(domains().length, domainsBefore);
+    assertError(await new Client('anonymous').api('POST', '/vms', base), 401, 'unauthenticated');
+  });
+});
+
+describe('quotas', () => {
+  test('20 parallel creates never pass a quota of 3 VMs', async () => {
+    const { client, user } = await userClient(admin);
+    sql(`INSERT INTO quotas (user_id, max_vms, max_vcpus, max_memory_mb, max_disk_gb) VALUES (${user.id}, 3, 16, 32768, 100)`);
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) =>
+      createVm(client, { name: `p${i}`, start: false })));
+    const created = results.filter((r) => r.status === 201);
+    const refused = results.filter((r) => r.status === 409 && r.body?.error?.code === 'quota_exceeded');
+    assert.equal(created.length, 3, results.map((r) => r.status).join(','));
+    assert.equal(refused.length, 17);
+    assert.deepEqual(sql(`SELECT COUNT(*) FROM vms WHERE owner_id = ${user.id}`), [['3']]);
+    const names = sql(`SELECT domain_name FROM vms WHERE owner_id = ${user.id}`).map((r) => r[0]);
+    for (const name of names) assert.ok(domains().includes(name));
+    for (const r of created)
+      assert.equal((await client.api('DELETE', `/vms/${r.body.data.vm.id}?delete_disks=true`)).status, 200);
+    assert.deepEqual(sql(`SELECT COUNT(*) FROM vms WHERE owner_id = ${user.id} AND name LIKE ${q('p%')}`), [['0']]);
+  });
+});
