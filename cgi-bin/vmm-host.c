@@ -13,8 +13,19 @@ static int host_show(struct req *r)
     return 0;
 }
 
+/* What does not match between the database and libvirt (admins). */
+static int host_reconcile(struct req *r)
+{
+    json_t *report = helper_call(r, "host.reconcile", NULL);
+    if (!report)
+        return -1;
+    r->data = report;
+    return 0;
+}
+
 static const struct route routes[] = {
     { "GET", "/host", host_show, PERM_USER, ROUTE_BOTH, "host.tpl", N_("Host") },
+    { "GET", "/host/reconcile", host_reconcile, PERM_ADMIN, ROUTE_API },
     { NULL },
 };
 

@@ -219,8 +219,9 @@ static int quota_check(struct req *r, long long owner, const struct usage *want)
     return 0;
 }
 
-/* The template if the caller may use it and the sizes fit it. */
-static int template_check(struct req *r, long long id, const struct usage *want, char *arch,
+/* The template if the caller may use it and the sizes fit it; a disk size
+ * not given becomes the template's minimum. */
+static int template_check(struct req *r, long long id, struct usage *want, char *arch,
                           size_t arch_size)
 {
     struct db_rows *rows = db_query(
@@ -230,21 +231,24 @@ static int template_check(struct req *r, long long id, const struct usage *want,
     if (!rows)
         return fail_db(r);
     int rc = 0;
-    if (rows->nrows == 0)
-        rc = req_fail(r, 404, "unknown_template", "template_id", _("There is no such template."));
-    else if (want->vcpus < db_cell_int(rows, 0, 1, 1))
+    if (rows->nrows == 0) {
+        db_rows_free(rows);
+        return req_fail(r, 404, "unknown_template", "template_id", _("There is no such template."));
+    }
+    snprintf(arch, arch_size, "%s", db_cell(rows, 0, 0));
+    if (want->vcpus < db_cell_int(rows, 0, 1, 1))
         rc = req_fail(r, 422, "below_template_minimum", "vcpus",
                       _("This template needs at least %lld vCPUs."), db_cell_int(rows, 0, 1, 1));
     else if (want->memory_mb < db_cell_int(rows, 0, 2, 0))
         rc = req_fail(r, 422, "below_template_minimum", "memory_mb",
                       _("This template needs at least %lld MiB of memory."),
                       db_cell_int(rows, 0, 2, 0));
+    else if (want->disk_gb == 0)
+        want->disk_gb = db_cell_int(rows, 0, 3, 1);   /* not given: the template's minimum */
     else if (want->disk_gb < db_cell_int(rows, 0, 3, 1))
         rc = req_fail(r, 422, "below_template_minimum", "disk_gb",
                       _("This template needs a disk of at least %lld GiB."),
                       db_cell_int(rows, 0, 3, 1));
-    else
-        snprintf(arch, arch_size, "%s", db_cell(rows, 0, 0));
     db_rows_free(rows);
     return rc;
 }
@@ -281,8 +285,6 @@ static int vms_create(struct req *r)
                                 (json_int_t)template_id);
     if (template_check(r, template_id, &want, arch, sizeof arch) < 0)
         return -1;
-    if (want.disk_gb == 0)
-        want.disk_gb = 1;
 
     if (db_begin() < 0)
         return fail_db(r);

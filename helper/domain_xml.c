@@ -54,6 +54,8 @@ static void add_metadata(xmlNodePtr domain, const struct domain_spec *spec)
     xmlNewTextChild(vm, ns, BAD_CAST "id", BAD_CAST number);
     snprintf(number, sizeof number, "%lld", spec->owner_id);
     xmlNewTextChild(vm, ns, BAD_CAST "owner", BAD_CAST number);
+    if (spec->instance)
+        xmlNewTextChild(vm, ns, BAD_CAST "instance", BAD_CAST spec->instance);
 }
 
 static void add_cpu(xmlNodePtr domain, const struct domain_spec *spec)
@@ -221,15 +223,30 @@ static long long xpath_number(xmlXPathContextPtr ctx, const char *expr)
     return value;
 }
 
-int domain_xml_owner(const char *xml, long long *vm_id, long long *owner_id)
+int domain_xml_owner(const char *xml, long long *vm_id, long long *owner_id, char **instance)
 {
-    xmlDocPtr doc = xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    if (instance)
+        *instance = NULL;
+    xmlDocPtr doc = xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
+                                  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
     if (!doc)
         return -1;
     xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
     xmlXPathRegisterNs(ctx, BAD_CAST VMM_XML_PREFIX, BAD_CAST VMM_XML_NS);
-    *vm_id = xpath_number(ctx, "/domain/metadata/vmm:vm/vmm:id");
-    *owner_id = xpath_number(ctx, "/domain/metadata/vmm:vm/vmm:owner");
+    /* A whole domain, or the bare element virDomainGetMetadata returns
+     * (which comes without its namespace). */
+#define META(field) "/domain/metadata/vmm:vm/vmm:" field " | /vm/" field
+    *vm_id = xpath_number(ctx, META("id"));
+    *owner_id = xpath_number(ctx, META("owner"));
+    if (instance) {
+        xmlXPathObjectPtr result = xmlXPathEvalExpression(BAD_CAST META("instance"), ctx);
+        if (result && result->nodesetval && result->nodesetval->nodeNr == 1) {
+            xmlChar *text = xmlNodeGetContent(result->nodesetval->nodeTab[0]);
+            *instance = strdup((const char *)text);
+            xmlFree(text);
+        }
+        xmlXPathFreeObject(result);
+    }
     xmlXPathFreeContext(ctx);
     xmlFreeDoc(doc);
     return *vm_id > 0 && *owner_id > 0 ? 0 : -1;

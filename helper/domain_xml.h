@@ -15,6 +15,7 @@ struct domain_spec {
     const char *description;
     long long vm_id;
     long long owner_id;
+    const char *instance;       /* which portal installation owns it */
     int vcpus;
     long long memory_mb;
     const char *arch;           /* "x86_64" or "aarch64" */
@@ -33,8 +34,9 @@ struct domain_spec {
  * cannot be expressed (unknown arch, boot device, ...). */
 char *domain_xml_build(const struct domain_spec *spec);
 
-/* Reads our metadata back from a domain's XML: 0, or -1 when the domain
- * is not one of ours. */
-int domain_xml_owner(const char *xml, long long *vm_id, long long *owner_id);
+/* Reads our metadata back from a domain's XML (or from the <vmm:vm>
+ * element alone): 0, or -1 when the domain is not one of ours. instance
+ * (NULL to skip) receives a strdup'd copy or NULL. */
+int domain_xml_owner(const char *xml, long long *vm_id, long long *owner_id, char **instance);
 
 #endif

@@ -4,12 +4,19 @@
 #include <string.h>
 
 #include "host.h"
+#include "reconcile.h"
 #include "vm.h"
 
 static int op_ping(struct op_call *call)
 {
     call->result = json_pack("{s:b}", "pong", 1);
     return 0;
+}
+
+static int op_reconcile(struct op_call *call)
+{
+    call->result = reconcile_report(&call->err);
+    return call->result ? 0 : -1;
 }
 
 static int op_host_info(struct op_call *call)
@@ -37,6 +44,7 @@ static const struct field delete_args[] = { VM_ID, { "delete_disks", FIELD_BOOL 
 static const struct op ops[] = {
     { "ping", op_ping, no_args, false, false },
     { "host.info", op_host_info, no_args, false, false },
+    { "host.reconcile", op_reconcile, no_args, true, true },
     { "vm.create", vm_op_create, create_args, false, true },
     { "vm.start", vm_op_start, vm_args, false, true },
     { "vm.stop", vm_op_stop, stop_args, false, true },

@@ -15,6 +15,17 @@ static const char *pool_dir(void)
     return config_str("helper", "pool_dir", "/var/lib/vmm");
 }
 
+const char *instance_id(void)
+{
+    const char *configured = config_str("helper", "instance", NULL);
+    if (configured && *configured)
+        return configured;
+    char digest[TOKEN_HEX_LEN + 1];
+    token_digest(pool_dir(), digest);
+    digest[12] = '\0';
+    return g_intern_string(digest);
+}
+
 char *pool_path(const char *kind, const char *name)
 {
     return g_strdup_printf("%s/%s/%s", pool_dir(), kind, name);

@@ -12,6 +12,10 @@
 virStoragePoolPtr pool_get(virConnectPtr conn, const char *kind, struct err *err);
 /* pool_dir/kind/name for a name we made or validated; free() it. */
 char *pool_path(const char *kind, const char *name);
+/* This installation's id, written into every domain's metadata so two
+ * portals on one libvirtd never claim each other's guests: [helper]
+ * instance, else derived from pool_dir. */
+const char *instance_id(void);
 /* True for a plain file name: [A-Za-z0-9._-], no leading dot. */
 int pool_name_valid(const char *name);
 

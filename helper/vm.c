@@ -335,7 +335,7 @@ int vm_op_create(struct op_call *call)
     gchar **boot = g_strsplit(vm->boot_order, ",", 3);
     struct domain_spec spec = {
         .name = vm->domain_name, .uuid = vm->uuid, .title = vm->name,
-        .description = vm->description, .vm_id = vm->id, .owner_id = vm->owner_id,
+        .description = vm->description, .vm_id = vm->id, .owner_id = vm->owner_id, .instance = instance_id(),
         .vcpus = vm->vcpus, .memory_mb = vm->memory_mb, .arch = vm->arch,
         .domain_type = accel_domain_type("qemu-system-x86_64"), .cpu_model = vm->cpu_model,
         .disk_path = disk_path, .disk_format = "qcow2", .network = vm->network,

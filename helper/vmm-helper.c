@@ -23,6 +23,7 @@
 #include "frame.h"
 #include "log.h"
 #include "ops.h"
+#include "reconcile.h"
 #include "virt.h"
 #include "vm.h"
 
@@ -173,11 +174,16 @@ int main(int argc, char **argv)
         return 1;
     log_info("listening on %s for uid %d", path, (int)client_uid);
 
-    /* Connect now, so lifecycle events flow before the first request. */
+    /* Connect now, so lifecycle events flow before the first request, and
+     * say what does not match between the database and libvirt. */
     struct err err = { 0 };
-    virConnectPtr conn = virt_conn(&err);
-    if (conn)
-        virConnectClose(conn);
+    json_t *report = reconcile_report(&err);
+    if (report) {
+        char *text = json_dumps(report, JSON_COMPACT);
+        log_info("reconcile: %s", text);
+        free(text);
+        json_decref(report);
+    }
 
     for (;;) {
         int fd = accept4(listener, NULL, NULL, SOCK_CLOEXEC);

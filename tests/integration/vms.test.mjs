@@ -4,7 +4,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   adminClient, assertError, Client, sql, q, STATE, userClient, waitFor,
 } from './lib.mjs';
@@ -114,8 +116,9 @@ describe('a VM from the demo template', () => {
     const id = res.body.data.vm.id;
     assert.equal(res.body.data.vm.state, 'stopped');
     // b may call theirs "web" too: names are per user, domain names generated.
-    const other = await createVm(b.client, { name: 'web', start: false });
+    const other = await createVm(b.client, { name: 'web', start: false, disk_gb: undefined });
     assert.equal(other.status, 201, other.text);
+    assert.equal(other.body.data.vm.disk_gb, 1, 'no disk size given: the template\'s minimum');
 
     for (const [method, path] of [['GET', `/vms/${id}`], ['POST', `/vms/${id}/start`],
       ['DELETE', `/vms/${id}`]])
@@ -180,5 +183,43 @@ describe('quotas', () => {
     for (const r of created)
       assert.equal((await client.api('DELETE', `/vms/${r.body.data.vm.id}?delete_disks=true`)).status, 200);
     assert.deepEqual(sql(`SELECT COUNT(*) FROM vms WHERE owner_id = ${user.id} AND name LIKE ${q('p%')}`), [['0']]);
+  });
+});
+
+describe('the reconcile report', () => {
+  test('finds what was changed behind the portal\'s back, and deletes nothing', async () => {
+    const { client } = await userClient(admin);
+    // A domain someone defined by hand: not ours.
+    const rogue = `rogue-${Date.now().toString(36)}`;
+    const xml = `<domain type='qemu'><name>${rogue}</name><memory unit='MiB'>64</memory>`
+      + "<os><type arch='x86_64' machine='q35'>hvm</type></os></domain>";
+    const xmlFile = join(mkdtempSync(join(tmpdir(), 'vmm-rogue-')), 'rogue.xml');
+    writeFileSync(xmlFile, xml);
+    virsh('define', xmlFile);
+    // A VM whose row vanished, and one whose domain vanished.
+    const orphan = (await createVm(client, { name: 'orphan', start: false })).body.data.vm;
+    const orphanDomain = domainOf(orphan.id);
+    sql(`DELETE FROM vms WHERE id = ${orphan.id}`);
+    const lost = (await createVm(client, { name: 'lost', start: false })).body.data.vm;
+    virsh('undefine', domainOf(lost.id));
+
+    try {
+      assertError(await client.api('GET', '/host/reconcile'), 403, 'forbidden');
+      const res = await admin.api('GET', '/host/reconcile');
+      assert.equal(res.status, 200, res.text);
+      const report = res.body.data;
+      assert.ok(report.unmanaged_domains.some((d) => d.domain === rogue));
+      assert.ok(report.orphan_domains.some((d) => d.domain === orphanDomain && d.vm_id === orphan.id));
+      assert.ok(report.missing_domains.some((d) => d.vm_id === lost.id && d.name === 'lost'));
+      // Reported, never deleted.
+      assert.ok(domains().includes(rogue));
+      assert.ok(domains().includes(orphanDomain));
+      // A VM whose domain is gone can still be deleted.
+      assert.equal((await client.api('DELETE', `/vms/${lost.id}?delete_disks=true`)).status, 200);
+    } finally {
+      virsh('undefine', rogue);
+      virsh('undefine', orphanDomain);
+      execFileSync('rm', ['-f', diskPath(orphanDomain), diskPath(domainOf(lost.id) ?? 'none')]);
+    }
   });
 });

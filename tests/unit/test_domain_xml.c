@@ -15,6 +15,7 @@ static struct domain_spec base_spec(void)
         .description = "web & db </description><evil/>",
         .vm_id = 42,
         .owner_id = 7,
+        .instance = "test-instance",
         .vcpus = 2,
         .memory_mb = 512,
         .arch = "x86_64",
@@ -54,11 +55,11 @@ START_TEST(test_metadata_round_trip)
     struct domain_spec spec = base_spec();
     char *xml = domain_xml_build(&spec);
     long long vm_id = 0, owner_id = 0;
-    ck_assert_int_eq(domain_xml_owner(xml, &vm_id, &owner_id), 0);
+    ck_assert_int_eq(domain_xml_owner(xml, &vm_id, &owner_id, NULL), 0);
     ck_assert_int_eq(vm_id, 42);
     ck_assert_int_eq(owner_id, 7);
-    ck_assert_int_eq(domain_xml_owner("<domain><name>x</name></domain>", &vm_id, &owner_id), -1);
-    ck_assert_int_eq(domain_xml_owner("not xml", &vm_id, &owner_id), -1);
+    ck_assert_int_eq(domain_xml_owner("<domain><name>x</name></domain>", &vm_id, &owner_id, NULL), -1);
+    ck_assert_int_eq(domain_xml_owner("not xml", &vm_id, &owner_id, NULL), -1);
     free(xml);
 }
 END_TEST
@@ -99,8 +100,20 @@ START_TEST(test_libvirt_accepts_it)
     char *back = virDomainGetXMLDesc(dom, 0);
     ck_assert_ptr_nonnull(strstr(back, "<title>测试服务器</title>"));
     long long vm_id = 0, owner_id = 0;
-    ck_assert_int_eq(domain_xml_owner(back, &vm_id, &owner_id), 0);
+    char *instance = NULL;
+    ck_assert_int_eq(domain_xml_owner(back, &vm_id, &owner_id, &instance), 0);
     ck_assert_int_eq(vm_id, 42);
+    ck_assert_str_eq(instance, "test-instance");
+    free(instance);
+
+    /* virDomainGetMetadata hands back our element without its namespace. */
+    char *meta = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, VMM_XML_NS, 0);
+    ck_assert_ptr_nonnull(meta);
+    ck_assert_int_eq(domain_xml_owner(meta, &vm_id, &owner_id, &instance), 0);
+    ck_assert_int_eq(owner_id, 7);
+    ck_assert_str_eq(instance, "test-instance");
+    free(instance);
+    free(meta);
 
     ck_assert_int_eq(virDomainDestroy(dom), 0);
     ck_assert_int_eq(virDomainUndefine(dom), 0);
