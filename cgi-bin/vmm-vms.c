@@ -18,13 +18,14 @@
 
 #define VM_COLUMNS                                                                          \
     "id, uuid, name, description, owner_id, state, vcpus, memory_mb, disk_gb, arch, "        \
-    "template_id, autostart, DATE_FORMAT(created_at, '%Y-%m-%dT%TZ'), network, cpu_model"
+    "template_id, autostart, DATE_FORMAT(created_at, '%Y-%m-%dT%TZ'), network, cpu_model, iso_id"
 
 static json_t *vm_from_row(const struct db_rows *rows, int i)
 {
     json_t *template_id = db_cell(rows, i, 10) ? json_integer(db_cell_int(rows, i, 10, 0))
                                                : json_null();
-    return json_pack("{s:I, s:s, s:s, s:s, s:I, s:s, s:I, s:I, s:I, s:s, s:o, s:n, s:[], s:[], "
+    json_t *iso_id = db_cell(rows, i, 15) ? json_integer(db_cell_int(rows, i, 15, 0)) : json_null();
+    return json_pack("{s:I, s:s, s:s, s:s, s:I, s:s, s:I, s:I, s:I, s:s, s:o, s:o, s:[], s:[], "
                      "s:b, s:s, s:s, s:s}",
                      "id", (json_int_t)db_cell_int(rows, i, 0, 0), "uuid", db_cell(rows, i, 1),
                      "name", db_cell(rows, i, 2), "description", db_cell(rows, i, 3),
@@ -32,7 +33,7 @@ static json_t *vm_from_row(const struct db_rows *rows, int i)
                      "vcpus", (json_int_t)db_cell_int(rows, i, 6, 0),
                      "memory_mb", (json_int_t)db_cell_int(rows, i, 7, 0),
                      "disk_gb", (json_int_t)db_cell_int(rows, i, 8, 0), "arch", db_cell(rows, i, 9),
-                     "template_id", template_id, "iso_id", "network_ids", "ip_addresses",
+                     "template_id", template_id, "iso_id", iso_id, "network_ids", "ip_addresses",
                      "autostart", db_cell_int(rows, i, 11, 0) != 0, "created_at", db_cell(rows, i, 12),
                      "network", db_cell(rows, i, 13), "cpu_model", db_cell(rows, i, 14));
 }
@@ -141,7 +142,7 @@ static int vms_show(struct req *r)
     return 0;
 }
 
-/* Templates the caller may use, for the create form. */
+/* Templates and ISOs the caller may use, for the create form. */
 static int vms_new_page(struct req *r)
 {
     struct db_rows *rows = db_query(
@@ -159,7 +160,21 @@ static int vms_new_page(struct req *r)
                                                    "min_memory_mb", (json_int_t)db_cell_int(rows, i, 4, 0),
                                                    "min_disk_gb", (json_int_t)db_cell_int(rows, i, 5, 1)));
     db_rows_free(rows);
-    r->data = json_pack("{s:o}", "templates", templates);
+
+    rows = db_query("SELECT id, name, size_bytes FROM isos WHERE status = 'ready' AND "
+                    "(visibility = 'public' OR owner_id = ?) ORDER BY name", DB_INT(r->user->id));
+    if (!rows) {
+        json_decref(templates);
+        return fail_db(r);
+    }
+    json_t *isos = json_array();
+    for (int i = 0; i < rows->nrows; i++)
+        json_array_append_new(isos, json_pack("{s:I, s:s, s:I}",
+                                              "id", (json_int_t)db_cell_int(rows, i, 0, 0),
+                                              "name", db_cell(rows, i, 1),
+                                              "size_mb", (json_int_t)(db_cell_int(rows, i, 2, 0) >> 20)));
+    db_rows_free(rows);
+    r->data = json_pack("{s:o, s:o}", "templates", templates, "isos", isos);
     return 0;
 }
 
@@ -253,22 +268,42 @@ static int template_check(struct req *r, long long id, struct usage *want, char 
     return rc;
 }
 
+/* The ISO if the caller may use it; an ISO VM names its disk size. */
+static int iso_check(struct req *r, long long id, const struct usage *want)
+{
+    struct db_rows *rows = db_query(
+        "SELECT id FROM isos WHERE id = ? AND status = 'ready' AND "
+        "(visibility = 'public' OR owner_id = ?)", DB_INT(id), DB_INT(r->user->id));
+    if (!rows)
+        return fail_db(r);
+    int found = rows->nrows;
+    db_rows_free(rows);
+    if (!found)
+        return req_fail(r, 404, "unknown_iso", "iso_id", _("There is no such ISO image."));
+    if (want->disk_gb == 0)
+        return req_fail(r, 400, "missing_field", "disk_gb",
+                        _("A machine installed from an ISO needs a disk size."));
+    return 0;
+}
+
 static long long insert_vm(struct req *r, const struct usage *want, const char *arch)
 {
     const char *name = input_str(r, "name");
     const char *description = input_str(r, "description");
     const char *cpu_model = input_str(r, "cpu_model");
     long long template_id = input_int(r, "template_id", 0);
+    long long iso_id = input_int(r, "iso_id", 0);
     char *uuid = g_uuid_string_random();
     char *domain_name = g_strdup_printf("vmm-%.8s", uuid);
     long long id = 0;
     int rc = db_exec_id(
         "INSERT INTO vms (uuid, domain_name, name, description, owner_id, state, vcpus, memory_mb, "
-        "disk_gb, arch, template_id, clone, cpu_model, autostart) "
-        "VALUES (?, ?, ?, ?, ?, 'creating', ?, ?, ?, ?, ?, 'linked', ?, ?)", &id,
+        "disk_gb, arch, template_id, iso_id, clone, cpu_model, autostart) "
+        "VALUES (?, ?, ?, ?, ?, 'creating', ?, ?, ?, ?, ?, ?, 'linked', ?, ?)", &id,
         DB_TEXT(uuid), DB_TEXT(domain_name), DB_TEXT(name), DB_TEXT(description ? description : ""),
         DB_INT(r->user->id), DB_INT(want->vcpus), DB_INT(want->memory_mb), DB_INT(want->disk_gb),
-        DB_TEXT(arch), DB_INT(template_id), DB_TEXT(cpu_model ? cpu_model : "host-model"),
+        DB_TEXT(arch), template_id ? DB_INT(template_id) : DB_NULL,
+        iso_id ? DB_INT(iso_id) : DB_NULL, DB_TEXT(cpu_model ? cpu_model : "host-model"),
         DB_INT(json_is_true(json_object_get(r->input, "autostart"))));
     g_free(uuid);
     g_free(domain_name);
@@ -279,11 +314,16 @@ static int vms_create(struct req *r)
 {
     struct usage want = { 1, input_int(r, "vcpus", 1), input_int(r, "memory_mb", 512),
                           input_int(r, "disk_gb", 0) };
-    char arch[16] = "";
+    char arch[16] = "x86_64";
     long long template_id = input_int(r, "template_id", 0);
-    r->audit_detail = json_pack("{s:s, s:I}", "name", input_str(r, "name"), "template_id",
-                                (json_int_t)template_id);
-    if (template_check(r, template_id, &want, arch, sizeof arch) < 0)
+    long long iso_id = input_int(r, "iso_id", 0);
+    r->audit_detail = json_pack("{s:s, s:I, s:I}", "name", input_str(r, "name"), "template_id",
+                                (json_int_t)template_id, "iso_id", (json_int_t)iso_id);
+    if (!template_id == !iso_id)
+        return req_fail(r, 400, "missing_field", "template_id",
+                        _("Give either a template or an ISO image to install from."));
+    if (template_id ? template_check(r, template_id, &want, arch, sizeof arch) < 0
+                    : iso_check(r, iso_id, &want) < 0)
         return -1;
 
     if (db_begin() < 0)
@@ -384,7 +424,8 @@ static const char *const reboot_modes[] = { "graceful", "force", NULL };
 static const struct field create_fields[] = {
     { "name", FIELD_STRING, true, 1, 64, NULL },
     { "description", FIELD_TEXT, false, 0, 1000, NULL },
-    { "template_id", FIELD_INT, true, 1, INT64_MAX, NULL },
+    { "template_id", FIELD_INT, false, 1, INT64_MAX, NULL },
+    { "iso_id", FIELD_INT, false, 1, INT64_MAX, NULL },
     { "vcpus", FIELD_INT, true, 1, 64, NULL },
     { "memory_mb", FIELD_INT, true, 64, 1048576, NULL },
     { "disk_gb", FIELD_INT, false, 1, 65536, NULL },

@@ -34,6 +34,7 @@ struct vm {
     bool autostart;
     char *template_file;   /* NULL for a VM not made from a template */
     char *template_format;
+    char *iso_file;        /* NULL for a VM not made from an ISO */
 };
 
 static void vm_free(struct vm *vm)
@@ -51,6 +52,7 @@ static void vm_free(struct vm *vm)
     g_free(vm->boot_order);
     g_free(vm->template_file);
     g_free(vm->template_format);
+    g_free(vm->iso_file);
     g_free(vm);
 }
 
@@ -62,7 +64,8 @@ static struct vm *vm_load(struct op_call *call)
     struct db_rows *rows = db_query(
         "SELECT v.id, v.owner_id, v.uuid, v.domain_name, v.name, v.description, v.state, v.arch, "
         "v.network, v.cpu_model, v.boot_order, v.vcpus, v.memory_mb, v.disk_gb, v.autostart, "
-        "t.file_name, t.format FROM vms v LEFT JOIN templates t ON t.id = v.template_id "
+        "t.file_name, t.format, i.file_name FROM vms v "
+        "LEFT JOIN templates t ON t.id = v.template_id LEFT JOIN isos i ON i.id = v.iso_id "
         "WHERE v.id = ?", DB_INT(id));
     if (!rows) {
         err_set(&call->err, 503, "database_unavailable", NULL, "The database is not available.");
@@ -88,6 +91,7 @@ static struct vm *vm_load(struct op_call *call)
         vm->autostart = db_cell_int(rows, 0, 14, 0) != 0;
         vm->template_file = g_strdup(db_cell(rows, 0, 15));
         vm->template_format = g_strdup(db_cell(rows, 0, 16));
+        vm->iso_file = g_strdup(db_cell(rows, 0, 17));
     } else {
         err_set(&call->err, 404, "not_found", NULL, "There is no such virtual machine.");
     }
@@ -124,9 +128,15 @@ const char *vm_state_name(virDomainPtr dom)
 void vm_state_sync(virDomainPtr dom)
 {
     const char *name = virDomainGetName(dom);
-    db_exec("UPDATE vms SET state = ?, updated_at = UTC_TIMESTAMP() "
-            "WHERE domain_name = ? AND state <> 'creating'",
-            DB_TEXT(vm_state_name(dom)), DB_TEXT(name));
+    int state = 0, reason = 0;
+    virDomainGetState(dom, &state, &reason, 0);
+    /* A VM made from an ISO is "installing" until it has run and stopped
+     * (its installer powers it off); a domain that never ran is shut off
+     * with reason "unknown". Then it is a machine like any other. */
+    bool ran_and_stopped = state == VIR_DOMAIN_SHUTOFF && reason != VIR_DOMAIN_SHUTOFF_UNKNOWN;
+    db_exec("UPDATE vms SET state = IF(state = 'installing' AND ? = 0, 'installing', ?), "
+            "updated_at = UTC_TIMESTAMP() WHERE domain_name = ? AND state <> 'creating'",
+            DB_INT(ran_and_stopped), DB_TEXT(vm_state_name(dom)), DB_TEXT(name));
 }
 
 /* The VM's domain; NULL with 409 when libvirt has none (being created, or
@@ -300,7 +310,8 @@ int vm_op_create(struct op_call *call)
     virStoragePoolPtr pool = NULL;
     virStorageVolPtr vol = NULL;
     virDomainPtr dom = NULL;
-    char *vol_name = NULL, *backing = NULL, *xml = NULL, *disk_path = NULL, *serial_log = NULL;
+    char *vol_name = NULL, *backing = NULL, *cdrom = NULL, *xml = NULL, *disk_path = NULL;
+    char *serial_log = NULL;
     int rc = -1;
 
     struct vm *vm = vm_load(call);
@@ -310,14 +321,22 @@ int vm_op_create(struct op_call *call)
         wrong_state(call, "create", vm->state);
         goto out;
     }
-    if (!vm->template_file || !pool_name_valid(vm->template_file)) {
-        err_set(&call->err, 422, "no_template", NULL, "This virtual machine has no usable template.");
+    /* From a template: a qcow2 overlay on it. From an ISO: a blank disk,
+     * and the ISO in the CD-ROM drive. */
+    bool from_template = vm->template_file && pool_name_valid(vm->template_file);
+    bool from_iso = vm->iso_file && pool_name_valid(vm->iso_file);
+    if (from_template == from_iso) {
+        err_set(&call->err, 422, "no_image", NULL,
+                "This virtual machine needs exactly one template or ISO.");
         goto out;
     }
     if (!(conn = virt_conn(&call->err)) || !(pool = pool_get(conn, "disks", &call->err)))
         goto out;
 
-    backing = pool_path("templates", vm->template_file);
+    if (from_template)
+        backing = pool_path("templates", vm->template_file);
+    if (from_iso)
+        cdrom = pool_path("isos", vm->iso_file);
     vol_name = g_strdup_printf("%s.qcow2", vm->domain_name);
     char *vxml = volume_xml(vol_name, vm->disk_gb, backing, vm->template_format);
     vol = virStorageVolCreateXML(pool, vxml, 0);
@@ -338,7 +357,7 @@ int vm_op_create(struct op_call *call)
         .description = vm->description, .vm_id = vm->id, .owner_id = vm->owner_id, .instance = instance_id(),
         .vcpus = vm->vcpus, .memory_mb = vm->memory_mb, .arch = vm->arch,
         .domain_type = accel_domain_type("qemu-system-x86_64"), .cpu_model = vm->cpu_model,
-        .disk_path = disk_path, .disk_format = "qcow2", .network = vm->network,
+        .disk_path = disk_path, .disk_format = "qcow2", .cdrom_path = cdrom, .network = vm->network,
         .boot = { boot[0], boot[0] ? boot[1] : NULL, NULL }, .serial_log = serial_log,
     };
     xml = domain_xml_build(&spec);
@@ -354,7 +373,10 @@ int vm_op_create(struct op_call *call)
     }
     if (vm->autostart)
         virDomainSetAutostart(dom, 1);
-    db_exec("UPDATE vms SET state = 'stopped' WHERE id = ?", DB_INT(vm->id));
+    /* The blank disk does not boot, so the firmware falls through to the
+     * installer CD; once installed, the disk boots first. */
+    db_exec("UPDATE vms SET state = ? WHERE id = ?", DB_TEXT(from_iso ? "installing" : "stopped"),
+            DB_INT(vm->id));
     if (json_is_true(json_object_get(call->args, "start")) && virDomainCreate(dom) < 0) {
         libvirt_failed(call, "Starting the machine");
         goto out;
@@ -386,6 +408,7 @@ out:
     free(xml);
     g_free(serial_log);
     g_free(backing);
+    g_free(cdrom);
     g_free(vol_name);
     vm_free(vm);
     return rc;

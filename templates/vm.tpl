@@ -15,10 +15,14 @@
   </dl>
 </section>
 <section class="card actions" id="actions">
+  {{! Only what the state allows; the helper refuses the rest with a 409. }}
+  {{#state_is_stopped}}
   <form method="post" action="/vms/{{id}}/start" class="inline">
     <input type="hidden" name="csrf_token" value="{{csrf_token}}">
-    <button {{#state_is_stopped}}class="primary"{{/state_is_stopped}} id="start">{{_ Start}}</button>
+    <button id="start" class="primary">{{_ Start}}</button>
   </form>
+  {{/state_is_stopped}}
+  {{#state_is_running}}
   <form method="post" action="/vms/{{id}}/stop" class="inline">
     <input type="hidden" name="csrf_token" value="{{csrf_token}}">
     <button id="stop">{{_ Shut down}}</button>
@@ -36,18 +40,39 @@
     <input type="hidden" name="csrf_token" value="{{csrf_token}}">
     <button id="pause">{{_ Pause}}</button>
   </form>
-  <form method="post" action="/vms/{{id}}/resume" class="inline">
-    <input type="hidden" name="csrf_token" value="{{csrf_token}}">
-    <button id="resume">{{_ Resume}}</button>
-  </form>
   <form method="post" action="/vms/{{id}}/suspend" class="inline">
     <input type="hidden" name="csrf_token" value="{{csrf_token}}">
     <button id="suspend">{{_ Suspend to disk}}</button>
   </form>
+  {{/state_is_running}}
+  {{#state_is_installing}}
+  <form method="post" action="/vms/{{id}}/stop" class="inline">
+    <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+    <button id="stop">{{_ Shut down}}</button>
+  </form>
+  <form method="post" action="/vms/{{id}}/stop" class="inline">
+    <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+    <input type="hidden" name="force" value="true">
+    <button id="force-stop">{{_ Force off}}</button>
+  </form>
+  {{/state_is_installing}}
+  {{#state_is_paused}}
+  <form method="post" action="/vms/{{id}}/resume" class="inline">
+    <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+    <button id="resume" class="primary">{{_ Resume}}</button>
+  </form>
+  <form method="post" action="/vms/{{id}}/stop" class="inline">
+    <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+    <input type="hidden" name="force" value="true">
+    <button id="force-stop">{{_ Force off}}</button>
+  </form>
+  {{/state_is_paused}}
+  {{#state_is_suspended}}
   <form method="post" action="/vms/{{id}}/wakeup" class="inline">
     <input type="hidden" name="csrf_token" value="{{csrf_token}}">
-    <button id="wakeup">{{_ Wake up}}</button>
+    <button id="wakeup" class="primary">{{_ Wake up}}</button>
   </form>
+  {{/state_is_suspended}}
 </section>
 <section class="card narrow">
   <h2>{{_ Delete}}</h2>

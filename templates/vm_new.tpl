@@ -1,5 +1,7 @@
 {{%AUTOESCAPE context="HTML"}}<h1>{{_ New virtual machine}}</h1>
+<div class="columns">
 <section class="card narrow">
+  <h2>{{_ From a template}}</h2>
   <form method="post" action="/vms/new" class="form" id="new-vm-form">
     <input type="hidden" name="csrf_token" value="{{csrf_token}}">
     <label for="name">{{_ Name}}</label>
@@ -21,3 +23,25 @@
     <button type="submit" class="primary">{{_ Create}}</button>
   </form>
 </section>
+<section class="card narrow">
+  <h2>{{_ From an ISO image}}</h2>
+  <form method="post" action="/vms/new" class="form" id="new-vm-iso-form">
+    <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+    <label for="iso-name">{{_ Name}}</label>
+    <input id="iso-name" name="name" required maxlength="64">
+    <label for="iso_id">{{_ ISO image}}</label>
+    <select id="iso_id" name="iso_id" required>
+      {{#isos}}<option value="{{id}}">{{name}} ({{size_mb}} MiB)</option>{{/isos}}
+    </select>
+    {{#isos_empty}}<p class="muted">{{_ No ISO image is available yet.}}</p>{{/isos_empty}}
+    <label for="iso-vcpus">{{_ vCPUs}}</label>
+    <input id="iso-vcpus" name="vcpus" type="number" min="1" max="64" value="1" required>
+    <label for="iso-memory_mb">{{_ Memory (MiB)}}</label>
+    <input id="iso-memory_mb" name="memory_mb" type="number" min="64" step="64" value="512" required>
+    <label for="iso-disk_gb">{{_ Disk (GiB)}}</label>
+    <input id="iso-disk_gb" name="disk_gb" type="number" min="1" value="10" required>
+    <input type="hidden" name="start" value="true">
+    <button type="submit" class="primary">{{_ Create and boot the installer}}</button>
+  </form>
+</section>
+</div>

@@ -138,6 +138,49 @@ describe('a VM from the demo template', () => {
   });
 });
 
+describe('a VM from the demo installer ISO', () => {
+  test('boots the installer, installs onto its blank disk, then boots from that disk', async () => {
+    const { client } = await userClient(admin);
+    const isoId = Number(sql("SELECT id FROM isos WHERE name = 'Demo installer'")[0][0]);
+    const res = await client.api('POST', '/vms', {
+      name: 'installed', iso_id: isoId, vcpus: 1, memory_mb: 256, disk_gb: 1,
+    });
+    assert.equal(res.status, 201, res.text);
+    const vm = res.body.data.vm;
+    cleanup.push(vm.id);
+    assert.equal(vm.state, 'installing');
+    assert.equal(vm.iso_id, isoId);
+    assert.equal(vm.template_id, null);
+    const domain = domainOf(vm.id);
+
+    // The installer runs, writes the disk and powers the machine off.
+    await waitFor(() => serialLog(domain).includes('VMM-TEST: install done'), BOOT_DEADLINE_MS, 500);
+    assert.match(serialLog(domain), /VMM-TEST: installer boot ok/);
+    await waitFor(async () => (await client.api('GET', `/vms/${vm.id}`)).body.data.vm.state === 'stopped',
+      60_000, 250);
+
+    // Started again, it boots the installed system from its disk.
+    const started = await client.api('POST', `/vms/${vm.id}/start`);
+    assert.equal(started.body.data.vm.state, 'running');
+    await waitFor(() => serialLog(domain).includes('VMM-TEST: ready'), BOOT_DEADLINE_MS, 500);
+    assert.doesNotMatch(serialLog(domain), /installer boot ok/);
+
+    assert.equal((await client.api('DELETE', `/vms/${vm.id}?delete_disks=true`)).status, 200);
+    assert.ok(!domains().includes(domain));
+  });
+
+  test('needs exactly one of template and ISO, a visible ISO, and a disk size', async () => {
+    const { client } = await userClient(admin);
+    const isoId = Number(sql("SELECT id FROM isos WHERE name = 'Demo installer'")[0][0]);
+    const base = { name: 'x', vcpus: 1, memory_mb: 256, start: false };
+    assertError(await client.api('POST', '/vms', base), 400, 'missing_field');
+    assertError(await client.api('POST', '/vms', { ...base, iso_id: isoId, template_id: templateId, disk_gb: 1 }),
+      400, 'missing_field');
+    assertError(await client.api('POST', '/vms', { ...base, iso_id: 999999, disk_gb: 1 }), 404, 'unknown_iso');
+    assertError(await client.api('POST', '/vms', { ...base, iso_id: isoId }), 400, 'missing_field');
+  });
+});
+
 describe('creating a VM with bad input', () => {
   test('gets a clear 4xx and leaves no row, domain or disk behind', async () => {
     const { client } = await userClient(admin);

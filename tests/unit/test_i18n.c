@@ -57,6 +57,26 @@ START_TEST(test_messages_switch_per_request)
 }
 END_TEST
 
+/* Every message has a Chinese translation, none of them a fuzzy guess. */
+START_TEST(test_chinese_catalog_complete)
+{
+    char *text = NULL;
+    ck_assert(g_file_get_contents(PO_DIR "/zh_CN.po", &text, NULL, NULL));
+    ck_assert_msg(!strstr(text, "#, fuzzy"), "po/zh_CN.po has fuzzy entries (tools/po-update)");
+    /* An empty msgstr other than the header's is an untranslated message. */
+    static const char needle[] = "\nmsgstr \"\"\n";
+    const char *p = text;
+    int empty = 0;
+    while ((p = strstr(p, needle))) {
+        p += sizeof needle - 1;
+        if (strncmp(p, "\"", 1) != 0)   /* the header continues on the next line */
+            empty++;
+    }
+    ck_assert_msg(empty == 0, "po/zh_CN.po has %d untranslated messages (tools/po-update)", empty);
+    g_free(text);
+}
+END_TEST
+
 static Suite *i18n_suite(void)
 {
     Suite *s = suite_create("i18n");
@@ -64,6 +84,7 @@ static Suite *i18n_suite(void)
     tcase_add_loop_test(tc, test_accept_language, 0, G_N_ELEMENTS(accept_cases));
     tcase_add_test(tc, test_codes);
     tcase_add_test(tc, test_messages_switch_per_request);
+    tcase_add_test(tc, test_chinese_catalog_complete);
     suite_add_tcase(s, tc);
     return s;
 }
