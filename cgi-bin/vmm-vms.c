@@ -355,26 +355,19 @@ static int vms_create(struct req *r)
     return 0;
 }
 
-/* POST /vms/{id}/{action}: the helper checks the state (409) and acts. */
-static int vms_action(struct req *r)
-{
-    static const char *const actions[] = { "start", "stop", "reboot", "pause", "resume",
-                                           "suspend", "wakeup", NULL };
-    const char *action = req_param(r, "action")->text;
-    long long id = req_param(r, "id")->num;
-    if (!in_list(action, actions))
-        return req_fail(r, 404, "not_found", NULL, _("There is nothing at this address."));
-    char *audit_action = g_strdup_printf("vm.%s", action);
-    r->audit_action = g_intern_string(audit_action);   /* one of seven, kept for good */
-    g_free(audit_action);
+static const char *const actions[] = { "start", "stop", "reboot", "pause", "resume",
+                                       "suspend", "wakeup", NULL };
 
+/* Asks the helper to do action to VM id (which the caller may see), with
+ * the options that action takes. */
+static int run_action(struct req *r, long long id, const char *action, json_t *options)
+{
     json_t *vm = vm_visible(r, id);
     if (!vm)
         return -1;
     json_decref(vm);
-    json_t *args = json_deep_copy(r->input);
+    json_t *args = options ? json_deep_copy(options) : json_object();
     json_object_set_new(args, "vm_id", json_integer(id));
-    /* Each action takes only its own options. */
     if (strcmp(action, "stop"))
         json_object_del(args, "force"), json_object_del(args, "timeout");
     if (strcmp(action, "reboot"))
@@ -383,14 +376,92 @@ static int vms_action(struct req *r)
     snprintf(op, sizeof op, "vm.%s", action);
     json_t *done = helper_call(r, op, args);
     json_decref(args);
-    if (!done)
-        return -1;
     json_decref(done);
-    vm = vm_visible(r, id);
+    return done ? 0 : -1;
+}
+
+/* POST /vms/{id}/{action}: the helper checks the state (409) and acts. */
+static int vms_action(struct req *r)
+{
+    const char *action = req_param(r, "action")->text;
+    long long id = req_param(r, "id")->num;
+    if (!in_list(action, actions))
+        return req_fail(r, 404, "not_found", NULL, _("There is nothing at this address."));
+    char *audit_action = g_strdup_printf("vm.%s", action);
+    r->audit_action = g_intern_string(audit_action);   /* one of seven, kept for good */
+    g_free(audit_action);
+
+    if (run_action(r, id, action, r->input) < 0)
+        return -1;
+    json_t *vm = vm_visible(r, id);
     if (!vm)
         return -1;
     r->data = json_pack("{s:o}", "vm", vm);
     r->location = g_strdup_printf("/vms/%lld", id);
+    return 0;
+}
+
+/* POST /vms/batch {action, ids}: each VM on its own, a result per id. */
+static int vms_batch(struct req *r)
+{
+    const char *action = input_str(r, "action");
+    json_t *ids = json_object_get(r->input, "ids");
+    json_t *results = json_array();
+    size_t i;
+    json_t *id;
+    json_array_foreach(ids, i, id) {
+        memset(&r->err, 0, sizeof r->err);
+        long long vm_id = json_integer_value(id);
+        int rc = run_action(r, vm_id, action, NULL);
+        json_t *result = json_pack("{s:I, s:b}", "id", (json_int_t)vm_id, "ok", rc == 0);
+        json_object_set_new(result, "error", rc == 0 ? json_null()
+                                             : json_pack("{s:s, s:s}", "code", r->err.code,
+                                                         "message", r->err.message));
+        json_array_append_new(results, result);
+    }
+    memset(&r->err, 0, sizeof r->err);
+    r->audit_detail = json_pack("{s:s, s:O}", "action", action, "results", results);
+    r->data = results;
+    return 0;
+}
+
+/* PATCH /vms/{id}: name, description, autostart; libvirt follows. */
+static int vms_update(struct req *r)
+{
+    long long id = req_param(r, "id")->num;
+    json_t *before = vm_visible(r, id);
+    if (!before)
+        return -1;
+    const char *name = input_str(r, "name");
+    const char *description = input_str(r, "description");
+    json_t *autostart = json_object_get(r->input, "autostart");
+    r->audit_detail = json_pack("{s:O, s:O}", "before", before, "changes", r->input);
+    if ((name && db_exec("UPDATE vms SET name = ? WHERE id = ?", DB_TEXT(name), DB_INT(id)) < 0) ||
+        (description && db_exec("UPDATE vms SET description = ? WHERE id = ?",
+                                DB_TEXT(description), DB_INT(id)) < 0) ||
+        (autostart && db_exec("UPDATE vms SET autostart = ? WHERE id = ?",
+                              DB_INT(json_is_true(autostart)), DB_INT(id)) < 0)) {
+        json_decref(before);
+        return fail_db(r);
+    }
+    json_t *args = json_pack("{s:I}", "vm_id", (json_int_t)id);
+    json_t *done = helper_call(r, "vm.update", args);
+    json_decref(args);
+    if (!done) {
+        /* libvirt refused: the row goes back to what libvirt still has. */
+        db_exec("UPDATE vms SET name = ?, description = ?, autostart = ? WHERE id = ?",
+                DB_TEXT(json_string_value(json_object_get(before, "name"))),
+                DB_TEXT(json_string_value(json_object_get(before, "description"))),
+                DB_INT(json_is_true(json_object_get(before, "autostart"))), DB_INT(id));
+        json_decref(before);
+        return -1;
+    }
+    json_decref(done);
+    json_decref(before);
+    json_t *vm = vm_visible(r, id);
+    if (!vm)
+        return -1;
+    r->data = json_pack("{s:o}", "vm", vm);
     return 0;
 }
 
@@ -442,6 +513,17 @@ static const struct field action_fields[] = {
     { NULL },
 };
 static const struct field delete_fields[] = { { "delete_disks", FIELD_BOOL }, { NULL } };
+static const struct field batch_fields[] = {
+    { "action", FIELD_ENUM, true, 0, 0, actions },
+    { "ids", FIELD_ID_LIST, true, 1, 100, NULL },
+    { NULL },
+};
+static const struct field update_fields[] = {
+    { "name", FIELD_STRING, false, 1, 64, NULL },
+    { "description", FIELD_TEXT, false, 0, 1000, NULL },
+    { "autostart", FIELD_BOOL },
+    { NULL },
+};
 
 static const struct route routes[] = {
     { "GET", "/vms", vms_list, PERM_USER, ROUTE_BOTH, "vms.tpl", N_("Virtual machines") },
@@ -449,6 +531,9 @@ static const struct route routes[] = {
     { "GET", "/vms/new", vms_new_page, PERM_USER, ROUTE_PAGE, "vm_new.tpl", N_("New virtual machine") },
     { "POST", "/vms/new", vms_create, PERM_USER, ROUTE_PAGE, NULL, NULL, create_fields, "vm.create" },
     { "GET", "/vms/{id:int}", vms_show, PERM_USER, ROUTE_BOTH, "vm.tpl", N_("Virtual machine") },
+    { "POST", "/vms/batch", vms_batch, PERM_USER, ROUTE_API, NULL, NULL, batch_fields, "vm.batch" },
+    { "PATCH", "/vms/{id:int}", vms_update, PERM_USER, ROUTE_API, NULL, NULL, update_fields,
+      "vm.update" },
     { "DELETE", "/vms/{id:int}", vms_delete, PERM_USER, ROUTE_API, NULL, NULL, delete_fields,
       "vm.delete" },
     { "POST", "/vms/{id:int}/delete", vms_delete, PERM_USER, ROUTE_PAGE, NULL, NULL, delete_fields,

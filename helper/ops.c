@@ -54,6 +54,7 @@ static const struct op ops[] = {
     { "vm.suspend", vm_op_suspend, vm_args, false, true },
     { "vm.wakeup", vm_op_wakeup, vm_args, false, true },
     { "vm.delete", vm_op_delete, delete_args, false, true },
+    { "vm.update", vm_op_update, vm_args, false, true },
     { NULL },
 };
 

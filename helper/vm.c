@@ -467,3 +467,32 @@ out:
     vm_free(vm);
     return rc;
 }
+
+/* Applies the row's name, description and autostart to the domain (the
+ * client changed the row; libvirt's title must follow). */
+int vm_op_update(struct op_call *call)
+{
+    virConnectPtr conn = NULL;
+    struct vm *vm = vm_load(call);
+    virDomainPtr dom = vm ? vm_domain(call, vm, &conn) : NULL;
+    int rc = -1;
+    if (dom) {
+        unsigned int flags = VIR_DOMAIN_AFFECT_CONFIG;
+        if (virDomainIsActive(dom) == 1)
+            flags |= VIR_DOMAIN_AFFECT_LIVE;
+        if (virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_TITLE, vm->name, NULL, NULL, flags) < 0 ||
+            virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_DESCRIPTION, vm->description, NULL, NULL,
+                                 flags) < 0 ||
+            virDomainSetAutostart(dom, vm->autostart) < 0)
+            libvirt_failed(call, "Updating the machine");
+        else {
+            reply_state(call, dom);
+            rc = 0;
+        }
+        virDomainFree(dom);
+    }
+    if (conn)
+        virConnectClose(conn);
+    vm_free(vm);
+    return rc;
+}

@@ -77,6 +77,24 @@ static int field_check(struct err *e, const struct field *f, json_t *value)
         if (!json_is_boolean(value))
             return err_set(e, 400, "invalid_type", name, _("%s must be true or false."), name);
         return 0;
+    case FIELD_ID_LIST: {
+        if (!json_is_array(value))
+            return err_set(e, 400, "invalid_type", name, _("%s must be a list of ids."), name);
+        long long n = (long long)json_array_size(value);
+        if (n < f->min || n > f->max)
+            return err_set(e, 400, "invalid_length", name, _("%s must hold %lld to %lld ids."),
+                           name, f->min, f->max);
+        size_t i, j;
+        json_t *id, *other;
+        json_array_foreach(value, i, id) {
+            if (!json_is_integer(id) || json_integer_value(id) < 1)
+                return err_set(e, 400, "invalid_type", name, _("%s must be a list of ids."), name);
+            json_array_foreach(value, j, other)
+                if (j < i && json_equal(id, other))
+                    return err_set(e, 400, "duplicate_id", name, _("%s lists an id twice."), name);
+        }
+        return 0;
+    }
     case FIELD_ENUM:
         if (json_is_string(value))
             for (const char *const *c = f->choices; *c; c++)

@@ -14,6 +14,7 @@ enum field_type {
     FIELD_INT,      /* min/max are the value range */
     FIELD_BOOL,
     FIELD_ENUM,     /* one of choices */
+    FIELD_ID_LIST,  /* a JSON array of distinct positive integers; min/max is its length */
 };
 
 struct field {

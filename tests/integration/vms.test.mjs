@@ -181,6 +181,58 @@ describe('a VM from the demo installer ISO', () => {
   });
 });
 
+describe('batch actions and edits', () => {
+  test('a batch acts on each VM the caller may touch and reports each id', async () => {
+    const a = await userClient(admin);
+    const b = await userClient(admin);
+    const [a1, a2] = [(await createVm(a.client, { name: 'b1', start: false })).body.data.vm.id,
+      (await createVm(a.client, { name: 'b2', start: false })).body.data.vm.id];
+    const theirs = (await createVm(b.client, { name: 'b3', start: false })).body.data.vm.id;
+
+    let res = await a.client.api('POST', '/vms/batch', { action: 'start', ids: [a1, theirs, a2, 999999] });
+    assert.equal(res.status, 200, res.text);
+    const byId = Object.fromEntries(res.body.data.map((x) => [x.id, x]));
+    assert.equal(byId[a1].ok, true);
+    assert.equal(byId[a2].ok, true);
+    assert.equal(byId[theirs].ok, false);
+    assert.equal(byId[theirs].error.code, 'not_found');
+    assert.equal(byId[999999].error.code, 'not_found');
+    assert.equal(virsh('domstate', domainOf(a1)).trim(), 'running');
+    assert.equal(virsh('domstate', domainOf(theirs)).trim(), 'shut off', 'another user\'s VM untouched');
+
+    // A second start of the same VMs: each one refused with the state.
+    res = await a.client.api('POST', '/vms/batch', { action: 'start', ids: [a1] });
+    assert.equal(res.body.data[0].error.code, 'wrong_state');
+    res = await a.client.api('POST', '/vms/batch', { action: 'pause', ids: [a1, a2] });
+    assert.ok(res.body.data.every((x) => x.ok));
+    assert.equal((await a.client.api('GET', `/vms/${a2}`)).body.data.vm.state, 'paused');
+
+    assertError(await a.client.api('POST', '/vms/batch', { action: 'explode', ids: [a1] }), 400, 'invalid_choice');
+    assertError(await a.client.api('POST', '/vms/batch', { action: 'start', ids: [] }), 400, 'invalid_length');
+    assertError(await a.client.api('POST', '/vms/batch', { action: 'start', ids: [a1, a1] }), 400, 'duplicate_id');
+    for (const id of [a1, a2, theirs])
+      assert.equal((await admin.api('DELETE', `/vms/${id}?delete_disks=true`)).status, 200);
+  });
+
+  test('renaming a VM renames its libvirt title; autostart follows', async () => {
+    const a = await userClient(admin);
+    const b = await userClient(admin);
+    const id = (await createVm(a.client, { name: 'old', start: false })).body.data.vm.id;
+    const res = await a.client.api('PATCH', `/vms/${id}`, { name: '数据库服务器', description: '主库', autostart: true });
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.body.data.vm.name, '数据库服务器');
+    assert.equal(res.body.data.vm.autostart, true);
+    const xml = virsh('dumpxml', domainOf(id));
+    assert.match(xml, /<title>数据库服务器<\/title>/);
+    assert.match(xml, /<description>主库<\/description>/);
+    assert.match(virsh('dominfo', domainOf(id)), /Autostart:\s+enable/);
+    assertError(await a.client.api('PATCH', `/vms/${id}`, { name: '' }), 400, 'invalid_length');
+    assertError(await a.client.api('PATCH', `/vms/${id}`, { vcpus: 4 }), 400, 'unknown_field');
+    assertError(await b.client.api('PATCH', `/vms/${id}`, { name: 'mine' }), 404, 'not_found');
+    assert.equal((await a.client.api('DELETE', `/vms/${id}?delete_disks=true`)).status, 200);
+  });
+});
+
 describe('creating a VM with bad input', () => {
   test('gets a clear 4xx and leaves no row, domain or disk behind', async () => {
     const { client } = await userClient(admin);

@@ -11,6 +11,7 @@ static const struct field fields[] = {
     { "on", FIELD_BOOL, false, 0, 0, NULL },
     { "role", FIELD_ENUM, false, 0, 0, roles },
     { "notes", FIELD_TEXT, false, 0, 20, NULL },
+    { "ids", FIELD_ID_LIST, false, 1, 3, NULL },
     { NULL },
 };
 
@@ -45,6 +46,13 @@ static const struct input_case cases[] = {
     { 1, "application/json", "{\"name\":", 400, "invalid_json", NULL },
     { 1, "application/json", "[1,2]", 400, "invalid_json", NULL },
     { 1, "application/json", "\"abc\"", 400, "invalid_json", NULL },
+    { 1, "application/json", "{\"name\":\"abc\",\"ids\":[1,2,3]}", 0, NULL, NULL },
+    { 1, "application/json", "{\"name\":\"abc\",\"ids\":[]}", 400, "invalid_length", "ids" },
+    { 1, "application/json", "{\"name\":\"abc\",\"ids\":[1,2,3,4]}", 400, "invalid_length", "ids" },
+    { 1, "application/json", "{\"name\":\"abc\",\"ids\":[1,\"2\"]}", 400, "invalid_type", "ids" },
+    { 1, "application/json", "{\"name\":\"abc\",\"ids\":[0]}", 400, "invalid_type", "ids" },
+    { 1, "application/json", "{\"name\":\"abc\",\"ids\":[2,2]}", 400, "duplicate_id", "ids" },
+    { 1, "application/json", "{\"name\":\"abc\",\"ids\":5}", 400, "invalid_type", "ids" },
     { 1, "text/plain", "{\"name\":\"abc\"}", 415, "unsupported_media_type", NULL },
     { 1, NULL, "{\"name\":\"abc\"}", 415, "unsupported_media_type", NULL },
     { 0, "application/x-www-form-urlencoded", "name=abc&count=5&on=on&csrf_token=x", 0, NULL, NULL },
