@@ -286,6 +286,20 @@ static int iso_check(struct req *r, long long id, const struct usage *want)
     return 0;
 }
 
+static bool full_clone(const struct req *r)
+{
+    const char *clone = input_str(r, "clone");
+    return clone && !strcmp(clone, "full");
+}
+
+/* The job of a full clone, queued with its VM row in one transaction. */
+static long long insert_job(struct req *r, long long vm_id)
+{
+    long long id = 0;
+    return db_exec_id("INSERT INTO jobs (kind, owner_id, vm_id) VALUES ('vm.create', ?, ?)", &id,
+                      DB_INT(r->user->id), DB_INT(vm_id)) < 0 ? -1 : id;
+}
+
 static long long insert_vm(struct req *r, const struct usage *want, const char *arch)
 {
     const char *name = input_str(r, "name");
@@ -299,11 +313,12 @@ static long long insert_vm(struct req *r, const struct usage *want, const char *
     int rc = db_exec_id(
         "INSERT INTO vms (uuid, domain_name, name, description, owner_id, state, vcpus, memory_mb, "
         "disk_gb, arch, template_id, iso_id, clone, cpu_model, autostart) "
-        "VALUES (?, ?, ?, ?, ?, 'creating', ?, ?, ?, ?, ?, ?, 'linked', ?, ?)", &id,
+        "VALUES (?, ?, ?, ?, ?, 'creating', ?, ?, ?, ?, ?, ?, ?, ?, ?)", &id,
         DB_TEXT(uuid), DB_TEXT(domain_name), DB_TEXT(name), DB_TEXT(description ? description : ""),
         DB_INT(r->user->id), DB_INT(want->vcpus), DB_INT(want->memory_mb), DB_INT(want->disk_gb),
         DB_TEXT(arch), template_id ? DB_INT(template_id) : DB_NULL,
-        iso_id ? DB_INT(iso_id) : DB_NULL, DB_TEXT(cpu_model ? cpu_model : "host-model"),
+        iso_id ? DB_INT(iso_id) : DB_NULL, DB_TEXT(full_clone(r) ? "full" : "linked"),
+        DB_TEXT(cpu_model ? cpu_model : "host-model"),
         DB_INT(json_is_true(json_object_get(r->input, "autostart"))));
     g_free(uuid);
     g_free(domain_name);
@@ -322,15 +337,17 @@ static int vms_create(struct req *r)
     if (!template_id == !iso_id)
         return req_fail(r, 400, "missing_field", "template_id",
                         _("Give either a template or an ISO image to install from."));
+    if (iso_id && full_clone(r))
+        return req_fail(r, 400, "invalid_choice", "clone", _("Only a template can be cloned."));
     if (template_id ? template_check(r, template_id, &want, arch, sizeof arch) < 0
                     : iso_check(r, iso_id, &want) < 0)
         return -1;
 
     if (db_begin() < 0)
         return fail_db(r);
-    long long id = -1;
+    long long id = -1, job_id = 0;
     if (quota_check(r, r->user->id, &want) < 0 || (id = insert_vm(r, &want, arch)) < 0 ||
-        db_commit() < 0) {
+        (full_clone(r) && (job_id = insert_job(r, id)) < 0) || db_commit() < 0) {
         db_rollback();
         return r->err.status ? -1 : fail_db(r);
     }
@@ -338,10 +355,13 @@ static int vms_create(struct req *r)
 
     json_t *start = json_object_get(r->input, "start");
     json_t *args = json_pack("{s:I, s:b}", "vm_id", (json_int_t)id, "start", !json_is_false(start));
+    if (job_id)
+        json_object_set_new(args, "job_id", json_integer(job_id));
     json_t *made = helper_call(r, "vm.create", args);
     json_decref(args);
     if (!made) {
-        /* The helper removed what it made; the row goes too. */
+        /* The helper removed what it made; the row (and job) go too. */
+        db_exec("DELETE FROM jobs WHERE id = ?", DB_INT(job_id));
         db_exec("DELETE FROM vms WHERE id = ?", DB_INT(id));
         return -1;
     }
@@ -349,9 +369,14 @@ static int vms_create(struct req *r)
     json_t *vm = vm_visible(r, id);
     if (!vm)
         return -1;
-    r->status = 201;
+    /* A full clone copies in a job: 202 with the job to poll. */
+    r->status = job_id ? 202 : 201;
     r->data = json_pack("{s:o}", "vm", vm);
-    r->location = g_strdup_printf("/vms/%lld", id);
+    if (job_id)
+        json_object_set_new(r->data, "job", json_pack("{s:I, s:s, s:s, s:i}", "id",
+                                                      (json_int_t)job_id, "kind", "vm.create",
+                                                      "state", "running", "progress", 0));
+    r->location = job_id ? g_strdup_printf("/jobs/%lld", job_id) : g_strdup_printf("/vms/%lld", id);
     return 0;
 }
 
@@ -471,7 +496,11 @@ static int vms_delete(struct req *r)
     json_t *vm = vm_visible(r, id);
     if (!vm)
         return -1;
+    bool creating = !strcmp(json_string_value(json_object_get(vm, "state")), "creating");
     json_decref(vm);
+    if (creating)
+        return req_fail(r, 409, "wrong_state", NULL,
+                        _("This virtual machine is still being created; cancel its job first."));
     const char *query = req_query(r, "delete_disks");
     bool delete_disks = json_is_true(json_object_get(r->input, "delete_disks")) ||
                         (query && !strcmp(query, "true"));
@@ -488,7 +517,7 @@ static int vms_delete(struct req *r)
     return 0;
 }
 
-static const char *const clones[] = { "linked", NULL };
+static const char *const clones[] = { "linked", "full", NULL };
 static const char *const cpu_models[] = { "host-passthrough", "host-model", "qemu64", NULL };
 static const char *const reboot_modes[] = { "graceful", "force", NULL };
 

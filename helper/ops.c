@@ -31,7 +31,9 @@ static const char *const reboot_modes[] = { "graceful", "force", NULL };
 
 static const struct field no_args[] = { { NULL } };
 static const struct field vm_args[] = { VM_ID, { NULL } };
-static const struct field create_args[] = { VM_ID, { "start", FIELD_BOOL }, { NULL } };
+static const struct field create_args[] = {
+    VM_ID, { "start", FIELD_BOOL }, { "job_id", FIELD_INT, false, 1, INT64_MAX }, { NULL },
+};
 static const struct field stop_args[] = {
     VM_ID, { "force", FIELD_BOOL }, { "timeout", FIELD_INT, false, 0, 300 }, { NULL },
 };

@@ -4,6 +4,7 @@
 #include <libvirt/virterror.h>
 #include <libxml/tree.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 #include "config.h"
 #include "db.h"
 #include "domain_xml.h"
+#include "job.h"
 #include "log.h"
 #include "pool.h"
 #include "rbac.h"
@@ -35,6 +37,7 @@ struct vm {
     char *template_file;   /* NULL for a VM not made from a template */
     char *template_format;
     char *iso_file;        /* NULL for a VM not made from an ISO */
+    bool full_clone;       /* a copy of the template, not an overlay on it */
 };
 
 static void vm_free(struct vm *vm)
@@ -56,23 +59,22 @@ static void vm_free(struct vm *vm)
     g_free(vm);
 }
 
-/* The VM of call->args.vm_id if the actor may touch it; else a 404, the
- * same answer as for a VM that does not exist. */
-static struct vm *vm_load(struct op_call *call)
+/* VM id if actor may touch it; else a 404 in err, the same answer as for a
+ * VM that does not exist. */
+static struct vm *vm_load_id(long long id, const struct user *actor, struct err *err)
 {
-    long long id = json_integer_value(json_object_get(call->args, "vm_id"));
     struct db_rows *rows = db_query(
         "SELECT v.id, v.owner_id, v.uuid, v.domain_name, v.name, v.description, v.state, v.arch, "
         "v.network, v.cpu_model, v.boot_order, v.vcpus, v.memory_mb, v.disk_gb, v.autostart, "
-        "t.file_name, t.format, i.file_name FROM vms v "
+        "t.file_name, t.format, i.file_name, v.clone FROM vms v "
         "LEFT JOIN templates t ON t.id = v.template_id LEFT JOIN isos i ON i.id = v.iso_id "
         "WHERE v.id = ?", DB_INT(id));
     if (!rows) {
-        err_set(&call->err, 503, "database_unavailable", NULL, "The database is not available.");
+        err_set(err, 503, "database_unavailable", NULL, "The database is not available.");
         return NULL;
     }
     struct vm *vm = NULL;
-    if (rows->nrows == 1 && rbac_may_touch(call->actor, db_cell_int(rows, 0, 1, 0))) {
+    if (rows->nrows == 1 && rbac_may_touch(actor, db_cell_int(rows, 0, 1, 0))) {
         vm = g_new0(struct vm, 1);
         vm->id = db_cell_int(rows, 0, 0, 0);
         vm->owner_id = db_cell_int(rows, 0, 1, 0);
@@ -92,17 +94,28 @@ static struct vm *vm_load(struct op_call *call)
         vm->template_file = g_strdup(db_cell(rows, 0, 15));
         vm->template_format = g_strdup(db_cell(rows, 0, 16));
         vm->iso_file = g_strdup(db_cell(rows, 0, 17));
+        vm->full_clone = db_cell(rows, 0, 18) && !strcmp(db_cell(rows, 0, 18), "full");
     } else {
-        err_set(&call->err, 404, "not_found", NULL, "There is no such virtual machine.");
+        err_set(err, 404, "not_found", NULL, "There is no such virtual machine.");
     }
     db_rows_free(rows);
     return vm;
 }
 
+static struct vm *vm_load(struct op_call *call)
+{
+    return vm_load_id(json_integer_value(json_object_get(call->args, "vm_id")), call->actor,
+                      &call->err);
+}
+
+static int libvirt_error(struct err *err, const char *what)
+{
+    return err_set(err, 502, "libvirt_error", NULL, "%s failed: %s", what, virGetLastErrorMessage());
+}
+
 static int libvirt_failed(struct op_call *call, const char *what)
 {
-    return err_set(&call->err, 502, "libvirt_error", NULL, "%s failed: %s", what,
-                   virGetLastErrorMessage());
+    return libvirt_error(&call->err, what);
 }
 
 const char *vm_state_name(virDomainPtr dom)
@@ -302,99 +315,156 @@ static char *vm_serial_log(const struct vm *vm)
                            vm->domain_name);
 }
 
-/* Makes the disk (a qcow2 overlay on the template) and the domain, and
- * starts it if asked. On any failure it removes what it made. */
-int vm_op_create(struct op_call *call)
+/* Defines vm's domain on disk_path (with cdrom in its CD-ROM drive, if
+ * any), records its state and starts it if asked. Returns the domain, or
+ * NULL with err set and nothing left defined. */
+static virDomainPtr vm_define(virConnectPtr conn, const struct vm *vm, const char *disk_path,
+                              const char *cdrom, bool start, struct err *err)
 {
-    virConnectPtr conn = NULL;
-    virStoragePoolPtr pool = NULL;
-    virStorageVolPtr vol = NULL;
-    virDomainPtr dom = NULL;
-    char *vol_name = NULL, *backing = NULL, *cdrom = NULL, *xml = NULL, *disk_path = NULL;
-    char *serial_log = NULL;
-    int rc = -1;
-
-    struct vm *vm = vm_load(call);
-    if (!vm)
-        return -1;
-    if (strcmp(vm->state, "creating") != 0) {
-        wrong_state(call, "create", vm->state);
-        goto out;
-    }
-    /* From a template: a qcow2 overlay on it. From an ISO: a blank disk,
-     * and the ISO in the CD-ROM drive. */
-    bool from_template = vm->template_file && pool_name_valid(vm->template_file);
-    bool from_iso = vm->iso_file && pool_name_valid(vm->iso_file);
-    if (from_template == from_iso) {
-        err_set(&call->err, 422, "no_image", NULL,
-                "This virtual machine needs exactly one template or ISO.");
-        goto out;
-    }
-    if (!(conn = virt_conn(&call->err)) || !(pool = pool_get(conn, "disks", &call->err)))
-        goto out;
-
-    if (from_template)
-        backing = pool_path("templates", vm->template_file);
-    if (from_iso)
-        cdrom = pool_path("isos", vm->iso_file);
-    vol_name = g_strdup_printf("%s.qcow2", vm->domain_name);
-    char *vxml = volume_xml(vol_name, vm->disk_gb, backing, vm->template_format);
-    vol = virStorageVolCreateXML(pool, vxml, 0);
-    g_free(vxml);
-    if (!vol) {
-        libvirt_failed(call, "Creating the disk");
-        goto out;
-    }
-    disk_path = virStorageVolGetPath(vol);
-
-    serial_log = vm_serial_log(vm);
+    char *serial_log = vm_serial_log(vm);
     char *consoles = g_path_get_dirname(serial_log);
     g_mkdir_with_parents(consoles, 0700);
     g_free(consoles);
     gchar **boot = g_strsplit(vm->boot_order, ",", 3);
     struct domain_spec spec = {
         .name = vm->domain_name, .uuid = vm->uuid, .title = vm->name,
-        .description = vm->description, .vm_id = vm->id, .owner_id = vm->owner_id, .instance = instance_id(),
-        .vcpus = vm->vcpus, .memory_mb = vm->memory_mb, .arch = vm->arch,
-        .domain_type = accel_domain_type("qemu-system-x86_64"), .cpu_model = vm->cpu_model,
-        .disk_path = disk_path, .disk_format = "qcow2", .cdrom_path = cdrom, .network = vm->network,
+        .description = vm->description, .vm_id = vm->id, .owner_id = vm->owner_id,
+        .instance = instance_id(), .vcpus = vm->vcpus, .memory_mb = vm->memory_mb,
+        .arch = vm->arch, .domain_type = accel_domain_type("qemu-system-x86_64"),
+        .cpu_model = vm->cpu_model, .disk_path = disk_path, .disk_format = "qcow2",
+        .cdrom_path = cdrom, .network = vm->network,
         .boot = { boot[0], boot[0] ? boot[1] : NULL, NULL }, .serial_log = serial_log,
     };
-    xml = domain_xml_build(&spec);
+    char *xml = domain_xml_build(&spec);
     g_strfreev(boot);
+    g_free(serial_log);
     if (!xml) {
-        err_set(&call->err, 422, "invalid_spec", NULL, "This machine cannot be built.");
-        goto out;
+        err_set(err, 422, "invalid_spec", NULL, "This machine cannot be built.");
+        return NULL;
     }
-    dom = virDomainDefineXML(conn, xml);
+    virDomainPtr dom = virDomainDefineXML(conn, xml);
+    free(xml);
     if (!dom) {
-        libvirt_failed(call, "Defining the machine");
-        goto out;
+        libvirt_error(err, "Defining the machine");
+        return NULL;
     }
     if (vm->autostart)
         virDomainSetAutostart(dom, 1);
-    /* The blank disk does not boot, so the firmware falls through to the
-     * installer CD; once installed, the disk boots first. */
-    db_exec("UPDATE vms SET state = ? WHERE id = ?", DB_TEXT(from_iso ? "installing" : "stopped"),
+    /* An ISO machine's blank disk does not boot, so the firmware falls
+     * through to the installer CD; once installed, the disk boots first. */
+    db_exec("UPDATE vms SET state = ? WHERE id = ?", DB_TEXT(cdrom ? "installing" : "stopped"),
             DB_INT(vm->id));
-    if (json_is_true(json_object_get(call->args, "start")) && virDomainCreate(dom) < 0) {
-        libvirt_failed(call, "Starting the machine");
+    if (start && virDomainCreate(dom) < 0) {
+        libvirt_error(err, "Starting the machine");
+        virDomainUndefineFlags(dom, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | VIR_DOMAIN_UNDEFINE_NVRAM);
+        virDomainFree(dom);
+        db_exec("UPDATE vms SET state = 'creating' WHERE id = ?", DB_INT(vm->id));
+        return NULL;
+    }
+    vm_state_sync(dom);
+    return dom;
+}
+
+static char *disk_name(const struct vm *vm)
+{
+    return g_strdup_printf("%s.qcow2", vm->domain_name);
+}
+
+/* Copies the template into vol through a libvirt stream, reporting
+ * progress; JOB_CANCELLED when the job was cancelled. */
+static int copy_template(virConnectPtr conn, virStorageVolPtr vol, const char *path,
+                         const struct job *job, struct err *err)
+{
+    GMappedFile *map = g_mapped_file_new(path, FALSE, NULL);
+    if (!map)
+        return err_set(err, 503, "storage_error", NULL, "The template cannot be read.");
+    const char *data = g_mapped_file_get_contents(map);
+    size_t size = g_mapped_file_get_length(map), sent = 0;
+    virStreamPtr st = virStreamNew(conn, 0);
+    int rc = 0, last = -1;
+    if (virStorageVolUpload(vol, st, 0, size, 0) < 0)
+        rc = libvirt_error(err, "Copying the template");
+    while (rc == 0 && sent < size) {
+        size_t chunk = size - sent < (4 << 20) ? size - sent : (4 << 20);
+        int n = virStreamSend(st, data + sent, chunk);
+        if (n < 0) {
+            rc = libvirt_error(err, "Copying the template");
+            break;
+        }
+        sent += (size_t)n;
+        int percent = (int)(sent * 95 / size);   /* the rest is defining the machine */
+        if (percent != last && !job_progress(job, percent))
+            rc = JOB_CANCELLED;
+        last = percent;
+    }
+    if (rc == 0 && virStreamFinish(st) < 0)
+        rc = libvirt_error(err, "Copying the template");
+    if (rc != 0)
+        virStreamAbort(st);
+    virStreamFree(st);
+    g_mapped_file_unref(map);
+    return rc;
+}
+
+/* A full clone, in a job: a new volume with the template's bytes, grown
+ * to the VM's disk size, then the domain. On failure or cancel nothing
+ * stays: no volume, no domain, no row. */
+static int full_clone_job(struct job *job)
+{
+    struct err err = { 0 };
+    struct user *actor = user_by_id(job->actor_id);
+    struct vm *vm = vm_load_id(job->vm_id, actor, &err);
+    virConnectPtr conn = vm ? virt_conn(&err) : NULL;
+    virStoragePoolPtr pool = conn ? pool_get(conn, "disks", &err) : NULL;
+    virStorageVolPtr vol = NULL;
+    virDomainPtr dom = NULL;
+    char *path = NULL, *disk_path = NULL, *name = NULL;
+    int rc = -1;
+    if (!pool)
+        goto out;
+
+    path = pool_path("templates", vm->template_file);
+    name = disk_name(vm);
+    struct stat info;
+    if (stat(path, &info) < 0) {
+        err_set(&err, 503, "storage_error", NULL, "The template is missing.");
         goto out;
     }
-    reply_state(call, dom);
-    rc = 0;
+    char *vxml = volume_xml(name, 1, NULL, NULL);
+    vol = virStorageVolCreateXML(pool, vxml, 0);
+    g_free(vxml);
+    if (!vol) {
+        libvirt_error(&err, "Creating the disk");
+        goto out;
+    }
+    disk_path = virStorageVolGetPath(vol);
+    rc = copy_template(conn, vol, path, job, &err);
+    if (rc != 0)
+        goto out;
+    /* The copy is the template's qcow2; grow it to the size asked for. */
+    char size[32];
+    snprintf(size, sizeof size, "%lldG", vm->disk_gb);
+    char *argv[] = { "qemu-img", "resize", "-q", "-f", "qcow2", disk_path, size, NULL };
+    int status = -1;
+    if (!g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL, NULL,
+                      NULL, NULL, NULL, &status, NULL) || !g_spawn_check_wait_status(status, NULL)) {
+        rc = err_set(&err, 503, "storage_error", NULL, "The disk could not be grown.");
+        goto out;
+    }
+    dom = vm_define(conn, vm, disk_path, NULL, job->start, &err);
+    rc = dom ? 0 : -1;
 
 out:
-    if (rc < 0) {
-        /* Nothing half-made: no domain and no disk stay behind. */
-        if (dom) {
-            virDomainDestroy(dom);
-            virDomainUndefineFlags(dom, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | VIR_DOMAIN_UNDEFINE_NVRAM);
-        }
+    if (rc != 0) {
         if (vol)
             virStorageVolDelete(vol, 0);
         if (vm)
-            db_exec("UPDATE vms SET state = 'creating' WHERE id = ?", DB_INT(vm->id));
+            db_exec("DELETE FROM vms WHERE id = ? AND state = 'creating'", DB_INT(vm->id));
+        job_message(job, rc == JOB_CANCELLED ? "Cancelled." : err.message);
+    } else {
+        char result[64];
+        snprintf(result, sizeof result, "{\"vm_id\":%lld}", vm->id);
+        db_exec("UPDATE jobs SET result = ? WHERE id = ?", DB_TEXT(result), DB_INT(job->id));
     }
     if (dom)
         virDomainFree(dom);
@@ -405,8 +475,100 @@ out:
     if (conn)
         virConnectClose(conn);
     free(disk_path);
-    free(xml);
-    g_free(serial_log);
+    g_free(path);
+    g_free(name);
+    vm_free(vm);
+    user_free(actor);
+    return rc;
+}
+
+/* A job the client made for this VM's creation, still waiting. */
+static bool job_for_vm(long long job_id, long long vm_id)
+{
+    struct db_rows *rows = db_query("SELECT 1 FROM jobs WHERE id = ? AND vm_id = ? AND "
+                                    "state = 'queued' AND kind = 'vm.create'",
+                                    DB_INT(job_id), DB_INT(vm_id));
+    bool ok = rows && rows->nrows == 1;
+    db_rows_free(rows);
+    return ok;
+}
+
+/* Makes the disk and the domain, and starts it if asked: a linked clone
+ * (a qcow2 overlay on the template) or an ISO machine at once; a full
+ * clone in a job (the answer names it). On failure nothing stays. */
+int vm_op_create(struct op_call *call)
+{
+    virConnectPtr conn = NULL;
+    virStoragePoolPtr pool = NULL;
+    virStorageVolPtr vol = NULL;
+    virDomainPtr dom = NULL;
+    char *vol_name = NULL, *backing = NULL, *cdrom = NULL, *disk_path = NULL;
+    bool start = json_is_true(json_object_get(call->args, "start"));
+    int rc = -1;
+
+    struct vm *vm = vm_load(call);
+    if (!vm)
+        return -1;
+    if (strcmp(vm->state, "creating") != 0) {
+        wrong_state(call, "create", vm->state);
+        goto out;
+    }
+    bool from_template = vm->template_file && pool_name_valid(vm->template_file);
+    bool from_iso = vm->iso_file && pool_name_valid(vm->iso_file);
+    if (from_template == from_iso || (vm->full_clone && !from_template)) {
+        err_set(&call->err, 422, "no_image", NULL,
+                "This virtual machine needs exactly one template or ISO.");
+        goto out;
+    }
+    if (vm->full_clone) {
+        long long job_id = json_integer_value(json_object_get(call->args, "job_id"));
+        if (!job_for_vm(job_id, vm->id)) {
+            err_set(&call->err, 422, "no_job", "job_id", "A full clone needs its queued job.");
+            goto out;
+        }
+        if (job_run(job_id, vm->id, call->actor->id, start, full_clone_job) < 0) {
+            err_set(&call->err, 503, "job_failed", NULL, "The copy could not be started.");
+            goto out;
+        }
+        call->result = json_pack("{s:I}", "job_id", (json_int_t)job_id);
+        rc = 0;
+        goto out;
+    }
+    if (!(conn = virt_conn(&call->err)) || !(pool = pool_get(conn, "disks", &call->err)))
+        goto out;
+
+    if (from_template)
+        backing = pool_path("templates", vm->template_file);
+    else
+        cdrom = pool_path("isos", vm->iso_file);
+    vol_name = disk_name(vm);
+    char *vxml = volume_xml(vol_name, vm->disk_gb, backing, vm->template_format);
+    vol = virStorageVolCreateXML(pool, vxml, 0);
+    g_free(vxml);
+    if (!vol) {
+        libvirt_failed(call, "Creating the disk");
+        goto out;
+    }
+    disk_path = virStorageVolGetPath(vol);
+    dom = vm_define(conn, vm, disk_path, cdrom, start, &call->err);
+    if (!dom) {
+        /* Nothing half-made: no domain and no disk stay behind. */
+        virStorageVolDelete(vol, 0);
+        goto out;
+    }
+    reply_state(call, dom);
+    rc = 0;
+
+out:
+    if (dom)
+        virDomainFree(dom);
+    if (vol)
+        virStorageVolFree(vol);
+    if (pool)
+        virStoragePoolFree(pool);
+    if (conn)
+        virConnectClose(conn);
+    free(disk_path);
     g_free(backing);
     g_free(cdrom);
     g_free(vol_name);
@@ -442,7 +604,7 @@ int vm_op_delete(struct op_call *call)
     if (json_is_true(json_object_get(call->args, "delete_disks"))) {
         if (!(pool = pool_get(conn, "disks", &call->err)))
             goto out;
-        char *vol_name = g_strdup_printf("%s.qcow2", vm->domain_name);
+        char *vol_name = disk_name(vm);
         virStoragePoolRefresh(pool, 0);
         virStorageVolPtr vol = virStorageVolLookupByName(pool, vol_name);
         g_free(vol_name);
@@ -495,4 +657,30 @@ int vm_op_update(struct op_call *call)
         virConnectClose(conn);
     vm_free(vm);
     return rc;
+}
+
+void vm_cleanup_interrupted(void)
+{
+    struct err err = { 0 };
+    struct db_rows *rows = db_query("SELECT v.domain_name, v.id FROM vms v JOIN jobs j ON "
+                                    "j.vm_id = v.id WHERE v.state = 'creating' AND j.state = 'failed'");
+    virConnectPtr conn = rows && rows->nrows ? virt_conn(&err) : NULL;
+    virStoragePoolPtr pool = conn ? pool_get(conn, "disks", &err) : NULL;
+    for (int i = 0; pool && i < rows->nrows; i++) {
+        char *name = g_strdup_printf("%s.qcow2", db_cell(rows, i, 0));
+        virStoragePoolRefresh(pool, 0);
+        virStorageVolPtr vol = virStorageVolLookupByName(pool, name);
+        if (vol) {
+            virStorageVolDelete(vol, 0);
+            virStorageVolFree(vol);
+        }
+        db_exec("DELETE FROM vms WHERE id = ?", DB_INT(db_cell_int(rows, i, 1, 0)));
+        log_warn("removed %s, left half-made by an interrupted job", db_cell(rows, i, 0));
+        g_free(name);
+    }
+    if (pool)
+        virStoragePoolFree(pool);
+    if (conn)
+        virConnectClose(conn);
+    db_rows_free(rows);
 }

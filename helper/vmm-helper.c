@@ -21,6 +21,7 @@
 #include "config.h"
 #include "db.h"
 #include "frame.h"
+#include "job.h"
 #include "log.h"
 #include "ops.h"
 #include "reconcile.h"
@@ -176,6 +177,8 @@ int main(int argc, char **argv)
 
     /* Connect now, so lifecycle events flow before the first request, and
      * say what does not match between the database and libvirt. */
+    job_fail_interrupted();
+    vm_cleanup_interrupted();
     struct err err = { 0 };
     json_t *report = reconcile_report(&err);
     if (report) {

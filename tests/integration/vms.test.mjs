@@ -181,6 +181,47 @@ describe('a VM from the demo installer ISO', () => {
   });
 });
 
+describe('a full clone', () => {
+  test('copies the template in a job with progress, then runs on its own disk', async () => {
+    const { client } = await userClient(admin);
+    const res = await createVm(client, { name: 'full', clone: 'full', disk_gb: 2 });
+    assert.equal(res.status, 202, res.text);
+    const { vm, job } = res.body.data;
+    assert.equal(vm.state, 'creating');
+    assert.ok(job.id > 0);
+    assertError(await client.api('DELETE', `/vms/${vm.id}`), 409, 'wrong_state');
+
+    const done = await waitFor(async () => {
+      const j = (await client.api('GET', `/jobs/${job.id}`)).body.data.job;
+      return ['succeeded', 'failed', 'cancelled'].includes(j.state) && j;
+    }, 120_000, 200);
+    assert.equal(done.state, 'succeeded', done.message);
+    assert.equal(done.progress, 100);
+    assert.equal(done.vm_id, vm.id);
+    assert.deepEqual(done.result, { vm_id: vm.id });
+    assert.ok(done.finished_at);
+
+    const after = (await client.api('GET', `/vms/${vm.id}`)).body.data.vm;
+    assert.equal(after.state, 'running');
+    const domain = domainOf(vm.id);
+    // Its own disk: no backing file, grown to the size asked for.
+    const info = JSON.parse(execFileSync('qemu-img', ['info', '-U', '--output=json', diskPath(domain)],
+      { encoding: 'utf8' }));
+    assert.equal(info['backing-filename'], undefined);
+    assert.equal(info['virtual-size'], 2 * 1024 ** 3);
+    await waitFor(() => serialLog(domain).includes('VMM-TEST: ready'), BOOT_DEADLINE_MS, 500);
+
+    // Someone else's job is a 404; a finished job cannot be cancelled.
+    const other = await userClient(admin);
+    assertError(await other.client.api('GET', `/jobs/${job.id}`), 404, 'not_found');
+    assertError(await client.api('POST', `/jobs/${job.id}/cancel`), 409, 'wrong_state');
+    assertError(await client.api('POST', '/vms', {
+      name: 'x', iso_id: 1, clone: 'full', vcpus: 1, memory_mb: 256, disk_gb: 1,
+    }), 400, 'invalid_choice');
+    assert.equal((await client.api('DELETE', `/vms/${vm.id}?delete_disks=true`)).status, 200);
+  });
+});
+
 describe('batch actions and edits', () => {
   test('a batch acts on each VM the caller may touch and reports each id', async () => {
     const a = await userClient(admin);
@@ -248,7 +289,7 @@ describe('creating a VM with bad input', () => {
       [{ vcpus: 'two' }, 400, 'invalid_type'],
       [{ memory_mb: 10 }, 400, 'out_of_range'],
       [{ memory_mb: 1 << 30 }, 400, 'out_of_range'],
-      [{ clone: 'full' }, 400, 'invalid_choice'],
+      [{ clone: 'deep' }, 400, 'invalid_choice'],
       [{ path: '/etc/passwd' }, 400, 'unknown_field'],
       [{ vcpus: 64 }, 409, 'quota_exceeded'],
     ];

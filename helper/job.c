@@ -1,0 +1,71 @@
+#include "job.h"
+
+#include <glib.h>
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "db.h"
+#include "log.h"
+
+struct job_start {
+    struct job job;
+    int (*fn)(struct job *job);
+};
+
+static void *job_thread(void *arg)
+{
+    struct job_start *start = arg;
+    struct job *job = &start->job;
+    int rc = start->fn(job);
+    const char *state = rc == 0 ? "succeeded" : rc == JOB_CANCELLED ? "cancelled" : "failed";
+    db_exec("UPDATE jobs SET state = ?, progress = IF(? = 'succeeded', 100, progress), "
+            "finished_at = UTC_TIMESTAMP() WHERE id = ?",
+            DB_TEXT(state), DB_TEXT(state), DB_INT(job->id));
+    log_info("job %lld %s", job->id, state);
+    db_close();   /* this thread's connection */
+    g_free(start);
+    return NULL;
+}
+
+int job_run(long long job_id, long long vm_id, long long actor_id, bool start_vm,
+            int (*fn)(struct job *job))
+{
+    struct job_start *start = g_new0(struct job_start, 1);
+    start->job = (struct job){ job_id, vm_id, actor_id, start_vm };
+    start->fn = fn;
+    if (db_exec("UPDATE jobs SET state = 'running', started_at = UTC_TIMESTAMP() WHERE id = ? "
+                "AND state = 'queued'", DB_INT(job_id)) < 0) {
+        g_free(start);
+        return -1;
+    }
+    pthread_t thread;
+    if (pthread_create(&thread, NULL, job_thread, start) != 0) {
+        g_free(start);
+        return -1;
+    }
+    pthread_detach(thread);
+    return 0;
+}
+
+bool job_progress(const struct job *job, int percent)
+{
+    db_exec("UPDATE jobs SET progress = ? WHERE id = ?", DB_INT(percent), DB_INT(job->id));
+    struct db_rows *rows = db_query("SELECT cancel_requested FROM jobs WHERE id = ?", DB_INT(job->id));
+    bool go_on = db_cell_int(rows, 0, 0, 0) == 0;
+    db_rows_free(rows);
+    return go_on;
+}
+
+void job_message(const struct job *job, const char *message)
+{
+    db_exec("UPDATE jobs SET message = LEFT(?, 255) WHERE id = ?", DB_TEXT(message), DB_INT(job->id));
+}
+
+void job_fail_interrupted(void)
+{
+    unsigned long long n = 0;
+    db_exec_count("UPDATE jobs SET state = 'failed', message = 'Interrupted by a restart of the "
+                  "helper.', finished_at = UTC_TIMESTAMP() WHERE state IN ('queued', 'running')", &n);
+    if (n)
+        log_warn("%llu interrupted jobs marked failed", n);
+}

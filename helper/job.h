@@ -1,0 +1,29 @@
+/* Jobs: long work (a full clone) runs in a thread of its own and reports
+ * state and progress in the jobs table, where pages and API clients poll
+ * it. A job asked to cancel stops at its next progress report. */
+#ifndef VMM_JOB_H
+#define VMM_JOB_H
+
+#include <stdbool.h>
+
+struct job {
+    long long id;
+    long long vm_id;
+    long long actor_id;
+    bool start;      /* for a create: start the machine when it is made */
+};
+
+/* Runs fn(job) in a new thread; the job is marked running now and
+ * succeeded/failed/cancelled by fn's return (0, -1, or JOB_CANCELLED). */
+#define JOB_CANCELLED 1
+int job_run(long long job_id, long long vm_id, long long actor_id, bool start,
+            int (*fn)(struct job *job));
+/* Records progress (0-100); returns false when the job should stop. */
+bool job_progress(const struct job *job, int percent);
+/* Sets the job's message (the reason of a failure). */
+void job_message(const struct job *job, const char *message);
+/* At start: jobs a previous helper left queued or running are failed, and
+ * their VMs that were being created are removed (row and disk). */
+void job_fail_interrupted(void);
+
+#endif
