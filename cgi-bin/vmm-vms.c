@@ -286,6 +286,24 @@ static int iso_check(struct req *r, long long id, const struct usage *want)
     return 0;
 }
 
+/* The host must be able to run it: no more vCPUs than it has CPUs, no
+ * more memory than it has. */
+static int host_check(struct req *r, const struct usage *want)
+{
+    json_t *host = helper_call(r, "host.info", NULL);
+    if (!host)
+        return -1;
+    long long cpus = json_integer_value(json_object_get(host, "cpus"));
+    long long memory = json_integer_value(json_object_get(host, "memory_mb"));
+    json_decref(host);
+    if (want->vcpus > cpus)
+        return req_fail(r, 422, "exceeds_host", "vcpus", _("This host has only %lld CPUs."), cpus);
+    if (want->memory_mb > memory)
+        return req_fail(r, 422, "exceeds_host", "memory_mb",
+                        _("This host has only %lld MiB of memory."), memory);
+    return 0;
+}
+
 static bool full_clone(const struct req *r)
 {
     const char *clone = input_str(r, "clone");
@@ -342,6 +360,8 @@ static int vms_create(struct req *r)
     if (template_id ? template_check(r, template_id, &want, arch, sizeof arch) < 0
                     : iso_check(r, iso_id, &want) < 0)
         return -1;
+    if (host_check(r, &want) < 0)
+        return -1;
 
     if (db_begin() < 0)
         return fail_db(r);
@@ -360,6 +380,14 @@ static int vms_create(struct req *r)
     json_t *made = helper_call(r, "vm.create", args);
     json_decref(args);
     if (!made) {
+        if (!strcmp(r->err.code, "helper_unavailable")) {
+            /* The helper went away mid-call: what it made is unknown, so
+             * the row stays, in error, for its owner to see and delete. */
+            db_exec("UPDATE vms SET state = 'error' WHERE id = ?", DB_INT(id));
+            db_exec("UPDATE jobs SET state = 'failed', message = 'The helper went away.', "
+                    "finished_at = UTC_TIMESTAMP() WHERE id = ?", DB_INT(job_id));
+            return -1;
+        }
         /* The helper removed what it made; the row (and job) go too. */
         db_exec("DELETE FROM jobs WHERE id = ?", DB_INT(job_id));
         db_exec("DELETE FROM vms WHERE id = ?", DB_INT(id));

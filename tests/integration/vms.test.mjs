@@ -276,7 +276,8 @@ describe('batch actions and edits', () => {
 
 describe('creating a VM with bad input', () => {
   test('gets a clear 4xx and leaves no row, domain or disk behind', async () => {
-    const { client } = await userClient(admin);
+    const { client, user } = await userClient(admin);
+    sql(`INSERT INTO quotas (user_id, max_vms, max_vcpus, max_memory_mb, max_disk_gb) VALUES (${user.id}, 5, 2, 1024, 10)`);
     const rowsBefore = sql('SELECT COUNT(*) FROM vms')[0][0];
     const domainsBefore = domains().length;
     const base = { name: 'x', template_id: templateId, vcpus: 1, memory_mb: 256, disk_gb: 1, start: false };
@@ -291,7 +292,10 @@ describe('creating a VM with bad input', () => {
       [{ memory_mb: 1 << 30 }, 400, 'out_of_range'],
       [{ clone: 'deep' }, 400, 'invalid_choice'],
       [{ path: '/etc/passwd' }, 400, 'unknown_field'],
-      [{ vcpus: 64 }, 409, 'quota_exceeded'],
+      [{ vcpus: 64 }, 422, 'exceeds_host'],
+      [{ memory_mb: 1 << 20 }, 422, 'exceeds_host'],
+      [{ memory_mb: 2048 }, 409, 'quota_exceeded'],
+      [{ vcpus: 2, memory_mb: 512, disk_gb: 11 }, 409, 'quota_exceeded'],
     ];
     for (const [change, status, code] of cases) {
       const res = await client.api('POST', '/vms', { ...base, ...change });

@@ -1,0 +1,45 @@
+// libvirtd going away and coming back: the portal answers 503 while it is
+// gone, and the helper reconnects by itself (lifecycle events included).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { adminClient, assertError, sql, userClient, waitFor } from './lib.mjs';
+
+const virshOk = () => spawnSync('virsh', ['-q', '-c', 'qemu:///system', 'version']).status === 0;
+
+test('libvirtd down: 503 with a clear message; back: everything works again', async () => {
+  const admin = await adminClient();
+  const { client } = await userClient(admin);
+  const templateId = Number(sql("SELECT id FROM templates WHERE name = 'Demo (busybox)'")[0][0]);
+  assert.equal((await client.api('GET', '/host')).status, 200);
+
+  execFileSync('pkill', ['-x', 'libvirtd']);
+  try {
+    await waitFor(() => !virshOk(), 20_000, 100);
+    const host = await client.api('GET', '/host');
+    assertError(host, 503, 'libvirt_unavailable');
+    const rowsBefore = sql('SELECT COUNT(*) FROM vms')[0][0];
+    const create = await client.api('POST', '/vms', {
+      name: 'while-down', template_id: templateId, vcpus: 1, memory_mb: 256, start: false,
+    });
+    assertError(create, 503, 'libvirt_unavailable');
+    assert.equal(sql('SELECT COUNT(*) FROM vms')[0][0], rowsBefore, 'nothing half-made');
+  } finally {
+    // Back, the way tools/dev starts it on machines without systemd.
+    spawnSync('/usr/sbin/libvirtd', ['-d'], { stdio: 'ignore' });
+    await waitFor(virshOk, 30_000, 200);
+  }
+
+  await waitFor(async () => (await client.api('GET', '/host')).status === 200, 30_000, 200);
+  const res = await client.api('POST', '/vms', {
+    name: 'after', template_id: templateId, vcpus: 1, memory_mb: 256, start: false,
+  });
+  assert.equal(res.status, 201, res.text);
+  const id = res.body.data.vm.id;
+  // Lifecycle events flow again: a start made behind the portal's back shows.
+  const domain = sql(`SELECT domain_name FROM vms WHERE id = ${id}`)[0][0];
+  execFileSync('virsh', ['-q', '-c', 'qemu:///system', 'start', domain]);
+  await waitFor(async () => (await client.api('GET', `/vms/${id}`)).body.data.vm.state === 'running',
+    10_000, 100);
+  assert.equal((await client.api('DELETE', `/vms/${id}?delete_disks=true`)).status, 200);
+});
