@@ -18,15 +18,22 @@
 
 #define VM_COLUMNS                                                                          \
     "id, uuid, name, description, owner_id, state, vcpus, memory_mb, disk_gb, arch, "        \
-    "template_id, autostart, DATE_FORMAT(created_at, '%Y-%m-%dT%TZ'), network, cpu_model, iso_id"
+    "template_id, autostart, DATE_FORMAT(created_at, '%Y-%m-%dT%TZ'), network, cpu_model, iso_id, "  \
+    "boot_order"
 
 static json_t *vm_from_row(const struct db_rows *rows, int i)
 {
     json_t *template_id = db_cell(rows, i, 10) ? json_integer(db_cell_int(rows, i, 10, 0))
                                                : json_null();
     json_t *iso_id = db_cell(rows, i, 15) ? json_integer(db_cell_int(rows, i, 15, 0)) : json_null();
+    json_t *boot_order = json_array();
+    gchar **boot = g_strsplit(db_cell(rows, i, 16) ? db_cell(rows, i, 16) : "", ",", 3);
+    for (gchar **b = boot; *b; b++)
+        if (**b)
+            json_array_append_new(boot_order, json_string(*b));
+    g_strfreev(boot);
     return json_pack("{s:I, s:s, s:s, s:s, s:I, s:s, s:I, s:I, s:I, s:s, s:o, s:o, s:[], s:[], "
-                     "s:b, s:s, s:s, s:s}",
+                     "s:b, s:s, s:s, s:s, s:o}",
                      "id", (json_int_t)db_cell_int(rows, i, 0, 0), "uuid", db_cell(rows, i, 1),
                      "name", db_cell(rows, i, 2), "description", db_cell(rows, i, 3),
                      "owner_id", (json_int_t)db_cell_int(rows, i, 4, 0), "state", db_cell(rows, i, 5),
@@ -35,7 +42,8 @@ static json_t *vm_from_row(const struct db_rows *rows, int i)
                      "disk_gb", (json_int_t)db_cell_int(rows, i, 8, 0), "arch", db_cell(rows, i, 9),
                      "template_id", template_id, "iso_id", iso_id, "network_ids", "ip_addresses",
                      "autostart", db_cell_int(rows, i, 11, 0) != 0, "created_at", db_cell(rows, i, 12),
-                     "network", db_cell(rows, i, 13), "cpu_model", db_cell(rows, i, 14));
+                     "network", db_cell(rows, i, 13), "cpu_model", db_cell(rows, i, 14),
+                     "boot_order", boot_order);
 }
 
 /* The VM of the path if the caller may see it, else a 404. */
@@ -216,7 +224,7 @@ static int quota_check(struct req *r, long long owner, const struct usage *want)
     db_rows_free(rows);
     if (!ok)
         return fail_db(r);
-    if (used.vms + 1 > limit.vms)
+    if (used.vms + want->vms > limit.vms)
         return req_fail(r, 409, "quota_exceeded", NULL,
                         _("Your quota allows %lld virtual machines."), limit.vms);
     if (used.vcpus + want->vcpus > limit.vcpus)
@@ -425,6 +433,8 @@ static int run_action(struct req *r, long long id, const char *action, json_t *o
         json_object_del(args, "force"), json_object_del(args, "timeout");
     if (strcmp(action, "reboot"))
         json_object_del(args, "mode");
+    if (strcmp(action, "start"))
+        json_object_del(args, "boot");
     char op[32];
     snprintf(op, sizeof op, "vm.%s", action);
     json_t *done = helper_call(r, op, args);
@@ -478,7 +488,54 @@ static int vms_batch(struct req *r)
     return 0;
 }
 
-/* PATCH /vms/{id}: name, description, autostart; libvirt follows. */
+/* Hardware changes of a PATCH: allowed while the machine is stopped, and
+ * within the host and the owner's quota (checked in the transaction that
+ * writes them). */
+static int update_hardware(struct req *r, json_t *before, long long id)
+{
+    long long vcpus = input_int(r, "vcpus", json_integer_value(json_object_get(before, "vcpus")));
+    long long memory = input_int(r, "memory_mb",
+                                 json_integer_value(json_object_get(before, "memory_mb")));
+    json_t *order = json_object_get(r->input, "boot_order");
+    const char *cpu_model = input_str(r, "cpu_model");
+    if (strcmp(json_string_value(json_object_get(before, "state")), "stopped") != 0)
+        return req_fail(r, 409, "wrong_state", NULL,
+                        _("Stop the virtual machine to change its hardware."));
+    struct usage delta = { 0, vcpus - json_integer_value(json_object_get(before, "vcpus")),
+                           memory - json_integer_value(json_object_get(before, "memory_mb")), 0 };
+    struct usage total = { 0, vcpus, memory, 0 };
+    if (host_check(r, &total) < 0)
+        return -1;
+    char *boot = NULL;
+    if (order) {
+        GString *text = g_string_new(NULL);
+        size_t i;
+        json_t *device;
+        json_array_foreach(order, i, device)
+            g_string_append_printf(text, "%s%s", i ? "," : "", json_string_value(device));
+        boot = g_string_free(text, FALSE);
+    }
+    long long owner = json_integer_value(json_object_get(before, "owner_id"));
+    int rc = db_begin() < 0 ? fail_db(r) : 0;
+    if (rc == 0 && (delta.vcpus > 0 || delta.memory_mb > 0))
+        rc = quota_check(r, owner, &delta);
+    if (rc == 0 &&
+        (db_exec("UPDATE vms SET vcpus = ?, memory_mb = ? WHERE id = ?", DB_INT(vcpus),
+                 DB_INT(memory), DB_INT(id)) < 0 ||
+         (cpu_model && db_exec("UPDATE vms SET cpu_model = ? WHERE id = ?", DB_TEXT(cpu_model),
+                               DB_INT(id)) < 0) ||
+         (boot && db_exec("UPDATE vms SET boot_order = ? WHERE id = ?", DB_TEXT(boot),
+                          DB_INT(id)) < 0) ||
+         db_commit() < 0))
+        rc = fail_db(r);
+    if (rc < 0)
+        db_rollback();
+    g_free(boot);
+    return rc;
+}
+
+/* PATCH /vms/{id}: the row first, then the helper makes libvirt follow;
+ * if libvirt refuses, the row goes back. */
 static int vms_update(struct req *r)
 {
     long long id = req_param(r, "id")->num;
@@ -489,28 +546,43 @@ static int vms_update(struct req *r)
     const char *description = input_str(r, "description");
     json_t *autostart = json_object_get(r->input, "autostart");
     r->audit_detail = json_pack("{s:O, s:O}", "before", before, "changes", r->input);
-    if ((name && db_exec("UPDATE vms SET name = ? WHERE id = ?", DB_TEXT(name), DB_INT(id)) < 0) ||
-        (description && db_exec("UPDATE vms SET description = ? WHERE id = ?",
-                                DB_TEXT(description), DB_INT(id)) < 0) ||
-        (autostart && db_exec("UPDATE vms SET autostart = ? WHERE id = ?",
-                              DB_INT(json_is_true(autostart)), DB_INT(id)) < 0)) {
-        json_decref(before);
-        return fail_db(r);
+    bool hardware = input_has(r, "vcpus") || input_has(r, "memory_mb") ||
+                    input_has(r, "cpu_model") || input_has(r, "boot_order");
+    struct db_rows *old = db_query("SELECT boot_order FROM vms WHERE id = ?", DB_INT(id));
+    char *old_boot = g_strdup(db_cell(old, 0, 0));
+    db_rows_free(old);
+    int rc = hardware ? update_hardware(r, before, id) : 0;
+    if (rc == 0 &&
+        ((name && db_exec("UPDATE vms SET name = ? WHERE id = ?", DB_TEXT(name), DB_INT(id)) < 0) ||
+         (description && db_exec("UPDATE vms SET description = ? WHERE id = ?",
+                                 DB_TEXT(description), DB_INT(id)) < 0) ||
+         (autostart && db_exec("UPDATE vms SET autostart = ? WHERE id = ?",
+                               DB_INT(json_is_true(autostart)), DB_INT(id)) < 0)))
+        rc = fail_db(r);
+    json_t *done = NULL;
+    if (rc == 0) {
+        json_t *args = json_pack("{s:I}", "vm_id", (json_int_t)id);
+        done = helper_call(r, "vm.update", args);
+        json_decref(args);
     }
-    json_t *args = json_pack("{s:I}", "vm_id", (json_int_t)id);
-    json_t *done = helper_call(r, "vm.update", args);
-    json_decref(args);
-    if (!done) {
+    if (rc == 0 && !done) {
         /* libvirt refused: the row goes back to what libvirt still has. */
-        db_exec("UPDATE vms SET name = ?, description = ?, autostart = ? WHERE id = ?",
+        db_exec("UPDATE vms SET name = ?, description = ?, autostart = ?, vcpus = ?, "
+                "memory_mb = ?, cpu_model = ?, boot_order = ? WHERE id = ?",
                 DB_TEXT(json_string_value(json_object_get(before, "name"))),
                 DB_TEXT(json_string_value(json_object_get(before, "description"))),
-                DB_INT(json_is_true(json_object_get(before, "autostart"))), DB_INT(id));
-        json_decref(before);
-        return -1;
+                DB_INT(json_is_true(json_object_get(before, "autostart"))),
+                DB_INT(json_integer_value(json_object_get(before, "vcpus"))),
+                DB_INT(json_integer_value(json_object_get(before, "memory_mb"))),
+                DB_TEXT(json_string_value(json_object_get(before, "cpu_model"))),
+                DB_TEXT(old_boot), DB_INT(id));
+        rc = -1;
     }
     json_decref(done);
     json_decref(before);
+    g_free(old_boot);
+    if (rc < 0)
+        return -1;
     json_t *vm = vm_visible(r, id);
     if (!vm)
         return -1;
@@ -563,7 +635,11 @@ static const struct field create_fields[] = {
     { "autostart", FIELD_BOOL },
     { NULL },
 };
+static const char *const boot_devices[] = { "normal", "cdrom", NULL };
+static const char *const boot_order_devices[] = { "hd", "cdrom", NULL };
+
 static const struct field action_fields[] = {
+    { "boot", FIELD_ENUM, false, 0, 0, boot_devices },
     { "force", FIELD_BOOL },
     { "timeout", FIELD_INT, false, 0, 50, NULL },
     { "mode", FIELD_ENUM, false, 0, 0, reboot_modes },
@@ -579,6 +655,10 @@ static const struct field update_fields[] = {
     { "name", FIELD_STRING, false, 1, 64, NULL },
     { "description", FIELD_TEXT, false, 0, 1000, NULL },
     { "autostart", FIELD_BOOL },
+    { "vcpus", FIELD_INT, false, 1, 64, NULL },
+    { "memory_mb", FIELD_INT, false, 64, 1048576, NULL },
+    { "cpu_model", FIELD_ENUM, false, 0, 0, cpu_models },
+    { "boot_order", FIELD_ENUM_LIST, false, 1, 2, boot_order_devices },
     { NULL },
 };
 

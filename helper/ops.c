@@ -28,9 +28,13 @@ static int op_host_info(struct op_call *call)
 #define VM_ID { "vm_id", FIELD_INT, true, 1, INT64_MAX, NULL }
 
 static const char *const reboot_modes[] = { "graceful", "force", NULL };
+static const char *const boot_devices[] = { "normal", "cdrom", NULL };
 
 static const struct field no_args[] = { { NULL } };
 static const struct field vm_args[] = { VM_ID, { NULL } };
+static const struct field start_args[] = {
+    VM_ID, { "boot", FIELD_ENUM, false, 0, 0, boot_devices }, { NULL },
+};
 static const struct field create_args[] = {
     VM_ID, { "start", FIELD_BOOL }, { "job_id", FIELD_INT, false, 1, INT64_MAX }, { NULL },
 };
@@ -48,7 +52,7 @@ static const struct op ops[] = {
     { "host.info", op_host_info, no_args, false, false },
     { "host.reconcile", op_reconcile, no_args, true, true },
     { "vm.create", vm_op_create, create_args, false, true },
-    { "vm.start", vm_op_start, vm_args, false, true },
+    { "vm.start", vm_op_start, start_args, false, true },
     { "vm.stop", vm_op_stop, stop_args, false, true },
     { "vm.reboot", vm_op_reboot, reboot_args, false, true },
     { "vm.pause", vm_op_pause, vm_args, false, true },

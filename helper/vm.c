@@ -272,7 +272,7 @@ static const char *const when_on[] = { "running", "paused", NULL };
 static const char *const when_paused[] = { "paused", NULL };
 static const char *const when_suspended[] = { "suspended", NULL };
 
-int vm_op_start(struct op_call *call) { return vm_act(call, "start", when_stopped, do_start); }
+
 int vm_op_stop(struct op_call *call) { return vm_act(call, "stop", when_on, do_stop); }
 int vm_op_reboot(struct op_call *call) { return vm_act(call, "reboot", when_running, do_reboot); }
 int vm_op_pause(struct op_call *call) { return vm_act(call, "pause", when_running, do_pause); }
@@ -315,17 +315,23 @@ static char *vm_serial_log(const struct vm *vm)
                            vm->domain_name);
 }
 
-/* Defines vm's domain on disk_path (with cdrom in its CD-ROM drive, if
- * any), records its state and starts it if asked. Returns the domain, or
- * NULL with err set and nothing left defined. */
-static virDomainPtr vm_define(virConnectPtr conn, const struct vm *vm, const char *disk_path,
-                              const char *cdrom, bool start, struct err *err)
+/* The domain XML for vm's row: its disk, its ISO (if any) in the CD-ROM
+ * drive, and its boot order unless boot_first overrides it. NULL with err
+ * set when the row cannot be expressed. */
+static char *vm_xml(const struct vm *vm, const char *boot_first, struct err *err)
 {
     char *serial_log = vm_serial_log(vm);
     char *consoles = g_path_get_dirname(serial_log);
     g_mkdir_with_parents(consoles, 0700);
     g_free(consoles);
+    char *name = g_strdup_printf("%s.qcow2", vm->domain_name);
+    char *disk_path = pool_path("disks", name);
+    char *cdrom = vm->iso_file && pool_name_valid(vm->iso_file) ? pool_path("isos", vm->iso_file)
+                                                                 : NULL;
     gchar **boot = g_strsplit(vm->boot_order, ",", 3);
+    const char *first = boot_first ? boot_first : boot[0];
+    const char *second = boot_first ? (strcmp(boot_first, "hd") ? "hd" : "cdrom")
+                                    : boot[0] ? boot[1] : NULL;
     struct domain_spec spec = {
         .name = vm->domain_name, .uuid = vm->uuid, .title = vm->name,
         .description = vm->description, .vm_id = vm->id, .owner_id = vm->owner_id,
@@ -333,15 +339,27 @@ static virDomainPtr vm_define(virConnectPtr conn, const struct vm *vm, const cha
         .arch = vm->arch, .domain_type = accel_domain_type("qemu-system-x86_64"),
         .cpu_model = vm->cpu_model, .disk_path = disk_path, .disk_format = "qcow2",
         .cdrom_path = cdrom, .network = vm->network,
-        .boot = { boot[0], boot[0] ? boot[1] : NULL, NULL }, .serial_log = serial_log,
+        .boot = { first, second, NULL }, .serial_log = serial_log,
     };
     char *xml = domain_xml_build(&spec);
     g_strfreev(boot);
     g_free(serial_log);
-    if (!xml) {
+    g_free(name);
+    g_free(disk_path);
+    g_free(cdrom);
+    if (!xml)
         err_set(err, 422, "invalid_spec", NULL, "This machine cannot be built.");
+    return xml;
+}
+
+/* Defines vm's domain (on the disk made for it) from its row, records its
+ * state and starts it if asked. Returns the domain, or NULL with err set
+ * and nothing left defined. */
+static virDomainPtr vm_define(virConnectPtr conn, const struct vm *vm, bool start, struct err *err)
+{
+    char *xml = vm_xml(vm, NULL, err);
+    if (!xml)
         return NULL;
-    }
     virDomainPtr dom = virDomainDefineXML(conn, xml);
     free(xml);
     if (!dom) {
@@ -352,7 +370,7 @@ static virDomainPtr vm_define(virConnectPtr conn, const struct vm *vm, const cha
         virDomainSetAutostart(dom, 1);
     /* An ISO machine's blank disk does not boot, so the firmware falls
      * through to the installer CD; once installed, the disk boots first. */
-    db_exec("UPDATE vms SET state = ? WHERE id = ?", DB_TEXT(cdrom ? "installing" : "stopped"),
+    db_exec("UPDATE vms SET state = ? WHERE id = ?", DB_TEXT(vm->iso_file ? "installing" : "stopped"),
             DB_INT(vm->id));
     if (start && virDomainCreate(dom) < 0) {
         libvirt_error(err, "Starting the machine");
@@ -451,7 +469,7 @@ static int full_clone_job(struct job *job)
         rc = err_set(&err, 503, "storage_error", NULL, "The disk could not be grown.");
         goto out;
     }
-    dom = vm_define(conn, vm, disk_path, NULL, job->start, &err);
+    dom = vm_define(conn, vm, job->start, &err);
     rc = dom ? 0 : -1;
 
 out:
@@ -502,7 +520,7 @@ int vm_op_create(struct op_call *call)
     virStoragePoolPtr pool = NULL;
     virStorageVolPtr vol = NULL;
     virDomainPtr dom = NULL;
-    char *vol_name = NULL, *backing = NULL, *cdrom = NULL, *disk_path = NULL;
+    char *vol_name = NULL, *backing = NULL;
     bool start = json_is_true(json_object_get(call->args, "start"));
     int rc = -1;
 
@@ -539,8 +557,6 @@ int vm_op_create(struct op_call *call)
 
     if (from_template)
         backing = pool_path("templates", vm->template_file);
-    else
-        cdrom = pool_path("isos", vm->iso_file);
     vol_name = disk_name(vm);
     char *vxml = volume_xml(vol_name, vm->disk_gb, backing, vm->template_format);
     vol = virStorageVolCreateXML(pool, vxml, 0);
@@ -549,8 +565,7 @@ int vm_op_create(struct op_call *call)
         libvirt_failed(call, "Creating the disk");
         goto out;
     }
-    disk_path = virStorageVolGetPath(vol);
-    dom = vm_define(conn, vm, disk_path, cdrom, start, &call->err);
+    dom = vm_define(conn, vm, start, &call->err);
     if (!dom) {
         /* Nothing half-made: no domain and no disk stay behind. */
         virStorageVolDelete(vol, 0);
@@ -568,9 +583,7 @@ out:
         virStoragePoolFree(pool);
     if (conn)
         virConnectClose(conn);
-    free(disk_path);
     g_free(backing);
-    g_free(cdrom);
     g_free(vol_name);
     vm_free(vm);
     return rc;
@@ -630,8 +643,65 @@ out:
     return rc;
 }
 
-/* Applies the row's name, description and autostart to the domain (the
- * client changed the row; libvirt's title must follow). */
+/* Boots once from the CD-ROM: the persistent definition gets "cdrom
+ * first" just for this start, then its own order back (the running
+ * machine keeps the order it started with). */
+static int start_from_cdrom(struct op_call *call)
+{
+    virConnectPtr conn = NULL;
+    struct vm *vm = vm_load(call);
+    virDomainPtr dom = vm ? vm_domain(call, vm, &conn) : NULL;
+    int rc = -1;
+    if (!dom)
+        goto out;
+    if (strcmp(vm_state_name(dom), "stopped") != 0) {
+        wrong_state(call, "start", vm_state_name(dom));
+        goto out;
+    }
+    if (!vm->iso_file) {
+        err_set(&call->err, 409, "no_cdrom", NULL, "No ISO image is in this machine's CD-ROM drive.");
+        goto out;
+    }
+    char *once = vm_xml(vm, "cdrom", &call->err);
+    char *usual = once ? vm_xml(vm, NULL, &call->err) : NULL;
+    virDomainPtr tmp = usual ? virDomainDefineXML(conn, once) : NULL;
+    if (!tmp) {
+        if (usual)
+            libvirt_failed(call, "Starting from the CD-ROM");
+    } else {
+        if (virDomainCreate(tmp) < 0)
+            libvirt_failed(call, "Starting from the CD-ROM");
+        else
+            rc = 0;
+        virDomainFree(tmp);
+        tmp = virDomainDefineXML(conn, usual);
+        if (tmp)
+            virDomainFree(tmp);
+    }
+    free(once);
+    free(usual);
+    if (rc == 0)
+        reply_state(call, dom);
+out:
+    if (dom)
+        virDomainFree(dom);
+    if (conn)
+        virConnectClose(conn);
+    vm_free(vm);
+    return rc;
+}
+
+int vm_op_start(struct op_call *call)
+{
+    const char *boot = json_string_value(json_object_get(call->args, "boot"));
+    if (boot && !strcmp(boot, "cdrom"))
+        return start_from_cdrom(call);
+    return vm_act(call, "start", when_stopped, do_start);
+}
+
+/* Applies the row to the domain: a stopped machine is redefined from it
+ * (hardware, boot order, name); a running one gets its name, description
+ * and autostart (hardware changes wait for a stop; the caller checks). */
 int vm_op_update(struct op_call *call)
 {
     virConnectPtr conn = NULL;
@@ -639,18 +709,28 @@ int vm_op_update(struct op_call *call)
     virDomainPtr dom = vm ? vm_domain(call, vm, &conn) : NULL;
     int rc = -1;
     if (dom) {
-        unsigned int flags = VIR_DOMAIN_AFFECT_CONFIG;
-        if (virDomainIsActive(dom) == 1)
-            flags |= VIR_DOMAIN_AFFECT_LIVE;
-        if (virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_TITLE, vm->name, NULL, NULL, flags) < 0 ||
-            virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_DESCRIPTION, vm->description, NULL, NULL,
-                                 flags) < 0 ||
-            virDomainSetAutostart(dom, vm->autostart) < 0)
+        bool active = virDomainIsActive(dom) == 1;
+        char *xml = active ? NULL : vm_xml(vm, NULL, &call->err);
+        virDomainPtr redefined = xml ? virDomainDefineXML(conn, xml) : NULL;
+        unsigned int flags = VIR_DOMAIN_AFFECT_CONFIG | VIR_DOMAIN_AFFECT_LIVE;
+        if (!active && !redefined) {
+            if (xml)
+                libvirt_failed(call, "Changing the machine");
+        } else if (active &&
+                   (virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_TITLE, vm->name, NULL, NULL,
+                                         flags) < 0 ||
+                    virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_DESCRIPTION, vm->description,
+                                         NULL, NULL, flags) < 0)) {
             libvirt_failed(call, "Updating the machine");
-        else {
+        } else if (virDomainSetAutostart(dom, vm->autostart) < 0) {
+            libvirt_failed(call, "Updating the machine");
+        } else {
             reply_state(call, dom);
             rc = 0;
         }
+        if (redefined)
+            virDomainFree(redefined);
+        free(xml);
         virDomainFree(dom);
     }
     if (conn)

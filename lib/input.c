@@ -95,6 +95,27 @@ static int field_check(struct err *e, const struct field *f, json_t *value)
         }
         return 0;
     }
+    case FIELD_ENUM_LIST: {
+        size_t n = json_is_array(value) ? json_array_size(value) : 0;
+        if (!json_is_array(value) || (long long)n < f->min || (long long)n > f->max)
+            return err_set(e, 400, "invalid_length", name, _("%s must list %lld to %lld values."),
+                           name, f->min, f->max);
+        size_t i, j;
+        json_t *item, *other;
+        json_array_foreach(value, i, item) {
+            bool known = false;
+            for (const char *const *c = f->choices; json_is_string(item) && *c; c++)
+                known = known || !strcmp(*c, json_string_value(item));
+            if (!known)
+                return err_set(e, 400, "invalid_choice", name,
+                               _("%s is not one of the allowed values."), name);
+            json_array_foreach(value, j, other)
+                if (j < i && json_equal(item, other))
+                    return err_set(e, 400, "duplicate_value", name, _("%s lists a value twice."),
+                                   name);
+        }
+        return 0;
+    }
     case FIELD_ENUM:
         if (json_is_string(value))
             for (const char *const *c = f->choices; *c; c++)

@@ -15,6 +15,7 @@ enum field_type {
     FIELD_BOOL,
     FIELD_ENUM,     /* one of choices */
     FIELD_ID_LIST,  /* a JSON array of distinct positive integers; min/max is its length */
+    FIELD_ENUM_LIST,/* a JSON array of distinct choices; min/max is its length */
 };
 
 struct field {

@@ -12,6 +12,7 @@ static const struct field fields[] = {
     { "role", FIELD_ENUM, false, 0, 0, roles },
     { "notes", FIELD_TEXT, false, 0, 20, NULL },
     { "ids", FIELD_ID_LIST, false, 1, 3, NULL },
+    { "boot", FIELD_ENUM_LIST, false, 1, 2, roles },
     { NULL },
 };
 
@@ -53,6 +54,11 @@ static const struct input_case cases[] = {
     { 1, "application/json", "{\"name\":\"abc\",\"ids\":[0]}", 400, "invalid_type", "ids" },
     { 1, "application/json", "{\"name\":\"abc\",\"ids\":[2,2]}", 400, "duplicate_id", "ids" },
     { 1, "application/json", "{\"name\":\"abc\",\"ids\":5}", 400, "invalid_type", "ids" },
+    { 1, "application/json", "{\"name\":\"abc\",\"boot\":[\"user\",\"admin\"]}", 0, NULL, NULL },
+    { 1, "application/json", "{\"name\":\"abc\",\"boot\":[\"root\"]}", 400, "invalid_choice", "boot" },
+    { 1, "application/json", "{\"name\":\"abc\",\"boot\":[\"user\",\"user\"]}", 400, "duplicate_value", "boot" },
+    { 1, "application/json", "{\"name\":\"abc\",\"boot\":[]}", 400, "invalid_length", "boot" },
+    { 1, "application/json", "{\"name\":\"abc\",\"boot\":\"user\"}", 400, "invalid_length", "boot" },
     { 1, "text/plain", "{\"name\":\"abc\"}", 415, "unsupported_media_type", NULL },
     { 1, NULL, "{\"name\":\"abc\"}", 415, "unsupported_media_type", NULL },
     { 0, "application/x-www-form-urlencoded", "name=abc&count=5&on=on&csrf_token=x", 0, NULL, NULL },
