@@ -53,27 +53,8 @@ static int jobs_list(struct req *r)
     if (list_query_parse(r, job_sorts, &q) < 0)
         return -1;
     long long owner = r->user->role == ROLE_ADMIN ? 0 : r->user->id;
-    char *sql = g_strdup_printf("SELECT %s FROM jobs WHERE (? = 0 OR owner_id = ?) "
-                                "ORDER BY %s LIMIT ? OFFSET ?", JOB_COLUMNS, q.order_by);
-    struct db_rows *rows = db_query(sql, DB_INT(owner), DB_INT(owner), DB_INT(q.per_page),
-                                    DB_INT(q.offset));
-    struct db_rows *total = db_query("SELECT COUNT(*) FROM jobs WHERE (? = 0 OR owner_id = ?)",
-                                     DB_INT(owner), DB_INT(owner));
-    g_free(sql);
-    if (!rows || !total) {
-        db_rows_free(rows);
-        db_rows_free(total);
-        list_query_free(&q);
-        return fail_db(r);
-    }
-    json_t *items = json_array();
-    for (int i = 0; i < rows->nrows; i++)
-        json_array_append_new(items, job_from_row(rows, i));
-    list_reply(r, items, db_cell_int(total, 0, 0, 0), &q);
-    list_query_free(&q);
-    db_rows_free(rows);
-    db_rows_free(total);
-    return 0;
+    return list_run(r, &q, JOB_COLUMNS, "FROM jobs WHERE (? = 0 OR owner_id = ?)",
+                    DB_PARAMS(DB_INT(owner), DB_INT(owner)), job_from_row);
 }
 
 static int jobs_show(struct req *r)

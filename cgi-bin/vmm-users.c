@@ -18,49 +18,35 @@ static const struct list_sort user_sorts[] = {
     { NULL },
 };
 
+static json_t *user_json_from_row(const struct db_rows *rows, int i)
+{
+    struct user *u = user_from_row(rows, i);
+    json_t *json = user_to_json(u);
+    user_free(u);
+    return json;
+}
+
 static int users_list(struct req *r)
 {
     struct list_query q;
-    if (list_query_parse(r, user_sorts, &q) < 0)
-        return -1;
     const char *role = req_query(r, "role");
     const char *enabled = req_query(r, "enabled");
     if (role && strcmp(role, "admin") && strcmp(role, "user"))
         return req_fail(r, 400, "invalid_parameter", "role", _("role must be admin or user."));
     if (enabled && strcmp(enabled, "true") && strcmp(enabled, "false"))
         return req_fail(r, 400, "invalid_parameter", "enabled", _("enabled must be true or false."));
+    if (list_query_parse(r, user_sorts, &q) < 0)
+        return -1;
 
     /* One WHERE for the page and its count; unused filters match all. */
-    const char *where = " FROM users WHERE (? IS NULL OR username LIKE ? OR display_name LIKE ? "
+    const char *where = "FROM users WHERE (? IS NULL OR username LIKE ? OR display_name LIKE ? "
                         "OR email LIKE ?) AND (? IS NULL OR role = ?) AND (? IS NULL OR enabled = ?)";
     long long enabled_value = enabled && !strcmp(enabled, "true");
-#define FILTERS DB_TEXT(q.like), DB_TEXT(q.like), DB_TEXT(q.like), DB_TEXT(q.like), \
-                DB_TEXT(role), DB_TEXT(role), enabled ? DB_INT(enabled_value) : DB_NULL, \
-                DB_INT(enabled_value)
-    char *sql = g_strdup_printf("SELECT %s%s ORDER BY %s LIMIT ? OFFSET ?", USER_COLUMNS, where,
-                                q.order_by);
-    char *count_sql = g_strdup_printf("SELECT COUNT(*)%s", where);
-    struct db_rows *rows = db_query(sql, FILTERS, DB_INT(q.per_page), DB_INT(q.offset));
-    struct db_rows *total = db_query(count_sql, FILTERS);
-#undef FILTERS
-    g_free(sql);
-    g_free(count_sql);
-    list_query_free(&q);
-    if (!rows || !total) {
-        db_rows_free(rows);
-        db_rows_free(total);
-        return fail_db(r);
-    }
-    json_t *items = json_array();
-    for (int i = 0; i < rows->nrows; i++) {
-        struct user *u = user_from_row(rows, i);
-        json_array_append_new(items, user_to_json(u));
-        user_free(u);
-    }
-    list_reply(r, items, db_cell_int(total, 0, 0, 0), &q);
-    db_rows_free(rows);
-    db_rows_free(total);
-    return 0;
+    return list_run(r, &q, USER_COLUMNS, where,
+                    DB_PARAMS(DB_TEXT(q.like), DB_TEXT(q.like), DB_TEXT(q.like), DB_TEXT(q.like),
+                              DB_TEXT(role), DB_TEXT(role),
+                              enabled ? DB_INT(enabled_value) : DB_NULL, DB_INT(enabled_value)),
+                    user_json_from_row);
 }
 
 static int users_create(struct req *r)

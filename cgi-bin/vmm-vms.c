@@ -100,45 +100,26 @@ static int vms_list(struct req *r)
     long long owner = 0, template_id = 0;
     const char *state = req_query(r, "state");
     const char *arch = req_query(r, "arch");
-    if (list_query_parse(r, vm_sorts, &q) < 0 || query_id(r, "owner_id", &owner) < 0 ||
-        query_id(r, "template_id", &template_id) < 0)
+    if (query_id(r, "owner_id", &owner) < 0 || query_id(r, "template_id", &template_id) < 0)
         return -1;
     if (state && !in_list(state, vm_states))
         return req_fail(r, 400, "invalid_parameter", "state", _("Unknown state."));
     if (arch && !in_list(arch, arches))
         return req_fail(r, 400, "invalid_parameter", "arch", _("Unknown architecture."));
+    if (list_query_parse(r, vm_sorts, &q) < 0)
+        return -1;
     /* A user's list is their own, whatever owner_id says. */
     if (r->user->role != ROLE_ADMIN)
         owner = r->user->id;
 
-    const char *where = " FROM vms WHERE (? = 0 OR owner_id = ?) AND (? IS NULL OR name LIKE ? "
+    const char *where = "FROM vms WHERE (? = 0 OR owner_id = ?) AND (? IS NULL OR name LIKE ? "
                         "OR description LIKE ?) AND (? IS NULL OR state = ?) AND (? = 0 OR "
                         "template_id = ?) AND (? IS NULL OR arch = ?)";
-#define FILTERS DB_INT(owner), DB_INT(owner), DB_TEXT(q.like), DB_TEXT(q.like), DB_TEXT(q.like), \
-                DB_TEXT(state), DB_TEXT(state), DB_INT(template_id), DB_INT(template_id),       \
-                DB_TEXT(arch), DB_TEXT(arch)
-    char *sql = g_strdup_printf("SELECT %s%s ORDER BY %s LIMIT ? OFFSET ?", VM_COLUMNS, where,
-                                q.order_by);
-    char *count_sql = g_strdup_printf("SELECT COUNT(*)%s", where);
-    struct db_rows *rows = db_query(sql, FILTERS, DB_INT(q.per_page), DB_INT(q.offset));
-    struct db_rows *total = db_query(count_sql, FILTERS);
-#undef FILTERS
-    g_free(sql);
-    g_free(count_sql);
-    if (!rows || !total) {
-        db_rows_free(rows);
-        db_rows_free(total);
-        list_query_free(&q);
-        return fail_db(r);
-    }
-    json_t *items = json_array();
-    for (int i = 0; i < rows->nrows; i++)
-        json_array_append_new(items, vm_from_row(rows, i));
-    list_reply(r, items, db_cell_int(total, 0, 0, 0), &q);
-    list_query_free(&q);
-    db_rows_free(rows);
-    db_rows_free(total);
-    return 0;
+    return list_run(r, &q, VM_COLUMNS, where,
+                    DB_PARAMS(DB_INT(owner), DB_INT(owner), DB_TEXT(q.like), DB_TEXT(q.like),
+                              DB_TEXT(q.like), DB_TEXT(state), DB_TEXT(state), DB_INT(template_id),
+                              DB_INT(template_id), DB_TEXT(arch), DB_TEXT(arch)),
+                    vm_from_row);
 }
 
 static int vms_show(struct req *r)

@@ -1,5 +1,6 @@
 #include "domain_xml.h"
 
+#include <glib.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <libxml/xpath.h>
@@ -197,11 +198,16 @@ char *domain_xml_build(const struct domain_spec *spec)
     child_attr(nic, "model", "type", "virtio");
     add_console(devices, spec);
 
+    return xml_doc_string(doc);
+}
+
+char *xml_doc_string(xmlDocPtr doc)
+{
     xmlChar *text = NULL;
     int len = 0;
     xmlDocDumpFormatMemoryEnc(doc, &text, &len, "UTF-8", 1);
     xmlFreeDoc(doc);
-    char *out = text ? strndup((const char *)text, (size_t)len) : NULL;
+    char *out = text ? g_strndup((const char *)text, (gsize)len) : NULL;
     xmlFree(text);
     return out;
 }

@@ -3,6 +3,7 @@
 #ifndef VMM_DOMAIN_XML_H
 #define VMM_DOMAIN_XML_H
 
+#include <libxml/tree.h>
 #include <stdbool.h>
 
 #define VMM_XML_NS "https://vmmanager.example/xmlns/vm/1"
@@ -30,7 +31,10 @@ struct domain_spec {
     const char *serial_log;     /* file the serial console is copied to, or NULL */
 };
 
-/* Returns the domain XML (free with free()), or NULL for a spec that
+/* doc as UTF-8 text (free with g_free); frees doc. */
+char *xml_doc_string(xmlDocPtr doc);
+
+/* Returns the domain XML (free with g_free), or NULL for a spec that
  * cannot be expressed (unknown arch, boot device, ...). */
 char *domain_xml_build(const struct domain_spec *spec);
 

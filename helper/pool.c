@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "domain_xml.h"
 #include "log.h"
 #include "token.h"
 
@@ -47,13 +48,7 @@ static char *pool_xml(const char *name, const char *path)
     xmlNewTextChild(pool, NULL, BAD_CAST "name", BAD_CAST name);
     xmlNodePtr target = xmlNewChild(pool, NULL, BAD_CAST "target", NULL);
     xmlNewTextChild(target, NULL, BAD_CAST "path", BAD_CAST path);
-    xmlChar *text = NULL;
-    int len = 0;
-    xmlDocDumpMemoryEnc(doc, &text, &len, "UTF-8");
-    xmlFreeDoc(doc);
-    char *out = g_strndup((const char *)text, (gsize)len);
-    xmlFree(text);
-    return out;
+    return xml_doc_string(doc);
 }
 
 virStoragePoolPtr pool_get(virConnectPtr conn, const char *kind, struct err *err)

@@ -300,13 +300,7 @@ static char *volume_xml(const char *name, long long disk_gb, const char *backing
         xmlNewProp(xmlNewChild(store, NULL, BAD_CAST "format", NULL), BAD_CAST "type",
                    BAD_CAST backing_format);
     }
-    xmlChar *text = NULL;
-    int len = 0;
-    xmlDocDumpMemoryEnc(doc, &text, &len, "UTF-8");
-    xmlFreeDoc(doc);
-    char *out = g_strndup((const char *)text, (gsize)len);
-    xmlFree(text);
-    return out;
+    return xml_doc_string(doc);
 }
 
 static char *vm_serial_log(const struct vm *vm)
@@ -361,7 +355,7 @@ static virDomainPtr vm_define(virConnectPtr conn, const struct vm *vm, bool star
     if (!xml)
         return NULL;
     virDomainPtr dom = virDomainDefineXML(conn, xml);
-    free(xml);
+    g_free(xml);
     if (!dom) {
         libvirt_error(err, "Defining the machine");
         return NULL;
@@ -678,8 +672,8 @@ static int start_from_cdrom(struct op_call *call)
         if (tmp)
             virDomainFree(tmp);
     }
-    free(once);
-    free(usual);
+    g_free(once);
+    g_free(usual);
     if (rc == 0)
         reply_state(call, dom);
 out:
@@ -730,7 +724,7 @@ int vm_op_update(struct op_call *call)
         }
         if (redefined)
             virDomainFree(redefined);
-        free(xml);
+        g_free(xml);
         virDomainFree(dom);
     }
     if (conn)

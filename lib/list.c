@@ -24,6 +24,7 @@ static int query_int(struct req *r, const char *name, long long min, long long m
 
 int list_query_parse(struct req *r, const struct list_sort *sorts, struct list_query *q)
 {
+    /* Nothing to free on failure: q->like is set last. */
     memset(q, 0, sizeof *q);
     q->page = 1;
     q->per_page = LIST_DEFAULT_PER_PAGE;
@@ -77,4 +78,42 @@ void list_reply(struct req *r, json_t *items, long long total, const struct list
     r->data = items;
     r->meta = json_pack("{s:I, s:I, s:I}", "total", (json_int_t)total, "page",
                         (json_int_t)q->page, "per_page", (json_int_t)q->per_page);
+}
+
+int list_run(struct req *r, struct list_query *q, const char *columns, const char *from_where,
+             const struct db_param *params, list_row_fn to_json)
+{
+    size_t n = 0;
+    while (params[n].type != DB_END)
+        n++;
+    /* The page query takes the filters, then LIMIT and OFFSET. */
+    struct db_param *page_params = g_new0(struct db_param, n + 3);
+    memcpy(page_params, params, n * sizeof *params);
+    page_params[n] = DB_INT(q->per_page);
+    page_params[n + 1] = DB_INT(q->offset);
+    page_params[n + 2] = (struct db_param){ .type = DB_END };
+
+    char *sql = g_strdup_printf("SELECT %s %s ORDER BY %s LIMIT ? OFFSET ?", columns, from_where,
+                                q->order_by);
+    char *count_sql = g_strdup_printf("SELECT COUNT(*) %s", from_where);
+    struct db_rows *rows = db_query_params(sql, page_params);
+    struct db_rows *total = rows ? db_query_params(count_sql, params) : NULL;
+    g_free(sql);
+    g_free(count_sql);
+    g_free(page_params);
+
+    int rc = 0;
+    if (!rows || !total) {
+        rc = req_fail(r, 503, "database_unavailable", NULL,
+                      _("The database is not available. Try again shortly."));
+    } else {
+        json_t *items = json_array();
+        for (int i = 0; i < rows->nrows; i++)
+            json_array_append_new(items, to_json(rows, i));
+        list_reply(r, items, db_cell_int(total, 0, 0, 0), q);
+    }
+    db_rows_free(rows);
+    db_rows_free(total);
+    list_query_free(q);
+    return rc;
 }

@@ -3,6 +3,7 @@
 #ifndef VMM_LIST_H
 #define VMM_LIST_H
 
+#include "db.h"
 #include "http.h"
 
 #define LIST_DEFAULT_PER_PAGE 50
@@ -27,5 +28,14 @@ int list_query_parse(struct req *r, const struct list_sort *sorts, struct list_q
 void list_query_free(struct list_query *q);
 /* Sets r->data to items and r->meta to {total, page, per_page}. */
 void list_reply(struct req *r, json_t *items, long long total, const struct list_query *q);
+
+typedef json_t *(*list_row_fn)(const struct db_rows *rows, int row);
+
+/* Runs "SELECT columns from_where ORDER BY ... LIMIT ... OFFSET ..." and
+ * "SELECT COUNT(*) from_where" with the same params (DB_PARAMS(...)),
+ * turns each row into JSON with to_json and replies the page with its
+ * meta. Frees q. 0, or -1 with a 503 when the database fails. */
+int list_run(struct req *r, struct list_query *q, const char *columns, const char *from_where,
+             const struct db_param *params, list_row_fn to_json);
 
 #endif

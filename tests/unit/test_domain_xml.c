@@ -46,7 +46,7 @@ START_TEST(test_user_text_stays_text)
     ck_assert_ptr_nonnull(strstr(xml, "listen=\"127.0.0.1\""));
     ck_assert_ptr_nonnull(strstr(xml, "machine=\"q35\""));
     ck_assert_ptr_nonnull(strstr(xml, "<boot dev=\"hd\"/>"));
-    free(xml);
+    g_free(xml);
 }
 END_TEST
 
@@ -60,7 +60,7 @@ START_TEST(test_metadata_round_trip)
     ck_assert_int_eq(owner_id, 7);
     ck_assert_int_eq(domain_xml_owner("<domain><name>x</name></domain>", &vm_id, &owner_id, NULL), -1);
     ck_assert_int_eq(domain_xml_owner("not xml", &vm_id, &owner_id, NULL), -1);
-    free(xml);
+    g_free(xml);
 }
 END_TEST
 
@@ -119,7 +119,7 @@ START_TEST(test_libvirt_accepts_it)
     ck_assert_int_eq(virDomainUndefine(dom), 0);
     virDomainFree(dom);
     free(back);
-    free(xml);
+    g_free(xml);
     virConnectClose(conn);
 }
 END_TEST
