@@ -56,9 +56,10 @@ int session_resume(struct req *r)
     char digest[TOKEN_HEX_LEN + 1];
     token_digest(token, digest);
 
+    /* One query for the session and its user: every request makes it. */
     struct db_rows *rows = db_query(
-        "SELECT UNIX_TIMESTAMP(s.created_at), UNIX_TIMESTAMP(s.last_seen_at), "
-        "UNIX_TIMESTAMP(UTC_TIMESTAMP()), s.csrf_token, s.user_id, u.enabled "
+        "SELECT " USER_COLUMNS_OF("u.") ", UNIX_TIMESTAMP(s.created_at), "
+        "UNIX_TIMESTAMP(s.last_seen_at), UNIX_TIMESTAMP(UTC_TIMESTAMP()), s.csrf_token "
         "FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?",
         DB_TEXT(digest));
     if (!rows) {
@@ -66,16 +67,19 @@ int session_resume(struct req *r)
         return -1;
     }
     if (rows->nrows == 1) {
-        long long created = db_cell_int(rows, 0, 0, 0);
-        long long last_seen = db_cell_int(rows, 0, 1, 0);
-        long long now = db_cell_int(rows, 0, 2, 0);
-        bool enabled = db_cell_int(rows, 0, 5, 0) != 0;
+        enum { CREATED = USER_NCOLUMNS, LAST_SEEN, NOW, CSRF };
+        long long created = db_cell_int(rows, 0, CREATED, 0);
+        long long last_seen = db_cell_int(rows, 0, LAST_SEEN, 0);
+        long long now = db_cell_int(rows, 0, NOW, 0);
+        struct user *user = user_from_row(rows, 0);
 
-        if (!enabled || session_expired(created, last_seen, now, idle_timeout(), absolute_timeout())) {
+        if (!user->enabled ||
+            session_expired(created, last_seen, now, idle_timeout(), absolute_timeout())) {
+            user_free(user);
             db_exec("DELETE FROM sessions WHERE token_hash = ?", DB_TEXT(digest));
         } else {
-            r->user = user_by_id(db_cell_int(rows, 0, 4, 0));
-            snprintf(r->csrf_token, sizeof r->csrf_token, "%s", db_cell(rows, 0, 3));
+            r->user = user;
+            snprintf(r->csrf_token, sizeof r->csrf_token, "%s", db_cell(rows, 0, CSRF));
             r->session_token = g_strdup(token);
             /* Refresh at most once a minute: reads should not all write. */
             if (now - last_seen >= 60)

@@ -21,10 +21,14 @@ struct user {
     char *last_login_at;   /* RFC 3339 or NULL */
 };
 
-/* The column list user_from_row expects, for SELECTs on users. */
-#define USER_COLUMNS                                                              \
-    "id, username, display_name, email, role, enabled, language, "                \
-    "DATE_FORMAT(created_at, '%Y-%m-%dT%TZ'), DATE_FORMAT(last_login_at, '%Y-%m-%dT%TZ')"
+/* The column list user_from_row expects first, for SELECTs on users (p:
+ * the table's alias and a dot in a join, else ""). */
+#define USER_COLUMNS_OF(p)                                                                \
+    p "id, " p "username, " p "display_name, " p "email, " p "role, " p "enabled, "       \
+    p "language, DATE_FORMAT(" p "created_at, '%Y-%m-%dT%TZ'), "                          \
+    "DATE_FORMAT(" p "last_login_at, '%Y-%m-%dT%TZ')"
+#define USER_COLUMNS USER_COLUMNS_OF("")
+#define USER_NCOLUMNS 9
 
 struct user *user_from_row(const struct db_rows *rows, int row);
 struct user *user_by_id(long long id);
