@@ -112,14 +112,19 @@ static int vms_list(struct req *r)
     if (r->user->role != ROLE_ADMIN)
         owner = r->user->id;
 
-    const char *where = "FROM vms WHERE (? = 0 OR owner_id = ?) AND (? IS NULL OR name LIKE ? "
-                        "OR description LIKE ?) AND (? IS NULL OR state = ?) AND (? = 0 OR "
-                        "template_id = ?) AND (? IS NULL OR arch = ?)";
-    return list_run(r, &q, VM_COLUMNS, where,
-                    DB_PARAMS(DB_INT(owner), DB_INT(owner), DB_TEXT(q.like), DB_TEXT(q.like),
-                              DB_TEXT(q.like), DB_TEXT(state), DB_TEXT(state), DB_INT(template_id),
-                              DB_INT(template_id), DB_TEXT(arch), DB_TEXT(arch)),
-                    vm_from_row);
+    /* "owner_id = ?" on its own, not inside an OR, so the owner index is
+     * used; an admin's unfiltered list matches every owner id (> 0). */
+    char *scoped = g_strconcat(owner ? "FROM vms WHERE owner_id = ?" : "FROM vms WHERE owner_id > ?",
+                               " AND (? IS NULL OR name LIKE ? OR description LIKE ?) AND (? IS "
+                               "NULL OR state = ?) AND (? = 0 OR template_id = ?) AND (? IS NULL "
+                               "OR arch = ?)", NULL);
+    int rc = list_run(r, &q, VM_COLUMNS, scoped,
+                      DB_PARAMS(DB_INT(owner), DB_TEXT(q.like), DB_TEXT(q.like), DB_TEXT(q.like),
+                                DB_TEXT(state), DB_TEXT(state), DB_INT(template_id),
+                                DB_INT(template_id), DB_TEXT(arch), DB_TEXT(arch)),
+                      vm_from_row);
+    g_free(scoped);
+    return rc;
 }
 
 static int vms_show(struct req *r)
