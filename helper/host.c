@@ -38,7 +38,8 @@ static json_t *capability_arches(const char *caps, char **x86_emulator)
         xmlNodePtr arch = guests->nodesetval->nodeTab[i];
         xmlChar *name = xmlGetProp(arch, BAD_CAST "name");
         json_t *emulator = xpath_strings(ctx, arch, "emulator");
-        json_t *machines = xpath_strings(ctx, arch, "machine[not(@canonical)]");
+        /* The stable names (q35, pc, virt): aliases of the newest versioned type. */
+        json_t *machines = xpath_strings(ctx, arch, "machine[@canonical]");
         const char *emulator_path = json_string_value(json_array_get(emulator, 0));
         if (name && (!strcmp((char *)name, "x86_64") || !strcmp((char *)name, "aarch64"))) {
             json_array_append_new(arches, json_pack("{s:s, s:s?, s:o}", "arch", name,

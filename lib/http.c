@@ -149,7 +149,9 @@ static int req_parse_query(struct req *r)
             g_hash_table_unref(params);
             return req_fail(r, 400, "bad_query", NULL, "The query string is not valid.");
         }
-        json_object_set_new(r->query_params, key, json_string(value));
+        /* "?state=" from a form's "any" choice means no filter at all. */
+        if (*(const char *)value)
+            json_object_set_new(r->query_params, key, json_string(value));
     }
     g_hash_table_unref(params);
     return 0;

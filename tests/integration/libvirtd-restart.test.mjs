@@ -11,7 +11,11 @@ test('libvirtd down: 503 with a clear message; back: everything works again', as
   const admin = await adminClient();
   const { client } = await userClient(admin);
   const templateId = Number(sql("SELECT id FROM templates WHERE name = 'Demo (busybox)'")[0][0]);
-  assert.equal((await client.api('GET', '/host')).status, 200);
+  const host = (await client.api('GET', '/host')).body.data;
+  const x86 = host.arches.find((a) => a.arch === 'x86_64');
+  assert.ok(x86 && x86.machines.includes('q35'), 'guests get the q35 machine');
+  assert.ok(['kvm', 'qemu'].includes(host.accel));
+  assert.ok(host.cpus >= 1 && host.memory_mb > 0);
 
   execFileSync('pkill', ['-x', 'libvirtd']);
   try {

@@ -125,6 +125,10 @@ describe('a VM from the demo template', () => {
       assertError(await b.client.api(method, path), 404, 'not_found');
     assert.equal((await b.client.get(`/vms/${id}`)).status, 404);
 
+    // The page's search form sends "any state" as an empty value.
+    const page = await a.client.get('/vms?q=web&state=');
+    assert.equal(page.status, 200);
+    assert.match(page.text, new RegExp(`href="/vms/${id}"`));
     const listB = await b.client.api('GET', '/vms');
     assert.deepEqual(listB.body.data.map((v) => v.id), [other.body.data.vm.id]);
     const listB2 = await b.client.api('GET', `/vms?owner_id=${a.user.id}`);

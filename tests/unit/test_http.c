@@ -72,6 +72,16 @@ START_TEST(test_api_prefix_stripped)
 }
 END_TEST
 
+START_TEST(test_empty_query_values_are_absent)
+{
+    char *env[] = { "REQUEST_URI=/vms?state=&q=web&arch=", NULL };
+    ck_assert_int_eq(req_parse_env(&r, env), 0);
+    ck_assert_ptr_null(req_query(&r, "state"));
+    ck_assert_ptr_null(req_query(&r, "arch"));
+    ck_assert_str_eq(req_query(&r, "q"), "web");
+}
+END_TEST
+
 START_TEST(test_huge_header_refused)
 {
     GString *ua = g_string_new("HTTP_USER_AGENT=");
@@ -213,6 +223,7 @@ static Suite *http_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_loop_test(tc, test_parse_table, 0, G_N_ELEMENTS(parse_cases));
     tcase_add_test(tc, test_api_prefix_stripped);
+    tcase_add_test(tc, test_empty_query_values_are_absent);
     tcase_add_test(tc, test_huge_header_refused);
     tcase_add_test(tc, test_body_with_nul_refused);
     tcase_add_test(tc, test_request_id_from_server_only_if_clean);
