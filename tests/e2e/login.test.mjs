@@ -4,8 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-import { ADMIN_PASSWORD, ADMIN_USER, BASE, Client } from '../integration/lib.mjs';
+import { ADMIN_PASSWORD, ADMIN_USER, BASE, Client, launchBrowser } from '../integration/lib.mjs';
 
 const OUT = process.env.VMM_TEST_OUTPUT || new URL('../../test-output', import.meta.url).pathname;
 const TIMEOUT = 15000;
@@ -18,12 +17,7 @@ before(async () => {
   const api = new Client('e2e-setup');
   adminLanguage = (await api.loginOk(ADMIN_USER, ADMIN_PASSWORD)).language;
   await api.logout();
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchBrowser();
 });
 
 after(async () => {

@@ -235,3 +235,14 @@ export function assertError(res, status, code) {
   assert.equal(res.body.error.code, code);
   assert.equal(typeof res.body.error.message, 'string');
 }
+
+/** Debian's Chromium, headless, with what a closed network and root need. */
+export async function launchBrowser() {
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+}
