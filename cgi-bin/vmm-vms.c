@@ -649,7 +649,8 @@ static const struct field update_fields[] = {
 };
 
 static const struct route routes[] = {
-    { "GET", "/vms", vms_list, PERM_USER, ROUTE_BOTH, "vms.tpl", N_("Virtual machines") },
+    { "GET", "/vms", vms_list, PERM_USER, ROUTE_BOTH, "vms.tpl", N_("Virtual machines"),
+      .cached = true },
     { "POST", "/vms", vms_create, PERM_USER, ROUTE_API, NULL, NULL, create_fields, "vm.create" },
     { "GET", "/vms/new", vms_new_page, PERM_USER, ROUTE_PAGE, "vm_new.tpl", N_("New virtual machine") },
     { "POST", "/vms/new", vms_create, PERM_USER, ROUTE_PAGE, NULL, NULL, create_fields, "vm.create" },

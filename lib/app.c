@@ -11,6 +11,7 @@
 #include "i18n.h"
 #include "log.h"
 #include "rbac.h"
+#include "resp_cache.h"
 #include "session.h"
 #include "token.h"
 #include "tpl.h"
@@ -270,6 +271,7 @@ static void reply_success(struct req *r, const struct route *route)
 void app_handle(struct req *r, const struct route *routes)
 {
     const struct route *route = NULL;
+    struct generation_mark mark = { 0, 0 };
 
     if (!r->err.status && session_resume(r) < 0)
         fail_db(r);
@@ -297,6 +299,9 @@ void app_handle(struct req *r, const struct route *routes)
             route->handler(r);
         audit_record(r);
     } else if (check_permission(r, route) == 0) {
+        if (route->cached && resp_cache_replay(r))
+            goto replied;
+        mark = generation_mark();
         route->handler(r);
     }
 
@@ -305,6 +310,9 @@ done:
         reply_error(r, route, routes);
     else
         reply_success(r, route);
+    if (route && route->cached && !is_mutating(r->method))
+        resp_cache_keep(r, mark);
+replied:
     if (!strcmp(r->method, "HEAD"))
         g_string_truncate(r->resp_body, 0);
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "generation.h"
 #include "log.h"
 
 /* One connection per thread: FastCGI workers have one thread, the helper
@@ -158,6 +159,9 @@ int db_exec_params(const char *sql, const struct db_param *params,
     if (insert_id)
         *insert_id = (long long)mysql_stmt_insert_id(stmt);
     mysql_stmt_close(stmt);
+    /* Inside a transaction the COMMIT bumps it. */
+    if (!db_in_transaction)
+        generation_bump();
     return 0;
 }
 

@@ -1,9 +1,11 @@
 #include "session.h"
 
 #include <string.h>
+#include <time.h>
 
 #include "config.h"
 #include "log.h"
+#include "session_cache.h"
 #include "token.h"
 
 static long long idle_timeout(void)
@@ -46,6 +48,31 @@ int session_start(struct req *r, const struct user *user)
     return r->user ? 0 : -1;
 }
 
+/* Sessions are refreshed in the database at most once a minute: reads
+ * should not all write. */
+#define LAST_SEEN_REFRESH_S 60
+
+/* Fills the request from a valid session; takes user. */
+static void session_adopt(struct req *r, const char *token, struct user *user, const char *csrf)
+{
+    r->user = user;
+    snprintf(r->csrf_token, sizeof r->csrf_token, "%s", csrf);
+    r->session_token = g_strdup(token);
+}
+
+/* The session from this worker's cache, if it is still valid and needs no
+ * refresh. */
+static bool session_resume_cached(struct req *r, const char *token, const char *digest)
+{
+    const struct cached_session *s = session_cache_get(digest);
+    long long now = (long long)time(NULL);
+    if (!s || session_expired(s->created, s->last_seen, now, idle_timeout(), absolute_timeout()) ||
+        now - s->last_seen >= LAST_SEEN_REFRESH_S)
+        return false;
+    session_adopt(r, token, user_copy(s->user), s->csrf);
+    return true;
+}
+
 int session_resume(struct req *r)
 {
     char *token = req_cookie(r, SESSION_COOKIE);
@@ -55,8 +82,13 @@ int session_resume(struct req *r)
     }
     char digest[TOKEN_HEX_LEN + 1];
     token_digest(token, digest);
+    if (session_resume_cached(r, token, digest)) {
+        g_free(token);
+        return 0;
+    }
 
-    /* One query for the session and its user: every request makes it. */
+    /* One query for the session and its user, when the cache has not got it. */
+    struct generation_mark mark = generation_mark();
     struct db_rows *rows = db_query(
         "SELECT " USER_COLUMNS_OF("u.") ", UNIX_TIMESTAMP(s.created_at), "
         "UNIX_TIMESTAMP(s.last_seen_at), UNIX_TIMESTAMP(UTC_TIMESTAMP()), s.csrf_token "
@@ -77,14 +109,13 @@ int session_resume(struct req *r)
             session_expired(created, last_seen, now, idle_timeout(), absolute_timeout())) {
             user_free(user);
             db_exec("DELETE FROM sessions WHERE token_hash = ?", DB_TEXT(digest));
+        } else if (now - last_seen >= LAST_SEEN_REFRESH_S) {
+            session_adopt(r, token, user, db_cell(rows, 0, CSRF));
+            db_exec("UPDATE sessions SET last_seen_at = UTC_TIMESTAMP() WHERE token_hash = ?",
+                    DB_TEXT(digest));
         } else {
-            r->user = user;
-            snprintf(r->csrf_token, sizeof r->csrf_token, "%s", db_cell(rows, 0, CSRF));
-            r->session_token = g_strdup(token);
-            /* Refresh at most once a minute: reads should not all write. */
-            if (now - last_seen >= 60)
-                db_exec("UPDATE sessions SET last_seen_at = UTC_TIMESTAMP() WHERE token_hash = ?",
-                        DB_TEXT(digest));
+            session_cache_put(digest, user, created, last_seen, db_cell(rows, 0, CSRF), mark);
+            session_adopt(r, token, user, db_cell(rows, 0, CSRF));
         }
     }
     db_rows_free(rows);
@@ -98,6 +129,7 @@ int session_end(struct req *r)
     if (r->session_token) {
         char digest[TOKEN_HEX_LEN + 1];
         token_digest(r->session_token, digest);
+        session_cache_drop(digest);
         rc = db_exec("DELETE FROM sessions WHERE token_hash = ?", DB_TEXT(digest));
     }
     resp_cookie(r, SESSION_COOKIE, "", 0);

@@ -44,6 +44,24 @@ struct user *user_by_username(const char *username)
         db_query("SELECT " USER_COLUMNS " FROM users WHERE username = ?", DB_TEXT(username)));
 }
 
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+struct user *user_copy(const struct user *u)
+{
+    struct user *c = calloc(1, sizeof *c);
+    *c = *u;
+    c->username = dup_or_null(u->username);
+    c->display_name = dup_or_null(u->display_name);
+    c->email = dup_or_null(u->email);
+    c->language = dup_or_null(u->language);
+    c->created_at = dup_or_null(u->created_at);
+    c->last_login_at = dup_or_null(u->last_login_at);
+    return c;
+}
+
 void user_free(struct user *u)
 {
     if (!u)

@@ -33,6 +33,7 @@ struct user {
 struct user *user_from_row(const struct db_rows *rows, int row);
 struct user *user_by_id(long long id);
 struct user *user_by_username(const char *username);
+struct user *user_copy(const struct user *user);
 void user_free(struct user *user);
 json_t *user_to_json(const struct user *user);
 

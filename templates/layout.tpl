@@ -37,6 +37,6 @@
 {{#has_error}}<p class="alert alert-error" role="alert" id="error">{{error_message}}</p>{{/has_error}}
 {{>PAGE}}
 </main>
-<footer class="footer">VMManager · {{_ Request}} {{request_id}}</footer>
+<footer class="footer">VMManager{{#has_error}} · {{_ Request}} {{request_id}}{{/has_error}}</footer>
 </body>
 </html>

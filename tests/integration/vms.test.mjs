@@ -3,8 +3,10 @@
 // its serial console (copied by libvirt to pool/consoles/<domain>.log).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import {
+  closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -225,6 +227,118 @@ describe('a full clone', () => {
     assert.equal((await client.api('DELETE', `/vms/${vm.id}?delete_disks=true`)).status, 200);
   });
 });
+
+describe('a full clone cancelled during the copy', () => {
+  // A template of 8 GiB (sparse: metadata preallocated, so the file reads
+  // as 8 GiB of zeros): its copy takes seconds, long enough to cancel.
+  const file = `cancel-${process.pid}.qcow2`;
+  const path = `${STATE}/pool/templates/${file}`;
+  let bigId;
+  before(() => {
+    execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-o', 'preallocation=metadata', path, '8G']);
+    sql(`INSERT INTO templates (name, file_name, virtual_size_bytes, description)
+         VALUES ('Big sparse', ${q(file)}, ${8 * 1024 ** 3}, 'cancel test')`);
+    bigId = Number(sql(`SELECT id FROM templates WHERE file_name = ${q(file)}`)[0][0]);
+  });
+  after(() => {
+    sql(`DELETE FROM templates WHERE id = ${bigId}`);
+    execFileSync('rm', ['-f', path]);
+  });
+
+  test('stops the copy and leaves no VM, disk or domain', async () => {
+    const { client } = await userClient(admin);
+    const res = await client.api('POST', '/vms', {
+      name: 'cancelled', template_id: bigId, clone: 'full', vcpus: 1, memory_mb: 256, disk_gb: 8,
+    });
+    assert.equal(res.status, 202, res.text);
+    const { vm, job } = res.body.data;
+    const domain = domainOf(vm.id);
+    // Cancel once the copy has really begun.
+    await waitFor(async () => {
+      const j = (await client.api('GET', `/jobs/${job.id}`)).body.data.job;
+      assert.ok(['queued', 'running'].includes(j.state), `the copy ended before the cancel: ${j.state}`);
+      return j.state === 'running' && j.progress > 0;
+    }, 60_000, 50);
+    const cancel = await client.api('POST', `/jobs/${job.id}/cancel`);
+    assert.equal(cancel.status, 200, cancel.text);
+
+    const done = await waitFor(async () => {
+      const j = (await client.api('GET', `/jobs/${job.id}`)).body.data.job;
+      return ['succeeded', 'failed', 'cancelled'].includes(j.state) && j;
+    }, 60_000, 100);
+    assert.equal(done.state, 'cancelled', done.message);
+    assert.ok(done.progress < 95, `cancelled at ${done.progress}%`);
+    assertError(await client.api('GET', `/vms/${vm.id}`), 404, 'not_found');
+    assert.ok(!existsSync(diskPath(domain)), 'the half-copied disk is removed');
+    assert.ok(!domains().includes(domain), 'no domain is left');
+  });
+
+  test('a helper killed during the copy: the job fails, the restarted helper removes the half-made VM', async () => {
+    const { client } = await userClient(admin);
+    const res = await client.api('POST', '/vms', {
+      name: 'interrupted', template_id: bigId, clone: 'full', vcpus: 1, memory_mb: 256, disk_gb: 8,
+    });
+    assert.equal(res.status, 202, res.text);
+    const { vm, job } = res.body.data;
+    const domain = domainOf(vm.id);
+    await waitFor(async () => {
+      const j = (await client.api('GET', `/jobs/${job.id}`)).body.data.job;
+      return j.state === 'running' && j.progress > 0;
+    }, 60_000, 50);
+
+    const pids = helperPids();
+    assert.equal(pids.length, 1, 'one helper runs for this stack');
+    process.kill(pids[0], 'SIGKILL');
+    await waitFor(() => helperPids().length === 0, 10_000, 50);
+    assertError(await client.api('POST', `/vms/${vm.id}/start`), 503, 'helper_unavailable');
+    startHelper();
+    await waitFor(async () => (await client.api('GET', '/host')).status === 200, 30_000, 200);
+
+    const done = (await client.api('GET', `/jobs/${job.id}`)).body.data.job;
+    assert.equal(done.state, 'failed');
+    assert.match(done.message, /restart/);
+    await waitFor(async () => (await client.api('GET', `/vms/${vm.id}`)).status === 404, 10_000, 100);
+    assert.ok(!existsSync(diskPath(domain)), 'the half-copied disk is removed');
+    assert.ok(!domains().includes(domain), 'no domain is left');
+  });
+});
+
+const ROOT = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
+const CONFIG = `${STATE}/vmmanager.conf`;
+
+/** The helper of this stack: vmm-helper processes started with our config. */
+function helperPids() {
+  const pids = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const argv0 = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0')[0];
+      const env = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
+      const state = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]?.[0];
+      if (argv0.endsWith('/helper/vmm-helper') && env.includes(`VMM_CONFIG=${CONFIG}`) && state !== 'Z')
+        pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+/** Starts the helper the way tools/dev does (as root, MariaDB root over the socket). */
+function startHelper() {
+  rmSync(`${STATE}/run/vmm-helper.sock`, { force: true });
+  const log = openSync(`${STATE}/log/vmm-helper.log`, 'a');
+  const child = spawn(`${ROOT}/helper/vmm-helper`, [], {
+    env: {
+      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'VMM_ADMIN_PASSWORD')),
+      VMM_CONFIG: CONFIG, VMM_DATABASE_USER: 'root',
+    },
+    detached: true,
+    stdio: ['ignore', log, log],
+  });
+  child.unref();
+  closeSync(log);
+}
 
 describe('batch actions and edits', () => {
   test('a batch acts on each VM the caller may touch and reports each id', async () => {
