@@ -34,6 +34,51 @@ static int helper_connect(void)
     return fd;
 }
 
+/* The helper speaks English. In other languages its errors read as these,
+ * by code; where its words carry facts (libvirt's reason, the state) they
+ * follow in parentheses. Unknown codes keep the helper's words. */
+static const struct {
+    const char *code;
+    const char *text;
+    bool detail;
+} helper_messages[] = {
+    { "libvirt_unavailable", N_("The virtualization service is not available. Try again shortly."),
+      false },
+    { "libvirt_error", N_("The virtualization service could not do this."), true },
+    { "storage_error", N_("The storage could not do this."), true },
+    { "storage_unavailable", N_("The storage pool is not available."), true },
+    { "database_unavailable", N_("The database is not available. Try again shortly."), false },
+    { "not_found", N_("There is no such virtual machine."), false },
+    { "no_domain", N_("This virtual machine has no domain in libvirt; see the reconcile report."),
+      false },
+    { "wrong_state", N_("The virtual machine's state does not allow this."), true },
+    { "no_cdrom", N_("No ISO image is in this machine's CD-ROM drive."), false },
+    { "invalid_spec", N_("This machine cannot be built."), true },
+    { "no_image", N_("This virtual machine needs exactly one template or ISO."), false },
+    { "job_failed", N_("The copy could not be started."), false },
+    { "forbidden", N_("You are not allowed to do this."), false },
+};
+
+static void fail_from_helper(struct req *r, json_t *error)
+{
+    int status = (int)json_integer_value(json_object_get(error, "status"));
+    const char *code = json_string_value(json_object_get(error, "code")) ?: "helper_error";
+    const char *field = json_string_value(json_object_get(error, "field"));
+    const char *message = json_string_value(json_object_get(error, "message")) ?: "";
+    if (status < 400 || status >= 600)
+        status = 502;
+    for (size_t i = 0; r->lang && strcmp(r->lang, "en") && i < G_N_ELEMENTS(helper_messages); i++) {
+        if (strcmp(code, helper_messages[i].code))
+            continue;
+        if (helper_messages[i].detail && *message)
+            req_fail(r, status, code, field, "%s (%s)", _(helper_messages[i].text), message);
+        else
+            req_fail(r, status, code, field, "%s", _(helper_messages[i].text));
+        return;
+    }
+    req_fail(r, status, code, field, "%s", message);
+}
+
 json_t *helper_call(struct req *r, const char *op, json_t *args)
 {
     json_t *request = json_pack("{s:s, s:O, s:o}", "op", op, "args", args ? args : json_object(),
@@ -53,12 +98,7 @@ json_t *helper_call(struct req *r, const char *op, json_t *args)
     } else if (json_is_true(json_object_get(reply, "ok"))) {
         data = json_incref(json_object_get(reply, "data"));
     } else {
-        json_t *error = json_object_get(reply, "error");
-        int status = (int)json_integer_value(json_object_get(error, "status"));
-        req_fail(r, status >= 400 && status < 600 ? status : 502,
-                 json_string_value(json_object_get(error, "code")) ?: "helper_error",
-                 json_string_value(json_object_get(error, "field")), "%s",
-                 json_string_value(json_object_get(error, "message")) ?: "");
+        fail_from_helper(r, json_object_get(reply, "error"));
     }
     json_decref(reply);
     return data;

@@ -22,6 +22,10 @@ test('libvirtd down: 503 with a clear message; back: everything works again', as
     await waitFor(() => !virshOk(), 20_000, 100);
     const host = await client.api('GET', '/host');
     assertError(host, 503, 'libvirt_unavailable');
+    // The helper speaks English; a Chinese page gets the message in Chinese.
+    const zh = await client.api('GET', '/host', undefined, { headers: { 'Accept-Language': 'zh-CN' } });
+    assertError(zh, 503, 'libvirt_unavailable');
+    assert.equal(zh.body.error.message, '虚拟化服务暂不可用，请稍后再试。');
     const rowsBefore = sql('SELECT COUNT(*) FROM vms')[0][0];
     const create = await client.api('POST', '/vms', {
       name: 'while-down', template_id: templateId, vcpus: 1, memory_mb: 256, start: false,
