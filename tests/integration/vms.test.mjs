@@ -245,20 +245,24 @@ describe('a full clone cancelled during the copy', () => {
     execFileSync('rm', ['-f', path]);
   });
 
-  test('stops the copy and leaves no VM, disk or domain', async () => {
-    const { client } = await userClient(admin);
+  /** A full clone of the big template, returned once its copy has really begun. */
+  async function copyUnderWay(client, name) {
     const res = await client.api('POST', '/vms', {
-      name: 'cancelled', template_id: bigId, clone: 'full', vcpus: 1, memory_mb: 256, disk_gb: 8,
+      name, template_id: bigId, clone: 'full', vcpus: 1, memory_mb: 256, disk_gb: 8,
     });
     assert.equal(res.status, 202, res.text);
     const { vm, job } = res.body.data;
-    const domain = domainOf(vm.id);
-    // Cancel once the copy has really begun.
     await waitFor(async () => {
       const j = (await client.api('GET', `/jobs/${job.id}`)).body.data.job;
-      assert.ok(['queued', 'running'].includes(j.state), `the copy ended before the cancel: ${j.state}`);
+      assert.ok(['queued', 'running'].includes(j.state), `the copy ended too soon: ${j.state}`);
       return j.state === 'running' && j.progress > 0;
     }, 60_000, 50);
+    return { vm, job, domain: domainOf(vm.id) };
+  }
+
+  test('stops the copy and leaves no VM, disk or domain', async () => {
+    const { client } = await userClient(admin);
+    const { vm, job, domain } = await copyUnderWay(client, 'cancelled');
     const cancel = await client.api('POST', `/jobs/${job.id}/cancel`);
     assert.equal(cancel.status, 200, cancel.text);
 
@@ -275,16 +279,7 @@ describe('a full clone cancelled during the copy', () => {
 
   test('a helper killed during the copy: the job fails, the restarted helper removes the half-made VM', async () => {
     const { client } = await userClient(admin);
-    const res = await client.api('POST', '/vms', {
-      name: 'interrupted', template_id: bigId, clone: 'full', vcpus: 1, memory_mb: 256, disk_gb: 8,
-    });
-    assert.equal(res.status, 202, res.text);
-    const { vm, job } = res.body.data;
-    const domain = domainOf(vm.id);
-    await waitFor(async () => {
-      const j = (await client.api('GET', `/jobs/${job.id}`)).body.data.job;
-      return j.state === 'running' && j.progress > 0;
-    }, 60_000, 50);
+    const { vm, job, domain } = await copyUnderWay(client, 'interrupted');
 
     const pids = helperPids();
     assert.equal(pids.length, 1, 'one helper runs for this stack');
