@@ -33,9 +33,14 @@ test('libvirtd down: 503 with a clear message; back: everything works again', as
     assertError(create, 503, 'libvirt_unavailable');
     assert.equal(sql('SELECT COUNT(*) FROM vms')[0][0], rowsBefore, 'nothing half-made');
   } finally {
-    // Back, the way tools/dev starts it on machines without systemd.
-    spawnSync('/usr/sbin/libvirtd', ['-d'], { stdio: 'ignore' });
-    await waitFor(virshOk, 30_000, 200);
+    // Back, the way tools/dev starts it on machines without systemd. A
+    // start can fail while the old daemon still holds its pid file: try
+    // again until it answers.
+    await waitFor(() => {
+      if (virshOk()) return true;
+      spawnSync('/usr/sbin/libvirtd', ['-d'], { stdio: 'ignore' });
+      return virshOk();
+    }, 60_000, 500);
   }
 
   await waitFor(async () => (await client.api('GET', '/host')).status === 200, 30_000, 200);
