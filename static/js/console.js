@@ -36,13 +36,21 @@ async function getJson(path) {
   return { status: res.status, body };
 }
 
-// Why the console closed: the session, the machine, or just the line.
+const on = (state) => state === 'running' || state === 'paused';
+const pause = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
+
+// Why the console closed: the session, the machine, or just the line. A
+// machine going off closes the console a moment before its state says
+// so, hence a few looks before "the connection was closed".
 async function explainClose() {
-  const { status: code, body } = await getJson(`/api/v1/vms/${vmId}`);
-  if (code === 401) show('error', message('session'));
-  else if (code === 200 && body.data.vm.state !== 'running' && body.data.vm.state !== 'paused')
-    show('error', message('stopped'));
-  else show('closed', message('closed'));
+  for (let look = 0; look < 5; look += 1) {
+    if (look) await pause(600);
+    const { status: code, body } = await getJson(`/api/v1/vms/${vmId}`);
+    if (rfb) return; // reconnected meanwhile
+    if (code === 401) return show('error', message('session'));
+    if (code === 200 && !on(body.data.vm.state)) return show('error', message('stopped'));
+  }
+  return show('closed', message('closed'));
 }
 
 async function connect() {

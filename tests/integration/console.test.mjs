@@ -28,8 +28,9 @@ function serialLog(domain) {
 }
 const digest = (token) => createHash('sha256').update(token).digest('hex');
 
-/** Opens ws_path with the client's cookies; resolves { ws } on 101 or
- * { status, body } when nginx refuses the upgrade. */
+/** Opens ws_path with the client's cookies; resolves { ws, rd } on 101 or
+ * { status, body } when nginx refuses the upgrade. The reader listens from
+ * the start: QEMU's first bytes may come with the 101 itself. */
 function openConsole(client, wsPath, headers = {}) {
   return new Promise((resolve, reject) => {
     const cookie = client ? client.cookieHeader() : '';
@@ -38,7 +39,8 @@ function openConsole(client, wsPath, headers = {}) {
       handshakeTimeout: 15000,
     });
     ws.binaryType = 'nodebuffer';
-    ws.once('open', () => resolve({ ws }));
+    const rd = new Reader(ws);
+    ws.once('open', () => resolve({ ws, rd }));
     ws.once('unexpected-response', (req, res) => {
       let text = '';
       res.on('data', (d) => { text += d; });
@@ -90,8 +92,7 @@ class Reader {
 }
 
 /** The RFB 3.8 handshake up to ServerInit; returns what the server said. */
-async function rfbHandshake(ws, password) {
-  const rd = new Reader(ws);
+async function rfbHandshake({ ws, rd }, password) {
   const version = (await rd.read(12)).toString('latin1');
   assert.equal(version, 'RFB 003.008\n');
   ws.send(Buffer.from('RFB 003.008\n', 'latin1'));
@@ -226,10 +227,10 @@ describe('the console websocket through nginx', () => {
     const data = await token(owner, vm.id);
     const opened = await openConsole(owner, data.ws_path);
     assert.ok(opened.ws, `upgrade refused: ${opened.status} ${opened.text}`);
-    const init = await rfbHandshake(opened.ws, data.password);
+    const init = await rfbHandshake(opened, data.password);
     assert.deepEqual(init.types, [2], 'VNC authentication is the only choice');
     assert.ok(init.width > 0 && init.height > 0, `framebuffer ${init.width}x${init.height}`);
-    assert.equal(init.name, domainOf(vm.id));
+    assert.equal(init.name, `QEMU (${domainOf(vm.id)})`);
     await closeWs(opened.ws);
   });
 
@@ -237,7 +238,7 @@ describe('the console websocket through nginx', () => {
     const data = await token(owner, vm.id);
     const opened = await openConsole(owner, data.ws_path);
     assert.ok(opened.ws);
-    await assert.rejects(rfbHandshake(opened.ws, 'wrong123'), /VNC authentication succeeds|closed/);
+    await assert.rejects(rfbHandshake(opened, 'wrong123'), /VNC authentication succeeds|closed/);
     await closeWs(opened.ws);
   });
 
@@ -291,8 +292,8 @@ describe('the console websocket through nginx', () => {
       const data = await token(owner, vm.id);
       const opened = await openConsole(owner, data.ws_path, forged);
       assert.ok(opened.ws, `upgrade refused: ${opened.status} ${opened.text}`);
-      const init = await rfbHandshake(opened.ws, data.password);
-      assert.equal(init.name, domainOf(vm.id), 'the stream is the VM, not the forged port');
+      const init = await rfbHandshake(opened, data.password);
+      assert.equal(init.name, `QEMU (${domainOf(vm.id)})`, 'the stream is the VM, not the forged port');
       await closeWs(opened.ws);
       const refused = await openConsole(owner, `/console/ws?token=${'1'.repeat(64)}&vm=${vm.id}`, forged);
       assert.equal(refused.status, 403);
