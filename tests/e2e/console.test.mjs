@@ -53,8 +53,14 @@ test('noVNC connects to a booted guest and draws it; a stopped VM is said so', a
   page.setDefaultTimeout(TIMEOUT);
   const problems = [];
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  // CSP refusals and module errors show as console errors; failed loads
+  // by their address (the browser's own /favicon.ico is no concern).
   page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource'))
+      problems.push(`console: ${m.text()}`);
+  });
+  page.on('response', (r) => {
+    if (r.status() >= 400 && !r.url().endsWith('/favicon.ico')) problems.push(`${r.status()} ${r.url()}`);
   });
   try {
     await page.goto(`${BASE}/login`);
