@@ -179,6 +179,8 @@ describe('console tokens', () => {
     assert.match(data.password, /^[A-Za-z0-9]{8}$/);
     assert.equal(sql(`SELECT COUNT(*) FROM console_tokens WHERE digest = '${m[1]}'`)[0][0], '0');
     assert.equal(sql(`SELECT COUNT(*) FROM console_tokens WHERE digest = '${digest(m[1])}'`)[0][0], '1');
+    assert.ok(Number(sql(`SELECT COUNT(*) FROM audit_log WHERE action = 'vm.console' AND target_id = ${vm.id}`)[0][0]) >= 1,
+      'opening a console is audited');
   });
 
   test('the VNC password never appears in a page, only in the token JSON', async () => {
@@ -298,6 +300,9 @@ describe('the console websocket through nginx', () => {
       const refused = await openConsole(owner, `/console/ws?token=${'1'.repeat(64)}&vm=${vm.id}`, forged);
       assert.equal(refused.status, 403);
       assert.equal(reached, 0, 'nginx never connected to the forged port');
+      // The token never reaches the access log.
+      const log = readFileSync(`${STATE}/log/nginx-access.log`, 'utf8');
+      assert.doesNotMatch(log, new RegExp(data.ws_path.match(/token=([0-9a-f]+)/)[1]));
     } finally {
       trap.close();
     }
