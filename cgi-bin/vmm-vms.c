@@ -14,7 +14,10 @@
 #include "i18n.h"
 #include "list.h"
 #include "rbac.h"
+#include "token.h"
 #include "user.h"
+
+#define VNC_PASSWORD_LEN 8   /* VNC's DES challenge uses at most 8 characters */
 
 #define VM_COLUMNS                                                                          \
     "id, uuid, name, description, owner_id, state, vcpus, memory_mb, disk_gb, arch, "        \
@@ -319,19 +322,28 @@ static long long insert_vm(struct req *r, const struct usage *want, const char *
     const char *cpu_model = input_str(r, "cpu_model");
     long long template_id = input_int(r, "template_id", 0);
     long long iso_id = input_int(r, "iso_id", 0);
+    /* The console's VNC password: the user's, else a random one. It goes
+     * to the helper (for the domain XML) and to the console's JSON, never
+     * into a page. */
+    char vnc_password[VNC_PASSWORD_LEN + 1];
+    const char *given = input_str(r, "vnc_password");
+    if (given)
+        snprintf(vnc_password, sizeof vnc_password, "%s", given);
+    else if (token_password(vnc_password, VNC_PASSWORD_LEN) < 0)
+        return -1;
     char *uuid = g_uuid_string_random();
     char *domain_name = g_strdup_printf("vmm-%.8s", uuid);
     long long id = 0;
     int rc = db_exec_id(
         "INSERT INTO vms (uuid, domain_name, name, description, owner_id, state, vcpus, memory_mb, "
-        "disk_gb, arch, template_id, iso_id, clone, cpu_model, autostart) "
-        "VALUES (?, ?, ?, ?, ?, 'creating', ?, ?, ?, ?, ?, ?, ?, ?, ?)", &id,
+        "disk_gb, arch, template_id, iso_id, clone, cpu_model, autostart, vnc_password) "
+        "VALUES (?, ?, ?, ?, ?, 'creating', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &id,
         DB_TEXT(uuid), DB_TEXT(domain_name), DB_TEXT(name), DB_TEXT(description ? description : ""),
         DB_INT(r->user->id), DB_INT(want->vcpus), DB_INT(want->memory_mb), DB_INT(want->disk_gb),
         DB_TEXT(arch), template_id ? DB_INT(template_id) : DB_NULL,
         iso_id ? DB_INT(iso_id) : DB_NULL, DB_TEXT(full_clone(r) ? "full" : "linked"),
         DB_TEXT(cpu_model ? cpu_model : "host-model"),
-        DB_INT(json_is_true(json_object_get(r->input, "autostart"))));
+        DB_INT(json_is_true(json_object_get(r->input, "autostart"))), DB_TEXT(vnc_password));
     g_free(uuid);
     g_free(domain_name);
     return rc < 0 ? -1 : id;
@@ -346,6 +358,11 @@ static int vms_create(struct req *r)
     long long iso_id = input_int(r, "iso_id", 0);
     r->audit_detail = json_pack("{s:s, s:I, s:I}", "name", input_str(r, "name"), "template_id",
                                 (json_int_t)template_id, "iso_id", (json_int_t)iso_id);
+    const char *vnc_password = input_str(r, "vnc_password");
+    for (const char *c = vnc_password; c && *c; c++)
+        if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
+            return req_fail(r, 400, "invalid_characters", "vnc_password",
+                            _("A VNC password may hold only ASCII letters, digits and symbols."));
     if (!template_id == !iso_id)
         return req_fail(r, 400, "missing_field", "template_id",
                         _("Give either a template or an ISO image to install from."));
@@ -619,6 +636,7 @@ static const struct field create_fields[] = {
     { "cpu_model", FIELD_ENUM, false, 0, 0, cpu_models },
     { "start", FIELD_BOOL },
     { "autostart", FIELD_BOOL },
+    { "vnc_password", FIELD_STRING, false, 1, VNC_PASSWORD_LEN, NULL },
     { NULL },
 };
 static const char *const boot_devices[] = { "normal", "cdrom", NULL };

@@ -257,3 +257,18 @@ int domain_xml_owner(const char *xml, long long *vm_id, long long *owner_id, cha
     xmlFreeDoc(doc);
     return *vm_id > 0 && *owner_id > 0 ? 0 : -1;
 }
+
+int domain_xml_websocket_port(const char *xml)
+{
+    xmlDocPtr doc = xml ? xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
+                                        XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
+                        : NULL;
+    if (!doc)
+        return -1;
+    xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
+    long long port = xpath_number(ctx, "/domain/devices/graphics[@type='vnc']/@websocket");
+    xmlXPathFreeContext(ctx);
+    xmlFreeDoc(doc);
+    /* libvirt writes -1 until QEMU runs; only a real TCP port counts. */
+    return port > 0 && port <= 65535 ? (int)port : -1;
+}

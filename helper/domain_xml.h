@@ -43,4 +43,8 @@ char *domain_xml_build(const struct domain_spec *spec);
  * (NULL to skip) receives a strdup'd copy or NULL. */
 int domain_xml_owner(const char *xml, long long *vm_id, long long *owner_id, char **instance);
 
+/* The port of QEMU's VNC websocket in a running domain's live XML
+ * (graphics type='vnc' websocket='N'), or -1 when it has none. */
+int domain_xml_websocket_port(const char *xml);
+
 #endif

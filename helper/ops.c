@@ -61,6 +61,7 @@ static const struct op ops[] = {
     { "vm.wakeup", vm_op_wakeup, vm_args, false, true },
     { "vm.delete", vm_op_delete, delete_args, false, true },
     { "vm.update", vm_op_update, vm_args, false, true },
+    { "vm.console", vm_op_console, vm_args, false, true },
     { NULL },
 };
 

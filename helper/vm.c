@@ -38,6 +38,7 @@ struct vm {
     char *template_format;
     char *iso_file;        /* NULL for a VM not made from an ISO */
     bool full_clone;       /* a copy of the template, not an overlay on it */
+    char *vnc_password;    /* NULL: a VM made before consoles had one */
 };
 
 static void vm_free(struct vm *vm)
@@ -56,6 +57,7 @@ static void vm_free(struct vm *vm)
     g_free(vm->template_file);
     g_free(vm->template_format);
     g_free(vm->iso_file);
+    g_free(vm->vnc_password);
     g_free(vm);
 }
 
@@ -66,7 +68,7 @@ static struct vm *vm_load_id(long long id, const struct user *actor, struct err 
     struct db_rows *rows = db_query(
         "SELECT v.id, v.owner_id, v.uuid, v.domain_name, v.name, v.description, v.state, v.arch, "
         "v.network, v.cpu_model, v.boot_order, v.vcpus, v.memory_mb, v.disk_gb, v.autostart, "
-        "t.file_name, t.format, i.file_name, v.clone FROM vms v "
+        "t.file_name, t.format, i.file_name, v.clone, v.vnc_password FROM vms v "
         "LEFT JOIN templates t ON t.id = v.template_id LEFT JOIN isos i ON i.id = v.iso_id "
         "WHERE v.id = ?", DB_INT(id));
     if (!rows) {
@@ -95,6 +97,7 @@ static struct vm *vm_load_id(long long id, const struct user *actor, struct err 
         vm->template_format = g_strdup(db_cell(rows, 0, 16));
         vm->iso_file = g_strdup(db_cell(rows, 0, 17));
         vm->full_clone = db_cell(rows, 0, 18) && !strcmp(db_cell(rows, 0, 18), "full");
+        vm->vnc_password = g_strdup(db_cell(rows, 0, 19));
     } else {
         err_set(err, 404, "not_found", NULL, "There is no such virtual machine.");
     }
@@ -334,6 +337,7 @@ static char *vm_xml(const struct vm *vm, const char *boot_first, struct err *err
         .cpu_model = vm->cpu_model, .disk_path = disk_path, .disk_format = "qcow2",
         .cdrom_path = cdrom, .network = vm->network,
         .boot = { first, second, NULL }, .serial_log = serial_log,
+        .vnc_password = vm->vnc_password,
     };
     char *xml = domain_xml_build(&spec);
     g_strfreev(boot);
@@ -725,6 +729,40 @@ int vm_op_update(struct op_call *call)
         if (redefined)
             virDomainFree(redefined);
         g_free(xml);
+        virDomainFree(dom);
+    }
+    if (conn)
+        virConnectClose(conn);
+    vm_free(vm);
+    return rc;
+}
+
+/* Where the console of a running (or paused) VM is: the port of QEMU's
+ * VNC websocket on 127.0.0.1, known only from the live domain XML. A VM
+ * that is not on gets a 409 the console page shows as it is. */
+int vm_op_console(struct op_call *call)
+{
+    virConnectPtr conn = NULL;
+    struct vm *vm = vm_load(call);
+    virDomainPtr dom = vm ? vm_domain(call, vm, &conn) : NULL;
+    int rc = -1;
+    if (dom) {
+        const char *state = vm_state_name(dom);
+        char *xml = NULL;
+        int port = -1;
+        if (strcmp(state, "running") && strcmp(state, "paused")) {
+            err_set(&call->err, 409, "not_running", NULL,
+                    "The virtual machine is not running; start it to use its console.");
+        } else if (!(xml = virDomainGetXMLDesc(dom, 0))) {
+            libvirt_failed(call, "Reading the machine");
+        } else if ((port = domain_xml_websocket_port(xml)) < 0) {
+            err_set(&call->err, 409, "no_console", NULL,
+                    "This virtual machine has no VNC websocket console.");
+        } else {
+            call->result = json_pack("{s:s, s:i}", "state", state, "ws_port", port);
+            rc = 0;
+        }
+        free(xml);
         virDomainFree(dom);
     }
     if (conn)

@@ -17,6 +17,7 @@ int vm_op_suspend(struct op_call *call);
 int vm_op_wakeup(struct op_call *call);
 int vm_op_delete(struct op_call *call);
 int vm_op_update(struct op_call *call);
+int vm_op_console(struct op_call *call);
 
 /* At start: removes VMs whose creating job a previous helper left
  * unfinished (job_fail_interrupted marked the jobs failed). */

@@ -25,6 +25,22 @@ int token_new(char out[TOKEN_HEX_LEN + 1])
     return 0;
 }
 
+int token_password(char *out, size_t len)
+{
+    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    size_t n = 0;
+    while (n < len) {
+        unsigned char byte;
+        if (RAND_bytes(&byte, 1) != 1)
+            return -1;
+        /* 248 = 4 * 62: rejecting the rest keeps every character equally likely. */
+        if (byte < 248)
+            out[n++] = alphabet[byte % 62];
+    }
+    out[len] = '\0';
+    return 0;
+}
+
 void token_digest(const char *text, char out[TOKEN_HEX_LEN + 1])
 {
     unsigned char md[32];

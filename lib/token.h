@@ -10,6 +10,9 @@
 
 /* Fills out (TOKEN_HEX_LEN + 1 bytes) with a fresh random token. */
 int token_new(char out[TOKEN_HEX_LEN + 1]);
+/* Fills out (len + 1 bytes) with len random letters and digits: a
+ * password for something that takes only short ones (VNC: 8). */
+int token_password(char *out, size_t len);
 /* SHA-256 of text as 64 hex characters: what the database stores. */
 void token_digest(const char *text, char out[TOKEN_HEX_LEN + 1]);
 /* Constant-time comparison of two strings (false if either is NULL). */

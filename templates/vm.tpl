@@ -23,6 +23,7 @@
   </form>
   {{/state_is_stopped}}
   {{#state_is_running}}
+  <a class="button" id="open-console" href="/vms/{{id}}/console">{{_ Console}}</a>
   <form method="post" action="/vms/{{id}}/stop" class="inline">
     <input type="hidden" name="csrf_token" value="{{csrf_token}}">
     <button id="stop">{{_ Shut down}}</button>

@@ -64,6 +64,30 @@ START_TEST(test_metadata_round_trip)
 }
 END_TEST
 
+/* The live XML of a running domain names the websocket port; anything
+ * else (not started yet, no VNC, a forged value) gives -1. */
+static const struct {
+    const char *xml;
+    int port;
+} ws_cases[] = {
+    { "<domain><devices><graphics type='vnc' port='5901' websocket='5701'/></devices></domain>", 5701 },
+    { "<domain><devices><graphics type='spice' port='5901'/><graphics type='vnc' "
+      "websocket='65535'/></devices></domain>", 65535 },
+    { "<domain><devices><graphics type='vnc' websocket='-1'/></devices></domain>", -1 },
+    { "<domain><devices><graphics type='vnc' port='5901'/></devices></domain>", -1 },
+    { "<domain><devices><graphics type='vnc' websocket='65536'/></devices></domain>", -1 },
+    { "<domain><devices><graphics type='vnc' websocket='57x'/></devices></domain>", -1 },
+    { "<domain><devices><graphics type='spice' websocket='5701'/></devices></domain>", -1 },
+    { "not xml", -1 },
+    { NULL, -1 },
+};
+
+START_TEST(test_websocket_port)
+{
+    ck_assert_int_eq(domain_xml_websocket_port(ws_cases[_i].xml), ws_cases[_i].port);
+}
+END_TEST
+
 /* Each case breaks one thing the builder must refuse. */
 static void break_arch(struct domain_spec *s) { s->arch = "sparc"; }
 static void break_type(struct domain_spec *s) { s->domain_type = "xen"; }
@@ -132,6 +156,7 @@ static Suite *domain_xml_suite(void)
     tcase_add_test(tc, test_metadata_round_trip);
     tcase_add_loop_test(tc, test_bad_specs_refused, 0, G_N_ELEMENTS(breakers));
     tcase_add_test(tc, test_libvirt_accepts_it);
+    tcase_add_loop_test(tc, test_websocket_port, 0, G_N_ELEMENTS(ws_cases));
     suite_add_tcase(s, tc);
     return s;
 }

@@ -57,6 +57,18 @@ START_TEST(test_tokens)
 }
 END_TEST
 
+/* VNC passwords: 8 letters and digits, a fresh one each time. */
+START_TEST(test_token_password)
+{
+    char a[9], b[9];
+    ck_assert_int_eq(token_password(a, 8), 0);
+    ck_assert_int_eq(token_password(b, 8), 0);
+    ck_assert_int_eq(strlen(a), 8);
+    ck_assert_int_eq(strspn(a, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"), 8);
+    ck_assert_str_ne(a, b);
+}
+END_TEST
+
 struct expiry_case {
     long long created, last_seen, now, idle, absolute;
     bool expired;
@@ -205,6 +217,7 @@ static Suite *security_suite(void)
     tcase_add_test(tc, test_password_roundtrip);
     tcase_add_loop_test(tc, test_password_refuses_bad_hashes, 0, G_N_ELEMENTS(bad_hashes));
     tcase_add_test(tc, test_tokens);
+    tcase_add_test(tc, test_token_password);
     tcase_add_loop_test(tc, test_session_expiry, 0, G_N_ELEMENTS(expiry_cases));
     tcase_add_test(tc, test_csrf_required_for_forms);
     tcase_add_test(tc, test_json_error_shape);

@@ -1,0 +1,201 @@
+/* vmm-console: the browser console. A VM's VNC listens on 127.0.0.1 with
+ * QEMU's own websocket; nothing else serves it.
+ *
+ *   GET /vms/{id}/console          the page (noVNC, static/js/console.js)
+ *   GET /api/v1/vms/{id}/console   a one-time token for /console/ws, bound
+ *                                  to the caller and the VM, good for 60 s
+ *   GET /api/v1/console/ws         nginx's auth_request for /console/ws:
+ *                                  session, right to the VM, token (used
+ *                                  up here); answers the websocket port in
+ *                                  X-Console-Port, the only place nginx
+ *                                  takes it from.
+ *
+ * Only the token's SHA-256 is stored. The VNC password goes out only in
+ * the token's JSON, which the page's script fetches; see docs/api.md. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "audit.h"
+#include "db.h"
+#include "helper_client.h"
+#include "i18n.h"
+#include "rbac.h"
+#include "token.h"
+#include "user.h"
+
+#define CONSOLE_TOKEN_TTL_S 60
+
+/* The VM of the path if the caller may see it (id, name, state), else a
+ * 404, the same answer as for a VM that does not exist. */
+static json_t *vm_visible(struct req *r, long long id)
+{
+    struct db_rows *rows = db_query("SELECT id, name, state, owner_id FROM vms WHERE id = ?",
+                                    DB_INT(id));
+    if (!rows) {
+        fail_db(r);
+        return NULL;
+    }
+    json_t *vm = NULL;
+    if (rows->nrows == 1 && rbac_may_touch(r->user, db_cell_int(rows, 0, 3, 0)))
+        vm = json_pack("{s:I, s:s, s:s}", "id", (json_int_t)db_cell_int(rows, 0, 0, 0), "name",
+                       db_cell(rows, 0, 1), "state", db_cell(rows, 0, 2));
+    else
+        req_fail(r, 404, "not_found", NULL, _("There is no such virtual machine."));
+    db_rows_free(rows);
+    return vm;
+}
+
+/* The live websocket port of VM id, from the helper (which checks the
+ * actor's right again); 409 when the VM is not running. */
+static int console_port(struct req *r, long long id)
+{
+    json_t *args = json_pack("{s:I}", "vm_id", (json_int_t)id);
+    json_t *where = helper_call(r, "vm.console", args);
+    json_decref(args);
+    if (!where) {
+        if (r->err.status == 409)
+            snprintf(r->err.message, sizeof r->err.message, "%s",
+                     _("The virtual machine is not running. Start it to use its console."));
+        return -1;
+    }
+    int port = (int)json_integer_value(json_object_get(where, "ws_port"));
+    json_decref(where);
+    if (port < 1 || port > 65535)
+        return req_fail(r, 502, "no_console", NULL, _("The console of this virtual machine cannot be reached."));
+    return port;
+}
+
+static int console_page(struct req *r)
+{
+    json_t *vm = vm_visible(r, req_param(r, "id")->num);
+    if (!vm)
+        return -1;
+    r->data = json_pack("{s:o}", "vm", vm);
+    return 0;
+}
+
+/* Records who opened which console (a GET, so lib/ does not). */
+static void audit_console(struct req *r, long long vm_id)
+{
+    r->audit_action = "vm.console";
+    r->audit_target_id = vm_id;
+    r->audit_actor_id = r->user->id;
+    snprintf(r->audit_actor_name, sizeof r->audit_actor_name, "%s", r->user->username);
+    audit_record(r);
+}
+
+static int console_token(struct req *r)
+{
+    long long id = req_param(r, "id")->num;
+    json_t *vm = vm_visible(r, id);
+    if (!vm)
+        return -1;
+    json_decref(vm);
+    int rc = console_port(r, id) < 0 ? -1 : 0;
+
+    char token[TOKEN_HEX_LEN + 1], digest[TOKEN_HEX_LEN + 1];
+    struct db_rows *rows = NULL;
+    if (rc == 0 && token_new(token) < 0)
+        rc = req_fail(r, 503, "no_randomness", NULL, _("No token could be made. Try again."));
+    if (rc == 0) {
+        token_digest(token, digest);
+        /* Spent and expired tokens go after a day; nothing needs them. */
+        db_exec("DELETE FROM console_tokens WHERE expires_at < UTC_TIMESTAMP() - INTERVAL 1 DAY");
+        if (db_exec("INSERT INTO console_tokens (digest, user_id, vm_id, expires_at) VALUES "
+                    "(?, ?, ?, UTC_TIMESTAMP() + INTERVAL ? SECOND)",
+                    DB_TEXT(digest), DB_INT(r->user->id), DB_INT(id),
+                    DB_INT(CONSOLE_TOKEN_TTL_S)) < 0 ||
+            !(rows = db_query("SELECT DATE_FORMAT(t.expires_at, '%Y-%m-%dT%TZ'), v.vnc_password "
+                              "FROM console_tokens t JOIN vms v ON v.id = t.vm_id "
+                              "WHERE t.digest = ?", DB_TEXT(digest))) ||
+            rows->nrows != 1)
+            rc = fail_db(r);
+    }
+    if (rc == 0) {
+        char *ws_path = g_strdup_printf("/console/ws?token=%s&vm=%lld", token, id);
+        r->data = json_pack("{s:s, s:s, s:s, s:s?}", "type", "vnc", "ws_path", ws_path,
+                            "expires_at", db_cell(rows, 0, 0), "password", db_cell(rows, 0, 1));
+        g_free(ws_path);
+    }
+    db_rows_free(rows);
+    audit_console(r, id);
+    return rc;
+}
+
+/* Uses up the token of the query if it is fresh; then it must be the
+ * caller's, for the VM the query names. Any failure is a 403. */
+static int token_consume(struct req *r, long long *vm_id)
+{
+    const char *token = req_query(r, "token");
+    const char *vm = req_query(r, "vm");
+    char digest[TOKEN_HEX_LEN + 1], *end = NULL;
+    long long want = vm ? strtoll(vm, &end, 10) : 0;
+    if (!token_well_formed(token) || !vm || !*vm || *end || want <= 0)
+        return req_fail(r, 403, "bad_token", NULL, _("The console link is not valid."));
+    token_digest(token, digest);
+
+    /* One statement: two connections racing with one token cannot both
+     * see it unused. */
+    unsigned long long fresh = 0;
+    if (db_exec_count("UPDATE console_tokens SET used_at = UTC_TIMESTAMP() WHERE digest = ? AND "
+                      "used_at IS NULL AND expires_at > UTC_TIMESTAMP()", &fresh,
+                      DB_TEXT(digest)) < 0)
+        return fail_db(r);
+    if (fresh != 1)
+        return req_fail(r, 403, "token_spent", NULL,
+                        _("The console link has expired or was already used. Reconnect."));
+    struct db_rows *rows = db_query("SELECT user_id, vm_id FROM console_tokens WHERE digest = ?",
+                                    DB_TEXT(digest));
+    if (!rows)
+        return fail_db(r);
+    bool bound = rows->nrows == 1 && db_cell_int(rows, 0, 0, 0) == r->user->id &&
+                 db_cell_int(rows, 0, 1, 0) == want;
+    db_rows_free(rows);
+    if (!bound)
+        return req_fail(r, 403, "wrong_token", NULL,
+                        _("This console link belongs to another user or machine."));
+    *vm_id = want;
+    return 0;
+}
+
+/* auth_request only passes 401 and 403 through (anything else becomes a
+ * 500), so a 404 or 409 travels as a 403 with the real status beside it,
+ * for nginx's error page to answer with. */
+static int console_auth(struct req *r)
+{
+    long long vm_id = 0;
+    json_t *vm = NULL;
+    int port = -1;
+    if (token_consume(r, &vm_id) == 0 && (vm = vm_visible(r, vm_id)) != NULL)
+        port = console_port(r, vm_id);
+    json_decref(vm);
+    if (port < 0) {
+        if (r->err.status != 401 && r->err.status != 403) {
+            char status[16];
+            snprintf(status, sizeof status, "%d", r->err.status);
+            resp_header(r, "X-Console-Status", status);
+            r->err.status = 403;
+        }
+        return -1;
+    }
+    char value[16];
+    snprintf(value, sizeof value, "%d", port);
+    resp_header(r, "X-Console-Port", value);
+    r->data = json_pack("{s:I}", "vm_id", (json_int_t)vm_id);
+    return 0;
+}
+
+static const struct route routes[] = {
+    { "GET", "/vms/{id:int}/console", console_page, PERM_USER, ROUTE_PAGE, "console.tpl",
+      N_("Console") },
+    { "GET", "/vms/{id:int}/console", console_token, PERM_USER, ROUTE_API },
+    { "GET", "/console/ws", console_auth, PERM_USER, ROUTE_API },
+    { NULL },
+};
+
+int main(int argc, char **argv)
+{
+    return app_run(argv[0], routes);
+}
