@@ -316,7 +316,10 @@ static int profile_page(struct req *r)
         json_decref(quota);
         return fail_db(r);
     }
-    r->data = json_pack("{s:o, s:o, s:o, s:o, s:b}", "user", user_to_json(r->user), "tokens",
+    json_t *user = user_to_json(r->user);
+    /* "zh-CN" is no section name: the select needs a flag. */
+    json_object_set_new(user, "language_zh", json_boolean(!strcmp(r->user->language, "zh-CN")));
+    r->data = json_pack("{s:o, s:o, s:o, s:o, s:b}", "user", user, "tokens",
                         tokens, "sessions", sessions, "quota_rows", quota_rows(quota), "has_avatar",
                         avatar->nrows == 1);
     json_decref(quota);

@@ -17,7 +17,7 @@
     <select id="language" name="language">
       <option value="">{{_ As the browser says}}</option>
       <option value="en" {{#language_is_en}}selected{{/language_is_en}}>English</option>
-      <option value="zh-CN" {{#language_is_zh-CN}}selected{{/language_is_zh-CN}}>中文</option>
+      <option value="zh-CN" {{#language_zh}}selected{{/language_zh}}>中文</option>
     </select>
     <button type="submit" class="primary">{{_ Save}}</button>
   </form>
