@@ -49,12 +49,6 @@
     </tbody>
   </table>
 </section>
-/td></tr>
-    {{/usage}}
-    </tbody>
-  </table>
-</section>
-{{/quota}}
 
 <section class="card">
   <h2>{{_ API tokens}}</h2>
