@@ -330,7 +330,10 @@ static int profile_page(struct req *r)
 /* POST /profile/tokens: the page that shows the new token, once. */
 static int profile_token_create(struct req *r)
 {
-    return tokens_create(r) < 0 ? -1 : 0;
+    if (tokens_create(r) < 0)
+        return -1;
+    r->status = 200;   /* a page, not a created resource */
+    return 0;
 }
 
 static const char *const languages_or_browser[] = { "", "en", "zh-CN", NULL };
