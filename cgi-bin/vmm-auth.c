@@ -8,6 +8,7 @@
 #include "i18n.h"
 #include "password.h"
 #include "session.h"
+#include "settings.h"
 #include "user.h"
 
 /* Verifying against a real hash when the user does not exist keeps the
@@ -115,7 +116,7 @@ static int login_page(struct req *r)
         r->location = g_strdup(next ? next : "/");
     }
     r->data = json_pack("{s:s, s:b}", "next", next ? next : "/", "registration",
-                        config_bool("auth", "registration", false));
+                        settings_registration_open());
     return 0;
 }
 
@@ -136,7 +137,7 @@ static int me(struct req *r)
 
 static int registration_open(struct req *r)
 {
-    if (!config_bool("auth", "registration", false))
+    if (!settings_registration_open())
         return req_fail(r, 403, "registration_disabled",
                     NULL, _("Self-registration is turned off. Ask an administrator for an account."));
     return 0;

@@ -56,7 +56,7 @@ static int change_password(struct req *r, const char *password)
                 DB_TEXT(hash), DB_INT(r->user->id)) < 0 ||
         end_other_sessions(r) < 0)
         return fail_db(r);
-    audit_change(r, "password", json_string("(old)"), json_string("(changed)"));
+    audit_change_secret(r, "password");
     return 0;
 }
 
@@ -319,6 +319,7 @@ static int profile_page(struct req *r)
     json_t *user = user_to_json(r->user);
     /* "zh-CN" is no section name: the select needs a flag. */
     json_object_set_new(user, "language_zh", json_boolean(!strcmp(r->user->language, "zh-CN")));
+    json_object_set_new(user, "has_avatar", json_boolean(avatar->nrows == 1));
     r->data = json_pack("{s:o, s:o, s:o, s:o, s:b}", "user", user, "tokens",
                         tokens, "sessions", sessions, "quota_rows", quota_rows(quota), "has_avatar",
                         avatar->nrows == 1);

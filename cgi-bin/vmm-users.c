@@ -11,6 +11,7 @@
 #include "password.h"
 #include "quota.h"
 #include "session.h"
+#include "settings.h"
 #include "user.h"
 
 static const struct list_sort user_sorts[] = {
@@ -196,7 +197,7 @@ static int users_update(struct req *r)
     audit_changes_between(r, json_object_get(r->audit_detail, "before"),
                           json_object_get(r->data, "user"), NULL);
     if (password)
-        audit_change(r, "password", json_string("(old)"), json_string("(reset)"));
+        audit_change_secret(r, "password");
     return 0;
 }
 
@@ -209,7 +210,7 @@ static int users_reset_password(struct req *r)
     user_free(user);
     if (set_password(r, id, input_str(r, "password")) < 0)
         return -1;
-    audit_change(r, "password", json_string("(old)"), json_string("(reset)"));
+    audit_change_secret(r, "password");
     r->location = g_strdup_printf("/users/%lld", id);
     r->data = json_object();
     return 0;
@@ -344,6 +345,26 @@ static int quota_update(struct req *r)
     return 0;
 }
 
+/* GET /settings: what admins switch at run time. */
+static int settings_show(struct req *r)
+{
+    r->data = json_pack("{s:b}", "registration", settings_registration_open());
+    return 0;
+}
+
+static int settings_update(struct req *r)
+{
+    json_t *registration = json_object_get(r->input, "registration");
+    if (registration) {
+        bool before = settings_registration_open();
+        if (settings_set_registration(json_is_true(registration)) < 0)
+            return fail_db(r);
+        audit_change(r, "registration", json_boolean(before), registration);
+    }
+    r->location = g_strdup("/settings");
+    return settings_show(r);
+}
+
 static const char *const roles[] = { "admin", "user", NULL };
 
 static const struct field create_fields[] = {
@@ -369,6 +390,10 @@ static const struct field password_fields[] = {
 
 static const struct field delete_fields[] = {
     { "reassign_to", FIELD_STRING, false, 0, 20, NULL },
+    { NULL },
+};
+static const struct field settings_fields[] = {
+    { "registration", FIELD_BOOL, false, 0, 0, NULL },
     { NULL },
 };
 static const struct field quota_fields[] = {
@@ -400,6 +425,11 @@ static const struct route routes[] = {
       "quota.update" },
     { "POST", "/users/{id:int}/quota", quota_update, PERM_ADMIN, ROUTE_PAGE, NULL, NULL,
       quota_fields, "quota.update" },
+    { "GET", "/settings", settings_show, PERM_ADMIN, ROUTE_BOTH, "settings.tpl", N_("Settings") },
+    { "PATCH", "/settings", settings_update, PERM_ADMIN, ROUTE_API, NULL, NULL, settings_fields,
+      "settings.update" },
+    { "POST", "/settings", settings_update, PERM_ADMIN, ROUTE_PAGE, NULL, NULL, settings_fields,
+      "settings.update" },
     { NULL },
 };
 

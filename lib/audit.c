@@ -19,6 +19,15 @@ void audit_change(struct req *r, const char *field, json_t *before, json_t *afte
     json_object_set_new(r->audit_changes, field, json_pack("{s:O, s:O}", "before", b, "after", a));
 }
 
+void audit_change_secret(struct req *r, const char *field)
+{
+    json_t *before = json_string("(hidden)");
+    json_t *after = json_string("(changed)");
+    audit_change(r, field, before, after);
+    json_decref(before);
+    json_decref(after);
+}
+
 void audit_changes_between(struct req *r, json_t *before, json_t *after,
                            const char *const *skip)
 {

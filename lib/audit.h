@@ -14,6 +14,8 @@ int audit_record(struct req *r);
  * keeps them in its changes column: {"field": {"before": .., "after": ..}}.
  * Takes a reference to neither value. */
 void audit_change(struct req *r, const char *field, json_t *before, json_t *after);
+/* Notes that a secret field (a password) changed, without any value. */
+void audit_change_secret(struct req *r, const char *field);
 /* The same for every key of changes that differs in before (two objects),
  * skipping keys named in skip (NULL-terminated, may be NULL: passwords). */
 void audit_changes_between(struct req *r, json_t *before, json_t *after,

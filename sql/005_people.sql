@@ -36,3 +36,11 @@ ALTER TABLE quotas ADD COLUMN max_image_gb INT UNSIGNED NULL;
 ALTER TABLE audit_log
     ADD COLUMN changes TEXT NULL,
     ADD KEY audit_action (action, created_at);
+
+-- Settings an admin changes at run time; a missing row means the
+-- configuration file's value. "registration": "true" or "false".
+CREATE TABLE settings (
+    name VARCHAR(64) NOT NULL PRIMARY KEY,
+    value VARCHAR(255) NOT NULL,
+    updated_at DATETIME NOT NULL DEFAULT UTC_TIMESTAMP()
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;

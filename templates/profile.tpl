@@ -21,6 +21,17 @@
     </select>
     <button type="submit" class="primary">{{_ Save}}</button>
   </form>
+  <form class="form" id="avatar-form" data-csrf="{{csrf_token}}">
+    <label for="avatar-file">{{_ Picture (PNG or JPEG, at most 1 MiB and 1024 × 1024 pixels)}}</label>
+    <input id="avatar-file" type="file" accept="image/png,image/jpeg">
+    <button type="submit">{{_ Upload picture}}</button>
+    <p id="avatar-status" class="alert-error" role="status"></p>
+  </form>
+  {{#has_avatar}}<form method="post" action="/profile/avatar/delete" class="inline" id="avatar-delete">
+    <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+    <button type="submit">{{_ Remove picture}}</button>
+  </form>{{/has_avatar}}
+  <script src="/static/js/avatar.js" defer></script>
 </section>
 {{/user}}
 <section class="card narrow">

@@ -57,6 +57,10 @@ const EXPECTED = {
   'API GET /users/{id:int}/quota': { anon: 401, a: 403, b: 403, admin: 200 },
   'API PUT /users/{id:int}/quota': { anon: 401, a: 403, b: 403, admin: 400 },
   'PAGE POST /users/{id:int}/quota': { anon: 303, a: 403, b: 403, admin: 400 },
+  'API GET /settings': { anon: 401, a: 403, b: 403, admin: 200 },
+  'PAGE GET /settings': { anon: 303, a: 403, b: 403, admin: 200 },
+  'API PATCH /settings': { anon: 401, a: 403, b: 403, admin: 400 },
+  'PAGE POST /settings': { anon: 303, a: 403, b: 403, admin: 400 },
   // vmm-host
   'API GET /host': { anon: 401, a: 200, b: 200, admin: 200 },
   'PAGE GET /host': { anon: 303, a: 200, b: 200, admin: 200 },

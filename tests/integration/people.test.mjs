@@ -299,6 +299,34 @@ describe('quotas', () => {
   });
 });
 
+describe('self-registration toggle', () => {
+  test('an admin opens and closes registration; a registrant is a plain user whatever they send', async () => {
+    try {
+      const open = await admin.api('PATCH', '/settings', { registration: true });
+      assert.equal(open.status, 200, open.text);
+      assert.equal(open.body.data.registration, true);
+      assert.equal((await new Client().get('/register')).status, 200);
+      const visitor = new Client('visitor');
+      const username = uniqueName('reg');
+      const escalate = await visitor.api('POST', '/auth/register', { username, password: newPassword(), role: 'admin' });
+      assertError(escalate, 400, 'unknown_field');
+      const made = await visitor.api('POST', '/auth/register', { username, password: newPassword() });
+      assert.equal(made.status, 201, made.text);
+      assert.equal(made.body.data.user.role, 'user');
+      const changes = JSON.parse(sql(`SELECT changes FROM audit_log WHERE request_id = ${q(open.requestId)}`)[0][0]);
+      assert.deepEqual(changes.registration.after, true);
+      const page = await admin.page('/settings');
+      assert.equal(page.status, 200);
+      assert.match(page.text, /id="settings-form"/);
+    } finally {
+      assert.equal((await admin.api('PATCH', '/settings', { registration: false })).status, 200);
+    }
+    assertError(await new Client().api('POST', '/auth/register', { username: uniqueName('reg'), password: newPassword() }), 403, 'registration_disabled');
+    const { client } = await userClient(admin);
+    assertError(await client.api('PATCH', '/settings', { registration: true }), 403, 'forbidden');
+  });
+});
+
 describe('deleting users', () => {
   test('refused while the user owns VMs, done when they are handed over', async () => {
     const { user } = await createUser(admin);
