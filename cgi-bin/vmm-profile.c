@@ -240,6 +240,7 @@ static int sessions_end(struct req *r)
 static int avatar_put(struct req *r)
 {
     struct image_info info;
+    r->audit_target_id = r->user->id;
     unsigned max_side = (unsigned)config_int("avatar", "max_side_px", 1024);
     if (image_check(r, (const unsigned char *)r->body, r->body_len, max_side, &info) < 0)
         return -1;
@@ -253,7 +254,6 @@ static int avatar_put(struct req *r)
     g_free(data);
     if (rc < 0)
         return fail_db(r);
-    r->audit_target_id = r->user->id;
     r->audit_detail = json_pack("{s:s, s:I, s:I, s:I}", "content_type", info.content_type, "width",
                                 (json_int_t)info.width, "height", (json_int_t)info.height, "bytes",
                                 (json_int_t)r->body_len);
