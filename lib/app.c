@@ -271,6 +271,18 @@ static void reply_success(struct req *r, const struct route *route)
     json_decref(data);
 }
 
+/* The audit row's action, target and actor, before the handler runs. */
+static void audit_prepare(struct req *r, const struct route *route)
+{
+    r->audit_action = route->action;
+    if (r->nparams > 0)
+        r->audit_target_id = r->params[0].num;
+    if (r->user) {
+        r->audit_actor_id = r->user->id;
+        snprintf(r->audit_actor_name, sizeof r->audit_actor_name, "%s", r->user->username);
+    }
+}
+
 void app_handle(struct req *r, const struct route *routes)
 {
     const struct route *route = NULL;
@@ -278,14 +290,22 @@ void app_handle(struct req *r, const struct route *routes)
     /* API clients may authenticate with a bearer token instead of the
      * session cookie; a token that does not hold is a 401, never a
      * fallback to the cookie. */
+    bool token_refused = false;
     if (!r->err.status && r->api && api_token_present(r))
-        api_token_resume(r);
+        token_refused = api_token_resume(r) < 0;
     else if (!r->err.status && session_resume(r) < 0)
         fail_db(r);
     choose_language(r);
     ensure_form_csrf_cookie(r);
-    if (r->err.status)
+    if (r->err.status) {
+        /* A write with a bad token (revoked, a disabled user's) is an
+         * attempt the audit log must show. */
+        if (token_refused && is_mutating(r->method) && (route = router_match(r, routes))) {
+            audit_prepare(r, route);
+            audit_record(r);
+        }
         goto done;
+    }
 
     route = router_match(r, routes);
     if (!route)
@@ -294,13 +314,7 @@ void app_handle(struct req *r, const struct route *routes)
     if (is_mutating(r->method)) {
         /* Every mutating request that reaches a route leaves one audit
          * row, refused or not. */
-        r->audit_action = route->action;
-        if (r->nparams > 0)
-            r->audit_target_id = r->params[0].num;
-        if (r->user) {
-            r->audit_actor_id = r->user->id;
-            snprintf(r->audit_actor_name, sizeof r->audit_actor_name, "%s", r->user->username);
-        }
+        audit_prepare(r, route);
         if (check_permission(r, route) == 0 && check_csrf(r) == 0 &&
             (route->raw_body || input_parse(r, route->fields) == 0))
             route->handler(r);

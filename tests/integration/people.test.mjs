@@ -108,6 +108,9 @@ describe('API tokens', () => {
     // Reusing it for a write is refused too, and audited as such.
     const write = await bearer(secret, 'PATCH', '/me', { display_name: 'x' });
     assertError(write, 401, 'invalid_token');
+    const row = sql(`SELECT action, result, status, detail FROM audit_log WHERE request_id = ${q(write.requestId)}`);
+    assert.deepEqual(row.map((r) => r.slice(0, 3)), [['user.update_self', 'failure', '401']]);
+    assert.equal(JSON.parse(row[0][3]).error, 'invalid_token');
     assertError(await bearer(`vmm_${'0'.repeat(64)}`, 'GET', '/me'), 401, 'invalid_token');
     assertError(await bearer('not-a-token', 'GET', '/me'), 401, 'invalid_token');
     const basic = new Client('basic', { headers: { Authorization: 'Basic YWRtaW46YWRtaW4=' } });
