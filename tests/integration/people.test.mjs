@@ -461,3 +461,64 @@ describe('audit and history', () => {
     assert.equal(page.status, 200);
   });
 });
+
+describe('the forms of the pages', () => {
+  test('profile: settings, a wrong current password shown inline, revoking a token, ending a session', async () => {
+    const { client, username, password } = await userClient(admin);
+    await client.loginForm(username, password);
+    await client.page('/profile');
+    const saved = await client.postForm('/profile', { display_name: '表单', email: 'me@example.com', language: 'zh-CN' });
+    assert.equal(saved.status, 303);
+    assert.equal(saved.location, '/profile');
+    const zh = await client.page('/profile');
+    assert.match(zh.text, /<html lang="zh-CN">/);
+    assert.match(zh.text, /个人资料/);
+    assert.match(zh.text, /value="表单"/);
+    const wrong = await client.postForm('/profile', { current_password: 'not-it-at-all', password: newPassword() });
+    assert.equal(wrong.status, 403);
+    assert.match(wrong.text, /id="error"/);
+    assert.match(wrong.text, /当前密码错误/);
+    const { token } = (await client.api('POST', '/me/tokens', { name: 'page revoke' })).body.data;
+    const revoked = await client.postForm(`/profile/tokens/${token.id}/revoke`, {});
+    assert.equal(revoked.status, 303);
+    assert.equal((await client.api('GET', '/me/tokens')).body.data.length, 0);
+    const other = new Client('other');
+    await other.loginOk(username, password);
+    const theirs = (await client.api('GET', '/me/sessions')).body.data.find((x) => !x.current && x.id);
+    await client.page('/profile');
+    const ended = await client.postForm(`/profile/sessions/${theirs.id}/end`, {});
+    assert.equal(ended.status, 303);
+    assertError(await other.api('GET', '/me'), 401, 'unauthenticated');
+  });
+
+  test('user page: quota and delete forms; settings form; audit pages in Chinese', async () => {
+    const { user } = await createUser(admin);
+    const page = await admin.page(`/users/${user.id}`);
+    assert.equal(page.status, 200);
+    assert.match(page.text, /id="quota-form"/);
+    const set = await admin.postForm(`/users/${user.id}/quota`, { max_vms: '2', max_vcpus: '3', max_memory_mb: '1024', max_disk_gb: '9', max_image_gb: '1' });
+    assert.equal(set.status, 303, set.text.slice(0, 300));
+    assert.equal(sql(`SELECT max_vms, max_image_gb FROM quotas WHERE user_id = ${user.id}`)[0].join(' '), '2 1');
+    await admin.page(`/users/${user.id}`);
+    const bad = await admin.postForm(`/users/${user.id}/quota`, { max_vms: '-1', max_vcpus: '3', max_memory_mb: '1024', max_disk_gb: '9', max_image_gb: '1' });
+    assert.equal(bad.status, 400);
+    assert.match(bad.text, /id="error"/);
+    const settings = await admin.page('/settings');
+    assert.equal(settings.status, 200);
+    const off = await admin.postForm('/settings', { registration: 'false' });
+    assert.equal(off.status, 303);
+    await admin.page(`/users/${user.id}`);
+    const deleted = await admin.postForm(`/users/${user.id}/delete`, { reassign_to: '' });
+    assert.equal(deleted.status, 303);
+    assert.equal(deleted.location, '/users');
+    assert.equal(sql(`SELECT COUNT(*) FROM users WHERE id = ${user.id}`)[0][0], '0');
+    const zh = { headers: { 'Accept-Language': 'zh-CN' } };
+    const { client } = await userClient(admin);
+    for (const [path, text] of [['/audit-logs', '审计日志'], ['/history/logins', '登录历史'],
+      ['/history/changes', '变更历史'], ['/history/vm-operations', '虚拟机操作历史']]) {
+      const res = await client.page(path, zh);
+      assert.equal(res.status, 200, path);
+      assert.match(res.text, new RegExp(text), path);
+    }
+  });
+});
