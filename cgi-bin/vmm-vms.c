@@ -589,7 +589,19 @@ static int vms_history(struct req *r)
         return -1;
     json_decref(vm);
     struct audit_scope scope = { .target_type = "vm", .target_id = id };
-    return audit_list(r, &scope);
+    if (audit_list(r, &scope) < 0)
+        return -1;
+    /* An owner sees what others (admins) did to their VM, not from where. */
+    size_t i;
+    json_t *row;
+    json_array_foreach(r->data, i, row) {
+        if (r->user->role != ROLE_ADMIN &&
+            json_integer_value(json_object_get(row, "actor_id")) != r->user->id) {
+            json_object_set_new(row, "ip", json_string(""));
+            json_object_set_new(row, "user_agent", json_string(""));
+        }
+    }
+    return 0;
 }
 
 static int vms_delete(struct req *r)

@@ -457,6 +457,13 @@ describe('audit and history', () => {
     assert.ok(overall.body.data.every((r) => r.target_type === 'vm'));
     const admins = await admin.api('GET', `/history/vm-operations?target_id=${vm}`);
     assert.ok(admins.body.data.some((r) => r.request_id === renamed.requestId));
+    // What an admin did shows in the owner's VM history, without the admin's address.
+    const byAdmin = await admin.api('POST', `/vms/${vm}/stop`, {});
+    const seen = (await client.api('GET', `/vms/${vm}/history`)).body.data.find((r) => r.request_id === byAdmin.requestId);
+    assert.ok(seen, 'the admin action is in the owner\'s VM history');
+    assert.equal(seen.ip, '');
+    assert.equal(seen.user_agent, '');
+    assert.ok((await client.api('GET', `/vms/${vm}/history`)).body.data.some((r) => r.request_id === renamed.requestId && r.ip !== ''));
     const page = await client.page('/history/vm-operations');
     assert.equal(page.status, 200);
   });
