@@ -1,5 +1,5 @@
-/* vmm-auth: logging in and out, registration, the caller's own settings
- * and the language switch. */
+/* vmm-auth: logging in and out, registration and the language switch.
+ * The caller's own settings are vmm-profile's. */
 #include <string.h>
 
 #include "app.h"
@@ -8,6 +8,7 @@
 #include "i18n.h"
 #include "password.h"
 #include "session.h"
+#include "settings.h"
 #include "user.h"
 
 /* Verifying against a real hash when the user does not exist keeps the
@@ -115,7 +116,7 @@ static int login_page(struct req *r)
         r->location = g_strdup(next ? next : "/");
     }
     r->data = json_pack("{s:s, s:b}", "next", next ? next : "/", "registration",
-                        config_bool("auth", "registration", false));
+                        settings_registration_open());
     return 0;
 }
 
@@ -136,7 +137,7 @@ static int me(struct req *r)
 
 static int registration_open(struct req *r)
 {
-    if (!config_bool("auth", "registration", false))
+    if (!settings_registration_open())
         return req_fail(r, 403, "registration_disabled",
                     NULL, _("Self-registration is turned off. Ask an administrator for an account."));
     return 0;
@@ -182,30 +183,6 @@ static int register_user(struct req *r)
     return reply_logged_in(r);
 }
 
-static int update_me(struct req *r)
-{
-    const char *display_name = input_str(r, "display_name");
-    const char *email = input_str(r, "email");
-    const char *language = input_str(r, "language");
-    long long id = r->user->id;
-
-    if (email && !email_valid(email))
-        return req_fail(r, 400, "invalid_email", "email", _("This is not an email address."));
-    if ((display_name && db_exec("UPDATE users SET display_name = ? WHERE id = ?",
-                                 DB_TEXT(display_name), DB_INT(id)) < 0) ||
-        (email && db_exec("UPDATE users SET email = ? WHERE id = ?", DB_TEXT(email), DB_INT(id)) < 0) ||
-        (language && db_exec("UPDATE users SET language = ? WHERE id = ?", DB_TEXT(language),
-                             DB_INT(id)) < 0))
-        return fail_db(r);
-    r->audit_target_id = id;
-    struct user *user = user_by_id(id);
-    if (!user)
-        return fail_db(r);
-    r->data = json_pack("{s:o}", "user", user_to_json(user));
-    user_free(user);
-    return 0;
-}
-
 /* The 中文 / English switch in every page's header. */
 static int set_language(struct req *r)
 {
@@ -223,7 +200,6 @@ static int set_language(struct req *r)
 }
 
 static const char *const languages[] = { "en", "zh-CN", NULL };
-static const char *const languages_or_browser[] = { "", "en", "zh-CN", NULL };
 
 static const struct field login_fields[] = {
     { "username", FIELD_STRING, true, 1, 64, NULL },
@@ -235,12 +211,6 @@ static const struct field register_fields[] = {
     { "username", FIELD_STRING, true, 3, 32, NULL },
     { "password", FIELD_STRING, true, 8, 128, NULL },
     { "display_name", FIELD_STRING, false, 0, 64, NULL },
-    { NULL },
-};
-static const struct field me_fields[] = {
-    { "display_name", FIELD_STRING, false, 0, 64, NULL },
-    { "email", FIELD_STRING, false, 0, 254, NULL },
-    { "language", FIELD_ENUM, false, 0, 0, languages_or_browser },
     { NULL },
 };
 static const struct field language_fields[] = {
@@ -261,8 +231,6 @@ static const struct route routes[] = {
       "user.register" },
     { "POST", "/auth/register", register_user, PERM_ANON, ROUTE_API, NULL, NULL, register_fields,
       "user.register" },
-    { "GET", "/me", me, PERM_USER, ROUTE_API },
-    { "PATCH", "/me", update_me, PERM_USER, ROUTE_API, NULL, NULL, me_fields, "user.update_self" },
     { "POST", "/language", set_language, PERM_ANON, ROUTE_PAGE, NULL, NULL, language_fields,
       "user.language" },
     { NULL },

@@ -1,13 +1,17 @@
 /* vmm-users: accounts, for admins: list, create, edit role and state,
- * disable (ending the user's sessions at once), reset the password. */
+ * disable (ending the user's sessions at once), reset the password,
+ * delete (handing their VMs to another user), and set quotas. */
 #include <string.h>
 
 #include "app.h"
+#include "audit.h"
 #include "db.h"
 #include "i18n.h"
 #include "list.h"
 #include "password.h"
+#include "quota.h"
 #include "session.h"
+#include "settings.h"
 #include "user.h"
 
 static const struct list_sort user_sorts[] = {
@@ -85,6 +89,11 @@ static int users_create(struct req *r)
     return 0;
 }
 
+static bool is_update(const struct req *r)
+{
+    return strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0;
+}
+
 /* The user named by the path, or a 404. */
 static struct user *target_user(struct req *r)
 {
@@ -101,6 +110,16 @@ static int users_show(struct req *r)
         return -1;
     r->data = json_pack("{s:o}", "user", user_to_json(user));
     user_free(user);
+    if (!r->api && !is_update(r)) {
+        /* The page also edits the quota. */
+        json_t *quota = quota_report(req_param(r, "id")->num);
+        if (!quota)
+            return fail_db(r);
+        json_object_set_new(r->data, "user_id", json_integer(req_param(r, "id")->num));
+        json_object_set_new(r->data, "quota_rows", quota_rows(quota));
+        json_object_set_new(r->data, "quota", json_object_get(quota, "quota") ? json_incref(json_object_get(quota, "quota")) : json_object());
+        json_decref(quota);
+    }
     return 0;
 }
 
@@ -173,7 +192,13 @@ static int users_update(struct req *r)
         return -1;
 
     db_exec("UPDATE users SET updated_at = UTC_TIMESTAMP() WHERE id = ?", DB_INT(id));
-    return users_show(r);
+    if (users_show(r) < 0)
+        return -1;
+    audit_changes_between(r, json_object_get(r->audit_detail, "before"),
+                          json_object_get(r->data, "user"), NULL);
+    if (password)
+        audit_change_secret(r, "password");
+    return 0;
 }
 
 static int users_reset_password(struct req *r)
@@ -185,9 +210,159 @@ static int users_reset_password(struct req *r)
     user_free(user);
     if (set_password(r, id, input_str(r, "password")) < 0)
         return -1;
+    audit_change_secret(r, "password");
     r->location = g_strdup_printf("/users/%lld", id);
     r->data = json_object();
     return 0;
+}
+
+/* The new owner named by reassign_to (query or form), 0 when none, or -1
+ * with a 4xx. */
+static long long reassign_target(struct req *r, long long deleted)
+{
+    const char *text = input_str(r, "reassign_to");
+    if (!text)
+        text = req_query(r, "reassign_to");
+    if (!text || !*text)
+        return 0;
+    char *end;
+    long long id = g_ascii_strtoll(text, &end, 10);
+    struct user *to = *end || id <= 0 ? NULL : user_by_id(id);
+    bool ok = to && to->id != deleted;
+    user_free(to);
+    if (!ok)
+        return req_fail(r, 422, "invalid_reassign", "reassign_to",
+                        _("Choose another existing user to take over the virtual machines."));
+    return id;
+}
+
+/* Hands everything the user owns to `to`, or refuses with 409 when they
+ * own VMs and no one takes them. Runs in the delete's transaction. */
+static int hand_over(struct req *r, long long id, long long to)
+{
+    struct db_rows *rows = db_query("SELECT COUNT(*) FROM vms WHERE owner_id = ? FOR UPDATE",
+                                    DB_INT(id));
+    long long vms = db_cell_int(rows, 0, 0, -1);
+    db_rows_free(rows);
+    if (vms < 0)
+        return fail_db(r);
+    if (vms > 0 && !to)
+        return req_fail(r, 409, "user_owns_vms", "reassign_to",
+                        _("This user owns %lld virtual machines. Choose who takes them over."), vms);
+    json_object_set_new(r->audit_detail, "vms", json_integer(vms));
+    if (to && (db_exec("UPDATE vms SET owner_id = ? WHERE owner_id = ?", DB_INT(to), DB_INT(id)) < 0 ||
+               db_exec("UPDATE jobs SET owner_id = ? WHERE owner_id = ?", DB_INT(to), DB_INT(id)) < 0 ||
+               db_exec("UPDATE isos SET owner_id = ? WHERE owner_id = ?", DB_INT(to), DB_INT(id)) < 0 ||
+               db_exec("UPDATE templates SET owner_id = ? WHERE owner_id = ?", DB_INT(to),
+                       DB_INT(id)) < 0))
+        return fail_db(r);
+    /* No VMs: their finished jobs go with them. */
+    if (!to && db_exec("DELETE FROM jobs WHERE owner_id = ?", DB_INT(id)) < 0)
+        return fail_db(r);
+    return 0;
+}
+
+/* DELETE /users/{id}[?reassign_to=ID]: never oneself, never the last
+ * admin, and never a user who still owns VMs that no one takes over. */
+static int users_delete(struct req *r)
+{
+    struct user *user = target_user(r);
+    if (!user)
+        return -1;
+    long long id = user->id;
+    r->audit_detail = json_pack("{s:o}", "before", user_to_json(user));
+    int rc = 0;
+    if (id == r->user->id)
+        rc = req_fail(r, 409, "cannot_change_self", NULL, _("You cannot delete your own account."));
+    else
+        rc = keep_an_admin(r, user, "user", NULL);
+    user_free(user);
+    if (rc < 0)
+        return -1;
+    long long to = reassign_target(r, id);
+    if (to < 0)
+        return -1;
+    if (to)
+        json_object_set_new(r->audit_detail, "reassign_to", json_integer(to));
+    if (db_begin() < 0)
+        return fail_db(r);
+    if (hand_over(r, id, to) < 0 ||
+        (db_exec("DELETE FROM users WHERE id = ?", DB_INT(id)) < 0 && fail_db(r) < 0) ||
+        (db_commit() < 0 && fail_db(r) < 0)) {
+        db_rollback();
+        return -1;
+    }
+    r->data = json_pack("{s:b}", "deleted", 1);
+    r->location = g_strdup("/users");
+    return 0;
+}
+
+static int quota_show(struct req *r)
+{
+    struct user *user = target_user(r);
+    if (!user)
+        return -1;
+    user_free(user);
+    r->data = quota_report(req_param(r, "id")->num);
+    return r->data ? 0 : fail_db(r);
+}
+
+/* PUT /users/{id}/quota: every limit at once (max_image_gb may be left
+ * out: the configured default). Bounds are in the field table. */
+static int quota_update(struct req *r)
+{
+    struct user *user = target_user(r);
+    if (!user)
+        return -1;
+    long long id = user->id;
+    user_free(user);
+    json_t *before = quota_report(id);
+    if (!before)
+        return fail_db(r);
+    json_t *image = json_object_get(r->input, "max_image_gb");
+    int rc = db_exec(
+        "INSERT INTO quotas (user_id, max_vms, max_vcpus, max_memory_mb, max_disk_gb, max_image_gb) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE max_vms = VALUES(max_vms), "
+        "max_vcpus = VALUES(max_vcpus), max_memory_mb = VALUES(max_memory_mb), "
+        "max_disk_gb = VALUES(max_disk_gb), max_image_gb = VALUES(max_image_gb)",
+        DB_INT(id), DB_INT(input_int(r, "max_vms", 0)), DB_INT(input_int(r, "max_vcpus", 0)),
+        DB_INT(input_int(r, "max_memory_mb", 0)), DB_INT(input_int(r, "max_disk_gb", 0)),
+        image ? DB_INT(json_integer_value(image)) : DB_NULL);
+    if (rc < 0) {
+        json_decref(before);
+        return fail_db(r);
+    }
+    r->data = quota_report(id);
+    if (!r->data) {
+        json_decref(before);
+        return fail_db(r);
+    }
+    static const char *const skip[] = { "custom", NULL };
+    audit_changes_between(r, json_object_get(before, "quota"), json_object_get(r->data, "quota"),
+                          skip);
+    json_decref(before);
+    r->location = g_strdup_printf("/users/%lld", id);
+    return 0;
+}
+
+/* GET /settings: what admins switch at run time. */
+static int settings_show(struct req *r)
+{
+    r->data = json_pack("{s:b}", "registration", settings_registration_open());
+    return 0;
+}
+
+static int settings_update(struct req *r)
+{
+    json_t *registration = json_object_get(r->input, "registration");
+    if (registration) {
+        bool before = settings_registration_open();
+        if (settings_set_registration(json_is_true(registration)) < 0)
+            return fail_db(r);
+        audit_change(r, "registration", json_boolean(before), registration);
+    }
+    r->location = g_strdup("/settings");
+    return settings_show(r);
 }
 
 static const char *const roles[] = { "admin", "user", NULL };
@@ -213,6 +388,23 @@ static const struct field password_fields[] = {
     { NULL },
 };
 
+static const struct field delete_fields[] = {
+    { "reassign_to", FIELD_STRING, false, 0, 20, NULL },
+    { NULL },
+};
+static const struct field settings_fields[] = {
+    { "registration", FIELD_BOOL, false, 0, 0, NULL },
+    { NULL },
+};
+static const struct field quota_fields[] = {
+    { "max_vms", FIELD_INT, true, 0, QUOTA_MAX_VMS, NULL },
+    { "max_vcpus", FIELD_INT, true, 0, QUOTA_MAX_VCPUS, NULL },
+    { "max_memory_mb", FIELD_INT, true, 0, QUOTA_MAX_MEMORY_MB, NULL },
+    { "max_disk_gb", FIELD_INT, true, 0, QUOTA_MAX_DISK_GB, NULL },
+    { "max_image_gb", FIELD_INT, false, 0, QUOTA_MAX_IMAGE_GB, NULL },
+    { NULL },
+};
+
 static const struct route routes[] = {
     { "GET", "/users", users_list, PERM_ADMIN, ROUTE_BOTH, "users.tpl", N_("Users") },
     { "POST", "/users", users_create, PERM_ADMIN, ROUTE_BOTH, NULL, NULL, create_fields,
@@ -224,6 +416,20 @@ static const struct route routes[] = {
       "user.update" },
     { "POST", "/users/{id:int}/password", users_reset_password, PERM_ADMIN, ROUTE_PAGE, NULL, NULL,
       password_fields, "user.reset_password" },
+    { "DELETE", "/users/{id:int}", users_delete, PERM_ADMIN, ROUTE_API, NULL, NULL, delete_fields,
+      "user.delete" },
+    { "POST", "/users/{id:int}/delete", users_delete, PERM_ADMIN, ROUTE_PAGE, NULL, NULL,
+      delete_fields, "user.delete" },
+    { "GET", "/users/{id:int}/quota", quota_show, PERM_ADMIN, ROUTE_API },
+    { "PUT", "/users/{id:int}/quota", quota_update, PERM_ADMIN, ROUTE_API, NULL, NULL, quota_fields,
+      "quota.update" },
+    { "POST", "/users/{id:int}/quota", quota_update, PERM_ADMIN, ROUTE_PAGE, NULL, NULL,
+      quota_fields, "quota.update" },
+    { "GET", "/settings", settings_show, PERM_ADMIN, ROUTE_BOTH, "settings.tpl", N_("Settings") },
+    { "PATCH", "/settings", settings_update, PERM_ADMIN, ROUTE_API, NULL, NULL, settings_fields,
+      "settings.update" },
+    { "POST", "/settings", settings_update, PERM_ADMIN, ROUTE_PAGE, NULL, NULL, settings_fields,
+      "settings.update" },
     { NULL },
 };
 

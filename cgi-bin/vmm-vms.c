@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "app.h"
+#include "audit.h"
+#include "audit_list.h"
 #include "config.h"
 #include "db.h"
 #include "helper_client.h"
@@ -589,7 +591,33 @@ static int vms_update(struct req *r)
     json_t *vm = vm_visible(r, id);
     if (!vm)
         return -1;
+    audit_changes_between(r, json_object_get(r->audit_detail, "before"), vm, NULL);
     r->data = json_pack("{s:o}", "vm", vm);
+    return 0;
+}
+
+/* GET /vms/{id}/history: every audited operation on this VM, by anyone,
+ * for whoever may see the VM. */
+static int vms_history(struct req *r)
+{
+    long long id = req_param(r, "id")->num;
+    json_t *vm = vm_visible(r, id);
+    if (!vm)
+        return -1;
+    json_decref(vm);
+    struct audit_scope scope = { .target_type = "vm", .target_id = id };
+    if (audit_list(r, &scope) < 0)
+        return -1;
+    /* An owner sees what others (admins) did to their VM, not from where. */
+    size_t i;
+    json_t *row;
+    json_array_foreach(r->data, i, row) {
+        if (r->user->role != ROLE_ADMIN &&
+            json_integer_value(json_object_get(row, "actor_id")) != r->user->id) {
+            json_object_set_new(row, "ip", json_string(""));
+            json_object_set_new(row, "user_agent", json_string(""));
+        }
+    }
     return 0;
 }
 
@@ -673,6 +701,7 @@ static const struct route routes[] = {
     { "GET", "/vms/new", vms_new_page, PERM_USER, ROUTE_PAGE, "vm_new.tpl", N_("New virtual machine") },
     { "POST", "/vms/new", vms_create, PERM_USER, ROUTE_PAGE, NULL, NULL, create_fields, "vm.create" },
     { "GET", "/vms/{id:int}", vms_show, PERM_USER, ROUTE_BOTH, "vm.tpl", N_("Virtual machine") },
+    { "GET", "/vms/{id:int}/history", vms_history, PERM_USER, ROUTE_API },
     { "POST", "/vms/batch", vms_batch, PERM_USER, ROUTE_API, NULL, NULL, batch_fields, "vm.batch" },
     { "PATCH", "/vms/{id:int}", vms_update, PERM_USER, ROUTE_API, NULL, NULL, update_fields,
       "vm.update" },

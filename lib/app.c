@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api_token.h"
 #include "audit.h"
 #include "config.h"
 #include "db.h"
@@ -86,7 +87,7 @@ static char *form_field(const struct req *r, const char *name)
  * cross-site page cannot send application/json without CORS. */
 static int check_csrf(struct req *r)
 {
-    if (r->api && !r->user)
+    if ((r->api && !r->user) || r->api_token_id > 0)
         return 0;
     char *submitted = r->csrf_header ? g_strdup(r->csrf_header) : form_field(r, "csrf_token");
     bool ok = r->csrf_token[0] && token_equal(submitted, r->csrf_token);
@@ -251,6 +252,8 @@ static void reply_error(struct req *r, const struct route *route, const struct r
 
 static void reply_success(struct req *r, const struct route *route)
 {
+    if (r->resp_raw)
+        return;
     if (r->api) {
         json_t *body = json_pack("{s:O}", "data", r->data ? r->data : json_object());
         if (r->meta)
@@ -258,8 +261,9 @@ static void reply_success(struct req *r, const struct route *route)
         reply_json(r, r->status, body);
         return;
     }
-    /* After a form, and for pages that send the visitor elsewhere. */
-    if (is_mutating(r->method) || r->location) {
+    /* After a form, and for pages that send the visitor elsewhere. A form
+     * route with its own page shows it (a new API token, shown once). */
+    if (r->location || (is_mutating(r->method) && !route->page)) {
         reply_redirect(r, r->location ? r->location : r->path);
         return;
     }
@@ -268,17 +272,42 @@ static void reply_success(struct req *r, const struct route *route)
     json_decref(data);
 }
 
+/* The audit row's action, target and actor, before the handler runs. */
+static void audit_prepare(struct req *r, const struct route *route)
+{
+    r->audit_action = route->action;
+    if (r->nparams > 0)
+        r->audit_target_id = r->params[0].num;
+    if (r->user) {
+        r->audit_actor_id = r->user->id;
+        snprintf(r->audit_actor_name, sizeof r->audit_actor_name, "%s", r->user->username);
+    }
+}
+
 void app_handle(struct req *r, const struct route *routes)
 {
     const struct route *route = NULL;
     struct generation_mark mark = { 0, 0 };
 
-    if (!r->err.status && session_resume(r) < 0)
+    /* API clients may authenticate with a bearer token instead of the
+     * session cookie; a token that does not hold is a 401, never a
+     * fallback to the cookie. */
+    bool token_refused = false;
+    if (!r->err.status && r->api && api_token_present(r))
+        token_refused = api_token_resume(r) < 0;
+    else if (!r->err.status && session_resume(r) < 0)
         fail_db(r);
     choose_language(r);
     ensure_form_csrf_cookie(r);
-    if (r->err.status)
+    if (r->err.status) {
+        /* A write with a bad token (revoked, a disabled user's) is an
+         * attempt the audit log must show. */
+        if (token_refused && is_mutating(r->method) && (route = router_match(r, routes))) {
+            audit_prepare(r, route);
+            audit_record(r);
+        }
         goto done;
+    }
 
     route = router_match(r, routes);
     if (!route)
@@ -287,15 +316,9 @@ void app_handle(struct req *r, const struct route *routes)
     if (is_mutating(r->method)) {
         /* Every mutating request that reaches a route leaves one audit
          * row, refused or not. */
-        r->audit_action = route->action;
-        if (r->nparams > 0)
-            r->audit_target_id = r->params[0].num;
-        if (r->user) {
-            r->audit_actor_id = r->user->id;
-            snprintf(r->audit_actor_name, sizeof r->audit_actor_name, "%s", r->user->username);
-        }
+        audit_prepare(r, route);
         if (check_permission(r, route) == 0 && check_csrf(r) == 0 &&
-            input_parse(r, route->fields) == 0)
+            (route->raw_body || input_parse(r, route->fields) == 0))
             route->handler(r);
         audit_record(r);
     } else if (check_permission(r, route) == 0) {
@@ -349,8 +372,40 @@ static int read_body(FCGX_Request *fr, struct req *r)
     return req_set_body(r, body, len);
 }
 
+static const char *perm_name(enum perm perm)
+{
+    return perm == PERM_ADMIN ? "admin" : perm == PERM_USER ? "user" : "anon";
+}
+
+static const char *kind_name(enum route_kind kind)
+{
+    return kind == ROUTE_API ? "api" : kind == ROUTE_PAGE ? "page" : "both";
+}
+
+void app_print_routes(const struct route *routes, FILE *out)
+{
+    for (const struct route *route = routes; route->method; route++) {
+        json_t *line = json_pack("{s:s, s:s, s:s, s:s}", "method", route->method, "pattern",
+                                 route->pattern, "perm", perm_name(route->perm), "kind",
+                                 kind_name(route->kind));
+        if (route->action)
+            json_object_set_new(line, "action", json_string(route->action));
+        char *text = json_dumps(line, JSON_COMPACT);
+        fprintf(out, "%s\n", text);
+        free(text);
+        json_decref(line);
+    }
+}
+
 int app_run(const char *program, const struct route *routes)
 {
+    /* VMM_LIST_ROUTES=1 cgi-bin/vmm-x prints the route table and exits
+     * (the authorization matrix test enumerates every route this way). */
+    const char *list = getenv("VMM_LIST_ROUTES");
+    if (list && !strcmp(list, "1")) {
+        app_print_routes(routes, stdout);
+        return 0;
+    }
     if (app_init(program) < 0)
         return 1;
     if (FCGX_Init() != 0)

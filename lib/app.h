@@ -11,7 +11,12 @@
 #include "http.h"
 #include "router.h"
 
+#include <stdio.h>
+
+/* With VMM_LIST_ROUTES=1 in the environment, prints the routes (one JSON
+ * object a line: method, pattern, perm, kind, action) and returns 0. */
 int app_run(const char *program, const struct route *routes);
+void app_print_routes(const struct route *routes, FILE *out);
 /* Loads config, messages, templates and connects the DB (tests use it). */
 int app_init(const char *program);
 /* Serves one parsed request (r->err may already hold a parse failure). */

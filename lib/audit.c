@@ -8,6 +8,40 @@
 #include "log.h"
 #include "user.h"
 
+void audit_change(struct req *r, const char *field, json_t *before, json_t *after)
+{
+    json_t *b = before ? before : json_null();
+    json_t *a = after ? after : json_null();
+    if (json_equal(b, a))
+        return;
+    if (!r->audit_changes)
+        r->audit_changes = json_object();
+    json_object_set_new(r->audit_changes, field, json_pack("{s:O, s:O}", "before", b, "after", a));
+}
+
+void audit_change_secret(struct req *r, const char *field)
+{
+    json_t *before = json_string("(hidden)");
+    json_t *after = json_string("(changed)");
+    audit_change(r, field, before, after);
+    json_decref(before);
+    json_decref(after);
+}
+
+void audit_changes_between(struct req *r, json_t *before, json_t *after,
+                           const char *const *skip)
+{
+    const char *key;
+    json_t *value;
+    json_object_foreach(after, key, value) {
+        bool skipped = false;
+        for (const char *const *s = skip; s && *s; s++)
+            skipped = skipped || !strcmp(*s, key);
+        if (!skipped)
+            audit_change(r, key, json_object_get(before, key), value);
+    }
+}
+
 int audit_record(struct req *r)
 {
     const char *action = r->audit_action ? r->audit_action : "unknown";
@@ -25,21 +59,29 @@ int audit_record(struct req *r)
      * whoever asked (a logout ends the session before this row). */
     long long actor_id = r->user ? r->user->id : r->audit_actor_id;
     const char *actor_name = r->user ? r->user->username : r->audit_actor_name;
+    if (r->api_token_id > 0)
+        json_object_set_new(detail, "api_token_id", json_integer(r->api_token_id));
     char *detail_text = json_dumps(detail, JSON_COMPACT);
     json_decref(detail);
+    /* A refused change changed nothing. */
+    char *changes_text = ok && r->audit_changes && json_object_size(r->audit_changes)
+                             ? json_dumps(r->audit_changes, JSON_COMPACT)
+                             : NULL;
 
     int rc = db_exec(
         "INSERT INTO audit_log (created_at, actor_id, actor_name, action, target_type, "
-        "target_id, result, status, detail, ip, user_agent, request_id) "
-        "VALUES (UTC_TIMESTAMP(3), ?, ?, ?, ?, ?, ?, ?, ?, ?, LEFT(?, 255), ?)",
+        "target_id, result, status, detail, changes, ip, user_agent, request_id) "
+        "VALUES (UTC_TIMESTAMP(3), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, LEFT(?, 255), ?)",
         actor_id > 0 ? DB_INT(actor_id) : DB_NULL, DB_TEXT(actor_name),
         DB_TEXT(action), DB_TEXT(target_type),
         r->audit_target_id > 0 ? DB_INT(r->audit_target_id) : DB_NULL,
         DB_TEXT(ok ? "success" : "failure"), DB_INT(ok ? r->status : r->err.status),
-        DB_TEXT(detail_text), DB_TEXT(r->remote_addr ? r->remote_addr : ""),
+        DB_TEXT(detail_text), changes_text ? DB_TEXT(changes_text) : DB_NULL,
+        DB_TEXT(r->remote_addr ? r->remote_addr : ""),
         DB_TEXT(r->user_agent ? r->user_agent : ""), DB_TEXT(r->request_id));
     if (rc < 0)
         log_error("audit row for %s was not written", r->audit_action);
     free(detail_text);
+    free(changes_text);
     return rc;
 }

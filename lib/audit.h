@@ -9,4 +9,16 @@
  * dot is the target type), target id, result and detail. */
 int audit_record(struct req *r);
 
+/* Notes that a change set field from before to after (either may be
+ * NULL: JSON null). Nothing is noted when both are equal. The audit row
+ * keeps them in its changes column: {"field": {"before": .., "after": ..}}.
+ * Takes a reference to neither value. */
+void audit_change(struct req *r, const char *field, json_t *before, json_t *after);
+/* Notes that a secret field (a password) changed, without any value. */
+void audit_change_secret(struct req *r, const char *field);
+/* The same for every key of changes that differs in before (two objects),
+ * skipping keys named in skip (NULL-terminated, may be NULL: passwords). */
+void audit_changes_between(struct req *r, json_t *before, json_t *after,
+                           const char *const *skip);
+
 #endif

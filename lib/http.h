@@ -46,6 +46,7 @@ struct req {
     char request_id[40];
     char *body;                 /* NUL-terminated copy of the body */
     size_t body_len;
+    bool body_has_nul;          /* binary: only raw-body routes accept it */
 
     /* Derived. */
     bool api;                   /* under /api/v1: JSON in and out */
@@ -58,6 +59,7 @@ struct req {
     /* Who is asking (NULL when nobody is logged in). */
     struct user *user;
     char *session_token;        /* the raw cookie value, when valid */
+    long long api_token_id;     /* > 0: authenticated by a bearer token */
     char csrf_token[65];
     const char *lang;           /* "en" or "zh_CN" */
 
@@ -75,11 +77,13 @@ struct req {
     long long audit_actor_id;   /* who asked, kept even if the handler logs them out */
     char audit_actor_name[40];
     json_t *audit_detail;
+    json_t *audit_changes;      /* {"field": {"before", "after"}} (audit_change) */
 
     /* The response being built. */
     GPtrArray *resp_headers;    /* "Name: value" strings */
     GString *resp_body;
     const char *resp_type;
+    bool resp_raw;              /* the handler wrote resp_body itself (CSV, image) */
 };
 
 void req_init(struct req *r);

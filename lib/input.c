@@ -187,6 +187,8 @@ static int input_load_form(struct req *r, const struct field *fields, json_t **o
 int input_parse(struct req *r, const struct field *fields)
 {
     json_t *in = NULL;
+    if (r->body_has_nul)
+        return req_fail(r, 400, "bad_body", NULL, _("The request body contains a NUL byte."));
     int rc = r->api ? input_load_json(r, &in) : input_load_form(r, fields, &in);
     if (rc < 0) {
         json_decref(in);

@@ -34,6 +34,7 @@ struct route {
     const struct field *fields; /* accepted body fields, {NULL}-terminated */
     const char *action;         /* audit action of a mutating route: "user.create" */
     bool cached;                /* GET answer reused until a write (lib/resp_cache.h) */
+    bool raw_body;              /* the handler reads r->body itself (binary allowed) */
 };
 
 /* Finds the route for r->method and r->route_path and fills r->params.

@@ -15,6 +15,7 @@
     <a href="/vms">{{_ Virtual machines}}</a>
     <a href="/host">{{_ Host}}</a>
     {{#is_admin}}<a href="/users">{{_ Users}}</a>{{/is_admin}}
+    <a href="/audit-logs">{{_ Audit log}}</a>
   </nav>
   {{/logged_in}}
   <div class="topbar-end">
@@ -25,7 +26,7 @@
       {{#lang_en}}<button class="link" name="language" value="zh-CN" lang="zh-CN">中文</button>{{/lang_en}}
     </form>
     {{#logged_in}}
-    <span class="me" id="me">{{me_name}}</span>
+    <a class="me" id="me" href="/profile">{{me_name}}</a>
     <form class="inline" method="post" action="/logout">
       <input type="hidden" name="csrf_token" value="{{csrf_token}}">
       <button class="link" id="logout">{{_ Log out}}</button>

@@ -33,3 +33,42 @@
   </form>
 </section>
 {{/user}}
+<section class="card">
+  <h2>{{_ Quota}}</h2>
+  <table class="table" id="quota">
+    <thead><tr><th></th><th>{{_ In use}}</th><th>{{_ Limit}}</th></tr></thead>
+    <tbody>
+    {{#quota_rows}}
+      <tr><td>{{#kind_is_vms}}{{_ Virtual machines}}{{/kind_is_vms}}{{#kind_is_vcpus}}{{_ vCPUs}}{{/kind_is_vcpus}}{{#kind_is_memory_mb}}{{_ Memory (MiB)}}{{/kind_is_memory_mb}}{{#kind_is_disk_gb}}{{_ Disk (GiB)}}{{/kind_is_disk_gb}}{{#kind_is_image_gb}}{{_ Images (GiB)}}{{/kind_is_image_gb}}</td>
+        <td>{{used}}</td><td>{{limit}}</td></tr>
+    {{/quota_rows}}
+    </tbody>
+  </table>
+  {{#quota}}
+  <form method="post" action="/users/{{user_id}}/quota" class="form" id="quota-form">
+    <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+    <label for="max_vms">{{_ Virtual machines}}</label>
+    <input id="max_vms" name="max_vms" type="number" min="0" max="10000" required value="{{max_vms}}">
+    <label for="max_vcpus">{{_ vCPUs}}</label>
+    <input id="max_vcpus" name="max_vcpus" type="number" min="0" max="100000" required value="{{max_vcpus}}">
+    <label for="max_memory_mb">{{_ Memory (MiB)}}</label>
+    <input id="max_memory_mb" name="max_memory_mb" type="number" min="0" required value="{{max_memory_mb}}">
+    <label for="max_disk_gb">{{_ Disk (GiB)}}</label>
+    <input id="max_disk_gb" name="max_disk_gb" type="number" min="0" required value="{{max_disk_gb}}">
+    <label for="max_image_gb">{{_ Images (GiB)}}</label>
+    <input id="max_image_gb" name="max_image_gb" type="number" min="0" required value="{{max_image_gb}}">
+    <button type="submit">{{_ Save quota}}</button>
+  </form>
+  {{/quota}}
+</section>
+<section class="card narrow">
+  <h2>{{_ Delete user}}</h2>
+  <p class="muted">{{_ The user's virtual machines go to the user whose ID you enter; a user who owns virtual machines cannot be deleted without one.}}</p>
+  <form method="post" action="/users/{{user_id}}/delete" class="form" id="delete-user">
+    <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+    <label for="reassign_to">{{_ Give the virtual machines to user ID}}</label>
+    <input id="reassign_to" name="reassign_to" inputmode="numeric" maxlength="20">
+    <button type="submit">{{_ Delete user}}</button>
+  </form>
+</section>
+

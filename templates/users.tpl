@@ -1,4 +1,5 @@
 {{%AUTOESCAPE context="HTML"}}<h1>{{_ Users}}</h1>
+<p><a href="/settings" id="settings-link">{{_ Settings}}</a> · <a href="/history/logins">{{_ Login history}}</a> · <a href="/history/changes">{{_ Change history}}</a></p>
 <form method="get" action="/users" class="toolbar">
   <input name="q" placeholder="{{_ Search}}" maxlength="100">
   <button type="submit">{{_ Search}}</button>

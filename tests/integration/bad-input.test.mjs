@@ -184,7 +184,7 @@ test('unknown API routes answer 404 JSON, unknown pages a 404 page with the layo
 
 test('a method a route does not have answers 405, not 500', async () => {
   const target = (await createUser(admin)).user;
-  assertError(ok4xx(await admin.api('DELETE', `/users/${target.id}`), 'delete'), 405, 'method_not_allowed');
+  assertError(ok4xx(await admin.api('PUT', `/users/${target.id}`, {}), 'put user'), 405, 'method_not_allowed');
   assertError(ok4xx(await admin.api('PUT', '/me', { display_name: 'x' }), 'put me'), 405, 'method_not_allowed');
   ok4xx(await admin.request('PATCH', '/users', { form: { x: 1 } }), 'patch page');
   ok4xx(await new Client().request('DELETE', '/login'), 'delete login');

@@ -380,6 +380,12 @@ describe('batch actions and edits', () => {
     assert.match(xml, /<title>数据库服务器<\/title>/);
     assert.match(xml, /<description>主库<\/description>/);
     assert.match(virsh('dominfo', domainOf(id)), /Autostart:\s+enable/);
+    // The VM's history keeps what changed, before and after.
+    const history = await a.client.api('GET', `/vms/${id}/history?action=vm.update`);
+    assert.equal(history.status, 200, history.text);
+    assert.deepEqual(history.body.data[0].changes.name, { before: 'old', after: '数据库服务器' });
+    assert.deepEqual(history.body.data[0].changes.autostart, { before: false, after: true });
+    assertError(await b.client.api('GET', `/vms/${id}/history`), 404, 'not_found');
     assertError(await a.client.api('PATCH', `/vms/${id}`, { name: '' }), 400, 'invalid_length');
     assertError(await a.client.api('PATCH', `/vms/${id}`, { disk_path: '/etc/shadow' }), 400, 'unknown_field');
     assertError(await b.client.api('PATCH', `/vms/${id}`, { name: 'mine' }), 404, 'not_found');

@@ -1,7 +1,12 @@
 /* Passwords, tokens, session expiry, CSRF and the JSON error shape. */
 #include <string.h>
 
+#include <png.h>
+
 #include "app.h"
+#include "audit.h"
+#include "csv.h"
+#include "image.h"
 #include "password.h"
 #include "session.h"
 #include "token.h"
@@ -209,6 +214,102 @@ START_TEST(test_local_path)
 }
 END_TEST
 
+START_TEST(test_csv_defuses_formulas)
+{
+    GString *out = g_string_new(NULL);
+    csv_cell(out, "=HYPERLINK(\"http://x\")", FALSE);
+    csv_cell(out, "+1", FALSE);
+    csv_cell(out, "-2", FALSE);
+    csv_cell(out, "@SUM(A1)", FALSE);
+    csv_cell(out, "plain, with \"quotes\"", FALSE);
+    csv_cell(out, NULL, FALSE);
+    csv_cell(out, "测试", TRUE);
+    ck_assert_str_eq(out->str, "\"'=HYPERLINK(\"\"http://x\"\")\",\"'+1\",\"'-2\",\"'@SUM(A1)\","
+                               "\"plain, with \"\"quotes\"\"\",\"\",\"测试\"\r\n");
+    g_string_free(out, TRUE);
+}
+END_TEST
+
+/* A w x h grey PNG made by libpng; *len gets its size. */
+static unsigned char *make_png(unsigned w, unsigned h, size_t *len)
+{
+    png_image image = { .version = PNG_IMAGE_VERSION, .width = w, .height = h,
+                        .format = PNG_FORMAT_GRAY };
+    unsigned char *pixels = g_malloc0((size_t)w * h);
+    png_alloc_size_t size = 0;
+    ck_assert(png_image_write_to_memory(&image, NULL, &size, 0, pixels, 0, NULL));
+    unsigned char *out = g_malloc(size);
+    ck_assert(png_image_write_to_memory(&image, out, &size, 0, pixels, 0, NULL));
+    g_free(pixels);
+    *len = size;
+    return out;
+}
+
+START_TEST(test_image_check)
+{
+    struct req r;
+    struct image_info info;
+    size_t len;
+    unsigned char *ok = make_png(32, 16, &len);
+
+    req_init(&r);
+    ck_assert_int_eq(image_check(&r, ok, len, 1024, &info), 0);
+    ck_assert_str_eq(info.content_type, "image/png");
+    ck_assert_uint_eq(info.width, 32);
+    ck_assert_uint_eq(info.height, 16);
+    /* Cut short: the header alone is not a picture. */
+    req_reset(&r);
+    ck_assert_int_eq(image_check(&r, ok, len - 20, 1024, &info), -1);
+    ck_assert_int_eq(r.err.status, 422);
+    req_reset(&r);
+    ck_assert_int_eq(image_check(&r, ok, len, 16, &info), -1);
+    ck_assert_str_eq(r.err.code, "image_too_large");
+    g_free(ok);
+
+    static const char *const not_images[] = {
+        "<html><script>alert(1)</script></html>",
+        "<?xml version=\"1.0\"?><svg xmlns=\"http://www.w3.org/2000/svg\"/>",
+        "GIF89a", "", "\x89PNG",
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(not_images); i++) {
+        req_reset(&r);
+        ck_assert_int_eq(image_check(&r, (const unsigned char *)not_images[i],
+                                     strlen(not_images[i]), 1024, &info), -1);
+        ck_assert_int_eq(r.err.status, 415);
+    }
+    /* A JPEG start with nothing behind it. */
+    req_reset(&r);
+    const unsigned char jpeg[] = { 0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 'J', 'F', 'I', 'F' };
+    ck_assert_int_eq(image_check(&r, jpeg, sizeof jpeg, 1024, &info), -1);
+    ck_assert_int_eq(r.err.status, 422);
+    req_reset(&r);
+}
+END_TEST
+
+START_TEST(test_audit_changes_only_differences)
+{
+    struct req r;
+    req_init(&r);
+    json_t *before = json_pack("{s:s, s:i, s:b}", "name", "a", "vcpus", 1, "autostart", 0);
+    json_t *after = json_pack("{s:s, s:i, s:b, s:s}", "name", "b", "vcpus", 1, "autostart", 1,
+                              "password", "secret");
+    static const char *const skip[] = { "password", NULL };
+    audit_changes_between(&r, before, after, skip);
+    ck_assert_int_eq(json_object_size(r.audit_changes), 2);
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(r.audit_changes, "name"),
+                                                       "after")), "b");
+    ck_assert(json_is_false(json_object_get(json_object_get(r.audit_changes, "autostart"),
+                                            "before")));
+    audit_change_secret(&r, "password");
+    char *text = json_dumps(r.audit_changes, 0);
+    ck_assert_ptr_null(strstr(text, "secret"));
+    free(text);
+    json_decref(before);
+    json_decref(after);
+    req_reset(&r);
+}
+END_TEST
+
 static Suite *security_suite(void)
 {
     Suite *s = suite_create("security");
@@ -223,6 +324,9 @@ static Suite *security_suite(void)
     tcase_add_test(tc, test_json_error_shape);
     tcase_add_test(tc, test_api_rejects_non_json);
     tcase_add_test(tc, test_local_path);
+    tcase_add_test(tc, test_csv_defuses_formulas);
+    tcase_add_test(tc, test_image_check);
+    tcase_add_test(tc, test_audit_changes_only_differences);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,0 +1,230 @@
+// The authorization matrix: every route of every program (as the programs
+// themselves list them: VMM_LIST_ROUTES=1 cgi-bin/vmm-*), on each of its
+// surfaces (the page and /api/v1), asked by {anonymous, user A, user B,
+// admin}, against the table of expected statuses below. Path ids name
+// objects of user A (their VM, job, token, session) or, for the user
+// admin routes, of a third user C.
+//
+// Requests must change nothing: a mutating request carries a body with
+// an unknown field (the "probe"), so whoever passes the permission and
+// CSRF checks gets the 400 of input validation (415 for raw-body routes).
+// Where a row gives `bBody`, user B sends that valid body instead, so the
+// handler really runs and must answer 404 for A's object: a real attempt
+// to touch someone else's VM, job, token or session.
+//
+// Also checked on the way: every mutating request that reaches a route
+// leaves exactly one audit row (refused ones too).
+//
+// A new route without a row here fails the test, naming the missing row:
+// add one line "SURFACE METHOD pattern": { anon, a, b, admin } (statuses
+// of anonymous, A, B, admin; pages answer 303 to the login page where the
+// API says 401).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { accessSync, constants, readdirSync } from 'node:fs';
+import { Client, adminClient, createUser, q, sql, userClient, uniqueName } from './lib.mjs';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+
+const EXPECTED = {
+  // vmm-auth
+  'PAGE GET /login': { anon: 200, a: 303, b: 303, admin: 303 },
+  'PAGE POST /login': { anon: 403, a: 400, b: 400, admin: 400 },
+  'API POST /auth/login': { anon: 400, a: 400, b: 400, admin: 400 },
+  'PAGE POST /logout': { anon: 303, a: 400, b: 400, admin: 400 },
+  'API POST /auth/logout': { anon: 401, a: 400, b: 400, admin: 400 },
+  'API GET /auth/me': { anon: 401, a: 200, b: 200, admin: 200 },
+  'PAGE GET /register': { anon: 403, a: 403, b: 403, admin: 403 },
+  'PAGE POST /register': { anon: 403, a: 400, b: 400, admin: 400 },
+  'API POST /auth/register': { anon: 400, a: 400, b: 400, admin: 400 },
+  'PAGE POST /language': { anon: 403, a: 400, b: 400, admin: 400 },
+  // vmm-dashboard
+  'PAGE GET /': { anon: 303, a: 200, b: 200, admin: 200 },
+  'API GET /dashboard': { anon: 401, a: 200, b: 200, admin: 200 },
+  // vmm-users
+  'API GET /users': { anon: 401, a: 403, b: 403, admin: 200 },
+  'PAGE GET /users': { anon: 303, a: 403, b: 403, admin: 200 },
+  'API POST /users': { anon: 401, a: 403, b: 403, admin: 400 },
+  'PAGE POST /users': { anon: 303, a: 403, b: 403, admin: 400 },
+  'API GET /users/{id:int}': { anon: 401, a: 403, b: 403, admin: 200 },
+  'PAGE GET /users/{id:int}': { anon: 303, a: 403, b: 403, admin: 200 },
+  'API PATCH /users/{id:int}': { anon: 401, a: 403, b: 403, admin: 400 },
+  'PAGE POST /users/{id:int}': { anon: 303, a: 403, b: 403, admin: 400 },
+  'PAGE POST /users/{id:int}/password': { anon: 303, a: 403, b: 403, admin: 400 },
+  'API DELETE /users/{id:int}': { anon: 401, a: 403, b: 403, admin: 400 },
+  'PAGE POST /users/{id:int}/delete': { anon: 303, a: 403, b: 403, admin: 400 },
+  'API GET /users/{id:int}/quota': { anon: 401, a: 403, b: 403, admin: 200 },
+  'API PUT /users/{id:int}/quota': { anon: 401, a: 403, b: 403, admin: 400 },
+  'PAGE POST /users/{id:int}/quota': { anon: 303, a: 403, b: 403, admin: 400 },
+  'API GET /settings': { anon: 401, a: 403, b: 403, admin: 200 },
+  'PAGE GET /settings': { anon: 303, a: 403, b: 403, admin: 200 },
+  'API PATCH /settings': { anon: 401, a: 403, b: 403, admin: 400 },
+  'PAGE POST /settings': { anon: 303, a: 403, b: 403, admin: 400 },
+  // vmm-host
+  'API GET /host': { anon: 401, a: 200, b: 200, admin: 200 },
+  'PAGE GET /host': { anon: 303, a: 200, b: 200, admin: 200 },
+  'API GET /host/reconcile': { anon: 401, a: 403, b: 403, admin: 200 },
+  // vmm-vms
+  'API GET /vms': { anon: 401, a: 200, b: 200, admin: 200 },
+  'PAGE GET /vms': { anon: 303, a: 200, b: 200, admin: 200 },
+  'API POST /vms': { anon: 401, a: 400, b: 400, admin: 400 },
+  'PAGE GET /vms/new': { anon: 303, a: 200, b: 200, admin: 200 },
+  'PAGE POST /vms/new': { anon: 303, a: 400, b: 400, admin: 400 },
+  'API GET /vms/{id:int}': { anon: 401, a: 200, b: 404, admin: 200 },
+  'PAGE GET /vms/{id:int}': { anon: 303, a: 200, b: 404, admin: 200 },
+  'API GET /vms/{id:int}/history': { anon: 401, a: 200, b: 404, admin: 200 },
+  'API POST /vms/batch': { anon: 401, a: 400, b: 400, admin: 400 },
+  'API PATCH /vms/{id:int}': { anon: 401, a: 400, b: 404, admin: 400, bBody: { name: 'stolen' } },
+  'API DELETE /vms/{id:int}': { anon: 401, a: 400, b: 404, admin: 400, bBody: {} },
+  'PAGE POST /vms/{id:int}/delete': { anon: 303, a: 400, b: 404, admin: 400, bBody: {} },
+  'API POST /vms/{id:int}/{action}': { anon: 401, a: 400, b: 404, admin: 400, bBody: { force: true } },
+  'PAGE POST /vms/{id:int}/{action}': { anon: 303, a: 400, b: 404, admin: 400, bBody: { force: 'true' } },
+  // vmm-jobs
+  'API GET /jobs': { anon: 401, a: 200, b: 200, admin: 200 },
+  'API GET /jobs/{id:int}': { anon: 401, a: 200, b: 404, admin: 200 },
+  'PAGE GET /jobs/{id:int}': { anon: 303, a: 200, b: 404, admin: 200 },
+  'API POST /jobs/{id:int}/cancel': { anon: 401, a: 400, b: 404, admin: 400, bBody: {} },
+  'PAGE POST /jobs/{id:int}/cancel': { anon: 303, a: 400, b: 404, admin: 400, bBody: {} },
+  // vmm-audit
+  'API GET /audit-logs': { anon: 401, a: 200, b: 200, admin: 200 },
+  'PAGE GET /audit-logs': { anon: 303, a: 200, b: 200, admin: 200 },
+  'API GET /history/logins': { anon: 401, a: 200, b: 200, admin: 200 },
+  'PAGE GET /history/logins': { anon: 303, a: 200, b: 200, admin: 200 },
+  'API GET /history/changes': { anon: 401, a: 200, b: 200, admin: 200 },
+  'PAGE GET /history/changes': { anon: 303, a: 200, b: 200, admin: 200 },
+  'API GET /history/vm-operations': { anon: 401, a: 200, b: 200, admin: 200 },
+  'PAGE GET /history/vm-operations': { anon: 303, a: 200, b: 200, admin: 200 },
+  // vmm-profile
+  'API GET /me': { anon: 401, a: 200, b: 200, admin: 200 },
+  'API PATCH /me': { anon: 401, a: 400, b: 400, admin: 400 },
+  'API GET /me/quota': { anon: 401, a: 200, b: 200, admin: 200 },
+  'API GET /me/tokens': { anon: 401, a: 200, b: 200, admin: 200 },
+  'API POST /me/tokens': { anon: 401, a: 400, b: 400, admin: 400 },
+  'API DELETE /me/tokens/{id:int}': { anon: 401, a: 400, b: 404, admin: 400, bBody: {} },
+  'API GET /me/sessions': { anon: 401, a: 200, b: 200, admin: 200 },
+  'API DELETE /me/sessions/{id:int}': { anon: 401, a: 400, b: 404, admin: 400, bBody: {} },
+  'API GET /me/avatar': { anon: 401, a: 404, b: 404, admin: 404 },
+  'API PUT /me/avatar': { anon: 401, a: 415, b: 415, admin: 415 },
+  'API DELETE /me/avatar': { anon: 401, a: 400, b: 400, admin: 400 },
+  'PAGE GET /profile': { anon: 303, a: 200, b: 200, admin: 200 },
+  'PAGE POST /profile': { anon: 303, a: 400, b: 400, admin: 400 },
+  'PAGE POST /profile/tokens': { anon: 303, a: 400, b: 400, admin: 400 },
+  'PAGE POST /profile/tokens/{id:int}/revoke': { anon: 303, a: 400, b: 404, admin: 400, bBody: {} },
+  'PAGE POST /profile/sessions/{id:int}/end': { anon: 303, a: 400, b: 404, admin: 400, bBody: {} },
+  'PAGE POST /profile/avatar/delete': { anon: 303, a: 400, b: 400, admin: 400 },
+};
+
+/** Every route of every FastCGI program in cgi-bin, from the binaries. */
+function programRoutes() {
+  const dir = `${ROOT}cgi-bin`;
+  const routes = [];
+  for (const name of readdirSync(dir).filter((n) => /^vmm-[a-z0-9-]+$/.test(n)).sort()) {
+    const path = `${dir}/${name}`;
+    try {
+      accessSync(path, constants.X_OK);
+    } catch {
+      continue;
+    }
+    const out = execFileSync(path, [], { env: { ...process.env, VMM_LIST_ROUTES: '1' }, encoding: 'utf8' });
+    for (const line of out.split('\n').filter(Boolean)) routes.push({ program: name, ...JSON.parse(line) });
+  }
+  return routes;
+}
+
+/** One key per surface a route answers on. */
+function surfaces(route) {
+  const kinds = route.kind === 'both' ? ['API', 'PAGE'] : [route.kind.toUpperCase()];
+  return kinds.map((surface) => ({ ...route, surface, key: `${surface} ${route.method} ${route.pattern}` }));
+}
+
+const mutating = (method) => !['GET', 'HEAD'].includes(method);
+
+let admin;
+let a;
+let b;
+const ids = {};
+before(async () => {
+  admin = await adminClient();
+  a = await userClient(admin);
+  b = await userClient(admin);
+  const c = await createUser(admin);
+  const uuid = crypto.randomUUID();
+  sql(
+    'INSERT INTO vms (uuid, domain_name, name, description, owner_id, state, vcpus, memory_mb, disk_gb) ' +
+      `VALUES (${q(uuid)}, ${q(`vmm-m-${uuid.slice(0, 18)}`)}, ${q(uniqueName('matrix'))}, '', ${a.user.id}, 'stopped', 1, 128, 1)`,
+  );
+  ids.vm = Number(sql(`SELECT id FROM vms WHERE uuid = ${q(uuid)}`)[0][0]);
+  sql(`INSERT INTO jobs (kind, state, owner_id, vm_id, message) VALUES ('vm.create', 'succeeded', ${a.user.id}, ${ids.vm}, 'matrix')`);
+  ids.job = Number(sql(`SELECT MAX(id) FROM jobs WHERE owner_id = ${a.user.id}`)[0][0]);
+  ids.token = (await a.client.api('POST', '/me/tokens', { name: 'matrix' })).body.data.token.id;
+  ids.session = (await a.client.api('GET', '/me/sessions')).body.data.find((s) => s.current).id;
+  ids.user = c.user.id;
+});
+after(async () => {
+  for (const c of [a?.client, b?.client, admin]) await c?.logout();
+});
+
+/** The concrete path of a route pattern, naming user A's objects. */
+function concretePath(pattern) {
+  const object = pattern.startsWith('/vms/') ? ids.vm
+    : pattern.startsWith('/jobs/') ? ids.job
+      : pattern.startsWith('/users/') ? ids.user
+        : /\/tokens\//.test(pattern) ? ids.token
+          : /\/sessions\//.test(pattern) ? ids.session
+            : null;
+  return pattern.replace(/\{([a-z_]+)(:int)?\}/g, (whole, name, isInt) => {
+    if (isInt) {
+      assert.ok(object, `no fixture object for ${pattern}: extend concretePath`);
+      return String(object);
+    }
+    if (name === 'action') return 'start';
+    assert.fail(`no value for {${name}} in ${pattern}: extend concretePath`);
+    return '';
+  });
+}
+
+/** The one request of a principal on a route surface. */
+function ask(client, route, row, who) {
+  const path = concretePath(route.pattern);
+  const url = route.surface === 'API' ? `/api/v1${path}` : path;
+  if (!mutating(route.method)) return client.request(route.method, url);
+  const valid = who === 'b' && row.bBody;
+  if (route.surface === 'API') return client.request(route.method, url, { json: valid ? row.bBody : { matrix_probe: 1 } });
+  const form = { csrf_token: client.csrf ?? '', ...(valid ? row.bBody : { matrix_probe: '1' }) };
+  return client.request(route.method, url, { form, csrf: false });
+}
+
+test('every route has a row in the authorization table, and no row is stale', () => {
+  const keys = programRoutes().flatMap(surfaces).map((r) => r.key);
+  const missing = keys.filter((k) => !(k in EXPECTED));
+  assert.deepEqual(missing, [], `routes without a row in EXPECTED (tests/integration/authz-matrix.test.mjs): ${missing.join(', ')}`);
+  const stale = Object.keys(EXPECTED).filter((k) => !keys.includes(k));
+  assert.deepEqual(stale, [], `rows for routes no program has: ${stale.join(', ')}`);
+});
+
+test('every route x {anonymous, A, B, admin} answers as the table says; mutations leave one audit row', async () => {
+  const principals = { anon: new Client('anon'), a: a.client, b: b.client, admin };
+  const wrong = [];
+  const audit = [];
+  for (const route of programRoutes().flatMap(surfaces)) {
+    const row = EXPECTED[route.key];
+    if (!row) continue; // reported by the test above
+    for (const [who, client] of Object.entries(principals)) {
+      const res = await ask(client, route, row, who);
+      if (res.status !== row[who]) wrong.push(`${route.key} as ${who}: ${res.status}, expected ${row[who]} (${res.text.slice(0, 120).replace(/\s+/g, ' ')})`);
+      if (mutating(route.method)) {
+        const n = Number(sql(`SELECT COUNT(*) FROM audit_log WHERE request_id = ${q(res.requestId ?? '')}`)[0][0]);
+        if (n !== 1) audit.push(`${route.key} as ${who}: ${n} audit rows`);
+      }
+    }
+  }
+  assert.deepEqual(wrong, [], `unexpected statuses:\n${wrong.join('\n')}`);
+  assert.deepEqual(audit, [], `mutating requests without exactly one audit row:\n${audit.join('\n')}`);
+  // Nothing was changed by any of it: A's objects are as they were.
+  assert.equal(sql(`SELECT owner_id, state FROM vms WHERE id = ${ids.vm}`)[0].join(' '), `${a.user.id} stopped`);
+  assert.equal(sql(`SELECT state FROM jobs WHERE id = ${ids.job}`)[0][0], 'succeeded');
+  assert.equal(sql(`SELECT COUNT(*) FROM api_tokens WHERE id = ${ids.token}`)[0][0], '1');
+  assert.equal(sql(`SELECT COUNT(*) FROM sessions WHERE id = ${ids.session}`)[0][0], '1');
+  assert.equal(sql(`SELECT role FROM users WHERE id = ${a.user.id}`)[0][0], 'user');
+});
