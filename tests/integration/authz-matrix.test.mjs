@@ -86,6 +86,11 @@ const EXPECTED = {
   'PAGE GET /jobs/{id:int}': { anon: 303, a: 200, b: 404, admin: 200 },
   'API POST /jobs/{id:int}/cancel': { anon: 401, a: 400, b: 404, admin: 400, bBody: {} },
   'PAGE POST /jobs/{id:int}/cancel': { anon: 303, a: 400, b: 404, admin: 400, bBody: {} },
+  // vmm-console (A's VM is stopped: the page says so, the API gives no token;
+  // B is not even told it exists; the auth_request check is internal to nginx)
+  'PAGE GET /vms/{id:int}/console': { anon: 303, a: 200, b: 404, admin: 200 },
+  'API GET /vms/{id:int}/console': { anon: 401, a: 409, b: 404, admin: 409 },
+  'API GET /console/ws': { anon: 404, a: 404, b: 404, admin: 404 },
   // vmm-audit
   'API GET /audit-logs': { anon: 401, a: 200, b: 200, admin: 200 },
   'PAGE GET /audit-logs': { anon: 303, a: 200, b: 200, admin: 200 },
