@@ -236,6 +236,30 @@ describe('the console websocket through nginx', () => {
     await closeWs(opened.ws);
   });
 
+  test('an idle console outlives nginx\'s default 60 s proxy timeout and still draws', async () => {
+    const data = await token(owner, vm.id);
+    const opened = await openConsole(owner, data.ws_path);
+    assert.ok(opened.ws, `upgrade refused: ${opened.status} ${opened.text}`);
+    const init = await rfbHandshake(opened, data.password);
+    // 75 s without a byte either way: a proxy with the default timeouts
+    // would have closed the connection after 60.
+    const closedEarly = await new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), 75_000);
+      opened.ws.once('close', () => { clearTimeout(timer); resolve(true); });
+    });
+    assert.equal(closedEarly, false, 'the idle console was cut');
+    // FramebufferUpdateRequest for the whole screen: QEMU answers with an update.
+    const request = Buffer.alloc(10);
+    request.writeUInt8(3, 0);
+    request.writeUInt16BE(init.width, 6);
+    request.writeUInt16BE(init.height, 8);
+    opened.ws.send(request);
+    const header = await opened.rd.read(4);
+    assert.equal(header[0], 0, 'a FramebufferUpdate message');
+    assert.ok(header.readUInt16BE(2) > 0, 'with at least one rectangle');
+    await closeWs(opened.ws);
+  });
+
   test('a wrong VNC password is refused by QEMU', async () => {
     const data = await token(owner, vm.id);
     const opened = await openConsole(owner, data.ws_path);
