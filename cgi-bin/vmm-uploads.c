@@ -232,15 +232,6 @@ static int upload_meta_read(struct req *r, json_t *meta, struct upload_meta *m)
     if (!admin && !strcmp(m->visibility, "public"))
         return req_fail(r, 403, "forbidden", "visibility",
                         _("Only administrators publish images to everyone."));
-    if (!*m->name) {
-        g_free(m->name);
-        m->name = g_strdup(*m->filename ? m->filename : "upload");
-        if (g_utf8_strlen(m->name, -1) > 64) {
-            char *cut = g_utf8_substring(m->name, 0, 64);
-            g_free(m->name);
-            m->name = cut;
-        }
-    }
     return 0;
 }
 

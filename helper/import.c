@@ -69,6 +69,16 @@ static struct upload *upload_get(long long id)
     return u;
 }
 
+/* The name asked for, else the package's own, else the file's name. */
+static const char *upload_display_name(const struct upload *u, const char *package_name)
+{
+    if (u->name[0])
+        return u->name;
+    if (package_name && package_name[0])
+        return package_name;
+    return u->filename[0] ? u->filename : "upload";
+}
+
 static bool job_tick(void *ctx, int percent)
 {
     return job_progress(ctx, percent);
@@ -123,8 +133,8 @@ static int import_iso(struct job *job, const struct upload *u, const char *part,
     struct iso_info info;
     int rc = -1;
     if (db_exec_id("INSERT INTO isos (name, file_name, size_bytes, md5, sha256, visibility, "
-                   "owner_id, status) VALUES (?, ?, ?, '', '', ?, ?, 'importing')", &iso_id,
-                   DB_TEXT(u->name), DB_TEXT(file_name), DB_INT(u->length),
+                   "owner_id, status) VALUES (LEFT(?, 128), ?, ?, '', '', ?, ?, 'importing')",
+                   &iso_id, DB_TEXT(upload_display_name(u, NULL)), DB_TEXT(file_name), DB_INT(u->length),
                    DB_TEXT(u->visibility), DB_INT(u->owner_id)) < 0) {
         err_set(err, 503, "database_unavailable", NULL, "The database is not available.");
         goto out;
@@ -162,12 +172,27 @@ static int run_tool(char **argv, int *exit_status)
     return 0;
 }
 
+/* `qemu-img check`: 0 clean, 3 leaked clusters only (harmless), 63 no
+ * check for this format; anything else is a damaged or truncated image
+ * (a vmdk cut short converts "fine", reading zeros past its end). */
+static int check_disk(const char *src, const char *format, struct err *err)
+{
+    int status = -1;
+    char *argv[] = { "qemu-img", "check", "-q", "-f", (char *)format, (char *)src, NULL };
+    if (run_tool(argv, &status) < 0 || (status != 0 && status != 3 && status != 63))
+        return err_set(err, 422, "bad_image", NULL, "The %s image is truncated or damaged.",
+                       format);
+    return 0;
+}
+
 /* Puts the inspected disk at the pool's name: vmdk becomes qcow2, a qcow2
- * must pass `qemu-img check`, raw is taken as it is. */
+ * or vmdk must pass `qemu-img check`, raw is taken as it is. */
 static int store_disk(const char *src, const char *format, const char *kind, const char *name,
                       struct err *err)
 {
     int status = -1;
+    if (strcmp(format, "raw") && check_disk(src, format, err) < 0)
+        return -1;
     if (!strcmp(format, "vmdk")) {
         g_free(pool_dir_of(kind));
         char *to = pool_path(kind, name);
@@ -183,13 +208,6 @@ static int store_disk(const char *src, const char *format, const char *kind, con
         g_free(to);
         unlink(src);
         return 0;
-    }
-    if (!strcmp(format, "qcow2")) {
-        char *argv[] = { "qemu-img", "check", "-q", "-f", "qcow2", (char *)src, NULL };
-        /* 0 clean, 3 leaked clusters only (harmless); else damaged. */
-        if (run_tool(argv, &status) < 0 || (status != 0 && status != 3))
-            return err_set(err, 422, "bad_image",
-                           NULL, "The qcow2 image is truncated or damaged.");
     }
     return move_into(src, kind, name, err);
 }
@@ -225,7 +243,7 @@ static int import_template(struct job *job, const struct upload *u, const char *
     long long size_bytes = stat(stored_path, &st) == 0 ? (long long)st.st_blocks * 512 : 0;
     g_free(stored_path);
 
-    const char *name = u->name[0] ? u->name : ovf.name[0] ? ovf.name : u->filename;
+    const char *name = upload_display_name(u, ovf.name);
     long long template_id = 0;
     if (db_exec_id("INSERT INTO templates (name, category, os, arch, format, file_name, "
                    "virtual_size_bytes, size_bytes, min_vcpus, min_memory_mb, min_disk_gb, "
