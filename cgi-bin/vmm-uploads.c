@@ -436,7 +436,15 @@ static int tus_delete(struct req *r)
     return 0;
 }
 
+/* The upload page: the form and tus-js-client (static/js/upload.js). */
+static int uploads_page(struct req *r)
+{
+    r->data = json_pack("{s:I}", "max_bytes", (json_int_t)max_upload_bytes());
+    return 0;
+}
+
 static const struct route routes[] = {
+    { "GET", "/uploads", uploads_page, PERM_USER, ROUTE_PAGE, "uploads.tpl", N_("Upload an image") },
     { "OPTIONS", "/uploads", tus_options, PERM_ANON, ROUTE_API },
     { "POST", "/uploads", tus_create, PERM_USER, ROUTE_API, NULL, NULL, NULL, "upload.create" },
     { "GET", "/uploads/{id:int}", tus_head, PERM_USER, ROUTE_API },
