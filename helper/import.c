@@ -104,7 +104,8 @@ static int move_into(const char *from, const char *kind, const char *name, struc
 {
     g_free(pool_dir_of(kind));
     char *to = pool_path(kind, name);
-    int rc = rename(from, to) == 0 && chmod(to, 0644) == 0 ? 0 : -1;
+    /* A renamed first chunk is still nginx's file: make it ours. */
+    int rc = rename(from, to) == 0 && chown(to, 0, 0) == 0 && chmod(to, 0644) == 0 ? 0 : -1;
     if (rc < 0) {
         unlink(to);
         err_set(err, 503, "storage_error", NULL, "The image could not be stored.");
