@@ -292,7 +292,7 @@ static int import_job(struct job *job)
     if (rc != 0)
         job_message(job, rc == JOB_CANCELLED ? "Cancelled." : err.message);
     /* Imported or refused, the upload is done with. */
-    unlink(part);
+    upload_files_remove(job->object_id);
     db_exec("DELETE FROM uploads WHERE id = ?", DB_INT(job->object_id));
     g_free(part);
     upload_free(u);

@@ -59,12 +59,18 @@ static int upload_load(long long id, const struct user *actor, long long *length
     return rc;
 }
 
-/* The part file, open for writing and locked against a concurrent PATCH
- * (flock: released by the kernel whatever happens to us). */
-static int part_open_locked(long long id, struct err *err)
+/* Each upload has a lock file beside its part: a PATCH, a DELETE and the
+ * expiry take it (flock: the kernel drops it whatever happens to us). Not
+ * the part itself: a first chunk renamed over the part is a new inode. */
+static char *lock_path(long long id)
 {
-    char *path = upload_part_path(id);
-    int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+    return g_strdup_printf("%s/parts/%lld.lock", uploads_dir(), id);
+}
+
+static int upload_lock(long long id, struct err *err)
+{
+    char *path = lock_path(id);
+    int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
     g_free(path);
     if (fd < 0) {
         err_set(err, 404, "not_found", NULL, "There is no such upload.");
@@ -77,6 +83,15 @@ static int part_open_locked(long long id, struct err *err)
         return -1;
     }
     return fd;
+}
+
+void upload_files_remove(long long id)
+{
+    char *part = upload_part_path(id), *lock = lock_path(id);
+    unlink(part);
+    unlink(lock);
+    g_free(part);
+    g_free(lock);
 }
 
 int upload_op_create(struct op_call *call)
@@ -172,12 +187,19 @@ int upload_op_append(struct op_call *call)
     const char *algorithm = json_string_value(json_object_get(a, "checksum_algorithm"));
     const char *checksum = json_string_value(json_object_get(a, "checksum"));
     long long length = 0, received = 0;
-    int part = -1, chunk = -1, rc = -1;
+    int lock = -1, part = -1, chunk = -1, rc = -1;
 
     if (upload_load(id, call->actor, &length, &received, &call->err) < 0)
         return -1;
-    if ((part = part_open_locked(id, &call->err)) < 0)
+    if ((lock = upload_lock(id, &call->err)) < 0)
         return -1;
+    char *part_path = upload_part_path(id);
+    part = open(part_path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+    g_free(part_path);
+    if (part < 0) {
+        err_set(&call->err, 404, "not_found", NULL, "There is no such upload.");
+        goto out;
+    }
     /* Read again under the lock: the request before ours may have moved it. */
     if (upload_load(id, call->actor, &length, &received, &call->err) < 0)
         goto out;
@@ -237,26 +259,21 @@ int upload_op_append(struct op_call *call)
 out:
     if (chunk >= 0)
         close(chunk);
-    close(part);
+    if (part >= 0)
+        close(part);
+    close(lock);   /* after the row is updated: the next PATCH sees it */
     return rc;
 }
 
-/* Removes an upload's file and row unless a request holds it. */
+/* Removes an upload's files and row unless a request holds it. */
 static int upload_remove(long long id, struct err *err)
 {
-    char *path = upload_part_path(id);
-    int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-    if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0) {
-        close(fd);
-        g_free(path);
-        return err_set(err, 423, "upload_locked", NULL,
-                       "Another request is writing to this upload. Try again when it is done.");
-    }
-    unlink(path);
-    g_free(path);
+    int lock = upload_lock(id, err);
+    if (lock < 0)
+        return -1;
+    upload_files_remove(id);
     db_exec("DELETE FROM uploads WHERE id = ?", DB_INT(id));
-    if (fd >= 0)
-        close(fd);
+    close(lock);
     return 0;
 }
 
@@ -299,9 +316,7 @@ void upload_startup(void)
     /* An import cut off by a restart: its job was failed; nothing of it stays. */
     struct db_rows *rows = db_query("SELECT id FROM uploads WHERE state = 'importing'");
     for (int i = 0; rows && i < rows->nrows; i++) {
-        char *path = upload_part_path(db_cell_int(rows, i, 0, 0));
-        unlink(path);
-        g_free(path);
+        upload_files_remove(db_cell_int(rows, i, 0, 0));
         db_exec("DELETE FROM uploads WHERE id = ?", DB_INT(db_cell_int(rows, i, 0, 0)));
     }
     db_rows_free(rows);

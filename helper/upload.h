@@ -15,6 +15,8 @@ int upload_op_delete(struct op_call *call);   /* {upload_id} */
 
 /* The part file of an upload; free() it. */
 char *upload_part_path(long long id);
+/* Removes an upload's part and lock files (not its row). */
+void upload_files_remove(long long id);
 /* Removes expired uploads (files and rows) that no request holds. */
 void upload_expire(void);
 /* At start: uploads whose import a previous helper left unfinished are
