@@ -229,15 +229,24 @@ int upload_op_append(struct op_call *call)
 
     if (received == 0 && size > 0) {
         /* The first chunk becomes the file: a rename, not a copy. nginx's
-         * own cleanup of the temporary name then finds nothing. */
+         * own cleanup of the temporary name then finds nothing. The empty
+         * part goes first: ext4 flushes a file renamed over another one
+         * (auto_da_alloc), which would cost seconds for gigabytes. */
         char *from = g_strdup_printf("%s/incoming/%s", uploads_dir(),
                                      json_string_value(json_object_get(a, "chunk")));
         char *to = upload_part_path(id);
-        int moved = rename(from, to);
+        bool moved = unlink(to) == 0 && rename(from, to) == 0;
+        if (!moved) {
+            close(part);
+            part = open(to, O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+        }
         g_free(from);
         g_free(to);
-        if (moved < 0 && chunk_append(part, chunk, 0, size, &call->err) < 0)
+        if (!moved && (part < 0 || chunk_append(part, chunk, 0, size, &call->err) < 0)) {
+            if (part < 0)
+                err_set(&call->err, 503, "storage_error", NULL, "The upload file is gone.");
             goto out;
+        }
     } else if (size > 0 && chunk_append(part, chunk, received, size, &call->err) < 0) {
         goto out;
     }
