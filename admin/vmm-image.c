@@ -14,23 +14,9 @@
 
 #include "config.h"
 #include "db.h"
+#include "image.h"
 #include "log.h"
 #include "token.h"
-
-static json_t *qemu_img_info(const char *file)
-{
-    char *argv[] = { "qemu-img", "info", "--output=json", (char *)file, NULL };
-    char *out = NULL;
-    int status = -1;
-    if (!g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL, NULL,
-                      NULL, &out, NULL, &status, NULL) || !g_spawn_check_wait_status(status, NULL)) {
-        g_free(out);
-        return NULL;
-    }
-    json_t *info = json_loads(out, 0, NULL);
-    g_free(out);
-    return info;
-}
 
 static long long existing(const char *table, const char *name)
 {
@@ -78,11 +64,12 @@ static int register_template(const char *name, const char *file, const char *os)
         printf("%lld\n", id);
         return 0;
     }
-    json_t *info = qemu_img_info(file);
+    struct err err = { 0 };
+    json_t *info = image_qemu_info(file, &err);
     const char *format = json_string_value(json_object_get(info, "format"));
     long long size = json_integer_value(json_object_get(info, "virtual-size"));
-    if (!info || !format || (strcmp(format, "qcow2") && strcmp(format, "raw")) || size <= 0 ||
-        json_object_get(info, "backing-filename")) {
+    if (!info || !format || (strcmp(format, "qcow2") && strcmp(format, "raw")) ||
+        image_check_disk(info, format, &err) < 0) {
         fprintf(stderr, "vmm-image: %s is not a standalone qcow2 or raw image\n", file);
         json_decref(info);
         return 1;
@@ -106,28 +93,6 @@ static int register_template(const char *name, const char *file, const char *os)
     return rc;
 }
 
-/* ISO 9660: "CD001" at byte 32769, the volume label at 32808 (32 bytes). */
-static int iso_inspect(const char *file, char label[33], char **md5, char **sha256, long long *size)
-{
-    GMappedFile *map = g_mapped_file_new(file, FALSE, NULL);
-    if (!map)
-        return -1;
-    const char *data = g_mapped_file_get_contents(map);
-    gsize len = g_mapped_file_get_length(map);
-    int rc = -1;
-    if (len > 32808 + 32 && !memcmp(data + 32769, "CD001", 5)) {
-        memcpy(label, data + 32808, 32);
-        label[32] = '\0';
-        g_strchomp(label);
-        *md5 = g_compute_checksum_for_data(G_CHECKSUM_MD5, (const guchar *)data, len);
-        *sha256 = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)data, len);
-        *size = (long long)len;
-        rc = 0;
-    }
-    g_mapped_file_unref(map);
-    return rc;
-}
-
 static int register_iso(const char *name, const char *file)
 {
     long long id = existing("isos", name);
@@ -135,11 +100,10 @@ static int register_iso(const char *name, const char *file)
         printf("%lld\n", id);
         return 0;
     }
-    char label[33];
-    char *md5 = NULL, *sha256 = NULL;
-    long long size = 0;
-    if (iso_inspect(file, label, &md5, &sha256, &size) < 0) {
-        fprintf(stderr, "vmm-image: %s is not an ISO 9660 image\n", file);
+    struct iso_info iso;
+    struct err err = { 0 };
+    if (image_iso_inspect(file, &iso, NULL, NULL, &err) != 0) {
+        fprintf(stderr, "vmm-image: %s: %s\n", file, err.message);
         return 1;
     }
     char *file_name = copy_into_pool("isos", file, "iso");
@@ -147,7 +111,8 @@ static int register_iso(const char *name, const char *file)
     if (file_name &&
         db_exec_id("INSERT INTO isos (name, file_name, size_bytes, md5, sha256, volume_label) "
                    "VALUES (?, ?, ?, ?, ?, ?)", &id, DB_TEXT(name), DB_TEXT(file_name),
-                   DB_INT(size), DB_TEXT(md5), DB_TEXT(sha256), DB_TEXT(label)) == 0) {
+                   DB_INT(iso.size_bytes), DB_TEXT(iso.md5), DB_TEXT(iso.sha256),
+                   DB_TEXT(iso.label)) == 0) {
         printf("%lld\n", id);
         rc = 0;
     } else if (file_name) {
@@ -156,8 +121,6 @@ static int register_iso(const char *name, const char *file)
     if (rc)
         fprintf(stderr, "vmm-image: could not register %s\n", file);
     g_free(file_name);
-    g_free(md5);
-    g_free(sha256);
     return rc;
 }
 

@@ -9,7 +9,7 @@
 #include "config.h"
 #include "db.h"
 #include "i18n.h"
-#include "image.h"
+#include "picture.h"
 #include "password.h"
 #include "quota.h"
 #include "session.h"
@@ -239,10 +239,10 @@ static int sessions_end(struct req *r)
 /* PUT /me/avatar: the body is the picture itself. */
 static int avatar_put(struct req *r)
 {
-    struct image_info info;
+    struct picture_info info;
     r->audit_target_id = r->user->id;
     unsigned max_side = (unsigned)config_int("avatar", "max_side_px", 1024);
-    if (image_check(r, (const unsigned char *)r->body, r->body_len, max_side, &info) < 0)
+    if (picture_check(r, (const unsigned char *)r->body, r->body_len, max_side, &info) < 0)
         return -1;
     char *data = g_base64_encode((const guchar *)r->body, r->body_len);
     int rc = db_exec("INSERT INTO avatars (user_id, content_type, width, height, data, updated_at) "

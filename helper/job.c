@@ -27,11 +27,11 @@ static void *job_thread(void *arg)
     return NULL;
 }
 
-int job_run(long long job_id, long long vm_id, long long actor_id, bool start_vm,
-            int (*fn)(struct job *job))
+static int job_launch(struct job job, int (*fn)(struct job *job))
 {
+    long long job_id = job.id;
     struct job_start *start = g_new0(struct job_start, 1);
-    start->job = (struct job){ job_id, vm_id, actor_id, start_vm };
+    start->job = job;
     start->fn = fn;
     if (db_exec("UPDATE jobs SET state = 'running', started_at = UTC_TIMESTAMP() WHERE id = ? "
                 "AND state = 'queued'", DB_INT(job_id)) < 0) {
@@ -45,6 +45,34 @@ int job_run(long long job_id, long long vm_id, long long actor_id, bool start_vm
     }
     pthread_detach(thread);
     return 0;
+}
+
+int job_run(long long job_id, long long vm_id, long long actor_id, bool start_vm,
+            int (*fn)(struct job *job))
+{
+    return job_launch((struct job){ job_id, vm_id, actor_id, start_vm, 0 }, fn);
+}
+
+int job_start(long long job_id, long long object_id, long long actor_id,
+              int (*fn)(struct job *job))
+{
+    return job_launch((struct job){ job_id, 0, actor_id, false, object_id }, fn);
+}
+
+long long job_insert(const char *kind, long long owner_id)
+{
+    long long id = -1;
+    if (db_exec_id("INSERT INTO jobs (kind, owner_id) VALUES (?, ?)", &id, DB_TEXT(kind),
+                   DB_INT(owner_id)) < 0)
+        return -1;
+    return id;
+}
+
+void job_result(const struct job *job, json_t *result)
+{
+    char *text = json_dumps(result, JSON_COMPACT);
+    db_exec("UPDATE jobs SET result = ? WHERE id = ?", DB_TEXT(text), DB_INT(job->id));
+    free(text);
 }
 
 bool job_progress(const struct job *job, int percent)

@@ -4,6 +4,7 @@
 #ifndef VMM_JOB_H
 #define VMM_JOB_H
 
+#include <jansson.h>
 #include <stdbool.h>
 
 struct job {
@@ -11,6 +12,7 @@ struct job {
     long long vm_id;
     long long actor_id;
     bool start;      /* for a create: start the machine when it is made */
+    long long object_id;   /* what a job other than a VM's works on (an upload, an ISO) */
 };
 
 /* Runs fn(job) in a new thread; the job is marked running now and
@@ -18,6 +20,13 @@ struct job {
 #define JOB_CANCELLED 1
 int job_run(long long job_id, long long vm_id, long long actor_id, bool start,
             int (*fn)(struct job *job));
+/* The same for a job about object_id (an upload to import, an ISO). */
+int job_start(long long job_id, long long object_id, long long actor_id,
+              int (*fn)(struct job *job));
+/* Adds a queued job row of kind for owner_id; its id, or -1. */
+long long job_insert(const char *kind, long long owner_id);
+/* Records the job's result object (borrowed). */
+void job_result(const struct job *job, json_t *result);
 /* Records progress (0-100); returns false when the job should stop. */
 bool job_progress(const struct job *job, int percent);
 /* Sets the job's message (the reason of a failure). */

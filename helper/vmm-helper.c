@@ -25,6 +25,7 @@
 #include "log.h"
 #include "ops.h"
 #include "reconcile.h"
+#include "upload.h"
 #include "virt.h"
 #include "vm.h"
 
@@ -179,6 +180,7 @@ int main(int argc, char **argv)
      * say what does not match between the database and libvirt. */
     job_fail_interrupted();
     vm_cleanup_interrupted();
+    upload_startup();
     struct err err = { 0 };
     json_t *report = reconcile_report(&err);
     if (report) {

@@ -37,7 +37,8 @@ const char *local_path(const char *target)
 
 static bool is_mutating(const char *method)
 {
-    return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
+    return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
+           strcmp(method, "OPTIONS") != 0;
 }
 
 /* The user's setting, then the cookie, then Accept-Language. */

@@ -163,6 +163,7 @@ int req_parse_env(struct req *r, char **envp)
     const char *uri = NULL;
     bool header_too_large = false;
 
+    r->envp = envp;
     for (char **e = envp; e && *e; e++) {
         const char *eq = strchr(*e, '=');
         if (!eq)
@@ -193,12 +194,17 @@ int req_parse_env(struct req *r, char **envp)
             r->authorization = value;
         else if (IS("HTTP_X_CSRF_TOKEN"))
             r->csrf_header = value;
+        else if (IS("VMM_BODY_FILE") && *value)
+            r->body_file = value;
         else if (IS("HTTPS"))
             r->https = !strcmp(value, "on");
         else if (IS("REQUEST_ID") && strspn(value, "0123456789abcdefABCDEF-") == strlen(value))
             snprintf(r->request_id, sizeof r->request_id, "%s", value);
 #undef IS
     }
+    /* nginx kept the body in a file and did not pass it on. */
+    if (r->body_file)
+        r->content_length = -1;
     if (!r->request_id[0]) {
         guint32 a = g_random_int(), b = g_random_int();
         snprintf(r->request_id, sizeof r->request_id, "%08x%08x", a, b);
@@ -236,6 +242,15 @@ char *req_cookie(const struct req *r, const char *name)
             return g_strndup(p + nlen + 1, len - nlen - 1);
         p = end;
     }
+    return NULL;
+}
+
+const char *req_env(const struct req *r, const char *name)
+{
+    size_t n = strlen(name);
+    for (char **e = r->envp; e && *e; e++)
+        if (!strncmp(*e, name, n) && (*e)[n] == '=')
+            return *e + n + 1;
     return NULL;
 }
 
@@ -293,21 +308,31 @@ static const char *status_text(int status)
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 409: return "Conflict";
+    case 412: return "Precondition Failed";
     case 413: return "Payload Too Large";
     case 415: return "Unsupported Media Type";
     case 422: return "Unprocessable Entity";
+    case 423: return "Locked";
     case 429: return "Too Many Requests";
     case 431: return "Request Header Fields Too Large";
+    case 460: return "Checksum Mismatch";
     case 503: return "Service Unavailable";
+    case 507: return "Insufficient Storage";
     default: return status >= 500 ? "Internal Server Error" : "Error";
     }
 }
 
 void resp_serialize(struct req *r, GString *out)
 {
+    /* A 204 has no body, so no type and no length either. */
+    bool no_content = r->status == 204;
+    if (no_content)
+        g_string_truncate(r->resp_body, 0);
     g_string_append_printf(out, "Status: %d %s\r\n", r->status, status_text(r->status));
-    g_string_append_printf(out, "Content-Type: %s\r\n", r->resp_type);
-    g_string_append_printf(out, "Content-Length: %zu\r\n", r->resp_body->len);
+    if (!no_content) {
+        g_string_append_printf(out, "Content-Type: %s\r\n", r->resp_type);
+        g_string_append_printf(out, "Content-Length: %zu\r\n", r->resp_body->len);
+    }
     /* Pages load scripts and styles only from us, and no one may frame us. */
     g_string_append(out,
                     "Content-Security-Policy: default-src 'self'; img-src 'self' data:; "

@@ -47,6 +47,10 @@ struct req {
     char *body;                 /* NUL-terminated copy of the body */
     size_t body_len;
     bool body_has_nul;          /* binary: only raw-body routes accept it */
+    /* A body nginx kept in a file instead of passing it (tus PATCH):
+     * VMM_BODY_FILE. Such a request has no body on stdin. */
+    const char *body_file;
+    char **envp;                /* the FastCGI environment, for req_env() */
 
     /* Derived. */
     bool api;                   /* under /api/v1: JSON in and out */
@@ -105,6 +109,8 @@ int req_fail(struct req *r, int status, const char *code, const char *field,
 
 /* The value of cookie name, newly allocated, or NULL. */
 char *req_cookie(const struct req *r, const char *name);
+/* A FastCGI parameter as nginx passed it ("HTTP_UPLOAD_OFFSET"), or NULL. */
+const char *req_env(const struct req *r, const char *name);
 /* The value of a query parameter, or NULL. */
 const char *req_query(const struct req *r, const char *name);
 /* The path parameter of that name (from the route pattern). */

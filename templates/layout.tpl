@@ -13,6 +13,8 @@
   <nav class="nav">
     <a href="/">{{_ Dashboard}}</a>
     <a href="/vms">{{_ Virtual machines}}</a>
+    <a href="/isos">{{_ ISO images}}</a>
+    <a href="/templates">{{_ Templates}}</a>
     <a href="/host">{{_ Host}}</a>
     {{#is_admin}}<a href="/users">{{_ Users}}</a>{{/is_admin}}
     <a href="/audit-logs">{{_ Audit log}}</a>

@@ -164,6 +164,37 @@ START_TEST(test_header_crlf_refused)
 }
 END_TEST
 
+START_TEST(test_body_kept_in_a_file)
+{
+    /* A tus PATCH: nginx kept the body and passes its name, not its bytes. */
+    char *env[] = { "REQUEST_URI=/api/v1/uploads/3", "REQUEST_METHOD=PATCH",
+                    "CONTENT_LENGTH=1048576", "VMM_BODY_FILE=/s/uploads/incoming/0000000001",
+                    "HTTP_UPLOAD_OFFSET=0", "HTTP_UPLOAD_OFFSET_X=9", NULL };
+    ck_assert_int_eq(req_parse_env(&r, env), 0);
+    ck_assert_str_eq(r.body_file, "/s/uploads/incoming/0000000001");
+    ck_assert_int_eq(r.content_length, -1);
+    ck_assert_str_eq(req_env(&r, "HTTP_UPLOAD_OFFSET"), "0");
+    ck_assert_ptr_null(req_env(&r, "HTTP_UPLOAD"));
+    ck_assert_ptr_null(req_env(&r, "HTTP_TUS_RESUMABLE"));
+}
+END_TEST
+
+START_TEST(test_no_content_has_no_body)
+{
+    GString *out = g_string_new(NULL);
+    r.status = 204;
+    g_string_assign(r.resp_body, "{\"data\":{}}");
+    resp_header(&r, "Upload-Offset", "42");
+    resp_serialize(&r, out);
+    ck_assert_ptr_nonnull(strstr(out->str, "Status: 204 No Content\r\n"));
+    ck_assert_ptr_nonnull(strstr(out->str, "Upload-Offset: 42\r\n"));
+    ck_assert_ptr_null(strstr(out->str, "\r\nContent-Length:"));
+    ck_assert_ptr_null(strstr(out->str, "\r\nContent-Type:"));
+    ck_assert(g_str_has_suffix(out->str, "\r\n\r\n"));
+    g_string_free(out, TRUE);
+}
+END_TEST
+
 START_TEST(test_security_headers)
 {
     GString *out = g_string_new(NULL);
@@ -234,6 +265,8 @@ static Suite *http_suite(void)
     tcase_add_test(tc, test_cookies);
     tcase_add_loop_test(tc, test_header_crlf_refused, 0, G_N_ELEMENTS(header_cases));
     tcase_add_test(tc, test_security_headers);
+    tcase_add_test(tc, test_body_kept_in_a_file);
+    tcase_add_test(tc, test_no_content_has_no_body);
     tcase_add_test(tc, test_cookie_attributes);
     tcase_add_test(tc, test_reset_clears_everything);
     tcase_add_test(tc, test_first_error_wins);

@@ -6,7 +6,7 @@
 #include "app.h"
 #include "audit.h"
 #include "csv.h"
-#include "image.h"
+#include "picture.h"
 #include "password.h"
 #include "session.h"
 #include "token.h"
@@ -245,24 +245,24 @@ static unsigned char *make_png(unsigned w, unsigned h, size_t *len)
     return out;
 }
 
-START_TEST(test_image_check)
+START_TEST(test_picture_check)
 {
     struct req r;
-    struct image_info info;
+    struct picture_info info;
     size_t len;
     unsigned char *ok = make_png(32, 16, &len);
 
     req_init(&r);
-    ck_assert_int_eq(image_check(&r, ok, len, 1024, &info), 0);
+    ck_assert_int_eq(picture_check(&r, ok, len, 1024, &info), 0);
     ck_assert_str_eq(info.content_type, "image/png");
     ck_assert_uint_eq(info.width, 32);
     ck_assert_uint_eq(info.height, 16);
     /* Cut short: the header alone is not a picture. */
     req_reset(&r);
-    ck_assert_int_eq(image_check(&r, ok, len - 20, 1024, &info), -1);
+    ck_assert_int_eq(picture_check(&r, ok, len - 20, 1024, &info), -1);
     ck_assert_int_eq(r.err.status, 422);
     req_reset(&r);
-    ck_assert_int_eq(image_check(&r, ok, len, 16, &info), -1);
+    ck_assert_int_eq(picture_check(&r, ok, len, 16, &info), -1);
     ck_assert_str_eq(r.err.code, "image_too_large");
     g_free(ok);
 
@@ -273,14 +273,14 @@ START_TEST(test_image_check)
     };
     for (size_t i = 0; i < G_N_ELEMENTS(not_images); i++) {
         req_reset(&r);
-        ck_assert_int_eq(image_check(&r, (const unsigned char *)not_images[i],
+        ck_assert_int_eq(picture_check(&r, (const unsigned char *)not_images[i],
                                      strlen(not_images[i]), 1024, &info), -1);
         ck_assert_int_eq(r.err.status, 415);
     }
     /* A JPEG start with nothing behind it. */
     req_reset(&r);
     const unsigned char jpeg[] = { 0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 'J', 'F', 'I', 'F' };
-    ck_assert_int_eq(image_check(&r, jpeg, sizeof jpeg, 1024, &info), -1);
+    ck_assert_int_eq(picture_check(&r, jpeg, sizeof jpeg, 1024, &info), -1);
     ck_assert_int_eq(r.err.status, 422);
     req_reset(&r);
 }
@@ -325,7 +325,7 @@ static Suite *security_suite(void)
     tcase_add_test(tc, test_api_rejects_non_json);
     tcase_add_test(tc, test_local_path);
     tcase_add_test(tc, test_csv_defuses_formulas);
-    tcase_add_test(tc, test_image_check);
+    tcase_add_test(tc, test_picture_check);
     tcase_add_test(tc, test_audit_changes_only_differences);
     suite_add_tcase(s, tc);
     return s;

@@ -1,0 +1,153 @@
+/* vmm-isos: the ISO library. Public ISOs are everyone's to use and the
+ * admins' to manage; a user's own uploads are private to them. Uploading
+ * is vmm-uploads (tus); the files are the helper's, so deleting and
+ * verifying go through it. */
+#include <string.h>
+
+#include "app.h"
+#include "db.h"
+#include "helper_client.h"
+#include "i18n.h"
+#include "list.h"
+#include "user.h"
+
+#define ISO_COLUMNS                                                                            \
+    "id, name, size_bytes, md5, sha256, volume_label, status, visibility, owner_id, "          \
+    "DATE_FORMAT(created_at, '%Y-%m-%dT%TZ'), "                                                \
+    "(SELECT GROUP_CONCAT(v.id ORDER BY v.id) FROM vms v WHERE v.iso_id = isos.id)"
+
+/* "3,7" -> [3, 7] */
+static json_t *id_list(const char *text)
+{
+    json_t *ids = json_array();
+    gchar **parts = text ? g_strsplit(text, ",", -1) : NULL;
+    for (int i = 0; parts && parts[i]; i++)
+        json_array_append_new(ids, json_integer(g_ascii_strtoll(parts[i], NULL, 10)));
+    g_strfreev(parts);
+    return ids;
+}
+
+static json_t *iso_from_row(const struct db_rows *rows, int i)
+{
+    json_t *iso = json_pack(
+        "{s:I, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:o}",
+        "id", (json_int_t)db_cell_int(rows, i, 0, 0), "name", db_cell(rows, i, 1),
+        "size_bytes", (json_int_t)db_cell_int(rows, i, 2, 0), "md5", db_cell(rows, i, 3),
+        "sha256", db_cell(rows, i, 4), "volume_label", db_cell(rows, i, 5),
+        "status", db_cell(rows, i, 6), "visibility", db_cell(rows, i, 7),
+        "owner_id", db_cell(rows, i, 8) ? json_integer(db_cell_int(rows, i, 8, 0)) : json_null(),
+        "created_at", db_cell(rows, i, 9), "in_use_by", id_list(db_cell(rows, i, 10)));
+    json_object_set_new(iso, "in_use", json_boolean(json_array_size(json_object_get(iso, "in_use_by"))));
+    return iso;
+}
+
+/* The ISO if the caller may see it (public, theirs, or an admin). */
+static json_t *iso_visible(struct req *r, long long id)
+{
+    struct db_rows *rows = db_query("SELECT " ISO_COLUMNS " FROM isos WHERE id = ? AND "
+                                    "(? = 1 OR visibility = 'public' OR owner_id = ?)",
+                                    DB_INT(id), DB_INT(r->user->role == ROLE_ADMIN),
+                                    DB_INT(r->user->id));
+    if (!rows) {
+        fail_db(r);
+        return NULL;
+    }
+    json_t *iso = rows->nrows == 1 ? iso_from_row(rows, 0) : NULL;
+    db_rows_free(rows);
+    if (!iso)
+        req_fail(r, 404, "not_found", NULL, _("There is no such ISO."));
+    return iso;
+}
+
+static const struct list_sort iso_sorts[] = {
+    { "name", "name" }, { "created_at", "created_at" }, { "size_bytes", "size_bytes" },
+    { "id", "id" }, { NULL },
+};
+
+static int isos_list(struct req *r)
+{
+    struct list_query q;
+    if (list_query_parse(r, iso_sorts, &q) < 0)
+        return -1;
+    int admin = r->user->role == ROLE_ADMIN;
+    return list_run(r, &q, ISO_COLUMNS,
+                    "FROM isos WHERE (? = 1 OR visibility = 'public' OR owner_id = ?) "
+                    "AND (? IS NULL OR name LIKE ?)",
+                    DB_PARAMS(DB_INT(admin), DB_INT(r->user->id), DB_TEXT(q.like),
+                              DB_TEXT(q.like)),
+                    iso_from_row);
+}
+
+static int isos_show(struct req *r)
+{
+    r->data = iso_visible(r, req_param(r, "id")->num);
+    return r->data ? 0 : -1;
+}
+
+static int isos_delete(struct req *r)
+{
+    long long id = req_param(r, "id")->num;
+    json_t *iso = iso_visible(r, id);
+    if (!iso)
+        return -1;
+    json_decref(iso);
+    json_t *args = json_pack("{s:I}", "iso_id", (json_int_t)id);
+    json_t *done = helper_call(r, "iso.delete", args);
+    json_decref(args);
+    if (!done)
+        return -1;
+    json_decref(done);
+    r->location = g_strdup("/isos");
+    r->data = json_pack("{s:I, s:b}", "id", (json_int_t)id, "deleted", 1);
+    return 0;
+}
+
+static json_t *job_brief(long long id)
+{
+    struct db_rows *rows = db_query("SELECT id, kind, state, progress FROM jobs WHERE id = ?",
+                                    DB_INT(id));
+    json_t *job = rows && rows->nrows == 1
+                      ? json_pack("{s:I, s:s, s:s, s:i}", "id", (json_int_t)id, "kind",
+                                  db_cell(rows, 0, 1), "state", db_cell(rows, 0, 2), "progress",
+                                  (int)db_cell_int(rows, 0, 3, 0))
+                      : json_pack("{s:I}", "id", (json_int_t)id);
+    db_rows_free(rows);
+    return job;
+}
+
+static int isos_verify(struct req *r)
+{
+    long long id = req_param(r, "id")->num;
+    json_t *iso = iso_visible(r, id);
+    if (!iso)
+        return -1;
+    json_decref(iso);
+    json_t *args = json_pack("{s:I}", "iso_id", (json_int_t)id);
+    json_t *done = helper_call(r, "iso.verify", args);
+    json_decref(args);
+    if (!done)
+        return -1;
+    long long job_id = json_integer_value(json_object_get(done, "job_id"));
+    json_decref(done);
+    r->status = 202;
+    r->location = g_strdup_printf("/jobs/%lld", job_id);
+    r->data = json_pack("{s:o}", "job", job_brief(job_id));
+    return 0;
+}
+
+static const struct route routes[] = {
+    { "GET", "/isos", isos_list, PERM_USER, ROUTE_BOTH, "isos.tpl", N_("ISO images") },
+    { "GET", "/isos/{id:int}", isos_show, PERM_USER, ROUTE_API },
+    { "DELETE", "/isos/{id:int}", isos_delete, PERM_USER, ROUTE_API, NULL, NULL, NULL,
+      "iso.delete" },
+    { "POST", "/isos/{id:int}/delete", isos_delete, PERM_USER, ROUTE_PAGE, NULL, NULL, NULL,
+      "iso.delete" },
+    { "POST", "/isos/{id:int}/verify", isos_verify, PERM_USER, ROUTE_BOTH, NULL, NULL, NULL,
+      "iso.verify" },
+    { NULL },
+};
+
+int main(int argc, char **argv)
+{
+    return app_run(argv[0], routes);
+}

@@ -1,0 +1,461 @@
+/* vmm-uploads: tus 1.0.0 resumable uploads of ISOs and templates at
+ * /api/v1/uploads (core, creation, termination, checksum, expiration).
+ * This program keeps the protocol and the rows; the bodies never pass
+ * through FastCGI: nginx writes each PATCH body to a file and names it in
+ * VMM_BODY_FILE, and the helper (root) appends it to the upload. An upload
+ * is its owner's alone: anyone else gets a 404. When the last byte is in,
+ * the helper starts the import job and PATCH answers Upload-Job. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "config.h"
+#include "db.h"
+#include "helper_client.h"
+#include "i18n.h"
+#include "user.h"
+
+#define TUS_VERSION "1.0.0"
+#define TUS_EXTENSIONS "creation,termination,checksum,expiration"
+#define TUS_CHECKSUMS "md5,sha1,sha256"
+#define METADATA_MAX_BYTES 4096
+
+static long long max_upload_bytes(void)
+{
+    return config_int("uploads", "max_bytes", 64LL << 30);
+}
+
+/* The image storage a user may fill. TODO(quotas): read the per-user
+ * limit from the quotas table (issue 6 adds a max image storage column
+ * there) and fall back to this default only without a row. */
+static long long image_quota_bytes(const struct user *user)
+{
+    return config_int("uploads", "user_quota_bytes", 20LL << 30);
+}
+
+/* Digits only, no sign: a tus length or offset. */
+static bool parse_size(const char *text, long long *out)
+{
+    size_t n = text ? strlen(text) : 0;
+    if (n == 0 || n > 18 || strspn(text, "0123456789") != n)
+        return false;
+    *out = strtoll(text, NULL, 10);
+    return true;
+}
+
+static void tus_headers(struct req *r)
+{
+    resp_header(r, "Tus-Resumable", TUS_VERSION);
+}
+
+/* Every tus request names the protocol version it speaks. */
+static int tus_check_version(struct req *r)
+{
+    tus_headers(r);
+    const char *v = req_env(r, "HTTP_TUS_RESUMABLE");
+    if (!v || strcmp(v, TUS_VERSION)) {
+        resp_header(r, "Tus-Version", TUS_VERSION);
+        return req_fail(r, 412, "tus_version", NULL,
+                        _("This server speaks tus 1.0.0 (send Tus-Resumable: 1.0.0)."));
+    }
+    return 0;
+}
+
+static int tus_options(struct req *r)
+{
+    char max[32];
+    snprintf(max, sizeof max, "%lld", max_upload_bytes());
+    tus_headers(r);
+    resp_header(r, "Tus-Version", TUS_VERSION);
+    resp_header(r, "Tus-Extension", TUS_EXTENSIONS);
+    resp_header(r, "Tus-Max-Size", max);
+    resp_header(r, "Tus-Checksum-Algorithm", TUS_CHECKSUMS);
+    r->status = 204;
+    return 0;
+}
+
+/* --- Upload-Metadata: "key base64,key base64" ------------------------- */
+
+/* A file name kept as text: control characters become '_', at most 255
+ * characters. It is shown, never used as a path. */
+static char *safe_text(const char *text, long max_chars)
+{
+    GString *out = g_string_new(NULL);
+    for (const char *p = text; *p && g_utf8_strlen(out->str, -1) < max_chars;
+         p = g_utf8_next_char(p)) {
+        gunichar c = g_utf8_get_char(p);
+        if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0))
+            g_string_append_c(out, '_');
+        else
+            g_string_append_unichar(out, c);
+    }
+    return g_string_free(out, FALSE);
+}
+
+static int metadata_parse(struct req *r, const char *header, json_t *out)
+{
+    if (!header || !*header)
+        return 0;
+    if (strlen(header) > METADATA_MAX_BYTES)
+        return req_fail(r, 400, "invalid_metadata", NULL, _("Upload-Metadata is too long."));
+    gchar **pairs = g_strsplit(header, ",", 64);
+    int rc = 0;
+    for (int i = 0; rc == 0 && pairs[i]; i++) {
+        char *pair = g_strstrip(pairs[i]);
+        char *space = strchr(pair, ' ');
+        if (space)
+            *space = '\0';
+        const char *key = pair, *value = space ? g_strstrip(space + 1) : "";
+        if (!*key || strspn(key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") !=
+                         strlen(key) || json_object_get(out, key)) {
+            rc = req_fail(r, 400, "invalid_metadata", NULL, _("Upload-Metadata is not valid."));
+            break;
+        }
+        gsize len = 0;
+        guchar *decoded = *value ? g_base64_decode(value, &len) : (guchar *)g_strdup("");
+        char *text = g_strndup((const char *)decoded, len);
+        if (strlen(text) != len || !g_utf8_validate(text, -1, NULL))
+            rc = req_fail(r, 400, "invalid_metadata", key,
+                          _("Upload-Metadata values must be base64 of UTF-8 text."));
+        else
+            json_object_set_new(out, key, json_string(text));
+        g_free(text);
+        g_free(decoded);
+    }
+    g_strfreev(pairs);
+    return rc;
+}
+
+static const char *meta_str(json_t *meta, const char *key)
+{
+    const char *v = json_string_value(json_object_get(meta, key));
+    return v && *v ? v : NULL;
+}
+
+static bool one_of(const char *value, const char *const *choices)
+{
+    for (; *choices; choices++)
+        if (!strcmp(value, *choices))
+            return true;
+    return false;
+}
+
+static int meta_choice(struct req *r, json_t *meta, const char *key, const char *const *choices,
+                       const char *fallback, const char **out)
+{
+    const char *v = meta_str(meta, key);
+    *out = v ? v : fallback;
+    if (!*out)
+        return req_fail(r, 400, "missing_metadata", key, _("Upload-Metadata needs %s."), key);
+    if (!one_of(*out, choices))
+        return req_fail(r, 400, "invalid_metadata", key, _("%s has a value that is not allowed."),
+                        key);
+    return 0;
+}
+
+static int meta_text(struct req *r, json_t *meta, const char *key, long max, char **out)
+{
+    const char *v = meta_str(meta, key);
+    if (v && g_utf8_strlen(v, -1) > max)
+        return req_fail(r, 400, "invalid_metadata", key, _("%s is too long."), key);
+    *out = safe_text(v ? v : "", max);
+    return 0;
+}
+
+/* --- creation ----------------------------------------------------------- */
+
+static const char *const kinds[] = { "iso", "template", NULL };
+static const char *const formats[] = { "qcow2", "raw", "vmdk", "ova", NULL };
+static const char *const arches[] = { "x86_64", "aarch64", NULL };
+static const char *const visibilities[] = { "public", "private", NULL };
+
+/* Bytes the user's images and unfinished uploads hold. */
+static long long image_usage(long long user_id)
+{
+    struct db_rows *rows = db_query(
+        "SELECT (SELECT COALESCE(SUM(size_bytes), 0) FROM isos WHERE owner_id = ?) + "
+        "(SELECT COALESCE(SUM(size_bytes), 0) FROM templates WHERE owner_id = ?) + "
+        "(SELECT COALESCE(SUM(length_bytes), 0) FROM uploads WHERE owner_id = ?)",
+        DB_INT(user_id), DB_INT(user_id), DB_INT(user_id));
+    long long used = rows ? db_cell_int(rows, 0, 0, -1) : -1;
+    db_rows_free(rows);
+    return used;
+}
+
+static int check_size(struct req *r, long long length)
+{
+    if (length > max_upload_bytes())
+        return req_fail(r, 413, "upload_too_large", NULL,
+                        _("The file is larger than uploads may be (%lld bytes)."),
+                        max_upload_bytes());
+    if (r->user->role == ROLE_ADMIN)
+        return 0;
+    long long used = image_usage(r->user->id);
+    if (used < 0)
+        return fail_db(r);
+    if (used + length > image_quota_bytes(r->user))
+        return req_fail(r, 413, "quota_exceeded", NULL,
+                        _("This upload would exceed your image storage quota."));
+    return 0;
+}
+
+struct upload_meta {
+    const char *kind, *format, *arch, *visibility;
+    char *filename, *name, *category, *os;
+};
+
+static void upload_meta_free(struct upload_meta *m)
+{
+    g_free(m->filename);
+    g_free(m->name);
+    g_free(m->category);
+    g_free(m->os);
+}
+
+static int upload_meta_read(struct req *r, json_t *meta, struct upload_meta *m)
+{
+    bool admin = r->user->role == ROLE_ADMIN;
+    if (meta_choice(r, meta, "kind", kinds, NULL, &m->kind) < 0 ||
+        meta_text(r, meta, "filename", 255, &m->filename) < 0 ||
+        meta_text(r, meta, "name", !strcmp(m->kind, "iso") ? 128 : 64, &m->name) < 0 ||
+        meta_text(r, meta, "category", 32, &m->category) < 0 ||
+        meta_text(r, meta, "os", 64, &m->os) < 0 ||
+        meta_choice(r, meta, "arch", arches, "x86_64", &m->arch) < 0 ||
+        meta_choice(r, meta, "visibility", visibilities, admin ? "public" : "private",
+                    &m->visibility) < 0)
+        return -1;
+    m->format = "";
+    if (!strcmp(m->kind, "template") && meta_choice(r, meta, "format", formats, NULL, &m->format) < 0)
+        return -1;
+    if (!admin && !strcmp(m->visibility, "public"))
+        return req_fail(r, 403, "forbidden", "visibility",
+                        _("Only administrators publish images to everyone."));
+    return 0;
+}
+
+static int set_expires_header(struct req *r, long long id)
+{
+    struct db_rows *rows = db_query(
+        "SELECT DATE_FORMAT(expires_at, '%a, %d %b %Y %H:%i:%s GMT') FROM uploads WHERE id = ?",
+        DB_INT(id));
+    if (rows && rows->nrows == 1)
+        resp_header(r, "Upload-Expires", db_cell(rows, 0, 0));
+    db_rows_free(rows);
+    return 0;
+}
+
+static int tus_create(struct req *r)
+{
+    if (tus_check_version(r) < 0)
+        return -1;
+    if (req_env(r, "HTTP_UPLOAD_DEFER_LENGTH"))
+        return req_fail(r, 400, "defer_length", NULL,
+                        _("Send Upload-Length: deferred lengths are not supported."));
+    long long length;
+    if (!parse_size(req_env(r, "HTTP_UPLOAD_LENGTH"), &length) || length < 1)
+        return req_fail(r, 400, "invalid_length", NULL,
+                        _("Upload-Length must be the file's size in bytes."));
+    json_t *meta = json_object();
+    struct upload_meta m = { 0 };
+    long long id = 0;
+    int rc = -1;
+    if (metadata_parse(r, req_env(r, "HTTP_UPLOAD_METADATA"), meta) < 0 ||
+        upload_meta_read(r, meta, &m) < 0 || check_size(r, length) < 0)
+        goto out;
+    const char *raw = req_env(r, "HTTP_UPLOAD_METADATA");
+    if (db_exec_id("INSERT INTO uploads (owner_id, kind, filename, name, format, arch, category, "
+                   "os, visibility, metadata, length_bytes, expires_at) VALUES (?, ?, ?, ?, ?, "
+                   "?, ?, ?, ?, ?, ?, UTC_TIMESTAMP() + INTERVAL ? SECOND)", &id,
+                   DB_INT(r->user->id), DB_TEXT(m.kind), DB_TEXT(m.filename), DB_TEXT(m.name),
+                   DB_TEXT(m.format), DB_TEXT(m.arch), DB_TEXT(m.category), DB_TEXT(m.os),
+                   DB_TEXT(m.visibility), DB_TEXT(raw ? raw : ""), DB_INT(length),
+                   DB_INT(config_int("uploads", "expire_s", 86400))) < 0) {
+        fail_db(r);
+        goto out;
+    }
+    r->audit_target_id = id;
+    json_t *args = json_pack("{s:I}", "upload_id", (json_int_t)id);
+    json_t *made = helper_call(r, "upload.create", args);
+    json_decref(args);
+    if (!made) {
+        db_exec("DELETE FROM uploads WHERE id = ?", DB_INT(id));
+        goto out;
+    }
+    json_decref(made);
+    char *location = g_strdup_printf("/api/v1/uploads/%lld", id);
+    resp_header(r, "Location", location);
+    g_free(location);
+    set_expires_header(r, id);
+    r->status = 201;
+    r->data = json_pack("{s:I, s:s, s:s, s:I, s:I}", "id", (json_int_t)id, "kind", m.kind,
+                        "filename", m.filename, "length", (json_int_t)length, "offset",
+                        (json_int_t)0);
+    rc = 0;
+out:
+    upload_meta_free(&m);
+    json_decref(meta);
+    return rc;
+}
+
+/* --- an upload's state (HEAD), chunks (PATCH), termination (DELETE) ---- */
+
+struct upload_row {
+    long long length, received, job_id;
+    bool importing;
+};
+
+static int upload_mine(struct req *r, long long id, struct upload_row *u, bool head)
+{
+    struct db_rows *rows = db_query(
+        "SELECT length_bytes, received_bytes, state, job_id, metadata, filename, kind, "
+        "DATE_FORMAT(expires_at, '%a, %d %b %Y %H:%i:%s GMT') FROM uploads "
+        "WHERE id = ? AND owner_id = ? AND (state = 'importing' OR expires_at > UTC_TIMESTAMP())",
+        DB_INT(id), DB_INT(r->user->id));
+    if (!rows)
+        return fail_db(r);
+    if (rows->nrows != 1) {
+        db_rows_free(rows);
+        return req_fail(r, 404, "not_found", NULL, _("There is no such upload."));
+    }
+    u->length = db_cell_int(rows, 0, 0, 0);
+    u->received = db_cell_int(rows, 0, 1, 0);
+    u->importing = !strcmp(db_cell(rows, 0, 2), "importing");
+    u->job_id = db_cell_int(rows, 0, 3, 0);
+    if (head) {
+        char length[32], offset[32];
+        snprintf(length, sizeof length, "%lld", u->length);
+        snprintf(offset, sizeof offset, "%lld", u->received);
+        resp_header(r, "Upload-Length", length);
+        resp_header(r, "Upload-Offset", offset);
+        if (*db_cell(rows, 0, 4))
+            resp_header(r, "Upload-Metadata", db_cell(rows, 0, 4));
+        if (!u->importing)
+            resp_header(r, "Upload-Expires", db_cell(rows, 0, 7));
+        r->data = json_pack("{s:I, s:s, s:s, s:I, s:I, s:s, s:o}", "id", (json_int_t)id,
+                            "kind", db_cell(rows, 0, 6), "filename", db_cell(rows, 0, 5),
+                            "length", (json_int_t)u->length, "offset", (json_int_t)u->received,
+                            "state", db_cell(rows, 0, 2),
+                            "job_id", u->job_id ? json_integer(u->job_id) : json_null());
+    }
+    db_rows_free(rows);
+    return 0;
+}
+
+static int tus_head(struct req *r)
+{
+    struct upload_row u;
+    if (tus_check_version(r) < 0 || upload_mine(r, req_param(r, "id")->num, &u, true) < 0)
+        return -1;
+    return 0;
+}
+
+/* "Upload-Checksum: sha256 <base64>" */
+static int checksum_parse(struct req *r, json_t *args)
+{
+    const char *header = req_env(r, "HTTP_UPLOAD_CHECKSUM");
+    if (!header)
+        return 0;
+    const char *space = strchr(header, ' ');
+    char *algorithm = space ? g_strndup(header, (gsize)(space - header)) : NULL;
+    const char *digest = space ? space + 1 : NULL;
+    static const char *const algorithms[] = { "md5", "sha1", "sha256", NULL };
+    int rc = 0;
+    if (!algorithm || !one_of(algorithm, algorithms))
+        rc = req_fail(r, 400, "checksum_algorithm", NULL,
+                      _("Upload-Checksum must use md5, sha1 or sha256."));
+    else if (!*digest || strlen(digest) > 128 ||
+             strspn(digest, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") !=
+                 strlen(digest))
+        rc = req_fail(r, 400, "invalid_checksum", NULL, _("Upload-Checksum is not valid base64."));
+    else {
+        json_object_set_new(args, "checksum_algorithm", json_string(algorithm));
+        json_object_set_new(args, "checksum", json_string(digest));
+    }
+    g_free(algorithm);
+    return rc;
+}
+
+static int tus_patch(struct req *r)
+{
+    long long id = req_param(r, "id")->num, offset;
+    struct upload_row u;
+    if (tus_check_version(r) < 0)
+        return -1;
+    if (!r->content_type || g_ascii_strcasecmp(r->content_type, "application/offset+octet-stream"))
+        return req_fail(r, 415, "unsupported_media_type", NULL,
+                        _("Send chunks as application/offset+octet-stream."));
+    if (!parse_size(req_env(r, "HTTP_UPLOAD_OFFSET"), &offset))
+        return req_fail(r, 400, "invalid_offset", NULL, _("Upload-Offset must be a byte count."));
+    if (upload_mine(r, id, &u, false) < 0)
+        return -1;
+    if (u.importing || offset != u.received)
+        return req_fail(r, 409, "offset_mismatch", NULL, _("The upload is at byte %lld, not %lld."),
+                        u.received, offset);
+    if (!r->body_file)
+        return req_fail(r, 400, "bad_chunk", NULL, _("The request body was not kept."));
+    char *chunk = g_path_get_basename(r->body_file);
+    json_t *args = json_pack("{s:I, s:I, s:s}", "upload_id", (json_int_t)id, "offset",
+                             (json_int_t)offset, "chunk", chunk);
+    g_free(chunk);
+    json_t *done = checksum_parse(r, args) == 0 ? helper_call(r, "upload.append", args) : NULL;
+    json_decref(args);
+    if (!done)
+        return -1;
+    char text[32];
+    snprintf(text, sizeof text, "%lld", (long long)json_integer_value(json_object_get(done, "offset")));
+    resp_header(r, "Upload-Offset", text);
+    json_t *job = json_object_get(done, "job_id");
+    if (job) {
+        snprintf(text, sizeof text, "%lld", (long long)json_integer_value(job));
+        resp_header(r, "Upload-Job", text);
+    } else {
+        set_expires_header(r, id);
+    }
+    json_decref(done);
+    r->status = 204;
+    return 0;
+}
+
+static int tus_delete(struct req *r)
+{
+    long long id = req_param(r, "id")->num;
+    struct upload_row u;
+    if (tus_check_version(r) < 0 || upload_mine(r, id, &u, false) < 0)
+        return -1;
+    if (u.importing)
+        return req_fail(r, 409, "upload_complete", NULL, _("This upload is complete."));
+    json_t *args = json_pack("{s:I}", "upload_id", (json_int_t)id);
+    json_t *done = helper_call(r, "upload.delete", args);
+    json_decref(args);
+    if (!done)
+        return -1;
+    json_decref(done);
+    r->status = 204;
+    return 0;
+}
+
+/* The upload page: the form and tus-js-client (static/js/upload.js). */
+static int uploads_page(struct req *r)
+{
+    r->data = json_pack("{s:I}", "max_bytes", (json_int_t)max_upload_bytes());
+    return 0;
+}
+
+static const struct route routes[] = {
+    { "GET", "/uploads", uploads_page, PERM_USER, ROUTE_PAGE, "uploads.tpl", N_("Upload an image") },
+    { "OPTIONS", "/uploads", tus_options, PERM_ANON, ROUTE_API },
+    { "POST", "/uploads", tus_create, PERM_USER, ROUTE_API, NULL, NULL, NULL, "upload.create" },
+    { "GET", "/uploads/{id:int}", tus_head, PERM_USER, ROUTE_API },
+    { "PATCH", "/uploads/{id:int}", tus_patch, PERM_USER, ROUTE_API, NULL, NULL, NULL,
+      "upload.append" },
+    { "DELETE", "/uploads/{id:int}", tus_delete, PERM_USER, ROUTE_API, NULL, NULL, NULL,
+      "upload.delete" },
+    { NULL },
+};
+
+int main(int argc, char **argv)
+{
+    return app_run(argv[0], routes);
+}

@@ -1,0 +1,480 @@
+#define _GNU_SOURCE
+#include "import.h"
+
+#include <fcntl.h>
+#include <glib.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "db.h"
+#include "image.h"
+#include "job.h"
+#include "log.h"
+#include "ova.h"
+#include "pool.h"
+#include "rbac.h"
+#include "token.h"
+#include "upload.h"
+#include "virt.h"
+
+/* A finished upload, as its row says. */
+struct upload {
+    long long id;
+    long long owner_id;
+    char *kind, *filename, *name, *format, *arch, *category, *os, *visibility;
+    long long length;
+};
+
+static void upload_free(struct upload *u)
+{
+    if (!u)
+        return;
+    g_free(u->kind);
+    g_free(u->filename);
+    g_free(u->name);
+    g_free(u->format);
+    g_free(u->arch);
+    g_free(u->category);
+    g_free(u->os);
+    g_free(u->visibility);
+    g_free(u);
+}
+
+static struct upload *upload_get(long long id)
+{
+    struct db_rows *rows = db_query(
+        "SELECT id, owner_id, kind, filename, name, format, arch, category, os, visibility, "
+        "length_bytes FROM uploads WHERE id = ?", DB_INT(id));
+    struct upload *u = NULL;
+    if (rows && rows->nrows == 1) {
+        u = g_new0(struct upload, 1);
+        u->id = db_cell_int(rows, 0, 0, 0);
+        u->owner_id = db_cell_int(rows, 0, 1, 0);
+        u->kind = g_strdup(db_cell(rows, 0, 2));
+        u->filename = g_strdup(db_cell(rows, 0, 3));
+        u->name = g_strdup(db_cell(rows, 0, 4));
+        u->format = g_strdup(db_cell(rows, 0, 5));
+        u->arch = g_strdup(db_cell(rows, 0, 6));
+        u->category = g_strdup(db_cell(rows, 0, 7));
+        u->os = g_strdup(db_cell(rows, 0, 8));
+        u->visibility = g_strdup(db_cell(rows, 0, 9));
+        u->length = db_cell_int(rows, 0, 10, 0);
+    }
+    db_rows_free(rows);
+    return u;
+}
+
+/* The name asked for, else the package's own, else the file's name. */
+static const char *upload_display_name(const struct upload *u, const char *package_name)
+{
+    if (u->name[0])
+        return u->name;
+    if (package_name && package_name[0])
+        return package_name;
+    return u->filename[0] ? u->filename : "upload";
+}
+
+static bool job_tick(void *ctx, int percent)
+{
+    return job_progress(ctx, percent);
+}
+
+/* A fresh name inside a pool: "<prefix>-<16 hex>.<ext>". */
+static char *fresh_name(const char *prefix, const char *ext)
+{
+    char token[TOKEN_HEX_LEN + 1];
+    token_new(token);
+    return g_strdup_printf("%s-%.16s.%s", prefix, token, ext);
+}
+
+static char *pool_dir_of(const char *kind)
+{
+    char *dir = g_strdup_printf("%s/%s", config_str("helper", "pool_dir", "/var/lib/vmm"), kind);
+    g_mkdir_with_parents(dir, 0711);
+    return dir;
+}
+
+/* Moves a file we made into a pool directory, readable by QEMU. */
+static int move_into(const char *from, const char *kind, const char *name, struct err *err)
+{
+    g_free(pool_dir_of(kind));
+    char *to = pool_path(kind, name);
+    /* A renamed first chunk is still nginx's file: make it ours. */
+    int rc = rename(from, to) == 0 && chown(to, 0, 0) == 0 && chmod(to, 0644) == 0 ? 0 : -1;
+    if (rc < 0) {
+        unlink(to);
+        err_set(err, 503, "storage_error", NULL, "The image could not be stored.");
+    }
+    g_free(to);
+    return rc;
+}
+
+static void pool_refresh(const char *kind)
+{
+    struct err err = { 0 };
+    virConnectPtr conn = virt_conn(&err);
+    virStoragePoolPtr pool = conn ? pool_get(conn, kind, &err) : NULL;
+    if (pool) {
+        virStoragePoolRefresh(pool, 0);
+        virStoragePoolFree(pool);
+    }
+    if (conn)
+        virConnectClose(conn);
+}
+
+static int import_iso(struct job *job, const struct upload *u, const char *part, struct err *err)
+{
+    char *file_name = fresh_name("iso", "iso");
+    long long iso_id = 0;
+    struct iso_info info;
+    int rc = -1;
+    if (db_exec_id("INSERT INTO isos (name, file_name, size_bytes, md5, sha256, visibility, "
+                   "owner_id, status) VALUES (LEFT(?, 128), ?, ?, '', '', ?, ?, 'importing')",
+                   &iso_id, DB_TEXT(upload_display_name(u, NULL)), DB_TEXT(file_name), DB_INT(u->length),
+                   DB_TEXT(u->visibility), DB_INT(u->owner_id)) < 0) {
+        err_set(err, 503, "database_unavailable", NULL, "The database is not available.");
+        goto out;
+    }
+    rc = image_iso_inspect(part, &info, job_tick, job, err);
+    if (rc == 0)
+        rc = move_into(part, "isos", file_name, err);
+    if (rc == 0 &&
+        db_exec("UPDATE isos SET size_bytes = ?, md5 = ?, sha256 = ?, volume_label = ?, "
+                "status = 'ready' WHERE id = ?", DB_INT(info.size_bytes), DB_TEXT(info.md5),
+                DB_TEXT(info.sha256), DB_TEXT(info.label), DB_INT(iso_id)) < 0)
+        rc = err_set(err, 503, "database_unavailable", NULL, "The database is not available.");
+    if (rc != 0) {
+        char *path = pool_path("isos", file_name);
+        unlink(path);
+        g_free(path);
+        db_exec("DELETE FROM isos WHERE id = ?", DB_INT(iso_id));
+        goto out;
+    }
+    json_t *result = json_pack("{s:I}", "iso_id", (json_int_t)iso_id);
+    job_result(job, result);
+    json_decref(result);
+out:
+    g_free(file_name);
+    return rc == 1 ? JOB_CANCELLED : rc;
+}
+
+static int run_tool(char **argv, int *exit_status)
+{
+    int status = -1;
+    if (!g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL |
+                      G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, NULL, NULL, &status, NULL))
+        return -1;
+    *exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return 0;
+}
+
+/* `qemu-img check`: 0 clean, 3 leaked clusters only (harmless), 63 no
+ * check for this format; anything else is a damaged or truncated image
+ * (a vmdk cut short converts "fine", reading zeros past its end). */
+static int check_disk(const char *src, const char *format, struct err *err)
+{
+    int status = -1;
+    char *argv[] = { "qemu-img", "check", "-q", "-f", (char *)format, (char *)src, NULL };
+    if (run_tool(argv, &status) < 0 || (status != 0 && status != 3 && status != 63))
+        return err_set(err, 422, "bad_image", NULL, "The %s image is truncated or damaged.",
+                       format);
+    return 0;
+}
+
+/* Puts the inspected disk at the pool's name: vmdk becomes qcow2, a qcow2
+ * or vmdk must pass `qemu-img check`, raw is taken as it is. */
+static int store_disk(const char *src, const char *format, const char *kind, const char *name,
+                      struct err *err)
+{
+    int status = -1;
+    if (strcmp(format, "raw") && check_disk(src, format, err) < 0)
+        return -1;
+    if (!strcmp(format, "vmdk")) {
+        g_free(pool_dir_of(kind));
+        char *to = pool_path(kind, name);
+        char *argv[] = { "qemu-img", "convert", "-q", "-f", "vmdk", "-O", "qcow2",
+                         (char *)src, to, NULL };
+        if (run_tool(argv, &status) < 0 || status != 0) {
+            unlink(to);
+            g_free(to);
+            return err_set(err, 422, "bad_image", NULL,
+                           "The vmdk image could not be converted: it is truncated or damaged.");
+        }
+        chmod(to, 0644);
+        g_free(to);
+        unlink(src);
+        return 0;
+    }
+    return move_into(src, kind, name, err);
+}
+
+static int import_template(struct job *job, const struct upload *u, const char *part,
+                           struct err *err)
+{
+    struct ovf_info ovf = { 0 };
+    const char *src = part;
+    const char *declared = u->format;
+    char *extracted = NULL, *file_name = NULL;
+    json_t *info = NULL;
+    int rc = -1;
+
+    if (!strcmp(u->format, "ova")) {
+        extracted = g_strdup_printf("%s.disk", part);
+        if (ova_extract(part, extracted, &ovf, err) < 0)
+            goto out;
+        src = extracted;
+        declared = ovf.disk_format;
+    }
+    job_progress(job, 20);
+    if (!(info = image_qemu_info(src, err)) || image_check_disk(info, declared, err) < 0)
+        goto out;
+    long long virtual_size = json_integer_value(json_object_get(info, "virtual-size"));
+    const char *stored = !strcmp(declared, "raw") ? "raw" : "qcow2";
+    file_name = fresh_name("tpl", stored);
+    if (store_disk(src, declared, "templates", file_name, err) < 0)
+        goto out;
+    job_progress(job, 90);
+    struct stat st;
+    char *stored_path = pool_path("templates", file_name);
+    long long size_bytes = stat(stored_path, &st) == 0 ? (long long)st.st_blocks * 512 : 0;
+    g_free(stored_path);
+
+    const char *name = upload_display_name(u, ovf.name);
+    long long template_id = 0;
+    if (db_exec_id("INSERT INTO templates (name, category, os, arch, format, file_name, "
+                   "virtual_size_bytes, size_bytes, min_vcpus, min_memory_mb, min_disk_gb, "
+                   "description, visibility, owner_id, status) "
+                   "VALUES (LEFT(?, 64), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?, 'ready')",
+                   &template_id, DB_TEXT(name), DB_TEXT(u->category), DB_TEXT(u->os),
+                   DB_TEXT(u->arch), DB_TEXT(stored), DB_TEXT(file_name), DB_INT(virtual_size),
+                   DB_INT(size_bytes),
+                   DB_INT(ovf.vcpus > 0 && ovf.vcpus <= 64 ? ovf.vcpus : 1),
+                   DB_INT(ovf.memory_mb >= 16 && ovf.memory_mb <= 1048576 ? ovf.memory_mb : 64),
+                   DB_INT((virtual_size + (1LL << 30) - 1) >> 30), DB_TEXT(u->visibility),
+                   DB_INT(u->owner_id)) < 0) {
+        char *path = pool_path("templates", file_name);
+        unlink(path);
+        g_free(path);
+        err_set(err, 503, "database_unavailable", NULL, "The database is not available.");
+        goto out;
+    }
+    pool_refresh("templates");
+    json_t *result = json_pack("{s:I}", "template_id", (json_int_t)template_id);
+    job_result(job, result);
+    json_decref(result);
+    rc = 0;
+out:
+    if (extracted)
+        unlink(extracted);
+    g_free(extracted);
+    g_free(file_name);
+    json_decref(info);
+    return rc;
+}
+
+static int import_job(struct job *job)
+{
+    struct err err = { 0 };
+    struct upload *u = upload_get(job->object_id);
+    char *part = upload_part_path(job->object_id);
+    int rc = -1;
+    if (!u)
+        err_set(&err, 404, "not_found", NULL, "The upload is gone.");
+    else if (!strcmp(u->kind, "iso"))
+        rc = import_iso(job, u, part, &err);
+    else
+        rc = import_template(job, u, part, &err);
+    if (rc != 0)
+        job_message(job, rc == JOB_CANCELLED ? "Cancelled." : err.message);
+    /* Imported or refused, the upload is done with. */
+    upload_files_remove(job->object_id);
+    db_exec("DELETE FROM uploads WHERE id = ?", DB_INT(job->object_id));
+    g_free(part);
+    upload_free(u);
+    return rc;
+}
+
+long long import_start(long long upload_id, long long owner_id, struct err *err)
+{
+    long long job_id = job_insert("upload.import", owner_id);
+    if (job_id < 0 ||
+        db_exec("UPDATE uploads SET state = 'importing', job_id = ? WHERE id = ?",
+                DB_INT(job_id), DB_INT(upload_id)) < 0 ||
+        job_start(job_id, upload_id, owner_id, import_job) < 0) {
+        err_set(err, 503, "database_unavailable", NULL, "The import could not be started.");
+        return -1;
+    }
+    return job_id;
+}
+
+void import_cleanup_interrupted(void)
+{
+    struct db_rows *rows = db_query("SELECT id, file_name FROM isos WHERE status = 'importing'");
+    for (int i = 0; rows && i < rows->nrows; i++) {
+        if (pool_name_valid(db_cell(rows, i, 1))) {
+            char *path = pool_path("isos", db_cell(rows, i, 1));
+            unlink(path);
+            g_free(path);
+        }
+        db_exec("DELETE FROM isos WHERE id = ?", DB_INT(db_cell_int(rows, i, 0, 0)));
+    }
+    db_rows_free(rows);
+}
+
+/* --- ISOs and templates: ops on their files ----------------------------- */
+
+/* The row's file name and owner; 404 unless the actor owns it or is admin. */
+static char *image_owned(const char *table, long long id, const struct user *actor,
+                         struct err *err)
+{
+    char *sql = g_strdup_printf("SELECT file_name, owner_id, status FROM %s WHERE id = ?", table);
+    struct db_rows *rows = db_query(sql, DB_INT(id));
+    g_free(sql);
+    char *file = NULL;
+    if (!rows)
+        err_set(err, 503, "database_unavailable", NULL, "The database is not available.");
+    else if (rows->nrows != 1 || !pool_name_valid(db_cell(rows, 0, 0)))
+        err_set(err, 404, "not_found", NULL, "There is no such image.");
+    else if (actor->role != ROLE_ADMIN && db_cell_int(rows, 0, 1, 0) != actor->id)
+        err_set(err, db_cell(rows, 0, 1) ? 404 : 403, db_cell(rows, 0, 1) ? "not_found" : "forbidden",
+                NULL, "You may not change this image.");
+    else if (!strcmp(db_cell(rows, 0, 2), "importing"))
+        err_set(err, 409, "wrong_state", NULL, "The image is still being imported.");
+    else
+        file = g_strdup(db_cell(rows, 0, 0));
+    db_rows_free(rows);
+    return file;
+}
+
+static int iso_verify_job(struct job *job)
+{
+    struct db_rows *rows = db_query("SELECT file_name, md5, sha256 FROM isos WHERE id = ?",
+                                    DB_INT(job->object_id));
+    struct err err = { 0 };
+    int rc = -1;
+    if (!rows || rows->nrows != 1 || !pool_name_valid(db_cell(rows, 0, 0))) {
+        job_message(job, "The ISO is gone.");
+        db_rows_free(rows);
+        return -1;
+    }
+    char *path = pool_path("isos", db_cell(rows, 0, 0));
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    char md5[33] = "", sha256[65] = "";
+    if (fd < 0)
+        err_set(&err, 503, "storage_error", NULL, "The ISO's file is missing.");
+    else
+        rc = image_digests(fd, md5, sha256, job_tick, job, &err);
+    if (fd >= 0)
+        close(fd);
+    bool match = rc == 0 && !strcmp(md5, db_cell(rows, 0, 1)) && !strcmp(sha256, db_cell(rows, 0, 2));
+    if (rc == 0) {
+        json_t *result = json_pack("{s:b, s:s, s:s}", "match", match, "md5", md5, "sha256", sha256);
+        job_result(job, result);
+        json_decref(result);
+    }
+    if (rc != 1)
+        db_exec("UPDATE isos SET status = ? WHERE id = ?", DB_TEXT(match ? "ready" : "failed"),
+                DB_INT(job->object_id));
+    if (rc == 0 && !match) {
+        job_message(job, "The file no longer matches its recorded MD5 and SHA-256.");
+        rc = -1;
+    } else if (rc < 0) {
+        job_message(job, err.message);
+    }
+    db_rows_free(rows);
+    g_free(path);
+    return rc == 1 ? JOB_CANCELLED : rc;
+}
+
+int iso_op_verify(struct op_call *call)
+{
+    long long id = json_integer_value(json_object_get(call->args, "iso_id"));
+    char *file = image_owned("isos", id, call->actor, &call->err);
+    if (!file)
+        return -1;
+    g_free(file);
+    long long job_id = job_insert("iso.verify", call->actor->id);
+    if (job_id < 0 || job_start(job_id, id, call->actor->id, iso_verify_job) < 0)
+        return err_set(&call->err, 503, "database_unavailable", NULL, "The job could not start.");
+    call->result = json_pack("{s:I}", "job_id", (json_int_t)job_id);
+    return 0;
+}
+
+static int in_use(const char *sql, long long id, json_t **ids, struct err *err)
+{
+    struct db_rows *rows = db_query(sql, DB_INT(id));
+    if (!rows)
+        return err_set(err, 503, "database_unavailable", NULL, "The database is not available.");
+    *ids = json_array();
+    for (int i = 0; i < rows->nrows; i++)
+        json_array_append_new(*ids, json_integer(db_cell_int(rows, i, 0, 0)));
+    db_rows_free(rows);
+    return 0;
+}
+
+int iso_op_delete(struct op_call *call)
+{
+    long long id = json_integer_value(json_object_get(call->args, "iso_id"));
+    json_t *vms = NULL;
+    char *file = image_owned("isos", id, call->actor, &call->err);
+    int rc = -1;
+    if (!file || in_use("SELECT id FROM vms WHERE iso_id = ? ORDER BY id", id, &vms, &call->err) < 0)
+        goto out;
+    if (json_array_size(vms)) {
+        err_set(&call->err, 409, "in_use", NULL, "Virtual machines use this ISO.");
+        goto out;
+    }
+    /* The row first: a VM made meanwhile holds it by its foreign key. */
+    if (db_exec("DELETE FROM isos WHERE id = ?", DB_INT(id)) < 0) {
+        err_set(&call->err, 409, "in_use", NULL, "Virtual machines use this ISO.");
+        goto out;
+    }
+    char *path = pool_path("isos", file);
+    unlink(path);
+    g_free(path);
+    call->result = json_pack("{s:b}", "deleted", 1);
+    rc = 0;
+out:
+    json_decref(vms);
+    g_free(file);
+    return rc;
+}
+
+int template_op_delete(struct op_call *call)
+{
+    long long id = json_integer_value(json_object_get(call->args, "template_id"));
+    json_t *clones = NULL;
+    char *file = image_owned("templates", id, call->actor, &call->err);
+    int rc = -1;
+    if (!file || in_use("SELECT id FROM vms WHERE template_id = ? AND clone = 'linked' ORDER BY id",
+                        id, &clones, &call->err) < 0)
+        goto out;
+    if (json_array_size(clones)) {
+        err_set(&call->err, 409, "in_use", NULL, "Linked clones depend on this template.");
+        goto out;
+    }
+    /* Full clones are copies: they keep working, without the link. */
+    if (db_begin() < 0 ||
+        db_exec("UPDATE vms SET template_id = NULL WHERE template_id = ? AND clone = 'full'",
+                DB_INT(id)) < 0 ||
+        db_exec("DELETE FROM templates WHERE id = ?", DB_INT(id)) < 0 || db_commit() < 0) {
+        db_rollback();
+        err_set(&call->err, 409, "in_use", NULL, "Virtual machines use this template.");
+        goto out;
+    }
+    char *path = pool_path("templates", file);
+    unlink(path);
+    g_free(path);
+    pool_refresh("templates");
+    call->result = json_pack("{s:b}", "deleted", 1);
+    rc = 0;
+out:
+    json_decref(clones);
+    g_free(file);
+    return rc;
+}

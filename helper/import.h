@@ -1,0 +1,22 @@
+/* What a finished upload becomes: an import job inspects the file and
+ * makes an ISO (ISO 9660/UDF, size, MD5, SHA-256, label) or a template
+ * (qemu-img: no backing file, the declared format; vmdk converted to
+ * qcow2; an OVA's OVF read for name, vCPUs, memory and its disk) in the
+ * helper's pools. A refused file leaves no library entry. Also the ISO
+ * and template ops that touch files: verify, delete. */
+#ifndef VMM_HELPER_IMPORT_H
+#define VMM_HELPER_IMPORT_H
+
+#include "http.h"
+#include "ops.h"
+
+/* Starts the import job of a complete upload; the job's id, or -1. */
+long long import_start(long long upload_id, long long owner_id, struct err *err);
+/* At start: ISOs left "importing" by a previous helper are removed. */
+void import_cleanup_interrupted(void);
+
+int iso_op_verify(struct op_call *call);        /* {iso_id} -> {job_id} */
+int iso_op_delete(struct op_call *call);        /* {iso_id} */
+int template_op_delete(struct op_call *call);   /* {template_id} */
+
+#endif

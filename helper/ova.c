@@ -1,0 +1,232 @@
+#include "ova.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <glib.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define OVF_MAX_BYTES (4 << 20)
+
+static const char *local_name(xmlNodePtr n)
+{
+    return (const char *)n->name;
+}
+
+/* An attribute by local name, whatever its namespace prefix. */
+static char *attr(xmlNodePtr n, const char *name)
+{
+    for (xmlAttrPtr a = n->properties; a; a = a->next)
+        if (!strcmp((const char *)a->name, name))
+            return (char *)xmlNodeGetContent((xmlNodePtr)a);
+    return NULL;
+}
+
+static xmlNodePtr child(xmlNodePtr n, const char *name)
+{
+    for (xmlNodePtr c = n->children; c; c = c->next)
+        if (c->type == XML_ELEMENT_NODE && !strcmp(local_name(c), name))
+            return c;
+    return NULL;
+}
+
+static long long child_int(xmlNodePtr n, const char *name)
+{
+    xmlNodePtr c = child(n, name);
+    xmlChar *text = c ? xmlNodeGetContent(c) : NULL;
+    long long v = text ? strtoll((const char *)text, NULL, 10) : 0;
+    xmlFree(text);
+    return v;
+}
+
+/* A virtual hardware item: ResourceType 3 is CPUs, 4 memory. */
+static void read_item(xmlNodePtr item, struct ovf_info *info)
+{
+    long long type = child_int(item, "ResourceType");
+    long long quantity = child_int(item, "VirtualQuantity");
+    if (type == 3 && quantity > 0)
+        info->vcpus = quantity;
+    if (type == 4 && quantity > 0) {
+        xmlNodePtr u = child(item, "AllocationUnits");
+        xmlChar *units = u ? xmlNodeGetContent(u) : NULL;
+        const char *s = units ? (const char *)units : "byte * 2^20";
+        if (strstr(s, "2^30") || strstr(s, "GigaBytes"))
+            info->memory_mb = quantity * 1024;
+        else if (strstr(s, "2^10") || strstr(s, "KiloBytes"))
+            info->memory_mb = quantity / 1024;
+        else
+            info->memory_mb = quantity;
+        xmlFree(units);
+    }
+}
+
+static void walk(xmlNodePtr n, struct ovf_info *info, char *disk_ref, size_t ref_size,
+                 GHashTable *files)
+{
+    for (; n; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        const char *name = local_name(n);
+        if (!strcmp(name, "VirtualSystem") && !info->name[0]) {
+            xmlNodePtr nm = child(n, "Name");
+            xmlChar *text = nm ? xmlNodeGetContent(nm) : NULL;
+            char *id = text ? NULL : attr(n, "id");
+            g_strlcpy(info->name, text ? (const char *)text : id ? id : "", sizeof info->name);
+            xmlFree(text);
+            xmlFree(id);
+        } else if (!strcmp(name, "Item") || !strcmp(name, "StorageItem")) {
+            read_item(n, info);
+        } else if (!strcmp(name, "File")) {
+            char *id = attr(n, "id"), *href = attr(n, "href");
+            if (id && href)
+                g_hash_table_insert(files, g_strdup(id), g_strdup(href));
+            xmlFree(id);
+            xmlFree(href);
+        } else if (!strcmp(name, "Disk") && !disk_ref[0]) {
+            char *ref = attr(n, "fileRef"), *format = attr(n, "format");
+            if (ref) {
+                g_strlcpy(disk_ref, ref, ref_size);
+                const char *f = format ? format : "";
+                g_strlcpy(info->disk_format, strstr(f, "vmdk") ? "vmdk" : strstr(f, "qcow") ? "qcow2"
+                                             : strstr(f, "raw") ? "raw" : "vmdk",
+                          sizeof info->disk_format);
+            }
+            xmlFree(ref);
+            xmlFree(format);
+        }
+        walk(n->children, info, disk_ref, ref_size, files);
+    }
+}
+
+int ovf_parse(const char *xml, size_t len, struct ovf_info *info, struct err *err)
+{
+    memset(info, 0, sizeof *info);
+    /* No network, no entity expansion: the descriptor is untrusted. */
+    xmlDocPtr doc = xmlReadMemory(xml, (int)len, "package.ovf", NULL,
+                                  XML_PARSE_NONET | XML_PARSE_NOWARNING | XML_PARSE_NOERROR);
+    if (!doc)
+        return err_set(err, 422, "bad_ovf", NULL, "The OVF descriptor is not valid XML.");
+    char disk_ref[256] = "";
+    GHashTable *files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    walk(xmlDocGetRootElement(doc), info, disk_ref, sizeof disk_ref, files);
+    const char *href = disk_ref[0] ? g_hash_table_lookup(files, disk_ref) : NULL;
+    if (href)
+        g_strlcpy(info->disk_href, href, sizeof info->disk_href);
+    g_hash_table_destroy(files);
+    xmlFreeDoc(doc);
+    if (!info->disk_href[0])
+        return err_set(err, 422, "bad_ovf", NULL, "The OVF descriptor names no disk.");
+    return 0;
+}
+
+static struct archive *ova_open(const char *path)
+{
+    struct archive *a = archive_read_new();
+    archive_read_support_format_tar(a);
+    if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK) {
+        archive_read_free(a);
+        return NULL;
+    }
+    return a;
+}
+
+static bool is_ovf(const char *name)
+{
+    return name && g_str_has_suffix(name, ".ovf");
+}
+
+/* The first .ovf member, read into memory (bounded). */
+static char *read_ovf(const char *ova, size_t *len, struct err *err)
+{
+    struct archive *a = ova_open(ova);
+    struct archive_entry *e;
+    char *xml = NULL;
+    if (!a) {
+        err_set(err, 422, "bad_ova", NULL, "The file is not an OVA (tar) package.");
+        return NULL;
+    }
+    int rc;
+    while ((rc = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
+        if (!is_ovf(archive_entry_pathname(e)))
+            continue;
+        la_int64_t size = archive_entry_size(e);
+        if (size <= 0 || size > OVF_MAX_BYTES) {
+            err_set(err, 422, "bad_ovf", NULL, "The OVF descriptor is empty or too large.");
+            break;
+        }
+        xml = g_malloc((size_t)size + 1);
+        la_ssize_t got = archive_read_data(a, xml, (size_t)size);
+        if (got != size) {
+            g_free(xml);
+            xml = NULL;
+            err_set(err, 422, "bad_ova", NULL, "The OVA package is truncated.");
+            break;
+        }
+        xml[size] = '\0';
+        *len = (size_t)size;
+        break;
+    }
+    if (!xml && !err->status)
+        err_set(err, 422, rc == ARCHIVE_EOF ? "ova_without_ovf" : "bad_ova", NULL,
+                rc == ARCHIVE_EOF ? "The OVA package has no OVF descriptor."
+                                  : "The file is not an OVA (tar) package.");
+    archive_read_free(a);
+    return xml;
+}
+
+static int write_member(struct archive *a, const char *disk_path, struct err *err)
+{
+    int fd = open(disk_path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return err_set(err, 503, "storage_error", NULL, "The disk cannot be extracted.");
+    const void *buf;
+    size_t size;
+    la_int64_t offset;
+    int rc, result = 0;
+    while ((rc = archive_read_data_block(a, &buf, &size, &offset)) == ARCHIVE_OK) {
+        if (pwrite(fd, buf, size, offset) != (ssize_t)size) {
+            result = err_set(err, 507, "insufficient_storage", NULL,
+                             "The disk could not be extracted (no space left?).");
+            break;
+        }
+    }
+    if (result == 0 && rc != ARCHIVE_EOF)
+        result = err_set(err, 422, "bad_ova", NULL, "The OVA package is truncated.");
+    close(fd);
+    if (result < 0)
+        unlink(disk_path);
+    return result;
+}
+
+int ova_extract(const char *ova, const char *disk_path, struct ovf_info *info, struct err *err)
+{
+    size_t len = 0;
+    char *xml = read_ovf(ova, &len, err);
+    if (!xml)
+        return -1;
+    int rc = ovf_parse(xml, len, info, err);
+    g_free(xml);
+    if (rc < 0)
+        return -1;
+    struct archive *a = ova_open(ova);
+    struct archive_entry *e;
+    rc = -1;
+    while (a && archive_read_next_header(a, &e) == ARCHIVE_OK) {
+        const char *name = archive_entry_pathname(e);
+        const char *base = name ? strrchr(name, '/') : NULL;
+        base = base ? base + 1 : name;
+        if (base && !strcmp(base, info->disk_href)) {
+            rc = write_member(a, disk_path, err);
+            break;
+        }
+    }
+    if (a)
+        archive_read_free(a);
+    if (rc < 0 && !err->status)
+        err_set(err, 422, "bad_ova", NULL, "The disk named by the OVF is not in the package.");
+    return rc;
+}

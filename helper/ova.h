@@ -1,0 +1,23 @@
+/* OVA packages (a tar of an OVF descriptor and disk images), read with
+ * libarchive; the OVF with libxml2. Member names are compared, never used
+ * as paths. */
+#ifndef VMM_HELPER_OVA_H
+#define VMM_HELPER_OVA_H
+
+#include "http.h"
+
+struct ovf_info {
+    char name[65];
+    long long vcpus;
+    long long memory_mb;
+    char disk_href[256];     /* the first disk's file in the package */
+    char disk_format[16];    /* "vmdk", "qcow2" or "raw" (from the disk's format URI) */
+};
+
+/* Reads the OVF of the package at ova (it must have one) and writes its
+ * first disk to disk_path. 0, or -1 with err set (422 for a bad package). */
+int ova_extract(const char *ova, const char *disk_path, struct ovf_info *info, struct err *err);
+/* Parses an OVF descriptor. 0 or -1 (err set). */
+int ovf_parse(const char *xml, size_t len, struct ovf_info *info, struct err *err);
+
+#endif

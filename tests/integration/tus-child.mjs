@@ -1,0 +1,51 @@
+// One tus-js-client "session" in a process of its own, as a closed tab or
+// a killed uploader would be: argv = file, url-storage file, cookie, csrf,
+// mode ("stop-after-chunks:N" or "resume"), metadata as JSON. Prints one
+// JSON line: { url, jobId, offsetAtStart, chunks }.
+import { createReadStream } from 'node:fs';
+import * as tus from 'tus-js-client';
+
+const [file, storagePath, cookie, csrf, mode, metaJson] = process.argv.slice(2);
+const endpoint = `${process.env.VMM_URL}/api/v1/uploads`;
+const stopAfter = mode.startsWith('stop-after-chunks:') ? Number(mode.split(':')[1]) : Infinity;
+let chunks = 0;
+let offsetAtStart = null;
+
+const upload = new tus.Upload(createReadStream(file), {
+  endpoint,
+  headers: { Cookie: cookie, 'X-CSRF-Token': csrf },
+  metadata: JSON.parse(metaJson),
+  chunkSize: 1 << 20,
+  retryDelays: null,
+  urlStorage: new tus.FileUrlStorage(storagePath),
+  onChunkComplete: (size, sent) => {
+    if (offsetAtStart === null) offsetAtStart = sent - size;
+    chunks += 1;
+    if (chunks >= stopAfter) {
+      // The tab closes: no DELETE, the upload stays where it is.
+      upload.abort(false).then(() => {
+        console.log(JSON.stringify({ url: upload.url, jobId: null, offsetAtStart, chunks }));
+        process.exit(0);
+      });
+    }
+  },
+  onSuccess: (payload) => {
+    console.log(JSON.stringify({
+      url: upload.url, jobId: Number(payload.lastResponse.getHeader('Upload-Job')), offsetAtStart, chunks,
+    }));
+  },
+  onError: (err) => {
+    console.error(String(err));
+    process.exit(1);
+  },
+});
+
+const previous = await upload.findPreviousUploads();
+if (mode === 'resume') {
+  if (!previous.length) {
+    console.error('no previous upload stored');
+    process.exit(2);
+  }
+  upload.resumeFromPreviousUpload(previous[0]);
+}
+upload.start();
