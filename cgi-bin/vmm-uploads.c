@@ -15,6 +15,7 @@
 #include "db.h"
 #include "helper_client.h"
 #include "i18n.h"
+#include "quota.h"
 #include "user.h"
 
 #define TUS_VERSION "1.0.0"
@@ -25,14 +26,6 @@
 static long long max_upload_bytes(void)
 {
     return config_int("uploads", "max_bytes", 64LL << 30);
-}
-
-/* The image storage a user may fill. TODO(quotas): read the per-user
- * limit from the quotas table (issue 6 adds a max image storage column
- * there) and fall back to this default only without a row. */
-static long long image_quota_bytes(const struct user *user)
-{
-    return config_int("uploads", "user_quota_bytes", 20LL << 30);
 }
 
 /* Digits only, no sign: a tus length or offset. */
@@ -172,18 +165,6 @@ static const char *const arches[] = { "x86_64", "aarch64", NULL };
 static const char *const visibilities[] = { "public", "private", NULL };
 
 /* Bytes the user's images and unfinished uploads hold. */
-static long long image_usage(long long user_id)
-{
-    struct db_rows *rows = db_query(
-        "SELECT (SELECT COALESCE(SUM(size_bytes), 0) FROM isos WHERE owner_id = ?) + "
-        "(SELECT COALESCE(SUM(size_bytes), 0) FROM templates WHERE owner_id = ?) + "
-        "(SELECT COALESCE(SUM(length_bytes), 0) FROM uploads WHERE owner_id = ?)",
-        DB_INT(user_id), DB_INT(user_id), DB_INT(user_id));
-    long long used = rows ? db_cell_int(rows, 0, 0, -1) : -1;
-    db_rows_free(rows);
-    return used;
-}
-
 static int check_size(struct req *r, long long length)
 {
     if (length > max_upload_bytes())
@@ -192,10 +173,10 @@ static int check_size(struct req *r, long long length)
                         max_upload_bytes());
     if (r->user->role == ROLE_ADMIN)
         return 0;
-    long long used = image_usage(r->user->id);
-    if (used < 0)
+    long long room = quota_image_room(r->user->id);
+    if (room < 0)
         return fail_db(r);
-    if (used + length > image_quota_bytes(r->user))
+    if (length > room)
         return req_fail(r, 413, "quota_exceeded", NULL,
                         _("This upload would exceed your image storage quota."));
     return 0;

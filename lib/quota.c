@@ -26,17 +26,19 @@ static json_t *quota_limits(long long user_id)
     return quota;
 }
 
-/* VMs from the vms table; image storage from the ISOs and templates the
- * user owns (public library images have no owner and count for no one). */
+/* VMs from the vms table; image storage from the files of the ISOs and
+ * templates the user owns and the full length of their unfinished uploads
+ * (public library images have no owner and count for no one). */
 static json_t *quota_usage(long long user_id)
 {
     struct db_rows *rows = db_query(
         "SELECT COUNT(*), IFNULL(SUM(vcpus), 0), IFNULL(SUM(memory_mb), 0), "
         "IFNULL(SUM(disk_gb), 0), "
         "(SELECT IFNULL(SUM(size_bytes), 0) FROM isos WHERE owner_id = ?) + "
-        "(SELECT IFNULL(SUM(virtual_size_bytes), 0) FROM templates WHERE owner_id = ?) "
+        "(SELECT IFNULL(SUM(size_bytes), 0) FROM templates WHERE owner_id = ?) + "
+        "(SELECT IFNULL(SUM(length_bytes), 0) FROM uploads WHERE owner_id = ?) "
         "FROM vms WHERE owner_id = ?",
-        DB_INT(user_id), DB_INT(user_id), DB_INT(user_id));
+        DB_INT(user_id), DB_INT(user_id), DB_INT(user_id), DB_INT(user_id));
     if (!rows)
         return NULL;
     long long image_bytes = db_cell_int(rows, 0, 4, 0);
@@ -60,6 +62,19 @@ json_t *quota_report(long long user_id)
         return NULL;
     }
     return json_pack("{s:o, s:o}", "quota", quota, "usage", usage);
+}
+
+long long quota_image_room(long long user_id)
+{
+    json_t *report = quota_report(user_id);
+    if (!report)
+        return -1;
+    long long limit = json_integer_value(json_object_get(json_object_get(report, "quota"),
+                                                         "max_image_gb"));
+    long long used = json_integer_value(json_object_get(json_object_get(report, "usage"),
+                                                        "image_bytes"));
+    json_decref(report);
+    return limit * (1LL << 30) > used ? limit * (1LL << 30) - used : 0;
 }
 
 json_t *quota_rows(json_t *report)

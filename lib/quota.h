@@ -16,6 +16,9 @@
  *  "custom": bool}, "usage": {vms, vcpus, memory_mb, disk_gb, image_bytes,
  *  image_gb}} for user_id, or NULL when the database fails. */
 json_t *quota_report(long long user_id);
+/* Bytes of image storage user_id may still fill (0 when full), or -1 when
+ * the database fails. */
+long long quota_image_room(long long user_id);
 /* The report as rows for a page: [{kind: "vms"|"vcpus"|"memory_mb"|
  * "disk_gb"|"image_gb", used, limit}]. */
 json_t *quota_rows(json_t *report);

@@ -22,10 +22,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { accessSync, constants, readdirSync } from 'node:fs';
-import { Client, adminClient, createUser, q, sql, userClient, uniqueName } from './lib.mjs';
+import { accessSync, constants, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  Client, STATE, adminClient, createUser, q, sql, userClient, uniqueName,
+} from './lib.mjs';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
+
+const TUS = { 'Tus-Resumable': '1.0.0' };
 
 const EXPECTED = {
   // vmm-auth
@@ -91,6 +95,34 @@ const EXPECTED = {
   'PAGE GET /vms/{id:int}/console': { anon: 303, a: 200, b: 404, admin: 200 },
   'API GET /vms/{id:int}/console': { anon: 401, a: 409, b: 404, admin: 409 },
   'API GET /console/ws': { anon: 404, a: 404, b: 404, admin: 404 },
+  // vmm-uploads (tus: requests name the protocol version; B's are about A's upload)
+  'PAGE GET /uploads': { anon: 303, a: 200, b: 200, admin: 200 },
+  'API OPTIONS /uploads': { anon: 204, a: 204, b: 204, admin: 204 },
+  'API POST /uploads': { anon: 401, a: 400, b: 400, admin: 400, headers: TUS },
+  // Uploads are their owner's alone, admins included. A PATCH needs its
+  // chunk type first (415); a DELETE without the protocol version is
+  // refused (412) before it could end A's upload. B's tus requests on A's
+  // upload are in uploads.test.mjs.
+  'API GET /uploads/{id:int}': { anon: 401, a: 200, b: 404, admin: 404, headers: TUS },
+  'API PATCH /uploads/{id:int}': { anon: 401, a: 415, b: 415, admin: 415, headers: TUS },
+  'API DELETE /uploads/{id:int}': { anon: 401, a: 412, b: 412, admin: 412 },
+  // vmm-isos (A's private ISO)
+  'API GET /isos': { anon: 401, a: 200, b: 200, admin: 200 },
+  'PAGE GET /isos': { anon: 303, a: 200, b: 200, admin: 200 },
+  'API GET /isos/{id:int}': { anon: 401, a: 200, b: 404, admin: 200 },
+  'API DELETE /isos/{id:int}': { anon: 401, a: 400, b: 404, admin: 400, bBody: {} },
+  'PAGE POST /isos/{id:int}/delete': { anon: 303, a: 400, b: 404, admin: 400, bBody: {} },
+  'API POST /isos/{id:int}/verify': { anon: 401, a: 400, b: 404, admin: 400, bBody: {} },
+  'PAGE POST /isos/{id:int}/verify': { anon: 303, a: 400, b: 404, admin: 400, bBody: {} },
+  // vmm-templates (A's private template; its download is a small file)
+  'API GET /templates': { anon: 401, a: 200, b: 200, admin: 200 },
+  'PAGE GET /templates': { anon: 303, a: 200, b: 200, admin: 200 },
+  'API GET /templates/{id:int}': { anon: 401, a: 200, b: 404, admin: 200 },
+  'API PATCH /templates/{id:int}': { anon: 401, a: 400, b: 404, admin: 400, bBody: { name: 'stolen' } },
+  'API DELETE /templates/{id:int}': { anon: 401, a: 400, b: 404, admin: 400, bBody: {} },
+  'PAGE POST /templates/{id:int}/delete': { anon: 303, a: 400, b: 404, admin: 400, bBody: {} },
+  'API GET /templates/{id:int}/download': { anon: 401, a: 200, b: 404, admin: 200 },
+  'PAGE GET /templates/{id:int}/download': { anon: 303, a: 200, b: 404, admin: 200 },
   // vmm-audit
   'API GET /audit-logs': { anon: 401, a: 200, b: 200, admin: 200 },
   'PAGE GET /audit-logs': { anon: 303, a: 200, b: 200, admin: 200 },
@@ -143,12 +175,13 @@ function surfaces(route) {
   return kinds.map((surface) => ({ ...route, surface, key: `${surface} ${route.method} ${route.pattern}` }));
 }
 
-const mutating = (method) => !['GET', 'HEAD'].includes(method);
+const mutating = (method) => !['GET', 'HEAD', 'OPTIONS'].includes(method);
 
 let admin;
 let a;
 let b;
 const ids = {};
+let templateFile;
 before(async () => {
   admin = await adminClient();
   a = await userClient(admin);
@@ -165,8 +198,23 @@ before(async () => {
   ids.token = (await a.client.api('POST', '/me/tokens', { name: 'matrix' })).body.data.token.id;
   ids.session = (await a.client.api('GET', '/me/sessions')).body.data.find((s) => s.current).id;
   ids.user = c.user.id;
+  // A's private ISO, template and unfinished upload (rows only: no request
+  // here may reach their files).
+  const tag = uniqueName('mx');
+  sql(`INSERT INTO isos (name, file_name, size_bytes, md5, sha256, visibility, owner_id)
+       VALUES (${q(tag)}, ${q(`${tag}.iso`)}, 1, '', '', 'private', ${a.user.id})`);
+  ids.iso = Number(sql(`SELECT id FROM isos WHERE file_name = ${q(`${tag}.iso`)}`)[0][0]);
+  sql(`INSERT INTO templates (name, file_name, virtual_size_bytes, description, visibility, owner_id)
+       VALUES (${q(tag)}, ${q(`${tag}.qcow2`)}, 1, '', 'private', ${a.user.id})`);
+  ids.template = Number(sql(`SELECT id FROM templates WHERE file_name = ${q(`${tag}.qcow2`)}`)[0][0]);
+  templateFile = `${STATE}/pool/templates/${tag}.qcow2`;
+  writeFileSync(templateFile, 'matrix template bytes\n', { mode: 0o644 });
+  sql(`INSERT INTO uploads (owner_id, kind, filename, name, metadata, length_bytes, expires_at)
+       VALUES (${a.user.id}, 'iso', ${q(tag)}, ${q(tag)}, '', 10, UTC_TIMESTAMP() + INTERVAL 1 DAY)`);
+  ids.upload = Number(sql(`SELECT MAX(id) FROM uploads WHERE owner_id = ${a.user.id}`)[0][0]);
 });
 after(async () => {
+  if (templateFile) rmSync(templateFile, { force: true });
   for (const c of [a?.client, b?.client, admin]) await c?.logout();
 });
 
@@ -175,9 +223,12 @@ function concretePath(pattern) {
   const object = pattern.startsWith('/vms/') ? ids.vm
     : pattern.startsWith('/jobs/') ? ids.job
       : pattern.startsWith('/users/') ? ids.user
-        : /\/tokens\//.test(pattern) ? ids.token
-          : /\/sessions\//.test(pattern) ? ids.session
-            : null;
+        : pattern.startsWith('/isos/') ? ids.iso
+          : pattern.startsWith('/templates/') ? ids.template
+            : pattern.startsWith('/uploads/') ? ids.upload
+              : /\/tokens\//.test(pattern) ? ids.token
+                : /\/sessions\//.test(pattern) ? ids.session
+                  : null;
   return pattern.replace(/\{([a-z_]+)(:int)?\}/g, (whole, name, isInt) => {
     if (isInt) {
       assert.ok(object, `no fixture object for ${pattern}: extend concretePath`);
@@ -193,11 +244,14 @@ function concretePath(pattern) {
 function ask(client, route, row, who) {
   const path = concretePath(route.pattern);
   const url = route.surface === 'API' ? `/api/v1${path}` : path;
-  if (!mutating(route.method)) return client.request(route.method, url);
+  const headers = row.headers ?? {};
+  if (!mutating(route.method)) return client.request(route.method, url, { headers });
   const valid = who === 'b' && row.bBody;
-  if (route.surface === 'API') return client.request(route.method, url, { json: valid ? row.bBody : { matrix_probe: 1 } });
+  if (route.surface === 'API') {
+    return client.request(route.method, url, { headers, json: valid ? row.bBody : { matrix_probe: 1 } });
+  }
   const form = { csrf_token: client.csrf ?? '', ...(valid ? row.bBody : { matrix_probe: '1' }) };
-  return client.request(route.method, url, { form, csrf: false });
+  return client.request(route.method, url, { headers, form, csrf: false });
 }
 
 test('every route has a row in the authorization table, and no row is stale', () => {

@@ -205,9 +205,21 @@ describe('the tus protocol', () => {
   test('limits: Upload-Length above the maximum (413), above a user\'s quota (413), bad metadata (400)', async () => {
     let { res } = await tusCreate(admin, 2 ** 50, { filename: 'huge.iso', kind: 'iso' });
     tusError(res, 413, 'upload_too_large');
-    const { client } = await userClient(admin);
-    ({ res } = await tusCreate(client, 30 * 2 ** 30, { filename: 'big.iso', kind: 'iso' }));
+    const { client, user } = await userClient(admin);
+    // The user's own image quota (issue 6's quotas): 1 GiB. Unfinished
+    // uploads count with their whole length.
+    assert.equal((await admin.api('PUT', `/users/${user.id}/quota`, {
+      max_vms: 10, max_vcpus: 16, max_memory_mb: 32768, max_disk_gb: 500, max_image_gb: 1,
+    })).status, 200);
+    ({ res } = await tusCreate(client, 2 ** 30 + 1, { filename: 'big.iso', kind: 'iso' }));
     tusError(res, 413, 'quota_exceeded');
+    const held = await tusCreate(client, 2 ** 29, { filename: 'half.iso', kind: 'iso' });
+    assert.equal(held.res.status, 201);
+    const usage = (await admin.api('GET', `/users/${user.id}/quota`)).body.data.usage;
+    assert.equal(usage.image_bytes, 2 ** 29);
+    ({ res } = await tusCreate(client, 2 ** 29 + 1, { filename: 'more.iso', kind: 'iso' }));
+    tusError(res, 413, 'quota_exceeded');
+    await tusRequest(client, 'DELETE', held.url);
     ({ res } = await tusCreate(client, 100, { filename: 'x', kind: 'movie' }));
     tusError(res, 400, 'invalid_metadata');
     ({ res } = await tusCreate(client, 100, { filename: 'x' }));
