@@ -425,12 +425,13 @@ static const char *const actions[] = { "start", "stop", "reboot", "pause", "resu
                                        "suspend", "wakeup", NULL };
 
 /* Asks the helper to do action to VM id (which the caller may see), with
- * the options that action takes. */
-static int run_action(struct req *r, long long id, const char *action, json_t *options)
+ * the options that action takes. The helper's answer ({state}, and the
+ * job_id of a stop that goes on in a job), or NULL with r->err. */
+static json_t *run_action(struct req *r, long long id, const char *action, json_t *options)
 {
     json_t *vm = vm_visible(r, id);
     if (!vm)
-        return -1;
+        return NULL;
     json_decref(vm);
     json_t *args = options ? json_deep_copy(options) : json_object();
     json_object_set_new(args, "vm_id", json_integer(id));
@@ -444,8 +445,7 @@ static int run_action(struct req *r, long long id, const char *action, json_t *o
     snprintf(op, sizeof op, "vm.%s", action);
     json_t *done = helper_call(r, op, args);
     json_decref(args);
-    json_decref(done);
-    return done ? 0 : -1;
+    return done;
 }
 
 /* POST /vms/{id}/{action}: the helper checks the state (409) and acts. */
@@ -459,13 +459,24 @@ static int vms_action(struct req *r)
     r->audit_action = g_intern_string(audit_action);   /* one of seven, kept for good */
     g_free(audit_action);
 
-    if (run_action(r, id, action, r->input) < 0)
+    json_t *done = run_action(r, id, action, r->input);
+    if (!done)
         return -1;
+    long long job_id = json_integer_value(json_object_get(done, "job_id"));
+    json_decref(done);
     json_t *vm = vm_visible(r, id);
     if (!vm)
         return -1;
     r->data = json_pack("{s:o}", "vm", vm);
-    r->location = g_strdup_printf("/vms/%lld", id);
+    if (job_id) {
+        /* A guest slow to power off: the stop goes on in a job. */
+        r->status = 202;
+        json_object_set_new(r->data, "job", json_pack("{s:I, s:s, s:s}", "id", (json_int_t)job_id,
+                                                      "kind", "vm.stop", "state", "running"));
+        r->location = g_strdup_printf("/jobs/%lld", job_id);
+    } else {
+        r->location = g_strdup_printf("/vms/%lld", id);
+    }
     return 0;
 }
 
@@ -480,11 +491,16 @@ static int vms_batch(struct req *r)
     json_array_foreach(ids, i, id) {
         memset(&r->err, 0, sizeof r->err);
         long long vm_id = json_integer_value(id);
-        int rc = run_action(r, vm_id, action, NULL);
-        json_t *result = json_pack("{s:I, s:b}", "id", (json_int_t)vm_id, "ok", rc == 0);
-        json_object_set_new(result, "error", rc == 0 ? json_null()
-                                             : json_pack("{s:s, s:s}", "code", r->err.code,
-                                                         "message", r->err.message));
+        json_t *done = run_action(r, vm_id, action, NULL);
+        json_t *result = json_pack("{s:I, s:b}", "id", (json_int_t)vm_id, "ok", done != NULL);
+        json_object_set_new(result, "error", done ? json_null()
+                                                  : json_pack("{s:s, s:s}", "code", r->err.code,
+                                                              "message", r->err.message));
+        /* A stop that goes on in a job. */
+        long long job_id = json_integer_value(json_object_get(done, "job_id"));
+        if (job_id)
+            json_object_set_new(result, "job_id", json_integer(job_id));
+        json_decref(done);
         json_array_append_new(results, result);
     }
     memset(&r->err, 0, sizeof r->err);
@@ -673,7 +689,7 @@ static const char *const boot_order_devices[] = { "hd", "cdrom", NULL };
 static const struct field action_fields[] = {
     { "boot", FIELD_ENUM, false, 0, 0, boot_devices },
     { "force", FIELD_BOOL },
-    { "timeout", FIELD_INT, false, 0, 50, NULL },
+    { "timeout", FIELD_INT, false, 0, 300, NULL },
     { "mode", FIELD_ENUM, false, 0, 0, reboot_modes },
     { NULL },
 };

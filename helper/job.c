@@ -27,7 +27,7 @@ static void *job_thread(void *arg)
     return NULL;
 }
 
-static int job_launch(struct job job, int (*fn)(struct job *job))
+int job_launch(struct job job, int (*fn)(struct job *job))
 {
     long long job_id = job.id;
     struct job_start *start = g_new0(struct job_start, 1);
@@ -50,13 +50,13 @@ static int job_launch(struct job job, int (*fn)(struct job *job))
 int job_run(long long job_id, long long vm_id, long long actor_id, bool start_vm,
             int (*fn)(struct job *job))
 {
-    return job_launch((struct job){ job_id, vm_id, actor_id, start_vm, 0 }, fn);
+    return job_launch((struct job){ job_id, vm_id, actor_id, start_vm, 0, 0 }, fn);
 }
 
 int job_start(long long job_id, long long object_id, long long actor_id,
               int (*fn)(struct job *job))
 {
-    return job_launch((struct job){ job_id, 0, actor_id, false, object_id }, fn);
+    return job_launch((struct job){ job_id, 0, actor_id, false, object_id, 0 }, fn);
 }
 
 long long job_insert(const char *kind, long long owner_id)

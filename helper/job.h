@@ -13,6 +13,7 @@ struct job {
     long long actor_id;
     bool start;      /* for a create: start the machine when it is made */
     long long object_id;   /* what a job other than a VM's works on (an upload, an ISO) */
+    int seconds;           /* for a graceful stop: how long the guest may still take */
 };
 
 /* Runs fn(job) in a new thread; the job is marked running now and
@@ -20,6 +21,8 @@ struct job {
 #define JOB_CANCELLED 1
 int job_run(long long job_id, long long vm_id, long long actor_id, bool start,
             int (*fn)(struct job *job));
+/* Runs fn on job as job_run does, for jobs that need more than its fields. */
+int job_launch(struct job job, int (*fn)(struct job *job));
 /* The same for a job about object_id (an upload to import, an ISO). */
 int job_start(long long job_id, long long object_id, long long actor_id,
               int (*fn)(struct job *job));

@@ -172,10 +172,13 @@ static virDomainPtr vm_domain(struct op_call *call, const struct vm *vm, virConn
     return dom;
 }
 
+/* Adds the domain's state to the result (an op may have put more in it). */
 static void reply_state(struct op_call *call, virDomainPtr dom)
 {
     vm_state_sync(dom);
-    call->result = json_pack("{s:s}", "state", vm_state_name(dom));
+    if (!call->result)
+        call->result = json_object();
+    json_object_set_new(call->result, "state", json_string(vm_state_name(dom)));
 }
 
 static int wrong_state(struct op_call *call, const char *action, const char *state)
@@ -231,15 +234,74 @@ static bool wait_off(virDomainPtr dom, long long timeout_s)
     }
 }
 
+/* The rest of a graceful stop, in a job: the guest has job->seconds more
+ * to power off, then it is forced off. Cancelled, it is left running. */
+static int stop_job(struct job *job)
+{
+    struct err err = { 0 };
+    struct user *actor = user_by_id(job->actor_id);
+    struct vm *vm = actor ? vm_load_id(job->vm_id, actor, &err) : NULL;
+    virConnectPtr conn = vm ? virt_conn(&err) : NULL;
+    virDomainPtr dom = conn ? virDomainLookupByName(conn, vm->domain_name) : NULL;
+    int rc = dom ? 0 : -1;
+    if (!dom)
+        job_message(job, err.status ? err.message : "The machine is gone.");
+    for (int waited = 0; rc == 0 && !wait_off(dom, 1); waited++) {
+        if (waited + 1 >= job->seconds) {
+            log_info("%s did not power off in time; forcing it off", vm->domain_name);
+            if (virDomainDestroy(dom) < 0 && virDomainIsActive(dom) == 1) {
+                job_message(job, virGetLastErrorMessage());
+                rc = -1;
+            } else {
+                job_message(job, "The guest did not power off in time: it was forced off.");
+            }
+            break;
+        }
+        if (!job_progress(job, (waited + 1) * 100 / job->seconds))
+            rc = JOB_CANCELLED;
+    }
+    if (dom) {
+        vm_state_sync(dom);
+        virDomainFree(dom);
+    }
+    if (conn)
+        virConnectClose(conn);
+    vm_free(vm);
+    user_free(actor);
+    return rc;
+}
+
+/* Hands the rest of a graceful stop to a job; its id goes in the result. */
+static int stop_in_job(struct op_call *call, long long vm_id, long long seconds)
+{
+    long long job_id = job_insert("vm.stop", call->actor->id);
+    if (job_id < 0 ||
+        db_exec("UPDATE jobs SET vm_id = ? WHERE id = ?", DB_INT(vm_id), DB_INT(job_id)) < 0 ||
+        job_launch((struct job){ .id = job_id, .vm_id = vm_id, .actor_id = call->actor->id,
+                                 .seconds = (int)seconds },
+                   stop_job) < 0)
+        return -1;
+    call->result = json_pack("{s:I}", "job_id", (json_int_t)job_id);
+    return 0;
+}
+
 static int do_stop(struct op_call *call, virDomainPtr dom)
 {
     bool force = json_is_true(json_object_get(call->args, "force"));
     json_t *timeout = json_object_get(call->args, "timeout");
     long long seconds = timeout ? json_integer_value(timeout) : 30;
+    /* A request waits this long at most; a slower guest gets a job. */
+    long long in_call = config_int("helper", "stop_wait_in_call_s", 10);
     if (!force) {
         /* ACPI power button first; the guest gets `seconds` to power off. */
-        if (virDomainShutdown(dom) == 0 && wait_off(dom, seconds))
-            return 0;
+        if (virDomainShutdown(dom) == 0) {
+            if (wait_off(dom, seconds < in_call ? seconds : in_call))
+                return 0;
+            if (seconds > in_call &&
+                stop_in_job(call, json_integer_value(json_object_get(call->args, "vm_id")),
+                            seconds - in_call) == 0)
+                return 0;
+        }
         log_info("%s did not power off in %lld s; forcing it off", virDomainGetName(dom), seconds);
     }
     if (virDomainDestroy(dom) < 0 && virDomainIsActive(dom) == 1)

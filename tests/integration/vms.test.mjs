@@ -238,6 +238,54 @@ describe('a full clone', () => {
   });
 });
 
+describe('a guest that does not answer the power button', () => {
+  // A machine told to boot from an empty CD-ROM drive sits in its firmware,
+  // which ignores the ACPI power button: the request gives up waiting after
+  // [helper] stop_wait_in_call_s (10 s) and a vm.stop job goes on.
+  async function stopJob(client, id, timeout) {
+    const started = Date.now();
+    const res = await client.api('POST', `/vms/${id}/stop`, { timeout });
+    assert.equal(res.status, 202, res.text);
+    assert.ok(Date.now() - started < 30_000, 'the request does not wait for the whole timeout');
+    const { vm, job } = res.body.data;
+    assert.equal(vm.state, 'running');
+    assert.equal(job.kind, 'vm.stop');
+    return job;
+  }
+  const finished = (client, jobId, deadlineMs) => waitFor(async () => {
+    const j = (await client.api('GET', `/jobs/${jobId}`)).body.data.job;
+    return ['succeeded', 'failed', 'cancelled'].includes(j.state) && j;
+  }, deadlineMs, 200);
+
+  test('is stopped in a job that forces it off at the timeout; a cancelled job leaves it alone', async () => {
+    const { client } = await userClient(admin);
+    const res = await createVm(client, { name: 'deaf', start: false });
+    assert.equal(res.status, 201, res.text);
+    const id = res.body.data.vm.id;
+    const domain = domainOf(id);
+    assert.equal((await client.api('PATCH', `/vms/${id}`, { boot_order: ['cdrom'] })).status, 200);
+    assert.equal((await client.api('POST', `/vms/${id}/start`)).body.data.vm.state, 'running');
+
+    // Cancelled: the machine stays as it was.
+    let job = await stopJob(client, id, 120);
+    assert.equal((await client.api('POST', `/jobs/${job.id}/cancel`)).status, 200);
+    let done = await finished(client, job.id, 30_000);
+    assert.equal(done.state, 'cancelled');
+    assert.equal(done.vm_id, id);
+    assert.equal(virsh('domstate', domain).trim(), 'running');
+    assert.ok(!serialLog(domain).includes('VMM-TEST'), 'nothing booted');
+
+    // Not cancelled: forced off when the timeout is over.
+    job = await stopJob(client, id, 13);
+    done = await finished(client, job.id, 60_000);
+    assert.equal(done.state, 'succeeded', done.message);
+    assert.match(done.message, /forced off/);
+    assert.equal(virsh('domstate', domain).trim(), 'shut off');
+    assert.equal((await client.api('GET', `/vms/${id}`)).body.data.vm.state, 'stopped');
+    assert.equal((await client.api('DELETE', `/vms/${id}?delete_disks=true`)).status, 200);
+  });
+});
+
 describe('a full clone cancelled during the copy', () => {
   // A template of 8 GiB (sparse: metadata preallocated, so the file reads
   // as 8 GiB of zeros): its copy takes seconds, long enough to cancel.
