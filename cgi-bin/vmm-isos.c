@@ -137,7 +137,7 @@ static int isos_verify(struct req *r)
 
 static const struct route routes[] = {
     { "GET", "/isos", isos_list, PERM_USER, ROUTE_BOTH, "isos.tpl", N_("ISO images") },
-    { "GET", "/isos/{id:int}", isos_show, PERM_USER, ROUTE_API },
+    { "GET", "/isos/{id:int}", isos_show, PERM_USER, ROUTE_BOTH, "iso.tpl", N_("ISO image") },
     { "DELETE", "/isos/{id:int}", isos_delete, PERM_USER, ROUTE_API, NULL, NULL, NULL,
       "iso.delete" },
     { "POST", "/isos/{id:int}/delete", isos_delete, PERM_USER, ROUTE_PAGE, NULL, NULL, NULL,

@@ -104,6 +104,13 @@ static int templates_show(struct req *r)
     if (!rows)
         return -1;
     r->data = template_from_row(rows, 0);
+    /* The page offers its forms to those who may use them. */
+    if (!r->api) {
+        bool admin = r->user->role == ROLE_ADMIN;
+        json_object_set_new(r->data, "may_edit",
+                            json_boolean(admin || db_cell_int(rows, 0, 13, 0) == r->user->id));
+        json_object_set_new(r->data, "may_publish", json_boolean(admin));
+    }
     db_rows_free(rows);
     return 0;
 }
@@ -148,7 +155,7 @@ static int templates_update(struct req *r)
         return fail_db(r);
 #undef OPT_TEXT
 #undef OPT_INT
-    r->location = g_strdup("/templates");
+    r->location = g_strdup_printf("/templates/%lld", id);
     return templates_show(r);
 }
 
@@ -203,8 +210,11 @@ static int templates_download(struct req *r)
 
 static const struct route routes[] = {
     { "GET", "/templates", templates_list, PERM_USER, ROUTE_BOTH, "templates.tpl", N_("Templates") },
-    { "GET", "/templates/{id:int}", templates_show, PERM_USER, ROUTE_API },
+    { "GET", "/templates/{id:int}", templates_show, PERM_USER, ROUTE_BOTH, "template.tpl",
+      N_("Template") },
     { "PATCH", "/templates/{id:int}", templates_update, PERM_USER, ROUTE_API, NULL, NULL,
+      update_fields, "template.update" },
+    { "POST", "/templates/{id:int}", templates_update, PERM_USER, ROUTE_PAGE, NULL, NULL,
       update_fields, "template.update" },
     { "DELETE", "/templates/{id:int}", templates_delete, PERM_USER, ROUTE_API, NULL, NULL, NULL,
       "template.delete" },

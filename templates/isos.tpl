@@ -14,7 +14,7 @@
   <tbody>
   {{#items}}
     <tr>
-      <td>{{name}}</td><td>{{volume_label}}</td><td>{{size_bytes}}</td>
+      <td><a href="/isos/{{id}}">{{name}}</a></td><td>{{volume_label}}</td><td>{{size_bytes}}</td>
       <td><span class="state">{{#status_is_ready}}{{_ Ready}}{{/status_is_ready}}{{#status_is_importing}}{{_ Importing}}{{/status_is_importing}}{{#status_is_failed}}{{_ Failed}}{{/status_is_failed}}</span></td>
       <td>{{#visibility_is_public}}{{_ Public}}{{/visibility_is_public}}{{#visibility_is_private}}{{_ Private}}{{/visibility_is_private}}</td>
       <td><code title="{{sha256}}">{{sha256}}</code></td><td>{{created_at}}</td>

@@ -20,7 +20,7 @@
   <tbody>
   {{#items}}
     <tr>
-      <td>{{name}}</td><td>{{category}}</td><td>{{os}}</td><td>{{arch}}</td><td>{{format}}</td>
+      <td><a href="/templates/{{id}}">{{name}}</a></td><td>{{category}}</td><td>{{os}}</td><td>{{arch}}</td><td>{{format}}</td>
       <td>{{#visibility_is_public}}{{_ Public}}{{/visibility_is_public}}{{#visibility_is_private}}{{_ Private}}{{/visibility_is_private}}</td>
       <td>{{usage_count}}</td><td>{{linked_clones}}</td>
       <td class="actions">

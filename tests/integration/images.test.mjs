@@ -9,7 +9,7 @@ import { closeSync, existsSync, openSync, writeSync, mkdtempSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  adminClient, assertError, BASE, sql, STATE, userClient, waitFor,
+  adminClient, assertError, BASE, q, sql, STATE, uniqueName, userClient, waitFor,
 } from './lib.mjs';
 import { digest, tusUpload, waitJob } from './tus.mjs';
 
@@ -270,5 +270,60 @@ describe('templates', () => {
 
     assert.deepEqual([count(), files()], before_, 'no row, no file');
     assert.equal(sql("SELECT COUNT(*) FROM uploads WHERE state = 'importing'")[0][0], '0');
+  });
+});
+
+describe('the detail pages', () => {
+  test('a template\'s page shows it and its owner edits it by form; the ISO page shows its checksums', async () => {
+    const owner = await userClient(admin);
+    const other = await userClient(admin);
+    const tag = uniqueName('page');
+    sql(`INSERT INTO templates (name, file_name, virtual_size_bytes, description, visibility, owner_id)
+         VALUES (${q(tag)}, ${q(`${tag}.qcow2`)}, ${2 ** 30}, 'old', 'private', ${owner.user.id})`);
+    const tid = Number(sql(`SELECT id FROM templates WHERE file_name = ${q(`${tag}.qcow2`)}`)[0][0]);
+    const sha = 'ab'.repeat(32);
+    sql(`INSERT INTO isos (name, file_name, size_bytes, md5, sha256, visibility, owner_id)
+         VALUES (${q(tag)}, ${q(`${tag}.iso`)}, 2048, ${q('cd'.repeat(16))}, ${q(sha)}, 'private', ${owner.user.id})`);
+    const iid = Number(sql(`SELECT id FROM isos WHERE file_name = ${q(`${tag}.iso`)}`)[0][0]);
+    try {
+      const page = await owner.client.page(`/templates/${tid}`);
+      assert.equal(page.status, 200);
+      assert.match(page.text, new RegExp(`<h1>[^<]*${tag}</h1>`));
+      assert.match(page.text, /id="edit-template"/);
+      assert.ok(!page.text.includes('name="visibility"'), 'only admins publish');
+      assert.match((await owner.client.page('/templates')).text, new RegExp(`href="/templates/${tid}"`));
+
+      await owner.client.page(`/templates/${tid}`);
+      let res = await owner.client.postForm(`/templates/${tid}`, {
+        name: '新模板', category: 'linux', os: 'Debian 12', min_vcpus: '2', min_memory_mb: '512',
+        min_disk_gb: '3', description: '说明',
+      });
+      assert.equal(res.status, 303, res.text.slice(0, 300));
+      assert.equal(res.location, `/templates/${tid}`);
+      const t = (await owner.client.api('GET', `/templates/${tid}`)).body.data;
+      assert.deepEqual([t.name, t.category, t.os, t.min_vcpus, t.min_memory_mb, t.min_disk_gb, t.description],
+        ['新模板', 'linux', 'Debian 12', 2, 512, 3, '说明']);
+
+      // A bad value: the page again, with the error and what was typed.
+      await owner.client.page(`/templates/${tid}`);
+      res = await owner.client.postForm(`/templates/${tid}`, { name: '新模板', min_vcpus: '0' });
+      assert.equal(res.status, 400);
+      assert.match(res.text, /id="error"/);
+      assert.equal((await owner.client.api('GET', `/templates/${tid}`)).body.data.min_vcpus, 2);
+
+      // Someone else's private template and ISO do not exist for them.
+      assert.equal((await other.client.page(`/templates/${tid}`)).status, 404);
+      await other.client.page('/templates');
+      assert.equal((await other.client.postForm(`/templates/${tid}`, { name: 'stolen' })).status, 404);
+      assert.equal((await other.client.page(`/isos/${iid}`)).status, 404);
+
+      const iso = await owner.client.page(`/isos/${iid}`);
+      assert.equal(iso.status, 200);
+      assert.match(iso.text, new RegExp(`<code id="sha256">${sha}</code>`));
+      assert.match((await owner.client.page('/isos')).text, new RegExp(`href="/isos/${iid}"`));
+    } finally {
+      sql(`DELETE FROM templates WHERE id = ${tid}`);
+      sql(`DELETE FROM isos WHERE id = ${iid}`);
+    }
   });
 });
