@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  BASE, Client, STATE, adminClient, createUser, launchBrowser, sql, waitFor,
+  BASE, Client, STATE, adminClient, createUser, launchBrowser, sql, waitFor, loginInBrowser,
 } from '../integration/lib.mjs';
 
 const OUT = process.env.VMM_TEST_OUTPUT || new URL('../../test-output', import.meta.url).pathname;
@@ -63,10 +63,7 @@ test('noVNC connects to a booted guest and draws it; a stopped VM is said so', a
     if (r.status() >= 400 && !r.url().endsWith('/favicon.ico')) problems.push(`${r.status()} ${r.url()}`);
   });
   try {
-    await page.goto(`${BASE}/login`);
-    await page.fill('#username', user.username);
-    await page.fill('#password', user.password);
-    await Promise.all([page.waitForURL(`${BASE}/`), page.click('#login-form button[type=submit]')]);
+    await loginInBrowser(page, user.username, user.password);
 
     await page.goto(`${BASE}/vms/${vm.id}`);
     await Promise.all([page.waitForURL(`${BASE}/vms/${vm.id}/console`), page.click('#open-console')]);

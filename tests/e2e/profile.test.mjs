@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
-import { BASE, Client, adminClient, createUser, launchBrowser } from '../integration/lib.mjs';
+import { BASE, Client, adminClient, createUser, launchBrowser, loginInBrowser } from '../integration/lib.mjs';
 
 const OUT = process.env.VMM_TEST_OUTPUT || new URL('../../test-output', import.meta.url).pathname;
 const TIMEOUT = 15000;
@@ -53,10 +53,7 @@ test('picture, API token and audit log from the profile page', async () => {
   const problems = [];
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   try {
-    await page.goto(`${BASE}/login`);
-    await page.fill('#username', account.username);
-    await page.fill('#password', account.password);
-    await Promise.all([page.waitForURL(`${BASE}/`), page.click('#login-form button[type=submit]')]);
+    await loginInBrowser(page, account.username, account.password);
     await Promise.all([page.waitForURL(`${BASE}/profile`), page.click('#me')]);
     assert.equal(await page.inputValue('#display_name'), '测试 Profile');
 

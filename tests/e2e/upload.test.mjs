@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { BASE, adminClient, createUser, launchBrowser, sql, waitFor } from '../integration/lib.mjs';
+import { BASE, adminClient, createUser, launchBrowser, sql, waitFor, loginInBrowser } from '../integration/lib.mjs';
 
 const OUT = process.env.VMM_TEST_OUTPUT || new URL('../../test-output', import.meta.url).pathname;
 const ISO = new URL('../../var/images/vmm-test-installer.iso', import.meta.url).pathname;
@@ -31,10 +31,7 @@ test('upload an ISO through the page; a reload mid-way resumes; the bar reaches 
   const page = await context.newPage();
   page.setDefaultTimeout(TIMEOUT);
   try {
-    await page.goto(`${BASE}/login`);
-    await page.fill('#username', user.username);
-    await page.fill('#password', user.password);
-    await Promise.all([page.waitForURL(`${BASE}/`), page.click('#login-form button[type=submit]')]);
+    await loginInBrowser(page, user.username, user.password);
     await page.click('a[href="/isos"]');
     await page.click('#upload-iso');
     assert.equal(await page.textContent('h1'), '上传镜像');

@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { BASE, adminClient, createUser, launchBrowser, sql } from '../integration/lib.mjs';
+import { BASE, adminClient, createUser, launchBrowser, sql, loginInBrowser } from '../integration/lib.mjs';
 
 const OUT = process.env.VMM_TEST_OUTPUT || new URL('../../test-output', import.meta.url).pathname;
 const TIMEOUT = 60000;
@@ -28,10 +28,7 @@ test('create a VM through the form, see it run, shut it down, delete it', async 
   const page = await context.newPage();
   page.setDefaultTimeout(TIMEOUT);
   try {
-    await page.goto(`${BASE}/login`);
-    await page.fill('#username', user.username);
-    await page.fill('#password', user.password);
-    await Promise.all([page.waitForURL(`${BASE}/`), page.click('#login-form button[type=submit]')]);
+    await loginInBrowser(page, user.username, user.password);
 
     await page.click('a[href="/vms"]');
     await page.click('#new-vm');

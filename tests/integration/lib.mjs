@@ -236,6 +236,14 @@ export function assertError(res, status, code) {
   assert.equal(typeof res.body.error.message, 'string');
 }
 
+/** Logs a browser page in through the login form; it lands on the dashboard. */
+export async function loginInBrowser(page, username, password) {
+  await page.goto(`${BASE}/login`);
+  await page.fill('#username', username);
+  await page.fill('#password', password);
+  await Promise.all([page.waitForURL(`${BASE}/`), page.click('#login-form button[type=submit]')]);
+}
+
 /** Debian's Chromium, headless, with what a closed network and root need. */
 export async function launchBrowser() {
   const { chromium } = await import('playwright-core');
