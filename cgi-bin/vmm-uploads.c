@@ -399,28 +399,62 @@ static int tus_patch(struct req *r)
     return 0;
 }
 
-static int tus_delete(struct req *r)
+/* Ends the caller's unfinished upload id and removes its file. */
+static int upload_discard(struct req *r, long long id)
 {
-    long long id = req_param(r, "id")->num;
     struct upload_row u;
-    if (tus_check_version(r) < 0 || upload_mine(r, id, &u, false) < 0)
+    if (upload_mine(r, id, &u, false) < 0)
         return -1;
     if (u.importing)
         return req_fail(r, 409, "upload_complete", NULL, _("This upload is complete."));
     json_t *args = json_pack("{s:I}", "upload_id", (json_int_t)id);
     json_t *done = helper_call(r, "upload.delete", args);
     json_decref(args);
-    if (!done)
-        return -1;
     json_decref(done);
+    return done ? 0 : -1;
+}
+
+static int tus_delete(struct req *r)
+{
+    if (tus_check_version(r) < 0 || upload_discard(r, req_param(r, "id")->num) < 0)
+        return -1;
     r->status = 204;
     return 0;
 }
 
-/* The upload page: the form and tus-js-client (static/js/upload.js). */
+/* The page's "Discard" button. */
+static int uploads_discard_form(struct req *r)
+{
+    if (upload_discard(r, req_param(r, "id")->num) < 0)
+        return -1;
+    r->location = g_strdup("/uploads");
+    return 0;
+}
+
+/* The upload page: the form and tus-js-client (static/js/upload.js), and
+ * the caller's unfinished uploads, to resume (choosing the same file
+ * again) or discard. */
 static int uploads_page(struct req *r)
 {
-    r->data = json_pack("{s:I}", "max_bytes", (json_int_t)max_upload_bytes());
+    struct db_rows *rows = db_query(
+        "SELECT id, filename, kind, received_bytes, length_bytes, "
+        "FLOOR(received_bytes * 100 / GREATEST(length_bytes, 1)), "
+        "DATE_FORMAT(expires_at, '%Y-%m-%dT%TZ') FROM uploads WHERE owner_id = ? AND "
+        "state = 'uploading' AND expires_at > UTC_TIMESTAMP() ORDER BY id DESC LIMIT 50",
+        DB_INT(r->user->id));
+    if (!rows)
+        return fail_db(r);
+    json_t *unfinished = json_array();
+    for (int i = 0; i < rows->nrows; i++)
+        json_array_append_new(unfinished, json_pack(
+            "{s:I, s:s, s:s, s:I, s:I, s:I, s:s}", "id", (json_int_t)db_cell_int(rows, i, 0, 0),
+            "filename", db_cell(rows, i, 1), "kind", db_cell(rows, i, 2),
+            "received_bytes", (json_int_t)db_cell_int(rows, i, 3, 0),
+            "length_bytes", (json_int_t)db_cell_int(rows, i, 4, 0),
+            "percent", (json_int_t)db_cell_int(rows, i, 5, 0), "expires_at", db_cell(rows, i, 6)));
+    db_rows_free(rows);
+    r->data = json_pack("{s:I, s:o}", "max_bytes", (json_int_t)max_upload_bytes(), "unfinished",
+                        unfinished);
     return 0;
 }
 
@@ -433,6 +467,8 @@ static const struct route routes[] = {
       "upload.append" },
     { "DELETE", "/uploads/{id:int}", tus_delete, PERM_USER, ROUTE_API, NULL, NULL, NULL,
       "upload.delete" },
+    { "POST", "/uploads/{id:int}/delete", uploads_discard_form, PERM_USER, ROUTE_PAGE, NULL, NULL,
+      NULL, "upload.delete" },
     { NULL },
 };
 

@@ -39,5 +39,24 @@
   <p id="upload-error" class="alert alert-error" hidden></p>
 </div>
 </div>
+<section class="card" id="unfinished">
+  <h2>{{_ Unfinished uploads}}</h2>
+  <p class="muted">{{_ To go on with one, choose the same file again above.}}</p>
+  <table class="table">
+    <thead><tr><th>{{_ File}}</th><th>{{_ Kind}}</th><th>{{_ Received}}</th><th>{{_ Expires}}</th><th></th></tr></thead>
+    <tbody>
+    {{#unfinished}}
+      <tr>
+        <td>{{filename}}</td><td>{{kind}}</td>
+        <td><progress max="100" value="{{percent}}"></progress> {{percent}}% ({{received_bytes}} / {{length_bytes}})</td>
+        <td>{{expires_at}}</td>
+        <td class="actions"><form method="post" action="/uploads/{{id}}/delete" class="inline">
+          <input type="hidden" name="csrf_token" value="{{csrf_token}}"><button>{{_ Discard}}</button></form></td>
+      </tr>
+    {{/unfinished}}
+    {{#unfinished_empty}}<tr><td colspan="5">{{_ None.}}</td></tr>{{/unfinished_empty}}
+    </tbody>
+  </table>
+</section>
 <script src="/static/vendor/tus.min.js"></script>
 <script src="/static/js/upload.js"></script>

@@ -106,6 +106,7 @@ const EXPECTED = {
   'API GET /uploads/{id:int}': { anon: 401, a: 200, b: 404, admin: 404, headers: TUS },
   'API PATCH /uploads/{id:int}': { anon: 401, a: 415, b: 415, admin: 415, headers: TUS },
   'API DELETE /uploads/{id:int}': { anon: 401, a: 412, b: 412, admin: 412 },
+  'PAGE POST /uploads/{id:int}/delete': { anon: 303, a: 400, b: 404, admin: 400, bBody: {} },
   // vmm-isos (A's private ISO)
   'API GET /isos': { anon: 401, a: 200, b: 200, admin: 200 },
   'PAGE GET /isos': { anon: 303, a: 200, b: 200, admin: 200 },

@@ -5,7 +5,9 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -249,5 +251,72 @@ describe('the tus protocol', () => {
     assert.match(file, /^iso-[0-9a-f]{16}\.iso$/);
     assert.ok(existsSync(`${STATE}/pool/isos/${file}`));
     assert.equal((await admin.api('DELETE', `/isos/${job.result.iso_id}`)).status, 200);
+  });
+});
+
+describe('the upload page', () => {
+  test('lists the caller\'s unfinished uploads with their progress; Discard ends one', async () => {
+    const owner = await userClient(admin);
+    const other = await userClient(admin);
+    const made = await tusCreate(owner.client, 4000, { filename: '半截.iso', kind: 'iso' });
+    assert.equal(made.res.status, 201);
+    assert.equal((await tusPatch(owner.client, made.url, 0, Buffer.alloc(1000, 7))).status, 204);
+
+    let page = await owner.client.page('/uploads');
+    assert.equal(page.status, 200);
+    assert.match(page.text, /<td>半截\.iso<\/td>/);
+    assert.match(page.text, /25% \(1000 \/ 4000\)/);
+    assert.ok(!(await other.client.page('/uploads')).text.includes('半截.iso'), 'only the owner sees it');
+    await other.client.page('/uploads');
+    assert.equal((await other.client.postForm(`/uploads/${idOf(made.url)}/delete`, {})).status, 404);
+
+    const res = await owner.client.postForm(`/uploads/${idOf(made.url)}/delete`, {});
+    assert.equal(res.status, 303);
+    assert.equal(res.location, '/uploads');
+    assert.equal((await tusRequest(owner.client, 'HEAD', made.url)).status, 404);
+    assert.equal(existsSync(partPath(idOf(made.url))), false);
+    page = await owner.client.page('/uploads');
+    assert.ok(!page.text.includes('半截.iso'));
+  });
+});
+
+describe('a full disk', () => {
+  // The upload area on a 48 MiB tmpfs for this test (the stack runs as root).
+  const MiB = 2 ** 20;
+  const dir = `${STATE}/uploads`;
+
+  test('507 at creation when the file cannot fit, 507 mid-upload keeping the last chunk; no library entry', async () => {
+    const subdirs = ['incoming', 'parts'].map((name) => ({ name, st: statSync(`${dir}/${name}`) }));
+    await run('mount', ['-t', 'tmpfs', '-o', 'size=48m,mode=0755', 'tmpfs', dir]);
+    try {
+      for (const { name, st } of subdirs) {
+        mkdirSync(`${dir}/${name}`, { mode: st.mode & 0o7777 });
+        chownSync(`${dir}/${name}`, st.uid, st.gid);
+      }
+      const { client, user } = await userClient(admin);
+      const isos = () => sql('SELECT COUNT(*) FROM isos')[0][0];
+      const before = isos();
+
+      let { res } = await tusCreate(client, 64 * MiB, { filename: 'huge.iso', kind: 'iso' });
+      tusError(res, 507, 'insufficient_storage');
+      assert.equal(sql(`SELECT COUNT(*) FROM uploads WHERE owner_id = ${user.id}`)[0][0], '0',
+        'no upload row is left by a refused creation');
+
+      const made = await tusCreate(client, 40 * MiB, { filename: 'fills.iso', kind: 'iso' });
+      assert.equal(made.res.status, 201, made.res.text);
+      res = await tusPatch(client, made.url, 0, Buffer.alloc(24 * MiB, 1));
+      assert.equal(res.status, 204, res.text);
+      // nginx keeps the 16 MiB chunk (40 of 48 MiB used); appending it needs 16 more.
+      res = await tusPatch(client, made.url, 24 * MiB, Buffer.alloc(16 * MiB, 2));
+      tusError(res, 507, 'insufficient_storage');
+      res = await tusRequest(client, 'HEAD', made.url);
+      assert.equal(res.headers.get('upload-offset'), String(24 * MiB), 'the upload keeps its last good chunk');
+      assert.equal(statSync(partPath(idOf(made.url))).size, 24 * MiB, 'the part is cut back');
+      assert.equal(isos(), before, 'no library entry');
+      res = await tusRequest(client, 'DELETE', made.url);
+      assert.equal(res.status, 204, res.text);
+    } finally {
+      await run('umount', [dir]);
+    }
   });
 });
