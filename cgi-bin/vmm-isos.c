@@ -84,16 +84,24 @@ static int isos_show(struct req *r)
     return r->data ? 0 : -1;
 }
 
+/* Asks the helper to do op to ISO id, which the caller must see; its
+ * answer, or NULL with r->err. */
+static json_t *iso_helper_call(struct req *r, long long id, const char *op)
+{
+    json_t *iso = iso_visible(r, id);
+    if (!iso)
+        return NULL;
+    json_decref(iso);
+    json_t *args = json_pack("{s:I}", "iso_id", (json_int_t)id);
+    json_t *done = helper_call(r, op, args);
+    json_decref(args);
+    return done;
+}
+
 static int isos_delete(struct req *r)
 {
     long long id = req_param(r, "id")->num;
-    json_t *iso = iso_visible(r, id);
-    if (!iso)
-        return -1;
-    json_decref(iso);
-    json_t *args = json_pack("{s:I}", "iso_id", (json_int_t)id);
-    json_t *done = helper_call(r, "iso.delete", args);
-    json_decref(args);
+    json_t *done = iso_helper_call(r, id, "iso.delete");
     if (!done)
         return -1;
     json_decref(done);
@@ -118,13 +126,7 @@ static json_t *job_brief(long long id)
 static int isos_verify(struct req *r)
 {
     long long id = req_param(r, "id")->num;
-    json_t *iso = iso_visible(r, id);
-    if (!iso)
-        return -1;
-    json_decref(iso);
-    json_t *args = json_pack("{s:I}", "iso_id", (json_int_t)id);
-    json_t *done = helper_call(r, "iso.verify", args);
-    json_decref(args);
+    json_t *done = iso_helper_call(r, id, "iso.verify");
     if (!done)
         return -1;
     long long job_id = json_integer_value(json_object_get(done, "job_id"));
