@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "audit.h"
 #include "db.h"
 #include "helper_client.h"
 #include "i18n.h"
@@ -130,13 +131,9 @@ static const struct field update_fields[] = {
     { NULL },
 };
 
-static int templates_update(struct req *r)
+/* Writes the fields the request gives; absent ones keep their value. */
+static int template_write(struct req *r, long long id)
 {
-    long long id = req_param(r, "id")->num;
-    struct db_rows *rows = template_mine(r, id);
-    if (!rows)
-        return -1;
-    db_rows_free(rows);
     const char *visibility = input_str(r, "visibility");
     if (visibility && !strcmp(visibility, "public") && r->user->role != ROLE_ADMIN)
         return req_fail(r, 403, "forbidden", "visibility",
@@ -155,8 +152,27 @@ static int templates_update(struct req *r)
         return fail_db(r);
 #undef OPT_TEXT
 #undef OPT_INT
+    return 0;
+}
+
+static int templates_update(struct req *r)
+{
+    long long id = req_param(r, "id")->num;
+    struct db_rows *rows = template_mine(r, id);
+    if (!rows)
+        return -1;
+    json_t *before = template_from_row(rows, 0);
+    db_rows_free(rows);
+    int rc = template_write(r, id);
+    /* The page's own flags are not the template's. */
+    static const char *const not_fields[] = { "may_edit", "may_publish", NULL };
+    if (rc == 0 && templates_show(r) == 0)
+        audit_changes_between(r, before, r->data, not_fields);
+    json_decref(before);
+    if (rc < 0 || !r->data)
+        return -1;
     r->location = g_strdup_printf("/templates/%lld", id);
-    return templates_show(r);
+    return 0;
 }
 
 static int templates_delete(struct req *r)

@@ -540,9 +540,9 @@ out:
             db_exec("DELETE FROM vms WHERE id = ? AND state = 'creating'", DB_INT(vm->id));
         job_message(job, rc == JOB_CANCELLED ? "Cancelled." : err.message);
     } else {
-        char result[64];
-        snprintf(result, sizeof result, "{\"vm_id\":%lld}", vm->id);
-        db_exec("UPDATE jobs SET result = ? WHERE id = ?", DB_TEXT(result), DB_INT(job->id));
+        json_t *result = json_pack("{s:I}", "vm_id", (json_int_t)vm->id);
+        job_result(job, result);
+        json_decref(result);
     }
     if (dom)
         virDomainFree(dom);

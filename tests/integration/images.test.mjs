@@ -303,6 +303,12 @@ describe('the detail pages', () => {
       const t = (await owner.client.api('GET', `/templates/${tid}`)).body.data;
       assert.deepEqual([t.name, t.category, t.os, t.min_vcpus, t.min_memory_mb, t.min_disk_gb, t.description],
         ['新模板', 'linux', 'Debian 12', 2, 512, 3, '说明']);
+      // The change history has before and after, and nothing of the page's own.
+      const changes = JSON.parse(sql(`SELECT changes FROM audit_log WHERE action = 'template.update'
+        AND target_id = ${tid} ORDER BY id DESC LIMIT 1`)[0][0]);
+      assert.deepEqual(changes.name, { before: tag, after: '新模板' });
+      assert.deepEqual(changes.min_vcpus, { before: 1, after: 2 });
+      assert.equal(changes.may_edit, undefined);
 
       // A bad value: the page again, with the error and what was typed.
       await owner.client.page(`/templates/${tid}`);
