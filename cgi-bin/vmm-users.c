@@ -83,7 +83,7 @@ static int users_create(struct req *r)
     if (!user)
         return fail_db(r);
     r->status = 201;
-    r->data = json_pack("{s:o}", "user", user_to_json(user));
+    req_set_object(r, "user", user_to_json(user));
     r->location = g_strdup_printf("/users/%lld", id);
     user_free(user);
     return 0;
@@ -108,7 +108,7 @@ static int users_show(struct req *r)
     struct user *user = target_user(r);
     if (!user)
         return -1;
-    r->data = json_pack("{s:o}", "user", user_to_json(user));
+    req_set_object(r, "user", user_to_json(user));
     user_free(user);
     if (!r->api && !is_update(r)) {
         /* The page also edits the quota. */

@@ -137,7 +137,7 @@ static int vms_show(struct req *r)
     json_t *vm = vm_visible(r, req_param(r, "id")->num);
     if (!vm)
         return -1;
-    r->data = json_pack("{s:o}", "vm", vm);
+    req_set_object(r, "vm", vm);
     return 0;
 }
 
@@ -412,11 +412,10 @@ static int vms_create(struct req *r)
         return -1;
     /* A full clone copies in a job: 202 with the job to poll. */
     r->status = job_id ? 202 : 201;
-    r->data = json_pack("{s:o}", "vm", vm);
+    req_set_object(r, "vm", vm);
     if (job_id)
-        json_object_set_new(r->data, "job", json_pack("{s:I, s:s, s:s, s:i}", "id",
-                                                      (json_int_t)job_id, "kind", "vm.create",
-                                                      "state", "running", "progress", 0));
+        req_set_job(r, json_pack("{s:I, s:s, s:s, s:i}", "id", (json_int_t)job_id, "kind",
+                                 "vm.create", "state", "running", "progress", 0));
     r->location = job_id ? g_strdup_printf("/jobs/%lld", job_id) : g_strdup_printf("/vms/%lld", id);
     return 0;
 }
@@ -467,12 +466,12 @@ static int vms_action(struct req *r)
     json_t *vm = vm_visible(r, id);
     if (!vm)
         return -1;
-    r->data = json_pack("{s:o}", "vm", vm);
+    req_set_object(r, "vm", vm);
     if (job_id) {
         /* A guest slow to power off: the stop goes on in a job. */
         r->status = 202;
-        json_object_set_new(r->data, "job", json_pack("{s:I, s:s, s:s}", "id", (json_int_t)job_id,
-                                                      "kind", "vm.stop", "state", "running"));
+        req_set_job(r, json_pack("{s:I, s:s, s:s}", "id", (json_int_t)job_id, "kind", "vm.stop",
+                                 "state", "running"));
         r->location = g_strdup_printf("/jobs/%lld", job_id);
     } else {
         r->location = g_strdup_printf("/vms/%lld", id);
@@ -608,7 +607,7 @@ static int vms_update(struct req *r)
     if (!vm)
         return -1;
     audit_changes_between(r, json_object_get(r->audit_detail, "before"), vm, NULL);
-    r->data = json_pack("{s:o}", "vm", vm);
+    req_set_object(r, "vm", vm);
     return 0;
 }
 
