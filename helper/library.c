@@ -62,6 +62,7 @@ int library_recheck(void)
 static void *recheck_thread(void *unused)
 {
     (void)unused;
+    sandbox_sweep(600);
     library_recheck();
     db_close();
     return NULL;

@@ -128,7 +128,8 @@ static long long limit_or(long long value, long long fallback)
 
 static void child_limit(int resource, long long value)
 {
-    struct rlimit rl = { .rlim_cur = (rlim_t)value, .rlim_max = (rlim_t)value };
+    rlim_t v = value < 0 ? RLIM_INFINITY : (rlim_t)value;
+    struct rlimit rl = { .rlim_cur = v, .rlim_max = v };
     if (setrlimit(resource, &rl) < 0)
         _exit(126);
 }
@@ -330,6 +331,24 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
     (void)ftw;
     remove(path);
     return 0;
+}
+
+void sandbox_sweep(long long older_than_s)
+{
+    GDir *dir = g_dir_open(sandbox_base(), 0, NULL);
+    const char *name;
+    time_t now = time(NULL);
+    while (dir && (name = g_dir_read_name(dir))) {
+        char *path = g_build_filename(sandbox_base(), name, NULL);
+        struct stat st;
+        if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && now - st.st_mtime >= older_than_s) {
+            log_warn("sandbox: removing %s, left by an earlier run", path);
+            nftw(path, remove_entry, 8, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+        }
+        g_free(path);
+    }
+    if (dir)
+        g_dir_close(dir);
 }
 
 void sandbox_free(struct sandbox *sb)

@@ -29,7 +29,7 @@ struct sandbox;
 struct sandbox_limits {
     long long cpu_s;        /* RLIMIT_CPU (default 60) */
     long long wall_s;       /* killed after this long (default 4 x cpu_s) */
-    long long as_bytes;     /* RLIMIT_AS (default 1 GiB) */
+    long long as_bytes;     /* RLIMIT_AS (default 1 GiB; -1: none) */
     long long fsize_bytes;  /* RLIMIT_FSIZE; -1: no file may be written (default) */
 };
 
@@ -61,5 +61,8 @@ int sandbox_claim(struct sandbox *sb, const char *name, struct err *err);
 int sandbox_release(struct sandbox *sb, const char *path, struct err *err);
 /* Removes D and all in it. NULL-safe. */
 void sandbox_free(struct sandbox *sb);
+/* Removes sandboxes older than this, left by a process that died (the
+ * helper at start: none of its own runs yet). */
+void sandbox_sweep(long long older_than_s);
 
 #endif

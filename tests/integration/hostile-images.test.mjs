@@ -169,8 +169,9 @@ function hostileImages() {
 
   f = join(dir, 'sparse-secret.vmdk');
   sparseWithForeignExtent(f, secret);
+  // Root could open it, and qemu-img would describe it; vmm-img may not.
   add('a sparse VMDK whose embedded descriptor names the root-only file', 'vmdk', f,
-    /refers to a file outside itself|single-file VMDK|qemu-img cannot read/);
+    /qemu-img cannot read the image/);
 
   f = join(dir, 'data-file.qcow2');
   qemuImg('create', '-q', '-f', 'qcow2', '-o', `data_file=${secret},data_file_raw=on`, f, '4K');
@@ -228,24 +229,25 @@ describe('hostile uploads', () => {
     }), 404, 'unknown_template');
   });
 
-  test('qemu-img reads uploads as the sandbox user, never as root', async () => {
+  test('qemu-img reads uploads as the sandbox user, in the sandbox directory, never as root', async (t) => {
     // A qcow2 whose data file is root-only: root would open it, vmm-img cannot.
     // Watching the processes: every qemu-img of our stack runs as vmm-img.
     const uid = Number(execFileSync('id', ['-u', 'vmm-img'], { encoding: 'utf8' }));
-    const seen = new Set();
+    const [helper] = helperPids();
+    const seen = new Map();   // pid -> "uid cwd" of each qemu-img the helper started
     let watching = true;
     const watch = (async () => {
       while (watching) {
         for (const entry of readdirSync('/proc')) {
-          if (!/^\d+$/.test(entry)) continue;
+          if (!/^\d+$/.test(entry) || seen.has(entry)) continue;
           try {
             const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-            if (!argv[0].endsWith('qemu-img') || !readlinkSync(`/proc/${entry}/cwd`).startsWith(`${STATE}/pool/sandbox/`))
-              continue;
+            if (!argv[0].endsWith('qemu-img')) continue;
             const status = readFileSync(`/proc/${entry}/status`, 'utf8');
-            seen.add(Number(/^Uid:\s+(\d+)/m.exec(status)[1]));
+            if (Number(/^PPid:\s+(\d+)/m.exec(status)[1]) !== helper) continue;
+            seen.set(entry, `${/^Uid:\s+(\d+)/m.exec(status)[1]} ${readlinkSync(`/proc/${entry}/cwd`)}`);
           } catch {
-            // gone meanwhile, or not ours
+            // gone meanwhile
           }
         }
         await new Promise((r) => setTimeout(r, 5));
@@ -260,8 +262,12 @@ describe('hostile uploads', () => {
     watching = false;
     await watch;
     assert.equal(job.state, 'succeeded', job.message);
-    assert.ok(seen.size > 0, 'a qemu-img of the import was seen');
-    assert.deepEqual([...seen], [uid], 'qemu-img ran as vmm-img only');
+    // A quick run may slip between two looks; whatever was seen ran as vmm-img.
+    // (The root-only extent above is the deterministic proof: only an
+    // unprivileged qemu-img fails to open it.)
+    t.diagnostic(`qemu-img runs seen: ${[...seen.values()].join(', ')}`);
+    for (const what of seen.values())
+      assert.match(what, new RegExp(`^${uid} ${STATE}/pool/sandbox/[0-9a-f]{16}$`), 'qemu-img ran as vmm-img in a sandbox');
     assert.equal((await admin.api('DELETE', `/templates/${job.result.template_id}`)).status, 200);
   });
 });
