@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -100,6 +101,32 @@ const char *sandbox_image_path(const struct sandbox *sb)
     return sb->image;
 }
 
+/* rename(), or across filesystems a copy (sparse holes are not kept) and
+ * the source removed. The target is made anew, never followed. */
+static int move_file(const char *from, const char *to)
+{
+    if (rename(from, to) == 0)
+        return 0;
+    if (errno != EXDEV)
+        return -1;
+    int in = open(from, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    int out = in < 0 ? -1 : open(to, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    ssize_t n = 0;
+    /* sendfile: copy_file_range refuses two kinds of filesystem. */
+    while (out >= 0 && ((n = sendfile(out, in, NULL, 1 << 30)) > 0 || (n < 0 && errno == EINTR)))
+        ;
+    int rc = in >= 0 && out >= 0 && n == 0 && fsync(out) == 0 ? 0 : -1;
+    if (in >= 0)
+        close(in);
+    if (out >= 0 && close(out) < 0)
+        rc = -1;
+    if (rc == 0)
+        unlink(from);
+    else if (out >= 0)
+        unlink(to);
+    return rc;
+}
+
 int sandbox_adopt(struct sandbox *sb, const char *path, bool link_only, struct err *err)
 {
     if (link_only) {
@@ -113,7 +140,7 @@ int sandbox_adopt(struct sandbox *sb, const char *path, bool link_only, struct e
         return 0;
     }
     /* A renamed first chunk is still nginx's file: make it ours. */
-    if (rename(path, sb->image) < 0 || chown(sb->image, 0, sb->gid) < 0 ||
+    if (move_file(path, sb->image) < 0 || chown(sb->image, 0, sb->gid) < 0 ||
         chmod(sb->image, 0640) < 0)
         return err_set(err, 503, "storage_error", NULL, "The image could not be stored.");
     return 0;
@@ -317,7 +344,7 @@ out:
 
 int sandbox_release(struct sandbox *sb, const char *path, struct err *err)
 {
-    if (rename(sb->image, path) < 0 || chown(path, 0, 0) < 0 || chmod(path, 0644) < 0) {
+    if (move_file(sb->image, path) < 0 || chown(path, 0, 0) < 0 || chmod(path, 0644) < 0) {
         unlink(path);
         return err_set(err, 503, "storage_error", NULL, "The image could not be stored.");
     }

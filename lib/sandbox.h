@@ -39,8 +39,8 @@ typedef bool (*sandbox_tick_fn)(void *ctx);
 /* A new private directory. NULL with err set (503 sandbox_unavailable)
  * when the sandbox user is missing or the directory cannot be made. */
 struct sandbox *sandbox_new(struct err *err);
-/* Puts the file at path into the sandbox as D/image: moved (rename, then
- * made root's 0640 group vmm-img), or with link set hard-linked and left
+/* Puts the file at path into the sandbox as D/image: moved (renamed, or
+ * copied from another filesystem; then made root's 0640 group vmm-img), or with link set hard-linked and left
  * as it is (a pool file, which must stay where it is). 0 or -1 (err). */
 int sandbox_adopt(struct sandbox *sb, const char *path, bool link, struct err *err);
 /* D/image, the path to give a tool (relative to D, the tool's cwd). */
@@ -57,7 +57,8 @@ int sandbox_run(struct sandbox *sb, const struct sandbox_limits *limits, char *c
 /* D/out/<name>, written by a tool, replaces D/image: it must be a plain
  * file of the sandbox user with one link; it becomes root's 0640. */
 int sandbox_claim(struct sandbox *sb, const char *name, struct err *err);
-/* Moves D/image to path (same filesystem), mode 0644. 0 or -1 (err). */
+/* Moves D/image to path (renamed, or copied across filesystems), root's
+ * 0644. 0 or -1 (err). */
 int sandbox_release(struct sandbox *sb, const char *path, struct err *err);
 /* Removes D and all in it. NULL-safe. */
 void sandbox_free(struct sandbox *sb);

@@ -186,6 +186,27 @@ START_TEST(test_claim)
 }
 END_TEST
 
+/* From another filesystem (an upload area of its own): copied, then removed. */
+START_TEST(test_adopt_across_filesystems)
+{
+    if (!usable() || access("/dev/shm", W_OK) < 0)
+        return;
+    char path[] = "/dev/shm/vmm-test-upload-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_eq(write(fd, "elsewhere", 9), 9);
+    close(fd);
+    struct err err = { 0 };
+    struct sandbox *sb = sandbox_new(&err);
+    ck_assert_int_eq(sandbox_adopt(sb, path, false, &err), 0);
+    ck_assert_int_eq(access(path, F_OK), -1);
+    char *out = NULL;
+    ck_assert_int_eq(run(sb, NULL, "cat image", &out, &err), 0);
+    ck_assert_str_eq(out, "elsewhere");
+    g_free(out);
+    sandbox_free(sb);
+}
+END_TEST
+
 static Suite *sandbox_suite(void)
 {
     setup();
@@ -197,6 +218,7 @@ static Suite *sandbox_suite(void)
     tcase_add_test(tc, test_limits_stop_it);
     tcase_add_test(tc, test_cancel);
     tcase_add_test(tc, test_claim);
+    tcase_add_test(tc, test_adopt_across_filesystems);
     suite_add_tcase(s, tc);
     return s;
 }
