@@ -2,6 +2,7 @@
 
 #include <glib.h>
 #include <pthread.h>
+#include <string.h>
 
 #include "db.h"
 #include "image.h"
@@ -57,6 +58,24 @@ int library_recheck(void)
         log_info("templates re-inspected: %d, quarantined: %d", rows->nrows, quarantined);
     db_rows_free(rows);
     return quarantined;
+}
+
+bool library_template_ready(const char *file_name, struct err *err)
+{
+    struct db_rows *rows = db_query("SELECT status, quarantine_reason FROM templates "
+                                    "WHERE file_name = ?", DB_TEXT(file_name));
+    bool ready = false;
+    if (!rows)
+        err_set(err, 503, "database_unavailable", NULL, "The database is not available.");
+    else if (rows->nrows == 1 && !strcmp(db_cell(rows, 0, 0), "quarantined"))
+        err_set(err, 409, "template_quarantined", "template_id",
+                "This template is quarantined and cannot be used: %s", db_cell(rows, 0, 1));
+    else if (rows->nrows != 1 || strcmp(db_cell(rows, 0, 0), "ready"))
+        err_set(err, 409, "wrong_state", "template_id", "This template is not ready.");
+    else
+        ready = true;
+    db_rows_free(rows);
+    return ready;
 }
 
 static void *recheck_thread(void *unused)

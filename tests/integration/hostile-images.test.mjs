@@ -10,6 +10,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
+import { createConnection } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import {
   chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync,
@@ -18,7 +19,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  adminClient, assertError, BASE, q, sql, STATE, uniqueName, userClient, waitFor,
+  adminClient, assertError, BASE, Client, q, sql, STATE, uniqueName, userClient, waitFor,
 } from './lib.mjs';
 import { tusUpload, waitJob } from './tus.mjs';
 
@@ -342,6 +343,28 @@ describe('templates already in the library', () => {
       assert.equal(sql(`SELECT COUNT(*) FROM vms WHERE template_id IN (${dataFile}, ${backing})`)[0][0], '0');
       assert.ok(!(await owner.client.page('/vms/new')).text.includes(dataName), 'not offered for a new VM');
 
+      // In Chinese for a Chinese reader.
+      const zh = new Client('zh', { headers: { 'Accept-Language': 'zh-CN,zh;q=0.9' } });
+      await zh.loginOk(owner.username, owner.password);
+      assert.match(data(await zh.api('GET', `/templates/${dataFile}`)).quarantine_reason, /外部数据文件/);
+      const refused = await zh.api('POST', '/vms', { ...vm, template_id: dataFile });
+      assertError(refused, 409, 'template_quarantined');
+      assert.match(refused.body.error.message, /已被隔离/);
+
+      // The helper refuses it too, whoever asks (a row that got past the program).
+      const tag = uniqueName('qvm');
+      sql(`INSERT INTO vms (uuid, domain_name, name, description, owner_id, vcpus, memory_mb, disk_gb, template_id)
+           VALUES (UUID(), ${q(tag)}, ${q(tag)}, '', ${owner.user.id}, 1, 128, 1, ${dataFile})`);
+      const vmId = Number(sql(`SELECT id FROM vms WHERE domain_name = ${q(tag)}`)[0][0]);
+      try {
+        const reply = await helperCall({ op: 'vm.create', args: { vm_id: vmId, start: false }, actor: owner.user.id });
+        assert.equal(reply.ok, false, JSON.stringify(reply));
+        assert.equal(reply.error.code, 'template_quarantined');
+        assert.equal(reply.error.status, 409);
+      } finally {
+        sql(`DELETE FROM vms WHERE id = ${vmId}`);
+      }
+
       // An admin clears it away.
       assert.equal((await admin.api('DELETE', `/templates/${dataFile}`)).status, 200);
       assert.equal(existsSync(planted[0].path), false);
@@ -354,6 +377,28 @@ describe('templates already in the library', () => {
     assertNoMarkerInStack();
   });
 });
+
+/** One request to this stack's helper over its socket (as root, as the programs do). */
+function helperCall(request) {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection(`${STATE}/run/vmm-helper.sock`);
+    let got = Buffer.alloc(0);
+    socket.on('connect', () => {
+      const body = Buffer.from(JSON.stringify(request));
+      const header = Buffer.alloc(4);
+      header.writeUInt32BE(body.length);
+      socket.write(Buffer.concat([header, body]));
+    });
+    socket.on('data', (chunk) => {
+      got = Buffer.concat([got, chunk]);
+      if (got.length >= 4 && got.length >= 4 + got.readUInt32BE(0)) {
+        socket.end();
+        resolve(JSON.parse(got.subarray(4, 4 + got.readUInt32BE(0)).toString()));
+      }
+    });
+    socket.on('error', reject);
+  });
+}
 
 /** The helper of this stack: vmm-helper processes started with our config. */
 function helperPids() {
