@@ -264,12 +264,17 @@ int sandbox_run(struct sandbox *sb, const struct sandbox_limits *limits, char *c
             open_out = drain(po[0], so, OUT_MAX_BYTES);
         if (open_err && fds[1].revents)
             open_err = drain(pe[0], se, ERR_KEEP_BYTES);
-        if (so->len > OUT_MAX_BYTES)
+        if (so->len > OUT_MAX_BYTES) {
             why = "too much output";
-        else if (now_s() > deadline)
+        } else if (now_s() > deadline) {
             why = "deadline";
-        else if (tick && now_s() != last_tick && !(last_tick = now_s(), tick(ctx)))
-            why = "cancelled", stop = true;
+        } else if (tick && now_s() != last_tick) {
+            last_tick = now_s();
+            if (!tick(ctx)) {
+                why = "cancelled";
+                stop = true;
+            }
+        }
         /* Exited, not yet reaped: its pid stays its group's while we kill. */
         memset(&info, 0, sizeof info);
         if (!open_out && !open_err &&

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -84,6 +85,15 @@ START_TEST(test_who_where_what)
     ck_assert_int_ne(run(sb, NULL, "rm -f image && exit 0; exit 3", NULL, &err), 0);
     ck_assert_int_ne(run(sb, NULL, "cat /etc/shadow >/dev/null", NULL, &err), 0);
     ck_assert_int_eq(run(sb, NULL, "exit 7", NULL, &err), 7);
+    /* No network: a namespace of its own, where the kernel allows one. */
+    if (system("unshare -n true 2>/dev/null") == 0) {
+        char here[64] = "";
+        ssize_t n = readlink("/proc/self/ns/net", here, sizeof here - 1);
+        here[n > 0 ? n : 0] = '\0';
+        ck_assert_int_eq(run(sb, NULL, "readlink /proc/self/ns/net", &out, &err), 0);
+        ck_assert_msg(!g_str_has_prefix(out, here), "a network namespace of its own: %s", out);
+        g_free(out);
+    }
     sandbox_free(sb);
 }
 END_TEST
