@@ -101,18 +101,13 @@ const char *sandbox_image_path(const struct sandbox *sb)
     return sb->image;
 }
 
-/* rename(), or across filesystems a copy (sparse holes are not kept) and
- * the source removed. The target is made anew, never followed. */
-static int move_file(const char *from, const char *to)
+/* A copy of from at to (made anew, never followed; sparse holes are not
+ * kept). sendfile: copy_file_range refuses two kinds of filesystem. */
+static int copy_file(const char *from, const char *to)
 {
-    if (rename(from, to) == 0)
-        return 0;
-    if (errno != EXDEV)
-        return -1;
     int in = open(from, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     int out = in < 0 ? -1 : open(to, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     ssize_t n = 0;
-    /* sendfile: copy_file_range refuses two kinds of filesystem. */
     while (out >= 0 && ((n = sendfile(out, in, NULL, 1 << 30)) > 0 || (n < 0 && errno == EINTR)))
         ;
     int rc = in >= 0 && out >= 0 && n == 0 && fsync(out) == 0 ? 0 : -1;
@@ -120,22 +115,34 @@ static int move_file(const char *from, const char *to)
         close(in);
     if (out >= 0 && close(out) < 0)
         rc = -1;
-    if (rc == 0)
-        unlink(from);
-    else if (out >= 0)
+    if (rc < 0 && out >= 0)
         unlink(to);
     return rc;
 }
 
-int sandbox_adopt(struct sandbox *sb, const char *path, bool link_only, struct err *err)
+/* rename(), or across filesystems a copy and the source removed. */
+static int move_file(const char *from, const char *to)
 {
-    if (link_only) {
+    if (rename(from, to) == 0)
+        return 0;
+    if (errno != EXDEV || copy_file(from, to) < 0)
+        return -1;
+    unlink(from);
+    return 0;
+}
+
+int sandbox_adopt(struct sandbox *sb, const char *path, bool keep, struct err *err)
+{
+    if (keep) {
         struct stat st;
         if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
             return err_set(err, 503, "storage_error", NULL, "The image's file is missing.");
-        if (!(st.st_mode & S_IROTH))
-            return err_set(err, 503, "storage_error", NULL, "The image's file is not readable.");
-        if (link(path, sb->image) < 0)
+        /* A file the sandbox user may read is linked; another is copied,
+         * since the pool's file keeps its owner and mode. */
+        if ((st.st_mode & S_IROTH) ? link(path, sb->image) < 0
+                                   : copy_file(path, sb->image) < 0 ||
+                                         chown(sb->image, 0, sb->gid) < 0 ||
+                                         chmod(sb->image, 0640) < 0)
             return unavailable(err, path);
         return 0;
     }

@@ -40,9 +40,10 @@ typedef bool (*sandbox_tick_fn)(void *ctx);
  * when the sandbox user is missing or the directory cannot be made. */
 struct sandbox *sandbox_new(struct err *err);
 /* Puts the file at path into the sandbox as D/image: moved (renamed, or
- * copied from another filesystem; then made root's 0640 group vmm-img), or with link set hard-linked and left
- * as it is (a pool file, which must stay where it is). 0 or -1 (err). */
-int sandbox_adopt(struct sandbox *sb, const char *path, bool link, struct err *err);
+ * copied from another filesystem; then root's 0640 group vmm-img), or with
+ * keep set left where it is (a pool file): hard-linked if world-readable,
+ * else copied. 0 or -1 (err). */
+int sandbox_adopt(struct sandbox *sb, const char *path, bool keep, struct err *err);
 /* D/image, the path to give a tool (relative to D, the tool's cwd). */
 #define SANDBOX_IMAGE "image"
 /* Absolute path of D/image. */
