@@ -291,6 +291,7 @@ int sandbox_run(struct sandbox *sb, const struct sandbox_limits *limits, char *c
             break;
     }
     kill(-pid, SIGKILL);   /* the tool's session: whatever it left running */
+    kill(pid, SIGKILL);    /* and the tool, should it not have its session yet */
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
