@@ -22,6 +22,7 @@
 #include "db.h"
 #include "frame.h"
 #include "job.h"
+#include "library.h"
 #include "log.h"
 #include "ops.h"
 #include "reconcile.h"
@@ -181,6 +182,8 @@ int main(int argc, char **argv)
     job_fail_interrupted();
     vm_cleanup_interrupted();
     upload_startup();
+    /* Off the request path: the helper answers while templates are judged. */
+    library_recheck_start();
     struct err err = { 0 };
     json_t *report = reconcile_report(&err);
     if (report) {
