@@ -65,7 +65,7 @@ static struct user *by_credential(json_t *credential, long long actor_id, const 
     const char *session = json_string_value(json_object_get(credential, "session"));
     const char *api_token = json_string_value(json_object_get(credential, "api_token"));
     if (!json_is_object(credential) || json_object_size(credential) != 1) {
-        *reason = "no credential";
+        *reason = "no credential, or more than one";
         return NULL;
     }
     struct user *user = NULL;

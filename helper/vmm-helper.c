@@ -84,7 +84,14 @@ static json_t *handle(json_t *request, const struct peer *peer)
         goto done;
     }
     call.actor = actor;
-    if (op->run(&call) < 0 && !call.err.status)
+    int rc = op->run(&call);
+    /* A transaction left open would swallow this thread's next writes. */
+    if (db_in_transaction()) {
+        log_error("op %s left a transaction open; rolled back", name);
+        db_rollback();
+        rc = -1;
+    }
+    if (rc < 0 && !call.err.status)
         err_set(&call.err, 500, "internal", NULL, "The operation failed.");
 
 done:
