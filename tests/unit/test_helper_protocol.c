@@ -169,6 +169,18 @@ static long long elapsed_ms(const struct timespec *since)
     return (now.tv_sec - since->tv_sec) * 1000 + (now.tv_nsec - since->tv_nsec) / 1000000;
 }
 
+/* Writes a 30-byte frame a byte at a time until the reader hangs up. */
+static void *trickle(void *arg)
+{
+    int fd = *(int *)arg;
+    char frame[34] = { 0, 0, 0, 30 };
+    memset(frame + 4, ' ', 30);
+    struct timespec pause = { 0, 50 * 1000 * 1000 };
+    for (size_t i = 0; i < sizeof frame && send(fd, frame + i, 1, MSG_NOSIGNAL) == 1; i++)
+        nanosleep(&pause, NULL);
+    return NULL;
+}
+
 /* Half a frame, or a frame that trickles in, ends at the deadline. */
 START_TEST(test_frame_read_deadline)
 {
@@ -195,6 +207,19 @@ START_TEST(test_frame_read_deadline)
     ck_assert_ptr_null(in);
     close(sv[0]);
     close(sv[1]);
+
+    /* A frame that trickles in, a byte every 50 ms, each byte well inside
+     * any per-read timeout: the one deadline still ends it. */
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    pthread_t thread;
+    ck_assert_int_eq(pthread_create(&thread, NULL, trickle, &sv[0]), 0);
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    ck_assert_int_eq(frame_read_within(sv[1], 1024, &in, 300), FRAME_TIMEOUT);
+    took = elapsed_ms(&start);
+    ck_assert_msg(took >= 290 && took < 2000, "took %lld ms", took);
+    close(sv[1]);
+    pthread_join(thread, NULL);
+    close(sv[0]);
 
     /* A whole frame within the deadline reads as usual. */
     ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
