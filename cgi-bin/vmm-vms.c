@@ -239,15 +239,24 @@ static int template_check(struct req *r, long long id, struct usage *want, char 
                           size_t arch_size)
 {
     struct db_rows *rows = db_query(
-        "SELECT arch, min_vcpus, min_memory_mb, min_disk_gb FROM templates WHERE id = ? AND "
-        "status = 'ready' AND (visibility = 'public' OR owner_id = ?)",
-        DB_INT(id), DB_INT(r->user->id));
+        "SELECT arch, min_vcpus, min_memory_mb, min_disk_gb, status, quarantine_reason "
+        "FROM templates WHERE id = ? AND status IN ('ready', 'quarantined') AND "
+        "((visibility = 'public' AND (status = 'ready' OR ? = 1)) OR owner_id = ?)",
+        DB_INT(id), DB_INT(r->user->role == ROLE_ADMIN), DB_INT(r->user->id));
     if (!rows)
         return fail_db(r);
     int rc = 0;
     if (rows->nrows == 0) {
         db_rows_free(rows);
         return req_fail(r, 404, "unknown_template", "template_id", _("There is no such template."));
+    }
+    /* Its owner and admins learn why; for others a quarantined template is gone. */
+    if (!strcmp(db_cell(rows, 0, 4), "quarantined")) {
+        rc = req_fail(r, 409, "template_quarantined", "template_id",
+                      _("This template is quarantined and cannot be used: %s"),
+                      _(db_cell(rows, 0, 5)));
+        db_rows_free(rows);
+        return rc;
     }
     snprintf(arch, arch_size, "%s", db_cell(rows, 0, 0));
     if (want->vcpus < db_cell_int(rows, 0, 1, 1))

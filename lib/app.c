@@ -312,6 +312,27 @@ static void reply_success(struct req *r, const struct route *route)
     json_decref(data);
 }
 
+/* Runs the route's handler. One that fails must say why: a -1 without an
+ * error, or a transaction left open, is our fault, answered 500 with the
+ * request id to quote and logged, never a 200. */
+static void run_handler(struct req *r, const struct route *route)
+{
+    int rc = route->handler(r);
+    if (db_in_transaction()) {
+        log_error("%s %s: the handler left a transaction open; rolled back (request %s)",
+                  r->method, r->path, r->request_id);
+        db_rollback();
+        rc = -1;
+    }
+    if (rc < 0 && !r->err.status) {
+        log_error("%s %s: the handler failed without an error (request %s)", r->method, r->path,
+                  r->request_id);
+        req_fail(r, 500, "internal_error", NULL,
+                 _("Something went wrong on our side. If it happens again, tell your "
+                   "administrator the request id %s."), r->request_id);
+    }
+}
+
 /* The audit row's action, target and actor, before the handler runs. */
 static void audit_prepare(struct req *r, const struct route *route)
 {
@@ -362,13 +383,13 @@ void app_handle(struct req *r, const struct route *routes)
         if (check_permission(r, route) == 0 && check_csrf(r) == 0 &&
             compat_body(r, route) == 0 &&
             (route->raw_body || input_parse(r, route->fields) == 0))
-            route->handler(r);
+            run_handler(r, route);
         audit_record(r);
     } else if (check_permission(r, route) == 0) {
         if (route->cached && resp_cache_replay(r))
             goto replied;
         mark = generation_mark();
-        route->handler(r);
+        run_handler(r, route);
     }
 
 done:
