@@ -47,27 +47,16 @@ static json_t *handle(json_t *request)
     json_t *reply = NULL;
     struct user *actor = NULL;
 
-    const char *name = json_string_value(json_object_get(request, "op"));
-    json_t *args = json_object_get(request, "args");
-    json_t *actor_id = json_object_get(request, "actor");
-    const struct op *op = op_find(name);
-    if (!op) {
-        err_set(&call.err, 400, "unknown_op", "op", "Unknown operation.");
+    struct op_request req;
+    int rc = op_request_parse(request, &req, &call.err);
+    const char *name = req.name;
+    const struct op *op = req.op;
+    call.args = req.args;
+    if (rc < 0)
         goto done;
-    }
-    if (!args)
-        args = json_object();
-    else
-        json_incref(args);
-    call.args = args;
-    if (input_validate(args, op->args, &call.err) < 0)
+    if (req.has_actor && (!(actor = user_by_id(req.actor_id)) || !actor->enabled)) {
+        err_set(&call.err, 403, "forbidden", NULL, "The acting user is not allowed.");
         goto done;
-    if (actor_id && !json_is_null(actor_id)) {
-        if (!json_is_integer(actor_id) || !(actor = user_by_id(json_integer_value(actor_id))) ||
-            !actor->enabled) {
-            err_set(&call.err, 403, "forbidden", NULL, "The acting user is not allowed.");
-            goto done;
-        }
     }
     if (op->needs_actor && !actor) {
         err_set(&call.err, 401, "unauthenticated", NULL, "This operation needs a user.");
