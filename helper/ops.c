@@ -107,14 +107,5 @@ int op_request_parse(json_t *request, struct op_request *req, struct err *err)
         return err_set(err, 400, "unknown_op", "op", "Unknown operation.");
     json_t *args = json_object_get(request, "args");
     req->args = args ? json_incref(args) : json_object();
-    if (input_validate(req->args, req->op->args, err) < 0)
-        return -1;
-    json_t *actor = json_object_get(request, "actor");
-    if (actor && !json_is_null(actor)) {
-        if (!json_is_integer(actor))
-            return err_set(err, 403, "forbidden", NULL, "The acting user is not allowed.");
-        req->has_actor = true;
-        req->actor_id = json_integer_value(actor);
-    }
-    return 0;
+    return input_validate(req->args, req->op->args, err);
 }
