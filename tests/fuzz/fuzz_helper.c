@@ -1,9 +1,10 @@
 /* libFuzzer harness: what vmm-helper reads from a client. One input is the
  * byte stream of a connection: frames (a 4-byte big-endian length, then
- * that many bytes of JSON), read with frame_read as serve_client does, and
- * each request checked by op_request_parse (op, args against the op's
- * fields, actor). Nothing runs: no op, no database, no libvirt. The
- * stream sits in a memfd, so frame_read reads a real file descriptor. */
+ * that many bytes of JSON), read with frame_read_within and the request
+ * limit as serve_client does, and each request checked by op_request_parse
+ * (the op, its args against the op's fields). Nothing runs: no op, no
+ * actor check (that needs the database), no libvirt. The stream sits in a
+ * memfd, so the frame reader reads a real file descriptor. */
 #define _GNU_SOURCE
 #include <stdint.h>
 #include <stdio.h>
@@ -29,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     for (;;) {
         json_t *request = NULL;
-        int rc = frame_read(stream_fd, FRAME_MAX_BYTES, &request);
+        int rc = frame_read_within(stream_fd, FRAME_REQUEST_MAX_BYTES, &request, 10000);
         if (rc != FRAME_OK) {
             /* The helper answers and closes on anything but a good frame. */
             if (request)
