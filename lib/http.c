@@ -52,6 +52,7 @@ void req_reset(struct req *r)
     req_clear(r, headers, body);
 }
 
+__attribute__((format(printf, 5, 0)))
 static int err_vset(struct err *e, int status, const char *code, const char *field,
                     const char *fmt, va_list ap)
 {
