@@ -21,6 +21,10 @@ struct compat_alias {
 
 static const struct compat_alias aliases[] = {
     { "POST", "/vms/*/restart", "/vms/*/reboot" },
+    /* issue 17: hardware */
+    { "POST", "/vms/*/disks/*/expand", "/vms/*/disks/*/resize" },
+    { "PUT", "/vms/*/hardware/cpu", "/vms/*/cpu" },
+    { "PUT", "/vms/*/hardware/memory", "/vms/*/memory" },
     { NULL },
 };
 
@@ -141,6 +145,36 @@ static const struct compat_field start_map[] = {
     { NULL },
 };
 
+/* issue 17: POST /vms/{id}/disks. q35 has no IDE controller: the guide's
+ * "ide" is a SATA disk (AHCI), which is what q35 has in its place. */
+static const struct compat_field disk_add_map[] = {
+    { "size", MAP_COPY, "size_gb", NULL },
+    { "type", MAP_COPY, "format", NULL },
+    { "interface", MAP_CHOICE, "bus", "virtio=virtio|scsi=scsi|sata=sata|ide=sata" },
+    { NULL },
+};
+
+/* POST /vms/{id}/disks/{target}/expand. */
+static const struct compat_field disk_expand_map[] = {
+    { "newSize", MAP_COPY, "size_gb", NULL },
+    { NULL },
+};
+
+/* PUT /vms/{id}/hardware/cpu: sockets, cores, threads and model are ours. */
+static const struct compat_field cpu_map[] = {
+    { "features", MAP_ONLY, NULL, "[]|null" },
+    { NULL },
+};
+
+/* PUT /vms/{id}/hardware/memory, while stopped. */
+static const struct compat_field memory_map[] = {
+    { "size", MAP_COPY, "memory_mb", NULL },
+    { "maxSize", MAP_ONLY, NULL, "null" },
+    { "hugepages", MAP_ONLY, NULL, "false|null" },
+    { "numa", MAP_ONLY, NULL, "null" },
+    { NULL },
+};
+
 /* Which of our routes take which mapping. stop ({force, timeout}) and
  * reboot ({mode}, also as /restart) already use the guide's names. */
 struct compat_body {
@@ -153,6 +187,10 @@ struct compat_body {
 static const struct compat_body bodies[] = {
     { "POST", "/vms", NULL, create_map },
     { "POST", "/vms/{id:int}/{action}", "start", start_map },
+    { "POST", "/vms/{id:int}/disks", NULL, disk_add_map },
+    { "POST", "/vms/{id:int}/disks/{target}/resize", NULL, disk_expand_map },
+    { "PUT", "/vms/{id:int}/cpu", NULL, cpu_map },
+    { "PUT", "/vms/{id:int}/memory", NULL, memory_map },
     { NULL },
 };
 
