@@ -230,6 +230,37 @@ START_TEST(test_csv_defuses_formulas)
 }
 END_TEST
 
+/* One cell each: what goes in, what comes out (quoted, without the comma). */
+static const struct { const char *in, *out; } csv_cases[] = {
+    { "=1+1", "\"'=1+1\"" },
+    { "+1", "\"'+1\"" },
+    { "-2", "\"'-2\"" },
+    { "@SUM(A1)", "\"'@SUM(A1)\"" },
+    { "  =HYPERLINK(\"http://x\")", "\"'  =HYPERLINK(\"\"http://x\"\")\"" },
+    { " \t+1", "\"' \t+1\"" },
+    { "\t=1", "\"'\t=1\"" },
+    { "\r\n-2", "\"'\r\n-2\"" },
+    { "\n@x", "\"'\n@x\"" },
+    { "   @", "\"'   @\"" },
+    { "\tplain", "\"'\tplain\"" },   /* a tab first stays defused, as before */
+    { "  plain", "\"  plain\"" },
+    { "a=1", "\"a=1\"" },
+    { "x -1", "\"x -1\"" },
+    { "", "\"\"" },
+    { "   ", "\"   \"" },
+    { "测试 =1", "\"测试 =1\"" },
+};
+
+START_TEST(test_csv_cell_cases)
+{
+    GString *out = g_string_new(NULL);
+    csv_cell(out, csv_cases[_i].in, TRUE);
+    g_string_truncate(out, out->len - 2);   /* the CRLF of the last cell */
+    ck_assert_str_eq(out->str, csv_cases[_i].out);
+    g_string_free(out, TRUE);
+}
+END_TEST
+
 /* A w x h grey PNG made by libpng; *len gets its size. */
 static unsigned char *make_png(unsigned w, unsigned h, size_t *len)
 {
@@ -325,6 +356,7 @@ static Suite *security_suite(void)
     tcase_add_test(tc, test_api_rejects_non_json);
     tcase_add_test(tc, test_local_path);
     tcase_add_test(tc, test_csv_defuses_formulas);
+    tcase_add_loop_test(tc, test_csv_cell_cases, 0, G_N_ELEMENTS(csv_cases));
     tcase_add_test(tc, test_picture_check);
     tcase_add_test(tc, test_audit_changes_only_differences);
     suite_add_tcase(s, tc);
