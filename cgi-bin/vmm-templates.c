@@ -217,8 +217,12 @@ static int templates_download(struct req *r)
         g_free(accel);
         g_free(disposition);
         g_string_free(name, TRUE);
+        /* The answer is the file's headers only: nginx keeps our
+         * Content-Type (not the JSON envelope's) and nosniff for the
+         * body it sends, on the page route and the API route alike. */
         r->resp_type = "application/octet-stream";
-        r->data = json_object();
+        r->resp_raw = true;
+        g_string_truncate(r->resp_body, 0);
     }
     db_rows_free(rows);
     return rc;
