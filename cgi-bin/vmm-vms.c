@@ -612,8 +612,9 @@ static int vms_update(struct req *r)
     return 0;
 }
 
-/* GET /vms/{id}/history: every audited operation on this VM, by anyone,
- * for whoever may see the VM. */
+/* GET /vms/{id}/history: every audited operation on this VM for whoever
+ * may see the VM; for a non-admin, others' failed attempts only if an
+ * admin made them. */
 static int vms_history(struct req *r)
 {
     long long id = req_param(r, "id")->num;
@@ -621,7 +622,8 @@ static int vms_history(struct req *r)
     if (!vm)
         return -1;
     json_decref(vm);
-    struct audit_scope scope = { .target_type = "vm", .target_id = id };
+    struct audit_scope scope = { .target_type = "vm", .target_id = id,
+                                 .failures_of = r->user->role == ROLE_ADMIN ? 0 : r->user->id };
     if (audit_list(r, &scope) < 0)
         return -1;
     /* An owner sees what others (admins) did to their VM, not from where. */
