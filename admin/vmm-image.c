@@ -15,6 +15,7 @@
 #include "config.h"
 #include "db.h"
 #include "image.h"
+#include "input.h"
 #include "log.h"
 #include "token.h"
 
@@ -132,6 +133,11 @@ int main(int argc, char **argv)
     if (!template && !iso) {
         fprintf(stderr, "usage: vmm-image template NAME FILE [OS]\n"
                         "       vmm-image iso NAME FILE\n");
+        return 2;
+    }
+    if (!input_name_clean(argv[2]) || !*argv[2]) {
+        fprintf(stderr, "vmm-image: the name is empty or has invisible or text-direction "
+                        "characters\n");
         return 2;
     }
     if (config_load() < 0 || db_connect() < 0)

@@ -119,7 +119,7 @@ static int templates_show(struct req *r)
 static const char *const arches[] = { "x86_64", "aarch64", NULL };
 static const char *const visibilities[] = { "public", "private", NULL };
 static const struct field update_fields[] = {
-    { "name", FIELD_STRING, false, 1, 64 },
+    { "name", FIELD_NAME, false, 1, 64 },
     { "category", FIELD_STRING, false, 0, 32 },
     { "os", FIELD_STRING, false, 0, 64 },
     { "arch", FIELD_ENUM, false, 0, 0, arches },

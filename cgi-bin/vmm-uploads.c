@@ -15,6 +15,7 @@
 #include "db.h"
 #include "helper_client.h"
 #include "i18n.h"
+#include "input.h"
 #include "quota.h"
 #include "user.h"
 
@@ -153,6 +154,10 @@ static int meta_text(struct req *r, json_t *meta, const char *key, long max, cha
     const char *v = meta_str(meta, key);
     if (v && g_utf8_strlen(v, -1) > max)
         return req_fail(r, 400, "invalid_metadata", key, _("%s is too long."), key);
+    /* Names and file names are shown to people: the rule of every name. */
+    if (v && !input_name_clean(v))
+        return req_fail(r, 400, "invalid_metadata", key,
+                        _("%s contains invisible or text-direction characters."), key);
     *out = safe_text(v ? v : "", max);
     return 0;
 }

@@ -671,7 +671,7 @@ static const char *const cpu_models[] = { "host-passthrough", "host-model", "qem
 static const char *const reboot_modes[] = { "graceful", "force", NULL };
 
 static const struct field create_fields[] = {
-    { "name", FIELD_STRING, true, 1, 64, NULL },
+    { "name", FIELD_NAME, true, 1, 64, NULL },
     { "description", FIELD_TEXT, false, 0, 1000, NULL },
     { "template_id", FIELD_INT, false, 1, INT64_MAX, NULL },
     { "iso_id", FIELD_INT, false, 1, INT64_MAX, NULL },
@@ -702,7 +702,7 @@ static const struct field batch_fields[] = {
     { NULL },
 };
 static const struct field update_fields[] = {
-    { "name", FIELD_STRING, false, 1, 64, NULL },
+    { "name", FIELD_NAME, false, 1, 64, NULL },
     { "description", FIELD_TEXT, false, 0, 1000, NULL },
     { "autostart", FIELD_BOOL },
     { "vcpus", FIELD_INT, false, 1, 64, NULL },
