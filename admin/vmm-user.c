@@ -31,7 +31,14 @@ static int ensure_admin(const char *name)
         fprintf(stderr, "vmm-user: %s is not a valid user name\n", name);
         return 1;
     }
-    if (read_password(password, sizeof password) < 0 || password_hash(password, hash) < 0)
+    if (read_password(password, sizeof password) < 0)
+        return 1;
+    char why[PASSWORD_REASON_MAX];
+    if (!password_strong(password, name, NULL, why)) {
+        fprintf(stderr, "vmm-user: %s\n", why);
+        return 1;
+    }
+    if (password_hash(password, hash) < 0)
         return 1;
     int rc = db_exec("INSERT INTO users (username, password_hash, role, enabled) "
                      "VALUES (?, ?, 'admin', 1) ON DUPLICATE KEY UPDATE "
