@@ -17,6 +17,7 @@
 #include "image.h"
 #include "input.h"
 #include "log.h"
+#include "pool_file.h"
 #include "token.h"
 
 static long long existing(const char *table, const char *name)
@@ -41,7 +42,10 @@ static char *copy_into_pool(const char *kind, const char *file, const char *exte
     char *argv[] = { "cp", "--sparse=always", (char *)file, target, NULL };
     int status = -1;
     bool ok = g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, &status,
-                           NULL) && g_spawn_check_wait_status(status, NULL);
+                           NULL) && g_spawn_check_wait_status(status, NULL) &&
+              pool_file_protect(target, !strcmp(kind, "templates")) == 0;
+    if (!ok)
+        remove(target);
     g_free(target);
     g_free(dir);
     if (!ok) {

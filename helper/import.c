@@ -17,6 +17,7 @@
 #include "log.h"
 #include "ova.h"
 #include "pool.h"
+#include "pool_file.h"
 #include "rbac.h"
 #include "token.h"
 #include "upload.h"
@@ -99,13 +100,14 @@ static char *pool_dir_of(const char *kind)
     return dir;
 }
 
-/* Moves a file we made into a pool directory, readable by QEMU. */
+/* Moves a file we made into a pool directory, root's and private (QEMU
+ * reads it through libvirt; templates nginx too: lib/pool_file.h). */
 static int move_into(const char *from, const char *kind, const char *name, struct err *err)
 {
     g_free(pool_dir_of(kind));
     char *to = pool_path(kind, name);
     /* A renamed first chunk is still nginx's file: make it ours. */
-    int rc = rename(from, to) == 0 && chown(to, 0, 0) == 0 && chmod(to, 0644) == 0 ? 0 : -1;
+    int rc = rename(from, to) == 0 && pool_file_protect(to, !strcmp(kind, "templates")) == 0 ? 0 : -1;
     if (rc < 0) {
         unlink(to);
         err_set(err, 503, "storage_error", NULL, "The image could not be stored.");
@@ -205,7 +207,7 @@ static int store_disk(const char *src, const char *format, const char *kind, con
             return err_set(err, 422, "bad_image", NULL,
                            "The vmdk image could not be converted: it is truncated or damaged.");
         }
-        chmod(to, 0644);
+        pool_file_protect(to, !strcmp(kind, "templates"));
         g_free(to);
         unlink(src);
         return 0;
