@@ -72,15 +72,16 @@ static int tus_options(struct req *r)
 
 /* --- Upload-Metadata: "key base64,key base64" ------------------------- */
 
-/* A file name kept as text: control characters become '_', at most 255
- * characters. It is shown, never used as a path. */
+/* A file name kept as text: what a name may not hold (control, format and
+ * invisible characters: input_name_char) becomes '_', at most max_chars.
+ * It is shown, never used as a path. */
 static char *safe_text(const char *text, long max_chars)
 {
     GString *out = g_string_new(NULL);
     for (const char *p = text; *p && g_utf8_strlen(out->str, -1) < max_chars;
          p = g_utf8_next_char(p)) {
         gunichar c = g_utf8_get_char(p);
-        if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0))
+        if (!input_name_char(c))
             g_string_append_c(out, '_');
         else
             g_string_append_unichar(out, c);
@@ -154,8 +155,9 @@ static int meta_text(struct req *r, json_t *meta, const char *key, long max, cha
     const char *v = meta_str(meta, key);
     if (v && g_utf8_strlen(v, -1) > max)
         return req_fail(r, 400, "invalid_metadata", key, _("%s is too long."), key);
-    /* Names and file names are shown to people: the rule of every name. */
-    if (v && !input_name_clean(v))
+    /* Names are shown to people: the rule of every name. A file name comes
+     * from the uploader's disk as it is: it is cleaned by safe_text. */
+    if (v && strcmp(key, "filename") && !input_name_clean(v))
         return req_fail(r, 400, "invalid_metadata", key,
                         _("%s contains invisible or text-direction characters."), key);
     *out = safe_text(v ? v : "", max);

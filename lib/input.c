@@ -17,24 +17,29 @@ static bool has_control_chars(const char *s, bool allow_newlines)
     return false;
 }
 
+bool input_name_char(gunichar c)
+{
+    switch (g_unichar_type(c)) {
+    case G_UNICODE_CONTROL:
+    case G_UNICODE_FORMAT:
+    case G_UNICODE_UNASSIGNED:
+    case G_UNICODE_PRIVATE_USE:
+    case G_UNICODE_SURROGATE:
+    case G_UNICODE_LINE_SEPARATOR:
+    case G_UNICODE_PARAGRAPH_SEPARATOR:
+        return false;
+    default:
+        return true;
+    }
+}
+
 bool input_name_clean(const char *text)
 {
     if (!text || !g_utf8_validate(text, -1, NULL))
         return false;
-    for (const char *p = text; *p; p = g_utf8_next_char(p)) {
-        switch (g_unichar_type(g_utf8_get_char(p))) {
-        case G_UNICODE_CONTROL:
-        case G_UNICODE_FORMAT:
-        case G_UNICODE_UNASSIGNED:
-        case G_UNICODE_PRIVATE_USE:
-        case G_UNICODE_SURROGATE:
-        case G_UNICODE_LINE_SEPARATOR:
-        case G_UNICODE_PARAGRAPH_SEPARATOR:
+    for (const char *p = text; *p; p = g_utf8_next_char(p))
+        if (!input_name_char(g_utf8_get_char(p)))
             return false;
-        default:
-            break;
-        }
-    }
     return true;
 }
 

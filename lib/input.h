@@ -47,6 +47,8 @@ int input_validate(json_t *object, const struct field *fields, struct err *err);
  * like another or reorder what follows it only through these. Any
  * script is welcome: "测试服务器" is a name. */
 bool input_name_clean(const char *text);
+/* The same rule for one character. */
+bool input_name_char(gunichar c);
 
 /* Accessors for validated input (NULL / fallback when absent). */
 const char *input_str(const struct req *r, const char *name);

@@ -237,7 +237,7 @@ describe('names refuse invisible and text-direction characters', () => {
     const tpl = await admin.api('PATCH', `/templates/${templateId}`, { name: 'Demo\u200B' });
     assertError(tpl, 400, 'invalid_characters');
     assert.equal(sql(`SELECT name FROM templates WHERE id = ${templateId}`)[0][0], 'Demo (busybox)');
-    for (const key of ['name', 'filename']) {
+    for (const key of ['name', 'category', 'os']) {
       const meta = { filename: 'a.iso', kind: 'iso', name: 'An ISO', [key]: 'gpj\u202Eexe.iso' };
       const res = await tusRequest(client, 'POST', '/api/v1/uploads', {
         headers: { 'Upload-Length': '2048', 'Upload-Metadata': metadataHeader(meta) },
@@ -246,6 +246,15 @@ describe('names refuse invisible and text-direction characters', () => {
       assert.equal(res.body?.error?.code, 'invalid_metadata');
       assert.equal(res.body?.error?.field, key);
     }
+    // The file name is the uploader's disk's: kept as text, with the same
+    // characters made '_' (as control characters already were).
+    const named = await tusRequest(client, 'POST', '/api/v1/uploads', {
+      headers: { 'Upload-Length': '2048', 'Upload-Metadata': metadataHeader({ filename: 'gpj\u202Eexe.\u200Biso', kind: 'iso' }) },
+    });
+    assert.equal(named.status, 201, named.text);
+    const uploadId = Number(/(\d+)$/.exec(named.headers.get('location'))[1]);
+    assert.equal(sql(`SELECT filename FROM uploads WHERE id = ${uploadId}`)[0][0], 'gpj_exe._iso');
+    await tusRequest(client, 'DELETE', named.headers.get('location'));
     const ok = await tusRequest(client, 'POST', '/api/v1/uploads', {
       headers: { 'Upload-Length': '2048', 'Upload-Metadata': metadataHeader({ filename: '测试.iso', kind: 'iso', name: '测试服务器' }) },
     });
