@@ -7,6 +7,7 @@
 #include "config.h"
 #include "db.h"
 #include "log.h"
+#include "login_throttle.h"
 #include "password.h"
 #include "user.h"
 
@@ -45,7 +46,8 @@ static int ensure_admin(const char *name)
                      "password_hash = VALUES(password_hash), role = 'admin', enabled = 1, "
                      "failed_logins = 0, locked_until = NULL, updated_at = UTC_TIMESTAMP()",
                      DB_TEXT(name), DB_TEXT(hash));
-    if (rc < 0)
+    /* The way back in: no wrong passwords counted against the new one. */
+    if (rc < 0 || login_throttle_forget(name) < 0)
         return 1;
     printf("vmm-user: %s is an enabled admin\n", name);
     return 0;
