@@ -13,6 +13,7 @@
 #include "db.h"
 #include "domain_xml.h"
 #include "job.h"
+#include "library.h"
 #include "log.h"
 #include "pool.h"
 #include "rbac.h"
@@ -598,6 +599,9 @@ int vm_op_create(struct op_call *call)
                 "This virtual machine needs exactly one template or ISO.");
         goto out;
     }
+    /* The program checked it; a template quarantined since is refused too. */
+    if (from_template && !library_template_ready(vm->template_file, &call->err))
+        goto out;
     if (vm->full_clone) {
         long long job_id = json_integer_value(json_object_get(call->args, "job_id"));
         if (!job_for_vm(job_id, vm->id)) {

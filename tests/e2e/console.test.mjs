@@ -35,7 +35,7 @@ before(async () => {
     name: '控制台测试', template_id: templateId, vcpus: 1, memory_mb: 256, disk_gb: 1,
   });
   assert.equal(res.status, 201, res.text);
-  vm = res.body.data.vm;
+  vm = res.body.data;
   await waitFor(() => serialLog(vm.id).includes('VMM-TEST: boot ok'), BOOT_DEADLINE_MS, 500);
   browser = await launchBrowser();
 });

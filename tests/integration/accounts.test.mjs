@@ -11,8 +11,8 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { request } from 'node:http';
 import {
-  ADMIN_PASSWORD, ADMIN_USER, BASE, Client, STATE, adminClient, assertError, createUser, elementText,
-  newPassword, q, sql, uniqueName, userClient,
+  ADMIN_PASSWORD, ADMIN_USER, BASE, Client, STATE, adminClient, assertError, createUser, dataOf,
+  elementText, newPassword, q, sql, uniqueName, userClient,
 } from './lib.mjs';
 import { metadataHeader, tusRequest } from './tus.mjs';
 
@@ -217,7 +217,7 @@ describe('names refuse invisible and text-direction characters', () => {
     assert.equal((await client.api('GET', '/me/tokens')).body.data.length, 0);
     const ok = await client.api('PATCH', '/me', { display_name: '测试服务器' });
     assert.equal(ok.status, 200, ok.text);
-    assert.equal(ok.body.data.user.display_name, '测试服务器');
+    assert.equal(dataOf(ok).display_name, '测试服务器');
     assert.equal((await client.api('POST', '/me/tokens', { name: '脚本 token' })).status, 201);
     // The form says it inline too.
     await client.page('/profile');

@@ -42,7 +42,7 @@ test('a change made through the API shows in a warm list at once, on every worke
     name, template_id: templateId, vcpus: 1, memory_mb: 256, disk_gb: 1, start: false,
   });
   assert.equal(made.status, 201, made.text);
-  const id = made.body.data.vm.id;
+  const id = made.body.data.id;
   const path = '/api/v1/vms?sort=name';
   assert.deepEqual(listed(await warm(client, path)), [[name, '']]);
 

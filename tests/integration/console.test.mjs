@@ -141,8 +141,8 @@ async function createVm(client, fields = {}) {
     name: 'console', template_id: templateId, vcpus: 1, memory_mb: 256, disk_gb: 1, ...fields,
   });
   assert.equal(res.status, 201, res.text);
-  cleanup.push(res.body.data.vm.id);
-  return res.body.data.vm;
+  cleanup.push(res.body.data.id);
+  return res.body.data;
 }
 
 async function token(client, vmId) {

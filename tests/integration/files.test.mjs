@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { BASE, STATE, adminClient, sql, userClient, waitFor } from './lib.mjs';
+import { BASE, STATE, adminClient, dataOf, sql, userClient, waitFor } from './lib.mjs';
 import { tusUpload, waitJob } from './tus.mjs';
 
 const IMAGES = new URL('../../var/images/', import.meta.url).pathname;
@@ -112,7 +112,7 @@ test('QEMU still boots from a 0600 ISO (libvirt hands it to QEMU\'s user)', asyn
     name: 'from-private-iso', iso_id: Number(isoId), vcpus: 1, memory_mb: 256, disk_gb: 1,
   });
   assert.ok([201, 202].includes(res.status), res.text);
-  const vmId = res.body.data.vm?.id ?? res.body.data.id;
+  const vmId = dataOf(res).id;
   try {
     const log = () => {
       const rows = sql(`SELECT domain_name FROM vms WHERE id = ${vmId}`);

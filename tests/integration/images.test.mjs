@@ -9,7 +9,7 @@ import { closeSync, existsSync, openSync, writeSync, mkdtempSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  adminClient, assertError, BASE, q, sql, STATE, uniqueName, userClient, waitFor,
+  adminClient, assertError, BASE, dataOf, jobOf, q, sql, STATE, uniqueName, userClient, waitFor,
 } from './lib.mjs';
 import { digest, tusUpload, waitJob } from './tus.mjs';
 
@@ -81,7 +81,8 @@ describe('the ISO library', () => {
     // Verify: a job recomputing both digests.
     res = await client.api('POST', `/isos/${id}/verify`);
     assert.equal(res.status, 202, res.text);
-    let v = await waitJob(client, res.body.data.job.id);
+    assert.equal(dataOf(res).id, id, 'a 202 answers the ISO it checks, its job in meta.job');
+    let v = await waitJob(client, jobOf(res).id);
     assert.equal(v.state, 'succeeded', v.message);
     assert.equal(v.result.sha256, digest('sha256', readFileSync(ISO)));
 
@@ -90,7 +91,7 @@ describe('the ISO library', () => {
       name: 'from-iso', iso_id: id, vcpus: 1, memory_mb: 128, disk_gb: 1, start: false,
     });
     assert.equal(res.status, 201, res.text);
-    const vm = res.body.data.vm;
+    const vm = res.body.data;
     vmsToDelete.push(vm.id);
     assert.deepEqual((await client.api('GET', `/isos/${id}`)).body.data.in_use_by, [vm.id]);
     assertError(await client.api('DELETE', `/isos/${id}`), 409, 'in_use');
@@ -108,7 +109,7 @@ describe('the ISO library', () => {
     writeSync(fd, Buffer.from('TAMPERED'), 0, 8, 40000);
     closeSync(fd);
     res = await admin.api('POST', `/isos/${job2.result.iso_id}/verify`);
-    v = await waitJob(admin, res.body.data.job.id);
+    v = await waitJob(admin, jobOf(res).id);
     assert.equal(v.state, 'failed');
     assert.match(v.message, /no longer matches/);
     assert.equal((await admin.api('GET', `/isos/${job2.result.iso_id}`)).body.data.status, 'failed');
@@ -165,7 +166,7 @@ describe('templates', () => {
       name: 'from-upload', template_id: id, vcpus: 1, memory_mb: 128, disk_gb: 1,
     });
     assert.equal(res.status, 201, res.text);
-    const vm = res.body.data.vm;
+    const vm = res.body.data;
     vmsToDelete.push(vm.id);
     const domain = sql(`SELECT domain_name FROM vms WHERE id = ${vm.id}`)[0][0];
     await waitFor(() => serialLog(domain).includes('VMM-TEST: ready'), BOOT_DEADLINE_MS, 500);

@@ -188,7 +188,7 @@ export async function createUser(admin, fields = {}) {
   for (const k of ['display_name', 'email']) if (fields[k] !== undefined) json[k] = fields[k];
   const res = await admin.api('POST', '/users', json);
   assert.equal(res.status, 201, `create ${username}: ${res.text}`);
-  return { user: res.body.data.user, username, password };
+  return { user: res.body.data, username, password };
 }
 
 /** A logged-in client of a new normal user. */
@@ -228,10 +228,28 @@ export async function waitFor(cond, deadlineMs = 5000, stepMs = 50) {
   }
 }
 
+/**
+ * The object (or list) a success answer carries, after checking the
+ * envelope: {"success": true, "data": <the object itself>, "meta"?}.
+ */
+export function dataOf(res) {
+  assert.ok(res.body && res.body.success === true, `not a success answer (${res.status}): ${res.text.slice(0, 300)}`);
+  assert.ok('data' in res.body, `no data: ${res.text.slice(0, 300)}`);
+  assert.equal(res.body.error, undefined);
+  return res.body.data;
+}
+
+/** The job a 202 answer started (its meta.job), or undefined. */
+export function jobOf(res) {
+  return res.body?.meta?.job;
+}
+
 /** Asserts an API error answer: status, code and the JSON error shape. */
 export function assertError(res, status, code) {
   assert.equal(res.status, status, `expected ${status} ${code}, got ${res.status}: ${res.text.slice(0, 300)}`);
   assert.ok(res.body && res.body.error, `no JSON error body: ${res.text.slice(0, 300)}`);
+  assert.equal(res.body.success, false, `no "success": false: ${res.text.slice(0, 300)}`);
+  assert.equal(res.body.data, undefined);
   assert.equal(res.body.error.code, code);
   assert.equal(typeof res.body.error.message, 'string');
 }

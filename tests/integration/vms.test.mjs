@@ -10,7 +10,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  adminClient, assertError, Client, sql, q, STATE, userClient, waitFor,
+  adminClient, assertError, Client, dataOf, jobOf, sql, q, STATE, userClient, waitFor,
 } from './lib.mjs';
 
 const BOOT_DEADLINE_MS = 120_000;
@@ -62,7 +62,7 @@ async function createVm(client, fields = {}) {
     name: fields.name ?? 'vm', template_id: templateId, vcpus: 1, memory_mb: 256, disk_gb: 1,
     ...fields,
   });
-  if (res.status === 201) cleanup.push(res.body.data.vm.id);
+  if (res.status === 201) cleanup.push(res.body.data.id);
   return res;
 }
 
@@ -71,7 +71,7 @@ describe('a VM from the demo template', () => {
     const { client } = await userClient(admin);
     const res = await createVm(client, { name: '测试服务器', description: 'integration test' });
     assert.equal(res.status, 201, res.text);
-    const vm = res.body.data.vm;
+    const vm = dataOf(res);
     assert.equal(vm.name, '测试服务器');
     assert.equal(vm.state, 'running');
     const domain = domainOf(vm.id);
@@ -86,7 +86,7 @@ describe('a VM from the demo template', () => {
     // Graceful stop: the ACPI power button, answered by the guest.
     let r = await client.api('POST', `/vms/${vm.id}/stop`, { timeout: 40 });
     assert.equal(r.status, 200, r.text);
-    assert.equal(r.body.data.vm.state, 'stopped');
+    assert.equal(r.body.data.state, 'stopped');
     assert.match(serialLog(domain), /VMM-TEST: shutdown/, 'the guest saw the power button');
     assert.equal(virsh('domstate', domain).trim(), 'shut off');
     assertError(await client.api('POST', `/vms/${vm.id}/stop`), 409, 'wrong_state');
@@ -94,14 +94,14 @@ describe('a VM from the demo template', () => {
 
     // Start again, then suspend to disk and wake up.
     r = await client.api('POST', `/vms/${vm.id}/start`);
-    assert.equal(r.body.data.vm.state, 'running');
+    assert.equal(r.body.data.state, 'running');
     r = await client.api('POST', `/vms/${vm.id}/suspend`);
     assert.equal(r.status, 200, r.text);
-    assert.equal(r.body.data.vm.state, 'suspended');
+    assert.equal(r.body.data.state, 'suspended');
     assert.equal(virsh('domstate', domain).trim(), 'shut off');
     assert.match(virsh('dominfo', domain), /Managed save:\s+yes/);
     r = await client.api('POST', `/vms/${vm.id}/wakeup`);
-    assert.equal(r.body.data.vm.state, 'running');
+    assert.equal(r.body.data.state, 'running');
     assert.equal(virsh('domstate', domain).trim(), 'running');
 
     // The detail page shows it, in its own words.
@@ -125,12 +125,12 @@ describe('a VM from the demo template', () => {
     const b = await userClient(admin);
     const res = await createVm(a.client, { name: 'web', start: false });
     assert.equal(res.status, 201, res.text);
-    const id = res.body.data.vm.id;
-    assert.equal(res.body.data.vm.state, 'stopped');
+    const id = res.body.data.id;
+    assert.equal(res.body.data.state, 'stopped');
     // b may call theirs "web" too: names are per user, domain names generated.
     const other = await createVm(b.client, { name: 'web', start: false, disk_gb: undefined });
     assert.equal(other.status, 201, other.text);
-    assert.equal(other.body.data.vm.disk_gb, 1, 'no disk size given: the template\'s minimum');
+    assert.equal(other.body.data.disk_gb, 1, 'no disk size given: the template\'s minimum');
 
     for (const [method, path] of [['GET', `/vms/${id}`], ['POST', `/vms/${id}/start`],
       ['DELETE', `/vms/${id}`]])
@@ -142,14 +142,14 @@ describe('a VM from the demo template', () => {
     assert.equal(page.status, 200);
     assert.match(page.text, new RegExp(`href="/vms/${id}"`));
     const listB = await b.client.api('GET', '/vms');
-    assert.deepEqual(listB.body.data.map((v) => v.id), [other.body.data.vm.id]);
+    assert.deepEqual(listB.body.data.map((v) => v.id), [other.body.data.id]);
     const listB2 = await b.client.api('GET', `/vms?owner_id=${a.user.id}`);
     assert.ok(listB2.body.data.every((v) => v.owner_id === b.user.id), 'owner_id cannot widen a user\'s list');
     const listAdmin = await admin.api('GET', `/vms?owner_id=${a.user.id}`);
     assert.deepEqual(listAdmin.body.data.map((v) => v.id), [id]);
     assert.equal((await admin.api('GET', `/vms/${id}`)).status, 200);
 
-    for (const vmId of [id, other.body.data.vm.id])
+    for (const vmId of [id, other.body.data.id])
       assert.equal((await admin.api('DELETE', `/vms/${vmId}?delete_disks=true`)).status, 200);
   });
 });
@@ -162,7 +162,7 @@ describe('a VM from the demo installer ISO', () => {
       name: 'installed', iso_id: isoId, vcpus: 1, memory_mb: 256, disk_gb: 1,
     });
     assert.equal(res.status, 201, res.text);
-    const vm = res.body.data.vm;
+    const vm = res.body.data;
     cleanup.push(vm.id);
     assert.equal(vm.state, 'installing');
     assert.equal(vm.iso_id, isoId);
@@ -172,12 +172,12 @@ describe('a VM from the demo installer ISO', () => {
     // The installer runs, writes the disk and powers the machine off.
     await waitFor(() => serialLog(domain).includes('VMM-TEST: install done'), BOOT_DEADLINE_MS, 500);
     assert.match(serialLog(domain), /VMM-TEST: installer boot ok/);
-    await waitFor(async () => (await client.api('GET', `/vms/${vm.id}`)).body.data.vm.state === 'stopped',
+    await waitFor(async () => (await client.api('GET', `/vms/${vm.id}`)).body.data.state === 'stopped',
       60_000, 250);
 
     // Started again, it boots the installed system from its disk.
     const started = await client.api('POST', `/vms/${vm.id}/start`);
-    assert.equal(started.body.data.vm.state, 'running');
+    assert.equal(started.body.data.state, 'running');
     await waitFor(() => serialLog(domain).includes('VMM-TEST: ready'), BOOT_DEADLINE_MS, 500);
     assert.doesNotMatch(serialLog(domain), /installer boot ok/);
 
@@ -202,13 +202,13 @@ describe('a full clone', () => {
     const { client } = await userClient(admin);
     const res = await createVm(client, { name: 'full', clone: 'full', disk_gb: 2 });
     assert.equal(res.status, 202, res.text);
-    const { vm, job } = res.body.data;
+    const [vm, job] = [dataOf(res), jobOf(res)];
     assert.equal(vm.state, 'creating');
     assert.ok(job.id > 0);
     assertError(await client.api('DELETE', `/vms/${vm.id}`), 409, 'wrong_state');
 
     const done = await waitFor(async () => {
-      const j = (await client.api('GET', `/jobs/${job.id}`)).body.data.job;
+      const j = (await client.api('GET', `/jobs/${job.id}`)).body.data;
       return ['succeeded', 'failed', 'cancelled'].includes(j.state) && j;
     }, 120_000, 200);
     assert.equal(done.state, 'succeeded', done.message);
@@ -217,7 +217,7 @@ describe('a full clone', () => {
     assert.deepEqual(done.result, { vm_id: vm.id });
     assert.ok(done.finished_at);
 
-    const after = (await client.api('GET', `/vms/${vm.id}`)).body.data.vm;
+    const after = (await client.api('GET', `/vms/${vm.id}`)).body.data;
     assert.equal(after.state, 'running');
     const domain = domainOf(vm.id);
     // Its own disk: no backing file, grown to the size asked for.
@@ -247,13 +247,13 @@ describe('a guest that does not answer the power button', () => {
     const res = await client.api('POST', `/vms/${id}/stop`, { timeout });
     assert.equal(res.status, 202, res.text);
     assert.ok(Date.now() - started < 30_000, 'the request does not wait for the whole timeout');
-    const { vm, job } = res.body.data;
+    const { data: vm, meta: { job } } = res.body;
     assert.equal(vm.state, 'running');
     assert.equal(job.kind, 'vm.stop');
     return job;
   }
   const finished = (client, jobId, deadlineMs) => waitFor(async () => {
-    const j = (await client.api('GET', `/jobs/${jobId}`)).body.data.job;
+    const j = (await client.api('GET', `/jobs/${jobId}`)).body.data;
     return ['succeeded', 'failed', 'cancelled'].includes(j.state) && j;
   }, deadlineMs, 200);
 
@@ -261,10 +261,10 @@ describe('a guest that does not answer the power button', () => {
     const { client } = await userClient(admin);
     const res = await createVm(client, { name: 'deaf', start: false });
     assert.equal(res.status, 201, res.text);
-    const id = res.body.data.vm.id;
+    const id = res.body.data.id;
     const domain = domainOf(id);
     assert.equal((await client.api('PATCH', `/vms/${id}`, { boot_order: ['cdrom'] })).status, 200);
-    assert.equal((await client.api('POST', `/vms/${id}/start`)).body.data.vm.state, 'running');
+    assert.equal((await client.api('POST', `/vms/${id}/start`)).body.data.state, 'running');
 
     // Cancelled: the machine stays as it was.
     let job = await stopJob(client, id, 120);
@@ -281,7 +281,7 @@ describe('a guest that does not answer the power button', () => {
     assert.equal(done.state, 'succeeded', done.message);
     assert.match(done.message, /forced off/);
     assert.equal(virsh('domstate', domain).trim(), 'shut off');
-    assert.equal((await client.api('GET', `/vms/${id}`)).body.data.vm.state, 'stopped');
+    assert.equal((await client.api('GET', `/vms/${id}`)).body.data.state, 'stopped');
     assert.equal((await client.api('DELETE', `/vms/${id}?delete_disks=true`)).status, 200);
   });
 });
@@ -309,9 +309,9 @@ describe('a full clone cancelled during the copy', () => {
       name, template_id: bigId, clone: 'full', vcpus: 1, memory_mb: 256, disk_gb: 8,
     });
     assert.equal(res.status, 202, res.text);
-    const { vm, job } = res.body.data;
+    const { data: vm, meta: { job } } = res.body;
     await waitFor(async () => {
-      const j = (await client.api('GET', `/jobs/${job.id}`)).body.data.job;
+      const j = (await client.api('GET', `/jobs/${job.id}`)).body.data;
       assert.ok(['queued', 'running'].includes(j.state), `the copy ended too soon: ${j.state}`);
       return j.state === 'running' && j.progress > 0;
     }, 60_000, 50);
@@ -325,7 +325,7 @@ describe('a full clone cancelled during the copy', () => {
     assert.equal(cancel.status, 200, cancel.text);
 
     const done = await waitFor(async () => {
-      const j = (await client.api('GET', `/jobs/${job.id}`)).body.data.job;
+      const j = (await client.api('GET', `/jobs/${job.id}`)).body.data;
       return ['succeeded', 'failed', 'cancelled'].includes(j.state) && j;
     }, 60_000, 100);
     assert.equal(done.state, 'cancelled', done.message);
@@ -347,7 +347,7 @@ describe('a full clone cancelled during the copy', () => {
     startHelper();
     await waitFor(async () => (await client.api('GET', '/host')).status === 200, 30_000, 200);
 
-    const done = (await client.api('GET', `/jobs/${job.id}`)).body.data.job;
+    const done = (await client.api('GET', `/jobs/${job.id}`)).body.data;
     assert.equal(done.state, 'failed');
     assert.match(done.message, /restart/);
     await waitFor(async () => (await client.api('GET', `/vms/${vm.id}`)).status === 404, 10_000, 100);
@@ -397,9 +397,9 @@ describe('batch actions and edits', () => {
   test('a batch acts on each VM the caller may touch and reports each id', async () => {
     const a = await userClient(admin);
     const b = await userClient(admin);
-    const [a1, a2] = [(await createVm(a.client, { name: 'b1', start: false })).body.data.vm.id,
-      (await createVm(a.client, { name: 'b2', start: false })).body.data.vm.id];
-    const theirs = (await createVm(b.client, { name: 'b3', start: false })).body.data.vm.id;
+    const [a1, a2] = [(await createVm(a.client, { name: 'b1', start: false })).body.data.id,
+      (await createVm(a.client, { name: 'b2', start: false })).body.data.id];
+    const theirs = (await createVm(b.client, { name: 'b3', start: false })).body.data.id;
 
     let res = await a.client.api('POST', '/vms/batch', { action: 'start', ids: [a1, theirs, a2, 999999] });
     assert.equal(res.status, 200, res.text);
@@ -417,7 +417,7 @@ describe('batch actions and edits', () => {
     assert.equal(res.body.data[0].error.code, 'wrong_state');
     res = await a.client.api('POST', '/vms/batch', { action: 'pause', ids: [a1, a2] });
     assert.ok(res.body.data.every((x) => x.ok));
-    assert.equal((await a.client.api('GET', `/vms/${a2}`)).body.data.vm.state, 'paused');
+    assert.equal((await a.client.api('GET', `/vms/${a2}`)).body.data.state, 'paused');
 
     assertError(await a.client.api('POST', '/vms/batch', { action: 'explode', ids: [a1] }), 400, 'invalid_choice');
     assertError(await a.client.api('POST', '/vms/batch', { action: 'start', ids: [] }), 400, 'invalid_length');
@@ -429,11 +429,11 @@ describe('batch actions and edits', () => {
   test('renaming a VM renames its libvirt title; autostart follows', async () => {
     const a = await userClient(admin);
     const b = await userClient(admin);
-    const id = (await createVm(a.client, { name: 'old', start: false })).body.data.vm.id;
+    const id = (await createVm(a.client, { name: 'old', start: false })).body.data.id;
     const res = await a.client.api('PATCH', `/vms/${id}`, { name: '数据库服务器', description: '主库', autostart: true });
     assert.equal(res.status, 200, res.text);
-    assert.equal(res.body.data.vm.name, '数据库服务器');
-    assert.equal(res.body.data.vm.autostart, true);
+    assert.equal(res.body.data.name, '数据库服务器');
+    assert.equal(res.body.data.autostart, true);
     const xml = virsh('dumpxml', domainOf(id));
     assert.match(xml, /<title>数据库服务器<\/title>/);
     assert.match(xml, /<description>主库<\/description>/);
@@ -454,13 +454,13 @@ describe('batch actions and edits', () => {
 describe('changing hardware and boot device', () => {
   test('a stopped VM takes new vCPUs, memory, CPU model and boot order; a running one refuses', async () => {
     const { client, user } = await userClient(admin);
-    const id = (await createVm(client, { name: 'hw', start: false })).body.data.vm.id;
+    const id = (await createVm(client, { name: 'hw', start: false })).body.data.id;
     const domain = domainOf(id);
     let res = await client.api('PATCH', `/vms/${id}`,
       { vcpus: 2, memory_mb: 512, cpu_model: 'qemu64', boot_order: ['cdrom', 'hd'] });
     assert.equal(res.status, 200, res.text);
-    assert.equal(res.body.data.vm.vcpus, 2);
-    assert.deepEqual(res.body.data.vm.boot_order, ['cdrom', 'hd']);
+    assert.equal(res.body.data.vcpus, 2);
+    assert.deepEqual(res.body.data.boot_order, ['cdrom', 'hd']);
     const xml = virsh('dumpxml', '--inactive', domain);
     assert.match(xml, /<vcpu placement='static'>2<\/vcpu>/);
     assert.match(xml, /<memory unit='KiB'>524288<\/memory>/);
@@ -470,7 +470,7 @@ describe('changing hardware and boot device', () => {
     assertError(await client.api('PATCH', `/vms/${id}`, { vcpus: 64 }), 422, 'exceeds_host');
     sql(`INSERT INTO quotas (user_id, max_vms, max_vcpus, max_memory_mb, max_disk_gb) VALUES (${user.id}, 5, 2, 1024, 10)`);
     assertError(await client.api('PATCH', `/vms/${id}`, { memory_mb: 2048 }), 409, 'quota_exceeded');
-    assert.equal((await client.api('GET', `/vms/${id}`)).body.data.vm.memory_mb, 512, 'a refused change changes nothing');
+    assert.equal((await client.api('GET', `/vms/${id}`)).body.data.memory_mb, 512, 'a refused change changes nothing');
     assertError(await client.api('PATCH', `/vms/${id}`, { boot_order: ['floppy'] }), 400, 'invalid_choice');
 
     await client.api('POST', `/vms/${id}/start`);
@@ -484,9 +484,9 @@ describe('changing hardware and boot device', () => {
   test('an installed ISO machine can boot its installer once more from the CD-ROM', async () => {
     const { client } = await userClient(admin);
     const isoId = Number(sql("SELECT id FROM isos WHERE name = 'Demo installer'")[0][0]);
-    const id = (await createVm(client, { name: 'rescue', iso_id: isoId, template_id: undefined, start: false })).body.data.vm.id;
+    const id = (await createVm(client, { name: 'rescue', iso_id: isoId, template_id: undefined, start: false })).body.data.id;
     const domain = domainOf(id);
-    const tpl = (await createVm(client, { name: 'plain', start: false })).body.data.vm.id;
+    const tpl = (await createVm(client, { name: 'plain', start: false })).body.data.id;
     assertError(await client.api('POST', `/vms/${tpl}/start`, { boot: 'cdrom' }), 409, 'no_cdrom');
 
     const res = await client.api('POST', `/vms/${id}/start`, { boot: 'cdrom' });
@@ -547,7 +547,7 @@ describe('quotas', () => {
     const names = sql(`SELECT domain_name FROM vms WHERE owner_id = ${user.id}`).map((r) => r[0]);
     for (const name of names) assert.ok(domains().includes(name));
     for (const r of created)
-      assert.equal((await client.api('DELETE', `/vms/${r.body.data.vm.id}?delete_disks=true`)).status, 200);
+      assert.equal((await client.api('DELETE', `/vms/${r.body.data.id}?delete_disks=true`)).status, 200);
     assert.deepEqual(sql(`SELECT COUNT(*) FROM vms WHERE owner_id = ${user.id} AND name LIKE ${q('p%')}`), [['0']]);
   });
 });
@@ -563,10 +563,10 @@ describe('the reconcile report', () => {
     writeFileSync(xmlFile, xml);
     virsh('define', xmlFile);
     // A VM whose row vanished, and one whose domain vanished.
-    const orphan = (await createVm(client, { name: 'orphan', start: false })).body.data.vm;
+    const orphan = (await createVm(client, { name: 'orphan', start: false })).body.data;
     const orphanDomain = domainOf(orphan.id);
     sql(`DELETE FROM vms WHERE id = ${orphan.id}`);
-    const lost = (await createVm(client, { name: 'lost', start: false })).body.data.vm;
+    const lost = (await createVm(client, { name: 'lost', start: false })).body.data;
     virsh('undefine', domainOf(lost.id));
 
     try {
