@@ -103,6 +103,8 @@ struct compat_field {
     enum map_kind kind;
     const char *to;       /* our field */
     const char *accept;   /* MAP_ONLY: JSON values, '|'-separated; MAP_CHOICE: the mapping */
+    const char *note_for; /* MAP_CHOICE: the guide's value that gets note (NULL: none) */
+    const char *note;     /* said in the answer's meta.notes (a msgid) */
 };
 
 /* POST /vms: the guide's nested shape and its templates' flat one. */
@@ -150,7 +152,8 @@ static const struct compat_field start_map[] = {
 static const struct compat_field disk_add_map[] = {
     { "size", MAP_COPY, "size_gb", NULL },
     { "type", MAP_COPY, "format", NULL },
-    { "interface", MAP_CHOICE, "bus", "virtio=virtio|scsi=scsi|sata=sata|ide=sata" },
+    { "interface", MAP_CHOICE, "bus", "virtio=virtio|scsi=scsi|sata=sata|ide=sata", "ide",
+      N_("q35 machines have no IDE controller: the disk is on SATA (AHCI) instead.") },
     { NULL },
 };
 
@@ -292,6 +295,17 @@ static bool accepted(const char *accept, json_t *value)
     return ok;
 }
 
+/* A word about how the guide's request was understood, in meta.notes. */
+static void compat_note(struct req *r, const char *text)
+{
+    if (!r->meta)
+        r->meta = json_object();
+    json_t *notes = json_object_get(r->meta, "notes");
+    if (!notes)
+        json_object_set_new(r->meta, "notes", notes = json_array());
+    json_array_append_new(notes, json_string(text));
+}
+
 static int map_choice(struct mapping *m, const struct compat_field *f, const char *path,
                       json_t *value)
 {
@@ -305,6 +319,8 @@ static int map_choice(struct mapping *m, const struct compat_field *f, const cha
             json_string_value(value)[eq - pairs[i]] != '\0')
             continue;
         rc = eq[1] ? put(m, f->to, path, json_string(eq + 1)) : unsupported(m, path, value);
+        if (rc == 0 && f->note_for && !strcmp(f->note_for, json_string_value(value)))
+            compat_note(m->r, _(f->note));
     }
     g_strfreev(pairs);
     if (rc > 0)

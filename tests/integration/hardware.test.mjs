@@ -194,6 +194,7 @@ describe('a stopped machine', () => {
     // The guide's shape: "ide" is SATA on q35 (which has no IDE controller).
     let res = await c.api('POST', `/vms/${vm.id}/disks`, { size: 1, type: 'raw', interface: 'ide', cache: 'none' });
     assert.equal(res.status, 201, res.text);
+    assert.match(res.body.meta.notes[0], /no IDE controller: the disk is on SATA/);
     assert.deepEqual(dataOf(res).disks[1], {
       target: 'sdb', bus: 'sata', format: 'raw', cache: 'none', size_gb: 1, state: 'attached', removable: true,
     });
