@@ -198,6 +198,8 @@ int req_parse_env(struct req *r, char **envp)
             r->csrf_header = value;
         else if (IS("VMM_BODY_FILE") && *value)
             r->body_file = value;
+        else if (IS("VMM_BODY_STREAM"))
+            r->body_stream = !strcmp(value, "1");
         else if (IS("HTTPS"))
             r->https = !strcmp(value, "on");
         else if (IS("REQUEST_ID") && strspn(value, "0123456789abcdefABCDEF-") == strlen(value))
