@@ -1,7 +1,8 @@
 // One tus-js-client "session" in a process of its own, as a closed tab or
 // a killed uploader would be: argv = file, url-storage file, cookie, csrf,
-// mode ("stop-after-chunks:N" or "resume"), metadata as JSON. Prints one
-// JSON line: { url, jobId, offsetAtStart, chunks }.
+// mode ("stop-after-chunks:N" or "resume"), metadata as JSON; the chunk
+// size from TUS_CHUNK_SIZE (default 1 MiB). Prints one JSON line:
+// { url, jobId, offsetAtStart, chunks }.
 import { createReadStream } from 'node:fs';
 import * as tus from 'tus-js-client';
 
@@ -15,7 +16,7 @@ const upload = new tus.Upload(createReadStream(file), {
   endpoint,
   headers: { Cookie: cookie, 'X-CSRF-Token': csrf },
   metadata: JSON.parse(metaJson),
-  chunkSize: 1 << 20,
+  chunkSize: Number(process.env.TUS_CHUNK_SIZE || 1 << 20),
   retryDelays: null,
   urlStorage: new tus.FileUrlStorage(storagePath),
   onChunkComplete: (size, sent) => {
