@@ -96,7 +96,7 @@ describe('chunks written once, digests as they arrive', () => {
     assert.equal(r.status, 204, r.text);
     at += 12_345;
     // A second process resumes with chunks of 654 321 bytes, three of them.
-    const second = await child('stop-after-chunks:3', 654_321);
+    const second = await child('resume,stop-after-chunks:3', 654_321);
     assert.equal(second.url, first.url, 'the same upload');
     assert.equal(second.offsetAtStart, at, 'it starts where the last one stopped');
     assert.equal(await offsetOf(first.url), at + 3 * 654_321);
