@@ -429,7 +429,21 @@ static long long chunk_write(struct req *r, long long id, struct chunk_row *c)
     gsize expected_len = 0;
     struct digest_state *d = NULL;
     long long rc = -1;
-    /* What a cut-off PATCH or a crash left past the committed offset goes. */
+    /* Chunks are not synced one by one (nginx's own PUT does not sync
+     * either): a crash of the host may leave the file shorter than the
+     * committed offset. Its digests then describe bytes that are gone, so
+     * the upload starts again from 0 (the client learns it from HEAD). */
+    if (st.st_size < c->received) {
+        log_warn("upload %lld lost bytes (%lld of %lld): restarted", id, (long long)st.st_size,
+                 c->received);
+        if (ftruncate(fd, 0) == 0)
+            db_exec("UPDATE uploads SET received_bytes = 0, hash_state = '' WHERE id = ?",
+                    DB_INT(id));
+        req_fail(r, 409, "offset_mismatch", NULL, _("The upload is at byte %lld, not %lld."), 0LL,
+                 c->received);
+        goto out;
+    }
+    /* What a cut-off PATCH or a refused chunk left past the offset goes. */
     if (st.st_size != c->received && ftruncate(fd, c->received) < 0) {
         req_fail(r, 503, "storage_error", NULL, _("The chunk could not be stored."));
         goto out;

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #define BLOCK (1 << 20)
@@ -93,8 +94,16 @@ enum stream_result stream_write_run(struct stream_write *w, stream_read_fn read,
     pthread_t threads[2];
     int nthreads = 0;
     int nbufs = w->digests ? NBLOCKS : 1;
+    /* mmap, not malloc: the blocks go back to the system after the PATCH
+     * (malloc's growing mmap threshold would keep them in the heap). */
+    unsigned char *ring = mmap(NULL, (size_t)nbufs * BLOCK, PROT_READ | PROT_WRITE,
+                               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (ring == MAP_FAILED) {
+        w->error = ENOMEM;
+        return STREAM_IO;
+    }
     for (int i = 0; i < nbufs; i++)
-        g.buf[i] = g_malloc(BLOCK);
+        g.buf[i] = ring + (size_t)i * BLOCK;
     for (; w->digests && nthreads < 2; nthreads++)
         if (pthread_create(&threads[nthreads], NULL, hash_thread, &hashers[nthreads]) != 0)
             break;
@@ -149,7 +158,6 @@ enum stream_result stream_write_run(struct stream_write *w, stream_read_fn read,
     pthread_mutex_unlock(&g.lock);
     for (int i = 0; i < nthreads; i++)
         pthread_join(threads[i], NULL);
-    for (int i = 0; i < nbufs; i++)
-        g_free(g.buf[i]);
+    munmap(ring, (size_t)nbufs * BLOCK);
     return result;
 }
