@@ -386,6 +386,8 @@ static struct digest_state *chunk_digests(const struct chunk_row *c, int fd)
 {
     if (!c->iso)
         return NULL;
+    if (c->received == 0)
+        return digest_state_new();
     struct digest_state *d = digest_state_load(c->hash_state, c->received);
     if (!d) {
         log_warn("upload digests rebuilt from %lld bytes", c->received);
