@@ -33,6 +33,8 @@ void req_reset(struct req *r)
     g_free(r->path);
     g_free(r->body);
     g_free(r->location);
+    g_free(r->alias_path);
+    json_decref(r->compat_names);
     g_free(r->session_token);
     json_decref(r->query_params);
     json_decref(r->input);
