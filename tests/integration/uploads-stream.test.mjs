@@ -131,6 +131,10 @@ describe('chunks written once, digests as they arrive', () => {
     const entry = await entryOf(Number(r.headers.get('upload-job')));
     assert.equal(entry.md5, digest('md5', data));
     assert.equal(entry.sha256, digest('sha256', data));
+    // The worker that lost its client lives on (spawn-fcgi restarts none).
+    const pids = readFileSync(`${STATE}/run/vmm-uploads.pid`, 'utf8').split(/\s+/).filter(Boolean);
+    assert.ok(pids.length > 0);
+    for (const pid of pids) assert.doesNotThrow(() => process.kill(Number(pid), 0), `worker ${pid} is alive`);
   });
 
   test('a second PATCH while one streams is refused with 423; the first one completes', async () => {
