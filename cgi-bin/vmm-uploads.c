@@ -402,13 +402,19 @@ static int chunk_commit(struct req *r, long long id, const struct chunk_row *c, 
                         const struct digest_state *d)
 {
     char *state = d ? digest_state_save(d) : g_strdup("");
-    int rc = db_exec("UPDATE uploads SET received_bytes = ?, hash_state = ?, expires_at = "
-                     "UTC_TIMESTAMP() + INTERVAL ? SECOND WHERE id = ? AND received_bytes = ? "
-                     "AND state = 'uploading'", DB_INT(received), DB_TEXT(state),
-                     DB_INT(config_int("uploads", "expire_s", 86400)), DB_INT(id),
-                     DB_INT(c->received));
+    unsigned long long changed = 0;
+    int rc = db_exec_count("UPDATE uploads SET received_bytes = ?, hash_state = ?, expires_at = "
+                           "UTC_TIMESTAMP() + INTERVAL ? SECOND WHERE id = ? AND "
+                           "received_bytes = ? AND state = 'uploading'", &changed,
+                           DB_INT(received), DB_TEXT(state),
+                           DB_INT(config_int("uploads", "expire_s", 86400)), DB_INT(id),
+                           DB_INT(c->received));
     g_free(state);
-    return rc < 0 ? fail_db(r) : 0;
+    if (rc < 0)
+        return fail_db(r);
+    if (changed != 1)
+        return req_fail(r, 409, "upload_complete", NULL, _("This upload is complete."));
+    return 0;
 }
 
 /* Writes the body at the committed offset. Returns the new offset, or -1
