@@ -106,8 +106,10 @@ static char *lock_path(long long id)
 
 static int upload_lock(long long id, struct err *err)
 {
+    /* parts/ is the programs' user's: O_NONBLOCK so that a FIFO put in a
+     * file's place cannot hang us (regular files ignore it). */
     char *path = lock_path(id);
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     g_free(path);
     if (fd < 0 && errno == ENOENT)
         return INT_MAX;   /* nothing to hold: see above */
@@ -200,7 +202,7 @@ char *upload_take(long long id, long long length, struct err *err)
     char *dir = g_strdup_printf("%s/import", uploads_dir());
     struct stat st, moved;
     bool ok = false;
-    int fd = open(part, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    int fd = open(part, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1 &&
         st.st_size == length && g_mkdir_with_parents(dir, 0700) == 0 &&
         rename(part, taken) == 0)
