@@ -24,7 +24,13 @@
 #define VM_COLUMNS                                                                          \
     "id, uuid, name, description, owner_id, state, vcpus, memory_mb, disk_gb, arch, "        \
     "template_id, autostart, DATE_FORMAT(created_at, '%Y-%m-%dT%TZ'), network, cpu_model, iso_id, "  \
-    "boot_order"
+    "boot_order, " VM_NETWORK_IDS
+
+/* Issue 12: the networks of the VM's NICs in order; a VM without NIC rows
+ * is on vms.network alone. */
+#define VM_NETWORK_IDS                                                                      \
+    "COALESCE((SELECT GROUP_CONCAT(c.network_id ORDER BY c.position) FROM vm_nics c WHERE "  \
+    "c.vm_id = vms.id), (SELECT CAST(n.id AS CHAR) FROM networks n WHERE n.name = vms.network))"
 
 static json_t *vm_from_row(const struct db_rows *rows, int i)
 {
@@ -37,7 +43,13 @@ static json_t *vm_from_row(const struct db_rows *rows, int i)
         if (**b)
             json_array_append_new(boot_order, json_string(*b));
     g_strfreev(boot);
-    return json_pack("{s:I, s:s, s:s, s:s, s:I, s:s, s:I, s:I, s:I, s:s, s:o, s:o, s:[], s:[], "
+    json_t *network_ids = json_array();
+    gchar **nets = g_strsplit(db_cell(rows, i, 17) ? db_cell(rows, i, 17) : "", ",", 16);
+    for (gchar **n = nets; *n; n++)
+        if (**n)
+            json_array_append_new(network_ids, json_integer(g_ascii_strtoll(*n, NULL, 10)));
+    g_strfreev(nets);
+    return json_pack("{s:I, s:s, s:s, s:s, s:I, s:s, s:I, s:I, s:I, s:s, s:o, s:o, s:o, s:[], "
                      "s:b, s:s, s:s, s:s, s:o}",
                      "id", (json_int_t)db_cell_int(rows, i, 0, 0), "uuid", db_cell(rows, i, 1),
                      "name", db_cell(rows, i, 2), "description", db_cell(rows, i, 3),
@@ -45,7 +57,8 @@ static json_t *vm_from_row(const struct db_rows *rows, int i)
                      "vcpus", (json_int_t)db_cell_int(rows, i, 6, 0),
                      "memory_mb", (json_int_t)db_cell_int(rows, i, 7, 0),
                      "disk_gb", (json_int_t)db_cell_int(rows, i, 8, 0), "arch", db_cell(rows, i, 9),
-                     "template_id", template_id, "iso_id", iso_id, "network_ids", "ip_addresses",
+                     "template_id", template_id, "iso_id", iso_id, "network_ids", network_ids,
+                     "ip_addresses",
                      "autostart", db_cell_int(rows, i, 11, 0) != 0, "created_at", db_cell(rows, i, 12),
                      "network", db_cell(rows, i, 13), "cpu_model", db_cell(rows, i, 14),
                      "boot_order", boot_order);
@@ -173,7 +186,16 @@ static int vms_new_page(struct req *r)
                                               "name", db_cell(rows, i, 1),
                                               "size_mb", (json_int_t)(db_cell_int(rows, i, 2, 0) >> 20)));
     db_rows_free(rows);
-    r->data = json_pack("{s:o, s:o}", "templates", templates, "isos", isos);
+    /* Issue 12: the networks a VM may join, the default first. */
+    rows = db_query("SELECT id, name FROM networks ORDER BY builtin DESC, name");
+    json_t *networks = json_array();
+    for (int i = 0; rows && i < rows->nrows; i++)
+        json_array_append_new(networks, json_pack("{s:I, s:s}", "id",
+                                                  (json_int_t)db_cell_int(rows, i, 0, 0), "name",
+                                                  db_cell(rows, i, 1)));
+    db_rows_free(rows);
+    r->data = json_pack("{s:o, s:o, s:o}", "templates", templates, "isos", isos, "networks",
+                        networks);
     return 0;
 }
 
@@ -318,6 +340,55 @@ static bool full_clone(const struct req *r)
     return clone && !strcmp(clone, "full");
 }
 
+/* Issue 12: the networks the VM asked for (network_ids, or network_id),
+ * each of which must exist; none asked: [] (the default network). */
+static int networks_check(struct req *r, json_t **out)
+{
+    json_t *ids = json_object_get(r->input, "network_ids");
+    long long one = input_int(r, "network_id", 0);
+    *out = json_array();
+    if (ids && one)
+        return req_fail(r, 400, "invalid_choice", "network_id",
+                        _("Give network_ids or network_id, not both."));
+    if (one)
+        json_array_append_new(*out, json_integer(one));
+    else if (ids)
+        json_array_extend(*out, ids);
+    size_t i;
+    json_t *id;
+    json_array_foreach(*out, i, id) {
+        struct db_rows *rows = db_query("SELECT id FROM networks WHERE id = ?",
+                                        DB_INT(json_integer_value(id)));
+        if (!rows)
+            return fail_db(r);
+        int found = rows->nrows;
+        db_rows_free(rows);
+        if (!found)
+            return req_fail(r, 404, "unknown_network", "network_ids",
+                            _("There is no network %lld."), (long long)json_integer_value(id));
+    }
+    return 0;
+}
+
+/* One vm_nics row per network asked for, each with a fresh MAC in QEMU's
+ * 52:54:00 range, in the create transaction. */
+static int insert_nics(struct req *r, long long vm_id, json_t *network_ids)
+{
+    size_t i;
+    json_t *id;
+    json_array_foreach(network_ids, i, id) {
+        char random[TOKEN_HEX_LEN + 1], mac[18];
+        if (token_new(random) < 0)
+            return -1;
+        snprintf(mac, sizeof mac, "52:54:00:%.2s:%.2s:%.2s", random, random + 2, random + 4);
+        if (db_exec("INSERT INTO vm_nics (vm_id, network_id, position, mac) VALUES (?, ?, ?, ?)",
+                    DB_INT(vm_id), DB_INT(json_integer_value(id)), DB_INT((long long)i),
+                    DB_TEXT(mac)) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* The job of a full clone, queued with its VM row in one transaction. */
 static long long insert_job(struct req *r, long long vm_id)
 {
@@ -384,15 +455,25 @@ static int vms_create(struct req *r)
         return -1;
     if (host_check(r, &want) < 0)
         return -1;
+    json_t *network_ids = NULL;
+    if (networks_check(r, &network_ids) < 0) {
+        json_decref(network_ids);
+        return -1;
+    }
 
-    if (db_begin() < 0)
+    if (db_begin() < 0) {
+        json_decref(network_ids);
         return fail_db(r);
+    }
     long long id = -1, job_id = 0;
     if (quota_check(r, r->user->id, &want) < 0 || (id = insert_vm(r, &want, arch)) < 0 ||
+        insert_nics(r, id, network_ids) < 0 ||
         (full_clone(r) && (job_id = insert_job(r, id)) < 0) || db_commit() < 0) {
         db_rollback();
+        json_decref(network_ids);
         return r->err.status ? -1 : fail_db(r);
     }
+    json_decref(network_ids);
     r->audit_target_id = id;
 
     json_t *start = json_object_get(r->input, "start");
@@ -689,6 +770,8 @@ static const struct field create_fields[] = {
     { "start", FIELD_BOOL },
     { "autostart", FIELD_BOOL },
     { "vnc_password", FIELD_STRING, false, 1, VNC_PASSWORD_LEN, NULL },
+    { "network_ids", FIELD_ID_LIST, false, 1, 8, NULL },
+    { "network_id", FIELD_INT, false, 1, INT64_MAX, NULL },
     { NULL },
 };
 static const char *const boot_devices[] = { "normal", "cdrom", NULL };

@@ -8,6 +8,7 @@
 #include "reconcile.h"
 #include "upload.h"
 #include "vm.h"
+#include "ops/network.h"
 
 static int op_ping(struct op_call *call)
 {
@@ -90,10 +91,14 @@ static const struct op ops[] = {
     { NULL },
 };
 
+/* The tables of helper/ops/, one per resource. */
+static const struct op *const op_tables[] = { ops, network_ops, NULL };
+
 const struct op *op_find(const char *name)
 {
-    for (const struct op *op = ops; name && op->name; op++)
-        if (!strcmp(op->name, name))
-            return op;
+    for (const struct op *const *table = op_tables; name && *table; table++)
+        for (const struct op *op = *table; op->name; op++)
+            if (!strcmp(op->name, name))
+                return op;
     return NULL;
 }

@@ -18,6 +18,7 @@
 #include "pool.h"
 #include "rbac.h"
 #include "virt.h"
+#include "ops/network.h"
 
 struct vm {
     long long id;
@@ -402,7 +403,10 @@ static char *vm_xml(const struct vm *vm, const char *boot_first, struct err *err
         .boot = { first, second, NULL }, .serial_log = serial_log,
         .vnc_password = vm->vnc_password,
     };
-    char *xml = domain_xml_build(&spec);
+    /* Issue 12: the NICs the VM picked (none: one on vm->network). */
+    spec.n_nics = network_vm_nics(vm->id, spec.nics, DOMAIN_MAX_NICS);
+    char *xml = spec.n_nics < 0 ? NULL : domain_xml_build(&spec);
+    network_vm_nics_free(spec.nics, spec.n_nics);
     g_strfreev(boot);
     g_free(serial_log);
     g_free(name);

@@ -58,6 +58,13 @@ static const struct {
     { "no_image", N_("This virtual machine needs exactly one template or ISO."), false },
     { "job_failed", N_("The copy could not be started."), false },
     { "forbidden", N_("You are not allowed to do this."), false },
+    { "network_overlap", N_("The network's addresses overlap others on this host."), true },
+    { "no_bridge", N_("There is no such bridge on this host."), true },
+    { "network_in_use", N_("Virtual machines use this network."), true },
+    { "network_exists", N_("libvirt already has a network with this name."), true },
+    { "invalid_network", N_("This network cannot be made."), true },
+    { "builtin_network", N_("This network was not made here and is not changed from here."), false },
+    { "no_network", N_("The network is not defined in libvirt."), true },
 };
 
 static void fail_from_helper(struct req *r, json_t *error)

@@ -127,6 +127,19 @@ const EXPECTED = {
   'PAGE POST /templates/{id:int}/delete': { anon: 303, a: 400, b: 404, admin: 400, bBody: {} },
   'API GET /templates/{id:int}/download': { anon: 401, a: 200, b: 404, admin: 200 },
   'PAGE GET /templates/{id:int}/download': { anon: 303, a: 200, b: 404, admin: 200 },
+  // vmm-networks (administrators only; the network is a row without libvirt's)
+  'API GET /networks': { anon: 401, a: 403, b: 403, admin: 200 },
+  'PAGE GET /networks': { anon: 303, a: 403, b: 403, admin: 200 },
+  'API POST /networks': { anon: 401, a: 403, b: 403, admin: 400 },
+  'PAGE POST /networks': { anon: 303, a: 403, b: 403, admin: 400 },
+  'API GET /networks/{id:int}': { anon: 401, a: 403, b: 403, admin: 200 },
+  'PAGE GET /networks/{id:int}': { anon: 303, a: 403, b: 403, admin: 200 },
+  'API PATCH /networks/{id:int}': { anon: 401, a: 403, b: 403, admin: 400 },
+  'PAGE POST /networks/{id:int}': { anon: 303, a: 403, b: 403, admin: 400 },
+  'API DELETE /networks/{id:int}': { anon: 401, a: 403, b: 403, admin: 400 },
+  'PAGE POST /networks/{id:int}/delete': { anon: 303, a: 403, b: 403, admin: 400 },
+  'API POST /networks/{id:int}/{action}': { anon: 401, a: 403, b: 403, admin: 400 },
+  'PAGE POST /networks/{id:int}/{action}': { anon: 303, a: 403, b: 403, admin: 400 },
   // vmm-audit
   'API GET /audit-logs': { anon: 401, a: 200, b: 200, admin: 200 },
   'PAGE GET /audit-logs': { anon: 303, a: 200, b: 200, admin: 200 },
@@ -216,9 +229,12 @@ before(async () => {
   sql(`INSERT INTO uploads (owner_id, kind, filename, name, metadata, length_bytes, expires_at)
        VALUES (${a.user.id}, 'iso', ${q(tag)}, ${q(tag)}, '', 10, UTC_TIMESTAMP() + INTERVAL 1 DAY)`);
   ids.upload = Number(sql(`SELECT MAX(id) FROM uploads WHERE owner_id = ${a.user.id}`)[0][0]);
+  sql(`INSERT INTO networks (name, mode, cidr) VALUES (${q(tag.replace(/_/g, '-'))}, 'isolated', '')`);
+  ids.network = Number(sql(`SELECT id FROM networks WHERE name = ${q(tag.replace(/_/g, '-'))}`)[0][0]);
 });
 after(async () => {
   if (templateFile) rmSync(templateFile, { force: true });
+  if (ids.network) sql(`DELETE FROM networks WHERE id = ${ids.network}`);
   for (const c of [a?.client, b?.client, admin]) await c?.logout();
 });
 
@@ -230,6 +246,7 @@ function concretePath(pattern) {
         : pattern.startsWith('/isos/') ? ids.iso
           : pattern.startsWith('/templates/') ? ids.template
             : pattern.startsWith('/uploads/') ? ids.upload
+              : pattern.startsWith('/networks/') ? ids.network
               : /\/tokens\//.test(pattern) ? ids.token
                 : /\/sessions\//.test(pattern) ? ids.session
                   : null;
