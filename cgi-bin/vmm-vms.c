@@ -14,6 +14,7 @@
 #include "db.h"
 #include "helper_client.h"
 #include "i18n.h"
+#include "ip_alloc.h"
 #include "list.h"
 #include "rbac.h"
 #include "token.h"
@@ -145,11 +146,42 @@ static int vms_list(struct req *r)
     return rc;
 }
 
+/* Issue 12: the VM's NICs with their allocated addresses, and the
+ * addresses the guest really has (DHCP leases, the guest agent), which
+ * the helper reads; a helper that cannot say leaves them empty. */
+static void add_addresses(struct req *r, json_t *vm, long long id)
+{
+    struct db_rows *rows = db_query(
+        "SELECT c.network_id, n.name, c.mac, a.ip, a.pool_id FROM vm_nics c JOIN networks n ON "
+        "n.id = c.network_id LEFT JOIN ip_allocations a ON a.nic_id = c.id WHERE c.vm_id = ? "
+        "ORDER BY c.position", DB_INT(id));
+    json_t *nics = json_array();
+    for (int i = 0; rows && i < rows->nrows; i++)
+        json_array_append_new(nics, json_pack("{s:I, s:s, s:s, s:s?, s:o}", "network_id",
+                                              (json_int_t)db_cell_int(rows, i, 0, 0), "network",
+                                              db_cell(rows, i, 1), "mac", db_cell(rows, i, 2),
+                                              "ip", db_cell(rows, i, 3), "ip_pool_id",
+                                              db_cell(rows, i, 4) ? json_integer(db_cell_int(rows, i, 4, 0))
+                                                                  : json_null()));
+    db_rows_free(rows);
+    json_object_set_new(vm, "nics", nics);
+    json_t *args = json_pack("{s:I}", "vm_id", (json_int_t)id);
+    json_t *seen = helper_call(r, "vm.addresses", args);
+    json_decref(args);
+    memset(&r->err, 0, sizeof r->err);
+    json_t *addresses = json_object_get(seen, "ip_addresses");
+    if (json_is_array(addresses))
+        json_object_set(vm, "ip_addresses", addresses);
+    json_decref(seen);
+}
+
 static int vms_show(struct req *r)
 {
-    json_t *vm = vm_visible(r, req_param(r, "id")->num);
+    long long id = req_param(r, "id")->num;
+    json_t *vm = vm_visible(r, id);
     if (!vm)
         return -1;
+    add_addresses(r, vm, id);
     req_set_object(r, "vm", vm);
     return 0;
 }
@@ -370,21 +402,56 @@ static int networks_check(struct req *r, json_t **out)
     return 0;
 }
 
+/* The IP pools the new VM's NICs draw from get a fresh sweep first, so
+ * that an address taken behind the registry's back is not handed out. */
+static int sweep_pools(struct req *r, json_t *network_ids)
+{
+    size_t i;
+    json_t *id;
+    bool pooled = false;
+    json_array_foreach(network_ids, i, id) {
+        long long pool = ip_pool_of_network(json_integer_value(id));
+        if (pool < 0)
+            return fail_db(r);
+        if (!pool)
+            continue;
+        pooled = true;
+        json_t *args = json_pack("{s:I}", "pool_id", (json_int_t)pool);
+        json_t *done = helper_call(r, "ip_pool.sweep", args);
+        json_decref(args);
+        if (!done)
+            return -1;
+        json_decref(done);
+    }
+    if (input_str(r, "ip") && !pooled)
+        return req_fail(r, 422, "no_ip_pool", "ip",
+                        _("None of the VM's networks has an IP pool to take the address from."));
+    return 0;
+}
+
 /* One vm_nics row per network asked for, each with a fresh MAC in QEMU's
- * 52:54:00 range, in the create transaction. */
+ * 52:54:00 range, and an address from its network's IP pool (the one
+ * asked for goes to the first NIC that has a pool), in the create
+ * transaction. */
 static int insert_nics(struct req *r, long long vm_id, json_t *network_ids)
 {
     size_t i;
     json_t *id;
+    const char *asked = input_str(r, "ip");
     json_array_foreach(network_ids, i, id) {
-        char random[TOKEN_HEX_LEN + 1], mac[18];
-        if (token_new(random) < 0)
+        char random[TOKEN_HEX_LEN + 1], mac[18], ip[16];
+        long long nic = 0, pool = ip_pool_of_network(json_integer_value(id));
+        if (pool < 0 || token_new(random) < 0)
             return -1;
         snprintf(mac, sizeof mac, "52:54:00:%.2s:%.2s:%.2s", random, random + 2, random + 4);
-        if (db_exec("INSERT INTO vm_nics (vm_id, network_id, position, mac) VALUES (?, ?, ?, ?)",
-                    DB_INT(vm_id), DB_INT(json_integer_value(id)), DB_INT((long long)i),
-                    DB_TEXT(mac)) < 0)
+        if (db_exec_id("INSERT INTO vm_nics (vm_id, network_id, position, mac) VALUES (?, ?, ?, ?)",
+                       &nic, DB_INT(vm_id), DB_INT(json_integer_value(id)), DB_INT((long long)i),
+                       DB_TEXT(mac)) < 0)
             return -1;
+        if (pool && ip_allocate(pool, vm_id, nic, asked, ip, &r->err) < 0)
+            return -1;
+        if (pool)
+            asked = NULL;
     }
     return 0;
 }
@@ -456,7 +523,7 @@ static int vms_create(struct req *r)
     if (host_check(r, &want) < 0)
         return -1;
     json_t *network_ids = NULL;
-    if (networks_check(r, &network_ids) < 0) {
+    if (networks_check(r, &network_ids) < 0 || sweep_pools(r, network_ids) < 0) {
         json_decref(network_ids);
         return -1;
     }
@@ -772,6 +839,7 @@ static const struct field create_fields[] = {
     { "vnc_password", FIELD_STRING, false, 1, VNC_PASSWORD_LEN, NULL },
     { "network_ids", FIELD_ID_LIST, false, 1, 8, NULL },
     { "network_id", FIELD_INT, false, 1, INT64_MAX, NULL },
+    { "ip", FIELD_STRING, false, 7, 15, NULL },
     { NULL },
 };
 static const char *const boot_devices[] = { "normal", "cdrom", NULL };

@@ -8,6 +8,7 @@
 #include "reconcile.h"
 #include "upload.h"
 #include "vm.h"
+#include "ops/ip_pool.h"
 #include "ops/network.h"
 
 static int op_ping(struct op_call *call)
@@ -92,7 +93,7 @@ static const struct op ops[] = {
 };
 
 /* The tables of helper/ops/, one per resource. */
-static const struct op *const op_tables[] = { ops, network_ops, NULL };
+static const struct op *const op_tables[] = { ops, network_ops, ip_pool_ops, NULL };
 
 const struct op *op_find(const char *name)
 {

@@ -140,6 +140,20 @@ const EXPECTED = {
   'PAGE POST /networks/{id:int}/delete': { anon: 303, a: 403, b: 403, admin: 400 },
   'API POST /networks/{id:int}/{action}': { anon: 401, a: 403, b: 403, admin: 400 },
   'PAGE POST /networks/{id:int}/{action}': { anon: 303, a: 403, b: 403, admin: 400 },
+  // vmm-ip-pools (administrators only; a pool on that network, nothing allocated)
+  'API GET /ip-pools': { anon: 401, a: 403, b: 403, admin: 200 },
+  'PAGE GET /ip-pools': { anon: 303, a: 403, b: 403, admin: 200 },
+  'API POST /ip-pools': { anon: 401, a: 403, b: 403, admin: 400 },
+  'PAGE POST /ip-pools': { anon: 303, a: 403, b: 403, admin: 400 },
+  'API GET /ip-pools/{id:int}': { anon: 401, a: 403, b: 403, admin: 200 },
+  'PAGE GET /ip-pools/{id:int}': { anon: 303, a: 403, b: 403, admin: 200 },
+  'API DELETE /ip-pools/{id:int}': { anon: 401, a: 403, b: 403, admin: 400 },
+  'PAGE POST /ip-pools/{id:int}/delete': { anon: 303, a: 403, b: 403, admin: 400 },
+  'API GET /ip-pools/{id:int}/conflicts': { anon: 401, a: 403, b: 403, admin: 200 },
+  'API POST /ip-pools/{id:int}/allocations': { anon: 401, a: 403, b: 403, admin: 400 },
+  'PAGE POST /ip-pools/{id:int}/allocations': { anon: 303, a: 403, b: 403, admin: 400 },
+  'API DELETE /ip-pools/{id:int}/allocations/{ip}': { anon: 401, a: 403, b: 403, admin: 400 },
+  'PAGE POST /ip-pools/{id:int}/allocations/{ip}/delete': { anon: 303, a: 403, b: 403, admin: 400 },
   // vmm-audit
   'API GET /audit-logs': { anon: 401, a: 200, b: 200, admin: 200 },
   'PAGE GET /audit-logs': { anon: 303, a: 200, b: 200, admin: 200 },
@@ -231,9 +245,13 @@ before(async () => {
   ids.upload = Number(sql(`SELECT MAX(id) FROM uploads WHERE owner_id = ${a.user.id}`)[0][0]);
   sql(`INSERT INTO networks (name, mode, cidr) VALUES (${q(tag.replace(/_/g, '-'))}, 'isolated', '')`);
   ids.network = Number(sql(`SELECT id FROM networks WHERE name = ${q(tag.replace(/_/g, '-'))}`)[0][0]);
+  sql(`INSERT INTO ip_pools (name, network_id, cidr, range_start, range_end, range_start_num, range_end_num)
+       VALUES (${q(tag)}, ${ids.network}, '192.168.250.0/24', '192.168.250.10', '192.168.250.20', 3232299530, 3232299540)`);
+  ids.ipPool = Number(sql(`SELECT id FROM ip_pools WHERE name = ${q(tag)}`)[0][0]);
 });
 after(async () => {
   if (templateFile) rmSync(templateFile, { force: true });
+  if (ids.ipPool) sql(`DELETE FROM ip_pools WHERE id = ${ids.ipPool}`);
   if (ids.network) sql(`DELETE FROM networks WHERE id = ${ids.network}`);
   for (const c of [a?.client, b?.client, admin]) await c?.logout();
 });
@@ -247,6 +265,7 @@ function concretePath(pattern) {
           : pattern.startsWith('/templates/') ? ids.template
             : pattern.startsWith('/uploads/') ? ids.upload
               : pattern.startsWith('/networks/') ? ids.network
+                : pattern.startsWith('/ip-pools/') ? ids.ipPool
               : /\/tokens\//.test(pattern) ? ids.token
                 : /\/sessions\//.test(pattern) ? ids.session
                   : null;
@@ -256,6 +275,7 @@ function concretePath(pattern) {
       return String(object);
     }
     if (name === 'action') return 'start';
+    if (name === 'ip') return '192.168.250.10';
     assert.fail(`no value for {${name}} in ${pattern}: extend concretePath`);
     return '';
   });
