@@ -10,6 +10,7 @@
 #include "vm.h"
 #include "ops/ip_pool.h"
 #include "ops/network.h"
+#include "ops/storage.h"
 
 static int op_ping(struct op_call *call)
 {
@@ -93,7 +94,7 @@ static const struct op ops[] = {
 };
 
 /* The tables of helper/ops/, one per resource. */
-static const struct op *const op_tables[] = { ops, network_ops, ip_pool_ops, NULL };
+static const struct op *const op_tables[] = { ops, network_ops, ip_pool_ops, storage_ops, NULL };
 
 const struct op *op_find(const char *name)
 {

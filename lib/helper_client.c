@@ -65,6 +65,18 @@ static const struct {
     { "invalid_network", N_("This network cannot be made."), true },
     { "builtin_network", N_("This network was not made here and is not changed from here."), false },
     { "no_network", N_("The network is not defined in libvirt."), true },
+    { "storage_timeout", N_("The storage does not answer; its backend may be down."), true },
+    { "pool_in_use", N_("Virtual machine disks are in this storage pool."), true },
+    { "volume_in_use", N_("A virtual machine uses this volume."), false },
+    { "pool_inactive", N_("Start the storage pool first."), false },
+    { "path_not_allowed", N_("Storage pools may not be placed there."), true },
+    { "volume_exists", N_("The pool already has a volume with this name."), true },
+    { "cannot_shrink", N_("A volume only grows."), false },
+    { "no_storage_pool", N_("libvirt has no such storage pool."), true },
+    { "storage_pool_exists", N_("libvirt already has a storage pool with this name."), true },
+    { "pool_not_empty", N_("The storage pool still holds volumes; delete them first."), true },
+    { "invalid_storage", N_("This storage pool cannot be made."), true },
+    { "invalid_volume", N_("This volume cannot be made."), true },
 };
 
 static void fail_from_helper(struct req *r, json_t *error)

@@ -94,3 +94,21 @@ CREATE TABLE ip_conflicts (
     PRIMARY KEY (pool_id, ip_num),
     CONSTRAINT ip_conflicts_pool_fk FOREIGN KEY (pool_id) REFERENCES ip_pools (id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- Storage pools the portal made in libvirt. Volumes are libvirt's alone
+-- (listed from it); the row holds what was asked, for redefining and for
+-- the checks (paths under [storage] allowed_roots).
+CREATE TABLE storage_pools (
+    id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    name VARCHAR(48) NOT NULL,
+    type ENUM('dir', 'logical', 'netfs') NOT NULL,
+    -- dir, netfs: the directory (mount point); logical: /dev/<vg>
+    path VARCHAR(255) NOT NULL,
+    -- netfs: the NFS server and its export; logical: the volume group and its device
+    source_host VARCHAR(255) NOT NULL DEFAULT '',
+    source_path VARCHAR(255) NOT NULL DEFAULT '',
+    source_name VARCHAR(64) NOT NULL DEFAULT '',
+    autostart TINYINT(1) NOT NULL DEFAULT 1,
+    created_at DATETIME NOT NULL DEFAULT UTC_TIMESTAMP(),
+    UNIQUE KEY storage_pools_name (name)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;

@@ -17,6 +17,7 @@
     <a href="/templates">{{_ Templates}}</a>
     <a href="/host">{{_ Host}}</a>
     {{#is_admin}}<a href="/networks">{{_ Networks}}</a>{{/is_admin}}
+    {{#is_admin}}<a href="/storage-pools">{{_ Storage pools}}</a>{{/is_admin}}
     {{#is_admin}}<a href="/users">{{_ Users}}</a>{{/is_admin}}
     <a href="/audit-logs">{{_ Audit log}}</a>
   </nav>

@@ -154,6 +154,26 @@ const EXPECTED = {
   'PAGE POST /ip-pools/{id:int}/allocations': { anon: 303, a: 403, b: 403, admin: 400 },
   'API DELETE /ip-pools/{id:int}/allocations/{ip}': { anon: 401, a: 403, b: 403, admin: 400 },
   'PAGE POST /ip-pools/{id:int}/allocations/{ip}/delete': { anon: 303, a: 403, b: 403, admin: 400 },
+  // vmm-storage (administrators only; the pool is a row libvirt does not have)
+  'API GET /storage-pools': { anon: 401, a: 403, b: 403, admin: 200 },
+  'PAGE GET /storage-pools': { anon: 303, a: 403, b: 403, admin: 200 },
+  'API POST /storage-pools': { anon: 401, a: 403, b: 403, admin: 400 },
+  'PAGE POST /storage-pools': { anon: 303, a: 403, b: 403, admin: 400 },
+  'API GET /storage-pools/{id:int}': { anon: 401, a: 403, b: 403, admin: 200 },
+  'PAGE GET /storage-pools/{id:int}': { anon: 303, a: 403, b: 403, admin: 200 },
+  'API PATCH /storage-pools/{id:int}': { anon: 401, a: 403, b: 403, admin: 400 },
+  'PAGE POST /storage-pools/{id:int}': { anon: 303, a: 403, b: 403, admin: 400 },
+  'API DELETE /storage-pools/{id:int}': { anon: 401, a: 403, b: 403, admin: 400 },
+  'PAGE POST /storage-pools/{id:int}/delete': { anon: 303, a: 403, b: 403, admin: 400 },
+  'API GET /storage-pools/{id:int}/volumes': { anon: 401, a: 403, b: 403, admin: 409 },
+  'API POST /storage-pools/{id:int}/volumes': { anon: 401, a: 403, b: 403, admin: 400 },
+  'PAGE POST /storage-pools/{id:int}/volumes': { anon: 303, a: 403, b: 403, admin: 400 },
+  'API POST /storage-pools/{id:int}/volumes/{name}/resize': { anon: 401, a: 403, b: 403, admin: 400 },
+  'PAGE POST /storage-pools/{id:int}/volumes/{name}/resize': { anon: 303, a: 403, b: 403, admin: 400 },
+  'API DELETE /storage-pools/{id:int}/volumes/{name}': { anon: 401, a: 403, b: 403, admin: 400 },
+  'PAGE POST /storage-pools/{id:int}/volumes/{name}/delete': { anon: 303, a: 403, b: 403, admin: 400 },
+  'API POST /storage-pools/{id:int}/{action}': { anon: 401, a: 403, b: 403, admin: 400 },
+  'PAGE POST /storage-pools/{id:int}/{action}': { anon: 303, a: 403, b: 403, admin: 400 },
   // vmm-audit
   'API GET /audit-logs': { anon: 401, a: 200, b: 200, admin: 200 },
   'PAGE GET /audit-logs': { anon: 303, a: 200, b: 200, admin: 200 },
@@ -248,10 +268,13 @@ before(async () => {
   sql(`INSERT INTO ip_pools (name, network_id, cidr, range_start, range_end, range_start_num, range_end_num)
        VALUES (${q(tag)}, ${ids.network}, '192.168.250.0/24', '192.168.250.10', '192.168.250.20', 3232299530, 3232299540)`);
   ids.ipPool = Number(sql(`SELECT id FROM ip_pools WHERE name = ${q(tag)}`)[0][0]);
+  sql(`INSERT INTO storage_pools (name, type, path) VALUES (${q(tag.replace(/_/g, '-'))}, 'dir', ${q(`/srv/vmm-storage/${tag}`)})`);
+  ids.storagePool = Number(sql(`SELECT id FROM storage_pools WHERE path = ${q(`/srv/vmm-storage/${tag}`)}`)[0][0]);
 });
 after(async () => {
   if (templateFile) rmSync(templateFile, { force: true });
   if (ids.ipPool) sql(`DELETE FROM ip_pools WHERE id = ${ids.ipPool}`);
+  if (ids.storagePool) sql(`DELETE FROM storage_pools WHERE id = ${ids.storagePool}`);
   if (ids.network) sql(`DELETE FROM networks WHERE id = ${ids.network}`);
   for (const c of [a?.client, b?.client, admin]) await c?.logout();
 });
@@ -266,6 +289,7 @@ function concretePath(pattern) {
             : pattern.startsWith('/uploads/') ? ids.upload
               : pattern.startsWith('/networks/') ? ids.network
                 : pattern.startsWith('/ip-pools/') ? ids.ipPool
+                  : pattern.startsWith('/storage-pools/') ? ids.storagePool
               : /\/tokens\//.test(pattern) ? ids.token
                 : /\/sessions\//.test(pattern) ? ids.session
                   : null;
@@ -276,6 +300,7 @@ function concretePath(pattern) {
     }
     if (name === 'action') return 'start';
     if (name === 'ip') return '192.168.250.10';
+    if (name === 'name') return 'vol';
     assert.fail(`no value for {${name}} in ${pattern}: extend concretePath`);
     return '';
   });
