@@ -164,6 +164,30 @@ describe('a network', () => {
     assert.ok(!libvirtNetworks().includes(name));
   });
 
+  test('bridged onto a host bridge of our own, and routed', async () => {
+    // A bridge of this run only (IFNAMSIZ: at most 15 characters), removed after.
+    const bridge = `t12b${process.pid.toString(36).slice(-6)}`;
+    execFileSync('ip', ['link', 'add', bridge, 'type', 'bridge']);
+    try {
+      const res = await createNetwork({ name: `${PREFIX}-br`, mode: 'bridge', bridge });
+      assert.equal(res.status, 201, res.text);
+      const net = dataOf(res);
+      assert.equal(net.state, 'active');
+      assert.equal(net.dhcp, null);
+      const xml = virsh('net-dumpxml', `${PREFIX}-br`);
+      assert.match(xml, /<forward mode='bridge'\/>/);
+      assert.match(xml, new RegExp(`<bridge name='${bridge}'/>`));
+      assertError(await admin.api('PATCH', `/networks/${net.id}`, { dhcp: { start: '192.168.240.10', end: '192.168.240.20' } }), 400, 'invalid_choice');
+      assert.equal((await admin.api('DELETE', `/networks/${net.id}`)).status, 200);
+    } finally {
+      execFileSync('ip', ['link', 'del', bridge]);
+    }
+    const routed = await createNetwork({ name: `${PREFIX}-rt`, mode: 'routed', cidr: '192.168.235.0/24' });
+    assert.equal(routed.status, 201, routed.text);
+    assert.match(virsh('net-dumpxml', `${PREFIX}-rt`), /<forward mode='route'\/>/);
+    assert.equal((await admin.api('DELETE', `/networks/${dataOf(routed).id}`)).status, 200);
+  });
+
   test('bad input is refused with a clear error and nothing made', async () => {
     const first = await createNetwork({ name: `${PREFIX}-a`, cidr: '192.168.233.0/24' });
     assert.equal(first.status, 201, first.text);
