@@ -256,6 +256,20 @@ static void add_console(xmlNodePtr devices, const struct domain_spec *spec)
     attr(tablet, "bus", "usb");
 }
 
+/* The spec's NICs (or its one NIC on spec->network), virtio each. */
+static void add_nics(xmlNodePtr devices, const struct domain_spec *spec)
+{
+    struct domain_nic one = { spec->network, NULL };
+    const struct domain_nic *nics = spec->n_nics ? spec->nics : &one;
+    for (int i = 0; i < (spec->n_nics ? spec->n_nics : 1); i++) {
+        xmlNodePtr nic = child_attr(devices, "interface", "type", "network");
+        if (nics[i].mac)
+            child_attr(nic, "mac", "address", nics[i].mac);
+        child_attr(nic, "source", "network", nics[i].network);
+        child_attr(nic, "model", "type", "virtio");
+    }
+}
+
 char *domain_xml_build(const struct domain_spec *spec)
 {
     static const char *const types[] = { "kvm", "qemu", NULL };
@@ -265,7 +279,8 @@ char *domain_xml_build(const struct domain_spec *spec)
 
     const char *machine = spec->arch ? machine_for(spec->arch) : NULL;
     if (!machine || !one_of(spec->domain_type, types) || !spec->name || !spec->disk_path ||
-        !spec->network || spec->vcpus < 1 || spec->memory_mb < 16 ||
+        (!spec->network && spec->n_nics == 0) || spec->n_nics < 0 ||
+        spec->n_nics > DOMAIN_MAX_NICS || spec->vcpus < 1 || spec->memory_mb < 16 ||
         (spec->disk_format && !one_of(spec->disk_format, formats)))
         return NULL;
     for (int i = 0; i < spec->n_extra_disks; i++)
@@ -276,6 +291,9 @@ char *domain_xml_build(const struct domain_spec *spec)
         return NULL;
     for (int i = 0; i < 3 && spec->boot[i]; i++)
         if (!one_of(spec->boot[i], boots))
+            return NULL;
+    for (int i = 0; i < spec->n_nics; i++)
+        if (!spec->nics[i].network)
             return NULL;
 
     xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
@@ -319,9 +337,7 @@ char *domain_xml_build(const struct domain_spec *spec)
 
     xmlNodePtr devices = child(domain, "devices", NULL);
     add_disks(devices, spec);
-    xmlNodePtr nic = child_attr(devices, "interface", "type", "network");
-    child_attr(nic, "source", "network", spec->network);
-    child_attr(nic, "model", "type", "virtio");
+    add_nics(devices, spec);
     add_console(devices, spec);
     add_hotplug_room(devices, spec);
 

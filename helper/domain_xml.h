@@ -18,6 +18,14 @@ struct disk_spec {
     const char *cache;          /* NULL or "default": QEMU's own */
 };
 
+#define DOMAIN_MAX_NICS 8
+
+/* One NIC of a guest (issue 12: VMs pick their networks). */
+struct domain_nic {
+    const char *network;        /* libvirt network name */
+    const char *mac;            /* "52:54:00:..", or NULL: libvirt picks one */
+};
+
 struct domain_spec {
     const char *name;           /* generated: vmm-<uuid prefix> */
     const char *uuid;           /* NULL: libvirt picks one */
@@ -34,7 +42,9 @@ struct domain_spec {
     const char *disk_path;      /* inside a managed pool */
     const char *disk_format;    /* "qcow2" or "raw" */
     const char *cdrom_path;     /* NULL: an empty CD-ROM drive */
-    const char *network;        /* libvirt network name */
+    const char *network;        /* libvirt network name, when nics is empty */
+    struct domain_nic nics[DOMAIN_MAX_NICS];   /* in order; n_nics 0: one NIC on network */
+    int n_nics;
     const char *boot[3];        /* "hd", "cdrom", "network"; NULL-terminated */
     const char *vnc_password;   /* NULL: none */
     const char *serial_log;     /* file the serial console is copied to, or NULL */

@@ -9,6 +9,9 @@
 #include "reconcile.h"
 #include "upload.h"
 #include "vm.h"
+#include "ops/ip_pool.h"
+#include "ops/network.h"
+#include "ops/storage.h"
 
 static int op_ping(struct op_call *call)
 {
@@ -82,15 +85,15 @@ static const struct op ops[] = {
     { NULL },
 };
 
+/* The tables of helper/ops/, one per resource. */
+static const struct op *const op_tables[] = { ops, hardware_ops, network_ops, ip_pool_ops, storage_ops, NULL };
+
 const struct op *op_find(const char *name)
 {
-    for (const struct op *op = ops; name && op->name; op++)
-        if (!strcmp(op->name, name))
-            return op;
-    /* helper/ops/: one table per resource. */
-    for (const struct op *op = hardware_ops; name && op->name; op++)
-        if (!strcmp(op->name, name))
-            return op;
+    for (const struct op *const *table = op_tables; name && *table; table++)
+        for (const struct op *op = *table; op->name; op++)
+            if (!strcmp(op->name, name))
+                return op;
     return NULL;
 }
 

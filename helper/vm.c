@@ -19,6 +19,8 @@
 #include "pool.h"
 #include "rbac.h"
 #include "virt.h"
+#include "ops/ip_pool.h"
+#include "ops/network.h"
 
 struct vm {
     long long id;
@@ -404,7 +406,10 @@ static char *vm_xml(const struct vm *vm, const char *boot_first, struct err *err
         .vnc_password = vm->vnc_password,
     };
     struct hardware_spec *hw = hardware_spec_fill(vm->id, vm->domain_name, &spec);   /* issue 17 */
-    char *xml = domain_xml_build(&spec);
+    /* Issue 12: the NICs the VM picked (none: one on vm->network). */
+    spec.n_nics = network_vm_nics(vm->id, spec.nics, DOMAIN_MAX_NICS);
+    char *xml = spec.n_nics < 0 ? NULL : domain_xml_build(&spec);
+    network_vm_nics_free(spec.nics, spec.n_nics);
     hardware_spec_free(hw);
     g_strfreev(boot);
     g_free(serial_log);
@@ -424,10 +429,17 @@ static virDomainPtr vm_define(virConnectPtr conn, const struct vm *vm, bool star
     char *xml = vm_xml(vm, NULL, err);
     if (!xml)
         return NULL;
+    /* Issue 12: the addresses allocated to its NICs, as DHCP host entries. */
+    if (ip_pool_vm_hosts(conn, vm->id, true, err) < 0) {
+        ip_pool_vm_hosts(conn, vm->id, false, NULL);
+        g_free(xml);
+        return NULL;
+    }
     virDomainPtr dom = virDomainDefineXML(conn, xml);
     g_free(xml);
     if (!dom) {
         libvirt_error(err, "Defining the machine");
+        ip_pool_vm_hosts(conn, vm->id, false, NULL);
         return NULL;
     }
     if (vm->autostart)
@@ -441,6 +453,7 @@ static virDomainPtr vm_define(virConnectPtr conn, const struct vm *vm, bool star
         libvirt_error(err, "Starting the machine");
         virDomainUndefineFlags(dom, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | VIR_DOMAIN_UNDEFINE_NVRAM);
         virDomainFree(dom);
+        ip_pool_vm_hosts(conn, vm->id, false, NULL);
         db_exec("UPDATE vms SET state = 'creating' WHERE id = ?", DB_INT(vm->id));
         return NULL;
     }
@@ -682,6 +695,8 @@ int vm_op_delete(struct op_call *call)
         }
         virDomainFree(dom);
     }
+    /* Issue 12: its DHCP host entries go with it (the rows go with the VM's). */
+    ip_pool_vm_hosts(conn, vm->id, false, NULL);
     if (json_is_true(json_object_get(call->args, "delete_disks"))) {
         if (!(pool = pool_get(conn, "disks", &call->err)) ||
             hardware_delete_volumes(conn, vm->id, &call->err) < 0)   /* issue 17 */

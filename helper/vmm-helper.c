@@ -30,6 +30,7 @@
 #include "log.h"
 #include "ops.h"
 #include "reconcile.h"
+#include "ops/ip_pool.h"
 #include "upload.h"
 #include "virt.h"
 #include "ops/hardware.h"
@@ -217,6 +218,7 @@ int main(int argc, char **argv)
     upload_startup();
     /* Off the request path: the helper answers while templates are judged. */
     library_recheck_start();
+    ip_pool_sweeper_start();
     struct err err = { 0 };
     json_t *report = reconcile_report(&err);
     if (report) {

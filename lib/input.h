@@ -17,6 +17,8 @@ enum field_type {
     FIELD_ENUM,     /* one of choices */
     FIELD_ID_LIST,  /* a JSON array of distinct positive integers; min/max is its length */
     FIELD_ENUM_LIST,/* a JSON array of distinct choices; min/max is its length */
+    FIELD_STRING_LIST,/* a JSON array of one-line strings of 1-255 characters; min/max is its length */
+    FIELD_OBJECT,   /* a JSON object validated against fields (API bodies only) */
 };
 
 struct field {
@@ -27,6 +29,7 @@ struct field {
     long long max;
     const char *const *choices;   /* NULL-terminated, for FIELD_ENUM */
     bool nullable;                /* JSON null is accepted too ("take it out": an ISO ejected) */
+    const struct field *fields;   /* {NULL}-terminated, for FIELD_OBJECT */
 };
 
 /* Parses r->body (JSON for the API, urlencoded for forms) and validates it
