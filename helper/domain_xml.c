@@ -144,7 +144,7 @@ char *domain_xml_build(const struct domain_spec *spec)
 
     const char *machine = spec->arch ? machine_for(spec->arch) : NULL;
     if (!machine || !one_of(spec->domain_type, types) || !spec->name || !spec->disk_path ||
-        !spec->network || spec->vcpus < 1 || spec->memory_mb < 16 ||
+        spec->vcpus < 1 || spec->memory_mb < 16 ||
         (spec->disk_format && !one_of(spec->disk_format, formats)))
         return NULL;
     for (int i = 0; i < 3 && spec->boot[i]; i++)
@@ -193,9 +193,11 @@ char *domain_xml_build(const struct domain_spec *spec)
 
     xmlNodePtr devices = child(domain, "devices", NULL);
     add_disks(devices, spec);
-    xmlNodePtr nic = child_attr(devices, "interface", "type", "network");
-    child_attr(nic, "source", "network", spec->network);
-    child_attr(nic, "model", "type", "virtio");
+    if (spec->network) {
+        xmlNodePtr nic = child_attr(devices, "interface", "type", "network");
+        child_attr(nic, "source", "network", spec->network);
+        child_attr(nic, "model", "type", "virtio");
+    }
     add_console(devices, spec);
 
     return xml_doc_string(doc);

@@ -25,7 +25,7 @@ struct domain_spec {
     const char *disk_path;      /* inside a managed pool */
     const char *disk_format;    /* "qcow2" or "raw" */
     const char *cdrom_path;     /* NULL: an empty CD-ROM drive */
-    const char *network;        /* libvirt network name */
+    const char *network;        /* libvirt network name; NULL: no NIC (the accelerator probe) */
     const char *boot[3];        /* "hd", "cdrom", "network"; NULL-terminated */
     const char *vnc_password;   /* NULL: none */
     const char *serial_log;     /* file the serial console is copied to, or NULL */

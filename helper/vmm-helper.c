@@ -18,6 +18,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "accel.h"
+#include "bounded.h"
 #include "config.h"
 #include "db.h"
 #include "frame.h"
@@ -78,7 +80,7 @@ static json_t *handle(json_t *request)
         goto done;
     }
     call.actor = actor;
-    if (op->run(&call) < 0 && !call.err.status)
+    if (op_run_bounded(op, &call) < 0 && !call.err.status)
         err_set(&call.err, 500, "internal", NULL, "The operation failed.");
 
 done:
@@ -177,18 +179,13 @@ int main(int argc, char **argv)
     log_info("listening on %s for uid %d", path, (int)client_uid);
 
     /* Connect now, so lifecycle events flow before the first request, and
-     * say what does not match between the database and libvirt. */
+     * say what does not match between the database and libvirt; in the
+     * background, as the accelerator probe: a wedged libvirtd must not
+     * keep the helper from answering. */
     job_fail_interrupted();
-    vm_cleanup_interrupted();
     upload_startup();
-    struct err err = { 0 };
-    json_t *report = reconcile_report(&err);
-    if (report) {
-        char *text = json_dumps(report, JSON_COMPACT);
-        log_info("reconcile: %s", text);
-        free(text);
-        json_decref(report);
-    }
+    accel_start();
+    reconcile_start();
 
     for (;;) {
         int fd = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
