@@ -160,9 +160,10 @@ json_t *reconcile_resolve(struct err *err)
         if (!n)
             continue;
         remove_disk(pool, domain_name);
-        db_exec("UPDATE jobs SET message = 'The creation did not finish; the half-made machine "
-                "was removed.' WHERE vm_id = ? AND kind = 'vm.create' AND state <> 'succeeded'",
-                DB_INT(id));
+        /* The job keeps its own reason (a restart, an expiry) first. */
+        db_exec("UPDATE jobs SET message = LEFT(TRIM(CONCAT(message, ' The creation did not "
+                "finish; the half-made machine was removed.')), 255) WHERE vm_id = ? AND "
+                "kind = 'vm.create' AND state <> 'succeeded'", DB_INT(id));
         log_warn("removed %s (VM %lld), left half-made by a creation that did not finish",
                  domain_name, id);
         json_array_append_new(removed, json_pack("{s:I, s:s, s:s}", "vm_id", (json_int_t)id,

@@ -286,3 +286,48 @@ describe('nothing stays stuck', () => {
     }
   });
 });
+
+describe('a machine KVM cannot run', () => {
+  // Where the probe found that KVM fails (this machine's kind of host:
+  // /dev/kvm closed to QEMU's user, KVM missing, or q35 aborting on an MSR),
+  // a helper told to use KVM anyway shows what a user then meets.
+  let skip = null;
+  before(async () => {
+    const host = await decidedHost(admin);
+    if (host.accel_reason_code !== 'kvm_failed') {
+      skip = `KVM runs guests here (${host.accel_reason_code})`;
+      return;
+    }
+    await restartHelper({ VMM_HELPER_ACCEL: 'kvm' });
+    await waitFor(async () => (await admin.api('GET', '/host')).status === 200, 30_000, 200);
+  });
+  after(async () => {
+    if (skip) return;
+    await restartHelper();
+    await waitFor(async () => (await admin.api('GET', '/host')).status === 200, 60_000, 200);
+  });
+
+  test('a create or a start fails with a clear, translated message and leaves nothing', async (t) => {
+    if (skip) return t.skip(skip);
+    const { client } = await userClient(admin);
+    const zh = { headers: { 'Accept-Language': 'zh-CN' } };
+    const made = await createVmDone(client, vmFields({ name: 'kvm-start', start: true }));
+    assert.equal(made.status, 202, made.text);
+    assert.equal(made.job.state, 'failed');
+    assert.equal(made.job.error_code, 'accel_failed', made.job.message);
+    assert.match(made.job.message, /KVM/);
+    assert.equal(made.vm, null, 'nothing stays');
+    const job = dataOf(await client.api('GET', `/jobs/${made.job.id}`, undefined, zh)).job;
+    assert.match(job.message, /^KVM（硬件加速）无法运行此虚拟机/);
+
+    // Defined but not started (on a host with /dev/kvm): the start says the same.
+    const stopped = await createVmDone(client, vmFields({ name: 'kvm-stopped', start: false }));
+    if (!stopped.vm) return;   // no /dev/kvm at all: libvirt refuses even the definition
+    cleanup.push(stopped.vm.id);
+    const res = await client.api('POST', `/vms/${stopped.vm.id}/start`, undefined, zh);
+    assertError(res, 502, 'accel_failed');
+    assert.match(res.body.error.message, /^KVM（硬件加速）无法运行此虚拟机.* \(.+\)$/);
+    assert.equal(dataOf(await client.api('GET', `/vms/${stopped.vm.id}`)).vm.state, 'stopped');
+    assert.equal((await client.api('DELETE', `/vms/${stopped.vm.id}?delete_disks=true`)).status, 200);
+  });
+});
