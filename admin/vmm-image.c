@@ -2,8 +2,9 @@
  * the demo template and installer ISO; uploads come through the portal).
  *   vmm-image template NAME FILE [OS]
  *   vmm-image iso NAME FILE
- * A template must be a standalone qcow2 or raw image (qemu-img info; no
- * backing file); an ISO must carry the ISO 9660 signature. The file is
+ * A template must be a self-contained qcow2 or raw image (qemu-img info,
+ * run in the sandbox on the pool's copy: no backing or data file); an ISO
+ * must carry the ISO 9660 signature. The file is
  * copied into the helper's pool under a generated name and recorded. An
  * image of that kind and NAME that exists already is kept. Prints the id.
  * Runs as root. */
@@ -16,6 +17,7 @@
 #include "db.h"
 #include "image.h"
 #include "log.h"
+#include "sandbox.h"
 #include "token.h"
 
 static long long existing(const char *table, const char *name)
@@ -57,6 +59,18 @@ static void remove_from_pool(const char *kind, const char *name)
     g_free(path);
 }
 
+/* The format the file's first bytes say: "qcow2", "raw", or NULL. */
+static const char *head_format(const char *file)
+{
+    unsigned char head[4096];
+    FILE *f = fopen(file, "rb");
+    size_t n = f ? fread(head, 1, sizeof head, f) : 0;
+    if (f)
+        fclose(f);
+    const char *format = f ? image_sniff_format(head, n) : NULL;
+    return format && (!strcmp(format, "qcow2") || !strcmp(format, "raw")) ? format : NULL;
+}
+
 static int register_template(const char *name, const char *file, const char *os)
 {
     long long id = existing("templates", name);
@@ -65,29 +79,36 @@ static int register_template(const char *name, const char *file, const char *os)
         return 0;
     }
     struct err err = { 0 };
-    json_t *info = image_qemu_info(file, &err);
-    const char *format = json_string_value(json_object_get(info, "format"));
-    long long size = json_integer_value(json_object_get(info, "virtual-size"));
-    if (!info || !format || (strcmp(format, "qcow2") && strcmp(format, "raw")) ||
-        image_check_disk(info, format, &err) < 0) {
-        fprintf(stderr, "vmm-image: %s is not a standalone qcow2 or raw image\n", file);
-        json_decref(info);
+    const char *format = head_format(file);
+    char *file_name = format ? copy_into_pool("templates", file, format) : NULL;
+    /* The pool's copy is what is inspected, in the sandbox, and kept. */
+    char *path = file_name ? g_build_filename(config_str("helper", "pool_dir", "/var/lib/vmm"),
+                                              "templates", file_name, NULL) : NULL;
+    struct sandbox *sb = path ? sandbox_new(&err) : NULL;
+    json_t *info = sb && sandbox_adopt(sb, path, true, &err) == 0 ? image_inspect(sb, format, &err)
+                                                                  : NULL;
+    sandbox_free(sb);
+    g_free(path);
+    if (!info) {
+        fprintf(stderr, "vmm-image: %s is not a standalone qcow2 or raw image%s%s\n", file,
+                err.message[0] ? ": " : "", err.message);
+        if (file_name)
+            remove_from_pool("templates", file_name);
+        g_free(file_name);
         return 1;
     }
-    char *file_name = copy_into_pool("templates", file, format);
+    long long size = json_integer_value(json_object_get(info, "virtual-size"));
     int rc = 1;
-    if (file_name &&
-        db_exec_id("INSERT INTO templates (name, os, arch, format, file_name, virtual_size_bytes, "
+    if (db_exec_id("INSERT INTO templates (name, os, arch, format, file_name, virtual_size_bytes, "
                    "min_disk_gb, description) VALUES (?, ?, 'x86_64', ?, ?, ?, ?, '')",
                    &id, DB_TEXT(name), DB_TEXT(os), DB_TEXT(format), DB_TEXT(file_name),
                    DB_INT(size), DB_INT((size + (1LL << 30) - 1) >> 30)) == 0) {
         printf("%lld\n", id);
         rc = 0;
-    } else if (file_name) {
+    } else {
         remove_from_pool("templates", file_name);
-    }
-    if (rc)
         fprintf(stderr, "vmm-image: could not register %s\n", file);
+    }
     g_free(file_name);
     json_decref(info);
     return rc;

@@ -72,7 +72,7 @@ static int console_page(struct req *r)
     json_t *vm = vm_visible(r, req_param(r, "id")->num);
     if (!vm)
         return -1;
-    r->data = json_pack("{s:o}", "vm", vm);
+    req_set_object(r, "vm", vm);
     return 0;
 }
 

@@ -133,7 +133,12 @@ static int isos_verify(struct req *r)
     json_decref(done);
     r->status = 202;
     r->location = g_strdup_printf("/jobs/%lld", job_id);
-    r->data = json_pack("{s:o}", "job", job_brief(job_id));
+    /* The ISO the job checks is the answer; the job is its meta. */
+    json_t *iso = iso_visible(r, id);
+    if (!iso)
+        return -1;
+    req_set_object(r, "iso", iso);
+    req_set_job(r, job_brief(job_id));
     return 0;
 }
 

@@ -69,7 +69,7 @@ static int jobs_show(struct req *r)
     json_t *job = job_visible(r, req_param(r, "id")->num);
     if (!job)
         return -1;
-    r->data = json_pack("{s:o}", "job", job);
+    req_set_object(r, "job", job);
     return 0;
 }
 

@@ -18,7 +18,7 @@
 
 static int me(struct req *r)
 {
-    r->data = json_pack("{s:o, s:s}", "user", user_to_json(r->user), "csrf_token", r->csrf_token);
+    req_set_object(r, "user", user_to_json(r->user));
     return 0;
 }
 
@@ -91,7 +91,7 @@ static int update_me(struct req *r)
     json_t *after = user_to_json(user);
     audit_changes_between(r, before, after, NULL);
     json_decref(before);
-    r->data = json_pack("{s:o}", "user", after);
+    req_set_object(r, "user", after);
     r->location = g_strdup("/profile");
     user_free(user);
     return 0;
@@ -154,8 +154,9 @@ static int tokens_create(struct req *r)
     /* The only time the token is shown: only its digest is kept. */
     char prefix[13];
     snprintf(prefix, sizeof prefix, "%.12s", secret);
-    r->data = json_pack("{s:{s:I, s:s, s:s}, s:s}", "token", "id", (json_int_t)id, "name", name,
-                        "prefix", prefix, "secret", secret);
+    req_set_object(r, "token", json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)id, "name",
+                                         name, "prefix", prefix, "secret", secret));
+    json_object_set_new(r->data, "secret", json_string(secret));   /* for the page */
     return 0;
 }
 
@@ -257,8 +258,9 @@ static int avatar_put(struct req *r)
     r->audit_detail = json_pack("{s:s, s:I, s:I, s:I}", "content_type", info.content_type, "width",
                                 (json_int_t)info.width, "height", (json_int_t)info.height, "bytes",
                                 (json_int_t)r->body_len);
-    r->data = json_pack("{s:{s:s, s:I, s:I}}", "avatar", "content_type", info.content_type,
-                        "width", (json_int_t)info.width, "height", (json_int_t)info.height);
+    req_set_object(r, "avatar", json_pack("{s:s, s:I, s:I}", "content_type", info.content_type,
+                                          "width", (json_int_t)info.width, "height",
+                                          (json_int_t)info.height));
     return 0;
 }
 

@@ -20,15 +20,18 @@
     "t.status, DATE_FORMAT(t.created_at, '%Y-%m-%dT%TZ'), "                                   \
     "(SELECT COUNT(*) FROM vms v WHERE v.template_id = t.id), "                               \
     "(SELECT COUNT(*) FROM vms v WHERE v.template_id = t.id AND v.clone = 'linked'), "        \
-    "t.file_name"
+    "t.file_name, t.quarantine_reason"
 
-#define VISIBLE "(? = 1 OR t.visibility = 'public' OR t.owner_id = ?)"
+/* Admins see every template; others the public ones and their own. A
+ * quarantined template is shown to admins and its owner only, with its
+ * reason: for everyone else it is gone from the library. */
+#define VISIBLE "(? = 1 OR (t.visibility = 'public' AND t.status <> 'quarantined') OR t.owner_id = ?)"
 
 static json_t *template_from_row(const struct db_rows *rows, int i)
 {
     return json_pack(
         "{s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s, s:s, s:o, s:s, s:s, "
-        "s:I, s:I}",
+        "s:I, s:I, s:o}",
         "id", (json_int_t)db_cell_int(rows, i, 0, 0), "name", db_cell(rows, i, 1),
         "category", db_cell(rows, i, 2), "os", db_cell(rows, i, 3), "arch", db_cell(rows, i, 4),
         "format", db_cell(rows, i, 5),
@@ -41,7 +44,10 @@ static json_t *template_from_row(const struct db_rows *rows, int i)
         "owner_id", db_cell(rows, i, 13) ? json_integer(db_cell_int(rows, i, 13, 0)) : json_null(),
         "status", db_cell(rows, i, 14), "created_at", db_cell(rows, i, 15),
         "usage_count", (json_int_t)db_cell_int(rows, i, 16, 0),
-        "linked_clones", (json_int_t)db_cell_int(rows, i, 17, 0));
+        "linked_clones", (json_int_t)db_cell_int(rows, i, 17, 0),
+        /* The helper's reason is one of lib/image.c's N_() messages. */
+        "quarantine_reason", !strcmp(db_cell(rows, i, 14), "quarantined")
+                                 ? json_string(_(db_cell(rows, i, 19))) : json_null());
 }
 
 /* The template's row if the caller may see it; NULL with a 404 otherwise. */
@@ -201,7 +207,11 @@ static int templates_download(struct req *r)
         return -1;
     const char *file = db_cell(rows, 0, 18);
     int rc = 0;
-    if (strcmp(db_cell(rows, 0, 14), "ready") ||
+    if (!strcmp(db_cell(rows, 0, 14), "quarantined")) {
+        rc = req_fail(r, 409, "template_quarantined", NULL,
+                      _("This template is quarantined and cannot be downloaded: %s"),
+                      _(db_cell(rows, 0, 19)));
+    } else if (strcmp(db_cell(rows, 0, 14), "ready") ||
         strspn(file, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
             strlen(file) || file[0] == '.') {
         rc = req_fail(r, 409, "wrong_state", NULL, _("This template cannot be downloaded now."));

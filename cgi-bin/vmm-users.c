@@ -83,7 +83,7 @@ static int users_create(struct req *r)
     if (!user)
         return fail_db(r);
     r->status = 201;
-    r->data = json_pack("{s:o}", "user", user_to_json(user));
+    req_set_object(r, "user", user_to_json(user));
     r->location = g_strdup_printf("/users/%lld", id);
     user_free(user);
     return 0;
@@ -108,7 +108,7 @@ static int users_show(struct req *r)
     struct user *user = target_user(r);
     if (!user)
         return -1;
-    r->data = json_pack("{s:o}", "user", user_to_json(user));
+    req_set_object(r, "user", user_to_json(user));
     user_free(user);
     if (!r->api && !is_update(r)) {
         /* The page also edits the quota. */
@@ -123,7 +123,9 @@ static int users_show(struct req *r)
     return 0;
 }
 
-/* Refuses a change that would leave no enabled admin to run the portal. */
+/* Refuses a change that would leave no enabled admin to run the portal.
+ * Inside a transaction the admins' rows stay locked until its end, so two
+ * admins demoting each other at once cannot both pass. */
 static int keep_an_admin(struct req *r, const struct user *user, const char *role, json_t *enabled)
 {
     bool loses_admin = user->role == ROLE_ADMIN && user->enabled &&
@@ -134,7 +136,7 @@ static int keep_an_admin(struct req *r, const struct user *user, const char *rol
         return req_fail(r, 409, "cannot_change_self", NULL,
                     _("You cannot take away your own admin rights or disable yourself."));
     struct db_rows *rows =
-        db_query("SELECT COUNT(*) FROM users WHERE role = 'admin' AND enabled = 1");
+        db_query("SELECT COUNT(*) FROM users WHERE role = 'admin' AND enabled = 1 FOR UPDATE");
     long long admins = db_cell_int(rows, 0, 0, -1);
     db_rows_free(rows);
     if (admins < 0)
@@ -144,11 +146,9 @@ static int keep_an_admin(struct req *r, const struct user *user, const char *rol
     return 0;
 }
 
-static int set_password(struct req *r, long long id, const char *password)
+/* Stores a hashed password and ends the user's sessions. */
+static int store_password(struct req *r, long long id, const char *hash)
 {
-    char hash[PASSWORD_HASH_MAX];
-    if (password_hash(password, hash) < 0)
-        return req_fail(r, 503, "internal", NULL, _("The password could not be stored."));
     if (db_exec("UPDATE users SET password_hash = ?, failed_logins = 0, locked_until = NULL, "
                 "updated_at = UTC_TIMESTAMP() WHERE id = ?", DB_TEXT(hash), DB_INT(id)) < 0 ||
         session_end_all(id) < 0)
@@ -156,27 +156,21 @@ static int set_password(struct req *r, long long id, const char *password)
     return 0;
 }
 
-static int users_update(struct req *r)
+static int set_password(struct req *r, long long id, const char *password)
+{
+    char hash[PASSWORD_HASH_MAX];
+    if (password_hash(password, hash) < 0)
+        return req_fail(r, 503, "internal", NULL, _("The password could not be stored."));
+    return store_password(r, id, hash);
+}
+
+/* The row changes of users_update, inside its transaction. */
+static int users_apply(struct req *r, long long id, const char *password_hash)
 {
     const char *role = input_str(r, "role");
     const char *display_name = input_str(r, "display_name");
     const char *email = input_str(r, "email");
-    const char *password = input_str(r, "password");
     json_t *enabled = json_object_get(r->input, "enabled");
-
-    struct user *user = target_user(r);
-    if (!user)
-        return -1;
-    long long id = user->id;
-    r->audit_detail = json_pack("{s:o, s:o}", "before", user_to_json(user), "changes",
-                                json_deep_copy(r->input));
-    json_object_del(json_object_get(r->audit_detail, "changes"), "password");
-    int rc = keep_an_admin(r, user, role, enabled);
-    user_free(user);
-    if (rc < 0)
-        return -1;
-    if (email && !email_valid(email))
-        return req_fail(r, 400, "invalid_email", "email", _("This is not an email address."));
 
     if ((role && db_exec("UPDATE users SET role = ? WHERE id = ?", DB_TEXT(role), DB_INT(id)) < 0) ||
         (display_name && db_exec("UPDATE users SET display_name = ? WHERE id = ?",
@@ -188,10 +182,50 @@ static int users_update(struct req *r)
     /* A disabled account is out at once, not at its next idle timeout. */
     if (json_is_false(enabled) && session_end_all(id) < 0)
         return fail_db(r);
-    if (password && set_password(r, id, password) < 0)
+    if (password_hash && store_password(r, id, password_hash) < 0)
         return -1;
+    if (db_exec("UPDATE users SET updated_at = UTC_TIMESTAMP() WHERE id = ?", DB_INT(id)) < 0)
+        return fail_db(r);
+    return 0;
+}
 
-    db_exec("UPDATE users SET updated_at = UTC_TIMESTAMP() WHERE id = ?", DB_INT(id));
+static int users_update(struct req *r)
+{
+    const char *role = input_str(r, "role");
+    const char *email = input_str(r, "email");
+    const char *password = input_str(r, "password");
+    json_t *enabled = json_object_get(r->input, "enabled");
+    char hash[PASSWORD_HASH_MAX];
+
+    struct user *user = target_user(r);
+    if (!user)
+        return -1;
+    long long id = user->id;
+    r->audit_detail = json_pack("{s:o, s:o}", "before", user_to_json(user), "changes",
+                                json_deep_copy(r->input));
+    json_object_del(json_object_get(r->audit_detail, "changes"), "password");
+    /* Hashed before the transaction: it is slow and needs no rows. */
+    if (password && password_hash(password, hash) < 0) {
+        user_free(user);
+        return req_fail(r, 503, "internal", NULL, _("The password could not be stored."));
+    }
+
+    /* All of it or nothing: a refusal or a lost database half way leaves
+     * the account as it was. */
+    if (db_begin() < 0) {
+        user_free(user);
+        return fail_db(r);
+    }
+    int rc = keep_an_admin(r, user, role, enabled);
+    user_free(user);
+    if (rc == 0 && email && !email_valid(email))
+        rc = req_fail(r, 400, "invalid_email", "email", _("This is not an email address."));
+    if (rc < 0 || users_apply(r, id, password ? hash : NULL) < 0 ||
+        (db_commit() < 0 && fail_db(r) < 0)) {
+        db_rollback();
+        return -1;
+    }
+
     if (users_show(r) < 0)
         return -1;
     audit_changes_between(r, json_object_get(r->audit_detail, "before"),

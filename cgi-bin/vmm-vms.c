@@ -137,7 +137,7 @@ static int vms_show(struct req *r)
     json_t *vm = vm_visible(r, req_param(r, "id")->num);
     if (!vm)
         return -1;
-    r->data = json_pack("{s:o}", "vm", vm);
+    req_set_object(r, "vm", vm);
     return 0;
 }
 
@@ -239,15 +239,24 @@ static int template_check(struct req *r, long long id, struct usage *want, char 
                           size_t arch_size)
 {
     struct db_rows *rows = db_query(
-        "SELECT arch, min_vcpus, min_memory_mb, min_disk_gb FROM templates WHERE id = ? AND "
-        "status = 'ready' AND (visibility = 'public' OR owner_id = ?)",
-        DB_INT(id), DB_INT(r->user->id));
+        "SELECT arch, min_vcpus, min_memory_mb, min_disk_gb, status, quarantine_reason "
+        "FROM templates WHERE id = ? AND status IN ('ready', 'quarantined') AND "
+        "((visibility = 'public' AND (status = 'ready' OR ? = 1)) OR owner_id = ?)",
+        DB_INT(id), DB_INT(r->user->role == ROLE_ADMIN), DB_INT(r->user->id));
     if (!rows)
         return fail_db(r);
     int rc = 0;
     if (rows->nrows == 0) {
         db_rows_free(rows);
         return req_fail(r, 404, "unknown_template", "template_id", _("There is no such template."));
+    }
+    /* Its owner and admins learn why; for others a quarantined template is gone. */
+    if (!strcmp(db_cell(rows, 0, 4), "quarantined")) {
+        rc = req_fail(r, 409, "template_quarantined", "template_id",
+                      _("This template is quarantined and cannot be used: %s"),
+                      _(db_cell(rows, 0, 5)));
+        db_rows_free(rows);
+        return rc;
     }
     snprintf(arch, arch_size, "%s", db_cell(rows, 0, 0));
     if (want->vcpus < db_cell_int(rows, 0, 1, 1))
@@ -427,8 +436,9 @@ static int vms_create(struct req *r)
     /* The helper makes the disk and the domain, and starts it, in the
      * job: 202 at once, with the VM (still `creating`) and the job to poll. */
     r->status = 202;
-    r->data = json_pack("{s:o, s:{s:I, s:s, s:s, s:i}}", "vm", vm, "job", "id", (json_int_t)job_id,
-                        "kind", "vm.create", "state", "running", "progress", 0);
+    req_set_object(r, "vm", vm);
+    req_set_job(r, json_pack("{s:I, s:s, s:s, s:i}", "id", (json_int_t)job_id, "kind", "vm.create",
+                             "state", "running", "progress", 0));
     r->location = g_strdup_printf("/vms/%lld", id);
     return 0;
 }
@@ -479,12 +489,12 @@ static int vms_action(struct req *r)
     json_t *vm = vm_visible(r, id);
     if (!vm)
         return -1;
-    r->data = json_pack("{s:o}", "vm", vm);
+    req_set_object(r, "vm", vm);
     if (job_id) {
         /* A guest slow to power off: the stop goes on in a job. */
         r->status = 202;
-        json_object_set_new(r->data, "job", json_pack("{s:I, s:s, s:s}", "id", (json_int_t)job_id,
-                                                      "kind", "vm.stop", "state", "running"));
+        req_set_job(r, json_pack("{s:I, s:s, s:s}", "id", (json_int_t)job_id, "kind", "vm.stop",
+                                 "state", "running"));
         r->location = g_strdup_printf("/jobs/%lld", job_id);
     } else {
         r->location = g_strdup_printf("/vms/%lld", id);
@@ -620,7 +630,7 @@ static int vms_update(struct req *r)
     if (!vm)
         return -1;
     audit_changes_between(r, json_object_get(r->audit_detail, "before"), vm, NULL);
-    r->data = json_pack("{s:o}", "vm", vm);
+    req_set_object(r, "vm", vm);
     return 0;
 }
 

@@ -29,10 +29,23 @@ static void bounded_free(struct bounded *b)
     g_free(b);
 }
 
+/* op->run, and no transaction left open: it would swallow the thread's
+ * next writes. */
+static int run_checked(const struct op *op, struct op_call *call)
+{
+    int rc = op->run(call);
+    if (db_in_transaction()) {
+        log_error("op %s left a transaction open; rolled back", op->name);
+        db_rollback();
+        rc = -1;
+    }
+    return rc;
+}
+
 static void *op_thread(void *arg)
 {
     struct bounded *b = arg;
-    int rc = b->op->run(&b->call);
+    int rc = run_checked(b->op, &b->call);
     db_close();   /* this thread's connection */
     pthread_mutex_lock(&b->lock);
     b->rc = rc;
@@ -51,7 +64,7 @@ static void *op_thread(void *arg)
 int op_run_bounded(const struct op *op, struct op_call *call)
 {
     if (op->no_deadline)
-        return op->run(call);
+        return run_checked(op, call);
     struct bounded *b = g_new0(struct bounded, 1);
     pthread_mutex_init(&b->lock, NULL);
     pthread_cond_init(&b->cond, NULL);

@@ -18,6 +18,7 @@
 #include "ova.h"
 #include "pool.h"
 #include "rbac.h"
+#include "sandbox.h"
 #include "token.h"
 #include "upload.h"
 #include "virt.h"
@@ -163,84 +164,171 @@ out:
     return rc == 1 ? JOB_CANCELLED : rc;
 }
 
-static int run_tool(char **argv, int *exit_status)
+/* A sandboxed step of an import: the job's percent meanwhile, and whether
+ * the job is still wanted (asked about once a second). */
+struct tick {
+    struct job *job;
+    int percent;
+};
+
+static bool tick_job(void *ctx)
 {
-    int status = -1;
-    if (!g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL |
-                      G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, NULL, NULL, &status, NULL))
-        return -1;
-    *exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return 0;
+    struct tick *t = ctx;
+    return job_progress(t->job, t->percent);
+}
+
+/* A program installed next to the helper (vmm-ova), by absolute path. */
+static char *sibling(const char *program)
+{
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0)
+        return g_strdup(program);
+    self[n] = '\0';
+    char *dir = g_path_get_dirname(self);
+    char *path = g_build_filename(dir, program, NULL);
+    g_free(dir);
+    return path;
+}
+
+/* AddressSanitizer reserves terabytes of address space: a sanitized build
+ * of our own reader goes without RLIMIT_AS (its CPU, file and process
+ * limits stay). qemu-img is Debian's and always has it. */
+#if defined(__SANITIZE_ADDRESS__)
+#define OVA_AS_BYTES (-1)
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define OVA_AS_BYTES (-1)
+#endif
+#endif
+#ifndef OVA_AS_BYTES
+#define OVA_AS_BYTES (1LL << 30)
+#endif
+
+/* The OVA in the sandbox: vmm-ova reads the OVF and writes the first disk
+ * it names to out/disk, which then becomes the sandbox's image. The disk
+ * cannot be larger than its package. */
+static int unpack_ova(struct sandbox *sb, long long package_bytes, struct ovf_info *ovf,
+                      struct tick *t, struct err *err)
+{
+    char *program = sibling("vmm-ova");
+    char *argv[] = { program, SANDBOX_IMAGE, "out/disk", NULL };
+    const struct sandbox_limits limits = { .cpu_s = 600, .as_bytes = OVA_AS_BYTES,
+                                           .fsize_bytes = package_bytes + 1 };
+    char *out = NULL;
+    int status = sandbox_run(sb, &limits, argv, &out, tick_job, t, err);
+    g_free(program);
+    json_t *answer = status >= 0 && out ? json_loads(out, 0, NULL) : NULL;
+    json_t *error = json_object_get(answer, "error");
+    const char *format = json_string_value(json_object_get(answer, "disk_format"));
+    int rc = -1;
+    g_free(out);
+    if (status < 0)
+        goto out;
+    if (json_is_object(error)) {
+        int code = (int)json_integer_value(json_object_get(error, "status"));
+        const char *message = json_string_value(json_object_get(error, "message"));
+        const char *name = json_string_value(json_object_get(error, "code"));
+        err_set(err, code == 507 ? 507 : 422, name && *name ? name : "bad_ova", NULL, "%s",
+                message ? message : "The OVA package could not be read.");
+        goto out;
+    }
+    if (status != 0 || !format ||
+        (strcmp(format, "vmdk") && strcmp(format, "qcow2") && strcmp(format, "raw"))) {
+        err_set(err, 422, "bad_ova", NULL, "The OVA package could not be read.");
+        goto out;
+    }
+    const char *name = json_string_value(json_object_get(answer, "name"));
+    g_strlcpy(ovf->name, name ? name : "", sizeof ovf->name);
+    ovf->vcpus = json_integer_value(json_object_get(answer, "vcpus"));
+    ovf->memory_mb = json_integer_value(json_object_get(answer, "memory_mb"));
+    g_strlcpy(ovf->disk_format, format, sizeof ovf->disk_format);
+    rc = sandbox_claim(sb, "disk", err);
+out:
+    json_decref(answer);
+    return rc;
 }
 
 /* `qemu-img check`: 0 clean, 3 leaked clusters only (harmless), 63 no
  * check for this format; anything else is a damaged or truncated image
  * (a vmdk cut short converts "fine", reading zeros past its end). */
-static int check_disk(const char *src, const char *format, struct err *err)
+static int check_disk(struct sandbox *sb, const char *format, struct tick *t, struct err *err)
 {
-    int status = -1;
-    char *argv[] = { "qemu-img", "check", "-q", "-f", (char *)format, (char *)src, NULL };
-    if (run_tool(argv, &status) < 0 || (status != 0 && status != 3 && status != 63))
+    char *argv[] = { "qemu-img", "check", "-q", "-f", (char *)format, SANDBOX_IMAGE, NULL };
+    const struct sandbox_limits limits = { .cpu_s = 600, .as_bytes = 2LL << 30, .fsize_bytes = -1 };
+    int status = sandbox_run(sb, &limits, argv, NULL, tick_job, t, err);
+    if (status < 0)
+        return -1;
+    if (status != 0 && status != 3 && status != 63)
         return err_set(err, 422, "bad_image", NULL, "The %s image is truncated or damaged.",
                        format);
     return 0;
 }
 
-/* Puts the inspected disk at the pool's name: vmdk becomes qcow2, a qcow2
- * or vmdk must pass `qemu-img check`, raw is taken as it is. */
-static int store_disk(const char *src, const char *format, const char *kind, const char *name,
-                      struct err *err)
+/* vmdk becomes qcow2, written by qemu-img in the sandbox (at most a little
+ * over the virtual size), then judged again as any qcow2 would be. */
+static int convert_vmdk(struct sandbox *sb, long long virtual_size, struct tick *t,
+                        struct err *err)
 {
-    int status = -1;
-    if (strcmp(format, "raw") && check_disk(src, format, err) < 0)
+    char *argv[] = { "qemu-img", "convert", "-q", "-f", "vmdk", "-O", "qcow2",
+                     SANDBOX_IMAGE, "out/disk.qcow2", NULL };
+    const struct sandbox_limits limits = {
+        .cpu_s = 3600, .as_bytes = 2LL << 30,
+        .fsize_bytes = virtual_size + virtual_size / 8 + (64LL << 20),
+    };
+    int status = sandbox_run(sb, &limits, argv, NULL, tick_job, t, err);
+    if (status < 0)
         return -1;
-    if (!strcmp(format, "vmdk")) {
-        g_free(pool_dir_of(kind));
-        char *to = pool_path(kind, name);
-        char *argv[] = { "qemu-img", "convert", "-q", "-f", "vmdk", "-O", "qcow2",
-                         (char *)src, to, NULL };
-        if (run_tool(argv, &status) < 0 || status != 0) {
-            unlink(to);
-            g_free(to);
-            return err_set(err, 422, "bad_image", NULL,
-                           "The vmdk image could not be converted: it is truncated or damaged.");
-        }
-        chmod(to, 0644);
-        g_free(to);
-        unlink(src);
-        return 0;
-    }
-    return move_into(src, kind, name, err);
+    if (status != 0)
+        return err_set(err, 422, "bad_image", NULL,
+                       "The vmdk image could not be converted: it is truncated or damaged.");
+    if (sandbox_claim(sb, "disk.qcow2", err) < 0)
+        return -1;
+    json_t *info = image_inspect(sb, "qcow2", err);
+    json_decref(info);
+    return info ? 0 : -1;
 }
 
+/* Inspects the upload in a sandbox (an OVA unpacked there first), checks
+ * and converts it there, and moves the result into the pool. */
 static int import_template(struct job *job, const struct upload *u, const char *part,
                            struct err *err)
 {
     struct ovf_info ovf = { 0 };
-    const char *src = part;
+    struct tick t = { job, 5 };
     const char *declared = u->format;
-    char *extracted = NULL, *file_name = NULL;
+    char *file_name = NULL;
     json_t *info = NULL;
     int rc = -1;
+    struct sandbox *sb = sandbox_new(err);
 
+    if (!sb || sandbox_adopt(sb, part, false, err) < 0)
+        goto out;
     if (!strcmp(u->format, "ova")) {
-        extracted = g_strdup_printf("%s.disk", part);
-        if (ova_extract(part, extracted, &ovf, err) < 0)
+        if (unpack_ova(sb, u->length, &ovf, &t, err) < 0)
             goto out;
-        src = extracted;
         declared = ovf.disk_format;
     }
     job_progress(job, 20);
-    if (!(info = image_qemu_info(src, err)) || image_check_disk(info, declared, err) < 0)
+    if (!(info = image_inspect(sb, declared, err)))
         goto out;
     long long virtual_size = json_integer_value(json_object_get(info, "virtual-size"));
+    t.percent = 30;
+    if (strcmp(declared, "raw") && check_disk(sb, declared, &t, err) < 0)
+        goto out;
+    t.percent = 40;
+    if (!strcmp(declared, "vmdk") && convert_vmdk(sb, virtual_size, &t, err) < 0)
+        goto out;
     const char *stored = !strcmp(declared, "raw") ? "raw" : "qcow2";
     file_name = fresh_name("tpl", stored);
-    if (store_disk(src, declared, "templates", file_name, err) < 0)
+    g_free(pool_dir_of("templates"));
+    char *stored_path = pool_path("templates", file_name);
+    if (sandbox_release(sb, stored_path, err) < 0) {
+        g_free(stored_path);
         goto out;
+    }
     job_progress(job, 90);
     struct stat st;
-    char *stored_path = pool_path("templates", file_name);
     long long size_bytes = stat(stored_path, &st) == 0 ? (long long)st.st_blocks * 512 : 0;
     g_free(stored_path);
 
@@ -269,12 +357,10 @@ static int import_template(struct job *job, const struct upload *u, const char *
     json_decref(result);
     rc = 0;
 out:
-    if (extracted)
-        unlink(extracted);
-    g_free(extracted);
+    sandbox_free(sb);
     g_free(file_name);
     json_decref(info);
-    return rc;
+    return rc < 0 && !strcmp(err->code, "cancelled") ? JOB_CANCELLED : rc;
 }
 
 static int import_job(struct job *job)

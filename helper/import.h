@@ -1,9 +1,11 @@
 /* What a finished upload becomes: an import job inspects the file and
  * makes an ISO (ISO 9660/UDF, size, MD5, SHA-256, label) or a template
- * (qemu-img: no backing file, the declared format; vmdk converted to
- * qcow2; an OVA's OVF read for name, vCPUs, memory and its disk) in the
- * helper's pools. A refused file leaves no library entry. Also the ISO
- * and template ops that touch files: verify, delete. */
+ * in the helper's pools. A template is read only in the sandbox
+ * (lib/sandbox.h): an OVA unpacked there by vmm-ova (its OVF read for
+ * name, vCPUs, memory and its disk), the disk judged self-contained and of
+ * the declared format (image_inspect), checked and, for vmdk, converted to
+ * qcow2 by qemu-img there. A refused file leaves no library entry. Also
+ * the ISO and template ops that touch files: verify, delete. */
 #ifndef VMM_HELPER_IMPORT_H
 #define VMM_HELPER_IMPORT_H
 

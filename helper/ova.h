@@ -1,6 +1,7 @@
 /* OVA packages (a tar of an OVF descriptor and disk images), read with
  * libarchive; the OVF with libxml2. Member names are compared, never used
- * as paths. */
+ * as paths. The helper never calls these itself: helper/vmm-ova does, in
+ * the sandbox (lib/sandbox.h). */
 #ifndef VMM_HELPER_OVA_H
 #define VMM_HELPER_OVA_H
 

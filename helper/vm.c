@@ -13,6 +13,7 @@
 #include "db.h"
 #include "domain_xml.h"
 #include "job.h"
+#include "library.h"
 #include "log.h"
 #include "pool.h"
 #include "rbac.h"
@@ -643,6 +644,9 @@ int vm_op_create(struct op_call *call)
     else if (from_template == from_iso || (vm->full_clone && !from_template))
         err_set(&call->err, 422, "no_image", NULL,
                 "This virtual machine needs exactly one template or ISO.");
+    /* The program checked it; a template quarantined since is refused too. */
+    else if (from_template && !library_template_ready(vm->template_file, &call->err))
+        ;   /* err says why */
     else if (!job_for_vm(job_id, vm->id))
         err_set(&call->err, 422, "no_job", "job_id", "A creation needs its queued job.");
     else if (job_run(job_id, vm->id, call->actor->id, start, create_job) < 0)

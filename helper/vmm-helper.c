@@ -1,9 +1,11 @@
 /* vmm-helper: the only process that talks to libvirt. It listens on a unix
  * socket (0660, group of the web programs), accepts only the configured
  * client uid (SO_PEERCRED) and root, and answers framed JSON requests
- * {op, args, actor} with {ok, data} or {ok: false, error}. Each op names
- * its argument fields; the actor is loaded from the database here, never
- * taken on the client's word. */
+ * {op, args, actor, credential, request_id} with {ok, data} or {ok: false,
+ * error}. Each op names its argument fields; the actor is loaded from the
+ * database here, never taken on the client's word: a non-root client must
+ * prove it with the session or API token it authenticated (actor.h). A
+ * client has [helper] client_idle_timeout_s for each whole request. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <grp.h>
@@ -15,15 +17,18 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "accel.h"
+#include "actor.h"
 #include "bounded.h"
 #include "config.h"
 #include "db.h"
 #include "frame.h"
 #include "job.h"
+#include "library.h"
 #include "log.h"
 #include "ops.h"
 #include "reconcile.h"
@@ -32,6 +37,13 @@
 #include "vm.h"
 
 static uid_t client_uid;
+static int client_idle_ms;
+
+/* One accepted connection, handed to its thread. */
+struct client {
+    int fd;
+    struct peer peer;
+};
 
 static json_t *reply_error(const struct err *err)
 {
@@ -43,7 +55,7 @@ static json_t *reply_error(const struct err *err)
 }
 
 /* Runs one request; returns the reply. */
-static json_t *handle(json_t *request)
+static json_t *handle(json_t *request, const struct peer *peer)
 {
     struct op_call call = { 0 };
     json_t *reply = NULL;
@@ -51,7 +63,6 @@ static json_t *handle(json_t *request)
 
     const char *name = json_string_value(json_object_get(request, "op"));
     json_t *args = json_object_get(request, "args");
-    json_t *actor_id = json_object_get(request, "actor");
     const struct op *op = op_find(name);
     if (!op) {
         err_set(&call.err, 400, "unknown_op", "op", "Unknown operation.");
@@ -64,13 +75,9 @@ static json_t *handle(json_t *request)
     call.args = args;
     if (input_validate(args, op->args, &call.err) < 0)
         goto done;
-    if (actor_id && !json_is_null(actor_id)) {
-        if (!json_is_integer(actor_id) || !(actor = user_by_id(json_integer_value(actor_id))) ||
-            !actor->enabled) {
-            err_set(&call.err, 403, "forbidden", NULL, "The acting user is not allowed.");
-            goto done;
-        }
-    }
+    actor = actor_verify(request, peer, &call.err);
+    if (call.err.status)
+        goto done;
     if (op->needs_actor && !actor) {
         err_set(&call.err, 401, "unauthenticated", NULL, "This operation needs a user.");
         goto done;
@@ -80,7 +87,9 @@ static json_t *handle(json_t *request)
         goto done;
     }
     call.actor = actor;
-    if (op_run_bounded(op, &call) < 0 && !call.err.status)
+    /* In a thread of its own, with a deadline (and the transaction check). */
+    int rc = op_run_bounded(op, &call);
+    if (rc < 0 && !call.err.status)
         err_set(&call.err, 500, "internal", NULL, "The operation failed.");
 
 done:
@@ -96,13 +105,34 @@ done:
     return reply;
 }
 
+/* Sends a reply; one too large for the client becomes an error reply. */
+static int send_reply(int fd, json_t *reply, const char *op)
+{
+    int rc = frame_write_max(fd, reply, FRAME_REPLY_MAX_BYTES);
+    if (rc != FRAME_TOO_LARGE)
+        return rc;
+    log_error("the reply to %s is larger than %d bytes", op ? op : "?", FRAME_REPLY_MAX_BYTES);
+    struct err err = { 0 };
+    err_set(&err, 500, "reply_too_large", NULL, "The answer is too large to send.");
+    json_t *error = reply_error(&err);
+    rc = frame_write_max(fd, error, FRAME_REPLY_MAX_BYTES);
+    json_decref(error);
+    return rc;
+}
+
 static void *serve_client(void *arg)
 {
-    int fd = (int)(long)arg;
+    struct client *client = arg;
+    int fd = client->fd;
     for (;;) {
         json_t *request = NULL;
-        int rc = frame_read(fd, FRAME_MAX_BYTES, &request);
-        if (rc == FRAME_EOF || rc == FRAME_IO)
+        /* A peer that sends nothing, or half a frame, must not keep a
+         * thread and a descriptor for ever. */
+        int rc = frame_read_within(fd, FRAME_REQUEST_MAX_BYTES, &request, client_idle_ms);
+        if (rc == FRAME_TIMEOUT)
+            log_info("dropped a connection from uid %d pid %d: no whole request within %d ms",
+                     (int)client->peer.uid, (int)client->peer.pid, client_idle_ms);
+        if (rc == FRAME_EOF || rc == FRAME_IO || rc == FRAME_TIMEOUT)
             break;
         if (rc != FRAME_OK) {
             struct err err = { 0 };
@@ -110,28 +140,31 @@ static void *serve_client(void *arg)
                     rc == FRAME_TOO_LARGE ? "request_too_large" : "bad_request", NULL,
                     "The request could not be read.");
             json_t *reply = reply_error(&err);
-            frame_write(fd, reply);
+            frame_write_max(fd, reply, FRAME_REPLY_MAX_BYTES);
             json_decref(reply);
             break;   /* the stream is out of step: close it */
         }
-        json_t *reply = handle(request);
-        rc = frame_write(fd, reply);
+        json_t *reply = handle(request, &client->peer);
+        rc = send_reply(fd, reply, json_string_value(json_object_get(request, "op")));
         json_decref(reply);
         json_decref(request);
         if (rc != FRAME_OK)
             break;
     }
     close(fd);
+    free(client);
     db_close();
     return NULL;
 }
 
-static bool peer_allowed(int fd)
+static bool peer_allowed(int fd, struct peer *peer)
 {
     struct ucred cred;
     socklen_t len = sizeof cred;
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
         return false;
+    peer->uid = cred.uid;
+    peer->pid = cred.pid;
     if (cred.uid == 0 || cred.uid == client_uid)
         return true;
     log_warn("refused a connection from uid %d pid %d", (int)cred.uid, (int)cred.pid);
@@ -172,6 +205,7 @@ int main(int argc, char **argv)
         return 1;
     }
     client_uid = pw->pw_uid;
+    client_idle_ms = (int)config_int("helper", "client_idle_timeout_s", 5) * 1000;
     const char *path = config_str("helper", "socket", "/run/vmm/helper.sock");
     int listener = listen_on(path, pw->pw_gid);
     if (listener < 0)
@@ -184,6 +218,8 @@ int main(int argc, char **argv)
      * keep the helper from answering. */
     job_fail_interrupted();
     upload_startup();
+    /* Off the request path: the helper answers while templates are judged. */
+    library_recheck_start();
     accel_start();
     reconcile_start();
 
@@ -194,12 +230,19 @@ int main(int argc, char **argv)
                 log_error("accept: %s", strerror(errno));
             continue;
         }
-        if (!peer_allowed(fd)) {
+        struct client *client = calloc(1, sizeof *client);
+        if (!client || !peer_allowed(fd, &client->peer)) {
+            free(client);
             close(fd);
             continue;
         }
+        client->fd = fd;
+        /* A client that stops reading its reply must not hold the thread. */
+        struct timeval send_timeout = { .tv_sec = 30 };
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof send_timeout);
         pthread_t thread;
-        if (pthread_create(&thread, NULL, serve_client, (void *)(long)fd) != 0) {
+        if (pthread_create(&thread, NULL, serve_client, client) != 0) {
+            free(client);
             close(fd);
             continue;
         }

@@ -69,6 +69,11 @@ int api_token_resume(struct req *r)
     return 0;
 }
 
+const char *api_token_of(const struct req *r)
+{
+    return r->api_token_id > 0 && r->authorization ? bearer_token(r->authorization) : NULL;
+}
+
 int api_token_create(long long user_id, const char *name, char out[API_TOKEN_LEN + 1],
                      long long *id)
 {

@@ -18,6 +18,9 @@ bool api_token_present(const struct req *r);
  * r->api_token_id set, or -1 with a 401 (unknown, revoked or malformed
  * token, disabled user) or a 503 in r->err. */
 int api_token_resume(struct req *r);
+/* The bearer token r was authenticated with, or NULL: passed to the
+ * helper as the proof of who is acting. */
+const char *api_token_of(const struct req *r);
 /* Makes a token for user_id named name: its id, and the token in out. */
 int api_token_create(long long user_id, const char *name, char out[API_TOKEN_LEN + 1],
                      long long *id);

@@ -119,12 +119,49 @@ static void reply_json(struct req *r, int status, json_t *body)
     json_decref(body);
 }
 
+void req_set_object(struct req *r, const char *key, json_t *obj)
+{
+    json_decref(r->data);
+    r->data = json_object();
+    json_object_set_new(r->data, key, obj ? obj : json_object());
+    r->data_key = key;
+}
+
+void req_set_job(struct req *r, json_t *job)
+{
+    json_decref(r->job);
+    r->job = job;
+}
+
+/* The one JSON shape of a success: {"success": true, "data": the object
+ * itself (the member req_set_object named, not the page's wrapper), "meta":
+ * paging of a list and the job of a 202}. */
+static json_t *api_envelope(struct req *r)
+{
+    json_t *data = r->data_key ? json_object_get(r->data, r->data_key) : NULL;
+    if (!data)
+        data = r->data;
+    if (!data)
+        data = r->job;
+    json_t *body = json_pack("{s:b}", "success", 1);
+    json_object_set_new(body, "data", data ? json_incref(data) : json_object());
+    json_t *meta = r->meta ? json_copy(r->meta) : NULL;
+    if (r->job) {
+        if (!meta)
+            meta = json_object();
+        json_object_set(meta, "job", r->job);
+    }
+    if (meta)
+        json_object_set_new(body, "meta", meta);
+    return body;
+}
+
 static void reply_json_error(struct req *r)
 {
     json_t *error = json_pack("{s:s, s:s}", "code", r->err.code, "message", r->err.message);
     if (r->err.field[0])
         json_object_set_new(error, "field", json_string(r->err.field));
-    reply_json(r, r->err.status, json_pack("{s:o}", "error", error));
+    reply_json(r, r->err.status, json_pack("{s:b, s:o}", "success", 0, "error", error));
 }
 
 static void reply_redirect(struct req *r, const char *location)
@@ -187,6 +224,8 @@ static json_t *page_data(struct req *r)
         json_object_set(data, "items", r->data);
     if (r->meta)
         json_object_set(data, "meta", r->meta);
+    if (r->job)
+        json_object_set(data, "job", r->job);
     return data;
 }
 
@@ -199,6 +238,7 @@ static void reply_form_error(struct req *r, const struct route *routes)
 
     json_decref(r->data);
     r->data = NULL;
+    r->data_key = NULL;
     memset(&r->err, 0, sizeof r->err);
     if (page && rbac_allows(r->user, page->perm) && page->handler(r) == 0) {
         r->err = err;
@@ -256,10 +296,7 @@ static void reply_success(struct req *r, const struct route *route)
     if (r->resp_raw)
         return;
     if (r->api) {
-        json_t *body = json_pack("{s:O}", "data", r->data ? r->data : json_object());
-        if (r->meta)
-            json_object_set(body, "meta", r->meta);
-        reply_json(r, r->status, body);
+        reply_json(r, r->status, api_envelope(r));
         return;
     }
     /* After a form, and for pages that send the visitor elsewhere. A form
@@ -271,6 +308,27 @@ static void reply_success(struct req *r, const struct route *route)
     json_t *data = page_data(r);
     reply_page(r, route, route->page ? route->page : "error.tpl", data);
     json_decref(data);
+}
+
+/* Runs the route's handler. One that fails must say why: a -1 without an
+ * error, or a transaction left open, is our fault, answered 500 with the
+ * request id to quote and logged, never a 200. */
+static void run_handler(struct req *r, const struct route *route)
+{
+    int rc = route->handler(r);
+    if (db_in_transaction()) {
+        log_error("%s %s: the handler left a transaction open; rolled back (request %s)",
+                  r->method, r->path, r->request_id);
+        db_rollback();
+        rc = -1;
+    }
+    if (rc < 0 && !r->err.status) {
+        log_error("%s %s: the handler failed without an error (request %s)", r->method, r->path,
+                  r->request_id);
+        req_fail(r, 500, "internal_error", NULL,
+                 _("Something went wrong on our side. If it happens again, tell your "
+                   "administrator the request id %s."), r->request_id);
+    }
 }
 
 /* The audit row's action, target and actor, before the handler runs. */
@@ -320,13 +378,13 @@ void app_handle(struct req *r, const struct route *routes)
         audit_prepare(r, route);
         if (check_permission(r, route) == 0 && check_csrf(r) == 0 &&
             (route->raw_body || input_parse(r, route->fields) == 0))
-            route->handler(r);
+            run_handler(r, route);
         audit_record(r);
     } else if (check_permission(r, route) == 0) {
         if (route->cached && resp_cache_replay(r))
             goto replied;
         mark = generation_mark();
-        route->handler(r);
+        run_handler(r, route);
     }
 
 done:

@@ -22,6 +22,17 @@ int app_init(const char *program);
 /* Serves one parsed request (r->err may already hold a parse failure). */
 void app_handle(struct req *r, const struct route *routes);
 
+/* For handlers: the answer is obj (which this takes over). Pages see it
+ * as data.<key> ("vm.name" in a template); a JSON answer's data is obj
+ * itself. Other members a handler adds to r->data afterwards are for the
+ * page only. */
+void req_set_object(struct req *r, const char *key, json_t *obj);
+/* For handlers: the job a 202 answer started (taken over). JSON
+ * answers name it in meta.job; data stays the object the job works on
+ * (or is the job itself when the handler sets no data). Pages see it as
+ * data.job. */
+void req_set_job(struct req *r, json_t *job);
+
 /* For handlers: a database failure as the 503 the API promises. */
 int fail_db(struct req *r);
 /* For handlers: a safe local redirect target ("/x", not "//host"), or NULL. */

@@ -2,6 +2,7 @@
 
 #include <errmsg.h>
 #include <mysql.h>
+#include <mysqld_error.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,16 +14,33 @@
  * runs each client and job on its own. */
 static _Thread_local MYSQL *db_conn;
 static _Thread_local unsigned int db_last_errno;
-static _Thread_local bool db_in_transaction;
 
-int db_connect(void)
+/* A transaction lives on one connection. Once that connection is lost the
+ * server has rolled it back, so the transaction is BROKEN: every statement
+ * up to the caller's COMMIT or ROLLBACK fails without reaching the server,
+ * and the COMMIT reports the failure. Reconnecting then would run the rest
+ * in autocommit and half-apply the transaction. */
+enum db_tx { DB_TX_NONE, DB_TX_OPEN, DB_TX_BROKEN };
+static _Thread_local enum db_tx db_tx;
+
+/* Closes the connection; an open transaction goes with it. */
+static void db_drop(void)
+{
+    if (db_conn)
+        mysql_close(db_conn);
+    db_conn = NULL;
+    if (db_tx == DB_TX_OPEN)
+        db_tx = DB_TX_BROKEN;
+}
+
+static int db_open(void)
 {
     const char *socket = config_str("database", "socket", NULL);
     const char *name = config_str("database", "name", "vmm");
     const char *user = config_str("database", "user", "vmm");
     const char *password = config_str("database", "password", NULL);
 
-    db_close();
+    db_drop();
     db_conn = mysql_init(NULL);
     if (!db_conn)
         return -1;
@@ -31,24 +49,35 @@ int db_connect(void)
     mysql_options(db_conn, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
     if (!mysql_real_connect(db_conn, NULL, user, password, name, 0, socket, 0)) {
         log_error("database connect failed: %s", mysql_error(db_conn));
-        db_close();
+        db_drop();
         return -1;
     }
     /* Times are stored and shown as UTC (RFC 3339 ...Z). */
     if (mysql_query(db_conn, "SET time_zone = '+00:00'")) {
         log_error("database setup failed: %s", mysql_error(db_conn));
-        db_close();
+        db_drop();
         return -1;
     }
-    db_in_transaction = false;
     return 0;
+}
+
+/* An explicit (re)connect or close starts afresh: whatever transaction the
+ * thread had is over. */
+int db_connect(void)
+{
+    db_tx = DB_TX_NONE;
+    return db_open();
 }
 
 void db_close(void)
 {
-    if (db_conn)
-        mysql_close(db_conn);
-    db_conn = NULL;
+    db_drop();
+    db_tx = DB_TX_NONE;
+}
+
+bool db_in_transaction(void)
+{
+    return db_tx != DB_TX_NONE;
 }
 
 unsigned int db_errno(void)
@@ -56,9 +85,12 @@ unsigned int db_errno(void)
     return db_last_errno;
 }
 
+/* The connection is gone, or about to be: the server killed it, shuts
+ * down, or dropped it as idle. */
 static bool db_connection_lost(unsigned int err)
 {
-    return err == CR_SERVER_GONE_ERROR || err == CR_SERVER_LOST || err == 4031 /* idle timeout */;
+    return err == CR_SERVER_GONE_ERROR || err == CR_SERVER_LOST || err == ER_CONNECTION_KILLED ||
+           err == ER_SERVER_SHUTDOWN || err == 4031 /* idle timeout */;
 }
 
 /* Parameter buffers must live until the statement has executed: the
@@ -111,12 +143,18 @@ static int db_bind_params(MYSQL_STMT *stmt, const struct db_param *params, struc
     return mysql_stmt_bind_param(stmt, b->bind) ? -1 : 0;
 }
 
-/* Prepares and executes; on a lost connection outside a transaction it
- * reconnects once and tries again. Returns the statement or NULL. */
+/* Prepares and executes. On a lost connection outside a transaction it
+ * reconnects once and tries again; inside one it never reconnects (see
+ * enum db_tx). Returns the statement or NULL. */
 static MYSQL_STMT *db_run(const char *sql, const struct db_param *params)
 {
+    if (db_tx == DB_TX_BROKEN) {
+        log_error("database: transaction lost with its connection; not running: %.120s", sql);
+        db_last_errno = 0;
+        return NULL;
+    }
     for (int attempt = 0; attempt < 2; attempt++) {
-        if (!db_conn && db_connect() < 0) {
+        if (!db_conn && (db_tx != DB_TX_NONE || db_open() < 0)) {
             db_last_errno = 0;
             return NULL;
         }
@@ -131,18 +169,19 @@ static MYSQL_STMT *db_run(const char *sql, const struct db_param *params)
             return stmt;
 
         unsigned int err = mysql_stmt_errno(stmt);
-        if (db_connection_lost(err) && !db_in_transaction && attempt == 0) {
+        bool lost = db_connection_lost(err);
+        if (lost && db_tx == DB_TX_NONE && attempt == 0) {
             log_warn("database connection lost; reconnecting");
             mysql_stmt_close(stmt);
-            db_close();
+            db_drop();
             continue;
         }
-        db_last_errno = db_connection_lost(err) ? 0 : err;
+        db_last_errno = lost ? 0 : err;
         if (err != DB_ER_DUP_ENTRY)
             log_error("database: %s (%u) in: %.120s", mysql_stmt_error(stmt), err, sql);
         mysql_stmt_close(stmt);
-        if (db_connection_lost(err))
-            db_close();
+        if (lost)
+            db_drop();
         return NULL;
     }
     return NULL;
@@ -160,7 +199,7 @@ int db_exec_params(const char *sql, const struct db_param *params,
         *insert_id = (long long)mysql_stmt_insert_id(stmt);
     mysql_stmt_close(stmt);
     /* Inside a transaction the COMMIT bumps it. */
-    if (!db_in_transaction)
+    if (db_tx == DB_TX_NONE)
         generation_bump();
     return 0;
 }
@@ -177,6 +216,7 @@ struct db_rows *db_query_params(const char *sql, const struct db_param *params)
     unsigned long *lengths = NULL;
     my_bool *nulls = NULL;
     bool update_max = true;
+    bool lost = false;
 
     if (!meta)
         goto done;
@@ -220,6 +260,9 @@ error:
     db_last_errno = mysql_stmt_errno(stmt);
     db_rows_free(rows);
     rows = NULL;
+    lost = db_connection_lost(db_last_errno);
+    if (lost)
+        db_last_errno = 0;
 done:
     if (bind)
         for (int c = 0; meta && c < (int)mysql_num_fields(meta); c++)
@@ -230,6 +273,9 @@ done:
     if (meta)
         mysql_free_result(meta);
     mysql_stmt_close(stmt);
+    /* Only now: the statement and its metadata belong to the connection. */
+    if (lost)
+        db_drop();
     return rows;
 }
 
@@ -261,20 +307,62 @@ long long db_cell_int(const struct db_rows *rows, int row, int col, long long fa
 
 int db_begin(void)
 {
+    if (db_tx != DB_TX_NONE) {
+        log_error("database: a transaction is already open");
+        return -1;
+    }
+    /* Outside a transaction still: a lost connection may be retried. */
     if (db_exec("START TRANSACTION") < 0)
         return -1;
-    db_in_transaction = true;
+    db_tx = DB_TX_OPEN;
     return 0;
+}
+
+/* Ends the transaction with COMMIT or ROLLBACK on the connection it began
+ * on, never on a new one: a COMMIT retried after a reconnect would succeed
+ * with nothing to commit. */
+static int db_end(const char *sql)
+{
+    if (db_tx == DB_TX_NONE) {
+        log_error("database: %s without a transaction", sql);
+        return -1;
+    }
+    int rc = db_exec_params(sql, DB_PARAMS(), NULL, NULL);
+    /* Whatever failed, the server must not keep a half-done transaction
+     * for the next statement (a START TRANSACTION would commit it). */
+    if (rc < 0)
+        db_drop();
+    db_tx = DB_TX_NONE;
+    return rc;
 }
 
 int db_commit(void)
 {
-    db_in_transaction = false;
-    return db_exec("COMMIT");
+    if (db_tx == DB_TX_BROKEN) {
+        db_tx = DB_TX_NONE;
+        db_last_errno = 0;
+        log_error("database: COMMIT of a transaction lost with its connection");
+        return -1;
+    }
+    if (db_end("COMMIT") < 0)
+        return -1;
+    generation_bump();
+    return 0;
 }
 
 int db_rollback(void)
 {
-    db_in_transaction = false;
-    return db_exec("ROLLBACK");
+    /* Callers roll back after any failure, a failed COMMIT included (which
+     * has ended the transaction already); and the server rolled back a
+     * transaction whose connection it lost. */
+    if (db_tx == DB_TX_NONE)
+        return 0;
+    if (db_tx == DB_TX_BROKEN) {
+        db_tx = DB_TX_NONE;
+        return 0;
+    }
+    /* A ROLLBACK that finds the connection gone has what it wanted. */
+    if (db_end("ROLLBACK") < 0 && db_last_errno != 0)
+        return -1;
+    return 0;
 }

@@ -7,6 +7,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "api_token.h"
 #include "config.h"
 #include "frame.h"
 #include "i18n.h"
@@ -104,20 +105,41 @@ static void fail_from_helper(struct req *r, json_t *error)
     req_fail(r, status, code, field, "%s", message);
 }
 
+/* The proof of who is acting that the helper checks against the
+ * database: the raw token this request was authenticated with. */
+static json_t *credential_of(const struct req *r)
+{
+    const char *api_token = api_token_of(r);
+    if (api_token)
+        return json_pack("{s:s}", "api_token", api_token);
+    if (r->session_token)
+        return json_pack("{s:s}", "session", r->session_token);
+    return json_null();
+}
+
 json_t *helper_call(struct req *r, const char *op, json_t *args)
 {
-    json_t *request = json_pack("{s:s, s:O, s:o}", "op", op, "args", args ? args : json_object(),
-                                "actor", r->user ? json_integer(r->user->id) : json_null());
+    json_t *request = json_pack("{s:s, s:O, s:o, s:o, s:s}", "op", op, "args",
+                                args ? args : json_object(), "actor",
+                                r->user ? json_integer(r->user->id) : json_null(), "credential",
+                                r->user ? credential_of(r) : json_null(), "request_id",
+                                r->request_id);
     json_t *reply = NULL, *data = NULL;
     int fd = helper_connect();
-    int rc = fd < 0 ? FRAME_IO : frame_write(fd, request);
+    int rc = fd < 0 ? FRAME_IO : frame_write_max(fd, request, FRAME_REQUEST_MAX_BYTES);
+    bool too_large = rc == FRAME_TOO_LARGE;
     if (rc == FRAME_OK)
-        rc = frame_read(fd, 16 * 1024 * 1024, &reply);
+        rc = frame_read(fd, FRAME_REPLY_MAX_BYTES, &reply);
     if (fd >= 0)
         close(fd);
     json_decref(request);
 
-    if (rc != FRAME_OK) {
+    if (too_large) {
+        log_error("helper request %s is larger than %d bytes", op, FRAME_REQUEST_MAX_BYTES);
+        req_fail(r, 413, "request_too_large", NULL, _("The request is too large."));
+    } else if (rc != FRAME_OK) {
+        if (rc == FRAME_TOO_LARGE)
+            log_error("helper reply to %s is larger than %d bytes", op, FRAME_REPLY_MAX_BYTES);
         req_fail(r, 503, "helper_unavailable", NULL,
                  _("The virtualization service is not available. Try again shortly."));
     } else if (json_is_true(json_object_get(reply, "ok"))) {

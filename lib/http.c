@@ -38,6 +38,7 @@ void req_reset(struct req *r)
     json_decref(r->input);
     json_decref(r->data);
     json_decref(r->meta);
+    json_decref(r->job);
     json_decref(r->audit_detail);
     json_decref(r->audit_changes);
     for (int i = 0; i < r->nparams; i++)

@@ -9,6 +9,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "i18n.h"
+
 #define SECTOR 2048
 #define READ_BLOCK (4 << 20)
 
@@ -120,39 +122,167 @@ int image_iso_inspect(const char *path, struct iso_info *info, image_progress_fn
     return rc;
 }
 
-json_t *image_qemu_info(const char *path, struct err *err)
+/* --- disk images: self-contained, or refused ----------------------------- */
+
+static const char msg_backing[] =
+    N_("The image depends on a backing file; upload a standalone image.");
+static const char msg_data_file[] =
+    N_("The image keeps its data in an external data file; upload a self-contained image.");
+static const char msg_descriptor[] =
+    N_("The VMDK is a descriptor that refers to other files; upload a single-file VMDK "
+       "(monolithicSparse or streamOptimized).");
+static const char msg_subformat[] =
+    N_("Only single-file VMDKs (monolithicSparse or streamOptimized) are accepted.");
+static const char msg_external[] =
+    N_("The image refers to a file outside itself; upload a self-contained image.");
+static const char msg_unreadable[] =
+    N_("qemu-img cannot read the image: it is damaged, or refers to files outside itself.");
+
+static bool starts_with(const unsigned char *head, size_t n, const char *magic, size_t len)
 {
-    char *argv[] = { "qemu-img", "info", "--output=json", (char *)path, NULL };
-    char *out = NULL, *errout = NULL;
-    int status = -1;
-    json_t *info = NULL;
-    if (g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &errout, &status,
-                     NULL) && g_spawn_check_wait_status(status, NULL))
-        info = json_loads(out, 0, NULL);
-    if (!json_is_object(info)) {
-        json_decref(info);
-        info = NULL;
-        err_set(err, 422, "not_an_image", NULL, "qemu-img cannot read the image.");
-    }
-    g_free(out);
-    g_free(errout);
-    return info;
+    return n >= len && !memcmp(head, magic, len);
 }
 
-int image_check_disk(json_t *info, const char *declared, struct err *err)
+/* A VMDK text descriptor: "# Disk DescriptorFile", or text naming a
+ * createType (the comment is optional). */
+static bool vmdk_descriptor(const unsigned char *head, size_t n)
+{
+    size_t i = 0;
+    while (i < n && (head[i] == ' ' || head[i] == '\t' || head[i] == '\r' || head[i] == '\n'))
+        i++;
+    if (starts_with(head + i, n - i, "# Disk DescriptorFile", 21))
+        return true;
+    for (size_t j = 0; j < n; j++)
+        if (head[j] == 0)
+            return false;
+    return g_strstr_len((const char *)head, (gssize)n, "createType") != NULL;
+}
+
+const char *image_sniff_format(const unsigned char *head, size_t n)
+{
+    if (starts_with(head, n, "QFI\xfb", 4))
+        return "qcow2";
+    if (starts_with(head, n, "KDMV", 4) || starts_with(head, n, "COWD", 4))
+        return "vmdk";
+    if (vmdk_descriptor(head, n))
+        return "vmdk-descriptor";
+    return "raw";
+}
+
+int image_check_head(const unsigned char *head, size_t n, const char *declared, struct err *err)
+{
+    const char *found = image_sniff_format(head, n);
+    if (!strcmp(found, "vmdk-descriptor")) {
+        if (!strcmp(declared, "vmdk"))
+            return err_set(err, 422, "external_file", NULL, "%s", msg_descriptor);
+        /* Taken as raw it is only text; as its own format it would open files. */
+        if (strcmp(declared, "raw"))
+            return err_set(err, 422, "format_mismatch", "format",
+                           "The image is a vmdk descriptor, not %s as declared.", declared);
+        return 0;
+    }
+    if (strcmp(found, declared))
+        return err_set(err, 422, "format_mismatch", "format",
+                       "The image is %s, not %s as declared.", found, declared);
+    return 0;
+}
+
+/* Whether node, anywhere inside, names a file other than self: a backing
+ * file, an external data file, an extent or child elsewhere, a json: or
+ * protocol filename. The kind found ("backing", "data_file", "external"),
+ * or NULL. */
+static const char *refers_outside(json_t *node, const char *self)
+{
+    if (json_is_string(node))
+        return g_str_has_prefix(json_string_value(node), "json:") ? "external" : NULL;
+    if (json_is_array(node)) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(node, i, v) {
+            const char *kind = refers_outside(v, self);
+            if (kind)
+                return kind;
+        }
+        return NULL;
+    }
+    if (!json_is_object(node))
+        return NULL;
+    const char *key;
+    json_t *v;
+    json_object_foreach(node, key, v) {
+        if (g_str_has_prefix(key, "backing") || !strcmp(key, "full-backing-filename"))
+            return "backing";
+        if (g_str_has_prefix(key, "data-file"))
+            return "data_file";
+        if (!strcmp(key, "filename") && (!json_is_string(v) || strcmp(json_string_value(v), self)))
+            return "external";
+        const char *kind = refers_outside(v, self);
+        if (kind)
+            return kind;
+    }
+    return NULL;
+}
+
+int image_check_disk(json_t *info, const char *declared, const char *self, struct err *err)
 {
     const char *format = json_string_value(json_object_get(info, "format"));
     json_int_t size = json_integer_value(json_object_get(info, "virtual-size"));
-    if (json_object_get(info, "backing-filename") || json_object_get(info, "full-backing-filename"))
-        return err_set(err, 422, "backing_file", NULL,
-                       "The image depends on a backing file; upload a standalone image.");
+    const char *kind = refers_outside(info, self);
+    if (kind && !strcmp(kind, "backing"))
+        return err_set(err, 422, "backing_file", NULL, "%s", msg_backing);
+    if (kind && !strcmp(kind, "data_file"))
+        return err_set(err, 422, "data_file", NULL, "%s", msg_data_file);
+    if (kind)
+        return err_set(err, 422, "external_file", NULL, "%s", msg_external);
     if (!format || strcmp(format, declared))
         return err_set(err, 422, "format_mismatch", "format",
                        "The image is %s, not %s as declared.", format ? format : "unknown",
                        declared);
+    if (!strcmp(format, "vmdk")) {
+        json_t *data = json_object_get(json_object_get(info, "format-specific"), "data");
+        const char *type = json_string_value(json_object_get(data, "create-type"));
+        json_t *extents = json_object_get(data, "extents");
+        if (!type || (strcmp(type, "monolithicSparse") && strcmp(type, "streamOptimized")) ||
+            !json_is_array(extents) || json_array_size(extents) != 1)
+            return err_set(err, 422, "vmdk_subformat", NULL, "%s", msg_subformat);
+    }
     if (size <= 0)
         return err_set(err, 422, "not_an_image", NULL, "The image has no size.");
     return 0;
+}
+
+json_t *image_inspect(struct sandbox *sb, const char *declared, struct err *err)
+{
+    unsigned char head[4096];
+    int fd = open(sandbox_image_path(sb), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? pread(fd, head, sizeof head, 0) : -1;
+    if (fd >= 0)
+        close(fd);
+    if (n < 0) {
+        err_set(err, 503, "storage_error", NULL, "The file cannot be read.");
+        return NULL;
+    }
+    if (image_check_head(head, (size_t)n, declared, err) < 0)
+        return NULL;
+    char *argv[] = { "qemu-img", "info", "-f", (char *)declared, "--output=json",
+                     SANDBOX_IMAGE, NULL };
+    const struct sandbox_limits limits = { .cpu_s = 30, .as_bytes = 1LL << 30, .fsize_bytes = -1 };
+    char *out = NULL;
+    int status = sandbox_run(sb, &limits, argv, &out, NULL, NULL, err);
+    json_t *info = status == 0 && out ? json_loads(out, 0, NULL) : NULL;
+    g_free(out);
+    if (status < 0)
+        return NULL;
+    if (!json_is_object(info)) {
+        json_decref(info);
+        err_set(err, 422, "not_an_image", NULL, "%s", msg_unreadable);
+        return NULL;
+    }
+    if (image_check_disk(info, declared, SANDBOX_IMAGE, err) < 0) {
+        json_decref(info);
+        return NULL;
+    }
+    return info;
 }
 
 int image_file_digest(int fd, const char *algorithm, unsigned char *out, size_t out_size)

@@ -1,8 +1,10 @@
 /* What an image file is: the ISO 9660 / UDF signature and volume label of
  * an ISO, the digests of a file, qemu-img's view of a disk image. Shared
  * by the helper's import jobs and admin/vmm-image. Files are read, never
- * trusted: a template with a backing file or a format other than the one
- * declared is refused. */
+ * trusted: qemu-img reads them in the sandbox (lib/sandbox.h), and an image
+ * that is not self-contained (backing file, external data file, vmdk
+ * extents elsewhere, json: names) or not of the declared format is
+ * refused. */
 #ifndef VMM_IMAGE_H
 #define VMM_IMAGE_H
 
@@ -10,6 +12,7 @@
 #include <stdbool.h>
 
 #include "http.h"
+#include "sandbox.h"
 
 struct iso_info {
     long long size_bytes;
@@ -32,12 +35,25 @@ int image_digests(int fd, char md5[33], char sha256[65], image_progress_fn progr
 int image_iso_inspect(const char *path, struct iso_info *info, image_progress_fn progress,
                       void *ctx, struct err *err);
 
-/* `qemu-img info --output=json` of path (format probed, backing files not
- * opened), or NULL with err set (422 not_an_image). */
-json_t *image_qemu_info(const char *path, struct err *err);
-/* Checks qemu-img's answer against the declared format: no backing file,
- * same format, a positive virtual size. 0 or -1 with err set (422). */
-int image_check_disk(json_t *info, const char *declared, struct err *err);
+/* What the first bytes of a file say it is: "qcow2", "vmdk" (sparse, one
+ * file), "vmdk-descriptor" (a text descriptor naming other files) or
+ * "raw" (anything else). */
+const char *image_sniff_format(const unsigned char *head, size_t n);
+/* Judges a file's first bytes against the declared format: a mismatch,
+ * a vmdk descriptor. 0 or -1 with err set (422). */
+int image_check_head(const unsigned char *head, size_t n, const char *declared, struct err *err);
+/* Judges `qemu-img info --output=json` of a file opened as self: the
+ * declared format, a positive virtual size, and self-contained: no
+ * backing file, no external data file, no json: or protocol filename,
+ * no child or extent but self, a vmdk only monolithicSparse or
+ * streamOptimized with its one extent. 0 or -1 with err set (422:
+ * backing_file, data_file, external_file, vmdk_subformat,
+ * format_mismatch, not_an_image). */
+int image_check_disk(json_t *info, const char *declared, const char *self, struct err *err);
+/* Inspects the sandbox's image as the declared format: its head, then
+ * qemu-img info (-f declared) run in the sandbox, judged by
+ * image_check_disk. qemu-img's answer, or NULL with err set. */
+json_t *image_inspect(struct sandbox *sb, const char *declared, struct err *err);
 
 /* Digest of a file with "md5", "sha1" or "sha256" as raw bytes; returns
  * its length, or -1 (unknown algorithm or read error). */

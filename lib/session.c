@@ -24,6 +24,11 @@ bool session_expired(long long created, long long last_seen, long long now,
     return now - last_seen >= idle || now - created >= absolute || now < created;
 }
 
+bool session_timed_out(long long created, long long last_seen, long long now)
+{
+    return session_expired(created, last_seen, now, idle_timeout(), absolute_timeout());
+}
+
 int session_start(struct req *r, const struct user *user)
 {
     char token[TOKEN_HEX_LEN + 1], digest[TOKEN_HEX_LEN + 1], csrf[TOKEN_HEX_LEN + 1];

@@ -26,5 +26,7 @@ int session_end_all(long long user_id);
  * (seconds) has expired at `now`. */
 bool session_expired(long long created, long long last_seen, long long now,
                      long long idle_timeout, long long absolute_timeout);
+/* The same with the configured timeouts (the helper checks sessions too). */
+bool session_timed_out(long long created, long long last_seen, long long now);
 
 #endif

@@ -8,15 +8,16 @@
       <tr><th>{{_ Disk size (bytes)}}</th><td>{{virtual_size_bytes}}</td></tr>
       <tr><th>{{_ File size (bytes)}}</th><td>{{size_bytes}}</td></tr>
       <tr><th>{{_ Visibility}}</th><td>{{#visibility_is_public}}{{_ Public}}{{/visibility_is_public}}{{#visibility_is_private}}{{_ Private}}{{/visibility_is_private}}</td></tr>
-      <tr><th>{{_ Status}}</th><td>{{#status_is_ready}}{{_ Ready}}{{/status_is_ready}}{{#status_is_importing}}{{_ Importing}}{{/status_is_importing}}{{#status_is_failed}}{{_ Failed}}{{/status_is_failed}}</td></tr>
+      <tr><th>{{_ Status}}</th><td>{{#status_is_ready}}{{_ Ready}}{{/status_is_ready}}{{#status_is_importing}}{{_ Importing}}{{/status_is_importing}}{{#status_is_failed}}{{_ Failed}}{{/status_is_failed}}{{#status_is_quarantined}}<strong class="quarantined">{{_ Quarantined}}</strong>{{/status_is_quarantined}}</td></tr>
+      {{#status_is_quarantined}}<tr><th>{{_ Why quarantined}}</th><td id="quarantine-reason">{{quarantine_reason}}</td></tr>{{/status_is_quarantined}}
       <tr><th>{{_ VMs}}</th><td id="usage-count">{{usage_count}}</td></tr>
       <tr><th>{{_ Linked clones}}</th><td id="linked-clones">{{linked_clones}}</td></tr>
       <tr><th>{{_ Created}}</th><td>{{created_at}}</td></tr>
     </tbody>
   </table>
   <div class="toolbar">
-    <a class="button primary" href="/vms/new">{{_ New virtual machine}}</a>
-    <a class="button" href="/templates/{{id}}/download">{{_ Download}}</a>
+    {{#status_is_ready}}<a class="button primary" href="/vms/new">{{_ New virtual machine}}</a>
+    <a class="button" href="/templates/{{id}}/download">{{_ Download}}</a>{{/status_is_ready}}
   </div>
 </section>
 {{#may_edit}}

@@ -20,11 +20,12 @@
   <tbody>
   {{#items}}
     <tr>
-      <td><a href="/templates/{{id}}">{{name}}</a></td><td>{{category}}</td><td>{{os}}</td><td>{{arch}}</td><td>{{format}}</td>
+      <td><a href="/templates/{{id}}">{{name}}</a>{{#status_is_quarantined}}
+        <br><strong class="quarantined">{{_ Quarantined}}</strong>: <span class="quarantine-reason">{{quarantine_reason}}</span>{{/status_is_quarantined}}</td><td>{{category}}</td><td>{{os}}</td><td>{{arch}}</td><td>{{format}}</td>
       <td>{{#visibility_is_public}}{{_ Public}}{{/visibility_is_public}}{{#visibility_is_private}}{{_ Private}}{{/visibility_is_private}}</td>
       <td>{{usage_count}}</td><td>{{linked_clones}}</td>
       <td class="actions">
-        <a class="button" href="/templates/{{id}}/download">{{_ Download}}</a>
+        {{#status_is_ready}}<a class="button" href="/templates/{{id}}/download">{{_ Download}}</a>{{/status_is_ready}}
         <form method="post" action="/templates/{{id}}/delete" class="inline">
           <input type="hidden" name="csrf_token" value="{{csrf_token}}"><button>{{_ Delete}}</button></form>
       </td>

@@ -48,7 +48,7 @@ async function explainClose() {
     const { status: code, body } = await getJson(`/api/v1/vms/${vmId}`);
     if (rfb) return; // reconnected meanwhile
     if (code === 401) return show('error', message('session'));
-    if (code === 200 && !on(body.data.vm.state)) return show('error', message('stopped'));
+    if (code === 200 && !on(body.data.state)) return show('error', message('stopped'));
   }
   return show('closed', message('closed'));
 }

@@ -75,7 +75,7 @@ test('picture, API token and audit log from the profile page', async () => {
     const secret = (await page.textContent('#token-secret')).trim();
     assert.match(secret, /^vmm_[0-9a-f]{64}$/);
     const me = await new Client('bearer', { headers: { Authorization: `Bearer ${secret}` } }).api('GET', '/me');
-    assert.equal(me.body.data.user.username, account.username);
+    assert.equal(me.body.data.username, account.username);
     await page.screenshot({ path: join(OUT, 'profile-token.png'), fullPage: true });
 
     // The audit log lists both, and only this user's rows.

@@ -10,7 +10,7 @@ let admin;
 let adminId;
 before(async () => {
   admin = await adminClient();
-  adminId = (await admin.api('GET', '/me')).body.data.user.id;
+  adminId = (await admin.api('GET', '/me')).body.data.id;
 });
 after(async () => {
   await admin?.logout();
@@ -106,7 +106,7 @@ test('create user: one success row; failed creates one failure row each', async 
   const password = newPassword();
   const res = await admin.api('POST', '/users', { username, password, role: 'user' });
   assert.equal(res.status, 201);
-  const id = String(res.body.data.user.id);
+  const id = String(res.body.data.id);
   const row = assertAudit(res, {
     action: 'user.create', result: 'success', status: 201, actorName: ADMIN_USER, actorId: String(adminId),
     targetType: 'user', targetId: id,

@@ -39,7 +39,7 @@ test('JSON login returns the user and a CSRF token, sets an HttpOnly SameSite=St
   assert.equal(authMe.body.data.csrf_token, data.csrf_token);
   const me = await c.api('GET', '/me');
   assert.equal(me.status, 200);
-  assert.equal(me.body.data.user.id, user.id);
+  assert.equal(me.body.data.id, user.id);
 
   const dash = await c.api('GET', '/dashboard');
   assert.equal(dash.status, 200);
@@ -250,11 +250,11 @@ test('API mutations need the session X-CSRF-Token', async () => {
     headers: { 'X-CSRF-Token': other.csrf },
   });
   assertError(foreign, 403, 'csrf_failed');
-  assert.equal((await c.api('GET', '/me')).body.data.user.display_name, user.display_name);
+  assert.equal((await c.api('GET', '/me')).body.data.display_name, user.display_name);
 
   const ok = await c.api('PATCH', '/me', { display_name: 'with token' });
   assert.equal(ok.status, 200);
-  assert.equal(ok.body.data.user.display_name, 'with token');
+  assert.equal(ok.body.data.display_name, 'with token');
 
   assertError(await c.logout().then(() => c.api('GET', '/me')), 401, 'unauthenticated');
 });
@@ -352,9 +352,9 @@ test('UTF-8: a Chinese display name round-trips through PATCH /me and shows on t
   const name = '测试服务器';
   const res = await c.api('PATCH', '/me', { display_name: name });
   assert.equal(res.status, 200);
-  assert.equal(res.body.data.user.display_name, name);
-  assert.equal((await c.api('GET', '/me')).body.data.user.display_name, name);
-  assert.equal((await admin.api('GET', `/users/${user.id}`)).body.data.user.display_name, name);
+  assert.equal(res.body.data.display_name, name);
+  assert.equal((await c.api('GET', '/me')).body.data.display_name, name);
+  assert.equal((await admin.api('GET', `/users/${user.id}`)).body.data.display_name, name);
   const home = await c.get('/');
   assert.equal(home.status, 200);
   assert.match(home.headers.get('content-type'), /charset=utf-8/i);
@@ -366,10 +366,10 @@ test('PATCH /me changes email and rejects a bad one', async () => {
   const { client: c } = await userClient(admin);
   const ok = await c.api('PATCH', '/me', { email: 'someone@example.org' });
   assert.equal(ok.status, 200);
-  assert.equal(ok.body.data.user.email, 'someone@example.org');
+  assert.equal(ok.body.data.email, 'someone@example.org');
   assertError(await c.api('PATCH', '/me', { email: 'not an address' }), 400, 'invalid_email');
   assertError(await c.api('PATCH', '/me', { language: 'fr' }), 400, 'invalid_choice');
-  assert.equal((await c.api('GET', '/me')).body.data.user.email, 'someone@example.org');
+  assert.equal((await c.api('GET', '/me')).body.data.email, 'someone@example.org');
 });
 
 function assertChinese(html, what) {
@@ -421,7 +421,7 @@ test('language switch by form: anonymous cookie, then the choice sticks to the a
   const enHome = await c.get('/');
   assertEnglish(enHome.text, 'dashboard after switching back');
   assert.match(enHome.text, /<a href="\/">Dashboard<\/a>/);
-  assert.equal((await c.api('GET', '/me')).body.data.user.language, 'en');
+  assert.equal((await c.api('GET', '/me')).body.data.language, 'en');
 
   // A switch to Chinese while logged in follows the user to another browser.
   await c.page('/');
@@ -445,7 +445,7 @@ test('PATCH /me language zh-CN makes the dashboard Chinese, "" goes back to the 
   assertEnglish((await c.get('/')).text, 'before');
   const res = await c.api('PATCH', '/me', { language: 'zh-CN' });
   assert.equal(res.status, 200);
-  assert.equal(res.body.data.user.language, 'zh-CN');
+  assert.equal(res.body.data.language, 'zh-CN');
   const home = await c.get('/');
   assertChinese(home.text, 'after PATCH');
   assert.match(home.text, /仪表盘/);

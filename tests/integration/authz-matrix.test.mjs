@@ -200,7 +200,7 @@ before(async () => {
   ids.vm = Number(sql(`SELECT id FROM vms WHERE uuid = ${q(uuid)}`)[0][0]);
   sql(`INSERT INTO jobs (kind, state, owner_id, vm_id, message) VALUES ('vm.create', 'succeeded', ${a.user.id}, ${ids.vm}, 'matrix')`);
   ids.job = Number(sql(`SELECT MAX(id) FROM jobs WHERE owner_id = ${a.user.id}`)[0][0]);
-  ids.token = (await a.client.api('POST', '/me/tokens', { name: 'matrix' })).body.data.token.id;
+  ids.token = (await a.client.api('POST', '/me/tokens', { name: 'matrix' })).body.data.id;
   ids.session = (await a.client.api('GET', '/me/sessions')).body.data.find((s) => s.current).id;
   ids.user = c.user.id;
   // A's private ISO, template and unfinished upload (rows only: no request

@@ -57,7 +57,7 @@ test('wrong types answer 400 invalid_type with the field', async () => {
   assertError(ok4xx(await admin.api('PATCH', `/users/${target.id}`, { display_name: 7 }), 'dn 7'), 400, 'invalid_type');
   assertError(ok4xx(await admin.api('PATCH', `/users/${target.id}`, { role: 1 }), 'role 1'), 400, 'invalid_choice');
   assertError(ok4xx(await user.client.api('PATCH', '/me', { language: true }), 'lang true'), 400, 'invalid_choice');
-  assert.equal((await admin.api('GET', `/users/${target.id}`)).body.data.user.enabled, true);
+  assert.equal((await admin.api('GET', `/users/${target.id}`)).body.data.enabled, true);
 });
 
 test('unknown and missing fields, lengths and control characters answer 400', async () => {
@@ -66,7 +66,7 @@ test('unknown and missing fields, lengths and control characters answer 400', as
   assert.equal(unknown.body.error.field, 'admin');
   const unknownMe = ok4xx(await user.client.api('PATCH', '/me', { role: 'admin' }), 'me role');
   assertError(unknownMe, 400, 'unknown_field');
-  assert.equal((await user.client.api('GET', '/me')).body.data.user.role, 'user');
+  assert.equal((await user.client.api('GET', '/me')).body.data.role, 'user');
   assertError(ok4xx(await admin.api('POST', '/users', { username: uniqueName('f'), password: newPassword(), is_admin: true }), 'is_admin'), 400, 'unknown_field');
 
   const missing = ok4xx(await new Client().api('POST', '/auth/login', { username: 'someone' }), 'missing');
@@ -85,7 +85,7 @@ test('unknown and missing fields, lengths and control characters answer 400', as
   assertError(ok4xx(await user.client.api('PATCH', '/me', { display_name: 'line\nbreak' }), 'newline'), 400, 'invalid_characters');
   const nul = ok4xx(await user.client.api('PATCH', '/me', { display_name: 'a\u0000b' }), 'nul');
   assert.equal(nul.status, 400);
-  assert.equal((await user.client.api('GET', '/me')).body.data.user.display_name, '名'.repeat(64));
+  assert.equal((await user.client.api('GET', '/me')).body.data.display_name, '名'.repeat(64));
 });
 
 test('a body that is not application/json answers 415', async () => {
@@ -260,7 +260,7 @@ test('a hostile display name or user name never comes back unescaped', async () 
   const patch = await admin.api('PATCH', `/users/${victim.id}`, { email: hostileEmail });
   assert.equal(patch.status, 200);
   // The API returns the text as it was typed: JSON is not HTML.
-  assert.equal((await admin.api('GET', `/users/${victim.id}`)).body.data.user.display_name, HOSTILE);
+  assert.equal((await admin.api('GET', `/users/${victim.id}`)).body.data.display_name, HOSTILE);
 
   const pages = [
     ['own dashboard', await client.get('/')],

@@ -9,7 +9,7 @@ import { closeSync, existsSync, openSync, writeSync, mkdtempSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  adminClient, assertError, BASE, createVmDone, q, sql, STATE, uniqueName, userClient, waitFor,
+  adminClient, assertError, BASE, createVmDone, dataOf, jobOf, q, sql, STATE, uniqueName, userClient, waitFor,
 } from './lib.mjs';
 import { digest, tusUpload, waitJob } from './tus.mjs';
 
@@ -81,7 +81,8 @@ describe('the ISO library', () => {
     // Verify: a job recomputing both digests.
     res = await client.api('POST', `/isos/${id}/verify`);
     assert.equal(res.status, 202, res.text);
-    let v = await waitJob(client, res.body.data.job.id);
+    assert.equal(dataOf(res).id, id, 'a 202 answers the ISO it checks, its job in meta.job');
+    let v = await waitJob(client, jobOf(res).id);
     assert.equal(v.state, 'succeeded', v.message);
     assert.equal(v.result.sha256, digest('sha256', readFileSync(ISO)));
 
@@ -109,7 +110,7 @@ describe('the ISO library', () => {
     writeSync(fd, Buffer.from('TAMPERED'), 0, 8, 40000);
     closeSync(fd);
     res = await admin.api('POST', `/isos/${job2.result.iso_id}/verify`);
-    v = await waitJob(admin, res.body.data.job.id);
+    v = await waitJob(admin, jobOf(res).id);
     assert.equal(v.state, 'failed');
     assert.match(v.message, /no longer matches/);
     assert.equal((await admin.api('GET', `/isos/${job2.result.iso_id}`)).body.data.status, 'failed');

@@ -191,7 +191,7 @@ export async function createUser(admin, fields = {}) {
   for (const k of ['display_name', 'email']) if (fields[k] !== undefined) json[k] = fields[k];
   const res = await admin.api('POST', '/users', json);
   assert.equal(res.status, 201, `create ${username}: ${res.text}`);
-  return { user: res.body.data.user, username, password };
+  return { user: res.body.data, username, password };
 }
 
 /** A logged-in client of a new normal user. */
@@ -231,10 +231,28 @@ export async function waitFor(cond, deadlineMs = 5000, stepMs = 50) {
   }
 }
 
+/**
+ * The object (or list) a success answer carries, after checking the
+ * envelope: {"success": true, "data": <the object itself>, "meta"?}.
+ */
+export function dataOf(res) {
+  assert.ok(res.body && res.body.success === true, `not a success answer (${res.status}): ${res.text.slice(0, 300)}`);
+  assert.ok('data' in res.body, `no data: ${res.text.slice(0, 300)}`);
+  assert.equal(res.body.error, undefined);
+  return res.body.data;
+}
+
+/** The job a 202 answer started (its meta.job), or undefined. */
+export function jobOf(res) {
+  return res.body?.meta?.job;
+}
+
 /** Asserts an API error answer: status, code and the JSON error shape. */
 export function assertError(res, status, code) {
   assert.equal(res.status, status, `expected ${status} ${code}, got ${res.status}: ${res.text.slice(0, 300)}`);
   assert.ok(res.body && res.body.error, `no JSON error body: ${res.text.slice(0, 300)}`);
+  assert.equal(res.body.success, false, `no "success": false: ${res.text.slice(0, 300)}`);
+  assert.equal(res.body.data, undefined);
   assert.equal(res.body.error.code, code);
   assert.equal(typeof res.body.error.message, 'string');
 }
@@ -258,18 +276,13 @@ export async function launchBrowser() {
   });
 }
 
-// ---- answers (one place to follow the envelope: issue 20) ----
-
-/** The object an answer carries. */
-export const dataOf = (res) => res.body?.data;
-/** The job a 202 names. */
-export const jobOf = (res) => res.body?.data?.job ?? res.body?.meta?.job;
+// ---- jobs and VMs made in them ----
 
 /** Polls job id until it has ended (succeeded, failed, cancelled); returns it. */
 export async function jobEnded(client, id, deadlineMs = 180_000) {
   return waitFor(async () => {
-    const j = dataOf(await client.api('GET', `/jobs/${id}`))?.job;
-    return j && ['succeeded', 'failed', 'cancelled'].includes(j.state) && j;
+    const j = dataOf(await client.api('GET', `/jobs/${id}`));
+    return ['succeeded', 'failed', 'cancelled'].includes(j.state) && j;
   }, deadlineMs, 100);
 }
 
@@ -283,8 +296,8 @@ export async function createVmDone(client, fields, deadlineMs = 180_000) {
   const made = { status: res.status, text: res.text, res, job: null, vm: null };
   if (res.status !== 202) return made;
   made.job = await jobEnded(client, jobOf(res).id, deadlineMs);
-  const now = await client.api('GET', `/vms/${dataOf(res).vm.id}`);
-  made.vm = now.status === 200 ? dataOf(now).vm : null;
+  const now = await client.api('GET', `/vms/${dataOf(res).id}`);
+  made.vm = now.status === 200 ? dataOf(now) : null;
   return made;
 }
 

@@ -53,7 +53,7 @@ test('libvirtd down: 503 with a clear message; back: everything works again', as
   // Lifecycle events flow again: a start made behind the portal's back shows.
   const domain = sql(`SELECT domain_name FROM vms WHERE id = ${id}`)[0][0];
   execFileSync('virsh', ['-q', '-c', 'qemu:///system', 'start', domain]);
-  await waitFor(async () => (await client.api('GET', `/vms/${id}`)).body.data.vm.state === 'running',
+  await waitFor(async () => (await client.api('GET', `/vms/${id}`)).body.data.state === 'running',
     10_000, 100);
   assert.equal((await client.api('DELETE', `/vms/${id}?delete_disks=true`)).status, 200);
 });

@@ -69,7 +69,8 @@ describe('API tokens', () => {
     const { client, user } = await userClient(admin);
     const made = await client.api('POST', '/me/tokens', { name: 'ci script' });
     assert.equal(made.status, 201, made.text);
-    const { token, secret } = made.body.data;
+    const token = made.body.data;
+    const { secret } = token;
     assert.match(secret, /^vmm_[0-9a-f]{64}$/);
     assert.equal(token.prefix, secret.slice(0, 12));
     // Only the digest is in the database.
@@ -87,10 +88,10 @@ describe('API tokens', () => {
     // The token works for reads and, without any CSRF token, for writes.
     const me = await bearer(secret, 'GET', '/me');
     assert.equal(me.status, 200);
-    assert.equal(me.body.data.user.id, user.id);
+    assert.equal(me.body.data.id, user.id);
     const patched = await bearer(secret, 'PATCH', '/me', { display_name: 'Robot 机器人' });
     assert.equal(patched.status, 200, patched.text);
-    assert.equal(patched.body.data.user.display_name, 'Robot 机器人');
+    assert.equal(patched.body.data.display_name, 'Robot 机器人');
     const audit = sql(`SELECT detail FROM audit_log WHERE request_id = ${q(patched.requestId)}`);
     assert.equal(audit.length, 1);
     assert.equal(JSON.parse(audit[0][0]).api_token_id, token.id);
@@ -100,7 +101,8 @@ describe('API tokens', () => {
 
   test('a revoked token, a made-up token and a malformed header are 401', async () => {
     const { client } = await userClient(admin);
-    const { secret, token } = (await client.api('POST', '/me/tokens', { name: 'old' })).body.data;
+    const token = (await client.api('POST', '/me/tokens', { name: 'old' })).body.data;
+    const { secret } = token;
     assert.equal((await bearer(secret, 'GET', '/me')).status, 200);
     const revoked = await client.api('DELETE', `/me/tokens/${token.id}`);
     assert.equal(revoked.status, 200);
@@ -121,7 +123,8 @@ describe('API tokens', () => {
 
   test("a disabled user's token stops at once; another user cannot revoke it", async () => {
     const { client, user } = await userClient(admin);
-    const { secret, token } = (await client.api('POST', '/me/tokens', { name: 'x' })).body.data;
+    const token = (await client.api('POST', '/me/tokens', { name: 'x' })).body.data;
+    const { secret } = token;
     const { client: other } = await userClient(admin);
     assertError(await other.api('DELETE', `/me/tokens/${token.id}`), 404, 'not_found');
     assert.equal((await bearer(secret, 'GET', '/me')).status, 200);
@@ -221,7 +224,7 @@ describe('avatar', () => {
     const image = png(64, 48);
     const put = await client.request('PUT', '/api/v1/me/avatar', { body: image, type: 'image/png' });
     assert.equal(put.status, 200, put.text);
-    assert.deepEqual(put.body.data.avatar, { content_type: 'image/png', width: 64, height: 48 });
+    assert.deepEqual(put.body.data, { content_type: 'image/png', width: 64, height: 48 });
     const got = await fetch(`${process.env.VMM_URL}/api/v1/me/avatar`, { headers: { Cookie: client.cookieHeader() } });
     assert.equal(got.status, 200);
     assert.equal(got.headers.get('content-type'), 'image/png');
@@ -231,7 +234,7 @@ describe('avatar', () => {
     // The declared type does not matter: the bytes do.
     const jpeg = await client.request('PUT', '/api/v1/me/avatar', { body: JPEG, type: 'image/png' });
     assert.equal(jpeg.status, 200, jpeg.text);
-    assert.equal(jpeg.body.data.avatar.content_type, 'image/jpeg');
+    assert.equal(jpeg.body.data.content_type, 'image/jpeg');
     const got2 = await fetch(`${process.env.VMM_URL}/api/v1/me/avatar`, { headers: { Cookie: client.cookieHeader() } });
     assert.equal(got2.headers.get('content-type'), 'image/jpeg');
     assert.equal((await client.api('DELETE', '/me/avatar')).status, 200);
@@ -352,7 +355,7 @@ describe('deleting users', () => {
     assert.equal((await admin.api('DELETE', `/users/${user.id}`)).status, 200);
     assertError(await client.api('GET', '/me'), 401, 'unauthenticated');
     assertError(await bearer(secret, 'GET', '/me'), 401, 'invalid_token');
-    const me = (await admin.api('GET', '/me')).body.data.user;
+    const me = (await admin.api('GET', '/me')).body.data;
     assertError(await admin.api('DELETE', `/users/${me.id}`), 409, 'cannot_change_self');
     const { client: plain, user: victim } = await userClient(admin);
     assertError(await plain.api('DELETE', `/users/${victim.id}`), 403, 'forbidden');
@@ -485,7 +488,7 @@ describe('the forms of the pages', () => {
     assert.equal(wrong.status, 403);
     assert.match(wrong.text, /id="error"/);
     assert.match(wrong.text, /当前密码错误/);
-    const { token } = (await client.api('POST', '/me/tokens', { name: 'page revoke' })).body.data;
+    const token = (await client.api('POST', '/me/tokens', { name: 'page revoke' })).body.data;
     const revoked = await client.postForm(`/profile/tokens/${token.id}/revoke`, {});
     assert.equal(revoked.status, 303);
     assert.equal((await client.api('GET', '/me/tokens')).body.data.length, 0);

@@ -231,10 +231,10 @@ describe('nothing stays stuck', () => {
     assert.deepEqual(resolved.adopted.filter((x) => x.vm_id === made.vm.id), [{ vm_id: made.vm.id, state: 'stopped' }]);
     assert.ok(Array.isArray(dataOf(res).missing_domains));
 
-    assert.equal((await client.api('GET', `/vms/${made.vm.id}`)).body.data.vm.state, 'stopped');
+    assert.equal(dataOf(await client.api('GET', `/vms/${made.vm.id}`)).state, 'stopped');
     assertError(await client.api('GET', `/vms/${gone.vmId}`), 404, 'not_found');
     assert.equal(Number(sql(`SELECT COUNT(*) FROM vms WHERE owner_id = ${user.id}`)[0][0]), 2, 'quota freed');
-    const job = dataOf(await client.api('GET', `/jobs/${never.jobId}`)).job;
+    const job = dataOf(await client.api('GET', `/jobs/${never.jobId}`));
     assert.equal(job.state, 'failed');
     assert.equal(job.error_code, 'job_expired');
     const audit = sql(`SELECT action, result FROM audit_log WHERE request_id = ${q(res.requestId)}`);
@@ -271,16 +271,16 @@ describe('nothing stays stuck', () => {
       const res = await client.api('POST', '/vms', vmFields({ name: 'doomed', template_id: id, clone: 'full' }));
       assert.equal(res.status, 202, res.text);
       assert.ok(Date.now() - started < 5000);
-      assert.equal(dataOf(res).vm.state, 'creating');
+      assert.equal(dataOf(res).state, 'creating');
       const job = await waitFor(async () => {
         const j = dataOf(await client.api('GET', `/jobs/${jobOf(res).id}`, undefined,
-          { headers: { 'Accept-Language': 'zh-CN' } })).job;
+          { headers: { 'Accept-Language': 'zh-CN' } }));
         return j.state !== 'running' && j.state !== 'queued' && j;
       }, 60_000, 100);
       assert.equal(job.state, 'failed');
       assert.equal(job.error_code, 'storage_error');
       assert.match(job.message, /[\u4e00-\u9fff]/, job.message);
-      assertError(await client.api('GET', `/vms/${dataOf(res).vm.id}`), 404, 'not_found');
+      assertError(await client.api('GET', `/vms/${dataOf(res).id}`), 404, 'not_found');
     } finally {
       sql(`DELETE FROM templates WHERE id = ${id}`);
     }
@@ -317,7 +317,7 @@ describe('a machine KVM cannot run', () => {
     assert.equal(made.job.error_code, 'accel_failed', made.job.message);
     assert.match(made.job.message, /KVM/);
     assert.equal(made.vm, null, 'nothing stays');
-    const job = dataOf(await client.api('GET', `/jobs/${made.job.id}`, undefined, zh)).job;
+    const job = dataOf(await client.api('GET', `/jobs/${made.job.id}`, undefined, zh));
     assert.match(job.message, /^KVM（硬件加速）无法运行此虚拟机/);
 
     // Defined but not started (on a host with /dev/kvm): the start says the same.
@@ -327,7 +327,7 @@ describe('a machine KVM cannot run', () => {
     const res = await client.api('POST', `/vms/${stopped.vm.id}/start`, undefined, zh);
     assertError(res, 502, 'accel_failed');
     assert.match(res.body.error.message, /^KVM（硬件加速）无法运行此虚拟机.* \(.+\)$/);
-    assert.equal(dataOf(await client.api('GET', `/vms/${stopped.vm.id}`)).vm.state, 'stopped');
+    assert.equal(dataOf(await client.api('GET', `/vms/${stopped.vm.id}`)).state, 'stopped');
     assert.equal((await client.api('DELETE', `/vms/${stopped.vm.id}?delete_disks=true`)).status, 200);
   });
 });

@@ -79,7 +79,7 @@ export function digest(algorithm, data, encoding = 'hex') {
 export async function waitJob(client, id, deadlineMs = 60_000) {
   return waitFor(async () => {
     const res = await client.api('GET', `/jobs/${id}`);
-    const job = res.body?.data?.job;
+    const job = res.body?.data;
     return job && ['succeeded', 'failed', 'cancelled'].includes(job.state) ? job : null;
   }, deadlineMs, 100);
 }

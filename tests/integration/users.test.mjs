@@ -11,7 +11,7 @@ let admin;
 let adminId;
 before(async () => {
   admin = await adminClient();
-  adminId = (await admin.api('GET', '/me')).body.data.user.id;
+  adminId = (await admin.api('GET', '/me')).body.data.id;
 });
 after(async () => {
   await admin?.logout();
@@ -24,7 +24,7 @@ test('create, show and list users as admin', async () => {
     username, password, role: 'user', display_name: 'Crud Person', email: 'crud@example.org',
   });
   assert.equal(res.status, 201);
-  const u = res.body.data.user;
+  const u = res.body.data;
   assert.equal(u.username, username);
   assert.equal(u.display_name, 'Crud Person');
   assert.equal(u.email, 'crud@example.org');
@@ -36,7 +36,7 @@ test('create, show and list users as admin', async () => {
 
   const show = await admin.api('GET', `/users/${u.id}`);
   assert.equal(show.status, 200);
-  assert.deepEqual(show.body.data.user, u);
+  assert.deepEqual(show.body.data, u);
 
   const list = await admin.api('GET', `/users?q=${username}`);
   assert.equal(list.status, 200);
@@ -115,20 +115,20 @@ test('PATCH changes role, enabled, display name and email', async () => {
     role: 'admin', display_name: 'Patched Name', email: 'patched@example.org',
   });
   assert.equal(res.status, 200);
-  const u = res.body.data.user;
+  const u = res.body.data;
   assert.equal(u.role, 'admin');
   assert.equal(u.display_name, 'Patched Name');
   assert.equal(u.email, 'patched@example.org');
 
   const off = await admin.api('PATCH', `/users/${user.id}`, { enabled: false, role: 'user' });
   assert.equal(off.status, 200);
-  assert.equal(off.body.data.user.enabled, false);
-  assert.equal(off.body.data.user.role, 'user');
+  assert.equal(off.body.data.enabled, false);
+  assert.equal(off.body.data.role, 'user');
 
-  const shown = (await admin.api('GET', `/users/${user.id}`)).body.data.user;
+  const shown = (await admin.api('GET', `/users/${user.id}`)).body.data;
   assert.equal(shown.enabled, false);
   assert.equal(shown.display_name, 'Patched Name');
-  assert.equal((await admin.api('PATCH', `/users/${user.id}`, { enabled: true })).body.data.user.enabled, true);
+  assert.equal((await admin.api('PATCH', `/users/${user.id}`, { enabled: true })).body.data.enabled, true);
 
   assertError(await admin.api('PATCH', `/users/${user.id}`, { email: 'nope' }), 400, 'invalid_email');
   assertError(await admin.api('PATCH', `/users/${user.id}`, { role: 'root' }), 400, 'invalid_choice');
@@ -211,10 +211,10 @@ test('a normal user gets 403 on every user route', async () => {
   assertError(await client.api('GET', `/users/${target.id}`), 403, 'forbidden');
   assertError(await client.api('POST', '/users', { username: uniqueName('x'), password: newPassword() }), 403, 'forbidden');
   assertError(await client.api('PATCH', `/users/${target.id}`, { role: 'admin' }), 403, 'forbidden');
-  const me = (await client.api('GET', '/me')).body.data.user;
+  const me = (await client.api('GET', '/me')).body.data;
   assertError(await client.api('PATCH', `/users/${me.id}`, { role: 'admin' }), 403, 'forbidden');
-  assert.equal((await client.api('GET', '/me')).body.data.user.role, 'user');
-  assert.equal((await admin.api('GET', `/users/${target.id}`)).body.data.user.role, 'user');
+  assert.equal((await client.api('GET', '/me')).body.data.role, 'user');
+  assert.equal((await admin.api('GET', `/users/${target.id}`)).body.data.role, 'user');
 
   assert.equal((await client.get('/users')).status, 403);
   assert.equal((await client.get(`/users/${target.id}`)).status, 403);
@@ -236,13 +236,13 @@ test('anonymous callers get 401 on the API and the login page for the pages', as
   assert.equal(page.status, 303);
   assert.equal(page.location, '/login?next=/users');
   assert.equal((await anon.get(`/users/${target.id}`)).location, `/login?next=/users/${target.id}`);
-  assert.equal((await admin.api('GET', `/users/${target.id}`)).body.data.user.role, 'user');
+  assert.equal((await admin.api('GET', `/users/${target.id}`)).body.data.role, 'user');
 });
 
 test('an admin cannot demote or disable themselves', async () => {
   assertError(await admin.api('PATCH', `/users/${adminId}`, { role: 'user' }), 409, 'cannot_change_self');
   assertError(await admin.api('PATCH', `/users/${adminId}`, { enabled: false }), 409, 'cannot_change_self');
-  const me = (await admin.api('GET', '/me')).body.data.user;
+  const me = (await admin.api('GET', '/me')).body.data;
   assert.equal(me.username, ADMIN_USER);
   assert.equal(me.role, 'admin');
   assert.equal(me.enabled, true);
@@ -253,7 +253,7 @@ test('an admin can demote another admin', async () => {
   const { user } = await createUser(admin, { role: 'admin' });
   const res = await admin.api('PATCH', `/users/${user.id}`, { role: 'user' });
   assert.equal(res.status, 200);
-  assert.equal(res.body.data.user.role, 'user');
+  assert.equal(res.body.data.role, 'user');
 });
 
 test('duplicate and invalid user names are refused', async () => {
@@ -284,7 +284,7 @@ test('create a user by form: 303 to the new user page', async () => {
   const page = await admin.get(res.location);
   assert.equal(page.status, 200);
   assert.match(page.text, new RegExp(`<h1>User ${username}</h1>`));
-  const u = (await admin.api('GET', `/users/${m[1]}`)).body.data.user;
+  const u = (await admin.api('GET', `/users/${m[1]}`)).body.data;
   assert.equal(u.username, username);
   assert.equal(u.display_name, 'Form Made');
   await new Client().loginOk(username, password);
@@ -319,7 +319,7 @@ test('edit a user by form: role, state, display name, email', async () => {
   });
   assert.equal(res.status, 303);
   assert.equal(res.location, `/users/${user.id}`);
-  const u = (await admin.api('GET', `/users/${user.id}`)).body.data.user;
+  const u = (await admin.api('GET', `/users/${user.id}`)).body.data;
   assert.equal(u.display_name, 'Edited By Form');
   assert.equal(u.email, 'edited@example.org');
   assert.equal(u.role, 'admin');
@@ -335,5 +335,5 @@ test('edit a user by form: role, state, display name, email', async () => {
   const self = await admin.postForm(`/users/${adminId}`, { role: 'user', enabled: 'true' });
   assert.equal(self.status, 409);
   assert.ok(elementText(self.text, 'error'));
-  assert.equal((await admin.api('GET', '/me')).body.data.user.role, 'admin');
+  assert.equal((await admin.api('GET', '/me')).body.data.role, 'admin');
 });

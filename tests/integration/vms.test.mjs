@@ -10,8 +10,8 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  adminClient, assertError, Client, createVmDone, dataOf, helperPids, sql, q, startHelper, STATE,
-  userClient, waitFor,
+  adminClient, assertError, Client, createVmDone, dataOf, helperPids, jobOf, sql, q, startHelper,
+  STATE, userClient, waitFor,
 } from './lib.mjs';
 
 const BOOT_DEADLINE_MS = 120_000;
@@ -74,7 +74,7 @@ describe('a VM from the demo template', () => {
     const { client } = await userClient(admin);
     const res = await createVm(client, { name: '测试服务器', description: 'integration test' });
     assert.equal(res.status, 202, res.text);
-    assert.equal(dataOf(res.res).vm.state, 'creating', 'the answer does not wait for QEMU');
+    assert.equal(dataOf(res.res).state, 'creating', 'the answer does not wait for QEMU');
     assert.equal(res.job.state, 'succeeded', res.job.message);
     const vm = res.vm;
     assert.equal(vm.name, '测试服务器');
@@ -91,7 +91,7 @@ describe('a VM from the demo template', () => {
     // Graceful stop: the ACPI power button, answered by the guest.
     let r = await client.api('POST', `/vms/${vm.id}/stop`, { timeout: 40 });
     assert.equal(r.status, 200, r.text);
-    assert.equal(r.body.data.vm.state, 'stopped');
+    assert.equal(r.body.data.state, 'stopped');
     assert.match(serialLog(domain), /VMM-TEST: shutdown/, 'the guest saw the power button');
     assert.equal(virsh('domstate', domain).trim(), 'shut off');
     assertError(await client.api('POST', `/vms/${vm.id}/stop`), 409, 'wrong_state');
@@ -99,14 +99,14 @@ describe('a VM from the demo template', () => {
 
     // Start again, then suspend to disk and wake up.
     r = await client.api('POST', `/vms/${vm.id}/start`);
-    assert.equal(r.body.data.vm.state, 'running');
+    assert.equal(r.body.data.state, 'running');
     r = await client.api('POST', `/vms/${vm.id}/suspend`);
     assert.equal(r.status, 200, r.text);
-    assert.equal(r.body.data.vm.state, 'suspended');
+    assert.equal(r.body.data.state, 'suspended');
     assert.equal(virsh('domstate', domain).trim(), 'shut off');
     assert.match(virsh('dominfo', domain), /Managed save:\s+yes/);
     r = await client.api('POST', `/vms/${vm.id}/wakeup`);
-    assert.equal(r.body.data.vm.state, 'running');
+    assert.equal(r.body.data.state, 'running');
     assert.equal(virsh('domstate', domain).trim(), 'running');
 
     // The detail page shows it, in its own words.
@@ -178,12 +178,12 @@ describe('a VM from the demo installer ISO', () => {
     // The installer runs, writes the disk and powers the machine off.
     await waitFor(() => serialLog(domain).includes('VMM-TEST: install done'), BOOT_DEADLINE_MS, 500);
     assert.match(serialLog(domain), /VMM-TEST: installer boot ok/);
-    await waitFor(async () => (await client.api('GET', `/vms/${vm.id}`)).body.data.vm.state === 'stopped',
+    await waitFor(async () => (await client.api('GET', `/vms/${vm.id}`)).body.data.state === 'stopped',
       60_000, 250);
 
     // Started again, it boots the installed system from its disk.
     const started = await client.api('POST', `/vms/${vm.id}/start`);
-    assert.equal(started.body.data.vm.state, 'running');
+    assert.equal(started.body.data.state, 'running');
     await waitFor(() => serialLog(domain).includes('VMM-TEST: ready'), BOOT_DEADLINE_MS, 500);
     assert.doesNotMatch(serialLog(domain), /installer boot ok/);
 
@@ -208,14 +208,14 @@ describe('a full clone', () => {
     const { client } = await userClient(admin);
     const res = await client.api('POST', '/vms', vmFields({ name: 'full', clone: 'full', disk_gb: 2 }));
     assert.equal(res.status, 202, res.text);
-    cleanup.push(res.body.data.vm.id);
-    const { vm, job } = res.body.data;
+    cleanup.push(dataOf(res).id);
+    const [vm, job] = [dataOf(res), jobOf(res)];
     assert.equal(vm.state, 'creating');
     assert.ok(job.id > 0);
     assertError(await client.api('DELETE', `/vms/${vm.id}`), 409, 'wrong_state');
 
     const done = await waitFor(async () => {
-      const j = (await client.api('GET', `/jobs/${job.id}`)).body.data.job;
+      const j = (await client.api('GET', `/jobs/${job.id}`)).body.data;
       return ['succeeded', 'failed', 'cancelled'].includes(j.state) && j;
     }, 120_000, 200);
     assert.equal(done.state, 'succeeded', done.message);
@@ -224,7 +224,7 @@ describe('a full clone', () => {
     assert.deepEqual(done.result, { vm_id: vm.id, state: 'running' });
     assert.ok(done.finished_at);
 
-    const after = (await client.api('GET', `/vms/${vm.id}`)).body.data.vm;
+    const after = (await client.api('GET', `/vms/${vm.id}`)).body.data;
     assert.equal(after.state, 'running');
     const domain = domainOf(vm.id);
     // Its own disk: no backing file, grown to the size asked for.
@@ -254,13 +254,13 @@ describe('a guest that does not answer the power button', () => {
     const res = await client.api('POST', `/vms/${id}/stop`, { timeout });
     assert.equal(res.status, 202, res.text);
     assert.ok(Date.now() - started < 30_000, 'the request does not wait for the whole timeout');
-    const { vm, job } = res.body.data;
+    const { data: vm, meta: { job } } = res.body;
     assert.equal(vm.state, 'running');
     assert.equal(job.kind, 'vm.stop');
     return job;
   }
   const finished = (client, jobId, deadlineMs) => waitFor(async () => {
-    const j = (await client.api('GET', `/jobs/${jobId}`)).body.data.job;
+    const j = (await client.api('GET', `/jobs/${jobId}`)).body.data;
     return ['succeeded', 'failed', 'cancelled'].includes(j.state) && j;
   }, deadlineMs, 200);
 
@@ -271,7 +271,7 @@ describe('a guest that does not answer the power button', () => {
     const id = res.vm.id;
     const domain = domainOf(id);
     assert.equal((await client.api('PATCH', `/vms/${id}`, { boot_order: ['cdrom'] })).status, 200);
-    assert.equal((await client.api('POST', `/vms/${id}/start`)).body.data.vm.state, 'running');
+    assert.equal((await client.api('POST', `/vms/${id}/start`)).body.data.state, 'running');
 
     // Cancelled: the machine stays as it was.
     let job = await stopJob(client, id, 120);
@@ -288,7 +288,7 @@ describe('a guest that does not answer the power button', () => {
     assert.equal(done.state, 'succeeded', done.message);
     assert.match(done.message, /forced off/);
     assert.equal(virsh('domstate', domain).trim(), 'shut off');
-    assert.equal((await client.api('GET', `/vms/${id}`)).body.data.vm.state, 'stopped');
+    assert.equal((await client.api('GET', `/vms/${id}`)).body.data.state, 'stopped');
     assert.equal((await client.api('DELETE', `/vms/${id}?delete_disks=true`)).status, 200);
   });
 });
@@ -316,9 +316,9 @@ describe('a full clone cancelled during the copy', () => {
       name, template_id: bigId, clone: 'full', vcpus: 1, memory_mb: 256, disk_gb: 8,
     });
     assert.equal(res.status, 202, res.text);
-    const { vm, job } = res.body.data;
+    const { data: vm, meta: { job } } = res.body;
     await waitFor(async () => {
-      const j = (await client.api('GET', `/jobs/${job.id}`)).body.data.job;
+      const j = (await client.api('GET', `/jobs/${job.id}`)).body.data;
       assert.ok(['queued', 'running'].includes(j.state), `the copy ended too soon: ${j.state}`);
       return j.state === 'running' && j.progress > 0;
     }, 60_000, 50);
@@ -332,7 +332,7 @@ describe('a full clone cancelled during the copy', () => {
     assert.equal(cancel.status, 200, cancel.text);
 
     const done = await waitFor(async () => {
-      const j = (await client.api('GET', `/jobs/${job.id}`)).body.data.job;
+      const j = (await client.api('GET', `/jobs/${job.id}`)).body.data;
       return ['succeeded', 'failed', 'cancelled'].includes(j.state) && j;
     }, 60_000, 100);
     assert.equal(done.state, 'cancelled', done.message);
@@ -354,7 +354,7 @@ describe('a full clone cancelled during the copy', () => {
     startHelper();
     await waitFor(async () => (await client.api('GET', '/host')).status === 200, 30_000, 200);
 
-    const done = (await client.api('GET', `/jobs/${job.id}`)).body.data.job;
+    const done = (await client.api('GET', `/jobs/${job.id}`)).body.data;
     assert.equal(done.state, 'failed');
     assert.match(done.message, /restart/);
     await waitFor(async () => (await client.api('GET', `/vms/${vm.id}`)).status === 404, 10_000, 100);
@@ -387,7 +387,7 @@ describe('batch actions and edits', () => {
     assert.equal(res.body.data[0].error.code, 'wrong_state');
     res = await a.client.api('POST', '/vms/batch', { action: 'pause', ids: [a1, a2] });
     assert.ok(res.body.data.every((x) => x.ok));
-    assert.equal((await a.client.api('GET', `/vms/${a2}`)).body.data.vm.state, 'paused');
+    assert.equal((await a.client.api('GET', `/vms/${a2}`)).body.data.state, 'paused');
 
     assertError(await a.client.api('POST', '/vms/batch', { action: 'explode', ids: [a1] }), 400, 'invalid_choice');
     assertError(await a.client.api('POST', '/vms/batch', { action: 'start', ids: [] }), 400, 'invalid_length');
@@ -402,8 +402,8 @@ describe('batch actions and edits', () => {
     const id = (await createVm(a.client, { name: 'old', start: false })).vm.id;
     const res = await a.client.api('PATCH', `/vms/${id}`, { name: '数据库服务器', description: '主库', autostart: true });
     assert.equal(res.status, 200, res.text);
-    assert.equal(res.body.data.vm.name, '数据库服务器');
-    assert.equal(res.body.data.vm.autostart, true);
+    assert.equal(res.body.data.name, '数据库服务器');
+    assert.equal(res.body.data.autostart, true);
     const xml = virsh('dumpxml', domainOf(id));
     assert.match(xml, /<title>数据库服务器<\/title>/);
     assert.match(xml, /<description>主库<\/description>/);
@@ -429,8 +429,8 @@ describe('changing hardware and boot device', () => {
     let res = await client.api('PATCH', `/vms/${id}`,
       { vcpus: 2, memory_mb: 512, cpu_model: 'qemu64', boot_order: ['cdrom', 'hd'] });
     assert.equal(res.status, 200, res.text);
-    assert.equal(res.body.data.vm.vcpus, 2);
-    assert.deepEqual(res.body.data.vm.boot_order, ['cdrom', 'hd']);
+    assert.equal(res.body.data.vcpus, 2);
+    assert.deepEqual(res.body.data.boot_order, ['cdrom', 'hd']);
     const xml = virsh('dumpxml', '--inactive', domain);
     assert.match(xml, /<vcpu placement='static'>2<\/vcpu>/);
     assert.match(xml, /<memory unit='KiB'>524288<\/memory>/);
@@ -440,7 +440,7 @@ describe('changing hardware and boot device', () => {
     assertError(await client.api('PATCH', `/vms/${id}`, { vcpus: 64 }), 422, 'exceeds_host');
     sql(`INSERT INTO quotas (user_id, max_vms, max_vcpus, max_memory_mb, max_disk_gb) VALUES (${user.id}, 5, 2, 1024, 10)`);
     assertError(await client.api('PATCH', `/vms/${id}`, { memory_mb: 2048 }), 409, 'quota_exceeded');
-    assert.equal((await client.api('GET', `/vms/${id}`)).body.data.vm.memory_mb, 512, 'a refused change changes nothing');
+    assert.equal((await client.api('GET', `/vms/${id}`)).body.data.memory_mb, 512, 'a refused change changes nothing');
     assertError(await client.api('PATCH', `/vms/${id}`, { boot_order: ['floppy'] }), 400, 'invalid_choice');
 
     await client.api('POST', `/vms/${id}/start`);

@@ -2,7 +2,12 @@
  * real vmm-helper on libvirt's test:///default driver. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <grp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <pwd.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -63,6 +68,173 @@ START_TEST(test_frame_refusals)
 }
 END_TEST
 
+/* One limit per direction: a reply as large as the statistics of 1000 VMs
+ * passes; a request that large is not even sent. Each VM gets the groups
+ * virConnectGetAllDomainStats reports (state, cpu, balloon, 4 vCPUs, 2
+ * NICs, 2 disks), about 1.5 KiB of JSON. */
+static json_t *stats_of_1000_vms(void)
+{
+    static const char *const net_fields[] = { "rx.bytes", "rx.pkts", "rx.errs", "rx.drop",
+                                              "tx.bytes", "tx.pkts", "tx.errs", "tx.drop" };
+    static const char *const block_fields[] = { "rd.reqs", "rd.bytes", "rd.times", "wr.reqs",
+                                                "wr.bytes", "wr.times", "fl.reqs", "fl.times",
+                                                "allocation", "capacity", "physical", "errors" };
+    json_t *vms = json_array();
+    for (int i = 1; i <= 1000; i++) {
+        json_t *vm = json_pack("{s:i, s:i, s:i, s:I, s:I, s:I, s:I}", "vm_id", i, "state.state", 1,
+                               "state.reason", 1, "cpu.time", (json_int_t)123456789012,
+                               "cpu.user", (json_int_t)23456789012, "balloon.current",
+                               (json_int_t)4194304, "balloon.rss", (json_int_t)2097152);
+        char name[40];
+        for (int c = 0; c < 4; c++) {
+            snprintf(name, sizeof name, "vcpu.%d.state", c);
+            json_object_set_new(vm, name, json_integer(1));
+            snprintf(name, sizeof name, "vcpu.%d.time", c);
+            json_object_set_new(vm, name, json_integer(30864197253));
+        }
+        for (int n = 0; n < 2; n++)
+            for (size_t f = 0; f < G_N_ELEMENTS(net_fields); f++) {
+                snprintf(name, sizeof name, "net.%d.%s", n, net_fields[f]);
+                json_object_set_new(vm, name, json_integer(5555555555));
+            }
+        for (int d = 0; d < 2; d++)
+            for (size_t f = 0; f < G_N_ELEMENTS(block_fields); f++) {
+                snprintf(name, sizeof name, "block.%d.%s", d, block_fields[f]);
+                json_object_set_new(vm, name, json_integer(21474836480));
+            }
+        json_array_append_new(vms, vm);
+    }
+    return json_pack("{s:b, s:{s:o}}", "ok", 1, "data", "vms", vms);
+}
+
+struct reader {
+    int fd;
+    size_t max;
+    json_t *got;
+    int rc;
+};
+
+static void *read_frame(void *arg)
+{
+    struct reader *r = arg;
+    r->rc = frame_read(r->fd, r->max, &r->got);
+    return NULL;
+}
+
+START_TEST(test_frame_limits_per_direction)
+{
+    ck_assert_int_lt(FRAME_REQUEST_MAX_BYTES, FRAME_REPLY_MAX_BYTES);
+    ck_assert_int_eq(FRAME_MAX_BYTES, FRAME_REPLY_MAX_BYTES);
+    json_t *stats = stats_of_1000_vms();
+    char *text = json_dumps(stats, JSON_COMPACT);
+    size_t len = strlen(text);
+    free(text);
+    ck_assert_msg(len > 1024 * 1024 && len < FRAME_REPLY_MAX_BYTES / 4,
+                  "1000 VMs' stats are %zu bytes", len);
+
+    int sv[2];
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    /* As a request it is refused before a byte is written. */
+    ck_assert_int_eq(frame_write_max(sv[0], stats, FRAME_REQUEST_MAX_BYTES), FRAME_TOO_LARGE);
+    char byte;
+    ck_assert_int_eq(recv(sv[1], &byte, 1, MSG_DONTWAIT), -1);
+    ck_assert_int_eq(errno, EAGAIN);
+
+    /* As a reply it goes through, read with the client's limit. */
+    struct reader reader = { .fd = sv[1], .max = FRAME_REPLY_MAX_BYTES };
+    pthread_t thread;
+    ck_assert_int_eq(pthread_create(&thread, NULL, read_frame, &reader), 0);
+    ck_assert_int_eq(frame_write_max(sv[0], stats, FRAME_REPLY_MAX_BYTES), FRAME_OK);
+    pthread_join(thread, NULL);
+    ck_assert_int_eq(reader.rc, FRAME_OK);
+    ck_assert(json_equal(reader.got, stats));
+    json_decref(reader.got);
+
+    /* And a frame over the reply limit is not written either. */
+    json_t *huge = json_pack("{s:s%}", "x", g_strnfill(FRAME_REPLY_MAX_BYTES, 'a'),
+                             (size_t)FRAME_REPLY_MAX_BYTES);
+    ck_assert_int_eq(frame_write(sv[0], huge), FRAME_TOO_LARGE);
+    ck_assert_int_eq(recv(sv[1], &byte, 1, MSG_DONTWAIT), -1);
+    json_decref(huge);
+    json_decref(stats);
+    close(sv[0]);
+    close(sv[1]);
+}
+END_TEST
+
+static long long elapsed_ms(const struct timespec *since)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (now.tv_sec - since->tv_sec) * 1000 + (now.tv_nsec - since->tv_nsec) / 1000000;
+}
+
+/* Writes a 30-byte frame a byte at a time until the reader hangs up. */
+static void *trickle(void *arg)
+{
+    int fd = *(int *)arg;
+    char frame[34] = { 0, 0, 0, 30 };
+    memset(frame + 4, ' ', 30);
+    struct timespec pause = { 0, 50 * 1000 * 1000 };
+    for (size_t i = 0; i < sizeof frame && send(fd, frame + i, 1, MSG_NOSIGNAL) == 1; i++)
+        nanosleep(&pause, NULL);
+    return NULL;
+}
+
+/* Half a frame, or a frame that trickles in, ends at the deadline. */
+START_TEST(test_frame_read_deadline)
+{
+    int sv[2];
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    uint32_t header = htonl(10);
+    ck_assert_int_eq(write(sv[0], &header, 2), 2);
+    json_t *in = NULL;
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    ck_assert_int_eq(frame_read_within(sv[1], 1024, &in, 200), FRAME_TIMEOUT);
+    long long took = elapsed_ms(&start);
+    ck_assert_msg(took >= 190 && took < 2000, "took %lld ms", took);
+    ck_assert_ptr_null(in);
+
+    close(sv[0]);
+    close(sv[1]);
+
+    /* A whole header and half the body: the same. */
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    ck_assert_int_eq(write(sv[0], &header, 4), 4);
+    ck_assert_int_eq(write(sv[0], "{\"a\":", 5), 5);
+    ck_assert_int_eq(frame_read_within(sv[1], 1024, &in, 100), FRAME_TIMEOUT);
+    ck_assert_ptr_null(in);
+    close(sv[0]);
+    close(sv[1]);
+
+    /* A frame that trickles in, a byte every 50 ms, each byte well inside
+     * any per-read timeout: the one deadline still ends it. */
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    pthread_t thread;
+    ck_assert_int_eq(pthread_create(&thread, NULL, trickle, &sv[0]), 0);
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    ck_assert_int_eq(frame_read_within(sv[1], 1024, &in, 300), FRAME_TIMEOUT);
+    took = elapsed_ms(&start);
+    ck_assert_msg(took >= 290 && took < 2000, "took %lld ms", took);
+    close(sv[1]);
+    pthread_join(thread, NULL);
+    close(sv[0]);
+
+    /* A whole frame within the deadline reads as usual. */
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    json_t *out = json_pack("{s:s}", "op", "ping");
+    ck_assert_int_eq(frame_write(sv[0], out), FRAME_OK);
+    ck_assert_int_eq(frame_read_within(sv[1], 1024, &in, 1000), FRAME_OK);
+    ck_assert(json_equal(in, out));
+    json_decref(in);
+    json_decref(out);
+    close(sv[0]);
+    ck_assert_int_eq(frame_read_within(sv[1], 1024, &in, 1000), FRAME_EOF);
+    close(sv[1]);
+}
+END_TEST
+
 /* The real helper, on the test driver, listening in a temp dir. */
 static pid_t helper_pid;
 static char socket_path[108];
@@ -79,13 +251,16 @@ static void start_helper(void)
 {
     char *dir = g_dir_make_tmp("vmm-helper-XXXXXX", NULL);
     snprintf(socket_path, sizeof socket_path, "%s/helper.sock", dir);
+    chmod(dir, 0755);   /* the unprivileged client below reaches the socket */
     g_free(dir);
     helper_pid = fork();
     if (helper_pid == 0) {
         setenv("VMM_HELPER_SOCKET", socket_path, 1);
         setenv("VMM_HELPER_LIBVIRT_URI", "test:///default", 1);
         setenv("VMM_HELPER_ACCEL", "qemu", 1);
-        setenv("VMM_HELPER_CLIENT_USER", "root", 1);
+        /* Its clients: root (this test, trusted) and nobody (a web user). */
+        setenv("VMM_HELPER_CLIENT_USER", "nobody", 1);
+        setenv("VMM_HELPER_CLIENT_IDLE_TIMEOUT_S", "1", 1);
         unsetenv("VMM_CONFIG");
         execl(HELPER_BIN, "vmm-helper", (char *)NULL);
         _exit(127);
@@ -155,13 +330,105 @@ START_TEST(test_helper_answers)
     json_decref(reply);
 
     /* A request larger than the limit is refused and the stream closed. */
-    uint32_t header = htonl(FRAME_MAX_BYTES + 1);
+    uint32_t header = htonl(FRAME_REQUEST_MAX_BYTES + 1);
     ck_assert_int_eq(write(fd, &header, 4), 4);
     ck_assert_int_eq(frame_read(fd, 1 << 20, &reply), FRAME_OK);
     ck_assert_str_eq(error_code(reply), "request_too_large");
     json_decref(reply);
     ck_assert_int_eq(frame_read(fd, 1 << 20, &reply), FRAME_EOF);
     close(fd);
+}
+END_TEST
+
+/* Whether fd is closed by the peer within ms. */
+static bool closed_within(int fd, int ms)
+{
+    struct pollfd p = { .fd = fd, .events = POLLIN };
+    char buf[64];
+    return poll(&p, 1, ms) == 1 && read(fd, buf, sizeof buf) == 0;
+}
+
+/* A client that sends nothing, or half a frame, is dropped after the idle
+ * timeout (1 s here), and meanwhile others are served at once. */
+START_TEST(test_helper_drops_idle_clients)
+{
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    int silent = connect_helper();
+    int half = connect_helper();
+    ck_assert_int_ge(silent, 0);
+    ck_assert_int_ge(half, 0);
+    uint32_t header = htonl(100);
+    ck_assert_int_eq(write(half, &header, 3), 3);
+
+    int busy = connect_helper();
+    json_t *reply = call(busy, "{\"op\":\"ping\"}");
+    ck_assert(json_is_true(json_object_get(reply, "ok")));
+    json_decref(reply);
+    ck_assert_int_lt(elapsed_ms(&start), 900);
+    close(busy);
+
+    ck_assert(closed_within(silent, 5000));
+    ck_assert(closed_within(half, 5000));
+    ck_assert_int_ge(elapsed_ms(&start), 900);
+    close(silent);
+    close(half);
+}
+END_TEST
+
+/* A web user's process (nobody here) that names an actor without the
+ * session or API token proving it is refused; so is a made-up proof
+ * (there is no database here: it cannot be checked, so 503). Exit code
+ * of the child: 0 when every answer was right. */
+static int forged_actor_child(void)
+{
+    struct passwd *pw = getpwnam("nobody");
+    if (!pw || setgroups(0, NULL) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0)
+        return 10;
+    static const struct {
+        const char *request;
+        int status;
+        const char *code;
+    } cases[] = {
+        { "{\"op\":\"vm.start\",\"args\":{\"vm_id\":1},\"actor\":1}", 403, "forbidden" },
+        { "{\"op\":\"host.reconcile\",\"actor\":1,\"credential\":null}", 403, "forbidden" },
+        { "{\"op\":\"vm.start\",\"args\":{\"vm_id\":1},\"actor\":1,"
+          "\"credential\":{\"session\":\"not a token\"}}", 403, "forbidden" },
+        { "{\"op\":\"vm.start\",\"args\":{\"vm_id\":1},\"actor\":\"1\","
+          "\"credential\":{\"session\":\"" "0123456789abcdef0123456789abcdef"
+          "0123456789abcdef0123456789abcdef\"}}", 403, "forbidden" },
+        { "{\"op\":\"vm.start\",\"args\":{\"vm_id\":1},\"actor\":1,"
+          "\"credential\":{\"session\":\"" "0123456789abcdef0123456789abcdef"
+          "0123456789abcdef0123456789abcdef\"}}", 503, "database_unavailable" },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        int fd = connect_helper();
+        if (fd < 0)
+            return 20;
+        json_t *request = json_loads(cases[i].request, 0, NULL), *reply = NULL;
+        if (!request || frame_write(fd, request) != FRAME_OK ||
+            frame_read(fd, FRAME_REPLY_MAX_BYTES, &reply) != FRAME_OK)
+            return 30 + (int)i;
+        json_t *error = json_object_get(reply, "error");
+        if (json_integer_value(json_object_get(error, "status")) != cases[i].status ||
+            g_strcmp0(json_string_value(json_object_get(error, "code")), cases[i].code))
+            return 40 + (int)i;
+        json_decref(request);
+        json_decref(reply);
+        close(fd);
+    }
+    return 0;
+}
+
+START_TEST(test_helper_refuses_forged_actor)
+{
+    pid_t child = fork();
+    if (child == 0)
+        _exit(forged_actor_child());
+    int status = 0;
+    ck_assert_int_eq(waitpid(child, &status, 0), child);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child: %d",
+                  WEXITSTATUS(status));
 }
 END_TEST
 
@@ -255,11 +522,15 @@ static Suite *helper_protocol_suite(void)
     TCase *frames = tcase_create("frames");
     tcase_add_test(frames, test_frame_round_trip);
     tcase_add_loop_test(frames, test_frame_refusals, 0, G_N_ELEMENTS(raw_cases));
+    tcase_add_test(frames, test_frame_limits_per_direction);
+    tcase_add_test(frames, test_frame_read_deadline);
     suite_add_tcase(s, frames);
     TCase *helper = tcase_create("helper");
     tcase_add_checked_fixture(helper, start_helper, stop_helper);
     tcase_set_timeout(helper, 30);
     tcase_add_test(helper, test_helper_answers);
+    tcase_add_test(helper, test_helper_drops_idle_clients);
+    tcase_add_test(helper, test_helper_refuses_forged_actor);
     suite_add_tcase(s, helper);
     TCase *probe = tcase_create("probe");
     tcase_set_timeout(probe, 60);

@@ -1,5 +1,6 @@
-/* Image inspection: ISO 9660 / UDF signatures and labels, qemu-img's
- * answer against the declared format, OVF descriptors, chunk digests. */
+/* Image inspection: ISO 9660 / UDF signatures and labels, the rules that
+ * judge a file's head and qemu-img's answer (self-contained, the declared
+ * format), OVF descriptors, chunk digests. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -84,12 +85,52 @@ struct disk_case {
     const char *code;   /* NULL: accepted */
 };
 
+/* qemu-img info --output=json of files opened as "image", in the shapes
+ * qemu-img 7.2 prints them (cut to what matters). */
+#define VMDK_SPARSE(type, extents)                                                         \
+    "{\"format\":\"vmdk\",\"filename\":\"image\",\"virtual-size\":1048576,"                 \
+    "\"format-specific\":{\"type\":\"vmdk\",\"data\":{\"create-type\":\"" type "\","         \
+    "\"extents\":[" extents "]}}}"
+#define SELF_EXTENT "{\"virtual-size\":1048576,\"filename\":\"image\",\"format\":\"\"}"
+#define QCOW2_DATA(extra)                                                                  \
+    "{\"format\":\"qcow2\",\"filename\":\"image\",\"virtual-size\":1048576,"                \
+    "\"format-specific\":{\"type\":\"qcow2\",\"data\":{\"compat\":\"1.1\"" extra "}}}"
+
 static const struct disk_case disk_cases[] = {
     { "{\"format\":\"qcow2\",\"virtual-size\":1048576}", "qcow2", NULL },
-    { "{\"format\":\"raw\",\"virtual-size\":1048576}", "raw", NULL },
-    { "{\"format\":\"vmdk\",\"virtual-size\":1048576}", "vmdk", NULL },
+    { QCOW2_DATA(""), "qcow2", NULL },
+    { "{\"format\":\"raw\",\"filename\":\"image\",\"virtual-size\":1048576}", "raw", NULL },
+    { VMDK_SPARSE("streamOptimized", SELF_EXTENT), "vmdk", NULL },
+    { VMDK_SPARSE("monolithicSparse", SELF_EXTENT), "vmdk", NULL },
+    /* Backing files, plain or json:, and the keys that come with them. */
     { "{\"format\":\"qcow2\",\"virtual-size\":1048576,\"backing-filename\":\"/etc/passwd\"}", "qcow2", "backing_file" },
     { "{\"format\":\"qcow2\",\"virtual-size\":1048576,\"full-backing-filename\":\"x\"}", "qcow2", "backing_file" },
+    { "{\"format\":\"qcow2\",\"virtual-size\":1048576,\"backing-filename-format\":\"raw\"}", "qcow2", "backing_file" },
+    { "{\"format\":\"qcow2\",\"virtual-size\":1048576,\"backing-filename\":"
+      "\"json:{\\\"driver\\\":\\\"raw\\\",\\\"file\\\":{\\\"filename\\\":\\\"/root/x\\\"}}\"}", "qcow2", "backing_file" },
+    /* An external data file, raw or not. */
+    { QCOW2_DATA(",\"data-file\":\"/root/secret\",\"data-file-raw\":true"), "qcow2", "data_file" },
+    { QCOW2_DATA(",\"data-file\":\"image\""), "qcow2", "data_file" },
+    /* vmdk: other subformats, extents elsewhere, more than one extent. */
+    { VMDK_SPARSE("monolithicFlat", "{\"filename\":\"image-flat.vmdk\",\"format\":\"FLAT\"}"), "vmdk", "external_file" },
+    { VMDK_SPARSE("monolithicFlat", SELF_EXTENT), "vmdk", "vmdk_subformat" },
+    { VMDK_SPARSE("twoGbMaxExtentSparse", SELF_EXTENT), "vmdk", "vmdk_subformat" },
+    { VMDK_SPARSE("vmfs", SELF_EXTENT), "vmdk", "vmdk_subformat" },
+    { VMDK_SPARSE("monolithicSparse", "{\"filename\":\"/root/secret\",\"format\":\"FLAT\"}"), "vmdk", "external_file" },
+    { VMDK_SPARSE("monolithicSparse", SELF_EXTENT "," SELF_EXTENT), "vmdk", "vmdk_subformat" },
+    { VMDK_SPARSE("monolithicSparse", ""), "vmdk", "vmdk_subformat" },
+    { "{\"format\":\"vmdk\",\"filename\":\"image\",\"virtual-size\":1048576}", "vmdk", "vmdk_subformat" },
+    /* Any child or name but the file itself; json: anywhere. */
+    { "{\"format\":\"raw\",\"filename\":\"/etc/passwd\",\"virtual-size\":1048576}", "raw", "external_file" },
+    { "{\"format\":\"raw\",\"filename\":\"json:{}\",\"virtual-size\":1048576}", "raw", "external_file" },
+    { "{\"format\":\"raw\",\"filename\":\"nbd://10.0.0.1/x\",\"virtual-size\":1048576}", "raw", "external_file" },
+    { "{\"format\":\"qcow2\",\"filename\":\"image\",\"virtual-size\":1048576,\"children\":"
+      "[{\"name\":\"file\",\"info\":{\"filename\":\"image\"}}]}", "qcow2", NULL },
+    { "{\"format\":\"qcow2\",\"filename\":\"image\",\"virtual-size\":1048576,\"children\":"
+      "[{\"name\":\"data-file\",\"info\":{\"filename\":\"/root/secret\"}}]}", "qcow2", "external_file" },
+    { "{\"format\":\"raw\",\"filename\":\"image\",\"virtual-size\":1048576,\"x\":\"json:{}\"}", "raw", "external_file" },
+    { "{\"format\":\"raw\",\"filename\":7,\"virtual-size\":1048576}", "raw", "external_file" },
+    /* The declared format, a size. */
     { "{\"format\":\"qcow2\",\"virtual-size\":1048576}", "raw", "format_mismatch" },
     { "{\"format\":\"raw\",\"virtual-size\":1048576}", "qcow2", "format_mismatch" },
     { "{\"virtual-size\":1048576}", "raw", "format_mismatch" },
@@ -100,16 +141,61 @@ START_TEST(test_disk_checks)
 {
     const struct disk_case *c = &disk_cases[_i];
     json_t *info = json_loads(c->info, 0, NULL);
+    ck_assert_msg(info, "case %d is not JSON", _i);
     struct err err = { 0 };
-    int rc = image_check_disk(info, c->declared, &err);
+    int rc = image_check_disk(info, c->declared, "image", &err);
     if (c->code) {
         ck_assert_int_eq(rc, -1);
         ck_assert_str_eq(err.code, c->code);
         ck_assert_int_eq(err.status, 422);
     } else {
-        ck_assert_int_eq(rc, 0);
+        ck_assert_msg(rc == 0, "case %d refused: %s", _i, err.message);
     }
     json_decref(info);
+}
+END_TEST
+
+struct head_case {
+    const char *head;
+    size_t len;
+    const char *sniffed;
+    const char *declared;
+    const char *code;   /* NULL: accepted */
+};
+
+#define HEAD(s) s, sizeof s - 1
+static const struct head_case head_cases[] = {
+    { HEAD("QFI\xfb\0\0\0\3"), "qcow2", "qcow2", NULL },
+    { HEAD("KDMV\1\0\0\0"), "vmdk", "vmdk", NULL },
+    { HEAD("COWD\1\0\0\0"), "vmdk", "vmdk", NULL },
+    { HEAD("hello\n"), "raw", "raw", NULL },
+    { HEAD(""), "raw", "raw", NULL },
+    { HEAD("QFI\xfb\0\0\0\3"), "qcow2", "raw", "format_mismatch" },
+    { HEAD("hello\n"), "raw", "qcow2", "format_mismatch" },
+    { HEAD("KDMV\1\0\0\0"), "vmdk", "qcow2", "format_mismatch" },
+    { HEAD("# Disk DescriptorFile\nversion=1\ncreateType=\"monolithicFlat\"\n"
+           "RW 8 FLAT \"/root/secret\" 0\n"), "vmdk-descriptor", "vmdk", "external_file" },
+    { HEAD("\n  # Disk DescriptorFile\n"), "vmdk-descriptor", "vmdk", "external_file" },
+    { HEAD("version=1\ncreateType=\"twoGbMaxExtentFlat\"\n"), "vmdk-descriptor", "vmdk", "external_file" },
+    { HEAD("# Disk DescriptorFile\n"), "vmdk-descriptor", "qcow2", "format_mismatch" },
+    /* As raw it is only bytes: nothing opens the files it names. */
+    { HEAD("# Disk DescriptorFile\n"), "vmdk-descriptor", "raw", NULL },
+    { HEAD("createType\0binary"), "raw", "raw", NULL },
+};
+
+START_TEST(test_head_checks)
+{
+    const struct head_case *c = &head_cases[_i];
+    ck_assert_str_eq(image_sniff_format((const unsigned char *)c->head, c->len), c->sniffed);
+    struct err err = { 0 };
+    int rc = image_check_head((const unsigned char *)c->head, c->len, c->declared, &err);
+    if (c->code) {
+        ck_assert_int_eq(rc, -1);
+        ck_assert_str_eq(err.code, c->code);
+        ck_assert_int_eq(err.status, 422);
+    } else {
+        ck_assert_msg(rc == 0, "case %d refused: %s", _i, err.message);
+    }
 }
 END_TEST
 
@@ -187,6 +273,7 @@ static Suite *image_suite(void)
     tcase_add_test(tc, test_udf_without_iso9660);
     tcase_add_test(tc, test_not_an_iso);
     tcase_add_loop_test(tc, test_disk_checks, 0, G_N_ELEMENTS(disk_cases));
+    tcase_add_loop_test(tc, test_head_checks, 0, G_N_ELEMENTS(head_cases));
     tcase_add_test(tc, test_ovf_parse);
     tcase_add_test(tc, test_ovf_refused);
     tcase_add_test(tc, test_chunk_digest);

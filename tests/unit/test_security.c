@@ -103,10 +103,20 @@ static int h_change(struct req *r)
     handler_ran++;
     return 0;
 }
+/* A 202 of a handler that names its API object and its job. */
+static int h_object(struct req *r)
+{
+    req_set_object(r, "thing", json_pack("{s:i, s:s}", "id", 7, "name", "seven"));
+    json_object_set_new(r->data, "page_only", json_true());
+    req_set_job(r, json_pack("{s:i, s:s}", "id", 3, "state", "running"));
+    r->status = 202;
+    return 0;
+}
 static const struct field change_fields[] = { { "name", FIELD_STRING, false, 0, 10 }, { NULL } };
 static const struct route routes[] = {
     { "POST", "/things", h_change, PERM_ANON, ROUTE_BOTH, NULL, NULL, change_fields, "thing.change" },
     { "GET", "/secret", h_change, PERM_ADMIN, ROUTE_BOTH },
+    { "GET", "/object", h_object, PERM_ANON, ROUTE_API },
     { NULL },
 };
 
@@ -156,6 +166,30 @@ START_TEST(test_csrf_required_for_forms)
 }
 END_TEST
 
+/* A success is {"success": true, "data": the object itself, "meta": {job}};
+ * what the handler added for its page stays out of it. */
+START_TEST(test_json_envelope)
+{
+    struct req r;
+    req_init(&r);
+    char *env[] = { "REQUEST_METHOD=GET", "REQUEST_URI=/api/v1/object", NULL };
+    handle(&r, env, NULL);
+    ck_assert_int_eq(r.status, 202);
+    json_t *body = json_loads(r.resp_body->str, 0, NULL);
+    ck_assert_ptr_nonnull(body);
+    ck_assert(json_is_true(json_object_get(body, "success")));
+    json_t *data = json_object_get(body, "data");
+    ck_assert_int_eq(json_integer_value(json_object_get(data, "id")), 7);
+    ck_assert_ptr_null(json_object_get(data, "thing"));
+    ck_assert_ptr_null(json_object_get(data, "page_only"));
+    json_t *job = json_object_get(json_object_get(body, "meta"), "job");
+    ck_assert_int_eq(json_integer_value(json_object_get(job, "id")), 3);
+    ck_assert_ptr_null(json_object_get(body, "error"));
+    json_decref(body);
+    req_reset(&r);
+}
+END_TEST
+
 START_TEST(test_json_error_shape)
 {
     struct req r;
@@ -169,6 +203,7 @@ START_TEST(test_json_error_shape)
     ck_assert_str_eq(json_string_value(json_object_get(json_object_get(body, "error"), "code")),
                      "not_found");
     ck_assert(json_is_string(json_object_get(json_object_get(body, "error"), "message")));
+    ck_assert(json_is_false(json_object_get(body, "success")));
     ck_assert_ptr_null(json_object_get(body, "data"));
     json_decref(body);
     req_reset(&r);
@@ -322,6 +357,7 @@ static Suite *security_suite(void)
     tcase_add_loop_test(tc, test_session_expiry, 0, G_N_ELEMENTS(expiry_cases));
     tcase_add_test(tc, test_csrf_required_for_forms);
     tcase_add_test(tc, test_json_error_shape);
+    tcase_add_test(tc, test_json_envelope);
     tcase_add_test(tc, test_api_rejects_non_json);
     tcase_add_test(tc, test_local_path);
     tcase_add_test(tc, test_csv_defuses_formulas);
