@@ -267,9 +267,13 @@ json_t *accel_verdict(const char *arch)
 int accel_libvirt_error(struct err *err, const char *what)
 {
     const char *message = virGetLastErrorMessage();
-    char *cut = probe_reason_cut(message, 200);
+    /* QEMU's own words are what matter ("qemu-system-x86_64: error: failed
+     * to set MSR ..."), not libvirt's preamble; short, as a translated
+     * message carries it in parentheses within 255 bytes. */
+    const char *qemu = strstr(message, "qemu-system-");
+    char *cut = probe_reason_cut(qemu ? qemu : message, 120);
     if (probe_error_is_kvm(message))
-        err_set(err, 502, "accel_failed", NULL, "%s failed: KVM could not run it (%s)", what, cut);
+        err_set(err, 502, "accel_failed", NULL, "%s failed under KVM: %s", what, cut);
     else
         err_set(err, 502, "libvirt_error", NULL, "%s failed: %s", what, cut);
     g_free(cut);

@@ -326,7 +326,7 @@ describe('a machine KVM cannot run', () => {
     cleanup.push(stopped.vm.id);
     const res = await client.api('POST', `/vms/${stopped.vm.id}/start`, undefined, zh);
     assertError(res, 502, 'accel_failed');
-    assert.match(res.body.error.message, /^KVM（硬件加速）无法运行此虚拟机.* \(.+\)$/);
+    assert.match(res.body.error.message, /^KVM（硬件加速）无法运行此虚拟机.* \(Start failed under KVM: .+/);
     assert.equal(dataOf(await client.api('GET', `/vms/${stopped.vm.id}`)).state, 'stopped');
     assert.equal((await client.api('DELETE', `/vms/${stopped.vm.id}?delete_disks=true`)).status, 200);
   });
