@@ -2,7 +2,8 @@
  * on all; anyone else's VM is a 404. The row is ours, the guest is the
  * helper's: create inserts the row and its job (quota checked in the same
  * transaction) and hands the job to the helper, which makes the disk and
- * domain in it; the answer (202) does not wait for libvirt or QEMU. */
+ * domain in it; the answer (201, the VM still `creating`, its job named)
+ * does not wait for libvirt or QEMU. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -276,7 +277,8 @@ static int template_check(struct req *r, long long id, struct usage *want, char 
     return rc;
 }
 
-/* The ISO if the caller may use it; an ISO VM names its disk size. */
+/* The ISO if the caller may use it; a VM installed from it (no template)
+ * names its disk size. */
 static int iso_check(struct req *r, long long id, const struct usage *want)
 {
     struct db_rows *rows = db_query(
@@ -399,13 +401,14 @@ static int vms_create(struct req *r)
         if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
             return req_fail(r, 400, "invalid_characters", "vnc_password",
                             _("A VNC password may hold only ASCII letters, digits and symbols."));
-    if (!template_id == !iso_id)
+    /* A template, an ISO to install from, or both (the ISO in the CD-ROM). */
+    if (!template_id && !iso_id)
         return req_fail(r, 400, "missing_field", "template_id",
                         _("Give either a template or an ISO image to install from."));
-    if (iso_id && full_clone(r))
+    if (!template_id && full_clone(r))
         return req_fail(r, 400, "invalid_choice", "clone", _("Only a template can be cloned."));
-    if (template_id ? template_check(r, template_id, &want, arch, sizeof arch) < 0
-                    : iso_check(r, iso_id, &want) < 0)
+    if ((template_id && template_check(r, template_id, &want, arch, sizeof arch) < 0) ||
+        (iso_id && iso_check(r, iso_id, &want) < 0))
         return -1;
     if (host_check(r, &want) < 0)
         return -1;
@@ -433,9 +436,9 @@ static int vms_create(struct req *r)
     json_t *vm = vm_visible(r, id);
     if (!vm)
         return -1;
-    /* The helper makes the disk and the domain, and starts it, in the
-     * job: 202 at once, with the VM (still `creating`) and the job to poll. */
-    r->status = 202;
+    /* The row exists (201), still `creating`: the helper makes the disk
+     * and the domain, and starts it, in the job the answer names. */
+    r->status = 201;
     req_set_object(r, "vm", vm);
     req_set_job(r, json_pack("{s:I, s:s, s:s, s:i}", "id", (json_int_t)job_id, "kind", "vm.create",
                              "state", "running", "progress", 0));

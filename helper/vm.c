@@ -454,7 +454,7 @@ static virDomainPtr vm_define(virConnectPtr conn, const struct vm *vm, bool star
      * installer CD; once installed, the disk boots first. */
     db_exec("UPDATE vms SET state = ?, updated_at = UTC_TIMESTAMP() WHERE id = ? AND "
             "state = 'creating'",
-            DB_TEXT(vm->iso_file ? "installing" : "stopped"),
+            DB_TEXT(vm->iso_file && !vm->template_file ? "installing" : "stopped"),
             DB_INT(vm->id));
     vm_state_sync(dom);
     return dom;
@@ -641,9 +641,8 @@ int vm_op_create(struct op_call *call)
     bool from_iso = vm->iso_file && pool_name_valid(vm->iso_file);
     if (strcmp(vm->state, "creating") != 0)
         wrong_state(call, "create", vm->state);
-    else if (from_template == from_iso || (vm->full_clone && !from_template))
-        err_set(&call->err, 422, "no_image", NULL,
-                "This virtual machine needs exactly one template or ISO.");
+    else if ((!from_template && !from_iso) || (vm->full_clone && !from_template))
+        err_set(&call->err, 422, "no_image", NULL, "This virtual machine needs a template or an ISO.");
     /* The program checked it; a template quarantined since is refused too. */
     else if (from_template && !library_template_ready(vm->template_file, &call->err))
         ;   /* err says why */

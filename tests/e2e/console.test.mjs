@@ -34,7 +34,7 @@ before(async () => {
   const made = await createVmDone(api, {
     name: '控制台测试', template_id: templateId, vcpus: 1, memory_mb: 256, disk_gb: 1,
   });
-  assert.equal(made.status, 202, made.text);
+  assert.equal(made.status, 201, made.text);
   assert.equal(made.job.state, 'succeeded', made.job.message);
   vm = made.vm;
   await waitFor(() => serialLog(vm.id).includes('VMM-TEST: boot ok'), BOOT_DEADLINE_MS, 500);

@@ -41,7 +41,7 @@ test('a change made through the API shows in a warm list at once, on every worke
   const made = await createVmDone(client, {
     name, template_id: templateId, vcpus: 1, memory_mb: 256, disk_gb: 1, start: false,
   });
-  assert.equal(made.status, 202, made.text);
+  assert.equal(made.status, 201, made.text);
   assert.equal(made.job.state, 'succeeded', made.job.message);
   const id = made.vm.id;
   const path = '/api/v1/vms?sort=name';

@@ -140,7 +140,7 @@ async function createVm(client, fields = {}) {
   const made = await createVmDone(client, {
     name: 'console', template_id: templateId, vcpus: 1, memory_mb: 256, disk_gb: 1, ...fields,
   });
-  assert.equal(made.status, 202, made.text);
+  assert.equal(made.status, 201, made.text);
   assert.equal(made.job.state, 'succeeded', made.job.message);
   cleanup.push(made.vm.id);
   return made.vm;

@@ -90,7 +90,7 @@ describe('the ISO library', () => {
     const made = await createVmDone(client, {
       name: 'from-iso', iso_id: id, vcpus: 1, memory_mb: 128, disk_gb: 1, start: false,
     });
-    assert.equal(made.status, 202, made.text);
+    assert.equal(made.status, 201, made.text);
     assert.equal(made.job.state, 'succeeded', made.job.message);
     const vm = made.vm;
     vmsToDelete.push(vm.id);
@@ -166,7 +166,7 @@ describe('templates', () => {
     const made = await createVmDone(client, {
       name: 'from-upload', template_id: id, vcpus: 1, memory_mb: 128, disk_gb: 1,
     });
-    assert.equal(made.status, 202, made.text);
+    assert.equal(made.status, 201, made.text);
     assert.equal(made.job.state, 'succeeded', made.job.message);
     const vm = made.vm;
     vmsToDelete.push(vm.id);

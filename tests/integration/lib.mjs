@@ -287,14 +287,14 @@ export async function jobEnded(client, id, deadlineMs = 180_000) {
 }
 
 /**
- * POST /vms, and when it is accepted (202: the helper makes it in a job)
- * waits for that job. Returns { status, text, res (the answer), job (ended,
+ * POST /vms, and when it is made (201, the VM still `creating`: the helper
+ * makes it in the job of meta.job) waits for that job. Returns { status, text, res (the answer), job (ended,
  * or null when refused), vm (as it is now, or null when refused or gone) }.
  */
 export async function createVmDone(client, fields, deadlineMs = 180_000) {
   const res = await client.api('POST', '/vms', fields);
   const made = { status: res.status, text: res.text, res, job: null, vm: null };
-  if (res.status !== 202) return made;
+  if (res.status !== 201) return made;
   made.job = await jobEnded(client, jobOf(res).id, deadlineMs);
   const now = await client.api('GET', `/vms/${dataOf(res).id}`);
   made.vm = now.status === 200 ? dataOf(now) : null;

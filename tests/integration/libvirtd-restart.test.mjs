@@ -47,7 +47,7 @@ test('libvirtd down: 503 with a clear message; back: everything works again', as
   const made = await createVmDone(client, {
     name: 'after', template_id: templateId, vcpus: 1, memory_mb: 256, start: false,
   });
-  assert.equal(made.status, 202, made.text);
+  assert.equal(made.status, 201, made.text);
   assert.equal(made.job.state, 'succeeded', made.job.message);
   const id = made.vm.id;
   // Lifecycle events flow again: a start made behind the portal's back shows.

@@ -93,7 +93,7 @@ describe('the accelerator', () => {
 
     // A VM gets that domain type, and its guest really runs.
     const made = await createVmDone(client, vmFields({ name: 'accel', start: true }));
-    assert.equal(made.status, 202, made.text);
+    assert.equal(made.status, 201, made.text);
     assert.equal(made.job.state, 'succeeded', made.job.message);
     cleanup.push(made.vm.id);
     const domain = domainOf(made.vm.id);
@@ -259,7 +259,7 @@ describe('nothing stays stuck', () => {
     assert.ok(dataOf(res).resolved.removed.some((r) => r.vm_id === row.vmId));
   });
 
-  test('a create answers 202 at once and the job carries a failure\'s reason, translated', async () => {
+  test('a create answers 201 at once, the VM still creating, and the job carries a failure\'s reason, translated', async () => {
     const { client } = await userClient(admin);
     // A template whose file is gone: the job fails making the disk, and nothing stays.
     const file = `gone-${process.pid}.qcow2`;
@@ -269,7 +269,7 @@ describe('nothing stays stuck', () => {
     try {
       const started = Date.now();
       const res = await client.api('POST', '/vms', vmFields({ name: 'doomed', template_id: id, clone: 'full' }));
-      assert.equal(res.status, 202, res.text);
+      assert.equal(res.status, 201, res.text);
       assert.ok(Date.now() - started < 5000);
       assert.equal(dataOf(res).state, 'creating');
       const job = await waitFor(async () => {
@@ -312,7 +312,7 @@ describe('a machine KVM cannot run', () => {
     const { client } = await userClient(admin);
     const zh = { headers: { 'Accept-Language': 'zh-CN' } };
     const made = await createVmDone(client, vmFields({ name: 'kvm-start', start: true }));
-    assert.equal(made.status, 202, made.text);
+    assert.equal(made.status, 201, made.text);
     assert.equal(made.job.state, 'failed');
     assert.equal(made.job.error_code, 'accel_failed', made.job.message);
     assert.match(made.job.message, /KVM/);

@@ -62,7 +62,7 @@ const vmFields = (fields) => ({
   name: fields.name ?? 'vm', template_id: templateId, vcpus: 1, memory_mb: 256, disk_gb: 1, ...fields,
 });
 
-/** A VM made to the end (202, then its job): see createVmDone. */
+/** A VM made to the end (201, then its job): see createVmDone. */
 async function createVm(client, fields = {}) {
   const made = await createVmDone(client, vmFields(fields));
   if (made.vm) cleanup.push(made.vm.id);
@@ -73,7 +73,7 @@ describe('a VM from the demo template', () => {
   test('boots, shuts down gracefully, suspends and wakes, and is deleted without a trace', async () => {
     const { client } = await userClient(admin);
     const res = await createVm(client, { name: '测试服务器', description: 'integration test' });
-    assert.equal(res.status, 202, res.text);
+    assert.equal(res.status, 201, res.text);
     assert.equal(dataOf(res.res).state, 'creating', 'the answer does not wait for QEMU');
     assert.equal(res.job.state, 'succeeded', res.job.message);
     const vm = res.vm;
@@ -129,12 +129,12 @@ describe('a VM from the demo template', () => {
     const a = await userClient(admin);
     const b = await userClient(admin);
     const res = await createVm(a.client, { name: 'web', start: false });
-    assert.equal(res.status, 202, res.text);
+    assert.equal(res.status, 201, res.text);
     const id = res.vm.id;
     assert.equal(res.vm.state, 'stopped');
     // b may call theirs "web" too: names are per user, domain names generated.
     const other = await createVm(b.client, { name: 'web', start: false, disk_gb: undefined });
-    assert.equal(other.status, 202, other.text);
+    assert.equal(other.status, 201, other.text);
     assert.equal(other.vm.disk_gb, 1, 'no disk size given: the template\'s minimum');
 
     for (const [method, path] of [['GET', `/vms/${id}`], ['POST', `/vms/${id}/start`],
@@ -166,7 +166,7 @@ describe('a VM from the demo installer ISO', () => {
     const res = await createVmDone(client, {
       name: 'installed', iso_id: isoId, vcpus: 1, memory_mb: 256, disk_gb: 1,
     });
-    assert.equal(res.status, 202, res.text);
+    assert.equal(res.status, 201, res.text);
     assert.equal(res.job.state, 'succeeded', res.job.message);
     const vm = res.vm;
     cleanup.push(vm.id);
@@ -191,13 +191,20 @@ describe('a VM from the demo installer ISO', () => {
     assert.ok(!domains().includes(domain));
   });
 
-  test('needs exactly one of template and ISO, a visible ISO, and a disk size', async () => {
+  test('needs a template or an ISO (or both: the ISO in the CD-ROM), a visible ISO, and a disk size', async () => {
     const { client } = await userClient(admin);
     const isoId = Number(sql("SELECT id FROM isos WHERE name = 'Demo installer'")[0][0]);
     const base = { name: 'x', vcpus: 1, memory_mb: 256, start: false };
     assertError(await client.api('POST', '/vms', base), 400, 'missing_field');
-    assertError(await client.api('POST', '/vms', { ...base, iso_id: isoId, template_id: templateId, disk_gb: 1 }),
-      400, 'missing_field');
+    const both = await createVm(client, { ...base, iso_id: isoId, template_id: templateId });
+    assert.equal(both.status, 201, both.text);
+    const vm = both.vm;
+    assert.equal(vm.state, 'stopped', 'a template\'s disk is installed: not "installing"');
+    assert.equal(vm.iso_id, isoId);
+    assert.equal(vm.disk_gb, 1, 'the template\'s minimum');
+    const xml = virsh('dumpxml', domainOf(vm.id));
+    assert.match(xml, /device=['"]cdrom['"]>[\s\S]*?<source file=['"][^'"]*\/pool\/isos\//);
+    assert.equal((await client.api('DELETE', `/vms/${vm.id}?delete_disks=true`)).status, 200);
     assertError(await client.api('POST', '/vms', { ...base, iso_id: 999999, disk_gb: 1 }), 404, 'unknown_iso');
     assertError(await client.api('POST', '/vms', { ...base, iso_id: isoId }), 400, 'missing_field');
   });
@@ -207,7 +214,7 @@ describe('a full clone', () => {
   test('copies the template in a job with progress, then runs on its own disk', async () => {
     const { client } = await userClient(admin);
     const res = await client.api('POST', '/vms', vmFields({ name: 'full', clone: 'full', disk_gb: 2 }));
-    assert.equal(res.status, 202, res.text);
+    assert.equal(res.status, 201, res.text);
     cleanup.push(dataOf(res).id);
     const [vm, job] = [dataOf(res), jobOf(res)];
     assert.equal(vm.state, 'creating');
@@ -267,7 +274,7 @@ describe('a guest that does not answer the power button', () => {
   test('is stopped in a job that forces it off at the timeout; a cancelled job leaves it alone', async () => {
     const { client } = await userClient(admin);
     const res = await createVm(client, { name: 'deaf', start: false });
-    assert.equal(res.status, 202, res.text);
+    assert.equal(res.status, 201, res.text);
     const id = res.vm.id;
     const domain = domainOf(id);
     assert.equal((await client.api('PATCH', `/vms/${id}`, { boot_order: ['cdrom'] })).status, 200);
@@ -315,7 +322,7 @@ describe('a full clone cancelled during the copy', () => {
     const res = await client.api('POST', '/vms', {
       name, template_id: bigId, clone: 'full', vcpus: 1, memory_mb: 256, disk_gb: 8,
     });
-    assert.equal(res.status, 202, res.text);
+    assert.equal(res.status, 201, res.text);
     const { data: vm, meta: { job } } = res.body;
     await waitFor(async () => {
       const j = (await client.api('GET', `/jobs/${job.id}`)).body.data;
@@ -509,7 +516,7 @@ describe('quotas', () => {
     sql(`INSERT INTO quotas (user_id, max_vms, max_vcpus, max_memory_mb, max_disk_gb) VALUES (${user.id}, 3, 16, 32768, 100)`);
     const results = await Promise.all(Array.from({ length: 20 }, (_, i) =>
       createVm(client, { name: `p${i}`, start: false })));
-    const created = results.filter((r) => r.status === 202 && r.job.state === 'succeeded');
+    const created = results.filter((r) => r.status === 201 && r.job.state === 'succeeded');
     const refused = results.filter((r) => r.status === 409 && r.res.body?.error?.code === 'quota_exceeded');
     assert.equal(created.length, 3, results.map((r) => r.status).join(','));
     assert.equal(refused.length, 17);
