@@ -15,6 +15,7 @@
 #include "db.h"
 #include "helper_client.h"
 #include "i18n.h"
+#include "input.h"
 #include "quota.h"
 #include "tus.h"
 #include "user.h"
@@ -93,6 +94,11 @@ static int meta_text(struct req *r, json_t *meta, const char *key, long max, cha
     const char *v = meta_str(meta, key);
     if (v && g_utf8_strlen(v, -1) > max)
         return req_fail(r, 400, "invalid_metadata", key, _("%s is too long."), key);
+    /* Names are shown to people: the rule of every name. A file name comes
+     * from the uploader's disk as it is: it is cleaned by tus_safe_text. */
+    if (v && strcmp(key, "filename") && !input_name_clean(v))
+        return req_fail(r, 400, "invalid_metadata", key,
+                        _("%s contains invisible or text-direction characters."), key);
     *out = tus_safe_text(v ? v : "", max);
     return 0;
 }

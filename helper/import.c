@@ -17,6 +17,7 @@
 #include "log.h"
 #include "ova.h"
 #include "pool.h"
+#include "pool_file.h"
 #include "rbac.h"
 #include "sandbox.h"
 #include "token.h"
@@ -100,13 +101,14 @@ static char *pool_dir_of(const char *kind)
     return dir;
 }
 
-/* Moves a file we made into a pool directory, readable by QEMU. */
+/* Moves a file we made into a pool directory, root's and private (QEMU
+ * reads it through libvirt; templates nginx too: lib/pool_file.h). */
 static int move_into(const char *from, const char *kind, const char *name, struct err *err)
 {
     g_free(pool_dir_of(kind));
     char *to = pool_path(kind, name);
     /* A renamed first chunk is still nginx's file: make it ours. */
-    int rc = rename(from, to) == 0 && chown(to, 0, 0) == 0 && chmod(to, 0644) == 0 ? 0 : -1;
+    int rc = rename(from, to) == 0 && pool_file_protect(to, !strcmp(kind, "templates")) == 0 ? 0 : -1;
     if (rc < 0) {
         unlink(to);
         err_set(err, 503, "storage_error", NULL, "The image could not be stored.");
@@ -325,6 +327,13 @@ static int import_template(struct job *job, const struct upload *u, const char *
     char *stored_path = pool_path("templates", file_name);
     if (sandbox_release(sb, stored_path, err) < 0) {
         g_free(stored_path);
+        goto out;
+    }
+    /* nginx sends it to downloaders: lib/pool_file.h. */
+    if (pool_file_protect(stored_path, true) < 0) {
+        unlink(stored_path);
+        g_free(stored_path);
+        err_set(err, 503, "storage_error", NULL, "The image could not be stored.");
         goto out;
     }
     job_progress(job, 90);
