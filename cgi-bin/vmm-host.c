@@ -1,5 +1,6 @@
-/* vmm-host: this host's capabilities (CPUs, memory, accelerator,
- * architectures and machine types), as the helper reads them from libvirt. */
+/* vmm-host: this host's capabilities (CPUs, memory, the accelerator's
+ * verdict and its reason, architectures and machine types), as the helper
+ * reads them from libvirt; the reconcile report and its resolution. */
 #include "app.h"
 #include "helper_client.h"
 #include "i18n.h"
@@ -23,9 +24,25 @@ static int host_reconcile(struct req *r)
     return 0;
 }
 
+/* Resolves the rows nothing else will (a creation that did not finish),
+ * then reports what still does not match (admins; audited). */
+static int host_resolve(struct req *r)
+{
+    json_t *report = helper_call(r, "host.resolve", NULL);
+    if (!report)
+        return -1;
+    r->audit_detail = json_incref(json_object_get(report, "resolved"));
+    r->data = report;
+    return 0;
+}
+
+static const struct field no_fields[] = { { NULL } };
+
 static const struct route routes[] = {
     { "GET", "/host", host_show, PERM_USER, ROUTE_BOTH, "host.tpl", N_("Host") },
     { "GET", "/host/reconcile", host_reconcile, PERM_ADMIN, ROUTE_API },
+    { "POST", "/host/reconcile", host_resolve, PERM_ADMIN, ROUTE_API, NULL, NULL, no_fields,
+      "host.reconcile" },
     { NULL },
 };
 

@@ -5,6 +5,7 @@
 
 #include "app.h"
 #include "db.h"
+#include "helper_client.h"
 #include "i18n.h"
 #include "list.h"
 #include "rbac.h"
@@ -12,19 +13,25 @@
 
 #define JOB_COLUMNS                                                                       \
     "id, kind, state, progress, message, result, owner_id, vm_id, "                      \
-    "DATE_FORMAT(created_at, '%Y-%m-%dT%TZ'), DATE_FORMAT(finished_at, '%Y-%m-%dT%TZ')"
+    "DATE_FORMAT(created_at, '%Y-%m-%dT%TZ'), DATE_FORMAT(finished_at, '%Y-%m-%dT%TZ'), "      \
+    "error_code"
 
 static json_t *job_from_row(const struct db_rows *rows, int i)
 {
     json_t *result = db_cell(rows, i, 5) ? json_loads(db_cell(rows, i, 5), 0, NULL) : NULL;
-    return json_pack("{s:I, s:s, s:s, s:i, s:s, s:o, s:I, s:o, s:s, s:s?}",
+    /* A failure's message in the reader's language, by its code. */
+    char *message = helper_error_text(db_cell(rows, i, 10), db_cell(rows, i, 4));
+    json_t *job = json_pack("{s:I, s:s, s:s, s:i, s:s, s:o, s:I, s:o, s:s, s:s?, s:s}",
                      "id", (json_int_t)db_cell_int(rows, i, 0, 0), "kind", db_cell(rows, i, 1),
                      "state", db_cell(rows, i, 2), "progress", (int)db_cell_int(rows, i, 3, 0),
-                     "message", db_cell(rows, i, 4), "result", result ? result : json_object(),
+                     "message", message, "result", result ? result : json_object(),
                      "owner_id", (json_int_t)db_cell_int(rows, i, 6, 0),
                      "vm_id", db_cell(rows, i, 7) ? json_integer(db_cell_int(rows, i, 7, 0))
                                                   : json_null(),
-                     "created_at", db_cell(rows, i, 8), "finished_at", db_cell(rows, i, 9));
+                     "created_at", db_cell(rows, i, 8), "finished_at", db_cell(rows, i, 9),
+                     "error_code", db_cell(rows, i, 10) ? db_cell(rows, i, 10) : "");
+    g_free(message);
+    return job;
 }
 
 static json_t *job_visible(struct req *r, long long id)

@@ -1,8 +1,9 @@
 /* vmm-vms: virtual machines. A user sees and acts on their own, an admin
  * on all; anyone else's VM is a 404. The row is ours, the guest is the
- * helper's: create inserts the row (quota checked in the same transaction)
- * and asks the helper to make the disk and domain, removing the row again
- * if that fails. */
+ * helper's: create inserts the row and its job (quota checked in the same
+ * transaction) and hands the job to the helper, which makes the disk and
+ * domain in it; the answer (201, the VM still `creating`, its job named)
+ * does not wait for libvirt or QEMU. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -465,7 +466,7 @@ static int insert_nics(struct req *r, long long vm_id, json_t *network_ids)
     return 0;
 }
 
-/* The job of a full clone, queued with its VM row in one transaction. */
+/* The creation's job, queued with its VM row in one transaction. */
 static long long insert_job(struct req *r, long long vm_id)
 {
     long long id = 0;
@@ -520,6 +521,31 @@ static int set_max_vcpus(struct req *r, long long id, long long vcpus)
                : 0;
 }
 
+/* After a failed vm.create call: whether the creation is given up (then
+ * nothing was made and the row and job are gone, its quota free). The
+ * helper takes a job only while it is queued, so marking it failed while
+ * still queued settles it for good; a job already running goes on and the
+ * creation stands, whatever the helper's late answer. */
+static bool create_given_up(struct req *r, long long id, long long job_id)
+{
+    unsigned long long n = 0;
+    if (db_exec_count("UPDATE jobs SET state = 'failed', error_code = LEFT(?, 48), "
+                      "message = LEFT(?, 255), finished_at = UTC_TIMESTAMP() WHERE id = ? AND "
+                      "state = 'queued'", &n, DB_TEXT(r->err.code), DB_TEXT(r->err.message),
+                      DB_INT(job_id)) < 0)
+        return true;   /* unknown: the reconcile expires the job and removes the row */
+    if (n == 0) {
+        struct db_rows *rows = db_query("SELECT state FROM jobs WHERE id = ?", DB_INT(job_id));
+        bool taken = rows && rows->nrows == 1 && strcmp(db_cell(rows, 0, 0), "failed") != 0;
+        db_rows_free(rows);
+        if (taken)
+            return false;
+    }
+    db_exec("DELETE FROM jobs WHERE id = ?", DB_INT(job_id));
+    db_exec("DELETE FROM vms WHERE id = ? AND state = 'creating'", DB_INT(id));
+    return true;
+}
+
 static int vms_create(struct req *r)
 {
     struct usage want = { 1, input_int(r, "vcpus", 1), input_int(r, "memory_mb", 512),
@@ -559,7 +585,7 @@ static int vms_create(struct req *r)
     if (quota_check(r, r->user->id, &want) < 0 || (id = insert_vm(r, &want, arch)) < 0 ||
         set_max_vcpus(r, id, want.vcpus) < 0 ||
         insert_nics(r, id, network_ids) < 0 ||
-        (full_clone(r) && (job_id = insert_job(r, id)) < 0) || db_commit() < 0) {
+        (job_id = insert_job(r, id)) < 0 || db_commit() < 0) {
         db_rollback();
         json_decref(network_ids);
         return r->err.status ? -1 : fail_db(r);
@@ -568,36 +594,25 @@ static int vms_create(struct req *r)
     r->audit_target_id = id;
 
     json_t *start = json_object_get(r->input, "start");
-    json_t *args = json_pack("{s:I, s:b}", "vm_id", (json_int_t)id, "start", !json_is_false(start));
-    if (job_id)
-        json_object_set_new(args, "job_id", json_integer(job_id));
-    json_t *made = helper_call(r, "vm.create", args);
+    json_t *args = json_pack("{s:I, s:b, s:I}", "vm_id", (json_int_t)id, "start",
+                             !json_is_false(start), "job_id", (json_int_t)job_id);
+    json_t *taken = helper_call(r, "vm.create", args);
     json_decref(args);
-    if (!made) {
-        if (!strcmp(r->err.code, "helper_unavailable")) {
-            /* The helper went away mid-call: what it made is unknown, so
-             * the row stays, in error, for its owner to see and delete. */
-            db_exec("UPDATE vms SET state = 'error' WHERE id = ?", DB_INT(id));
-            db_exec("UPDATE jobs SET state = 'failed', message = 'The helper went away.', "
-                    "finished_at = UTC_TIMESTAMP() WHERE id = ?", DB_INT(job_id));
-            return -1;
-        }
-        /* The helper removed what it made; the row (and job) go too. */
-        db_exec("DELETE FROM jobs WHERE id = ?", DB_INT(job_id));
-        db_exec("DELETE FROM vms WHERE id = ?", DB_INT(id));
+    if (!taken && !create_given_up(r, id, job_id))
+        memset(&r->err, 0, sizeof r->err);   /* the helper had taken the job up after all */
+    else if (!taken)
         return -1;
-    }
-    json_decref(made);
+    json_decref(taken);
     json_t *vm = vm_visible(r, id);
     if (!vm)
         return -1;
-    /* A full clone copies in a job: 202 with the job to poll. */
-    r->status = job_id ? 202 : 201;
+    /* The row exists (201), still `creating`: the helper makes the disk
+     * and the domain, and starts it, in the job the answer names. */
+    r->status = 201;
     req_set_object(r, "vm", vm);
-    if (job_id)
-        req_set_job(r, json_pack("{s:I, s:s, s:s, s:i}", "id", (json_int_t)job_id, "kind",
-                                 "vm.create", "state", "running", "progress", 0));
-    r->location = job_id ? g_strdup_printf("/jobs/%lld", job_id) : g_strdup_printf("/vms/%lld", id);
+    req_set_job(r, json_pack("{s:I, s:s, s:s, s:i}", "id", (json_int_t)job_id, "kind", "vm.create",
+                             "state", "running", "progress", 0));
+    r->location = g_strdup_printf("/vms/%lld", id);
     return 0;
 }
 
@@ -819,6 +834,21 @@ static int vms_history(struct req *r)
     return 0;
 }
 
+/* A VM in `creating` whose creation no job goes on with (a helper that
+ * died, a creation given up): nothing will ever finish it. */
+static int creation_live(struct req *r, long long id, bool *live)
+{
+    struct db_rows *rows = db_query("SELECT 1 FROM jobs WHERE vm_id = ? AND kind = 'vm.create' "
+                                    "AND state IN ('queued', 'running')", DB_INT(id));
+    if (!rows)
+        return fail_db(r);
+    *live = rows->nrows > 0;
+    db_rows_free(rows);
+    return 0;
+}
+
+/* Any state but a creation still under way; a VM being created whose job
+ * is gone is deleted with whatever disk it got. */
 static int vms_delete(struct req *r)
 {
     long long id = req_param(r, "id")->num;
@@ -827,11 +857,14 @@ static int vms_delete(struct req *r)
         return -1;
     bool creating = !strcmp(json_string_value(json_object_get(vm, "state")), "creating");
     json_decref(vm);
-    if (creating)
+    bool live = false;
+    if (creating && creation_live(r, id, &live) < 0)
+        return -1;
+    if (live)
         return req_fail(r, 409, "wrong_state", NULL,
                         _("This virtual machine is still being created; cancel its job first."));
     const char *query = req_query(r, "delete_disks");
-    bool delete_disks = json_is_true(json_object_get(r->input, "delete_disks")) ||
+    bool delete_disks = creating || json_is_true(json_object_get(r->input, "delete_disks")) ||
                         (query && !strcmp(query, "true"));
     json_t *args = json_pack("{s:I, s:b}", "vm_id", (json_int_t)id, "delete_disks", delete_disks);
     json_t *done = helper_call(r, "vm.delete", args);
@@ -839,7 +872,10 @@ static int vms_delete(struct req *r)
     if (!done)
         return -1;
     json_decref(done);
-    if (db_exec("DELETE FROM vms WHERE id = ?", DB_INT(id)) < 0)
+    /* Not a row a creation took up again meanwhile. */
+    if (db_exec("DELETE v FROM vms v WHERE v.id = ? AND (v.state <> 'creating' OR NOT EXISTS "
+                "(SELECT 1 FROM jobs j WHERE j.vm_id = v.id AND j.kind = 'vm.create' AND "
+                "j.state IN ('queued', 'running')))", DB_INT(id)) < 0)
         return fail_db(r);
     r->data = json_pack("{s:b}", "deleted", 1);
     r->location = g_strdup("/vms");

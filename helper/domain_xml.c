@@ -259,6 +259,8 @@ static void add_console(xmlNodePtr devices, const struct domain_spec *spec)
 /* The spec's NICs (or its one NIC on spec->network), virtio each. */
 static void add_nics(xmlNodePtr devices, const struct domain_spec *spec)
 {
+    if (!spec->n_nics && !spec->network)
+        return;   /* no NIC at all: the accelerator probe */
     struct domain_nic one = { spec->network, NULL };
     const struct domain_nic *nics = spec->n_nics ? spec->nics : &one;
     for (int i = 0; i < (spec->n_nics ? spec->n_nics : 1); i++) {
@@ -279,8 +281,7 @@ char *domain_xml_build(const struct domain_spec *spec)
 
     const char *machine = spec->arch ? machine_for(spec->arch) : NULL;
     if (!machine || !one_of(spec->domain_type, types) || !spec->name || !spec->disk_path ||
-        (!spec->network && spec->n_nics == 0) || spec->n_nics < 0 ||
-        spec->n_nics > DOMAIN_MAX_NICS || spec->vcpus < 1 || spec->memory_mb < 16 ||
+        spec->n_nics < 0 || spec->n_nics > DOMAIN_MAX_NICS || spec->vcpus < 1 || spec->memory_mb < 16 ||
         (spec->disk_format && !one_of(spec->disk_format, formats)))
         return NULL;
     for (int i = 0; i < spec->n_extra_disks; i++)

@@ -42,7 +42,7 @@ struct domain_spec {
     const char *disk_path;      /* inside a managed pool */
     const char *disk_format;    /* "qcow2" or "raw" */
     const char *cdrom_path;     /* NULL: an empty CD-ROM drive */
-    const char *network;        /* libvirt network name, when nics is empty */
+    const char *network;        /* libvirt network name, when nics is empty; NULL and no nics: no NIC (the accelerator probe) */
     struct domain_nic nics[DOMAIN_MAX_NICS];   /* in order; n_nics 0: one NIC on network */
     int n_nics;
     const char *boot[3];        /* "hd", "cdrom", "network"; NULL-terminated */

@@ -42,9 +42,12 @@ static json_t *capability_arches(const char *caps, char **x86_emulator)
         json_t *machines = xpath_strings(ctx, arch, "machine[@canonical]");
         const char *emulator_path = json_string_value(json_array_get(emulator, 0));
         if (name && (!strcmp((char *)name, "x86_64") || !strcmp((char *)name, "aarch64"))) {
-            json_array_append_new(arches, json_pack("{s:s, s:s?, s:o}", "arch", name,
-                                                    "emulator", emulator_path, "machines",
-                                                    machines));
+            json_t *entry = json_pack("{s:s, s:s?, s:o}", "arch", name, "emulator", emulator_path,
+                                      "machines", machines);
+            json_t *verdict = accel_verdict((char *)name);
+            json_object_update(entry, verdict);
+            json_decref(verdict);
+            json_array_append_new(arches, entry);
             machines = NULL;
             if (!strcmp((char *)name, "x86_64") && emulator_path && x86_emulator)
                 *x86_emulator = strdup(emulator_path);
@@ -82,10 +85,13 @@ json_t *host_info(struct err *err)
     char version_text[32];
     snprintf(version_text, sizeof version_text, "%lu.%lu.%lu", version / 1000000,
              version / 1000 % 1000, version % 1000);
-    json_t *info = json_pack("{s:s, s:i, s:I, s:s, s:o, s:s}", "hostname", hostname ? hostname : "",
+    json_t *info = json_pack("{s:s, s:i, s:I, s:o, s:s}", "hostname", hostname ? hostname : "",
                              "cpus", (int)node.cpus, "memory_mb", (json_int_t)(node.memory / 1024),
-                             "accel", x86_emulator ? accel_domain_type(x86_emulator) : "qemu",
                              "arches", arches, "libvirt_version", version_text);
+    /* The x86_64 verdict at the top, where the accelerator always was. */
+    json_t *verdict = accel_verdict("x86_64");
+    json_object_update(info, verdict);
+    json_decref(verdict);
     free(x86_emulator);
     free(caps);
     free(hostname);

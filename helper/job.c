@@ -33,13 +33,19 @@ int job_launch(struct job job, int (*fn)(struct job *job))
     struct job_start *start = g_new0(struct job_start, 1);
     start->job = job;
     start->fn = fn;
-    if (db_exec("UPDATE jobs SET state = 'running', started_at = UTC_TIMESTAMP() WHERE id = ? "
-                "AND state = 'queued'", DB_INT(job_id)) < 0) {
+    /* Only a job still queued: one its caller gave up on (and marked
+     * failed) never runs, so what the caller recorded stands. */
+    unsigned long long claimed = 0;
+    if (db_exec_count("UPDATE jobs SET state = 'running', started_at = UTC_TIMESTAMP() WHERE "
+                      "id = ? AND state = 'queued'", &claimed, DB_INT(job_id)) < 0 ||
+        claimed != 1) {
         g_free(start);
         return -1;
     }
     pthread_t thread;
     if (pthread_create(&thread, NULL, job_thread, start) != 0) {
+        db_exec("UPDATE jobs SET state = 'failed', message = 'The helper could not start it.', "
+                "finished_at = UTC_TIMESTAMP() WHERE id = ?", DB_INT(job_id));
         g_free(start);
         return -1;
     }
@@ -87,6 +93,12 @@ bool job_progress(const struct job *job, int percent)
 void job_message(const struct job *job, const char *message)
 {
     db_exec("UPDATE jobs SET message = LEFT(?, 255) WHERE id = ?", DB_TEXT(message), DB_INT(job->id));
+}
+
+void job_fail_reason(const struct job *job, const char *code, const char *message)
+{
+    db_exec("UPDATE jobs SET error_code = LEFT(?, 48), message = LEFT(?, 255) WHERE id = ?",
+            DB_TEXT(code ? code : ""), DB_TEXT(message ? message : ""), DB_INT(job->id));
 }
 
 void job_fail_interrupted(void)

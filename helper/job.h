@@ -34,6 +34,9 @@ void job_result(const struct job *job, json_t *result);
 bool job_progress(const struct job *job, int percent);
 /* Sets the job's message (the reason of a failure). */
 void job_message(const struct job *job, const char *message);
+/* Sets why the job failed: an error code (as the helper's replies carry,
+ * so the portal can translate it) and the message. */
+void job_fail_reason(const struct job *job, const char *code, const char *message);
 /* At start: jobs a previous helper left queued or running are failed, and
  * their VMs that were being created are removed (row and disk). */
 void job_fail_interrupted(void);

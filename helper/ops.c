@@ -25,6 +25,20 @@ static int op_reconcile(struct op_call *call)
     return call->result ? 0 : -1;
 }
 
+/* Resolves the rows left behind, then reports what still does not match. */
+static int op_resolve(struct op_call *call)
+{
+    json_t *resolved = reconcile_resolve(&call->err);
+    json_t *report = resolved ? reconcile_report(&call->err) : NULL;
+    if (!report) {
+        json_decref(resolved);
+        return -1;
+    }
+    json_object_set_new(report, "resolved", resolved);
+    call->result = report;
+    return 0;
+}
+
 static int op_host_info(struct op_call *call)
 {
     call->result = host_info(&call->err);
@@ -65,6 +79,7 @@ static const struct op ops[] = {
     { "ping", op_ping, no_args, false, false },
     { "host.info", op_host_info, no_args, false, false },
     { "host.reconcile", op_reconcile, no_args, true, true },
+    { "host.resolve", op_resolve, no_args, true, true },
     { "vm.create", vm_op_create, create_args, false, true },
     { "vm.start", vm_op_start, start_args, false, true },
     { "vm.stop", vm_op_stop, stop_args, false, true },
@@ -76,9 +91,9 @@ static const struct op ops[] = {
     { "vm.delete", vm_op_delete, delete_args, false, true },
     { "vm.update", vm_op_update, vm_args, false, true },
     { "vm.console", vm_op_console, vm_args, false, true },
-    { "upload.create", upload_op_create, upload_args, false, true },
-    { "upload.finish", upload_op_finish, upload_args, false, true },
-    { "upload.delete", upload_op_delete, upload_args, false, true },
+    { "upload.create", upload_op_create, upload_args, false, true, true },
+    { "upload.finish", upload_op_finish, upload_args, false, true, true },
+    { "upload.delete", upload_op_delete, upload_args, false, true, true },
     { "iso.verify", iso_op_verify, iso_args, false, true },
     { "iso.delete", iso_op_delete, iso_args, false, true },
     { "template.delete", template_op_delete, template_args, false, true },

@@ -23,6 +23,7 @@ struct op {
     const struct field *args;
     bool admin_only;
     bool needs_actor;
+    bool no_deadline;   /* runs without [helper] call_deadline_s (no libvirt, long I/O) */
 };
 
 /* The op named name, or NULL. */

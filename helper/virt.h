@@ -1,6 +1,6 @@
 /* The helper's libvirt connection: opened lazily, re-opened after libvirtd
- * restarts (its close callback drops it), with libvirt's default event
- * loop running in a thread of its own. */
+ * restarts (its close callback drops it), with libvirt's keepalive and its
+ * default event loop running in a thread of its own. */
 #ifndef VMM_VIRT_H
 #define VMM_VIRT_H
 
@@ -21,7 +21,10 @@ void virt_on_device_removed(virt_device_removed_fn fn);
  * on every connection opened. Call once, before virt_conn. */
 int virt_init(virt_lifecycle_fn on_lifecycle);
 /* A referenced connection (virConnectClose it when done), or NULL with a
- * 503 libvirt_unavailable in err. */
+ * 503 libvirt_unavailable in err. While another thread is opening the
+ * connection this returns NULL at once rather than wait on it. */
 virConnectPtr virt_conn(struct err *err);
+/* Seconds a request may wait on libvirt ([helper] call_deadline_s). */
+int virt_deadline_s(void);
 
 #endif

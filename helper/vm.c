@@ -22,6 +22,11 @@
 #include "ops/ip_pool.h"
 #include "ops/network.h"
 
+/* How long a request waits for the accelerator's verdict (the first
+ * seconds after the helper starts), and how long a create job does. */
+#define ACCEL_WAIT_IN_CALL_S 5
+#define ACCEL_WAIT_IN_JOB_S 180
+
 struct vm {
     long long id;
     long long owner_id;
@@ -115,9 +120,11 @@ static struct vm *vm_load(struct op_call *call)
                       &call->err);
 }
 
+/* A KVM failure (a start refused by /dev/kvm, an MSR the host's KVM
+ * rejects) gets its own code, so the portal can say what it means. */
 static int libvirt_error(struct err *err, const char *what)
 {
-    return err_set(err, 502, "libvirt_error", NULL, "%s failed: %s", what, virGetLastErrorMessage());
+    return accel_libvirt_error(err, what);
 }
 
 static int libvirt_failed(struct op_call *call, const char *what)
@@ -379,10 +386,15 @@ static char *vm_serial_log(const struct vm *vm)
 }
 
 /* The domain XML for vm's row: its disk, its ISO (if any) in the CD-ROM
- * drive, and its boot order unless boot_first overrides it. NULL with err
- * set when the row cannot be expressed. */
-static char *vm_xml(const struct vm *vm, const char *boot_first, struct err *err)
+ * drive, and its boot order unless boot_first overrides it; the domain
+ * type is the accelerator's verdict (waited for up to accel_wait_s). NULL
+ * with err set when the row cannot be expressed. */
+static char *vm_xml(const struct vm *vm, const char *boot_first, int accel_wait_s,
+                    struct err *err)
 {
+    const char *domain_type = accel_domain_type(vm->arch, accel_wait_s, err);
+    if (!domain_type)
+        return NULL;
     char *serial_log = vm_serial_log(vm);
     char *consoles = g_path_get_dirname(serial_log);
     g_mkdir_with_parents(consoles, 0700);
@@ -399,7 +411,7 @@ static char *vm_xml(const struct vm *vm, const char *boot_first, struct err *err
         .name = vm->domain_name, .uuid = vm->uuid, .title = vm->name,
         .description = vm->description, .vm_id = vm->id, .owner_id = vm->owner_id,
         .instance = instance_id(), .vcpus = vm->vcpus, .memory_mb = vm->memory_mb,
-        .arch = vm->arch, .domain_type = accel_domain_type("qemu-system-x86_64"),
+        .arch = vm->arch, .domain_type = domain_type,
         .cpu_model = vm->cpu_model, .disk_path = disk_path, .disk_format = "qcow2",
         .cdrom_path = cdrom, .network = vm->network,
         .boot = { first, second, NULL }, .serial_log = serial_log,
@@ -423,10 +435,11 @@ static char *vm_xml(const struct vm *vm, const char *boot_first, struct err *err
 
 /* Defines vm's domain (on the disk made for it) from its row, records its
  * state and starts it if asked. Returns the domain, or NULL with err set
- * and nothing left defined. */
+ * and nothing left defined. Runs in the create job: the accelerator's
+ * verdict is waited for here, never in a request. */
 static virDomainPtr vm_define(virConnectPtr conn, const struct vm *vm, bool start, struct err *err)
 {
-    char *xml = vm_xml(vm, NULL, err);
+    char *xml = vm_xml(vm, NULL, ACCEL_WAIT_IN_JOB_S, err);
     if (!xml)
         return NULL;
     /* Issue 12: the addresses allocated to its NICs, as DHCP host entries. */
@@ -444,19 +457,21 @@ static virDomainPtr vm_define(virConnectPtr conn, const struct vm *vm, bool star
     }
     if (vm->autostart)
         virDomainSetAutostart(dom, 1);
-    /* An ISO machine's blank disk does not boot, so the firmware falls
-     * through to the installer CD; once installed, the disk boots first.
-     * A template's disk is installed already, with or without an ISO. */
-    db_exec("UPDATE vms SET state = ? WHERE id = ?",
-            DB_TEXT(vm->iso_file && !vm->template_file ? "installing" : "stopped"), DB_INT(vm->id));
     if (start && virDomainCreate(dom) < 0) {
         libvirt_error(err, "Starting the machine");
         virDomainUndefineFlags(dom, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | VIR_DOMAIN_UNDEFINE_NVRAM);
         virDomainFree(dom);
         ip_pool_vm_hosts(conn, vm->id, false, NULL);
-        db_exec("UPDATE vms SET state = 'creating' WHERE id = ?", DB_INT(vm->id));
         return NULL;
     }
+    /* Only a row still being created by us: whatever recorded another
+     * state meanwhile (a delete, the reconcile) wins. An ISO machine's
+     * blank disk does not boot, so the firmware falls through to the
+     * installer CD; once installed, the disk boots first. */
+    db_exec("UPDATE vms SET state = ?, updated_at = UTC_TIMESTAMP() WHERE id = ? AND "
+            "state = 'creating'",
+            DB_TEXT(vm->iso_file && !vm->template_file ? "installing" : "stopped"),
+            DB_INT(vm->id));
     vm_state_sync(dom);
     return dom;
 }
@@ -502,40 +517,33 @@ static int copy_template(virConnectPtr conn, virStorageVolPtr vol, const char *p
     return rc;
 }
 
-/* A full clone, in a job: a new volume with the template's bytes, grown
- * to the VM's disk size, then the domain. On failure or cancel nothing
- * stays: no volume, no domain, no row. */
-static int full_clone_job(struct job *job)
+/* A full clone's disk: a new volume with the template's bytes, grown to
+ * the VM's disk size. The volume is returned; NULL (nothing left) with
+ * *rc -1 or JOB_CANCELLED otherwise. */
+static virStorageVolPtr full_clone_disk(virConnectPtr conn, virStoragePoolPtr pool,
+                                        const struct vm *vm, const struct job *job, int *rc,
+                                        struct err *err)
 {
-    struct err err = { 0 };
-    struct user *actor = user_by_id(job->actor_id);
-    struct vm *vm = vm_load_id(job->vm_id, actor, &err);
-    virConnectPtr conn = vm ? virt_conn(&err) : NULL;
-    virStoragePoolPtr pool = conn ? pool_get(conn, "disks", &err) : NULL;
+    char *path = pool_path("templates", vm->template_file);
+    char *name = disk_name(vm);
+    char *disk_path = NULL;
     virStorageVolPtr vol = NULL;
-    virDomainPtr dom = NULL;
-    char *path = NULL, *disk_path = NULL, *name = NULL;
-    int rc = -1;
-    if (!pool)
-        goto out;
-
-    path = pool_path("templates", vm->template_file);
-    name = disk_name(vm);
     struct stat info;
+    *rc = -1;
     if (stat(path, &info) < 0) {
-        err_set(&err, 503, "storage_error", NULL, "The template is missing.");
+        err_set(err, 503, "storage_error", NULL, "The template is missing.");
         goto out;
     }
     char *vxml = volume_xml(name, 1, NULL, NULL);
     vol = virStorageVolCreateXML(pool, vxml, 0);
     g_free(vxml);
     if (!vol) {
-        libvirt_error(&err, "Creating the disk");
+        libvirt_error(err, "Creating the disk");
         goto out;
     }
     disk_path = virStorageVolGetPath(vol);
-    rc = copy_template(conn, vol, path, job, &err);
-    if (rc != 0)
+    *rc = copy_template(conn, vol, path, job, err);
+    if (*rc != 0)
         goto out;
     /* The copy is the template's qcow2; grow it to the size asked for. */
     char size[32];
@@ -543,22 +551,70 @@ static int full_clone_job(struct job *job)
     char *argv[] = { "qemu-img", "resize", "-q", "-f", "qcow2", disk_path, size, NULL };
     int status = -1;
     if (!g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL, NULL,
-                      NULL, NULL, NULL, &status, NULL) || !g_spawn_check_wait_status(status, NULL)) {
-        rc = err_set(&err, 503, "storage_error", NULL, "The disk could not be grown.");
-        goto out;
-    }
-    dom = vm_define(conn, vm, job->start, &err);
-    rc = dom ? 0 : -1;
-
+                      NULL, NULL, NULL, &status, NULL) || !g_spawn_check_wait_status(status, NULL))
+        *rc = err_set(err, 503, "storage_error", NULL, "The disk could not be grown.");
 out:
+    if (*rc != 0 && vol) {
+        virStorageVolDelete(vol, 0);
+        virStorageVolFree(vol);
+        vol = NULL;
+    }
+    free(disk_path);
+    g_free(path);
+    g_free(name);
+    return vol;
+}
+
+/* A linked clone's disk (a qcow2 overlay on the template) or an ISO
+ * machine's blank one. NULL with err set. */
+static virStorageVolPtr new_disk(virStoragePoolPtr pool, const struct vm *vm, struct err *err)
+{
+    char *backing = vm->template_file ? pool_path("templates", vm->template_file) : NULL;
+    char *name = disk_name(vm);
+    char *vxml = volume_xml(name, vm->disk_gb, backing, vm->template_format);
+    virStorageVolPtr vol = virStorageVolCreateXML(pool, vxml, 0);
+    if (!vol)
+        libvirt_error(err, "Creating the disk");
+    g_free(vxml);
+    g_free(name);
+    g_free(backing);
+    return vol;
+}
+
+/* The whole creation, in a job: the disk (a copy with progress for a full
+ * clone), the domain, the start if asked. On failure or cancel nothing
+ * stays: no volume, no domain, no row (its quota is free again); the job
+ * keeps the reason. */
+static int create_job(struct job *job)
+{
+    struct err err = { 0 };
+    struct user *actor = user_by_id(job->actor_id);
+    struct vm *vm = actor ? vm_load_id(job->vm_id, actor, &err) : NULL;
+    virConnectPtr conn = vm ? virt_conn(&err) : NULL;
+    virStoragePoolPtr pool = conn ? pool_get(conn, "disks", &err) : NULL;
+    virStorageVolPtr vol = NULL;
+    virDomainPtr dom = NULL;
+    int rc = -1;
+    if (pool) {
+        job_progress(job, 1);
+        vol = vm->full_clone ? full_clone_disk(conn, pool, vm, job, &rc, &err)
+                             : new_disk(pool, vm, &err);
+        dom = vol ? vm_define(conn, vm, job->start, &err) : NULL;
+        rc = dom ? 0 : rc == JOB_CANCELLED ? JOB_CANCELLED : -1;
+    } else if (!err.status) {
+        err_set(&err, 404, "not_found", NULL, "The virtual machine is gone.");
+    }
+
     if (rc != 0) {
         if (vol)
             virStorageVolDelete(vol, 0);
         if (vm)
             db_exec("DELETE FROM vms WHERE id = ? AND state = 'creating'", DB_INT(vm->id));
-        job_message(job, rc == JOB_CANCELLED ? "Cancelled." : err.message);
+        job_fail_reason(job, rc == JOB_CANCELLED ? "cancelled" : err.code,
+                        rc == JOB_CANCELLED ? "Cancelled." : err.message);
     } else {
-        json_t *result = json_pack("{s:I}", "vm_id", (json_int_t)vm->id);
+        json_t *result = json_pack("{s:I, s:s}", "vm_id", (json_int_t)vm->id, "state",
+                                   vm_state_name(dom));
         job_result(job, result);
         json_decref(result);
     }
@@ -570,9 +626,6 @@ out:
         virStoragePoolFree(pool);
     if (conn)
         virConnectClose(conn);
-    free(disk_path);
-    g_free(path);
-    g_free(name);
     vm_free(vm);
     user_free(actor);
     return rc;
@@ -589,85 +642,47 @@ static bool job_for_vm(long long job_id, long long vm_id)
     return ok;
 }
 
-/* Makes the disk and the domain, and starts it if asked: a linked clone
- * (a qcow2 overlay on the template) or an ISO machine at once; a full
- * clone in a job (the answer names it). On failure nothing stays. */
+/* Checks the row and hands the creation to its queued job: the answer
+ * comes at once, the disk, domain and start follow in create_job, so no
+ * request waits on libvirt or QEMU. */
 int vm_op_create(struct op_call *call)
 {
-    virConnectPtr conn = NULL;
-    virStoragePoolPtr pool = NULL;
-    virStorageVolPtr vol = NULL;
-    virDomainPtr dom = NULL;
-    char *vol_name = NULL, *backing = NULL;
     bool start = json_is_true(json_object_get(call->args, "start"));
+    long long job_id = json_integer_value(json_object_get(call->args, "job_id"));
     int rc = -1;
-
     struct vm *vm = vm_load(call);
     if (!vm)
         return -1;
-    if (strcmp(vm->state, "creating") != 0) {
-        wrong_state(call, "create", vm->state);
-        goto out;
-    }
     bool from_template = vm->template_file && pool_name_valid(vm->template_file);
     bool from_iso = vm->iso_file && pool_name_valid(vm->iso_file);
-    if ((!from_template && !from_iso) || (vm->full_clone && !from_template)) {
-        err_set(&call->err, 422, "no_image", NULL,
-                "This virtual machine needs a template or an ISO.");
-        goto out;
-    }
+    if (strcmp(vm->state, "creating") != 0)
+        wrong_state(call, "create", vm->state);
+    else if ((!from_template && !from_iso) || (vm->full_clone && !from_template))
+        err_set(&call->err, 422, "no_image", NULL, "This virtual machine needs a template or an ISO.");
     /* The program checked it; a template quarantined since is refused too. */
-    if (from_template && !library_template_ready(vm->template_file, &call->err))
-        goto out;
-    if (vm->full_clone) {
-        long long job_id = json_integer_value(json_object_get(call->args, "job_id"));
-        if (!job_for_vm(job_id, vm->id)) {
-            err_set(&call->err, 422, "no_job", "job_id", "A full clone needs its queued job.");
-            goto out;
-        }
-        if (job_run(job_id, vm->id, call->actor->id, start, full_clone_job) < 0) {
-            err_set(&call->err, 503, "job_failed", NULL, "The copy could not be started.");
-            goto out;
-        }
+    else if (from_template && !library_template_ready(vm->template_file, &call->err))
+        ;   /* err says why */
+    else if (!job_for_vm(job_id, vm->id))
+        err_set(&call->err, 422, "no_job", "job_id", "A creation needs its queued job.");
+    else if (job_run(job_id, vm->id, call->actor->id, start, create_job) < 0)
+        err_set(&call->err, 409, "job_failed", NULL,
+                "The creation could not be started (its job was given up).");
+    else {
         call->result = json_pack("{s:I}", "job_id", (json_int_t)job_id);
         rc = 0;
-        goto out;
     }
-    if (!(conn = virt_conn(&call->err)) || !(pool = pool_get(conn, "disks", &call->err)))
-        goto out;
-
-    if (from_template)
-        backing = pool_path("templates", vm->template_file);
-    vol_name = disk_name(vm);
-    char *vxml = volume_xml(vol_name, vm->disk_gb, backing, vm->template_format);
-    vol = virStorageVolCreateXML(pool, vxml, 0);
-    g_free(vxml);
-    if (!vol) {
-        libvirt_failed(call, "Creating the disk");
-        goto out;
-    }
-    dom = vm_define(conn, vm, start, &call->err);
-    if (!dom) {
-        /* Nothing half-made: no domain and no disk stay behind. */
-        virStorageVolDelete(vol, 0);
-        goto out;
-    }
-    reply_state(call, dom);
-    rc = 0;
-
-out:
-    if (dom)
-        virDomainFree(dom);
-    if (vol)
-        virStorageVolFree(vol);
-    if (pool)
-        virStoragePoolFree(pool);
-    if (conn)
-        virConnectClose(conn);
-    g_free(backing);
-    g_free(vol_name);
     vm_free(vm);
     return rc;
+}
+
+/* Whether a job still goes on with vm_id's creation. */
+static bool creation_live(long long vm_id)
+{
+    struct db_rows *rows = db_query("SELECT 1 FROM jobs WHERE vm_id = ? AND kind = 'vm.create' AND "
+                                    "state IN ('queued', 'running')", DB_INT(vm_id));
+    bool live = !rows || rows->nrows > 0;   /* unknown counts as live */
+    db_rows_free(rows);
+    return live;
 }
 
 /* Removes the domain (stopping it first) and, if asked, its disk. The
@@ -677,6 +692,11 @@ int vm_op_delete(struct op_call *call)
     struct vm *vm = vm_load(call);
     if (!vm)
         return -1;
+    if (!strcmp(vm->state, "creating") && creation_live(vm->id)) {
+        wrong_state(call, "delete", "still being created");
+        vm_free(vm);
+        return -1;
+    }
     int rc = -1;
     virConnectPtr conn = virt_conn(&call->err);
     virStoragePoolPtr pool = NULL;
@@ -746,8 +766,8 @@ static int start_from_cdrom(struct op_call *call)
         err_set(&call->err, 409, "no_cdrom", NULL, "No ISO image is in this machine's CD-ROM drive.");
         goto out;
     }
-    char *once = vm_xml(vm, "cdrom", &call->err);
-    char *usual = once ? vm_xml(vm, NULL, &call->err) : NULL;
+    char *once = vm_xml(vm, "cdrom", ACCEL_WAIT_IN_CALL_S, &call->err);
+    char *usual = once ? vm_xml(vm, NULL, ACCEL_WAIT_IN_CALL_S, &call->err) : NULL;
     virDomainPtr tmp = usual ? virDomainDefineXML(conn, once) : NULL;
     if (!tmp) {
         if (usual)
@@ -794,7 +814,7 @@ int vm_op_update(struct op_call *call)
     int rc = -1;
     if (dom) {
         bool active = virDomainIsActive(dom) == 1;
-        char *xml = active ? NULL : vm_xml(vm, NULL, &call->err);
+        char *xml = active ? NULL : vm_xml(vm, NULL, ACCEL_WAIT_IN_CALL_S, &call->err);
         virDomainPtr redefined = xml ? virDomainDefineXML(conn, xml) : NULL;
         unsigned int flags = VIR_DOMAIN_AFFECT_CONFIG | VIR_DOMAIN_AFFECT_LIVE;
         if (!active && !redefined) {
@@ -855,30 +875,4 @@ int vm_op_console(struct op_call *call)
         virConnectClose(conn);
     vm_free(vm);
     return rc;
-}
-
-void vm_cleanup_interrupted(void)
-{
-    struct err err = { 0 };
-    struct db_rows *rows = db_query("SELECT v.domain_name, v.id FROM vms v JOIN jobs j ON "
-                                    "j.vm_id = v.id WHERE v.state = 'creating' AND j.state = 'failed'");
-    virConnectPtr conn = rows && rows->nrows ? virt_conn(&err) : NULL;
-    virStoragePoolPtr pool = conn ? pool_get(conn, "disks", &err) : NULL;
-    for (int i = 0; pool && i < rows->nrows; i++) {
-        char *name = g_strdup_printf("%s.qcow2", db_cell(rows, i, 0));
-        virStoragePoolRefresh(pool, 0);
-        virStorageVolPtr vol = virStorageVolLookupByName(pool, name);
-        if (vol) {
-            virStorageVolDelete(vol, 0);
-            virStorageVolFree(vol);
-        }
-        db_exec("DELETE FROM vms WHERE id = ?", DB_INT(db_cell_int(rows, i, 1, 0)));
-        log_warn("removed %s, left half-made by an interrupted job", db_cell(rows, i, 0));
-        g_free(name);
-    }
-    if (pool)
-        virStoragePoolFree(pool);
-    if (conn)
-        virConnectClose(conn);
-    db_rows_free(rows);
 }

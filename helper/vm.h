@@ -19,10 +19,6 @@ int vm_op_delete(struct op_call *call);
 int vm_op_update(struct op_call *call);
 int vm_op_console(struct op_call *call);
 
-/* At start: removes VMs whose creating job a previous helper left
- * unfinished (job_fail_interrupted marked the jobs failed). */
-void vm_cleanup_interrupted(void);
-
 /* The state our API shows for a domain's libvirt state. */
 const char *vm_state_name(virDomainPtr dom);
 /* Writes the domain's current state into its row (by domain name). */

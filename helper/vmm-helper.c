@@ -21,7 +21,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "accel.h"
 #include "actor.h"
+#include "bounded.h"
 #include "config.h"
 #include "db.h"
 #include "frame.h"
@@ -80,13 +82,8 @@ static json_t *handle(json_t *request, const struct peer *peer)
         goto done;
     }
     call.actor = actor;
-    int rc = op->run(&call);
-    /* A transaction left open would swallow this thread's next writes. */
-    if (db_in_transaction()) {
-        log_error("op %s left a transaction open; rolled back", name);
-        db_rollback();
-        rc = -1;
-    }
+    /* In a thread of its own, with a deadline (and the transaction check). */
+    int rc = op_run_bounded(op, &call);
     if (rc < 0 && !call.err.status)
         err_set(&call.err, 500, "internal", NULL, "The operation failed.");
 
@@ -212,21 +209,16 @@ int main(int argc, char **argv)
     log_info("listening on %s for uid %d", path, (int)client_uid);
 
     /* Connect now, so lifecycle events flow before the first request, and
-     * say what does not match between the database and libvirt. */
+     * say what does not match between the database and libvirt; in the
+     * background, as the accelerator probe: a wedged libvirtd must not
+     * keep the helper from answering. */
     job_fail_interrupted();
-    vm_cleanup_interrupted();
     upload_startup();
     /* Off the request path: the helper answers while templates are judged. */
     library_recheck_start();
     ip_pool_sweeper_start();
-    struct err err = { 0 };
-    json_t *report = reconcile_report(&err);
-    if (report) {
-        char *text = json_dumps(report, JSON_COMPACT);
-        log_info("reconcile: %s", text);
-        free(text);
-        json_decref(report);
-    }
+    accel_start();
+    reconcile_start();
 
     for (;;) {
         int fd = accept4(listener, NULL, NULL, SOCK_CLOEXEC);

@@ -46,6 +46,16 @@ static const struct {
     { "libvirt_unavailable", N_("The virtualization service is not available. Try again shortly."),
       false },
     { "libvirt_error", N_("The virtualization service could not do this."), true },
+    { "libvirt_timeout",
+      N_("The virtualization service did not answer in time. Try again shortly; if this goes on, "
+         "an administrator should look at libvirtd."), false },
+    { "helper_busy", N_("The virtualization service is too busy. Try again shortly."), false },
+    { "accel_failed",
+      N_("KVM (hardware acceleration) could not run this virtual machine. An administrator can "
+         "check /dev/kvm or set the accelerator to TCG ([helper] accel = qemu)."), true },
+    { "accel_pending",
+      N_("The host's accelerator is still being determined. Try again in a minute."), false },
+    { "job_expired", N_("The virtualization service never took this job up."), false },
     { "storage_error", N_("The storage could not do this."), true },
     { "storage_unavailable", N_("The storage pool is not available."), true },
     { "database_unavailable", N_("The database is not available. Try again shortly."), false },
@@ -56,7 +66,7 @@ static const struct {
     { "no_cdrom", N_("No ISO image is in this machine's CD-ROM drive."), false },
     { "invalid_spec", N_("This machine cannot be built."), true },
     { "no_image", N_("This virtual machine needs exactly one template or ISO."), false },
-    { "job_failed", N_("The copy could not be started."), false },
+    { "job_failed", N_("The creation could not be started."), false },
     { "forbidden", N_("You are not allowed to do this."), false },
     { "network_overlap", N_("The network's addresses overlap others on this host."), true },
     { "no_bridge", N_("There is no such bridge on this host."), true },
@@ -78,6 +88,21 @@ static const struct {
     { "invalid_storage", N_("This storage pool cannot be made."), true },
     { "invalid_volume", N_("This volume cannot be made."), true },
 };
+
+char *helper_error_text(const char *code, const char *message)
+{
+    message = message ? message : "";
+    for (size_t i = 0; code && i < G_N_ELEMENTS(helper_messages); i++) {
+        if (strcmp(code, helper_messages[i].code))
+            continue;
+        const char *text = _(helper_messages[i].text);
+        if (text == helper_messages[i].text)   /* English: the helper's own words */
+            break;
+        return helper_messages[i].detail && *message ? g_strdup_printf("%s (%s)", text, message)
+                                                     : g_strdup(text);
+    }
+    return g_strdup(message);
+}
 
 static void fail_from_helper(struct req *r, json_t *error)
 {

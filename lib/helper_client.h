@@ -12,4 +12,9 @@
  * args is borrowed. */
 json_t *helper_call(struct req *r, const char *op, json_t *args);
 
+/* What a helper error with code and (English) message says in the current
+ * language: the translation by code (with the message's facts in
+ * parentheses where they matter), or the message itself. g_free it. */
+char *helper_error_text(const char *code, const char *message);
+
 #endif

@@ -15,6 +15,8 @@
     <dt>{{_ Created}}</dt><dd>{{created_at}}</dd>
   </dl>
 </section>
+{{#state_is_creating}}<meta http-equiv="refresh" content="2">
+<p class="notice" id="creating">{{_ The machine is being made; this page shows it once it is ready.}}</p>{{/state_is_creating}}
 <section class="card actions" id="actions">
   {{! Only what the state allows; the helper refuses the rest with a 409. }}
   {{#state_is_stopped}}

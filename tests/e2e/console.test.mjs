@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  BASE, Client, STATE, adminClient, createUser, launchBrowser, sql, waitFor, loginInBrowser,
+  BASE, Client, STATE, adminClient, createUser, createVmDone, launchBrowser, sql, waitFor, loginInBrowser,
 } from '../integration/lib.mjs';
 
 const OUT = process.env.VMM_TEST_OUTPUT || new URL('../../test-output', import.meta.url).pathname;
@@ -31,11 +31,12 @@ before(async () => {
   api = new Client(user.username);
   await api.loginOk(user.username, user.password);
   const templateId = Number(sql("SELECT id FROM templates WHERE name = 'Demo (busybox)'")[0][0]);
-  const res = await api.api('POST', '/vms', {
+  const made = await createVmDone(api, {
     name: '控制台测试', template_id: templateId, vcpus: 1, memory_mb: 256, disk_gb: 1,
   });
-  assert.equal(res.status, 201, res.text);
-  vm = res.body.data;
+  assert.equal(made.status, 201, made.text);
+  assert.equal(made.job.state, 'succeeded', made.job.message);
+  vm = made.vm;
   await waitFor(() => serialLog(vm.id).includes('VMM-TEST: boot ok'), BOOT_DEADLINE_MS, 500);
   browser = await launchBrowser();
 });

@@ -37,7 +37,8 @@ test('create a VM through the form, see it run, shut it down, delete it', async 
     await Promise.all([page.waitForURL(/\/vms\/\d+$/), page.click('#new-vm-form button[type=submit]')]);
 
     assert.equal(await page.textContent('h1'), '网页服务器');
-    assert.equal(await page.getAttribute('#state', 'data-state'), 'running');
+    // Made in the helper's job: the page refreshes itself until it is.
+    await page.waitForSelector('#state[data-state="running"]');
     assert.equal((await page.textContent('#state .state')).trim(), '运行中');
     await page.screenshot({ path: join(OUT, 'e2e-vm-running.png'), fullPage: true });
 

@@ -69,6 +69,7 @@ const EXPECTED = {
   'API GET /host': { anon: 401, a: 200, b: 200, admin: 200 },
   'PAGE GET /host': { anon: 303, a: 200, b: 200, admin: 200 },
   'API GET /host/reconcile': { anon: 401, a: 403, b: 403, admin: 200 },
+  'API POST /host/reconcile': { anon: 401, a: 403, b: 403, admin: 400 },
   // vmm-vms
   'API GET /vms': { anon: 401, a: 200, b: 200, admin: 200 },
   'PAGE GET /vms': { anon: 303, a: 200, b: 200, admin: 200 },

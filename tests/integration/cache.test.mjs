@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  Client, adminClient, assertError, formToken, q, sql, uniqueName, userClient, waitFor,
+  Client, adminClient, assertError, createVmDone, formToken, q, sql, uniqueName, userClient, waitFor,
 } from './lib.mjs';
 
 // Enough requests for each of a program's workers to answer (and cache)
@@ -38,11 +38,12 @@ function listed(res) {
 test('a change made through the API shows in a warm list at once, on every worker', async () => {
   const { client } = await userClient(admin);
   const name = uniqueName('cache');
-  const made = await client.api('POST', '/vms', {
+  const made = await createVmDone(client, {
     name, template_id: templateId, vcpus: 1, memory_mb: 256, disk_gb: 1, start: false,
   });
   assert.equal(made.status, 201, made.text);
-  const id = made.body.data.id;
+  assert.equal(made.job.state, 'succeeded', made.job.message);
+  const id = made.vm.id;
   const path = '/api/v1/vms?sort=name';
   assert.deepEqual(listed(await warm(client, path)), [[name, '']]);
 

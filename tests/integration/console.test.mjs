@@ -13,7 +13,7 @@ import WebSocket from 'ws';
 // noVNC's package exports only rfb.js; its DES (VNC's variant) is read by path.
 import { DESECBCipher } from '../../node_modules/@novnc/novnc/core/crypto/des.js';
 import {
-  adminClient, assertError, BASE, Client, sql, STATE, userClient, waitFor,
+  adminClient, assertError, BASE, Client, createVmDone, sql, STATE, userClient, waitFor,
 } from './lib.mjs';
 
 const BOOT_DEADLINE_MS = 120_000;
@@ -137,12 +137,13 @@ let stoppedVm;
 const cleanup = [];
 
 async function createVm(client, fields = {}) {
-  const res = await client.api('POST', '/vms', {
+  const made = await createVmDone(client, {
     name: 'console', template_id: templateId, vcpus: 1, memory_mb: 256, disk_gb: 1, ...fields,
   });
-  assert.equal(res.status, 201, res.text);
-  cleanup.push(res.body.data.id);
-  return res.body.data;
+  assert.equal(made.status, 201, made.text);
+  assert.equal(made.job.state, 'succeeded', made.job.message);
+  cleanup.push(made.vm.id);
+  return made.vm;
 }
 
 async function token(client, vmId) {

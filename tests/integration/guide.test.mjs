@@ -255,6 +255,13 @@ function ok(result, what) {
   assert.equal(result.success, true, `${what}: ${JSON.stringify(result)}`);
   return result.data;
 }
+/** The VM once its creation job has ended (the answer comes at once, the VM still `creating`). */
+function whenMade(vm) {
+  return waitFor(async () => {
+    const now = dataOf(await owner.client.api('GET', `/vms/${vm.id}`));
+    return now.state !== 'creating' && now;
+  }, 120_000, 200);
+}
 async function tokenOf(client) {
   return dataOf(await client.api('POST', '/me/tokens', { name: 'guide scripts' })).secret;
 }
@@ -303,6 +310,7 @@ describe("the guide's scripts", () => {
     vm = await createVirtualMachine();
     cleanup.push(vm.id);
     assert.equal(last.status, 201);
+    await whenMade(vm);
     assert.equal(vm.name, 'web-server-01');
     assert.equal(vm.description, 'Production web server', 'the top-level description wins');
     assert.equal(vm.vcpus, 2);
@@ -386,6 +394,7 @@ describe("the guide's scripts", () => {
     const flat = await createVirtualMachine({ name: 'web-03', template: 'web-server-template', cpu: 2, memory: 256, disk: 30 });
     cleanup.push(flat.id);
     assert.equal(last.status, 201);
+    await whenMade(flat);
     assert.equal(flat.vcpus, 2);
     assert.equal(flat.memory_mb, 256);
     assert.equal(flat.disk_gb, 30);

@@ -9,7 +9,7 @@ import { closeSync, existsSync, openSync, writeSync, mkdtempSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  adminClient, assertError, BASE, dataOf, jobOf, q, sql, STATE, uniqueName, userClient, waitFor,
+  adminClient, assertError, BASE, createVmDone, dataOf, jobOf, q, sql, STATE, uniqueName, userClient, waitFor,
 } from './lib.mjs';
 import { digest, tusUpload, waitJob } from './tus.mjs';
 
@@ -87,11 +87,12 @@ describe('the ISO library', () => {
     assert.equal(v.result.sha256, digest('sha256', readFileSync(ISO)));
 
     // In use by a VM: 409 with the VM; after the VM, deleted with its file.
-    res = await client.api('POST', '/vms', {
+    const made = await createVmDone(client, {
       name: 'from-iso', iso_id: id, vcpus: 1, memory_mb: 128, disk_gb: 1, start: false,
     });
-    assert.equal(res.status, 201, res.text);
-    const vm = res.body.data;
+    assert.equal(made.status, 201, made.text);
+    assert.equal(made.job.state, 'succeeded', made.job.message);
+    const vm = made.vm;
     vmsToDelete.push(vm.id);
     assert.deepEqual((await client.api('GET', `/isos/${id}`)).body.data.in_use_by, [vm.id]);
     assertError(await client.api('DELETE', `/isos/${id}`), 409, 'in_use');
@@ -162,11 +163,12 @@ describe('templates', () => {
     assert.notEqual(res.status, 200, 'the files are reachable only through the check');
 
     // A VM from it boots (linked clone), and holds the template.
-    res = await client.api('POST', '/vms', {
+    const made = await createVmDone(client, {
       name: 'from-upload', template_id: id, vcpus: 1, memory_mb: 128, disk_gb: 1,
     });
-    assert.equal(res.status, 201, res.text);
-    const vm = res.body.data;
+    assert.equal(made.status, 201, made.text);
+    assert.equal(made.job.state, 'succeeded', made.job.message);
+    const vm = made.vm;
     vmsToDelete.push(vm.id);
     const domain = sql(`SELECT domain_name FROM vms WHERE id = ${vm.id}`)[0][0];
     await waitFor(() => serialLog(domain).includes('VMM-TEST: ready'), BOOT_DEADLINE_MS, 500);

@@ -5,7 +5,10 @@
 // plain helpers for JSON calls, form posts and page loads. Redirects are
 // never followed, so tests see the 303s themselves.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import {
+  closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync,
+} from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 
@@ -282,4 +285,91 @@ export async function launchBrowser() {
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
       '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
+}
+
+// ---- jobs and VMs made in them ----
+
+/** Polls job id until it has ended (succeeded, failed, cancelled); returns it. */
+export async function jobEnded(client, id, deadlineMs = 180_000) {
+  return waitFor(async () => {
+    const j = dataOf(await client.api('GET', `/jobs/${id}`));
+    return ['succeeded', 'failed', 'cancelled'].includes(j.state) && j;
+  }, deadlineMs, 100);
+}
+
+/**
+ * POST /vms, and when it is made (201, the VM still `creating`: the helper
+ * makes it in the job of meta.job) waits for that job. Returns { status, text, res (the answer), job (ended,
+ * or null when refused), vm (as it is now, or null when refused or gone) }.
+ */
+export async function createVmDone(client, fields, deadlineMs = 180_000) {
+  const res = await client.api('POST', '/vms', fields);
+  const made = { status: res.status, text: res.text, res, job: null, vm: null };
+  if (res.status !== 201) return made;
+  made.job = await jobEnded(client, jobOf(res).id, deadlineMs);
+  const now = await client.api('GET', `/vms/${dataOf(res).id}`);
+  made.vm = now.status === 200 ? dataOf(now) : null;
+  return made;
+}
+
+// ---- this stack's helper ----
+
+const ROOT_DIR = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
+const CONFIG = `${STATE}/vmmanager.conf`;
+
+/** The helper of this stack: vmm-helper processes started with our config. */
+export function helperPids() {
+  const pids = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const argv0 = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0')[0];
+      const env = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
+      const state = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]?.[0];
+      if (argv0.endsWith('/helper/vmm-helper') && env.includes(`VMM_CONFIG=${CONFIG}`) && state !== 'Z')
+        pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+/**
+ * Starts the helper the way tools/dev does (as root, MariaDB root over the
+ * socket), with extra environment (config overrides such as
+ * VMM_HELPER_LIBVIRT_URI). Returns its pid.
+ */
+export function startHelper(extraEnv = {}) {
+  rmSync(`${STATE}/run/vmm-helper.sock`, { force: true });
+  const log = openSync(`${STATE}/log/vmm-helper.log`, 'a');
+  const child = spawn(`${ROOT_DIR}/helper/vmm-helper`, [], {
+    env: {
+      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'VMM_ADMIN_PASSWORD')),
+      VMM_CONFIG: CONFIG, VMM_DATABASE_USER: 'root', ...extraEnv,
+    },
+    detached: true,
+    stdio: ['ignore', log, log],
+  });
+  child.unref();
+  closeSync(log);
+  return child.pid;
+}
+
+/** Stops this stack's helper (SIGTERM, then SIGKILL) and waits until it is gone. */
+export async function stopHelper() {
+  for (const pid of helperPids()) process.kill(pid, 'SIGTERM');
+  try {
+    await waitFor(() => helperPids().length === 0, 5000, 50);
+  } catch {
+    for (const pid of helperPids()) process.kill(pid, 'SIGKILL');
+    await waitFor(() => helperPids().length === 0, 5000, 50);
+  }
+}
+
+/** Replaces this stack's helper by one with extraEnv, answering at the socket again. */
+export async function restartHelper(extraEnv = {}) {
+  await stopHelper();
+  startHelper(extraEnv);
+  await waitFor(() => existsSync(`${STATE}/run/vmm-helper.sock`), 20_000, 50);
 }

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { adminClient, assertError, sql, userClient, waitFor } from './lib.mjs';
+import { adminClient, assertError, createVmDone, sql, userClient, waitFor } from './lib.mjs';
 
 const virshOk = () => spawnSync('virsh', ['-q', '-c', 'qemu:///system', 'version']).status === 0;
 
@@ -44,11 +44,12 @@ test('libvirtd down: 503 with a clear message; back: everything works again', as
   }
 
   await waitFor(async () => (await client.api('GET', '/host')).status === 200, 30_000, 200);
-  const res = await client.api('POST', '/vms', {
+  const made = await createVmDone(client, {
     name: 'after', template_id: templateId, vcpus: 1, memory_mb: 256, start: false,
   });
-  assert.equal(res.status, 201, res.text);
-  const id = res.body.data.id;
+  assert.equal(made.status, 201, made.text);
+  assert.equal(made.job.state, 'succeeded', made.job.message);
+  const id = made.vm.id;
   // Lifecycle events flow again: a start made behind the portal's back shows.
   const domain = sql(`SELECT domain_name FROM vms WHERE id = ${id}`)[0][0];
   execFileSync('virsh', ['-q', '-c', 'qemu:///system', 'start', domain]);

@@ -10,7 +10,8 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  adminClient, assertError, Client, dataOf, jobOf, sql, q, STATE, userClient, waitFor,
+  adminClient, assertError, Client, createVmDone, dataOf, helperPids, jobOf, sql, q, startHelper,
+  STATE, userClient, waitFor,
 } from './lib.mjs';
 
 const BOOT_DEADLINE_MS = 120_000;
@@ -57,13 +58,15 @@ after(async () => {
   for (const id of cleanup) await admin.api('DELETE', `/vms/${id}?delete_disks=true`);
 });
 
+const vmFields = (fields) => ({
+  name: fields.name ?? 'vm', template_id: templateId, vcpus: 1, memory_mb: 256, disk_gb: 1, ...fields,
+});
+
+/** A VM made to the end (201, then its job): see createVmDone. */
 async function createVm(client, fields = {}) {
-  const res = await client.api('POST', '/vms', {
-    name: fields.name ?? 'vm', template_id: templateId, vcpus: 1, memory_mb: 256, disk_gb: 1,
-    ...fields,
-  });
-  if (res.status === 201) cleanup.push(res.body.data.id);
-  return res;
+  const made = await createVmDone(client, vmFields(fields));
+  if (made.vm) cleanup.push(made.vm.id);
+  return made;
 }
 
 describe('a VM from the demo template', () => {
@@ -71,7 +74,9 @@ describe('a VM from the demo template', () => {
     const { client } = await userClient(admin);
     const res = await createVm(client, { name: '测试服务器', description: 'integration test' });
     assert.equal(res.status, 201, res.text);
-    const vm = dataOf(res);
+    assert.equal(dataOf(res.res).state, 'creating', 'the answer does not wait for QEMU');
+    assert.equal(res.job.state, 'succeeded', res.job.message);
+    const vm = res.vm;
     assert.equal(vm.name, '测试服务器');
     assert.equal(vm.state, 'running');
     const domain = domainOf(vm.id);
@@ -125,12 +130,12 @@ describe('a VM from the demo template', () => {
     const b = await userClient(admin);
     const res = await createVm(a.client, { name: 'web', start: false });
     assert.equal(res.status, 201, res.text);
-    const id = res.body.data.id;
-    assert.equal(res.body.data.state, 'stopped');
+    const id = res.vm.id;
+    assert.equal(res.vm.state, 'stopped');
     // b may call theirs "web" too: names are per user, domain names generated.
     const other = await createVm(b.client, { name: 'web', start: false, disk_gb: undefined });
     assert.equal(other.status, 201, other.text);
-    assert.equal(other.body.data.disk_gb, 1, 'no disk size given: the template\'s minimum');
+    assert.equal(other.vm.disk_gb, 1, 'no disk size given: the template\'s minimum');
 
     for (const [method, path] of [['GET', `/vms/${id}`], ['POST', `/vms/${id}/start`],
       ['DELETE', `/vms/${id}`]])
@@ -142,14 +147,14 @@ describe('a VM from the demo template', () => {
     assert.equal(page.status, 200);
     assert.match(page.text, new RegExp(`href="/vms/${id}"`));
     const listB = await b.client.api('GET', '/vms');
-    assert.deepEqual(listB.body.data.map((v) => v.id), [other.body.data.id]);
+    assert.deepEqual(listB.body.data.map((v) => v.id), [other.vm.id]);
     const listB2 = await b.client.api('GET', `/vms?owner_id=${a.user.id}`);
     assert.ok(listB2.body.data.every((v) => v.owner_id === b.user.id), 'owner_id cannot widen a user\'s list');
     const listAdmin = await admin.api('GET', `/vms?owner_id=${a.user.id}`);
     assert.deepEqual(listAdmin.body.data.map((v) => v.id), [id]);
     assert.equal((await admin.api('GET', `/vms/${id}`)).status, 200);
 
-    for (const vmId of [id, other.body.data.id])
+    for (const vmId of [id, other.vm.id])
       assert.equal((await admin.api('DELETE', `/vms/${vmId}?delete_disks=true`)).status, 200);
   });
 });
@@ -158,11 +163,12 @@ describe('a VM from the demo installer ISO', () => {
   test('boots the installer, installs onto its blank disk, then boots from that disk', async () => {
     const { client } = await userClient(admin);
     const isoId = Number(sql("SELECT id FROM isos WHERE name = 'Demo installer'")[0][0]);
-    const res = await client.api('POST', '/vms', {
+    const res = await createVmDone(client, {
       name: 'installed', iso_id: isoId, vcpus: 1, memory_mb: 256, disk_gb: 1,
     });
     assert.equal(res.status, 201, res.text);
-    const vm = res.body.data;
+    assert.equal(res.job.state, 'succeeded', res.job.message);
+    const vm = res.vm;
     cleanup.push(vm.id);
     assert.equal(vm.state, 'installing');
     assert.equal(vm.iso_id, isoId);
@@ -192,7 +198,7 @@ describe('a VM from the demo installer ISO', () => {
     assertError(await client.api('POST', '/vms', base), 400, 'missing_field');
     const both = await createVm(client, { ...base, iso_id: isoId, template_id: templateId });
     assert.equal(both.status, 201, both.text);
-    const vm = dataOf(both);
+    const vm = both.vm;
     assert.equal(vm.state, 'stopped', 'a template\'s disk is installed: not "installing"');
     assert.equal(vm.iso_id, isoId);
     assert.equal(vm.disk_gb, 1, 'the template\'s minimum');
@@ -207,8 +213,9 @@ describe('a VM from the demo installer ISO', () => {
 describe('a full clone', () => {
   test('copies the template in a job with progress, then runs on its own disk', async () => {
     const { client } = await userClient(admin);
-    const res = await createVm(client, { name: 'full', clone: 'full', disk_gb: 2 });
-    assert.equal(res.status, 202, res.text);
+    const res = await client.api('POST', '/vms', vmFields({ name: 'full', clone: 'full', disk_gb: 2 }));
+    assert.equal(res.status, 201, res.text);
+    cleanup.push(dataOf(res).id);
     const [vm, job] = [dataOf(res), jobOf(res)];
     assert.equal(vm.state, 'creating');
     assert.ok(job.id > 0);
@@ -221,7 +228,7 @@ describe('a full clone', () => {
     assert.equal(done.state, 'succeeded', done.message);
     assert.equal(done.progress, 100);
     assert.equal(done.vm_id, vm.id);
-    assert.deepEqual(done.result, { vm_id: vm.id });
+    assert.deepEqual(done.result, { vm_id: vm.id, state: 'running' });
     assert.ok(done.finished_at);
 
     const after = (await client.api('GET', `/vms/${vm.id}`)).body.data;
@@ -268,7 +275,7 @@ describe('a guest that does not answer the power button', () => {
     const { client } = await userClient(admin);
     const res = await createVm(client, { name: 'deaf', start: false });
     assert.equal(res.status, 201, res.text);
-    const id = res.body.data.id;
+    const id = res.vm.id;
     const domain = domainOf(id);
     assert.equal((await client.api('PATCH', `/vms/${id}`, { boot_order: ['cdrom'] })).status, 200);
     assert.equal((await client.api('POST', `/vms/${id}/start`)).body.data.state, 'running');
@@ -315,7 +322,7 @@ describe('a full clone cancelled during the copy', () => {
     const res = await client.api('POST', '/vms', {
       name, template_id: bigId, clone: 'full', vcpus: 1, memory_mb: 256, disk_gb: 8,
     });
-    assert.equal(res.status, 202, res.text);
+    assert.equal(res.status, 201, res.text);
     const { data: vm, meta: { job } } = res.body;
     await waitFor(async () => {
       const j = (await client.api('GET', `/jobs/${job.id}`)).body.data;
@@ -363,50 +370,13 @@ describe('a full clone cancelled during the copy', () => {
   });
 });
 
-const ROOT = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
-const CONFIG = `${STATE}/vmmanager.conf`;
-
-/** The helper of this stack: vmm-helper processes started with our config. */
-function helperPids() {
-  const pids = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const argv0 = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0')[0];
-      const env = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
-      const state = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]?.[0];
-      if (argv0.endsWith('/helper/vmm-helper') && env.includes(`VMM_CONFIG=${CONFIG}`) && state !== 'Z')
-        pids.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return pids;
-}
-
-/** Starts the helper the way tools/dev does (as root, MariaDB root over the socket). */
-function startHelper() {
-  rmSync(`${STATE}/run/vmm-helper.sock`, { force: true });
-  const log = openSync(`${STATE}/log/vmm-helper.log`, 'a');
-  const child = spawn(`${ROOT}/helper/vmm-helper`, [], {
-    env: {
-      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'VMM_ADMIN_PASSWORD')),
-      VMM_CONFIG: CONFIG, VMM_DATABASE_USER: 'root',
-    },
-    detached: true,
-    stdio: ['ignore', log, log],
-  });
-  child.unref();
-  closeSync(log);
-}
-
 describe('batch actions and edits', () => {
   test('a batch acts on each VM the caller may touch and reports each id', async () => {
     const a = await userClient(admin);
     const b = await userClient(admin);
-    const [a1, a2] = [(await createVm(a.client, { name: 'b1', start: false })).body.data.id,
-      (await createVm(a.client, { name: 'b2', start: false })).body.data.id];
-    const theirs = (await createVm(b.client, { name: 'b3', start: false })).body.data.id;
+    const [a1, a2] = [(await createVm(a.client, { name: 'b1', start: false })).vm.id,
+      (await createVm(a.client, { name: 'b2', start: false })).vm.id];
+    const theirs = (await createVm(b.client, { name: 'b3', start: false })).vm.id;
 
     let res = await a.client.api('POST', '/vms/batch', { action: 'start', ids: [a1, theirs, a2, 999999] });
     assert.equal(res.status, 200, res.text);
@@ -436,7 +406,7 @@ describe('batch actions and edits', () => {
   test('renaming a VM renames its libvirt title; autostart follows', async () => {
     const a = await userClient(admin);
     const b = await userClient(admin);
-    const id = (await createVm(a.client, { name: 'old', start: false })).body.data.id;
+    const id = (await createVm(a.client, { name: 'old', start: false })).vm.id;
     const res = await a.client.api('PATCH', `/vms/${id}`, { name: '数据库服务器', description: '主库', autostart: true });
     assert.equal(res.status, 200, res.text);
     assert.equal(res.body.data.name, '数据库服务器');
@@ -461,7 +431,7 @@ describe('batch actions and edits', () => {
 describe('changing hardware and boot device', () => {
   test('a stopped VM takes new vCPUs, memory, CPU model and boot order; a running one refuses', async () => {
     const { client, user } = await userClient(admin);
-    const id = (await createVm(client, { name: 'hw', start: false })).body.data.id;
+    const id = (await createVm(client, { name: 'hw', start: false })).vm.id;
     const domain = domainOf(id);
     let res = await client.api('PATCH', `/vms/${id}`,
       { vcpus: 2, memory_mb: 512, cpu_model: 'qemu64', boot_order: ['cdrom', 'hd'] });
@@ -491,9 +461,9 @@ describe('changing hardware and boot device', () => {
   test('an installed ISO machine can boot its installer once more from the CD-ROM', async () => {
     const { client } = await userClient(admin);
     const isoId = Number(sql("SELECT id FROM isos WHERE name = 'Demo installer'")[0][0]);
-    const id = (await createVm(client, { name: 'rescue', iso_id: isoId, template_id: undefined, start: false })).body.data.id;
+    const id = (await createVm(client, { name: 'rescue', iso_id: isoId, template_id: undefined, start: false })).vm.id;
     const domain = domainOf(id);
-    const tpl = (await createVm(client, { name: 'plain', start: false })).body.data.id;
+    const tpl = (await createVm(client, { name: 'plain', start: false })).vm.id;
     assertError(await client.api('POST', `/vms/${tpl}/start`, { boot: 'cdrom' }), 409, 'no_cdrom');
 
     const res = await client.api('POST', `/vms/${id}/start`, { boot: 'cdrom' });
@@ -546,15 +516,15 @@ describe('quotas', () => {
     sql(`INSERT INTO quotas (user_id, max_vms, max_vcpus, max_memory_mb, max_disk_gb) VALUES (${user.id}, 3, 16, 32768, 100)`);
     const results = await Promise.all(Array.from({ length: 20 }, (_, i) =>
       createVm(client, { name: `p${i}`, start: false })));
-    const created = results.filter((r) => r.status === 201);
-    const refused = results.filter((r) => r.status === 409 && r.body?.error?.code === 'quota_exceeded');
+    const created = results.filter((r) => r.status === 201 && r.job.state === 'succeeded');
+    const refused = results.filter((r) => r.status === 409 && r.res.body?.error?.code === 'quota_exceeded');
     assert.equal(created.length, 3, results.map((r) => r.status).join(','));
     assert.equal(refused.length, 17);
     assert.deepEqual(sql(`SELECT COUNT(*) FROM vms WHERE owner_id = ${user.id}`), [['3']]);
     const names = sql(`SELECT domain_name FROM vms WHERE owner_id = ${user.id}`).map((r) => r[0]);
     for (const name of names) assert.ok(domains().includes(name));
     for (const r of created)
-      assert.equal((await client.api('DELETE', `/vms/${r.body.data.id}?delete_disks=true`)).status, 200);
+      assert.equal((await client.api('DELETE', `/vms/${r.vm.id}?delete_disks=true`)).status, 200);
     assert.deepEqual(sql(`SELECT COUNT(*) FROM vms WHERE owner_id = ${user.id} AND name LIKE ${q('p%')}`), [['0']]);
   });
 });
@@ -570,10 +540,10 @@ describe('the reconcile report', () => {
     writeFileSync(xmlFile, xml);
     virsh('define', xmlFile);
     // A VM whose row vanished, and one whose domain vanished.
-    const orphan = (await createVm(client, { name: 'orphan', start: false })).body.data;
+    const orphan = (await createVm(client, { name: 'orphan', start: false })).vm;
     const orphanDomain = domainOf(orphan.id);
     sql(`DELETE FROM vms WHERE id = ${orphan.id}`);
-    const lost = (await createVm(client, { name: 'lost', start: false })).body.data;
+    const lost = (await createVm(client, { name: 'lost', start: false })).vm;
     virsh('undefine', domainOf(lost.id));
 
     try {

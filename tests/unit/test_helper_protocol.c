@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "accel.h"
+#include "probe_guest.h"
 #include "frame.h"
 #include "unit.h"
 
@@ -318,6 +318,7 @@ START_TEST(test_helper_answers)
     json_t *data = json_object_get(reply, "data");
     ck_assert_int_gt(json_integer_value(json_object_get(data, "cpus")), 0);
     ck_assert_str_eq(json_string_value(json_object_get(data, "accel")), "qemu");
+    ck_assert_str_eq(json_string_value(json_object_get(data, "accel_source")), "config");
     json_decref(reply);
 
     reply = call(fd, "{\"op\":\"format.disk\"}");
@@ -432,13 +433,87 @@ START_TEST(test_helper_refuses_forged_actor)
 }
 END_TEST
 
-/* The KVM probe's tiny guest must really run and exit under TCG, or the
- * probe could never tell a working KVM from a broken one. */
-START_TEST(test_accel_probe_guest_runs)
+/* The accelerator probe's guest must really run and print its marker
+ * under TCG, or the probe could never tell a working KVM from a broken
+ * one. Here QEMU runs it directly; the probe runs it through libvirt. */
+START_TEST(test_probe_guest_prints_marker)
 {
-    ck_assert(accel_guest_runs("qemu-system-x86_64", "tcg", 20));
-    ck_assert(!accel_guest_runs("qemu-system-x86_64", "no-such-accel", 20));
-    ck_assert(!accel_guest_runs("/nonexistent/qemu", "tcg", 20));
+    char *dir = g_dir_make_tmp("vmm-probe-XXXXXX", NULL);
+    char *disk = g_build_filename(dir, "x86_64.img", NULL);
+    char *serial = g_build_filename(dir, "serial.log", NULL);
+    char *serial_arg = g_strdup_printf("file:%s", serial);
+    char *drive = g_strdup_printf("file=%s,format=raw,if=virtio", disk);
+    ck_assert_int_eq(probe_write_x86_disk(disk), 0);
+    char *argv[] = { "qemu-system-x86_64", "-machine", "q35,accel=tcg",
+                     "-nodefaults", "-no-user-config", "-display", "none", "-m", "32",
+                     "-serial", serial_arg, "-drive", drive, NULL };
+    GPid pid;
+    ck_assert(g_spawn_async(NULL, argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD |
+                                                  G_SPAWN_STDOUT_TO_DEV_NULL |
+                                                  G_SPAWN_STDERR_TO_DEV_NULL,
+                            NULL, NULL, &pid, NULL));
+    bool seen = false;
+    for (int i = 0; i < 300 && !seen; i++) {   /* 30 s */
+        char *text = NULL;
+        seen = g_file_get_contents(serial, &text, NULL, NULL) && strstr(text, PROBE_MARKER);
+        g_free(text);
+        if (!seen)
+            g_usleep(100 * 1000);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    ck_assert_msg(seen, "the probe guest printed no marker");
+    unlink(disk);
+    unlink(serial);
+    rmdir(dir);
+    g_free(drive);
+    g_free(serial_arg);
+    g_free(serial);
+    g_free(disk);
+    g_free(dir);
+}
+END_TEST
+
+static const struct {
+    const char *in;
+    size_t max;
+    const char *out;
+} cut_cases[] = {
+    { "short", 20, "short" },
+    { "Could not access KVM kernel module: Permission denied", 30, "Could not access KVM kernel..." },
+    { "one\nline\ttab", 40, "one line tab" },
+    { "abcdefghijklmnopqrstuvwxyz", 10, "abcdefg..." },
+    { "测试服务器测试服务器", 10, "测试..." },   /* never half a character */
+    { NULL, 10, "" },
+};
+
+START_TEST(test_reason_cut)
+{
+    char *cut = probe_reason_cut(cut_cases[_i].in, cut_cases[_i].max);
+    ck_assert_str_eq(cut, cut_cases[_i].out);
+    ck_assert_uint_le(strlen(cut), cut_cases[_i].max);
+    g_free(cut);
+}
+END_TEST
+
+START_TEST(test_qemu_log_and_kvm_errors)
+{
+    const char *log =
+        "2026-12-02 02:30:47.000+0000: starting up libvirt version: 9.0.0\n"
+        "LC_ALL=C /usr/bin/qemu-system-x86_64 \\\n-name guest=x \\\n"
+        "2026-12-02T02:30:48.310628Z qemu-system-x86_64: error: failed to set MSR 0x10a to 0x69\n"
+        "qemu-system-x86_64: ../../target/i386/kvm/kvm.c:3183: kvm_buf_set_msrs: Assertion failed.\n"
+        "2026-12-02 02:30:50.116+0000: shutting down, reason=failed\n";
+    char *errors = probe_qemu_log_errors(log);
+    ck_assert_str_eq(errors, "qemu-system-x86_64: error: failed to set MSR 0x10a to 0x69 "
+                             "qemu-system-x86_64: ../../target/i386/kvm/kvm.c:3183: "
+                             "kvm_buf_set_msrs: Assertion failed.");
+    g_free(errors);
+    ck_assert_ptr_null(probe_qemu_log_errors("starting up\nLC_ALL=C /usr/bin/qemu-system-x86_64 \\\n"));
+    ck_assert(probe_error_is_kvm("Could not access KVM kernel module: Permission denied"));
+    ck_assert(probe_error_is_kvm("error: failed to set MSR 0x10a to 0x69"));
+    ck_assert(!probe_error_is_kvm("Cannot access storage file '/x.qcow2': No such file"));
+    ck_assert(!probe_error_is_kvm(NULL));
 }
 END_TEST
 
@@ -457,8 +532,13 @@ static Suite *helper_protocol_suite(void)
     tcase_add_test(helper, test_helper_answers);
     tcase_add_test(helper, test_helper_drops_idle_clients);
     tcase_add_test(helper, test_helper_refuses_forged_actor);
-    tcase_add_test(helper, test_accel_probe_guest_runs);
     suite_add_tcase(s, helper);
+    TCase *probe = tcase_create("probe");
+    tcase_set_timeout(probe, 60);
+    tcase_add_test(probe, test_probe_guest_prints_marker);
+    tcase_add_loop_test(probe, test_reason_cut, 0, G_N_ELEMENTS(cut_cases));
+    tcase_add_test(probe, test_qemu_log_and_kvm_errors);
+    suite_add_tcase(s, probe);
     return s;
 }
 
