@@ -322,7 +322,8 @@ static bool full_clone(const struct req *r)
 static long long insert_job(struct req *r, long long vm_id)
 {
     long long id = 0;
-    return db_exec_id("INSERT INTO jobs (kind, owner_id, vm_id) VALUES ('vm.create', ?, ?)", &id,
+    return db_exec_id("INSERT INTO jobs (kind, owner_id, vm_id, target_name) "
+                      "SELECT 'vm.create', ?, id, name FROM vms WHERE id = ?", &id,
                       DB_INT(r->user->id), DB_INT(vm_id)) < 0 ? -1 : id;
 }
 

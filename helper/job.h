@@ -34,6 +34,11 @@ void job_result(const struct job *job, json_t *result);
 bool job_progress(const struct job *job, int percent);
 /* Sets the job's message (the reason of a failure). */
 void job_message(const struct job *job, const char *message);
+/* Adds a line to the job's log (job_log), shown on the job's page. */
+void job_log(long long job_id, const char *line);
+/* Records what a job that is not about a VM works on ("iso", "template",
+ * "upload") and its name now, so the task log can link and name it. */
+void job_target(long long job_id, const char *type, long long id, const char *name);
 /* At start: jobs a previous helper left queued or running are failed, and
  * their VMs that were being created are removed (row and disk). */
 void job_fail_interrupted(void);

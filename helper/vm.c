@@ -277,7 +277,8 @@ static int stop_in_job(struct op_call *call, long long vm_id, long long seconds)
 {
     long long job_id = job_insert("vm.stop", call->actor->id);
     if (job_id < 0 ||
-        db_exec("UPDATE jobs SET vm_id = ? WHERE id = ?", DB_INT(vm_id), DB_INT(job_id)) < 0 ||
+        db_exec("UPDATE jobs SET vm_id = ?, target_name = (SELECT name FROM vms WHERE id = ?) "
+                "WHERE id = ?", DB_INT(vm_id), DB_INT(vm_id), DB_INT(job_id)) < 0 ||
         job_launch((struct job){ .id = job_id, .vm_id = vm_id, .actor_id = call->actor->id,
                                  .seconds = (int)seconds },
                    stop_job) < 0)

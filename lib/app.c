@@ -172,6 +172,39 @@ static void reply_redirect(struct req *r, const char *location)
         resp_header(r, "Location", "/");
 }
 
+/* The nav, in order: other programs add their pages here, one line each. */
+static const struct nav_item {
+    const char *href;
+    const char *label;   /* msgid */
+    bool admin_only;
+} nav_items[] = {
+    { "/", N_("Dashboard"), false },
+    { "/vms", N_("Virtual machines"), false },
+    { "/jobs", N_("Tasks"), false },
+    { "/isos", N_("ISO images"), false },
+    { "/templates", N_("Templates"), false },
+    { "/host", N_("Host"), false },
+    { "/users", N_("Users"), true },
+    { "/audit-logs", N_("Audit log"), false },
+    { NULL, NULL, false },
+};
+
+/* The nav for this user, the section the path is in marked current. */
+static json_t *nav_for(const struct req *r)
+{
+    json_t *nav = json_array();
+    for (const struct nav_item *n = nav_items; n->href; n++) {
+        if (n->admin_only && r->user->role != ROLE_ADMIN)
+            continue;
+        size_t len = strlen(n->href);
+        bool current = !strcmp(r->path, n->href) ||
+                       (len > 1 && !strncmp(r->path, n->href, len) && r->path[len] == '/');
+        json_array_append_new(nav, json_pack("{s:s, s:s, s:b}", "href", n->href, "label",
+                                             _(n->label), "current", current));
+    }
+    return nav;
+}
+
 /* Values every page can use, in the layout and in the page itself. */
 static json_t *page_context(struct req *r, const struct route *route)
 {
@@ -179,6 +212,10 @@ static json_t *page_context(struct req *r, const struct route *route)
                             "path", r->path, "request_id", r->request_id);
     json_object_set_new(ctx, r->lang && !strcmp(r->lang, "zh-CN") ? "lang_zh" : "lang_en",
                         json_true());
+    /* What live.js compares the stream's generation with (0: unknown). */
+    char generation[24];
+    snprintf(generation, sizeof generation, "%llu", (unsigned long long)r->generation);
+    json_object_set_new(ctx, "generation", json_string(generation));
     const char *title = route && route->title ? route->title
                         : r->err.status ? N_("Something is not right") : "VMManager";
     json_object_set_new(ctx, "title", json_string(_(title)));
@@ -191,6 +228,7 @@ static json_t *page_context(struct req *r, const struct route *route)
                                                             : r->user->username));
         if (r->user->role == ROLE_ADMIN)
             json_object_set_new(ctx, "is_admin", json_true());
+        json_object_set_new(ctx, "nav", nav_for(r));
     }
     if (r->err.status) {
         json_object_set_new(ctx, "has_error", json_true());
@@ -343,6 +381,39 @@ static void audit_prepare(struct req *r, const struct route *route)
     }
 }
 
+/* Every GET answer carries a hash of itself as its ETag, and a client
+ * that already has that answer (If-None-Match) gets a bodyless 304: a page
+ * refreshing itself after a write elsewhere (static/js/live.js) costs a
+ * few hundred bytes when the write did not change what it shows. */
+static void etag_apply(struct req *r)
+{
+    if (r->resp_raw || r->status != 200 ||
+        (strcmp(r->method, "GET") && strcmp(r->method, "HEAD")))
+        return;
+    GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA1);
+    g_checksum_update(sum, (const guchar *)r->resp_type, -1);
+    for (guint i = 0; i < r->resp_headers->len; i++)
+        g_checksum_update(sum, g_ptr_array_index(r->resp_headers, i), -1);
+    /* A page's data-generation (in its first line) moves with every write
+     * anywhere; the hash is of what the page shows, so it is left out. */
+    const char *body = r->resp_body->str, *end = body + r->resp_body->len;
+    const char *gen = g_strstr_len(body, MIN(r->resp_body->len, 256), "data-generation=\"");
+    if (gen) {
+        g_checksum_update(sum, (const guchar *)body, gen - body);
+        body = strchr(gen + strlen("data-generation=\""), '"');
+        body = body ? body + 1 : end;
+    }
+    g_checksum_update(sum, (const guchar *)body, end - body);
+    char etag[32];
+    snprintf(etag, sizeof etag, "\"%.24s\"", g_checksum_get_string(sum));
+    g_checksum_free(sum);
+    resp_header(r, "ETag", etag);
+    if (r->if_none_match && strstr(r->if_none_match, etag)) {
+        r->status = 304;
+        g_string_truncate(r->resp_body, 0);
+    }
+}
+
 void app_handle(struct req *r, const struct route *routes)
 {
     const struct route *route = NULL;
@@ -384,6 +455,7 @@ void app_handle(struct req *r, const struct route *routes)
         if (route->cached && resp_cache_replay(r))
             goto replied;
         mark = generation_mark();
+        r->generation = mark.generation;
         run_handler(r, route);
     }
 
@@ -395,6 +467,7 @@ done:
     if (route && route->cached && !is_mutating(r->method))
         resp_cache_keep(r, mark);
 replied:
+    etag_apply(r);
     if (!strcmp(r->method, "HEAD"))
         g_string_truncate(r->resp_body, 0);
 }

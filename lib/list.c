@@ -35,7 +35,7 @@ int list_query_parse(struct req *r, const struct list_sort *sorts, struct list_q
 
     const char *sort = req_query(r, "sort");
     const struct list_sort *chosen = &sorts[0];
-    bool desc = false;
+    bool desc = chosen->descending;
     if (sort && *sort) {
         desc = sort[0] == '-';
         const char *name = desc ? sort + 1 : sort;

@@ -12,6 +12,7 @@
 struct list_sort {
     const char *name;     /* as in ?sort=name or ?sort=-name */
     const char *column;   /* the SQL column it orders by */
+    bool descending;      /* as the default (no ?sort): newest first */
 };
 
 struct list_query {

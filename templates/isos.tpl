@@ -6,6 +6,7 @@
   </form>
   <a class="button primary" href="/uploads" id="upload-iso">{{_ Upload an image}}</a>
 </div>
+<div id="isos-live" data-live>
 <table class="table" id="isos">
   <thead><tr>
     <th>{{_ Name}}</th><th>{{_ Label}}</th><th>{{_ Size (bytes)}}</th><th>{{_ Status}}</th>
@@ -30,3 +31,4 @@
   </tbody>
 </table>
 {{#meta}}<p class="muted">{{_ Total}}: {{total}}</p>{{/meta}}
+</div>

@@ -12,6 +12,7 @@
   </form>
   <a class="button primary" href="/uploads" id="upload-template">{{_ Upload an image}}</a>
 </div>
+<div id="templates-live" data-live>
 <table class="table" id="templates">
   <thead><tr>
     <th>{{_ Name}}</th><th>{{_ Category}}</th><th>{{_ OS}}</th><th>{{_ Architecture}}</th>
@@ -35,3 +36,4 @@
   </tbody>
 </table>
 {{#meta}}<p class="muted">{{_ Total}}: {{total}}</p>{{/meta}}
+</div>

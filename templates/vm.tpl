@@ -1,7 +1,7 @@
 {{%AUTOESCAPE context="HTML"}}{{#vm}}
 <h1>{{name}}</h1>
 <p><a href="/vms">{{_ All virtual machines}}</a></p>
-<section class="card" id="vm">
+<section class="card" id="vm" data-live>
   <dl class="facts">
     <dt>{{_ State}}</dt><dd id="state" data-state="{{state}}"><span class="state state-{{state}}">{{#state_is_creating}}{{_ Creating}}{{/state_is_creating}}{{#state_is_stopped}}{{_ Stopped}}{{/state_is_stopped}}{{#state_is_running}}{{_ Running}}{{/state_is_running}}{{#state_is_paused}}{{_ Paused}}{{/state_is_paused}}{{#state_is_suspended}}{{_ Suspended}}{{/state_is_suspended}}{{#state_is_installing}}{{_ Installing}}{{/state_is_installing}}{{#state_is_error}}{{_ Error}}{{/state_is_error}}</span></dd>
     <dt>{{_ vCPUs}}</dt><dd>{{vcpus}}</dd>
@@ -14,7 +14,7 @@
     <dt>{{_ Created}}</dt><dd>{{created_at}}</dd>
   </dl>
 </section>
-<section class="card actions" id="actions">
+<section class="card actions" id="actions" data-live>
   {{! Only what the state allows; the helper refuses the rest with a 409. }}
   {{#state_is_stopped}}
   <form method="post" action="/vms/{{id}}/start" class="inline">

@@ -13,6 +13,7 @@
   </form>
   <a class="button primary" href="/vms/new" id="new-vm">{{_ New virtual machine}}</a>
 </div>
+<div id="vms-live" data-live>
 <table class="table" id="vms">
   <thead><tr>
     <th>{{_ Name}}</th><th>{{_ State}}</th><th>{{_ vCPUs}}</th><th>{{_ Memory (MiB)}}</th>
@@ -30,3 +31,4 @@
   </tbody>
 </table>
 {{#meta}}<p class="muted">{{_ Total}}: {{total}}</p>{{/meta}}
+</div>

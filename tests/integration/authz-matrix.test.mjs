@@ -86,6 +86,9 @@ const EXPECTED = {
   'PAGE POST /vms/{id:int}/{action}': { anon: 303, a: 400, b: 404, admin: 400, bBody: { force: 'true' } },
   // vmm-jobs
   'API GET /jobs': { anon: 401, a: 200, b: 200, admin: 200 },
+  'PAGE GET /jobs': { anon: 303, a: 200, b: 200, admin: 200 },
+  // vmm-events: only EventSource (Accept: text/event-stream) gets the stream
+  'PAGE GET /events': { anon: 401, a: 406, b: 406, admin: 406 },
   'API GET /jobs/{id:int}': { anon: 401, a: 200, b: 404, admin: 200 },
   'PAGE GET /jobs/{id:int}': { anon: 303, a: 200, b: 404, admin: 200 },
   'API POST /jobs/{id:int}/cancel': { anon: 401, a: 400, b: 404, admin: 400, bBody: {} },

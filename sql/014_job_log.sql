@@ -1,0 +1,19 @@
+-- The task log (issue 15): what a job works on, so the jobs page can link
+-- it even when the job is not about a VM, and the lines a job writes as it
+-- goes, shown on its page.
+ALTER TABLE jobs
+    -- 'vm', 'iso', 'template' or 'upload'; NULL for a VM job that only has vm_id
+    ADD COLUMN target_type VARCHAR(16) NULL AFTER vm_id,
+    ADD COLUMN target_id BIGINT UNSIGNED NULL AFTER target_type,
+    -- the target's name when the job began, kept for when it is gone
+    ADD COLUMN target_name VARCHAR(255) NOT NULL DEFAULT '' AFTER target_id,
+    ADD KEY jobs_created (created_at);
+
+CREATE TABLE job_log (
+    id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    job_id BIGINT UNSIGNED NOT NULL,
+    at DATETIME(3) NOT NULL DEFAULT UTC_TIMESTAMP(3),
+    line VARCHAR(500) NOT NULL,
+    KEY job_log_job (job_id, id),
+    CONSTRAINT job_log_job_fk FOREIGN KEY (job_id) REFERENCES jobs (id) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
