@@ -24,8 +24,18 @@
 #define VM_COLUMNS                                                                          \
     "id, uuid, name, description, owner_id, state, vcpus, memory_mb, disk_gb, arch, "        \
     "template_id, autostart, DATE_FORMAT(created_at, '%Y-%m-%dT%TZ'), network, cpu_model, iso_id, "  \
-    "boot_order"
+    "boot_order, "                                                                           \
+    "IF(pending_since > UTC_TIMESTAMP() - INTERVAL " PENDING_STALE_S " SECOND, pending, NULL), " \
+    "(SELECT j.progress FROM jobs j WHERE j.vm_id = vms.id AND j.state IN ('queued', 'running') " \
+    "ORDER BY j.id DESC LIMIT 1)"
 
+/* A transitional state older than this is from a program that died half
+ * way: the VM shows its settled state again. */
+#define PENDING_STALE_S "600"
+
+/* The row's state is where libvirt left the machine; while an action is
+ * under way (vms.pending) the VM shows that instead ("stopping"), with the
+ * settled one beside it; a VM with a job under way shows its progress. */
 static json_t *vm_from_row(const struct db_rows *rows, int i)
 {
     json_t *template_id = db_cell(rows, i, 10) ? json_integer(db_cell_int(rows, i, 10, 0))
@@ -37,7 +47,7 @@ static json_t *vm_from_row(const struct db_rows *rows, int i)
         if (**b)
             json_array_append_new(boot_order, json_string(*b));
     g_strfreev(boot);
-    return json_pack("{s:I, s:s, s:s, s:s, s:I, s:s, s:I, s:I, s:I, s:s, s:o, s:o, s:[], s:[], "
+    json_t *vm = json_pack("{s:I, s:s, s:s, s:s, s:I, s:s, s:I, s:I, s:I, s:s, s:o, s:o, s:[], s:[], "
                      "s:b, s:s, s:s, s:s, s:o}",
                      "id", (json_int_t)db_cell_int(rows, i, 0, 0), "uuid", db_cell(rows, i, 1),
                      "name", db_cell(rows, i, 2), "description", db_cell(rows, i, 3),
@@ -49,6 +59,15 @@ static json_t *vm_from_row(const struct db_rows *rows, int i)
                      "autostart", db_cell_int(rows, i, 11, 0) != 0, "created_at", db_cell(rows, i, 12),
                      "network", db_cell(rows, i, 13), "cpu_model", db_cell(rows, i, 14),
                      "boot_order", boot_order);
+    const char *pending = db_cell(rows, i, 17);
+    json_object_set_new(vm, "settled_state", json_string(db_cell(rows, i, 5)));
+    if (pending)
+        json_object_set_new(vm, "state", json_string(pending));
+    json_object_set_new(vm, "in_transition", json_boolean(pending != NULL));
+    json_object_set_new(vm, "progress", db_cell(rows, i, 18)
+                                            ? json_integer(db_cell_int(rows, i, 18, 0))
+                                            : json_null());
+    return vm;
 }
 
 /* The VM of the path if the caller may see it, else a 404. */
@@ -75,6 +94,8 @@ static const struct list_sort vm_sorts[] = {
 
 static const char *const vm_states[] = { "creating", "stopped", "running", "paused",
                                          "suspended", "installing", "error", NULL };
+static const char *const pending_states[] = { "starting", "stopping", "rebooting", "pausing",
+                                              "resuming", "suspending", "deleting", NULL };
 static const char *const arches[] = { "x86_64", "aarch64", NULL };
 
 static bool in_list(const char *value, const char *const *list)
@@ -107,7 +128,8 @@ static int vms_list(struct req *r)
     const char *arch = req_query(r, "arch");
     if (query_id(r, "owner_id", &owner) < 0 || query_id(r, "template_id", &template_id) < 0)
         return -1;
-    if (state && !in_list(state, vm_states))
+    bool pending = state && in_list(state, pending_states);
+    if (state && !pending && !in_list(state, vm_states))
         return req_fail(r, 400, "invalid_parameter", "state", _("Unknown state."));
     if (arch && !in_list(arch, arches))
         return req_fail(r, 400, "invalid_parameter", "arch", _("Unknown architecture."));
@@ -121,7 +143,13 @@ static int vms_list(struct req *r)
      * used; an admin's unfiltered list matches every owner id (> 0). */
     char *scoped = g_strconcat(owner ? "FROM vms WHERE owner_id = ?" : "FROM vms WHERE owner_id > ?",
                                " AND (? IS NULL OR name LIKE ? OR description LIKE ?) AND (? IS "
-                               "NULL OR state = ?) AND (? = 0 OR template_id = ?) AND (? IS NULL "
+                               "NULL OR ",
+                               /* A settled state is one no action is changing now. */
+                               pending ? "(pending = ? AND pending_since > UTC_TIMESTAMP() - "
+                                         "INTERVAL " PENDING_STALE_S " SECOND)"
+                                       : "(state = ? AND (pending IS NULL OR pending_since <= "
+                                         "UTC_TIMESTAMP() - INTERVAL " PENDING_STALE_S " SECOND))",
+                               ") AND (? = 0 OR template_id = ?) AND (? IS NULL "
                                "OR arch = ?)", NULL);
     int rc = list_run(r, &q, VM_COLUMNS, scoped,
                       DB_PARAMS(DB_INT(owner), DB_TEXT(q.like), DB_TEXT(q.like), DB_TEXT(q.like),
@@ -433,6 +461,40 @@ static int vms_create(struct req *r)
 static const char *const actions[] = { "start", "stop", "reboot", "pause", "resume",
                                        "suspend", "wakeup", NULL };
 
+static const char *pending_of(const char *action)
+{
+    static const char *const map[][2] = {
+        { "start", "starting" }, { "stop", "stopping" }, { "reboot", "rebooting" },
+        { "pause", "pausing" }, { "resume", "resuming" }, { "suspend", "suspending" },
+        { "wakeup", "starting" }, { "delete", "deleting" },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(map); i++)
+        if (!strcmp(map[i][0], action))
+            return map[i][1];
+    return NULL;
+}
+
+/* Marks the VM as in transition while its action runs; one action at a
+ * time: a VM already in transition is a 409. */
+static int pending_set(struct req *r, long long id, const char *pending)
+{
+    unsigned long long n = 0;
+    if (db_exec_count("UPDATE vms SET pending = ?, pending_since = UTC_TIMESTAMP() WHERE id = ? "
+                      "AND (pending IS NULL OR pending_since <= UTC_TIMESTAMP() - INTERVAL "
+                      PENDING_STALE_S " SECOND)", &n, DB_TEXT(pending), DB_INT(id)) < 0)
+        return fail_db(r);
+    if (n == 0)
+        return req_fail(r, 409, "wrong_state", NULL,
+                        _("Another action on this virtual machine is under way; wait for it to "
+                          "finish."));
+    return 0;
+}
+
+static void pending_clear(long long id)
+{
+    db_exec("UPDATE vms SET pending = NULL, pending_since = NULL WHERE id = ?", DB_INT(id));
+}
+
 /* Asks the helper to do action to VM id (which the caller may see), with
  * the options that action takes. The helper's answer ({state}, and the
  * job_id of a stop that goes on in a job), or NULL with r->err. */
@@ -452,8 +514,16 @@ static json_t *run_action(struct req *r, long long id, const char *action, json_
         json_object_del(args, "boot");
     char op[32];
     snprintf(op, sizeof op, "vm.%s", action);
+    if (pending_set(r, id, pending_of(action)) < 0) {
+        json_decref(args);
+        return NULL;
+    }
     json_t *done = helper_call(r, op, args);
     json_decref(args);
+    /* A stop that goes on in a job stays "stopping" until the job ends
+     * (the helper clears it). */
+    if (!done || !json_integer_value(json_object_get(done, "job_id")))
+        pending_clear(id);
     return done;
 }
 
@@ -660,11 +730,15 @@ static int vms_delete(struct req *r)
     const char *query = req_query(r, "delete_disks");
     bool delete_disks = json_is_true(json_object_get(r->input, "delete_disks")) ||
                         (query && !strcmp(query, "true"));
+    if (pending_set(r, id, "deleting") < 0)
+        return -1;
     json_t *args = json_pack("{s:I, s:b}", "vm_id", (json_int_t)id, "delete_disks", delete_disks);
     json_t *done = helper_call(r, "vm.delete", args);
     json_decref(args);
-    if (!done)
+    if (!done) {
+        pending_clear(id);
         return -1;
+    }
     json_decref(done);
     if (db_exec("DELETE FROM vms WHERE id = ?", DB_INT(id)) < 0)
         return fail_db(r);

@@ -111,4 +111,6 @@ void job_fail_interrupted(void)
                   "helper.', finished_at = UTC_TIMESTAMP() WHERE state IN ('queued', 'running')", &n);
     if (n)
         log_warn("%llu interrupted jobs marked failed", n);
+    /* Nothing is under way any more: no VM is still "stopping". */
+    db_exec("UPDATE vms SET pending = NULL, pending_since = NULL WHERE pending IS NOT NULL");
 }

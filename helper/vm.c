@@ -265,6 +265,8 @@ static int stop_job(struct job *job)
         vm_state_sync(dom);
         virDomainFree(dom);
     }
+    /* vmm-vms marked it "stopping" for as long as this job runs. */
+    db_exec("UPDATE vms SET pending = NULL, pending_since = NULL WHERE id = ?", DB_INT(job->vm_id));
     if (conn)
         virConnectClose(conn);
     vm_free(vm);

@@ -17,3 +17,12 @@ CREATE TABLE job_log (
     KEY job_log_job (job_id, id),
     CONSTRAINT job_log_job_fk FOREIGN KEY (job_id) REFERENCES jobs (id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- Transitional states of the user guide's diagram: set by vmm-vms while an
+-- action is under way (a graceful stop's job clears it when it ends), shown
+-- as the VM's state. One older than ten minutes is stale (a program died
+-- half way) and ignored.
+ALTER TABLE vms
+    ADD COLUMN pending ENUM('starting', 'stopping', 'rebooting', 'pausing', 'resuming',
+                            'suspending', 'deleting') NULL AFTER state,
+    ADD COLUMN pending_since DATETIME NULL AFTER pending;

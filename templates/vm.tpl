@@ -3,7 +3,7 @@
 <p><a href="/vms">{{_ All virtual machines}}</a></p>
 <section class="card" id="vm" data-live>
   <dl class="facts">
-    <dt>{{_ State}}</dt><dd id="state" data-state="{{state}}"><span class="state state-{{state}}">{{#state_is_creating}}{{_ Creating}}{{/state_is_creating}}{{#state_is_stopped}}{{_ Stopped}}{{/state_is_stopped}}{{#state_is_running}}{{_ Running}}{{/state_is_running}}{{#state_is_paused}}{{_ Paused}}{{/state_is_paused}}{{#state_is_suspended}}{{_ Suspended}}{{/state_is_suspended}}{{#state_is_installing}}{{_ Installing}}{{/state_is_installing}}{{#state_is_error}}{{_ Error}}{{/state_is_error}}</span></dd>
+    <dt>{{_ State}}</dt><dd id="state" data-state="{{state}}"><span class="state state-{{state}}">{{#state_is_creating}}{{_ Creating}}{{/state_is_creating}}{{#state_is_stopped}}{{_ Stopped}}{{/state_is_stopped}}{{#state_is_running}}{{_ Running}}{{/state_is_running}}{{#state_is_paused}}{{_ Paused}}{{/state_is_paused}}{{#state_is_suspended}}{{_ Suspended}}{{/state_is_suspended}}{{#state_is_installing}}{{_ Installing}}{{/state_is_installing}}{{#state_is_error}}{{_ Error}}{{/state_is_error}}{{#state_is_starting}}{{_ Starting}}{{/state_is_starting}}{{#state_is_stopping}}{{_ Stopping}}{{/state_is_stopping}}{{#state_is_rebooting}}{{_ Rebooting}}{{/state_is_rebooting}}{{#state_is_pausing}}{{_ Pausing}}{{/state_is_pausing}}{{#state_is_resuming}}{{_ Resuming}}{{/state_is_resuming}}{{#state_is_suspending}}{{_ Suspending}}{{/state_is_suspending}}{{#state_is_deleting}}{{_ Deleting}}{{/state_is_deleting}}</span>{{#state_is_creating}} <progress max="100" value="{{progress}}" aria-label="{{_ Progress}}">{{progress}}%</progress>{{/state_is_creating}}</dd>
     <dt>{{_ vCPUs}}</dt><dd>{{vcpus}}</dd>
     <dt>{{_ Memory (MiB)}}</dt><dd>{{memory_mb}}</dd>
     <dt>{{_ Disk (GiB)}}</dt><dd>{{disk_gb}}</dd>
@@ -16,6 +16,8 @@
 </section>
 <section class="card actions" id="actions" data-live>
   {{! Only what the state allows; the helper refuses the rest with a 409. }}
+  {{#in_transition}}<p class="muted" id="under-way">{{_ An action is under way; the buttons come back when it ends.}} <a href="/jobs?vm_id={{id}}">{{_ Tasks}}</a></p>{{/in_transition}}
+  {{#state_is_creating}}<p class="muted" id="under-way">{{_ Being created.}} <a href="/jobs?vm_id={{id}}">{{_ Tasks}}</a></p>{{/state_is_creating}}
   {{#state_is_stopped}}
   <form method="post" action="/vms/{{id}}/start" class="inline">
     <input type="hidden" name="csrf_token" value="{{csrf_token}}">
