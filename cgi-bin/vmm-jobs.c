@@ -225,35 +225,6 @@ static json_t *filter_options(const char *chosen_state, const char *chosen_kind)
     return json_pack("{s:o, s:o}", "states", states, "kinds", kinds);
 }
 
-/* Previous and next page links that keep the filters. */
-static json_t *paging(struct req *r, long long page, long long per_page, long long total)
-{
-    json_t *out = json_object();
-    GString *keep = g_string_new("");
-    static const char *const keys[] = { "state", "kind", "mine", "vm_id", "sort", "per_page", NULL };
-    for (int i = 0; keys[i]; i++) {
-        const char *v = req_query(r, keys[i]);
-        if (v && *v) {
-            char *e = g_uri_escape_string(v, NULL, FALSE);
-            g_string_append_printf(keep, "&%s=%s", keys[i], e);
-            g_free(e);
-        }
-    }
-    char *href = NULL;
-    if (page > 1) {
-        href = g_strdup_printf("/jobs?page=%lld%s", page - 1, keep->str);
-        json_object_set_new(out, "prev", json_string(href));
-        g_free(href);
-    }
-    if (page * per_page < total) {
-        href = g_strdup_printf("/jobs?page=%lld%s", page + 1, keep->str);
-        json_object_set_new(out, "next", json_string(href));
-        g_free(href);
-    }
-    g_string_free(keep, TRUE);
-    return out;
-}
-
 static int query_id(struct req *r, const char *name, long long *out)
 {
     const char *text = req_query(r, name);
@@ -304,8 +275,9 @@ static int jobs_list(struct req *r)
         json_object_set_new(data, "filters", filter_options(st, kd));
         json_object_set_new(data, "mine", json_boolean(only_mine));
         json_object_set_new(data, "filtered", json_boolean(*st || *kd || vm_id));
-        json_object_set_new(data, "paging", paging(r, page, per_page,
-                                                   json_integer_value(json_object_get(r->meta, "total"))));
+        static const char *const keys[] = { "state", "kind", "mine", "vm_id", "sort", "per_page", NULL };
+        json_object_set_new(data, "paging", list_paging(r, "/jobs", keys, page, per_page,
+                                                        json_integer_value(json_object_get(r->meta, "total"))));
         json_decref(r->data);
         r->data = data;
     }

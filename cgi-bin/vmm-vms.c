@@ -89,7 +89,7 @@ static json_t *vm_visible(struct req *r, long long id)
 
 static const struct list_sort vm_sorts[] = {
     { "id", "id" }, { "name", "name" }, { "state", "state" }, { "created_at", "created_at" },
-    { "vcpus", "vcpus" }, { "memory_mb", "memory_mb" }, { NULL },
+    { "vcpus", "vcpus" }, { "memory_mb", "memory_mb" }, { "disk_gb", "disk_gb" }, { NULL },
 };
 
 static const char *const vm_states[] = { "creating", "stopped", "running", "paused",
@@ -117,6 +117,48 @@ static int query_id(struct req *r, const char *name, long long *out)
     if (!*text || *end || v <= 0)
         return req_fail(r, 400, "invalid_parameter", name, _("%s must be a positive integer."), name);
     *out = v;
+    return 0;
+}
+
+/* The state menu of the list page: every state, settled and transitional. */
+static json_t *state_options(const char *chosen)
+{
+    static const char *const labels[] = {
+        N_("Creating"), N_("Stopped"), N_("Running"), N_("Paused"), N_("Suspended"),
+        N_("Installing"), N_("Error"), N_("Starting"), N_("Stopping"), N_("Rebooting"),
+        N_("Pausing"), N_("Resuming"), N_("Suspending"), N_("Deleting"),
+    };
+    json_t *options = json_array();
+    int n = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (const char *const *v = pass ? pending_states : vm_states; *v; v++, n++)
+            json_array_append_new(options, json_pack("{s:s, s:s, s:b}", "value", *v, "label",
+                                                     _(labels[n]), "selected",
+                                                     chosen && !strcmp(chosen, *v)));
+    return options;
+}
+
+/* What the list page adds to the rows: the filters as chosen (they stay
+ * put), sort links, paging, and whether the list is empty because nothing
+ * exists or because nothing matches. */
+static int list_page_extras(struct req *r, const char *state, long long page, long long per_page)
+{
+    static const char *const keys[] = { "q", "state", "owner_id", "template_id", "arch", "sort",
+                                        "per_page", NULL };
+    long long total = json_integer_value(json_object_get(r->meta, "total"));
+    const char *text = req_query(r, "q");
+    bool filtered = (text && *text) || (state && *state) || req_query(r, "template_id") ||
+                    req_query(r, "arch") || req_query(r, "owner_id");
+    json_t *data = json_object();
+    json_object_set(data, "vms", r->data);
+    json_object_set_new(data, "q", json_string(text ? text : ""));
+    json_object_set_new(data, "states", state_options(state));
+    json_object_set_new(data, "filtered", json_boolean(filtered));
+    json_object_set_new(data, "sorts", list_sort_links(r, "/vms", keys, vm_sorts));
+    json_object_set_new(data, "paging", list_paging(r, "/vms", keys, page, per_page, total));
+    json_object_set_new(data, "has_vms", json_boolean(total > 0));
+    json_decref(r->data);
+    r->data = data;
     return 0;
 }
 
@@ -151,12 +193,15 @@ static int vms_list(struct req *r)
                                          "UTC_TIMESTAMP() - INTERVAL " PENDING_STALE_S " SECOND))",
                                ") AND (? = 0 OR template_id = ?) AND (? IS NULL "
                                "OR arch = ?)", NULL);
+    long long page = q.page, per_page = q.per_page;
     int rc = list_run(r, &q, VM_COLUMNS, scoped,
                       DB_PARAMS(DB_INT(owner), DB_TEXT(q.like), DB_TEXT(q.like), DB_TEXT(q.like),
                                 DB_TEXT(state), DB_TEXT(state), DB_INT(template_id),
                                 DB_INT(template_id), DB_TEXT(arch), DB_TEXT(arch)),
                       vm_from_row);
     g_free(scoped);
+    if (rc == 0 && !r->api)
+        rc = list_page_extras(r, state, page, per_page);
     return rc;
 }
 
@@ -564,14 +609,24 @@ static int vms_batch(struct req *r)
 {
     const char *action = input_str(r, "action");
     json_t *ids = json_object_get(r->input, "ids");
+    /* A batch stop may force the machines off. */
+    json_t *options = json_object_get(r->input, "force")
+                          ? json_pack("{s:O}", "force", json_object_get(r->input, "force"))
+                          : NULL;
     json_t *results = json_array();
     size_t i;
     json_t *id;
     json_array_foreach(ids, i, id) {
         memset(&r->err, 0, sizeof r->err);
         long long vm_id = json_integer_value(id);
-        json_t *done = run_action(r, vm_id, action, NULL);
-        json_t *result = json_pack("{s:I, s:b}", "id", (json_int_t)vm_id, "ok", done != NULL);
+        json_t *vm = vm_visible(r, vm_id);
+        char *name = vm ? g_strdup(json_string_value(json_object_get(vm, "name"))) : NULL;
+        json_decref(vm);
+        memset(&r->err, 0, sizeof r->err);
+        json_t *done = run_action(r, vm_id, action, options);
+        json_t *result = json_pack("{s:I, s:b, s:s?}", "id", (json_int_t)vm_id, "ok", done != NULL,
+                                   "name", name);
+        g_free(name);
         json_object_set_new(result, "error", done ? json_null()
                                                   : json_pack("{s:s, s:s}", "code", r->err.code,
                                                               "message", r->err.message));
@@ -582,6 +637,7 @@ static int vms_batch(struct req *r)
         json_decref(done);
         json_array_append_new(results, result);
     }
+    json_decref(options);
     memset(&r->err, 0, sizeof r->err);
     r->audit_detail = json_pack("{s:s, s:O}", "action", action, "results", results);
     r->data = results;
@@ -723,13 +779,24 @@ static int vms_delete(struct req *r)
     if (!vm)
         return -1;
     bool creating = !strcmp(json_string_value(json_object_get(vm, "state")), "creating");
+    char *name = g_strdup(json_string_value(json_object_get(vm, "name")));
     json_decref(vm);
-    if (creating)
+    if (creating) {
+        g_free(name);
         return req_fail(r, 409, "wrong_state", NULL,
                         _("This virtual machine is still being created; cancel its job first."));
+    }
     const char *query = req_query(r, "delete_disks");
     bool delete_disks = json_is_true(json_object_get(r->input, "delete_disks")) ||
                         (query && !strcmp(query, "true"));
+    /* On the page, losing the disk takes the machine's name typed out, as
+     * Proxmox asks; scripts (the API) say delete_disks=true instead. */
+    const char *typed = input_str(r, "confirm_name");
+    bool confirmed = r->api || !delete_disks || (typed && !strcmp(typed, name));
+    g_free(name);
+    if (!confirmed)
+        return req_fail(r, 422, "confirmation_mismatch", "confirm_name",
+                        _("Type the machine's name exactly to delete it with its disk."));
     if (pending_set(r, id, "deleting") < 0)
         return -1;
     json_t *args = json_pack("{s:I, s:b}", "vm_id", (json_int_t)id, "delete_disks", delete_disks);
@@ -777,9 +844,14 @@ static const struct field action_fields[] = {
     { NULL },
 };
 static const struct field delete_fields[] = { { "delete_disks", FIELD_BOOL }, { NULL } };
+/* The page's form also carries the name typed to confirm. */
+static const struct field delete_form_fields[] = {
+    { "delete_disks", FIELD_BOOL }, { "confirm_name", FIELD_STRING, false, 0, 64, NULL }, { NULL },
+};
 static const struct field batch_fields[] = {
     { "action", FIELD_ENUM, true, 0, 0, actions },
     { "ids", FIELD_ID_LIST, true, 1, 100, NULL },
+    { "force", FIELD_BOOL },
     { NULL },
 };
 static const struct field update_fields[] = {
@@ -801,12 +873,13 @@ static const struct route routes[] = {
     { "POST", "/vms/new", vms_create, PERM_USER, ROUTE_PAGE, NULL, NULL, create_fields, "vm.create" },
     { "GET", "/vms/{id:int}", vms_show, PERM_USER, ROUTE_BOTH, "vm.tpl", N_("Virtual machine") },
     { "GET", "/vms/{id:int}/history", vms_history, PERM_USER, ROUTE_API },
-    { "POST", "/vms/batch", vms_batch, PERM_USER, ROUTE_API, NULL, NULL, batch_fields, "vm.batch" },
+    { "POST", "/vms/batch", vms_batch, PERM_USER, ROUTE_BOTH, "vms_batch.tpl", N_("Batch action"),
+      batch_fields, "vm.batch" },
     { "PATCH", "/vms/{id:int}", vms_update, PERM_USER, ROUTE_API, NULL, NULL, update_fields,
       "vm.update" },
     { "DELETE", "/vms/{id:int}", vms_delete, PERM_USER, ROUTE_API, NULL, NULL, delete_fields,
       "vm.delete" },
-    { "POST", "/vms/{id:int}/delete", vms_delete, PERM_USER, ROUTE_PAGE, NULL, NULL, delete_fields,
+    { "POST", "/vms/{id:int}/delete", vms_delete, PERM_USER, ROUTE_PAGE, NULL, NULL, delete_form_fields,
       "vm.delete" },
     { "POST", "/vms/{id:int}/{action}", vms_action, PERM_USER, ROUTE_BOTH, NULL, NULL,
       action_fields, "vm.action" },

@@ -172,6 +172,79 @@ static void reply_redirect(struct req *r, const char *location)
         resp_header(r, "Location", "/");
 }
 
+/* After a form, the next page says what happened: the redirect sets a
+ * short-lived cookie naming the action (never text from the request), and
+ * the page it leads to shows the message and clears it. */
+#define FLASH_COOKIE "vmm_flash"
+
+static const struct {
+    const char *action, *message;
+} flashes[] = {
+    { "vm.create", N_("The virtual machine was created.") },
+    { "vm.start", N_("The virtual machine was started.") },
+    { "vm.stop", N_("The virtual machine was told to shut down.") },
+    { "vm.reboot", N_("The virtual machine is rebooting.") },
+    { "vm.pause", N_("The virtual machine was paused.") },
+    { "vm.resume", N_("The virtual machine was resumed.") },
+    { "vm.suspend", N_("The virtual machine was suspended to disk.") },
+    { "vm.wakeup", N_("The virtual machine was woken up.") },
+    { "vm.delete", N_("The virtual machine was deleted.") },
+    { "vm.update", N_("Your changes were saved.") },
+    { "vm.batch", N_("The action ran on the chosen machines; see the result of each.") },
+    { "iso.delete", N_("The ISO image was deleted.") },
+    { "iso.verify", N_("The check started; it shows under Tasks.") },
+    { "template.delete", N_("The template was deleted.") },
+    { "template.update", N_("Your changes were saved.") },
+    { "upload.delete", N_("The upload was removed.") },
+    { "user.create", N_("The user was created.") },
+    { "user.delete", N_("The user was deleted.") },
+    { "user.update", N_("Your changes were saved.") },
+    { "user.update_self", N_("Your changes were saved.") },
+    { "user.reset_password", N_("The password was changed.") },
+    { "user.avatar_delete", N_("The picture was removed.") },
+    { "quota.update", N_("The quota was saved.") },
+    { "settings.update", N_("The settings were saved.") },
+    { "api_token.revoke", N_("The token was revoked.") },
+    { "session.end", N_("The session was ended.") },
+    { "job.cancel", N_("The task was asked to stop; it does at its next step.") },
+    { NULL, NULL },
+};
+
+static const char *flash_message(const char *action)
+{
+    for (int i = 0; action && flashes[i].action; i++)
+        if (!strcmp(flashes[i].action, action))
+            return flashes[i].message;
+    return NULL;
+}
+
+/* The flash of a form that worked: VM actions share one audit action, so
+ * theirs is named by the path's last part (/vms/7/start). */
+static void flash_set(struct req *r, const struct route *route)
+{
+    char action[48];
+    const char *last = strrchr(r->path, '/');
+    if (route->action && !strcmp(route->action, "vm.action") && last)
+        snprintf(action, sizeof action, "vm.%s", last + 1);
+    else
+        snprintf(action, sizeof action, "%s", route->action ? route->action : "");
+    if (flash_message(action))
+        resp_cookie(r, FLASH_COOKIE, action, 60);
+}
+
+static void flash_take(struct req *r, json_t *ctx)
+{
+    char *action = req_cookie(r, FLASH_COOKIE);
+    const char *message = flash_message(action);
+    if (action)
+        resp_cookie(r, FLASH_COOKIE, "", 0);
+    if (message) {
+        json_object_set_new(ctx, "has_flash", json_true());
+        json_object_set_new(ctx, "flash", json_string(_(message)));
+    }
+    g_free(action);
+}
+
 /* The nav, in order: other programs add their pages here, one line each. */
 static const struct nav_item {
     const char *href;
@@ -230,6 +303,8 @@ static json_t *page_context(struct req *r, const struct route *route)
             json_object_set_new(ctx, "is_admin", json_true());
         json_object_set_new(ctx, "nav", nav_for(r));
     }
+    if (r->user && !r->err.status && !is_mutating(r->method) && !r->background)
+        flash_take(r, ctx);
     if (r->err.status) {
         json_object_set_new(ctx, "has_error", json_true());
         json_object_set_new(ctx, "error_message", json_string(r->err.message));
@@ -340,6 +415,8 @@ static void reply_success(struct req *r, const struct route *route)
     /* After a form, and for pages that send the visitor elsewhere. A form
      * route with its own page shows it (a new API token, shown once). */
     if (r->location || (is_mutating(r->method) && !route->page)) {
+        if (is_mutating(r->method))
+            flash_set(r, route);
         reply_redirect(r, r->location ? r->location : r->path);
         return;
     }
@@ -452,7 +529,11 @@ void app_handle(struct req *r, const struct route *routes)
             run_handler(r, route);
         audit_record(r);
     } else if (check_permission(r, route) == 0) {
-        if (route->cached && resp_cache_replay(r))
+        /* A page with a message to show is rendered, not replayed. */
+        char *flash = req_cookie(r, FLASH_COOKIE);
+        bool replayed = route->cached && !flash && resp_cache_replay(r);
+        g_free(flash);
+        if (replayed)
             goto replied;
         mark = generation_mark();
         r->generation = mark.generation;

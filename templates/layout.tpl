@@ -35,6 +35,7 @@
 </header>
 <main class="content" id="main">
 {{#has_error}}<p class="alert alert-error" role="alert" id="error">{{error_message}}</p>{{/has_error}}
+{{#has_flash}}<p class="alert alert-ok" role="status" id="flash">{{flash}}</p>{{/has_flash}}
 {{>PAGE}}
 </main>
 <footer class="footer">VMManager{{#has_error}} · {{_ Request}} {{request_id}}{{/has_error}}</footer>

@@ -77,12 +77,19 @@
   </form>
   {{/state_is_suspended}}
 </section>
-<section class="card narrow">
+{{! Sections to come (snapshots, backups, metrics charts) go here, one
+   include or section each, between the facts and the danger zone. }}
+<!-- vm-sections: begin -->
+<!-- vm-sections: end -->
+<section class="card narrow danger-zone">
   <h2>{{_ Delete}}</h2>
-  <form method="post" action="/vms/{{id}}/delete" class="form" id="delete-vm">
+  <form method="post" action="/vms/{{id}}/delete" class="form" id="delete-vm" data-confirm-name="{{name}}">
     <input type="hidden" name="csrf_token" value="{{csrf_token}}">
-    <label><input type="checkbox" name="delete_disks" value="true" checked> {{_ Delete its disk too}}</label>
-    <button type="submit" class="danger">{{_ Delete this virtual machine}}</button>
+    <p>{{_ The machine is removed from the host. With its disk, everything stored on it is lost for good.}}</p>
+    <label><input type="checkbox" name="delete_disks" value="true" checked id="delete-disks"> {{_ Delete its disk too}} ({{disk_gb}} GiB)</label>
+    <label for="confirm-name">{{_ To delete it with its disk, type its name}}: <strong>{{name}}</strong></label>
+    <input id="confirm-name" name="confirm_name" autocomplete="off" maxlength="64">
+    <button type="submit" class="danger" id="delete-vm-button">{{_ Delete this virtual machine}}</button>
   </form>
 </section>
 {{/vm}}

@@ -8,6 +8,10 @@
 //   carried over.
 // - <time datetime> shows in the reader's time zone and language, relative
 //   when recent ("3 min ago"), with the exact time on hover.
+// - Safe to click: a form with data-confirm asks first, naming what will be
+//   lost; the VM delete form (data-confirm-name) keeps its button disabled
+//   until the machine's name is typed, when the disk goes too (the server
+//   checks the name as well).
 // Without JavaScript the pages work as they are, and a reload updates them.
 (function () {
   'use strict';
@@ -107,8 +111,30 @@
       });
   }
 
+  document.addEventListener('submit', function (event) {
+    var form = event.target;
+    var question = form.getAttribute && form.getAttribute('data-confirm');
+    if (question && !window.confirm(question)) event.preventDefault();
+  });
+
+  function guardNamedDelete(form) {
+    var name = form.getAttribute('data-confirm-name');
+    var disks = form.querySelector('input[name=delete_disks]');
+    var typed = form.querySelector('input[name=confirm_name]');
+    var button = form.querySelector('button[type=submit]');
+    if (!typed || !button) return;
+    var check = function () {
+      button.disabled = !!(disks && disks.checked) && typed.value !== name;
+    };
+    typed.addEventListener('input', check);
+    if (disks) disks.addEventListener('change', check);
+    check();
+  }
+
   function start() {
     localizeTimes(document);
+    var named = document.querySelectorAll('form[data-confirm-name]');
+    for (var n = 0; n < named.length; n++) guardNamedDelete(named[n]);
     var regions = document.querySelectorAll('[data-live][id]');
     if (!regions.length || !window.EventSource || !window.fetch) return;
     for (var i = 0; i < regions.length; i++) served[regions[i].id] = regions[i].innerHTML;

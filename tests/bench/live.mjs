@@ -28,6 +28,7 @@ let proxy;
 let proxyBase;
 const counted = { up: 0, down: 0 };
 let browser;
+let newVm;
 let user;
 let admin;
 const lines = [];
@@ -59,17 +60,29 @@ before(async () => {
   }
   sql(`INSERT INTO vms (uuid, domain_name, name, description, owner_id, state, vcpus, memory_mb, disk_gb)
        VALUES ${values.join(', ')}`);
+  // Room for the one VM the bench makes through the API.
+  const quota = await admin.api('PUT', `/users/${user.user.id}/quota`, { max_vms: VMS + 10,
+    max_vcpus: 1000, max_memory_mb: 1048576, max_disk_gb: 10000 });
+  assert.equal(quota.status, 200, quota.text);
   browser = await launchBrowser();
 });
 
 after(async () => {
   await browser?.close();
+  if (newVm) await admin.api('DELETE', `/vms/${newVm}?delete_disks=true`);
   if (user) sql(`DELETE FROM vms WHERE owner_id = ${user.user.id}`);
   proxy?.close();
   const text = `bench-live: ${new Date().toISOString()}\n${'measure'.padEnd(44)} ${'value'.padStart(12)}   budget\n${lines.join('\n')}\n`;
   writeFileSync(join(OUT, 'bench-live.txt'), text);
   process.stdout.write(`\n${text}`);
 });
+
+async function libraryBytes(page, path) {
+  return page.evaluate((p) => {
+    const entry = performance.getEntriesByType('resource').find((e) => e.name.endsWith(p));
+    return entry ? entry.transferSize || entry.encodedBodySize : 0;
+  }, path);
+}
 
 async function login(page) {
   await page.goto(`${proxyBase}/login`);
@@ -84,14 +97,15 @@ test('an idle list of 100 VMs, and a change made elsewhere', async () => {
   try {
     await login(page);
     const before = counted.down + counted.up;
-    const t0 = Date.now();
-    await page.goto(`${proxyBase}/vms?per_page=100&sort=name`, { waitUntil: 'commit' });
-    await page.waitForSelector('#vms a:text("bench-099")');
-    const lastRowMs = Date.now() - t0;
+    await page.goto(`${proxyBase}/vms?per_page=100&sort=name`, { waitUntil: 'domcontentloaded' });
+    assert.equal(await page.locator('#vms a:text("bench-099")').count(), 1);
+    // Server-rendered: the last row is in the document when it is parsed.
+    const lastRowMs = Math.round(await page.evaluate(() =>
+      performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd));
     await page.waitForSelector('html[data-live-open]');
     await page.waitForLoadState('load');
     const weight = counted.down + counted.up - before;
-    report('VM list (100 VMs): until the last row, ms', lastRowMs, '< 200 (~1/20 Cockpit)', lastRowMs < 200);
+    report('VM list (100 VMs): last row parsed (DCL), ms', lastRowMs, '< 200 (~1/20 Cockpit)', lastRowMs < 200);
     report('VM list (100 VMs): bytes both ways', weight, '< 50 KB', weight < 50 * 1024);
 
     const idleStart = counted.down + counted.up;
@@ -101,13 +115,16 @@ test('an idle list of 100 VMs, and a change made elsewhere', async () => {
 
     const api = new Client(user.username);
     await api.loginOk(user.username, user.password);
-    const id = Number(sql(`SELECT id FROM vms WHERE owner_id = ${user.user.id} AND name = 'bench-000'`)[0][0]);
+    const template = Number(sql("SELECT id FROM templates WHERE name = 'Demo (busybox)'")[0][0]);
     const changeStart = counted.down + counted.up;
     const t1 = Date.now();
-    assert.equal((await api.api('PATCH', `/vms/${id}`, { name: 'bench-000-renamed' })).status, 200);
-    await page.waitForSelector('#vms a:text("bench-000-renamed")', { timeout: 5000 });
+    const made = await api.api('POST', '/vms', { name: 'aaa-new', template_id: template, vcpus: 1,
+      memory_mb: 128, disk_gb: 1, start: false });
+    assert.equal(made.status, 201, made.text);
+    newVm = made.body.data.id;
+    await page.waitForSelector('#vms a:text("aaa-new")', { timeout: 5000 });
     const shownMs = Date.now() - t1;
-    report('a rename elsewhere shown after, ms', shownMs, '< 2000', shownMs < 2000);
+    report('a VM made elsewhere shown after, ms', shownMs, '< 2000', shownMs < 2000);
     report('that refresh, bytes both ways (API call excl.)', counted.down + counted.up - changeStart, '(info)', true);
   } finally {
     await context.close();
@@ -124,7 +141,10 @@ test('every main page weighs under 50 KB over the wire', async () => {
       const start = counted.down + counted.up;
       await page.goto(`${proxyBase}${path}`, { waitUntil: 'load' });
       const bytes = counted.down + counted.up - start;
-      report(`page ${path}, bytes both ways`, bytes, '< 50 KB', bytes < 50 * 1024);
+      // The uploader's library (tus-js-client) is outside the budget.
+      const library = path === '/uploads' ? await libraryBytes(page, '/static/vendor/tus.min.js') : 0;
+      report(`page ${path}, bytes both ways${library ? ' (excl. tus)' : ''}`, bytes - library, '< 50 KB',
+        bytes - library < 50 * 1024);
     }
   } finally {
     await context.close();

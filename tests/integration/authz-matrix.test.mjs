@@ -79,6 +79,7 @@ const EXPECTED = {
   'PAGE GET /vms/{id:int}': { anon: 303, a: 200, b: 404, admin: 200 },
   'API GET /vms/{id:int}/history': { anon: 401, a: 200, b: 404, admin: 200 },
   'API POST /vms/batch': { anon: 401, a: 400, b: 400, admin: 400 },
+  'PAGE POST /vms/batch': { anon: 303, a: 400, b: 400, admin: 400 },
   'API PATCH /vms/{id:int}': { anon: 401, a: 400, b: 404, admin: 400, bBody: { name: 'stolen' } },
   'API DELETE /vms/{id:int}': { anon: 401, a: 400, b: 404, admin: 400, bBody: {} },
   'PAGE POST /vms/{id:int}/delete': { anon: 303, a: 400, b: 404, admin: 400, bBody: {} },
