@@ -8,6 +8,7 @@
 #include "app.h"
 #include "db.h"
 #include "i18n.h"
+#include "job_text.h"
 #include "list.h"
 #include "rbac.h"
 #include "user.h"
@@ -37,17 +38,6 @@ enum {
     C_FINISHED, C_STARTED, C_SECONDS, C_USERNAME, C_WHO, C_TTYPE, C_TID, C_TNAME, C_TEXISTS,
 };
 
-/* What each kind of job is called, in the user's language. */
-static const struct {
-    const char *kind, *label;
-} job_kinds[] = {
-    { "vm.create", N_("Create virtual machine") },
-    { "vm.stop", N_("Shut down virtual machine") },
-    { "upload.import", N_("Import upload") },
-    { "iso.verify", N_("Verify ISO image") },
-    { NULL, NULL },
-};
-
 static const char *const job_states[] = { "queued", "running", "succeeded", "failed",
                                           "cancelled", NULL };
 
@@ -62,26 +52,10 @@ static const char *const helper_lines[] G_GNUC_UNUSED = {
     N_("The helper went away."),
 };
 
-static const char *kind_label(const char *kind)
-{
-    for (int i = 0; job_kinds[i].kind; i++)
-        if (!strcmp(job_kinds[i].kind, kind))
-            return _(job_kinds[i].label);
-    return kind;
-}
-
 static bool known(const char *value, const char *const *list)
 {
     for (; *list; list++)
         if (!strcmp(value, *list))
-            return true;
-    return false;
-}
-
-static bool known_kind(const char *kind)
-{
-    for (int i = 0; job_kinds[i].kind; i++)
-        if (!strcmp(job_kinds[i].kind, kind))
             return true;
     return false;
 }
@@ -159,7 +133,7 @@ static json_t *job_from_row(const struct db_rows *rows, int i)
         "{s:I, s:s, s:s, s:s, s:i, s:s, s:s, s:O, s:I, s:s, s:s, s:o, s:o, s:s, s:s?, s:s?, "
         "s:I, s:s, s:b}",
         "id", (json_int_t)db_cell_int(rows, i, C_ID, 0), "kind", kind, "kind_label",
-        kind_label(kind), "state", state, "progress", (int)db_cell_int(rows, i, C_PROGRESS, 0),
+        job_kind_label(kind), "state", state, "progress", (int)db_cell_int(rows, i, C_PROGRESS, 0),
         "message", message, "message_text", *message ? _(message) : "", "result", result,
         "owner_id", (json_int_t)db_cell_int(rows, i, C_OWNER, 0), "owner_username",
         db_cell(rows, i, C_USERNAME), "owner_name", db_cell(rows, i, C_WHO), "vm_id",
@@ -218,10 +192,10 @@ static json_t *filter_options(const char *chosen_state, const char *chosen_kind)
         json_array_append_new(states, json_pack("{s:s, s:s, s:b}", "value", job_states[i],
                                                 "label", _(state_labels[i]), "selected",
                                                 chosen_state && !strcmp(chosen_state, job_states[i])));
-    for (int i = 0; job_kinds[i].kind; i++)
-        json_array_append_new(kinds, json_pack("{s:s, s:s, s:b}", "value", job_kinds[i].kind,
-                                               "label", _(job_kinds[i].label), "selected",
-                                               chosen_kind && !strcmp(chosen_kind, job_kinds[i].kind)));
+    for (int i = 0; job_kind_at(i); i++)
+        json_array_append_new(kinds, json_pack("{s:s, s:s, s:b}", "value", job_kind_at(i),
+                                               "label", job_kind_label(job_kind_at(i)), "selected",
+                                               chosen_kind && !strcmp(chosen_kind, job_kind_at(i))));
     return json_pack("{s:o, s:o}", "states", states, "kinds", kinds);
 }
 
@@ -246,7 +220,7 @@ static int jobs_list(struct req *r)
     long long vm_id = 0;
     if (state && *state && !known(state, job_states))
         return req_fail(r, 400, "invalid_parameter", "state", _("Unknown state."));
-    if (kind && *kind && !known_kind(kind))
+    if (kind && *kind && !job_kind_known(kind))
         return req_fail(r, 400, "invalid_parameter", "kind", _("Unknown kind of job."));
     if (mine && *mine && strcmp(mine, "true") && strcmp(mine, "false") && strcmp(mine, "1") &&
         strcmp(mine, "0"))

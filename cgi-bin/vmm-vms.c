@@ -215,22 +215,45 @@ static int vms_show(struct req *r)
 }
 
 /* Templates and ISOs the caller may use, for the create form. */
+/* The create form's defaults for a template: its recommended size, else
+ * the user guide's 2 vCPUs, 2048 MB and 20 GB, never below its minimums. */
+#define DEFAULT_VCPUS 2
+#define DEFAULT_MEMORY_MB 2048
+#define DEFAULT_DISK_GB 20
+
+static long long at_least(long long value, long long min)
+{
+    return value < min ? min : value;
+}
+
+/* A failed submit comes back with what was sent (r->input); the chosen
+ * template and clone are marked here, as a template cannot compare. */
 static int vms_new_page(struct req *r)
 {
+    long long chosen = input_int(r, "template_id", 0);
+    const char *clone = input_str(r, "clone");
     struct db_rows *rows = db_query(
-        "SELECT id, name, os, min_vcpus, min_memory_mb, min_disk_gb FROM templates "
+        "SELECT id, name, os, min_vcpus, min_memory_mb, min_disk_gb, recommended_vcpus, "
+        "recommended_memory_mb, recommended_disk_gb FROM templates "
         "WHERE status = 'ready' AND (visibility = 'public' OR owner_id = ?) ORDER BY name",
         DB_INT(r->user->id));
     if (!rows)
         return fail_db(r);
     json_t *templates = json_array();
-    for (int i = 0; i < rows->nrows; i++)
-        json_array_append_new(templates, json_pack("{s:I, s:s, s:s, s:I, s:I, s:I}",
-                                                   "id", (json_int_t)db_cell_int(rows, i, 0, 0),
-                                                   "name", db_cell(rows, i, 1), "os", db_cell(rows, i, 2),
-                                                   "min_vcpus", (json_int_t)db_cell_int(rows, i, 3, 1),
-                                                   "min_memory_mb", (json_int_t)db_cell_int(rows, i, 4, 0),
-                                                   "min_disk_gb", (json_int_t)db_cell_int(rows, i, 5, 1)));
+    for (int i = 0; i < rows->nrows; i++) {
+        long long min_vcpus = db_cell_int(rows, i, 3, 1), min_memory = db_cell_int(rows, i, 4, 0);
+        long long min_disk = db_cell_int(rows, i, 5, 1);
+        json_array_append_new(templates, json_pack(
+            "{s:I, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:b}",
+            "id", (json_int_t)db_cell_int(rows, i, 0, 0), "name", db_cell(rows, i, 1),
+            "os", db_cell(rows, i, 2), "min_vcpus", (json_int_t)min_vcpus,
+            "min_memory_mb", (json_int_t)min_memory, "min_disk_gb", (json_int_t)min_disk,
+            "default_vcpus", (json_int_t)at_least(db_cell_int(rows, i, 6, DEFAULT_VCPUS), min_vcpus),
+            "default_memory_mb",
+            (json_int_t)at_least(db_cell_int(rows, i, 7, DEFAULT_MEMORY_MB), min_memory),
+            "default_disk_gb", (json_int_t)at_least(db_cell_int(rows, i, 8, DEFAULT_DISK_GB), min_disk),
+            "selected", chosen == db_cell_int(rows, i, 0, 0)));
+    }
     db_rows_free(rows);
 
     rows = db_query("SELECT id, name, size_bytes FROM isos WHERE status = 'ready' AND "
@@ -246,7 +269,19 @@ static int vms_new_page(struct req *r)
                                               "name", db_cell(rows, i, 1),
                                               "size_mb", (json_int_t)(db_cell_int(rows, i, 2, 0) >> 20)));
     db_rows_free(rows);
-    r->data = json_pack("{s:o, s:o}", "templates", templates, "isos", isos);
+    /* The first form's size fields start at the chosen (else the first)
+     * template's defaults, unless the user's own values come back. */
+    json_t *first = NULL;
+    size_t k;
+    json_t *t;
+    json_array_foreach(templates, k, t)
+        if (!first || json_is_true(json_object_get(t, "selected")))
+            first = t;
+    r->data = json_pack("{s:o, s:o, s:I, s:I, s:I, s:b}", "templates", templates, "isos", isos,
+                        "vcpus", input_int(r, "vcpus", first ? json_integer_value(json_object_get(first, "default_vcpus")) : DEFAULT_VCPUS),
+                        "memory_mb", input_int(r, "memory_mb", first ? json_integer_value(json_object_get(first, "default_memory_mb")) : DEFAULT_MEMORY_MB),
+                        "disk_gb", input_int(r, "disk_gb", first ? json_integer_value(json_object_get(first, "default_disk_gb")) : DEFAULT_DISK_GB),
+                        "full_clone", clone && !strcmp(clone, "full"));
     return 0;
 }
 

@@ -473,10 +473,10 @@ static void etag_apply(struct req *r)
     g_checksum_update(sum, (const guchar *)r->resp_type, -1);
     for (guint i = 0; i < r->resp_headers->len; i++)
         g_checksum_update(sum, g_ptr_array_index(r->resp_headers, i), -1);
-    /* A page's data-generation (in its first line) moves with every write
+    /* A page's data-generation (on its <body>) moves with every write
      * anywhere; the hash is of what the page shows, so it is left out. */
     const char *body = r->resp_body->str, *end = body + r->resp_body->len;
-    const char *gen = g_strstr_len(body, MIN(r->resp_body->len, 256), "data-generation=\"");
+    const char *gen = g_strstr_len(body, MIN(r->resp_body->len, 1024), "data-generation=\"");
     if (gen) {
         g_checksum_update(sum, (const guchar *)body, gen - body);
         body = strchr(gen + strlen("data-generation=\""), '"');

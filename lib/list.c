@@ -149,6 +149,9 @@ json_t *list_paging(struct req *r, const char *base, const char *const *keys, lo
         json_object_set_new(out, "next", json_string(href));
         g_free(href);
     }
+    /* Templates show sections for true, not for strings. */
+    json_object_set_new(out, "has_prev", json_boolean(page > 1));
+    json_object_set_new(out, "has_next", json_boolean(page * per_page < total));
     json_object_set_new(out, "page", json_integer(page));
     json_object_set_new(out, "pages", json_integer(total ? (total + per_page - 1) / per_page : 1));
     g_string_free(keep, TRUE);

@@ -26,3 +26,10 @@ ALTER TABLE vms
     ADD COLUMN pending ENUM('starting', 'stopping', 'rebooting', 'pausing', 'resuming',
                             'suspending', 'deleting') NULL AFTER state,
     ADD COLUMN pending_since DATETIME NULL AFTER pending;
+
+-- What a template is best run with (the create form's defaults), beside
+-- the minimums it needs; NULL: the user guide's 2 vCPUs, 2048 MB, 20 GB.
+ALTER TABLE templates
+    ADD COLUMN recommended_vcpus INT UNSIGNED NULL AFTER min_disk_gb,
+    ADD COLUMN recommended_memory_mb INT UNSIGNED NULL AFTER recommended_vcpus,
+    ADD COLUMN recommended_disk_gb INT UNSIGNED NULL AFTER recommended_memory_mb;

@@ -44,4 +44,4 @@
 </table>
 {{#meta}}<p class="muted">{{_ Total}}: <span id="jobs-total">{{total}}</span></p>{{/meta}}
 </div>
-{{#paging}}<p class="pager">{{#prev}}<a href="{{prev}}" rel="prev">{{_ Newer}}</a>{{/prev}} {{#next}}<a href="{{next}}" rel="next">{{_ Older}}</a>{{/next}}</p>{{/paging}}
+{{#paging}}<p class="pager">{{#has_prev}}<a href="{{prev}}" rel="prev">{{_ Newer}}</a>{{/has_prev}} {{#has_next}}<a href="{{next}}" rel="next">{{_ Older}}</a>{{/has_next}}</p>{{/paging}}

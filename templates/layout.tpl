@@ -1,5 +1,5 @@
 {{%AUTOESCAPE context="HTML"}}<!DOCTYPE html>
-<html lang="{{lang}}" data-generation="{{generation}}">
+<html lang="{{lang}}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -7,7 +7,7 @@
 <link rel="stylesheet" href="/static/css/app.css">
 <script src="/static/js/live.js" defer></script>
 </head>
-<body>
+<body data-generation="{{generation}}">
 <a class="skip" href="#main">{{_ Skip to content}}</a>
 <header class="topbar">
   <a class="brand" href="/">VMManager</a>

@@ -49,4 +49,4 @@
 {{#meta}}<p class="muted">{{_ Total}}: <span id="vms-total">{{total}}</span></p>{{/meta}}
 </div>
 </form>
-{{#paging}}<nav class="pager" aria-label="{{_ Pages}}">{{#prev}}<a href="{{prev}}" rel="prev">{{_ Previous}}</a>{{/prev}} <span>{{page}} / {{pages}}</span> {{#next}}<a href="{{next}}" rel="next">{{_ Next}}</a>{{/next}}</nav>{{/paging}}
+{{#paging}}<nav class="pager" aria-label="{{_ Pages}}">{{#has_prev}}<a href="{{prev}}" rel="prev">{{_ Previous}}</a>{{/has_prev}} <span>{{page}} / {{pages}}</span> {{#has_next}}<a href="{{next}}" rel="next">{{_ Next}}</a>{{/has_next}}</nav>{{/paging}}

@@ -83,7 +83,7 @@
   }
 
   var served = {};       // region id -> the HTML the server last sent for it
-  var shown = document.documentElement.getAttribute('data-generation');
+  var shown = document.body ? document.body.getAttribute('data-generation') : null;
   var etag = null;
   var busy = false;
   var again = false;
@@ -131,10 +131,32 @@
     check();
   }
 
+  // The create form: choosing a template sets the size fields to its
+  // defaults, unless the user has typed their own.
+  function followTemplate(select) {
+    var fields = { vcpus: 'data-vcpus', memory_mb: 'data-memory', disk_gb: 'data-disk' };
+    var form = select.form;
+    var touched = {};
+    Object.keys(fields).forEach(function (name) {
+      var input = form.querySelector('input[name=' + name + ']');
+      if (input) input.addEventListener('input', function () { touched[name] = true; });
+    });
+    select.addEventListener('change', function () {
+      var option = select.options[select.selectedIndex];
+      Object.keys(fields).forEach(function (name) {
+        var input = form.querySelector('input[name=' + name + ']');
+        var value = option && option.getAttribute(fields[name]);
+        if (input && value && !touched[name]) input.value = value;
+      });
+    });
+  }
+
   function start() {
     localizeTimes(document);
     var named = document.querySelectorAll('form[data-confirm-name]');
     for (var n = 0; n < named.length; n++) guardNamedDelete(named[n]);
+    var chooser = document.querySelector('select#template_id');
+    if (chooser && chooser.form) followTemplate(chooser);
     var regions = document.querySelectorAll('[data-live][id]');
     if (!regions.length || !window.EventSource || !window.fetch) return;
     for (var i = 0; i < regions.length; i++) served[regions[i].id] = regions[i].innerHTML;
@@ -142,7 +164,7 @@
     var latest = null;
     var source = new EventSource('/events');
     // Each message is the write generation now (the first on connecting);
-    // the page was rendered at data-generation.
+    // the page was rendered at <body data-generation>.
     source.onmessage = function (event) {
       latest = event.data;
       if (latest === shown || timer) return;

@@ -109,3 +109,32 @@ test('the list: empty states, search kept, sorting, paging, batch actions', asyn
     await context.close();
   }
 });
+
+test('the create form: name focused, the guide\'s defaults, a failed submit keeps what was typed', async () => {
+  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1366, height: 900 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(30000);
+  try {
+    await loginInBrowser(page, user.username, user.password);
+    await page.goto(`${BASE}/vms/new`);
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'name');
+    await page.selectOption('#template_id', { label: 'Demo (busybox) (Debian kernel + busybox)' });
+    assert.equal(await page.inputValue('#vcpus'), '2');
+    assert.equal(await page.inputValue('#memory_mb'), '2048');
+    assert.equal(await page.inputValue('#disk_gb'), '20');
+    assert.equal(await page.isChecked('#clone-linked'), true);
+    await page.fill('#name', 'too-big');
+    await page.check('#clone-full');
+    await page.fill('#memory_mb', '1048576');   // more than this host has
+    await page.click('#new-vm-form button[type=submit]');
+    await page.waitForSelector('#error');
+    assert.equal(await page.inputValue('#name'), 'too-big');
+    assert.equal(await page.inputValue('#memory_mb'), '1048576');
+    assert.equal(await page.isChecked('#clone-full'), true);
+    assert.match(await page.inputValue('#template_id'), /^\d+$/);
+    await page.screenshot({ path: join(OUT, 'e2e-vm-new-error.png'), fullPage: true });
+  } finally {
+    await context.close();
+  }
+});
+
