@@ -14,6 +14,7 @@
 #include "db.h"
 #include "helper_client.h"
 #include "i18n.h"
+#include "job_text.h"
 #include "list.h"
 #include "rbac.h"
 #include "token.h"
@@ -205,16 +206,37 @@ static int vms_list(struct req *r)
     return rc;
 }
 
+/* The VM page's last tasks about this VM (the API has GET /jobs?vm_id=). */
+static json_t *vm_recent_jobs(long long id)
+{
+    struct db_rows *rows = db_query(
+        "SELECT id, kind, state, progress, message, DATE_FORMAT(created_at, '%Y-%m-%dT%TZ') "
+        "FROM jobs WHERE vm_id = ? ORDER BY id DESC LIMIT 5", DB_INT(id));
+    json_t *out = json_array();
+    for (int i = 0; rows && i < rows->nrows; i++)
+        json_array_append_new(
+            out, json_pack("{s:I, s:s, s:s, s:i, s:s, s:s}", "id",
+                           (json_int_t)db_cell_int(rows, i, 0, 0), "kind_label",
+                           job_kind_label(db_cell(rows, i, 1)), "state", db_cell(rows, i, 2),
+                           "progress", (int)db_cell_int(rows, i, 3, 0), "message",
+                           *db_cell(rows, i, 4) ? _(db_cell(rows, i, 4)) : "", "created_at",
+                           db_cell(rows, i, 5)));
+    db_rows_free(rows);
+    return out;
+}
+
 static int vms_show(struct req *r)
 {
-    json_t *vm = vm_visible(r, req_param(r, "id")->num);
+    long long id = req_param(r, "id")->num;
+    json_t *vm = vm_visible(r, id);
     if (!vm)
         return -1;
     req_set_object(r, "vm", vm);
+    if (!r->api)
+        json_object_set_new(r->data, "recent_jobs", vm_recent_jobs(id));
     return 0;
 }
 
-/* Templates and ISOs the caller may use, for the create form. */
 /* The create form's defaults for a template: its recommended size, else
  * the user guide's 2 vCPUs, 2048 MB and 20 GB, never below its minimums. */
 #define DEFAULT_VCPUS 2

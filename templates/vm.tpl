@@ -11,7 +11,7 @@
     <dt>{{_ Network}}</dt><dd>{{network}}</dd>
     <dt>{{_ Description}}</dt><dd>{{description}}</dd>
     <dt>UUID</dt><dd>{{uuid}}</dd>
-    <dt>{{_ Created}}</dt><dd>{{created_at}}</dd>
+    <dt>{{_ Created}}</dt><dd><time datetime="{{created_at}}">{{created_at}}</time></dd>
   </dl>
 </section>
 <section class="card actions" id="actions" data-live>
@@ -79,6 +79,13 @@
 </section>
 {{! Sections to come (snapshots, backups, metrics charts) go here, one
    include or section each, between the facts and the danger zone. }}
+<section class="card" id="vm-jobs" data-live>
+  <h2>{{_ Recent tasks}}</h2>
+  <ul class="plain">
+    {{#recent_jobs}}<li class="job-{{state}}"><a href="/jobs/{{id}}">{{kind_label}}</a> <span class="state state-{{state}}">{{#state_is_queued}}{{_ Queued}}{{/state_is_queued}}{{#state_is_running}}{{_ Running}} {{progress}}%{{/state_is_running}}{{#state_is_succeeded}}{{_ Done}}{{/state_is_succeeded}}{{#state_is_failed}}{{_ Failed}}{{/state_is_failed}}{{#state_is_cancelled}}{{_ Cancelled}}{{/state_is_cancelled}}</span> {{message}} <time datetime="{{created_at}}">{{created_at}}</time></li>{{/recent_jobs}}
+  </ul>
+  {{#recent_jobs_empty}}<p class="muted">{{_ No tasks yet.}}</p>{{/recent_jobs_empty}}
+</section>
 <!-- vm-sections: begin -->
 <!-- vm-sections: end -->
 <section class="card narrow danger-zone">

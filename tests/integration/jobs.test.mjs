@@ -131,6 +131,9 @@ describe('GET /jobs/{id}', () => {
     assert.deepEqual(done.target, { type: 'vm', id: vm.id, name: 'logged', href: `/vms/${vm.id}`, linked: true });
     assert.deepEqual(done.log.map((l) => l.line), ['Started.', 'Finished.']);
     assert.equal(done.summary, 'The virtual machine was made.');
+    // The VM's page lists its tasks.
+    const vmPage = await a.client.get(`/vms/${vm.id}`);
+    assert.match(vmPage.text, new RegExp(`<a href="/jobs/${started.id}">Create virtual machine</a>`));
     const zh = dataOf(await a.client.api('GET', `/jobs/${started.id}`, undefined,
       { headers: { 'Accept-Language': 'zh-CN' } }));
     assert.notEqual(zh.log[0].line, 'Started.');
