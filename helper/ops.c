@@ -5,6 +5,7 @@
 
 #include "host.h"
 #include "import.h"
+#include "ops/hardware.h"
 #include "reconcile.h"
 #include "upload.h"
 #include "vm.h"
@@ -84,6 +85,10 @@ static const struct op ops[] = {
 const struct op *op_find(const char *name)
 {
     for (const struct op *op = ops; name && op->name; op++)
+        if (!strcmp(op->name, name))
+            return op;
+    /* helper/ops/: one table per resource. */
+    for (const struct op *op = hardware_ops; name && op->name; op++)
         if (!strcmp(op->name, name))
             return op;
     return NULL;

@@ -32,6 +32,7 @@
 #include "reconcile.h"
 #include "upload.h"
 #include "virt.h"
+#include "ops/hardware.h"
 #include "vm.h"
 
 static uid_t client_uid;
@@ -193,6 +194,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     if (config_load() < 0 || virt_init(vm_state_sync) < 0)
         return 1;
+    hardware_init();   /* before the first connection: device-removed events */
 
     const char *user = config_str("helper", "client_user", "vmm");
     struct passwd *pw = getpwnam(user);

@@ -77,6 +77,7 @@
   </form>
   {{/state_is_suspended}}
 </section>
+{{>vm_hardware.tpl}}
 {{! Sections to come (snapshots, backups, metrics charts) go here, one
    include or section each, between the facts and the danger zone. }}
 <section class="card" id="vm-jobs" data-live>
