@@ -31,6 +31,29 @@ static json_t *user_json_from_row(const struct db_rows *rows, int i)
     return json;
 }
 
+/* For the page's rows: how many VMs each user owns, so that one without
+ * any is deleted from its row and one with some is sent to their page to
+ * choose who takes them over. */
+static int add_vm_counts(struct req *r)
+{
+    struct db_rows *rows = db_query("SELECT owner_id, COUNT(*) FROM vms GROUP BY owner_id");
+    if (!rows)
+        return fail_db(r);
+    size_t i;
+    json_t *user;
+    json_array_foreach(r->data, i, user) {
+        long long id = json_integer_value(json_object_get(user, "id")), n = 0;
+        for (int k = 0; k < rows->nrows; k++)
+            if (db_cell_int(rows, k, 0, 0) == id)
+                n = db_cell_int(rows, k, 1, 0);
+        json_object_set_new(user, "vm_count", json_integer(n));
+        json_object_set_new(user, "owns_vms", json_boolean(n > 0));
+        json_object_set_new(user, "is_me", json_boolean(id == r->user->id));
+    }
+    db_rows_free(rows);
+    return 0;
+}
+
 static int users_list(struct req *r)
 {
     struct list_query q;
@@ -47,11 +70,13 @@ static int users_list(struct req *r)
     const char *where = "FROM users WHERE (? IS NULL OR username LIKE ? OR display_name LIKE ? "
                         "OR email LIKE ?) AND (? IS NULL OR role = ?) AND (? IS NULL OR enabled = ?)";
     long long enabled_value = enabled && !strcmp(enabled, "true");
-    return list_run(r, &q, USER_COLUMNS, where,
-                    DB_PARAMS(DB_TEXT(q.like), DB_TEXT(q.like), DB_TEXT(q.like), DB_TEXT(q.like),
-                              DB_TEXT(role), DB_TEXT(role),
-                              enabled ? DB_INT(enabled_value) : DB_NULL, DB_INT(enabled_value)),
-                    user_json_from_row);
+    if (list_run(r, &q, USER_COLUMNS, where,
+                 DB_PARAMS(DB_TEXT(q.like), DB_TEXT(q.like), DB_TEXT(q.like), DB_TEXT(q.like),
+                           DB_TEXT(role), DB_TEXT(role),
+                           enabled ? DB_INT(enabled_value) : DB_NULL, DB_INT(enabled_value)),
+                 user_json_from_row) < 0)
+        return -1;
+    return r->api ? 0 : add_vm_counts(r);
 }
 
 /* 422 weak_password naming why, or 0: checked before anything changes. */
@@ -131,6 +156,19 @@ static int users_show(struct req *r)
         json_object_set_new(r->data, "quota_rows", quota_rows(quota));
         json_object_set_new(r->data, "quota", json_object_get(quota, "quota") ? json_incref(json_object_get(quota, "quota")) : json_object());
         json_decref(quota);
+        /* Who may take over the VMs of a deleted user: a menu, not an id. */
+        struct db_rows *others = db_query("SELECT id, username FROM users WHERE id <> ? AND "
+                                          "enabled = 1 ORDER BY username LIMIT 500",
+                                          DB_INT(req_param(r, "id")->num));
+        if (!others)
+            return fail_db(r);
+        json_t *list = json_array();
+        for (int i = 0; i < others->nrows; i++)
+            json_array_append_new(list, json_pack("{s:I, s:s}", "id",
+                                                  (json_int_t)db_cell_int(others, i, 0, 0),
+                                                  "username", db_cell(others, i, 1)));
+        db_rows_free(others);
+        json_object_set_new(r->data, "others", list);
     }
     return 0;
 }

@@ -17,6 +17,7 @@
 #include "helper_client.h"
 #include "i18n.h"
 #include "ip_alloc.h"
+#include "job_text.h"
 #include "list.h"
 #include "rbac.h"
 #include "token.h"
@@ -27,7 +28,10 @@
 #define VM_COLUMNS                                                                          \
     "id, uuid, name, description, owner_id, state, vcpus, memory_mb, disk_gb, arch, "        \
     "template_id, autostart, DATE_FORMAT(created_at, '%Y-%m-%dT%TZ'), network, cpu_model, iso_id, "  \
-    "boot_order, " VM_NETWORK_IDS
+    "boot_order, "                                                                           \
+    "IF(pending_since > UTC_TIMESTAMP() - INTERVAL " PENDING_STALE_S " SECOND, pending, NULL), " \
+    "(SELECT j.progress FROM jobs j WHERE j.vm_id = vms.id AND j.state IN ('queued', 'running') " \
+    "ORDER BY j.id DESC LIMIT 1), " VM_NETWORK_IDS
 
 /* Issue 12: the networks of the VM's NICs in order; a VM without NIC rows
  * is on vms.network alone. */
@@ -35,6 +39,13 @@
     "COALESCE((SELECT GROUP_CONCAT(c.network_id ORDER BY c.position) FROM vm_nics c WHERE "  \
     "c.vm_id = vms.id), (SELECT CAST(n.id AS CHAR) FROM networks n WHERE n.name = vms.network))"
 
+/* A transitional state older than this is from a program that died half
+ * way: the VM shows its settled state again. */
+#define PENDING_STALE_S "600"
+
+/* The row's state is where libvirt left the machine; while an action is
+ * under way (vms.pending) the VM shows that instead ("stopping"), with the
+ * settled one beside it; a VM with a job under way shows its progress. */
 static json_t *vm_from_row(const struct db_rows *rows, int i)
 {
     json_t *template_id = db_cell(rows, i, 10) ? json_integer(db_cell_int(rows, i, 10, 0))
@@ -47,12 +58,12 @@ static json_t *vm_from_row(const struct db_rows *rows, int i)
             json_array_append_new(boot_order, json_string(*b));
     g_strfreev(boot);
     json_t *network_ids = json_array();
-    gchar **nets = g_strsplit(db_cell(rows, i, 17) ? db_cell(rows, i, 17) : "", ",", 16);
+    gchar **nets = g_strsplit(db_cell(rows, i, 19) ? db_cell(rows, i, 19) : "", ",", 16);
     for (gchar **n = nets; *n; n++)
         if (**n)
             json_array_append_new(network_ids, json_integer(g_ascii_strtoll(*n, NULL, 10)));
     g_strfreev(nets);
-    return json_pack("{s:I, s:s, s:s, s:s, s:I, s:s, s:I, s:I, s:I, s:s, s:o, s:o, s:o, s:[], "
+    json_t *vm = json_pack("{s:I, s:s, s:s, s:s, s:I, s:s, s:I, s:I, s:I, s:s, s:o, s:o, s:o, s:[], "
                      "s:b, s:s, s:s, s:s, s:o}",
                      "id", (json_int_t)db_cell_int(rows, i, 0, 0), "uuid", db_cell(rows, i, 1),
                      "name", db_cell(rows, i, 2), "description", db_cell(rows, i, 3),
@@ -65,6 +76,15 @@ static json_t *vm_from_row(const struct db_rows *rows, int i)
                      "autostart", db_cell_int(rows, i, 11, 0) != 0, "created_at", db_cell(rows, i, 12),
                      "network", db_cell(rows, i, 13), "cpu_model", db_cell(rows, i, 14),
                      "boot_order", boot_order);
+    const char *pending = db_cell(rows, i, 17);
+    json_object_set_new(vm, "settled_state", json_string(db_cell(rows, i, 5)));
+    if (pending)
+        json_object_set_new(vm, "state", json_string(pending));
+    json_object_set_new(vm, "in_transition", json_boolean(pending != NULL));
+    json_object_set_new(vm, "progress", db_cell(rows, i, 18)
+                                            ? json_integer(db_cell_int(rows, i, 18, 0))
+                                            : json_null());
+    return vm;
 }
 
 /* The VM of the path if the caller may see it, else a 404. */
@@ -86,11 +106,13 @@ static json_t *vm_visible(struct req *r, long long id)
 
 static const struct list_sort vm_sorts[] = {
     { "id", "id" }, { "name", "name" }, { "state", "state" }, { "created_at", "created_at" },
-    { "vcpus", "vcpus" }, { "memory_mb", "memory_mb" }, { NULL },
+    { "vcpus", "vcpus" }, { "memory_mb", "memory_mb" }, { "disk_gb", "disk_gb" }, { NULL },
 };
 
 static const char *const vm_states[] = { "creating", "stopped", "running", "paused",
                                          "suspended", "installing", "error", NULL };
+static const char *const pending_states[] = { "starting", "stopping", "rebooting", "pausing",
+                                              "resuming", "suspending", "deleting", NULL };
 static const char *const arches[] = { "x86_64", "aarch64", NULL };
 
 static bool in_list(const char *value, const char *const *list)
@@ -115,6 +137,48 @@ static int query_id(struct req *r, const char *name, long long *out)
     return 0;
 }
 
+/* The state menu of the list page: every state, settled and transitional. */
+static json_t *state_options(const char *chosen)
+{
+    static const char *const labels[] = {
+        N_("Creating"), N_("Stopped"), N_("Running"), N_("Paused"), N_("Suspended"),
+        N_("Installing"), N_("Error"), N_("Starting"), N_("Stopping"), N_("Rebooting"),
+        N_("Pausing"), N_("Resuming"), N_("Suspending"), N_("Deleting"),
+    };
+    json_t *options = json_array();
+    int n = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (const char *const *v = pass ? pending_states : vm_states; *v; v++, n++)
+            json_array_append_new(options, json_pack("{s:s, s:s, s:b}", "value", *v, "label",
+                                                     _(labels[n]), "selected",
+                                                     chosen && !strcmp(chosen, *v)));
+    return options;
+}
+
+/* What the list page adds to the rows: the filters as chosen (they stay
+ * put), sort links, paging, and whether the list is empty because nothing
+ * exists or because nothing matches. */
+static int list_page_extras(struct req *r, const char *state, long long page, long long per_page)
+{
+    static const char *const keys[] = { "q", "state", "owner_id", "template_id", "arch", "sort",
+                                        "per_page", NULL };
+    long long total = json_integer_value(json_object_get(r->meta, "total"));
+    const char *text = req_query(r, "q");
+    bool filtered = (text && *text) || (state && *state) || req_query(r, "template_id") ||
+                    req_query(r, "arch") || req_query(r, "owner_id");
+    json_t *data = json_object();
+    json_object_set(data, "vms", r->data);
+    json_object_set_new(data, "q", json_string(text ? text : ""));
+    json_object_set_new(data, "states", state_options(state));
+    json_object_set_new(data, "filtered", json_boolean(filtered));
+    json_object_set_new(data, "sorts", list_sort_links(r, "/vms", keys, vm_sorts));
+    json_object_set_new(data, "paging", list_paging(r, "/vms", keys, page, per_page, total));
+    json_object_set_new(data, "has_vms", json_boolean(total > 0));
+    json_decref(r->data);
+    r->data = data;
+    return 0;
+}
+
 static int vms_list(struct req *r)
 {
     struct list_query q;
@@ -123,7 +187,8 @@ static int vms_list(struct req *r)
     const char *arch = req_query(r, "arch");
     if (query_id(r, "owner_id", &owner) < 0 || query_id(r, "template_id", &template_id) < 0)
         return -1;
-    if (state && !in_list(state, vm_states))
+    bool pending = state && in_list(state, pending_states);
+    if (state && !pending && !in_list(state, vm_states))
         return req_fail(r, 400, "invalid_parameter", "state", _("Unknown state."));
     if (arch && !in_list(arch, arches))
         return req_fail(r, 400, "invalid_parameter", "arch", _("Unknown architecture."));
@@ -137,14 +202,23 @@ static int vms_list(struct req *r)
      * used; an admin's unfiltered list matches every owner id (> 0). */
     char *scoped = g_strconcat(owner ? "FROM vms WHERE owner_id = ?" : "FROM vms WHERE owner_id > ?",
                                " AND (? IS NULL OR name LIKE ? OR description LIKE ?) AND (? IS "
-                               "NULL OR state = ?) AND (? = 0 OR template_id = ?) AND (? IS NULL "
+                               "NULL OR ",
+                               /* A settled state is one no action is changing now. */
+                               pending ? "(pending = ? AND pending_since > UTC_TIMESTAMP() - "
+                                         "INTERVAL " PENDING_STALE_S " SECOND)"
+                                       : "(state = ? AND (pending IS NULL OR pending_since <= "
+                                         "UTC_TIMESTAMP() - INTERVAL " PENDING_STALE_S " SECOND))",
+                               ") AND (? = 0 OR template_id = ?) AND (? IS NULL "
                                "OR arch = ?)", NULL);
+    long long page = q.page, per_page = q.per_page;
     int rc = list_run(r, &q, VM_COLUMNS, scoped,
                       DB_PARAMS(DB_INT(owner), DB_TEXT(q.like), DB_TEXT(q.like), DB_TEXT(q.like),
                                 DB_TEXT(state), DB_TEXT(state), DB_INT(template_id),
                                 DB_INT(template_id), DB_TEXT(arch), DB_TEXT(arch)),
                       vm_from_row);
     g_free(scoped);
+    if (rc == 0 && !r->api)
+        rc = list_page_extras(r, state, page, per_page);
     return rc;
 }
 
@@ -177,6 +251,25 @@ static void add_addresses(struct req *r, json_t *vm, long long id)
     json_decref(seen);
 }
 
+/* The VM page's last tasks about this VM (the API has GET /jobs?vm_id=). */
+static json_t *vm_recent_jobs(long long id)
+{
+    struct db_rows *rows = db_query(
+        "SELECT id, kind, state, progress, message, DATE_FORMAT(created_at, '%Y-%m-%dT%TZ') "
+        "FROM jobs WHERE vm_id = ? ORDER BY id DESC LIMIT 5", DB_INT(id));
+    json_t *out = json_array();
+    for (int i = 0; rows && i < rows->nrows; i++)
+        json_array_append_new(
+            out, json_pack("{s:I, s:s, s:s, s:i, s:s, s:s}", "id",
+                           (json_int_t)db_cell_int(rows, i, 0, 0), "kind_label",
+                           job_kind_label(db_cell(rows, i, 1)), "state", db_cell(rows, i, 2),
+                           "progress", (int)db_cell_int(rows, i, 3, 0), "message",
+                           *db_cell(rows, i, 4) ? _(db_cell(rows, i, 4)) : "", "created_at",
+                           db_cell(rows, i, 5)));
+    db_rows_free(rows);
+    return out;
+}
+
 static int vms_show(struct req *r)
 {
     long long id = req_param(r, "id")->num;
@@ -190,26 +283,50 @@ static int vms_show(struct req *r)
     }
     add_addresses(r, vm, id);
     req_set_object(r, "vm", vm);
+    if (!r->api)
+        json_object_set_new(r->data, "recent_jobs", vm_recent_jobs(id));
     return 0;
 }
 
-/* Templates and ISOs the caller may use, for the create form. */
+/* The create form's defaults for a template: its recommended size, else
+ * the user guide's 2 vCPUs, 2048 MB and 20 GB, never below its minimums. */
+#define DEFAULT_VCPUS 2
+#define DEFAULT_MEMORY_MB 2048
+#define DEFAULT_DISK_GB 20
+
+static long long at_least(long long value, long long min)
+{
+    return value < min ? min : value;
+}
+
+/* A failed submit comes back with what was sent (r->input); the chosen
+ * template and clone are marked here, as a template cannot compare. */
 static int vms_new_page(struct req *r)
 {
+    long long chosen = input_int(r, "template_id", 0);
+    const char *clone = input_str(r, "clone");
     struct db_rows *rows = db_query(
-        "SELECT id, name, os, min_vcpus, min_memory_mb, min_disk_gb FROM templates "
+        "SELECT id, name, os, min_vcpus, min_memory_mb, min_disk_gb, recommended_vcpus, "
+        "recommended_memory_mb, recommended_disk_gb FROM templates "
         "WHERE status = 'ready' AND (visibility = 'public' OR owner_id = ?) ORDER BY name",
         DB_INT(r->user->id));
     if (!rows)
         return fail_db(r);
     json_t *templates = json_array();
-    for (int i = 0; i < rows->nrows; i++)
-        json_array_append_new(templates, json_pack("{s:I, s:s, s:s, s:I, s:I, s:I}",
-                                                   "id", (json_int_t)db_cell_int(rows, i, 0, 0),
-                                                   "name", db_cell(rows, i, 1), "os", db_cell(rows, i, 2),
-                                                   "min_vcpus", (json_int_t)db_cell_int(rows, i, 3, 1),
-                                                   "min_memory_mb", (json_int_t)db_cell_int(rows, i, 4, 0),
-                                                   "min_disk_gb", (json_int_t)db_cell_int(rows, i, 5, 1)));
+    for (int i = 0; i < rows->nrows; i++) {
+        long long min_vcpus = db_cell_int(rows, i, 3, 1), min_memory = db_cell_int(rows, i, 4, 0);
+        long long min_disk = db_cell_int(rows, i, 5, 1);
+        json_array_append_new(templates, json_pack(
+            "{s:I, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:b}",
+            "id", (json_int_t)db_cell_int(rows, i, 0, 0), "name", db_cell(rows, i, 1),
+            "os", db_cell(rows, i, 2), "min_vcpus", (json_int_t)min_vcpus,
+            "min_memory_mb", (json_int_t)min_memory, "min_disk_gb", (json_int_t)min_disk,
+            "default_vcpus", (json_int_t)at_least(db_cell_int(rows, i, 6, DEFAULT_VCPUS), min_vcpus),
+            "default_memory_mb",
+            (json_int_t)at_least(db_cell_int(rows, i, 7, DEFAULT_MEMORY_MB), min_memory),
+            "default_disk_gb", (json_int_t)at_least(db_cell_int(rows, i, 8, DEFAULT_DISK_GB), min_disk),
+            "selected", chosen == db_cell_int(rows, i, 0, 0)));
+    }
     db_rows_free(rows);
 
     rows = db_query("SELECT id, name, size_bytes FROM isos WHERE status = 'ready' AND "
@@ -233,8 +350,20 @@ static int vms_new_page(struct req *r)
                                                   (json_int_t)db_cell_int(rows, i, 0, 0), "name",
                                                   db_cell(rows, i, 1)));
     db_rows_free(rows);
-    r->data = json_pack("{s:o, s:o, s:o}", "templates", templates, "isos", isos, "networks",
-                        networks);
+    /* The first form's size fields start at the chosen (else the first)
+     * template's defaults, unless the user's own values come back. */
+    json_t *first = NULL;
+    size_t k;
+    json_t *t;
+    json_array_foreach(templates, k, t)
+        if (!first || json_is_true(json_object_get(t, "selected")))
+            first = t;
+    r->data = json_pack("{s:o, s:o, s:o, s:I, s:I, s:I, s:b}", "templates", templates, "isos", isos,
+                        "networks", networks,
+                        "vcpus", input_int(r, "vcpus", first ? json_integer_value(json_object_get(first, "default_vcpus")) : DEFAULT_VCPUS),
+                        "memory_mb", input_int(r, "memory_mb", first ? json_integer_value(json_object_get(first, "default_memory_mb")) : DEFAULT_MEMORY_MB),
+                        "disk_gb", input_int(r, "disk_gb", first ? json_integer_value(json_object_get(first, "default_disk_gb")) : DEFAULT_DISK_GB),
+                        "full_clone", clone && !strcmp(clone, "full"));
     return 0;
 }
 
@@ -470,7 +599,8 @@ static int insert_nics(struct req *r, long long vm_id, json_t *network_ids)
 static long long insert_job(struct req *r, long long vm_id)
 {
     long long id = 0;
-    return db_exec_id("INSERT INTO jobs (kind, owner_id, vm_id) VALUES ('vm.create', ?, ?)", &id,
+    return db_exec_id("INSERT INTO jobs (kind, owner_id, vm_id, target_name) "
+                      "SELECT 'vm.create', ?, id, name FROM vms WHERE id = ?", &id,
                       DB_INT(r->user->id), DB_INT(vm_id)) < 0 ? -1 : id;
 }
 
@@ -619,6 +749,40 @@ static int vms_create(struct req *r)
 static const char *const actions[] = { "start", "stop", "reboot", "pause", "resume",
                                        "suspend", "wakeup", NULL };
 
+static const char *pending_of(const char *action)
+{
+    static const char *const map[][2] = {
+        { "start", "starting" }, { "stop", "stopping" }, { "reboot", "rebooting" },
+        { "pause", "pausing" }, { "resume", "resuming" }, { "suspend", "suspending" },
+        { "wakeup", "starting" }, { "delete", "deleting" },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(map); i++)
+        if (!strcmp(map[i][0], action))
+            return map[i][1];
+    return NULL;
+}
+
+/* Marks the VM as in transition while its action runs; one action at a
+ * time: a VM already in transition is a 409. */
+static int pending_set(struct req *r, long long id, const char *pending)
+{
+    unsigned long long n = 0;
+    if (db_exec_count("UPDATE vms SET pending = ?, pending_since = UTC_TIMESTAMP() WHERE id = ? "
+                      "AND (pending IS NULL OR pending_since <= UTC_TIMESTAMP() - INTERVAL "
+                      PENDING_STALE_S " SECOND)", &n, DB_TEXT(pending), DB_INT(id)) < 0)
+        return fail_db(r);
+    if (n == 0)
+        return req_fail(r, 409, "wrong_state", NULL,
+                        _("Another action on this virtual machine is under way; wait for it to "
+                          "finish."));
+    return 0;
+}
+
+static void pending_clear(long long id)
+{
+    db_exec("UPDATE vms SET pending = NULL, pending_since = NULL WHERE id = ?", DB_INT(id));
+}
+
 /* Asks the helper to do action to VM id (which the caller may see), with
  * the options that action takes. The helper's answer ({state}, and the
  * job_id of a stop that goes on in a job), or NULL with r->err. */
@@ -638,8 +802,16 @@ static json_t *run_action(struct req *r, long long id, const char *action, json_
         json_object_del(args, "boot");
     char op[32];
     snprintf(op, sizeof op, "vm.%s", action);
+    if (pending_set(r, id, pending_of(action)) < 0) {
+        json_decref(args);
+        return NULL;
+    }
     json_t *done = helper_call(r, op, args);
     json_decref(args);
+    /* A stop that goes on in a job stays "stopping" until the job ends
+     * (the helper clears it). */
+    if (!done || !json_integer_value(json_object_get(done, "job_id")))
+        pending_clear(id);
     return done;
 }
 
@@ -680,14 +852,24 @@ static int vms_batch(struct req *r)
 {
     const char *action = input_str(r, "action");
     json_t *ids = json_object_get(r->input, "ids");
+    /* A batch stop may force the machines off. */
+    json_t *options = json_object_get(r->input, "force")
+                          ? json_pack("{s:O}", "force", json_object_get(r->input, "force"))
+                          : NULL;
     json_t *results = json_array();
     size_t i;
     json_t *id;
     json_array_foreach(ids, i, id) {
         memset(&r->err, 0, sizeof r->err);
         long long vm_id = json_integer_value(id);
-        json_t *done = run_action(r, vm_id, action, NULL);
-        json_t *result = json_pack("{s:I, s:b}", "id", (json_int_t)vm_id, "ok", done != NULL);
+        json_t *vm = vm_visible(r, vm_id);
+        char *name = vm ? g_strdup(json_string_value(json_object_get(vm, "name"))) : NULL;
+        json_decref(vm);
+        memset(&r->err, 0, sizeof r->err);
+        json_t *done = run_action(r, vm_id, action, options);
+        json_t *result = json_pack("{s:I, s:b, s:s?}", "id", (json_int_t)vm_id, "ok", done != NULL,
+                                   "name", name);
+        g_free(name);
         json_object_set_new(result, "error", done ? json_null()
                                                   : json_pack("{s:s, s:s}", "code", r->err.code,
                                                               "message", r->err.message));
@@ -698,6 +880,7 @@ static int vms_batch(struct req *r)
         json_decref(done);
         json_array_append_new(results, result);
     }
+    json_decref(options);
     memset(&r->err, 0, sizeof r->err);
     r->audit_detail = json_pack("{s:s, s:O}", "action", action, "results", results);
     r->data = results;
@@ -856,21 +1039,38 @@ static int vms_delete(struct req *r)
     if (!vm)
         return -1;
     bool creating = !strcmp(json_string_value(json_object_get(vm, "state")), "creating");
+    char *name = g_strdup(json_string_value(json_object_get(vm, "name")));
     json_decref(vm);
     bool live = false;
-    if (creating && creation_live(r, id, &live) < 0)
+    if (creating && creation_live(r, id, &live) < 0) {
+        g_free(name);
         return -1;
-    if (live)
+    }
+    if (live) {
+        g_free(name);
         return req_fail(r, 409, "wrong_state", NULL,
                         _("This virtual machine is still being created; cancel its job first."));
+    }
     const char *query = req_query(r, "delete_disks");
     bool delete_disks = creating || json_is_true(json_object_get(r->input, "delete_disks")) ||
                         (query && !strcmp(query, "true"));
+    /* On the page, losing the disk takes the machine's name typed out, as
+     * Proxmox asks; scripts (the API) say delete_disks=true instead. */
+    const char *typed = input_str(r, "confirm_name");
+    bool confirmed = r->api || !delete_disks || (typed && !strcmp(typed, name));
+    g_free(name);
+    if (!confirmed)
+        return req_fail(r, 422, "confirmation_mismatch", "confirm_name",
+                        _("Type the machine's name exactly to delete it with its disk."));
+    if (pending_set(r, id, "deleting") < 0)
+        return -1;
     json_t *args = json_pack("{s:I, s:b}", "vm_id", (json_int_t)id, "delete_disks", delete_disks);
     json_t *done = helper_call(r, "vm.delete", args);
     json_decref(args);
-    if (!done)
+    if (!done) {
+        pending_clear(id);
         return -1;
+    }
     json_decref(done);
     /* Not a row a creation took up again meanwhile. */
     if (db_exec("DELETE v FROM vms v WHERE v.id = ? AND (v.state <> 'creating' OR NOT EXISTS "
@@ -916,9 +1116,14 @@ static const struct field action_fields[] = {
     { NULL },
 };
 static const struct field delete_fields[] = { { "delete_disks", FIELD_BOOL }, { NULL } };
+/* The page's form also carries the name typed to confirm. */
+static const struct field delete_form_fields[] = {
+    { "delete_disks", FIELD_BOOL }, { "confirm_name", FIELD_STRING, false, 0, 64, NULL }, { NULL },
+};
 static const struct field batch_fields[] = {
     { "action", FIELD_ENUM, true, 0, 0, actions },
     { "ids", FIELD_ID_LIST, true, 1, 100, NULL },
+    { "force", FIELD_BOOL },
     { NULL },
 };
 static const struct field update_fields[] = {
@@ -940,12 +1145,13 @@ static const struct route routes[] = {
     { "POST", "/vms/new", vms_create, PERM_USER, ROUTE_PAGE, NULL, NULL, create_fields, "vm.create" },
     { "GET", "/vms/{id:int}", vms_show, PERM_USER, ROUTE_BOTH, "vm.tpl", N_("Virtual machine") },
     { "GET", "/vms/{id:int}/history", vms_history, PERM_USER, ROUTE_API },
-    { "POST", "/vms/batch", vms_batch, PERM_USER, ROUTE_API, NULL, NULL, batch_fields, "vm.batch" },
+    { "POST", "/vms/batch", vms_batch, PERM_USER, ROUTE_BOTH, "vms_batch.tpl", N_("Batch action"),
+      batch_fields, "vm.batch" },
     { "PATCH", "/vms/{id:int}", vms_update, PERM_USER, ROUTE_API, NULL, NULL, update_fields,
       "vm.update" },
     { "DELETE", "/vms/{id:int}", vms_delete, PERM_USER, ROUTE_API, NULL, NULL, delete_fields,
       "vm.delete" },
-    { "POST", "/vms/{id:int}/delete", vms_delete, PERM_USER, ROUTE_PAGE, NULL, NULL, delete_fields,
+    { "POST", "/vms/{id:int}/delete", vms_delete, PERM_USER, ROUTE_PAGE, NULL, NULL, delete_form_fields,
       "vm.delete" },
     { "POST", "/vms/{id:int}/{action}", vms_action, PERM_USER, ROUTE_BOTH, NULL, NULL,
       action_fields, "vm.action" },

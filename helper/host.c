@@ -1,12 +1,16 @@
 #include "host.h"
 
+#include <glib.h>
 #include <libvirt/virterror.h>
 #include <libxml/parser.h>
 #include <libxml/xpath.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 
 #include "accel.h"
+#include "pool.h"
 #include "virt.h"
 
 static json_t *xpath_strings(xmlXPathContextPtr ctx, xmlNodePtr node, const char *expr)
@@ -62,6 +66,52 @@ static json_t *capability_arches(const char *caps, char **x86_emulator)
     return arches;
 }
 
+/* --- issue 15 (dashboard): what the host is using now. The load average
+ * stands for CPU use (no sampling delay); memory in use leaves out the
+ * page cache; disk is the filesystem of the disk pool. Fields the host
+ * cannot tell are left out. */
+static json_t *host_usage(virConnectPtr conn, int cpus)
+{
+    json_t *usage = json_object();
+    double load[1];
+    if (getloadavg(load, 1) == 1 && cpus > 0) {
+        json_object_set_new(usage, "load_1m", json_real(load[0]));
+        json_object_set_new(usage, "cpu_percent",
+                            json_integer(load[0] >= cpus ? 100 : (json_int_t)(load[0] * 100 / cpus)));
+    }
+    int n = 0;
+    if (virNodeGetMemoryStats(conn, VIR_NODE_MEMORY_STATS_ALL_CELLS, NULL, &n, 0) == 0 && n > 0) {
+        virNodeMemoryStatsPtr stats = calloc((size_t)n, sizeof *stats);
+        unsigned long long total = 0, spare = 0;
+        if (stats && virNodeGetMemoryStats(conn, VIR_NODE_MEMORY_STATS_ALL_CELLS, stats, &n, 0) == 0)
+            for (int i = 0; i < n; i++) {
+                if (!strcmp(stats[i].field, VIR_NODE_MEMORY_STATS_TOTAL))
+                    total = stats[i].value;
+                else if (!strcmp(stats[i].field, VIR_NODE_MEMORY_STATS_FREE) ||
+                         !strcmp(stats[i].field, VIR_NODE_MEMORY_STATS_BUFFERS) ||
+                         !strcmp(stats[i].field, VIR_NODE_MEMORY_STATS_CACHED))
+                    spare += stats[i].value;
+            }
+        free(stats);
+        if (total) {   /* KiB */
+            json_object_set_new(usage, "memory_total_mb", json_integer((json_int_t)(total / 1024)));
+            json_object_set_new(usage, "memory_used_mb",
+                                json_integer((json_int_t)((total - (spare < total ? spare : total)) / 1024)));
+        }
+    }
+    char *disks = pool_path("disks", "");
+    struct statvfs fs;
+    if (disks && statvfs(disks, &fs) == 0 && fs.f_blocks) {
+        unsigned long long size = (unsigned long long)fs.f_blocks * fs.f_frsize;
+        unsigned long long avail = (unsigned long long)fs.f_bavail * fs.f_frsize;
+        json_object_set_new(usage, "disk_total_gb", json_integer((json_int_t)(size >> 30)));
+        json_object_set_new(usage, "disk_used_gb", json_integer((json_int_t)((size - avail) >> 30)));
+    }
+    g_free(disks);
+    return usage;
+}
+/* --- end issue 15 */
+
 json_t *host_info(struct err *err)
 {
     virConnectPtr conn = virt_conn(err);
@@ -92,6 +142,7 @@ json_t *host_info(struct err *err)
     json_t *verdict = accel_verdict("x86_64");
     json_object_update(info, verdict);
     json_decref(verdict);
+    json_object_set_new(info, "usage", host_usage(conn, (int)node.cpus));
     free(x86_emulator);
     free(caps);
     free(hostname);

@@ -192,6 +192,7 @@ static int import_iso(struct job *job, const struct upload *u, const char *part,
         db_exec("DELETE FROM isos WHERE id = ?", DB_INT(iso_id));
         goto out;
     }
+    job_target(job->id, "iso", iso_id, upload_display_name(u, NULL));
     json_t *result = json_pack("{s:I}", "iso_id", (json_int_t)iso_id);
     job_result(job, result);
     json_decref(result);
@@ -395,6 +396,7 @@ static int import_template(struct job *job, const struct upload *u, const char *
         goto out;
     }
     pool_refresh("templates");
+    job_target(job->id, "template", template_id, name);
     json_t *result = json_pack("{s:I}", "template_id", (json_int_t)template_id);
     job_result(job, result);
     json_decref(result);
@@ -412,6 +414,8 @@ static int import_job(struct job *job)
     struct upload *u = upload_get(job->object_id);
     char *part = u ? upload_take(u->id, u->length, &err) : NULL;
     int rc = -1;
+    if (u)
+        job_target(job->id, "upload", job->object_id, upload_display_name(u, NULL));
     if (!u)
         err_set(&err, 404, "not_found", NULL, "The upload is gone.");
     else if (!part)
@@ -484,15 +488,17 @@ static char *image_owned(const char *table, long long id, const struct user *act
 
 static int iso_verify_job(struct job *job)
 {
-    struct db_rows *rows = db_query("SELECT file_name, md5, sha256 FROM isos WHERE id = ?",
+    struct db_rows *rows = db_query("SELECT file_name, md5, sha256, name FROM isos WHERE id = ?",
                                     DB_INT(job->object_id));
     struct err err = { 0 };
     int rc = -1;
     if (!rows || rows->nrows != 1 || !pool_name_valid(db_cell(rows, 0, 0))) {
+        job_target(job->id, "iso", job->object_id, NULL);
         job_message(job, "The ISO is gone.");
         db_rows_free(rows);
         return -1;
     }
+    job_target(job->id, "iso", job->object_id, db_cell(rows, 0, 3));
     char *path = pool_path("isos", db_cell(rows, 0, 0));
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     char md5[33] = "", sha256[65] = "";

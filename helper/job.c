@@ -18,6 +18,7 @@ static void *job_thread(void *arg)
     struct job *job = &start->job;
     int rc = start->fn(job);
     const char *state = rc == 0 ? "succeeded" : rc == JOB_CANCELLED ? "cancelled" : "failed";
+    job_log(job->id, rc == 0 ? "Finished." : rc == JOB_CANCELLED ? "Cancelled." : "Failed.");
     db_exec("UPDATE jobs SET state = ?, progress = IF(? = 'succeeded', 100, progress), "
             "finished_at = UTC_TIMESTAMP() WHERE id = ?",
             DB_TEXT(state), DB_TEXT(state), DB_INT(job->id));
@@ -42,6 +43,7 @@ int job_launch(struct job job, int (*fn)(struct job *job))
         g_free(start);
         return -1;
     }
+    job_log(job_id, "Started.");
     pthread_t thread;
     if (pthread_create(&thread, NULL, job_thread, start) != 0) {
         db_exec("UPDATE jobs SET state = 'failed', message = 'The helper could not start it.', "
@@ -93,6 +95,19 @@ bool job_progress(const struct job *job, int percent)
 void job_message(const struct job *job, const char *message)
 {
     db_exec("UPDATE jobs SET message = LEFT(?, 255) WHERE id = ?", DB_TEXT(message), DB_INT(job->id));
+    job_log(job->id, message);
+}
+
+void job_log(long long job_id, const char *line)
+{
+    db_exec("INSERT INTO job_log (job_id, line) VALUES (?, LEFT(?, 500))", DB_INT(job_id),
+            DB_TEXT(line));
+}
+
+void job_target(long long job_id, const char *type, long long id, const char *name)
+{
+    db_exec("UPDATE jobs SET target_type = ?, target_id = ?, target_name = LEFT(?, 255) "
+            "WHERE id = ?", DB_TEXT(type), DB_INT(id), DB_TEXT(name ? name : ""), DB_INT(job_id));
 }
 
 void job_fail_reason(const struct job *job, const char *code, const char *message)
@@ -108,4 +123,6 @@ void job_fail_interrupted(void)
                   "helper.', finished_at = UTC_TIMESTAMP() WHERE state IN ('queued', 'running')", &n);
     if (n)
         log_warn("%llu interrupted jobs marked failed", n);
+    /* Nothing is under way any more: no VM is still "stopping". */
+    db_exec("UPDATE vms SET pending = NULL, pending_since = NULL WHERE pending IS NOT NULL");
 }

@@ -37,6 +37,11 @@ void job_message(const struct job *job, const char *message);
 /* Sets why the job failed: an error code (as the helper's replies carry,
  * so the portal can translate it) and the message. */
 void job_fail_reason(const struct job *job, const char *code, const char *message);
+/* Adds a line to the job's log (job_log), shown on the job's page. */
+void job_log(long long job_id, const char *line);
+/* Records what a job that is not about a VM works on ("iso", "template",
+ * "upload") and its name now, so the task log can link and name it. */
+void job_target(long long job_id, const char *type, long long id, const char *name);
 /* At start: jobs a previous helper left queued or running are failed, and
  * their VMs that were being created are removed (row and disk). */
 void job_fail_interrupted(void);

@@ -275,6 +275,8 @@ static int stop_job(struct job *job)
         vm_state_sync(dom);
         virDomainFree(dom);
     }
+    /* vmm-vms marked it "stopping" for as long as this job runs. */
+    db_exec("UPDATE vms SET pending = NULL, pending_since = NULL WHERE id = ?", DB_INT(job->vm_id));
     if (conn)
         virConnectClose(conn);
     vm_free(vm);
@@ -287,7 +289,8 @@ static int stop_in_job(struct op_call *call, long long vm_id, long long seconds)
 {
     long long job_id = job_insert("vm.stop", call->actor->id);
     if (job_id < 0 ||
-        db_exec("UPDATE jobs SET vm_id = ? WHERE id = ?", DB_INT(vm_id), DB_INT(job_id)) < 0 ||
+        db_exec("UPDATE jobs SET vm_id = ?, target_name = (SELECT name FROM vms WHERE id = ?) "
+                "WHERE id = ?", DB_INT(vm_id), DB_INT(vm_id), DB_INT(job_id)) < 0 ||
         job_launch((struct job){ .id = job_id, .vm_id = vm_id, .actor_id = call->actor->id,
                                  .seconds = (int)seconds },
                    stop_job) < 0)

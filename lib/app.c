@@ -176,6 +176,114 @@ static void reply_redirect(struct req *r, const char *location)
         resp_header(r, "Location", "/");
 }
 
+/* After a form, the next page says what happened: the redirect sets a
+ * short-lived cookie naming the action (never text from the request), and
+ * the page it leads to shows the message and clears it. */
+#define FLASH_COOKIE "vmm_flash"
+
+static const struct {
+    const char *action, *message;
+} flashes[] = {
+    { "vm.create", N_("The virtual machine was created.") },
+    { "vm.start", N_("The virtual machine was started.") },
+    { "vm.stop", N_("The virtual machine was told to shut down.") },
+    { "vm.reboot", N_("The virtual machine is rebooting.") },
+    { "vm.pause", N_("The virtual machine was paused.") },
+    { "vm.resume", N_("The virtual machine was resumed.") },
+    { "vm.suspend", N_("The virtual machine was suspended to disk.") },
+    { "vm.wakeup", N_("The virtual machine was woken up.") },
+    { "vm.delete", N_("The virtual machine was deleted.") },
+    { "vm.update", N_("Your changes were saved.") },
+    { "vm.batch", N_("The action ran on the chosen machines; see the result of each.") },
+    { "iso.delete", N_("The ISO image was deleted.") },
+    { "iso.verify", N_("The check started; it shows under Tasks.") },
+    { "template.delete", N_("The template was deleted.") },
+    { "template.update", N_("Your changes were saved.") },
+    { "upload.delete", N_("The upload was removed.") },
+    { "user.create", N_("The user was created.") },
+    { "user.delete", N_("The user was deleted.") },
+    { "user.update", N_("Your changes were saved.") },
+    { "user.update_self", N_("Your changes were saved.") },
+    { "user.reset_password", N_("The password was changed.") },
+    { "user.avatar_delete", N_("The picture was removed.") },
+    { "quota.update", N_("The quota was saved.") },
+    { "settings.update", N_("The settings were saved.") },
+    { "api_token.revoke", N_("The token was revoked.") },
+    { "session.end", N_("The session was ended.") },
+    { "job.cancel", N_("The task was asked to stop; it does at its next step.") },
+    { NULL, NULL },
+};
+
+static const char *flash_message(const char *action)
+{
+    for (int i = 0; action && flashes[i].action; i++)
+        if (!strcmp(flashes[i].action, action))
+            return flashes[i].message;
+    return NULL;
+}
+
+/* The flash of a form that worked: VM actions share one audit action, so
+ * theirs is named by the path's last part (/vms/7/start). */
+static void flash_set(struct req *r, const struct route *route)
+{
+    char action[48];
+    const char *last = strrchr(r->path, '/');
+    if (route->action && !strcmp(route->action, "vm.action") && last)
+        snprintf(action, sizeof action, "vm.%s", last + 1);
+    else
+        snprintf(action, sizeof action, "%s", route->action ? route->action : "");
+    if (flash_message(action))
+        resp_cookie(r, FLASH_COOKIE, action, 60);
+}
+
+static void flash_take(struct req *r, json_t *ctx)
+{
+    char *action = req_cookie(r, FLASH_COOKIE);
+    const char *message = flash_message(action);
+    if (action)
+        resp_cookie(r, FLASH_COOKIE, "", 0);
+    if (message) {
+        json_object_set_new(ctx, "has_flash", json_true());
+        json_object_set_new(ctx, "flash", json_string(_(message)));
+    }
+    g_free(action);
+}
+
+/* The nav, in order: other programs add their pages here, one line each. */
+static const struct nav_item {
+    const char *href;
+    const char *label;   /* msgid */
+    bool admin_only;
+} nav_items[] = {
+    { "/", N_("Dashboard"), false },
+    { "/vms", N_("Virtual machines"), false },
+    { "/jobs", N_("Tasks"), false },
+    { "/isos", N_("ISO images"), false },
+    { "/templates", N_("Templates"), false },
+    { "/host", N_("Host"), false },
+    { "/networks", N_("Networks"), true },
+    { "/storage-pools", N_("Storage pools"), true },
+    { "/users", N_("Users"), true },
+    { "/audit-logs", N_("Audit log"), false },
+    { NULL, NULL, false },
+};
+
+/* The nav for this user, the section the path is in marked current. */
+static json_t *nav_for(const struct req *r)
+{
+    json_t *nav = json_array();
+    for (const struct nav_item *n = nav_items; n->href; n++) {
+        if (n->admin_only && r->user->role != ROLE_ADMIN)
+            continue;
+        size_t len = strlen(n->href);
+        bool current = !strcmp(r->path, n->href) ||
+                       (len > 1 && !strncmp(r->path, n->href, len) && r->path[len] == '/');
+        json_array_append_new(nav, json_pack("{s:s, s:s, s:b}", "href", n->href, "label",
+                                             _(n->label), "current", current));
+    }
+    return nav;
+}
+
 /* Values every page can use, in the layout and in the page itself. */
 static json_t *page_context(struct req *r, const struct route *route)
 {
@@ -183,6 +291,10 @@ static json_t *page_context(struct req *r, const struct route *route)
                             "path", r->path, "request_id", r->request_id);
     json_object_set_new(ctx, r->lang && !strcmp(r->lang, "zh-CN") ? "lang_zh" : "lang_en",
                         json_true());
+    /* What live.js compares the stream's generation with (0: unknown). */
+    char generation[24];
+    snprintf(generation, sizeof generation, "%llu", (unsigned long long)r->generation);
+    json_object_set_new(ctx, "generation", json_string(generation));
     const char *title = route && route->title ? route->title
                         : r->err.status ? N_("Something is not right") : "VMManager";
     json_object_set_new(ctx, "title", json_string(_(title)));
@@ -195,7 +307,10 @@ static json_t *page_context(struct req *r, const struct route *route)
                                                             : r->user->username));
         if (r->user->role == ROLE_ADMIN)
             json_object_set_new(ctx, "is_admin", json_true());
+        json_object_set_new(ctx, "nav", nav_for(r));
     }
+    if (r->user && !r->err.status && !is_mutating(r->method) && !r->background)
+        flash_take(r, ctx);
     if (r->err.status) {
         json_object_set_new(ctx, "has_error", json_true());
         json_object_set_new(ctx, "error_message", json_string(r->err.message));
@@ -306,6 +421,8 @@ static void reply_success(struct req *r, const struct route *route)
     /* After a form, and for pages that send the visitor elsewhere. A form
      * route with its own page shows it (a new API token, shown once). */
     if (r->location || (is_mutating(r->method) && !route->page)) {
+        if (is_mutating(r->method))
+            flash_set(r, route);
         reply_redirect(r, r->location ? r->location : r->path);
         return;
     }
@@ -344,6 +461,39 @@ static void audit_prepare(struct req *r, const struct route *route)
     if (r->user) {
         r->audit_actor_id = r->user->id;
         snprintf(r->audit_actor_name, sizeof r->audit_actor_name, "%s", r->user->username);
+    }
+}
+
+/* Every GET answer carries a hash of itself as its ETag, and a client
+ * that already has that answer (If-None-Match) gets a bodyless 304: a page
+ * refreshing itself after a write elsewhere (static/js/live.js) costs a
+ * few hundred bytes when the write did not change what it shows. */
+static void etag_apply(struct req *r)
+{
+    if (r->resp_raw || r->status != 200 ||
+        (strcmp(r->method, "GET") && strcmp(r->method, "HEAD")))
+        return;
+    GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA1);
+    g_checksum_update(sum, (const guchar *)r->resp_type, -1);
+    for (guint i = 0; i < r->resp_headers->len; i++)
+        g_checksum_update(sum, g_ptr_array_index(r->resp_headers, i), -1);
+    /* A page's data-generation (on its <body>) moves with every write
+     * anywhere; the hash is of what the page shows, so it is left out. */
+    const char *body = r->resp_body->str, *end = body + r->resp_body->len;
+    const char *gen = g_strstr_len(body, MIN(r->resp_body->len, 1024), "data-generation=\"");
+    if (gen) {
+        g_checksum_update(sum, (const guchar *)body, gen - body);
+        body = strchr(gen + strlen("data-generation=\""), '"');
+        body = body ? body + 1 : end;
+    }
+    g_checksum_update(sum, (const guchar *)body, end - body);
+    char etag[32];
+    snprintf(etag, sizeof etag, "\"%.24s\"", g_checksum_get_string(sum));
+    g_checksum_free(sum);
+    resp_header(r, "ETag", etag);
+    if (r->if_none_match && strstr(r->if_none_match, etag)) {
+        r->status = 304;
+        g_string_truncate(r->resp_body, 0);
     }
 }
 
@@ -388,9 +538,14 @@ void app_handle(struct req *r, const struct route *routes)
             run_handler(r, route);
         audit_record(r);
     } else if (check_permission(r, route) == 0) {
-        if (route->cached && resp_cache_replay(r))
+        /* A page with a message to show is rendered, not replayed. */
+        char *flash = req_cookie(r, FLASH_COOKIE);
+        bool replayed = route->cached && !flash && resp_cache_replay(r);
+        g_free(flash);
+        if (replayed)
             goto replied;
         mark = generation_mark();
+        r->generation = mark.generation;
         run_handler(r, route);
     }
 
@@ -402,6 +557,7 @@ done:
     if (route && route->cached && !is_mutating(r->method))
         resp_cache_keep(r, mark);
 replied:
+    etag_apply(r);
     if (!strcmp(r->method, "HEAD"))
         g_string_truncate(r->resp_body, 0);
 }

@@ -193,13 +193,16 @@ int db_exec_params(const char *sql, const struct db_param *params,
     MYSQL_STMT *stmt = db_run(sql, params);
     if (!stmt)
         return -1;
+    my_ulonglong changed = mysql_stmt_affected_rows(stmt);
     if (affected)
-        *affected = mysql_stmt_affected_rows(stmt);
+        *affected = changed;
     if (insert_id)
         *insert_id = (long long)mysql_stmt_insert_id(stmt);
     mysql_stmt_close(stmt);
-    /* Inside a transaction the COMMIT bumps it. */
-    if (db_tx == DB_TX_NONE)
+    /* Inside a transaction the COMMIT bumps it. A write that changed no
+     * row (a libvirt event about a domain that is not ours, a state that
+     * was already so) leaves it: live pages must not refresh for nothing. */
+    if (db_tx == DB_TX_NONE && changed != 0)
         generation_bump();
     return 0;
 }

@@ -198,6 +198,10 @@ int req_parse_env(struct req *r, char **envp)
             r->authorization = value;
         else if (IS("HTTP_X_CSRF_TOKEN"))
             r->csrf_header = value;
+        else if (IS("HTTP_IF_NONE_MATCH"))
+            r->if_none_match = value;
+        else if (IS("HTTP_X_VMM_BACKGROUND"))
+            r->background = !strcmp(value, "1");
         else if (IS("VMM_BODY_STREAM"))
             r->body_stream = !strcmp(value, "1");
         else if (IS("HTTPS"))
@@ -303,6 +307,7 @@ static const char *status_text(int status)
     case 202: return "Accepted";
     case 204: return "No Content";
     case 303: return "See Other";
+    case 304: return "Not Modified";
     case 400: return "Bad Request";
     case 401: return "Unauthorized";
     case 403: return "Forbidden";
@@ -325,8 +330,8 @@ static const char *status_text(int status)
 
 void resp_serialize(struct req *r, GString *out)
 {
-    /* A 204 has no body, so no type and no length either. */
-    bool no_content = r->status == 204;
+    /* A 204 or 304 has no body, so no type and no length either. */
+    bool no_content = r->status == 204 || r->status == 304;
     if (no_content)
         g_string_truncate(r->resp_body, 0);
     g_string_append_printf(out, "Status: %d %s\r\n", r->status, status_text(r->status));

@@ -7,6 +7,7 @@
 #include <glib.h>
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stddef.h>
 
 #define HTTP_MAX_HEADER_BYTES 8192   /* one header value */
@@ -42,6 +43,11 @@ struct req {
     const char *cookie_header;
     const char *authorization;
     const char *csrf_header;    /* X-CSRF-Token */
+    const char *if_none_match;  /* If-None-Match: an ETag we sent (lib/app.c) */
+    /* A page refreshing itself (X-VMM-Background: 1) or the live-update
+     * stream: not the user's activity, so it never keeps a session from
+     * timing out (lib/session.c). */
+    bool background;
     bool https;
     char request_id[40];
     char *body;                 /* NUL-terminated copy of the body */
@@ -89,6 +95,8 @@ struct req {
     char audit_actor_name[40];
     json_t *audit_detail;
     json_t *audit_changes;      /* {"field": {"before", "after"}} (audit_change) */
+
+    uint64_t generation;        /* the write generation a GET's answer was read at */
 
     /* The response being built. */
     GPtrArray *resp_headers;    /* "Name: value" strings */

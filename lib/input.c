@@ -201,6 +201,32 @@ static int input_load_json(struct req *r, json_t **out)
     return 0;
 }
 
+/* A form sends a list as the same key repeated (ids=3&ids=7, from
+ * checkboxes), which a hash of parameters keeps once: the values of name
+ * are read from the body itself. Whether each is an id is checked later. */
+static json_t *form_list(const struct req *r, const char *name)
+{
+    json_t *list = json_array();
+    gchar **pairs = g_strsplit(r->body, "&", -1);
+    for (gchar **p = pairs; *p; p++) {
+        char *eq = strchr(*p, '=');
+        if (!eq)
+            continue;
+        *eq = '\0';
+        char *key = g_uri_unescape_string(*p, NULL);
+        if (key && !strcmp(key, name)) {
+            char *end;
+            errno = 0;
+            long long v = strtoll(eq + 1, &end, 10);
+            json_array_append_new(list, !errno && eq[1] && !*end ? json_integer(v)
+                                                                 : json_string(eq + 1));
+        }
+        g_free(key);
+    }
+    g_strfreev(pairs);
+    return list;
+}
+
 static int input_load_form(struct req *r, const struct field *fields, json_t **out)
 {
     *out = json_object();
@@ -227,7 +253,7 @@ static int input_load_form(struct req *r, const struct field *fields, json_t **o
             json_object_set_new(*out, key, json_string(""));  /* reported below */
             continue;
         }
-        json_t *typed = form_value_typed(f, value);
+        json_t *typed = f->type == FIELD_ID_LIST ? form_list(r, f->name) : form_value_typed(f, value);
         if (!typed)
             rc = req_fail(r, 400, "invalid_type", f->name, _("%s is not valid."), f->name);
         else

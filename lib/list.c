@@ -35,7 +35,7 @@ int list_query_parse(struct req *r, const struct list_sort *sorts, struct list_q
 
     const char *sort = req_query(r, "sort");
     const struct list_sort *chosen = &sorts[0];
-    bool desc = false;
+    bool desc = chosen->descending;
     if (sort && *sort) {
         desc = sort[0] == '-';
         const char *name = desc ? sort + 1 : sort;
@@ -116,4 +116,62 @@ int list_run(struct req *r, struct list_query *q, const char *columns, const cha
     db_rows_free(total);
     list_query_free(q);
     return rc;
+}
+
+/* "&k=v" for each of keys the request has, except skip. */
+static GString *kept_query(struct req *r, const char *const *keys, const char *skip)
+{
+    GString *keep = g_string_new("");
+    for (int i = 0; keys[i]; i++) {
+        const char *v = req_query(r, keys[i]);
+        if (v && *v && strcmp(keys[i], skip)) {
+            char *e = g_uri_escape_string(v, NULL, FALSE);
+            g_string_append_printf(keep, "&%s=%s", keys[i], e);
+            g_free(e);
+        }
+    }
+    return keep;
+}
+
+json_t *list_paging(struct req *r, const char *base, const char *const *keys, long long page,
+                    long long per_page, long long total)
+{
+    json_t *out = json_object();
+    GString *keep = kept_query(r, keys, "page");
+    char *href;
+    if (page > 1) {
+        href = g_strdup_printf("%s?page=%lld%s", base, page - 1, keep->str);
+        json_object_set_new(out, "prev", json_string(href));
+        g_free(href);
+    }
+    if (page * per_page < total) {
+        href = g_strdup_printf("%s?page=%lld%s", base, page + 1, keep->str);
+        json_object_set_new(out, "next", json_string(href));
+        g_free(href);
+    }
+    /* Templates show sections for true, not for strings. */
+    json_object_set_new(out, "has_prev", json_boolean(page > 1));
+    json_object_set_new(out, "has_next", json_boolean(page * per_page < total));
+    json_object_set_new(out, "page", json_integer(page));
+    json_object_set_new(out, "pages", json_integer(total ? (total + per_page - 1) / per_page : 1));
+    g_string_free(keep, TRUE);
+    return out;
+}
+
+json_t *list_sort_links(struct req *r, const char *base, const char *const *keys,
+                        const struct list_sort *sorts)
+{
+    json_t *out = json_object();
+    const char *sort = req_query(r, "sort");
+    GString *keep = kept_query(r, keys, "sort");
+    for (const struct list_sort *s = sorts; s->name; s++) {
+        bool asc = sort && !strcmp(sort, s->name);
+        bool desc = sort && sort[0] == '-' && !strcmp(sort + 1, s->name);
+        char *href = g_strdup_printf("%s?sort=%s%s%s", base, asc ? "-" : "", s->name, keep->str);
+        json_object_set_new(out, s->name, json_pack("{s:s, s:b, s:b, s:b}", "href", href, "current",
+                                                    asc || desc, "descending", desc, "ascending", asc));
+        g_free(href);
+    }
+    g_string_free(keep, TRUE);
+    return out;
 }

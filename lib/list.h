@@ -12,6 +12,7 @@
 struct list_sort {
     const char *name;     /* as in ?sort=name or ?sort=-name */
     const char *column;   /* the SQL column it orders by */
+    bool descending;      /* as the default (no ?sort): newest first */
 };
 
 struct list_query {
@@ -37,5 +38,15 @@ typedef json_t *(*list_row_fn)(const struct db_rows *rows, int row);
  * meta. Frees q. 0, or -1 with a 503 when the database fails. */
 int list_run(struct req *r, struct list_query *q, const char *columns, const char *from_where,
              const struct db_param *params, list_row_fn to_json);
+
+/* For list pages: links that keep the query's other parameters (keys,
+ * NULL-terminated) and change one. list_paging gives {prev, next} hrefs of
+ * base for page of a list of total; list_sort_links gives, per sort name,
+ * {href, current, descending}: the column's link sorts by it ascending, or
+ * descending when it is the current ascending one. */
+json_t *list_paging(struct req *r, const char *base, const char *const *keys, long long page,
+                    long long per_page, long long total);
+json_t *list_sort_links(struct req *r, const char *base, const char *const *keys,
+                        const struct list_sort *sorts);
 
 #endif

@@ -114,7 +114,7 @@ int session_resume(struct req *r)
             session_expired(created, last_seen, now, idle_timeout(), absolute_timeout())) {
             user_free(user);
             db_exec("DELETE FROM sessions WHERE token_hash = ?", DB_TEXT(digest));
-        } else if (now - last_seen >= LAST_SEEN_REFRESH_S) {
+        } else if (now - last_seen >= LAST_SEEN_REFRESH_S && !r->background) {
             session_adopt(r, token, user, db_cell(rows, 0, CSRF));
             db_exec("UPDATE sessions SET last_seen_at = UTC_TIMESTAMP() WHERE token_hash = ?",
                     DB_TEXT(digest));

@@ -165,6 +165,8 @@ static void dict_globals(TemplateDictionary *dict, json_t *ctx)
             dict->SetTemplateGlobalValue(key, std::to_string(json_integer_value(value)));
         else if (json_is_true(value))
             dict->ShowTemplateGlobalSection(key);
+        else if (json_is_array(value) || json_is_object(value))
+            dict_set(dict, key, value);   /* the layout's own (the nav), not the page's */
     }
 }
 

@@ -26,7 +26,8 @@ extern "C" {
 void tpl_init(const char *templates_dir);
 
 /* Renders page inside layout: data fills page; ctx (a flat object of
- * strings and booleans: the user, CSRF token, language) is visible to both.
+ * strings and booleans: the user, CSRF token, language) is visible to both;
+ * its arrays and objects (the nav) are the layout's alone.
  * Appends the HTML to out. Returns 0, or -1 (logged) when a template is
  * missing, unsafe or broken. */
 int tpl_render_page(const char *layout, const char *page, json_t *data, json_t *ctx,

@@ -16,7 +16,7 @@
   <div class="toolbar">
     <form method="post" action="/isos/{{id}}/verify" class="inline">
       <input type="hidden" name="csrf_token" value="{{csrf_token}}"><button>{{_ Verify}}</button></form>
-    <form method="post" action="/isos/{{id}}/delete" class="inline">
+    <form method="post" action="/isos/{{id}}/delete" class="inline" data-confirm="{{_ Delete the ISO image}} “{{name}}”? {{_ Its file is removed for good.}}">
       <input type="hidden" name="csrf_token" value="{{csrf_token}}"><button>{{_ Delete}}</button></form>
   </div>
 </section>

@@ -6,6 +6,7 @@
   </form>
   <a class="button primary" href="/uploads" id="upload-iso">{{_ Upload an image}}</a>
 </div>
+<div id="isos-live" data-live>
 <table class="table" id="isos">
   <thead><tr>
     <th>{{_ Name}}</th><th>{{_ Label}}</th><th>{{_ Size (bytes)}}</th><th>{{_ Status}}</th>
@@ -21,7 +22,7 @@
       <td class="actions">
         <form method="post" action="/isos/{{id}}/verify" class="inline">
           <input type="hidden" name="csrf_token" value="{{csrf_token}}"><button>{{_ Verify}}</button></form>
-        <form method="post" action="/isos/{{id}}/delete" class="inline">
+        <form method="post" action="/isos/{{id}}/delete" class="inline" data-confirm="{{_ Delete the ISO image}} “{{name}}”? {{_ Its file is removed for good.}}">
           <input type="hidden" name="csrf_token" value="{{csrf_token}}"><button>{{_ Delete}}</button></form>
       </td>
     </tr>
@@ -30,3 +31,4 @@
   </tbody>
 </table>
 {{#meta}}<p class="muted">{{_ Total}}: {{total}}</p>{{/meta}}
+</div>

@@ -5,21 +5,16 @@
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{title}} · VMManager</title>
 <link rel="stylesheet" href="/static/css/app.css">
+<script src="/static/js/live.js" defer></script>
 </head>
-<body>
+<body data-generation="{{generation}}">
+<a class="skip" href="#main">{{_ Skip to content}}</a>
 <header class="topbar">
   <a class="brand" href="/">VMManager</a>
   {{#logged_in}}
-  <nav class="nav">
-    <a href="/">{{_ Dashboard}}</a>
-    <a href="/vms">{{_ Virtual machines}}</a>
-    <a href="/isos">{{_ ISO images}}</a>
-    <a href="/templates">{{_ Templates}}</a>
-    <a href="/host">{{_ Host}}</a>
-    {{#is_admin}}<a href="/networks">{{_ Networks}}</a>{{/is_admin}}
-    {{#is_admin}}<a href="/storage-pools">{{_ Storage pools}}</a>{{/is_admin}}
-    {{#is_admin}}<a href="/users">{{_ Users}}</a>{{/is_admin}}
-    <a href="/audit-logs">{{_ Audit log}}</a>
+  <nav class="nav" aria-label="{{_ Main}}">
+    {{#nav}}<a href="{{href}}"{{#current}} aria-current="page"{{/current}}>{{label}}</a>
+    {{/nav}}
   </nav>
   {{/logged_in}}
   <div class="topbar-end">
@@ -38,8 +33,9 @@
     {{/logged_in}}
   </div>
 </header>
-<main class="content">
+<main class="content" id="main">
 {{#has_error}}<p class="alert alert-error" role="alert" id="error">{{error_message}}</p>{{/has_error}}
+{{#has_flash}}<p class="alert alert-ok" role="status" id="flash">{{flash}}</p>{{/has_flash}}
 {{>PAGE}}
 </main>
 <footer class="footer">VMManager{{#has_error}} · {{_ Request}} {{request_id}}{{/has_error}}</footer>

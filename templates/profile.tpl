@@ -70,7 +70,7 @@
     {{#tokens}}
       <tr>
         <td>{{name}}</td><td><code>{{prefix}}…</code></td><td>{{created_at}}</td><td>{{last_used_at}}</td>
-        <td><form method="post" action="/profile/tokens/{{id}}/revoke" class="inline">
+        <td><form method="post" action="/profile/tokens/{{id}}/revoke" class="inline" data-confirm="{{_ Revoke the token}} “{{name}}”? {{_ Scripts that use it stop working at once.}}">
           <input type="hidden" name="csrf_token" value="{{csrf_token}}">
           <button type="submit">{{_ Revoke}}</button></form></td>
       </tr>

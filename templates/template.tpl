@@ -48,7 +48,7 @@
     {{/may_publish}}
     <button type="submit" class="primary">{{_ Save}}</button>
   </form>
-  <form method="post" action="/templates/{{id}}/delete" class="inline" id="delete-template">
+  <form method="post" action="/templates/{{id}}/delete" class="inline" id="delete-template" data-confirm="{{_ Delete the template}} “{{name}}”? {{_ Its disk image is removed for good.}}">
     <input type="hidden" name="csrf_token" value="{{csrf_token}}">
     <button type="submit">{{_ Delete}}</button>
   </form>

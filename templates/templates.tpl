@@ -12,6 +12,7 @@
   </form>
   <a class="button primary" href="/uploads" id="upload-template">{{_ Upload an image}}</a>
 </div>
+<div id="templates-live" data-live>
 <table class="table" id="templates">
   <thead><tr>
     <th>{{_ Name}}</th><th>{{_ Category}}</th><th>{{_ OS}}</th><th>{{_ Architecture}}</th>
@@ -26,7 +27,7 @@
       <td>{{usage_count}}</td><td>{{linked_clones}}</td>
       <td class="actions">
         {{#status_is_ready}}<a class="button" href="/templates/{{id}}/download">{{_ Download}}</a>{{/status_is_ready}}
-        <form method="post" action="/templates/{{id}}/delete" class="inline">
+        <form method="post" action="/templates/{{id}}/delete" class="inline" data-confirm="{{_ Delete the template}} “{{name}}”? {{_ Its disk image is removed for good.}}">
           <input type="hidden" name="csrf_token" value="{{csrf_token}}"><button>{{_ Delete}}</button></form>
       </td>
     </tr>
@@ -35,3 +36,4 @@
   </tbody>
 </table>
 {{#meta}}<p class="muted">{{_ Total}}: {{total}}</p>{{/meta}}
+</div>

@@ -39,7 +39,7 @@
   <p id="upload-error" class="alert alert-error" hidden></p>
 </div>
 </div>
-<section class="card" id="unfinished">
+<section class="card" id="unfinished" data-live>
   <h2>{{_ Unfinished uploads}}</h2>
   <p class="muted">{{_ To go on with one, choose the same file again above.}}</p>
   <table class="table">

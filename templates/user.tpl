@@ -68,12 +68,15 @@
 </section>
 <section class="card narrow">
   <h2>{{_ Delete user}}</h2>
-  <p class="muted">{{_ The user's virtual machines go to the user whose ID you enter; a user who owns virtual machines cannot be deleted without one.}}</p>
-  <form method="post" action="/users/{{user_id}}/delete" class="form" id="delete-user">
+  <p class="muted">{{_ Their sessions and API tokens end. Their virtual machines, ISO images, templates and tasks go to the user you choose; a user who owns virtual machines cannot be deleted without one.}}</p>
+  <form method="post" action="/users/{{user_id}}/delete" class="form" id="delete-user" data-confirm="{{_ Delete this user? It cannot be undone.}}">
     <input type="hidden" name="csrf_token" value="{{csrf_token}}">
-    <label for="reassign_to">{{_ Give the virtual machines to user ID}}</label>
-    <input id="reassign_to" name="reassign_to" inputmode="numeric" maxlength="20">
-    <button type="submit">{{_ Delete user}}</button>
+    <label for="reassign_to">{{_ Give what they own to}}</label>
+    <select id="reassign_to" name="reassign_to">
+      <option value="">{{_ No one (they own no virtual machines)}}</option>
+      {{#others}}<option value="{{id}}">{{username}}</option>{{/others}}
+    </select>
+    <button type="submit" class="danger">{{_ Delete user}}</button>
   </form>
 </section>
 

@@ -7,7 +7,7 @@
 <table class="table" id="users">
   <thead><tr>
     <th>{{_ User name}}</th><th>{{_ Display name}}</th><th>{{_ Email}}</th>
-    <th>{{_ Role}}</th><th>{{_ State}}</th><th>{{_ Last login}}</th>
+    <th>{{_ Role}}</th><th>{{_ State}}</th><th>{{_ Last login}}</th><th><span class="sr-only">{{_ Actions}}</span></th>
   </tr></thead>
   <tbody>
   {{#items}}
@@ -17,10 +17,12 @@
       <td>{{email}}</td>
       <td>{{#role_is_admin}}{{_ Administrator}}{{/role_is_admin}}{{#role_is_user}}{{_ User}}{{/role_is_user}}</td>
       <td>{{#enabled}}{{_ Enabled}}{{/enabled}}{{#not_enabled}}{{_ Disabled}}{{/not_enabled}}</td>
-      <td>{{last_login_at}}</td>
+      <td><time datetime="{{last_login_at}}">{{last_login_at}}</time></td>
+      <td class="actions">{{#not_is_me}}{{#not_owns_vms}}<form method="post" action="/users/{{id}}/delete" class="inline" data-confirm="{{_ Delete the user}} “{{username}}”? {{_ Their sessions and API tokens end; it cannot be undone.}}">
+        <input type="hidden" name="csrf_token" value="{{csrf_token}}"><button class="danger-link" id="delete-user-{{id}}">{{_ Delete}}</button></form>{{/not_owns_vms}}{{#owns_vms}}<a href="/users/{{id}}#delete-user">{{_ Delete…}}</a>{{/owns_vms}}{{/not_is_me}}</td>
     </tr>
   {{/items}}
-  {{#items_empty}}<tr><td colspan="6">{{_ No users match.}}</td></tr>{{/items_empty}}
+  {{#items_empty}}<tr><td colspan="7">{{_ No users match.}}</td></tr>{{/items_empty}}
   </tbody>
 </table>
 {{#meta}}<p class="muted">{{_ Total}}: {{total}}</p>{{/meta}}

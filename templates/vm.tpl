@@ -1,9 +1,9 @@
 {{%AUTOESCAPE context="HTML"}}{{#vm}}
 <h1>{{name}}</h1>
 <p><a href="/vms">{{_ All virtual machines}}</a></p>
-<section class="card" id="vm">
+<section class="card" id="vm" data-live>
   <dl class="facts">
-    <dt>{{_ State}}</dt><dd id="state" data-state="{{state}}"><span class="state state-{{state}}">{{#state_is_creating}}{{_ Creating}}{{/state_is_creating}}{{#state_is_stopped}}{{_ Stopped}}{{/state_is_stopped}}{{#state_is_running}}{{_ Running}}{{/state_is_running}}{{#state_is_paused}}{{_ Paused}}{{/state_is_paused}}{{#state_is_suspended}}{{_ Suspended}}{{/state_is_suspended}}{{#state_is_installing}}{{_ Installing}}{{/state_is_installing}}{{#state_is_error}}{{_ Error}}{{/state_is_error}}</span></dd>
+    <dt>{{_ State}}</dt><dd id="state" data-state="{{state}}"><span class="state state-{{state}}">{{#state_is_creating}}{{_ Creating}}{{/state_is_creating}}{{#state_is_stopped}}{{_ Stopped}}{{/state_is_stopped}}{{#state_is_running}}{{_ Running}}{{/state_is_running}}{{#state_is_paused}}{{_ Paused}}{{/state_is_paused}}{{#state_is_suspended}}{{_ Suspended}}{{/state_is_suspended}}{{#state_is_installing}}{{_ Installing}}{{/state_is_installing}}{{#state_is_error}}{{_ Error}}{{/state_is_error}}{{#state_is_starting}}{{_ Starting}}{{/state_is_starting}}{{#state_is_stopping}}{{_ Stopping}}{{/state_is_stopping}}{{#state_is_rebooting}}{{_ Rebooting}}{{/state_is_rebooting}}{{#state_is_pausing}}{{_ Pausing}}{{/state_is_pausing}}{{#state_is_resuming}}{{_ Resuming}}{{/state_is_resuming}}{{#state_is_suspending}}{{_ Suspending}}{{/state_is_suspending}}{{#state_is_deleting}}{{_ Deleting}}{{/state_is_deleting}}</span>{{#state_is_creating}} <progress max="100" value="{{progress}}" aria-label="{{_ Progress}}">{{progress}}%</progress>{{/state_is_creating}}</dd>
     <dt>{{_ vCPUs}}</dt><dd>{{vcpus}}</dd>
     <dt>{{_ Memory (MiB)}}</dt><dd>{{memory_mb}}</dd>
     <dt>{{_ Disk (GiB)}}</dt><dd>{{disk_gb}}</dd>
@@ -12,13 +12,15 @@
     <dt>{{_ IP addresses}}</dt><dd id="ip-addresses">{{#ip_addresses}}{{value}} {{/ip_addresses}}</dd>
     <dt>{{_ Description}}</dt><dd>{{description}}</dd>
     <dt>UUID</dt><dd>{{uuid}}</dd>
-    <dt>{{_ Created}}</dt><dd>{{created_at}}</dd>
+    <dt>{{_ Created}}</dt><dd><time datetime="{{created_at}}">{{created_at}}</time></dd>
   </dl>
 </section>
 {{#state_is_creating}}<meta http-equiv="refresh" content="2">
 <p class="notice" id="creating">{{_ The machine is being made; this page shows it once it is ready.}}</p>{{/state_is_creating}}
-<section class="card actions" id="actions">
+<section class="card actions" id="actions" data-live>
   {{! Only what the state allows; the helper refuses the rest with a 409. }}
+  {{#in_transition}}<p class="muted" id="under-way">{{_ An action is under way; the buttons come back when it ends.}} <a href="/jobs?vm_id={{id}}">{{_ Tasks}}</a></p>{{/in_transition}}
+  {{#state_is_creating}}<p class="muted" id="under-way">{{_ Being created.}} <a href="/jobs?vm_id={{id}}">{{_ Tasks}}</a></p>{{/state_is_creating}}
   {{#state_is_stopped}}
   <form method="post" action="/vms/{{id}}/start" class="inline">
     <input type="hidden" name="csrf_token" value="{{csrf_token}}">
@@ -79,12 +81,26 @@
   {{/state_is_suspended}}
 </section>
 {{>vm_hardware.tpl}}
-<section class="card narrow">
+{{! Sections to come (snapshots, backups, metrics charts) go here, one
+   include or section each, between the facts and the danger zone. }}
+<section class="card" id="vm-jobs" data-live>
+  <h2>{{_ Recent tasks}}</h2>
+  <ul class="plain">
+    {{#recent_jobs}}<li class="job-{{state}}"><a href="/jobs/{{id}}">{{kind_label}}</a> <span class="state state-{{state}}">{{#state_is_queued}}{{_ Queued}}{{/state_is_queued}}{{#state_is_running}}{{_ Running}} {{progress}}%{{/state_is_running}}{{#state_is_succeeded}}{{_ Done}}{{/state_is_succeeded}}{{#state_is_failed}}{{_ Failed}}{{/state_is_failed}}{{#state_is_cancelled}}{{_ Cancelled}}{{/state_is_cancelled}}</span> {{message}} <time datetime="{{created_at}}">{{created_at}}</time></li>{{/recent_jobs}}
+  </ul>
+  {{#recent_jobs_empty}}<p class="muted">{{_ No tasks yet.}}</p>{{/recent_jobs_empty}}
+</section>
+<!-- vm-sections: begin -->
+<!-- vm-sections: end -->
+<section class="card narrow danger-zone">
   <h2>{{_ Delete}}</h2>
-  <form method="post" action="/vms/{{id}}/delete" class="form" id="delete-vm">
+  <form method="post" action="/vms/{{id}}/delete" class="form" id="delete-vm" data-confirm-name="{{name}}">
     <input type="hidden" name="csrf_token" value="{{csrf_token}}">
-    <label><input type="checkbox" name="delete_disks" value="true" checked> {{_ Delete its disk too}}</label>
-    <button type="submit" class="danger">{{_ Delete this virtual machine}}</button>
+    <p>{{_ The machine is removed from the host. With its disk, everything stored on it is lost for good.}}</p>
+    <label><input type="checkbox" name="delete_disks" value="true" checked id="delete-disks"> {{_ Delete its disk too}} ({{disk_gb}} GiB)</label>
+    <label for="confirm-name">{{_ To delete it with its disk, type its name}}: <strong>{{name}}</strong></label>
+    <input id="confirm-name" name="confirm_name" autocomplete="off" maxlength="64">
+    <button type="submit" class="danger" id="delete-vm-button">{{_ Delete this virtual machine}}</button>
   </form>
 </section>
 {{/vm}}

@@ -5,18 +5,23 @@
   <form method="post" action="/vms/new" class="form" id="new-vm-form">
     <input type="hidden" name="csrf_token" value="{{csrf_token}}">
     <label for="name">{{_ Name}}</label>
-    <input id="name" name="name" required maxlength="64" value="{{#form}}{{name}}{{/form}}">
+    <input id="name" name="name" required maxlength="64" autofocus value="{{#form}}{{name}}{{/form}}">
     <label for="template_id">{{_ Template}}</label>
     <select id="template_id" name="template_id" required>
-      {{#templates}}<option value="{{id}}">{{name}} ({{os}})</option>{{/templates}}
+      {{#templates}}<option value="{{id}}"{{#selected}} selected{{/selected}} data-vcpus="{{default_vcpus}}" data-memory="{{default_memory_mb}}" data-disk="{{default_disk_gb}}" data-min-vcpus="{{min_vcpus}}" data-min-memory="{{min_memory_mb}}" data-min-disk="{{min_disk_gb}}">{{name}} ({{os}})</option>{{/templates}}
     </select>
     {{#templates_empty}}<p class="muted">{{_ No template is available yet.}}</p>{{/templates_empty}}
+    <fieldset class="choice">
+      <legend>{{_ Disk}}</legend>
+      <label><input type="radio" name="clone" value="linked" id="clone-linked"{{#not_full_clone}} checked{{/not_full_clone}}> {{_ Linked clone: ready at once, shares the template's disk}}</label>
+      <label><input type="radio" name="clone" value="full" id="clone-full"{{#full_clone}} checked{{/full_clone}}> {{_ Full clone: a copy of its own, made in a task}}</label>
+    </fieldset>
     <label for="vcpus">{{_ vCPUs}}</label>
-    <input id="vcpus" name="vcpus" type="number" min="1" max="64" value="1" required>
+    <input id="vcpus" name="vcpus" type="number" min="1" max="64" value="{{vcpus}}" required>
     <label for="memory_mb">{{_ Memory (MiB)}}</label>
-    <input id="memory_mb" name="memory_mb" type="number" min="64" step="64" value="256" required>
+    <input id="memory_mb" name="memory_mb" type="number" min="64" step="64" value="{{memory_mb}}" required>
     <label for="disk_gb">{{_ Disk (GiB)}}</label>
-    <input id="disk_gb" name="disk_gb" type="number" min="1" value="1" required>
+    <input id="disk_gb" name="disk_gb" type="number" min="1" value="{{disk_gb}}" required>
     <label for="network_id">{{_ Network}}</label>
     <select id="network_id" name="network_id">
       {{#networks}}<option value="{{id}}">{{name}}</option>{{/networks}}
@@ -32,7 +37,7 @@
   <form method="post" action="/vms/new" class="form" id="new-vm-iso-form">
     <input type="hidden" name="csrf_token" value="{{csrf_token}}">
     <label for="iso-name">{{_ Name}}</label>
-    <input id="iso-name" name="name" required maxlength="64">
+    <input id="iso-name" name="name" required maxlength="64" value="{{#form}}{{name}}{{/form}}">
     <label for="iso_id">{{_ ISO image}}</label>
     <select id="iso_id" name="iso_id" required>
       {{#isos}}<option value="{{id}}">{{name}} ({{size_mb}} MiB)</option>{{/isos}}

@@ -46,7 +46,11 @@ test('create a VM through the form, see it run, shut it down, delete it', async 
     await Promise.all([page.waitForURL(/\/vms\/\d+$/), page.click('#force-stop')]);
     assert.equal(await page.getAttribute('#state', 'data-state'), 'stopped');
 
+    // Deleting it with its disk takes its name typed out.
+    assert.equal(await page.isDisabled('#delete-vm button[type=submit]'), true);
+    await page.fill('#confirm-name', '网页服务器');
     await Promise.all([page.waitForURL(`${BASE}/vms`), page.click('#delete-vm button[type=submit]')]);
+    assert.match(await page.textContent('#flash'), /虚拟机已删除/);
     assert.match(await page.textContent('#vms'), /还没有虚拟机/);
     await page.screenshot({ path: join(OUT, 'e2e-vms-empty.png'), fullPage: true });
   } finally {

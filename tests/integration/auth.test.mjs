@@ -417,7 +417,7 @@ test('language switch by form: anonymous cookie, then the choice sticks to the a
   assert.equal((await c.postForm('/login', { username, password, next: '/' })).status, 303);
   const home = await c.page('/');
   assertChinese(home.text, 'dashboard');
-  assert.match(home.text, /<a href="\/">仪表盘<\/a>/);
+  assert.match(home.text, /<a href="\/"( aria-current="page")?>仪表盘<\/a>/);
 
   // Logged in, the switch back to English is saved on the account.
   const back = await c.postForm('/language', { language: 'en', next: '/' });
@@ -425,7 +425,7 @@ test('language switch by form: anonymous cookie, then the choice sticks to the a
   assert.equal(back.location, '/');
   const enHome = await c.get('/');
   assertEnglish(enHome.text, 'dashboard after switching back');
-  assert.match(enHome.text, /<a href="\/">Dashboard<\/a>/);
+  assert.match(enHome.text, /<a href="\/"( aria-current="page")?>Dashboard<\/a>/);
   assert.equal((await c.api('GET', '/me')).body.data.language, 'en');
 
   // A switch to Chinese while logged in follows the user to another browser.

@@ -80,6 +80,7 @@ const EXPECTED = {
   'PAGE GET /vms/{id:int}': { anon: 303, a: 200, b: 404, admin: 200 },
   'API GET /vms/{id:int}/history': { anon: 401, a: 200, b: 404, admin: 200 },
   'API POST /vms/batch': { anon: 401, a: 400, b: 400, admin: 400 },
+  'PAGE POST /vms/batch': { anon: 303, a: 400, b: 400, admin: 400 },
   'API PATCH /vms/{id:int}': { anon: 401, a: 400, b: 404, admin: 400, bBody: { name: 'stolen' } },
   'API DELETE /vms/{id:int}': { anon: 401, a: 400, b: 404, admin: 400, bBody: {} },
   'PAGE POST /vms/{id:int}/delete': { anon: 303, a: 400, b: 404, admin: 400, bBody: {} },
@@ -101,6 +102,9 @@ const EXPECTED = {
   'API PUT /vms/{id:int}/memory': { anon: 401, a: 400, b: 404, admin: 400, bBody: { memory_mb: 128 } },
   // vmm-jobs
   'API GET /jobs': { anon: 401, a: 200, b: 200, admin: 200 },
+  'PAGE GET /jobs': { anon: 303, a: 200, b: 200, admin: 200 },
+  // vmm-events: only EventSource (Accept: text/event-stream) gets the stream
+  'PAGE GET /events': { anon: 401, a: 406, b: 406, admin: 406 },
   'API GET /jobs/{id:int}': { anon: 401, a: 200, b: 404, admin: 200 },
   'PAGE GET /jobs/{id:int}': { anon: 303, a: 200, b: 404, admin: 200 },
   'API POST /jobs/{id:int}/cancel': { anon: 401, a: 400, b: 404, admin: 400, bBody: {} },

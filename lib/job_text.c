@@ -1,0 +1,36 @@
+#include "job_text.h"
+
+#include <string.h>
+
+#include "i18n.h"
+
+static const struct {
+    const char *kind, *label;
+} job_kinds[] = {
+    { "vm.create", N_("Create virtual machine") },
+    { "vm.stop", N_("Shut down virtual machine") },
+    { "upload.import", N_("Import upload") },
+    { "iso.verify", N_("Verify ISO image") },
+    { NULL, NULL },
+};
+
+const char *job_kind_label(const char *kind)
+{
+    for (int i = 0; kind && job_kinds[i].kind; i++)
+        if (!strcmp(job_kinds[i].kind, kind))
+            return _(job_kinds[i].label);
+    return kind;
+}
+
+bool job_kind_known(const char *kind)
+{
+    for (int i = 0; kind && job_kinds[i].kind; i++)
+        if (!strcmp(job_kinds[i].kind, kind))
+            return true;
+    return false;
+}
+
+const char *job_kind_at(int n)
+{
+    return n >= 0 && n < (int)(sizeof job_kinds / sizeof job_kinds[0]) ? job_kinds[n].kind : NULL;
+}
