@@ -28,6 +28,7 @@
 #include "job.h"
 #include "library.h"
 #include "log.h"
+#include "ops/metrics.h"
 #include "ops.h"
 #include "reconcile.h"
 #include "upload.h"
@@ -222,6 +223,7 @@ int main(int argc, char **argv)
     upload_startup();
     /* Off the request path: the helper answers while templates are judged. */
     library_recheck_start();
+    metrics_start();
     struct err err = { 0 };
     json_t *report = reconcile_report(&err);
     if (report) {
