@@ -154,6 +154,12 @@ const EXPECTED = {
   'PAGE POST /profile/tokens/{id:int}/revoke': { anon: 303, a: 400, b: 404, admin: 400, bBody: {} },
   'PAGE POST /profile/sessions/{id:int}/end': { anon: 303, a: 400, b: 404, admin: 400, bBody: {} },
   'PAGE POST /profile/avatar/delete': { anon: 303, a: 400, b: 400, admin: 400 },
+  // vmm-metrics (/metrics: the tests ask from loopback, which may scrape)
+  'API GET /vms/metrics': { anon: 401, a: 200, b: 200, admin: 200 },
+  'API GET /vms/{id:int}/metrics': { anon: 401, a: 200, b: 404, admin: 200 },
+  'API GET /vms/{id:int}/performance': { anon: 401, a: 200, b: 404, admin: 200 },
+  'API GET /host/metrics': { anon: 401, a: 403, b: 403, admin: 200 },
+  'PAGE GET /metrics': { anon: 200, a: 200, b: 200, admin: 200 },
 };
 
 /** Every route of every FastCGI program in cgi-bin, from the binaries. */
