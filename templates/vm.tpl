@@ -84,3 +84,4 @@
   </form>
 </section>
 {{/vm}}
+{{>METRICS_CHARTS}}
