@@ -173,7 +173,9 @@ extern "C" int tpl_render_page(const char *layout, const char *page, json_t *dat
     };
     for (const auto &partial : partials) {
         std::string partial_key;
-        if (tpl_load(partial[1], lang, partial_key))
+        /* A tree without the partial (a unit's own templates) renders without it. */
+        if (g_file_test((tpl_dir + "/" + partial[1]).c_str(), G_FILE_TEST_EXISTS) &&
+            tpl_load(partial[1], lang, partial_key))
             content->AddIncludeDictionary(partial[0])->SetFilename(partial_key);
     }
     return tpl_expand(layout_key, &dict, out);
