@@ -91,13 +91,19 @@ int metrics_store_update(const char *name, const struct metrics_kind *kind, time
         len += isnan(values[i]) ? snprintf(sample + len, sizeof sample - len, ":U")
                                 : snprintf(sample + len, sizeof sample - len, ":%.6g", values[i]);
     const char *argv[] = { sample };
-    rrd_clear_error();
-    /* A sample at or before the last (a clock step back) is skipped, not an error. */
-    if (rrd_updatex_r(path, NULL, RRD_SKIP_PAST_UPDATES, 1, argv) < 0) {
-        log_warn("metrics: cannot update %s: %s", path, rrd_error());
-        return -1;
+    /* A reader (a chart, the scheduler) holds the file's lock for a moment:
+     * try again rather than lose the sample. A sample at or before the
+     * last (a clock step back) is skipped, not an error. */
+    for (int attempt = 0;; attempt++) {
+        rrd_clear_error();
+        if (rrd_updatex_r(path, NULL, RRD_SKIP_PAST_UPDATES, 1, argv) == 0)
+            return 0;
+        if (attempt == 4 || !strstr(rrd_error(), "lock"))
+            break;
+        usleep(10000);
     }
-    return 0;
+    log_warn("metrics: cannot update %s: %s", path, rrd_error());
+    return -1;
 }
 
 static json_t *empty_series(const struct metrics_kind *kind, time_t from, time_t to,

@@ -214,12 +214,14 @@ describe('alert rules', () => {
     const serial = () => (existsSync(log) ? readFileSync(log, 'utf8') : '');
     await waitFor(() => serial().includes('VMM-TEST: ready'), BOOT_DEADLINE_MS, 500);
     const channels = [await webhookChannel(a.client), await dingChannel(a.client), await mailChannel(a.client)];
-    const rule = dataOf(await a.client.api('POST', '/alert-rules', {
-      name: 'busy', metric: 'cpu', target: `vm:${vm.id}`, condition: '>', threshold: 80,
-      hysteresis: 10, duration_s: 30, channel_ids: channels.map((c) => c.id),
-    }));
+    const cpuNow = async (n) => {
+      const m = dataOf(await a.client.api('GET', `/vms/${vm.id}/metrics?range=1h`));
+      const known = m.series.cpu_percent.filter((v) => v !== null).slice(-n);
+      return known.length === n ? known.reduce((x, y) => x + y, 0) / n : null;
+    };
+    const idle = await waitFor(() => cpuNow(3), 30_000, 500);
     const counts = () => ({
-      hook: hook.messages.filter((m) => m.alert?.rule_id === rule.id),
+      hook: hook.messages.filter((m) => m.alert?.vm_name === 'burner'),
       ding: ding.messages.filter((m) => m.markdown.text.includes('burner')),
       mail: mail.messages.filter((m) => subjectOf(m.raw).includes('burner')),
     });
@@ -235,14 +237,28 @@ describe('alert rules', () => {
     const type = (line) => writeSync(ptyFd, `${line}\n`);
     try {
     type('');
-    type("sh -c 'while :; do :; done' & echo $! > /tmp/burn; echo BURN""-STARTED");
+    type("sh -c 'while :; do :; done' & echo $! > /tmp/burn; echo BURN-STAR''TED");
     await waitFor(() => serial().includes('BURN-STARTED'), 20_000, 250);
+    // The guest's vCPU runs flat out; what the host gives it is its CPU %
+    // (100 on an idle host). On a host busy with other work it gets less:
+    // then the rule's threshold is halfway between idle and that, so the
+    // test still means "fires under load, resolves without".
+    await new Promise((r) => setTimeout(r, 8_000));
+    const busy = await cpuNow(3);
+    assert.ok(busy > idle + 10, `the guest's CPU rose under load: idle ${idle} %, busy ${busy} %`);
+    const threshold = Math.min(80, Math.floor((idle + busy) / 2));
+    if (threshold < 80) console.log(`# host busy: guest CPU ${busy.toFixed(1)} % under load, threshold ${threshold} %`);
+    const hysteresis = Math.min(10, (threshold - idle) / 2);
+    const rule = dataOf(await a.client.api('POST', '/alert-rules', {
+      name: 'busy', metric: 'cpu', target: `vm:${vm.id}`, condition: '>', threshold,
+      hysteresis, duration_s: 30, channel_ids: channels.map((c) => c.id),
+    }));
     const startedAt = Date.now();
 
     const firing = await waitFor(async () => dataOf(await a.client.api(
       'GET', `/alerts?vm_id=${vm.id}&state=firing`)).find((x) => x.rule_id === rule.id), 120_000, 500);
     assert.ok(Date.now() - startedAt >= 30_000, 'not before the 30 s');
-    assert.ok(firing.value > 80, `CPU ${firing.value} %`);
+    assert.ok(firing.value > threshold, `CPU ${firing.value} %`);
     await waitFor(() => {
       const c = counts();
       return c.hook.length > before.hook.length && c.ding.length > before.ding.length &&
@@ -258,8 +274,8 @@ describe('alert rules', () => {
       const x = dataOf(await a.client.api('GET', `/alerts/${firing.id}`));
       return x.state === 'resolved' && x;
     }, 60_000, 500);
-    assert.ok(resolved.peak_value > 80);
-    assert.ok(resolved.value < 70, `resolved below the threshold less the hysteresis: ${resolved.value}`);
+    assert.ok(resolved.peak_value > threshold);
+    assert.ok(resolved.value < threshold - hysteresis, `resolved below the threshold less the hysteresis: ${resolved.value}`);
     await waitFor(() => counts().hook.some((m) => m.event === 'resolved'), 30_000, 250);
     await waitFor(() => counts().ding.slice(before.ding.length).some((m) => m.markdown.text.includes('已恢复')), 30_000, 250);
     await waitFor(() => counts().mail.length - before.mail.length >= 2, 30_000, 250);
