@@ -16,26 +16,16 @@
 #include "helper_client.h"
 #include "i18n.h"
 #include "quota.h"
+#include "tus.h"
 #include "user.h"
 
 #define TUS_VERSION "1.0.0"
 #define TUS_EXTENSIONS "creation,termination,checksum,expiration"
 #define TUS_CHECKSUMS "md5,sha1,sha256"
-#define METADATA_MAX_BYTES 4096
 
 static long long max_upload_bytes(void)
 {
     return config_int("uploads", "max_bytes", 64LL << 30);
-}
-
-/* Digits only, no sign: a tus length or offset. */
-static bool parse_size(const char *text, long long *out)
-{
-    size_t n = text ? strlen(text) : 0;
-    if (n == 0 || n > 18 || strspn(text, "0123456789") != n)
-        return false;
-    *out = strtoll(text, NULL, 10);
-    return true;
 }
 
 static void tus_headers(struct req *r)
@@ -69,57 +59,7 @@ static int tus_options(struct req *r)
     return 0;
 }
 
-/* --- Upload-Metadata: "key base64,key base64" ------------------------- */
-
-/* A file name kept as text: control characters become '_', at most 255
- * characters. It is shown, never used as a path. */
-static char *safe_text(const char *text, long max_chars)
-{
-    GString *out = g_string_new(NULL);
-    for (const char *p = text; *p && g_utf8_strlen(out->str, -1) < max_chars;
-         p = g_utf8_next_char(p)) {
-        gunichar c = g_utf8_get_char(p);
-        if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0))
-            g_string_append_c(out, '_');
-        else
-            g_string_append_unichar(out, c);
-    }
-    return g_string_free(out, FALSE);
-}
-
-static int metadata_parse(struct req *r, const char *header, json_t *out)
-{
-    if (!header || !*header)
-        return 0;
-    if (strlen(header) > METADATA_MAX_BYTES)
-        return req_fail(r, 400, "invalid_metadata", NULL, _("Upload-Metadata is too long."));
-    gchar **pairs = g_strsplit(header, ",", 64);
-    int rc = 0;
-    for (int i = 0; rc == 0 && pairs[i]; i++) {
-        char *pair = g_strstrip(pairs[i]);
-        char *space = strchr(pair, ' ');
-        if (space)
-            *space = '\0';
-        const char *key = pair, *value = space ? g_strstrip(space + 1) : "";
-        if (!*key || strspn(key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") !=
-                         strlen(key) || json_object_get(out, key)) {
-            rc = req_fail(r, 400, "invalid_metadata", NULL, _("Upload-Metadata is not valid."));
-            break;
-        }
-        gsize len = 0;
-        guchar *decoded = *value ? g_base64_decode(value, &len) : (guchar *)g_strdup("");
-        char *text = g_strndup((const char *)decoded, len);
-        if (strlen(text) != len || !g_utf8_validate(text, -1, NULL))
-            rc = req_fail(r, 400, "invalid_metadata", key,
-                          _("Upload-Metadata values must be base64 of UTF-8 text."));
-        else
-            json_object_set_new(out, key, json_string(text));
-        g_free(text);
-        g_free(decoded);
-    }
-    g_strfreev(pairs);
-    return rc;
-}
+/* --- Upload-Metadata (parsed by lib/tus.c) ---------------------------- */
 
 static const char *meta_str(json_t *meta, const char *key)
 {
@@ -153,7 +93,7 @@ static int meta_text(struct req *r, json_t *meta, const char *key, long max, cha
     const char *v = meta_str(meta, key);
     if (v && g_utf8_strlen(v, -1) > max)
         return req_fail(r, 400, "invalid_metadata", key, _("%s is too long."), key);
-    *out = safe_text(v ? v : "", max);
+    *out = tus_safe_text(v ? v : "", max);
     return 0;
 }
 
@@ -235,14 +175,14 @@ static int tus_create(struct req *r)
         return req_fail(r, 400, "defer_length", NULL,
                         _("Send Upload-Length: deferred lengths are not supported."));
     long long length;
-    if (!parse_size(req_env(r, "HTTP_UPLOAD_LENGTH"), &length) || length < 1)
+    if (!tus_parse_size(req_env(r, "HTTP_UPLOAD_LENGTH"), &length) || length < 1)
         return req_fail(r, 400, "invalid_length", NULL,
                         _("Upload-Length must be the file's size in bytes."));
     json_t *meta = json_object();
     struct upload_meta m = { 0 };
     long long id = 0;
     int rc = -1;
-    if (metadata_parse(r, req_env(r, "HTTP_UPLOAD_METADATA"), meta) < 0 ||
+    if (tus_metadata_parse(req_env(r, "HTTP_UPLOAD_METADATA"), meta, &r->err) < 0 ||
         upload_meta_read(r, meta, &m) < 0 || check_size(r, length) < 0)
         goto out;
     const char *raw = req_env(r, "HTTP_UPLOAD_METADATA");
@@ -332,30 +272,20 @@ static int tus_head(struct req *r)
     return 0;
 }
 
-/* "Upload-Checksum: sha256 <base64>" */
+/* "Upload-Checksum: sha256 <base64>", when sent, into the append's args. */
 static int checksum_parse(struct req *r, json_t *args)
 {
     const char *header = req_env(r, "HTTP_UPLOAD_CHECKSUM");
     if (!header)
         return 0;
-    const char *space = strchr(header, ' ');
-    char *algorithm = space ? g_strndup(header, (gsize)(space - header)) : NULL;
-    const char *digest = space ? space + 1 : NULL;
-    static const char *const algorithms[] = { "md5", "sha1", "sha256", NULL };
-    int rc = 0;
-    if (!algorithm || !one_of(algorithm, algorithms))
-        rc = req_fail(r, 400, "checksum_algorithm", NULL,
-                      _("Upload-Checksum must use md5, sha1 or sha256."));
-    else if (!*digest || strlen(digest) > 128 ||
-             strspn(digest, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") !=
-                 strlen(digest))
-        rc = req_fail(r, 400, "invalid_checksum", NULL, _("Upload-Checksum is not valid base64."));
-    else {
-        json_object_set_new(args, "checksum_algorithm", json_string(algorithm));
-        json_object_set_new(args, "checksum", json_string(digest));
-    }
+    char *algorithm;
+    const char *digest;
+    if (tus_checksum_parse(header, &algorithm, &digest, &r->err) < 0)
+        return -1;
+    json_object_set_new(args, "checksum_algorithm", json_string(algorithm));
+    json_object_set_new(args, "checksum", json_string(digest));
     g_free(algorithm);
-    return rc;
+    return 0;
 }
 
 static int tus_patch(struct req *r)
@@ -367,7 +297,7 @@ static int tus_patch(struct req *r)
     if (!r->content_type || g_ascii_strcasecmp(r->content_type, "application/offset+octet-stream"))
         return req_fail(r, 415, "unsupported_media_type", NULL,
                         _("Send chunks as application/offset+octet-stream."));
-    if (!parse_size(req_env(r, "HTTP_UPLOAD_OFFSET"), &offset))
+    if (!tus_parse_size(req_env(r, "HTTP_UPLOAD_OFFSET"), &offset))
         return req_fail(r, 400, "invalid_offset", NULL, _("Upload-Offset must be a byte count."));
     if (upload_mine(r, id, &u, false) < 0)
         return -1;

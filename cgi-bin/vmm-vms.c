@@ -276,7 +276,8 @@ static int template_check(struct req *r, long long id, struct usage *want, char 
     return rc;
 }
 
-/* The ISO if the caller may use it; an ISO VM names its disk size. */
+/* The ISO if the caller may use it; a VM installed from it (no template)
+ * names its disk size. */
 static int iso_check(struct req *r, long long id, const struct usage *want)
 {
     struct db_rows *rows = db_query(
@@ -374,13 +375,14 @@ static int vms_create(struct req *r)
         if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
             return req_fail(r, 400, "invalid_characters", "vnc_password",
                             _("A VNC password may hold only ASCII letters, digits and symbols."));
-    if (!template_id == !iso_id)
+    /* A template, an ISO to install from, or both (the ISO in the CD-ROM). */
+    if (!template_id && !iso_id)
         return req_fail(r, 400, "missing_field", "template_id",
                         _("Give either a template or an ISO image to install from."));
-    if (iso_id && full_clone(r))
+    if (!template_id && full_clone(r))
         return req_fail(r, 400, "invalid_choice", "clone", _("Only a template can be cloned."));
-    if (template_id ? template_check(r, template_id, &want, arch, sizeof arch) < 0
-                    : iso_check(r, iso_id, &want) < 0)
+    if ((template_id && template_check(r, template_id, &want, arch, sizeof arch) < 0) ||
+        (iso_id && iso_check(r, iso_id, &want) < 0))
         return -1;
     if (host_check(r, &want) < 0)
         return -1;

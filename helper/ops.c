@@ -100,3 +100,15 @@ const struct op *op_find(const char *name)
             return op;
     return NULL;
 }
+
+int op_request_parse(json_t *request, struct op_request *req, struct err *err)
+{
+    memset(req, 0, sizeof *req);
+    req->name = json_string_value(json_object_get(request, "op"));
+    req->op = op_find(req->name);
+    if (!req->op)
+        return err_set(err, 400, "unknown_op", "op", "Unknown operation.");
+    json_t *args = json_object_get(request, "args");
+    req->args = args ? json_incref(args) : json_object();
+    return input_validate(req->args, req->op->args, err);
+}

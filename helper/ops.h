@@ -31,4 +31,16 @@ struct op {
 /* The op named name, or NULL. */
 const struct op *op_find(const char *name);
 
+/* A request {op, args, ...} as read from a client, checked. */
+struct op_request {
+    const char *name;         /* the op's name as sent (NULL if none) */
+    const struct op *op;
+    json_t *args;             /* a new reference, validated against op->args */
+};
+
+/* Finds the op and validates its args: no database, no libvirt (the fuzz
+ * harness calls it; the actor is actor_verify's). 0, or -1 with err set;
+ * either way the caller frees req->args. */
+int op_request_parse(json_t *request, struct op_request *req, struct err *err);
+
 #endif

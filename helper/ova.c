@@ -4,6 +4,7 @@
 #include <archive_entry.h>
 #include <fcntl.h>
 #include <glib.h>
+#include <limits.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <stdlib.h>
@@ -54,8 +55,10 @@ static void read_item(xmlNodePtr item, struct ovf_info *info)
         xmlNodePtr u = child(item, "AllocationUnits");
         xmlChar *units = u ? xmlNodeGetContent(u) : NULL;
         const char *s = units ? (const char *)units : "byte * 2^20";
+        /* A size beyond what MiB can count is no size (the import then
+         * uses its default), never a wrapped-around product. */
         if (strstr(s, "2^30") || strstr(s, "GigaBytes"))
-            info->memory_mb = quantity * 1024;
+            info->memory_mb = quantity <= LLONG_MAX / 1024 ? quantity * 1024 : 0;
         else if (strstr(s, "2^10") || strstr(s, "KiloBytes"))
             info->memory_mb = quantity / 1024;
         else

@@ -431,9 +431,10 @@ static virDomainPtr vm_define(virConnectPtr conn, const struct vm *vm, bool star
     if (vm->autostart)
         virDomainSetAutostart(dom, 1);
     /* An ISO machine's blank disk does not boot, so the firmware falls
-     * through to the installer CD; once installed, the disk boots first. */
-    db_exec("UPDATE vms SET state = ? WHERE id = ?", DB_TEXT(vm->iso_file ? "installing" : "stopped"),
-            DB_INT(vm->id));
+     * through to the installer CD; once installed, the disk boots first.
+     * A template's disk is installed already, with or without an ISO. */
+    db_exec("UPDATE vms SET state = ? WHERE id = ?",
+            DB_TEXT(vm->iso_file && !vm->template_file ? "installing" : "stopped"), DB_INT(vm->id));
     if (start && virDomainCreate(dom) < 0) {
         libvirt_error(err, "Starting the machine");
         virDomainUndefineFlags(dom, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | VIR_DOMAIN_UNDEFINE_NVRAM);
@@ -595,9 +596,9 @@ int vm_op_create(struct op_call *call)
     }
     bool from_template = vm->template_file && pool_name_valid(vm->template_file);
     bool from_iso = vm->iso_file && pool_name_valid(vm->iso_file);
-    if (from_template == from_iso || (vm->full_clone && !from_template)) {
+    if ((!from_template && !from_iso) || (vm->full_clone && !from_template)) {
         err_set(&call->err, 422, "no_image", NULL,
-                "This virtual machine needs exactly one template or ISO.");
+                "This virtual machine needs a template or an ISO.");
         goto out;
     }
     /* The program checked it; a template quarantined since is refused too. */

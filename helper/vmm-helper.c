@@ -69,25 +69,18 @@ static json_t *handle(json_t *request, const struct peer *peer, bool scheduler)
     json_t *reply = NULL;
     struct user *actor = NULL;
 
-    const char *name = json_string_value(json_object_get(request, "op"));
-    json_t *args = json_object_get(request, "args");
-    const struct op *op = op_find(name);
-    if (!op) {
-        err_set(&call.err, 400, "unknown_op", "op", "Unknown operation.");
+    struct op_request req;
+    int parsed = op_request_parse(request, &req, &call.err);
+    const char *name = req.name;
+    const struct op *op = req.op;
+    call.args = req.args;
+    if (parsed < 0)
         goto done;
-    }
-    if (!args)
-        args = json_object();
-    else
-        json_incref(args);
-    call.args = args;
     /* The scheduler's socket serves its ops alone, and they no other. */
     if (op->scheduler_only != scheduler) {
         err_set(&call.err, 403, "forbidden", "op", "This operation is not open to this caller.");
         goto done;
     }
-    if (input_validate(args, op->args, &call.err) < 0)
-        goto done;
     actor = actor_verify(request, peer, &call.err);
     if (call.err.status)
         goto done;

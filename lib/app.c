@@ -7,6 +7,7 @@
 
 #include "api_token.h"
 #include "audit.h"
+#include "compat.h"
 #include "config.h"
 #include "db.h"
 #include "i18n.h"
@@ -158,6 +159,7 @@ static json_t *api_envelope(struct req *r)
 
 static void reply_json_error(struct req *r)
 {
+    compat_error_field(r);
     json_t *error = json_pack("{s:s, s:s}", "code", r->err.code, "message", r->err.message);
     if (r->err.field[0])
         json_object_set_new(error, "field", json_string(r->err.field));
@@ -352,6 +354,8 @@ void app_handle(struct req *r, const struct route *routes)
      * session cookie; a token that does not hold is a 401, never a
      * fallback to the cookie. */
     bool token_refused = false;
+    if (!r->err.status)
+        compat_route(r);
     if (!r->err.status && r->api && api_token_present(r))
         token_refused = api_token_resume(r) < 0;
     else if (!r->err.status && session_resume(r) < 0)
@@ -377,6 +381,7 @@ void app_handle(struct req *r, const struct route *routes)
          * row, refused or not. */
         audit_prepare(r, route);
         if (check_permission(r, route) == 0 && check_csrf(r) == 0 &&
+            compat_body(r, route) == 0 &&
             (route->raw_body || input_parse(r, route->fields) == 0))
             run_handler(r, route);
         audit_record(r);

@@ -33,6 +33,8 @@ void req_reset(struct req *r)
     g_free(r->path);
     g_free(r->body);
     g_free(r->location);
+    g_free(r->alias_path);
+    json_decref(r->compat_names);
     g_free(r->session_token);
     json_decref(r->query_params);
     json_decref(r->input);
@@ -50,6 +52,7 @@ void req_reset(struct req *r)
     req_clear(r, headers, body);
 }
 
+__attribute__((format(printf, 5, 0)))
 static int err_vset(struct err *e, int status, const char *code, const char *field,
                     const char *fmt, va_list ap)
 {

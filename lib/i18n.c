@@ -59,6 +59,11 @@ const char *i18n_from_accept_language(const char *header)
     gchar **items = g_strsplit(header, ",", 32);
     for (gchar **item = items; *item; item++) {
         gchar **parts = g_strsplit(*item, ";", 4);
+        /* An empty item ("en,", ",,") splits into no parts at all. */
+        if (!parts[0]) {
+            g_strfreev(parts);
+            continue;
+        }
         const char *code = i18n_code(g_strstrip(parts[0]));
         double q = 1.0;
         for (gchar **p = parts + 1; *p; p++) {

@@ -21,6 +21,7 @@ void log_set_request_id(const char *request_id)
              request_id && *request_id ? request_id : "-");
 }
 
+__attribute__((format(printf, 2, 0)))
 static void log_write(const char *level, const char *fmt, va_list ap)
 {
     char when[32];

@@ -185,13 +185,20 @@ describe('a VM from the demo installer ISO', () => {
     assert.ok(!domains().includes(domain));
   });
 
-  test('needs exactly one of template and ISO, a visible ISO, and a disk size', async () => {
+  test('needs a template or an ISO (or both: the ISO in the CD-ROM), a visible ISO, and a disk size', async () => {
     const { client } = await userClient(admin);
     const isoId = Number(sql("SELECT id FROM isos WHERE name = 'Demo installer'")[0][0]);
     const base = { name: 'x', vcpus: 1, memory_mb: 256, start: false };
     assertError(await client.api('POST', '/vms', base), 400, 'missing_field');
-    assertError(await client.api('POST', '/vms', { ...base, iso_id: isoId, template_id: templateId, disk_gb: 1 }),
-      400, 'missing_field');
+    const both = await createVm(client, { ...base, iso_id: isoId, template_id: templateId });
+    assert.equal(both.status, 201, both.text);
+    const vm = dataOf(both);
+    assert.equal(vm.state, 'stopped', 'a template\'s disk is installed: not "installing"');
+    assert.equal(vm.iso_id, isoId);
+    assert.equal(vm.disk_gb, 1, 'the template\'s minimum');
+    const xml = virsh('dumpxml', domainOf(vm.id));
+    assert.match(xml, /device=['"]cdrom['"]>[\s\S]*?<source file=['"][^'"]*\/pool\/isos\//);
+    assert.equal((await client.api('DELETE', `/vms/${vm.id}?delete_disks=true`)).status, 200);
     assertError(await client.api('POST', '/vms', { ...base, iso_id: 999999, disk_gb: 1 }), 404, 'unknown_iso');
     assertError(await client.api('POST', '/vms', { ...base, iso_id: isoId }), 400, 'missing_field');
   });

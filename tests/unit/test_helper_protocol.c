@@ -151,8 +151,9 @@ START_TEST(test_frame_limits_per_direction)
     json_decref(reader.got);
 
     /* And a frame over the reply limit is not written either. */
-    json_t *huge = json_pack("{s:s%}", "x", g_strnfill(FRAME_REPLY_MAX_BYTES, 'a'),
-                             (size_t)FRAME_REPLY_MAX_BYTES);
+    char *filler = g_strnfill(FRAME_REPLY_MAX_BYTES, 'a');
+    json_t *huge = json_pack("{s:s%}", "x", filler, (size_t)FRAME_REPLY_MAX_BYTES);
+    g_free(filler);   /* json_pack copied it */
     ck_assert_int_eq(frame_write(sv[0], huge), FRAME_TOO_LARGE);
     ck_assert_int_eq(recv(sv[1], &byte, 1, MSG_DONTWAIT), -1);
     json_decref(huge);

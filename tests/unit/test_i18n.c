@@ -20,6 +20,10 @@ static const struct accept_case accept_cases[] = {
     { "", NULL },
     { "zh;q=0", NULL },
     { "english", NULL },
+    /* Empty items (found by tests/fuzz: they crashed the worker). */
+    { "zh-CN,zh;q=0.9,", "zh-CN" },
+    { ",en", "en" },
+    { ",, ,", NULL },
 };
 
 START_TEST(test_accept_language)

@@ -243,6 +243,15 @@ START_TEST(test_ovf_refused)
                        "<DiskSection><Disk fileRef=\"f\"/></DiskSection></Envelope>";
     if (ovf_parse(xxe, sizeof xxe - 1, &info, &err) == 0)
         ck_assert(!strstr(info.disk_href, "root:"));
+    /* A memory size that overflows in MiB is no size (UBSan found the
+     * wrap-around in the fuzz harness). */
+    const char huge[] = "<Envelope><References><File id=\"f\" href=\"d.vmdk\"/></References>"
+                        "<DiskSection><Disk fileRef=\"f\"/></DiskSection><Item>"
+                        "<ResourceType>4</ResourceType><AllocationUnits>GigaBytes</AllocationUnits>"
+                        "<VirtualQuantity>99999999999999999</VirtualQuantity></Item></Envelope>";
+    memset(&err, 0, sizeof err);
+    ck_assert_int_eq(ovf_parse(huge, sizeof huge - 1, &info, &err), 0);
+    ck_assert_int_eq(info.memory_mb, 0);
 }
 END_TEST
 
