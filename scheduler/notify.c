@@ -444,6 +444,16 @@ static void mark(GArray *ids, int rc, const char *error)
     }
 }
 
+/* Takes a queued delivery for a minute, so that a second scheduler, in a
+ * later slot while this one still sends, does not send it too. */
+static bool lease(long long id)
+{
+    unsigned long long n = 0;
+    return db_exec_count("UPDATE notification_deliveries SET next_attempt_at = "
+                         "UTC_TIMESTAMP() + INTERVAL 60 SECOND WHERE id = ? AND state = 'queued' "
+                         "AND next_attempt_at <= UTC_TIMESTAMP()", &n, DB_INT(id)) == 0 && n == 1;
+}
+
 static void load_channel(const struct db_rows *rows, int i, struct channel *c)
 {
     c->id = db_cell_int(rows, i, 1, 0);
@@ -488,6 +498,8 @@ int notifications_deliver(time_t now, char *error, size_t error_size)
         for (int k = i; k < j; k++) {
             long long id = db_cell_int(rows, k, 0, 0);
             struct message *m = &messages[k - i];
+            if (!lease(id))
+                continue;   /* another scheduler is sending it */
             if (!message_build(db_cell_int(rows, k, 6, 0), db_cell(rows, k, 7), m)) {
                 db_exec("UPDATE notification_deliveries SET state = 'failed', "
                         "last_error = 'the alert is gone' WHERE id = ?", DB_INT(id));
