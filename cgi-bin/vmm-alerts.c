@@ -808,6 +808,9 @@ static int channels_test(struct req *r)
         return fail_db(r);
     }
     r->status = 202;
+    /* The page's Test button comes back to the list (the log shows the result). */
+    if (!r->api)
+        r->location = g_strdup("/notification-channels");
     req_set_object(r, "delivery", delivery_from_row(rows, 0));
     db_rows_free(rows);
     return 0;
@@ -832,7 +835,7 @@ static int channels_deliveries(struct req *r)
 }
 
 static const struct route routes[] = {
-    { "GET", "/alert-rules", rules_list, PERM_USER, ROUTE_API },
+    { "GET", "/alert-rules", rules_list, PERM_USER, ROUTE_BOTH, "alert_rules.tpl", N_("Alert rules") },
     { "POST", "/alert-rules", rules_create, PERM_USER, ROUTE_API, NULL, NULL, rule_fields,
       "alert_rule.create" },
     { "GET", "/alert-rules/{id:int}", rules_show, PERM_USER, ROUTE_API },
@@ -845,7 +848,8 @@ static const struct route routes[] = {
       guide_fields, "alert_rule.replace" },
     { "GET", "/alerts", alerts_list, PERM_USER, ROUTE_BOTH, "alerts.tpl", N_("Alerts") },
     { "GET", "/alerts/{id:int}", alerts_show, PERM_USER, ROUTE_API },
-    { "GET", "/notification-channels", channels_list, PERM_USER, ROUTE_API },
+    { "GET", "/notification-channels", channels_list, PERM_USER, ROUTE_BOTH,
+      "notification_channels.tpl", N_("Notification channels") },
     { "POST", "/notification-channels", channels_create, PERM_USER, ROUTE_API, NULL, NULL,
       channel_fields, "notification_channel.create" },
     { "GET", "/notification-channels/{id:int}", channels_show, PERM_USER, ROUTE_API },
@@ -853,7 +857,7 @@ static const struct route routes[] = {
       NULL, channel_fields, "notification_channel.update" },
     { "DELETE", "/notification-channels/{id:int}", channels_delete, PERM_USER, ROUTE_API, NULL,
       NULL, NULL, "notification_channel.delete" },
-    { "POST", "/notification-channels/{id:int}/test", channels_test, PERM_USER, ROUTE_API, NULL,
+    { "POST", "/notification-channels/{id:int}/test", channels_test, PERM_USER, ROUTE_BOTH, NULL,
       NULL, NULL, "notification_channel.test" },
     { "GET", "/notification-channels/{id:int}/deliveries", channels_deliveries, PERM_USER,
       ROUTE_API },

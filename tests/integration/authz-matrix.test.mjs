@@ -178,6 +178,9 @@ const EXPECTED = {
   'API DELETE /notification-channels/{id:int}': { anon: 401, a: 400, b: 404, admin: 400, bBody: {} },
   'API POST /notification-channels/{id:int}/test': { anon: 401, a: 400, b: 404, admin: 400, bBody: {} },
   'API GET /notification-channels/{id:int}/deliveries': { anon: 401, a: 200, b: 404, admin: 200 },
+  'PAGE GET /alert-rules': { anon: 303, a: 200, b: 200, admin: 200 },
+  'PAGE GET /notification-channels': { anon: 303, a: 200, b: 200, admin: 200 },
+  'PAGE POST /notification-channels/{id:int}/test': { anon: 303, a: 400, b: 404, admin: 400, bBody: {} },
 };
 
 /** Every route of every FastCGI program in cgi-bin, from the binaries. */

