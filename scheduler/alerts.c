@@ -54,30 +54,52 @@ static bool cleared(double v, const struct rule *r)
     return fabs(v - r->threshold) <= h && !compare(v, r->op, r->threshold);
 }
 
-/* The rule's metric of one object from its latest sample: cpu %, memory %
- * (of the VM's memory, or the host's), disk and network bytes/s (read +
- * write, in + out). NAN when there is no fresh sample (stopped VM). */
+/* The mean of the known points of one series. */
+static double mean_of(json_t *series, const char *name)
+{
+    json_t *points = json_object_get(series, name), *p;
+    size_t i, n = 0;
+    double sum = 0;
+    json_array_foreach(points, i, p)
+        if (json_is_number(p)) {
+            sum += json_number_value(p);
+            n++;
+        }
+    return n ? sum / (double)n : NAN;
+}
+
+/* The rule's metric of one object over the last 10 s (at least the last
+ * sample): cpu %, memory % (of the VM's memory, or the host's), disk and
+ * network bytes/s (read + write, in + out). A mean, so that one noisy
+ * sample on a busy host neither fires nor drops a pending alert. NAN when
+ * there is no recent sample (a stopped VM, a stopped sampler). */
 static double object_value(long long vm_id, long long memory_mb, const char *metric, time_t now)
 {
-    double v[METRICS_MAX_SERIES];
-    time_t t = 0;
     char name[32];
     const struct metrics_kind *kind = vm_id ? &metrics_vm_kind : &metrics_host_kind;
     if (vm_id)
         snprintf(name, sizeof name, "vm-%lld", vm_id);
     else
         snprintf(name, sizeof name, "host");
-    if (metrics_store_last(name, kind, &t, v) < 0 || t < now - 3 * metrics_interval_s())
-        return NAN;
-    if (!strcmp(metric, "cpu"))
-        return v[0];
-    if (!strcmp(metric, "memory")) {
-        double total = vm_id ? (double)memory_mb : v[6];
-        return total > 0 ? 100.0 * v[1] / total : NAN;
+    int interval = metrics_interval_s();
+    time_t span = interval * 2 > 10 ? interval * 2 : 10;
+    struct err err = { 0 };
+    json_t *m = metrics_store_fetch(name, kind, now - span, now, (unsigned long)interval, &err);
+    json_t *series = json_object_get(m, "series");
+    double v = NAN;
+    if (!strcmp(metric, "cpu")) {
+        v = mean_of(series, "cpu_percent");
+    } else if (!strcmp(metric, "memory")) {
+        double used = mean_of(series, "memory_used_mb");
+        double total = vm_id ? (double)memory_mb : mean_of(series, "memory_total_mb");
+        v = total > 0 ? 100.0 * used / total : NAN;
+    } else if (!strcmp(metric, "disk")) {
+        v = mean_of(series, "disk_rd_bytes_per_s") + mean_of(series, "disk_wr_bytes_per_s");
+    } else {
+        v = mean_of(series, "net_rx_bytes_per_s") + mean_of(series, "net_tx_bytes_per_s");
     }
-    if (!strcmp(metric, "disk"))
-        return v[2] + v[3];
-    return v[4] + v[5];
+    json_decref(m);
+    return v;
 }
 
 struct open_alert {
