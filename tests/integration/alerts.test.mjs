@@ -246,6 +246,9 @@ describe('alert rules', () => {
     // end nobody holds (and looks again only a second later).
     const ptyFd = openSync(pty, 'w');
     const type = (line) => writeSync(ptyFd, `${line}\n`);
+    let firing;
+    let threshold;
+    let hysteresis;
     try {
     type('');
     type("sh -c 'while :; do :; done' & echo $! > /tmp/burn; echo BURN-STAR''TED");
@@ -259,16 +262,16 @@ describe('alert rules', () => {
     assert.ok(busy > idle + 5, `the guest's CPU rose under load: idle ${idle} %, busy ${busy} %`);
     // A third of the way up from idle: a busy host's noise must not drop
     // the load below it for the 30 s.
-    const threshold = Math.min(80, Math.floor(idle + (busy - idle) / 3));
+    threshold = Math.min(80, Math.floor(idle + (busy - idle) / 3));
     if (threshold < 80) console.log(`# host busy: guest CPU ${idle.toFixed(1)} % idle, ${busy.toFixed(1)} % under load, threshold ${threshold} %`);
-    const hysteresis = Math.min(10, (threshold - idle) / 2);
+    hysteresis = Math.min(10, (threshold - idle) / 2);
     const rule = dataOf(await a.client.api('POST', '/alert-rules', {
       name: 'busy', metric: 'cpu', target: `vm:${vm.id}`, condition: '>', threshold,
       hysteresis, duration_s: 30, channel_ids: channels.map((c) => c.id),
     }));
     const startedAt = Date.now();
 
-    const firing = await waitFor(async () => dataOf(await a.client.api(
+    firing = await waitFor(async () => dataOf(await a.client.api(
       'GET', `/alerts?vm_id=${vm.id}&state=firing`)).find((x) => x.rule_id === rule.id), 180_000, 500);
     assert.ok(Date.now() - startedAt >= 30_000, 'not before the 30 s');
     assert.ok(firing.value > threshold, `CPU ${firing.value} %`);

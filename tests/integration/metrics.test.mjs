@@ -70,7 +70,7 @@ async function stopHelper() {
 
 async function startHelper() {
   const log = openSync(`${STATE}/log/vmm-helper.log`, 'a');
-  const child = spawn(`${ROOT}/helper/vmm-helper`, [], {
+  const child = spawn(`${ROOT}helper/vmm-helper`, [], {
     env: {
       ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'VMM_ADMIN_PASSWORD')),
       VMM_CONFIG: CONFIG, VMM_DATABASE_USER: 'root',

@@ -46,7 +46,7 @@ async function startScheduler() {
   const known = schedulerPids();
   const log = openSync(LOG, 'a');
   const child = spawn('setpriv', ['--reuid=vmm-sched', '--regid=vmm-sched', '--clear-groups', '--',
-    `${ROOT}/scheduler/vmm-scheduler`], {
+    `${ROOT}scheduler/vmm-scheduler`], {
     env: {
       ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'VMM_ADMIN_PASSWORD')),
       VMM_CONFIG: CONFIG, VMM_DATABASE_USER: 'vmm-sched',
