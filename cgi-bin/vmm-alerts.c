@@ -669,7 +669,7 @@ static const struct field channel_fields[] = {
     { "name", FIELD_STRING, false, 1, 100 },
     { "type", FIELD_ENUM, false, 0, 0, channel_types },
     { "language", FIELD_ENUM, false, 0, 0, languages },
-    { "config", FIELD_OBJECT, false, 1, 10 },
+    { "config", FIELD_FREE_OBJECT, false, 1, 10 },
     { "enabled", FIELD_BOOL },
     { NULL },
 };

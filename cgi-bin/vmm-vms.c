@@ -12,8 +12,10 @@
 #include "audit_list.h"
 #include "config.h"
 #include "db.h"
+#include "hardware.h"
 #include "helper_client.h"
 #include "i18n.h"
+#include "ip_alloc.h"
 #include "list.h"
 #include "rbac.h"
 #include "token.h"
@@ -24,7 +26,13 @@
 #define VM_COLUMNS                                                                          \
     "id, uuid, name, description, owner_id, state, vcpus, memory_mb, disk_gb, arch, "        \
     "template_id, autostart, DATE_FORMAT(created_at, '%Y-%m-%dT%TZ'), network, cpu_model, iso_id, "  \
-    "boot_order"
+    "boot_order, " VM_NETWORK_IDS
+
+/* Issue 12: the networks of the VM's NICs in order; a VM without NIC rows
+ * is on vms.network alone. */
+#define VM_NETWORK_IDS                                                                      \
+    "COALESCE((SELECT GROUP_CONCAT(c.network_id ORDER BY c.position) FROM vm_nics c WHERE "  \
+    "c.vm_id = vms.id), (SELECT CAST(n.id AS CHAR) FROM networks n WHERE n.name = vms.network))"
 
 static json_t *vm_from_row(const struct db_rows *rows, int i)
 {
@@ -37,7 +45,13 @@ static json_t *vm_from_row(const struct db_rows *rows, int i)
         if (**b)
             json_array_append_new(boot_order, json_string(*b));
     g_strfreev(boot);
-    return json_pack("{s:I, s:s, s:s, s:s, s:I, s:s, s:I, s:I, s:I, s:s, s:o, s:o, s:[], s:[], "
+    json_t *network_ids = json_array();
+    gchar **nets = g_strsplit(db_cell(rows, i, 17) ? db_cell(rows, i, 17) : "", ",", 16);
+    for (gchar **n = nets; *n; n++)
+        if (**n)
+            json_array_append_new(network_ids, json_integer(g_ascii_strtoll(*n, NULL, 10)));
+    g_strfreev(nets);
+    return json_pack("{s:I, s:s, s:s, s:s, s:I, s:s, s:I, s:I, s:I, s:s, s:o, s:o, s:o, s:[], "
                      "s:b, s:s, s:s, s:s, s:o}",
                      "id", (json_int_t)db_cell_int(rows, i, 0, 0), "uuid", db_cell(rows, i, 1),
                      "name", db_cell(rows, i, 2), "description", db_cell(rows, i, 3),
@@ -45,7 +59,8 @@ static json_t *vm_from_row(const struct db_rows *rows, int i)
                      "vcpus", (json_int_t)db_cell_int(rows, i, 6, 0),
                      "memory_mb", (json_int_t)db_cell_int(rows, i, 7, 0),
                      "disk_gb", (json_int_t)db_cell_int(rows, i, 8, 0), "arch", db_cell(rows, i, 9),
-                     "template_id", template_id, "iso_id", iso_id, "network_ids", "ip_addresses",
+                     "template_id", template_id, "iso_id", iso_id, "network_ids", network_ids,
+                     "ip_addresses",
                      "autostart", db_cell_int(rows, i, 11, 0) != 0, "created_at", db_cell(rows, i, 12),
                      "network", db_cell(rows, i, 13), "cpu_model", db_cell(rows, i, 14),
                      "boot_order", boot_order);
@@ -132,11 +147,47 @@ static int vms_list(struct req *r)
     return rc;
 }
 
+/* Issue 12: the VM's NICs with their allocated addresses, and the
+ * addresses the guest really has (DHCP leases, the guest agent), which
+ * the helper reads; a helper that cannot say leaves them empty. */
+static void add_addresses(struct req *r, json_t *vm, long long id)
+{
+    struct db_rows *rows = db_query(
+        "SELECT c.network_id, n.name, c.mac, a.ip, a.pool_id FROM vm_nics c JOIN networks n ON "
+        "n.id = c.network_id LEFT JOIN ip_allocations a ON a.nic_id = c.id WHERE c.vm_id = ? "
+        "ORDER BY c.position", DB_INT(id));
+    json_t *nics = json_array();
+    for (int i = 0; rows && i < rows->nrows; i++)
+        json_array_append_new(nics, json_pack("{s:I, s:s, s:s, s:s?, s:o}", "network_id",
+                                              (json_int_t)db_cell_int(rows, i, 0, 0), "network",
+                                              db_cell(rows, i, 1), "mac", db_cell(rows, i, 2),
+                                              "ip", db_cell(rows, i, 3), "ip_pool_id",
+                                              db_cell(rows, i, 4) ? json_integer(db_cell_int(rows, i, 4, 0))
+                                                                  : json_null()));
+    db_rows_free(rows);
+    json_object_set_new(vm, "nics", nics);
+    json_t *args = json_pack("{s:I}", "vm_id", (json_int_t)id);
+    json_t *seen = helper_call(r, "vm.addresses", args);
+    json_decref(args);
+    memset(&r->err, 0, sizeof r->err);
+    json_t *addresses = json_object_get(seen, "ip_addresses");
+    if (json_is_array(addresses))
+        json_object_set(vm, "ip_addresses", addresses);
+    json_decref(seen);
+}
+
 static int vms_show(struct req *r)
 {
-    json_t *vm = vm_visible(r, req_param(r, "id")->num);
+    long long id = req_param(r, "id")->num;
+    json_t *vm = vm_visible(r, id);
     if (!vm)
         return -1;
+    /* issue 17: its disks and vCPU room; the page's CD-ROM form its ISOs */
+    if (hardware_describe(vm, r->api ? 0 : r->user->id) < 0) {
+        json_decref(vm);
+        return fail_db(r);
+    }
+    add_addresses(r, vm, id);
     req_set_object(r, "vm", vm);
     return 0;
 }
@@ -173,7 +224,16 @@ static int vms_new_page(struct req *r)
                                               "name", db_cell(rows, i, 1),
                                               "size_mb", (json_int_t)(db_cell_int(rows, i, 2, 0) >> 20)));
     db_rows_free(rows);
-    r->data = json_pack("{s:o, s:o}", "templates", templates, "isos", isos);
+    /* Issue 12: the networks a VM may join, the default first. */
+    rows = db_query("SELECT id, name FROM networks ORDER BY builtin DESC, name");
+    json_t *networks = json_array();
+    for (int i = 0; rows && i < rows->nrows; i++)
+        json_array_append_new(networks, json_pack("{s:I, s:s}", "id",
+                                                  (json_int_t)db_cell_int(rows, i, 0, 0), "name",
+                                                  db_cell(rows, i, 1)));
+    db_rows_free(rows);
+    r->data = json_pack("{s:o, s:o, s:o}", "templates", templates, "isos", isos, "networks",
+                        networks);
     return 0;
 }
 
@@ -204,8 +264,10 @@ static int quota_check(struct req *r, long long owner, const struct usage *want)
     struct usage used, limit;
     struct db_rows *lock = db_query("SELECT id FROM users WHERE id = ? FOR UPDATE", DB_INT(owner));
     struct db_rows *rows = db_query("SELECT COUNT(*), COALESCE(SUM(vcpus), 0), "
-                                    "COALESCE(SUM(memory_mb), 0), COALESCE(SUM(disk_gb), 0) "
-                                    "FROM vms WHERE owner_id = ?", DB_INT(owner));
+                                    "COALESCE(SUM(memory_mb), 0), COALESCE(SUM(disk_gb), 0) + "
+                                    "(SELECT COALESCE(SUM(d.size_gb), 0) FROM vm_disks d JOIN vms w "
+                                    "ON w.id = d.vm_id WHERE w.owner_id = ?) "   /* issue 17 */
+                                    "FROM vms WHERE owner_id = ?", DB_INT(owner), DB_INT(owner));
     int ok = lock && rows && quota_limits(owner, &limit) == 0;
     if (ok) {
         used = (struct usage){ db_cell_int(rows, 0, 0, 0), db_cell_int(rows, 0, 1, 0),
@@ -319,6 +381,90 @@ static bool full_clone(const struct req *r)
     return clone && !strcmp(clone, "full");
 }
 
+/* Issue 12: the networks the VM asked for (network_ids, or network_id),
+ * each of which must exist; none asked: [] (the default network). */
+static int networks_check(struct req *r, json_t **out)
+{
+    json_t *ids = json_object_get(r->input, "network_ids");
+    long long one = input_int(r, "network_id", 0);
+    *out = json_array();
+    if (ids && one)
+        return req_fail(r, 400, "invalid_choice", "network_id",
+                        _("Give network_ids or network_id, not both."));
+    if (one)
+        json_array_append_new(*out, json_integer(one));
+    else if (ids)
+        json_array_extend(*out, ids);
+    size_t i;
+    json_t *id;
+    json_array_foreach(*out, i, id) {
+        struct db_rows *rows = db_query("SELECT id FROM networks WHERE id = ?",
+                                        DB_INT(json_integer_value(id)));
+        if (!rows)
+            return fail_db(r);
+        int found = rows->nrows;
+        db_rows_free(rows);
+        if (!found)
+            return req_fail(r, 404, "unknown_network", "network_ids",
+                            _("There is no network %lld."), (long long)json_integer_value(id));
+    }
+    return 0;
+}
+
+/* The IP pools the new VM's NICs draw from get a fresh sweep first, so
+ * that an address taken behind the registry's back is not handed out. */
+static int sweep_pools(struct req *r, json_t *network_ids)
+{
+    size_t i;
+    json_t *id;
+    bool pooled = false;
+    json_array_foreach(network_ids, i, id) {
+        long long pool = ip_pool_of_network(json_integer_value(id));
+        if (pool < 0)
+            return fail_db(r);
+        if (!pool)
+            continue;
+        pooled = true;
+        json_t *args = json_pack("{s:I}", "pool_id", (json_int_t)pool);
+        json_t *done = helper_call(r, "ip_pool.sweep", args);
+        json_decref(args);
+        if (!done)
+            return -1;
+        json_decref(done);
+    }
+    if (input_str(r, "ip") && !pooled)
+        return req_fail(r, 422, "no_ip_pool", "ip",
+                        _("None of the VM's networks has an IP pool to take the address from."));
+    return 0;
+}
+
+/* One vm_nics row per network asked for, each with a fresh MAC in QEMU's
+ * 52:54:00 range, and an address from its network's IP pool (the one
+ * asked for goes to the first NIC that has a pool), in the create
+ * transaction. */
+static int insert_nics(struct req *r, long long vm_id, json_t *network_ids)
+{
+    size_t i;
+    json_t *id;
+    const char *asked = input_str(r, "ip");
+    json_array_foreach(network_ids, i, id) {
+        char random[TOKEN_HEX_LEN + 1], mac[18], ip[16];
+        long long nic = 0, pool = ip_pool_of_network(json_integer_value(id));
+        if (pool < 0 || token_new(random) < 0)
+            return -1;
+        snprintf(mac, sizeof mac, "52:54:00:%.2s:%.2s:%.2s", random, random + 2, random + 4);
+        if (db_exec_id("INSERT INTO vm_nics (vm_id, network_id, position, mac) VALUES (?, ?, ?, ?)",
+                       &nic, DB_INT(vm_id), DB_INT(json_integer_value(id)), DB_INT((long long)i),
+                       DB_TEXT(mac)) < 0)
+            return -1;
+        if (pool && ip_allocate(pool, vm_id, nic, asked, ip, &r->err) < 0)
+            return -1;
+        if (pool)
+            asked = NULL;
+    }
+    return 0;
+}
+
 /* The job of a full clone, queued with its VM row in one transaction. */
 static long long insert_job(struct req *r, long long vm_id)
 {
@@ -361,6 +507,19 @@ static long long insert_vm(struct req *r, const struct usage *want, const char *
     return rc < 0 ? -1 : id;
 }
 
+/* issue 17: the most vCPUs the machine may have live: the one asked for,
+ * else twice its vCPUs (room to grow without a restart). */
+static int set_max_vcpus(struct req *r, long long id, long long vcpus)
+{
+    long long max = input_int(r, "max_vcpus", vcpus * 2 < 64 ? vcpus * 2 : 64);
+    if (max < vcpus)
+        return req_fail(r, 422, "below_vcpus", "max_vcpus",
+                        _("max_vcpus must be at least vcpus (%lld)."), vcpus);
+    return db_exec("UPDATE vms SET max_vcpus = ? WHERE id = ?", DB_INT(max), DB_INT(id)) < 0
+               ? fail_db(r)
+               : 0;
+}
+
 static int vms_create(struct req *r)
 {
     struct usage want = { 1, input_int(r, "vcpus", 1), input_int(r, "memory_mb", 512),
@@ -386,15 +545,26 @@ static int vms_create(struct req *r)
         return -1;
     if (host_check(r, &want) < 0)
         return -1;
+    json_t *network_ids = NULL;
+    if (networks_check(r, &network_ids) < 0 || sweep_pools(r, network_ids) < 0) {
+        json_decref(network_ids);
+        return -1;
+    }
 
-    if (db_begin() < 0)
+    if (db_begin() < 0) {
+        json_decref(network_ids);
         return fail_db(r);
+    }
     long long id = -1, job_id = 0;
     if (quota_check(r, r->user->id, &want) < 0 || (id = insert_vm(r, &want, arch)) < 0 ||
+        set_max_vcpus(r, id, want.vcpus) < 0 ||
+        insert_nics(r, id, network_ids) < 0 ||
         (full_clone(r) && (job_id = insert_job(r, id)) < 0) || db_commit() < 0) {
         db_rollback();
+        json_decref(network_ids);
         return r->err.status ? -1 : fail_db(r);
     }
+    json_decref(network_ids);
     r->audit_target_id = id;
 
     json_t *start = json_object_get(r->input, "start");
@@ -686,6 +856,7 @@ static const struct field create_fields[] = {
     { "template_id", FIELD_INT, false, 1, INT64_MAX, NULL },
     { "iso_id", FIELD_INT, false, 1, INT64_MAX, NULL },
     { "vcpus", FIELD_INT, true, 1, 64, NULL },
+    { "max_vcpus", FIELD_INT, false, 1, 64, NULL },   /* issue 17 */
     { "memory_mb", FIELD_INT, true, 64, 1048576, NULL },
     { "disk_gb", FIELD_INT, false, 1, 65536, NULL },
     { "clone", FIELD_ENUM, false, 0, 0, clones },
@@ -693,6 +864,9 @@ static const struct field create_fields[] = {
     { "start", FIELD_BOOL },
     { "autostart", FIELD_BOOL },
     { "vnc_password", FIELD_STRING, false, 1, VNC_PASSWORD_LEN, NULL },
+    { "network_ids", FIELD_ID_LIST, false, 1, 8, NULL },
+    { "network_id", FIELD_INT, false, 1, INT64_MAX, NULL },
+    { "ip", FIELD_STRING, false, 7, 15, NULL },
     { NULL },
 };
 static const char *const boot_devices[] = { "normal", "cdrom", NULL };

@@ -5,10 +5,14 @@
 
 #include "host.h"
 #include "import.h"
+#include "ops/hardware.h"
 #include "ops/alert_action.h"
 #include "reconcile.h"
 #include "upload.h"
 #include "vm.h"
+#include "ops/ip_pool.h"
+#include "ops/network.h"
+#include "ops/storage.h"
 
 static int op_ping(struct op_call *call)
 {
@@ -84,11 +88,15 @@ static const struct op ops[] = {
     { NULL },
 };
 
+/* The tables of helper/ops/, one per resource. */
+static const struct op *const op_tables[] = { ops, hardware_ops, network_ops, ip_pool_ops, storage_ops, NULL };
+
 const struct op *op_find(const char *name)
 {
-    for (const struct op *op = ops; name && op->name; op++)
-        if (!strcmp(op->name, name))
-            return op;
+    for (const struct op *const *table = op_tables; name && *table; table++)
+        for (const struct op *op = *table; op->name; op++)
+            if (!strcmp(op->name, name))
+                return op;
     return NULL;
 }
 

@@ -15,10 +15,13 @@
 #include "job.h"
 #include "library.h"
 #include "log.h"
+#include "ops/hardware.h"
 #include "metrics_store.h"
 #include "pool.h"
 #include "rbac.h"
 #include "virt.h"
+#include "ops/ip_pool.h"
+#include "ops/network.h"
 
 struct vm {
     long long id;
@@ -403,7 +406,12 @@ static char *vm_xml(const struct vm *vm, const char *boot_first, struct err *err
         .boot = { first, second, NULL }, .serial_log = serial_log,
         .vnc_password = vm->vnc_password,
     };
-    char *xml = domain_xml_build(&spec);
+    struct hardware_spec *hw = hardware_spec_fill(vm->id, vm->domain_name, &spec);   /* issue 17 */
+    /* Issue 12: the NICs the VM picked (none: one on vm->network). */
+    spec.n_nics = network_vm_nics(vm->id, spec.nics, DOMAIN_MAX_NICS);
+    char *xml = spec.n_nics < 0 ? NULL : domain_xml_build(&spec);
+    network_vm_nics_free(spec.nics, spec.n_nics);
+    hardware_spec_free(hw);
     g_strfreev(boot);
     g_free(serial_log);
     g_free(name);
@@ -422,10 +430,17 @@ static virDomainPtr vm_define(virConnectPtr conn, const struct vm *vm, bool star
     char *xml = vm_xml(vm, NULL, err);
     if (!xml)
         return NULL;
+    /* Issue 12: the addresses allocated to its NICs, as DHCP host entries. */
+    if (ip_pool_vm_hosts(conn, vm->id, true, err) < 0) {
+        ip_pool_vm_hosts(conn, vm->id, false, NULL);
+        g_free(xml);
+        return NULL;
+    }
     virDomainPtr dom = virDomainDefineXML(conn, xml);
     g_free(xml);
     if (!dom) {
         libvirt_error(err, "Defining the machine");
+        ip_pool_vm_hosts(conn, vm->id, false, NULL);
         return NULL;
     }
     if (vm->autostart)
@@ -439,6 +454,7 @@ static virDomainPtr vm_define(virConnectPtr conn, const struct vm *vm, bool star
         libvirt_error(err, "Starting the machine");
         virDomainUndefineFlags(dom, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | VIR_DOMAIN_UNDEFINE_NVRAM);
         virDomainFree(dom);
+        ip_pool_vm_hosts(conn, vm->id, false, NULL);
         db_exec("UPDATE vms SET state = 'creating' WHERE id = ?", DB_INT(vm->id));
         return NULL;
     }
@@ -680,8 +696,11 @@ int vm_op_delete(struct op_call *call)
         }
         virDomainFree(dom);
     }
+    /* Issue 12: its DHCP host entries go with it (the rows go with the VM's). */
+    ip_pool_vm_hosts(conn, vm->id, false, NULL);
     if (json_is_true(json_object_get(call->args, "delete_disks"))) {
-        if (!(pool = pool_get(conn, "disks", &call->err)))
+        if (!(pool = pool_get(conn, "disks", &call->err)) ||
+            hardware_delete_volumes(conn, vm->id, &call->err) < 0)   /* issue 17 */
             goto out;
         char *vol_name = disk_name(vm);
         virStoragePoolRefresh(pool, 0);

@@ -31,8 +31,10 @@
 #include "ops/metrics.h"
 #include "ops.h"
 #include "reconcile.h"
+#include "ops/ip_pool.h"
 #include "upload.h"
 #include "virt.h"
+#include "ops/hardware.h"
 #include "vm.h"
 
 static uid_t client_uid;
@@ -210,6 +212,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     if (config_load() < 0 || virt_init(vm_state_sync) < 0)
         return 1;
+    hardware_init();   /* before the first connection: device-removed events */
 
     const char *user = config_str("helper", "client_user", "vmm");
     struct passwd *pw = getpwnam(user);
@@ -232,6 +235,7 @@ int main(int argc, char **argv)
     upload_startup();
     /* Off the request path: the helper answers while templates are judged. */
     library_recheck_start();
+    ip_pool_sweeper_start();
     metrics_start();
     struct err err = { 0 };
     json_t *report = reconcile_report(&err);

@@ -84,6 +84,8 @@ static json_t *form_value_typed(const struct field *f, const char *text)
 static int field_check(struct err *e, const struct field *f, json_t *value)
 {
     const char *name = f->name;
+    if (f->nullable && json_is_null(value))
+        return 0;
     switch (f->type) {
     case FIELD_STRING:
     case FIELD_TEXT:
@@ -121,7 +123,7 @@ static int field_check(struct err *e, const struct field *f, json_t *value)
                         name, f->min, f->max);
         return 0;
     }
-    case FIELD_OBJECT: {
+    case FIELD_FREE_OBJECT: {
         long long n = json_is_object(value) ? (long long)json_object_size(value) : -1;
         if (n < 0)
             return err_set(e, 400, "invalid_type", name, _("%s must be an object."), name);
@@ -182,6 +184,26 @@ static int field_check(struct err *e, const struct field *f, json_t *value)
         }
         return 0;
     }
+    case FIELD_STRING_LIST: {
+        size_t n = json_is_array(value) ? json_array_size(value) : 0;
+        if (!json_is_array(value) || (long long)n < f->min || (long long)n > f->max)
+            return err_set(e, 400, "invalid_length", name, _("%s must list %lld to %lld values."),
+                           name, f->min, f->max);
+        size_t i;
+        json_t *item;
+        json_array_foreach(value, i, item) {
+            const char *s = json_string_value(item);
+            if (!s || strlen(s) != json_string_length(item) || !*s || strlen(s) > 255 ||
+                has_control_chars(s, false))
+                return err_set(e, 400, "invalid_type", name,
+                               _("%s must be a list of one-line strings."), name);
+        }
+        return 0;
+    }
+    case FIELD_OBJECT:
+        if (!json_is_object(value))
+            return err_set(e, 400, "invalid_type", name, _("%s must be an object."), name);
+        return input_validate(value, f->fields, e);
     case FIELD_ENUM:
         if (json_is_string(value))
             for (const char *const *c = f->choices; *c; c++)
@@ -236,7 +258,8 @@ static int input_load_form(struct req *r, const struct field *fields, json_t **o
         if (!strcmp(key, "csrf_token"))
             continue;
         const struct field *f = field_find(fields, key);
-        if (!f || !g_utf8_validate(value, -1, NULL)) {
+        if (!f || !g_utf8_validate(value, -1, NULL) || f->type == FIELD_OBJECT ||
+            f->type == FIELD_STRING_LIST) {
             json_object_set_new(*out, key, json_string(""));  /* reported below */
             continue;
         }

@@ -17,8 +17,10 @@ enum field_type {
     FIELD_ENUM,     /* one of choices */
     FIELD_ID_LIST,  /* a JSON array of distinct positive integers; min/max is its length */
     FIELD_ENUM_LIST,/* a JSON array of distinct choices; min/max is its length */
+    FIELD_STRING_LIST,/* a JSON array of one-line strings of 1-255 characters; min/max is its length */
+    FIELD_OBJECT,   /* a JSON object validated against fields (API bodies only) */
     FIELD_NUMBER,   /* an integer or a decimal, finite; min/max are the value range */
-    FIELD_OBJECT,   /* a JSON object (API only), checked by the handler with
+    FIELD_FREE_OBJECT,/* a JSON object (API only), checked by the handler with
                      * input_validate against its own table; min/max members */
     FIELD_ARRAY,    /* a JSON array (API only), its items checked by the handler;
                      * min/max is its length */
@@ -31,6 +33,8 @@ struct field {
     long long min;
     long long max;
     const char *const *choices;   /* NULL-terminated, for FIELD_ENUM */
+    bool nullable;                /* JSON null is accepted too ("take it out": an ISO ejected) */
+    const struct field *fields;   /* {NULL}-terminated, for FIELD_OBJECT */
 };
 
 /* Parses r->body (JSON for the API, urlencoded for forms) and validates it

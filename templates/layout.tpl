@@ -16,6 +16,8 @@
     <a href="/isos">{{_ ISO images}}</a>
     <a href="/templates">{{_ Templates}}</a>
     <a href="/host">{{_ Host}}</a>
+    {{#is_admin}}<a href="/networks">{{_ Networks}}</a>{{/is_admin}}
+    {{#is_admin}}<a href="/storage-pools">{{_ Storage pools}}</a>{{/is_admin}}
     {{#is_admin}}<a href="/users">{{_ Users}}</a>{{/is_admin}}
     <a href="/audit-logs">{{_ Audit log}}</a>
   </nav>

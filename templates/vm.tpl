@@ -8,7 +8,8 @@
     <dt>{{_ Memory (MiB)}}</dt><dd>{{memory_mb}}</dd>
     <dt>{{_ Disk (GiB)}}</dt><dd>{{disk_gb}}</dd>
     <dt>{{_ Architecture}}</dt><dd>{{arch}}</dd>
-    <dt>{{_ Network}}</dt><dd>{{network}}</dd>
+    <dt>{{_ Network}}</dt><dd id="nics">{{#nics}}<span class="nic">{{network}} ({{mac}}{{#ip}}, {{_ allocated}} {{ip}}{{/ip}})</span> {{/nics}}{{#nics_empty}}{{network}}{{/nics_empty}}</dd>
+    <dt>{{_ IP addresses}}</dt><dd id="ip-addresses">{{#ip_addresses}}{{value}} {{/ip_addresses}}</dd>
     <dt>{{_ Description}}</dt><dd>{{description}}</dd>
     <dt>UUID</dt><dd>{{uuid}}</dd>
     <dt>{{_ Created}}</dt><dd>{{created_at}}</dd>
@@ -75,6 +76,7 @@
   </form>
   {{/state_is_suspended}}
 </section>
+{{>vm_hardware.tpl}}
 <section class="card narrow">
   <h2>{{_ Delete}}</h2>
   <form method="post" action="/vms/{{id}}/delete" class="form" id="delete-vm">

@@ -17,6 +17,10 @@
     <input id="memory_mb" name="memory_mb" type="number" min="64" step="64" value="256" required>
     <label for="disk_gb">{{_ Disk (GiB)}}</label>
     <input id="disk_gb" name="disk_gb" type="number" min="1" value="1" required>
+    <label for="network_id">{{_ Network}}</label>
+    <select id="network_id" name="network_id">
+      {{#networks}}<option value="{{id}}">{{name}}</option>{{/networks}}
+    </select>
     <label for="description">{{_ Description}}</label>
     <input id="description" name="description" maxlength="1000" value="{{#form}}{{description}}{{/form}}">
     <label><input type="checkbox" name="start" value="true" checked> {{_ Start it now}}</label>

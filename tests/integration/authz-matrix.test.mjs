@@ -84,6 +84,20 @@ const EXPECTED = {
   'PAGE POST /vms/{id:int}/delete': { anon: 303, a: 400, b: 404, admin: 400, bBody: {} },
   'API POST /vms/{id:int}/{action}': { anon: 401, a: 400, b: 404, admin: 400, bBody: { force: true } },
   'PAGE POST /vms/{id:int}/{action}': { anon: 303, a: 400, b: 404, admin: 400, bBody: { force: 'true' } },
+  // vmm-hardware (A's VM is a stopped row; B's valid bodies must meet a 404)
+  'API GET /vms/{id:int}/disks': { anon: 401, a: 200, b: 404, admin: 200 },
+  'API POST /vms/{id:int}/disks': { anon: 401, a: 400, b: 404, admin: 400, bBody: { size_gb: 1 } },
+  'PAGE POST /vms/{id:int}/disks': { anon: 303, a: 400, b: 404, admin: 400, bBody: { size_gb: '1' } },
+  'API POST /vms/{id:int}/disks/{target}/resize': { anon: 401, a: 400, b: 404, admin: 400, bBody: { size_gb: 2 } },
+  'PAGE POST /vms/{id:int}/disks/{target}/resize': { anon: 303, a: 400, b: 404, admin: 400, bBody: { size_gb: '2' } },
+  'API DELETE /vms/{id:int}/disks/{target}': { anon: 401, a: 400, b: 404, admin: 400, bBody: {} },
+  'PAGE POST /vms/{id:int}/disks/{target}/delete': { anon: 303, a: 400, b: 404, admin: 400, bBody: {} },
+  'API PUT /vms/{id:int}/cdrom': { anon: 401, a: 400, b: 404, admin: 400, bBody: { iso_id: null } },
+  'PAGE POST /vms/{id:int}/cdrom': { anon: 303, a: 400, b: 404, admin: 400, bBody: { eject: 'true' } },
+  'API PUT /vms/{id:int}/vcpus': { anon: 401, a: 400, b: 404, admin: 400, bBody: { vcpus: 1 } },
+  'PAGE POST /vms/{id:int}/vcpus': { anon: 303, a: 400, b: 404, admin: 400, bBody: { vcpus: '1' } },
+  'API PUT /vms/{id:int}/cpu': { anon: 401, a: 400, b: 404, admin: 400, bBody: {} },
+  'API PUT /vms/{id:int}/memory': { anon: 401, a: 400, b: 404, admin: 400, bBody: { memory_mb: 128 } },
   // vmm-jobs
   'API GET /jobs': { anon: 401, a: 200, b: 200, admin: 200 },
   'API GET /jobs/{id:int}': { anon: 401, a: 200, b: 404, admin: 200 },
@@ -127,6 +141,53 @@ const EXPECTED = {
   'PAGE POST /templates/{id:int}/delete': { anon: 303, a: 400, b: 404, admin: 400, bBody: {} },
   'API GET /templates/{id:int}/download': { anon: 401, a: 200, b: 404, admin: 200 },
   'PAGE GET /templates/{id:int}/download': { anon: 303, a: 200, b: 404, admin: 200 },
+  // vmm-networks (administrators only; the network is a row without libvirt's)
+  'API GET /networks': { anon: 401, a: 403, b: 403, admin: 200 },
+  'PAGE GET /networks': { anon: 303, a: 403, b: 403, admin: 200 },
+  'API POST /networks': { anon: 401, a: 403, b: 403, admin: 400 },
+  'PAGE POST /networks': { anon: 303, a: 403, b: 403, admin: 400 },
+  'API GET /networks/{id:int}': { anon: 401, a: 403, b: 403, admin: 200 },
+  'PAGE GET /networks/{id:int}': { anon: 303, a: 403, b: 403, admin: 200 },
+  'API PATCH /networks/{id:int}': { anon: 401, a: 403, b: 403, admin: 400 },
+  'PAGE POST /networks/{id:int}': { anon: 303, a: 403, b: 403, admin: 400 },
+  'API DELETE /networks/{id:int}': { anon: 401, a: 403, b: 403, admin: 400 },
+  'PAGE POST /networks/{id:int}/delete': { anon: 303, a: 403, b: 403, admin: 400 },
+  'API POST /networks/{id:int}/{action}': { anon: 401, a: 403, b: 403, admin: 400 },
+  'PAGE POST /networks/{id:int}/{action}': { anon: 303, a: 403, b: 403, admin: 400 },
+  // vmm-ip-pools (administrators only; a pool on that network, nothing allocated)
+  'API GET /ip-pools': { anon: 401, a: 403, b: 403, admin: 200 },
+  'PAGE GET /ip-pools': { anon: 303, a: 403, b: 403, admin: 200 },
+  'API POST /ip-pools': { anon: 401, a: 403, b: 403, admin: 400 },
+  'PAGE POST /ip-pools': { anon: 303, a: 403, b: 403, admin: 400 },
+  'API GET /ip-pools/{id:int}': { anon: 401, a: 403, b: 403, admin: 200 },
+  'PAGE GET /ip-pools/{id:int}': { anon: 303, a: 403, b: 403, admin: 200 },
+  'API DELETE /ip-pools/{id:int}': { anon: 401, a: 403, b: 403, admin: 400 },
+  'PAGE POST /ip-pools/{id:int}/delete': { anon: 303, a: 403, b: 403, admin: 400 },
+  'API GET /ip-pools/{id:int}/conflicts': { anon: 401, a: 403, b: 403, admin: 200 },
+  'API POST /ip-pools/{id:int}/allocations': { anon: 401, a: 403, b: 403, admin: 400 },
+  'PAGE POST /ip-pools/{id:int}/allocations': { anon: 303, a: 403, b: 403, admin: 400 },
+  'API DELETE /ip-pools/{id:int}/allocations/{ip}': { anon: 401, a: 403, b: 403, admin: 400 },
+  'PAGE POST /ip-pools/{id:int}/allocations/{ip}/delete': { anon: 303, a: 403, b: 403, admin: 400 },
+  // vmm-storage (administrators only; the pool is a row libvirt does not have)
+  'API GET /storage-pools': { anon: 401, a: 403, b: 403, admin: 200 },
+  'PAGE GET /storage-pools': { anon: 303, a: 403, b: 403, admin: 200 },
+  'API POST /storage-pools': { anon: 401, a: 403, b: 403, admin: 400 },
+  'PAGE POST /storage-pools': { anon: 303, a: 403, b: 403, admin: 400 },
+  'API GET /storage-pools/{id:int}': { anon: 401, a: 403, b: 403, admin: 200 },
+  'PAGE GET /storage-pools/{id:int}': { anon: 303, a: 403, b: 403, admin: 200 },
+  'API PATCH /storage-pools/{id:int}': { anon: 401, a: 403, b: 403, admin: 400 },
+  'PAGE POST /storage-pools/{id:int}': { anon: 303, a: 403, b: 403, admin: 400 },
+  'API DELETE /storage-pools/{id:int}': { anon: 401, a: 403, b: 403, admin: 400 },
+  'PAGE POST /storage-pools/{id:int}/delete': { anon: 303, a: 403, b: 403, admin: 400 },
+  'API GET /storage-pools/{id:int}/volumes': { anon: 401, a: 403, b: 403, admin: 409 },
+  'API POST /storage-pools/{id:int}/volumes': { anon: 401, a: 403, b: 403, admin: 400 },
+  'PAGE POST /storage-pools/{id:int}/volumes': { anon: 303, a: 403, b: 403, admin: 400 },
+  'API POST /storage-pools/{id:int}/volumes/{name}/resize': { anon: 401, a: 403, b: 403, admin: 400 },
+  'PAGE POST /storage-pools/{id:int}/volumes/{name}/resize': { anon: 303, a: 403, b: 403, admin: 400 },
+  'API DELETE /storage-pools/{id:int}/volumes/{name}': { anon: 401, a: 403, b: 403, admin: 400 },
+  'PAGE POST /storage-pools/{id:int}/volumes/{name}/delete': { anon: 303, a: 403, b: 403, admin: 400 },
+  'API POST /storage-pools/{id:int}/{action}': { anon: 401, a: 403, b: 403, admin: 400 },
+  'PAGE POST /storage-pools/{id:int}/{action}': { anon: 303, a: 403, b: 403, admin: 400 },
   // vmm-audit
   'API GET /audit-logs': { anon: 401, a: 200, b: 200, admin: 200 },
   'PAGE GET /audit-logs': { anon: 303, a: 200, b: 200, admin: 200 },
@@ -243,6 +304,13 @@ before(async () => {
   sql(`INSERT INTO uploads (owner_id, kind, filename, name, metadata, length_bytes, expires_at)
        VALUES (${a.user.id}, 'iso', ${q(tag)}, ${q(tag)}, '', 10, UTC_TIMESTAMP() + INTERVAL 1 DAY)`);
   ids.upload = Number(sql(`SELECT MAX(id) FROM uploads WHERE owner_id = ${a.user.id}`)[0][0]);
+  sql(`INSERT INTO networks (name, mode, cidr) VALUES (${q(tag.replace(/_/g, '-'))}, 'isolated', '')`);
+  ids.network = Number(sql(`SELECT id FROM networks WHERE name = ${q(tag.replace(/_/g, '-'))}`)[0][0]);
+  sql(`INSERT INTO ip_pools (name, network_id, cidr, range_start, range_end, range_start_num, range_end_num)
+       VALUES (${q(tag)}, ${ids.network}, '192.168.250.0/24', '192.168.250.10', '192.168.250.20', 3232299530, 3232299540)`);
+  ids.ipPool = Number(sql(`SELECT id FROM ip_pools WHERE name = ${q(tag)}`)[0][0]);
+  sql(`INSERT INTO storage_pools (name, type, path) VALUES (${q(tag.replace(/_/g, '-'))}, 'dir', ${q(`/srv/vmm-storage/${tag}`)})`);
+  ids.storagePool = Number(sql(`SELECT id FROM storage_pools WHERE path = ${q(`/srv/vmm-storage/${tag}`)}`)[0][0]);
   // A's notification channel, alert rule on their VM, and an alert of it.
   sql(`INSERT INTO notification_channels (owner_id, name, type, config)
        VALUES (${a.user.id}, ${q(tag)}, 'webhook', '{"url":"http://127.0.0.1:9/"}')`);
@@ -256,6 +324,9 @@ before(async () => {
 });
 after(async () => {
   if (templateFile) rmSync(templateFile, { force: true });
+  if (ids.ipPool) sql(`DELETE FROM ip_pools WHERE id = ${ids.ipPool}`);
+  if (ids.storagePool) sql(`DELETE FROM storage_pools WHERE id = ${ids.storagePool}`);
+  if (ids.network) sql(`DELETE FROM networks WHERE id = ${ids.network}`);
   for (const c of [a?.client, b?.client, admin]) await c?.logout();
 });
 
@@ -267,6 +338,9 @@ function concretePath(pattern) {
         : pattern.startsWith('/isos/') ? ids.iso
           : pattern.startsWith('/templates/') ? ids.template
             : pattern.startsWith('/uploads/') ? ids.upload
+              : pattern.startsWith('/networks/') ? ids.network
+                : pattern.startsWith('/ip-pools/') ? ids.ipPool
+                  : pattern.startsWith('/storage-pools/') ? ids.storagePool
               : pattern.startsWith('/alert-rules/') ? ids.rule
                 : pattern.startsWith('/alerts/') ? ids.alert
                   : pattern.startsWith('/notification-channels/') ? ids.channel
@@ -279,6 +353,9 @@ function concretePath(pattern) {
       return String(object);
     }
     if (name === 'action') return 'start';
+    if (name === 'target') return 'vdb';
+    if (name === 'ip') return '192.168.250.10';
+    if (name === 'name') return 'vol';
     assert.fail(`no value for {${name}} in ${pattern}: extend concretePath`);
     return '';
   });

@@ -5,6 +5,10 @@
 #include "unit.h"
 
 static const char *const roles[] = { "admin", "user", NULL };
+static const struct field range_fields[] = {
+    { "start", FIELD_STRING, true, 1, 15, NULL }, { "end", FIELD_STRING, false, 1, 15, NULL },
+    { NULL },
+};
 static const struct field fields[] = {
     { "name", FIELD_STRING, true, 3, 8, NULL },   /* characters, not bytes */
     { "count", FIELD_INT, false, 1, 64, NULL },
@@ -13,6 +17,8 @@ static const struct field fields[] = {
     { "notes", FIELD_TEXT, false, 0, 20, NULL },
     { "ids", FIELD_ID_LIST, false, 1, 3, NULL },
     { "boot", FIELD_ENUM_LIST, false, 1, 2, roles },
+    { "range", FIELD_OBJECT, false, 0, 0, NULL, range_fields },
+    { "dns", FIELD_STRING_LIST, false, 0, 2, NULL },
     { "title", FIELD_NAME, false, 1, 16, NULL },
     { NULL },
 };
@@ -48,6 +54,17 @@ static const struct input_case cases[] = {
     { 1, "application/json", "{\"name\":", 400, "invalid_json", NULL },
     { 1, "application/json", "[1,2]", 400, "invalid_json", NULL },
     { 1, "application/json", "\"abc\"", 400, "invalid_json", NULL },
+    { 1, "application/json", "{\"name\":\"abc\",\"range\":{\"start\":\"a\"}}", 0, NULL, NULL },
+    { 1, "application/json", "{\"name\":\"abc\",\"range\":{}}", 400, "missing_field", "start" },
+    { 1, "application/json", "{\"name\":\"abc\",\"range\":{\"start\":\"a\",\"x\":1}}", 400, "unknown_field", "x" },
+    { 1, "application/json", "{\"name\":\"abc\",\"range\":{\"start\":\"a\\nb\"}}", 400, "invalid_characters", "start" },
+    { 1, "application/json", "{\"name\":\"abc\",\"range\":\"a-b\"}", 400, "invalid_type", "range" },
+    { 1, "application/json", "{\"name\":\"abc\",\"dns\":[\"a\",\"b\"]}", 0, NULL, NULL },
+    { 1, "application/json", "{\"name\":\"abc\",\"dns\":[]}", 0, NULL, NULL },
+    { 1, "application/json", "{\"name\":\"abc\",\"dns\":[\"a\",\"b\",\"c\"]}", 400, "invalid_length", "dns" },
+    { 1, "application/json", "{\"name\":\"abc\",\"dns\":[1]}", 400, "invalid_type", "dns" },
+    { 1, "application/json", "{\"name\":\"abc\",\"dns\":[\"\"]}", 400, "invalid_type", "dns" },
+    { 1, "application/json", "{\"name\":\"abc\",\"dns\":\"a\"}", 400, "invalid_length", "dns" },
     { 1, "application/json", "{\"name\":\"abc\",\"ids\":[1,2,3]}", 0, NULL, NULL },
     { 1, "application/json", "{\"name\":\"abc\",\"ids\":[]}", 400, "invalid_length", "ids" },
     { 1, "application/json", "{\"name\":\"abc\",\"ids\":[1,2,3,4]}", 400, "invalid_length", "ids" },
@@ -73,6 +90,9 @@ static const struct input_case cases[] = {
     { 0, "application/x-www-form-urlencoded", "name=a%0Abc", 400, "invalid_characters", "name" },
     { 0, "application/x-www-form-urlencoded", "count=3", 400, "missing_field", "name" },
     { 0, "multipart/form-data", "name=abc", 415, "unsupported_media_type", NULL },
+    /* Forms carry no objects or lists of strings: such a field is refused. */
+    { 0, "application/x-www-form-urlencoded", "name=abc&range=x", 400, "invalid_type", "range" },
+    { 0, "application/x-www-form-urlencoded", "name=abc&dns=x", 400, "invalid_length", "dns" },
 };
 
 START_TEST(test_input_table)

@@ -1,0 +1,800 @@
+#include "storage.h"
+
+#include <glib.h>
+#include <libvirt/virterror.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxml/xpath.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "config.h"
+#include "db.h"
+#include "domain_xml.h"
+#include "ipv4.h"
+#include "job.h"
+#include "log.h"
+#include "storage_path.h"
+#include "virt.h"
+
+struct storage_row {
+    long long id;
+    char *name, *type, *path, *source_host, *source_path, *source_name;
+    bool autostart;
+};
+
+static void storage_row_free(struct storage_row *p)
+{
+    if (!p)
+        return;
+    g_free(p->name);
+    g_free(p->type);
+    g_free(p->path);
+    g_free(p->source_host);
+    g_free(p->source_path);
+    g_free(p->source_name);
+    g_free(p);
+}
+
+static int db_down(struct err *err)
+{
+    return err_set(err, 503, "database_unavailable", NULL, "The database is not available.");
+}
+
+static int libvirt_error(struct err *err, const char *what)
+{
+    return err_set(err, 502, "storage_error", NULL, "%s failed: %s", what,
+                   virGetLastErrorMessage());
+}
+
+static struct storage_row *row_load(long long id, struct err *err)
+{
+    struct db_rows *rows = db_query("SELECT id, name, type, path, source_host, source_path, "
+                                    "source_name, autostart FROM storage_pools WHERE id = ?",
+                                    DB_INT(id));
+    if (!rows) {
+        db_down(err);
+        return NULL;
+    }
+    struct storage_row *p = NULL;
+    if (rows->nrows == 1) {
+        p = g_new0(struct storage_row, 1);
+        p->id = db_cell_int(rows, 0, 0, 0);
+        p->name = g_strdup(db_cell(rows, 0, 1));
+        p->type = g_strdup(db_cell(rows, 0, 2));
+        p->path = g_strdup(db_cell(rows, 0, 3));
+        p->source_host = g_strdup(db_cell(rows, 0, 4));
+        p->source_path = g_strdup(db_cell(rows, 0, 5));
+        p->source_name = g_strdup(db_cell(rows, 0, 6));
+        p->autostart = db_cell_int(rows, 0, 7, 0) != 0;
+    } else {
+        err_set(err, 404, "not_found", NULL, "There is no such storage pool.");
+    }
+    db_rows_free(rows);
+    return p;
+}
+
+/* --- calls with a deadline ------------------------------------------ */
+
+/* One call into libvirt that may hang on its storage, run in a thread of
+ * its own. Whoever of the caller and the thread lets go last frees it. */
+struct timed {
+    int (*fn)(struct timed *t);
+    long long pool_id;
+    json_t *args;
+    json_t *result;
+    struct err err;
+    int rc;
+    bool done;
+    int refs;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+};
+
+static struct timed *timed_new(int (*fn)(struct timed *), long long pool_id, json_t *args)
+{
+    struct timed *t = g_new0(struct timed, 1);
+    t->fn = fn;
+    t->pool_id = pool_id;
+    t->args = args ? json_deep_copy(args) : json_object();
+    t->refs = 1;
+    pthread_mutex_init(&t->lock, NULL);
+    pthread_cond_init(&t->cond, NULL);
+    return t;
+}
+
+static void timed_unref(struct timed *t)
+{
+    pthread_mutex_lock(&t->lock);
+    bool last = --t->refs == 0;
+    pthread_mutex_unlock(&t->lock);
+    if (!last)
+        return;
+    json_decref(t->args);
+    json_decref(t->result);
+    pthread_mutex_destroy(&t->lock);
+    pthread_cond_destroy(&t->cond);
+    g_free(t);
+}
+
+static void *timed_thread(void *arg)
+{
+    struct timed *t = arg;
+    int rc = t->fn(t);
+    pthread_mutex_lock(&t->lock);
+    t->rc = rc;
+    t->done = true;
+    pthread_cond_signal(&t->cond);
+    pthread_mutex_unlock(&t->lock);
+    if (db_in_transaction())
+        db_rollback();
+    db_close();
+    timed_unref(t);
+    return NULL;
+}
+
+/* Runs t->fn within seconds: its return, with its error copied to err;
+ * or -1 with a 504 storage_timeout when it has not come back. */
+static int timed_run(struct timed *t, long long seconds, struct err *err)
+{
+    pthread_t thread;
+    t->refs++;
+    if (pthread_create(&thread, NULL, timed_thread, t) != 0) {
+        t->refs--;
+        return err_set(err, 503, "storage_error", NULL, "The storage call could not be started.");
+    }
+    pthread_detach(thread);
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += seconds;
+    pthread_mutex_lock(&t->lock);
+    int wait = 0;
+    while (!t->done && wait == 0)
+        wait = pthread_cond_timedwait(&t->cond, &t->lock, &until);
+    bool done = t->done;
+    int rc = t->rc;
+    pthread_mutex_unlock(&t->lock);
+    if (!done) {
+        log_warn("storage pool %lld: a libvirt call did not return in %lld s", t->pool_id, seconds);
+        return err_set(err, 504, "storage_timeout", NULL,
+                       "The storage did not answer within %lld seconds; its backend (an NFS "
+                       "server?) may be down.", seconds);
+    }
+    if (rc < 0)
+        *err = t->err;
+    return rc;
+}
+
+static long long op_timeout(void) { return config_int("storage", "op_timeout_s", 60); }
+
+/* Runs fn on pool_id with the operation deadline; its result or NULL. */
+static json_t *timed_call(int (*fn)(struct timed *), long long pool_id, json_t *args,
+                          long long seconds, struct err *err)
+{
+    struct timed *t = timed_new(fn, pool_id, args);
+    json_t *result = NULL;
+    if (timed_run(t, seconds, err) == 0)
+        result = json_incref(t->result ? t->result : (t->result = json_object()));
+    timed_unref(t);
+    return result;
+}
+
+/* --- what uses a pool or volume ---------------------------------------- */
+
+/* Every disk path (and backing file) of every domain libvirt has. */
+static GPtrArray *domain_disk_paths(virConnectPtr conn)
+{
+    GPtrArray *paths = g_ptr_array_new_with_free_func(g_free);
+    virDomainPtr *doms = NULL;
+    int n = virConnectListAllDomains(conn, &doms, 0);
+    for (int i = 0; i < n; i++) {
+        char *xml = virDomainGetXMLDesc(doms[i], 0);
+        xmlDocPtr doc = xml ? xmlReadMemory(xml, (int)strlen(xml), "d.xml", NULL,
+                                            XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
+                            : NULL;
+        if (doc) {
+            xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
+            xmlXPathObjectPtr r = xmlXPathEvalExpression(
+                BAD_CAST "//devices/disk//source/@file | //devices/disk//source/@dev", ctx);
+            for (int j = 0; r && r->nodesetval && j < r->nodesetval->nodeNr; j++) {
+                xmlChar *v = xmlNodeGetContent(r->nodesetval->nodeTab[j]);
+                g_ptr_array_add(paths, g_strdup((const char *)v));
+                xmlFree(v);
+            }
+            xmlXPathFreeObject(r);
+            xmlXPathFreeContext(ctx);
+            xmlFreeDoc(doc);
+        }
+        free(xml);
+        virDomainFree(doms[i]);
+    }
+    free(doms);
+    return paths;
+}
+
+/* How many domain disks lie in dir (or are path itself). */
+static int disks_under(virConnectPtr conn, const char *dir, bool exact)
+{
+    GPtrArray *paths = domain_disk_paths(conn);
+    int n = 0;
+    for (guint i = 0; i < paths->len; i++) {
+        const char *p = g_ptr_array_index(paths, i);
+        n += exact ? !strcmp(p, dir) : path_under(p, dir);
+    }
+    g_ptr_array_free(paths, TRUE);
+    return n;
+}
+
+/* --- pool XML and the checks the helper makes again ------------------- */
+
+static bool vg_name_valid(const char *name)
+{
+    return net_name_valid(name) && strlen(name) <= 48;
+}
+
+/* The row's values, checked again: the name, and where the pool goes
+ * (resolved on disk: no link may lead out of the allowed roots). */
+static int row_check(const struct storage_row *p, struct err *err)
+{
+    char why[256];
+    if (!net_name_valid(p->name))
+        return err_set(err, 422, "invalid_storage", "name", "The pool name is not valid.");
+    if (!strcmp(p->type, "logical")) {
+        struct stat st;
+        char *expected = g_strdup_printf("/dev/%s", p->source_name);
+        bool ok = vg_name_valid(p->source_name) && !strcmp(p->path, expected);
+        g_free(expected);
+        if (!ok)
+            return err_set(err, 422, "invalid_storage", "source_name",
+                           "The volume group name is not valid.");
+        if (*p->source_path && (!path_under(p->source_path, "/dev") ||
+                                stat(p->source_path, &st) < 0 || !S_ISBLK(st.st_mode)))
+            return err_set(err, 422, "invalid_storage", "source_path",
+                           "%s is not a block device.", p->source_path);
+        return 0;
+    }
+    if (!storage_path_allowed(p->path, why, sizeof why))
+        return err_set(err, 422, "path_not_allowed", "path", "%s", why);
+    /* What exists of the path must resolve inside an allowed root too. */
+    char *probe = g_strdup(p->path), resolved[PATH_MAX];
+    while (strlen(probe) > 1 && !realpath(probe, resolved)) {
+        char *slash = strrchr(probe, '/');
+        *slash = '\0';
+    }
+    bool inside = false;
+    if (realpath(*probe ? probe : "/", resolved)) {
+        gchar **roots = g_strsplit(config_str("storage", "allowed_roots", ""), ",", 32);
+        for (gchar **r = roots; *r && !inside; r++) {
+            char root[PATH_MAX];
+            g_strstrip(*r);
+            inside = **r && realpath(*r, root) && path_under(resolved, root) &&
+                     (strcmp(resolved, root) || strcmp(probe, p->path));
+        }
+        g_strfreev(roots);
+    }
+    g_free(probe);
+    if (!inside)
+        return err_set(err, 422, "path_not_allowed", "path",
+                       "The path leads outside [storage] allowed_roots.");
+    if (!strcmp(p->type, "netfs") && (!*p->source_host || *p->source_path != '/'))
+        return err_set(err, 422, "invalid_storage", "source_host",
+                       "An NFS pool needs the server and the exported path.");
+    return 0;
+}
+
+static xmlNodePtr child(xmlNodePtr parent, const char *name, const char *text)
+{
+    return xmlNewTextChild(parent, NULL, BAD_CAST name, text ? BAD_CAST text : NULL);
+}
+
+static char *pool_xml(const struct storage_row *p)
+{
+    xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
+    xmlNodePtr pool = xmlNewNode(NULL, BAD_CAST "pool");
+    xmlDocSetRootElement(doc, pool);
+    xmlNewProp(pool, BAD_CAST "type", BAD_CAST p->type);
+    child(pool, "name", p->name);
+    if (!strcmp(p->type, "netfs")) {
+        xmlNodePtr source = child(pool, "source", NULL);
+        xmlNewProp(child(source, "host", NULL), BAD_CAST "name", BAD_CAST p->source_host);
+        xmlNewProp(child(source, "dir", NULL), BAD_CAST "path", BAD_CAST p->source_path);
+        xmlNewProp(child(source, "format", NULL), BAD_CAST "type", BAD_CAST "nfs");
+    } else if (!strcmp(p->type, "logical")) {
+        xmlNodePtr source = child(pool, "source", NULL);
+        child(source, "name", p->source_name);
+        if (*p->source_path)
+            xmlNewProp(child(source, "device", NULL), BAD_CAST "path", BAD_CAST p->source_path);
+        xmlNewProp(child(source, "format", NULL), BAD_CAST "type", BAD_CAST "lvm2");
+    }
+    xmlNodePtr target = child(pool, "target", NULL);
+    child(target, "path", p->path);
+    return xml_doc_string(doc);
+}
+
+/* --- pool operations (in jobs) ---------------------------------------- */
+
+static virStoragePoolPtr pool_of(virConnectPtr conn, const struct storage_row *p, struct err *err)
+{
+    virStoragePoolPtr pool = virStoragePoolLookupByName(conn, p->name);
+    if (!pool)
+        err_set(err, 409, "no_storage_pool", NULL, "libvirt has no storage pool %s.", p->name);
+    return pool;
+}
+
+/* Runs action on the pool of t->pool_id with a fresh connection. */
+static int with_pool(struct timed *t, int (*action)(struct timed *, virConnectPtr,
+                                                      struct storage_row *))
+{
+    struct storage_row *p = row_load(t->pool_id, &t->err);
+    virConnectPtr conn = p ? virt_conn(&t->err) : NULL;
+    int rc = conn ? action(t, conn, p) : -1;
+    if (conn)
+        virConnectClose(conn);
+    storage_row_free(p);
+    return rc;
+}
+
+static int create_action(struct timed *t, virConnectPtr conn, struct storage_row *p)
+{
+    if (row_check(p, &t->err) < 0)
+        return -1;
+    virStoragePoolPtr existing = virStoragePoolLookupByName(conn, p->name);
+    if (existing) {
+        virStoragePoolFree(existing);
+        return err_set(&t->err, 409, "storage_pool_exists", "name",
+                       "libvirt already has a storage pool called %s.", p->name);
+    }
+    char *xml = pool_xml(p);
+    virStoragePoolPtr pool = virStoragePoolDefineXML(conn, xml, 0);
+    g_free(xml);
+    if (!pool)
+        return libvirt_error(&t->err, "Defining the pool");
+    int rc = 0;
+    if (virStoragePoolBuild(pool, 0) < 0)
+        rc = libvirt_error(&t->err, "Building the pool");
+    else if (virStoragePoolCreate(pool, 0) < 0)
+        rc = libvirt_error(&t->err, "Starting the pool");
+    else if (virStoragePoolSetAutostart(pool, p->autostart) < 0)
+        rc = libvirt_error(&t->err, "Setting the pool's autostart");
+    if (rc < 0) {
+        if (virStoragePoolIsActive(pool) == 1)
+            virStoragePoolDestroy(pool);
+        virStoragePoolUndefine(pool);
+    } else {
+        log_info("storage pool %s (%s, %s) built and started", p->name, p->type, p->path);
+    }
+    virStoragePoolFree(pool);
+    return rc;
+}
+
+static int start_action(struct timed *t, virConnectPtr conn, struct storage_row *p)
+{
+    virStoragePoolPtr pool = pool_of(conn, p, &t->err);
+    int rc = pool ? 0 : -1;
+    if (pool && virStoragePoolIsActive(pool) != 1 && virStoragePoolCreate(pool, 0) < 0)
+        rc = libvirt_error(&t->err, "Starting the pool");
+    if (pool)
+        virStoragePoolFree(pool);
+    return rc;
+}
+
+static int stop_action(struct timed *t, virConnectPtr conn, struct storage_row *p)
+{
+    virStoragePoolPtr pool = pool_of(conn, p, &t->err);
+    int rc = pool ? 0 : -1;
+    if (pool && virStoragePoolIsActive(pool) == 1 && virStoragePoolDestroy(pool) < 0)
+        rc = libvirt_error(&t->err, "Stopping the pool");
+    if (pool)
+        virStoragePoolFree(pool);
+    return rc;
+}
+
+static int refresh_action(struct timed *t, virConnectPtr conn, struct storage_row *p)
+{
+    virStoragePoolPtr pool = pool_of(conn, p, &t->err);
+    int rc = pool ? 0 : -1;
+    if (pool && virStoragePoolRefresh(pool, 0) < 0)
+        rc = libvirt_error(&t->err, "Refreshing the pool");
+    if (pool)
+        virStoragePoolFree(pool);
+    return rc;
+}
+
+/* Removes the pool: its directory (dir, netfs mount point) or its volume
+ * group, once it holds no volume, and libvirt's definition. */
+static int delete_action(struct timed *t, virConnectPtr conn, struct storage_row *p)
+{
+    virStoragePoolPtr pool = virStoragePoolLookupByName(conn, p->name);
+    int rc = 0;
+    if (pool) {
+        if (virStoragePoolIsActive(pool) != 1 && virStoragePoolCreate(pool, 0) < 0)
+            rc = libvirt_error(&t->err, "Starting the pool to remove it");
+        int volumes = rc == 0 ? (virStoragePoolRefresh(pool, 0), virStoragePoolNumOfVolumes(pool)) : 0;
+        if (rc == 0 && volumes > 0)
+            rc = err_set(&t->err, 409, "pool_not_empty", NULL,
+                         "The pool still holds %d volumes; delete them first.", volumes);
+        if (rc == 0 && virStoragePoolDestroy(pool) < 0)
+            rc = libvirt_error(&t->err, "Stopping the pool");
+        if (rc == 0 && virStoragePoolDelete(pool, 0) < 0)
+            rc = libvirt_error(&t->err, "Removing the pool's storage");
+        if (rc == 0 && virStoragePoolUndefine(pool) < 0)
+            rc = libvirt_error(&t->err, "Removing the pool");
+        virStoragePoolFree(pool);
+    }
+    if (rc == 0 && db_exec("DELETE FROM storage_pools WHERE id = ?", DB_INT(p->id)) < 0)
+        rc = db_down(&t->err);
+    return rc;
+}
+
+/* Autostart follows the row (it is read from libvirt's definition only). */
+static int autostart_action(struct timed *t, virConnectPtr conn, struct storage_row *p)
+{
+    virStoragePoolPtr pool = pool_of(conn, p, &t->err);
+    int rc = pool ? 0 : -1;
+    if (pool && virStoragePoolSetAutostart(pool, p->autostart) < 0)
+        rc = libvirt_error(&t->err, "Setting the pool's autostart");
+    if (pool)
+        virStoragePoolFree(pool);
+    return rc;
+}
+
+static int autostart_fn(struct timed *t) { return with_pool(t, autostart_action); }
+static int create_fn(struct timed *t) { return with_pool(t, create_action); }
+static int start_fn(struct timed *t) { return with_pool(t, start_action); }
+static int stop_fn(struct timed *t) { return with_pool(t, stop_action); }
+static int refresh_fn(struct timed *t) { return with_pool(t, refresh_action); }
+static int delete_fn(struct timed *t) { return with_pool(t, delete_action); }
+
+/* The body of every pool job: the action with the operation deadline.
+ * A create that failed takes its row with it. */
+static int pool_job(struct job *job, int (*fn)(struct timed *), bool remove_row_on_failure)
+{
+    struct err err = { 0 };
+    json_t *done = timed_call(fn, job->object_id, NULL, op_timeout(), &err);
+    if (!done) {
+        job_message(job, err.message);
+        if (remove_row_on_failure && strcmp(err.code, "storage_timeout") != 0)
+            db_exec("DELETE FROM storage_pools WHERE id = ?", DB_INT(job->object_id));
+        return -1;
+    }
+    json_t *result = json_pack("{s:I}", "storage_pool_id", (json_int_t)job->object_id);
+    job_result(job, result);
+    json_decref(result);
+    json_decref(done);
+    return 0;
+}
+
+static int create_job(struct job *job) { return pool_job(job, create_fn, true); }
+static int start_job(struct job *job) { return pool_job(job, start_fn, false); }
+static int stop_job(struct job *job) { return pool_job(job, stop_fn, false); }
+static int refresh_job(struct job *job) { return pool_job(job, refresh_fn, false); }
+static int delete_job(struct job *job) { return pool_job(job, delete_fn, false); }
+
+static long long arg_pool(struct op_call *call)
+{
+    return json_integer_value(json_object_get(call->args, "pool_id"));
+}
+
+/* Starts kind's job on the pool and answers its id at once. */
+static int in_job(struct op_call *call, const char *kind, int (*fn)(struct job *))
+{
+    long long pool_id = arg_pool(call);
+    long long job_id = job_insert(kind, call->actor->id);
+    if (job_id < 0 || job_start(job_id, pool_id, call->actor->id, fn) < 0)
+        return err_set(&call->err, 503, "job_failed", NULL, "The job could not be started.");
+    call->result = json_pack("{s:I, s:s}", "job_id", (json_int_t)job_id, "kind", kind);
+    return 0;
+}
+
+/* What must be true before a pool is stopped or removed: no domain has a
+ * disk in it. Only libvirt's definitions are read, never the storage. */
+static int refuse_in_use(struct op_call *call, const char *verb)
+{
+    struct storage_row *p = row_load(arg_pool(call), &call->err);
+    virConnectPtr conn = p ? virt_conn(&call->err) : NULL;
+    int rc = conn ? 0 : -1;
+    if (conn) {
+        int n = disks_under(conn, p->path, false);
+        if (n > 0)
+            rc = err_set(&call->err, 409, "pool_in_use", NULL,
+                         "%d virtual machine disks are in this pool; it cannot be %s.", n, verb);
+        virConnectClose(conn);
+    }
+    storage_row_free(p);
+    return rc;
+}
+
+static int op_create(struct op_call *call)
+{
+    struct storage_row *p = row_load(arg_pool(call), &call->err);
+    int rc = p ? row_check(p, &call->err) : -1;
+    storage_row_free(p);
+    return rc < 0 ? -1 : in_job(call, "storage.create", create_job);
+}
+
+static int op_start(struct op_call *call) { return in_job(call, "storage.start", start_job); }
+static int op_refresh(struct op_call *call) { return in_job(call, "storage.refresh", refresh_job); }
+
+static int op_stop(struct op_call *call)
+{
+    return refuse_in_use(call, "stopped") < 0 ? -1 : in_job(call, "storage.stop", stop_job);
+}
+
+static int op_delete(struct op_call *call)
+{
+    return refuse_in_use(call, "deleted") < 0 ? -1 : in_job(call, "storage.delete", delete_job);
+}
+
+/* --- figures, with a short deadline each ------------------------------- */
+
+static int info_fn(struct timed *t)
+{
+    struct storage_row *p = row_load(t->pool_id, &t->err);
+    virConnectPtr conn = p ? virt_conn(&t->err) : NULL;
+    int rc = conn ? 0 : -1;
+    if (conn) {
+        virStoragePoolPtr pool = virStoragePoolLookupByName(conn, p->name);
+        virStoragePoolInfo info = { 0 };
+        int autostart = 0;
+        if (!pool) {
+            t->result = json_pack("{s:s}", "state", "missing");
+        } else if (virStoragePoolGetInfo(pool, &info) < 0) {
+            rc = libvirt_error(&t->err, "Reading the pool");
+        } else {
+            virStoragePoolGetAutostart(pool, &autostart);
+            const char *state = info.state == VIR_STORAGE_POOL_RUNNING    ? "active"
+                                : info.state == VIR_STORAGE_POOL_BUILDING ? "building"
+                                : info.state == VIR_STORAGE_POOL_DEGRADED ? "degraded"
+                                : info.state == VIR_STORAGE_POOL_INACCESSIBLE ? "inaccessible"
+                                                                              : "inactive";
+            t->result = json_pack("{s:s, s:b, s:I, s:I, s:I}", "state", state, "autostart_live",
+                                  autostart != 0, "capacity_bytes", (json_int_t)info.capacity,
+                                  "allocation_bytes", (json_int_t)info.allocation,
+                                  "available_bytes", (json_int_t)info.available);
+        }
+        if (pool)
+            virStoragePoolFree(pool);
+        virConnectClose(conn);
+    }
+    storage_row_free(p);
+    return rc;
+}
+
+/* {}: each pool row's figures by id; a pool that does not answer in
+ * [storage] info_timeout_s is "not_responding", the others are shown. */
+static int op_states(struct op_call *call)
+{
+    struct db_rows *rows = db_query("SELECT id FROM storage_pools");
+    if (!rows)
+        return db_down(&call->err);
+    call->result = json_object();
+    long long seconds = config_int("storage", "info_timeout_s", 3);
+    for (int i = 0; i < rows->nrows; i++) {
+        struct err err = { 0 };
+        json_t *info = timed_call(info_fn, db_cell_int(rows, i, 0, 0), NULL, seconds, &err);
+        if (!info)
+            info = json_pack("{s:s, s:s}", "state",
+                             !strcmp(err.code, "storage_timeout") ? "not_responding" : "unknown",
+                             "message", err.message);
+        json_object_set_new(call->result, db_cell(rows, i, 0), info);
+    }
+    db_rows_free(rows);
+    return 0;
+}
+
+/* --- volumes ------------------------------------------------------------ */
+
+static bool volume_name_valid(const char *name)
+{
+    return net_name_valid(name) && strlen(name) <= 48;
+}
+
+/* The active pool of t, refreshed; NULL with t->err set. */
+static virStoragePoolPtr active_pool(struct timed *t, virConnectPtr conn, struct storage_row *p)
+{
+    virStoragePoolPtr pool = pool_of(conn, p, &t->err);
+    if (pool && virStoragePoolIsActive(pool) != 1) {
+        err_set(&t->err, 409, "pool_inactive", NULL, "Start the storage pool first.");
+        virStoragePoolFree(pool);
+        return NULL;
+    }
+    if (pool)
+        virStoragePoolRefresh(pool, 0);
+    return pool;
+}
+
+static json_t *volume_json(virStorageVolPtr vol, int users)
+{
+    virStorageVolInfo info = { 0 };
+    virStorageVolGetInfo(vol, &info);
+    char *path = virStorageVolGetPath(vol);
+    json_t *v = json_pack("{s:s, s:s, s:I, s:I, s:i, s:b}", "name", virStorageVolGetName(vol),
+                          "path", path ? path : "", "capacity_bytes", (json_int_t)info.capacity,
+                          "allocation_bytes", (json_int_t)info.allocation, "used_by_disks", users,
+                          "in_use", users > 0);
+    free(path);
+    return v;
+}
+
+static int volumes_action(struct timed *t, virConnectPtr conn, struct storage_row *p)
+{
+    virStoragePoolPtr pool = active_pool(t, conn, p);
+    if (!pool)
+        return -1;
+    virStorageVolPtr *vols = NULL;
+    int n = virStoragePoolListAllVolumes(pool, &vols, 0);
+    int rc = n < 0 ? libvirt_error(&t->err, "Listing the volumes") : 0;
+    GPtrArray *paths = n > 0 ? domain_disk_paths(conn) : NULL;
+    t->result = json_array();
+    for (int i = 0; i < n; i++) {
+        char *path = virStorageVolGetPath(vols[i]);
+        int users = 0;
+        for (guint j = 0; path && j < paths->len; j++)
+            users += !strcmp(g_ptr_array_index(paths, j), path);
+        free(path);
+        json_array_append_new(t->result, volume_json(vols[i], users));
+        virStorageVolFree(vols[i]);
+    }
+    free(vols);
+    if (paths)
+        g_ptr_array_free(paths, TRUE);
+    virStoragePoolFree(pool);
+    return rc;
+}
+
+static char *volume_xml(const char *name, long long capacity_gb, const char *format,
+                        const char *type)
+{
+    char capacity[32];
+    snprintf(capacity, sizeof capacity, "%lld", capacity_gb);
+    xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
+    xmlNodePtr vol = xmlNewNode(NULL, BAD_CAST "volume");
+    xmlDocSetRootElement(doc, vol);
+    child(vol, "name", name);
+    xmlNewProp(child(vol, "capacity", capacity), BAD_CAST "unit", BAD_CAST "GiB");
+    /* A logical volume is a raw block device; a file can be qcow2. */
+    if (strcmp(type, "logical") != 0) {
+        xmlNodePtr target = child(vol, "target", NULL);
+        xmlNewProp(child(target, "format", NULL), BAD_CAST "type", BAD_CAST format);
+        xmlNewTextChild(vol, NULL, BAD_CAST "allocation", BAD_CAST "0");
+    }
+    return xml_doc_string(doc);
+}
+
+static int volume_create_action(struct timed *t, virConnectPtr conn, struct storage_row *p)
+{
+    const char *name = json_string_value(json_object_get(t->args, "name"));
+    const char *format = json_string_value(json_object_get(t->args, "format"));
+    long long gb = json_integer_value(json_object_get(t->args, "capacity_gb"));
+    if (!volume_name_valid(name))
+        return err_set(&t->err, 422, "invalid_volume", "name", "The volume name is not valid.");
+    if (!strcmp(p->type, "logical") && format && strcmp(format, "raw"))
+        return err_set(&t->err, 422, "invalid_volume", "format",
+                       "A logical volume is raw.");
+    virStoragePoolPtr pool = active_pool(t, conn, p);
+    if (!pool)
+        return -1;
+    int rc = 0;
+    virStorageVolPtr existing = virStorageVolLookupByName(pool, name);
+    if (existing) {
+        virStorageVolFree(existing);
+        rc = err_set(&t->err, 409, "volume_exists", "name", "The pool has a volume called %s.", name);
+    }
+    char *xml = rc == 0 ? volume_xml(name, gb, format ? format : "qcow2", p->type) : NULL;
+    virStorageVolPtr vol = xml ? virStorageVolCreateXML(pool, xml, 0) : NULL;
+    g_free(xml);
+    if (rc == 0 && !vol)
+        rc = libvirt_error(&t->err, "Creating the volume");
+    if (vol) {
+        t->result = volume_json(vol, 0);
+        virStorageVolFree(vol);
+    }
+    virStoragePoolFree(pool);
+    return rc;
+}
+
+static virStorageVolPtr volume_of(struct timed *t, virStoragePoolPtr pool)
+{
+    const char *name = json_string_value(json_object_get(t->args, "name"));
+    virStorageVolPtr vol = volume_name_valid(name) ? virStorageVolLookupByName(pool, name) : NULL;
+    if (!vol)
+        err_set(&t->err, 404, "not_found", NULL, "The pool has no such volume.");
+    return vol;
+}
+
+static int volume_resize_action(struct timed *t, virConnectPtr conn, struct storage_row *p)
+{
+    long long gb = json_integer_value(json_object_get(t->args, "capacity_gb"));
+    virStoragePoolPtr pool = active_pool(t, conn, p);
+    virStorageVolPtr vol = pool ? volume_of(t, pool) : NULL;
+    int rc = vol ? 0 : -1;
+    virStorageVolInfo info = { 0 };
+    if (vol && virStorageVolGetInfo(vol, &info) == 0 &&
+        (unsigned long long)gb << 30 < info.capacity)
+        rc = err_set(&t->err, 422, "cannot_shrink", "capacity_gb",
+                     "A volume only grows (shrinking would cut off its data).");
+    if (rc == 0 && virStorageVolResize(vol, (unsigned long long)gb << 30, 0) < 0)
+        rc = libvirt_error(&t->err, "Resizing the volume");
+    if (rc == 0)
+        t->result = volume_json(vol, 0);
+    if (vol)
+        virStorageVolFree(vol);
+    if (pool)
+        virStoragePoolFree(pool);
+    return rc;
+}
+
+static int volume_delete_action(struct timed *t, virConnectPtr conn, struct storage_row *p)
+{
+    virStoragePoolPtr pool = active_pool(t, conn, p);
+    virStorageVolPtr vol = pool ? volume_of(t, pool) : NULL;
+    int rc = vol ? 0 : -1;
+    char *path = vol ? virStorageVolGetPath(vol) : NULL;
+    int users = path ? disks_under(conn, path, true) : 0;
+    if (rc == 0 && users)
+        rc = err_set(&t->err, 409, "volume_in_use", NULL,
+                     "A virtual machine uses this volume; remove it from the machine first.");
+    if (rc == 0 && virStorageVolDelete(vol, 0) < 0)
+        rc = libvirt_error(&t->err, "Deleting the volume");
+    if (rc == 0)
+        t->result = json_pack("{s:b}", "deleted", 1);
+    free(path);
+    if (vol)
+        virStorageVolFree(vol);
+    if (pool)
+        virStoragePoolFree(pool);
+    return rc;
+}
+
+static int volumes_fn(struct timed *t) { return with_pool(t, volumes_action); }
+static int volume_create_fn(struct timed *t) { return with_pool(t, volume_create_action); }
+static int volume_resize_fn(struct timed *t) { return with_pool(t, volume_resize_action); }
+static int volume_delete_fn(struct timed *t) { return with_pool(t, volume_delete_action); }
+
+static int volume_op(struct op_call *call, int (*fn)(struct timed *))
+{
+    call->result = timed_call(fn, arg_pool(call), call->args, op_timeout(), &call->err);
+    return call->result ? 0 : -1;
+}
+
+static int op_volumes(struct op_call *call) { return volume_op(call, volumes_fn); }
+static int op_update(struct op_call *call) { return volume_op(call, autostart_fn); }
+static int op_volume_create(struct op_call *call) { return volume_op(call, volume_create_fn); }
+static int op_volume_resize(struct op_call *call) { return volume_op(call, volume_resize_fn); }
+static int op_volume_delete(struct op_call *call) { return volume_op(call, volume_delete_fn); }
+
+static const char *const formats[] = { "qcow2", "raw", NULL };
+#define POOL_ID { "pool_id", FIELD_INT, true, 1, INT64_MAX }
+static const struct field pool_args[] = { POOL_ID, { NULL } };
+static const struct field no_args[] = { { NULL } };
+static const struct field volume_args[] = {
+    POOL_ID, { "name", FIELD_STRING, true, 1, 48 }, { NULL },
+};
+static const struct field volume_create_args[] = {
+    POOL_ID, { "name", FIELD_STRING, true, 1, 48 },
+    { "capacity_gb", FIELD_INT, true, 1, 65536 },
+    { "format", FIELD_ENUM, false, 0, 0, formats }, { NULL },
+};
+static const struct field volume_resize_args[] = {
+    POOL_ID, { "name", FIELD_STRING, true, 1, 48 },
+    { "capacity_gb", FIELD_INT, true, 1, 65536 }, { NULL },
+};
+
+const struct op storage_ops[] = {
+    { "storage.create", op_create, pool_args, true, true },
+    { "storage.start", op_start, pool_args, true, true },
+    { "storage.stop", op_stop, pool_args, true, true },
+    { "storage.refresh", op_refresh, pool_args, true, true },
+    { "storage.delete", op_delete, pool_args, true, true },
+    { "storage.states", op_states, no_args, true, true },
+    { "storage.update", op_update, pool_args, true, true },
+    { "storage.volumes", op_volumes, pool_args, true, true },
+    { "storage.volume_create", op_volume_create, volume_create_args, true, true },
+    { "storage.volume_resize", op_volume_resize, volume_resize_args, true, true },
+    { "storage.volume_delete", op_volume_delete, volume_args, true, true },
+    { NULL },
+};

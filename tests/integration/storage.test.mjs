@@ -1,0 +1,238 @@
+// Storage pools and volumes against the real libvirtd: a dir pool under
+// [storage] allowed_roots (/srv/vmm-storage by default) made, stopped,
+// started, refreshed and removed through jobs; volumes created, grown and
+// deleted, and refused while a domain uses them; paths outside the roots
+// refused; a logical pool on a volume group over a loop device on a
+// sparse file of our own; a netfs pool where the kernel offers NFS (else
+// skipped, saying why). Names carry this run's prefix; after() removes
+// whatever a failed test left (pools, domains, the VG, the loop device).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import {
+  existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { adminClient, assertError, dataOf, jobOf, sql, q, STATE, userClient, waitFor } from './lib.mjs';
+
+const PREFIX = `t12s-${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
+const ROOT = '/srv/vmm-storage';
+const GiB = 1024 ** 3;
+
+function run(cmd, ...args) {
+  return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+const virsh = (...args) => run('virsh', '-q', '-c', 'qemu:///system', ...args);
+const libvirtPools = () => virsh('pool-list', '--all', '--name').split('\n').map((s) => s.trim()).filter(Boolean);
+const quietly = (fn) => { try { fn(); } catch { /* already gone */ } };
+
+let admin;
+const loops = [];
+const files = [];
+const domains = [];
+
+before(async () => {
+  admin = await adminClient();
+  mkdirSync(ROOT, { recursive: true });
+});
+
+after(async () => {
+  for (const d of domains) quietly(() => virsh('undefine', d));
+  for (const row of sql(`SELECT id FROM storage_pools WHERE name LIKE ${q(`${PREFIX}%`)}`)) {
+    await admin.api('DELETE', `/storage-pools/${row[0]}`);
+  }
+  await waitFor(() => !libvirtPools().some((p) => p.startsWith(PREFIX)), 20_000, 250).catch(() => {});
+  for (const name of libvirtPools().filter((p) => p.startsWith(PREFIX))) {
+    quietly(() => virsh('pool-destroy', name));
+    quietly(() => virsh('pool-undefine', name));
+  }
+  sql(`DELETE FROM storage_pools WHERE name LIKE ${q(`${PREFIX}%`)}`);
+  const vg = `${PREFIX}-vg`;
+  quietly(() => run('vgremove', '-f', '-y', vg));
+  for (const loop of loops) {
+    quietly(() => run('pvremove', '-y', '-ff', loop));
+    quietly(() => run('losetup', '-d', loop));
+  }
+  for (const f of files) rmSync(f, { recursive: true, force: true });
+});
+
+/** Waits for the job of a 202 answer and returns it when it has ended. */
+async function finished(res) {
+  assert.equal(res.status, 202, res.text);
+  const job = jobOf(res);
+  let last;
+  await waitFor(async () => {
+    last = dataOf(await admin.api('GET', `/jobs/${job.id}`));
+    return !['queued', 'running'].includes(last.state);
+  }, 90_000, 200);
+  return last;
+}
+
+function defineDomainOn(diskPath) {
+  const name = `${PREFIX}-dom${domains.length}`;
+  const file = join(ROOT, `${name}.xml`);
+  writeFileSync(file, `<domain type='qemu'><name>${name}</name><memory unit='MiB'>64</memory>
+    <os><type arch='x86_64'>hvm</type></os><devices><disk type='file' device='disk'>
+    <driver name='qemu' type='qcow2'/><source file='${diskPath}'/><target dev='vda' bus='virtio'/>
+    </disk></devices></domain>`);
+  virsh('define', file);
+  rmSync(file);
+  domains.push(name);
+  return name;
+}
+
+describe('a storage pool', () => {
+  test('dir: built, used, stopped, started, refreshed and removed; volumes made, grown, deleted', async () => {
+    const name = `${PREFIX}-dir`;
+    const path = join(ROOT, name);
+    files.push(path);
+    const made = await admin.api('POST', '/storage-pools', { name, type: 'dir', path });
+    const job = await finished(made);
+    assert.equal(job.state, 'succeeded', job.message);
+    const pool = dataOf(made);
+    assert.ok(statSync(path).isDirectory(), 'libvirt built the directory');
+    assert.match(virsh('pool-info', name), /State:\s+running/);
+    assert.match(virsh('pool-info', name), /Autostart:\s+yes/);
+    const shown = dataOf(await admin.api('GET', `/storage-pools/${pool.id}`));
+    assert.equal(shown.state, 'active');
+    assert.ok(shown.capacity_bytes > 0 && shown.available_bytes > 0, JSON.stringify(shown));
+    assert.deepEqual(shown.volumes, []);
+
+    const vol = await admin.api('POST', `/storage-pools/${pool.id}/volumes`, { name: 'disk1.qcow2', capacity_gb: 1, format: 'qcow2' });
+    assert.equal(vol.status, 201, vol.text);
+    assert.equal(dataOf(vol).capacity_bytes, GiB);
+    assert.ok(existsSync(join(path, 'disk1.qcow2')));
+    assertError(await admin.api('POST', `/storage-pools/${pool.id}/volumes`, { name: 'disk1.qcow2', capacity_gb: 1 }), 409, 'volume_exists');
+    assertError(await admin.api('POST', `/storage-pools/${pool.id}/volumes`, { name: '../escape', capacity_gb: 1 }), 400, 'invalid_name');
+    const grown = await admin.api('POST', `/storage-pools/${pool.id}/volumes/disk1.qcow2/resize`, { capacity_gb: 2 });
+    assert.equal(grown.status, 200, grown.text);
+    assert.equal(dataOf(grown).capacity_bytes, 2 * GiB);
+    assert.match(run('qemu-img', 'info', join(path, 'disk1.qcow2')), /virtual size: 2 GiB/);
+    assertError(await admin.api('POST', `/storage-pools/${pool.id}/volumes/disk1.qcow2/resize`, { capacity_gb: 1 }), 422, 'cannot_shrink');
+    const listed = dataOf(await admin.api('GET', `/storage-pools/${pool.id}/volumes`));
+    assert.deepEqual(listed.map((v) => v.name), ['disk1.qcow2']);
+
+    // A domain's disk in it: the volume and the pool are in use.
+    defineDomainOn(join(path, 'disk1.qcow2'));
+    assert.equal(dataOf(await admin.api('GET', `/storage-pools/${pool.id}/volumes`))[0].in_use, true);
+    assertError(await admin.api('DELETE', `/storage-pools/${pool.id}/volumes/disk1.qcow2`), 409, 'volume_in_use');
+    assertError(await admin.api('DELETE', `/storage-pools/${pool.id}`), 409, 'pool_in_use');
+    assertError(await admin.api('POST', `/storage-pools/${pool.id}/stop`), 409, 'pool_in_use');
+    virsh('undefine', domains.pop());
+    const deleted = await admin.api('DELETE', `/storage-pools/${pool.id}/volumes/disk1.qcow2`);
+    assert.equal(deleted.status, 200, deleted.text);
+    assert.ok(!existsSync(join(path, 'disk1.qcow2')));
+    assertError(await admin.api('DELETE', `/storage-pools/${pool.id}/volumes/disk1.qcow2`), 404, 'not_found');
+
+    assert.equal((await finished(await admin.api('POST', `/storage-pools/${pool.id}/stop`))).state, 'succeeded');
+    assert.match(virsh('pool-info', name), /State:\s+inactive/);
+    assert.equal(dataOf(await admin.api('GET', `/storage-pools/${pool.id}`)).state, 'inactive');
+    assertError(await admin.api('POST', `/storage-pools/${pool.id}/volumes`, { name: 'x', capacity_gb: 1 }), 409, 'pool_inactive');
+    assert.equal((await finished(await admin.api('POST', `/storage-pools/${pool.id}/start`))).state, 'succeeded');
+    assert.equal((await finished(await admin.api('POST', `/storage-pools/${pool.id}/refresh`))).state, 'succeeded');
+    const patched = await admin.api('PATCH', `/storage-pools/${pool.id}`, { autostart: false });
+    assert.equal(patched.status, 200, patched.text);
+    assert.match(virsh('pool-info', name), /Autostart:\s+no/);
+
+    const page = await admin.page('/storage-pools');
+    assert.match(page.text, new RegExp(`data-name="${name}"`));
+    assert.match(page.text, /<progress class="usage" max="100" value="\d+">/);
+
+    const gone = await finished(await admin.api('DELETE', `/storage-pools/${pool.id}`));
+    assert.equal(gone.state, 'succeeded', gone.message);
+    assert.ok(!libvirtPools().includes(name));
+    assert.ok(!existsSync(path), 'the directory went with it');
+    assertError(await admin.api('GET', `/storage-pools/${pool.id}`), 404, 'not_found');
+  });
+
+  test('paths outside the allowed roots, the portal\'s state and system directories are refused', async () => {
+    const link = join(ROOT, `${PREFIX}-link`);
+    files.push(link);
+    symlinkSync('/etc', link);
+    const cases = [
+      [{ path: '/etc/vmm-pool' }, 422, 'path_not_allowed'],
+      [{ path: '/' }, 422, 'path_not_allowed'],
+      [{ path: ROOT }, 422, 'path_not_allowed'],
+      [{ path: `${STATE}/pool/${PREFIX}` }, 422, 'path_not_allowed'],
+      [{ path: `/tmp/${PREFIX}` }, 422, 'path_not_allowed'],
+      [{ path: `${ROOT}/../etc/${PREFIX}` }, 422, 'path_not_allowed'],
+      [{ path: `${link}/${PREFIX}` }, 422, 'path_not_allowed'], // a link out of the root
+      [{ path: `${ROOT}/${PREFIX} x` }, 422, 'path_not_allowed'],
+      [{}, 400, 'missing_field'],
+      [{ name: 'bad/name', path: `${ROOT}/${PREFIX}-x` }, 400, 'invalid_name'],
+      [{ type: 'iscsi', path: `${ROOT}/${PREFIX}-x` }, 400, 'invalid_choice'],
+      [{ type: 'netfs', path: `${ROOT}/${PREFIX}-x` }, 400, 'missing_field'],
+    ];
+    for (const [fields, status, code] of cases) {
+      assertError(await admin.api('POST', '/storage-pools', { name: `${PREFIX}-bad`, type: 'dir', ...fields }), status, code);
+    }
+    assert.ok(!existsSync('/etc/vmm-pool'));
+    assert.equal(sql(`SELECT COUNT(*) FROM storage_pools WHERE name LIKE ${q(`${PREFIX}%`)}`)[0][0], '0');
+    assert.ok(!libvirtPools().some((p) => p.startsWith(PREFIX)));
+    const { client } = await userClient(admin);
+    assertError(await client.api('GET', '/storage-pools'), 403, 'forbidden');
+  });
+
+  test('logical: a volume group on a loop device of our own', async (t) => {
+    const image = join(ROOT, `${PREFIX}-lvm.img`);
+    files.push(image);
+    run('truncate', '-s', '2G', image);
+    const loop = run('losetup', '-f', '--show', image).trim();
+    loops.push(loop);
+    const name = `${PREFIX}-lvm`;
+    const made = await admin.api('POST', '/storage-pools', {
+      name, type: 'logical', source_name: `${PREFIX}-vg`, source_path: loop,
+    });
+    const job = await finished(made);
+    assert.equal(job.state, 'succeeded', job.message);
+    const pool = dataOf(made);
+    assert.equal(pool.path, `/dev/${PREFIX}-vg`);
+    assert.match(run('vgs', '--noheadings', '-o', 'vg_name'), new RegExp(`${PREFIX}-vg`));
+    const shown = dataOf(await admin.api('GET', `/storage-pools/${pool.id}`));
+    assert.equal(shown.state, 'active');
+    assert.ok(shown.capacity_bytes > GiB, JSON.stringify(shown));
+    let deviceMapper = true;
+    try { run('dmsetup', 'version'); } catch { deviceMapper = false; }
+    if (deviceMapper) {
+      const vol = await admin.api('POST', `/storage-pools/${pool.id}/volumes`, { name: 'lv1', capacity_gb: 1, format: 'raw' });
+      assert.equal(vol.status, 201, vol.text);
+      assert.equal((await admin.api('DELETE', `/storage-pools/${pool.id}/volumes/lv1`)).status, 200);
+    } else {
+      t.diagnostic('logical volumes not created: the kernel\'s device-mapper is not reachable here (dmsetup version fails), so lvcreate cannot work');
+    }
+    const gone = await finished(await admin.api('DELETE', `/storage-pools/${pool.id}`));
+    assert.equal(gone.state, 'succeeded', gone.message);
+    assert.doesNotMatch(run('vgs', '--noheadings', '-o', 'vg_name'), new RegExp(`${PREFIX}-vg`));
+  });
+
+  test('netfs: a local NFS export', async (t) => {
+    const filesystems = readFileSync('/proc/filesystems', 'utf8');
+    if (!/\bnfsd\b/.test(filesystems) || !/\bnfs4?\b/.test(filesystems)) {
+      t.skip('this kernel offers no nfs/nfsd filesystem here (a container without the NFS modules): no local NFS server can run');
+      return;
+    }
+    const exported = join(ROOT, `${PREFIX}-export`);
+    const mount = join(ROOT, `${PREFIX}-nfs`);
+    files.push(exported, mount);
+    mkdirSync(exported, { recursive: true });
+    try {
+      run('exportfs', '-o', 'rw,no_root_squash,insecure', `127.0.0.1:${exported}`);
+    } catch (e) {
+      t.skip(`exportfs failed (${String(e.stderr ?? e).trim().split('\n')[0]}): no local NFS server`);
+      return;
+    }
+    try {
+      const made = await admin.api('POST', '/storage-pools', {
+        name: `${PREFIX}-nfs`, type: 'netfs', path: mount, source_host: '127.0.0.1', source_path: exported,
+      });
+      const job = await finished(made);
+      assert.equal(job.state, 'succeeded', job.message);
+      const pool = dataOf(made);
+      assert.equal(dataOf(await admin.api('GET', `/storage-pools/${pool.id}`)).state, 'active');
+      const gone = await finished(await admin.api('DELETE', `/storage-pools/${pool.id}`));
+      assert.equal(gone.state, 'succeeded', gone.message);
+    } finally {
+      quietly(() => run('exportfs', '-u', `127.0.0.1:${exported}`));
+    }
+  });
+});
