@@ -430,7 +430,7 @@ static const struct field create_fields[] = {
     { "mode", FIELD_ENUM, true, 0, 0, modes },
     { "cidr", FIELD_STRING, false, 0, 18, NULL },
     { "bridge", FIELD_STRING, false, 0, 15, NULL },
-    { "dhcp", FIELD_OBJECT, false, 0, 0, NULL, dhcp_fields },
+    { "dhcp", FIELD_OBJECT, false, 0, 0, NULL, .fields = dhcp_fields },
     { "dns", FIELD_STRING_LIST, false, 0, 8, NULL },
     COMMON_FIELDS,
     { NULL },
@@ -446,7 +446,7 @@ static const struct field create_form_fields[] = {
     { NULL },
 };
 static const struct field update_fields[] = {
-    { "dhcp", FIELD_OBJECT, false, 0, 0, NULL, dhcp_fields },
+    { "dhcp", FIELD_OBJECT, false, 0, 0, NULL, .fields = dhcp_fields },
     { "dns", FIELD_STRING_LIST, false, 0, 8, NULL },
     COMMON_FIELDS,
     { NULL },

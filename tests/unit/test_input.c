@@ -17,7 +17,7 @@ static const struct field fields[] = {
     { "notes", FIELD_TEXT, false, 0, 20, NULL },
     { "ids", FIELD_ID_LIST, false, 1, 3, NULL },
     { "boot", FIELD_ENUM_LIST, false, 1, 2, roles },
-    { "range", FIELD_OBJECT, false, 0, 0, NULL, range_fields },
+    { "range", FIELD_OBJECT, false, 0, 0, NULL, .fields = range_fields },
     { "dns", FIELD_STRING_LIST, false, 0, 2, NULL },
     { "title", FIELD_NAME, false, 1, 16, NULL },
     { NULL },
