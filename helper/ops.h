@@ -24,6 +24,9 @@ struct op {
     bool admin_only;
     bool needs_actor;
     bool no_deadline;   /* runs without [helper] call_deadline_s (no libvirt, long I/O) */
+    /* Only for vmm-scheduler's own socket ([helper] scheduler_socket), and
+     * the only ops that socket serves: a narrow path that names no actor. */
+    bool scheduler_only;
 };
 
 /* The op named name, or NULL. */

@@ -261,6 +261,7 @@ static const struct nav_item {
     { "/isos", N_("ISO images"), false },
     { "/templates", N_("Templates"), false },
     { "/host", N_("Host"), false },
+    { "/alerts", N_("Alerts"), false },
     { "/networks", N_("Networks"), true },
     { "/storage-pools", N_("Storage pools"), true },
     { "/users", N_("Users"), true },

@@ -19,6 +19,11 @@ enum field_type {
     FIELD_ENUM_LIST,/* a JSON array of distinct choices; min/max is its length */
     FIELD_STRING_LIST,/* a JSON array of one-line strings of 1-255 characters; min/max is its length */
     FIELD_OBJECT,   /* a JSON object validated against fields (API bodies only) */
+    FIELD_NUMBER,   /* an integer or a decimal, finite; min/max are the value range */
+    FIELD_FREE_OBJECT,/* a JSON object (API only), checked by the handler with
+                     * input_validate against its own table; min/max members */
+    FIELD_ARRAY,    /* a JSON array (API only), its items checked by the handler;
+                     * min/max is its length */
 };
 
 struct field {

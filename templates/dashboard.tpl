@@ -57,6 +57,7 @@
 </div>
 {{! issue11-monitoring: charts and sparklines go here (one include line). }}
 <!-- dashboard-charts: begin -->
+{{>METRICS_CHARTS}}
 <!-- dashboard-charts: end -->
 {{#user}}
 <section class="card" id="whoami">

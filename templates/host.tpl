@@ -15,3 +15,4 @@
   {{#arches_empty}}<tr><td colspan="4">{{_ No guest architecture is available.}}</td></tr>{{/arches_empty}}
   </tbody>
 </table>
+{{>METRICS_CHARTS}}

@@ -104,3 +104,4 @@
   </form>
 </section>
 {{/vm}}
+{{>METRICS_CHARTS}}
