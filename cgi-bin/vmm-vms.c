@@ -204,8 +204,12 @@ static int quota_check(struct req *r, long long owner, const struct usage *want)
     struct usage used, limit;
     struct db_rows *lock = db_query("SELECT id FROM users WHERE id = ? FOR UPDATE", DB_INT(owner));
     struct db_rows *rows = db_query("SELECT COUNT(*), COALESCE(SUM(vcpus), 0), "
-                                    "COALESCE(SUM(memory_mb), 0), COALESCE(SUM(disk_gb), 0) "
-                                    "FROM vms WHERE owner_id = ?", DB_INT(owner));
+                                    "COALESCE(SUM(memory_mb), 0), COALESCE(SUM(disk_gb), 0) + "
+                                    /* the space snapshots reserve (issue 16) */
+                                    "(SELECT CEIL(COALESCE(SUM(s.size_bytes), 0) / 1073741824) "
+                                    "FROM snapshots s JOIN vms sv ON sv.id = s.vm_id WHERE "
+                                    "sv.owner_id = ?) FROM vms WHERE owner_id = ?",
+                                    DB_INT(owner), DB_INT(owner));
     int ok = lock && rows && quota_limits(owner, &limit) == 0;
     if (ok) {
         used = (struct usage){ db_cell_int(rows, 0, 0, 0), db_cell_int(rows, 0, 1, 0),

@@ -5,6 +5,7 @@
 
 #include "host.h"
 #include "import.h"
+#include "ops/snapshot.h"
 #include "reconcile.h"
 #include "upload.h"
 #include "vm.h"
@@ -90,11 +91,15 @@ static const struct op ops[] = {
     { NULL },
 };
 
+/* The tables of helper/ops/, one per resource, after the ones above. */
+static const struct op *const tables[] = { ops, snapshot_ops, NULL };
+
 const struct op *op_find(const char *name)
 {
-    for (const struct op *op = ops; name && op->name; op++)
-        if (!strcmp(op->name, name))
-            return op;
+    for (const struct op *const *table = tables; name && *table; table++)
+        for (const struct op *op = *table; op->name; op++)
+            if (!strcmp(op->name, name))
+                return op;
     return NULL;
 }
 

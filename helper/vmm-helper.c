@@ -33,6 +33,7 @@
 #include "upload.h"
 #include "virt.h"
 #include "vm.h"
+#include "ops/snapshot.h"
 
 static uid_t client_uid;
 static int client_idle_ms;
@@ -212,6 +213,7 @@ int main(int argc, char **argv)
      * say what does not match between the database and libvirt. */
     job_fail_interrupted();
     vm_cleanup_interrupted();
+    snapshot_cleanup_interrupted();
     upload_startup();
     /* Off the request path: the helper answers while templates are judged. */
     library_recheck_start();

@@ -58,6 +58,16 @@ static const struct {
     { "no_image", N_("This virtual machine needs exactly one template or ISO."), false },
     { "job_failed", N_("The copy could not be started."), false },
     { "forbidden", N_("You are not allowed to do this."), false },
+    /* snapshots (helper/ops/snapshot.c) */
+    { "raw_disk", N_("This machine has a disk that is not qcow2: it cannot hold snapshots."), false },
+    { "uefi_memory", N_("A UEFI machine's snapshot cannot hold its memory; take a disk-only "
+                        "snapshot of it stopped."), false },
+    { "name_taken", N_("This machine already has a snapshot of that name."), false },
+    { "quota_exceeded", N_("This would pass the owner's disk quota."), true },
+    { "snapshot_busy", N_("This snapshot is still being taken."), false },
+    { "snapshot_missing", N_("libvirt no longer has this snapshot; delete it here."), false },
+    { "not_a_chain", N_("The source snapshot is not an ancestor of the target."), false },
+    { "snapshot_pinned", N_("A pinned snapshot is in the chain; unpin it first."), false },
 };
 
 static void fail_from_helper(struct req *r, json_t *error)

@@ -16,6 +16,7 @@
 </section>
 <section class="card actions" id="actions">
   {{! Only what the state allows; the helper refuses the rest with a 409. }}
+  <a class="button" id="open-snapshots" href="/vms/{{id}}/snapshots">{{_ Snapshots}}</a>{{! issue 16 }}
   {{#state_is_stopped}}
   <form method="post" action="/vms/{{id}}/start" class="inline">
     <input type="hidden" name="csrf_token" value="{{csrf_token}}">
