@@ -359,9 +359,10 @@ static int policy_set(struct req *r)
     bool enabled = !json_is_false(json_object_get(r->input, "enabled"));
     /* set_at moves when the schedule changes: slots before it are not due. */
     if (db_exec("INSERT INTO snapshot_policies (vm_id, enabled, schedule, keep, include_memory, "
-                "naming) VALUES (?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE enabled = VALUES(enabled), "
+                "naming) VALUES (?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE "
                 "set_at = IF(schedule <> VALUES(schedule) OR enabled <> VALUES(enabled), "
-                "UTC_TIMESTAMP(), set_at), schedule = VALUES(schedule), keep = VALUES(keep), "
+                "UTC_TIMESTAMP(), set_at), enabled = VALUES(enabled), "
+                "schedule = VALUES(schedule), keep = VALUES(keep), "
                 "include_memory = VALUES(include_memory), naming = VALUES(naming)",
                 DB_INT(vm_id), DB_INT(enabled), DB_TEXT(schedule), DB_INT(input_int(r, "keep", 1)),
                 DB_INT(json_is_true(json_object_get(r->input, "include_memory"))),

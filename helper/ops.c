@@ -5,6 +5,7 @@
 
 #include "host.h"
 #include "import.h"
+#include "ops/alert_action.h"
 #include "ops/snapshot.h"
 #include "reconcile.h"
 #include "upload.h"
@@ -88,6 +89,8 @@ static const struct op ops[] = {
     { "iso.verify", iso_op_verify, iso_args, false, true },
     { "iso.delete", iso_op_delete, iso_args, false, true },
     { "template.delete", template_op_delete, template_args, false, true },
+    /* vmm-scheduler (issue 11): the action of a firing alert rule. */
+    { "alert.action", alert_op_action, alert_action_args, false, false, true },
     { NULL },
 };
 

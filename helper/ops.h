@@ -23,6 +23,9 @@ struct op {
     const struct field *args;
     bool admin_only;
     bool needs_actor;
+    /* Only for vmm-scheduler's own socket ([helper] scheduler_socket), and
+     * the only ops that socket serves: a narrow path that names no actor. */
+    bool scheduler_only;
 };
 
 /* The op named name, or NULL. */

@@ -15,6 +15,7 @@
 #include "job.h"
 #include "library.h"
 #include "log.h"
+#include "metrics_store.h"
 #include "pool.h"
 #include "rbac.h"
 #include "virt.h"
@@ -697,6 +698,9 @@ int vm_op_delete(struct op_call *call)
     char *serial_log = vm_serial_log(vm);
     unlink(serial_log);
     g_free(serial_log);
+    char metrics_name[32];   /* its samples go with it (ops/metrics.h) */
+    snprintf(metrics_name, sizeof metrics_name, "vm-%lld", vm->id);
+    metrics_store_remove(metrics_name);
     call->result = json_pack("{s:b}", "deleted", 1);
     rc = 0;
 out:

@@ -28,6 +28,7 @@
 #include "job.h"
 #include "library.h"
 #include "log.h"
+#include "ops/metrics.h"
 #include "ops.h"
 #include "reconcile.h"
 #include "upload.h"
@@ -38,10 +39,19 @@
 static uid_t client_uid;
 static int client_idle_ms;
 
+/* A socket and the one uid (besides root) it accepts: the web programs',
+ * or vmm-scheduler's on a socket of its own. */
+struct listener {
+    int fd;
+    uid_t uid;
+    bool scheduler;
+};
+
 /* One accepted connection, handed to its thread. */
 struct client {
     int fd;
     struct peer peer;
+    bool scheduler;
 };
 
 static json_t *reply_error(const struct err *err)
@@ -54,7 +64,7 @@ static json_t *reply_error(const struct err *err)
 }
 
 /* Runs one request; returns the reply. */
-static json_t *handle(json_t *request, const struct peer *peer)
+static json_t *handle(json_t *request, const struct peer *peer, bool scheduler)
 {
     struct op_call call = { 0 };
     json_t *reply = NULL;
@@ -67,6 +77,11 @@ static json_t *handle(json_t *request, const struct peer *peer)
     call.args = req.args;
     if (parsed < 0)
         goto done;
+    /* The scheduler's socket serves its ops alone, and they no other. */
+    if (op->scheduler_only != scheduler) {
+        err_set(&call.err, 403, "forbidden", "op", "This operation is not open to this caller.");
+        goto done;
+    }
     actor = actor_verify(request, peer, &call.err);
     if (call.err.status)
         goto done;
@@ -141,7 +156,7 @@ static void *serve_client(void *arg)
             json_decref(reply);
             break;   /* the stream is out of step: close it */
         }
-        json_t *reply = handle(request, &client->peer);
+        json_t *reply = handle(request, &client->peer, client->scheduler);
         rc = send_reply(fd, reply, json_string_value(json_object_get(request, "op")));
         json_decref(reply);
         json_decref(request);
@@ -154,7 +169,9 @@ static void *serve_client(void *arg)
     return NULL;
 }
 
-static bool peer_allowed(int fd, struct peer *peer)
+static void *accept_loop(void *arg);
+
+static bool peer_allowed(int fd, uid_t allowed, struct peer *peer)
 {
     struct ucred cred;
     socklen_t len = sizeof cred;
@@ -162,7 +179,7 @@ static bool peer_allowed(int fd, struct peer *peer)
         return false;
     peer->uid = cred.uid;
     peer->pid = cred.pid;
-    if (cred.uid == 0 || cred.uid == client_uid)
+    if (cred.uid == 0 || cred.uid == allowed)
         return true;
     log_warn("refused a connection from uid %d pid %d", (int)cred.uid, (int)cred.pid);
     return false;
@@ -217,6 +234,7 @@ int main(int argc, char **argv)
     upload_startup();
     /* Off the request path: the helper answers while templates are judged. */
     library_recheck_start();
+    metrics_start();
     struct err err = { 0 };
     json_t *report = reconcile_report(&err);
     if (report) {
@@ -226,20 +244,44 @@ int main(int argc, char **argv)
         json_decref(report);
     }
 
+    static struct listener web, sched;
+    web = (struct listener){ listener, client_uid, false };
+    sched = (struct listener){ -1, (uid_t)-1, false };
+    /* vmm-scheduler's own socket, owned by its group, for its ops alone. */
+    const char *sched_user = config_str("helper", "scheduler_user", "vmm-sched");
+    struct passwd *spw = *sched_user ? getpwnam(sched_user) : NULL;
+    const char *sched_path = config_str("helper", "scheduler_socket", "/run/vmm/helper-scheduler.sock");
+    if (spw && (sched.fd = listen_on(sched_path, spw->pw_gid)) >= 0) {
+        sched.uid = spw->pw_uid;
+        sched.scheduler = true;
+        pthread_t thread;
+        if (pthread_create(&thread, NULL, accept_loop, &sched) == 0) {
+            pthread_detach(thread);
+            log_info("listening on %s for the scheduler (uid %d)", sched_path, (int)sched.uid);
+        }
+    }
+    accept_loop(&web);
+    return 0;
+}
+
+static void *accept_loop(void *arg)
+{
+    const struct listener *l = arg;
     for (;;) {
-        int fd = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
+        int fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno != EINTR)
                 log_error("accept: %s", strerror(errno));
             continue;
         }
         struct client *client = calloc(1, sizeof *client);
-        if (!client || !peer_allowed(fd, &client->peer)) {
+        if (!client || !peer_allowed(fd, l->uid, &client->peer)) {
             free(client);
             close(fd);
             continue;
         }
         client->fd = fd;
+        client->scheduler = l->scheduler;
         /* A client that stops reading its reply must not hold the thread. */
         struct timeval send_timeout = { .tv_sec = 30 };
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof send_timeout);
@@ -251,4 +293,5 @@ int main(int argc, char **argv)
         }
         pthread_detach(thread);
     }
+    return NULL;
 }

@@ -1,6 +1,7 @@
 #include "input.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +36,14 @@ static json_t *form_value_typed(const struct field *f, const char *text)
         if (errno || !*text || *end)
             return NULL;
         return json_integer(v);
+    }
+    if (f->type == FIELD_NUMBER) {
+        char *end;
+        errno = 0;
+        double v = strtod(text, &end);
+        if (errno || !*text || *end || !isfinite(v))
+            return NULL;
+        return json_real(v);
     }
     if (f->type == FIELD_BOOL) {
         if (!strcmp(text, "true") || !strcmp(text, "on") || !strcmp(text, "1"))
@@ -71,6 +80,33 @@ static int field_check(struct err *e, const struct field *f, json_t *value)
         if (v < f->min || v > f->max)
             return err_set(e, 400, "out_of_range", name, _("%s must be between %lld and %lld."),
                         name, f->min, f->max);
+        return 0;
+    }
+    case FIELD_NUMBER: {
+        if (!json_is_number(value) || !isfinite(json_number_value(value)))
+            return err_set(e, 400, "invalid_type", name, _("%s must be a number."), name);
+        double v = json_number_value(value);
+        if (v < (double)f->min || v > (double)f->max)
+            return err_set(e, 400, "out_of_range", name, _("%s must be between %lld and %lld."),
+                        name, f->min, f->max);
+        return 0;
+    }
+    case FIELD_OBJECT: {
+        long long n = json_is_object(value) ? (long long)json_object_size(value) : -1;
+        if (n < 0)
+            return err_set(e, 400, "invalid_type", name, _("%s must be an object."), name);
+        if (n < f->min || n > f->max)
+            return err_set(e, 400, "invalid_length", name, _("%s must have %lld to %lld members."),
+                           name, f->min, f->max);
+        return 0;
+    }
+    case FIELD_ARRAY: {
+        long long n = json_is_array(value) ? (long long)json_array_size(value) : -1;
+        if (n < 0)
+            return err_set(e, 400, "invalid_type", name, _("%s must be a list."), name);
+        if (n < f->min || n > f->max)
+            return err_set(e, 400, "invalid_length", name, _("%s must hold %lld to %lld items."),
+                           name, f->min, f->max);
         return 0;
     }
     case FIELD_BOOL:

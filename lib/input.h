@@ -16,6 +16,11 @@ enum field_type {
     FIELD_ENUM,     /* one of choices */
     FIELD_ID_LIST,  /* a JSON array of distinct positive integers; min/max is its length */
     FIELD_ENUM_LIST,/* a JSON array of distinct choices; min/max is its length */
+    FIELD_NUMBER,   /* an integer or a decimal, finite; min/max are the value range */
+    FIELD_OBJECT,   /* a JSON object (API only), checked by the handler with
+                     * input_validate against its own table; min/max members */
+    FIELD_ARRAY,    /* a JSON array (API only), its items checked by the handler;
+                     * min/max is its length */
 };
 
 struct field {

@@ -165,6 +165,19 @@ extern "C" int tpl_render_page(const char *layout, const char *page, json_t *dat
     content->SetFilename(page_key);
     if (data)
         dict_fill(content, data);
+    /* Partials a page may include with one line ({{>METRICS_CHARTS}}),
+     * so a feature shared by several pages lives in one file. They see
+     * the template globals (lang, csrf_token, is_admin), not the page's data. */
+    static const char *const partials[][2] = {
+        { "METRICS_CHARTS", "metrics_charts.tpl" },
+    };
+    for (const auto &partial : partials) {
+        std::string partial_key;
+        /* A tree without the partial (a unit's own templates) renders without it. */
+        if (g_file_test((tpl_dir + "/" + partial[1]).c_str(), G_FILE_TEST_EXISTS) &&
+            tpl_load(partial[1], lang, partial_key))
+            content->AddIncludeDictionary(partial[0])->SetFilename(partial_key);
+    }
     return tpl_expand(layout_key, &dict, out);
 }
 

@@ -38,3 +38,6 @@ CREATE TABLE snapshot_policies (
     set_at DATETIME NOT NULL DEFAULT UTC_TIMESTAMP(),
     CONSTRAINT snapshot_policies_vm_fk FOREIGN KEY (vm_id) REFERENCES vms (id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- Checked every minute by default (tests run it every second).
+INSERT INTO scheduler_tasks (name, interval_s) VALUES ('snapshots.schedule', 60);

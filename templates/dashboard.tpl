@@ -28,3 +28,4 @@
   </dl>
 </section>
 {{/totals}}
+{{>METRICS_CHARTS}}

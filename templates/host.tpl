@@ -14,3 +14,4 @@
   {{#arches_empty}}<tr><td colspan="3">{{_ No guest architecture is available.}}</td></tr>{{/arches_empty}}
   </tbody>
 </table>
+{{>METRICS_CHARTS}}

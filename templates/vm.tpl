@@ -85,3 +85,4 @@
   </form>
 </section>
 {{/vm}}
+{{>METRICS_CHARTS}}

@@ -277,10 +277,8 @@ static long long snap_job(const char *kind, const struct user *actor, long long 
     return job_id;
 }
 
-static int wrong_state(struct err *err, const char *message, const char *state)
-{
-    return err_set(err, 409, "wrong_state", NULL, message, state);
-}
+/* A macro, so the format stays a literal the compiler checks. */
+#define wrong_state(err, format, state) err_set(err, 409, "wrong_state", NULL, format, state)
 
 /* snapshot.create {vm_id, name, description, include_memory, origin}:
  * a disk-only snapshot of a stopped VM at once ({snapshot_id}); one with
@@ -784,12 +782,19 @@ static const struct field merge_args[] = {
     { NULL },
 };
 
-/* Each needs an actor: the helper checks that they may touch the VM. */
+static const struct field scheduled_args[] = {
+    VM_ID, { "slot", FIELD_INT, true, 1, INT64_MAX }, { NULL },
+};
+
+/* Each needs an actor: the helper checks that they may touch the VM; but
+ * snapshot.scheduled, served on vmm-scheduler's socket alone, which acts
+ * for the VM's owner after checking the VM's enabled policy itself. */
 const struct op snapshot_ops[] = {
     { "snapshot.create", op_create, create_args, false, true },
     { "snapshot.list", op_list, vm_args, false, true },
     { "snapshot.revert", op_revert, revert_args, false, true },
     { "snapshot.delete", op_delete, one_args, false, true },
     { "snapshot.merge", op_merge, merge_args, false, true },
+    { "snapshot.scheduled", op_scheduled, scheduled_args, false, false, true },
     { NULL },
 };

@@ -168,6 +168,30 @@ const EXPECTED = {
   'PAGE POST /profile/tokens/{id:int}/revoke': { anon: 303, a: 400, b: 404, admin: 400, bBody: {} },
   'PAGE POST /profile/sessions/{id:int}/end': { anon: 303, a: 400, b: 404, admin: 400, bBody: {} },
   'PAGE POST /profile/avatar/delete': { anon: 303, a: 400, b: 400, admin: 400 },
+  // vmm-metrics (/metrics: the tests ask from loopback, which may scrape)
+  'API GET /vms/metrics': { anon: 401, a: 200, b: 200, admin: 200 },
+  'API GET /vms/{id:int}/metrics': { anon: 401, a: 200, b: 404, admin: 200 },
+  'API GET /vms/{id:int}/performance': { anon: 401, a: 200, b: 404, admin: 200 },
+  'API GET /host/metrics': { anon: 401, a: 403, b: 403, admin: 200 },
+  'PAGE GET /metrics': { anon: 200, a: 200, b: 200, admin: 200 },
+  // vmm-alerts
+  'API GET /alert-rules': { anon: 401, a: 200, b: 200, admin: 200 },
+  'API POST /alert-rules': { anon: 401, a: 400, b: 400, admin: 400 },
+  'API GET /alert-rules/{id:int}': { anon: 401, a: 200, b: 404, admin: 200 },
+  'API PATCH /alert-rules/{id:int}': { anon: 401, a: 400, b: 404, admin: 400, bBody: { name: 'stolen' } },
+  'API DELETE /alert-rules/{id:int}': { anon: 401, a: 400, b: 404, admin: 400, bBody: {} },
+  'API GET /vms/{id:int}/alerts': { anon: 401, a: 200, b: 404, admin: 200 },
+  'API PUT /vms/{id:int}/alerts': { anon: 401, a: 400, b: 404, admin: 400, bBody: { alerts: [] } },
+  'API GET /alerts': { anon: 401, a: 200, b: 200, admin: 200 },
+  'PAGE GET /alerts': { anon: 303, a: 200, b: 200, admin: 200 },
+  'API GET /alerts/{id:int}': { anon: 401, a: 200, b: 404, admin: 200 },
+  'API GET /notification-channels': { anon: 401, a: 200, b: 200, admin: 200 },
+  'API POST /notification-channels': { anon: 401, a: 400, b: 400, admin: 400 },
+  'API GET /notification-channels/{id:int}': { anon: 401, a: 200, b: 404, admin: 200 },
+  'API PATCH /notification-channels/{id:int}': { anon: 401, a: 400, b: 404, admin: 400, bBody: { name: 'stolen' } },
+  'API DELETE /notification-channels/{id:int}': { anon: 401, a: 400, b: 404, admin: 400, bBody: {} },
+  'API POST /notification-channels/{id:int}/test': { anon: 401, a: 400, b: 404, admin: 400, bBody: {} },
+  'API GET /notification-channels/{id:int}/deliveries': { anon: 401, a: 200, b: 404, admin: 200 },
 };
 
 /** Every route of every FastCGI program in cgi-bin, from the binaries. */
@@ -230,6 +254,16 @@ before(async () => {
   sql(`INSERT INTO uploads (owner_id, kind, filename, name, metadata, length_bytes, expires_at)
        VALUES (${a.user.id}, 'iso', ${q(tag)}, ${q(tag)}, '', 10, UTC_TIMESTAMP() + INTERVAL 1 DAY)`);
   ids.upload = Number(sql(`SELECT MAX(id) FROM uploads WHERE owner_id = ${a.user.id}`)[0][0]);
+  // A's notification channel, alert rule on their VM, and an alert of it.
+  sql(`INSERT INTO notification_channels (owner_id, name, type, config)
+       VALUES (${a.user.id}, ${q(tag)}, 'webhook', '{"url":"http://127.0.0.1:9/"}')`);
+  ids.channel = Number(sql(`SELECT MAX(id) FROM notification_channels WHERE owner_id = ${a.user.id}`)[0][0]);
+  sql(`INSERT INTO alert_rules (owner_id, metric, scope, vm_id, operator, threshold, enabled)
+       VALUES (${a.user.id}, 'cpu', 'vm', ${ids.vm}, '>', 99, 0)`);
+  ids.rule = Number(sql(`SELECT MAX(id) FROM alert_rules WHERE owner_id = ${a.user.id}`)[0][0]);
+  sql(`INSERT INTO alerts (rule_id, owner_id, vm_id, object_key, state, metric, value, threshold, resolved_at)
+       VALUES (${ids.rule}, ${a.user.id}, ${ids.vm}, 'vm:${ids.vm}', 'resolved', 'cpu', 100, 99, UTC_TIMESTAMP())`);
+  ids.alert = Number(sql(`SELECT MAX(id) FROM alerts WHERE owner_id = ${a.user.id}`)[0][0]);
 });
 after(async () => {
   if (templateFile) rmSync(templateFile, { force: true });
@@ -244,6 +278,9 @@ function concretePath(pattern) {
         : pattern.startsWith('/isos/') ? ids.iso
           : pattern.startsWith('/templates/') ? ids.template
             : pattern.startsWith('/uploads/') ? ids.upload
+              : pattern.startsWith('/alert-rules/') ? ids.rule
+                : pattern.startsWith('/alerts/') ? ids.alert
+                  : pattern.startsWith('/notification-channels/') ? ids.channel
               : /\/tokens\//.test(pattern) ? ids.token
                 : /\/sessions\//.test(pattern) ? ids.session
                   : null;
