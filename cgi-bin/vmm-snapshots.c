@@ -122,6 +122,8 @@ static json_t *snap_tree(struct req *r, long long vm_id)
     return out;
 }
 
+static json_t *policy_of(struct req *r, long long vm_id);
+
 static int snapshots_list(struct req *r)
 {
     json_t *vm = vm_visible(r);
@@ -133,8 +135,14 @@ static int snapshots_list(struct req *r)
     r->data = tree;
     if (!r->api) {
         /* The page also shows the VM and offers the forms. */
-        r->data = json_pack("{s:o, s:o, s:I}", "snapshots", tree, "vm", vm, "vm_id",
-                            (json_int_t)req_param(r, "id")->num);
+        json_t *policy = policy_of(r, req_param(r, "id")->num);
+        if (!policy) {
+            json_decref(tree);
+            json_decref(vm);
+            return -1;
+        }
+        r->data = json_pack("{s:o, s:o, s:I, s:o}", "snapshots", tree, "vm", vm, "vm_id",
+                            (json_int_t)req_param(r, "id")->num, "policy", policy);
         return 0;
     }
     json_decref(vm);
@@ -356,7 +364,9 @@ static int policy_set(struct req *r)
                         _("The naming pattern must hold {timestamp}, so each snapshot has its own name."));
     r->audit_target_id = vm_id;
     r->audit_detail = json_deep_copy(r->input);
-    bool enabled = !json_is_false(json_object_get(r->input, "enabled"));
+    /* A form's unticked box is absent; an API client's absent field means on. */
+    json_t *on = json_object_get(r->input, "enabled");
+    bool enabled = r->api ? !json_is_false(on) : json_is_true(on);
     /* set_at moves when the schedule changes: slots before it are not due. */
     if (db_exec("INSERT INTO snapshot_policies (vm_id, enabled, schedule, keep, include_memory, "
                 "naming) VALUES (?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE "
@@ -421,6 +431,8 @@ static const struct route routes[] = {
       NULL, NULL, no_fields, "snapshot.delete" },
     { "GET", "/vms/{id:int}/snapshot-policy", policy_show, PERM_USER, ROUTE_API },
     { "PUT", "/vms/{id:int}/snapshot-policy", policy_set, PERM_USER, ROUTE_API, NULL, NULL,
+      policy_fields, "snapshot.policy" },
+    { "POST", "/vms/{id:int}/snapshot-policy", policy_set, PERM_USER, ROUTE_PAGE, NULL, NULL,
       policy_fields, "snapshot.policy" },
     { NULL },
 };

@@ -35,3 +35,19 @@
   </table>
   {{#snapshots_empty}}<p>{{_ No snapshots yet.}}</p>{{/snapshots_empty}}
 </section>
+{{#policy}}
+<section class="card" id="snapshot-policy">
+  <h2>{{_ Scheduled snapshots}}</h2>
+  <form method="post" action="/vms/{{vm_id}}/snapshot-policy" id="snapshot-policy-form">
+    <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+    <label><input type="checkbox" name="enabled" value="true"{{#enabled}} checked{{/enabled}}> {{_ Enabled}}</label>
+    <label>{{_ Schedule (cron, UTC)}} <input name="schedule" value="{{schedule}}" placeholder="0 2 * * *" maxlength="100" required></label>
+    <label>{{_ Keep}} <input name="keep" type="number" min="1" max="1000" value="{{keep}}" required></label>
+    <label>{{_ Naming}} <input name="naming" value="{{naming}}" maxlength="48"></label>
+    <label><input type="checkbox" name="include_memory" value="true"{{#include_memory}} checked{{/include_memory}}> {{_ Include memory}}</label>
+    <button>{{_ Save schedule}}</button>
+  </form>
+  <p class="muted">{{_ Pruning removes only snapshots the schedule made; pinned ones and ones made by hand are kept.}}</p>
+  {{#last_error}}<p class="error">{{last_error}}</p>{{/last_error}}
+</section>
+{{/policy}}

@@ -3,8 +3,6 @@
 #include <glib.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
-#include <libxml/parser.h>
-#include <libxml/xpath.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -87,17 +85,6 @@ static void release(virDomainPtr dom, virConnectPtr conn)
         virConnectClose(conn);
 }
 
-/* Whether the inactive definition matches xpath. */
-static bool domain_has(xmlDocPtr doc, const char *xpath)
-{
-    xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
-    xmlXPathObjectPtr found = ctx ? xmlXPathEvalExpression(BAD_CAST xpath, ctx) : NULL;
-    bool yes = found && found->nodesetval && found->nodesetval->nodeNr > 0;
-    xmlXPathFreeObject(found);
-    xmlXPathFreeContext(ctx);
-    return yes;
-}
-
 /* Refuses (422) what internal snapshots cannot hold, before anything is
  * made: a writable disk that is not qcow2 (any snapshot), and UEFI
  * firmware, whose NVRAM is a raw pflash file (a snapshot with memory:
@@ -105,22 +92,20 @@ static bool domain_has(xmlDocPtr doc, const char *xpath)
 static int snap_supported(virDomainPtr dom, bool with_memory, struct err *err)
 {
     char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
-    xmlDocPtr doc = xml ? xmlReadMemory(xml, (int)strlen(xml), NULL, NULL, XML_PARSE_NONET) : NULL;
-    free(xml);
-    if (!doc)
+    if (!xml)
         return libvirt_error(err, "Reading the machine");
-    int rc = 0;
-    if (domain_has(doc, "/domain/devices/disk[@device='disk' and not(readonly)]"
-                        "/driver[@type!='qcow2']"))
-        rc = err_set(err, 422, "raw_disk", NULL,
-                     "This machine has a disk that is not qcow2: it cannot hold snapshots.");
-    else if (with_memory && domain_has(doc, "/domain/os[@firmware='efi'] | "
-                                            "/domain/os/loader[@type='pflash']"))
-        rc = err_set(err, 422, "uefi_memory", "include_memory",
-                     "A UEFI machine's snapshot cannot hold its memory (its firmware variables "
-                     "are a raw file); take a disk-only snapshot of it stopped.");
-    xmlFreeDoc(doc);
-    return rc;
+    int blocker = domain_xml_snapshot_blocker(xml);
+    free(xml);
+    if (blocker < 0)
+        return err_set(err, 502, "libvirt_error", NULL, "The machine's definition is unreadable.");
+    if (blocker == SNAPSHOT_RAW_DISK)
+        return err_set(err, 422, "raw_disk", NULL,
+                       "This machine has a disk that is not qcow2: it cannot hold snapshots.");
+    if (blocker == SNAPSHOT_UEFI && with_memory)
+        return err_set(err, 422, "uefi_memory", "include_memory",
+                       "A UEFI machine's snapshot cannot hold its memory (its firmware variables "
+                       "are a raw file); take a disk-only snapshot of it stopped.");
+    return 0;
 }
 
 /* The space a new snapshot reserves: what the disk holds now (the snapshot

@@ -98,6 +98,7 @@ const EXPECTED = {
   'PAGE POST /vms/{id:int}/snapshots/{sid:int}/delete': { anon: 303, a: 400, b: 404, admin: 400, bBody: {} },
   'API GET /vms/{id:int}/snapshot-policy': { anon: 401, a: 200, b: 404, admin: 200 },
   'API PUT /vms/{id:int}/snapshot-policy': { anon: 401, a: 400, b: 404, admin: 400, bBody: { schedule: '0 2 * * *', keep: 7 } },
+  'PAGE POST /vms/{id:int}/snapshot-policy': { anon: 303, a: 400, b: 404, admin: 400, bBody: { schedule: '0 2 * * *', keep: '7' } },
   // vmm-jobs
   'API GET /jobs': { anon: 401, a: 200, b: 200, admin: 200 },
   'API GET /jobs/{id:int}': { anon: 401, a: 200, b: 404, admin: 200 },

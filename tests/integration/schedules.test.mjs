@@ -96,6 +96,16 @@ test('a schedule fires at its minute, once a slot, once after missed slots, and 
   assert.equal(policy.last_error, '');
   assert.equal(policy.last_run_slot, new Date((base + 4200) * 1000).toISOString().replace(/\.\d+Z$/, 'Z'));
 
+  // The page shows the schedule and saves it from its form.
+  const page = await client.request('GET', `/vms/${vmId}/snapshots`);
+  assert.match(page.text, /id="snapshot-policy-form"/);
+  assert.match(page.text, /value="\*\/10 \* \* \* \*"/);
+  const form = await client.request('POST', `/vms/${vmId}/snapshot-policy`,
+    { form: { csrf_token: client.csrf, schedule: '0 3 * * *', keep: '4', naming: 'nightly-{timestamp}' }, csrf: false });
+  assert.equal(form.status, 303, form.text.slice(0, 200));
+  const saved = dataOf(await client.api('GET', `/vms/${vmId}/snapshot-policy`));
+  assert.deepEqual([saved.enabled, saved.schedule, saved.keep, saved.naming], [false, '0 3 * * *', 4, 'nightly-{timestamp}']);
+
   // Disabled: no more runs.
   dataOf(await client.api('PUT', `/vms/${vmId}/snapshot-policy`, { enabled: false, schedule: '*/10 * * * *', keep: 2 }));
   setClock(base + 4800 + 5);
