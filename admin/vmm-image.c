@@ -16,7 +16,9 @@
 #include "config.h"
 #include "db.h"
 #include "image.h"
+#include "input.h"
 #include "log.h"
+#include "pool_file.h"
 #include "sandbox.h"
 #include "token.h"
 
@@ -42,7 +44,10 @@ static char *copy_into_pool(const char *kind, const char *file, const char *exte
     char *argv[] = { "cp", "--sparse=always", (char *)file, target, NULL };
     int status = -1;
     bool ok = g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, &status,
-                           NULL) && g_spawn_check_wait_status(status, NULL);
+                           NULL) && g_spawn_check_wait_status(status, NULL) &&
+              pool_file_protect(target, !strcmp(kind, "templates")) == 0;
+    if (!ok)
+        remove(target);
     g_free(target);
     g_free(dir);
     if (!ok) {
@@ -153,6 +158,11 @@ int main(int argc, char **argv)
     if (!template && !iso) {
         fprintf(stderr, "usage: vmm-image template NAME FILE [OS]\n"
                         "       vmm-image iso NAME FILE\n");
+        return 2;
+    }
+    if (!input_name_clean(argv[2]) || !*argv[2]) {
+        fprintf(stderr, "vmm-image: the name is empty or has invisible or text-direction "
+                        "characters\n");
         return 2;
     }
     if (config_load() < 0 || db_connect() < 0)

@@ -7,6 +7,7 @@
 #include "config.h"
 #include "db.h"
 #include "log.h"
+#include "login_throttle.h"
 #include "password.h"
 #include "user.h"
 
@@ -31,14 +32,22 @@ static int ensure_admin(const char *name)
         fprintf(stderr, "vmm-user: %s is not a valid user name\n", name);
         return 1;
     }
-    if (read_password(password, sizeof password) < 0 || password_hash(password, hash) < 0)
+    if (read_password(password, sizeof password) < 0)
+        return 1;
+    char why[PASSWORD_REASON_MAX];
+    if (!password_strong(password, name, NULL, why)) {
+        fprintf(stderr, "vmm-user: %s\n", why);
+        return 1;
+    }
+    if (password_hash(password, hash) < 0)
         return 1;
     int rc = db_exec("INSERT INTO users (username, password_hash, role, enabled) "
                      "VALUES (?, ?, 'admin', 1) ON DUPLICATE KEY UPDATE "
                      "password_hash = VALUES(password_hash), role = 'admin', enabled = 1, "
                      "failed_logins = 0, locked_until = NULL, updated_at = UTC_TIMESTAMP()",
                      DB_TEXT(name), DB_TEXT(hash));
-    if (rc < 0)
+    /* The way back in: no wrong passwords counted against the new one. */
+    if (rc < 0 || login_throttle_forget(name) < 0)
         return 1;
     printf("vmm-user: %s is an enabled admin\n", name);
     return 0;

@@ -6,6 +6,7 @@
 #include "config.h"
 #include "db.h"
 #include "i18n.h"
+#include "login_throttle.h"
 #include "password.h"
 #include "session.h"
 #include "settings.h"
@@ -39,62 +40,57 @@ static int reply_logged_in(struct req *r)
     return 0;
 }
 
-/* Counts a wrong password; the threshold-th in a row locks the account. */
-static void count_failure(long long id)
-{
-    long long threshold = config_int("auth", "lockout_threshold", 10);
-    long long lockout = config_int("auth", "lockout_s", 900);
-    /* An expired lock starts a fresh count. */
-    db_exec("UPDATE users SET failed_logins = 0, locked_until = NULL "
-            "WHERE id = ? AND locked_until <= UTC_TIMESTAMP()", DB_INT(id));
-    db_exec("UPDATE users SET failed_logins = failed_logins + 1, "
-            "locked_until = IF(failed_logins >= ?, UTC_TIMESTAMP() + INTERVAL ? SECOND, NULL) "
-            "WHERE id = ?", DB_INT(threshold), DB_INT(lockout), DB_INT(id));
-}
-
+/* Wrong passwords slow down the address they come from (and, past a much
+ * higher ceiling, unknown addresses of that account): lib/login_throttle.h.
+ * No count ever locks the account for its owner. */
 static int login(struct req *r)
 {
     const char *username = input_str(r, "username");
     const char *password = input_str(r, "password");
     r->audit_detail = json_pack("{s:s}", "username", username);
 
-    struct db_rows *rows = db_query(
-        "SELECT id, password_hash, enabled, locked_until > UTC_TIMESTAMP(), "
-        "CEIL(TIMESTAMPDIFF(SECOND, UTC_TIMESTAMP(), locked_until) / 60) "
-        "FROM users WHERE username = ?", DB_TEXT(username));
+    struct db_rows *rows = db_query("SELECT id, password_hash, enabled FROM users "
+                                    "WHERE username = ?", DB_TEXT(username));
     if (!rows)
         return fail_db(r);
-    if (rows->nrows == 0) {
-        db_rows_free(rows);
-        verify_dummy(password);
-        login_history(r, 0, username, false, "unknown_user");
-        return req_fail(r, 401, "invalid_credentials", NULL, _("Wrong user name or password."));
-    }
-    long long id = db_cell_int(rows, 0, 0, 0);
-    bool enabled = db_cell_int(rows, 0, 2, 0) != 0;
-    bool locked = db_cell_int(rows, 0, 3, 0) != 0;
-    long long minutes = db_cell_int(rows, 0, 4, 1);
-    bool match = !locked && password_verify(password, db_cell(rows, 0, 1));
+    bool known = rows->nrows == 1;
+    long long id = known ? db_cell_int(rows, 0, 0, 0) : 0;
+    bool enabled = known && db_cell_int(rows, 0, 2, 0) != 0;
+    char *hash = known ? g_strdup(db_cell(rows, 0, 1)) : NULL;
     db_rows_free(rows);
-    r->audit_target_id = id;
+    if (known)
+        r->audit_target_id = id;
 
-    if (locked) {
-        login_history(r, id, username, false, "locked");
-        return req_fail(r, 429, "account_locked", NULL,
-                    _("Too many wrong passwords. Try again in %lld minutes."), minutes);
+    long long wait = login_throttle_wait(r, username, id);
+    if (wait != 0) {
+        g_free(hash);
+        if (wait < 0)
+            return fail_db(r);
+        login_history(r, id, username, false, "throttled");
+        return login_throttle_refuse(r, NULL, wait);
     }
+    bool match;
+    if (known) {
+        match = password_verify(password, hash);
+    } else {
+        verify_dummy(password);
+        match = false;
+    }
+    g_free(hash);
     if (!match) {
-        count_failure(id);
-        login_history(r, id, username, false, "bad_password");
+        if (login_throttle_failure(r, username) < 0)
+            return fail_db(r);
+        login_history(r, id, username, false, known ? "bad_password" : "unknown_user");
         return req_fail(r, 401, "invalid_credentials", NULL, _("Wrong user name or password."));
     }
+    if (login_throttle_success(r, username) < 0)
+        return fail_db(r);
     if (!enabled) {
         login_history(r, id, username, false, "disabled");
         return req_fail(r, 403, "account_disabled", NULL, _("This account is disabled."));
     }
 
-    if (db_exec("UPDATE users SET failed_logins = 0, locked_until = NULL, "
-                "last_login_at = UTC_TIMESTAMP() WHERE id = ?", DB_INT(id)) < 0)
+    if (db_exec("UPDATE users SET last_login_at = UTC_TIMESTAMP() WHERE id = ?", DB_INT(id)) < 0)
         return fail_db(r);
     struct user *user = user_by_id(id);
     int rc = user ? session_start(r, user) : -1;
@@ -165,6 +161,9 @@ static int register_user(struct req *r)
     if (!username_valid(username))
         return req_fail(r, 400, "invalid_username", "username",
                     _("User names are 3 to 32 letters, digits, dots, dashes or underscores."));
+    char why[PASSWORD_REASON_MAX];
+    if (!password_strong(password, username, NULL, why))
+        return req_fail(r, 422, "weak_password", "password", "%s", why);
     if (password_hash(password, hash) < 0)
         return req_fail(r, 503, "internal", NULL, _("The password could not be stored."));
     if (db_exec_id("INSERT INTO users (username, display_name, password_hash, role) "
@@ -208,9 +207,9 @@ static const struct field login_fields[] = {
     { NULL },
 };
 static const struct field register_fields[] = {
-    { "username", FIELD_STRING, true, 3, 32, NULL },
+    { "username", FIELD_NAME, true, 3, 32, NULL },
     { "password", FIELD_STRING, true, 8, 128, NULL },
-    { "display_name", FIELD_STRING, false, 0, 64, NULL },
+    { "display_name", FIELD_NAME, false, 0, 64, NULL },
     { NULL },
 };
 static const struct field language_fields[] = {

@@ -124,8 +124,10 @@ static int console_token(struct req *r)
     return rc;
 }
 
-/* Uses up the token of the query if it is fresh; then it must be the
- * caller's, for the VM the query names. Any failure is a 403. */
+/* Uses up the token of the query if it is fresh, the caller's, and for
+ * the VM the query names; any failure is a 403. A token presented by
+ * someone else (or for another VM) is refused without being used up, so
+ * its owner can still connect with it. */
 static int token_consume(struct req *r, long long *vm_id)
 {
     const char *token = req_query(r, "token");
@@ -136,28 +138,31 @@ static int token_consume(struct req *r, long long *vm_id)
         return req_fail(r, 403, "bad_token", NULL, _("The console link is not valid."));
     token_digest(token, digest);
 
-    /* One statement: two connections racing with one token cannot both
-     * see it unused. */
-    unsigned long long fresh = 0;
+    /* One statement checks and uses it up: two connections racing with
+     * one token cannot both see it unused, and a refusal changes nothing. */
+    unsigned long long used = 0;
     if (db_exec_count("UPDATE console_tokens SET used_at = UTC_TIMESTAMP() WHERE digest = ? AND "
-                      "used_at IS NULL AND expires_at > UTC_TIMESTAMP()", &fresh,
-                      DB_TEXT(digest)) < 0)
+                      "used_at IS NULL AND expires_at > UTC_TIMESTAMP() AND user_id = ? AND "
+                      "vm_id = ?", &used, DB_TEXT(digest), DB_INT(r->user->id),
+                      DB_INT(want)) < 0)
         return fail_db(r);
-    if (fresh != 1)
-        return req_fail(r, 403, "token_spent", NULL,
-                        _("The console link has expired or was already used. Reconnect."));
-    struct db_rows *rows = db_query("SELECT user_id, vm_id FROM console_tokens WHERE digest = ?",
+    if (used == 1) {
+        *vm_id = want;
+        return 0;
+    }
+    /* Why not: only to choose the message. */
+    struct db_rows *rows = db_query("SELECT user_id = ? AND vm_id = ? FROM console_tokens "
+                                    "WHERE digest = ?", DB_INT(r->user->id), DB_INT(want),
                                     DB_TEXT(digest));
     if (!rows)
         return fail_db(r);
-    bool bound = rows->nrows == 1 && db_cell_int(rows, 0, 0, 0) == r->user->id &&
-                 db_cell_int(rows, 0, 1, 0) == want;
+    bool foreign = rows->nrows == 1 && db_cell_int(rows, 0, 0, 0) == 0;
     db_rows_free(rows);
-    if (!bound)
+    if (foreign)
         return req_fail(r, 403, "wrong_token", NULL,
                         _("This console link belongs to another user or machine."));
-    *vm_id = want;
-    return 0;
+    return req_fail(r, 403, "token_spent", NULL,
+                    _("The console link has expired or was already used. Reconnect."));
 }
 
 /* auth_request only passes 401 and 403 through (anything else becomes a

@@ -9,6 +9,7 @@
 #include "config.h"
 #include "db.h"
 #include "i18n.h"
+#include "login_throttle.h"
 #include "picture.h"
 #include "password.h"
 #include "quota.h"
@@ -40,15 +41,29 @@ static int change_password(struct req *r, const char *password)
     if (!current)
         return req_fail(r, 400, "missing_field", "current_password",
                         _("Enter your current password to set a new one."));
+    /* A stolen session must not guess the password without limit: the
+     * guesses are counted and slowed down as logins are. */
+    const char *username = r->user->username;
+    long long wait = login_throttle_wait(r, username, r->user->id);
+    if (wait != 0)
+        return wait < 0 ? fail_db(r) : login_throttle_refuse(r, "current_password", wait);
     struct db_rows *rows =
         db_query("SELECT password_hash FROM users WHERE id = ?", DB_INT(r->user->id));
     if (!rows)
         return fail_db(r);
     bool match = rows->nrows == 1 && password_verify(current, db_cell(rows, 0, 0));
     db_rows_free(rows);
-    if (!match)
+    if (!match) {
+        if (login_throttle_failure(r, username) < 0)
+            return fail_db(r);
         return req_fail(r, 403, "wrong_password", "current_password",
                         _("The current password is wrong."));
+    }
+    if (login_throttle_success(r, username) < 0)
+        return fail_db(r);
+    char why[PASSWORD_REASON_MAX];
+    if (!password_strong(password, username, current, why))
+        return req_fail(r, 422, "weak_password", "password", "%s", why);
     char hash[PASSWORD_HASH_MAX];
     if (password_hash(password, hash) < 0)
         return req_fail(r, 503, "internal", NULL, _("The password could not be stored."));
@@ -342,7 +357,7 @@ static int profile_token_create(struct req *r)
 static const char *const languages_or_browser[] = { "", "en", "zh-CN", NULL };
 
 static const struct field me_fields[] = {
-    { "display_name", FIELD_STRING, false, 0, 64, NULL },
+    { "display_name", FIELD_NAME, false, 0, 64, NULL },
     { "email", FIELD_STRING, false, 0, 254, NULL },
     { "language", FIELD_ENUM, false, 0, 0, languages_or_browser },
     { "password", FIELD_STRING, false, 8, 128, NULL },
@@ -350,7 +365,7 @@ static const struct field me_fields[] = {
     { NULL },
 };
 static const struct field token_fields[] = {
-    { "name", FIELD_STRING, true, 1, 64, NULL },
+    { "name", FIELD_NAME, true, 1, 64, NULL },
     { NULL },
 };
 

@@ -125,7 +125,7 @@ static int templates_show(struct req *r)
 static const char *const arches[] = { "x86_64", "aarch64", NULL };
 static const char *const visibilities[] = { "public", "private", NULL };
 static const struct field update_fields[] = {
-    { "name", FIELD_STRING, false, 1, 64 },
+    { "name", FIELD_NAME, false, 1, 64 },
     { "category", FIELD_STRING, false, 0, 32 },
     { "os", FIELD_STRING, false, 0, 64 },
     { "arch", FIELD_ENUM, false, 0, 0, arches },
@@ -227,8 +227,12 @@ static int templates_download(struct req *r)
         g_free(accel);
         g_free(disposition);
         g_string_free(name, TRUE);
+        /* The answer is the file's headers only: nginx keeps our
+         * Content-Type (not the JSON envelope's) and nosniff for the
+         * body it sends, on the page route and the API route alike. */
         r->resp_type = "application/octet-stream";
-        r->data = json_object();
+        r->resp_raw = true;
+        g_string_truncate(r->resp_body, 0);
     }
     db_rows_free(rows);
     return rc;

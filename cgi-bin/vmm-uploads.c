@@ -1,21 +1,32 @@
 /* vmm-uploads: tus 1.0.0 resumable uploads of ISOs and templates at
  * /api/v1/uploads (core, creation, termination, checksum, expiration).
- * This program keeps the protocol and the rows; the bodies never pass
- * through FastCGI: nginx writes each PATCH body to a file and names it in
- * VMM_BODY_FILE, and the helper (root) appends it to the upload. An upload
- * is its owner's alone: anyone else gets a 404. When the last byte is in,
- * the helper starts the import job and PATCH answers Upload-Job. */
+ * This program keeps the protocol and the rows, and writes each PATCH body,
+ * streamed by nginx, once, at its offset into the upload's part file
+ * (below: "a chunk"), hashing the file as it goes. The helper (root) makes
+ * and removes the files and does the import. An upload is its owner's
+ * alone: anyone else gets a 404. When the last byte is in, the helper
+ * starts the import job and PATCH answers Upload-Job. */
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "app.h"
 #include "config.h"
 #include "db.h"
+#include "digest_state.h"
 #include "helper_client.h"
 #include "i18n.h"
+#include "input.h"
+#include "log.h"
 #include "quota.h"
+#include "stream_write.h"
 #include "tus.h"
 #include "user.h"
 
@@ -93,6 +104,11 @@ static int meta_text(struct req *r, json_t *meta, const char *key, long max, cha
     const char *v = meta_str(meta, key);
     if (v && g_utf8_strlen(v, -1) > max)
         return req_fail(r, 400, "invalid_metadata", key, _("%s is too long."), key);
+    /* Names are shown to people: the rule of every name. A file name comes
+     * from the uploader's disk as it is: it is cleaned by tus_safe_text. */
+    if (v && strcmp(key, "filename") && !input_name_clean(v))
+        return req_fail(r, 400, "invalid_metadata", key,
+                        _("%s contains invisible or text-direction characters."), key);
     *out = tus_safe_text(v ? v : "", max);
     return 0;
 }
@@ -272,20 +288,219 @@ static int tus_head(struct req *r)
     return 0;
 }
 
-/* "Upload-Checksum: sha256 <base64>", when sent, into the append's args. */
-static int checksum_parse(struct req *r, json_t *args)
+/* --- a chunk: written once, at its offset, by this program ------------
+ *
+ * nginx streams the PATCH body unbuffered (fastcgi_request_buffering off,
+ * VMM_BODY_STREAM); it is written as it arrives into [uploads] dir/parts/
+ * <id>, which the helper made for this program's user (0700 directory:
+ * nginx and the sandbox user have no access), and hashed on the way
+ * (lib/stream_write.h). Bytes past the committed offset count only once
+ * the row says so: the row's received_bytes and hash_state change in one
+ * UPDATE, after the chunk's Upload-Checksum (if any) matched. Whatever is
+ * past received_bytes in the file is cut off by the next PATCH. */
+
+static char *part_file(long long id, const char *suffix)
+{
+    return g_strdup_printf("%s/parts/%lld%s", config_str("uploads", "dir", "/var/lib/vmm/uploads"),
+                           id, suffix);
+}
+
+/* The upload's lock (flock, dropped by the kernel whatever happens): one
+ * PATCH at a time; the helper takes it to delete or expire the upload. */
+static int chunk_lock(struct req *r, long long id)
+{
+    char *path = part_file(id, ".lock");
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    g_free(path);
+    if (fd < 0)
+        return req_fail(r, 404, "not_found", NULL, _("There is no such upload."));
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        close(fd);
+        return req_fail(r, 423, "upload_locked", NULL,
+                        _("Another request is writing to this upload. Try again when it is done."));
+    }
+    return fd;
+}
+
+/* "Upload-Checksum: sha256 <base64>": a digest context and the expected
+ * bytes, or nothing when the header is absent. */
+static int chunk_checksum(struct req *r, EVP_MD_CTX **ctx, guchar **expected, gsize *len)
 {
     const char *header = req_env(r, "HTTP_UPLOAD_CHECKSUM");
+    *ctx = NULL;
+    *expected = NULL;
     if (!header)
         return 0;
     char *algorithm;
     const char *digest;
     if (tus_checksum_parse(header, &algorithm, &digest, &r->err) < 0)
         return -1;
-    json_object_set_new(args, "checksum_algorithm", json_string(algorithm));
-    json_object_set_new(args, "checksum", json_string(digest));
+    const EVP_MD *md = !strcmp(algorithm, "md5")    ? EVP_md5()
+                       : !strcmp(algorithm, "sha1") ? EVP_sha1()
+                                                    : EVP_sha256();
     g_free(algorithm);
+    *expected = g_base64_decode(digest, len);
+    *ctx = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(*ctx, md, NULL);
     return 0;
+}
+
+static bool checksum_matches(EVP_MD_CTX *ctx, const guchar *expected, gsize len)
+{
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned n = 0;
+    EVP_DigestFinal_ex(ctx, digest, &n);
+    return n == len && !memcmp(digest, expected, len);
+}
+
+static long body_read(void *ctx, void *buf, size_t n)
+{
+    return req_body_read(ctx, buf, n);
+}
+
+/* The upload's row again, under the lock. */
+struct chunk_row {
+    long long length, received;
+    bool iso;
+    char *hash_state;
+};
+
+static int chunk_row_load(struct req *r, long long id, struct chunk_row *c)
+{
+    struct db_rows *rows = db_query("SELECT length_bytes, received_bytes, kind, hash_state FROM "
+                                    "uploads WHERE id = ? AND owner_id = ? AND state = 'uploading'",
+                                    DB_INT(id), DB_INT(r->user->id));
+    if (!rows)
+        return fail_db(r);
+    int rc = 0;
+    if (rows->nrows != 1) {
+        rc = req_fail(r, 409, "upload_complete", NULL, _("This upload is complete."));
+    } else {
+        c->length = db_cell_int(rows, 0, 0, 0);
+        c->received = db_cell_int(rows, 0, 1, 0);
+        c->iso = !strcmp(db_cell(rows, 0, 2), "iso");
+        c->hash_state = g_strdup(db_cell(rows, 0, 3));
+    }
+    db_rows_free(rows);
+    return rc;
+}
+
+/* The file's digests at the committed offset: the saved state, or (a
+ * state from another OpenSSL layout, a row written before states were
+ * kept) the committed bytes hashed again. Templates have none. */
+static struct digest_state *chunk_digests(const struct chunk_row *c, int fd)
+{
+    if (!c->iso)
+        return NULL;
+    if (c->received == 0)
+        return digest_state_new();
+    struct digest_state *d = digest_state_load(c->hash_state, c->received);
+    if (!d) {
+        log_warn("upload digests rebuilt from %lld bytes", c->received);
+        d = digest_state_rebuild(fd, c->received);
+    }
+    return d;
+}
+
+/* received_bytes and the digests move together, and only from where this
+ * PATCH found them. */
+static int chunk_commit(struct req *r, long long id, const struct chunk_row *c, long long received,
+                        const struct digest_state *d)
+{
+    char *state = d ? digest_state_save(d) : g_strdup("");
+    unsigned long long changed = 0;
+    int rc = db_exec_count("UPDATE uploads SET received_bytes = ?, hash_state = ?, expires_at = "
+                           "UTC_TIMESTAMP() + INTERVAL ? SECOND WHERE id = ? AND "
+                           "received_bytes = ? AND state = 'uploading'", &changed,
+                           DB_INT(received), DB_TEXT(state),
+                           DB_INT(config_int("uploads", "expire_s", 86400)), DB_INT(id),
+                           DB_INT(c->received));
+    g_free(state);
+    if (rc < 0)
+        return fail_db(r);
+    if (changed != 1)
+        return req_fail(r, 409, "upload_complete", NULL, _("This upload is complete."));
+    return 0;
+}
+
+/* Writes the body at the committed offset. Returns the new offset, or -1
+ * (r->err set, the file cut back to where it was). A client gone mid-body
+ * keeps what arrived (tus allows it), made durable first (fdatasync), unless
+ * the chunk had a checksum, which it can no longer match. */
+static long long chunk_write(struct req *r, long long id, struct chunk_row *c)
+{
+    char *path = part_file(id, "");
+    int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+    g_free(path);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        if (fd >= 0)
+            close(fd);
+        return req_fail(r, 404, "not_found", NULL, _("There is no such upload."));
+    }
+    EVP_MD_CTX *md = NULL;
+    guchar *expected = NULL;
+    gsize expected_len = 0;
+    struct digest_state *d = NULL;
+    long long rc = -1;
+    /* Chunks are not synced one by one (nginx's own PUT does not sync
+     * either): a crash of the host may leave the file shorter than the
+     * committed offset. Its digests then describe bytes that are gone, so
+     * the upload starts again from 0 (the client learns it from HEAD). */
+    if (st.st_size < c->received) {
+        log_warn("upload %lld lost bytes (%lld of %lld): restarted", id, (long long)st.st_size,
+                 c->received);
+        if (ftruncate(fd, 0) == 0)
+            db_exec("UPDATE uploads SET received_bytes = 0, hash_state = '' WHERE id = ?",
+                    DB_INT(id));
+        req_fail(r, 409, "offset_mismatch", NULL, _("The upload is at byte %lld, not %lld."), 0LL,
+                 c->received);
+        goto out;
+    }
+    /* What a cut-off PATCH or a refused chunk left past the offset goes. */
+    if (st.st_size != c->received && ftruncate(fd, c->received) < 0) {
+        req_fail(r, 503, "storage_error", NULL, _("The chunk could not be stored."));
+        goto out;
+    }
+    if (chunk_checksum(r, &md, &expected, &expected_len) < 0)
+        goto out;
+    d = chunk_digests(c, fd);
+    if (c->iso && !d) {
+        req_fail(r, 503, "storage_error", NULL, _("The chunk could not be stored."));
+        goto out;
+    }
+    struct stream_write w = { .fd = fd, .offset = c->received, .digests = d, .chunk_md = md };
+    enum stream_result result = stream_write_run(&w, body_read, r);
+    bool full = w.error == ENOSPC || w.error == EDQUOT;
+    long long kept = -1;   /* bytes of this chunk that count */
+    if (result == STREAM_IO)
+        req_fail(r, full ? 507 : 503, full ? "insufficient_storage" : "storage_error", NULL, "%s",
+                 full ? _("The disk is full; the upload keeps its last complete chunk.")
+                      : _("The chunk could not be stored."));
+    else if (result == STREAM_CUT && !md && fdatasync(fd) == 0)
+        kept = w.written;
+    else if (result == STREAM_DONE && md && !checksum_matches(md, expected, expected_len))
+        req_fail(r, 460, "checksum_mismatch", NULL,
+                 _("The chunk does not match its checksum; send it again."));
+    else if (result == STREAM_DONE)
+        kept = w.written;
+    if (kept > 0 && chunk_commit(r, id, c, c->received + kept, d) < 0)
+        kept = -1;
+    if (kept < 0 && ftruncate(fd, c->received) < 0)
+        log_error("cannot cut upload %lld back to %lld: %s", id, c->received, strerror(errno));
+    if (result == STREAM_CUT) {
+        log_info("upload %lld: the client left after %lld bytes (%s)", id, w.written,
+                 kept > 0 ? "kept" : "dropped");
+        req_fail(r, 400, "short_body", NULL, _("The request body is shorter than announced."));
+    }
+    if (kept >= 0 && !r->err.status)
+        rc = c->received + kept;
+out:
+    digest_state_free(d);
+    EVP_MD_CTX_free(md);
+    g_free(expected);
+    close(fd);
+    return rc;
 }
 
 static int tus_patch(struct req *r)
@@ -299,34 +514,52 @@ static int tus_patch(struct req *r)
                         _("Send chunks as application/offset+octet-stream."));
     if (!tus_parse_size(req_env(r, "HTTP_UPLOAD_OFFSET"), &offset))
         return req_fail(r, 400, "invalid_offset", NULL, _("Upload-Offset must be a byte count."));
+    if (!r->body_stream || r->content_length < 0)
+        return req_fail(r, 411, "length_required", NULL, _("Send the chunk with a Content-Length."));
     if (upload_mine(r, id, &u, false) < 0)
         return -1;
     if (u.importing || offset != u.received)
         return req_fail(r, 409, "offset_mismatch", NULL, _("The upload is at byte %lld, not %lld."),
                         u.received, offset);
-    if (!r->body_file)
-        return req_fail(r, 400, "bad_chunk", NULL, _("The request body was not kept."));
-    char *chunk = g_path_get_basename(r->body_file);
-    json_t *args = json_pack("{s:I, s:I, s:s}", "upload_id", (json_int_t)id, "offset",
-                             (json_int_t)offset, "chunk", chunk);
-    g_free(chunk);
-    json_t *done = checksum_parse(r, args) == 0 ? helper_call(r, "upload.append", args) : NULL;
-    json_decref(args);
-    if (!done)
+    if (offset + r->content_length > u.length)
+        return req_fail(r, 413, "upload_too_large", NULL,
+                        _("The chunk goes past the announced Upload-Length."));
+    int lock = chunk_lock(r, id);
+    if (lock < 0)
         return -1;
+    struct chunk_row c = { 0 };
+    long long received = -1;
+    /* Read again under the lock: the PATCH before ours may have moved it. */
+    if (chunk_row_load(r, id, &c) < 0)
+        goto out;
+    if (offset != c.received) {
+        req_fail(r, 409, "offset_mismatch", NULL, _("The upload is at byte %lld, not %lld."),
+                 c.received, offset);
+        goto out;
+    }
+    if ((received = chunk_write(r, id, &c)) < 0)
+        goto out;
     char text[32];
-    snprintf(text, sizeof text, "%lld", (long long)json_integer_value(json_object_get(done, "offset")));
+    snprintf(text, sizeof text, "%lld", received);
     resp_header(r, "Upload-Offset", text);
-    json_t *job = json_object_get(done, "job_id");
-    if (job) {
-        snprintf(text, sizeof text, "%lld", (long long)json_integer_value(job));
+    if (received == c.length) {
+        json_t *args = json_pack("{s:I}", "upload_id", (json_int_t)id);
+        json_t *done = helper_call(r, "upload.finish", args);
+        json_decref(args);
+        if (!done)
+            goto out;
+        snprintf(text, sizeof text, "%lld",
+                 (long long)json_integer_value(json_object_get(done, "job_id")));
         resp_header(r, "Upload-Job", text);
+        json_decref(done);
     } else {
         set_expires_header(r, id);
     }
-    json_decref(done);
     r->status = 204;
-    return 0;
+out:
+    g_free(c.hash_state);
+    close(lock);   /* after the row is updated: the next PATCH sees it */
+    return r->err.status ? -1 : 0;
 }
 
 /* Ends the caller's unfinished upload id and removes its file. */

@@ -8,6 +8,7 @@
 #include "db.h"
 #include "i18n.h"
 #include "list.h"
+#include "login_throttle.h"
 #include "password.h"
 #include "quota.h"
 #include "session.h"
@@ -53,6 +54,15 @@ static int users_list(struct req *r)
                     user_json_from_row);
 }
 
+/* 422 weak_password naming why, or 0: checked before anything changes. */
+static int refuse_weak(struct req *r, const char *password, const char *username)
+{
+    char why[PASSWORD_REASON_MAX];
+    if (!password || password_strong(password, username, NULL, why))
+        return 0;
+    return req_fail(r, 422, "weak_password", "password", "%s", why);
+}
+
 static int users_create(struct req *r)
 {
     const char *username = input_str(r, "username");
@@ -69,6 +79,8 @@ static int users_create(struct req *r)
                     _("User names are 3 to 32 letters, digits, dots, dashes or underscores."));
     if (email && !email_valid(email))
         return req_fail(r, 400, "invalid_email", "email", _("This is not an email address."));
+    if (refuse_weak(r, password, username) < 0)
+        return -1;
     if (password_hash(password, hash) < 0)
         return req_fail(r, 503, "internal", NULL, _("The password could not be stored."));
     if (db_exec_id("INSERT INTO users (username, display_name, email, password_hash, role) "
@@ -146,26 +158,38 @@ static int keep_an_admin(struct req *r, const struct user *user, const char *rol
     return 0;
 }
 
-/* Stores a hashed password and ends the user's sessions. */
-static int store_password(struct req *r, long long id, const char *hash)
+/* Stores a hashed password and ends the user's sessions. A reset password
+ * is a suspected leak: their API tokens go too unless the admin says
+ * revoke_tokens: false. */
+static int store_password(struct req *r, long long id, const char *username, const char *hash)
 {
+    bool revoke_tokens = !json_is_false(json_object_get(r->input, "revoke_tokens"));
+    unsigned long long revoked = 0;
     if (db_exec("UPDATE users SET password_hash = ?, failed_logins = 0, locked_until = NULL, "
                 "updated_at = UTC_TIMESTAMP() WHERE id = ?", DB_TEXT(hash), DB_INT(id)) < 0 ||
-        session_end_all(id) < 0)
+        session_end_all(id) < 0 ||
+        (revoke_tokens && db_exec_count("DELETE FROM api_tokens WHERE user_id = ?", &revoked,
+                                        DB_INT(id)) < 0) ||
+        /* A new password starts with no wrong ones counted against it. */
+        login_throttle_forget(username) < 0)
         return fail_db(r);
+    if (!json_is_object(r->audit_detail))
+        r->audit_detail = json_object();
+    json_object_set_new(r->audit_detail, "tokens_revoked", json_integer((json_int_t)revoked));
     return 0;
 }
 
-static int set_password(struct req *r, long long id, const char *password)
+static int set_password(struct req *r, long long id, const char *username, const char *password)
 {
     char hash[PASSWORD_HASH_MAX];
     if (password_hash(password, hash) < 0)
         return req_fail(r, 503, "internal", NULL, _("The password could not be stored."));
-    return store_password(r, id, hash);
+    return store_password(r, id, username, hash);
 }
 
 /* The row changes of users_update, inside its transaction. */
-static int users_apply(struct req *r, long long id, const char *password_hash)
+static int users_apply(struct req *r, long long id, const char *username,
+                       const char *password_hash)
 {
     const char *role = input_str(r, "role");
     const char *display_name = input_str(r, "display_name");
@@ -182,7 +206,7 @@ static int users_apply(struct req *r, long long id, const char *password_hash)
     /* A disabled account is out at once, not at its next idle timeout. */
     if (json_is_false(enabled) && session_end_all(id) < 0)
         return fail_db(r);
-    if (password_hash && store_password(r, id, password_hash) < 0)
+    if (password_hash && store_password(r, id, username, password_hash) < 0)
         return -1;
     if (db_exec("UPDATE users SET updated_at = UTC_TIMESTAMP() WHERE id = ?", DB_INT(id)) < 0)
         return fail_db(r);
@@ -204,6 +228,12 @@ static int users_update(struct req *r)
     r->audit_detail = json_pack("{s:o, s:o}", "before", user_to_json(user), "changes",
                                 json_deep_copy(r->input));
     json_object_del(json_object_get(r->audit_detail, "changes"), "password");
+    char username[64];
+    snprintf(username, sizeof username, "%s", user->username);
+    if (refuse_weak(r, password, username) < 0) {
+        user_free(user);
+        return -1;
+    }
     /* Hashed before the transaction: it is slow and needs no rows. */
     if (password && password_hash(password, hash) < 0) {
         user_free(user);
@@ -220,7 +250,7 @@ static int users_update(struct req *r)
     user_free(user);
     if (rc == 0 && email && !email_valid(email))
         rc = req_fail(r, 400, "invalid_email", "email", _("This is not an email address."));
-    if (rc < 0 || users_apply(r, id, password ? hash : NULL) < 0 ||
+    if (rc < 0 || users_apply(r, id, username, password ? hash : NULL) < 0 ||
         (db_commit() < 0 && fail_db(r) < 0)) {
         db_rollback();
         return -1;
@@ -241,8 +271,12 @@ static int users_reset_password(struct req *r)
     if (!user)
         return -1;
     long long id = user->id;
+    const char *password = input_str(r, "password");
+    int rc = refuse_weak(r, password, user->username);
+    if (rc == 0)
+        rc = set_password(r, id, user->username, password);
     user_free(user);
-    if (set_password(r, id, input_str(r, "password")) < 0)
+    if (rc < 0)
         return -1;
     audit_change_secret(r, "password");
     r->location = g_strdup_printf("/users/%lld", id);
@@ -402,23 +436,25 @@ static int settings_update(struct req *r)
 static const char *const roles[] = { "admin", "user", NULL };
 
 static const struct field create_fields[] = {
-    { "username", FIELD_STRING, true, 3, 32, NULL },
+    { "username", FIELD_NAME, true, 3, 32, NULL },
     { "password", FIELD_STRING, true, 8, 128, NULL },
     { "role", FIELD_ENUM, false, 0, 0, roles },
-    { "display_name", FIELD_STRING, false, 0, 64, NULL },
+    { "display_name", FIELD_NAME, false, 0, 64, NULL },
     { "email", FIELD_STRING, false, 0, 254, NULL },
     { NULL },
 };
 static const struct field update_fields[] = {
     { "role", FIELD_ENUM, false, 0, 0, roles },
     { "enabled", FIELD_BOOL, false, 0, 0, NULL },
-    { "display_name", FIELD_STRING, false, 0, 64, NULL },
+    { "display_name", FIELD_NAME, false, 0, 64, NULL },
     { "email", FIELD_STRING, false, 0, 254, NULL },
     { "password", FIELD_STRING, false, 8, 128, NULL },
+    { "revoke_tokens", FIELD_BOOL, false, 0, 0, NULL },   /* with password; default true */
     { NULL },
 };
 static const struct field password_fields[] = {
     { "password", FIELD_STRING, true, 8, 128, NULL },
+    { "revoke_tokens", FIELD_BOOL, false, 0, 0, NULL },
     { NULL },
 };
 

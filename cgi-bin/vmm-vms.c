@@ -626,8 +626,9 @@ static int vms_update(struct req *r)
     return 0;
 }
 
-/* GET /vms/{id}/history: every audited operation on this VM, by anyone,
- * for whoever may see the VM. */
+/* GET /vms/{id}/history: every audited operation on this VM for whoever
+ * may see the VM; for a non-admin, others' failed attempts only if an
+ * admin made them. */
 static int vms_history(struct req *r)
 {
     long long id = req_param(r, "id")->num;
@@ -635,7 +636,8 @@ static int vms_history(struct req *r)
     if (!vm)
         return -1;
     json_decref(vm);
-    struct audit_scope scope = { .target_type = "vm", .target_id = id };
+    struct audit_scope scope = { .target_type = "vm", .target_id = id,
+                                 .failures_of = r->user->role == ROLE_ADMIN ? 0 : r->user->id };
     if (audit_list(r, &scope) < 0)
         return -1;
     /* An owner sees what others (admins) did to their VM, not from where. */
@@ -683,7 +685,7 @@ static const char *const cpu_models[] = { "host-passthrough", "host-model", "qem
 static const char *const reboot_modes[] = { "graceful", "force", NULL };
 
 static const struct field create_fields[] = {
-    { "name", FIELD_STRING, true, 1, 64, NULL },
+    { "name", FIELD_NAME, true, 1, 64, NULL },
     { "description", FIELD_TEXT, false, 0, 1000, NULL },
     { "template_id", FIELD_INT, false, 1, INT64_MAX, NULL },
     { "iso_id", FIELD_INT, false, 1, INT64_MAX, NULL },
@@ -714,7 +716,7 @@ static const struct field batch_fields[] = {
     { NULL },
 };
 static const struct field update_fields[] = {
-    { "name", FIELD_STRING, false, 1, 64, NULL },
+    { "name", FIELD_NAME, false, 1, 64, NULL },
     { "description", FIELD_TEXT, false, 0, 1000, NULL },
     { "autostart", FIELD_BOOL },
     { "vcpus", FIELD_INT, false, 1, 64, NULL },

@@ -12,11 +12,13 @@
 
 #include "config.h"
 #include "db.h"
+#include "digest_state.h"
 #include "image.h"
 #include "job.h"
 #include "log.h"
 #include "ova.h"
 #include "pool.h"
+#include "pool_file.h"
 #include "rbac.h"
 #include "sandbox.h"
 #include "token.h"
@@ -29,6 +31,7 @@ struct upload {
     long long owner_id;
     char *kind, *filename, *name, *format, *arch, *category, *os, *visibility;
     long long length;
+    char *hash_state;   /* MD5 and SHA-256 as vmm-uploads computed them */
 };
 
 static void upload_free(struct upload *u)
@@ -43,6 +46,7 @@ static void upload_free(struct upload *u)
     g_free(u->category);
     g_free(u->os);
     g_free(u->visibility);
+    g_free(u->hash_state);
     g_free(u);
 }
 
@@ -50,7 +54,7 @@ static struct upload *upload_get(long long id)
 {
     struct db_rows *rows = db_query(
         "SELECT id, owner_id, kind, filename, name, format, arch, category, os, visibility, "
-        "length_bytes FROM uploads WHERE id = ?", DB_INT(id));
+        "length_bytes, hash_state FROM uploads WHERE id = ?", DB_INT(id));
     struct upload *u = NULL;
     if (rows && rows->nrows == 1) {
         u = g_new0(struct upload, 1);
@@ -65,6 +69,7 @@ static struct upload *upload_get(long long id)
         u->os = g_strdup(db_cell(rows, 0, 8));
         u->visibility = g_strdup(db_cell(rows, 0, 9));
         u->length = db_cell_int(rows, 0, 10, 0);
+        u->hash_state = g_strdup(db_cell(rows, 0, 11));
     }
     db_rows_free(rows);
     return u;
@@ -100,13 +105,14 @@ static char *pool_dir_of(const char *kind)
     return dir;
 }
 
-/* Moves a file we made into a pool directory, readable by QEMU. */
+/* Moves a file we made into a pool directory, root's and private (QEMU
+ * reads it through libvirt; templates nginx too: lib/pool_file.h). */
 static int move_into(const char *from, const char *kind, const char *name, struct err *err)
 {
     g_free(pool_dir_of(kind));
     char *to = pool_path(kind, name);
     /* A renamed first chunk is still nginx's file: make it ours. */
-    int rc = rename(from, to) == 0 && chown(to, 0, 0) == 0 && chmod(to, 0644) == 0 ? 0 : -1;
+    int rc = rename(from, to) == 0 && pool_file_protect(to, !strcmp(kind, "templates")) == 0 ? 0 : -1;
     if (rc < 0) {
         unlink(to);
         err_set(err, 503, "storage_error", NULL, "The image could not be stored.");
@@ -128,6 +134,36 @@ static void pool_refresh(const char *kind)
         virConnectClose(conn);
 }
 
+/* The structure check of an ISO (sector 16 on), and its digests: those
+ * computed as the bytes arrived, which must cover exactly the file; only
+ * an upload without them (a state another OpenSSL wrote) is read again. */
+static int iso_check(const struct upload *u, const char *part, struct iso_info *info,
+                     struct job *job, struct err *err)
+{
+    int fd = open(part, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        if (fd >= 0)
+            close(fd);
+        return err_set(err, 503, "storage_error", NULL, "The file cannot be read.");
+    }
+    memset(info, 0, sizeof *info);
+    info->size_bytes = st.st_size;
+    int rc = 0;
+    struct digest_state *d = NULL;
+    if (!image_is_iso(fd, info->label)) {
+        rc = err_set(err, 422, "not_an_iso", NULL, "The file is not an ISO 9660 or UDF image.");
+    } else if ((d = digest_state_load(u->hash_state, st.st_size))) {
+        digest_state_final(d, info->md5, info->sha256);
+    } else {
+        log_warn("upload %lld: no digests kept, reading the file again", u->id);
+        rc = image_digests(fd, info->md5, info->sha256, job_tick, job, err);
+    }
+    digest_state_free(d);
+    close(fd);
+    return rc;
+}
+
 static int import_iso(struct job *job, const struct upload *u, const char *part, struct err *err)
 {
     char *file_name = fresh_name("iso", "iso");
@@ -141,7 +177,7 @@ static int import_iso(struct job *job, const struct upload *u, const char *part,
         err_set(err, 503, "database_unavailable", NULL, "The database is not available.");
         goto out;
     }
-    rc = image_iso_inspect(part, &info, job_tick, job, err);
+    rc = iso_check(u, part, &info, job, err);
     if (rc == 0)
         rc = move_into(part, "isos", file_name, err);
     if (rc == 0 &&
@@ -327,6 +363,13 @@ static int import_template(struct job *job, const struct upload *u, const char *
         g_free(stored_path);
         goto out;
     }
+    /* nginx sends it to downloaders: lib/pool_file.h. */
+    if (pool_file_protect(stored_path, true) < 0) {
+        unlink(stored_path);
+        g_free(stored_path);
+        err_set(err, 503, "storage_error", NULL, "The image could not be stored.");
+        goto out;
+    }
     job_progress(job, 90);
     struct stat st;
     long long size_bytes = stat(stored_path, &st) == 0 ? (long long)st.st_blocks * 512 : 0;
@@ -367,10 +410,12 @@ static int import_job(struct job *job)
 {
     struct err err = { 0 };
     struct upload *u = upload_get(job->object_id);
-    char *part = upload_part_path(job->object_id);
+    char *part = u ? upload_take(u->id, u->length, &err) : NULL;
     int rc = -1;
     if (!u)
         err_set(&err, 404, "not_found", NULL, "The upload is gone.");
+    else if (!part)
+        ;   /* err says why */
     else if (!strcmp(u->kind, "iso"))
         rc = import_iso(job, u, part, &err);
     else

@@ -31,17 +31,8 @@ static int op_host_info(struct op_call *call)
 
 #define VM_ID { "vm_id", FIELD_INT, true, 1, INT64_MAX, NULL }
 
-static const char *const checksum_algorithms[] = { "md5", "sha1", "sha256", NULL };
 static const struct field upload_args[] = {
     { "upload_id", FIELD_INT, true, 1, INT64_MAX }, { NULL },
-};
-static const struct field append_args[] = {
-    { "upload_id", FIELD_INT, true, 1, INT64_MAX },
-    { "offset", FIELD_INT, true, 0, INT64_MAX },
-    { "chunk", FIELD_STRING, true, 1, 32 },
-    { "checksum_algorithm", FIELD_ENUM, false, 0, 0, checksum_algorithms },
-    { "checksum", FIELD_STRING, false, 1, 128 },
-    { NULL },
 };
 static const struct field iso_args[] = { { "iso_id", FIELD_INT, true, 1, INT64_MAX }, { NULL } };
 static const struct field template_args[] = {
@@ -84,7 +75,7 @@ static const struct op ops[] = {
     { "vm.update", vm_op_update, vm_args, false, true },
     { "vm.console", vm_op_console, vm_args, false, true },
     { "upload.create", upload_op_create, upload_args, false, true },
-    { "upload.append", upload_op_append, append_args, false, true },
+    { "upload.finish", upload_op_finish, upload_args, false, true },
     { "upload.delete", upload_op_delete, upload_args, false, true },
     { "iso.verify", iso_op_verify, iso_args, false, true },
     { "iso.delete", iso_op_delete, iso_args, false, true },

@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib.h>
+#include <limits.h>
+#include <pwd.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -15,7 +17,6 @@
 
 #include "config.h"
 #include "db.h"
-#include "image.h"
 #include "import.h"
 #include "log.h"
 
@@ -29,11 +30,46 @@ char *upload_part_path(long long id)
     return g_strdup_printf("%s/parts/%lld", uploads_dir(), id);
 }
 
+/* The FastCGI programs' user, who writes the chunks (vmm-uploads). */
+static int client_ids(uid_t *uid, gid_t *gid)
+{
+    struct passwd *pw = getpwnam(config_str("helper", "client_user", "vmm"));
+    if (!pw)
+        return -1;
+    *uid = pw->pw_uid;
+    *gid = pw->pw_gid;
+    return 0;
+}
+
+/* parts/: 0700 and the programs' user's, so vmm-uploads writes there and
+ * nginx (www-data) and the sandbox user cannot even look. */
 static int parts_dir_ready(void)
 {
     char *dir = g_strdup_printf("%s/parts", uploads_dir());
+    uid_t uid;
+    gid_t gid;
+    struct stat st;
     int rc = g_mkdir_with_parents(dir, 0700);
+    if (rc == 0 && (client_ids(&uid, &gid) < 0 || lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode)))
+        rc = -1;
+    if (rc == 0 && (st.st_uid != uid || (st.st_mode & 07777) != 0700))
+        rc = chown(dir, uid, gid) == 0 && chmod(dir, 0700) == 0 ? 0 : -1;
     g_free(dir);
+    return rc;
+}
+
+/* A new empty file of the programs' user in parts/. */
+static int part_file_make(const char *path)
+{
+    uid_t uid;
+    gid_t gid;
+    if (client_ids(&uid, &gid) < 0)
+        return -1;
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -1;
+    int rc = fchown(fd, uid, gid);
+    close(fd);
     return rc;
 }
 
@@ -59,9 +95,10 @@ static int upload_load(long long id, const struct user *actor, long long *length
     return rc;
 }
 
-/* Each upload has a lock file beside its part: a PATCH, a DELETE and the
- * expiry take it (flock: the kernel drops it whatever happens to us). Not
- * the part itself: a first chunk renamed over the part is a new inode. */
+/* Each upload has a lock file beside its part: a PATCH (vmm-uploads), a
+ * DELETE and the expiry take it (flock: the kernel drops it whatever
+ * happens to the holder). Made with the part; without it no PATCH can
+ * run, so an upload whose lock file is gone is removed unlocked. */
 static char *lock_path(long long id)
 {
     return g_strdup_printf("%s/parts/%lld.lock", uploads_dir(), id);
@@ -69,9 +106,13 @@ static char *lock_path(long long id)
 
 static int upload_lock(long long id, struct err *err)
 {
+    /* parts/ is the programs' user's: O_NONBLOCK so that a FIFO put in a
+     * file's place cannot hang us (regular files ignore it). */
     char *path = lock_path(id);
-    int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     g_free(path);
+    if (fd < 0 && errno == ENOENT)
+        return INT_MAX;   /* nothing to hold: see above */
     if (fd < 0) {
         err_set(err, 404, "not_found", NULL, "There is no such upload.");
         return -1;
@@ -85,13 +126,26 @@ static int upload_lock(long long id, struct err *err)
     return fd;
 }
 
+static void upload_unlock(int fd)
+{
+    if (fd != INT_MAX)
+        close(fd);
+}
+
+static char *taken_path(long long id)
+{
+    return g_strdup_printf("%s/import/%lld", uploads_dir(), id);
+}
+
 void upload_files_remove(long long id)
 {
-    char *part = upload_part_path(id), *lock = lock_path(id);
+    char *part = upload_part_path(id), *lock = lock_path(id), *taken = taken_path(id);
     unlink(part);
     unlink(lock);
+    unlink(taken);
     g_free(part);
     g_free(lock);
+    g_free(taken);
 }
 
 int upload_op_create(struct op_call *call)
@@ -111,167 +165,62 @@ int upload_op_create(struct op_call *call)
     if (rc == 0 && (unsigned long long)length > (unsigned long long)vfs.f_bavail * vfs.f_frsize)
         return err_set(&call->err, 507, "insufficient_storage", NULL,
                        "There is not enough free space for this upload.");
-    char *path = upload_part_path(id);
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    char *path = upload_part_path(id), *lock = lock_path(id);
+    rc = part_file_make(path) == 0 && part_file_make(lock) == 0 ? 0 : -1;
+    if (rc < 0) {
+        unlink(path);
+        unlink(lock);
+    }
     g_free(path);
-    if (fd < 0)
+    g_free(lock);
+    if (rc < 0)
         return err_set(&call->err, 503, "storage_error", NULL, "The upload file cannot be made.");
-    close(fd);
     call->result = json_pack("{s:I}", "upload_id", (json_int_t)id);
     return 0;
 }
 
-/* nginx names its temporary files with digits only. */
-static int chunk_open(const char *name, struct err *err)
+int upload_op_finish(struct op_call *call)
 {
-    if (!name || !*name || strlen(name) > 32 || strspn(name, "0123456789") != strlen(name))
-        return err_set(err, 400, "bad_chunk", NULL, "The request body was not kept.");
-    char *path = g_strdup_printf("%s/incoming/%s", uploads_dir(), name);
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    g_free(path);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        if (fd >= 0)
-            close(fd);
-        return err_set(err, 400, "bad_chunk", NULL, "The request body was not kept.");
-    }
-    return fd;
-}
-
-static int checksum_verify(int fd, const char *algorithm, const char *expected_b64,
-                           struct err *err)
-{
-    if (!algorithm || !expected_b64)
-        return 0;
-    unsigned char digest[64];
-    int n = image_file_digest(fd, algorithm, digest, sizeof digest);
-    if (n < 0)
-        return err_set(err, 400, "checksum_algorithm", NULL,
-                       "The checksum algorithm is not supported.");
-    gsize len = 0;
-    guchar *expected = g_base64_decode(expected_b64, &len);
-    bool ok = len == (gsize)n && !memcmp(expected, digest, len);
-    g_free(expected);
-    if (!ok)
-        return err_set(err, 460, "checksum_mismatch", NULL,
-                       "The chunk does not match its checksum; send it again.");
-    return 0;
-}
-
-/* Appends the whole chunk at offset; on failure the part is cut back. */
-static int chunk_append(int part, int chunk, long long offset, long long size, struct err *err)
-{
-    loff_t in = 0, out = offset;
-    while (in < size) {
-        ssize_t n = copy_file_range(chunk, &in, part, &out, (size_t)(size - in), 0);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            int e = n < 0 ? errno : EIO;
-            if (ftruncate(part, offset) < 0)
-                log_error("cannot cut upload back to %lld: %s", offset, strerror(errno));
-            if (e == ENOSPC || e == EDQUOT)
-                return err_set(err, 507, "insufficient_storage", NULL,
-                               "The disk is full; the upload keeps its last complete chunk.");
-            return err_set(err, 503, "storage_error", NULL, "The chunk could not be stored.");
-        }
-    }
-    return 0;
-}
-
-int upload_op_append(struct op_call *call)
-{
-    json_t *a = call->args;
-    long long id = json_integer_value(json_object_get(a, "upload_id"));
-    long long offset = json_integer_value(json_object_get(a, "offset"));
-    const char *algorithm = json_string_value(json_object_get(a, "checksum_algorithm"));
-    const char *checksum = json_string_value(json_object_get(a, "checksum"));
+    long long id = json_integer_value(json_object_get(call->args, "upload_id"));
     long long length = 0, received = 0;
-    int lock = -1, part = -1, chunk = -1, rc = -1;
-
     if (upload_load(id, call->actor, &length, &received, &call->err) < 0)
         return -1;
-    if ((lock = upload_lock(id, &call->err)) < 0)
+    if (received != length)
+        return err_set(&call->err, 409, "offset_mismatch", NULL,
+                       "The upload is at byte %lld of %lld.", received, length);
+    long long job_id = import_start(id, call->actor->id, &call->err);
+    if (job_id < 0)
         return -1;
-    char *part_path = upload_part_path(id);
-    part = open(part_path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-    g_free(part_path);
-    if (part < 0) {
-        err_set(&call->err, 404, "not_found", NULL, "There is no such upload.");
-        goto out;
-    }
-    /* Read again under the lock: the request before ours may have moved it. */
-    if (upload_load(id, call->actor, &length, &received, &call->err) < 0)
-        goto out;
-    if (offset != received) {
-        err_set(&call->err, 409, "offset_mismatch", NULL,
-                "The upload is at byte %lld, not %lld.", received, offset);
-        goto out;
-    }
-    struct stat st;
-    if (fstat(part, &st) < 0)
-        goto out;
-    /* A chunk cut off by a crash after the write, before the row: drop it. */
-    if (st.st_size != received && ftruncate(part, received) < 0)
-        goto out;
-    if ((chunk = chunk_open(json_string_value(json_object_get(a, "chunk")), &call->err)) < 0)
-        goto out;
-    if (fstat(chunk, &st) < 0)
-        goto out;
-    long long size = st.st_size;
-    if (received + size > length) {
-        err_set(&call->err, 413, "upload_too_large", NULL,
-                "The chunk goes past the announced Upload-Length.");
-        goto out;
-    }
-    if (checksum_verify(chunk, algorithm, checksum, &call->err) < 0)
-        goto out;
+    call->result = json_pack("{s:I, s:I}", "offset", (json_int_t)received, "job_id",
+                             (json_int_t)job_id);
+    return 0;
+}
 
-    if (received == 0 && size > 0) {
-        /* The first chunk becomes the file: a rename, not a copy. nginx's
-         * own cleanup of the temporary name then finds nothing. The empty
-         * part goes first: ext4 flushes a file renamed over another one
-         * (auto_da_alloc), which would cost seconds for gigabytes. */
-        char *from = g_strdup_printf("%s/incoming/%s", uploads_dir(),
-                                     json_string_value(json_object_get(a, "chunk")));
-        char *to = upload_part_path(id);
-        bool moved = unlink(to) == 0 && rename(from, to) == 0;
-        if (!moved) {
-            close(part);
-            part = open(to, O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-        }
-        g_free(from);
-        g_free(to);
-        if (!moved && (part < 0 || chunk_append(part, chunk, 0, size, &call->err) < 0)) {
-            if (part < 0)
-                err_set(&call->err, 503, "storage_error", NULL, "The upload file is gone.");
-            goto out;
-        }
-    } else if (size > 0 && chunk_append(part, chunk, received, size, &call->err) < 0) {
-        goto out;
+char *upload_take(long long id, long long length, struct err *err)
+{
+    char *part = upload_part_path(id), *taken = taken_path(id);
+    char *dir = g_strdup_printf("%s/import", uploads_dir());
+    struct stat st, moved;
+    bool ok = false;
+    int fd = open(part, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1 &&
+        st.st_size == length && g_mkdir_with_parents(dir, 0700) == 0 &&
+        rename(part, taken) == 0)
+        /* Still the file we opened (not one swapped in meanwhile): then
+         * it is root's from now on. */
+        ok = lstat(taken, &moved) == 0 && moved.st_ino == st.st_ino &&
+             moved.st_dev == st.st_dev && fchown(fd, 0, 0) == 0 && fchmod(fd, 0600) == 0;
+    if (fd >= 0)
+        close(fd);
+    if (!ok) {
+        unlink(taken);
+        err_set(err, 422, "bad_upload", NULL, "The uploaded file is not complete.");
+        g_free(taken);
+        taken = NULL;
     }
-    received += size;
-    if (db_exec("UPDATE uploads SET received_bytes = ?, expires_at = UTC_TIMESTAMP() + "
-                "INTERVAL ? SECOND WHERE id = ?", DB_INT(received),
-                DB_INT(config_int("uploads", "expire_s", 86400)), DB_INT(id)) < 0) {
-        err_set(&call->err, 503, "database_unavailable", NULL, "The database is not available.");
-        goto out;
-    }
-    call->result = json_pack("{s:I}", "offset", (json_int_t)received);
-    if (received == length) {
-        long long job_id = import_start(id, call->actor->id, &call->err);
-        if (job_id < 0)
-            goto out;
-        json_object_set_new(call->result, "job_id", json_integer(job_id));
-    }
-    rc = 0;
-out:
-    if (chunk >= 0)
-        close(chunk);
-    if (part >= 0)
-        close(part);
-    close(lock);   /* after the row is updated: the next PATCH sees it */
-    return rc;
+    g_free(part);
+    g_free(dir);
+    return taken;
 }
 
 /* Removes an upload's files and row unless a request holds it. */
@@ -282,7 +231,7 @@ static int upload_remove(long long id, struct err *err)
         return -1;
     upload_files_remove(id);
     db_exec("DELETE FROM uploads WHERE id = ?", DB_INT(id));
-    close(lock);
+    upload_unlock(lock);
     return 0;
 }
 

@@ -1,5 +1,7 @@
 #include "app.h"
 
+#include <limits.h>
+
 #include <fcgiapp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -436,6 +438,35 @@ static int read_body(FCGX_Request *fr, struct req *r)
     return req_set_body(r, body, len);
 }
 
+long req_body_read(struct req *r, void *buf, size_t n)
+{
+    if (!r->body_in || r->content_length < 0)
+        return -1;
+    long long left = r->content_length - r->body_done;
+    if (left <= 0)
+        return 0;
+    if ((long long)n > left)
+        n = (size_t)left;
+    if (n > INT_MAX)
+        n = INT_MAX;
+    /* Fewer bytes than asked only at the end of the stream: the next call
+     * then gets none and says the body was cut short. */
+    int got = FCGX_GetStr(buf, (int)n, r->body_in);
+    if (got <= 0)
+        return -1;
+    r->body_done += got;
+    return got;
+}
+
+/* What a handler left of a streamed body is read and dropped: nginx sends
+ * it all before it takes the answer. */
+static void body_drain(struct req *r)
+{
+    char scratch[65536];
+    while (req_body_read(r, scratch, sizeof scratch) > 0)
+        ;
+}
+
 static const char *perm_name(enum perm perm)
 {
     return perm == PERM_ADMIN ? "admin" : perm == PERM_USER ? "user" : "anon";
@@ -483,10 +514,16 @@ int app_run(const char *program, const struct route *routes)
 
     while (FCGX_Accept_r(&fr) >= 0) {
         req_reset(&r);
-        if (req_parse_env(&r, fr.envp) == 0)
-            read_body(&fr, &r);
+        if (req_parse_env(&r, fr.envp) == 0) {
+            if (r.body_stream)
+                r.body_in = fr.in;
+            else
+                read_body(&fr, &r);
+        }
         log_set_request_id(r.request_id);
         app_handle(&r, routes);
+        if (r.body_stream)
+            body_drain(&r);
 
         g_string_truncate(out, 0);
         resp_serialize(&r, out);

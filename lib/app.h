@@ -33,6 +33,12 @@ void req_set_object(struct req *r, const char *key, json_t *obj);
  * data.job. */
 void req_set_job(struct req *r, json_t *job);
 
+/* For handlers of a streamed body (r->body_stream): up to n more bytes of
+ * it into buf. The count read (fewer than n only just before the body
+ * ends), 0 once Content-Length bytes are in, -1 if the body ended early
+ * (the client went away) or cannot be read. */
+long req_body_read(struct req *r, void *buf, size_t n);
+
 /* For handlers: a database failure as the 503 the API promises. */
 int fail_db(struct req *r);
 /* For handlers: a safe local redirect target ("/x", not "//host"), or NULL. */

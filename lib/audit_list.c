@@ -206,6 +206,9 @@ static int add_audit_filters(struct req *r, struct where *w, const struct audit_
         where_add(w, "target_id = ?", DB_INT(scope->target_id));
     if (scope->changes_only)
         g_string_append(w->sql, " AND changes IS NOT NULL");
+    if (scope->failures_of > 0)
+        where_add(w, "(result = 'success' OR actor_id = ? OR actor_id IN "
+                     "(SELECT id FROM users WHERE role = 'admin'))", DB_INT(scope->failures_of));
     const char *actor = req_query(r, "actor");
     if (actor && *actor)
         where_add(w, "actor_name = ?", DB_TEXT(actor));

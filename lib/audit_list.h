@@ -14,6 +14,10 @@ struct audit_scope {
     const char *target_type;  /* only rows about this kind of target ("vm") */
     long long target_id;      /* > 0: only rows about this target */
     bool changes_only;        /* only rows that changed something (history) */
+    /* > 0: a failed row only if this user or an admin made it. Someone
+     * else's refused attempt on a user's VM (and their name) is for the
+     * admins' audit log, not for the VM's history. */
+    long long failures_of;
 };
 
 /* GET lists of audit_log: ?actor= (user name) &action= (exact, or a

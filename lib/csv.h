@@ -1,7 +1,8 @@
 /* CSV for spreadsheets (RFC 4180): every cell quoted, quotes doubled, and
- * a cell that a spreadsheet would run as a formula (= + - @, or a tab or
- * CR first) is prefixed with a single quote, so an actor name like
- * "=HYPERLINK(...)" stays text. */
+ * a cell that a spreadsheet would run as a formula (= + - @ first, also
+ * after leading spaces, tabs or line breaks, or a tab or CR first) is
+ * prefixed with a single quote, so an actor name like "=HYPERLINK(...)"
+ * or "  =HYPERLINK(...)" stays text. */
 #ifndef VMM_CSV_H
 #define VMM_CSV_H
 

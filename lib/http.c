@@ -198,17 +198,14 @@ int req_parse_env(struct req *r, char **envp)
             r->authorization = value;
         else if (IS("HTTP_X_CSRF_TOKEN"))
             r->csrf_header = value;
-        else if (IS("VMM_BODY_FILE") && *value)
-            r->body_file = value;
+        else if (IS("VMM_BODY_STREAM"))
+            r->body_stream = !strcmp(value, "1");
         else if (IS("HTTPS"))
             r->https = !strcmp(value, "on");
         else if (IS("REQUEST_ID") && strspn(value, "0123456789abcdefABCDEF-") == strlen(value))
             snprintf(r->request_id, sizeof r->request_id, "%s", value);
 #undef IS
     }
-    /* nginx kept the body in a file and did not pass it on. */
-    if (r->body_file)
-        r->content_length = -1;
     if (!r->request_id[0]) {
         guint32 a = g_random_int(), b = g_random_int();
         snprintf(r->request_id, sizeof r->request_id, "%08x%08x", a, b);

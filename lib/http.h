@@ -47,9 +47,12 @@ struct req {
     char *body;                 /* NUL-terminated copy of the body */
     size_t body_len;
     bool body_has_nul;          /* binary: only raw-body routes accept it */
-    /* A body nginx kept in a file instead of passing it (tus PATCH):
-     * VMM_BODY_FILE. Such a request has no body on stdin. */
-    const char *body_file;
+    /* A body nginx streams unbuffered (VMM_BODY_STREAM=1, tus PATCH): not
+     * read before the handler, which reads it with req_body_read
+     * (lib/app.h); what it leaves is read and dropped after it. */
+    bool body_stream;
+    void *body_in;              /* the FastCGI stdin stream */
+    long long body_done;        /* bytes of it read so far */
     char **envp;                /* the FastCGI environment, for req_env() */
 
     /* Derived. */

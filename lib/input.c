@@ -18,6 +18,32 @@ static bool has_control_chars(const char *s, bool allow_newlines)
     return false;
 }
 
+bool input_name_char(gunichar c)
+{
+    switch (g_unichar_type(c)) {
+    case G_UNICODE_CONTROL:
+    case G_UNICODE_FORMAT:
+    case G_UNICODE_UNASSIGNED:
+    case G_UNICODE_PRIVATE_USE:
+    case G_UNICODE_SURROGATE:
+    case G_UNICODE_LINE_SEPARATOR:
+    case G_UNICODE_PARAGRAPH_SEPARATOR:
+        return false;
+    default:
+        return true;
+    }
+}
+
+bool input_name_clean(const char *text)
+{
+    if (!text || !g_utf8_validate(text, -1, NULL))
+        return false;
+    for (const char *p = text; *p; p = g_utf8_next_char(p))
+        if (!input_name_char(g_utf8_get_char(p)))
+            return false;
+    return true;
+}
+
 static const struct field *field_find(const struct field *fields, const char *name)
 {
     for (const struct field *f = fields; f && f->name; f++)
@@ -60,13 +86,17 @@ static int field_check(struct err *e, const struct field *f, json_t *value)
     const char *name = f->name;
     switch (f->type) {
     case FIELD_STRING:
-    case FIELD_TEXT: {
+    case FIELD_TEXT:
+    case FIELD_NAME: {
         if (!json_is_string(value))
             return err_set(e, 400, "invalid_type", name, _("%s must be a string."), name);
         const char *s = json_string_value(value);
         if (strlen(s) != json_string_length(value) || has_control_chars(s, f->type == FIELD_TEXT))
             return err_set(e, 400, "invalid_characters", name,
                         _("%s contains control characters."), name);
+        if (f->type == FIELD_NAME && !input_name_clean(s))
+            return err_set(e, 400, "invalid_characters", name,
+                           _("%s contains invisible or text-direction characters."), name);
         long long chars = g_utf8_strlen(s, -1);
         if (chars < f->min || chars > f->max)
             return err_set(e, 400, "invalid_length", name,

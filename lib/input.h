@@ -11,6 +11,7 @@
 enum field_type {
     FIELD_STRING,   /* one line: no control characters; min/max in characters */
     FIELD_TEXT,     /* like STRING, but newlines and tabs allowed */
+    FIELD_NAME,     /* like STRING, and input_name_clean(): for names people see */
     FIELD_INT,      /* min/max are the value range */
     FIELD_BOOL,
     FIELD_ENUM,     /* one of choices */
@@ -41,6 +42,18 @@ int input_parse(struct req *r, const struct field *fields);
 /* Validates a JSON object against fields (the checks input_parse makes),
  * also for inputs that do not come over HTTP (the helper's requests). */
 int input_validate(json_t *object, const struct field *fields, struct err *err);
+
+/* The one rule for names shown to other people (user, display, VM,
+ * template, ISO, token and file names): no control characters (C0, DEL,
+ * C1), no format characters (Unicode Cf: the bidi controls U+202A-U+202E,
+ * U+2066-U+2069, U+200E/U+200F, U+061C, zero-width U+200B-U+200D, U+2060,
+ * U+FEFF, the soft hyphen U+00AD ...), no line or paragraph separators,
+ * nothing unassigned or private-use, no invalid UTF-8. A name can look
+ * like another or reorder what follows it only through these. Any
+ * script is welcome: "测试服务器" is a name. */
+bool input_name_clean(const char *text);
+/* The same rule for one character. */
+bool input_name_char(gunichar c);
 
 /* Accessors for validated input (NULL / fallback when absent). */
 const char *input_str(const struct req *r, const char *name);

@@ -357,7 +357,7 @@ out:
 
 int sandbox_release(struct sandbox *sb, const char *path, struct err *err)
 {
-    if (move_file(sb->image, path) < 0 || chown(path, 0, 0) < 0 || chmod(path, 0644) < 0) {
+    if (move_file(sb->image, path) < 0 || chown(path, 0, 0) < 0 || chmod(path, 0600) < 0) {
         unlink(path);
         return err_set(err, 503, "storage_error", NULL, "The image could not be stored.");
     }

@@ -59,7 +59,7 @@ int sandbox_run(struct sandbox *sb, const struct sandbox_limits *limits, char *c
  * file of the sandbox user with one link; it becomes root's 0640. */
 int sandbox_claim(struct sandbox *sb, const char *name, struct err *err);
 /* Moves D/image to path (renamed, or copied across filesystems), root's
- * 0644. 0 or -1 (err). */
+ * 0600 (who else may read it is pool_file_protect()'s). 0 or -1 (err). */
 int sandbox_release(struct sandbox *sb, const char *path, struct err *err);
 /* Removes D and all in it. NULL-safe. */
 void sandbox_free(struct sandbox *sb);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "i18n.h"
+#include "input.h"
 
 bool tus_parse_size(const char *text, long long *out)
 {
@@ -21,7 +22,7 @@ char *tus_safe_text(const char *text, long max_chars)
     for (const char *p = text; *p && g_utf8_strlen(out->str, -1) < max_chars;
          p = g_utf8_next_char(p)) {
         gunichar c = g_utf8_get_char(p);
-        if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0))
+        if (!input_name_char(c))
             g_string_append_c(out, '_');
         else
             g_string_append_unichar(out, c);

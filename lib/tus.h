@@ -25,7 +25,8 @@ int tus_metadata_parse(const char *header, json_t *out, struct err *err);
 int tus_checksum_parse(const char *header, char **algorithm, const char **digest,
                        struct err *err);
 
-/* A metadata value kept as text: control characters become '_', at most
+/* A metadata value kept as text: what a name may not hold (control,
+ * format and invisible characters: input_name_char) becomes '_', at most
  * max_chars characters. Shown, never used as a path. text is UTF-8. */
 char *tus_safe_text(const char *text, long max_chars);
 

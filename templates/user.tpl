@@ -29,6 +29,11 @@
     <input type="hidden" name="csrf_token" value="{{csrf_token}}">
     <label for="password">{{_ New password}}</label>
     <input id="password" name="password" type="password" autocomplete="new-password" required minlength="8">
+    <label for="revoke_tokens">{{_ API tokens}}</label>
+    <select id="revoke_tokens" name="revoke_tokens">
+      <option value="true" selected>{{_ Revoke their API tokens}}</option>
+      <option value="false">{{_ Keep their API tokens}}</option>
+    </select>
     <button type="submit">{{_ Reset password}}</button>
   </form>
 </section>

@@ -3,8 +3,14 @@
 tus client keeps it, the body sent from the file in 1 MiB blocks.
 
   upload_client.py put URL FILE                       -> seconds
-  upload_client.py tus BASE FILE CHUNK_BYTES COOKIE CSRF -> seconds job_id
+  upload_client.py tus BASE FILE CHUNK_BYTES COOKIE CSRF
+      -> seconds job_id import_seconds job_state iso_id
+
+For tus, seconds runs from the creation to the last PATCH's answer, and
+import_seconds from that answer (the last byte is in) to the import job's
+end, polled every 5 ms on the same connection.
 """
+import json
 import http.client
 import os
 import sys
@@ -72,7 +78,22 @@ def tus(base, path, chunk, cookie, csrf):
             assert res.status == 204, (res.status, offset)
             offset += n
             job = res.getheader('Upload-Job') or job
-    print(f'{time.monotonic() - t0:.6f} {job}')
+    t1 = time.monotonic()
+    state, iso = wait_job(conn, job, auth)
+    print(f'{t1 - t0:.6f} {job} {time.monotonic() - t1:.6f} {state} {iso}')
+
+
+def wait_job(conn, job, auth):
+    """Polls the import job until it ends: (state, iso_id or '')."""
+    while True:
+        conn.request('GET', f'/api/v1/jobs/{job}', headers=auth)
+        res = conn.getresponse()
+        body = json.loads(res.read())
+        data = body.get('data') or {}
+        data = data.get('job', data)
+        if data.get('state') not in ('queued', 'running'):
+            return data.get('state'), (data.get('result') or {}).get('iso_id', '')
+        time.sleep(0.005)
 
 
 if __name__ == '__main__':

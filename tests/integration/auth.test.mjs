@@ -1,4 +1,4 @@
-// Logging in and out (JSON and forms), CSRF, lockout, disabled accounts,
+// Logging in and out (JSON and forms), CSRF, throttling, disabled accounts,
 // security headers, UTF-8 and the language switch.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -265,43 +265,48 @@ test('logout without X-CSRF-Token is refused and the session lives on', async ()
   assert.equal((await c.api('GET', '/me')).status, 200);
 });
 
-test('10 wrong passwords lock the account: then 429 even with the right password', async () => {
+test('5 wrong passwords slow this address down: then 429 with Retry-After even with the right password', async () => {
   const { username, password, user } = await createUser(admin);
   const c = new Client();
-  for (let i = 1; i <= 10; i++) {
+  for (let i = 1; i <= 5; i++) {
     assertError(await c.login(username, `wrong-password-${i}`), 401, 'invalid_credentials');
   }
-  assertError(await c.login(username, password), 429, 'account_locked');
-  assertError(await c.login(username, 'wrong-again-11'), 429, 'account_locked');
+  const refused = await c.login(username, password);
+  assertError(refused, 429, 'too_many_attempts');
+  assert.ok(Number(refused.headers.get('retry-after')) >= 1, 'Retry-After');
+  assertError(await c.login(username, 'wrong-again-6'), 429, 'too_many_attempts');
   assert.equal(c.cookie('vmm_session'), undefined);
 
   const rows = sql(`SELECT success, reason FROM login_history WHERE user_id = ${user.id} ORDER BY id`);
   const reasons = rows.map((r) => r[1]);
-  assert.deepEqual(reasons, [...Array(10).fill('bad_password'), 'locked', 'locked']);
+  assert.deepEqual(reasons, [...Array(5).fill('bad_password'), 'throttled', 'throttled']);
   assert.ok(rows.every((r) => r[0] === '0'), 'no successful row');
   const byName = sql(`SELECT COUNT(*) FROM login_history WHERE username = ${q(username)}`);
-  assert.equal(byName[0][0], '12');
+  assert.equal(byName[0][0], '7');
 });
 
-test('when the lock time is over, the right password works and the count starts again', async () => {
-  const { username, password, user } = await createUser(admin);
-  const c = new Client();
-  for (let i = 1; i <= 10; i++) await c.login(username, `wrong-password-${i}`);
-  assertError(await c.login(username, password), 429, 'account_locked');
-  // Fast-forward: the lock ended a second ago.
-  sql(`UPDATE users SET locked_until = UTC_TIMESTAMP() - INTERVAL 1 SECOND WHERE id = ${user.id}`);
-  assertError(await c.login(username, 'wrong-after-lock'), 401, 'invalid_credentials');
-  assert.equal((await c.login(username, password)).status, 200, 'one wrong password after the lock does not lock again');
-});
-
-test('9 wrong passwords do not lock; a good login starts the count again', async () => {
+test('when the wait is over, the right password works and the count starts again', async () => {
   const { username, password } = await createUser(admin);
   const c = new Client();
-  for (let i = 1; i <= 9; i++) assertError(await c.login(username, `wrong-${i}-pw`), 401, 'invalid_credentials');
+  for (let i = 1; i <= 5; i++) await c.login(username, `wrong-password-${i}`);
+  assertError(await c.login(username, password), 429, 'too_many_attempts');
+  // Fast-forward: the wait ended a second ago.
+  sql(`UPDATE login_throttle SET blocked_until = UTC_TIMESTAMP(3) - INTERVAL 1 SECOND WHERE username = ${q(username)}`);
+  assert.equal((await c.login(username, password)).status, 200);
+  assert.equal(sql(`SELECT COUNT(*) FROM login_throttle WHERE username = ${q(username)} AND address <> ''`)[0][0], '0',
+    'a right password forgets the address\'s count');
+  for (let i = 1; i <= 4; i++) assertError(await c.login(username, `wrong-again-${i}`), 401, 'invalid_credentials');
+  assert.equal((await c.login(username, password)).status, 200, 'four wrong passwords after that are free again');
+});
+
+test('4 wrong passwords do not slow anyone; a good login starts the count again', async () => {
+  const { username, password } = await createUser(admin);
+  const c = new Client();
+  for (let i = 1; i <= 4; i++) assertError(await c.login(username, `wrong-${i}-pw`), 401, 'invalid_credentials');
   assert.equal((await c.login(username, password)).status, 200);
   const d = new Client();
-  for (let i = 1; i <= 9; i++) assertError(await d.login(username, `wrong-${i}-pw`), 401, 'invalid_credentials');
-  assert.equal((await d.login(username, password)).status, 200, 'still not locked');
+  for (let i = 1; i <= 4; i++) assertError(await d.login(username, `wrong-${i}-pw`), 401, 'invalid_credentials');
+  assert.equal((await d.login(username, password)).status, 200, 'still not slowed');
 });
 
 test('a disabled account cannot log in (403 account_disabled)', async () => {

@@ -295,6 +295,27 @@ describe('the console websocket through nginx', () => {
     assert.equal(res2.status, 403, res2.text);
   });
 
+  test('a refused token is not used up: its owner still connects with it', async () => {
+    const data = await token(owner, vm.id);
+    const raw = /token=([0-9a-f]{64})/.exec(data.ws_path)[1];
+    // Another user presents it, and the owner for another VM: both refused.
+    const stolen = await openConsole(other, data.ws_path);
+    assert.equal(stolen.status, 403, stolen.text);
+    const elsewhere = await openConsole(owner, data.ws_path.replace(/vm=\d+/, `vm=${stoppedVm.id}`));
+    assert.equal(elsewhere.status, 403, elsewhere.text);
+    assert.equal(sql(`SELECT used_at IS NULL FROM console_tokens WHERE digest = '${digest(raw)}'`)[0][0], '1',
+      'the refusals left the token unused');
+    const opened = await openConsole(owner, data.ws_path);
+    assert.ok(opened.ws, `upgrade refused: ${opened.status} ${opened.text}`);
+    const init = await rfbHandshake(opened, data.password);
+    assert.equal(init.name, `QEMU (${domainOf(vm.id)})`);
+    await closeWs(opened.ws);
+    assert.equal(sql(`SELECT used_at IS NULL FROM console_tokens WHERE digest = '${digest(raw)}'`)[0][0], '0');
+    // Used once by its owner, it is spent for everyone.
+    assert.equal((await openConsole(other, data.ws_path)).status, 403);
+    assert.equal((await openConsole(owner, data.ws_path)).status, 403);
+  });
+
   test('no session is a 401; a malformed token a 403', async () => {
     const data = await token(owner, vm.id);
     const res = await openConsole(null, data.ws_path);

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { adminClient, userClient, sql, STATE, ADMIN_USER, q } from './lib.mjs';
+import { adminClient, userClient, sql, STATE, ADMIN_USER, q, dataOf } from './lib.mjs';
 
 const CLIENT = new URL('./helper-client.mjs', import.meta.url).pathname;
 const uid = Number(execFileSync('id', ['-u', 'vmm'], { encoding: 'utf8' }));
@@ -22,7 +22,6 @@ function asWebUser(mode, arg) {
 
 const calls = (requests) => asWebUser('calls', JSON.stringify(requests));
 const errorOf = (reply) => [reply.ok, reply.error?.status, reply.error?.code];
-const data = (res) => res.body.data;
 
 function helperLog() {
   return readFileSync(`${STATE}/log/vmm-helper.log`, 'utf8');
@@ -30,7 +29,7 @@ function helperLog() {
 
 test('a forged or borrowed actor is refused; the real credential is accepted', async () => {
   const admin = await adminClient();
-  const adminId = data(await admin.api('GET', '/auth/me')).user.id;
+  const adminId = dataOf(await admin.api('GET', '/auth/me')).user.id;
   const { client: bob, user: bobUser } = await userClient(admin);
   const adminSession = admin.cookie('vmm_session');
   const bobSession = bob.cookie('vmm_session');
@@ -66,7 +65,8 @@ test('an API token proves its user until it is revoked', async () => {
   const { client: carol, user } = await userClient(admin);
   const made = await carol.api('POST', '/me/tokens', { name: 'automation' });
   assert.equal(made.status, 201, made.text);
-  const { secret, token } = data(made);
+  const token = dataOf(made);
+  const { secret } = token;
   const asCarol = { op: 'ping', actor: user.id, credential: { api_token: secret } };
   const asAdmin = { op: 'host.reconcile', actor: Number(sql(`SELECT id FROM users WHERE username = ${q(ADMIN_USER)}`)[0][0]), credential: { api_token: secret } };
   let [ok, borrowed] = calls([asCarol, asAdmin]);

@@ -453,8 +453,19 @@ describe('audit and history', () => {
     const row = history.body.data.find((r) => r.request_id === renamed.requestId);
     assert.ok(row, 'the start attempt is in the history');
     assert.equal(row.target_id, vm);
-    const { client: other } = await userClient(admin);
+    const { client: other, username: otherName } = await userClient(admin);
     assertError(await other.api('GET', `/vms/${vm}/history`), 404, 'not_found');
+    // Another user's refused attempt (and their name) is for the admins'
+    // audit log, not for the owner's VM history.
+    const refused = await other.api('POST', `/vms/${vm}/start`, {});
+    assertError(refused, 404, 'not_found');
+    const owners = (await client.api('GET', `/vms/${vm}/history?per_page=500`)).body.data;
+    assert.ok(!owners.some((r) => r.request_id === refused.requestId || r.actor_name === otherName),
+      'the owner does not see the stranger\'s attempt');
+    const audited = (await admin.api('GET', `/audit-logs?target_type=vm&target_id=${vm}`)).body.data;
+    assert.ok(audited.some((r) => r.request_id === refused.requestId && r.actor_name === otherName));
+    assert.ok((await admin.api('GET', `/vms/${vm}/history`)).body.data.some((r) => r.request_id === refused.requestId),
+      'an admin sees it in the VM history too');
     const overall = await client.api('GET', '/history/vm-operations');
     assert.ok(overall.body.data.some((r) => r.request_id === renamed.requestId));
     assert.ok(overall.body.data.every((r) => r.target_type === 'vm'));

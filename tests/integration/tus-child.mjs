@@ -1,13 +1,17 @@
 // One tus-js-client "session" in a process of its own, as a closed tab or
 // a killed uploader would be: argv = file, url-storage file, cookie, csrf,
-// mode ("stop-after-chunks:N" or "resume"), metadata as JSON. Prints one
-// JSON line: { url, jobId, offsetAtStart, chunks }.
+// mode ("stop-after-chunks:N", "resume" or both), metadata as JSON; the chunk
+// size from TUS_CHUNK_SIZE (default 1 MiB). Prints one JSON line:
+// { url, jobId, offsetAtStart, chunks }.
 import { createReadStream } from 'node:fs';
 import * as tus from 'tus-js-client';
 
 const [file, storagePath, cookie, csrf, mode, metaJson] = process.argv.slice(2);
 const endpoint = `${process.env.VMM_URL}/api/v1/uploads`;
-const stopAfter = mode.startsWith('stop-after-chunks:') ? Number(mode.split(':')[1]) : Infinity;
+// Modes combine with commas: "resume,stop-after-chunks:3".
+const modes = mode.split(',');
+const stopMode = modes.find((m) => m.startsWith('stop-after-chunks:'));
+const stopAfter = stopMode ? Number(stopMode.split(':')[1]) : Infinity;
 let chunks = 0;
 let offsetAtStart = null;
 
@@ -15,7 +19,7 @@ const upload = new tus.Upload(createReadStream(file), {
   endpoint,
   headers: { Cookie: cookie, 'X-CSRF-Token': csrf },
   metadata: JSON.parse(metaJson),
-  chunkSize: 1 << 20,
+  chunkSize: Number(process.env.TUS_CHUNK_SIZE || 1 << 20),
   retryDelays: null,
   urlStorage: new tus.FileUrlStorage(storagePath),
   onChunkComplete: (size, sent) => {
@@ -41,7 +45,7 @@ const upload = new tus.Upload(createReadStream(file), {
 });
 
 const previous = await upload.findPreviousUploads();
-if (mode === 'resume') {
+if (modes.includes('resume')) {
   if (!previous.length) {
     console.error('no previous upload stored');
     process.exit(2);

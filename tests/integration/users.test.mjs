@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   ADMIN_USER, Client, adminClient, assertError, createUser, elementText, newPassword,
-  uniqueName, userClient,
+  q, sql, uniqueName, userClient,
 } from './lib.mjs';
 
 let admin;
@@ -171,14 +171,79 @@ test('a password reset by form ends the sessions and the new password works', as
   await new Client().loginOk(username, fresh);
 });
 
-test('a password reset lets a locked-out user in with the new password', async () => {
+test('a password reset lets a slowed-down address in with the new password at once', async () => {
   const { user, username } = await createUser(admin);
   const c = new Client();
-  for (let i = 1; i <= 10; i++) await c.login(username, `wrong-password-${i}`);
-  assertError(await c.login(username, 'still-wrong-pw'), 429, 'account_locked');
+  for (let i = 1; i <= 5; i++) await c.login(username, `wrong-password-${i}`);
+  assertError(await c.login(username, 'still-wrong-pw'), 429, 'too_many_attempts');
   const fresh = newPassword();
   assert.equal((await admin.api('PATCH', `/users/${user.id}`, { password: fresh })).status, 200);
   assert.equal((await c.login(username, fresh)).status, 200);
+});
+
+test('a password reset revokes the user\'s API tokens unless revoke_tokens is false', async () => {
+  const { client, user, username } = await userClient(admin);
+  const token = async (c) => (await c.api('POST', '/me/tokens', { name: 'script' })).body.data.secret;
+  const bearer = (secret) => new Client('bearer', { headers: { Authorization: `Bearer ${secret}` } });
+  const first = await token(client);
+  assert.equal((await bearer(first).api('GET', '/me')).status, 200);
+  const reset = await admin.api('PATCH', `/users/${user.id}`, { password: newPassword() });
+  assert.equal(reset.status, 200, reset.text);
+  assertError(await bearer(first).api('GET', '/me'), 401, 'invalid_token');
+  assert.equal(sql(`SELECT COUNT(*) FROM api_tokens WHERE user_id = ${user.id}`)[0][0], '0');
+  const detail = JSON.parse(sql(`SELECT detail FROM audit_log WHERE request_id = ${q(reset.requestId)}`)[0][0]);
+  assert.equal(detail.tokens_revoked, 1);
+
+  // revoke_tokens: false keeps them (the sessions still end).
+  const fresh = newPassword();
+  assert.equal((await admin.api('PATCH', `/users/${user.id}`, { password: fresh })).status, 200);
+  const again = new Client();
+  await again.loginOk(username, fresh);
+  const second = await token(again);
+  const kept = await admin.api('PATCH', `/users/${user.id}`, { password: newPassword(), revoke_tokens: false });
+  assert.equal(kept.status, 200, kept.text);
+  assert.equal((await bearer(second).api('GET', '/me')).status, 200, 'the token still works');
+  assertError(await again.api('GET', '/me'), 401, 'unauthenticated');
+
+  // The reset form revokes them unless told to keep them.
+  const formFresh = newPassword();
+  await admin.page(`/users/${user.id}`);
+  const form = await admin.postForm(`/users/${user.id}/password`, { password: formFresh });
+  assert.equal(form.status, 303);
+  assertError(await bearer(second).api('GET', '/me'), 401, 'invalid_token');
+});
+
+test('weak and common passwords are refused with 422 weak_password, wherever a password is set', async () => {
+  const weak = ['password123', 'qwertyuiop', '12345678910', 'aaaaaaaaaaaa'];
+  for (const password of weak) {
+    const res = await admin.api('POST', '/users', { username: uniqueName('weak'), password });
+    assertError(res, 422, 'weak_password');
+    assert.equal(res.body.error.field, 'password');
+  }
+  const name = uniqueName('own');
+  assertError(await admin.api('POST', '/users', { username: name, password: `x-${name}-1` }), 422, 'weak_password');
+  assert.equal((await admin.api('GET', `/users?q=${name}`)).body.meta.total, 0, 'nothing was made');
+
+  const { client, user, username, password } = await userClient(admin);
+  // An admin's reset, by the API and by the form: nothing changes.
+  const patch = await admin.api('PATCH', `/users/${user.id}`, { password: 'password123', display_name: 'Not Changed' });
+  assertError(patch, 422, 'weak_password');
+  assert.equal(sql(`SELECT display_name FROM users WHERE id = ${user.id}`)[0]?.[0] ?? '', '');
+  await admin.page(`/users/${user.id}`);
+  const form = await admin.postForm(`/users/${user.id}/password`, { password: 'qwertyuiop' });
+  assert.equal(form.status, 422);
+  assert.ok(elementText(form.text, 'error'), 'inline error');
+  // The user's own change: also too like the current one.
+  assertError(await client.api('PATCH', '/me', { password: 'password123', current_password: password }), 422, 'weak_password');
+  assertError(await client.api('PATCH', '/me', { password, current_password: password }), 422, 'weak_password');
+  await new Client().loginOk(username, password);
+  assert.equal((await client.api('GET', '/me')).status, 200, 'still logged in');
+
+  // The reason is translated.
+  const zh = await admin.api('POST', '/users', { username: uniqueName('zh'), password: 'password123' },
+    { headers: { 'Accept-Language': 'zh-CN' } });
+  assertError(zh, 422, 'weak_password');
+  assert.match(zh.body.error.message, /[\u4e00-\u9fff]/, zh.body.error.message);
 });
 
 test('a too short password in the reset form shows the user page with the error', async () => {

@@ -164,18 +164,22 @@ START_TEST(test_header_crlf_refused)
 }
 END_TEST
 
-START_TEST(test_body_kept_in_a_file)
+START_TEST(test_body_streamed)
 {
-    /* A tus PATCH: nginx kept the body and passes its name, not its bytes. */
+    /* A tus PATCH: nginx streams the body; the handler reads it itself. */
     char *env[] = { "REQUEST_URI=/api/v1/uploads/3", "REQUEST_METHOD=PATCH",
-                    "CONTENT_LENGTH=1048576", "VMM_BODY_FILE=/s/uploads/incoming/0000000001",
+                    "CONTENT_LENGTH=1048576", "VMM_BODY_STREAM=1",
                     "HTTP_UPLOAD_OFFSET=0", "HTTP_UPLOAD_OFFSET_X=9", NULL };
     ck_assert_int_eq(req_parse_env(&r, env), 0);
-    ck_assert_str_eq(r.body_file, "/s/uploads/incoming/0000000001");
-    ck_assert_int_eq(r.content_length, -1);
+    ck_assert(r.body_stream);
+    ck_assert_int_eq(r.content_length, 1048576);
     ck_assert_str_eq(req_env(&r, "HTTP_UPLOAD_OFFSET"), "0");
     ck_assert_ptr_null(req_env(&r, "HTTP_UPLOAD"));
     ck_assert_ptr_null(req_env(&r, "HTTP_TUS_RESUMABLE"));
+    char *other[] = { "REQUEST_URI=/x", "VMM_BODY_STREAM=yes", NULL };
+    req_reset(&r);
+    ck_assert_int_eq(req_parse_env(&r, other), 0);
+    ck_assert(!r.body_stream);
 }
 END_TEST
 
@@ -265,7 +269,7 @@ static Suite *http_suite(void)
     tcase_add_test(tc, test_cookies);
     tcase_add_loop_test(tc, test_header_crlf_refused, 0, G_N_ELEMENTS(header_cases));
     tcase_add_test(tc, test_security_headers);
-    tcase_add_test(tc, test_body_kept_in_a_file);
+    tcase_add_test(tc, test_body_streamed);
     tcase_add_test(tc, test_no_content_has_no_body);
     tcase_add_test(tc, test_cookie_attributes);
     tcase_add_test(tc, test_reset_clears_everything);

@@ -13,6 +13,7 @@ static const struct field fields[] = {
     { "notes", FIELD_TEXT, false, 0, 20, NULL },
     { "ids", FIELD_ID_LIST, false, 1, 3, NULL },
     { "boot", FIELD_ENUM_LIST, false, 1, 2, roles },
+    { "title", FIELD_NAME, false, 1, 16, NULL },
     { NULL },
 };
 
@@ -59,6 +60,10 @@ static const struct input_case cases[] = {
     { 1, "application/json", "{\"name\":\"abc\",\"boot\":[\"user\",\"user\"]}", 400, "duplicate_value", "boot" },
     { 1, "application/json", "{\"name\":\"abc\",\"boot\":[]}", 400, "invalid_length", "boot" },
     { 1, "application/json", "{\"name\":\"abc\",\"boot\":\"user\"}", 400, "invalid_length", "boot" },
+    { 1, "application/json", "{\"name\":\"abc\",\"title\":\"测试服务器\"}", 0, NULL, NULL },
+    { 1, "application/json", "{\"name\":\"abc\",\"title\":\"a\\u202Egpj.exe\"}", 400, "invalid_characters", "title" },
+    { 1, "application/json", "{\"name\":\"a\\u202Ebc\"}", 0, NULL, NULL },   /* a password-like STRING may */
+    { 0, "application/x-www-form-urlencoded", "name=abc&title=a%E2%80%8Bb", 400, "invalid_characters", "title" },
     { 1, "text/plain", "{\"name\":\"abc\"}", 415, "unsupported_media_type", NULL },
     { 1, NULL, "{\"name\":\"abc\"}", 415, "unsupported_media_type", NULL },
     { 0, "application/x-www-form-urlencoded", "name=abc&count=5&on=on&csrf_token=x", 0, NULL, NULL },
@@ -96,6 +101,39 @@ START_TEST(test_input_table)
 }
 END_TEST
 
+/* One rule for every name: visible characters of any script only. */
+static const struct { const char *text; bool clean; } name_cases[] = {
+    { "web-1", true },
+    { "测试服务器", true },
+    { "Ünïcödé ñame", true },
+    { "مرحبا", true },                      /* right-to-left script itself is fine */
+    { "emoji 🚀", true },
+    { "", true },                            /* length is the field table's business */
+    { "a\xe2\x80\xaa" "b", false },          /* U+202A LRE */
+    { "a\xe2\x80\xae" "b", false },          /* U+202E RLO */
+    { "a\xe2\x81\xa6" "b", false },          /* U+2066 LRI */
+    { "a\xe2\x81\xa9" "b", false },          /* U+2069 PDI */
+    { "a\xe2\x80\x8e" "b", false },          /* U+200E LRM */
+    { "a\xe2\x80\x8f" "b", false },          /* U+200F RLM */
+    { "a\xd8\x9c" "b", false },              /* U+061C ALM */
+    { "a\xe2\x80\x8b" "b", false },          /* U+200B zero width space */
+    { "a\xe2\x80\x8d" "b", false },          /* U+200D ZWJ */
+    { "a\xe2\x81\xa0" "b", false },          /* U+2060 word joiner */
+    { "\xef\xbb\xbf" "abc", false },         /* U+FEFF BOM */
+    { "ad\xc2\xad" "min", false },           /* U+00AD soft hyphen */
+    { "a\xc2\x85" "b", false },              /* U+0085 NEL (C1 control) */
+    { "a\x1b" "b", false },                  /* ESC */
+    { "a\xe2\x80\xa8" "b", false },          /* U+2028 line separator */
+    { "a\xee\x80\x80" "b", false },          /* U+E000 private use */
+    { "a\xff" "b", false },                  /* not UTF-8 */
+};
+
+START_TEST(test_name_clean)
+{
+    ck_assert_msg(input_name_clean(name_cases[_i].text) == name_cases[_i].clean, "case %d", _i);
+}
+END_TEST
+
 START_TEST(test_form_values_are_typed)
 {
     struct req r;
@@ -117,6 +155,7 @@ static Suite *input_suite(void)
     TCase *tc = tcase_create("validate");
     tcase_add_loop_test(tc, test_input_table, 0, G_N_ELEMENTS(cases));
     tcase_add_test(tc, test_form_values_are_typed);
+    tcase_add_loop_test(tc, test_name_clean, 0, G_N_ELEMENTS(name_cases));
     suite_add_tcase(s, tc);
     return s;
 }

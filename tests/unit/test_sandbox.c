@@ -186,7 +186,7 @@ START_TEST(test_claim)
     char *to = g_strdup_printf("%s/kept", base);
     ck_assert_int_eq(sandbox_release(sb, to, &err), 0);
     ck_assert_int_eq(stat(to, &st), 0);
-    ck_assert_int_eq(st.st_mode & 07777, 0644);
+    ck_assert_int_eq(st.st_mode & 07777, 0600);   /* private; pool_file_protect() opens it up */
     unlink(to);
     g_free(to);
     sandbox_free(sb);

@@ -43,6 +43,34 @@ START_TEST(test_password_refuses_bad_hashes)
 }
 END_TEST
 
+/* libpwquality with cracklib's dictionary (Debian's defaults). */
+static const struct { const char *password, *user, *old; bool strong; } strength_cases[] = {
+    { "Pw-q8Zr2mKx7Lw", "alice", NULL, true },
+    { "correct horse battery staple", "alice", NULL, true },
+    { "测试服务器的密码很长也很好", "alice", NULL, true },
+    { "password", "alice", NULL, false },        /* the dictionary */
+    { "Password1", "alice", NULL, false },
+    { "qwertyuiop", "alice", NULL, false },
+    { "12345678", "alice", NULL, false },
+    { "aaaaaaaaaaaa", "alice", NULL, false },    /* too few different characters */
+    { "Sh0rt!", "alice", NULL, false },          /* under 8 */
+    { "", "alice", NULL, false },
+    { "xX-alice-2026", "alice", NULL, false },   /* holds the user name */
+    { "Pw-q8Zr2mKx7Lw", "bob", "Pw-q8Zr2mKx7Lw", false },   /* the same as before */
+    { "Tq7-vvN2!pLe4s", "bob", "Pw-q8Zr2mKx7Lw", true },
+};
+
+START_TEST(test_password_strength)
+{
+    char why[PASSWORD_REASON_MAX] = "";
+    bool strong = password_strong(strength_cases[_i].password, strength_cases[_i].user,
+                                  strength_cases[_i].old, why);
+    ck_assert_msg(strong == strength_cases[_i].strong, "%s: %s", strength_cases[_i].password, why);
+    if (!strong)
+        ck_assert(why[0]);
+}
+END_TEST
+
 START_TEST(test_tokens)
 {
     char a[TOKEN_HEX_LEN + 1], b[TOKEN_HEX_LEN + 1], d[TOKEN_HEX_LEN + 1];
@@ -265,6 +293,37 @@ START_TEST(test_csv_defuses_formulas)
 }
 END_TEST
 
+/* One cell each: what goes in, what comes out (quoted, without the comma). */
+static const struct { const char *in, *out; } csv_cases[] = {
+    { "=1+1", "\"'=1+1\"" },
+    { "+1", "\"'+1\"" },
+    { "-2", "\"'-2\"" },
+    { "@SUM(A1)", "\"'@SUM(A1)\"" },
+    { "  =HYPERLINK(\"http://x\")", "\"'  =HYPERLINK(\"\"http://x\"\")\"" },
+    { " \t+1", "\"' \t+1\"" },
+    { "\t=1", "\"'\t=1\"" },
+    { "\r\n-2", "\"'\r\n-2\"" },
+    { "\n@x", "\"'\n@x\"" },
+    { "   @", "\"'   @\"" },
+    { "\tplain", "\"'\tplain\"" },   /* a tab first stays defused, as before */
+    { "  plain", "\"  plain\"" },
+    { "a=1", "\"a=1\"" },
+    { "x -1", "\"x -1\"" },
+    { "", "\"\"" },
+    { "   ", "\"   \"" },
+    { "测试 =1", "\"测试 =1\"" },
+};
+
+START_TEST(test_csv_cell_cases)
+{
+    GString *out = g_string_new(NULL);
+    csv_cell(out, csv_cases[_i].in, TRUE);
+    g_string_truncate(out, out->len - 2);   /* the CRLF of the last cell */
+    ck_assert_str_eq(out->str, csv_cases[_i].out);
+    g_string_free(out, TRUE);
+}
+END_TEST
+
 /* A w x h grey PNG made by libpng; *len gets its size. */
 static unsigned char *make_png(unsigned w, unsigned h, size_t *len)
 {
@@ -352,6 +411,7 @@ static Suite *security_suite(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_password_roundtrip);
     tcase_add_loop_test(tc, test_password_refuses_bad_hashes, 0, G_N_ELEMENTS(bad_hashes));
+    tcase_add_loop_test(tc, test_password_strength, 0, G_N_ELEMENTS(strength_cases));
     tcase_add_test(tc, test_tokens);
     tcase_add_test(tc, test_token_password);
     tcase_add_loop_test(tc, test_session_expiry, 0, G_N_ELEMENTS(expiry_cases));
@@ -361,6 +421,7 @@ static Suite *security_suite(void)
     tcase_add_test(tc, test_api_rejects_non_json);
     tcase_add_test(tc, test_local_path);
     tcase_add_test(tc, test_csv_defuses_formulas);
+    tcase_add_loop_test(tc, test_csv_cell_cases, 0, G_N_ELEMENTS(csv_cases));
     tcase_add_test(tc, test_picture_check);
     tcase_add_test(tc, test_audit_changes_only_differences);
     suite_add_tcase(s, tc);

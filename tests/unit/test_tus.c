@@ -130,6 +130,10 @@ START_TEST(test_safe_text)
     s = tus_safe_text("测试测试", 3);
     ck_assert_str_eq(s, "测试测");
     g_free(s);
+    /* Format characters too: the bidi override and a zero-width space. */
+    s = tus_safe_text("gpj\xe2\x80\xae" "exe.\xe2\x80\x8b" "iso", 255);
+    ck_assert_str_eq(s, "gpj_exe._iso");
+    g_free(s);
 }
 END_TEST
 
