@@ -12,6 +12,7 @@
 #include "audit_list.h"
 #include "config.h"
 #include "db.h"
+#include "hardware.h"
 #include "helper_client.h"
 #include "i18n.h"
 #include "list.h"
@@ -137,6 +138,11 @@ static int vms_show(struct req *r)
     json_t *vm = vm_visible(r, req_param(r, "id")->num);
     if (!vm)
         return -1;
+    /* issue 17: its disks and vCPU room; the page's CD-ROM form its ISOs */
+    if (hardware_describe(vm, r->api ? 0 : r->user->id) < 0) {
+        json_decref(vm);
+        return fail_db(r);
+    }
     req_set_object(r, "vm", vm);
     return 0;
 }
@@ -205,11 +211,13 @@ static int quota_check(struct req *r, long long owner, const struct usage *want)
     struct db_rows *lock = db_query("SELECT id FROM users WHERE id = ? FOR UPDATE", DB_INT(owner));
     struct db_rows *rows = db_query("SELECT COUNT(*), COALESCE(SUM(vcpus), 0), "
                                     "COALESCE(SUM(memory_mb), 0), COALESCE(SUM(disk_gb), 0) + "
+                                    "(SELECT COALESCE(SUM(d.size_gb), 0) FROM vm_disks d JOIN vms w "
+                                    "ON w.id = d.vm_id WHERE w.owner_id = ?) + "   /* issue 17 */
                                     /* the space snapshots reserve (issue 16) */
                                     "(SELECT CEIL(COALESCE(SUM(s.size_bytes), 0) / 1073741824) "
                                     "FROM snapshots s JOIN vms sv ON sv.id = s.vm_id WHERE "
                                     "sv.owner_id = ?) FROM vms WHERE owner_id = ?",
-                                    DB_INT(owner), DB_INT(owner));
+                                    DB_INT(owner), DB_INT(owner), DB_INT(owner));
     int ok = lock && rows && quota_limits(owner, &limit) == 0;
     if (ok) {
         used = (struct usage){ db_cell_int(rows, 0, 0, 0), db_cell_int(rows, 0, 1, 0),
@@ -365,6 +373,19 @@ static long long insert_vm(struct req *r, const struct usage *want, const char *
     return rc < 0 ? -1 : id;
 }
 
+/* issue 17: the most vCPUs the machine may have live: the one asked for,
+ * else twice its vCPUs (room to grow without a restart). */
+static int set_max_vcpus(struct req *r, long long id, long long vcpus)
+{
+    long long max = input_int(r, "max_vcpus", vcpus * 2 < 64 ? vcpus * 2 : 64);
+    if (max < vcpus)
+        return req_fail(r, 422, "below_vcpus", "max_vcpus",
+                        _("max_vcpus must be at least vcpus (%lld)."), vcpus);
+    return db_exec("UPDATE vms SET max_vcpus = ? WHERE id = ?", DB_INT(max), DB_INT(id)) < 0
+               ? fail_db(r)
+               : 0;
+}
+
 static int vms_create(struct req *r)
 {
     struct usage want = { 1, input_int(r, "vcpus", 1), input_int(r, "memory_mb", 512),
@@ -395,6 +416,7 @@ static int vms_create(struct req *r)
         return fail_db(r);
     long long id = -1, job_id = 0;
     if (quota_check(r, r->user->id, &want) < 0 || (id = insert_vm(r, &want, arch)) < 0 ||
+        set_max_vcpus(r, id, want.vcpus) < 0 ||
         (full_clone(r) && (job_id = insert_job(r, id)) < 0) || db_commit() < 0) {
         db_rollback();
         return r->err.status ? -1 : fail_db(r);
@@ -690,6 +712,7 @@ static const struct field create_fields[] = {
     { "template_id", FIELD_INT, false, 1, INT64_MAX, NULL },
     { "iso_id", FIELD_INT, false, 1, INT64_MAX, NULL },
     { "vcpus", FIELD_INT, true, 1, 64, NULL },
+    { "max_vcpus", FIELD_INT, false, 1, 64, NULL },   /* issue 17 */
     { "memory_mb", FIELD_INT, true, 64, 1048576, NULL },
     { "disk_gb", FIELD_INT, false, 1, 65536, NULL },
     { "clone", FIELD_ENUM, false, 0, 0, clones },

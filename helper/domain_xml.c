@@ -59,6 +59,13 @@ static void add_metadata(xmlNodePtr domain, const struct domain_spec *spec)
         xmlNewTextChild(vm, ns, BAD_CAST "instance", BAD_CAST spec->instance);
 }
 
+static void fill_disk(xmlNodePtr disk, const struct disk_spec *d);
+static void fill_cdrom(xmlNodePtr cdrom, const char *arch, const char *path);
+static bool disk_valid(const struct disk_spec *d);
+static void add_hotplug_room(xmlNodePtr devices, const struct domain_spec *spec);
+static void add_vcpus(xmlNodePtr domain, const struct domain_spec *spec);
+static void add_topology(xmlNodePtr cpu, const struct domain_spec *spec);
+
 static void add_cpu(xmlNodePtr domain, const struct domain_spec *spec)
 {
     const char *model = spec->cpu_model ? spec->cpu_model : "host-model";
@@ -76,6 +83,7 @@ static void add_cpu(xmlNodePtr domain, const struct domain_spec *spec)
         attr(cpu, "match", "exact");
         child(cpu, "model", model);
     }
+    add_topology(cpu, spec);
 }
 
 static void add_disks(xmlNodePtr devices, const struct domain_spec *spec)
@@ -91,16 +99,129 @@ static void add_disks(xmlNodePtr devices, const struct domain_spec *spec)
     attr(target, "bus", "virtio");
 
     /* Every guest gets a CD-ROM drive, so ISOs can be inserted later. */
-    xmlNodePtr cdrom = child(devices, "disk", NULL);
+    fill_cdrom(child(devices, "disk", NULL), spec->arch, spec->cdrom_path);
+    for (int i = 0; i < spec->n_extra_disks; i++)
+        fill_disk(child(devices, "disk", NULL), &spec->extra_disks[i]);
+}
+
+/* --- issue 17: disks added later, the CD-ROM on its own, hotplug room --- */
+
+static bool disk_valid(const struct disk_spec *d)
+{
+    static const char *const buses[] = { "virtio", "scsi", "sata", NULL };
+    static const char *const formats[] = { "qcow2", "raw", NULL };
+    static const char *const caches[] = { "default", "none", "writeback", "writethrough",
+                                          "directsync", "unsafe", NULL };
+    if (!d->path || !d->target || !one_of(d->bus, buses) || !one_of(d->format, formats) ||
+        (d->cache && !one_of(d->cache, caches)))
+        return false;
+    /* vdb..vdz on virtio, sdb..sdz on the others (vda and sda are taken). */
+    const char *prefix = !strcmp(d->bus, "virtio") ? "vd" : "sd";
+    return strlen(d->target) == 3 && !strncmp(d->target, prefix, 2) && d->target[2] >= 'b' &&
+           d->target[2] <= 'z';
+}
+
+static void fill_disk(xmlNodePtr disk, const struct disk_spec *d)
+{
+    attr(disk, "type", "file");
+    attr(disk, "device", "disk");
+    xmlNodePtr driver = child_attr(disk, "driver", "name", "qemu");
+    attr(driver, "type", d->format);
+    if (d->cache && strcmp(d->cache, "default"))
+        attr(driver, "cache", d->cache);
+    attr(driver, "discard", "unmap");
+    child_attr(disk, "source", "file", d->path);
+    xmlNodePtr target = child_attr(disk, "target", "dev", d->target);
+    attr(target, "bus", d->bus);
+}
+
+static void fill_cdrom(xmlNodePtr cdrom, const char *arch, const char *path)
+{
     attr(cdrom, "type", "file");
     attr(cdrom, "device", "cdrom");
     xmlNodePtr cd_driver = child_attr(cdrom, "driver", "name", "qemu");
     attr(cd_driver, "type", "raw");
-    if (spec->cdrom_path)
-        child_attr(cdrom, "source", "file", spec->cdrom_path);
+    if (path)
+        child_attr(cdrom, "source", "file", path);
     xmlNodePtr cd_target = child_attr(cdrom, "target", "dev", "sda");
-    attr(cd_target, "bus", !strcmp(spec->arch, "aarch64") ? "scsi" : "sata");
+    attr(cd_target, "bus", !strcmp(arch, "aarch64") ? "scsi" : "sata");
     child(cdrom, "readonly", NULL);
+}
+
+/* A document whose root is a new <name>. */
+static xmlNodePtr new_root(xmlDocPtr *doc, const char *name)
+{
+    *doc = xmlNewDoc(BAD_CAST "1.0");
+    xmlNodePtr root = xmlNewNode(NULL, BAD_CAST name);
+    xmlDocSetRootElement(*doc, root);
+    return root;
+}
+
+char *domain_xml_disk(const struct disk_spec *disk)
+{
+    if (!disk_valid(disk))
+        return NULL;
+    xmlDocPtr doc;
+    fill_disk(new_root(&doc, "disk"), disk);
+    return xml_doc_string(doc);
+}
+
+char *domain_xml_cdrom(const char *arch, const char *path)
+{
+    if (!arch || !machine_for(arch))
+        return NULL;
+    xmlDocPtr doc;
+    fill_cdrom(new_root(&doc, "disk"), arch, path);
+    return xml_doc_string(doc);
+}
+
+/* Room for hotplug: a virtio-scsi controller for SCSI disks and, on q35,
+ * free PCIe root ports (a device hot-added needs an empty one; libvirt
+ * adds only the ports the defined devices use, and puts those devices on
+ * the ports given first: about six of ours, plus the added disks). */
+static void add_hotplug_room(xmlNodePtr devices, const struct domain_spec *spec)
+{
+    xmlNodePtr scsi = child_attr(devices, "controller", "type", "scsi");
+    attr(scsi, "index", "0");
+    attr(scsi, "model", "virtio-scsi");
+    if (strcmp(spec->arch, "x86_64"))
+        return;
+    /* The root first: a controller without an index takes the next one. */
+    xmlNodePtr root = child_attr(devices, "controller", "type", "pci");
+    attr(root, "index", "0");
+    attr(root, "model", "pcie-root");
+    for (int i = 0; i < 14 + spec->n_extra_disks; i++) {
+        xmlNodePtr port = child_attr(devices, "controller", "type", "pci");
+        attr(port, "model", "pcie-root-port");
+    }
+}
+
+static void add_vcpus(xmlNodePtr domain, const struct domain_spec *spec)
+{
+    char number[32];
+    int max = spec->max_vcpus > spec->vcpus ? spec->max_vcpus : spec->vcpus;
+    snprintf(number, sizeof number, "%d", max);
+    xmlNodePtr vcpu = child(domain, "vcpu", number);
+    attr(vcpu, "placement", "static");
+    if (max > spec->vcpus) {
+        snprintf(number, sizeof number, "%d", spec->vcpus);
+        attr(vcpu, "current", number);
+    }
+}
+
+static void add_topology(xmlNodePtr cpu, const struct domain_spec *spec)
+{
+    char number[32];
+    if (spec->sockets < 1 || spec->cores < 1 || spec->threads < 1)
+        return;
+    xmlNodePtr topology = child(cpu, "topology", NULL);
+    snprintf(number, sizeof number, "%d", spec->sockets);
+    attr(topology, "sockets", number);
+    attr(topology, "dies", "1");
+    snprintf(number, sizeof number, "%d", spec->cores);
+    attr(topology, "cores", number);
+    snprintf(number, sizeof number, "%d", spec->threads);
+    attr(topology, "threads", number);
 }
 
 static void add_console(xmlNodePtr devices, const struct domain_spec *spec)
@@ -147,6 +268,12 @@ char *domain_xml_build(const struct domain_spec *spec)
         !spec->network || spec->vcpus < 1 || spec->memory_mb < 16 ||
         (spec->disk_format && !one_of(spec->disk_format, formats)))
         return NULL;
+    for (int i = 0; i < spec->n_extra_disks; i++)
+        if (!disk_valid(&spec->extra_disks[i]))
+            return NULL;
+    if (spec->sockets > 0 && spec->sockets * spec->cores * spec->threads !=
+                                 (spec->max_vcpus > spec->vcpus ? spec->max_vcpus : spec->vcpus))
+        return NULL;
     for (int i = 0; i < 3 && spec->boot[i]; i++)
         if (!one_of(spec->boot[i], boots))
             return NULL;
@@ -167,8 +294,7 @@ char *domain_xml_build(const struct domain_spec *spec)
 
     snprintf(number, sizeof number, "%lld", spec->memory_mb);
     attr(child(domain, "memory", number), "unit", "MiB");
-    snprintf(number, sizeof number, "%d", spec->vcpus);
-    child(domain, "vcpu", number);
+    add_vcpus(domain, spec);
 
     xmlNodePtr os = child(domain, "os", NULL);
     xmlNodePtr type = child(os, "type", "hvm");
@@ -197,6 +323,7 @@ char *domain_xml_build(const struct domain_spec *spec)
     child_attr(nic, "source", "network", spec->network);
     child_attr(nic, "model", "type", "virtio");
     add_console(devices, spec);
+    add_hotplug_room(devices, spec);
 
     return xml_doc_string(doc);
 }

@@ -9,6 +9,15 @@
 #define VMM_XML_NS "https://vmmanager.example/xmlns/vm/1"
 #define VMM_XML_PREFIX "vmm"
 
+/* A disk added after create (issue 17): a volume of the managed pool. */
+struct disk_spec {
+    const char *path;           /* inside a managed pool */
+    const char *format;         /* "qcow2" or "raw" */
+    const char *target;         /* "vdb", "sdb", ... */
+    const char *bus;            /* "virtio", "scsi" or "sata" */
+    const char *cache;          /* NULL or "default": QEMU's own */
+};
+
 struct domain_spec {
     const char *name;           /* generated: vmm-<uuid prefix> */
     const char *uuid;           /* NULL: libvirt picks one */
@@ -29,7 +38,19 @@ struct domain_spec {
     const char *boot[3];        /* "hd", "cdrom", "network"; NULL-terminated */
     const char *vnc_password;   /* NULL: none */
     const char *serial_log;     /* file the serial console is copied to, or NULL */
+    /* --- issue 17: hardware --- */
+    const struct disk_spec *extra_disks;   /* after vda, in this order */
+    int n_extra_disks;
+    int max_vcpus;              /* 0: vcpus (no room to hot-add) */
+    int sockets, cores, threads;   /* 0: libvirt's default topology */
 };
+
+/* One <disk> element as text (free with g_free), for attaching and
+ * detaching; NULL for a disk that cannot be expressed. */
+char *domain_xml_disk(const struct disk_spec *disk);
+/* The CD-ROM drive (sda, or the SCSI one on aarch64) holding path, or
+ * empty for NULL, for virDomainUpdateDeviceFlags. */
+char *domain_xml_cdrom(const char *arch, const char *path);
 
 /* doc as UTF-8 text (free with g_free); frees doc. */
 char *xml_doc_string(xmlDocPtr doc);

@@ -7,6 +7,7 @@
 #include "import.h"
 #include "ops/alert_action.h"
 #include "ops/snapshot.h"
+#include "ops/hardware.h"
 #include "reconcile.h"
 #include "upload.h"
 #include "vm.h"
@@ -86,7 +87,7 @@ static const struct op ops[] = {
 };
 
 /* The tables of helper/ops/, one per resource, after the ones above. */
-static const struct op *const tables[] = { ops, snapshot_ops, NULL };
+static const struct op *const tables[] = { ops, hardware_ops, snapshot_ops, NULL };
 
 const struct op *op_find(const char *name)
 {

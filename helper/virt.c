@@ -9,6 +9,18 @@
 static pthread_mutex_t virt_lock = PTHREAD_MUTEX_INITIALIZER;
 static virConnectPtr virt_shared;
 static virt_lifecycle_fn virt_on_lifecycle;
+static virt_device_removed_fn virt_device_removed;
+
+void virt_on_device_removed(virt_device_removed_fn fn)
+{
+    virt_device_removed = fn;
+}
+
+static void on_device_removed(virConnectPtr conn, virDomainPtr dom, const char *alias,
+                              void *opaque)
+{
+    virt_device_removed(dom, alias);
+}
 
 static void *event_loop(void *unused)
 {
@@ -69,6 +81,11 @@ virConnectPtr virt_conn(struct err *err)
             if (virt_on_lifecycle)
                 virConnectDomainEventRegisterAny(virt_shared, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
                                                  VIR_DOMAIN_EVENT_CALLBACK(on_domain_event),
+                                                 NULL, NULL);
+            if (virt_device_removed)
+                virConnectDomainEventRegisterAny(virt_shared, NULL,
+                                                 VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED,
+                                                 VIR_DOMAIN_EVENT_CALLBACK(on_device_removed),
                                                  NULL, NULL);
             log_info("connected to %s", uri);
         } else {

@@ -11,6 +11,12 @@
 /* Called from the event loop thread for every domain lifecycle event. */
 typedef void (*virt_lifecycle_fn)(virDomainPtr dom);
 
+/* Called from the event loop thread when a device (by its alias) has left
+ * a running domain: a hot-unplug the guest finished (issue 17). */
+typedef void (*virt_device_removed_fn)(virDomainPtr dom, const char *alias);
+/* Registers fn on every connection opened from now on. */
+void virt_on_device_removed(virt_device_removed_fn fn);
+
 /* Starts the event loop thread; on_lifecycle (may be NULL) is registered
  * on every connection opened. Call once, before virt_conn. */
 int virt_init(virt_lifecycle_fn on_lifecycle);

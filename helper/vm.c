@@ -16,6 +16,7 @@
 #include "library.h"
 #include "log.h"
 #include "metrics_store.h"
+#include "ops/hardware.h"
 #include "pool.h"
 #include "rbac.h"
 #include "virt.h"
@@ -403,7 +404,9 @@ static char *vm_xml(const struct vm *vm, const char *boot_first, struct err *err
         .boot = { first, second, NULL }, .serial_log = serial_log,
         .vnc_password = vm->vnc_password,
     };
+    struct hardware_spec *hw = hardware_spec_fill(vm->id, vm->domain_name, &spec);   /* issue 17 */
     char *xml = domain_xml_build(&spec);
+    hardware_spec_free(hw);
     g_strfreev(boot);
     g_free(serial_log);
     g_free(name);
@@ -681,7 +684,8 @@ int vm_op_delete(struct op_call *call)
         virDomainFree(dom);
     }
     if (json_is_true(json_object_get(call->args, "delete_disks"))) {
-        if (!(pool = pool_get(conn, "disks", &call->err)))
+        if (!(pool = pool_get(conn, "disks", &call->err)) ||
+            hardware_delete_volumes(conn, vm->id, &call->err) < 0)   /* issue 17 */
             goto out;
         char *vol_name = disk_name(vm);
         virStoragePoolRefresh(pool, 0);

@@ -33,6 +33,7 @@
 #include "reconcile.h"
 #include "upload.h"
 #include "virt.h"
+#include "ops/hardware.h"
 #include "vm.h"
 #include "ops/snapshot.h"
 
@@ -211,6 +212,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     if (config_load() < 0 || virt_init(vm_state_sync) < 0)
         return 1;
+    hardware_init();   /* before the first connection: device-removed events */
 
     const char *user = config_str("helper", "client_user", "vmm");
     struct passwd *pw = getpwnam(user);

@@ -21,6 +21,10 @@ struct compat_alias {
 
 static const struct compat_alias aliases[] = {
     { "POST", "/vms/*/restart", "/vms/*/reboot" },
+    /* issue 17: hardware */
+    { "POST", "/vms/*/disks/*/expand", "/vms/*/disks/*/resize" },
+    { "PUT", "/vms/*/hardware/cpu", "/vms/*/cpu" },
+    { "PUT", "/vms/*/hardware/memory", "/vms/*/memory" },
     { "POST", "/vms/*/snapshots/*/restore", "/vms/*/snapshots/*/revert" },
     { "PUT", "/vms/*/auto-snapshot", "/vms/*/snapshot-policy" },
     { NULL },
@@ -101,6 +105,8 @@ struct compat_field {
     enum map_kind kind;
     const char *to;       /* our field */
     const char *accept;   /* MAP_ONLY: JSON values, '|'-separated; MAP_CHOICE: the mapping */
+    const char *note_for; /* MAP_CHOICE: the guide's value that gets note (NULL: none) */
+    const char *note;     /* said in the answer's meta.notes (a msgid) */
 };
 
 /* POST /vms: the guide's nested shape and its templates' flat one. */
@@ -143,6 +149,34 @@ static const struct compat_field start_map[] = {
     { NULL },
 };
 
+/* issue 17: POST /vms/{id}/disks. q35 has no IDE controller: the guide's
+ * "ide" is a SATA disk (AHCI), which is what q35 has in its place. */
+static const struct compat_field disk_add_map[] = {
+    { "size", MAP_COPY, "size_gb", NULL },
+    { "type", MAP_COPY, "format", NULL },
+    { "interface", MAP_CHOICE, "bus", "virtio=virtio|scsi=scsi|sata=sata|ide=sata", "ide",
+      N_("q35 machines have no IDE controller: the disk is on SATA (AHCI) instead.") },
+    { NULL },
+};
+
+/* POST /vms/{id}/disks/{target}/expand. */
+static const struct compat_field disk_expand_map[] = {
+    { "newSize", MAP_COPY, "size_gb", NULL },
+    { NULL },
+};
+
+/* PUT /vms/{id}/hardware/cpu: sockets, cores, threads and model are ours. */
+static const struct compat_field cpu_map[] = {
+    { "features", MAP_ONLY, NULL, "[]|null" },
+    { NULL },
+};
+
+/* PUT /vms/{id}/hardware/memory, while stopped. */
+static const struct compat_field memory_map[] = {
+    { "size", MAP_COPY, "memory_mb", NULL },
+    { "maxSize", MAP_ONLY, NULL, "null" },
+    { "hugepages", MAP_ONLY, NULL, "false|null" },
+    { "numa", MAP_ONLY, NULL, "null" },
 /* POST /vms/{id}/snapshots: a snapshot always holds the disks, and is
  * always atomic (libvirt's CREATE_ATOMIC: all of it or nothing). */
 static const struct compat_field snapshot_map[] = {
@@ -171,6 +205,10 @@ struct compat_body {
 static const struct compat_body bodies[] = {
     { "POST", "/vms", NULL, create_map },
     { "POST", "/vms/{id:int}/{action}", "start", start_map },
+    { "POST", "/vms/{id:int}/disks", NULL, disk_add_map },
+    { "POST", "/vms/{id:int}/disks/{target}/resize", NULL, disk_expand_map },
+    { "PUT", "/vms/{id:int}/cpu", NULL, cpu_map },
+    { "PUT", "/vms/{id:int}/memory", NULL, memory_map },
     { "POST", "/vms/{id:int}/snapshots", NULL, snapshot_map },
     { "PUT", "/vms/{id:int}/snapshot-policy", NULL, auto_snapshot_map },
     { NULL },
@@ -274,6 +312,17 @@ static bool accepted(const char *accept, json_t *value)
     return ok;
 }
 
+/* A word about how the guide's request was understood, in meta.notes. */
+static void compat_note(struct req *r, const char *text)
+{
+    if (!r->meta)
+        r->meta = json_object();
+    json_t *notes = json_object_get(r->meta, "notes");
+    if (!notes)
+        json_object_set_new(r->meta, "notes", notes = json_array());
+    json_array_append_new(notes, json_string(text));
+}
+
 static int map_choice(struct mapping *m, const struct compat_field *f, const char *path,
                       json_t *value)
 {
@@ -287,6 +336,8 @@ static int map_choice(struct mapping *m, const struct compat_field *f, const cha
             json_string_value(value)[eq - pairs[i]] != '\0')
             continue;
         rc = eq[1] ? put(m, f->to, path, json_string(eq + 1)) : unsupported(m, path, value);
+        if (rc == 0 && f->note_for && !strcmp(f->note_for, json_string_value(value)))
+            compat_note(m->r, _(f->note));
     }
     g_strfreev(pairs);
     if (rc > 0)

@@ -84,6 +84,8 @@ static json_t *form_value_typed(const struct field *f, const char *text)
 static int field_check(struct err *e, const struct field *f, json_t *value)
 {
     const char *name = f->name;
+    if (f->nullable && json_is_null(value))
+        return 0;
     switch (f->type) {
     case FIELD_STRING:
     case FIELD_TEXT:

@@ -31,6 +31,7 @@ struct field {
     long long min;
     long long max;
     const char *const *choices;   /* NULL-terminated, for FIELD_ENUM */
+    bool nullable;                /* JSON null is accepted too ("take it out": an ISO ejected) */
 };
 
 /* Parses r->body (JSON for the API, urlencoded for forms) and validates it

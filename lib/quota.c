@@ -34,13 +34,16 @@ static json_t *quota_usage(long long user_id)
 {
     struct db_rows *rows = db_query(
         "SELECT COUNT(*), IFNULL(SUM(vcpus), 0), IFNULL(SUM(memory_mb), 0), "
-        "IFNULL(SUM(disk_gb), 0) + (SELECT CEIL(IFNULL(SUM(s.size_bytes), 0) / 1073741824) "
+        "IFNULL(SUM(disk_gb), 0) + (SELECT IFNULL(SUM(d.size_gb), 0) FROM vm_disks d "
+        "JOIN vms w ON w.id = d.vm_id WHERE w.owner_id = ?) + "
+        "(SELECT CEIL(IFNULL(SUM(s.size_bytes), 0) / 1073741824) "
         "FROM snapshots s JOIN vms sv ON sv.id = s.vm_id WHERE sv.owner_id = ?), "
         "(SELECT IFNULL(SUM(size_bytes), 0) FROM isos WHERE owner_id = ?) + "
         "(SELECT IFNULL(SUM(size_bytes), 0) FROM templates WHERE owner_id = ?) + "
         "(SELECT IFNULL(SUM(length_bytes), 0) FROM uploads WHERE owner_id = ?) "
         "FROM vms WHERE owner_id = ?",
-        DB_INT(user_id), DB_INT(user_id), DB_INT(user_id), DB_INT(user_id), DB_INT(user_id));
+        DB_INT(user_id), DB_INT(user_id), DB_INT(user_id), DB_INT(user_id), DB_INT(user_id),
+        DB_INT(user_id));
     if (!rows)
         return NULL;
     long long image_bytes = db_cell_int(rows, 0, 4, 0);
@@ -93,4 +96,34 @@ json_t *quota_rows(json_t *report)
                                               json_object_get(quota, limit_key)));
     }
     return rows;
+}
+
+int quota_fits_locked(long long user_id, const struct quota_want *want, const char **kind,
+                      long long *limit, long long *used)
+{
+    struct db_rows *lock = db_query("SELECT id FROM users WHERE id = ? FOR UPDATE",
+                                    DB_INT(user_id));
+    db_rows_free(lock);
+    json_t *report = lock ? quota_report(user_id) : NULL;
+    if (!report)
+        return -1;
+    json_t *quota = json_object_get(report, "quota");
+    json_t *usage = json_object_get(report, "usage");
+    static const char *const kinds[] = { "vcpus", "memory_mb", "disk_gb", NULL };
+    const long long wants[] = { want->vcpus, want->memory_mb, want->disk_gb };
+    int rc = 0;
+    for (int i = 0; kinds[i] && rc == 0; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "max_%s", kinds[i]);
+        long long max = json_integer_value(json_object_get(quota, key));
+        long long now = json_integer_value(json_object_get(usage, kinds[i]));
+        if (wants[i] > 0 && now + wants[i] > max) {
+            *kind = kinds[i];
+            *limit = max;
+            *used = now;
+            rc = 1;
+        }
+    }
+    json_decref(report);
+    return rc;
 }

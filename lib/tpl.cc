@@ -28,6 +28,25 @@ static gboolean translate_marker(const GMatchInfo *match, GString *out, gpointer
     return FALSE;
 }
 
+/* A partial, {{>name.tpl}} in a page: the file's text in its place, less
+ * its own AUTOESCAPE line (which it must have, like any template, so it
+ * is safe on its own too). One level: a partial includes nothing. Page
+ * sections stay where they are, each in a file of its own (issue 17). */
+static gboolean include_partial(const GMatchInfo *match, GString *out, gpointer)
+{
+    gchar *name = g_match_info_fetch(match, 1);
+    std::string path = tpl_dir + "/" + name;
+    gchar *text = NULL;
+    if (!g_file_get_contents(path.c_str(), &text, NULL, NULL) ||
+        strncmp(text, AUTOESCAPE_PRAGMA, sizeof AUTOESCAPE_PRAGMA - 1) != 0)
+        log_error("partial %s is missing or lacks %s: left out", name, AUTOESCAPE_PRAGMA);
+    else
+        g_string_append(out, text + sizeof AUTOESCAPE_PRAGMA - 1);
+    g_free(text);
+    g_free(name);
+    return FALSE;
+}
+
 /* Loads name in lang into ctemplate's cache (once) and returns its key. */
 static bool tpl_load(const char *name, const char *lang, std::string &key)
 {
@@ -50,6 +69,14 @@ static bool tpl_load(const char *name, const char *lang, std::string &key)
         log_error("template %s does not start with %s: refused", name, AUTOESCAPE_PRAGMA);
         g_free(text);
         return false;
+    }
+    static GRegex *partial = g_regex_new("\\{\\{>([a-z0-9_]+\\.tpl)\\}\\}", G_REGEX_OPTIMIZE,
+                                         (GRegexMatchFlags)0, NULL);
+    gchar *whole = g_regex_replace_eval(partial, text, -1, 0, (GRegexMatchFlags)0,
+                                        include_partial, NULL, NULL);
+    if (whole) {
+        g_free(text);
+        text = whole;
     }
     static GRegex *marker = g_regex_new("\\{\\{_ ([^}]+)\\}\\}", G_REGEX_OPTIMIZE, (GRegexMatchFlags)0, NULL);
     gchar *translated = g_regex_replace_eval(marker, text, -1, 0, (GRegexMatchFlags)0,

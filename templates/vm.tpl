@@ -76,6 +76,7 @@
   </form>
   {{/state_is_suspended}}
 </section>
+{{>vm_hardware.tpl}}
 <section class="card narrow">
   <h2>{{_ Delete}}</h2>
   <form method="post" action="/vms/{{id}}/delete" class="form" id="delete-vm">

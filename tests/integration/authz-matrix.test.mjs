@@ -99,6 +99,20 @@ const EXPECTED = {
   'API GET /vms/{id:int}/snapshot-policy': { anon: 401, a: 200, b: 404, admin: 200 },
   'API PUT /vms/{id:int}/snapshot-policy': { anon: 401, a: 400, b: 404, admin: 400, bBody: { schedule: '0 2 * * *', keep: 7 } },
   'PAGE POST /vms/{id:int}/snapshot-policy': { anon: 303, a: 400, b: 404, admin: 400, bBody: { schedule: '0 2 * * *', keep: '7' } },
+  // vmm-hardware (A's VM is a stopped row; B's valid bodies must meet a 404)
+  'API GET /vms/{id:int}/disks': { anon: 401, a: 200, b: 404, admin: 200 },
+  'API POST /vms/{id:int}/disks': { anon: 401, a: 400, b: 404, admin: 400, bBody: { size_gb: 1 } },
+  'PAGE POST /vms/{id:int}/disks': { anon: 303, a: 400, b: 404, admin: 400, bBody: { size_gb: '1' } },
+  'API POST /vms/{id:int}/disks/{target}/resize': { anon: 401, a: 400, b: 404, admin: 400, bBody: { size_gb: 2 } },
+  'PAGE POST /vms/{id:int}/disks/{target}/resize': { anon: 303, a: 400, b: 404, admin: 400, bBody: { size_gb: '2' } },
+  'API DELETE /vms/{id:int}/disks/{target}': { anon: 401, a: 400, b: 404, admin: 400, bBody: {} },
+  'PAGE POST /vms/{id:int}/disks/{target}/delete': { anon: 303, a: 400, b: 404, admin: 400, bBody: {} },
+  'API PUT /vms/{id:int}/cdrom': { anon: 401, a: 400, b: 404, admin: 400, bBody: { iso_id: null } },
+  'PAGE POST /vms/{id:int}/cdrom': { anon: 303, a: 400, b: 404, admin: 400, bBody: { eject: 'true' } },
+  'API PUT /vms/{id:int}/vcpus': { anon: 401, a: 400, b: 404, admin: 400, bBody: { vcpus: 1 } },
+  'PAGE POST /vms/{id:int}/vcpus': { anon: 303, a: 400, b: 404, admin: 400, bBody: { vcpus: '1' } },
+  'API PUT /vms/{id:int}/cpu': { anon: 401, a: 400, b: 404, admin: 400, bBody: {} },
+  'API PUT /vms/{id:int}/memory': { anon: 401, a: 400, b: 404, admin: 400, bBody: { memory_mb: 128 } },
   // vmm-jobs
   'API GET /jobs': { anon: 401, a: 200, b: 200, admin: 200 },
   'API GET /jobs/{id:int}': { anon: 401, a: 200, b: 404, admin: 200 },
@@ -291,6 +305,7 @@ function concretePath(pattern) {
       return String(object);
     }
     if (name === 'action') return 'start';
+    if (name === 'target') return 'vdb';
     assert.fail(`no value for {${name}} in ${pattern}: extend concretePath`);
     return '';
   });

@@ -317,7 +317,7 @@ describe("the guide's scripts", () => {
 
     domain = domainOf(vm.id);
     const xml = virsh('dumpxml', domain);
-    assert.match(xml, /<vcpu[^>]*>2<\/vcpu>/);
+    assert.match(xml, /<vcpu[^>]*current='2'[^>]*>4<\/vcpu>/, '2 vCPUs, room for 4 (the default headroom)');
     assert.match(xml, /<memory unit='KiB'>4194304<\/memory>/);
     assert.match(xml, /device='cdrom'>[\s\S]*?<source file='[^']*\/pool\/isos\//, 'the ISO is in the CD-ROM');
     assert.match(xml, /<interface type='network'>[\s\S]*?<source network='default'[\s\S]*?<model type='virtio'\/>/);

@@ -96,9 +96,91 @@ static void break_vcpus(struct domain_spec *s) { s->vcpus = 0; }
 static void break_memory(struct domain_spec *s) { s->memory_mb = 8; }
 static void break_format(struct domain_spec *s) { s->disk_format = "vmdk"; }
 static void break_disk(struct domain_spec *s) { s->disk_path = NULL; }
+/* issue 17: added disks and the CPU's topology. */
+static const struct disk_spec bad_disks[] = {
+    { "/p/x-vdb.qcow2", "qcow2", "vda", "virtio", NULL },   /* the first disk's name */
+    { "/p/x-sdb.qcow2", "qcow2", "vdb", "sata", NULL },     /* vd* is virtio's */
+    { "/p/x-vdb.qcow2", "vmdk", "vdb", "virtio", NULL },
+    { "/p/x-vdb.qcow2", "qcow2", "vdb", "ide", NULL },
+    { "/p/x-vdb.qcow2", "qcow2", "vdb", "virtio", "'/><evil/>" },
+    { NULL, "qcow2", "vdb", "virtio", NULL },
+};
+static void break_extra_disk0(struct domain_spec *s) { s->extra_disks = &bad_disks[0]; s->n_extra_disks = 1; }
+static void break_extra_disk1(struct domain_spec *s) { s->extra_disks = &bad_disks[1]; s->n_extra_disks = 1; }
+static void break_extra_disk2(struct domain_spec *s) { s->extra_disks = &bad_disks[2]; s->n_extra_disks = 1; }
+static void break_extra_disk3(struct domain_spec *s) { s->extra_disks = &bad_disks[3]; s->n_extra_disks = 1; }
+static void break_extra_disk4(struct domain_spec *s) { s->extra_disks = &bad_disks[4]; s->n_extra_disks = 1; }
+static void break_extra_disk5(struct domain_spec *s) { s->extra_disks = &bad_disks[5]; s->n_extra_disks = 1; }
+static void break_topology(struct domain_spec *s)
+{
+    s->max_vcpus = 4;
+    s->sockets = 1, s->cores = 2, s->threads = 1;   /* 2, not 4 */
+}
 static void (*const breakers[])(struct domain_spec *) = {
     break_arch, break_type, break_boot, break_vcpus, break_memory, break_format, break_disk,
+    break_extra_disk0, break_extra_disk1, break_extra_disk2, break_extra_disk3,
+    break_extra_disk4, break_extra_disk5, break_topology,
 };
+
+static const struct disk_spec good_disks[] = {
+    { "/var/lib/vmm/disks/vmm-0a1b2c3d-vdb.qcow2", "qcow2", "vdb", "virtio", "none" },
+    { "/var/lib/vmm/disks/vmm-0a1b2c3d-sdb.raw", "raw", "sdb", "scsi", "default" },
+};
+
+static struct domain_spec hardware_spec(void)
+{
+    struct domain_spec spec = base_spec();
+    spec.extra_disks = good_disks;
+    spec.n_extra_disks = 2;
+    spec.max_vcpus = 4;
+    spec.sockets = 1, spec.cores = 2, spec.threads = 2;
+    return spec;
+}
+
+START_TEST(test_hardware_in_the_definition)
+{
+    struct domain_spec spec = hardware_spec();
+    char *xml = domain_xml_build(&spec);
+    ck_assert_ptr_nonnull(xml);
+    ck_assert_ptr_nonnull(strstr(xml, "<vcpu placement=\"static\" current=\"2\">4</vcpu>"));
+    ck_assert_ptr_nonnull(strstr(xml, "<topology sockets=\"1\" dies=\"1\" cores=\"2\" threads=\"2\"/>"));
+    ck_assert_ptr_nonnull(strstr(xml, "<driver name=\"qemu\" type=\"qcow2\" cache=\"none\""));
+    ck_assert_ptr_nonnull(strstr(xml, "<target dev=\"vdb\" bus=\"virtio\"/>"));
+    ck_assert_ptr_nonnull(strstr(xml, "<target dev=\"sdb\" bus=\"scsi\"/>"));
+    ck_assert_ptr_nonnull(strstr(xml, "model=\"virtio-scsi\""));
+    /* Free PCIe root ports for hotplug, after the root. */
+    int ports = 0;
+    for (const char *p = xml; (p = strstr(p, "model=\"pcie-root-port\"")); p++)
+        ports++;
+    ck_assert_int_ge(ports, 14);
+    ck_assert_ptr_nonnull(strstr(xml, "index=\"0\" model=\"pcie-root\""));
+    g_free(xml);
+    /* Without a maximum: no current= (all vCPUs are there). */
+    struct domain_spec plain = base_spec();
+    xml = domain_xml_build(&plain);
+    ck_assert_ptr_nonnull(strstr(xml, "<vcpu placement=\"static\">2</vcpu>"));
+    g_free(xml);
+}
+END_TEST
+
+START_TEST(test_disk_and_cdrom_alone)
+{
+    char *disk = domain_xml_disk(&good_disks[1]);
+    ck_assert_ptr_nonnull(disk);
+    ck_assert_ptr_nonnull(strstr(disk, "<disk type=\"file\" device=\"disk\">"));
+    ck_assert_ptr_null(strstr(disk, "cache="));   /* default: QEMU's own */
+    g_free(disk);
+    ck_assert_ptr_null(domain_xml_disk(&bad_disks[4]));
+    char *cd = domain_xml_cdrom("x86_64", "/var/lib/vmm/isos/a.iso");
+    ck_assert_ptr_nonnull(strstr(cd, "<source file=\"/var/lib/vmm/isos/a.iso\"/>"));
+    ck_assert_ptr_nonnull(strstr(cd, "<target dev=\"sda\" bus=\"sata\"/>"));
+    g_free(cd);
+    cd = domain_xml_cdrom("x86_64", NULL);   /* ejected: a drive without a source */
+    ck_assert_ptr_null(strstr(cd, "<source"));
+    g_free(cd);
+    ck_assert_ptr_null(domain_xml_cdrom("sparc", NULL));
+}
+END_TEST
 
 START_TEST(test_bad_specs_refused)
 {
@@ -113,7 +195,7 @@ START_TEST(test_libvirt_accepts_it)
     virSetErrorFunc(NULL, silence);
     virConnectPtr conn = virConnectOpen("test:///default");
     ck_assert_ptr_nonnull(conn);
-    struct domain_spec spec = base_spec();
+    struct domain_spec spec = hardware_spec();   /* with added disks and a topology */
     char *xml = domain_xml_build(&spec);
     virDomainPtr dom = virDomainDefineXML(conn, xml);
     ck_assert_msg(dom != NULL, "libvirt refused: %s", virGetLastErrorMessage());
@@ -182,6 +264,8 @@ static Suite *domain_xml_suite(void)
     tcase_add_test(tc, test_metadata_round_trip);
     tcase_add_loop_test(tc, test_bad_specs_refused, 0, G_N_ELEMENTS(breakers));
     tcase_add_test(tc, test_libvirt_accepts_it);
+    tcase_add_test(tc, test_hardware_in_the_definition);
+    tcase_add_test(tc, test_disk_and_cdrom_alone);
     tcase_add_loop_test(tc, test_websocket_port, 0, G_N_ELEMENTS(ws_cases));
     tcase_add_loop_test(tc, test_snapshot_blocker, 0, G_N_ELEMENTS(snapshot_cases));
     suite_add_tcase(s, tc);

@@ -1,0 +1,703 @@
+#include "hardware.h"
+
+#include <glib.h>
+#include <libvirt/virterror.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxml/xpath.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "db.h"
+#include "../job.h"
+#include "log.h"
+#include "../pool.h"
+#include "rbac.h"
+#include "../virt.h"
+
+/* ------------------------------------------------------------ the VM --- */
+
+struct hw_vm {
+    long long id;
+    long long owner_id;
+    char *domain_name;
+    char *arch;
+    char *iso_file;        /* the CD-ROM's ISO, NULL when empty */
+    int vcpus;
+    long long disk_gb;
+};
+
+static void hw_vm_free(struct hw_vm *vm)
+{
+    if (!vm)
+        return;
+    g_free(vm->domain_name);
+    g_free(vm->arch);
+    g_free(vm->iso_file);
+    g_free(vm);
+}
+typedef struct hw_vm hw_vm;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(hw_vm, hw_vm_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(virConnect, virConnectClose)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(virDomain, virDomainFree)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(virStoragePool, virStoragePoolFree)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(virStorageVol, virStorageVolFree)
+
+/* VM id if actor may touch it; else the 404 of a VM that does not exist. */
+static struct hw_vm *hw_vm_load(long long id, const struct user *actor, struct err *err)
+{
+    struct db_rows *rows = db_query(
+        "SELECT v.id, v.owner_id, v.domain_name, v.arch, i.file_name, v.vcpus, v.disk_gb "
+        "FROM vms v LEFT JOIN isos i ON i.id = v.iso_id AND i.status = 'ready' WHERE v.id = ?",
+        DB_INT(id));
+    if (!rows) {
+        err_set(err, 503, "database_unavailable", NULL, "The database is not available.");
+        return NULL;
+    }
+    struct hw_vm *vm = NULL;
+    if (rows->nrows == 1 && actor && rbac_may_touch(actor, db_cell_int(rows, 0, 1, 0))) {
+        vm = g_new0(struct hw_vm, 1);
+        vm->id = db_cell_int(rows, 0, 0, 0);
+        vm->owner_id = db_cell_int(rows, 0, 1, 0);
+        vm->domain_name = g_strdup(db_cell(rows, 0, 2));
+        vm->arch = g_strdup(db_cell(rows, 0, 3));
+        vm->iso_file = g_strdup(db_cell(rows, 0, 4));
+        vm->vcpus = (int)db_cell_int(rows, 0, 5, 1);
+        vm->disk_gb = db_cell_int(rows, 0, 6, 0);
+    } else {
+        err_set(err, 404, "not_found", NULL, "There is no such virtual machine.");
+    }
+    db_rows_free(rows);
+    return vm;
+}
+
+static int libvirt_error(struct err *err, const char *what)
+{
+    return err_set(err, 502, "libvirt_error", NULL, "%s failed: %s", what,
+                   virGetLastErrorMessage());
+}
+
+/* The VM's domain on a referenced connection; 409 when libvirt has none. */
+static virDomainPtr hw_domain(const struct hw_vm *vm, virConnectPtr *conn, struct err *err)
+{
+    *conn = virt_conn(err);
+    if (!*conn)
+        return NULL;
+    virDomainPtr dom = virDomainLookupByName(*conn, vm->domain_name);
+    if (!dom)
+        err_set(err, 409, "no_domain", NULL,
+                "This virtual machine has no domain in libvirt; see the reconcile report.");
+    return dom;
+}
+
+/* Running or paused: a change must reach QEMU as well as the definition. */
+static bool hw_active(virDomainPtr dom)
+{
+    return virDomainIsActive(dom) == 1;
+}
+
+static unsigned int hw_flags(virDomainPtr dom)
+{
+    return hw_active(dom) ? VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG
+                          : VIR_DOMAIN_AFFECT_CONFIG;
+}
+
+/* ------------------------------------------------------------ disks --- */
+
+struct hw_disk {
+    long long id;
+    char *target;
+    char *bus;
+    char *format;
+    char *cache;
+    long long size_gb;
+    char *file_name;
+    char *state;
+};
+
+static void hw_disk_free(struct hw_disk *d)
+{
+    if (!d)
+        return;
+    g_free(d->target);
+    g_free(d->bus);
+    g_free(d->format);
+    g_free(d->cache);
+    g_free(d->file_name);
+    g_free(d->state);
+    g_free(d);
+}
+typedef struct hw_disk hw_disk;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(hw_disk, hw_disk_free)
+
+#define DISK_COLUMNS "id, target, bus, format, cache, size_gb, file_name, state"
+
+static struct hw_disk *disk_from_row(const struct db_rows *rows, int i)
+{
+    struct hw_disk *d = g_new0(struct hw_disk, 1);
+    d->id = db_cell_int(rows, i, 0, 0);
+    d->target = g_strdup(db_cell(rows, i, 1));
+    d->bus = g_strdup(db_cell(rows, i, 2));
+    d->format = g_strdup(db_cell(rows, i, 3));
+    d->cache = g_strdup(db_cell(rows, i, 4));
+    d->size_gb = db_cell_int(rows, i, 5, 0);
+    d->file_name = g_strdup(db_cell(rows, i, 6));
+    d->state = g_strdup(db_cell(rows, i, 7));
+    return d;
+}
+
+/* The VM's disk by id or (id 0) by target; its file name must be the one
+ * the program derives (<domain>-<target>.<format>), so a row edited by
+ * hand cannot point the helper at another file. */
+static struct hw_disk *disk_load(const struct hw_vm *vm, long long id, const char *target,
+                                 struct err *err)
+{
+    struct db_rows *rows = db_query("SELECT " DISK_COLUMNS " FROM vm_disks WHERE vm_id = ? AND "
+                                    "(id = ? OR (? = 0 AND target = ?))",
+                                    DB_INT(vm->id), DB_INT(id), DB_INT(id), DB_TEXT(target));
+    if (!rows) {
+        err_set(err, 503, "database_unavailable", NULL, "The database is not available.");
+        return NULL;
+    }
+    struct hw_disk *d = rows->nrows == 1 ? disk_from_row(rows, 0) : NULL;
+    db_rows_free(rows);
+    if (!d) {
+        err_set(err, 404, "no_such_disk", NULL, "This virtual machine has no such disk.");
+        return NULL;
+    }
+    char *expected = g_strdup_printf("%s-%s.%s", vm->domain_name, d->target, d->format);
+    bool ok = !strcmp(expected, d->file_name) && pool_name_valid(d->file_name);
+    g_free(expected);
+    if (!ok) {
+        err_set(err, 409, "disk_mismatch", NULL, "This disk's record does not match its volume.");
+        hw_disk_free(d);
+        return NULL;
+    }
+    return d;
+}
+
+static char *disk_xml_of(const struct hw_disk *d, char **path_out)
+{
+    char *path = pool_path("disks", d->file_name);
+    struct disk_spec spec = { .path = path, .format = d->format, .target = d->target,
+                              .bus = d->bus, .cache = d->cache };
+    char *xml = domain_xml_disk(&spec);
+    if (path_out)
+        *path_out = path;
+    else
+        free(path);
+    return xml;
+}
+
+static char *volume_xml(const char *name, long long size_gb, const char *format)
+{
+    char capacity[32];
+    snprintf(capacity, sizeof capacity, "%lld", size_gb);
+    xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
+    xmlNodePtr vol = xmlNewNode(NULL, BAD_CAST "volume");
+    xmlDocSetRootElement(doc, vol);
+    xmlNewTextChild(vol, NULL, BAD_CAST "name", BAD_CAST name);
+    xmlNodePtr cap = xmlNewTextChild(vol, NULL, BAD_CAST "capacity", BAD_CAST capacity);
+    xmlNewProp(cap, BAD_CAST "unit", BAD_CAST "GiB");
+    /* Sparse either way: a raw file takes its space as the guest writes. */
+    xmlNodePtr alloc = xmlNewTextChild(vol, NULL, BAD_CAST "allocation", BAD_CAST "0");
+    xmlNewProp(alloc, BAD_CAST "unit", BAD_CAST "B");
+    xmlNodePtr target = xmlNewChild(vol, NULL, BAD_CAST "target", NULL);
+    xmlNewProp(xmlNewChild(target, NULL, BAD_CAST "format", NULL), BAD_CAST "type",
+               BAD_CAST format);
+    return xml_doc_string(doc);
+}
+
+static virStorageVolPtr volume_find(virStoragePoolPtr pool, const char *name)
+{
+    virStoragePoolRefresh(pool, 0);
+    return virStorageVolLookupByName(pool, name);
+}
+
+static void volume_delete(virStoragePoolPtr pool, const char *name)
+{
+    g_autoptr(virStorageVol) vol = volume_find(pool, name);
+    if (vol && virStorageVolDelete(vol, 0) < 0)
+        log_warn("volume %s could not be deleted: %s", name, virGetLastErrorMessage());
+}
+
+static long long arg_int(const struct op_call *call, const char *name)
+{
+    return json_integer_value(json_object_get(call->args, name));
+}
+
+/* disk.add {vm_id, disk_id}: the row is 'adding'; makes its volume and
+ * attaches it (live too when the machine runs). SATA has no hotplug on
+ * q35 (AHCI): such a disk is added while the machine is stopped. */
+static int op_disk_add(struct op_call *call)
+{
+    g_autoptr(hw_vm) vm = hw_vm_load(arg_int(call, "vm_id"), call->actor, &call->err);
+    if (!vm)
+        return -1;
+    g_autoptr(hw_disk) d = disk_load(vm, arg_int(call, "disk_id"), NULL, &call->err);
+    if (!d)
+        return -1;
+    if (strcmp(d->state, "adding"))
+        return err_set(&call->err, 409, "wrong_state", NULL, "This disk is attached already.");
+    g_autoptr(virConnect) conn = NULL;
+    g_autoptr(virDomain) dom = hw_domain(vm, &conn, &call->err);
+    if (!dom)
+        return -1;
+    bool active = hw_active(dom);
+    if (active && !strcmp(d->bus, "sata"))
+        return err_set(&call->err, 409, "no_hotplug", "bus",
+                       "A SATA disk cannot be added while the machine runs; use virtio or scsi, "
+                       "or stop it first.");
+    g_autoptr(virStoragePool) pool = pool_get(conn, "disks", &call->err);
+    if (!pool)
+        return -1;
+    char *xml = disk_xml_of(d, NULL);
+    if (!xml)
+        return err_set(&call->err, 422, "invalid_spec", NULL, "This disk cannot be built.");
+    char *vxml = volume_xml(d->file_name, d->size_gb, d->format);
+    g_autoptr(virStorageVol) vol = virStorageVolCreateXML(pool, vxml, 0);
+    g_free(vxml);
+    int rc = 0;
+    if (!vol)
+        rc = libvirt_error(&call->err, "Creating the disk");
+    else if (virDomainAttachDeviceFlags(dom, xml, hw_flags(dom)) < 0) {
+        rc = libvirt_error(&call->err, "Attaching the disk");
+        virStorageVolDelete(vol, 0);
+    } else if (db_exec("UPDATE vm_disks SET state = 'attached' WHERE id = ?", DB_INT(d->id)) < 0) {
+        rc = err_set(&call->err, 503, "database_unavailable", NULL, "The database is not available.");
+    }
+    g_free(xml);
+    if (rc == 0)
+        call->result = json_pack("{s:s, s:b}", "target", d->target, "live", active);
+    return rc;
+}
+
+/* The volume of a target: vda is the machine's first disk. */
+static char *volume_name_of(const struct hw_vm *vm, const struct hw_disk *d)
+{
+    return d ? g_strdup(d->file_name) : g_strdup_printf("%s.qcow2", vm->domain_name);
+}
+
+/* disk.resize {vm_id, target}: grows the disk to its row's size; live with
+ * virDomainBlockResize (the guest sees the new size at once), else the
+ * volume. Never shrinks: a smaller size than the volume has is refused. */
+static int op_disk_resize(struct op_call *call)
+{
+    g_autoptr(hw_vm) vm = hw_vm_load(arg_int(call, "vm_id"), call->actor, &call->err);
+    if (!vm)
+        return -1;
+    const char *target = json_string_value(json_object_get(call->args, "target"));
+    g_autoptr(hw_disk) d = NULL;
+    long long size_gb = vm->disk_gb;
+    if (strcmp(target, "vda")) {
+        if (!(d = disk_load(vm, 0, target, &call->err)))
+            return -1;
+        if (strcmp(d->state, "attached"))
+            return err_set(&call->err, 409, "wrong_state", NULL, "This disk is being changed.");
+        size_gb = d->size_gb;
+    }
+    g_autoptr(virConnect) conn = NULL;
+    g_autoptr(virDomain) dom = hw_domain(vm, &conn, &call->err);
+    g_autoptr(virStoragePool) pool = dom ? pool_get(conn, "disks", &call->err) : NULL;
+    if (!pool)
+        return -1;
+    char *name = volume_name_of(vm, d);
+    g_autoptr(virStorageVol) vol = volume_find(pool, name);
+    g_free(name);
+    virStorageVolInfo info;
+    if (!vol || virStorageVolGetInfo(vol, &info) < 0)
+        return libvirt_error(&call->err, "Reading the disk");
+    unsigned long long bytes = (unsigned long long)size_gb << 30;
+    if (bytes < info.capacity)
+        return err_set(&call->err, 422, "shrink_refused", "size_gb",
+                       "A disk cannot shrink: it has %llu GiB.", info.capacity >> 30);
+    int rc = 0;
+    if (bytes == info.capacity)
+        rc = 0;
+    else if (hw_active(dom))
+        rc = virDomainBlockResize(dom, target, bytes, VIR_DOMAIN_BLOCK_RESIZE_BYTES) < 0
+                 ? libvirt_error(&call->err, "Growing the disk")
+                 : 0;
+    else
+        rc = virStorageVolResize(vol, bytes, 0) < 0 ? libvirt_error(&call->err, "Growing the disk")
+                                                    : 0;
+    if (rc == 0)
+        call->result = json_pack("{s:s, s:I, s:b}", "target", target, "size_gb",
+                                 (json_int_t)size_gb, "live", hw_active(dom));
+    return rc;
+}
+
+/* --- removal from a running guest: wait for libvirt's device-removed --- */
+
+struct removal {
+    char *domain_name;
+    char *alias;
+    bool removed;
+    struct removal *next;
+};
+
+static pthread_mutex_t removal_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t removal_cond = PTHREAD_COND_INITIALIZER;
+static struct removal *removals;
+
+/* From libvirt's event loop thread. */
+static void on_device_removed(virDomainPtr dom, const char *alias)
+{
+    pthread_mutex_lock(&removal_lock);
+    for (struct removal *w = removals; w; w = w->next)
+        if (!strcmp(w->domain_name, virDomainGetName(dom)) && !strcmp(w->alias, alias))
+            w->removed = true;
+    pthread_cond_broadcast(&removal_cond);
+    pthread_mutex_unlock(&removal_lock);
+}
+
+static void removal_add(struct removal *w)
+{
+    pthread_mutex_lock(&removal_lock);
+    w->next = removals;
+    removals = w;
+    pthread_mutex_unlock(&removal_lock);
+}
+
+/* Waits until the event came or the deadline passed, and unlists w. */
+static bool removal_wait(struct removal *w, int seconds)
+{
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += seconds;
+    pthread_mutex_lock(&removal_lock);
+    while (!w->removed)
+        if (pthread_cond_timedwait(&removal_cond, &removal_lock, &deadline) != 0)
+            break;
+    bool removed = w->removed;
+    for (struct removal **p = &removals; *p; p = &(*p)->next)
+        if (*p == w) {
+            *p = w->next;
+            break;
+        }
+    pthread_mutex_unlock(&removal_lock);
+    return removed;
+}
+
+/* The live alias of the disk at target ("virtio-disk1"), or NULL. */
+static char *disk_alias(virDomainPtr dom, const char *target)
+{
+    char *xml = virDomainGetXMLDesc(dom, 0);
+    xmlDocPtr doc = xml ? xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
+                                        XML_PARSE_NONET | XML_PARSE_NOERROR |
+                                            XML_PARSE_NOWARNING)
+                        : NULL;
+    free(xml);
+    if (!doc)
+        return NULL;
+    char *alias = NULL;
+    xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
+    xmlXPathObjectPtr found = xmlXPathEvalExpression(BAD_CAST "/domain/devices/disk", ctx);
+    for (int i = 0; found && found->nodesetval && i < found->nodesetval->nodeNr && !alias; i++) {
+        xmlChar *dev = NULL, *name = NULL;
+        for (xmlNodePtr c = found->nodesetval->nodeTab[i]->children; c; c = c->next) {
+            if (c->type != XML_ELEMENT_NODE)
+                continue;
+            if (!strcmp((const char *)c->name, "target") && !dev)
+                dev = xmlGetProp(c, BAD_CAST "dev");
+            else if (!strcmp((const char *)c->name, "alias") && !name)
+                name = xmlGetProp(c, BAD_CAST "name");
+        }
+        if (dev && name && !strcmp((const char *)dev, target))
+            alias = g_strdup((const char *)name);
+        xmlFree(dev);
+        xmlFree(name);
+    }
+    xmlXPathFreeObject(found);
+    xmlXPathFreeContext(ctx);
+    xmlFreeDoc(doc);
+    return alias;
+}
+
+/* The disk is gone from the definition and the pool, and its row. */
+static int disk_forget(virDomainPtr dom, virStoragePoolPtr pool, const struct hw_disk *d,
+                       struct err *err)
+{
+    char *xml = disk_xml_of(d, NULL);
+    int rc = 0;
+    if (!xml || virDomainDetachDeviceFlags(dom, xml, VIR_DOMAIN_AFFECT_CONFIG) < 0) {
+        /* Not in the definition (any more) is what we want. */
+        virErrorPtr e = virGetLastError();
+        if (!e || e->code != VIR_ERR_DEVICE_MISSING)
+            rc = libvirt_error(err, "Removing the disk from the definition");
+    }
+    g_free(xml);
+    if (rc == 0) {
+        volume_delete(pool, d->file_name);
+        db_exec("DELETE FROM vm_disks WHERE id = ?", DB_INT(d->id));
+    }
+    return rc;
+}
+
+/* The job of a removal from a running guest: asks the guest to let go
+ * (PCI unplug), then waits for libvirt's device-removed event; only then
+ * does the definition lose the disk. A guest that keeps it fails the job
+ * and the disk stays attached. */
+static int remove_job(struct job *job)
+{
+    struct err err = { 0 };
+    struct user *actor = user_by_id(job->actor_id);
+    g_autoptr(hw_vm) vm = hw_vm_load(job->vm_id, actor, &err);
+    user_free(actor);
+    g_autoptr(hw_disk) d = vm ? disk_load(vm, job->object_id, NULL, &err) : NULL;
+    g_autoptr(virConnect) conn = NULL;
+    g_autoptr(virDomain) dom = d ? hw_domain(vm, &conn, &err) : NULL;
+    g_autoptr(virStoragePool) pool = dom ? pool_get(conn, "disks", &err) : NULL;
+    if (!pool) {
+        job_message(job, err.message);
+        return -1;
+    }
+    int seconds = (int)config_int("hardware", "detach_timeout_s", 30);
+    char *alias = hw_active(dom) ? disk_alias(dom, d->target) : NULL;
+    int rc = 0;
+    if (alias) {
+        struct removal w = { .domain_name = vm->domain_name, .alias = alias };
+        removal_add(&w);
+        bool asked = virDomainDetachDeviceAlias(dom, alias, VIR_DOMAIN_AFFECT_LIVE) == 0;
+        if (!asked)
+            libvirt_error(&err, "Detaching the disk");
+        bool removed = removal_wait(&w, asked ? seconds : 0);
+        /* An event lost to a reconnect: the live XML says what is true. */
+        char *still = removed ? NULL : disk_alias(dom, d->target);
+        if (!removed && !still)
+            removed = true;
+        g_free(still);
+        if (!removed) {
+            db_exec("UPDATE vm_disks SET state = 'attached' WHERE id = ?", DB_INT(d->id));
+            char *why = asked ? g_strdup_printf("The guest did not let go of %s within %d s; "
+                                                "it stays attached.", d->target, seconds)
+                              : g_strdup(err.message);
+            job_message(job, why);
+            g_free(why);
+            rc = -1;
+        }
+        g_free(alias);
+    }
+    if (rc == 0 && disk_forget(dom, pool, d, &err) < 0) {
+        job_message(job, err.message);
+        rc = -1;
+    }
+    if (rc == 0) {
+        json_t *result = json_pack("{s:s, s:b}", "target", d->target, "removed", 1);
+        job_result(job, result);
+        json_decref(result);
+    }
+    return rc;
+}
+
+/* disk.remove {vm_id, disk_id}: a stopped machine loses the disk now; a
+ * running one in a job (its id in the result) that ends with the guest's
+ * release of the device. */
+static int op_disk_remove(struct op_call *call)
+{
+    g_autoptr(hw_vm) vm = hw_vm_load(arg_int(call, "vm_id"), call->actor, &call->err);
+    if (!vm)
+        return -1;
+    g_autoptr(hw_disk) d = disk_load(vm, arg_int(call, "disk_id"), NULL, &call->err);
+    if (!d)
+        return -1;
+    if (strcmp(d->state, "attached"))
+        return err_set(&call->err, 409, "wrong_state", NULL, "This disk is being changed.");
+    g_autoptr(virConnect) conn = NULL;
+    g_autoptr(virDomain) dom = hw_domain(vm, &conn, &call->err);
+    g_autoptr(virStoragePool) pool = dom ? pool_get(conn, "disks", &call->err) : NULL;
+    if (!pool)
+        return -1;
+    if (!hw_active(dom)) {
+        if (disk_forget(dom, pool, d, &call->err) < 0)
+            return -1;
+        call->result = json_pack("{s:s, s:b}", "target", d->target, "removed", 1);
+        return 0;
+    }
+    if (!strcmp(d->bus, "sata"))
+        return err_set(&call->err, 409, "no_hotplug", NULL,
+                       "A SATA disk cannot be removed while the machine runs; stop it first.");
+    unsigned long long changed = 0;
+    long long job_id = -1;
+    if (db_exec_count("UPDATE vm_disks SET state = 'removing' WHERE id = ? AND state = 'attached'",
+                      &changed, DB_INT(d->id)) < 0 || changed != 1 ||
+        (job_id = job_insert("disk.remove", call->actor->id)) < 0 ||
+        db_exec("UPDATE jobs SET vm_id = ? WHERE id = ?", DB_INT(vm->id), DB_INT(job_id)) < 0 ||
+        job_launch((struct job){ .id = job_id, .vm_id = vm->id, .actor_id = call->actor->id,
+                                 .object_id = d->id },
+                   remove_job) < 0) {
+        db_exec("UPDATE vm_disks SET state = 'attached' WHERE id = ?", DB_INT(d->id));
+        return err_set(&call->err, 503, "job_failed", NULL, "The removal could not be started.");
+    }
+    call->result = json_pack("{s:s, s:I}", "target", d->target, "job_id", (json_int_t)job_id);
+    return 0;
+}
+
+/* ----------------------------------------------------------- CD-ROM --- */
+
+/* cdrom.set {vm_id}: puts the row's ISO (or nothing) in the drive, live
+ * and stored. A guest that locked the tray is overridden (forced), with
+ * a warning in the result: its reads of the old disc fail. */
+static int op_cdrom_set(struct op_call *call)
+{
+    g_autoptr(hw_vm) vm = hw_vm_load(arg_int(call, "vm_id"), call->actor, &call->err);
+    if (!vm)
+        return -1;
+    if (vm->iso_file && !pool_name_valid(vm->iso_file))
+        return err_set(&call->err, 409, "unknown_iso", NULL, "This ISO image cannot be used.");
+    g_autoptr(virConnect) conn = NULL;
+    g_autoptr(virDomain) dom = hw_domain(vm, &conn, &call->err);
+    if (!dom)
+        return -1;
+    char *path = vm->iso_file ? pool_path("isos", vm->iso_file) : NULL;
+    char *xml = domain_xml_cdrom(vm->arch, path);
+    free(path);
+    if (!xml)
+        return err_set(&call->err, 422, "invalid_spec", NULL, "This CD-ROM cannot be built.");
+    bool active = hw_active(dom), forced = false;
+    int rc = virDomainUpdateDeviceFlags(dom, xml, hw_flags(dom));
+    if (rc < 0 && active) {
+        log_info("%s: the guest holds the CD-ROM tray (%s); forcing it", vm->domain_name,
+                 virGetLastErrorMessage());
+        rc = virDomainUpdateDeviceFlags(dom, xml, hw_flags(dom) | VIR_DOMAIN_DEVICE_MODIFY_FORCE);
+        forced = rc == 0;
+    }
+    g_free(xml);
+    if (rc < 0)
+        return libvirt_error(&call->err, "Changing the CD-ROM");
+    call->result = json_pack("{s:b, s:b}", "live", active, "forced", forced);
+    return 0;
+}
+
+/* ---------------------------------------------------- vCPUs, memory --- */
+
+/* vm.vcpus {vm_id}: the row's vCPU count, live up to the maximum the
+ * machine was defined with (libvirt refuses more). */
+static int op_vcpus_set(struct op_call *call)
+{
+    g_autoptr(hw_vm) vm = hw_vm_load(arg_int(call, "vm_id"), call->actor, &call->err);
+    if (!vm)
+        return -1;
+    g_autoptr(virConnect) conn = NULL;
+    g_autoptr(virDomain) dom = hw_domain(vm, &conn, &call->err);
+    if (!dom)
+        return -1;
+    bool active = hw_active(dom);
+    if (active && virDomainSetVcpusFlags(dom, (unsigned)vm->vcpus, VIR_DOMAIN_AFFECT_LIVE) < 0)
+        return libvirt_error(&call->err, "Adding vCPUs");
+    if (virDomainSetVcpusFlags(dom, (unsigned)vm->vcpus, VIR_DOMAIN_AFFECT_CONFIG) < 0)
+        return libvirt_error(&call->err, "Changing the vCPUs");
+    int live = active ? virDomainGetVcpusFlags(dom, VIR_DOMAIN_AFFECT_LIVE) : -1;
+    call->result = json_pack("{s:i, s:b, s:i}", "vcpus", vm->vcpus, "live", active, "live_vcpus",
+                             live);
+    return 0;
+}
+
+/* ------------------------------------------- the definition, delete --- */
+
+struct hardware_spec {
+    struct disk_spec *disks;
+    char **paths;
+    int n;
+    struct db_rows *rows;
+};
+
+struct hardware_spec *hardware_spec_fill(long long vm_id, const char *domain_name,
+                                         struct domain_spec *spec)
+{
+    struct hardware_spec *hw = g_new0(struct hardware_spec, 1);
+    hw->rows = db_query("SELECT target, bus, format, cache, file_name FROM vm_disks WHERE "
+                        "vm_id = ? AND state <> 'adding' ORDER BY target", DB_INT(vm_id));
+    int n = hw->rows ? hw->rows->nrows : 0;
+    hw->disks = g_new0(struct disk_spec, n + 1);
+    hw->paths = g_new0(char *, n + 1);
+    for (int i = 0; i < n; i++) {
+        const char *file = db_cell(hw->rows, i, 4);
+        char *expected = g_strdup_printf("%s-%s.%s", domain_name, db_cell(hw->rows, i, 0),
+                                         db_cell(hw->rows, i, 2));
+        bool ok = !strcmp(expected, file) && pool_name_valid(file);
+        g_free(expected);
+        if (!ok)
+            continue;   /* a row edited by hand names no file of ours */
+        hw->paths[hw->n] = pool_path("disks", file);
+        hw->disks[hw->n] = (struct disk_spec){ .path = hw->paths[hw->n],
+                                               .target = db_cell(hw->rows, i, 0),
+                                               .bus = db_cell(hw->rows, i, 1),
+                                               .format = db_cell(hw->rows, i, 2),
+                                               .cache = db_cell(hw->rows, i, 3) };
+        hw->n++;
+    }
+    spec->extra_disks = hw->disks;
+    spec->n_extra_disks = hw->n;
+
+    struct db_rows *cpu = db_query("SELECT max_vcpus, cpu_sockets, cpu_cores, cpu_threads "
+                                   "FROM vms WHERE id = ?", DB_INT(vm_id));
+    spec->max_vcpus = (int)db_cell_int(cpu, 0, 0, 0);
+    spec->sockets = (int)db_cell_int(cpu, 0, 1, 0);
+    spec->cores = (int)db_cell_int(cpu, 0, 2, 0);
+    spec->threads = (int)db_cell_int(cpu, 0, 3, 0);
+    db_rows_free(cpu);
+    return hw;
+}
+
+void hardware_spec_free(struct hardware_spec *hw)
+{
+    if (!hw)
+        return;
+    for (int i = 0; i < hw->n; i++)
+        free(hw->paths[i]);
+    g_free(hw->paths);
+    g_free(hw->disks);
+    db_rows_free(hw->rows);
+    g_free(hw);
+}
+
+int hardware_delete_volumes(virConnectPtr conn, long long vm_id, struct err *err)
+{
+    struct db_rows *rows = db_query("SELECT file_name FROM vm_disks WHERE vm_id = ?",
+                                    DB_INT(vm_id));
+    if (!rows)
+        return err_set(err, 503, "database_unavailable", NULL, "The database is not available.");
+    g_autoptr(virStoragePool) pool = rows->nrows ? pool_get(conn, "disks", err) : NULL;
+    int rc = rows->nrows && !pool ? -1 : 0;
+    for (int i = 0; pool && i < rows->nrows; i++)
+        if (pool_name_valid(db_cell(rows, i, 0)))
+            volume_delete(pool, db_cell(rows, i, 0));
+    db_rows_free(rows);
+    return rc;
+}
+
+void hardware_init(void)
+{
+    virt_on_device_removed(on_device_removed);
+    /* A removal whose job a restart ended: the guest may have let go or
+     * not; the disk shows attached and the next removal asks again. An
+     * add that never finished made no domain device (attach is last). */
+    db_exec("UPDATE vm_disks SET state = 'attached' WHERE state = 'removing'");
+    db_exec("DELETE FROM vm_disks WHERE state = 'adding' AND "
+            "created_at < UTC_TIMESTAMP() - INTERVAL 1 MINUTE");
+}
+
+/* ------------------------------------------------------------ table --- */
+
+#define VM_ID { "vm_id", FIELD_INT, true, 1, INT64_MAX, NULL }
+
+static const struct field disk_args[] = {
+    VM_ID, { "disk_id", FIELD_INT, true, 1, INT64_MAX, NULL }, { NULL },
+};
+static const struct field resize_args[] = {
+    VM_ID, { "target", FIELD_STRING, true, 3, 3, NULL }, { NULL },
+};
+static const struct field vm_args[] = { VM_ID, { NULL } };
+
+const struct op hardware_ops[] = {
+    { "disk.add", op_disk_add, disk_args, false, true },
+    { "disk.resize", op_disk_resize, resize_args, false, true },
+    { "disk.remove", op_disk_remove, disk_args, false, true },
+    { "cdrom.set", op_cdrom_set, vm_args, false, true },
+    { "vm.vcpus", op_vcpus_set, vm_args, false, true },
+    { NULL },
+};
