@@ -177,6 +177,9 @@ static const struct compat_field memory_map[] = {
     { "maxSize", MAP_ONLY, NULL, "null" },
     { "hugepages", MAP_ONLY, NULL, "false|null" },
     { "numa", MAP_ONLY, NULL, "null" },
+    { NULL },
+};
+
 /* POST /vms/{id}/snapshots: a snapshot always holds the disks, and is
  * always atomic (libvirt's CREATE_ATOMIC: all of it or nothing). */
 static const struct compat_field snapshot_map[] = {
