@@ -396,8 +396,12 @@ static int quota_check(struct req *r, long long owner, const struct usage *want)
     struct db_rows *rows = db_query("SELECT COUNT(*), COALESCE(SUM(vcpus), 0), "
                                     "COALESCE(SUM(memory_mb), 0), COALESCE(SUM(disk_gb), 0) + "
                                     "(SELECT COALESCE(SUM(d.size_gb), 0) FROM vm_disks d JOIN vms w "
-                                    "ON w.id = d.vm_id WHERE w.owner_id = ?) "   /* issue 17 */
-                                    "FROM vms WHERE owner_id = ?", DB_INT(owner), DB_INT(owner));
+                                    "ON w.id = d.vm_id WHERE w.owner_id = ?) + "   /* issue 17 */
+                                    /* the space snapshots reserve (issue 16) */
+                                    "(SELECT CEIL(COALESCE(SUM(s.size_bytes), 0) / 1073741824) "
+                                    "FROM snapshots s JOIN vms sv ON sv.id = s.vm_id WHERE "
+                                    "sv.owner_id = ?) FROM vms WHERE owner_id = ?",
+                                    DB_INT(owner), DB_INT(owner), DB_INT(owner));
     int ok = lock && rows && quota_limits(owner, &limit) == 0;
     if (ok) {
         used = (struct usage){ db_cell_int(rows, 0, 0, 0), db_cell_int(rows, 0, 1, 0),

@@ -416,3 +416,33 @@ int domain_xml_websocket_port(const char *xml)
     /* libvirt writes -1 until QEMU runs; only a real TCP port counts. */
     return port > 0 && port <= 65535 ? (int)port : -1;
 }
+
+/* Whether any node matches xpath. */
+static bool xpath_any(xmlXPathContextPtr ctx, const char *xpath)
+{
+    xmlXPathObjectPtr found = xmlXPathEvalExpression(BAD_CAST xpath, ctx);
+    bool yes = found && found->nodesetval && found->nodesetval->nodeNr > 0;
+    xmlXPathFreeObject(found);
+    return yes;
+}
+
+int domain_xml_snapshot_blocker(const char *xml)
+{
+    xmlDocPtr doc = xml ? xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
+                                        XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
+                        : NULL;
+    if (!doc)
+        return -1;
+    xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
+    int blocker = SNAPSHOT_OK;
+    /* A disk without a driver type is raw to QEMU too. */
+    if (xpath_any(ctx, "/domain/devices/disk[@device='disk' or not(@device)][not(readonly)]"
+                       "[not(driver/@type='qcow2')]"))
+        blocker = SNAPSHOT_RAW_DISK;
+    else if (xpath_any(ctx, "/domain/os[@firmware='efi'] | /domain/os/loader[@type='pflash'] | "
+                            "/domain/os/nvram"))
+        blocker = SNAPSHOT_UEFI;
+    xmlXPathFreeContext(ctx);
+    xmlFreeDoc(doc);
+    return blocker;
+}

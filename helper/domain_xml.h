@@ -78,4 +78,11 @@ int domain_xml_owner(const char *xml, long long *vm_id, long long *owner_id, cha
  * (graphics type='vnc' websocket='N'), or -1 when it has none. */
 int domain_xml_websocket_port(const char *xml);
 
+/* Snapshots (issue 16): what keeps a domain (its inactive XML) from
+ * internal snapshots. SNAPSHOT_RAW_DISK: a writable disk that is not
+ * qcow2; SNAPSHOT_UEFI: UEFI firmware, whose raw pflash NVRAM rules out
+ * a snapshot with memory only; -1: unreadable XML. */
+enum { SNAPSHOT_OK = 0, SNAPSHOT_RAW_DISK = 1, SNAPSHOT_UEFI = 2 };
+int domain_xml_snapshot_blocker(const char *xml);
+
 #endif

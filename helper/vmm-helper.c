@@ -38,6 +38,7 @@
 #include "virt.h"
 #include "ops/hardware.h"
 #include "vm.h"
+#include "ops/snapshot.h"
 
 static uid_t client_uid;
 static int client_idle_ms;
@@ -230,6 +231,7 @@ int main(int argc, char **argv)
      * background, as the accelerator probe: a wedged libvirtd must not
      * keep the helper from answering. */
     job_fail_interrupted();
+    snapshot_cleanup_interrupted();
     upload_startup();
     /* Off the request path: the helper answers while templates are judged. */
     library_recheck_start();

@@ -25,6 +25,8 @@ static const struct compat_alias aliases[] = {
     { "POST", "/vms/*/disks/*/expand", "/vms/*/disks/*/resize" },
     { "PUT", "/vms/*/hardware/cpu", "/vms/*/cpu" },
     { "PUT", "/vms/*/hardware/memory", "/vms/*/memory" },
+    { "POST", "/vms/*/snapshots/*/restore", "/vms/*/snapshots/*/revert" },
+    { "PUT", "/vms/*/auto-snapshot", "/vms/*/snapshot-policy" },
     { NULL },
 };
 
@@ -178,6 +180,22 @@ static const struct compat_field memory_map[] = {
     { NULL },
 };
 
+/* POST /vms/{id}/snapshots: a snapshot always holds the disks, and is
+ * always atomic (libvirt's CREATE_ATOMIC: all of it or nothing). */
+static const struct compat_field snapshot_map[] = {
+    { "includeMemory", MAP_COPY, "include_memory", NULL },
+    { "includeDisk", MAP_ONLY, NULL, "true" },
+    { "atomic", MAP_ONLY, NULL, "true" },
+    { NULL },
+};
+
+/* PUT /vms/{id}/auto-snapshot: enabled, schedule and naming are ours. */
+static const struct compat_field auto_snapshot_map[] = {
+    { "maxSnapshots", MAP_COPY, "keep", NULL },
+    { "includeMemory", MAP_COPY, "include_memory", NULL },
+    { NULL },
+};
+
 /* Which of our routes take which mapping. stop ({force, timeout}) and
  * reboot ({mode}, also as /restart) already use the guide's names. */
 struct compat_body {
@@ -194,6 +212,8 @@ static const struct compat_body bodies[] = {
     { "POST", "/vms/{id:int}/disks/{target}/resize", NULL, disk_expand_map },
     { "PUT", "/vms/{id:int}/cpu", NULL, cpu_map },
     { "PUT", "/vms/{id:int}/memory", NULL, memory_map },
+    { "POST", "/vms/{id:int}/snapshots", NULL, snapshot_map },
+    { "PUT", "/vms/{id:int}/snapshot-policy", NULL, auto_snapshot_map },
     { NULL },
 };
 

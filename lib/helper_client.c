@@ -87,6 +87,16 @@ static const struct {
     { "pool_not_empty", N_("The storage pool still holds volumes; delete them first."), true },
     { "invalid_storage", N_("This storage pool cannot be made."), true },
     { "invalid_volume", N_("This volume cannot be made."), true },
+    /* snapshots (helper/ops/snapshot.c) */
+    { "raw_disk", N_("This machine has a disk that is not qcow2: it cannot hold snapshots."), false },
+    { "uefi_memory", N_("A UEFI machine's snapshot cannot hold its memory; take a disk-only "
+                        "snapshot of it stopped."), false },
+    { "name_taken", N_("This machine already has a snapshot of that name."), false },
+    { "quota_exceeded", N_("This would pass the owner's disk quota."), true },
+    { "snapshot_busy", N_("This snapshot is still being taken."), false },
+    { "snapshot_missing", N_("libvirt no longer has this snapshot; delete it here."), false },
+    { "not_a_chain", N_("The source snapshot is not an ancestor of the target."), false },
+    { "snapshot_pinned", N_("A pinned snapshot is in the chain; unpin it first."), false },
 };
 
 char *helper_error_text(const char *code, const char *message)

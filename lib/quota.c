@@ -26,7 +26,8 @@ static json_t *quota_limits(long long user_id)
     return quota;
 }
 
-/* VMs from the vms table; image storage from the files of the ISOs and
+/* VMs from the vms table, their disk_gb with the space their snapshots
+ * reserve (rounded up to GiB); image storage from the files of the ISOs and
  * templates the user owns and the full length of their unfinished uploads
  * (public library images have no owner and count for no one). */
 static json_t *quota_usage(long long user_id)
@@ -34,12 +35,15 @@ static json_t *quota_usage(long long user_id)
     struct db_rows *rows = db_query(
         "SELECT COUNT(*), IFNULL(SUM(vcpus), 0), IFNULL(SUM(memory_mb), 0), "
         "IFNULL(SUM(disk_gb), 0) + (SELECT IFNULL(SUM(d.size_gb), 0) FROM vm_disks d "
-        "JOIN vms w ON w.id = d.vm_id WHERE w.owner_id = ?), "
+        "JOIN vms w ON w.id = d.vm_id WHERE w.owner_id = ?) + "
+        "(SELECT CEIL(IFNULL(SUM(s.size_bytes), 0) / 1073741824) "
+        "FROM snapshots s JOIN vms sv ON sv.id = s.vm_id WHERE sv.owner_id = ?), "
         "(SELECT IFNULL(SUM(size_bytes), 0) FROM isos WHERE owner_id = ?) + "
         "(SELECT IFNULL(SUM(size_bytes), 0) FROM templates WHERE owner_id = ?) + "
         "(SELECT IFNULL(SUM(length_bytes), 0) FROM uploads WHERE owner_id = ?) "
         "FROM vms WHERE owner_id = ?",
-        DB_INT(user_id), DB_INT(user_id), DB_INT(user_id), DB_INT(user_id), DB_INT(user_id));
+        DB_INT(user_id), DB_INT(user_id), DB_INT(user_id), DB_INT(user_id), DB_INT(user_id),
+        DB_INT(user_id));
     if (!rows)
         return NULL;
     long long image_bytes = db_cell_int(rows, 0, 4, 0);

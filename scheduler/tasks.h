@@ -22,5 +22,7 @@ const struct task *task_find(const char *name);
 /* Tasks (alerts.c, notify.c). */
 int alerts_evaluate(time_t now, char *error, size_t error_size);
 int notifications_deliver(time_t now, char *error, size_t error_size);
+/* scheduler/snapshots.c (issue 16) */
+int snapshots_schedule(time_t now, char *error, size_t error_size);
 
 #endif

@@ -38,6 +38,7 @@ const struct task scheduler_tasks[] = {
     { "alerts.evaluate", alerts_evaluate },
     { "notifications.deliver", notifications_deliver },
     { "scheduler.prune", prune },
+    { "snapshots.schedule", snapshots_schedule },
     { NULL },
 };
 

@@ -86,6 +86,21 @@ const EXPECTED = {
   'PAGE POST /vms/{id:int}/delete': { anon: 303, a: 400, b: 404, admin: 400, bBody: {} },
   'API POST /vms/{id:int}/{action}': { anon: 401, a: 400, b: 404, admin: 400, bBody: { force: true } },
   'PAGE POST /vms/{id:int}/{action}': { anon: 303, a: 400, b: 404, admin: 400, bBody: { force: 'true' } },
+  // vmm-snapshots (A's VM has no domain: the list is its rows alone; {sid} is
+  // the same number as the VM's id, a snapshot B cannot reach either way)
+  'API GET /vms/{id:int}/snapshots': { anon: 401, a: 200, b: 404, admin: 200 },
+  'PAGE GET /vms/{id:int}/snapshots': { anon: 303, a: 200, b: 404, admin: 200 },
+  'API POST /vms/{id:int}/snapshots': { anon: 401, a: 400, b: 404, admin: 400, bBody: { name: 'stolen' } },
+  'PAGE POST /vms/{id:int}/snapshots': { anon: 303, a: 400, b: 404, admin: 400, bBody: { name: 'stolen' } },
+  'API POST /vms/{id:int}/snapshots/merge': { anon: 401, a: 400, b: 404, admin: 400, bBody: { source: 1, target: 2 } },
+  'API POST /vms/{id:int}/snapshots/{sid:int}/revert': { anon: 401, a: 400, b: 404, admin: 400, bBody: {} },
+  'PAGE POST /vms/{id:int}/snapshots/{sid:int}/revert': { anon: 303, a: 400, b: 404, admin: 400, bBody: {} },
+  'API PATCH /vms/{id:int}/snapshots/{sid:int}': { anon: 401, a: 400, b: 404, admin: 400, bBody: { pinned: true } },
+  'API DELETE /vms/{id:int}/snapshots/{sid:int}': { anon: 401, a: 400, b: 404, admin: 400, bBody: {} },
+  'PAGE POST /vms/{id:int}/snapshots/{sid:int}/delete': { anon: 303, a: 400, b: 404, admin: 400, bBody: {} },
+  'API GET /vms/{id:int}/snapshot-policy': { anon: 401, a: 200, b: 404, admin: 200 },
+  'API PUT /vms/{id:int}/snapshot-policy': { anon: 401, a: 400, b: 404, admin: 400, bBody: { schedule: '0 2 * * *', keep: 7 } },
+  'PAGE POST /vms/{id:int}/snapshot-policy': { anon: 303, a: 400, b: 404, admin: 400, bBody: { schedule: '0 2 * * *', keep: '7' } },
   // vmm-hardware (A's VM is a stopped row; B's valid bodies must meet a 404)
   'API GET /vms/{id:int}/disks': { anon: 401, a: 200, b: 404, admin: 200 },
   'API POST /vms/{id:int}/disks': { anon: 401, a: 400, b: 404, admin: 400, bBody: { size_gb: 1 } },

@@ -230,6 +230,32 @@ START_TEST(test_libvirt_accepts_it)
 }
 END_TEST
 
+/* What keeps a domain from internal snapshots (issue 16). */
+static const struct { const char *xml; int blocker; } snapshot_cases[] = {
+    { "<domain><os><type>hvm</type></os><devices><disk type='file' device='disk'>"
+      "<driver name='qemu' type='qcow2'/></disk><disk type='file' device='cdrom'>"
+      "<driver name='qemu' type='raw'/><readonly/></disk></devices></domain>", SNAPSHOT_OK },
+    { "<domain><devices><disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+      "</disk></devices></domain>", SNAPSHOT_RAW_DISK },
+    { "<domain><devices><disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
+      "</disk><disk type='file' device='disk'/></devices></domain>", SNAPSHOT_RAW_DISK },
+    { "<domain><os firmware='efi'><type>hvm</type></os><devices><disk device='disk'>"
+      "<driver type='qcow2'/></disk></devices></domain>", SNAPSHOT_UEFI },
+    { "<domain><os><loader readonly='yes' type='pflash'>/usr/share/AAVMF/AAVMF_CODE.fd</loader>"
+      "<nvram>/var/lib/libvirt/qemu/nvram/x_VARS.fd</nvram></os><devices><disk device='disk'>"
+      "<driver type='qcow2'/></disk></devices></domain>", SNAPSHOT_UEFI },
+    { "<domain><os><loader type='rom'>/usr/share/seabios/bios.bin</loader></os><devices>"
+      "<disk device='disk'><driver type='qcow2'/></disk></devices></domain>", SNAPSHOT_OK },
+    { "not xml", -1 },
+    { NULL, -1 },
+};
+
+START_TEST(test_snapshot_blocker)
+{
+    ck_assert_int_eq(domain_xml_snapshot_blocker(snapshot_cases[_i].xml), snapshot_cases[_i].blocker);
+}
+END_TEST
+
 static Suite *domain_xml_suite(void)
 {
     Suite *s = suite_create("domain_xml");
@@ -241,6 +267,7 @@ static Suite *domain_xml_suite(void)
     tcase_add_test(tc, test_hardware_in_the_definition);
     tcase_add_test(tc, test_disk_and_cdrom_alone);
     tcase_add_loop_test(tc, test_websocket_port, 0, G_N_ELEMENTS(ws_cases));
+    tcase_add_loop_test(tc, test_snapshot_blocker, 0, G_N_ELEMENTS(snapshot_cases));
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,0 +1,115 @@
+// Snapshot schedules, run by vmm-scheduler (task snapshots.schedule) through
+// the helper, against a test clock: the file [scheduler] clock_file names
+// (tools/dev test sets it; it holds the unix time the schedules see).
+// Slots fire at the right minute and once each, slots missed while "down"
+// run once, pruning keeps N of the schedule's own snapshots and never
+// touches a pinned one or one made by hand; bad schedules are refused.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { rmSync, writeFileSync } from 'node:fs';
+import { adminClient, assertError, dataOf, sql, STATE, userClient, waitFor } from './lib.mjs';
+
+const CLOCK = `${STATE}/scheduler-clock`;
+const setClock = (t) => writeFileSync(CLOCK, `${t}\n`, { mode: 0o644 });
+const stamp = (t) => new Date(t * 1000).toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 13);
+
+let admin;
+let vmId;
+before(async () => {
+  admin = await adminClient();
+  // Check the schedules every second (the default is a minute).
+  sql("UPDATE scheduler_tasks SET interval_s = 1 WHERE name = 'snapshots.schedule'");
+});
+after(async () => {
+  rmSync(CLOCK, { force: true });
+  sql("UPDATE scheduler_tasks SET interval_s = 60 WHERE name = 'snapshots.schedule'");
+  if (vmId) await admin.api('DELETE', `/vms/${vmId}?delete_disks=true`);
+});
+
+const names = (client) => client.api('GET', `/vms/${vmId}/snapshots`).then((r) => dataOf(r));
+const scheduled = async (client) => (await names(client)).filter((s) => s.origin === 'schedule').map((s) => s.name).sort();
+
+test('a schedule fires at its minute, once a slot, once after missed slots, and prunes only its own', async () => {
+  const { client } = await userClient(admin);
+  const templateId = Number(sql("SELECT id FROM templates WHERE name = 'Demo (busybox)'")[0][0]);
+  const res = await client.api('POST', '/vms', {
+    name: 'scheduled', template_id: templateId, vcpus: 1, memory_mb: 128, disk_gb: 1, start: false,
+  });
+  assert.equal(res.status, 201, res.text);
+  vmId = dataOf(res).id;
+
+  // Bad input first.
+  assertError(await client.api('PUT', `/vms/${vmId}/snapshot-policy`, { schedule: 'every day', keep: 2 }), 400, 'invalid_schedule');
+  assertError(await client.api('PUT', `/vms/${vmId}/snapshot-policy`, { schedule: '61 * * * *', keep: 2 }), 400, 'invalid_schedule');
+  assertError(await client.api('PUT', `/vms/${vmId}/snapshot-policy`, { schedule: '*/10 * * * *', keep: 0 }), 400, 'out_of_range');
+  assertError(await client.api('PUT', `/vms/${vmId}/snapshot-policy`, { schedule: '*/10 * * * *', keep: 2, naming: 'nightly-snap' }), 400, 'invalid_naming');
+  const other = await userClient(admin);
+  assertError(await other.client.api('PUT', `/vms/${vmId}/snapshot-policy`, { schedule: '*/10 * * * *', keep: 2 }), 404, 'not_found');
+
+  // The next 10-minute boundary: the clock starts a minute before it.
+  const base = Math.ceil(Date.now() / 1000 / 600) * 600;
+  setClock(base - 60);
+  // The guide's shape (PUT /auto-snapshot), every 10 minutes, keep 2.
+  let r = await client.api('PUT', `/vms/${vmId}/auto-snapshot`,
+    { enabled: true, schedule: '*/10 * * * *', maxSnapshots: 2, naming: 'auto-{timestamp}', includeMemory: false });
+  assert.equal(r.status, 200, r.text);
+  assert.deepEqual([dataOf(r).keep, dataOf(r).schedule, dataOf(r).enabled], [2, '*/10 * * * *', true]);
+
+  // Nothing is due before the minute (the scheduler ticks every second).
+  await waitFor(() => Number(sql("SELECT COUNT(*) FROM scheduler_runs WHERE task = 'snapshots.schedule'")[0][0]) >= 3, 20_000, 200);
+  assert.deepEqual(await scheduled(client), []);
+
+  setClock(base + 5);
+  await waitFor(async () => (await scheduled(client)).length === 1, 30_000, 250);
+  assert.deepEqual(await scheduled(client), [`auto-${stamp(base)}`]);
+  // One snapshot a slot, however many ticks see it.
+  const ticks = Number(sql("SELECT COUNT(*) FROM scheduler_runs WHERE task = 'snapshots.schedule'")[0][0]);
+  await waitFor(() => Number(sql("SELECT COUNT(*) FROM scheduler_runs WHERE task = 'snapshots.schedule'")[0][0]) >= ticks + 3, 20_000, 200);
+  assert.equal((await scheduled(client)).length, 1);
+
+  // One made by hand, and the next slot's, pinned.
+  dataOf(await client.api('POST', `/vms/${vmId}/snapshots`, { name: 'by-hand' }));
+  setClock(base + 600 + 5);
+  await waitFor(async () => (await scheduled(client)).length === 2, 30_000, 250);
+  const pinned = (await names(client)).find((s) => s.name === `auto-${stamp(base + 600)}`);
+  dataOf(await client.api('PATCH', `/vms/${vmId}/snapshots/${pinned.id}`, { pinned: true }));
+
+  // Down for five slots: one run, for the latest. Unpinned ones of the
+  // schedule are then the first and this: keep 2 prunes nothing.
+  setClock(base + 3600 + 5);
+  await waitFor(async () => (await scheduled(client)).length === 3, 30_000, 250);
+  assert.deepEqual(await scheduled(client),
+    [`auto-${stamp(base)}`, `auto-${stamp(base + 600)}`, `auto-${stamp(base + 3600)}`].sort());
+
+  // The next slot: the oldest unpinned one of the schedule goes.
+  setClock(base + 4200 + 5);
+  await waitFor(async () => (await scheduled(client)).includes(`auto-${stamp(base + 4200)}`), 30_000, 250);
+  await waitFor(async () => (await scheduled(client)).length === 3, 10_000, 250);
+  assert.deepEqual(await scheduled(client),
+    [`auto-${stamp(base + 600)}`, `auto-${stamp(base + 3600)}`, `auto-${stamp(base + 4200)}`].sort());
+  const all = await names(client);
+  assert.ok(all.some((s) => s.name === 'by-hand' && s.origin === 'user'), 'the one made by hand stays');
+  assert.ok(all.find((s) => s.name === `auto-${stamp(base + 600)}`).pinned);
+
+  // The policy reads back, with its last slot and no error.
+  const policy = dataOf(await client.api('GET', `/vms/${vmId}/snapshot-policy`));
+  assert.equal(policy.last_error, '');
+  assert.equal(policy.last_run_slot, new Date((base + 4200) * 1000).toISOString().replace(/\.\d+Z$/, 'Z'));
+
+  // The page shows the schedule and saves it from its form.
+  const page = await client.request('GET', `/vms/${vmId}/snapshots`);
+  assert.match(page.text, /id="snapshot-policy-form"/);
+  assert.match(page.text, /value="\*\/10 \* \* \* \*"/);
+  const form = await client.request('POST', `/vms/${vmId}/snapshot-policy`,
+    { form: { csrf_token: client.csrf, schedule: '0 3 * * *', keep: '4', naming: 'nightly-{timestamp}' }, csrf: false });
+  assert.equal(form.status, 303, form.text.slice(0, 200));
+  const saved = dataOf(await client.api('GET', `/vms/${vmId}/snapshot-policy`));
+  assert.deepEqual([saved.enabled, saved.schedule, saved.keep, saved.naming], [false, '0 3 * * *', 4, 'nightly-{timestamp}']);
+
+  // Disabled: no more runs.
+  dataOf(await client.api('PUT', `/vms/${vmId}/snapshot-policy`, { enabled: false, schedule: '*/10 * * * *', keep: 2 }));
+  setClock(base + 4800 + 5);
+  const t = Number(sql("SELECT COUNT(*) FROM scheduler_runs WHERE task = 'snapshots.schedule'")[0][0]);
+  await waitFor(() => Number(sql("SELECT COUNT(*) FROM scheduler_runs WHERE task = 'snapshots.schedule'")[0][0]) >= t + 3, 20_000, 200);
+  assert.ok(!(await scheduled(client)).includes(`auto-${stamp(base + 4800)}`));
+});
