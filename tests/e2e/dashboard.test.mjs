@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  ADMIN_PASSWORD, ADMIN_USER, BASE, Client, adminClient, createUser, dataOf, launchBrowser,
+  ADMIN_PASSWORD, ADMIN_USER, BASE, Client, adminClient, createUser, createVmDone, dataOf, launchBrowser,
   loginInBrowser, sql,
 } from '../integration/lib.mjs';
 
@@ -23,10 +23,12 @@ before(async () => {
   const api = new Client(user.username);
   await api.loginOk(user.username, user.password);
   const templateId = Number(sql("SELECT id FROM templates WHERE name = 'Demo (busybox)'")[0][0]);
-  const res = await api.api('POST', '/vms', { name: 'dash-one', template_id: templateId, vcpus: 1,
+  // Made to the end (201 while `creating`, then its creation job): stopped.
+  const made = await createVmDone(api, { name: 'dash-one', template_id: templateId, vcpus: 1,
     memory_mb: 128, disk_gb: 1, start: false });
-  assert.equal(res.status, 201, res.text);
-  vm = dataOf(res);
+  assert.equal(made.status, 201, made.text);
+  vm = dataOf(made.res);
+  assert.equal(made.job.state, 'succeeded', made.job.message);
   sql(`INSERT INTO jobs (kind, state, owner_id, message, finished_at, target_type, target_id, target_name)
        VALUES ('iso.verify', 'failed', ${user.user.id}, 'The ISO is gone.', UTC_TIMESTAMP(), 'iso', 999998, 'lost.iso')`);
   browser = await launchBrowser();

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  ADMIN_PASSWORD, ADMIN_USER, BASE, Client, adminClient, createUser, dataOf, launchBrowser,
+  ADMIN_PASSWORD, ADMIN_USER, BASE, Client, adminClient, createUser, createVmDone, launchBrowser,
   loginInBrowser, sql,
 } from '../integration/lib.mjs';
 
@@ -44,10 +44,12 @@ async function newPage(username, password, locale = 'en-US') {
 }
 
 async function makeVm(name) {
-  const res = await api.api('POST', '/vms', { name, template_id: templateId, vcpus: 1, memory_mb: 128,
+  // Made to the end (201 while `creating`, then its creation job).
+  const made = await createVmDone(api, { name, template_id: templateId, vcpus: 1, memory_mb: 128,
     disk_gb: 1, start: false });
-  assert.equal(res.status, 201, res.text);
-  return dataOf(res);
+  assert.equal(made.status, 201, made.text);
+  assert.equal(made.job.state, 'succeeded', made.job.message);
+  return made.vm;
 }
 
 test('a VM with its disk is deleted only once its name is typed', async () => {

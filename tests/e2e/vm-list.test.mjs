@@ -5,7 +5,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { BASE, Client, adminClient, createUser, dataOf, launchBrowser, loginInBrowser, sql } from '../integration/lib.mjs';
+import {
+  BASE, Client, adminClient, createUser, createVmDone, dataOf, launchBrowser, loginInBrowser, sql,
+} from '../integration/lib.mjs';
 
 const OUT = process.env.VMM_TEST_OUTPUT || new URL('../../test-output', import.meta.url).pathname;
 
@@ -44,10 +46,12 @@ test('the list: empty states, search kept, sorting, paging, batch actions', asyn
 
     const ids = {};
     for (const name of ['alpha', 'beta', 'gamma']) {
-      const res = await api.api('POST', '/vms', { name, template_id: templateId, vcpus: 1, memory_mb: 128,
+      // Made to the end (201 while `creating`, then its creation job).
+      const made = await createVmDone(api, { name, template_id: templateId, vcpus: 1, memory_mb: 128,
         disk_gb: 1, start: false });
-      assert.equal(res.status, 201, res.text);
-      ids[name] = dataOf(res).id;
+      assert.equal(made.status, 201, made.text);
+      assert.equal(made.job.state, 'succeeded', made.job.message);
+      ids[name] = dataOf(made.res).id;
     }
 
     await page.goto(`${BASE}/vms`);
