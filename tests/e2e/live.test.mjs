@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  BASE, Client, adminClient, createUser, dataOf, jobOf, launchBrowser, loginInBrowser, sql,
+  BASE, Client, adminClient, createUser, dataOf, jobEnded, jobOf, launchBrowser, loginInBrowser, sql,
 } from '../integration/lib.mjs';
 
 const OUT = process.env.VMM_TEST_OUTPUT || new URL('../../test-output', import.meta.url).pathname;
@@ -61,6 +61,9 @@ test('the VM list shows a VM made elsewhere within 2 s, keeping the typed search
     await page.waitForSelector(`#vms a[href="/vms/${vm.id}"]`, { timeout: LIVE_MS });
     assert.equal(await page.inputValue('input[name=q]'), 'half-typed');
     assert.equal(await page.evaluate(() => window.__notReloaded), true);
+    // Listed at once while `creating`; its creation job makes it (stopped).
+    const made = await jobEnded(api, jobOf(res).id);
+    assert.equal(made.state, 'succeeded', made.message);
 
     // The VM's page follows its state: started by the API, it shows running
     // and the actions a running VM has.
@@ -87,7 +90,7 @@ test('the task log shows a job started elsewhere and its end, and its page tells
     await page.selectOption('#filter-kind', 'vm.create');   // chosen, not yet applied: must stay
     const res = await api.api('POST', '/vms', { name: 'live-full', template_id: templateId, clone: 'full',
       vcpus: 1, memory_mb: 128, disk_gb: 1, start: false });
-    assert.equal(res.status, 202, res.text);
+    assert.equal(res.status, 201, res.text);
     const job = jobOf(res);
     await page.waitForSelector(`#jobs tr[data-id="${job.id}"]`, { timeout: LIVE_MS });
     await page.waitForSelector(`#jobs tr[data-id="${job.id}"][data-state="succeeded"]`, { timeout: 60000 });

@@ -120,7 +120,7 @@ describe('GET /jobs/{id}', () => {
     const template = Number(sql("SELECT id FROM templates WHERE name = 'Demo (busybox)'")[0][0]);
     const res = await a.client.api('POST', '/vms', { name: 'logged', template_id: template, clone: 'full',
       vcpus: 1, memory_mb: 128, disk_gb: 1, start: false });
-    assert.equal(res.status, 202, res.text);
+    assert.equal(res.status, 201, res.text);
     const [vm, started] = [dataOf(res), jobOf(res)];
     cleanup.push(vm.id);
     const done = await waitFor(async () => {

@@ -4,7 +4,7 @@
 // a full clone is "creating" with its job's progress.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { adminClient, assertError, dataOf, sql, userClient, waitFor } from './lib.mjs';
+import { adminClient, assertError, createVmDone, dataOf, sql, userClient, waitFor } from './lib.mjs';
 
 let admin;
 let a;
@@ -14,10 +14,13 @@ before(async () => {
   admin = await adminClient();
   a = await userClient(admin);
   const template = Number(sql("SELECT id FROM templates WHERE name = 'Demo (busybox)'")[0][0]);
-  const res = await a.client.api('POST', '/vms', { name: 'states', template_id: template, vcpus: 1,
+  // Made to the end: 201 with the VM `creating`, then its creation job.
+  const made = await createVmDone(a.client, { name: 'states', template_id: template, vcpus: 1,
     memory_mb: 128, disk_gb: 1, start: false });
-  assert.equal(res.status, 201, res.text);
-  vm = dataOf(res);
+  assert.equal(made.status, 201, made.text);
+  vm = dataOf(made.res);
+  assert.equal(made.job.state, 'succeeded', made.job.message);
+  vm = made.vm;
 });
 
 after(async () => {
