@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  BASE, Client, STATE, adminClient, createUser, launchBrowser, loginInBrowser, sql, waitFor,
+  BASE, Client, STATE, adminClient, createUser, createVmDone, launchBrowser, loginInBrowser, sql, waitFor,
   ADMIN_USER, ADMIN_PASSWORD,
 } from '../integration/lib.mjs';
 
@@ -26,11 +26,12 @@ before(async () => {
   const api = new Client(user.username);
   await api.loginOk(user.username, user.password);
   const templateId = Number(sql("SELECT id FROM templates WHERE name = 'Demo (busybox)'")[0][0]);
-  const res = await api.api('POST', '/vms', {
+  const made = await createVmDone(api, {
     name: '图表', template_id: templateId, vcpus: 1, memory_mb: 256, disk_gb: 1,
   });
-  assert.equal(res.status, 201, res.text);
-  vm = res.body.data;
+  assert.equal(made.status, 201, made.text);
+  assert.equal(made.job.state, 'succeeded', made.job.message);
+  vm = made.vm;
   // Two samples make a rate: wait until the API has CPU points.
   await waitFor(async () => {
     const m = (await api.api('GET', `/vms/${vm.id}/metrics`)).body.data;

@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { createServer } from 'node:net';
 import {
-  adminClient, assertError, dataOf, formToken, sql, q, STATE, userClient, waitFor,
+  adminClient, assertError, createVmDone, dataOf, formToken, sql, q, STATE, userClient, waitFor,
 } from './lib.mjs';
 import { dingtalkReceiver, smtpReceiver, subjectOf, webhookReceiver } from './receivers.mjs';
 
@@ -160,10 +160,13 @@ describe('alert rules', () => {
   let vm;
   before(async () => {
     const templateId = Number(sql("SELECT id FROM templates WHERE name = 'Demo (busybox)'")[0][0]);
-    vm = dataOf(await a.client.api('POST', '/vms', {
+    const made = await createVmDone(a.client, {
       name: 'burner', template_id: templateId, vcpus: 1, memory_mb: 256, disk_gb: 1,
-    }));
-    cleanup.push(vm.id);
+    });
+    assert.equal(made.status, 201, made.text);
+    cleanup.push(dataOf(made.res).id);
+    assert.equal(made.job.state, 'succeeded', made.job.message);
+    vm = made.vm;
   });
 
   test('who may watch what, and what makes sense', async () => {

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { BASE, STATE, adminClient, dataOf, sql, userClient, waitFor } from './lib.mjs';
+import { BASE, STATE, adminClient, createVmDone, dataOf, sql, userClient, waitFor } from './lib.mjs';
 import { tusUpload, waitJob } from './tus.mjs';
 
 const IMAGES = new URL('../../var/images/', import.meta.url).pathname;
@@ -62,7 +62,8 @@ test('logs: 0640, group adm, each program\'s own log owned by it', () => {
     const path = join(dir, f);
     assertPrivate(path, 0o640);
     assert.equal(group(path), 'adm', `${f} group`);
-    if (/^vmm-(?!helper)/.test(f)) assert.equal(owner(path), 'vmm', `${f} owner`);
+    if (f === 'vmm-scheduler.log') assert.equal(owner(path), 'vmm-sched', `${f} owner`);
+    else if (/^vmm-(?!helper)/.test(f)) assert.equal(owner(path), 'vmm', `${f} owner`);
     else assert.equal(owner(path), 'root', `${f} owner`);
   }
   // nginx wrote its access log through the file it was given.
@@ -108,12 +109,13 @@ test('QEMU still boots from a 0600 ISO (libvirt hands it to QEMU\'s user)', asyn
   const { client } = await userClient(admin);
   const [[isoId, isoFile]] = sql("SELECT id, file_name FROM isos WHERE name = 'Demo installer'");
   assertPrivate(join(POOL, 'isos', isoFile), 0o600);
-  const res = await client.api('POST', '/vms', {
+  const made = await createVmDone(client, {
     name: 'from-private-iso', iso_id: Number(isoId), vcpus: 1, memory_mb: 256, disk_gb: 1,
   });
-  assert.ok([201, 202].includes(res.status), res.text);
-  const vmId = dataOf(res).id;
+  assert.equal(made.status, 201, made.text);
+  const vmId = dataOf(made.res).id;
   try {
+    assert.equal(made.job.state, 'succeeded', made.job.message);
     const log = () => {
       const rows = sql(`SELECT domain_name FROM vms WHERE id = ${vmId}`);
       const path = rows.length ? join(POOL, 'consoles', `${rows[0][0]}.log`) : '';

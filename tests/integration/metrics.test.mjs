@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import {
-  adminClient, assertError, Client, dataOf, sql, STATE, userClient, waitFor,
+  adminClient, assertError, Client, createVmDone, dataOf, sql, STATE, userClient, waitFor,
 } from './lib.mjs';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -145,11 +145,13 @@ describe('VM metrics', () => {
   before(async () => {
     a = await userClient(admin);
     b = await userClient(admin);
-    const res = await a.client.api('POST', '/vms', {
+    const made = await createVmDone(a.client, {
       name: 'watched', template_id: templateId, vcpus: 1, memory_mb: 256, disk_gb: 1,
     });
-    vm = dataOf(res);
-    cleanup.push(vm.id);
+    assert.equal(made.status, 201, made.text);
+    cleanup.push(dataOf(made.res).id);
+    assert.equal(made.job.state, 'succeeded', made.job.message);
+    vm = made.vm;
   });
 
   test('a running VM is sampled; its owner and admins see the series, others get 404', async () => {
