@@ -100,7 +100,7 @@ static const struct op ops[] = {
     { "iso.delete", iso_op_delete, iso_args, false, true },
     { "template.delete", template_op_delete, template_args, false, true },
     /* vmm-scheduler (issue 11): the action of a firing alert rule. */
-    { "alert.action", alert_op_action, alert_action_args, false, false, true },
+    { "alert.action", alert_op_action, alert_action_args, false, false, .scheduler_only = true },
     { NULL },
 };
 
