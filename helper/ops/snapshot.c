@@ -780,6 +780,6 @@ const struct op snapshot_ops[] = {
     { "snapshot.revert", op_revert, revert_args, false, true },
     { "snapshot.delete", op_delete, one_args, false, true },
     { "snapshot.merge", op_merge, merge_args, false, true },
-    { "snapshot.scheduled", op_scheduled, scheduled_args, false, false, true },
+    { "snapshot.scheduled", op_scheduled, scheduled_args, false, false, .scheduler_only = true },
     { NULL },
 };

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import {
-  adminClient, assertError, dataOf, jobOf, sql, STATE, userClient, waitFor,
+  adminClient, assertError, createVmDone, dataOf, jobOf, sql, STATE, userClient, waitFor,
 } from './lib.mjs';
 import { guestShell, guestShellUntil } from './guest-shell.mjs';
 import { waitJob } from './tus.mjs';
@@ -51,12 +51,13 @@ after(async () => {
 });
 
 async function createVm(client, fields = {}) {
-  const res = await client.api('POST', '/vms', {
+  const made = await createVmDone(client, {
     name: 'hw', template_id: templateId, vcpus: 1, memory_mb: 256, disk_gb: 1, ...fields,
   });
-  assert.equal(res.status, 201, res.text);
-  cleanup.push(dataOf(res).id);
-  return dataOf(res);
+  assert.equal(made.status, 201, made.text);
+  cleanup.push(dataOf(made.res).id);
+  assert.equal(made.job.state, 'succeeded', JSON.stringify(made.job));
+  return made.vm;
 }
 
 describe('a running guest', () => {

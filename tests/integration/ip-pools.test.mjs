@@ -11,6 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import {
   adminClient, assertError, dataOf, sql, q, STATE, userClient, waitFor,
+  createVmDone,
 } from './lib.mjs';
 
 const PREFIX = `t12p-${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
@@ -63,11 +64,15 @@ after(async () => {
 });
 
 async function createVm(fields = {}) {
-  const res = await user.client.api('POST', '/vms', {
+  const made = await createVmDone(user.client, {
     name: 'pooled', template_id: templateId, vcpus: 1, memory_mb: 128, disk_gb: 1, start: false,
     network_ids: [network.id], ...fields,
   });
-  if (res.status === 201) vms.push(dataOf(res).id);
+  const res = made.res;
+  if (res.status === 201) {
+    vms.push(dataOf(res).id);
+    assert.equal(made.job.state, 'succeeded', JSON.stringify(made.job));
+  }
   return res;
 }
 const allocatedIp = (vm) => vm.nics.find((n) => n.network_id === network.id)?.ip;

@@ -7,7 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
-import { adminClient, assertError, dataOf, sql, STATE, userClient, waitFor } from './lib.mjs';
+import { adminClient, assertError, createVmDone, dataOf, sql, STATE, userClient, waitFor } from './lib.mjs';
 
 const CLOCK = `${STATE}/scheduler-clock`;
 const setClock = (t) => writeFileSync(CLOCK, `${t}\n`, { mode: 0o644 });
@@ -32,11 +32,12 @@ const scheduled = async (client) => (await names(client)).filter((s) => s.origin
 test('a schedule fires at its minute, once a slot, once after missed slots, and prunes only its own', async () => {
   const { client } = await userClient(admin);
   const templateId = Number(sql("SELECT id FROM templates WHERE name = 'Demo (busybox)'")[0][0]);
-  const res = await client.api('POST', '/vms', {
+  const made = await createVmDone(client, {
     name: 'scheduled', template_id: templateId, vcpus: 1, memory_mb: 128, disk_gb: 1, start: false,
   });
-  assert.equal(res.status, 201, res.text);
-  vmId = dataOf(res).id;
+  assert.equal(made.status, 201, made.text);
+  vmId = dataOf(made.res).id;
+  assert.equal(made.job.state, 'succeeded', JSON.stringify(made.job));
 
   // Bad input first.
   assertError(await client.api('PUT', `/vms/${vmId}/snapshot-policy`, { schedule: 'every day', keep: 2 }), 400, 'invalid_schedule');

@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { ReadStream } from 'node:tty';
 import {
-  adminClient, assertError, dataOf, jobOf, sql, STATE, userClient, waitFor,
+  adminClient, assertError, createVmDone, dataOf, jobOf, sql, STATE, userClient, waitFor,
 } from './lib.mjs';
 
 const BOOT_DEADLINE_MS = 120_000;
@@ -81,12 +81,13 @@ after(async () => {
 });
 
 async function bootedVm(client, name) {
-  const res = await client.api('POST', '/vms', {
+  const made = await createVmDone(client, {
     name, template_id: templateId, vcpus: 1, memory_mb: 128, disk_gb: 1,
   });
-  assert.equal(res.status, 201, res.text);
-  const vm = dataOf(res);
-  cleanup.push(vm.id);
+  assert.equal(made.status, 201, made.text);
+  cleanup.push(dataOf(made.res).id);
+  assert.equal(made.job.state, 'succeeded', JSON.stringify(made.job));
+  const vm = made.vm;
   const domain = domainOf(vm.id);
   await waitFor(() => serialLog(domain).includes('VMM-TEST: ready'), BOOT_DEADLINE_MS, 500);
   return { vm, domain };
