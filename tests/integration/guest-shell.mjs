@@ -19,12 +19,18 @@ export function guestShell(domain, command, timeoutS = 30) {
 }
 
 // Runs command until check(output) holds or the deadline passes; the last
-// output either way (a guest that reacts to hotplug takes a moment).
+// output either way (a guest that reacts to hotplug takes a moment). A
+// console that did not answer in time is tried again until the deadline.
 export async function guestShellUntil(domain, command, check, deadlineMs = 30_000) {
   const end = Date.now() + deadlineMs;
-  let out = '';
   for (;;) {
-    out = await guestShell(domain, command);
+    let out;
+    try {
+      out = await guestShell(domain, command);
+    } catch (err) {
+      if (Date.now() > end) throw err;
+      continue;
+    }
     if (check(out) || Date.now() > end) return out;
     await new Promise((r) => setTimeout(r, 1000));
   }

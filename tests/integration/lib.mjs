@@ -373,3 +373,41 @@ export async function restartHelper(extraEnv = {}) {
   startHelper(extraEnv);
   await waitFor(() => existsSync(`${STATE}/run/vmm-helper.sock`), 20_000, 50);
 }
+
+// IPv4 /24 blocks ('192.168.N', without the last octet) that overlap
+// neither this host's own addresses nor any libvirt network: the portal
+// refuses overlapping networks, and hosts differ (a CI machine may sit in
+// any private range), so tests never hard-code theirs.
+export function freeBlocks(count) {
+  const toNum = (a) => a.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+  const taken = []; // [first, last] address numbers
+  const add = (addr, prefix) => {
+    const size = 2 ** (32 - prefix);
+    const first = Math.floor(toNum(addr) / size) * size;
+    taken.push([first, first + size - 1]);
+  };
+  for (const m of execFileSync('ip', ['-4', '-o', 'addr'], { encoding: 'utf8' })
+    .matchAll(/inet (\d+\.\d+\.\d+\.\d+)\/(\d+)/g)) add(m[1], Number(m[2]));
+  const virsh = (...args) => execFileSync('virsh', ['-q', '-c', 'qemu:///system', ...args],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  for (const name of virsh('net-list', '--all', '--name').split('\n').map((s) => s.trim()).filter(Boolean)) {
+    let xml;
+    try { xml = virsh('net-dumpxml', '--inactive', name); } catch { continue; } // gone meanwhile
+    for (const m of xml.matchAll(/<ip [^>]*address='([\d.]+)'[^>]*?(?:netmask='([\d.]+)'|prefix='(\d+)')/g)) {
+      const prefix = m[3] ? Number(m[3])
+        : m[2].split('.').reduce((n, o) => n + (Number(o) >>> 0).toString(2).replace(/0/g, '').length, 0);
+      add(m[1], prefix);
+    }
+  }
+  // From a random place in the range, so stacks running side by side on
+  // one libvirtd seldom reach for the same blocks.
+  const blocks = [];
+  const start = Math.floor(Math.random() * 95);
+  for (let i = 0; i < 95 && blocks.length < count; i++) {
+    const n = 160 + ((start + i) % 95);
+    const first = toNum(`192.168.${n}.0`);
+    if (!taken.some(([lo, hi]) => first <= hi && first + 255 >= lo)) blocks.push(`192.168.${n}`);
+  }
+  if (blocks.length < count) throw new Error(`only ${blocks.length} free /24 blocks in 192.168.160-254`);
+  return blocks;
+}
