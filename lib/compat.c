@@ -27,6 +27,8 @@ static const struct compat_alias aliases[] = {
     { "PUT", "/vms/*/hardware/memory", "/vms/*/memory" },
     { "POST", "/vms/*/snapshots/*/restore", "/vms/*/snapshots/*/revert" },
     { "PUT", "/vms/*/auto-snapshot", "/vms/*/snapshot-policy" },
+    /* issue 20: the console's connection details (a one-time token) */
+    { "GET", "/vms/*/console/vnc", "/vms/*/console" },
     { NULL },
 };
 
