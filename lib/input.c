@@ -223,6 +223,18 @@ static json_t *choices_schema(const char *const *choices)
     return json_pack("{s:s, s:o}", "type", "string", "enum", list);
 }
 
+/* A list of min to max items (each of items, taken over, when given). */
+static json_t *list_schema(const struct field *f, json_t *items, bool unique)
+{
+    json_t *s = json_pack("{s:s, s:I, s:I}", "type", "array", "minItems", (json_int_t)f->min,
+                          "maxItems", (json_int_t)f->max);
+    if (items)
+        json_object_set_new(s, "items", items);
+    if (unique)
+        json_object_set_new(s, "uniqueItems", json_true());
+    return s;
+}
+
 /* The schema of one field's value: what field_check accepts. */
 static json_t *field_schema(const struct field *f)
 {
@@ -256,19 +268,14 @@ static json_t *field_schema(const struct field *f)
         s = choices_schema(f->choices);
         break;
     case FIELD_ID_LIST:
-        s = json_pack("{s:s, s:{s:s, s:i}, s:b, s:I, s:I}", "type", "array", "items", "type",
-                      "integer", "minimum", 1, "uniqueItems", 1, "minItems", (json_int_t)f->min,
-                      "maxItems", (json_int_t)f->max);
+        s = list_schema(f, json_pack("{s:s, s:i}", "type", "integer", "minimum", 1), true);
         break;
     case FIELD_ENUM_LIST:
-        s = json_pack("{s:s, s:o, s:b, s:I, s:I}", "type", "array", "items",
-                      choices_schema(f->choices), "uniqueItems", 1, "minItems", (json_int_t)f->min,
-                      "maxItems", (json_int_t)f->max);
+        s = list_schema(f, choices_schema(f->choices), true);
         break;
     case FIELD_STRING_LIST:
-        s = json_pack("{s:s, s:{s:s, s:i, s:i}, s:I, s:I}", "type", "array", "items", "type",
-                      "string", "minLength", 1, "maxLength", 255, "minItems", (json_int_t)f->min,
-                      "maxItems", (json_int_t)f->max);
+        s = list_schema(f, json_pack("{s:s, s:i, s:i}", "type", "string", "minLength", 1,
+                                     "maxLength", 255), false);
         break;
     case FIELD_OBJECT:
         s = input_schema(f->fields);
@@ -279,8 +286,7 @@ static json_t *field_schema(const struct field *f)
         break;
     case FIELD_ARRAY:
     default:
-        s = json_pack("{s:s, s:I, s:I}", "type", "array", "minItems", (json_int_t)f->min,
-                      "maxItems", (json_int_t)f->max);
+        s = list_schema(f, NULL, false);
         break;
     }
     if (f->nullable) {
