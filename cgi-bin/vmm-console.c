@@ -197,7 +197,7 @@ static const struct route routes[] = {
       N_("Console") },
     { "GET", "/vms/{id:int}/console", console_token, PERM_USER, ROUTE_API,
       .summary = "A one-time ticket for the VM's VNC console (websocket path, expiry)", .reply = REPLY_OBJECT,
-      .statuses = STATUSES(404, 502) },
+      .statuses = STATUSES(404, 409, 502) },
     { "GET", "/console/ws", console_auth, PERM_USER, ROUTE_API,
       .summary = "nginx's check of a console ticket (internal: not reachable from outside)", .reply = REPLY_RAW,
       .statuses = STATUSES(403, 404, 502) },

@@ -650,7 +650,7 @@ static const struct field memory_fields[] = {
 
 static const struct route routes[] = {
     { "GET", "/vms/{id:int}/disks", disks_list, PERM_USER, ROUTE_API,
-      .summary = "A VM's disks", .reply = REPLY_OBJECT,
+      .summary = "A VM's disks", .reply = REPLY_ITEMS,
       .statuses = STATUSES(404) },
     { "POST", "/vms/{id:int}/disks", disks_add, PERM_USER, ROUTE_BOTH, NULL, NULL,
       disk_add_fields, "vm.disk_add",

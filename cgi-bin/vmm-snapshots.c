@@ -417,7 +417,7 @@ static const struct field policy_fields[] = {
 static const struct route routes[] = {
     { "GET", "/vms/{id:int}/snapshots", snapshots_list, PERM_USER, ROUTE_BOTH, "snapshots.tpl",
       N_("Snapshots"),
-      .summary = "A VM's snapshots", .reply = REPLY_OBJECT,
+      .summary = "A VM's snapshots", .reply = REPLY_ITEMS,
       .statuses = STATUSES(404, 502) },
     { "POST", "/vms/{id:int}/snapshots", snapshots_create, PERM_USER, ROUTE_BOTH, NULL, NULL,
       create_fields, "snapshot.create",

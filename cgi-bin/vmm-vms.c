@@ -1155,7 +1155,7 @@ static const struct route routes[] = {
       .summary = "Show a VM", .reply = REPLY_OBJECT,
       .statuses = STATUSES(404, 502) },
     { "GET", "/vms/{id:int}/history", vms_history, PERM_USER, ROUTE_API,
-      .summary = "Operations on this VM", .reply = REPLY_OBJECT,
+      .summary = "Operations on this VM", .reply = REPLY_ITEMS,
       .statuses = STATUSES(404) },
     { "POST", "/vms/batch", vms_batch, PERM_USER, ROUTE_BOTH, "vms_batch.tpl", N_("Batch action"),
       batch_fields, "vm.batch",

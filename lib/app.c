@@ -639,6 +639,7 @@ static const char *reply_name(enum route_reply reply)
     static const char *const names[] = {
         [REPLY_OBJECT] = "object", [REPLY_LIST] = "list", [REPLY_CREATED] = "created",
         [REPLY_JOB] = "job", [REPLY_EMPTY] = "empty", [REPLY_RAW] = "raw",
+        [REPLY_ITEMS] = "items",
     };
     return names[reply];
 }

@@ -30,6 +30,7 @@ enum route_reply {
     REPLY_JOB,      /* 202, data is the object the job works on, meta.job the job */
     REPLY_EMPTY,    /* 204, no body */
     REPLY_RAW,      /* 200, not JSON: a file, a picture, text (the handler writes it) */
+    REPLY_ITEMS,    /* 200, data is the whole list (no paging, no meta) */
 };
 
 /* The statuses a route's handler may answer beyond its reply's and those

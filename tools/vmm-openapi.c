@@ -223,6 +223,8 @@ static void add_status(json_t *responses, int status, const char *reply)
         snprintf(where, sizeof where, "#/components/responses/Raw");
     else if (!strcmp(reply, "list") && status == 200)
         snprintf(where, sizeof where, "#/components/responses/List");
+    else if (!strcmp(reply, "items") && status == 200)
+        snprintf(where, sizeof where, "#/components/responses/Items");
     else if (status == 202)
         snprintf(where, sizeof where, "#/components/responses/Job");
     else if (status == 201)
@@ -461,6 +463,10 @@ static json_t *components(void)
         json_pack("{s:s, s:[s, s, s], s:{s:{s:b}, s:{s:s}, s:{s:s}}}", "type", "object",
                   "required", "success", "data", "meta", "properties", "success", "const", 1,
                   "data", "type", "array", "meta", "$ref", "#/components/schemas/Paging"));
+    json_object_set_new(schemas, "Items",
+                        json_pack("{s:s, s:[s, s], s:{s:{s:b}, s:{s:s}}}", "type", "object",
+                                  "required", "success", "data", "properties", "success",
+                                  "const", 1, "data", "type", "array"));
     json_object_set_new(
         schemas, "JobStarted",
         json_pack("{s:s, s:[s, s, s], s:{s:{s:b}, s:{s:s}, s:{s:s, s:[s], s:{s:{s:s}}}}}", "type",
@@ -477,6 +483,7 @@ static json_t *components(void)
     ENVELOPE("Created", status_text(201), "#/components/schemas/Object");
     ENVELOPE("Job", status_text(202), "#/components/schemas/JobStarted");
     ENVELOPE("List", "Done: data is the list, meta the paging.", "#/components/schemas/List");
+    ENVELOPE("Items", "Done: data is the whole list.", "#/components/schemas/Items");
 #undef ENVELOPE
     json_object_set_new(responses, "Empty", json_pack("{s:s}", "description", status_text(204)));
     json_object_set_new(responses, "Raw",

@@ -134,6 +134,9 @@ function checkAnswer(op, res, where) {
     if (!Array.isArray(data)) return `${where}: a list's data is not an array`;
     return ['total', 'page', 'per_page'].every((k) => Number.isInteger(meta?.[k])) ? null : `${where}: a list without paging`;
   }
+  if (op['x-vmm-reply'] === 'items' && res.status === 200) {
+    return Array.isArray(data) ? null : `${where}: data is not a list`;
+  }
   return data !== null && typeof data === 'object' && !Array.isArray(data) ? null : `${where}: data is not an object`;
 }
 
