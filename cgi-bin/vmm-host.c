@@ -39,10 +39,16 @@ static int host_resolve(struct req *r)
 static const struct field no_fields[] = { { NULL } };
 
 static const struct route routes[] = {
-    { "GET", "/host", host_show, PERM_USER, ROUTE_BOTH, "host.tpl", N_("Host") },
-    { "GET", "/host/reconcile", host_reconcile, PERM_ADMIN, ROUTE_API },
+    { "GET", "/host", host_show, PERM_USER, ROUTE_BOTH, "host.tpl", N_("Host"),
+      .summary = "This host: CPU, memory, disk, accelerator, architectures", .reply = REPLY_OBJECT,
+      .statuses = STATUSES(502) },
+    { "GET", "/host/reconcile", host_reconcile, PERM_ADMIN, ROUTE_API,
+      .summary = "What differs between the database and libvirt", .reply = REPLY_OBJECT,
+      .statuses = STATUSES(502) },
     { "POST", "/host/reconcile", host_resolve, PERM_ADMIN, ROUTE_API, NULL, NULL, no_fields,
-      "host.reconcile" },
+      "host.reconcile",
+      .summary = "Reconcile the database with libvirt now", .reply = REPLY_OBJECT,
+      .statuses = STATUSES(409, 422, 502) },
     { NULL },
 };
 

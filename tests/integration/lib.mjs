@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import {
-  closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync,
+  accessSync, closeSync, constants, existsSync, openSync, readdirSync, readFileSync, rmSync,
 } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -21,6 +21,30 @@ if (!ADMIN_PASSWORD) throw new Error('VMM_ADMIN_PASSWORD is not set');
 
 let counter = 0;
 /** A user name no other test (or earlier run) has: letters, digits, '_'; at most 32 chars. */
+/** The top of the tree (the programs, api/, docs/). */
+export const ROOT = new URL('../../', import.meta.url).pathname;
+
+/**
+ * Every route of every FastCGI program in cgi-bin, as the binaries list
+ * them (VMM_LIST_ROUTES=1, lib/app.c): { program, method, pattern, perm,
+ * kind, reply, statuses, body, ... } each.
+ */
+export function programRoutes() {
+  const dir = `${ROOT}cgi-bin`;
+  const routes = [];
+  for (const name of readdirSync(dir).filter((n) => /^vmm-[a-z0-9-]+$/.test(n)).sort()) {
+    const path = `${dir}/${name}`;
+    try {
+      accessSync(path, constants.X_OK);
+    } catch {
+      continue;
+    }
+    const out = execFileSync(path, [], { env: { ...process.env, VMM_LIST_ROUTES: '1' }, encoding: 'utf8' });
+    for (const line of out.split('\n').filter(Boolean)) routes.push({ program: name, ...JSON.parse(line) });
+  }
+  return routes;
+}
+
 export function uniqueName(prefix = 't') {
   counter += 1;
   const name = `${prefix}_${Date.now().toString(36)}${process.pid.toString(36)}_${counter}`;
@@ -227,6 +251,20 @@ export function sql(query) {
 }
 
 /** SQL string literal. */
+/**
+ * A stopped VM row of ownerId's without a domain (nothing can start it):
+ * a real object for routes under /vms/{id}. Returns { id, uuid, remove() }.
+ */
+export function insertVmRow(ownerId, prefix = 'row') {
+  const uuid = crypto.randomUUID();
+  sql(
+    'INSERT INTO vms (uuid, domain_name, name, description, owner_id, state, vcpus, memory_mb, disk_gb) ' +
+      `VALUES (${q(uuid)}, ${q(`vmm-${prefix}-${uuid.slice(0, 16)}`)}, ${q(uniqueName(prefix))}, '', ${ownerId}, 'stopped', 1, 128, 1)`,
+  );
+  const id = Number(sql(`SELECT id FROM vms WHERE uuid = ${q(uuid)}`)[0][0]);
+  return { id, uuid, remove: () => sql(`DELETE FROM vms WHERE id = ${id}`) };
+}
+
 export function q(value) {
   return `'${String(value).replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
