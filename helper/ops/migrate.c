@@ -600,6 +600,13 @@ static unsigned int migration_flags(const struct migration *m)
     unsigned int flags = VIR_MIGRATE_LIVE | VIR_MIGRATE_PERSIST_DEST | VIR_MIGRATE_UNDEFINE_SOURCE;
     if (!strcmp(m->mode, "live_storage"))
         flags |= VIR_MIGRATE_NON_SHARED_INC;   /* the overlay; templates are on every host */
+    else
+        /* Shared storage: the pre-check found each disk's directory in a
+         * pool at the same path on the destination. libvirt's own safety
+         * test knows only network filesystems and cache=none, so a host
+         * sharing a local filesystem (the second host on this machine)
+         * would be refused without this. */
+        flags |= VIR_MIGRATE_UNSAFE;
     if (m->auto_converge)
         flags |= VIR_MIGRATE_AUTO_CONVERGE;
     return flags;
