@@ -27,72 +27,68 @@
 
 /* ------------------------------------------------------------ host facts */
 
-/* The text of the first node expr matches in xml, or NULL (g_free it). */
-static char *xml_first(const char *xml, const char *expr)
+/* Calls each(doc, node, data) for the nodes expr matches in xml (at most
+ * max of them); a document libxml2 cannot read matches nothing. */
+static void xml_each(const char *xml, const char *expr, int max,
+                     void (*each)(xmlDocPtr doc, xmlNodePtr node, void *data), void *data)
 {
     xmlDocPtr doc = xml ? xmlReadMemory(xml, (int)strlen(xml), "x.xml", NULL,
                                         XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
                         : NULL;
     if (!doc)
-        return NULL;
+        return;
     xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
     xmlXPathObjectPtr res = xmlXPathEvalExpression(BAD_CAST expr, ctx);
-    char *text = NULL;
-    if (res && res->nodesetval && res->nodesetval->nodeNr > 0) {
-        xmlChar *t = xmlNodeGetContent(res->nodesetval->nodeTab[0]);
-        text = g_strdup((const char *)t);
-        xmlFree(t);
-    }
+    for (int i = 0; res && res->nodesetval && i < res->nodesetval->nodeNr && i < max; i++)
+        each(doc, res->nodesetval->nodeTab[i], data);
     xmlXPathFreeObject(res);
     xmlXPathFreeContext(ctx);
     xmlFreeDoc(doc);
-    return text;
+}
+
+static void add_content(xmlDocPtr doc, xmlNodePtr node, void *list)
+{
+    xmlChar *t = xmlNodeGetContent(node);
+    g_ptr_array_add(list, g_strdup((const char *)t));
+    xmlFree(t);
+}
+
+static void add_serialized(xmlDocPtr doc, xmlNodePtr node, void *list)
+{
+    xmlBufferPtr buf = xmlBufferCreate();
+    xmlNodeDump(buf, doc, node, 0, 0);
+    g_ptr_array_add(list, g_strdup((const char *)xmlBufferContent(buf)));
+    xmlBufferFree(buf);
 }
 
 /* Every match of expr in xml as strings (node content). */
 static GPtrArray *xml_all(const char *xml, const char *expr)
 {
     GPtrArray *list = g_ptr_array_new_with_free_func(g_free);
-    xmlDocPtr doc = xml ? xmlReadMemory(xml, (int)strlen(xml), "x.xml", NULL,
-                                        XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
-                        : NULL;
-    if (!doc)
-        return list;
-    xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
-    xmlXPathObjectPtr res = xmlXPathEvalExpression(BAD_CAST expr, ctx);
-    for (int i = 0; res && res->nodesetval && i < res->nodesetval->nodeNr; i++) {
-        xmlChar *t = xmlNodeGetContent(res->nodesetval->nodeTab[i]);
-        g_ptr_array_add(list, g_strdup((const char *)t));
-        xmlFree(t);
-    }
-    xmlXPathFreeObject(res);
-    xmlXPathFreeContext(ctx);
-    xmlFreeDoc(doc);
+    xml_each(xml, expr, G_MAXINT, add_content, list);
     return list;
+}
+
+static char *first_of(GPtrArray *list)
+{
+    char *out = list->len ? g_strdup(g_ptr_array_index(list, 0)) : NULL;
+    g_ptr_array_free(list, TRUE);
+    return out;
+}
+
+/* The text of the first node expr matches in xml, or NULL (g_free it). */
+static char *xml_first(const char *xml, const char *expr)
+{
+    return first_of(xml_all(xml, expr));
 }
 
 /* The serialized first element expr matches (the <cpu> of a domain or of
  * the host's capabilities), for libvirt's CPU comparison; NULL if none. */
 static char *xml_element(const char *xml, const char *expr)
 {
-    xmlDocPtr doc = xml ? xmlReadMemory(xml, (int)strlen(xml), "x.xml", NULL,
-                                        XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
-                        : NULL;
-    if (!doc)
-        return NULL;
-    xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
-    xmlXPathObjectPtr res = xmlXPathEvalExpression(BAD_CAST expr, ctx);
-    char *text = NULL;
-    if (res && res->nodesetval && res->nodesetval->nodeNr > 0) {
-        xmlBufferPtr buf = xmlBufferCreate();
-        xmlNodeDump(buf, doc, res->nodesetval->nodeTab[0], 0, 0);
-        text = g_strdup((const char *)xmlBufferContent(buf));
-        xmlBufferFree(buf);
-    }
-    xmlXPathFreeObject(res);
-    xmlXPathFreeContext(ctx);
-    xmlFreeDoc(doc);
-    return text;
+    GPtrArray *list = g_ptr_array_new_with_free_func(g_free);
+    xml_each(xml, expr, 1, add_serialized, list);
+    return first_of(list);
 }
 
 /* Each host decides KVM or TCG by its own capabilities: KVM when its
