@@ -264,6 +264,7 @@ static const struct nav_item {
     { "/alerts", N_("Alerts"), false },
     { "/networks", N_("Networks"), true },
     { "/storage-pools", N_("Storage pools"), true },
+    { "/hosts", N_("Hosts"), true },
     { "/users", N_("Users"), true },
     { "/audit-logs", N_("Audit log"), false },
     { NULL, NULL, false },
