@@ -187,7 +187,7 @@ describe('the nginx site of an install', () => {
       .replace(/listen \[::\]:\d+[^;]*;\n/g, '')
       .replace('listen 80;', `listen 127.0.0.1:${httpPort};`)
       .replace('listen 443 ssl', `listen 127.0.0.1:${httpsPort} ssl`);
-    assert.doesNotMatch(site, /@[A-Z_]+@/);
+    assert.doesNotMatch(site.replace(/^#.*$/gm, ''), /@[A-Z_]+@/);
     writeFileSync(`${dir}/site.conf`, site);
     pidFile = `${dir}/nginx.pid`;
     mkdirSync(`${dir}/tmp`);
