@@ -16,12 +16,12 @@
 #
 # Prints "PORTAL-OK ..." lines the test checks; exits non-zero on failure.
 set -euo pipefail
-DEB=$1 BASE=$2 CACHE=$3 WORK=$4
-R=$WORK/root
 
 say() { printf '==> %s\n' "$*"; }
 
 if [[ ${1:-} != --inside ]]; then
+    DEB=$1 BASE=$2 CACHE=$3 WORK=$4
+    R=$WORK/root
     rm -rf "$R"
     mkdir -p "$R" "$CACHE"
     tar -C "$R" -xf "$BASE"
@@ -88,9 +88,13 @@ run)
     (env $(cat /etc/vmmanager/helper-db.env) VMM_DATABASE_USER=vmm-helper \
         setsid /usr/libexec/vmmanager/vmm-helper </dev/null >>/var/log/vmmanager/vmm-helper.log 2>&1 &)
     unit=/lib/systemd/system/vmm-fcgi@.service
-    # The unit's ExecStart (continued lines joined), %i and ${VMM_WORKERS} filled.
+    # The unit's ExecStartPre and ExecStart (continued lines joined), with
+    # %i, ${VMM_WORKERS} and $$ (a literal $) as systemd fills them.
     cmd=$(sed -n '/^ExecStart=/,/[^\\]$/p' "$unit" | sed 's/^ExecStart=//; s/\\$//' | tr '\n' ' ')
+    pre=$(sed -n 's/^ExecStartPre=//p' "$unit")
+    cmd=${cmd//\$\$/\$} pre=${pre//\$\$/\$}
     for p in auth dashboard; do
+        eval "${pre//\%i/$p}"
         line=${cmd//\%i/$p}
         line=${line//\$\{VMM_WORKERS\}/1}
         eval "$line"
