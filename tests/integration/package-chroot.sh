@@ -28,7 +28,6 @@ if [[ ${1:-} != --inside ]]; then
     cp "$DEB" "$R/tmp/vmmanager.deb"
     cp /etc/resolv.conf "$R/etc/resolv.conf"
     # The machine's mirror may be a snapshot (its Release files expired).
-    cp /etc/apt/sources.list.d/*.sources "$R/etc/apt/sources.list.d/" 2>/dev/null || true
     printf 'Acquire::Check-Valid-Until "false";\nAcquire::Check-Date "false";\n' >"$R/etc/apt/apt.conf.d/99vmm-test"
     # No service starts on its own in the chroot (invoke-rc.d asks this).
     printf '#!/bin/sh\nexit 101\n' >"$R/usr/sbin/policy-rc.d"
@@ -56,6 +55,8 @@ if [[ ${1:-} != --inside ]]; then
 fi
 
 # ---- inside the chroot ----
+# Nothing of the caller's stack (VMM_CONFIG, VMM_* overrides) reaches the install.
+while read -r v; do unset "$v"; done < <(compgen -e | grep '^VMM_' || true)
 export DEBIAN_FRONTEND=noninteractive PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8
 case $2 in
 install)
