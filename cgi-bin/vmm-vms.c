@@ -878,7 +878,8 @@ static int vms_action(struct req *r)
 static json_t *migrate_args(struct req *r)
 {
     json_t *args = json_pack("{s:I}", "vm_id", (json_int_t)req_param(r, "id")->num);
-    const char *keys[] = { "host_id", "mode", "max_downtime_ms", "auto_converge", NULL };
+    const char *keys[] = { "host_id", "mode", "max_downtime_ms", "max_bandwidth_mibs",
+                           "auto_converge", NULL };
     for (int i = 0; keys[i]; i++)
         if (json_object_get(r->input, keys[i]))
             json_object_set(args, keys[i], json_object_get(r->input, keys[i]));
@@ -1262,6 +1263,7 @@ static const struct field migrate_fields[] = {
     { .name = "host_id", .type = FIELD_INT, .required = true, .min = 1, .max = INT64_MAX },
     { .name = "mode", .type = FIELD_ENUM, .choices = migrate_modes },
     { .name = "max_downtime_ms", .type = FIELD_INT, .min = 1, .max = 60000 },
+    { .name = "max_bandwidth_mibs", .type = FIELD_INT, .min = 1, .max = 1000000 },
     { .name = "auto_converge", .type = FIELD_BOOL },
     { NULL },
 };
