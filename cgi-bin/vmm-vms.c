@@ -300,12 +300,16 @@ static int vms_show(struct req *r)
         return fail_db(r);
     }
     add_addresses(r, vm, id);
-    long long host_id = json_integer_value(json_object_get(vm, "host_id"));
+    /* The page's Migrate form (admins): inside the VM's section, where
+     * the template finds its id. */
+    if (!r->api && r->user->role == ROLE_ADMIN) {
+        json_object_set_new(vm, "may_migrate", json_true());
+        json_object_set_new(vm, "migrate_hosts",
+                            migrate_destinations(json_integer_value(json_object_get(vm, "host_id"))));
+    }
     req_set_object(r, "vm", vm);
     if (!r->api)
         json_object_set_new(r->data, "recent_jobs", vm_recent_jobs(id));
-    if (!r->api && r->user->role == ROLE_ADMIN)
-        json_object_set_new(r->data, "migrate_hosts", migrate_destinations(host_id));
     return 0;
 }
 

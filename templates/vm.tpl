@@ -92,7 +92,7 @@
   </ul>
   {{#recent_jobs_empty}}<p class="muted">{{_ No tasks yet.}}</p>{{/recent_jobs_empty}}
 </section>
-{{#is_admin}}
+{{#may_migrate}}
 <section class="card narrow" id="vm-migrate">
   <h2>{{_ Migrate}}</h2>
   {{#migrate_hosts_empty}}<p class="muted">{{_ There is no other host; add one on the hosts page.}} <a href="/hosts">{{_ Hosts}}</a></p>{{/migrate_hosts_empty}}
@@ -111,7 +111,7 @@
     <button type="submit" id="migrate-check-button">{{_ Check}}</button>
   </form>
 </section>
-{{/is_admin}}
+{{/may_migrate}}
 <!-- vm-sections: begin -->
 <!-- vm-sections: end -->
 <section class="card narrow danger-zone">
