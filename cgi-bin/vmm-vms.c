@@ -274,6 +274,20 @@ static json_t *vm_recent_jobs(long long id)
     return out;
 }
 
+/* The Migrate form's destinations: every host but the VM's own. */
+static json_t *migrate_destinations(long long host_id)
+{
+    struct db_rows *rows = db_query("SELECT id, name, state FROM hosts WHERE id <> ? ORDER BY id",
+                                    DB_INT(host_id));
+    json_t *out = json_array();
+    for (int i = 0; rows && i < rows->nrows; i++)
+        json_array_append_new(out, json_pack("{s:I, s:s, s:s}", "id",
+                                             (json_int_t)db_cell_int(rows, i, 0, 0), "name",
+                                             db_cell(rows, i, 1), "state", db_cell(rows, i, 2)));
+    db_rows_free(rows);
+    return out;
+}
+
 static int vms_show(struct req *r)
 {
     long long id = req_param(r, "id")->num;
@@ -286,6 +300,13 @@ static int vms_show(struct req *r)
         return fail_db(r);
     }
     add_addresses(r, vm, id);
+    /* The page's Migrate form (admins): inside the VM's section, where
+     * the template finds its id. */
+    if (!r->api && r->user->role == ROLE_ADMIN) {
+        json_object_set_new(vm, "may_migrate", json_true());
+        json_object_set_new(vm, "migrate_hosts",
+                            migrate_destinations(json_integer_value(json_object_get(vm, "host_id"))));
+    }
     req_set_object(r, "vm", vm);
     if (!r->api)
         json_object_set_new(r->data, "recent_jobs", vm_recent_jobs(id));
@@ -861,11 +882,59 @@ static int vms_action(struct req *r)
 static json_t *migrate_args(struct req *r)
 {
     json_t *args = json_pack("{s:I}", "vm_id", (json_int_t)req_param(r, "id")->num);
-    const char *keys[] = { "host_id", "mode", "max_downtime_ms", "auto_converge", NULL };
+    const char *keys[] = { "host_id", "mode", "max_downtime_ms", "max_bandwidth_mibs",
+                           "auto_converge", NULL };
     for (int i = 0; keys[i]; i++)
         if (json_object_get(r->input, keys[i]))
             json_object_set(args, keys[i], json_object_get(r->input, keys[i]));
     return args;
+}
+
+/* The page's words for the helper's blockers (its messages are English);
+ * a code not here shows the helper's message. */
+static const struct {
+    const char *code, *text;
+} blocker_texts[] = {
+    { "same_host", N_("The virtual machine is already on this host.") },
+    { "wrong_state", N_("This mode needs the machine in another state: offline needs it stopped, "
+                        "live needs it running or paused.") },
+    { "no_migration_address", N_("The destination has no migration address; set one on the "
+                                 "hosts page.") },
+    { "host_unavailable", N_("The destination host does not answer.") },
+    { "same_host_uuid", N_("Both hosts have the same libvirt host UUID.") },
+    { "cpu_incompatible", N_("The destination cannot run this machine's CPU.") },
+    { "network_missing", N_("A network of this machine is not active on the destination.") },
+    { "pool_missing", N_("A disk of this machine is in no active storage pool on the "
+                         "destination.") },
+    { "no_memory", N_("The destination has not enough free memory for this machine.") },
+    { "domain_exists", N_("The destination already has a domain of this name.") },
+    { NULL, NULL },
+};
+
+/* The verdict page (the Migrate form's first step): the VM, where it would
+ * go, and either the blockers or the form that confirms. */
+static void migrate_check_page(struct req *r, json_t *verdict)
+{
+    json_t *blockers = json_object_get(verdict, "blockers");
+    size_t i;
+    json_t *b;
+    json_array_foreach(blockers, i, b) {
+        const char *code = json_string_value(json_object_get(b, "code"));
+        for (int k = 0; code && blocker_texts[k].code; k++)
+            if (!strcmp(code, blocker_texts[k].code))
+                json_object_set_new(b, "text", json_string(_(blocker_texts[k].text)));
+        if (!json_object_get(b, "text"))
+            json_object_set(b, "text", json_object_get(b, "message"));
+    }
+    long long id = req_param(r, "id")->num;
+    struct db_rows *rows = db_query("SELECT h.name FROM hosts h WHERE h.id = ?",
+                                    DB_INT(json_integer_value(json_object_get(verdict, "host_id"))));
+    json_object_set_new(r->data, "destination_name",
+                        json_string(rows && rows->nrows ? db_cell(rows, 0, 0) : ""));
+    db_rows_free(rows);
+    json_t *vm = vm_visible(r, id);
+    if (vm)
+        json_object_set_new(r->data, "vm", vm);
 }
 
 static int vms_migrate_check(struct req *r)
@@ -875,7 +944,9 @@ static int vms_migrate_check(struct req *r)
     json_decref(args);
     if (!verdict)
         return -1;
-    r->data = verdict;
+    req_set_object(r, "check", verdict);
+    if (!r->api)
+        migrate_check_page(r, verdict);
     return 0;
 }
 
@@ -1196,6 +1267,7 @@ static const struct field migrate_fields[] = {
     { .name = "host_id", .type = FIELD_INT, .required = true, .min = 1, .max = INT64_MAX },
     { .name = "mode", .type = FIELD_ENUM, .choices = migrate_modes },
     { .name = "max_downtime_ms", .type = FIELD_INT, .min = 1, .max = 60000 },
+    { .name = "max_bandwidth_mibs", .type = FIELD_INT, .min = 1, .max = 1000000 },
     { .name = "auto_converge", .type = FIELD_BOOL },
     { NULL },
 };
@@ -1230,8 +1302,8 @@ static const struct route routes[] = {
       .statuses = STATUSES(404, 409, 422, 502) },
     { "POST", "/vms/{id:int}/delete", vms_delete, PERM_USER, ROUTE_PAGE, NULL, NULL, delete_form_fields,
       "vm.delete" },
-    { "POST", "/vms/{id:int}/migrate/check", vms_migrate_check, PERM_ADMIN, ROUTE_API, NULL, NULL,
-      migrate_fields,
+    { "POST", "/vms/{id:int}/migrate/check", vms_migrate_check, PERM_ADMIN, ROUTE_BOTH,
+      "vm_migrate.tpl", N_("Migrate"), migrate_fields,
       .summary = "Whether a VM can move to a host now, and what blocks it", .reply = REPLY_OBJECT,
       .statuses = STATUSES(404, 422, 502) },
     { "POST", "/vms/{id:int}/migrate", vms_migrate, PERM_ADMIN, ROUTE_BOTH, NULL, NULL,

@@ -866,6 +866,16 @@ int vm_op_console(struct op_call *call)
 {
     virConnectPtr conn = NULL;
     struct vm *vm = vm_load(call);
+    /* QEMU's websocket listens on its own host's loopback, and nginx
+     * proxies only to this machine's: a VM on another host has no
+     * console here yet (rather than one that never connects). */
+    if (vm && vm->host_id != VIRT_LOCAL_HOST) {
+        err_set(&call->err, 409, "console_remote", NULL,
+                "The console of a virtual machine on another host is not available yet; "
+                "migrate it to the local host to use its console.");
+        vm_free(vm);
+        return -1;
+    }
     virDomainPtr dom = vm ? vm_domain(call, vm, &conn) : NULL;
     int rc = -1;
     if (dom) {

@@ -3,10 +3,11 @@
 <p><a href="/vms">{{_ All virtual machines}}</a></p>
 <section class="card" id="vm" data-live>
   <dl class="facts">
-    <dt>{{_ State}}</dt><dd id="state" data-state="{{state}}"><span class="state state-{{state}}">{{#state_is_creating}}{{_ Creating}}{{/state_is_creating}}{{#state_is_stopped}}{{_ Stopped}}{{/state_is_stopped}}{{#state_is_running}}{{_ Running}}{{/state_is_running}}{{#state_is_paused}}{{_ Paused}}{{/state_is_paused}}{{#state_is_suspended}}{{_ Suspended}}{{/state_is_suspended}}{{#state_is_installing}}{{_ Installing}}{{/state_is_installing}}{{#state_is_error}}{{_ Error}}{{/state_is_error}}{{#state_is_starting}}{{_ Starting}}{{/state_is_starting}}{{#state_is_stopping}}{{_ Stopping}}{{/state_is_stopping}}{{#state_is_rebooting}}{{_ Rebooting}}{{/state_is_rebooting}}{{#state_is_pausing}}{{_ Pausing}}{{/state_is_pausing}}{{#state_is_resuming}}{{_ Resuming}}{{/state_is_resuming}}{{#state_is_suspending}}{{_ Suspending}}{{/state_is_suspending}}{{#state_is_deleting}}{{_ Deleting}}{{/state_is_deleting}}</span>{{#state_is_creating}} <progress max="100" value="{{progress}}" aria-label="{{_ Progress}}">{{progress}}%</progress>{{/state_is_creating}}</dd>
+    <dt>{{_ State}}</dt><dd id="state" data-state="{{state}}"><span class="state state-{{state}}">{{#state_is_creating}}{{_ Creating}}{{/state_is_creating}}{{#state_is_stopped}}{{_ Stopped}}{{/state_is_stopped}}{{#state_is_running}}{{_ Running}}{{/state_is_running}}{{#state_is_paused}}{{_ Paused}}{{/state_is_paused}}{{#state_is_suspended}}{{_ Suspended}}{{/state_is_suspended}}{{#state_is_installing}}{{_ Installing}}{{/state_is_installing}}{{#state_is_error}}{{_ Error}}{{/state_is_error}}{{#state_is_starting}}{{_ Starting}}{{/state_is_starting}}{{#state_is_stopping}}{{_ Stopping}}{{/state_is_stopping}}{{#state_is_rebooting}}{{_ Rebooting}}{{/state_is_rebooting}}{{#state_is_pausing}}{{_ Pausing}}{{/state_is_pausing}}{{#state_is_resuming}}{{_ Resuming}}{{/state_is_resuming}}{{#state_is_suspending}}{{_ Suspending}}{{/state_is_suspending}}{{#state_is_deleting}}{{_ Deleting}}{{/state_is_deleting}}{{#state_is_unknown}}{{_ Unknown}}{{/state_is_unknown}}</span>{{#state_is_creating}} <progress max="100" value="{{progress}}" aria-label="{{_ Progress}}">{{progress}}%</progress>{{/state_is_creating}}</dd>
     <dt>{{_ vCPUs}}</dt><dd>{{vcpus}}</dd>
     <dt>{{_ Memory (MiB)}}</dt><dd>{{memory_mb}}</dd>
     <dt>{{_ Disk (GiB)}}</dt><dd>{{disk_gb}}</dd>
+    <dt>{{_ Host}}</dt><dd id="host" data-host-id="{{host_id}}">{{host_name}}</dd>
     <dt>{{_ Architecture}}</dt><dd>{{arch}}</dd>
     <dt>{{_ Network}}</dt><dd id="nics">{{#nics}}<span class="nic">{{network}} ({{mac}}{{#ip}}, {{_ allocated}} {{ip}}{{/ip}})</span> {{/nics}}{{#nics_empty}}{{network}}{{/nics_empty}}</dd>
     <dt>{{_ IP addresses}}</dt><dd id="ip-addresses">{{#ip_addresses}}{{value}} {{/ip_addresses}}</dd>
@@ -91,6 +92,26 @@
   </ul>
   {{#recent_jobs_empty}}<p class="muted">{{_ No tasks yet.}}</p>{{/recent_jobs_empty}}
 </section>
+{{#may_migrate}}
+<section class="card narrow" id="vm-migrate">
+  <h2>{{_ Migrate}}</h2>
+  {{#migrate_hosts_empty}}<p class="muted">{{_ There is no other host; add one on the hosts page.}} <a href="/hosts">{{_ Hosts}}</a></p>{{/migrate_hosts_empty}}
+  <form method="post" action="/vms/{{id}}/migrate/check" class="form" id="migrate-form">
+    <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+    <label for="migrate-host">{{_ Destination}}</label>
+    <select id="migrate-host" name="host_id" required>
+      {{#migrate_hosts}}<option value="{{id}}">{{name}}{{#state_is_down}} ({{_ Down}}){{/state_is_down}}</option>{{/migrate_hosts}}
+    </select>
+    <label for="migrate-mode">{{_ Mode}}</label>
+    <select id="migrate-mode" name="mode">
+      <option value="live">{{_ Live (shared storage)}}</option>
+      <option value="live_storage">{{_ Live with storage copy}}</option>
+      <option value="offline">{{_ Offline}}</option>
+    </select>
+    <button type="submit" id="migrate-check-button">{{_ Check}}</button>
+  </form>
+</section>
+{{/may_migrate}}
 <!-- vm-sections: begin -->
 <!-- vm-sections: end -->
 <section class="card narrow danger-zone">

@@ -23,6 +23,7 @@
 struct hw_vm {
     long long id;
     long long owner_id;
+    long long host_id;     /* the host its domain is on (issue 19) */
     char *domain_name;
     char *arch;
     char *iso_file;        /* the CD-ROM's ISO, NULL when empty */
@@ -50,7 +51,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(virStorageVol, virStorageVolFree)
 static struct hw_vm *hw_vm_load(long long id, const struct user *actor, struct err *err)
 {
     struct db_rows *rows = db_query(
-        "SELECT v.id, v.owner_id, v.domain_name, v.arch, i.file_name, v.vcpus, v.disk_gb "
+        "SELECT v.id, v.owner_id, v.domain_name, v.arch, i.file_name, v.vcpus, v.disk_gb, v.host_id "
         "FROM vms v LEFT JOIN isos i ON i.id = v.iso_id AND i.status = 'ready' WHERE v.id = ?",
         DB_INT(id));
     if (!rows) {
@@ -67,6 +68,7 @@ static struct hw_vm *hw_vm_load(long long id, const struct user *actor, struct e
         vm->iso_file = g_strdup(db_cell(rows, 0, 4));
         vm->vcpus = (int)db_cell_int(rows, 0, 5, 1);
         vm->disk_gb = db_cell_int(rows, 0, 6, 0);
+        vm->host_id = db_cell_int(rows, 0, 7, VIRT_LOCAL_HOST);
     } else {
         err_set(err, 404, "not_found", NULL, "There is no such virtual machine.");
     }
@@ -83,7 +85,7 @@ static int libvirt_error(struct err *err, const char *what)
 /* The VM's domain on a referenced connection; 409 when libvirt has none. */
 static virDomainPtr hw_domain(const struct hw_vm *vm, virConnectPtr *conn, struct err *err)
 {
-    *conn = virt_conn(err);
+    *conn = virt_conn_host(vm->host_id, err);
     if (!*conn)
         return NULL;
     virDomainPtr dom = virDomainLookupByName(*conn, vm->domain_name);

@@ -106,10 +106,11 @@ static double monotonic_s(void)
 }
 
 /* domain name -> struct vm_row, from one query. NULL when the database is down. */
-static GHashTable *vm_rows(void)
+static GHashTable *vm_rows(long long host_id)
 {
     struct db_rows *rows =
-        db_query("SELECT id, domain_name, vcpus FROM vms WHERE domain_name IS NOT NULL");
+        db_query("SELECT id, domain_name, vcpus FROM vms WHERE domain_name IS NOT NULL AND "
+                 "host_id = ?", DB_INT(host_id));
     if (!rows)
         return NULL;
     GHashTable *map = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
@@ -123,13 +124,14 @@ static GHashTable *vm_rows(void)
     return map;
 }
 
-static void sample_vms(GHashTable *seen, long long cycle, time_t t)
+/* The VMs of one host: its domains' statistics from its own libvirt. */
+static void sample_host_vms(long long host_id, GHashTable *seen, long long cycle, time_t t)
 {
     struct err err = { 0 };
-    virConnectPtr conn = virt_conn(&err);
+    virConnectPtr conn = virt_conn_host(host_id, &err);
     if (!conn)
         return;
-    GHashTable *rows = vm_rows();
+    GHashTable *rows = vm_rows(host_id);
     virDomainStatsRecordPtr *records = NULL;
     int n = rows ? virConnectGetAllDomainStats(conn, METRICS_STATS_GROUPS, &records,
                                                METRICS_STATS_FLAGS)
@@ -168,6 +170,20 @@ static void sample_vms(GHashTable *seen, long long cycle, time_t t)
     }
     if (records)
         virDomainStatsRecordListFree(records);
+    if (rows)
+        g_hash_table_destroy(rows);
+    virConnectClose(conn);
+}
+
+/* Every host the monitor last found up (and the helper's own): a host
+ * that is down costs no connection attempt per cycle. */
+static void sample_vms(GHashTable *seen, long long cycle, time_t t)
+{
+    struct db_rows *hosts = db_query("SELECT id FROM hosts WHERE id = ? OR state = 'up'",
+                                     DB_INT(VIRT_LOCAL_HOST));
+    for (int i = 0; hosts && i < hosts->nrows; i++)
+        sample_host_vms(db_cell_int(hosts, i, 0, VIRT_LOCAL_HOST), seen, cycle, t);
+    db_rows_free(hosts);
     /* Forget VMs not running any more, so the table does not grow. */
     GHashTableIter it;
     gpointer key, value;
@@ -175,9 +191,6 @@ static void sample_vms(GHashTable *seen, long long cycle, time_t t)
     while (g_hash_table_iter_next(&it, &key, &value))
         if (((struct vm_seen *)value)->cycle < cycle - 1)
             g_hash_table_iter_remove(&it);
-    if (rows)
-        g_hash_table_destroy(rows);
-    virConnectClose(conn);
 }
 
 /* ------------------------------------------------------------ the host --- */

@@ -270,6 +270,7 @@ const struct field migrate_args[] = {
     { .name = "host_id", .type = FIELD_INT, .required = true, .min = 1, .max = INT64_MAX },
     { .name = "mode", .type = FIELD_ENUM, .choices = migrate_modes },
     { .name = "max_downtime_ms", .type = FIELD_INT, .min = 1, .max = 60000 },
+    { .name = "max_bandwidth_mibs", .type = FIELD_INT, .min = 1, .max = 1000000 },
     { .name = "auto_converge", .type = FIELD_BOOL },
     { NULL },
 };
@@ -279,6 +280,7 @@ struct migration {
     char *vm_name, *domain_name, *mode, *address;
     long long memory_mb;
     long long max_downtime_ms;
+    long long max_bandwidth_mibs;   /* 0: libvirt's default (unlimited) */
     bool auto_converge;
     bool dst_shared;          /* the destination sees the helper's pool at the same path */
     virConnectPtr src, dst;
@@ -327,6 +329,7 @@ static int migration_load(struct migration *m, json_t *args, const struct user *
     const char *mode = json_string_value(json_object_get(args, "mode"));
     m->mode = g_strdup(mode ? mode : "live");
     m->max_downtime_ms = json_integer_value(json_object_get(args, "max_downtime_ms"));
+    m->max_bandwidth_mibs = json_integer_value(json_object_get(args, "max_bandwidth_mibs"));
     m->auto_converge = json_is_true(json_object_get(args, "auto_converge"));
     struct db_rows *rows = db_query(
         "SELECT v.owner_id, v.host_id, v.name, v.domain_name, v.memory_mb, h.uri, "
@@ -542,6 +545,9 @@ static void *migrate_thread(void *opaque)
     int n = 0, max = 0;
     if (run->m->address)
         virTypedParamsAddString(&params, &n, &max, VIR_MIGRATE_PARAM_URI, run->m->address);
+    if (run->m->max_bandwidth_mibs)
+        virTypedParamsAddULLong(&params, &n, &max, VIR_MIGRATE_PARAM_BANDWIDTH,
+                                (unsigned long long)run->m->max_bandwidth_mibs);
     virDomainPtr got = virDomainMigrate3(run->m->dom, run->m->dst, params, (unsigned)n, run->flags);
     char *error = got ? NULL : g_strdup(virGetLastErrorMessage());
     virTypedParamsFree(params, n);
@@ -719,7 +725,7 @@ int vm_op_migrate(struct op_call *call)
     long long job_id = job_insert("vm.migrate", call->actor->id);
     /* The job's options ride in its result until it writes its own. */
     json_t *opts = json_object();
-    const char *keys[] = { "mode", "max_downtime_ms", "auto_converge", NULL };
+    const char *keys[] = { "mode", "max_downtime_ms", "max_bandwidth_mibs", "auto_converge", NULL };
     for (int i = 0; keys[i]; i++)
         if (json_object_get(call->args, keys[i]))
             json_object_set(opts, keys[i], json_object_get(call->args, keys[i]));

@@ -23,6 +23,7 @@ struct snap_vm {
     long long id;
     long long owner_id;
     long long memory_mb;
+    long long host_id;     /* the host its domain is on (issue 19) */
     char domain_name[65];
 };
 
@@ -30,7 +31,7 @@ struct snap_vm {
 static int snap_vm_load(long long vm_id, const struct user *actor, struct snap_vm *vm,
                         struct err *err)
 {
-    struct db_rows *rows = db_query("SELECT id, owner_id, memory_mb, domain_name FROM vms "
+    struct db_rows *rows = db_query("SELECT id, owner_id, memory_mb, domain_name, host_id FROM vms "
                                     "WHERE id = ?", DB_INT(vm_id));
     if (!rows)
         return err_set(err, 503, "database_unavailable", NULL, "The database is not available.");
@@ -40,6 +41,7 @@ static int snap_vm_load(long long vm_id, const struct user *actor, struct snap_v
         vm->owner_id = db_cell_int(rows, 0, 1, 0);
         vm->memory_mb = db_cell_int(rows, 0, 2, 0);
         g_strlcpy(vm->domain_name, db_cell(rows, 0, 3), sizeof vm->domain_name);
+        vm->host_id = db_cell_int(rows, 0, 4, VIRT_LOCAL_HOST);
         rc = 0;
     } else {
         err_set(err, 404, "not_found", NULL, "There is no such virtual machine.");
@@ -64,7 +66,7 @@ static void snap_libvirt_name(long long id, char *out, size_t size)
 /* The VM's domain (and a referenced connection), or NULL with err. */
 static virDomainPtr snap_domain(const struct snap_vm *vm, virConnectPtr *conn, struct err *err)
 {
-    *conn = virt_conn(err);
+    *conn = virt_conn_host(vm->host_id, err);
     if (!*conn)
         return NULL;
     virDomainPtr dom = virDomainLookupByName(*conn, vm->domain_name);
@@ -720,11 +722,13 @@ static int op_scheduled(struct op_call *call)
 void snapshot_cleanup_interrupted(void)
 {
     struct err err = { 0 };
-    struct db_rows *rows = db_query("SELECT s.id, v.domain_name FROM snapshots s JOIN vms v ON "
-                                    "v.id = s.vm_id WHERE s.status = 'creating'");
-    virConnectPtr conn = rows && rows->nrows ? virt_conn(&err) : NULL;
+    struct db_rows *rows = db_query("SELECT s.id, v.domain_name, v.host_id FROM snapshots s "
+                                    "JOIN vms v ON v.id = s.vm_id WHERE s.status = 'creating'");
     for (int i = 0; rows && i < rows->nrows; i++) {
         long long id = db_cell_int(rows, i, 0, 0);
+        /* Each on its VM's host; one that does not answer keeps its
+         * half-made libvirt snapshot, the row goes all the same. */
+        virConnectPtr conn = virt_conn_host(db_cell_int(rows, i, 2, VIRT_LOCAL_HOST), &err);
         virDomainPtr dom = conn ? virDomainLookupByName(conn, db_cell(rows, i, 1)) : NULL;
         char name[32];
         snap_libvirt_name(id, name, sizeof name);
@@ -736,12 +740,12 @@ void snapshot_cleanup_interrupted(void)
         virResetLastError();
         if (dom)
             virDomainFree(dom);
+        if (conn)
+            virConnectClose(conn);
         db_exec("DELETE FROM snapshots WHERE id = ?", DB_INT(id));
         log_warn("removed snapshot %lld of %s, left half-made by an interrupted job", id,
                  db_cell(rows, i, 1));
     }
-    if (conn)
-        virConnectClose(conn);
     db_rows_free(rows);
 }
 

@@ -67,6 +67,15 @@ const EXPECTED = {
   'PAGE GET /host': { anon: 303, a: 200, b: 200, admin: 200 },
   'API GET /host/reconcile': { anon: 401, a: 403, b: 403, admin: 200 },
   'API POST /host/reconcile': { anon: 401, a: 403, b: 403, admin: 400 },
+  // issue 19: the libvirt hosts (administrators only; {id} is host 1, the local one)
+  'API GET /hosts': { anon: 401, a: 403, b: 403, admin: 200 },
+  'PAGE GET /hosts': { anon: 303, a: 403, b: 403, admin: 200 },
+  'API POST /hosts': { anon: 401, a: 403, b: 403, admin: 400 },
+  'PAGE POST /hosts': { anon: 303, a: 403, b: 403, admin: 400 },
+  'API GET /hosts/{id:int}': { anon: 401, a: 403, b: 403, admin: 200 },
+  'API PATCH /hosts/{id:int}': { anon: 401, a: 403, b: 403, admin: 400 },
+  'API DELETE /hosts/{id:int}': { anon: 401, a: 403, b: 403, admin: 400 },
+  'PAGE POST /hosts/{id:int}/delete': { anon: 303, a: 403, b: 403, admin: 400 },
   // vmm-vms
   'API GET /vms': { anon: 401, a: 200, b: 200, admin: 200 },
   'PAGE GET /vms': { anon: 303, a: 200, b: 200, admin: 200 },
@@ -81,6 +90,11 @@ const EXPECTED = {
   'API PATCH /vms/{id:int}': { anon: 401, a: 400, b: 404, admin: 400, bBody: { name: 'stolen' } },
   'API DELETE /vms/{id:int}': { anon: 401, a: 400, b: 404, admin: 400, bBody: {} },
   'PAGE POST /vms/{id:int}/delete': { anon: 303, a: 400, b: 404, admin: 400, bBody: {} },
+  // issue 19: migration is for administrators, whoever owns the VM
+  'API POST /vms/{id:int}/migrate/check': { anon: 401, a: 403, b: 403, admin: 400 },
+  'PAGE POST /vms/{id:int}/migrate/check': { anon: 303, a: 403, b: 403, admin: 400 },
+  'API POST /vms/{id:int}/migrate': { anon: 401, a: 403, b: 403, admin: 400 },
+  'PAGE POST /vms/{id:int}/migrate': { anon: 303, a: 403, b: 403, admin: 400 },
   'API POST /vms/{id:int}/{action}': { anon: 401, a: 400, b: 404, admin: 400, bBody: { force: true } },
   'PAGE POST /vms/{id:int}/{action}': { anon: 303, a: 400, b: 404, admin: 400, bBody: { force: 'true' } },
   // vmm-snapshots (A's VM has no domain: the list is its rows alone; {sid} is
@@ -341,6 +355,7 @@ function concretePath(pattern) {
               : pattern.startsWith('/networks/') ? ids.network
                 : pattern.startsWith('/ip-pools/') ? ids.ipPool
                   : pattern.startsWith('/storage-pools/') ? ids.storagePool
+                    : pattern.startsWith('/hosts/') ? 1
               : pattern.startsWith('/alert-rules/') ? ids.rule
                 : pattern.startsWith('/alerts/') ? ids.alert
                   : pattern.startsWith('/notification-channels/') ? ids.channel

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 
 import {
-  adminClient, assertError, createVmDone, dataOf, jobEnded, jobOf, sql, userClient, waitFor,
+  adminClient, assertError, createVmDone, dataOf, elementText, jobEnded, jobOf, q, sql, userClient,
+  waitFor,
 } from './lib.mjs';
 import { guestShell } from './guest-shell.mjs';
 
@@ -24,16 +25,34 @@ function uptime(out) {
   return m ? Number(m[1]) : NaN;
 }
 
-async function migrate(to) {
-  const check = dataOf(await admin.api('POST', `/vms/${vm.id}/migrate/check`, { host_id: to }));
+/** The one audit row of an answer: {action, result, detail}. */
+function auditOf(res) {
+  const rows = sql(`SELECT action, result, detail FROM audit_log WHERE request_id = ${q(res.requestId)}`);
+  assert.equal(rows.length, 1, `one audit row for request ${res.requestId}`);
+  return { action: rows[0][0], result: rows[0][1], detail: JSON.parse(rows[0][2]) };
+}
+
+async function migrate(to, mode = 'live') {
+  const check = dataOf(await admin.api('POST', `/vms/${vm.id}/migrate/check`, { host_id: to, mode }));
   assert.equal(check.ok, true, JSON.stringify(check));
   const res = await admin.api('POST', `/vms/${vm.id}/migrate`,
-    { host_id: to, mode: 'live', max_downtime_ms: 500, auto_converge: true });
+    mode === 'live' ? { host_id: to, mode, max_downtime_ms: 500, auto_converge: true } : { host_id: to, mode });
   assert.equal(res.status, 202, res.text);
+  const audit = auditOf(res);
+  assert.equal(audit.action, 'vm.migrate');
+  assert.equal(audit.result, 'success');
+  assert.deepEqual(audit.detail, { host_id: to });
   const job = await jobEnded(admin, jobOf(res).id, 300_000);
   assert.equal(job.state, 'succeeded', JSON.stringify(job));
   assert.equal(job.result.host_id, to);
   return job;
+}
+
+async function vmWhere(hostIdWanted, state, deadlineMs = 30_000) {
+  return waitFor(async () => {
+    const v = dataOf(await admin.api('GET', `/vms/${vm.id}`));
+    return v.host_id === hostIdWanted && v.state === state && v;
+  }, deadlineMs, 250);
 }
 
 async function guestShellUntilOn(onUri, dom, command, check, deadlineMs) {
@@ -72,6 +91,7 @@ describe('hosts', () => {
     const res = await admin.api('POST', '/hosts', { name: 'second 第二', uri });
     assert.equal(res.status, 201, res.text);
     hostId = dataOf(res).id;
+    assert.deepEqual(auditOf(res), { action: 'host.add', result: 'success', detail: { uri } });
     // The root namespace's end of the veth: where the second host sends back.
     await admin.api('PATCH', '/hosts/1', { migration_address: uri.replace(/^.*\/\/(.*)\.2\/.*$/, '$1.1') });
     const host = await waitFor(async () => {
@@ -137,5 +157,100 @@ describe('live migration of a running guest', () => {
     const last = uptime(await guestShellUntilOn('qemu:///system', domain, 'cat /proc/uptime',
       (o) => !Number.isNaN(uptime(o)), 60_000));
     assert.ok(last > mid, `uptime went on: ${mid} -> ${last}`);
+  });
+});
+
+describe('cancel, offline, and the pages', () => {
+  test('a migration cancelled mid-way leaves the machine running on the source', async () => {
+    await vmWhere(1, 'running');
+    // 1 MiB/s: 256 MiB of guest memory take minutes, time enough to cancel.
+    const res = await admin.api('POST', `/vms/${vm.id}/migrate`,
+      { host_id: hostId, mode: 'live', max_bandwidth_mibs: 1 });
+    assert.equal(res.status, 202, res.text);
+    const jobId = jobOf(res).id;
+    await waitFor(async () => {
+      const j = dataOf(await admin.api('GET', `/jobs/${jobId}`));
+      return j.state === 'running' && j.result?.data_total_bytes > 0 && j;
+    }, 60_000, 250);
+    assert.equal(virshState(uri), 'paused', 'the destination holds the incoming domain, paused');
+    assert.equal((await admin.api('POST', `/jobs/${jobId}/cancel`)).status, 200);
+    const job = await jobEnded(admin, jobId, 60_000);
+    assert.equal(job.state, 'cancelled', JSON.stringify(job));
+    const now = await vmWhere(1, 'running');
+    assert.equal(now.host_name, 'local');
+    assert.equal(virshState('qemu:///system'), 'running');
+    await waitFor(() => virshState(uri) === 'absent', 30_000, 250);
+  });
+
+  test('offline: a stopped machine moves there, its console says where it is, and back', async () => {
+    const stop = await admin.api('POST', `/vms/${vm.id}/stop`, { force: true });
+    assert.equal(stop.status, 200, stop.text);
+    await vmWhere(1, 'stopped', 60_000);
+    const live = dataOf(await admin.api('POST', `/vms/${vm.id}/migrate/check`, { host_id: hostId }));
+    assert.ok(live.blockers.some((b) => b.code === 'wrong_state'), JSON.stringify(live));
+
+    await migrate(hostId, 'offline');
+    const there = await vmWhere(hostId, 'stopped');
+    assert.equal(there.host_name, 'second 第二');
+    assert.equal(virshState(uri), 'shut off');
+    assert.equal(virshState('qemu:///system'), 'absent');
+    assertError(await admin.api('GET', `/vms/${vm.id}/console`), 409, 'console_remote');
+
+    // The list and the VM page name the host.
+    const list = await admin.page('/vms');
+    assert.match(list.text, /<td data-label="[^"]*" class="vm-host">second 第二<\/td>/);
+    const page = await admin.page(`/vms/${vm.id}`);
+    assert.equal(elementText(page.text, 'host'), 'second 第二');
+
+    await migrate(1, 'offline');
+    await vmWhere(1, 'stopped');
+    assert.equal(virshState(uri), 'absent');
+    assert.equal(virshState('qemu:///system'), 'shut off');
+  });
+
+  test('the Migrate form: the pre-check page shows the blockers, or confirms into a job', async () => {
+    const page = await admin.page(`/vms/${vm.id}`);
+    assert.match(page.text, /id="migrate-form"/);
+    assert.match(page.text, new RegExp(`<option value="${hostId}">second 第二`));
+    // Stopped: a live migration is blocked, in the page's words.
+    const blocked = await admin.postForm(`/vms/${vm.id}/migrate/check`, { host_id: hostId, mode: 'live' });
+    assert.equal(blocked.status, 200, blocked.text);
+    assert.match(blocked.text, /<li data-code="wrong_state">/);
+    assert.doesNotMatch(blocked.text, /id="migrate-confirm"/);
+    const ok = await admin.postForm(`/vms/${vm.id}/migrate/check`, { host_id: hostId, mode: 'offline' });
+    assert.equal(ok.status, 200, ok.text);
+    assert.match(ok.text, /id="migrate-ok"/);
+    assert.equal(elementText(ok.text, 'migrate-destination'), 'second 第二');
+    admin.pageToken = /name="csrf_token" value="([^"]*)"/.exec(ok.text)[1];
+    const go = await admin.postForm(`/vms/${vm.id}/migrate`, { host_id: hostId, mode: 'offline' });
+    assert.equal(go.status, 303, go.text);
+    const jobId = Number(/\/jobs\/(\d+)$/.exec(go.location)[1]);
+    const job = await jobEnded(admin, jobId, 120_000);
+    assert.equal(job.state, 'succeeded', JSON.stringify(job));
+    await vmWhere(hostId, 'stopped');
+    // A user sees neither the form nor the route.
+    const { client: user } = await userClient(admin);
+    assert.equal((await user.api('POST', `/vms/${vm.id}/migrate/check`, { host_id: 1 })).status, 403);
+  });
+
+  test('the second host goes down: its machine is unknown, the rest of the portal answers', async () => {
+    execFileSync(DEV, ['second-host', 'down'], { encoding: 'utf8' });
+    const down = await waitFor(async () => {
+      const h = dataOf(await admin.api('GET', `/hosts/${hostId}`));
+      return h.state === 'down' && h;
+    }, 60_000, 500);
+    assert.ok(down.last_error, JSON.stringify(down));
+    await vmWhere(hostId, 'unknown', 30_000);
+    assert.equal(dataOf(await admin.api('GET', '/hosts/1')).state, 'up');
+    assert.equal((await admin.api('GET', '/vms')).status, 200);
+    assert.equal((await admin.page('/vms')).status, 200);
+    assert.equal((await admin.api('GET', '/host')).status, 200);
+    assertError(await admin.api('POST', `/vms/${vm.id}/start`), 503, 'host_unavailable');
+
+    // Back up (a fresh host: `down` removed its state, the domain with it):
+    // the host answers again and the portal reads it.
+    const out = execFileSync(DEV, ['second-host', 'up'], { encoding: 'utf8' }).trim().split('\n');
+    assert.equal(out[out.length - 1], uri);
+    await waitFor(async () => dataOf(await admin.api('GET', `/hosts/${hostId}`)).state === 'up', 60_000, 500);
   });
 });
