@@ -1,0 +1,15 @@
+/* Backups of VMs (issue 16): full and incremental, through libvirt's
+ * backup API and checkpoints, into the helper's backup store; restore
+ * over the VM; retention; the schedules' op. See backup.c. */
+#ifndef VMM_HELPER_BACKUP_H
+#define VMM_HELPER_BACKUP_H
+
+#include "../ops.h"
+
+extern const struct op backup_ops[];
+
+/* At start: backups a previous helper left half made are marked failed,
+ * their checkpoints and files removed. */
+void backup_cleanup_interrupted(void);
+
+#endif
