@@ -374,6 +374,9 @@ static char *volume_xml(const char *name, long long disk_gb, const char *backing
     xmlNewProp(cap, BAD_CAST "unit", BAD_CAST "GiB");
     xmlNodePtr target = xmlNewChild(vol, NULL, BAD_CAST "target", NULL);
     xmlNewProp(xmlNewChild(target, NULL, BAD_CAST "format", NULL), BAD_CAST "type", BAD_CAST "qcow2");
+    /* qcow2 v3: libvirt 9.0 would make v2, which holds no persistent dirty
+     * bitmaps, so no checkpoint and no incremental backup (issue 16). */
+    xmlNewTextChild(target, NULL, BAD_CAST "compat", BAD_CAST "1.1");
     if (backing) {
         xmlNodePtr store = xmlNewChild(vol, NULL, BAD_CAST "backingStore", NULL);
         xmlNewTextChild(store, NULL, BAD_CAST "path", BAD_CAST backing);

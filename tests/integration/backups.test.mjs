@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import {
   adminClient, assertError, createVmDone, dataOf, jobEnded, jobOf, sql, userClient, waitFor,
 } from './lib.mjs';
-import { guestShell, guestShellUntil } from './guest-shell.mjs';
+import { guestShellUntil } from './guest-shell.mjs';
 
 const JOB_DEADLINE_MS = 240_000;
 const BOOT_DEADLINE_MS = 180_000;
@@ -44,8 +44,18 @@ async function jobSucceeded(client, res) {
 }
 
 /** Runs a shell line in the guest once its shell answers (it may still be booting). */
-const inGuest = (domain, line, expect) =>
-  guestShellUntil(domain, line, (out) => expect.test(out), BOOT_DEADLINE_MS);
+async function inGuest(domain, line, expect) {
+  let out = '';
+  await waitFor(async () => {
+    try {
+      out = await guestShellUntil(domain, line, (o) => expect.test(o), 20_000);
+    } catch (e) {
+      out = e.message;   // the console is not up yet
+    }
+    return expect.test(out);
+  }, BOOT_DEADLINE_MS, 1000);
+  return out;
+}
 const MOUNT = 'mount -t vfat /dev/vda /mnt';
 const marker = (domain) =>
   inGuest(domain, `${MOUNT}; echo "M=$(cat /mnt/marker.txt 2>/dev/null || echo none) B=$(ls /mnt | grep -c big.bin)"; umount /mnt`, /M=\S+ B=\d/)
@@ -130,14 +140,14 @@ describe('backups of a booted guest', () => {
 
   test('bad input, other users, delete with incrementals, schedules', async () => {
     const c = owner.client;
-    assertError(await c.api('POST', `/vms/${vm.id}/backups`, { mode: 'partial' }), 400);
+    assertError(await c.api('POST', `/vms/${vm.id}/backups`, { mode: 'partial' }), 400, 'invalid_choice');
     assertError(await other.client.api('POST', `/vms/${vm.id}/backups`, {}), 404, 'not_found');
     assertError(await other.client.api('GET', `/backups/${full.id}`), 404, 'not_found');
     assertError(await other.client.api('POST', `/backups/${full.id}/restore`, {}), 404, 'not_found');
     assertError(await other.client.api('DELETE', `/backups/${full.id}`), 404, 'not_found');
     assertError(await c.api('DELETE', `/backups/${full.id}`), 409, 'has_incrementals');
     assertError(await c.api('PUT', `/vms/${vm.id}/backup-policy`, { schedule: 'every day', keep: 3 }), 400, 'invalid_schedule');
-    assertError(await c.api('PUT', `/vms/${vm.id}/backup-policy`, { schedule: '0 3 * * *', keep: 0 }), 400);
+    assertError(await c.api('PUT', `/vms/${vm.id}/backup-policy`, { schedule: '0 3 * * *', keep: 0 }), 400, 'out_of_range');
     let res = await c.api('PUT', `/vms/${vm.id}/backup-policy`, { schedule: '0 3 * * *', keep: 2, full_every: 7 });
     assert.equal(res.status, 200, res.text);
     assert.equal(dataOf(res).keep, 2);
