@@ -21,15 +21,17 @@
 struct job_start {
     struct job job;
     int (*fn)(struct job *job);
-    char kind_class[24];   /* the kind up to its dot: "backup" of "backup.create" */
+    /* interned (they key the counts, which outlive this job) */
+    const char *kind;
+    const char *kind_class;   /* the kind up to its dot: "backup" of "backup.create" */
     long long owner_id;
 };
 
 static pthread_mutex_t queue_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t queue_cond = PTHREAD_COND_INITIALIZER;
 static GQueue queue = G_QUEUE_INIT;
-static GHashTable *running_by_class;   /* class -> count (GINT_TO_POINTER) */
-static GHashTable *running_by_owner;   /* owner id (as int64 key) -> count */
+static GHashTable *running_by_class;   /* kind or class -> count (GINT_TO_POINTER) */
+static GHashTable *running_by_owner;   /* owner id (GSIZE_TO_POINTER) -> count */
 static int workers_started;
 
 static int count_of(GHashTable *table, gconstpointer key)
@@ -46,14 +48,24 @@ static void count_add(GHashTable *table, gpointer key, int delta)
         g_hash_table_remove(table, key);
 }
 
-/* How many jobs of a class may run at once; 0: as many as there are
- * workers. Backups and clones copy whole disks: two at a time by default. */
-static int class_limit(const char *kind_class)
+/* How many jobs of a kind ([jobs] limit_vm_clone for vm.clone), else of
+ * its class ([jobs] limit_backup), may run at once; 0: as many as there
+ * are workers. Backups and clones copy whole disks: two at a time by
+ * default. */
+static int kind_limit(const char *kind, const char *kind_class, const char **counted)
 {
-    char key[40];
+    *counted = kind;
+    char key[48];
+    snprintf(key, sizeof key, "limit_%s", kind);
+    for (char *c = key; *c; c++)
+        if (*c == '.')
+            *c = '_';
+    long long own = config_int("jobs", key, !strcmp(kind, "vm.clone") ? 2 : -1);
+    if (own >= 0)
+        return (int)own;
     snprintf(key, sizeof key, "limit_%s", kind_class);
-    int fallback = !strcmp(kind_class, "backup") || !strcmp(kind_class, "clone") ? 2 : 0;
-    return (int)config_int("jobs", key, fallback);
+    *counted = kind_class;
+    return (int)config_int("jobs", key, !strcmp(kind_class, "backup") ? 2 : 0);
 }
 
 /* The queued job to run next (removed from the queue), or NULL when none
@@ -65,9 +77,10 @@ static struct job_start *queue_pick(void)
     int best_owner_load = 0;
     for (GList *l = queue.head; l; l = l->next) {
         struct job_start *s = l->data;
-        int limit = class_limit(s->kind_class);
-        int owner_load = count_of(running_by_owner, &s->owner_id);
-        if ((limit > 0 && count_of(running_by_class, s->kind_class) >= limit) ||
+        const char *counted;
+        int limit = kind_limit(s->kind, s->kind_class, &counted);
+        int owner_load = count_of(running_by_owner, GSIZE_TO_POINTER(s->owner_id));
+        if ((limit > 0 && count_of(running_by_class, counted) >= limit) ||
             (per_owner > 0 && owner_load >= per_owner))
             continue;
         if (!best || owner_load < best_owner_load) {   /* fairness; FIFO among equals */
@@ -114,15 +127,19 @@ static void *job_worker(void *arg)
         struct job_start *s;
         while (!(s = queue_pick()))
             pthread_cond_wait(&queue_cond, &queue_lock);
-        count_add(running_by_class, s->kind_class, 1);
-        count_add(running_by_owner, &s->owner_id, 1);
+        count_add(running_by_class, (gpointer)s->kind, 1);
+        if (s->kind != s->kind_class)
+            count_add(running_by_class, (gpointer)s->kind_class, 1);
+        count_add(running_by_owner, GSIZE_TO_POINTER(s->owner_id), 1);
         pthread_mutex_unlock(&queue_lock);
 
         job_execute(s);
 
         pthread_mutex_lock(&queue_lock);
-        count_add(running_by_class, s->kind_class, -1);
-        count_add(running_by_owner, &s->owner_id, -1);
+        count_add(running_by_class, (gpointer)s->kind, -1);
+        if (s->kind != s->kind_class)
+            count_add(running_by_class, (gpointer)s->kind_class, -1);
+        count_add(running_by_owner, GSIZE_TO_POINTER(s->owner_id), -1);
         pthread_cond_broadcast(&queue_cond);   /* a slot is free: others may now fit */
         pthread_mutex_unlock(&queue_lock);
         g_free(s);
@@ -133,8 +150,8 @@ static void *job_worker(void *arg)
 int job_runner_start(void)
 {
     pthread_mutex_lock(&queue_lock);
-    running_by_class = g_hash_table_new(g_str_hash, g_str_equal);
-    running_by_owner = g_hash_table_new(g_int64_hash, g_int64_equal);
+    running_by_class = g_hash_table_new(g_direct_hash, g_direct_equal);   /* interned keys */
+    running_by_owner = g_hash_table_new(g_direct_hash, g_direct_equal);
     pthread_mutex_unlock(&queue_lock);
     int n = (int)config_int("jobs", "workers", 8);
     for (int i = 0; i < (n > 0 ? n : 1); i++) {
@@ -160,8 +177,11 @@ int job_launch(struct job job, int (*fn)(struct job *job))
     s->job = job;
     s->fn = fn;
     s->owner_id = db_cell_int(rows, 0, 1, 0);
-    g_strlcpy(s->kind_class, db_cell(rows, 0, 0), sizeof s->kind_class);
-    s->kind_class[strcspn(s->kind_class, ".")] = '\0';
+    const char *kind = db_cell(rows, 0, 0);
+    s->kind = g_intern_string(kind);
+    char *kind_class = g_strndup(kind, strcspn(kind, "."));
+    s->kind_class = g_intern_string(kind_class);
+    g_free(kind_class);
     db_rows_free(rows);
     db_exec("UPDATE jobs SET accepted_at = UTC_TIMESTAMP() WHERE id = ?", DB_INT(job.id));
     job_log(job.id, "Queued.");
@@ -175,13 +195,15 @@ int job_launch(struct job job, int (*fn)(struct job *job))
 int job_run(long long job_id, long long vm_id, long long actor_id, bool start_vm,
             int (*fn)(struct job *job))
 {
-    return job_launch((struct job){ job_id, vm_id, actor_id, start_vm, 0, 0 }, fn);
+    return job_launch((struct job){ .id = job_id, .vm_id = vm_id, .actor_id = actor_id,
+                                    .start = start_vm }, fn);
 }
 
 int job_start(long long job_id, long long object_id, long long actor_id,
               int (*fn)(struct job *job))
 {
-    return job_launch((struct job){ job_id, 0, actor_id, false, object_id, 0 }, fn);
+    return job_launch((struct job){ .id = job_id, .actor_id = actor_id, .object_id = object_id },
+                      fn);
 }
 
 long long job_insert(const char *kind, long long owner_id)

@@ -16,6 +16,7 @@ struct job {
     bool start;      /* for a create: start the machine when it is made */
     long long object_id;   /* what a job other than a VM's works on (an upload, an ISO) */
     int seconds;           /* for a graceful stop: how long the guest may still take */
+    long long source_id;   /* for a clone: the VM it copies (object_id: its snapshot, or 0) */
 };
 
 /* Queues fn(job) to the runner; a worker marks the job running when it
