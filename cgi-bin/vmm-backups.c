@@ -8,11 +8,11 @@
 #include <string.h>
 
 #include "app.h"
-#include "cron.h"
 #include "db.h"
 #include "helper_client.h"
 #include "i18n.h"
 #include "rbac.h"
+#include "schedule_input.h"
 
 #define BACKUP_COLUMNS                                                                        \
     "b.id, b.vm_id, b.vm_name, b.mode, COALESCE(b.parent_id, 0), b.status, b.origin, b.note, " \
@@ -267,16 +267,12 @@ static int policy_set(struct req *r)
     if (!vm)
         return -1;
     json_decref(vm);
-    struct cron cron;
     const char *schedule = input_str(r, "schedule");
-    if (cron_parse(schedule, &cron) < 0)
-        return req_fail(r, 400, "invalid_schedule", "schedule",
-                        _("The schedule must be 5 cron fields: minute hour day month weekday."));
+    bool enabled;
+    if (schedule_input(r, &enabled) < 0)
+        return -1;
     r->audit_target_id = vm_id;
     r->audit_detail = json_deep_copy(r->input);
-    /* A form's unticked box is absent; an API client's absent field means on. */
-    json_t *on = json_object_get(r->input, "enabled");
-    bool enabled = r->api ? !json_is_false(on) : json_is_true(on);
     if (db_exec("INSERT INTO backup_policies (vm_id, enabled, schedule, keep, full_every) "
                 "VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE "
                 "set_at = IF(schedule <> VALUES(schedule) OR enabled <> VALUES(enabled), "

@@ -115,6 +115,8 @@ static const char *result_summary(const char *kind, const char *state, json_t *r
         return _("The virtual machine was made.");
     if (!strcmp(kind, "vm.stop"))
         return _("The virtual machine is off.");
+    if (!strcmp(kind, "vm.clone"))
+        return _("The clone was made.");
     if (!strcmp(kind, "backup.create"))
         return _("The backup is ready.");
     if (!strcmp(kind, "backup.restore"))

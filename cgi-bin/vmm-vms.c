@@ -685,6 +685,30 @@ static bool create_given_up(struct req *r, long long id, long long job_id)
     return true;
 }
 
+/* Hands the new row id and its queued job (of kind op) to the helper's
+ * op with args (taken): 201 with the VM, still `creating`, and the job in
+ * meta.job; the helper makes the disk and the domain, and starts it, in
+ * that job. A call that fails gives the creation up (see above). */
+static int hand_over(struct req *r, const char *op, json_t *args, long long id, long long job_id)
+{
+    json_t *taken = helper_call(r, op, args);
+    json_decref(args);
+    if (!taken && !create_given_up(r, id, job_id))
+        memset(&r->err, 0, sizeof r->err);   /* the helper had taken the job up after all */
+    else if (!taken)
+        return -1;
+    json_decref(taken);
+    json_t *vm = vm_visible(r, id);
+    if (!vm)
+        return -1;
+    r->status = 201;
+    req_set_object(r, "vm", vm);
+    req_set_job(r, json_pack("{s:I, s:s, s:s, s:i}", "id", (json_int_t)job_id, "kind", op,
+                             "state", "running", "progress", 0));
+    r->location = g_strdup_printf("/vms/%lld", id);
+    return 0;
+}
+
 static int vms_create(struct req *r)
 {
     struct usage want = { 1, input_int(r, "vcpus", 1), input_int(r, "memory_mb", 512),
@@ -741,24 +765,7 @@ static int vms_create(struct req *r)
     json_t *start = json_object_get(r->input, "start");
     json_t *args = json_pack("{s:I, s:b, s:I}", "vm_id", (json_int_t)id, "start",
                              !json_is_false(start), "job_id", (json_int_t)job_id);
-    json_t *taken = helper_call(r, "vm.create", args);
-    json_decref(args);
-    if (!taken && !create_given_up(r, id, job_id))
-        memset(&r->err, 0, sizeof r->err);   /* the helper had taken the job up after all */
-    else if (!taken)
-        return -1;
-    json_decref(taken);
-    json_t *vm = vm_visible(r, id);
-    if (!vm)
-        return -1;
-    /* The row exists (201), still `creating`: the helper makes the disk
-     * and the domain, and starts it, in the job the answer names. */
-    r->status = 201;
-    req_set_object(r, "vm", vm);
-    req_set_job(r, json_pack("{s:I, s:s, s:s, s:i}", "id", (json_int_t)job_id, "kind", "vm.create",
-                             "state", "running", "progress", 0));
-    r->location = g_strdup_printf("/vms/%lld", id);
-    return 0;
+    return hand_over(r, "vm.create", args, id, job_id);
 }
 
 /* The source of a clone if the caller may see it: its sizes in want, the
@@ -854,22 +861,7 @@ static int vms_clone(struct req *r)
                              (json_int_t)job_id);
     if (input_int(r, "snapshot_id", 0))
         json_object_set_new(args, "snapshot_id", json_integer(input_int(r, "snapshot_id", 0)));
-    json_t *taken = helper_call(r, "vm.clone", args);
-    json_decref(args);
-    if (!taken && !create_given_up(r, id, job_id))
-        memset(&r->err, 0, sizeof r->err);   /* the helper had taken the job up after all */
-    else if (!taken)
-        return -1;
-    json_decref(taken);
-    json_t *vm = vm_visible(r, id);
-    if (!vm)
-        return -1;
-    r->status = 201;
-    req_set_object(r, "vm", vm);
-    req_set_job(r, json_pack("{s:I, s:s, s:s, s:i}", "id", (json_int_t)job_id, "kind", "vm.clone",
-                             "state", "queued", "progress", 0));
-    r->location = g_strdup_printf("/vms/%lld", id);
-    return 0;
+    return hand_over(r, "vm.clone", args, id, job_id);
 }
 
 static const char *const actions[] = { "start", "stop", "reboot", "pause", "resume",

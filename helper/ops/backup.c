@@ -760,11 +760,7 @@ static int op_scheduled(struct op_call *call)
     bool incremental = db_cell_int(rows, 0, 3, 0) > 0 &&
                        db_cell_int(rows, 0, 2, 0) + 1 < full_every;
     db_rows_free(rows);
-    unsigned long long claimed = 0;
-    db_exec_count("UPDATE backup_policies SET last_slot = DATE_ADD('1970-01-01', INTERVAL ? "
-                  "SECOND) WHERE vm_id = ? AND (last_slot IS NULL OR last_slot < "
-                  "DATE_ADD('1970-01-01', INTERVAL ? SECOND))",
-                  &claimed, DB_INT(slot), DB_INT(vm_id), DB_INT(slot));
+    unsigned long long claimed = schedule_claim("backup_policies", vm_id, slot) ? 1 : 0;
     int rc = 0;
     if (claimed != 1) {
         call->result = json_pack("{s:b}", "skipped", 1);

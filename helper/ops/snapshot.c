@@ -606,11 +606,7 @@ static int snap_scheduled(long long vm_id, time_t slot, struct err *err, json_t 
     char *name = snap_scheduled_name(db_cell(rows, 0, 2), slot);
     struct user *actor = user_by_id(db_cell_int(rows, 0, 3, 0));
     db_rows_free(rows);
-    unsigned long long claimed = 0;
-    db_exec_count("UPDATE snapshot_policies SET last_slot = DATE_ADD('1970-01-01', INTERVAL ? "
-                  "SECOND) WHERE vm_id = ? AND (last_slot IS NULL OR last_slot < "
-                  "DATE_ADD('1970-01-01', INTERVAL ? SECOND))",
-                  &claimed, DB_INT((long long)slot), DB_INT(vm_id), DB_INT((long long)slot));
+    unsigned long long claimed = schedule_claim("snapshot_policies", vm_id, slot) ? 1 : 0;
     struct vm_ref vm;
     virConnectPtr conn = NULL;
     virDomainPtr dom = NULL;

@@ -52,3 +52,15 @@ void vm_ref_release(virDomainPtr dom, virConnectPtr conn)
         virConnectClose(conn);
 }
 
+
+bool schedule_claim(const char *table, long long vm_id, long long slot)
+{
+    /* table is one of our constants, never input. */
+    char *sql = g_strdup_printf("UPDATE %s SET last_slot = DATE_ADD('1970-01-01', INTERVAL ? "
+                                "SECOND) WHERE vm_id = ? AND (last_slot IS NULL OR last_slot < "
+                                "DATE_ADD('1970-01-01', INTERVAL ? SECOND))", table);
+    unsigned long long claimed = 0;
+    int rc = db_exec_count(sql, &claimed, DB_INT(slot), DB_INT(vm_id), DB_INT(slot));
+    g_free(sql);
+    return rc == 0 && claimed == 1;
+}

@@ -1,9 +1,11 @@
-/* The VM a snapshot or backup op acts on (issue 16): its row, checked
- * against the actor, and its domain in libvirt. */
+/* What the snapshot and backup ops share (issue 16): the VM they act on
+ * (its row, checked against the actor, and its domain in libvirt), and
+ * the claim of a schedule's slot. */
 #ifndef VMM_HELPER_VM_REF_H
 #define VMM_HELPER_VM_REF_H
 
 #include <libvirt/libvirt.h>
+#include <stdbool.h>
 
 #include "http.h"
 #include "user.h"
@@ -23,5 +25,10 @@ int vm_ref_load(long long vm_id, const struct user *actor, struct vm_ref *vm, st
 virDomainPtr vm_ref_domain(const struct vm_ref *vm, virConnectPtr *conn, struct err *err);
 /* Frees either, when set. */
 void vm_ref_release(virDomainPtr dom, virConnectPtr conn);
+
+/* Claims slot (unix time) of vm_id's schedule in table (a policy table
+ * of ours: snapshot_policies, backup_policies): true for the one caller
+ * that moves last_slot up to it, so a slot runs once whoever asks twice. */
+bool schedule_claim(const char *table, long long vm_id, long long slot);
 
 #endif

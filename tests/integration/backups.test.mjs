@@ -8,14 +8,13 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import {
-  adminClient, assertError, createVmDone, dataOf, jobEnded, jobOf, sql, userClient, waitFor,
+  adminClient, assertError, createVmDone, dataOf, domainOf, jobEnded, jobOf, sql, stopVmForced, userClient, waitFor,
 } from './lib.mjs';
-import { guestShellUntil } from './guest-shell.mjs';
+import { guestShellWhenUp } from './guest-shell.mjs';
 
 const JOB_DEADLINE_MS = 240_000;
 const BOOT_DEADLINE_MS = 180_000;
 
-const domainOf = (vmId) => sql(`SELECT domain_name FROM vms WHERE id = ${Number(vmId)}`)[0][0];
 const domState = (domain) => execFileSync('virsh', ['-q', '-c', 'qemu:///system', 'domstate', domain],
   { encoding: 'utf8' }).trim();
 
@@ -43,29 +42,17 @@ async function jobSucceeded(client, res) {
   return job;
 }
 
-/** Runs a shell line in the guest once its shell answers (it may still be booting). */
-async function inGuest(domain, line, expect) {
-  let out = '';
-  await waitFor(async () => {
-    try {
-      out = await guestShellUntil(domain, line, (o) => expect.test(o), 20_000);
-    } catch (e) {
-      out = e.message;   // the console is not up yet
-    }
-    return expect.test(out);
-  }, BOOT_DEADLINE_MS, 1000);
-  return out;
-}
+const inGuest = (domain, line, expect) => guestShellWhenUp(domain, line, expect);
 const MOUNT = 'mount -t vfat /dev/vda /mnt';
 const marker = (domain) =>
   inGuest(domain, `${MOUNT}; echo "M=$(cat /mnt/marker.txt 2>/dev/null || echo none) B=$(ls /mnt | grep -c big.bin)"; umount /mnt`, /M=\S+ B=\d/)
     .then((out) => out.match(/M=(\S+) B=(\d)/).slice(1));
 
 async function power(c, vmId, action) {
-  const res = await c.api('POST', `/vms/${vmId}/${action}`, action === 'stop' ? { force: true } : {});
+  if (action === 'stop') return stopVmForced(c, vmId);
+  const res = await c.api('POST', `/vms/${vmId}/start`, {});
   assert.ok([200, 202].includes(res.status), res.text);
-  const want = action === 'stop' ? 'shut off' : 'running';
-  await waitFor(() => domState(domainOf(vmId)) === want, 60_000, 250);
+  await waitFor(() => domState(domainOf(vmId)) === 'running', 60_000, 250);
 }
 
 describe('backups of a booted guest', () => {
