@@ -110,6 +110,10 @@ static const struct {
     { "checksum_mismatch", N_("A backup file does not match its checksum."), true },
     { "vm_gone", N_("This backup's machine is gone."), false },
     { "no_disks", N_("This machine has no disk to back up."), false },
+    { "has_checkpoints",
+      N_("This machine's backups keep checkpoints: a stopped machine's disk-only snapshot cannot "
+         "be taken with them. Take one with its memory while it runs, or delete its backups."),
+      false },
 };
 
 char *helper_error_text(const char *code, const char *message)

@@ -235,6 +235,12 @@ static int op_create(struct op_call *call)
         wrong_state(&call->err, "A disk-only snapshot needs a stopped machine (libvirt 9.0 "
                     "cannot take one of a running machine without its memory); this one is %s. "
                     "Stop it, or include the memory.", state);
+    else if (!with_memory && virDomainListAllCheckpoints(dom, NULL, 0) > 0)
+        /* libvirt 9.0: "cannot perform block operations while checkpoint exists". */
+        err_set(&call->err, 409, "has_checkpoints", NULL,
+                "This machine's backups keep checkpoints, and libvirt cannot take a disk-only "
+                "snapshot of a stopped machine that has them; take one with its memory while it "
+                "runs, or delete its backups.");
     else if (snap_supported(dom, with_memory, &call->err) == 0) {
         long long id = snap_insert(&vm, call->actor, call->args, with_memory, state, &call->err);
         if (id < 0) {
