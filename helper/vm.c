@@ -889,8 +889,11 @@ int vm_op_delete(struct op_call *call)
     if (dom) {
         if (virDomainIsActive(dom) == 1)
             virDomainDestroy(dom);
+        /* Checkpoints too (issue 16): the VM's backups outlive it, their
+         * bitmaps go with its disk. */
         if (virDomainUndefineFlags(dom, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
                                             VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA |
+                                            VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA |
                                             VIR_DOMAIN_UNDEFINE_NVRAM) < 0) {
             libvirt_failed(call, "Removing the machine");
             virDomainFree(dom);

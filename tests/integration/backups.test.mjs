@@ -152,5 +152,12 @@ describe('backups of a booted guest', () => {
     assert.ok(all.some((x) => x.vm_id === vm.id));
     const mine = dataOf(await other.client.api('GET', '/backups'));
     assert.ok(!mine.some((x) => x.vm_id === vm.id), 'a user sees only their own');
+    // A VM with checkpoints is deleted whole; its backups stay, restorable no more over it.
+    const left = dataOf(await c.api('GET', `/vms/${vm.id}/backups`))[0];
+    res = await c.api('DELETE', `/vms/${vm.id}?delete_disks=true`);
+    assert.equal(res.status, 200, res.text);
+    assert.throws(() => domState(domain), 'libvirt has no such domain any more');
+    assertError(await c.api('POST', `/backups/${left.id}/restore`, {}), 409, 'vm_gone');
+    assert.equal(dataOf(await c.api('GET', `/backups/${left.id}`)).status, 'ready');
   });
 });
