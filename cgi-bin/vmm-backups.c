@@ -189,7 +189,8 @@ static int backups_restore(struct req *r)
     const char *target = input_str(r, "target");
     if (target && strcmp(target, "same"))
         return req_fail(r, 422, "restore_target_unsupported", "target",
-                        _("A backup can only be restored over its own machine for now."));
+                        _("A backup becomes a new machine through POST /vms/%lld/clone with "
+                          "its backup_id and a name."), vm_id);
     long long bid = req_param(r, "bid")->num;
     json_t *args = json_pack("{s:I}", "backup_id", (json_int_t)bid);
     r->audit_detail = json_pack("{s:I, s:s}", "backup_id", (json_int_t)bid, "target", "same");

@@ -785,7 +785,20 @@ static int clone_source(struct req *r, long long id, struct db_rows **rows, stru
         return req_fail(r, 404, "not_found", NULL, _("There is no such virtual machine."));
     const char *mode = input_str(r, "mode") ? input_str(r, "mode") : "linked";
     long long template_id = db_cell_int(*rows, 0, 6, 0);
-    if (strcmp(db_cell(*rows, 0, 1), "stopped"))
+    long long bid = input_int(r, "backup_id", 0);
+    if (bid && input_int(r, "snapshot_id", 0))
+        return req_fail(r, 400, "invalid_combination", "backup_id",
+                        _("Clone from a snapshot or from a backup, not both."));
+    if (bid) {
+        /* A backup is at rest: the source may run; the new disk is whole. */
+        struct db_rows *b = db_query("SELECT 1 FROM backups WHERE id = ? AND vm_id = ? AND "
+                                     "status = 'ready'", DB_INT(bid), DB_INT(id));
+        bool ok = b && b->nrows == 1;
+        db_rows_free(b);
+        if (!ok)
+            return req_fail(r, 404, "not_found", "backup_id", _("There is no such backup."));
+        mode = "full";
+    } else if (strcmp(db_cell(*rows, 0, 1), "stopped"))
         return req_fail(r, 409, "wrong_state", NULL,
                         _("A virtual machine is cloned while it is stopped; stop it first."));
     if (db_cell_int(*rows, 0, 11, 0) > 0)
@@ -820,7 +833,7 @@ static int clone_source(struct req *r, long long id, struct db_rows **rows, stru
     return 0;
 }
 
-/* POST /vms/{id}/clone {name, mode, snapshot_id, start}: a new VM (the
+/* POST /vms/{id}/clone {name, mode, snapshot_id | backup_id, start}: a new VM (the
  * caller's, its quota checked in the transaction that makes the row, as
  * a create) with a new UUID, MACs and VNC password, whose vm.clone job
  * copies the disk. 201 with the new VM and meta.job, as a create. */
@@ -861,6 +874,8 @@ static int vms_clone(struct req *r)
                              (json_int_t)job_id);
     if (input_int(r, "snapshot_id", 0))
         json_object_set_new(args, "snapshot_id", json_integer(input_int(r, "snapshot_id", 0)));
+    if (input_int(r, "backup_id", 0))
+        json_object_set_new(args, "backup_id", json_integer(input_int(r, "backup_id", 0)));
     return hand_over(r, "vm.clone", args, id, job_id);
 }
 
@@ -1260,6 +1275,7 @@ static const struct field clone_fields[] = {
     { "name", FIELD_STRING, true, 1, 64 },
     { "mode", FIELD_ENUM, false, 0, 0, clone_modes },
     { "snapshot_id", FIELD_INT, false, 1, INT64_MAX },
+    { "backup_id", FIELD_INT, false, 1, INT64_MAX },
     { "start", FIELD_BOOL },
     { NULL },
 };

@@ -17,6 +17,7 @@ struct job {
     long long object_id;   /* what a job other than a VM's works on (an upload, an ISO) */
     int seconds;           /* for a graceful stop: how long the guest may still take */
     long long source_id;   /* for a clone: the VM it copies (object_id: its snapshot, or 0) */
+    long long backup_id;   /* for a clone from a backup: the point it restores */
 };
 
 /* Queues fn(job) to the runner; a worker marks the job running when it

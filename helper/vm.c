@@ -25,6 +25,7 @@
 #include "virt.h"
 #include "ops/ip_pool.h"
 #include "ops/network.h"
+#include "ops/backup.h"
 
 /* How long a request waits for the accelerator's verdict (the first
  * seconds after the helper starts), and how long a create job does. */
@@ -684,10 +685,19 @@ static int clone_disk(const struct vm *vm, const struct vm *source, long long sn
                       const struct job *job, struct err *err)
 {
     char *src_name = disk_name(source), *dst_name = disk_name(vm);
-    char *src = pool_path("disks", src_name), *dst = pool_path("disks", dst_name);
-    char *base = !vm->full_clone && source->template_file ? pool_path("templates",
-                                                                      source->template_file)
-                                                          : NULL;
+    /* From a backup: its file, the chain checked first; always whole. */
+    char *src = job->backup_id ? backup_first_disk(job->backup_id, job, err)
+                               : pool_path("disks", src_name);
+    char *dst = pool_path("disks", dst_name);
+    if (!src) {
+        g_free(src_name);
+        g_free(dst_name);
+        g_free(dst);
+        return -1;
+    }
+    char *base = !vm->full_clone && !job->backup_id && source->template_file
+                     ? pool_path("templates", source->template_file)
+                     : NULL;
     char *snapshot = snapshot_id ? g_strdup_printf("snapshot.name=vmm-s%lld", snapshot_id) : NULL;
     GPtrArray *argv = g_ptr_array_new();
     const char *fixed[] = { "qemu-img", "convert", "-p", "-f", "qcow2", "-O", "qcow2", "-o",
@@ -740,7 +750,7 @@ static int clone_job(struct job *job)
         if (src)
             virDomainFree(src);
         job_progress(job, 1);
-        if (strcmp(state, "stopped"))
+        if (strcmp(state, "stopped") && !job->backup_id)   /* a backup is at rest */
             err_set(&err, 409, "wrong_state", NULL,
                     "A machine is cloned stopped; this one is %s.", state);
         else
@@ -826,7 +836,21 @@ int vm_op_create(struct op_call *call)
     return rc;
 }
 
-/* vm.clone {vm_id, source_id, snapshot_id, start, job_id}: vm_id is the
+/* Whether the snapshot and the backup a clone starts from (0: none) are
+ * the source's own, and ready. */
+static bool clone_point_of(long long source_id, long long snapshot_id, long long backup_id)
+{
+    struct db_rows *rows = db_query(
+        "SELECT (? = 0 OR EXISTS (SELECT 1 FROM snapshots WHERE id = ? AND vm_id = ? AND "
+        "status = 'ready')) AND (? = 0 OR EXISTS (SELECT 1 FROM backups WHERE id = ? AND "
+        "vm_id = ? AND status = 'ready'))", DB_INT(snapshot_id), DB_INT(snapshot_id),
+        DB_INT(source_id), DB_INT(backup_id), DB_INT(backup_id), DB_INT(source_id));
+    bool ok = rows && db_cell_int(rows, 0, 0, 0) == 1;
+    db_rows_free(rows);
+    return ok;
+}
+
+/* vm.clone {vm_id, source_id, snapshot_id, backup_id, start, job_id}: vm_id is the
  * new row (made by vmm-vms with the owner's quota checked, new UUID, MACs
  * and VNC password), still creating; its queued job copies the disk. */
 int vm_op_clone(struct op_call *call)
@@ -834,18 +858,22 @@ int vm_op_clone(struct op_call *call)
     long long job_id = json_integer_value(json_object_get(call->args, "job_id"));
     long long source_id = json_integer_value(json_object_get(call->args, "source_id"));
     long long snapshot_id = json_integer_value(json_object_get(call->args, "snapshot_id"));
+    long long backup_id = json_integer_value(json_object_get(call->args, "backup_id"));
     struct vm *vm = vm_load(call);
     struct vm *source = vm ? vm_load_id(source_id, call->actor, &call->err) : NULL;
     int rc = -1;
     if (!source)
         ;   /* err says why */
+    else if (!clone_point_of(source_id, snapshot_id, backup_id))
+        err_set(&call->err, 404, "not_found", NULL, "The machine has no such snapshot or backup.");
     else if (strcmp(vm->state, "creating") != 0)
         wrong_state(call, "clone into", vm->state);
     else if (!job_for_vm(job_id, vm->id, "vm.clone"))
         err_set(&call->err, 422, "no_job", "job_id", "A clone needs its queued job.");
     else if (job_launch((struct job){ .id = job_id, .vm_id = vm->id, .actor_id = call->actor->id,
                                       .start = json_is_true(json_object_get(call->args, "start")),
-                                      .object_id = snapshot_id, .source_id = source_id },
+                                      .object_id = snapshot_id, .source_id = source_id,
+                                      .backup_id = backup_id },
                         clone_job) < 0)
         err_set(&call->err, 409, "job_failed", NULL,
                 "The clone could not be started (its job was given up).");

@@ -573,6 +573,22 @@ static int restore_disk(long long backup_id, const char *file_name, const char *
     return rc;
 }
 
+char *backup_first_disk(long long backup_id, const struct job *job, struct err *err)
+{
+    if (backup_verify_chain(backup_id, job, err) < 0)
+        return NULL;
+    struct db_rows *rows = db_query("SELECT file_name FROM backup_disks WHERE backup_id = ? "
+                                    "ORDER BY target = 'vda' DESC, target LIMIT 1",
+                                    DB_INT(backup_id));
+    char *path = rows && rows->nrows == 1
+                     ? g_strdup_printf("%s/%s", store_dir(), db_cell(rows, 0, 0))
+                     : NULL;
+    db_rows_free(rows);
+    if (!path)
+        err_set(err, 409, "chain_broken", NULL, "This backup holds no disk.");
+    return path;
+}
+
 /* The restore job: the VM (stopped) gets the backup's disks back. */
 static int restore_job(struct job *job)
 {

@@ -12,4 +12,10 @@ extern const struct op backup_ops[];
  * their checkpoints and files removed. */
 void backup_cleanup_interrupted(void);
 
+struct job;
+/* The file of backup_id's first disk (vda), once the whole chain matches
+ * its checksums, for a new VM made from it (vm.clone with backup_id);
+ * g_free it. NULL with err set. */
+char *backup_first_disk(long long backup_id, const struct job *job, struct err *err);
+
 #endif

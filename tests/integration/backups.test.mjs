@@ -110,7 +110,7 @@ describe('backups of a booted guest', () => {
   test('after a restore the chain starts again: a stopped machine gets a full backup, with a note', async () => {
     const c = owner.client;
     await power(c, vm.id, 'stop');
-    const res = await c.api('POST', `/vms/${vm.id}/backups`, { mode: 'incremental' });
+    let res = await c.api('POST', `/vms/${vm.id}/backups`, { mode: 'incremental' });
     await jobSucceeded(c, res);
     const b = dataOf(await c.api('GET', `/backups/${dataOf(res).id}`));
     assert.equal(b.mode, 'full');
@@ -125,6 +125,17 @@ describe('backups of a booted guest', () => {
     assert.equal(page.status, 200);
     assert.match(page.text, new RegExp(`<tr data-id="${b.id}">`));
     assert.match((await c.page(`/vms/${vm.id}`)).text, /id="open-backups"/);
+    // A backup restored as a new machine (a clone from it): it boots with the incremental's data.
+    const res2 = await c.api('POST', `/vms/${vm.id}/clone`, { name: '从备份恢复', backup_id: incr.id, start: true });
+    assert.equal(res2.status, 201, res2.text);
+    const restored = dataOf(res2);
+    const job = await jobEnded(c, jobOf(res2).id, JOB_DEADLINE_MS);
+    assert.equal(job.state, 'succeeded', JSON.stringify(job));
+    assert.ok(job.log.some((l) => l.line === 'Checksums match.'), 'the chain was checked first');
+    assert.deepEqual(await marker(domainOf(restored.id)), ['two', '1'], 'the new machine boots with the backup');
+    res = await c.api('DELETE', `/vms/${restored.id}?delete_disks=true`);
+    assert.equal(res.status, 200, res.text);
+    assertError(await c.api('POST', `/backups/${incr.id}/restore`, { target: 'new' }), 422, 'restore_target_unsupported');
   });
 
   test('bad input, other users, delete with incrementals, schedules', async () => {
