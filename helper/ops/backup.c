@@ -656,7 +656,8 @@ static int op_restore(struct op_call *call)
         return -1;
     if (strcmp(status, "ready"))
         return err_set(&call->err, 409, "backup_not_ready", NULL, "This backup is %s.", status);
-    if (vm_ref_load(vm_id, call->actor, &vm, &call->err) < 0)
+    struct err gone = { 0 };   /* its 404 is not ours: the backup exists */
+    if (vm_ref_load(vm_id, call->actor, &vm, &gone) < 0)
         return err_set(&call->err, 409, "vm_gone", NULL, "This backup's machine is gone.");
     if (!(dom = vm_ref_domain(&vm, &conn, &call->err)))
         return -1;
