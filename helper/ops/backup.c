@@ -347,7 +347,8 @@ static int backup_job(struct job *job)
     int rc = vm_ref_load(job->vm_id, actor, &vm, &err);
     if (rc == 0)
         rc = (dom = vm_ref_domain(&vm, &conn, &err)) ? 0 : -1;
-    job_progress(job, 1);
+    if (rc == 0 && !job_progress(job, 1))
+        rc = JOB_CANCELLED;   /* cancelled while it waited in the queue */
     const char *state = dom ? vm_state_name(dom) : "";
     if (rc == 0 && !strcmp(state, "stopped")) {
         job_log(job->id, "The machine is stopped: starting it paused for the backup.");
@@ -606,9 +607,11 @@ static int restore_job(struct job *job)
         rc = err_set(&err, 409, "vm_running", NULL, "Stop the machine before restoring over it.");
     if (rc == 0)
         rc = (n = domain_disks(dom, VIR_DOMAIN_XML_INACTIVE, disks, &err)) > 0 ? 0 : -1;
-    job_progress(job, 5);
+    if (rc == 0 && !job_progress(job, 5))
+        rc = JOB_CANCELLED;
     if (rc == 0)
         rc = backup_verify_chain(job->object_id, job, &err);
+    int restored = 0;
     struct db_rows *rows = rc == 0 ? db_query("SELECT target, file_name FROM backup_disks WHERE "
                                               "backup_id = ?", DB_INT(job->object_id))
                                    : NULL;
@@ -622,11 +625,12 @@ static int restore_job(struct job *job)
             continue;
         }
         rc = restore_disk(job->object_id, db_cell(rows, i, 1), path, &err);
+        restored += rc == 0;
         if (rc == 0 && !job_progress(job, 10 + 85 * (i + 1) / rows->nrows))
             rc = JOB_CANCELLED;   /* the disks restored so far stay restored */
     }
     db_rows_free(rows);
-    if (dom && rc != -1 && n > 0)
+    if (dom && restored > 0)
         checkpoints_forget(dom);   /* the new disks hold none of their bitmaps */
     if (rc == 0) {
         json_t *result = json_pack("{s:I, s:I}", "vm_id", (json_int_t)job->vm_id, "backup_id",
