@@ -13,7 +13,6 @@ import {
 import { guestShellWhenUp } from './guest-shell.mjs';
 
 const JOB_DEADLINE_MS = 240_000;
-const BOOT_DEADLINE_MS = 180_000;
 
 const domState = (domain) => execFileSync('virsh', ['-q', '-c', 'qemu:///system', 'domstate', domain],
   { encoding: 'utf8' }).trim();

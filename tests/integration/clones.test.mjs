@@ -13,7 +13,6 @@ import {
 } from './lib.mjs';
 import { guestShellWhenUp } from './guest-shell.mjs';
 
-const BOOT_DEADLINE_MS = 180_000;
 const virsh = (...args) => execFileSync('virsh', ['-q', '-c', 'qemu:///system', ...args], { encoding: 'utf8' }).trim();
 const macsOf = (vmId) => [...virsh('dumpxml', '--inactive', domainOf(vmId)).matchAll(/<mac address='([^']+)'/g)].map((m) => m[1]);
 const diskInfo = (vmId) => JSON.parse(execFileSync('qemu-img',

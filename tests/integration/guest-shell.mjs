@@ -32,8 +32,8 @@ export async function guestShellUntil(domain, command, check, deadlineMs = 30_00
 
 // Runs command once the guest's shell answers (it may still be booting, or
 // its console not yet up) until expect matches what it printed, within
-// deadlineMs; the output.
-export async function guestShellWhenUp(domain, command, expect, deadlineMs = 180_000) {
+// deadlineMs (a TCG guest on a loaded 2-core host takes minutes to boot); the output.
+export async function guestShellWhenUp(domain, command, expect, deadlineMs = 360_000) {
   const end = Date.now() + deadlineMs;
   let out = '';
   for (;;) {
