@@ -3,6 +3,7 @@
  * and log lines, and cancelling them. A user sees their own jobs, an
  * admin all; anyone else's is a 404. */
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "app.h"
@@ -51,7 +52,28 @@ static const char *const helper_lines[] G_GNUC_UNUSED = {
     N_("The guest did not power off in time: it was forced off."),
     N_("The machine is gone."), N_("Interrupted by a restart of the helper."),
     N_("The helper went away."),
+    /* the job runner and backups (issue 16) */
+    N_("Queued."),
+    N_("The machine is stopped: starting it paused for the backup."),
+    N_("Incremental from the previous backup's checkpoint."),
+    N_("Checksums match."),
+    N_("The machine no longer has a disk the backup holds; left out."),
+    N_("A raw disk cannot be backed up incrementally: this is a full backup."),
+    N_("The machine no longer has the previous backup's checkpoint (a restore or a deleted "
+       "backup): this is a full backup."),
+    N_("The previous backup's bitmap was unusable (the host crashed?): this is a full backup."),
 };
+
+/* A line of the job's log in the reader's language: the runner's "N% done."
+ * lines by their number, the rest as listed above. */
+static char *log_line_text(const char *line)
+{
+    int percent = 0;
+    char rest[8] = "";
+    if (sscanf(line, "%d%% done%7s", &percent, rest) == 2 && !strcmp(rest, "."))
+        return g_strdup_printf(_("%d%% done."), percent);
+    return g_strdup(_(line));
+}
 
 static bool known(const char *value, const char *const *list)
 {
@@ -93,6 +115,12 @@ static const char *result_summary(const char *kind, const char *state, json_t *r
         return _("The virtual machine was made.");
     if (!strcmp(kind, "vm.stop"))
         return _("The virtual machine is off.");
+    if (!strcmp(kind, "vm.clone"))
+        return _("The clone was made.");
+    if (!strcmp(kind, "backup.create"))
+        return _("The backup is ready.");
+    if (!strcmp(kind, "backup.restore"))
+        return _("The backup was restored.");
     return _("Done");
 }
 
@@ -158,9 +186,12 @@ static json_t *job_log_lines(long long id)
     struct db_rows *rows = db_query("SELECT DATE_FORMAT(at, '%Y-%m-%dT%T.%fZ'), line FROM job_log "
                                     "WHERE job_id = ? ORDER BY id LIMIT 500", DB_INT(id));
     json_t *lines = json_array();
-    for (int i = 0; rows && i < rows->nrows; i++)
+    for (int i = 0; rows && i < rows->nrows; i++) {
+        char *text = log_line_text(db_cell(rows, i, 1));
         json_array_append_new(lines, json_pack("{s:s, s:s}", "at", db_cell(rows, i, 0), "line",
-                                               _(db_cell(rows, i, 1))));
+                                               text));
+        g_free(text);
+    }
     db_rows_free(rows);
     return lines;
 }

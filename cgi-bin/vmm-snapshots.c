@@ -7,11 +7,11 @@
 #include <string.h>
 
 #include "app.h"
-#include "cron.h"
 #include "db.h"
 #include "helper_client.h"
 #include "i18n.h"
 #include "rbac.h"
+#include "schedule_input.h"
 
 #define SNAP_COLUMNS                                                                     \
     "id, name, description, status, with_memory, vm_state, origin, pinned, size_bytes, " \
@@ -353,20 +353,16 @@ static int policy_set(struct req *r)
     if (!vm)
         return -1;
     json_decref(vm);
-    struct cron cron;
     const char *schedule = input_str(r, "schedule");
+    bool enabled;
+    if (schedule_input(r, &enabled) < 0)
+        return -1;
     const char *naming = input_str(r, "naming") ? input_str(r, "naming") : "auto-{timestamp}";
-    if (cron_parse(schedule, &cron) < 0)
-        return req_fail(r, 400, "invalid_schedule", "schedule",
-                        _("The schedule must be 5 cron fields: minute hour day month weekday."));
     if (!strstr(naming, "{timestamp}"))
         return req_fail(r, 400, "invalid_naming", "naming",
                         _("The naming pattern must hold {timestamp}, so each snapshot has its own name."));
     r->audit_target_id = vm_id;
     r->audit_detail = json_deep_copy(r->input);
-    /* A form's unticked box is absent; an API client's absent field means on. */
-    json_t *on = json_object_get(r->input, "enabled");
-    bool enabled = r->api ? !json_is_false(on) : json_is_true(on);
     /* set_at moves when the schedule changes: slots before it are not due. */
     if (db_exec("INSERT INTO snapshot_policies (vm_id, enabled, schedule, keep, include_memory, "
                 "naming) VALUES (?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE "

@@ -625,28 +625,32 @@ static int insert_nics(struct req *r, long long vm_id, json_t *network_ids)
 }
 
 /* The creation's job, queued with its VM row in one transaction. */
-static long long insert_job(struct req *r, long long vm_id)
+static long long insert_job(struct req *r, long long vm_id, const char *kind)
 {
     long long id = 0;
     return db_exec_id("INSERT INTO jobs (kind, owner_id, vm_id, target_name) "
-                      "SELECT 'vm.create', ?, id, name FROM vms WHERE id = ?", &id,
+                      "SELECT ?, ?, id, name FROM vms WHERE id = ?", &id, DB_TEXT(kind),
                       DB_INT(r->user->id), DB_INT(vm_id)) < 0 ? -1 : id;
 }
 
-static long long insert_vm(struct req *r, const struct usage *want, const char *arch)
+/* What a new row holds beside its sizes: from the create form, or from
+ * the VM a clone copies. */
+struct new_vm {
+    const char *name, *description, *cpu_model;
+    long long template_id, iso_id;
+    bool full, autostart;
+    const char *vnc_password;   /* NULL: a random one */
+};
+
+static long long insert_vm(struct req *r, const struct usage *want, const char *arch,
+                           const struct new_vm *nv)
 {
-    const char *name = input_str(r, "name");
-    const char *description = input_str(r, "description");
-    const char *cpu_model = input_str(r, "cpu_model");
-    long long template_id = input_int(r, "template_id", 0);
-    long long iso_id = input_int(r, "iso_id", 0);
     /* The console's VNC password: the user's, else a random one. It goes
      * to the helper (for the domain XML) and to the console's JSON, never
      * into a page. */
     char vnc_password[VNC_PASSWORD_LEN + 1];
-    const char *given = input_str(r, "vnc_password");
-    if (given)
-        snprintf(vnc_password, sizeof vnc_password, "%s", given);
+    if (nv->vnc_password)
+        snprintf(vnc_password, sizeof vnc_password, "%s", nv->vnc_password);
     else if (token_password(vnc_password, VNC_PASSWORD_LEN) < 0)
         return -1;
     char *uuid = g_uuid_string_random();
@@ -656,12 +660,13 @@ static long long insert_vm(struct req *r, const struct usage *want, const char *
         "INSERT INTO vms (uuid, domain_name, name, description, owner_id, state, vcpus, memory_mb, "
         "disk_gb, arch, template_id, iso_id, clone, cpu_model, autostart, vnc_password) "
         "VALUES (?, ?, ?, ?, ?, 'creating', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &id,
-        DB_TEXT(uuid), DB_TEXT(domain_name), DB_TEXT(name), DB_TEXT(description ? description : ""),
+        DB_TEXT(uuid), DB_TEXT(domain_name), DB_TEXT(nv->name),
+        DB_TEXT(nv->description ? nv->description : ""),
         DB_INT(r->user->id), DB_INT(want->vcpus), DB_INT(want->memory_mb), DB_INT(want->disk_gb),
-        DB_TEXT(arch), template_id ? DB_INT(template_id) : DB_NULL,
-        iso_id ? DB_INT(iso_id) : DB_NULL, DB_TEXT(full_clone(r) ? "full" : "linked"),
-        DB_TEXT(cpu_model ? cpu_model : "host-model"),
-        DB_INT(json_is_true(json_object_get(r->input, "autostart"))), DB_TEXT(vnc_password));
+        DB_TEXT(arch), nv->template_id ? DB_INT(nv->template_id) : DB_NULL,
+        nv->iso_id ? DB_INT(nv->iso_id) : DB_NULL, DB_TEXT(nv->full ? "full" : "linked"),
+        DB_TEXT(nv->cpu_model ? nv->cpu_model : "host-model"), DB_INT(nv->autostart),
+        DB_TEXT(vnc_password));
     g_free(uuid);
     g_free(domain_name);
     return rc < 0 ? -1 : id;
@@ -705,6 +710,30 @@ static bool create_given_up(struct req *r, long long id, long long job_id)
     return true;
 }
 
+/* Hands the new row id and its queued job (of kind op) to the helper's
+ * op with args (taken): 201 with the VM, still `creating`, and the job in
+ * meta.job; the helper makes the disk and the domain, and starts it, in
+ * that job. A call that fails gives the creation up (see above). */
+static int hand_over(struct req *r, const char *op, json_t *args, long long id, long long job_id)
+{
+    json_t *taken = helper_call(r, op, args);
+    json_decref(args);
+    if (!taken && !create_given_up(r, id, job_id))
+        memset(&r->err, 0, sizeof r->err);   /* the helper had taken the job up after all */
+    else if (!taken)
+        return -1;
+    json_decref(taken);
+    json_t *vm = vm_visible(r, id);
+    if (!vm)
+        return -1;
+    r->status = 201;
+    req_set_object(r, "vm", vm);
+    req_set_job(r, json_pack("{s:I, s:s, s:s, s:i}", "id", (json_int_t)job_id, "kind", op,
+                             "state", "running", "progress", 0));
+    r->location = g_strdup_printf("/vms/%lld", id);
+    return 0;
+}
+
 static int vms_create(struct req *r)
 {
     struct usage want = { 1, input_int(r, "vcpus", 1), input_int(r, "memory_mb", 512),
@@ -741,10 +770,16 @@ static int vms_create(struct req *r)
         return fail_db(r);
     }
     long long id = -1, job_id = 0;
-    if (quota_check(r, r->user->id, &want) < 0 || (id = insert_vm(r, &want, arch)) < 0 ||
+    struct new_vm nv = {
+        .name = input_str(r, "name"), .description = input_str(r, "description"),
+        .cpu_model = input_str(r, "cpu_model"), .template_id = template_id, .iso_id = iso_id,
+        .full = full_clone(r), .autostart = json_is_true(json_object_get(r->input, "autostart")),
+        .vnc_password = input_str(r, "vnc_password"),
+    };
+    if (quota_check(r, r->user->id, &want) < 0 || (id = insert_vm(r, &want, arch, &nv)) < 0 ||
         set_max_vcpus(r, id, want.vcpus) < 0 ||
         insert_nics(r, id, network_ids) < 0 ||
-        (job_id = insert_job(r, id)) < 0 || db_commit() < 0) {
+        (job_id = insert_job(r, id, "vm.create")) < 0 || db_commit() < 0) {
         db_rollback();
         json_decref(network_ids);
         return r->err.status ? -1 : fail_db(r);
@@ -755,24 +790,118 @@ static int vms_create(struct req *r)
     json_t *start = json_object_get(r->input, "start");
     json_t *args = json_pack("{s:I, s:b, s:I}", "vm_id", (json_int_t)id, "start",
                              !json_is_false(start), "job_id", (json_int_t)job_id);
-    json_t *taken = helper_call(r, "vm.create", args);
-    json_decref(args);
-    if (!taken && !create_given_up(r, id, job_id))
-        memset(&r->err, 0, sizeof r->err);   /* the helper had taken the job up after all */
-    else if (!taken)
-        return -1;
-    json_decref(taken);
-    json_t *vm = vm_visible(r, id);
-    if (!vm)
-        return -1;
-    /* The row exists (201), still `creating`: the helper makes the disk
-     * and the domain, and starts it, in the job the answer names. */
-    r->status = 201;
-    req_set_object(r, "vm", vm);
-    req_set_job(r, json_pack("{s:I, s:s, s:s, s:i}", "id", (json_int_t)job_id, "kind", "vm.create",
-                             "state", "running", "progress", 0));
-    r->location = g_strdup_printf("/vms/%lld", id);
+    return hand_over(r, "vm.create", args, id, job_id);
+}
+
+/* The source of a clone if the caller may see it: its sizes in want, the
+ * row's fields in nv (strings owned by *rows), its networks. 404 (-1) for
+ * a VM the caller may not see; 409 unless it is stopped; 422 for what a
+ * clone cannot copy. */
+static int clone_source(struct req *r, long long id, struct db_rows **rows, struct usage *want,
+                        struct new_vm *nv, char *arch, size_t arch_size, json_t **networks)
+{
+    *rows = db_query("SELECT owner_id, state, vcpus, memory_mb, disk_gb, arch, template_id, "
+                     "clone, cpu_model, description, boot_order, "
+                     "(SELECT COUNT(*) FROM vm_disks d WHERE d.vm_id = v.id) FROM vms v "
+                     "WHERE id = ?", DB_INT(id));
+    if (!*rows)
+        return fail_db(r);
+    if ((*rows)->nrows != 1 || !rbac_may_touch(r->user, db_cell_int(*rows, 0, 0, 0)))
+        return req_fail(r, 404, "not_found", NULL, _("There is no such virtual machine."));
+    const char *mode = input_str(r, "mode") ? input_str(r, "mode") : "linked";
+    long long template_id = db_cell_int(*rows, 0, 6, 0);
+    long long bid = input_int(r, "backup_id", 0);
+    if (bid && input_int(r, "snapshot_id", 0))
+        return req_fail(r, 400, "invalid_combination", "backup_id",
+                        _("Clone from a snapshot or from a backup, not both."));
+    if (bid) {
+        /* A backup is at rest: the source may run; the new disk is whole. */
+        struct db_rows *b = db_query("SELECT 1 FROM backups WHERE id = ? AND vm_id = ? AND "
+                                     "status = 'ready'", DB_INT(bid), DB_INT(id));
+        bool ok = b && b->nrows == 1;
+        db_rows_free(b);
+        if (!ok)
+            return req_fail(r, 404, "not_found", "backup_id", _("There is no such backup."));
+        mode = "full";
+    } else if (strcmp(db_cell(*rows, 0, 1), "stopped"))
+        return req_fail(r, 409, "wrong_state", NULL,
+                        _("A virtual machine is cloned while it is stopped; stop it first."));
+    if (db_cell_int(*rows, 0, 11, 0) > 0)
+        return req_fail(r, 422, "clone_extra_disks", NULL,
+                        _("A machine with added disks cannot be cloned yet."));
+    if (!strcmp(mode, "linked") && !template_id)
+        return req_fail(r, 422, "no_template", "mode",
+                        _("A linked clone shares its template; this machine has none. Make a "
+                          "full clone."));
+    *want = (struct usage){ 1, db_cell_int(*rows, 0, 2, 1), db_cell_int(*rows, 0, 3, 0),
+                            db_cell_int(*rows, 0, 4, 0) };
+    snprintf(arch, arch_size, "%s", db_cell(*rows, 0, 5));
+    *nv = (struct new_vm){ .name = input_str(r, "name"), .description = db_cell(*rows, 0, 9),
+                           .cpu_model = db_cell(*rows, 0, 8), .template_id = template_id,
+                           .full = !strcmp(mode, "full") };
+    long long sid = input_int(r, "snapshot_id", 0);
+    struct db_rows *snap = sid ? db_query("SELECT 1 FROM snapshots WHERE id = ? AND vm_id = ? AND "
+                                          "status = 'ready'", DB_INT(sid), DB_INT(id))
+                               : NULL;
+    bool snap_ok = !sid || (snap && snap->nrows == 1);
+    db_rows_free(snap);
+    if (!snap_ok)
+        return req_fail(r, 404, "not_found", "snapshot_id", _("This machine has no such snapshot."));
+    struct db_rows *nics = db_query("SELECT network_id FROM vm_nics WHERE vm_id = ? ORDER BY "
+                                    "position", DB_INT(id));
+    if (!nics)
+        return fail_db(r);
+    *networks = json_array();
+    for (int i = 0; i < nics->nrows; i++)
+        json_array_append_new(*networks, json_integer(db_cell_int(nics, i, 0, 0)));
+    db_rows_free(nics);
     return 0;
+}
+
+/* POST /vms/{id}/clone {name, mode, snapshot_id | backup_id, start}: a new VM (the
+ * caller's, its quota checked in the transaction that makes the row, as
+ * a create) with a new UUID, MACs and VNC password, whose vm.clone job
+ * copies the disk. 201 with the new VM and meta.job, as a create. */
+static int vms_clone(struct req *r)
+{
+    long long source_id = req_param(r, "id")->num;
+    struct db_rows *rows = NULL;
+    struct usage want;
+    struct new_vm nv;
+    char arch[16];
+    json_t *networks = NULL;
+    r->audit_target_id = source_id;
+    r->audit_detail = json_pack("{s:s, s:s}", "name", input_str(r, "name"), "mode",
+                                input_str(r, "mode") ? input_str(r, "mode") : "linked");
+    if (clone_source(r, source_id, &rows, &want, &nv, arch, sizeof arch, &networks) < 0 ||
+        host_check(r, &want) < 0) {
+        db_rows_free(rows);
+        json_decref(networks);
+        return -1;
+    }
+    long long id = -1, job_id = 0;
+    if (db_begin() < 0 || quota_check(r, r->user->id, &want) < 0 ||
+        (id = insert_vm(r, &want, arch, &nv)) < 0 ||
+        db_exec("UPDATE vms SET boot_order = ? WHERE id = ?", DB_TEXT(db_cell(rows, 0, 10)),
+                DB_INT(id)) < 0 ||
+        set_max_vcpus(r, id, want.vcpus) < 0 || insert_nics(r, id, networks) < 0 ||
+        (job_id = insert_job(r, id, "vm.clone")) < 0 || db_commit() < 0) {
+        db_rollback();
+        db_rows_free(rows);
+        json_decref(networks);
+        return r->err.status ? -1 : fail_db(r);
+    }
+    db_rows_free(rows);
+    json_decref(networks);
+    json_t *args = json_pack("{s:I, s:I, s:b, s:I}", "vm_id", (json_int_t)id, "source_id",
+                             (json_int_t)source_id, "start",
+                             json_is_true(json_object_get(r->input, "start")), "job_id",
+                             (json_int_t)job_id);
+    if (input_int(r, "snapshot_id", 0))
+        json_object_set_new(args, "snapshot_id", json_integer(input_int(r, "snapshot_id", 0)));
+    if (input_int(r, "backup_id", 0))
+        json_object_set_new(args, "backup_id", json_integer(input_int(r, "backup_id", 0)));
+    return hand_over(r, "vm.clone", args, id, job_id);
 }
 
 static const char *const actions[] = { "start", "stop", "reboot", "pause", "resume",
@@ -1272,6 +1401,16 @@ static const struct field migrate_fields[] = {
     { NULL },
 };
 
+static const char *const clone_modes[] = { "linked", "full", NULL };
+static const struct field clone_fields[] = {
+    { "name", FIELD_STRING, true, 1, 64 },
+    { "mode", FIELD_ENUM, false, 0, 0, clone_modes },
+    { "snapshot_id", FIELD_INT, false, 1, INT64_MAX },
+    { "backup_id", FIELD_INT, false, 1, INT64_MAX },
+    { "start", FIELD_BOOL },
+    { NULL },
+};
+
 static const struct route routes[] = {
     { "GET", "/vms", vms_list, PERM_USER, ROUTE_BOTH, "vms.tpl", N_("Virtual machines"),
       .cached = true,
@@ -1309,6 +1448,10 @@ static const struct route routes[] = {
     { "POST", "/vms/{id:int}/migrate", vms_migrate, PERM_ADMIN, ROUTE_BOTH, NULL, NULL,
       migrate_fields, "vm.migrate",
       .summary = "Move a VM to another host (live, live with storage, offline)", .reply = REPLY_JOB,
+      .statuses = STATUSES(404, 409, 422, 502) },
+    { "POST", "/vms/{id:int}/clone", vms_clone, PERM_USER, ROUTE_API, NULL, NULL, clone_fields,
+      "vm.clone",
+      .summary = "Clone a stopped VM (linked or full), or make one from a snapshot or a backup", .reply = REPLY_CREATED,
       .statuses = STATUSES(404, 409, 422, 502) },
     { "POST", "/vms/{id:int}/{action}", vms_action, PERM_USER, ROUTE_BOTH, NULL, NULL,
       action_fields, "vm.action",

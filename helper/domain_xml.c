@@ -446,3 +446,44 @@ int domain_xml_snapshot_blocker(const char *xml)
     xmlFreeDoc(doc);
     return blocker;
 }
+
+int domain_xml_disks(const char *xml, struct domain_disk *out, int max)
+{
+    xmlDocPtr doc = xml ? xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
+                                        XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
+                        : NULL;
+    if (!doc)
+        return -1;
+    xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
+    xmlXPathObjectPtr found = xmlXPathEvalExpression(
+        BAD_CAST "/domain/devices/disk[@type='file'][@device='disk' or not(@device)]"
+                 "[not(readonly)][source/@file][target/@dev]", ctx);
+    int n = 0;
+    for (int i = 0; found && found->nodesetval && i < found->nodesetval->nodeNr && n < max; i++) {
+        xmlNodePtr disk = found->nodesetval->nodeTab[i];
+        xmlChar *dev = NULL, *file = NULL, *type = NULL;
+        for (xmlNodePtr c = disk->children; c; c = c->next) {
+            if (c->type != XML_ELEMENT_NODE)
+                continue;
+            if (!xmlStrcmp(c->name, BAD_CAST "target") && !dev)
+                dev = xmlGetProp(c, BAD_CAST "dev");
+            else if (!xmlStrcmp(c->name, BAD_CAST "source") && !file)
+                file = xmlGetProp(c, BAD_CAST "file");
+            else if (!xmlStrcmp(c->name, BAD_CAST "driver") && !type)
+                type = xmlGetProp(c, BAD_CAST "type");
+        }
+        if (dev && file && xmlStrlen(dev) < (int)sizeof out[n].target) {
+            g_strlcpy(out[n].target, (const char *)dev, sizeof out[n].target);
+            out[n].file = g_strdup((const char *)file);
+            out[n].qcow2 = type && !xmlStrcmp(type, BAD_CAST "qcow2");
+            n++;
+        }
+        xmlFree(dev);
+        xmlFree(file);
+        xmlFree(type);
+    }
+    xmlXPathFreeObject(found);
+    xmlXPathFreeContext(ctx);
+    xmlFreeDoc(doc);
+    return n;
+}

@@ -85,4 +85,16 @@ int domain_xml_websocket_port(const char *xml);
 enum { SNAPSHOT_OK = 0, SNAPSHOT_RAW_DISK = 1, SNAPSHOT_UEFI = 2 };
 int domain_xml_snapshot_blocker(const char *xml);
 
+/* Backups (issue 16): a writable file disk of a domain (readonly ones and
+ * CD-ROMs aside), as its XML names it. */
+struct domain_disk {
+    char target[9];     /* vda, sdb, ... */
+    char *file;         /* the source file (g_free) */
+    bool qcow2;         /* else raw: no bitmap, so full backups only */
+};
+#define DOMAIN_MAX_DISKS 16
+/* The domain's disks into out (up to max): how many, or -1 for unreadable
+ * XML. Free each file with g_free. */
+int domain_xml_disks(const char *xml, struct domain_disk *out, int max);
+
 #endif

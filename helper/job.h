@@ -1,6 +1,8 @@
-/* Jobs: long work (a full clone) runs in a thread of its own and reports
- * state and progress in the jobs table, where pages and API clients poll
- * it. A job asked to cancel stops at its next progress report. */
+/* Jobs: long work (a full clone, a backup) is queued to the helper's job
+ * runner, a pool of worker threads with limits per kind and per owner
+ * (job.c), and reports state, progress and log lines in the jobs tables,
+ * where pages and API clients poll it. A job asked to cancel stops at its
+ * next progress report. */
 #ifndef VMM_JOB_H
 #define VMM_JOB_H
 
@@ -14,10 +16,13 @@ struct job {
     bool start;      /* for a create: start the machine when it is made */
     long long object_id;   /* what a job other than a VM's works on (an upload, an ISO) */
     int seconds;           /* for a graceful stop: how long the guest may still take */
+    long long source_id;   /* for a clone: the VM it copies (object_id: its snapshot, or 0) */
+    long long backup_id;   /* for a clone from a backup: the point it restores */
 };
 
-/* Runs fn(job) in a new thread; the job is marked running now and
- * succeeded/failed/cancelled by fn's return (0, -1, or JOB_CANCELLED). */
+/* Queues fn(job) to the runner; a worker marks the job running when it
+ * takes it, and succeeded/failed/cancelled by fn's return (0, -1, or
+ * JOB_CANCELLED). -1 when the job's row is no longer queued. */
 #define JOB_CANCELLED 1
 int job_run(long long job_id, long long vm_id, long long actor_id, bool start,
             int (*fn)(struct job *job));
@@ -26,6 +31,8 @@ int job_launch(struct job job, int (*fn)(struct job *job));
 /* The same for a job about object_id (an upload to import, an ISO). */
 int job_start(long long job_id, long long object_id, long long actor_id,
               int (*fn)(struct job *job));
+/* Starts the runner's workers ([jobs] workers); once, before any launch. */
+int job_runner_start(void);
 /* Adds a queued job row of kind for owner_id; its id, or -1. */
 long long job_insert(const char *kind, long long owner_id);
 /* Records the job's result object (borrowed). */

@@ -9,6 +9,7 @@
 #include "ops/alert_action.h"
 #include "ops/migrate.h"
 #include "ops/snapshot.h"
+#include "ops/backup.h"
 #include "reconcile.h"
 #include "upload.h"
 #include "vm.h"
@@ -69,6 +70,12 @@ static const struct field start_args[] = {
 static const struct field create_args[] = {
     VM_ID, { "start", FIELD_BOOL }, { "job_id", FIELD_INT, false, 1, INT64_MAX }, { NULL },
 };
+static const struct field clone_args[] = {
+    VM_ID, { "source_id", FIELD_INT, true, 1, INT64_MAX },
+    { "snapshot_id", FIELD_INT, false, 1, INT64_MAX },
+    { "backup_id", FIELD_INT, false, 1, INT64_MAX }, { "start", FIELD_BOOL },
+    { "job_id", FIELD_INT, true, 1, INT64_MAX }, { NULL },
+};
 static const struct field stop_args[] = {
     VM_ID, { "force", FIELD_BOOL }, { "timeout", FIELD_INT, false, 0, 300 }, { NULL },
 };
@@ -84,6 +91,7 @@ static const struct op ops[] = {
     { "host.reconcile", op_reconcile, no_args, true, true },
     { "host.resolve", op_resolve, no_args, true, true },
     { "vm.create", vm_op_create, create_args, false, true },
+    { .name = "vm.clone", .run = vm_op_clone, .args = clone_args, .needs_actor = true },
     { "vm.start", vm_op_start, start_args, false, true },
     { "vm.stop", vm_op_stop, stop_args, false, true },
     { "vm.reboot", vm_op_reboot, reboot_args, false, true },
@@ -106,7 +114,7 @@ static const struct op ops[] = {
 };
 
 /* The tables of helper/ops/, one per resource. */
-static const struct op *const op_tables[] = { ops, hardware_ops, network_ops, ip_pool_ops, storage_ops, snapshot_ops, migrate_ops, NULL };
+static const struct op *const op_tables[] = { ops, hardware_ops, network_ops, ip_pool_ops, storage_ops, snapshot_ops, migrate_ops, backup_ops, NULL };
 
 const struct op *op_find(const char *name)
 {

@@ -89,16 +89,16 @@ static json_t *expire_queued_jobs(void)
 {
     json_t *ids = json_array();
     long long expire_s = config_int("helper", "queued_job_expire_s", 120);
-    struct db_rows *rows = db_query("SELECT id FROM jobs WHERE state = 'queued' AND created_at < "
+    struct db_rows *rows = db_query("SELECT id FROM jobs WHERE state = 'queued' AND accepted_at IS NULL AND created_at < "
                                     "UTC_TIMESTAMP() - INTERVAL ? SECOND", DB_INT(expire_s));
     for (int i = 0; rows && i < rows->nrows; i++) {
         unsigned long long n = 0;
         long long id = db_cell_int(rows, i, 0, 0);
-        /* Still queued: job_launch only takes a queued job, so this wins or
-         * the job is running and left alone. */
+        /* Still queued and not in the runner's queue: job_launch only takes
+         * a queued job, so this wins or the job is running and left alone. */
         db_exec_count("UPDATE jobs SET state = 'failed', error_code = 'job_expired', message = "
                       "'The helper never took this job up.', finished_at = UTC_TIMESTAMP() "
-                      "WHERE id = ? AND state = 'queued'", &n, DB_INT(id));
+                      "WHERE id = ? AND state = 'queued' AND accepted_at IS NULL", &n, DB_INT(id));
         if (n)
             json_array_append_new(ids, json_integer(id));
     }

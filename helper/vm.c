@@ -7,6 +7,9 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <glib/gstdio.h>
 
 #include "accel.h"
 #include "config.h"
@@ -22,6 +25,7 @@
 #include "virt.h"
 #include "ops/ip_pool.h"
 #include "ops/network.h"
+#include "ops/backup.h"
 
 /* How long a request waits for the accelerator's verdict (the first
  * seconds after the helper starts), and how long a create job does. */
@@ -383,6 +387,9 @@ static char *volume_xml(const char *name, long long disk_gb, const char *backing
     xmlNewProp(cap, BAD_CAST "unit", BAD_CAST "GiB");
     xmlNodePtr target = xmlNewChild(vol, NULL, BAD_CAST "target", NULL);
     xmlNewProp(xmlNewChild(target, NULL, BAD_CAST "format", NULL), BAD_CAST "type", BAD_CAST "qcow2");
+    /* qcow2 v3: libvirt 9.0 would make v2, which holds no persistent dirty
+     * bitmaps, so no checkpoint and no incremental backup (issue 16). */
+    xmlNewTextChild(target, NULL, BAD_CAST "compat", BAD_CAST "1.1");
     if (backing) {
         xmlNodePtr store = xmlNewChild(vol, NULL, BAD_CAST "backingStore", NULL);
         xmlNewTextChild(store, NULL, BAD_CAST "path", BAD_CAST backing);
@@ -644,12 +651,162 @@ static int create_job(struct job *job)
     return rc;
 }
 
-/* A job the client made for this VM's creation, still waiting. */
-static bool job_for_vm(long long job_id, long long vm_id)
+/* qemu-img convert argv into dst, reporting its -p progress as 5-90 %;
+ * JOB_CANCELLED (the copy killed) when the job was cancelled. */
+static int convert_with_progress(char **argv, const struct job *job, struct err *err)
+{
+    GPid pid;
+    int out = -1;
+    if (!g_spawn_async_with_pipes(NULL, argv, NULL,
+                                  G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD |
+                                      G_SPAWN_STDERR_TO_DEV_NULL,
+                                  NULL, NULL, &pid, NULL, &out, NULL, NULL))
+        return err_set(err, 503, "storage_error", NULL, "qemu-img could not be run.");
+    char buf[256];
+    ssize_t n;
+    int rc = 0, last = -1;
+    /* -p writes "    (12.34/100%)\r" as it goes. */
+    while ((n = read(out, buf, sizeof buf - 1)) > 0) {
+        buf[n] = '\0';
+        const char *open_paren = strrchr(buf, '(');
+        double done = open_paren ? g_ascii_strtod(open_paren + 1, NULL) : -1;
+        int percent = done >= 0 ? 5 + (int)(done * 85 / 100) : last;
+        if (percent != last && rc == 0 && !job_progress(job, percent)) {
+            kill(pid, SIGTERM);
+            rc = JOB_CANCELLED;
+        }
+        last = percent;
+    }
+    close(out);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    g_spawn_close_pid(pid);
+    if (rc == 0 && !g_spawn_check_wait_status(status, NULL))
+        rc = err_set(err, 503, "storage_error", NULL, "The disk could not be copied.");
+    return rc;
+}
+
+/* A clone's disk: the source's disk (or its internal snapshot
+ * source_snapshot) copied into the new VM's, whole for a full clone, or
+ * for a linked one as an overlay on the template they share holding only
+ * what the source changed (qemu-img convert -B). */
+static int clone_disk(const struct vm *vm, const struct vm *source, long long snapshot_id,
+                      const struct job *job, struct err *err)
+{
+    char *src_name = disk_name(source), *dst_name = disk_name(vm);
+    /* From a backup: its file, the chain checked first; always whole. */
+    char *src = job->backup_id ? backup_first_disk(job->backup_id, job, err)
+                               : pool_path("disks", src_name);
+    char *dst = pool_path("disks", dst_name);
+    if (!src) {
+        g_free(src_name);
+        g_free(dst_name);
+        g_free(dst);
+        return -1;
+    }
+    char *base = !vm->full_clone && !job->backup_id && source->template_file
+                     ? pool_path("templates", source->template_file)
+                     : NULL;
+    char *snapshot = snapshot_id ? g_strdup_printf("snapshot.name=vmm-s%lld", snapshot_id) : NULL;
+    GPtrArray *argv = g_ptr_array_new();
+    const char *fixed[] = { "qemu-img", "convert", "-p", "-f", "qcow2", "-O", "qcow2", "-o",
+                            "compat=1.1" };
+    for (size_t i = 0; i < G_N_ELEMENTS(fixed); i++)
+        g_ptr_array_add(argv, (char *)fixed[i]);
+    if (snapshot) {
+        g_ptr_array_add(argv, "-l");
+        g_ptr_array_add(argv, snapshot);
+    }
+    if (base) {
+        g_ptr_array_add(argv, "-B");
+        g_ptr_array_add(argv, base);
+        g_ptr_array_add(argv, "-F");
+        g_ptr_array_add(argv, source->template_format ? source->template_format : "qcow2");
+    }
+    g_ptr_array_add(argv, src);
+    g_ptr_array_add(argv, dst);
+    g_ptr_array_add(argv, NULL);
+    int rc = convert_with_progress((char **)argv->pdata, job, err);
+    if (rc != 0)
+        g_unlink(dst);
+    g_ptr_array_free(argv, TRUE);
+    g_free(snapshot);
+    g_free(base);
+    g_free(src);
+    g_free(dst);
+    g_free(src_name);
+    g_free(dst_name);
+    return rc;
+}
+
+/* The clone, in a job: the disk copied, the domain defined (new UUID,
+ * MACs and VNC password are the new row's). On failure or cancel nothing
+ * stays, as for a create. */
+static int clone_job(struct job *job)
+{
+    struct err err = { 0 };
+    struct user *actor = user_by_id(job->actor_id);
+    struct vm *vm = actor ? vm_load_id(job->vm_id, actor, &err) : NULL;
+    struct vm *source = vm ? vm_load_id(job->source_id, actor, &err) : NULL;
+    virConnectPtr conn = source ? virt_conn(&err) : NULL;
+    virStoragePoolPtr pool = conn ? pool_get(conn, "disks", &err) : NULL;
+    virDomainPtr dom = NULL;
+    bool copied = false;
+    int rc = -1;
+    if (pool) {
+        virDomainPtr src = virDomainLookupByName(conn, source->domain_name);
+        const char *state = src ? vm_state_name(src) : "gone";
+        if (src)
+            virDomainFree(src);
+        job_progress(job, 1);
+        if (strcmp(state, "stopped") && !job->backup_id)   /* a backup is at rest */
+            err_set(&err, 409, "wrong_state", NULL,
+                    "A machine is cloned stopped; this one is %s.", state);
+        else
+            rc = clone_disk(vm, source, job->object_id, job, &err);
+        copied = rc == 0;
+        virStoragePoolRefresh(pool, 0);
+        dom = rc == 0 ? vm_define(conn, vm, job->start, &err) : NULL;
+        rc = dom ? 0 : rc == JOB_CANCELLED ? JOB_CANCELLED : -1;
+    } else if (!err.status) {
+        err_set(&err, 404, "not_found", NULL, "The virtual machine is gone.");
+    }
+    if (rc != 0) {
+        if (copied) {
+            char *name = disk_name(vm);
+            char *path = pool_path("disks", name);
+            g_unlink(path);
+            g_free(path);
+            g_free(name);
+        }
+        if (vm)
+            db_exec("DELETE FROM vms WHERE id = ? AND state = 'creating'", DB_INT(vm->id));
+        job_fail_reason(job, rc == JOB_CANCELLED ? "cancelled" : err.code,
+                        rc == JOB_CANCELLED ? "Cancelled." : err.message);
+    } else {
+        json_t *result = json_pack("{s:I, s:I, s:s}", "vm_id", (json_int_t)vm->id, "source_id",
+                                   (json_int_t)source->id, "state", vm_state_name(dom));
+        job_result(job, result);
+        json_decref(result);
+    }
+    if (dom)
+        virDomainFree(dom);
+    if (pool)
+        virStoragePoolFree(pool);
+    if (conn)
+        virConnectClose(conn);
+    vm_free(source);
+    vm_free(vm);
+    user_free(actor);
+    return rc;
+}
+
+/* A job of kind the client made for this VM's creation, still waiting. */
+static bool job_for_vm(long long job_id, long long vm_id, const char *kind)
 {
     struct db_rows *rows = db_query("SELECT 1 FROM jobs WHERE id = ? AND vm_id = ? AND "
-                                    "state = 'queued' AND kind = 'vm.create'",
-                                    DB_INT(job_id), DB_INT(vm_id));
+                                    "state = 'queued' AND kind = ?",
+                                    DB_INT(job_id), DB_INT(vm_id), DB_TEXT(kind));
     bool ok = rows && rows->nrows == 1;
     db_rows_free(rows);
     return ok;
@@ -675,7 +832,7 @@ int vm_op_create(struct op_call *call)
     /* The program checked it; a template quarantined since is refused too. */
     else if (from_template && !library_template_ready(vm->template_file, &call->err))
         ;   /* err says why */
-    else if (!job_for_vm(job_id, vm->id))
+    else if (!job_for_vm(job_id, vm->id, "vm.create"))
         err_set(&call->err, 422, "no_job", "job_id", "A creation needs its queued job.");
     else if (job_run(job_id, vm->id, call->actor->id, start, create_job) < 0)
         err_set(&call->err, 409, "job_failed", NULL,
@@ -684,6 +841,56 @@ int vm_op_create(struct op_call *call)
         call->result = json_pack("{s:I}", "job_id", (json_int_t)job_id);
         rc = 0;
     }
+    vm_free(vm);
+    return rc;
+}
+
+/* Whether the snapshot and the backup a clone starts from (0: none) are
+ * the source's own, and ready. */
+static bool clone_point_of(long long source_id, long long snapshot_id, long long backup_id)
+{
+    struct db_rows *rows = db_query(
+        "SELECT (? = 0 OR EXISTS (SELECT 1 FROM snapshots WHERE id = ? AND vm_id = ? AND "
+        "status = 'ready')) AND (? = 0 OR EXISTS (SELECT 1 FROM backups WHERE id = ? AND "
+        "vm_id = ? AND status = 'ready'))", DB_INT(snapshot_id), DB_INT(snapshot_id),
+        DB_INT(source_id), DB_INT(backup_id), DB_INT(backup_id), DB_INT(source_id));
+    bool ok = rows && db_cell_int(rows, 0, 0, 0) == 1;
+    db_rows_free(rows);
+    return ok;
+}
+
+/* vm.clone {vm_id, source_id, snapshot_id, backup_id, start, job_id}: vm_id is the
+ * new row (made by vmm-vms with the owner's quota checked, new UUID, MACs
+ * and VNC password), still creating; its queued job copies the disk. */
+int vm_op_clone(struct op_call *call)
+{
+    long long job_id = json_integer_value(json_object_get(call->args, "job_id"));
+    long long source_id = json_integer_value(json_object_get(call->args, "source_id"));
+    long long snapshot_id = json_integer_value(json_object_get(call->args, "snapshot_id"));
+    long long backup_id = json_integer_value(json_object_get(call->args, "backup_id"));
+    struct vm *vm = vm_load(call);
+    struct vm *source = vm ? vm_load_id(source_id, call->actor, &call->err) : NULL;
+    int rc = -1;
+    if (!source)
+        ;   /* err says why */
+    else if (!clone_point_of(source_id, snapshot_id, backup_id))
+        err_set(&call->err, 404, "not_found", NULL, "The machine has no such snapshot or backup.");
+    else if (strcmp(vm->state, "creating") != 0)
+        wrong_state(call, "clone into", vm->state);
+    else if (!job_for_vm(job_id, vm->id, "vm.clone"))
+        err_set(&call->err, 422, "no_job", "job_id", "A clone needs its queued job.");
+    else if (job_launch((struct job){ .id = job_id, .vm_id = vm->id, .actor_id = call->actor->id,
+                                      .start = json_is_true(json_object_get(call->args, "start")),
+                                      .object_id = snapshot_id, .source_id = source_id,
+                                      .backup_id = backup_id },
+                        clone_job) < 0)
+        err_set(&call->err, 409, "job_failed", NULL,
+                "The clone could not be started (its job was given up).");
+    else {
+        call->result = json_pack("{s:I}", "job_id", (json_int_t)job_id);
+        rc = 0;
+    }
+    vm_free(source);
     vm_free(vm);
     return rc;
 }
@@ -719,8 +926,11 @@ int vm_op_delete(struct op_call *call)
     if (dom) {
         if (virDomainIsActive(dom) == 1)
             virDomainDestroy(dom);
+        /* Checkpoints too (issue 16): the VM's backups outlive it, their
+         * bitmaps go with its disk. */
         if (virDomainUndefineFlags(dom, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
                                             VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA |
+                                            VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA |
                                             VIR_DOMAIN_UNDEFINE_NVRAM) < 0) {
             libvirt_failed(call, "Removing the machine");
             virDomainFree(dom);

@@ -8,6 +8,7 @@
 #include "ops.h"
 
 int vm_op_create(struct op_call *call);
+int vm_op_clone(struct op_call *call);
 int vm_op_start(struct op_call *call);
 int vm_op_stop(struct op_call *call);
 int vm_op_reboot(struct op_call *call);

@@ -40,6 +40,7 @@
 #include "ops/hardware.h"
 #include "vm.h"
 #include "ops/snapshot.h"
+#include "ops/backup.h"
 
 static uid_t client_uid;
 static int client_idle_ms;
@@ -233,6 +234,11 @@ int main(int argc, char **argv)
      * keep the helper from answering. */
     job_fail_interrupted();
     snapshot_cleanup_interrupted();
+    backup_cleanup_interrupted();
+    if (job_runner_start() < 0) {
+        log_error("the job runner could not start");
+        return 1;
+    }
     upload_startup();
     /* Off the request path: the helper answers while templates are judged. */
     library_recheck_start();

@@ -258,6 +258,7 @@ static const struct nav_item {
     { "/", N_("Dashboard"), false },
     { "/vms", N_("Virtual machines"), false },
     { "/jobs", N_("Tasks"), false },
+    { "/backups", N_("Backups"), false },
     { "/isos", N_("ISO images"), false },
     { "/templates", N_("Templates"), false },
     { "/host", N_("Host"), false },

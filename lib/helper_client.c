@@ -97,6 +97,23 @@ static const struct {
     { "snapshot_missing", N_("libvirt no longer has this snapshot; delete it here."), false },
     { "not_a_chain", N_("The source snapshot is not an ancestor of the target."), false },
     { "snapshot_pinned", N_("A pinned snapshot is in the chain; unpin it first."), false },
+    /* issue 16: backups */
+    { "backup_running", N_("A backup of this machine is under way."), false },
+    { "backup_not_ready", N_("This backup is not ready."), false },
+    { "backup_failed", N_("The backup failed."), true },
+    { "vm_running", N_("Stop the machine before restoring over it."), false },
+    { "has_snapshots",
+      N_("This machine has snapshots, which a restored disk would not hold; delete them first."),
+      false },
+    { "has_incrementals", N_("Incremental backups build on this one; delete them first."), false },
+    { "chain_broken", N_("A backup this one builds on is missing."), false },
+    { "checksum_mismatch", N_("A backup file does not match its checksum."), true },
+    { "vm_gone", N_("This backup's machine is gone."), false },
+    { "no_disks", N_("This machine has no disk to back up."), false },
+    { "has_checkpoints",
+      N_("This machine's backups keep checkpoints: a stopped machine's disk-only snapshot cannot "
+         "be taken with them. Take one with its memory while it runs, or delete its backups."),
+      false },
 };
 
 char *helper_error_text(const char *code, const char *message)

@@ -11,6 +11,9 @@ static const struct {
     { "vm.stop", N_("Shut down virtual machine") },
     { "upload.import", N_("Import upload") },
     { "iso.verify", N_("Verify ISO image") },
+    { "vm.clone", N_("Clone virtual machine") },
+    { "backup.create", N_("Back up virtual machine") },
+    { "backup.restore", N_("Restore backup") },
     { NULL, NULL },
 };
 

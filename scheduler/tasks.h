@@ -22,7 +22,8 @@ const struct task *task_find(const char *name);
 /* Tasks (alerts.c, notify.c). */
 int alerts_evaluate(time_t now, char *error, size_t error_size);
 int notifications_deliver(time_t now, char *error, size_t error_size);
-/* scheduler/snapshots.c (issue 16) */
+/* scheduler/schedules.c (issue 16) */
 int snapshots_schedule(time_t now, char *error, size_t error_size);
+int backups_schedule(time_t now, char *error, size_t error_size);
 
 #endif

@@ -39,6 +39,7 @@ const struct task scheduler_tasks[] = {
     { "notifications.deliver", notifications_deliver },
     { "scheduler.prune", prune },
     { "snapshots.schedule", snapshots_schedule },
+    { "backups.schedule", backups_schedule },
     { NULL },
 };
 

@@ -23,6 +23,7 @@
   {{#in_transition}}<p class="muted" id="under-way">{{_ An action is under way; the buttons come back when it ends.}} <a href="/jobs?vm_id={{id}}">{{_ Tasks}}</a></p>{{/in_transition}}
   {{#state_is_creating}}<p class="muted" id="under-way">{{_ Being created.}} <a href="/jobs?vm_id={{id}}">{{_ Tasks}}</a></p>{{/state_is_creating}}
   <a class="button" id="open-snapshots" href="/vms/{{id}}/snapshots">{{_ Snapshots}}</a>{{! issue 16 }}
+  <a class="button" id="open-backups" href="/vms/{{id}}/backups">{{_ Backups}}</a>
   {{#state_is_stopped}}
   <form method="post" action="/vms/{{id}}/start" class="inline">
     <input type="hidden" name="csrf_token" value="{{csrf_token}}">

@@ -210,6 +210,8 @@ static char *volume_xml(const char *name, long long size_gb, const char *format)
     xmlNodePtr target = xmlNewChild(vol, NULL, BAD_CAST "target", NULL);
     xmlNewProp(xmlNewChild(target, NULL, BAD_CAST "format", NULL), BAD_CAST "type",
                BAD_CAST format);
+    if (!strcmp(format, "qcow2"))   /* v3, for the bitmaps of incremental backups */
+        xmlNewTextChild(target, NULL, BAD_CAST "compat", BAD_CAST "1.1");
     return xml_doc_string(doc);
 }
 

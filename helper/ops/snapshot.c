@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "../domain_xml.h"
+#include "vm_ref.h"
 #include "../job.h"
 #include "../pool.h"
 #include "../virt.h"
@@ -17,38 +18,6 @@
 #include "db.h"
 #include "log.h"
 #include "rbac.h"
-
-/* What a snapshot op needs of the VM row. */
-struct snap_vm {
-    long long id;
-    long long owner_id;
-    long long memory_mb;
-    long long host_id;     /* the host its domain is on (issue 19) */
-    char domain_name[65];
-};
-
-/* The VM if actor may touch it, else the 404 of a VM that does not exist. */
-static int snap_vm_load(long long vm_id, const struct user *actor, struct snap_vm *vm,
-                        struct err *err)
-{
-    struct db_rows *rows = db_query("SELECT id, owner_id, memory_mb, domain_name, host_id FROM vms "
-                                    "WHERE id = ?", DB_INT(vm_id));
-    if (!rows)
-        return err_set(err, 503, "database_unavailable", NULL, "The database is not available.");
-    int rc = -1;
-    if (rows->nrows == 1 && actor && rbac_may_touch(actor, db_cell_int(rows, 0, 1, 0))) {
-        vm->id = db_cell_int(rows, 0, 0, 0);
-        vm->owner_id = db_cell_int(rows, 0, 1, 0);
-        vm->memory_mb = db_cell_int(rows, 0, 2, 0);
-        g_strlcpy(vm->domain_name, db_cell(rows, 0, 3), sizeof vm->domain_name);
-        vm->host_id = db_cell_int(rows, 0, 4, VIRT_LOCAL_HOST);
-        rc = 0;
-    } else {
-        err_set(err, 404, "not_found", NULL, "There is no such virtual machine.");
-    }
-    db_rows_free(rows);
-    return rc;
-}
 
 static int libvirt_error(struct err *err, const char *what)
 {
@@ -61,30 +30,6 @@ static int libvirt_error(struct err *err, const char *what)
 static void snap_libvirt_name(long long id, char *out, size_t size)
 {
     snprintf(out, size, "vmm-s%lld", id);
-}
-
-/* The VM's domain (and a referenced connection), or NULL with err. */
-static virDomainPtr snap_domain(const struct snap_vm *vm, virConnectPtr *conn, struct err *err)
-{
-    *conn = virt_conn_host(vm->host_id, err);
-    if (!*conn)
-        return NULL;
-    virDomainPtr dom = virDomainLookupByName(*conn, vm->domain_name);
-    if (!dom) {
-        err_set(err, 409, "no_domain", NULL,
-                "This virtual machine has no domain in libvirt; see the reconcile report.");
-        virConnectClose(*conn);
-        *conn = NULL;
-    }
-    return dom;
-}
-
-static void release(virDomainPtr dom, virConnectPtr conn)
-{
-    if (dom)
-        virDomainFree(dom);
-    if (conn)
-        virConnectClose(conn);
 }
 
 /* Refuses (422) what internal snapshots cannot hold, before anything is
@@ -112,7 +57,7 @@ static int snap_supported(virDomainPtr dom, bool with_memory, struct err *err)
 
 /* The space a new snapshot reserves: what the disk holds now (the snapshot
  * keeps those clusters however the disk changes) plus the memory state. */
-static long long snap_estimate(const struct snap_vm *vm, bool with_memory)
+static long long snap_estimate(const struct vm_ref *vm, bool with_memory)
 {
     char *name = g_strdup_printf("%s.qcow2", vm->domain_name);
     char *path = pool_path("disks", name);
@@ -126,7 +71,7 @@ static long long snap_estimate(const struct snap_vm *vm, bool with_memory)
 /* Checks the estimate against the owner's disk quota (VMs' disks and all
  * their snapshots) and inserts the row, in one transaction with the
  * owner's row locked, as a VM create does. The row's id, or -1 with err. */
-static long long snap_insert(const struct snap_vm *vm, const struct user *actor, json_t *args,
+static long long snap_insert(const struct vm_ref *vm, const struct user *actor, json_t *args,
                              bool with_memory, const char *vm_state, struct err *err)
 {
     const char *name = json_string_value(json_object_get(args, "name"));
@@ -219,12 +164,12 @@ static int snap_create_job(struct job *job)
 {
     struct err err = { 0 };
     struct user *actor = user_by_id(job->actor_id);
-    struct snap_vm vm;
+    struct vm_ref vm;
     virConnectPtr conn = NULL;
     virDomainPtr dom = NULL;
-    int rc = snap_vm_load(job->vm_id, actor, &vm, &err);
+    int rc = vm_ref_load(job->vm_id, actor, &vm, &err);
     if (rc == 0)
-        rc = (dom = snap_domain(&vm, &conn, &err)) ? 0 : -1;
+        rc = (dom = vm_ref_domain(&vm, &conn, &err)) ? 0 : -1;
     struct db_rows *rows = db_query("SELECT description FROM snapshots WHERE id = ?",
                                     DB_INT(job->object_id));
     if (rc == 0 && (!rows || rows->nrows != 1))
@@ -242,7 +187,7 @@ static int snap_create_job(struct job *job)
     } else {
         job_message(job, err.message);
     }
-    release(dom, conn);
+    vm_ref_release(dom, conn);
     user_free(actor);
     return rc;
 }
@@ -272,13 +217,13 @@ static long long snap_job(const char *kind, const struct user *actor, long long 
  * memory of a running or paused VM in a job ({snapshot_id, job_id}). */
 static int op_create(struct op_call *call)
 {
-    struct snap_vm vm;
+    struct vm_ref vm;
     virConnectPtr conn = NULL;
     virDomainPtr dom = NULL;
     bool with_memory = json_is_true(json_object_get(call->args, "include_memory"));
-    if (snap_vm_load(json_integer_value(json_object_get(call->args, "vm_id")), call->actor, &vm,
+    if (vm_ref_load(json_integer_value(json_object_get(call->args, "vm_id")), call->actor, &vm,
                      &call->err) < 0 ||
-        !(dom = snap_domain(&vm, &conn, &call->err)))
+        !(dom = vm_ref_domain(&vm, &conn, &call->err)))
         return -1;
     int rc = -1;
     const char *state = vm_state_name(dom);
@@ -290,6 +235,12 @@ static int op_create(struct op_call *call)
         wrong_state(&call->err, "A disk-only snapshot needs a stopped machine (libvirt 9.0 "
                     "cannot take one of a running machine without its memory); this one is %s. "
                     "Stop it, or include the memory.", state);
+    else if (!with_memory && virDomainListAllCheckpoints(dom, NULL, 0) > 0)
+        /* libvirt 9.0: "cannot perform block operations while checkpoint exists". */
+        err_set(&call->err, 409, "has_checkpoints", NULL,
+                "This machine's backups keep checkpoints, and libvirt cannot take a disk-only "
+                "snapshot of a stopped machine that has them; take one with its memory while it "
+                "runs, or delete its backups.");
     else if (snap_supported(dom, with_memory, &call->err) == 0) {
         long long id = snap_insert(&vm, call->actor, call->args, with_memory, state, &call->err);
         if (id < 0) {
@@ -311,7 +262,7 @@ static int op_create(struct op_call *call)
                 call->result = json_pack("{s:I}", "snapshot_id", (json_int_t)id);
         }
     }
-    release(dom, conn);
+    vm_ref_release(dom, conn);
     return rc;
 }
 
@@ -330,17 +281,17 @@ static long long snap_id_of(const char *name)
  * made, NULL for a root. Snapshots made behind our back are left out. */
 static int op_list(struct op_call *call)
 {
-    struct snap_vm vm;
+    struct vm_ref vm;
     virConnectPtr conn = NULL;
     virDomainPtr dom = NULL;
-    if (snap_vm_load(json_integer_value(json_object_get(call->args, "vm_id")), call->actor, &vm,
+    if (vm_ref_load(json_integer_value(json_object_get(call->args, "vm_id")), call->actor, &vm,
                      &call->err) < 0 ||
-        !(dom = snap_domain(&vm, &conn, &call->err)))
+        !(dom = vm_ref_domain(&vm, &conn, &call->err)))
         return -1;
     virDomainSnapshotPtr *snaps = NULL;
     int n = virDomainListAllSnapshots(dom, &snaps, 0);
     if (n < 0) {
-        release(dom, conn);
+        vm_ref_release(dom, conn);
         return libvirt_error(&call->err, "Listing the snapshots");
     }
     json_t *list = json_array();
@@ -366,13 +317,13 @@ static int op_list(struct op_call *call)
     free(snaps);
     virResetLastError();   /* GetParent of a root "fails" */
     call->result = json_pack("{s:o}", "snapshots", list);
-    release(dom, conn);
+    vm_ref_release(dom, conn);
     return 0;
 }
 
 /* The libvirt snapshot of row snapshot_id of the VM, checked to be the
  * VM's and ready; NULL with a 404 (or 409 while it is being made). */
-static virDomainSnapshotPtr snap_lookup(virDomainPtr dom, const struct snap_vm *vm,
+static virDomainSnapshotPtr snap_lookup(virDomainPtr dom, const struct vm_ref *vm,
                                         long long snapshot_id, bool *with_memory, struct err *err)
 {
     struct db_rows *rows = db_query("SELECT status, with_memory FROM snapshots WHERE id = ? AND "
@@ -416,12 +367,12 @@ static int snap_revert_job(struct job *job)
 {
     struct err err = { 0 };
     struct user *actor = user_by_id(job->actor_id);
-    struct snap_vm vm;
+    struct vm_ref vm;
     virConnectPtr conn = NULL;
     virDomainPtr dom = NULL;
     virDomainSnapshotPtr snap = NULL;
-    int rc = snap_vm_load(job->vm_id, actor, &vm, &err);
-    if (rc == 0 && !(dom = snap_domain(&vm, &conn, &err)))
+    int rc = vm_ref_load(job->vm_id, actor, &vm, &err);
+    if (rc == 0 && !(dom = vm_ref_domain(&vm, &conn, &err)))
         rc = -1;
     if (rc == 0 && !(snap = snap_lookup(dom, &vm, job->object_id, NULL, &err)))
         rc = -1;
@@ -439,7 +390,7 @@ static int snap_revert_job(struct job *job)
     }
     if (snap)
         virDomainSnapshotFree(snap);
-    release(dom, conn);
+    vm_ref_release(dom, conn);
     user_free(actor);
     return rc;
 }
@@ -450,15 +401,15 @@ static int snap_revert_job(struct job *job)
  * would pull the power of a running guest). */
 static int op_revert(struct op_call *call)
 {
-    struct snap_vm vm;
+    struct vm_ref vm;
     virConnectPtr conn = NULL;
     virDomainPtr dom = NULL;
     virDomainSnapshotPtr snap = NULL;
     long long sid = json_integer_value(json_object_get(call->args, "snapshot_id"));
     bool with_memory = false;
-    if (snap_vm_load(json_integer_value(json_object_get(call->args, "vm_id")), call->actor, &vm,
+    if (vm_ref_load(json_integer_value(json_object_get(call->args, "vm_id")), call->actor, &vm,
                      &call->err) < 0 ||
-        !(dom = snap_domain(&vm, &conn, &call->err)))
+        !(dom = vm_ref_domain(&vm, &conn, &call->err)))
         return -1;
     int rc = -1;
     const char *state = vm_state_name(dom);
@@ -484,13 +435,13 @@ static int op_revert(struct op_call *call)
     }
     if (snap)
         virDomainSnapshotFree(snap);
-    release(dom, conn);
+    vm_ref_release(dom, conn);
     return rc;
 }
 
 /* Deletes row sid's libvirt snapshot (its children are kept: libvirt
  * re-parents them) and the row. */
-static int snap_delete_one(virDomainPtr dom, const struct snap_vm *vm, long long sid,
+static int snap_delete_one(virDomainPtr dom, const struct vm_ref *vm, long long sid,
                            struct err *err)
 {
     virDomainSnapshotPtr snap = snap_lookup(dom, vm, sid, NULL, err);
@@ -511,18 +462,18 @@ static int snap_delete_one(virDomainPtr dom, const struct snap_vm *vm, long long
 /* snapshot.delete {vm_id, snapshot_id}. */
 static int op_delete(struct op_call *call)
 {
-    struct snap_vm vm;
+    struct vm_ref vm;
     virConnectPtr conn = NULL;
     virDomainPtr dom = NULL;
-    if (snap_vm_load(json_integer_value(json_object_get(call->args, "vm_id")), call->actor, &vm,
+    if (vm_ref_load(json_integer_value(json_object_get(call->args, "vm_id")), call->actor, &vm,
                      &call->err) < 0 ||
-        !(dom = snap_domain(&vm, &conn, &call->err)))
+        !(dom = vm_ref_domain(&vm, &conn, &call->err)))
         return -1;
     long long sid = json_integer_value(json_object_get(call->args, "snapshot_id"));
     int rc = snap_delete_one(dom, &vm, sid, &call->err);
     if (rc == 0)
         call->result = json_pack("{s:I, s:b}", "snapshot_id", (json_int_t)sid, "deleted", 1);
-    release(dom, conn);
+    vm_ref_release(dom, conn);
     return rc;
 }
 
@@ -561,14 +512,14 @@ static GArray *snap_chain(virDomainPtr dom, long long source, long long target)
  * chain stops the merge before anything is deleted. */
 static int op_merge(struct op_call *call)
 {
-    struct snap_vm vm;
+    struct vm_ref vm;
     virConnectPtr conn = NULL;
     virDomainPtr dom = NULL;
     long long source = json_integer_value(json_object_get(call->args, "source"));
     long long target = json_integer_value(json_object_get(call->args, "target"));
-    if (snap_vm_load(json_integer_value(json_object_get(call->args, "vm_id")), call->actor, &vm,
+    if (vm_ref_load(json_integer_value(json_object_get(call->args, "vm_id")), call->actor, &vm,
                      &call->err) < 0 ||
-        !(dom = snap_domain(&vm, &conn, &call->err)))
+        !(dom = vm_ref_domain(&vm, &conn, &call->err)))
         return -1;
     int rc = -1;
     GArray *chain = NULL;
@@ -609,13 +560,13 @@ static int op_merge(struct op_call *call)
     db_rows_free(rows);
     if (chain)
         g_array_free(chain, TRUE);
-    release(dom, conn);
+    vm_ref_release(dom, conn);
     return rc;
 }
 
 /* Deletes the schedule's own snapshots of the VM beyond keep, oldest
  * first; pinned ones and ones made by hand are never touched. */
-static int snap_prune(virDomainPtr dom, const struct snap_vm *vm, long long keep, struct err *err)
+static int snap_prune(virDomainPtr dom, const struct vm_ref *vm, long long keep, struct err *err)
 {
     struct db_rows *rows = db_query("SELECT id FROM snapshots WHERE vm_id = ? AND origin = "
                                     "'schedule' AND pinned = 0 AND status = 'ready' "
@@ -661,12 +612,8 @@ static int snap_scheduled(long long vm_id, time_t slot, struct err *err, json_t 
     char *name = snap_scheduled_name(db_cell(rows, 0, 2), slot);
     struct user *actor = user_by_id(db_cell_int(rows, 0, 3, 0));
     db_rows_free(rows);
-    unsigned long long claimed = 0;
-    db_exec_count("UPDATE snapshot_policies SET last_slot = DATE_ADD('1970-01-01', INTERVAL ? "
-                  "SECOND) WHERE vm_id = ? AND (last_slot IS NULL OR last_slot < "
-                  "DATE_ADD('1970-01-01', INTERVAL ? SECOND))",
-                  &claimed, DB_INT((long long)slot), DB_INT(vm_id), DB_INT((long long)slot));
-    struct snap_vm vm;
+    unsigned long long claimed = schedule_claim("snapshot_policies", vm_id, slot) ? 1 : 0;
+    struct vm_ref vm;
     virConnectPtr conn = NULL;
     virDomainPtr dom = NULL;
     int rc = 0;
@@ -674,8 +621,8 @@ static int snap_scheduled(long long vm_id, time_t slot, struct err *err, json_t 
         *result = json_pack("{s:b}", "skipped", 1);   /* this slot ran already */
         goto out;
     }
-    rc = snap_vm_load(vm_id, actor, &vm, err);
-    if (rc == 0 && !(dom = snap_domain(&vm, &conn, err)))
+    rc = vm_ref_load(vm_id, actor, &vm, err);
+    if (rc == 0 && !(dom = vm_ref_domain(&vm, &conn, err)))
         rc = -1;
     const char *state = dom ? vm_state_name(dom) : "";
     bool on = !strcmp(state, "running") || !strcmp(state, "paused");
@@ -705,7 +652,7 @@ static int snap_scheduled(long long vm_id, time_t slot, struct err *err, json_t 
 out:
     db_exec("UPDATE snapshot_policies SET last_error = LEFT(?, 255) WHERE vm_id = ?",
             DB_TEXT(rc == 0 ? "" : err->message), DB_INT(vm_id));
-    release(dom, conn);
+    vm_ref_release(dom, conn);
     user_free(actor);
     g_free(name);
     return rc;

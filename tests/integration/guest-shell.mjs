@@ -37,3 +37,21 @@ export async function guestShellUntil(domain, command, check, deadlineMs = 30_00
     await new Promise((r) => setTimeout(r, 1000));
   }
 }
+
+// Runs command once the guest's shell answers (it may still be booting, or
+// its console not yet up) until expect matches what it printed, within
+// deadlineMs (a TCG guest on a loaded 2-core host takes minutes to boot); the output.
+export async function guestShellWhenUp(domain, command, expect, deadlineMs = 360_000) {
+  const end = Date.now() + deadlineMs;
+  let out = '';
+  for (;;) {
+    try {
+      out = await guestShellUntil(domain, command, (o) => expect.test(o), 20_000);
+    } catch (e) {
+      out = e.message;   // the console is not up yet
+    }
+    if (expect.test(out)) return out;
+    if (Date.now() > end) throw new Error(`guest shell "${command}" on ${domain}: no ${expect} in time:\n${out}`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}

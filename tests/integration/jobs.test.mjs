@@ -129,7 +129,11 @@ describe('GET /jobs/{id}', () => {
     }, 120_000, 200);
     assert.equal(done.state, 'succeeded', done.message);
     assert.deepEqual(done.target, { type: 'vm', id: vm.id, name: 'logged', href: `/vms/${vm.id}`, linked: true });
-    assert.deepEqual(done.log.map((l) => l.line), ['Started.', 'Finished.']);
+    // The runner's lines: queued, taken by a worker, each tenth of the copy, done.
+    const lines = done.log.map((l) => l.line);
+    assert.deepEqual([lines[0], lines[1], lines.at(-1)], ['Queued.', 'Started.', 'Finished.']);
+    assert.ok(lines.slice(2, -1).every((l) => /^\d+% done\.$/.test(l)), lines.join(' | '));
+    assert.ok(lines.length > 3, 'the copy reports its progress in the log');
     assert.equal(done.summary, 'The virtual machine was made.');
     // The VM's page lists its tasks.
     const vmPage = await a.client.get(`/vms/${vm.id}`);

@@ -350,6 +350,18 @@ export async function createVmDone(client, fields, deadlineMs = 180_000) {
   return made;
 }
 
+/** The libvirt domain name of VM vmId. */
+export const domainOf = (vmId) => sql(`SELECT domain_name FROM vms WHERE id = ${Number(vmId)}`)[0][0];
+
+/** Forces VM vmId off and waits until libvirt says so. */
+export async function stopVmForced(client, vmId, deadlineMs = 60_000) {
+  const res = await client.api('POST', `/vms/${vmId}/stop`, { force: true });
+  assert.ok([200, 202].includes(res.status), res.text);
+  const domain = domainOf(vmId);
+  await waitFor(() => execFileSync('virsh', ['-q', '-c', 'qemu:///system', 'domstate', domain],
+    { encoding: 'utf8' }).trim() === 'shut off', deadlineMs, 250);
+}
+
 // ---- this stack's helper ----
 
 const CONFIG = `${STATE}/vmmanager.conf`;

@@ -15,15 +15,16 @@ const stamp = (t) => new Date(t * 1000).toISOString().replace(/[-:]/g, '').repla
 
 let admin;
 let vmId;
+let backupVmId;
 before(async () => {
   admin = await adminClient();
   // Check the schedules every second (the default is a minute).
-  sql("UPDATE scheduler_tasks SET interval_s = 1 WHERE name = 'snapshots.schedule'");
+  sql("UPDATE scheduler_tasks SET interval_s = 1 WHERE name IN ('snapshots.schedule', 'backups.schedule')");
 });
 after(async () => {
   rmSync(CLOCK, { force: true });
-  sql("UPDATE scheduler_tasks SET interval_s = 60 WHERE name = 'snapshots.schedule'");
-  if (vmId) await admin.api('DELETE', `/vms/${vmId}?delete_disks=true`);
+  sql("UPDATE scheduler_tasks SET interval_s = 60 WHERE name IN ('snapshots.schedule', 'backups.schedule')");
+  for (const id of [vmId, backupVmId]) if (id) await admin.api('DELETE', `/vms/${id}?delete_disks=true`);
 });
 
 const names = (client) => client.api('GET', `/vms/${vmId}/snapshots`).then((r) => dataOf(r));
@@ -113,4 +114,39 @@ test('a schedule fires at its minute, once a slot, once after missed slots, and 
   const t = Number(sql("SELECT COUNT(*) FROM scheduler_runs WHERE task = 'snapshots.schedule'")[0][0]);
   await waitFor(() => Number(sql("SELECT COUNT(*) FROM scheduler_runs WHERE task = 'snapshots.schedule'")[0][0]) >= t + 3, 20_000, 200);
   assert.ok(!(await scheduled(client)).includes(`auto-${stamp(base + 4800)}`));
+});
+
+test('a backup schedule: a full backup, incrementals up to full_every, and only keep chains', async () => {
+  const { client } = await userClient(admin);
+  const templateId = Number(sql("SELECT id FROM templates WHERE name = 'Demo (busybox)'")[0][0]);
+  const made = await createVmDone(client, {
+    name: '定时备份', template_id: templateId, vcpus: 1, memory_mb: 128, disk_gb: 1, start: false,
+  });
+  assert.equal(made.status, 201, made.text);
+  backupVmId = dataOf(made.res).id;
+  assertError(await client.api('PUT', `/vms/${backupVmId}/backup-policy`, { schedule: '*/10 * * *', keep: 1 }), 400, 'invalid_schedule');
+  const auto = async () => dataOf(await client.api('GET', `/vms/${backupVmId}/backups`))
+    .filter((b) => b.origin === 'schedule' && b.status === 'ready').map((b) => b.mode).reverse();
+
+  // Past every slot the other test used; the first tick runs the latest
+  // slot since the policy was set, once.
+  const t0 = Math.ceil(Date.now() / 1000 / 600) * 600 + 3 * 3600;
+  setClock(t0 + 5);
+  const r = await client.api('PUT', `/vms/${backupVmId}/backup-policy`, { schedule: '*/10 * * * *', keep: 1, full_every: 2 });
+  assert.equal(r.status, 200, r.text);
+  await waitFor(async () => (await auto()).length === 1, 90_000, 500);
+  assert.deepEqual(await auto(), ['full']);
+  setClock(t0 + 600 + 5);
+  await waitFor(async () => (await auto()).length === 2, 90_000, 500);
+  assert.deepEqual(await auto(), ['full', 'incremental']);
+  // The next is a full one; the chain before it goes (keep 1).
+  setClock(t0 + 1200 + 5);
+  await waitFor(async () => {
+    const a = await auto();
+    return a.length === 1 && Number(sql(`SELECT COUNT(*) FROM backups WHERE vm_id = ${backupVmId}`)[0][0]) === 1;
+  }, 90_000, 500);
+  assert.deepEqual(await auto(), ['full']);
+  const policy = dataOf(await client.api('GET', `/vms/${backupVmId}/backup-policy`));
+  assert.equal(policy.last_error, '');
+  assert.equal(policy.last_run_slot, new Date((t0 + 1200) * 1000).toISOString().replace(/\.\d+Z$/, 'Z'));
 });

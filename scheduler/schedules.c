@@ -1,8 +1,9 @@
-/* The snapshot schedules (issue 16): task snapshots.schedule. For each
+/* The snapshot and backup schedules (issue 16): tasks snapshots.schedule
+ * and backups.schedule, one runner over two policy tables. For each
  * enabled policy, the latest due minute of its cron schedule since the
  * later of its last run and when it was set; if there is one, the helper
- * is asked (snapshot.scheduled on the scheduler's own socket) to take it
- * and prune. The helper claims the slot in the policy row itself, so a
+ * is asked (snapshot.scheduled or backup.scheduled on the scheduler's own
+ * socket) to take it and prune. The helper claims the slot in the policy row itself, so a
  * slot runs once even if two schedulers or a retry ask twice, and slots
  * missed while the scheduler was down run once, as the latest of them.
  *
@@ -16,6 +17,8 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+#include <glib.h>
 
 #include "config.h"
 #include "cron.h"
@@ -64,13 +67,23 @@ static json_t *helper_ask(const char *op, json_t *args, const char *request_id)
     return reply;
 }
 
-int snapshots_schedule(time_t real_now, char *error, size_t error_size)
+/* What differs between the two: the policies' table (a constant of ours,
+ * never input), the helper's op, and a word for request ids and logs. */
+struct schedule_kind {
+    const char *table;
+    const char *op;
+    const char *word;
+};
+
+static int schedules_run(const struct schedule_kind *kind, time_t real_now, char *error,
+                         size_t error_size)
 {
     time_t now = schedule_now(real_now);
-    struct db_rows *rows = db_query(
-        "SELECT vm_id, schedule, TIMESTAMPDIFF(SECOND, '1970-01-01', "
-        "GREATEST(COALESCE(last_slot, set_at), set_at)) FROM snapshot_policies "
-        "WHERE enabled = 1 ORDER BY vm_id");
+    char *sql = g_strdup_printf("SELECT vm_id, schedule, TIMESTAMPDIFF(SECOND, '1970-01-01', "
+                                "GREATEST(COALESCE(last_slot, set_at), set_at)) FROM %s "
+                                "WHERE enabled = 1 ORDER BY vm_id", kind->table);
+    struct db_rows *rows = db_query(sql);
+    g_free(sql);
     if (!rows) {
         snprintf(error, error_size, "the database is not available");
         return -1;
@@ -85,15 +98,16 @@ int snapshots_schedule(time_t real_now, char *error, size_t error_size)
         if (!slot)
             continue;
         char request_id[64];
-        snprintf(request_id, sizeof request_id, "sched-snap-%lld-%lld", vm_id, (long long)slot);
+        snprintf(request_id, sizeof request_id, "sched-%s-%lld-%lld", kind->word, vm_id,
+                 (long long)slot);
         json_t *args = json_pack("{s:I, s:I}", "vm_id", (json_int_t)vm_id, "slot",
                                  (json_int_t)slot);
-        json_t *reply = helper_ask("snapshot.scheduled", args, request_id);
+        json_t *reply = helper_ask(kind->op, args, request_id);
         json_decref(args);
         if (!json_is_true(json_object_get(reply, "ok"))) {
             /* The helper wrote its reason in the policy; a helper that
              * did not answer leaves the slot unclaimed, for the next tick. */
-            log_warn("snapshot schedule of VM %lld, slot %lld: %s", vm_id, (long long)slot,
+            log_warn("%s schedule of VM %lld, slot %lld: %s", kind->word, vm_id, (long long)slot,
                      reply ? json_string_value(json_object_get(json_object_get(reply, "error"),
                                                                "code"))
                            : "no answer from the helper");
@@ -105,4 +119,18 @@ int snapshots_schedule(time_t real_now, char *error, size_t error_size)
     if (failed)
         snprintf(error, error_size, "%d schedule(s) failed; see their policies", failed);
     return failed ? -1 : 0;
+}
+
+int snapshots_schedule(time_t now, char *error, size_t error_size)
+{
+    static const struct schedule_kind kind = { "snapshot_policies", "snapshot.scheduled",
+                                               "snapshot" };
+    return schedules_run(&kind, now, error, error_size);
+}
+
+/* A backup's helper answer comes at once: the backup itself is a job. */
+int backups_schedule(time_t now, char *error, size_t error_size)
+{
+    static const struct schedule_kind kind = { "backup_policies", "backup.scheduled", "backup" };
+    return schedules_run(&kind, now, error, error_size);
 }

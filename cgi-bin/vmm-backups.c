@@ -1,0 +1,336 @@
+/* vmm-backups: backups of VMs (/vms/{id}/backups, /backups/{bid}) and
+ * their schedules (/vms/{id}/backup-policy). Whoever may see the VM may
+ * back it up and restore it; anyone else's VM or backup is a 404. The
+ * helper makes, restores and deletes them (in jobs: 202 with meta.job);
+ * this program validates, lists rows and keeps the policies. /backups
+ * lists every backup for admins (a user sees their own). */
+#include <stdint.h>
+#include <string.h>
+
+#include "app.h"
+#include "db.h"
+#include "helper_client.h"
+#include "i18n.h"
+#include "rbac.h"
+#include "schedule_input.h"
+
+#define BACKUP_COLUMNS                                                                        \
+    "b.id, b.vm_id, b.vm_name, b.mode, COALESCE(b.parent_id, 0), b.status, b.origin, b.note, " \
+    "b.size_bytes, DATE_FORMAT(b.created_at, '%Y-%m-%dT%TZ'), "                               \
+    "DATE_FORMAT(b.finished_at, '%Y-%m-%dT%TZ'), b.owner_id"
+
+/* The VM of the path if the caller may see it ({id, name, state}), else
+ * a 404 (NULL). */
+static json_t *vm_visible(struct req *r)
+{
+    long long id = req_param(r, "id")->num;
+    struct db_rows *rows = db_query("SELECT owner_id, name, state FROM vms WHERE id = ?",
+                                    DB_INT(id));
+    if (!rows) {
+        fail_db(r);
+        return NULL;
+    }
+    json_t *vm = NULL;
+    if (rows->nrows == 1 && rbac_may_touch(r->user, db_cell_int(rows, 0, 0, 0)))
+        vm = json_pack("{s:I, s:s, s:s}", "id", (json_int_t)id, "name", db_cell(rows, 0, 1),
+                       "state", db_cell(rows, 0, 2));
+    else
+        req_fail(r, 404, "not_found", NULL, _("There is no such virtual machine."));
+    db_rows_free(rows);
+    return vm;
+}
+
+static json_t *backup_from_row(const struct db_rows *rows, int i)
+{
+    long long parent = db_cell_int(rows, i, 4, 0);
+    const char *status = db_cell(rows, i, 5);
+    return json_pack("{s:I, s:I, s:s, s:s, s:o, s:s, s:s, s:s, s:I, s:s, s:s?, s:b, s:b}",
+                     "id", (json_int_t)db_cell_int(rows, i, 0, 0),
+                     "vm_id", (json_int_t)db_cell_int(rows, i, 1, 0),
+                     "vm_name", db_cell(rows, i, 2), "mode", db_cell(rows, i, 3),
+                     "parent_id", parent ? json_integer(parent) : json_null(),
+                     "status", status, "origin", db_cell(rows, i, 6), "note", db_cell(rows, i, 7),
+                     "size_bytes", (json_int_t)db_cell_int(rows, i, 8, 0),
+                     "created_at", db_cell(rows, i, 9), "finished_at", db_cell(rows, i, 10),
+                     "incremental", !strcmp(db_cell(rows, i, 3), "incremental"),
+                     "ready", !strcmp(status, "ready"));
+}
+
+/* Rows of query (one parameter: an id) as a JSON array, or NULL (503). */
+static json_t *backups_query(struct req *r, const char *where, long long id)
+{
+    /* where is one of this file's constants, never input. */
+    char *sql = g_strconcat("SELECT " BACKUP_COLUMNS " FROM backups b WHERE ", where,
+                            " ORDER BY b.id DESC LIMIT 500", NULL);
+    struct db_rows *rows = db_query(sql, DB_INT(id));
+    g_free(sql);
+    if (!rows) {
+        fail_db(r);
+        return NULL;
+    }
+    json_t *list = json_array();
+    for (int i = 0; i < rows->nrows; i++)
+        json_array_append_new(list, backup_from_row(rows, i));
+    db_rows_free(rows);
+    return list;
+}
+
+/* Backup bid if the caller may touch it, else a 404 (NULL). */
+static json_t *backup_visible(struct req *r)
+{
+    long long bid = req_param(r, "bid")->num;
+    json_t *list = backups_query(r, "b.id = ?", bid);
+    if (!list)
+        return NULL;
+    json_t *b = json_incref(json_array_get(list, 0));
+    json_decref(list);
+    struct db_rows *rows = b ? db_query("SELECT owner_id FROM backups WHERE id = ?", DB_INT(bid))
+                             : NULL;
+    if (b && (!rows || !rbac_may_touch(r->user, db_cell_int(rows, 0, 0, 0)))) {
+        json_decref(b);
+        b = NULL;
+    }
+    db_rows_free(rows);
+    if (!b)
+        req_fail(r, 404, "not_found", NULL, _("There is no such backup."));
+    return b;
+}
+
+static json_t *policy_of(struct req *r, long long vm_id);
+
+static int backups_of_vm(struct req *r)
+{
+    long long vm_id = req_param(r, "id")->num;
+    json_t *vm = vm_visible(r);
+    json_t *list = vm ? backups_query(r, "b.vm_id = ?", vm_id) : NULL;
+    json_t *policy = list ? policy_of(r, vm_id) : NULL;
+    if (!policy) {
+        json_decref(vm);
+        json_decref(list);
+        return -1;
+    }
+    if (r->api) {
+        json_decref(vm);
+        json_decref(policy);
+        r->data = list;
+        return 0;
+    }
+    r->data = json_pack("{s:o, s:o, s:o, s:I, s:b}", "backups", list, "vm", vm, "policy", policy,
+                        "vm_id", (json_int_t)vm_id, "backups_empty", json_array_size(list) == 0);
+    return 0;
+}
+
+/* /backups: every backup for an admin, the caller's own otherwise. */
+static int backups_all(struct req *r)
+{
+    bool admin = rbac_allows(r->user, PERM_ADMIN);
+    json_t *list = admin ? backups_query(r, "b.id > ?", 0) /* all */
+                         : backups_query(r, "b.owner_id = ?", r->user->id);
+    if (!list)
+        return -1;
+    r->data = r->api ? list
+                     : json_pack("{s:o, s:b}", "backups", list, "backups_empty",
+                                 json_array_size(list) == 0);
+    return 0;
+}
+
+static int backup_show(struct req *r)
+{
+    json_t *b = backup_visible(r);
+    if (!b)
+        return -1;
+    req_set_object(r, "backup", b);
+    return 0;
+}
+
+/* A 202 naming the helper's job; the backup row as it is now. */
+static int answer_job(struct req *r, json_t *done, const char *kind, long long vm_id)
+{
+    long long bid = json_integer_value(json_object_get(done, "backup_id"));
+    long long job_id = json_integer_value(json_object_get(done, "job_id"));
+    json_decref(done);
+    r->audit_target_id = vm_id;
+    r->status = 202;
+    r->location = g_strdup_printf("/vms/%lld/backups", vm_id);
+    json_t *list = backups_query(r, "b.id = ?", bid);
+    json_t *b = list ? json_incref(json_array_get(list, 0)) : NULL;
+    json_decref(list);
+    memset(&r->err, 0, sizeof r->err);
+    req_set_job(r, json_pack("{s:I, s:s, s:s, s:i}", "id", (json_int_t)job_id, "kind", kind,
+                             "state", "queued", "progress", 0));
+    req_set_object(r, "backup", b ? b : json_pack("{s:I}", "id", (json_int_t)bid));
+    return 0;
+}
+
+static int backups_create(struct req *r)
+{
+    json_t *vm = vm_visible(r);
+    if (!vm)
+        return -1;
+    json_decref(vm);
+    long long vm_id = req_param(r, "id")->num;
+    const char *mode = input_str(r, "mode") ? input_str(r, "mode") : "full";
+    json_t *args = json_pack("{s:I, s:s}", "vm_id", (json_int_t)vm_id, "mode", mode);
+    r->audit_detail = json_pack("{s:s}", "mode", mode);
+    json_t *done = helper_call(r, "backup.create", args);
+    json_decref(args);
+    return done ? answer_job(r, done, "backup.create", vm_id) : -1;
+}
+
+/* POST /backups/{bid}/restore {target}: "same" (the default) writes the
+ * backup over its VM, which must be stopped. */
+static int backups_restore(struct req *r)
+{
+    json_t *b = backup_visible(r);
+    if (!b)
+        return -1;
+    long long vm_id = json_integer_value(json_object_get(b, "vm_id"));
+    json_decref(b);
+    const char *target = input_str(r, "target");
+    if (target && strcmp(target, "same"))
+        return req_fail(r, 422, "restore_target_unsupported", "target",
+                        _("A backup becomes a new machine through POST /vms/%lld/clone with "
+                          "its backup_id and a name."), vm_id);
+    long long bid = req_param(r, "bid")->num;
+    json_t *args = json_pack("{s:I}", "backup_id", (json_int_t)bid);
+    r->audit_detail = json_pack("{s:I, s:s}", "backup_id", (json_int_t)bid, "target", "same");
+    json_t *done = helper_call(r, "backup.restore", args);
+    json_decref(args);
+    return done ? answer_job(r, done, "backup.restore", vm_id) : -1;
+}
+
+static int backups_delete(struct req *r)
+{
+    json_t *b = backup_visible(r);
+    if (!b)
+        return -1;
+    long long bid = req_param(r, "bid")->num;
+    r->audit_target_id = json_integer_value(json_object_get(b, "vm_id"));
+    r->audit_detail = json_pack("{s:I}", "backup_id", (json_int_t)bid);
+    json_t *args = json_pack("{s:I}", "backup_id", (json_int_t)bid);
+    json_t *done = helper_call(r, "backup.delete", args);
+    json_decref(args);
+    if (!done) {
+        json_decref(b);
+        return -1;
+    }
+    json_decref(done);
+    json_object_set_new(b, "deleted", json_true());
+    r->location = g_strdup_printf("/vms/%lld/backups", r->audit_target_id);
+    req_set_object(r, "backup", b);
+    return 0;
+}
+
+/* The VM's backup schedule, or the default (disabled) one. */
+static json_t *policy_of(struct req *r, long long vm_id)
+{
+    struct db_rows *rows = db_query(
+        "SELECT enabled, schedule, keep, full_every, DATE_FORMAT(last_slot, '%Y-%m-%dT%TZ'), "
+        "last_error FROM backup_policies WHERE vm_id = ?", DB_INT(vm_id));
+    if (!rows) {
+        fail_db(r);
+        return NULL;
+    }
+    json_t *policy = rows->nrows == 1
+        ? json_pack("{s:I, s:b, s:s, s:I, s:I, s:s?, s:s}", "vm_id", (json_int_t)vm_id,
+                    "enabled", db_cell_int(rows, 0, 0, 0) != 0, "schedule", db_cell(rows, 0, 1),
+                    "keep", (json_int_t)db_cell_int(rows, 0, 2, 0), "full_every",
+                    (json_int_t)db_cell_int(rows, 0, 3, 0), "last_run_slot", db_cell(rows, 0, 4),
+                    "last_error", db_cell(rows, 0, 5))
+        : json_pack("{s:I, s:b, s:s, s:i, s:i, s:n, s:s}", "vm_id", (json_int_t)vm_id,
+                    "enabled", 0, "schedule", "", "keep", 0, "full_every", 7, "last_run_slot",
+                    "last_error", "");
+    db_rows_free(rows);
+    return policy;
+}
+
+static int policy_show(struct req *r)
+{
+    json_t *vm = vm_visible(r);
+    if (!vm)
+        return -1;
+    json_decref(vm);
+    json_t *policy = policy_of(r, req_param(r, "id")->num);
+    if (!policy)
+        return -1;
+    req_set_object(r, "policy", policy);
+    return 0;
+}
+
+/* PUT: the whole schedule, run by vmm-scheduler (backups.schedule): at
+ * each due minute (UTC) a backup, a full one every full_every and
+ * incrementals between; the schedule's chains beyond keep are deleted,
+ * oldest first (a chain holding a user's backup never is). */
+static int policy_set(struct req *r)
+{
+    long long vm_id = req_param(r, "id")->num;
+    json_t *vm = vm_visible(r);
+    if (!vm)
+        return -1;
+    json_decref(vm);
+    const char *schedule = input_str(r, "schedule");
+    bool enabled;
+    if (schedule_input(r, &enabled) < 0)
+        return -1;
+    r->audit_target_id = vm_id;
+    r->audit_detail = json_deep_copy(r->input);
+    if (db_exec("INSERT INTO backup_policies (vm_id, enabled, schedule, keep, full_every) "
+                "VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE "
+                "set_at = IF(schedule <> VALUES(schedule) OR enabled <> VALUES(enabled), "
+                "UTC_TIMESTAMP(), set_at), enabled = VALUES(enabled), "
+                "schedule = VALUES(schedule), keep = VALUES(keep), full_every = VALUES(full_every)",
+                DB_INT(vm_id), DB_INT(enabled), DB_TEXT(schedule), DB_INT(input_int(r, "keep", 1)),
+                DB_INT(input_int(r, "full_every", 7))) < 0)
+        return fail_db(r);
+    json_t *policy = policy_of(r, vm_id);
+    if (!policy)
+        return -1;
+    r->location = g_strdup_printf("/vms/%lld/backups", vm_id);
+    req_set_object(r, "policy", policy);
+    return 0;
+}
+
+static const char *const modes[] = { "full", "incremental", NULL };
+static const char *const targets[] = { "same", "new", NULL };
+static const struct field create_fields[] = {
+    { "mode", FIELD_ENUM, false, 0, 0, modes }, { NULL },
+};
+static const struct field restore_fields[] = {
+    { "target", FIELD_ENUM, false, 0, 0, targets }, { "name", FIELD_STRING, false, 1, 64 },
+    { NULL },
+};
+static const struct field no_fields[] = { { NULL } };
+static const struct field policy_fields[] = {
+    { "enabled", FIELD_BOOL },
+    { "schedule", FIELD_STRING, true, 9, 100 },
+    { "keep", FIELD_INT, true, 1, 1000 },
+    { "full_every", FIELD_INT, false, 1, 1000 },
+    { NULL },
+};
+
+static const struct route routes[] = {
+    { "GET", "/backups", backups_all, PERM_USER, ROUTE_BOTH, "backups.tpl", N_("Backups") },
+    { "GET", "/backups/{bid:int}", backup_show, PERM_USER, ROUTE_API },
+    { "POST", "/backups/{bid:int}/restore", backups_restore, PERM_USER, ROUTE_BOTH, NULL, NULL,
+      restore_fields, "backup.restore" },
+    { "DELETE", "/backups/{bid:int}", backups_delete, PERM_USER, ROUTE_API, NULL, NULL, no_fields,
+      "backup.delete" },
+    { "POST", "/backups/{bid:int}/delete", backups_delete, PERM_USER, ROUTE_PAGE, NULL, NULL,
+      no_fields, "backup.delete" },
+    { "GET", "/vms/{id:int}/backups", backups_of_vm, PERM_USER, ROUTE_BOTH, "vm-backups.tpl",
+      N_("Backups") },
+    { "POST", "/vms/{id:int}/backups", backups_create, PERM_USER, ROUTE_BOTH, NULL, NULL,
+      create_fields, "backup.create" },
+    { "GET", "/vms/{id:int}/backup-policy", policy_show, PERM_USER, ROUTE_API },
+    { "PUT", "/vms/{id:int}/backup-policy", policy_set, PERM_USER, ROUTE_API, NULL, NULL,
+      policy_fields, "backup.policy" },
+    { "POST", "/vms/{id:int}/backup-policy", policy_set, PERM_USER, ROUTE_PAGE, NULL, NULL,
+      policy_fields, "backup.policy" },
+    { NULL },
+};
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    return app_run(argv[0], routes);
+}

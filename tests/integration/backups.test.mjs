@@ -1,0 +1,173 @@
+// Backups on a booted guest (qemu:///system, TCG, the demo template):
+// a marker file written in the guest, a full backup, the marker changed
+// and more data written, an incremental (which holds only the change),
+// the marker deleted; restoring the incremental brings the changed marker
+// back, restoring the full one the first; a backup of a stopped machine;
+// the chain after a restore; bad input and other users' backups.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import {
+  adminClient, assertError, createVmDone, dataOf, domainOf, jobEnded, jobOf, sql, stopVmForced, userClient, waitFor,
+} from './lib.mjs';
+import { guestShellWhenUp } from './guest-shell.mjs';
+
+const JOB_DEADLINE_MS = 240_000;
+
+const domState = (domain) => execFileSync('virsh', ['-q', '-c', 'qemu:///system', 'domstate', domain],
+  { encoding: 'utf8' }).trim();
+
+let admin;
+let owner;
+let other;
+let templateId;
+const cleanup = [];
+
+before(async () => {
+  admin = await adminClient();
+  owner = await userClient(admin);
+  other = await userClient(admin);
+  templateId = Number(sql("SELECT id FROM templates WHERE name = 'Demo (busybox)'")[0][0]);
+});
+after(async () => {
+  for (const id of cleanup) await admin.api('DELETE', `/vms/${id}?delete_disks=true`);
+});
+
+/** Waits for the job of res (a 202) and asserts it succeeded. */
+async function jobSucceeded(client, res) {
+  assert.equal(res.status, 202, res.text);
+  const job = await jobEnded(client, jobOf(res).id, JOB_DEADLINE_MS);
+  assert.equal(job.state, 'succeeded', JSON.stringify(job));
+  return job;
+}
+
+const inGuest = (domain, line, expect) => guestShellWhenUp(domain, line, expect);
+const MOUNT = 'mount -t vfat /dev/vda /mnt';
+const marker = (domain) =>
+  inGuest(domain, `${MOUNT}; echo "M=$(cat /mnt/marker.txt 2>/dev/null || echo none) B=$(ls /mnt | grep -c big.bin)"; umount /mnt`, /M=\S+ B=\d/)
+    .then((out) => out.match(/M=(\S+) B=(\d)/).slice(1));
+
+async function power(c, vmId, action) {
+  if (action === 'stop') return stopVmForced(c, vmId);
+  const res = await c.api('POST', `/vms/${vmId}/start`, {});
+  assert.ok([200, 202].includes(res.status), res.text);
+  await waitFor(() => domState(domainOf(vmId)) === 'running', 60_000, 250);
+}
+
+describe('backups of a booted guest', () => {
+  let vm;
+  let domain;
+  let full;
+  let incr;
+
+  before(async () => {
+    const made = await createVmDone(owner.client, {
+      name: '备份测试', template_id: templateId, vcpus: 1, memory_mb: 256, disk_gb: 1, start: true,
+    });
+    assert.equal(made.status, 201, made.text);
+    cleanup.push(dataOf(made.res).id);
+    assert.equal(made.job.state, 'succeeded', JSON.stringify(made.job));
+    vm = made.vm;
+    domain = domainOf(vm.id);
+  });
+
+  test('full, then incremental with only the change; restore either; the restored guest boots', async () => {
+    const c = owner.client;
+    await inGuest(domain, `${MOUNT} && echo one > /mnt/marker.txt && umount /mnt && sync && echo W1-$((1+1))`, /W1-2/);
+    let res = await c.api('POST', `/vms/${vm.id}/backups`, { mode: 'full' });
+    await jobSucceeded(c, res);
+    full = dataOf(await c.api('GET', `/backups/${dataOf(res).id}`));
+    assert.equal(full.status, 'ready');
+    assert.equal(full.mode, 'full');
+
+    // 2 MiB of new data and a changed marker, then an incremental.
+    await inGuest(domain, `${MOUNT} && dd if=/dev/urandom of=/mnt/big.bin bs=64k count=32 2>/dev/null && echo two > /mnt/marker.txt && umount /mnt && sync && echo W2-$((2+1))`, /W2-3/);
+    res = await c.api('POST', `/vms/${vm.id}/backups`, { mode: 'incremental' });
+    await jobSucceeded(c, res);
+    incr = dataOf(await c.api('GET', `/backups/${dataOf(res).id}`));
+    assert.equal(incr.mode, 'incremental', incr.note);
+    assert.equal(incr.parent_id, full.id);
+    assert.ok(incr.size_bytes >= 2 << 20, `the incremental holds the new 2 MiB (${incr.size_bytes})`);
+    assert.ok(incr.size_bytes * 2 < full.size_bytes,
+      `the incremental (${incr.size_bytes}) holds only the change, the full ${full.size_bytes}`);
+
+    // The marker goes; a restore over the running machine is refused.
+    await inGuest(domain, `${MOUNT} && rm /mnt/marker.txt /mnt/big.bin && umount /mnt && sync && echo W3-$((3+1))`, /W3-4/);
+    assertError(await c.api('POST', `/backups/${incr.id}/restore`, {}), 409, 'vm_running');
+    await power(c, vm.id, 'stop');
+
+    await jobSucceeded(c, await c.api('POST', `/backups/${incr.id}/restore`, { target: 'same' }));
+    await power(c, vm.id, 'start');
+    assert.deepEqual(await marker(domain), ['two', '1'], 'the incremental brings back what came after the full one');
+
+    await power(c, vm.id, 'stop');
+    await jobSucceeded(c, await c.api('POST', `/backups/${full.id}/restore`, {}));
+    await power(c, vm.id, 'start');
+    assert.deepEqual(await marker(domain), ['one', '0'], 'the full one has the first marker only');
+  });
+
+  test('after a restore the chain starts again: a stopped machine gets a full backup, with a note', async () => {
+    const c = owner.client;
+    await power(c, vm.id, 'stop');
+    let res = await c.api('POST', `/vms/${vm.id}/backups`, { mode: 'incremental' });
+    await jobSucceeded(c, res);
+    const b = dataOf(await c.api('GET', `/backups/${dataOf(res).id}`));
+    assert.equal(b.mode, 'full');
+    assert.match(b.note, /checkpoint/);
+    assert.equal(domState(domain), 'shut off', 'the machine is stopped again after its backup');
+    // libvirt refuses internal snapshots of a stopped machine with checkpoints: said clearly.
+    assertError(await c.api('POST', `/vms/${vm.id}/snapshots`, { name: 'after-backup' }), 409, 'has_checkpoints');
+    // The list on the VM's page and in the API.
+    const list = dataOf(await c.api('GET', `/vms/${vm.id}/backups`));
+    assert.deepEqual(list.map((x) => x.id), [b.id, incr.id, full.id]);
+    const page = await c.page(`/vms/${vm.id}/backups`);
+    assert.equal(page.status, 200);
+    assert.match(page.text, new RegExp(`<tr data-id="${b.id}">`));
+    assert.match((await c.page(`/vms/${vm.id}`)).text, /id="open-backups"/);
+    // A backup restored as a new machine (a clone from it): it boots with the incremental's data.
+    const res2 = await c.api('POST', `/vms/${vm.id}/clone`, { name: '从备份恢复', backup_id: incr.id, start: true });
+    assert.equal(res2.status, 201, res2.text);
+    const restored = dataOf(res2);
+    const job = await jobEnded(c, jobOf(res2).id, JOB_DEADLINE_MS);
+    assert.equal(job.state, 'succeeded', JSON.stringify(job));
+    assert.ok(job.log.some((l) => l.line === 'Checksums match.'), 'the chain was checked first');
+    assert.deepEqual(await marker(domainOf(restored.id)), ['two', '1'], 'the new machine boots with the backup');
+    res = await c.api('DELETE', `/vms/${restored.id}?delete_disks=true`);
+    assert.equal(res.status, 200, res.text);
+    assertError(await c.api('POST', `/backups/${incr.id}/restore`, { target: 'new' }), 422, 'restore_target_unsupported');
+  });
+
+  test('bad input, other users, delete with incrementals, schedules', async () => {
+    const c = owner.client;
+    assertError(await c.api('POST', `/vms/${vm.id}/backups`, { mode: 'partial' }), 400, 'invalid_choice');
+    assertError(await other.client.api('POST', `/vms/${vm.id}/backups`, {}), 404, 'not_found');
+    assertError(await other.client.api('GET', `/backups/${full.id}`), 404, 'not_found');
+    assertError(await other.client.api('POST', `/backups/${full.id}/restore`, {}), 404, 'not_found');
+    assertError(await other.client.api('DELETE', `/backups/${full.id}`), 404, 'not_found');
+    assertError(await c.api('DELETE', `/backups/${full.id}`), 409, 'has_incrementals');
+    assertError(await c.api('PUT', `/vms/${vm.id}/backup-policy`, { schedule: 'every day', keep: 3 }), 400, 'invalid_schedule');
+    assertError(await c.api('PUT', `/vms/${vm.id}/backup-policy`, { schedule: '0 3 * * *', keep: 0 }), 400, 'out_of_range');
+    let res = await c.api('PUT', `/vms/${vm.id}/backup-policy`, { schedule: '0 3 * * *', keep: 2, full_every: 7 });
+    assert.equal(res.status, 200, res.text);
+    assert.equal(dataOf(res).keep, 2);
+    // Delete the incremental, then its full one: files and rows go.
+    res = await c.api('DELETE', `/backups/${incr.id}`);
+    assert.equal(res.status, 200, res.text);
+    res = await c.api('DELETE', `/backups/${full.id}`);
+    assert.equal(res.status, 200, res.text);
+    assertError(await c.api('GET', `/backups/${full.id}`), 404, 'not_found');
+    assert.equal(Number(sql(`SELECT COUNT(*) FROM backup_disks WHERE backup_id IN (${full.id}, ${incr.id})`)[0][0]), 0);
+    // Admins see every backup at /backups.
+    const all = dataOf(await admin.api('GET', '/backups'));
+    assert.ok(all.some((x) => x.vm_id === vm.id));
+    const mine = dataOf(await other.client.api('GET', '/backups'));
+    assert.ok(!mine.some((x) => x.vm_id === vm.id), 'a user sees only their own');
+    // A VM with checkpoints is deleted whole; its backups stay, restorable no more over it.
+    const left = dataOf(await c.api('GET', `/vms/${vm.id}/backups`))[0];
+    res = await c.api('DELETE', `/vms/${vm.id}?delete_disks=true`);
+    assert.equal(res.status, 200, res.text);
+    assert.throws(() => domState(domain), 'libvirt has no such domain any more');
+    assertError(await c.api('POST', `/backups/${left.id}/restore`, {}), 409, 'vm_gone');
+    assert.equal(dataOf(await c.api('GET', `/backups/${left.id}`)).status, 'ready');
+  });
+});
