@@ -2,6 +2,7 @@
  * verdict and its reason, architectures and machine types), as the helper
  * reads them from libvirt; the reconcile report and its resolution. */
 #include "app.h"
+#include "hardware.h"
 #include "helper_client.h"
 #include "i18n.h"
 
@@ -36,11 +37,20 @@ static int host_resolve(struct req *r)
     return 0;
 }
 
+/* GET /host/cpu-models?arch=: the CPU models guests may get (issue 17). */
+static int host_cpu_models(struct req *r)
+{
+    const char *arch = req_query(r, "arch");
+    r->data = hardware_cpu_models(r, arch && *arch ? arch : "x86_64");
+    return r->data ? 0 : -1;
+}
+
 static const struct field no_fields[] = { { NULL } };
 
 static const struct route routes[] = {
     { "GET", "/host", host_show, PERM_USER, ROUTE_BOTH, "host.tpl", N_("Host") },
     { "GET", "/host/reconcile", host_reconcile, PERM_ADMIN, ROUTE_API },
+    { "GET", "/host/cpu-models", host_cpu_models, PERM_USER, ROUTE_API },
     { "POST", "/host/reconcile", host_resolve, PERM_ADMIN, ROUTE_API, NULL, NULL, no_fields,
       "host.reconcile" },
     { NULL },

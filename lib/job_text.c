@@ -11,6 +11,8 @@ static const struct {
     { "vm.stop", N_("Shut down virtual machine") },
     { "upload.import", N_("Import upload") },
     { "iso.verify", N_("Verify ISO image") },
+    { "disk.remove", N_("Remove disk") },
+    { "nic.remove", N_("Remove network interface") },
     { NULL, NULL },
 };
 

@@ -59,10 +59,16 @@ def main():
         # asks the terminal where its cursor is (ESC [6n) with each prompt
         # and takes what comes next as the answer: answer it, or the typed
         # command is swallowed.
+        # A prompt drawn before the fresh one (output the guest printed since
+        # the last attach) asks too: answer each until no question comes.
         os.write(fd, b'\r')
-        if read_until(b'\x1b[6n', mark, within=5) >= 0:
+        at, within = mark, 5
+        while True:
+            asked = read_until(b'\x1b[6n', at, within=within)
+            if asked < 0:
+                break
             os.write(fd, b'\x1b[1;3R')
-            time.sleep(0.2)
+            at, within = asked + 4, 0.7
         half = len(tag) // 2
         typed = 'echo %s""%s-B; %s; echo %s""%s-E\r' % (
             tag[:half], tag[half:], command, tag[:half], tag[half:])
