@@ -130,6 +130,30 @@ static int hw_reply(struct req *r, json_t *before, long long id)
     return 0;
 }
 
+/* The end of a change: the answer (status, the hardware after, audited)
+ * when rc is 0; before is freed either way. */
+static int hw_finish(struct req *r, json_t *before, long long id, int rc, int status)
+{
+    if (rc == 0) {
+        if (status)
+            r->status = status;
+        rc = hw_reply(r, before, id);
+    }
+    json_decref(before);
+    return rc;
+}
+
+/* The helper's op on row (its argument key) of VM vm_id: its result, or
+ * NULL with r->err set. */
+static json_t *row_op(struct req *r, long long vm_id, const char *op, const char *key,
+                      long long row)
+{
+    json_t *args = json_pack("{s:I, s:I}", "vm_id", (json_int_t)vm_id, key, (json_int_t)row);
+    json_t *done = helper_call(r, op, args);
+    json_decref(args);
+    return done;
+}
+
 /* The quota's verdict on want, inside the caller's transaction. */
 static int quota_check(struct req *r, json_t *hw, const struct quota_want *want)
 {
@@ -170,15 +194,21 @@ static int host_check(struct req *r, long long vcpus, long long memory_mb)
 
 /* ------------------------------------------------------------ disks --- */
 
-/* GET /vms/{id}/disks */
-static int disks_list(struct req *r)
+/* The answer of a list route: one member of the VM's hardware. */
+static int hw_list(struct req *r, const char *key)
 {
     json_t *hw = vm_hardware(r, req_param(r, "id")->num);
     if (!hw)
         return -1;
-    r->data = json_incref(json_object_get(hw, "disks"));
+    r->data = json_incref(json_object_get(hw, key));
     json_decref(hw);
     return 0;
+}
+
+/* GET /vms/{id}/disks */
+static int disks_list(struct req *r)
+{
+    return hw_list(r, "disks");
 }
 
 static json_t *disk_of(json_t *hw, const char *target)
@@ -254,25 +284,14 @@ static int disks_add(struct req *r)
         if (rc < 0)
             db_rollback();
     }
-    json_t *done = NULL;
-    if (rc == 0) {
-        json_t *args = json_pack("{s:I, s:I}", "vm_id", (json_int_t)id, "disk_id",
-                                 (json_int_t)disk_id);
-        done = helper_call(r, "disk.add", args);
-        json_decref(args);
-        if (!done) {
-            /* libvirt refused: nothing was made (the helper removed the volume). */
-            db_exec("DELETE FROM vm_disks WHERE id = ?", DB_INT(disk_id));
-            rc = -1;
-        }
+    json_t *done = rc == 0 ? row_op(r, id, "disk.add", "disk_id", disk_id) : NULL;
+    if (rc == 0 && !done) {
+        /* libvirt refused: nothing was made (the helper removed the volume). */
+        db_exec("DELETE FROM vm_disks WHERE id = ?", DB_INT(disk_id));
+        rc = -1;
     }
     json_decref(done);
-    if (rc == 0) {
-        r->status = 201;
-        rc = hw_reply(r, before, id);
-    }
-    json_decref(before);
-    return rc;
+    return hw_finish(r, before, id, rc, 201);
 }
 
 /* POST /vms/{id}/disks/{target}/resize {size_gb}: grows, never shrinks. */
@@ -326,10 +345,27 @@ static int disks_resize(struct req *r)
         }
         json_decref(done);
     }
-    if (rc == 0)
-        rc = hw_reply(r, before, id);
-    json_decref(before);
-    return rc;
+    return hw_finish(r, before, id, rc, 0);
+}
+
+/* Asks the helper's op (disk.remove, nic.remove) to remove row (its
+ * argument key) of VM vm_id: done at once, or (a running guest) a job,
+ * then the answer is 202 with the job in meta. */
+static int removal_ask(struct req *r, long long vm_id, const char *op, const char *key,
+                       long long row)
+{
+    json_t *done = row_op(r, vm_id, op, key, row);
+    if (!done)
+        return -1;
+    long long job_id = json_integer_value(json_object_get(done, "job_id"));
+    json_decref(done);
+    if (job_id) {
+        r->status = 202;
+        req_set_job(r, json_pack("{s:I, s:s, s:s}", "id", (json_int_t)job_id, "kind", op,
+                                 "state", "running"));
+        r->location = g_strdup_printf("/jobs/%lld", job_id);
+    }
+    return 0;
 }
 
 /* DELETE /vms/{id}/disks/{target}: at once from a stopped machine; from
@@ -353,28 +389,11 @@ static int disks_remove(struct req *r)
                                   : NULL;
     long long disk_id = db_cell_int(row, 0, 0, 0);
     db_rows_free(row);
-    json_t *done = NULL;
     if (rc == 0 && !disk_id)
         rc = fail_db(r);
-    if (rc == 0) {
-        json_t *args = json_pack("{s:I, s:I}", "vm_id", (json_int_t)id, "disk_id",
-                                 (json_int_t)disk_id);
-        done = helper_call(r, "disk.remove", args);
-        json_decref(args);
-        rc = done ? 0 : -1;
-    }
-    long long job_id = json_integer_value(json_object_get(done, "job_id"));
-    json_decref(done);
-    if (rc == 0 && job_id) {
-        r->status = 202;
-        req_set_job(r, json_pack("{s:I, s:s, s:s}", "id", (json_int_t)job_id, "kind",
-                                 "disk.remove", "state", "running"));
-        r->location = g_strdup_printf("/jobs/%lld", job_id);
-    }
     if (rc == 0)
-        rc = hw_reply(r, before, id);
-    json_decref(before);
-    return rc;
+        rc = removal_ask(r, id, "disk.remove", "disk_id", disk_id);
+    return hw_finish(r, before, id, rc, 0);
 }
 
 /* ------------------------------------------------------------- NICs --- */
@@ -382,12 +401,7 @@ static int disks_remove(struct req *r)
 /* GET /vms/{id}/interfaces */
 static int nics_list(struct req *r)
 {
-    json_t *hw = vm_hardware(r, req_param(r, "id")->num);
-    if (!hw)
-        return -1;
-    r->data = json_incref(json_object_get(hw, "nics"));
-    json_decref(hw);
-    return 0;
+    return hw_list(r, "nics");
 }
 
 static json_t *nic_of(json_t *hw, const char *mac)
@@ -537,23 +551,14 @@ static int nics_add(struct req *r)
         rc = nic_mac(r, mac);
     if (rc == 0 && (nic = nic_insert(r, id, network_id, pool, mac)) < 0)
         rc = -1;
-    if (rc == 0) {
-        json_t *args = json_pack("{s:I, s:I}", "vm_id", (json_int_t)id, "nic_id", (json_int_t)nic);
-        json_t *done = helper_call(r, "nic.add", args);
-        json_decref(args);
-        if (!done) {
-            /* libvirt refused: nothing was attached; the address goes with the row. */
-            db_exec("DELETE FROM vm_nics WHERE id = ?", DB_INT(nic));
-            rc = -1;
-        }
-        json_decref(done);
+    json_t *done = rc == 0 ? row_op(r, id, "nic.add", "nic_id", nic) : NULL;
+    if (rc == 0 && !done) {
+        /* libvirt refused: nothing was attached; the address goes with the row. */
+        db_exec("DELETE FROM vm_nics WHERE id = ?", DB_INT(nic));
+        rc = -1;
     }
-    if (rc == 0) {
-        r->status = 201;
-        rc = hw_reply(r, before, id);
-    }
-    json_decref(before);
-    return rc;
+    json_decref(done);
+    return hw_finish(r, before, id, rc, 201);
 }
 
 /* PATCH /vms/{id}/interfaces/{mac} {link_state, model}: the link goes up
@@ -582,21 +587,14 @@ static int nics_update(struct req *r)
     if (rc == 0 && db_exec("UPDATE vm_nics SET model = ?, link_state = ? WHERE id = ?",
                            DB_TEXT(model), DB_TEXT(link), DB_INT(row)) < 0)
         rc = fail_db(r);
-    if (rc == 0) {
-        json_t *args = json_pack("{s:I, s:I}", "vm_id", (json_int_t)id, "nic_id", (json_int_t)row);
-        json_t *done = helper_call(r, "nic.update", args);
-        json_decref(args);
-        if (!done) {
-            db_exec("UPDATE vm_nics SET model = ?, link_state = ? WHERE id = ?",
-                    DB_TEXT(old_model), DB_TEXT(old_link), DB_INT(row));
-            rc = -1;
-        }
-        json_decref(done);
+    json_t *done = rc == 0 ? row_op(r, id, "nic.update", "nic_id", row) : NULL;
+    if (rc == 0 && !done) {
+        db_exec("UPDATE vm_nics SET model = ?, link_state = ? WHERE id = ?", DB_TEXT(old_model),
+                DB_TEXT(old_link), DB_INT(row));
+        rc = -1;
     }
-    if (rc == 0)
-        rc = hw_reply(r, before, id);
-    json_decref(before);
-    return rc;
+    json_decref(done);
+    return hw_finish(r, before, id, rc, 0);
 }
 
 /* DELETE /vms/{id}/interfaces/{mac}: at once from a stopped machine;
@@ -618,25 +616,9 @@ static int nics_remove(struct req *r)
     else if (rc == 0 && json_array_size(json_object_get(before, "nics")) < 2)
         rc = req_fail(r, 409, "last_interface", NULL,
                       _("This is the machine's last NIC; set its link down to disconnect it."));
-    json_t *done = NULL;
-    if (rc == 0) {
-        json_t *args = json_pack("{s:I, s:I}", "vm_id", (json_int_t)id, "nic_id", (json_int_t)row);
-        done = helper_call(r, "nic.remove", args);
-        json_decref(args);
-        rc = done ? 0 : -1;
-    }
-    long long job_id = json_integer_value(json_object_get(done, "job_id"));
-    json_decref(done);
-    if (rc == 0 && job_id) {
-        r->status = 202;
-        req_set_job(r, json_pack("{s:I, s:s, s:s}", "id", (json_int_t)job_id, "kind",
-                                 "nic.remove", "state", "running"));
-        r->location = g_strdup_printf("/jobs/%lld", job_id);
-    }
     if (rc == 0)
-        rc = hw_reply(r, before, id);
-    json_decref(before);
-    return rc;
+        rc = removal_ask(r, id, "nic.remove", "nic_id", row);
+    return hw_finish(r, before, id, rc, 0);
 }
 
 /* ---------------------------------------------------- port forwards --- */
@@ -644,12 +626,7 @@ static int nics_remove(struct req *r)
 /* GET /vms/{id}/port-forwards */
 static int forwards_list(struct req *r)
 {
-    json_t *hw = vm_hardware(r, req_param(r, "id")->num);
-    if (!hw)
-        return -1;
-    r->data = json_incref(json_object_get(hw, "port_forwards"));
-    json_decref(hw);
-    return 0;
+    return hw_list(r, "port_forwards");
 }
 
 /* Whether port is in [port_forwarding] host_ports, the ranges an admin
@@ -746,12 +723,7 @@ static int forwards_add(struct req *r)
         }
         json_decref(done);
     }
-    if (rc == 0) {
-        r->status = 201;
-        rc = hw_reply(r, before, id);
-    }
-    json_decref(before);
-    return rc;
+    return hw_finish(r, before, id, rc, 201);
 }
 
 /* DELETE /vms/{id}/port-forwards/{fid} */
@@ -775,10 +747,7 @@ static int forwards_remove(struct req *r)
         rc = done ? 0 : -1;
         json_decref(done);
     }
-    if (rc == 0)
-        rc = hw_reply(r, before, id);
-    json_decref(before);
-    return rc;
+    return hw_finish(r, before, id, rc, 0);
 }
 
 /* ----------------------------------------------------------- CD-ROM --- */
@@ -893,10 +862,7 @@ static int vcpus_set(struct req *r)
         rc = host_check(r, vcpus, 0);
     if (rc == 0 && vcpus != old)
         rc = vcpus_apply(r, before, id, vcpus, "vm.vcpus");
-    if (rc == 0)
-        rc = hw_reply(r, before, id);
-    json_decref(before);
-    return rc;
+    return hw_finish(r, before, id, rc, 0);
 }
 
 /* The helper redefines a stopped machine from its row (vm.update). */
@@ -979,10 +945,7 @@ static int cpu_set(struct req *r)
             rc = -1;
         }
     }
-    if (rc == 0)
-        rc = hw_reply(r, before, id);
-    json_decref(before);
-    return rc;
+    return hw_finish(r, before, id, rc, 0);
 }
 
 /* A running machine's memory grows by DIMMs of whole 128 MiB blocks up to
@@ -1088,10 +1051,7 @@ static int memory_set(struct req *r)
     if (rc == 0)
         rc = hw_running(before) ? memory_hot_add(r, before, id, memory)
                                 : memory_stopped(r, before, id, memory);
-    if (rc == 0)
-        rc = hw_reply(r, before, id);
-    json_decref(before);
-    return rc;
+    return hw_finish(r, before, id, rc, 0);
 }
 
 /* ------------------------------------------------------------ tables --- */

@@ -65,8 +65,9 @@ json_t *hardware_port_forwards(long long vm_id)
     json_t *out = json_array();
     for (int i = 0; i < rows->nrows; i++)
         json_array_append_new(
-            out, json_pack("{s:I, s:s, s:s, s:I, s:I, s:s, s:s?}", "id",
-                           (json_int_t)db_cell_int(rows, i, 0, 0), "protocol", db_cell(rows, i, 1),
+            out, json_pack("{s:I, s:I, s:s, s:s, s:I, s:I, s:s, s:s?}", "id",
+                           (json_int_t)db_cell_int(rows, i, 0, 0), "vm_id", (json_int_t)vm_id,
+                           "protocol", db_cell(rows, i, 1),
                            "host_address", db_cell(rows, i, 2), "host_port",
                            (json_int_t)db_cell_int(rows, i, 3, 0), "guest_port",
                            (json_int_t)db_cell_int(rows, i, 4, 0), "mac", db_cell(rows, i, 5),
@@ -88,6 +89,12 @@ int hardware_describe(json_t *vm, long long isos_for)
         return -1;
     }
     json_object_set_new(vm, "disks", disks);
+    json_t *forwards = hardware_port_forwards(id);
+    if (!forwards) {
+        db_rows_free(rows);
+        return -1;
+    }
+    json_object_set_new(vm, "port_forwards", forwards);
     json_object_set_new(vm, "max_vcpus", json_integer(db_cell_int(rows, 0, 0, vcpus)));
     json_object_set_new(vm, "max_memory_mb",
                         json_integer(db_cell_int(rows, 0, 4,
@@ -168,36 +175,29 @@ json_t *hardware_cpu_models(struct req *r, const char *arch)
 
 int hardware_cpu_model_check(struct req *r, const char *arch, const char *model)
 {
-    if (!model)
+    /* The host modes work with either accelerator (under TCG the helper
+     * defines both as QEMU's "maximum", which libvirt supports there):
+     * no question to the helper, whose answer may wait for the verdict. */
+    if (!model || !strcmp(model, "host-passthrough") || !strcmp(model, "host-model"))
         return 0;
     json_t *offer = hardware_cpu_models(r, arch);
     if (!offer)
         return -1;
     const char *accel = json_string_value(json_object_get(offer, "accel"));
+    size_t i;
+    json_t *m, *found = NULL;
+    json_array_foreach(json_object_get(offer, "models"), i, m)
+        if (!strcmp(json_string_value(json_object_get(m, "name")), model))
+            found = m;
     int rc = 0;
-    if (!strcmp(model, "host-passthrough") || !strcmp(model, "host-model")) {
-        /* Under TCG the helper defines both as QEMU's "maximum" model. */
-        const char *mode = !strcmp(accel, "qemu") ? "maximum"
-                           : !strcmp(model, "host-model") ? "host_model" : "host_passthrough";
-        if (!json_is_true(json_object_get(offer, mode)))
-            rc = req_fail(r, 422, "cpu_mode_unsupported", "cpu_model",
-                          _("libvirt cannot give guests %s on this host (accelerator %s)."),
-                          model, accel);
-    } else {
-        size_t i;
-        json_t *m, *found = NULL;
-        json_array_foreach(json_object_get(offer, "models"), i, m)
-            if (!strcmp(json_string_value(json_object_get(m, "name")), model))
-                found = m;
-        if (!found)
-            rc = req_fail(r, 422, "unknown_cpu_model", "cpu_model",
-                          _("libvirt knows no CPU model %s for %s guests; GET /host/cpu-models "
-                            "lists them."), model, arch ? arch : "x86_64");
-        else if (!json_is_true(json_object_get(found, "usable")))
-            rc = req_fail(r, 422, "cpu_model_unusable", "cpu_model",
-                          _("This host cannot run the CPU model %s under %s (libvirt reports it "
-                            "unusable: the host lacks some of its features)."), model, accel);
-    }
+    if (!found)
+        rc = req_fail(r, 422, "unknown_cpu_model", "cpu_model",
+                      _("libvirt knows no CPU model %s for %s guests; GET /host/cpu-models "
+                        "lists them."), model, arch ? arch : "x86_64");
+    else if (!json_is_true(json_object_get(found, "usable")))
+        rc = req_fail(r, 422, "cpu_model_unusable", "cpu_model",
+                      _("This host cannot run the CPU model %s under %s (libvirt reports it "
+                        "unusable: the host lacks some of its features)."), model, accel);
     json_decref(offer);
     return rc;
 }

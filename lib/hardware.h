@@ -18,15 +18,15 @@ json_t *hardware_disks(long long vm_id, long long disk_gb);
  * rows has one NIC on its network, recorded here when another joins it. */
 json_t *hardware_nics(long long vm_id);
 
-/* [{id, protocol, host_address, host_port, guest_port, mac, guest_ip}] of
+/* [{id, vm_id, protocol, host_address, host_port, guest_port, mac, guest_ip}] of
  * VM vm_id's port forwards, or NULL when the database fails. */
 json_t *hardware_port_forwards(long long vm_id);
 
 /* NICs a VM may have (the helper's DOMAIN_MAX_NICS, create's network_ids). */
 #define HARDWARE_MAX_NICS 8
 
-/* Adds to vm (an object of GET /vms/{id}) its disks, max_vcpus,
- * max_memory_mb and cpu topology; with isos_for (a user id, 0: none) also "cdrom_isos", the
+/* Adds to vm (an object of GET /vms/{id}) its disks, port_forwards,
+ * max_vcpus, max_memory_mb and cpu topology; with isos_for (a user id, 0: none) also "cdrom_isos", the
  * library ISOs that user may insert, for the page's CD-ROM form, and
  * "nic_networks", those a new NIC may join.
  * 0, or -1 when the database fails. */
@@ -46,11 +46,12 @@ int hardware_mac_new(char out[18]);
  * vendor}]}, or NULL with r->err set. */
 json_t *hardware_cpu_models(struct req *r, const char *arch);
 
-/* Whether guests of arch may get CPU model (NULL: no change): a host
- * mode libvirt supports under the accelerator (under TCG both host modes
- * are QEMU's "maximum"), or a named model libvirt reports usable. 0, or
- * -1 with r->err set: 422 cpu_mode_unsupported, unknown_cpu_model,
- * cpu_model_unusable. */
+/* Whether guests of arch may get CPU model (NULL: no change): either
+ * host mode (they work under both accelerators: under TCG the helper
+ * defines them as QEMU's "maximum"), or a named model libvirt reports
+ * usable for the accelerator. 0, or -1 with r->err set: 422
+ * unknown_cpu_model, cpu_model_unusable; 503 accel_pending for a named
+ * model in the helper's first seconds. */
 int hardware_cpu_model_check(struct req *r, const char *arch, const char *model);
 
 /* Adds to vm (with its arch and cpu_model) "cpu_choices", [{name,

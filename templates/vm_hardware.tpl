@@ -60,6 +60,27 @@
     <label>{{_ MAC address}} <input name="mac" maxlength="17" placeholder="{{_ generated}}"></label>
     <button>{{_ Add NIC}}</button>
   </form>
+  <h3>{{_ Port forwarding}}</h3>
+  <p class="muted">{{_ A port of the host leads to a port of the guest, on a NIC with an address from an IP pool on a NAT network. Host ports are limited to the ranges an administrator allows.}}</p>
+  <table id="port-forwards">
+    <thead><tr><th>{{_ Protocol}}</th><th>{{_ Host address}}</th><th>{{_ Host port}}</th><th>{{_ Guest}}</th><th></th></tr></thead>
+    <tbody>
+    {{#port_forwards}}
+      <tr data-forward="{{protocol}}-{{host_port}}"><td>{{protocol}}</td><td>{{host_address}}{{#host_address_is_}}{{_ all}}{{/host_address_is_}}</td><td>{{host_port}}</td><td>{{guest_ip}}:{{guest_port}}</td>
+      <td><form method="post" action="/vms/{{vm_id}}/port-forwards/{{id}}/delete" class="inline">
+        <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+        <button class="danger">{{_ Remove}}</button>
+      </form></td></tr>
+    {{/port_forwards}}
+    </tbody>
+  </table>
+  <form method="post" action="/vms/{{id}}/port-forwards" class="form inline" id="add-port-forward">
+    <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+    <label>{{_ Protocol}} <select name="protocol"><option value="tcp">TCP</option><option value="udp">UDP</option></select></label>
+    <label>{{_ Host port}} <input type="number" name="host_port" min="1" max="65535" required></label>
+    <label>{{_ Guest port}} <input type="number" name="guest_port" min="1" max="65535" required></label>
+    <button>{{_ Forward}}</button>
+  </form>
   <h3>{{_ CD-ROM}}</h3>
   <p id="cdrom">{{cdrom_name}}{{#cdrom_empty}}{{_ Empty}}{{/cdrom_empty}}</p>
   <form method="post" action="/vms/{{id}}/cdrom" class="form inline" id="cdrom-insert">

@@ -7,8 +7,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import net from 'node:net';
 import {
-  adminClient, assertError, createVmDone, dataOf, jobOf, q, sql, STATE, userClient, waitFor,
+  adminClient, assertError, createVmDone, dataOf, jobOf, q, restartHelper, sql, STATE, userClient, waitFor,
 } from './lib.mjs';
 import { guestShell, guestShellUntil } from './guest-shell.mjs';
 import { waitJob } from './tus.mjs';
@@ -38,12 +39,33 @@ let templateId;
 let isoId;
 let network;
 const cleanup = [];
-// An isolated network with an IP pool for the NICs added below (its
-// block is this suite's own: libvirtd is shared).
+// A NAT network with an IP pool for the NICs and port forwards below (its
+// block and host ports are this suite's own: libvirtd and the host are shared).
 const NET_NAME = `hw17-${process.pid.toString(36)}`;
 const NET = '192.168.193';
 const macsOf = (domain, flags = []) => [...virsh('dumpxml', ...flags, domain)
   .matchAll(/<mac address='([^']+)'\/>/g)].map((m) => m[1]);
+// The host's own address (its default route's source), where forwards listen.
+const HOST_ADDRESS = (() => {
+  try {
+    return execFileSync('ip', ['-4', 'route', 'get', '1.1.1.1'], { encoding: 'utf8' }).match(/ src (\S+)/)[1];
+  } catch {
+    return '192.168.122.1';   // libvirt's default bridge: an address of this host too
+  }
+})();
+const HOST_PORT = 10000 + (process.pid % 9000);
+// What a TCP connection to host:port reads before the peer closes it, or
+// the error's code (ECONNREFUSED...).
+function tcpRead(host, port, timeoutMs = 5000) {
+  return new Promise((resolve) => {
+    let got = '';
+    const s = net.connect({ host, port });
+    s.setTimeout(timeoutMs, () => { s.destroy(); resolve(got || 'TIMEOUT'); });
+    s.on('data', (d) => { got += d; });
+    s.on('end', () => resolve(got));
+    s.on('error', (e) => resolve(e.code));
+  });
+}
 const hostEntries = (name) => [...virsh('net-dumpxml', name).matchAll(/<host mac='([^']+)' ip='([^']+)'/g)]
   .map((m) => ({ mac: m[1], ip: m[2] }));
 
@@ -54,7 +76,7 @@ before(async () => {
   templateId = Number(sql("SELECT id FROM templates WHERE name = 'Demo (busybox)'")[0][0]);
   isoId = Number(sql("SELECT id FROM isos WHERE name = 'Demo installer'")[0][0]);
   let res = await admin.api('POST', '/networks', {
-    name: NET_NAME, mode: 'isolated', cidr: `${NET}.0/24`, dhcp: { start: `${NET}.100`, end: `${NET}.199` },
+    name: NET_NAME, mode: 'nat', cidr: `${NET}.0/24`, dhcp: { start: `${NET}.100`, end: `${NET}.199` },
   });
   assert.equal(res.status, 201, res.text);
   network = dataOf(res);
@@ -227,6 +249,79 @@ describe('a running guest', () => {
     const gone = await guestShellUntil(domain, 'ls /sys/class/net', (out) => !/\beth1\b/.test(out));
     assert.doesNotMatch(gone, /\beth1\b/, 'the guest lost it');
     assertError(await c.api('DELETE', `/vms/${vm.id}/interfaces/${first[0].mac}`), 409, 'last_interface');
+  });
+
+  test('a port forward reaches a listener in the guest from the host, refuses what it must, and goes with its rule and NIC', async () => {
+    const c = owner.client;
+    const mac = '52:54:00:93:00:0b';
+    let res = await c.api('POST', `/vms/${vm.id}/interfaces`, { network_id: network.id, mac });
+    assert.equal(res.status, 201, res.text);
+    const ip = dataOf(res).nics[1].ip;
+    assert.equal(ip, `${NET}.10`);
+    const firstMac = dataOf(res).nics[0].mac;
+    // The guest takes its address and listens (busybox nc, one answer a connection).
+    await guestShellUntil(domain, 'ls /sys/class/net', (out) => /\beth1\b/.test(out));
+    const dhcp = 'ip link set eth1 up; timeout 20 udhcpc -i eth1 -s /etc/udhcpc.script -n -q -t 5 -T 2 >/dev/null 2>&1; ip -4 -o addr show eth1';
+    assert.match(await guestShell(domain, dhcp, 40), new RegExp(`inet ${ip.replace(/\./g, '\\.')}/`));
+    const listen = '(while true; do nc -l -p 8080 -e echo VMM-PF-OK || sleep 1; done >/dev/null 2>&1 &)';
+    await guestShell(domain, listen);
+
+    // Bad input first: nothing is made.
+    const holder = net.createServer().listen(HOST_PORT + 1, '0.0.0.0');
+    await new Promise((r) => holder.once('listening', r));
+    try {
+      const bad = [
+        [{ host_port: 80, guest_port: 8080 }, 422, 'port_not_allowed'],
+        [{ host_port: HOST_PORT + 1, guest_port: 8080 }, 409, 'port_taken'],
+        [{ host_port: HOST_PORT, guest_port: 8080, mac: firstMac }, 409, 'no_fixed_address'],
+        [{ host_port: HOST_PORT, guest_port: 8080, host_address: '10.0.0.999' }, 422, 'invalid_address'],
+        [{ host_port: HOST_PORT, guest_port: 8080, protocol: 'sctp' }, 400, 'invalid_choice'],
+      ];
+      for (const [body, status, code] of bad) assertError(await c.api('POST', `/vms/${vm.id}/port-forwards`, body), status, code);
+    } finally {
+      holder.close();
+    }
+    assertError(await other.client.api('POST', `/vms/${vm.id}/port-forwards`, { host_port: HOST_PORT, guest_port: 8080 }), 404, 'not_found');
+    assert.equal(sql(`SELECT COUNT(*) FROM vm_port_forwards WHERE vm_id = ${vm.id}`)[0][0], '0');
+
+    res = await c.api('POST', `/vms/${vm.id}/port-forwards`, { protocol: 'tcp', host_port: HOST_PORT, guest_port: 8080 });
+    assert.equal(res.status, 201, res.text);
+    const forward = dataOf(res).port_forwards[0];
+    assert.deepEqual({ ...forward, id: 0 }, {
+      id: 0, vm_id: vm.id, protocol: 'tcp', host_address: '', host_port: HOST_PORT, guest_port: 8080, mac, guest_ip: ip,
+    });
+    assert.equal(lastAudit('vm.port_forward_add', vm.id).changes.port_forwards.after.length, 1);
+    const reach = async () => {
+      let got = '';
+      await waitFor(async () => (got = await tcpRead(HOST_ADDRESS, HOST_PORT)).includes('VMM-PF-OK'), 30_000, 500);
+      return got;
+    };
+    assert.match(await reach(), /VMM-PF-OK/, `the host's ${HOST_ADDRESS}:${HOST_PORT} reaches the guest's listener`);
+    assertError(await c.api('POST', `/vms/${vm.id}/port-forwards`, { protocol: 'tcp', host_port: HOST_PORT, guest_port: 22 }), 409, 'port_taken');
+    const page = await c.page(`/vms/${vm.id}`);
+    assert.match(page.text, new RegExp(`<tr data-forward="tcp-${HOST_PORT}">`));
+
+    // The helper's restart rewrites its table from the database: still there.
+    await restartHelper();
+    assert.match(await reach(), /VMM-PF-OK/, 'after a helper restart');
+
+    // Removed: the port leads nowhere any more.
+    res = await c.api('DELETE', `/vms/${vm.id}/port-forwards/${forward.id}`);
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual(dataOf(res).port_forwards, []);
+    await waitFor(async () => !(await tcpRead(HOST_ADDRESS, HOST_PORT, 2000)).includes('VMM-PF-OK'), 10_000, 500);
+    assertError(await c.api('DELETE', `/vms/${vm.id}/port-forwards/${forward.id}`), 404, 'no_such_forward');
+
+    // A forward goes with its NIC.
+    res = await c.api('POST', `/vms/${vm.id}/port-forwards`, { host_port: HOST_PORT, guest_port: 8080 });
+    assert.equal(res.status, 201, res.text);
+    assert.match(await reach(), /VMM-PF-OK/);
+    res = await c.api('DELETE', `/vms/${vm.id}/interfaces/${mac}`);
+    assert.equal(res.status, 202, res.text);
+    const job = await waitJob(c, jobOf(res).id, 60_000);
+    assert.equal(job.state, 'succeeded', job.message);
+    assert.deepEqual(dataOf(await c.api('GET', `/vms/${vm.id}/port-forwards`)), []);
+    await waitFor(async () => !(await tcpRead(HOST_ADDRESS, HOST_PORT, 2000)).includes('VMM-PF-OK'), 10_000, 500);
   });
 
   test('an ISO inserted is readable in the guest and ejected again', async () => {
