@@ -434,6 +434,20 @@ static json_t *nic_find(struct req *r, json_t *hw, long long *row_id)
     return nic;
 }
 
+/* The path's NIC of a VM whose hardware may change, attached (not being
+ * added or removed); NULL with r->err set. */
+static json_t *nic_changeable(struct req *r, json_t *hw, long long *row)
+{
+    if (hw_changeable(r, hw) < 0)
+        return NULL;
+    json_t *nic = nic_find(r, hw, row);
+    if (nic && strcmp(json_string_value(json_object_get(nic, "state")), "attached")) {
+        req_fail(r, 409, "wrong_state", NULL, _("This NIC is being changed."));
+        return NULL;
+    }
+    return nic;
+}
+
 /* A text field that may be left empty (a page's form sends ""): NULL then. */
 static const char *optional_str(const struct req *r, const char *name)
 {
@@ -570,17 +584,13 @@ static int nics_update(struct req *r)
     json_t *before = vm_hardware(r, id);
     if (!before)
         return -1;
-    int rc = hw_changeable(r, before);
-    json_t *nic = rc == 0 ? nic_find(r, before, &row) : NULL;
+    json_t *nic = nic_changeable(r, before, &row);
+    int rc = nic ? 0 : -1;
     const char *old_model = json_string_value(json_object_get(nic, "model"));
     const char *old_link = json_string_value(json_object_get(nic, "link_state"));
     const char *model = input_str(r, "model") ? input_str(r, "model") : old_model;
     const char *link = input_str(r, "link_state") ? input_str(r, "link_state") : old_link;
-    if (rc == 0 && !nic)
-        rc = -1;
-    else if (rc == 0 && strcmp(json_string_value(json_object_get(nic, "state")), "attached"))
-        rc = req_fail(r, 409, "wrong_state", NULL, _("This NIC is being changed."));
-    else if (rc == 0 && hw_running(before) && strcmp(model, old_model))
+    if (rc == 0 && hw_running(before) && strcmp(model, old_model))
         rc = req_fail(r, 409, "no_hot_model", "model",
                       _("A running machine's NIC keeps its model; stop the machine to change "
                         "it, or add a NIC of the other model."));
@@ -607,13 +617,8 @@ static int nics_remove(struct req *r)
     json_t *before = vm_hardware(r, id);
     if (!before)
         return -1;
-    int rc = hw_changeable(r, before);
-    json_t *nic = rc == 0 ? nic_find(r, before, &row) : NULL;
-    if (rc == 0 && !nic)
-        rc = -1;
-    else if (rc == 0 && strcmp(json_string_value(json_object_get(nic, "state")), "attached"))
-        rc = req_fail(r, 409, "wrong_state", NULL, _("This NIC is being changed."));
-    else if (rc == 0 && json_array_size(json_object_get(before, "nics")) < 2)
+    int rc = nic_changeable(r, before, &row) ? 0 : -1;
+    if (rc == 0 && json_array_size(json_object_get(before, "nics")) < 2)
         rc = req_fail(r, 409, "last_interface", NULL,
                       _("This is the machine's last NIC; set its link down to disconnect it."));
     if (rc == 0)
