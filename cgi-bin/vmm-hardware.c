@@ -1,6 +1,6 @@
 /* vmm-hardware: a VM's hardware after create (issue 17): disks added,
  * grown and removed, the CD-ROM's ISO, vCPUs, memory and the CPU's
- * topology. The row first (quota checked in the transaction that writes
+ * topology, NICs added, changed and removed. The row first (quota checked in the transaction that writes
  * it), then the helper makes libvirt follow, live where the guest allows;
  * when libvirt refuses, the row goes back. Whoever may see the VM may
  * change it (its owner, an admin); anyone else gets the 404 of a VM that
@@ -14,7 +14,10 @@
 #include "db.h"
 #include "hardware.h"
 #include "helper_client.h"
+#include "config.h"
 #include "i18n.h"
+#include "ipv4.h"
+#include "ip_alloc.h"
 #include "quota.h"
 #include "rbac.h"
 #include "user.h"
@@ -23,7 +26,7 @@
 
 #define VM_HW_COLUMNS                                                                       \
     "id, owner_id, state, domain_name, vcpus, max_vcpus, memory_mb, max_memory_mb, "        \
-    "disk_gb, iso_id, cpu_sockets, cpu_cores, cpu_threads, cpu_model"
+    "disk_gb, iso_id, cpu_sockets, cpu_cores, cpu_threads, cpu_model, arch"
 
 static json_t *nullable_int(const struct db_rows *rows, int col)
 {
@@ -32,7 +35,7 @@ static json_t *nullable_int(const struct db_rows *rows, int col)
 
 /* What this program changes on the VM, as the API shows it and the audit
  * row compares: {vcpus, max_vcpus, memory_mb, max_memory_mb, iso_id,
- * cpu: {sockets, cores, threads, model}, disks: [...]}, plus the state and
+ * cpu: {sockets, cores, threads, model}, disks: [...], nics: [...]}, plus the state and
  * ids the handlers need. NULL with r->err set (404 for a VM the caller
  * may not see). */
 static json_t *vm_hardware(struct req *r, long long id)
@@ -49,9 +52,9 @@ static json_t *vm_hardware(struct req *r, long long id)
     }
     long long vcpus = db_cell_int(rows, 0, 4, 1), memory = db_cell_int(rows, 0, 6, 0);
     json_t *hw = json_pack(
-        "{s:I, s:I, s:s, s:s, s:I, s:I, s:I, s:I, s:o, s:{s:o, s:o, s:o, s:s}}",
+        "{s:I, s:I, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:o, s:{s:o, s:o, s:o, s:s}}",
         "id", (json_int_t)id, "owner_id", (json_int_t)db_cell_int(rows, 0, 1, 0),
-        "state", db_cell(rows, 0, 2), "domain_name", db_cell(rows, 0, 3),
+        "state", db_cell(rows, 0, 2), "domain_name", db_cell(rows, 0, 3), "arch", db_cell(rows, 0, 14),
         "vcpus", (json_int_t)vcpus, "max_vcpus", (json_int_t)db_cell_int(rows, 0, 5, vcpus),
         "memory_mb", (json_int_t)memory,
         "max_memory_mb", (json_int_t)db_cell_int(rows, 0, 7, memory),
@@ -68,6 +71,20 @@ static json_t *vm_hardware(struct req *r, long long id)
         return NULL;
     }
     json_object_set_new(hw, "disks", disks);
+    json_t *nics = hardware_nics(id);
+    if (!nics) {
+        json_decref(hw);
+        fail_db(r);
+        return NULL;
+    }
+    json_object_set_new(hw, "nics", nics);
+    json_t *forwards = hardware_port_forwards(id);
+    if (!forwards) {
+        json_decref(hw);
+        fail_db(r);
+        return NULL;
+    }
+    json_object_set_new(hw, "port_forwards", forwards);
     return hw;
 }
 
@@ -106,10 +123,35 @@ static int hw_reply(struct req *r, json_t *before, long long id)
     audit_changes_between(r, before, after, NULL);
     json_object_del(after, "domain_name");
     json_object_del(after, "owner_id");
+    json_object_del(after, "arch");
     req_set_object(r, "hardware", after);
     if (!r->location)
         r->location = g_strdup_printf("/vms/%lld#hardware", id);
     return 0;
+}
+
+/* The end of a change: the answer (status, the hardware after, audited)
+ * when rc is 0; before is freed either way. */
+static int hw_finish(struct req *r, json_t *before, long long id, int rc, int status)
+{
+    if (rc == 0) {
+        if (status)
+            r->status = status;
+        rc = hw_reply(r, before, id);
+    }
+    json_decref(before);
+    return rc;
+}
+
+/* The helper's op on row (its argument key) of VM vm_id: its result, or
+ * NULL with r->err set. */
+static json_t *row_op(struct req *r, long long vm_id, const char *op, const char *key,
+                      long long row)
+{
+    json_t *args = json_pack("{s:I, s:I}", "vm_id", (json_int_t)vm_id, key, (json_int_t)row);
+    json_t *done = helper_call(r, op, args);
+    json_decref(args);
+    return done;
 }
 
 /* The quota's verdict on want, inside the caller's transaction. */
@@ -152,15 +194,21 @@ static int host_check(struct req *r, long long vcpus, long long memory_mb)
 
 /* ------------------------------------------------------------ disks --- */
 
-/* GET /vms/{id}/disks */
-static int disks_list(struct req *r)
+/* The answer of a list route: one member of the VM's hardware. */
+static int hw_list(struct req *r, const char *key)
 {
     json_t *hw = vm_hardware(r, req_param(r, "id")->num);
     if (!hw)
         return -1;
-    r->data = json_incref(json_object_get(hw, "disks"));
+    r->data = json_incref(json_object_get(hw, key));
     json_decref(hw);
     return 0;
+}
+
+/* GET /vms/{id}/disks */
+static int disks_list(struct req *r)
+{
+    return hw_list(r, "disks");
 }
 
 static json_t *disk_of(json_t *hw, const char *target)
@@ -236,25 +284,14 @@ static int disks_add(struct req *r)
         if (rc < 0)
             db_rollback();
     }
-    json_t *done = NULL;
-    if (rc == 0) {
-        json_t *args = json_pack("{s:I, s:I}", "vm_id", (json_int_t)id, "disk_id",
-                                 (json_int_t)disk_id);
-        done = helper_call(r, "disk.add", args);
-        json_decref(args);
-        if (!done) {
-            /* libvirt refused: nothing was made (the helper removed the volume). */
-            db_exec("DELETE FROM vm_disks WHERE id = ?", DB_INT(disk_id));
-            rc = -1;
-        }
+    json_t *done = rc == 0 ? row_op(r, id, "disk.add", "disk_id", disk_id) : NULL;
+    if (rc == 0 && !done) {
+        /* libvirt refused: nothing was made (the helper removed the volume). */
+        db_exec("DELETE FROM vm_disks WHERE id = ?", DB_INT(disk_id));
+        rc = -1;
     }
     json_decref(done);
-    if (rc == 0) {
-        r->status = 201;
-        rc = hw_reply(r, before, id);
-    }
-    json_decref(before);
-    return rc;
+    return hw_finish(r, before, id, rc, 201);
 }
 
 /* POST /vms/{id}/disks/{target}/resize {size_gb}: grows, never shrinks. */
@@ -308,10 +345,27 @@ static int disks_resize(struct req *r)
         }
         json_decref(done);
     }
-    if (rc == 0)
-        rc = hw_reply(r, before, id);
-    json_decref(before);
-    return rc;
+    return hw_finish(r, before, id, rc, 0);
+}
+
+/* Asks the helper's op (disk.remove, nic.remove) to remove row (its
+ * argument key) of VM vm_id: done at once, or (a running guest) a job,
+ * then the answer is 202 with the job in meta. */
+static int removal_ask(struct req *r, long long vm_id, const char *op, const char *key,
+                       long long row)
+{
+    json_t *done = row_op(r, vm_id, op, key, row);
+    if (!done)
+        return -1;
+    long long job_id = json_integer_value(json_object_get(done, "job_id"));
+    json_decref(done);
+    if (job_id) {
+        r->status = 202;
+        req_set_job(r, json_pack("{s:I, s:s, s:s}", "id", (json_int_t)job_id, "kind", op,
+                                 "state", "running"));
+        r->location = g_strdup_printf("/jobs/%lld", job_id);
+    }
+    return 0;
 }
 
 /* DELETE /vms/{id}/disks/{target}: at once from a stopped machine; from
@@ -335,28 +389,370 @@ static int disks_remove(struct req *r)
                                   : NULL;
     long long disk_id = db_cell_int(row, 0, 0, 0);
     db_rows_free(row);
-    json_t *done = NULL;
     if (rc == 0 && !disk_id)
         rc = fail_db(r);
-    if (rc == 0) {
-        json_t *args = json_pack("{s:I, s:I}", "vm_id", (json_int_t)id, "disk_id",
-                                 (json_int_t)disk_id);
-        done = helper_call(r, "disk.remove", args);
-        json_decref(args);
-        rc = done ? 0 : -1;
-    }
-    long long job_id = json_integer_value(json_object_get(done, "job_id"));
-    json_decref(done);
-    if (rc == 0 && job_id) {
-        r->status = 202;
-        req_set_job(r, json_pack("{s:I, s:s, s:s}", "id", (json_int_t)job_id, "kind",
-                                 "disk.remove", "state", "running"));
-        r->location = g_strdup_printf("/jobs/%lld", job_id);
-    }
     if (rc == 0)
-        rc = hw_reply(r, before, id);
-    json_decref(before);
-    return rc;
+        rc = removal_ask(r, id, "disk.remove", "disk_id", disk_id);
+    return hw_finish(r, before, id, rc, 0);
+}
+
+/* ------------------------------------------------------------- NICs --- */
+
+/* GET /vms/{id}/interfaces */
+static int nics_list(struct req *r)
+{
+    return hw_list(r, "nics");
+}
+
+static json_t *nic_of(json_t *hw, const char *mac)
+{
+    size_t i;
+    json_t *n;
+    json_array_foreach(json_object_get(hw, "nics"), i, n)
+        if (!g_ascii_strcasecmp(json_string_value(json_object_get(n, "mac")), mac))
+            return n;
+    return NULL;
+}
+
+/* The NIC of the path's {mac}, or 404; its row id in *row_id. */
+static json_t *nic_find(struct req *r, json_t *hw, long long *row_id)
+{
+    json_t *nic = nic_of(hw, req_param(r, "mac")->text);
+    if (!nic) {
+        req_fail(r, 404, "no_such_interface", NULL, _("This virtual machine has no such NIC."));
+        return NULL;
+    }
+    struct db_rows *rows = db_query("SELECT id FROM vm_nics WHERE vm_id = ? AND mac = ?",
+                                    DB_INT(hw_int(hw, "id")),
+                                    DB_TEXT(json_string_value(json_object_get(nic, "mac"))));
+    *row_id = db_cell_int(rows, 0, 0, 0);
+    db_rows_free(rows);
+    if (!*row_id) {
+        fail_db(r);
+        return NULL;
+    }
+    return nic;
+}
+
+/* The path's NIC of a VM whose hardware may change, attached (not being
+ * added or removed); NULL with r->err set. */
+static json_t *nic_changeable(struct req *r, json_t *hw, long long *row)
+{
+    if (hw_changeable(r, hw) < 0)
+        return NULL;
+    json_t *nic = nic_find(r, hw, row);
+    if (nic && strcmp(json_string_value(json_object_get(nic, "state")), "attached")) {
+        req_fail(r, 409, "wrong_state", NULL, _("This NIC is being changed."));
+        return NULL;
+    }
+    return nic;
+}
+
+/* A text field that may be left empty (a page's form sends ""): NULL then. */
+static const char *optional_str(const struct req *r, const char *name)
+{
+    const char *text = input_str(r, name);
+    return text && *text ? text : NULL;
+}
+
+/* The MAC a new NIC gets: the one asked for (valid, and no other NIC of
+ * the portal's has it; the helper asks the rest of the host), else a
+ * fresh one. */
+static int nic_mac(struct req *r, char mac[18])
+{
+    const char *given = optional_str(r, "mac");
+    if (!given)
+        return hardware_mac_new(mac) < 0 ? fail_db(r) : 0;
+    int rc = hardware_mac_normalize(given, mac);
+    if (rc == -1)
+        return req_fail(r, 422, "invalid_mac", "mac",
+                        _("A MAC address is six pairs of hex digits, as 52:54:00:12:34:56."));
+    if (rc == -2)
+        return req_fail(r, 422, "invalid_mac", "mac",
+                        _("%s is a multicast address; a NIC needs a unicast one (even first "
+                          "byte)."), given);
+    if (rc < 0)
+        return req_fail(r, 422, "invalid_mac", "mac",
+                        _("%s is reserved (all zero, or fe: which libvirt keeps for the host)."),
+                        given);
+    struct db_rows *rows = db_query("SELECT 1 FROM vm_nics WHERE mac = ?", DB_TEXT(mac));
+    if (!rows)
+        return fail_db(r);
+    int taken = rows->nrows;
+    db_rows_free(rows);
+    if (taken)
+        return req_fail(r, 409, "mac_taken", "mac",
+                        _("Another NIC has the MAC address %s already."), mac);
+    return 0;
+}
+
+/* The network a new NIC joins must exist; its IP pool (0: none) is swept
+ * first, so that an address taken behind the registry's back is not
+ * handed out. */
+static int nic_network(struct req *r, long long network_id, long long *pool)
+{
+    struct db_rows *rows = db_query("SELECT id FROM networks WHERE id = ?", DB_INT(network_id));
+    if (!rows)
+        return fail_db(r);
+    int found = rows->nrows;
+    db_rows_free(rows);
+    if (!found)
+        return req_fail(r, 404, "unknown_network", "network_id", _("There is no network %lld."),
+                        network_id);
+    if ((*pool = ip_pool_of_network(network_id)) < 0)
+        return fail_db(r);
+    if (!*pool && optional_str(r, "ip"))
+        return req_fail(r, 422, "no_ip_pool", "ip",
+                        _("This network has no IP pool to take the address from."));
+    if (!*pool)
+        return 0;
+    json_t *args = json_pack("{s:I}", "pool_id", (json_int_t)*pool);
+    json_t *done = helper_call(r, "ip_pool.sweep", args);
+    json_decref(args);
+    json_decref(done);
+    return done ? 0 : -1;
+}
+
+/* The row of the new NIC, 'adding', after the others, with its address
+ * from the pool, in one transaction. Its id, or -1 with r->err set. */
+static long long nic_insert(struct req *r, long long vm_id, long long network_id, long long pool,
+                            const char *mac)
+{
+    const char *model = input_str(r, "model") ? input_str(r, "model") : "virtio";
+    const char *link = input_str(r, "link_state") ? input_str(r, "link_state") : "up";
+    if (db_begin() < 0)
+        return fail_db(r);
+    struct db_rows *rows = db_query("SELECT COALESCE(MAX(position) + 1, 1) FROM vm_nics WHERE "
+                                    "vm_id = ? FOR UPDATE", DB_INT(vm_id));
+    long long position = db_cell_int(rows, 0, 0, -1), id = 0;
+    db_rows_free(rows);
+    char ip[16];
+    int rc = position < 0 ? fail_db(r) : 0;
+    if (rc == 0 && db_exec_id("INSERT INTO vm_nics (vm_id, network_id, position, mac, model, "
+                              "link_state, state) VALUES (?, ?, ?, ?, ?, ?, 'adding')", &id,
+                              DB_INT(vm_id), DB_INT(network_id), DB_INT(position), DB_TEXT(mac),
+                              DB_TEXT(model), DB_TEXT(link)) < 0)
+        rc = req_fail(r, 409, "mac_taken", "mac",
+                      _("Another NIC has the MAC address %s already."), mac);
+    if (rc == 0 && pool && ip_allocate(pool, vm_id, id, optional_str(r, "ip"), ip, &r->err) < 0)
+        rc = -1;
+    if (rc == 0 && db_commit() < 0)
+        rc = fail_db(r);
+    if (rc < 0) {
+        db_rollback();
+        return -1;
+    }
+    return id;
+}
+
+/* POST /vms/{id}/interfaces {network_id, model, mac, link_state, ip}: a
+ * NIC on a virtual network, hot-plugged into a running machine. */
+static int nics_add(struct req *r)
+{
+    long long id = req_param(r, "id")->num;
+    json_t *before = vm_hardware(r, id);
+    if (!before)
+        return -1;
+    long long network_id = input_int(r, "network_id", 0), pool = 0, nic = -1;
+    char mac[18];
+    int rc = hw_changeable(r, before);
+    if (rc == 0 && json_array_size(json_object_get(before, "nics")) >= HARDWARE_MAX_NICS)
+        rc = req_fail(r, 409, "too_many_interfaces", NULL,
+                      _("A virtual machine has at most %d NICs."), HARDWARE_MAX_NICS);
+    if (rc == 0)
+        rc = nic_network(r, network_id, &pool);
+    if (rc == 0)
+        rc = nic_mac(r, mac);
+    if (rc == 0 && (nic = nic_insert(r, id, network_id, pool, mac)) < 0)
+        rc = -1;
+    json_t *done = rc == 0 ? row_op(r, id, "nic.add", "nic_id", nic) : NULL;
+    if (rc == 0 && !done) {
+        /* libvirt refused: nothing was attached; the address goes with the row. */
+        db_exec("DELETE FROM vm_nics WHERE id = ?", DB_INT(nic));
+        rc = -1;
+    }
+    json_decref(done);
+    return hw_finish(r, before, id, rc, 201);
+}
+
+/* PATCH /vms/{id}/interfaces/{mac} {link_state, model}: the link goes up
+ * or down live; the model changes while the machine is stopped (QEMU
+ * cannot swap a running device's model). */
+static int nics_update(struct req *r)
+{
+    long long id = req_param(r, "id")->num, row = 0;
+    json_t *before = vm_hardware(r, id);
+    if (!before)
+        return -1;
+    json_t *nic = nic_changeable(r, before, &row);
+    int rc = nic ? 0 : -1;
+    const char *old_model = json_string_value(json_object_get(nic, "model"));
+    const char *old_link = json_string_value(json_object_get(nic, "link_state"));
+    const char *model = input_str(r, "model") ? input_str(r, "model") : old_model;
+    const char *link = input_str(r, "link_state") ? input_str(r, "link_state") : old_link;
+    if (rc == 0 && hw_running(before) && strcmp(model, old_model))
+        rc = req_fail(r, 409, "no_hot_model", "model",
+                      _("A running machine's NIC keeps its model; stop the machine to change "
+                        "it, or add a NIC of the other model."));
+    if (rc == 0 && db_exec("UPDATE vm_nics SET model = ?, link_state = ? WHERE id = ?",
+                           DB_TEXT(model), DB_TEXT(link), DB_INT(row)) < 0)
+        rc = fail_db(r);
+    json_t *done = rc == 0 ? row_op(r, id, "nic.update", "nic_id", row) : NULL;
+    if (rc == 0 && !done) {
+        db_exec("UPDATE vm_nics SET model = ?, link_state = ? WHERE id = ?", DB_TEXT(old_model),
+                DB_TEXT(old_link), DB_INT(row));
+        rc = -1;
+    }
+    json_decref(done);
+    return hw_finish(r, before, id, rc, 0);
+}
+
+/* DELETE /vms/{id}/interfaces/{mac}: at once from a stopped machine;
+ * from a running one a job (202) that ends when the guest has let go.
+ * The last NIC stays (a machine without NIC rows is on its default
+ * network): its link can go down instead. */
+static int nics_remove(struct req *r)
+{
+    long long id = req_param(r, "id")->num, row = 0;
+    json_t *before = vm_hardware(r, id);
+    if (!before)
+        return -1;
+    int rc = nic_changeable(r, before, &row) ? 0 : -1;
+    if (rc == 0 && json_array_size(json_object_get(before, "nics")) < 2)
+        rc = req_fail(r, 409, "last_interface", NULL,
+                      _("This is the machine's last NIC; set its link down to disconnect it."));
+    if (rc == 0)
+        rc = removal_ask(r, id, "nic.remove", "nic_id", row);
+    return hw_finish(r, before, id, rc, 0);
+}
+
+/* ---------------------------------------------------- port forwards --- */
+
+/* GET /vms/{id}/port-forwards */
+static int forwards_list(struct req *r)
+{
+    return hw_list(r, "port_forwards");
+}
+
+/* Whether port is in [port_forwarding] host_ports, the ranges an admin
+ * allows ("10000-19999,20022"). */
+static bool port_allowed(long long port)
+{
+    gchar **ranges = g_strsplit(config_str("port_forwarding", "host_ports", "10000-19999"), ",", -1);
+    bool ok = false;
+    for (int i = 0; ranges[i] && !ok; i++) {
+        gchar **ends = g_strsplit(g_strstrip(ranges[i]), "-", 2);
+        guint64 low = 0, high = 0;
+        if (g_ascii_string_to_unsigned(ends[0], 10, 1, 65535, &low, NULL) &&
+            (!ends[1] ? (high = low, true)
+                      : g_ascii_string_to_unsigned(ends[1], 10, low, 65535, &high, NULL)))
+            ok = (guint64)port >= low && (guint64)port <= high;
+        g_strfreev(ends);
+    }
+    g_strfreev(ranges);
+    return ok;
+}
+
+/* The NIC a forward leads to: the one of mac, else the first with an
+ * address from an IP pool; it must have such a fixed address, on a NAT
+ * network (a bridge's LAN reaches the guest without us). Its row id. */
+static long long forward_nic(struct req *r, long long vm_id)
+{
+    const char *mac = optional_str(r, "mac");
+    struct db_rows *rows = db_query(
+        "SELECT c.id, n.mode, a.ip FROM vm_nics c JOIN networks n ON n.id = c.network_id LEFT "
+        "JOIN ip_allocations a ON a.nic_id = c.id WHERE c.vm_id = ? AND (? IS NULL OR c.mac = ?) "
+        "ORDER BY a.ip IS NULL, c.position LIMIT 1", DB_INT(vm_id), DB_TEXT(mac), DB_TEXT(mac));
+    if (!rows)
+        return fail_db(r);
+    long long id = rows->nrows ? db_cell_int(rows, 0, 0, 0) : 0;
+    bool nat = rows->nrows && !strcmp(db_cell(rows, 0, 1), "nat");
+    bool fixed = rows->nrows && db_cell(rows, 0, 2);
+    db_rows_free(rows);
+    if (!id)
+        return req_fail(r, 404, "no_such_interface", "mac", _("This virtual machine has no such NIC."));
+    if (!fixed)
+        return req_fail(r, 409, "no_fixed_address", "mac",
+                        _("A port is forwarded to a NIC with an address from an IP pool; this "
+                          "machine has none."));
+    if (!nat)
+        return req_fail(r, 409, "not_nat", "mac",
+                        _("Ports are forwarded into NAT networks only; this NIC's network is "
+                          "not one."));
+    return id;
+}
+
+/* POST /vms/{id}/port-forwards {protocol, host_port, guest_port,
+ * host_address, mac}: the host's port (in the ranges an admin allows,
+ * free on the host) leads to the guest's. */
+static int forwards_add(struct req *r)
+{
+    long long id = req_param(r, "id")->num, nic = 0, forward = 0;
+    json_t *before = vm_hardware(r, id);
+    if (!before)
+        return -1;
+    const char *protocol = input_str(r, "protocol") ? input_str(r, "protocol") : "tcp";
+    const char *address = optional_str(r, "host_address");
+    long long host_port = input_int(r, "host_port", 0), guest_port = input_int(r, "guest_port", 0);
+    uint32_t ip;
+    int rc = hw_changeable(r, before);
+    if (rc == 0 && address && ipv4_parse(address, &ip) < 0)
+        rc = req_fail(r, 422, "invalid_address", "host_address",
+                      _("%s is not an IPv4 address."), address);
+    else if (rc == 0 && !port_allowed(host_port))
+        rc = req_fail(r, 422, "port_not_allowed", "host_port",
+                      _("Host port %lld is outside the ranges an administrator allows (%s)."),
+                      host_port, config_str("port_forwarding", "host_ports", "10000-19999"));
+    if (rc == 0 && (nic = forward_nic(r, id)) < 0)
+        rc = -1;
+    if (rc == 0) {
+        json_t *args = json_pack("{s:s, s:s, s:I}", "protocol", protocol, "host_address",
+                                 address ? address : "", "host_port", (json_int_t)host_port);
+        json_t *free_port = helper_call(r, "port_forward.check", args);
+        json_decref(args);
+        json_decref(free_port);
+        rc = free_port ? 0 : -1;
+    }
+    if (rc == 0 && db_exec_id("INSERT INTO vm_port_forwards (vm_id, nic_id, protocol, "
+                              "host_address, host_port, guest_port) VALUES (?, ?, ?, ?, ?, ?)",
+                              &forward, DB_INT(id), DB_INT(nic), DB_TEXT(protocol),
+                              DB_TEXT(address ? address : ""), DB_INT(host_port),
+                              DB_INT(guest_port)) < 0)
+        rc = req_fail(r, 409, "port_taken", "host_port",
+                      _("Host port %s/%lld is forwarded already."), protocol, host_port);
+    if (rc == 0) {
+        json_t *done = helper_call(r, "port_forward.sync", NULL);
+        if (!done) {
+            db_exec("DELETE FROM vm_port_forwards WHERE id = ?", DB_INT(forward));
+            rc = -1;
+        }
+        json_decref(done);
+    }
+    return hw_finish(r, before, id, rc, 201);
+}
+
+/* DELETE /vms/{id}/port-forwards/{fid} */
+static int forwards_remove(struct req *r)
+{
+    long long id = req_param(r, "id")->num, fid = req_param(r, "fid")->num;
+    json_t *before = vm_hardware(r, id);
+    if (!before)
+        return -1;
+    unsigned long long gone = 0;
+    int rc = 0;
+    if (db_exec_count("DELETE FROM vm_port_forwards WHERE id = ? AND vm_id = ?", &gone,
+                      DB_INT(fid), DB_INT(id)) < 0)
+        rc = fail_db(r);
+    else if (!gone)
+        rc = req_fail(r, 404, "no_such_forward", NULL,
+                      _("This virtual machine has no such port forward."));
+    if (rc == 0) {
+        /* The row is gone either way: a failed sync is retried by the next. */
+        json_t *done = helper_call(r, "port_forward.sync", NULL);
+        rc = done ? 0 : -1;
+        json_decref(done);
+    }
+    return hw_finish(r, before, id, rc, 0);
 }
 
 /* ----------------------------------------------------------- CD-ROM --- */
@@ -471,10 +867,7 @@ static int vcpus_set(struct req *r)
         rc = host_check(r, vcpus, 0);
     if (rc == 0 && vcpus != old)
         rc = vcpus_apply(r, before, id, vcpus, "vm.vcpus");
-    if (rc == 0)
-        rc = hw_reply(r, before, id);
-    json_decref(before);
-    return rc;
+    return hw_finish(r, before, id, rc, 0);
 }
 
 /* The helper redefines a stopped machine from its row (vm.update). */
@@ -525,6 +918,8 @@ static int cpu_set(struct req *r)
                       _("vcpus must not exceed the maximum (%lld)."), max);
     if (rc == 0)
         rc = host_check(r, vcpus, 0);
+    if (rc == 0)
+        rc = hardware_cpu_model_check(r, hw_str(before, "arch"), model);
     if (rc == 0 && db_begin() < 0)
         rc = fail_db(r);
     else if (rc == 0) {
@@ -555,55 +950,113 @@ static int cpu_set(struct req *r)
             rc = -1;
         }
     }
-    if (rc == 0)
-        rc = hw_reply(r, before, id);
-    json_decref(before);
-    return rc;
+    return hw_finish(r, before, id, rc, 0);
 }
 
-/* PUT /vms/{id}/memory {memory_mb, live}: while stopped, up to the host.
- * Live hot-add needs memory slots the machine does not have yet (see
- * docs/api.md): live: true is refused with a clear 409. */
+/* A running machine's memory grows by DIMMs of whole 128 MiB blocks up to
+ * the maximum it was made with (its NUMA cell and memory slots); the
+ * row first, quota checked, back if libvirt refuses. */
+static int memory_hot_add(struct req *r, json_t *before, long long id, long long memory)
+{
+    long long old = hw_int(before, "memory_mb"), max = hw_int(before, "max_memory_mb");
+    if (max <= old)
+        return req_fail(r, 409, "no_memory_hotplug", "memory_mb",
+                        _("This machine was made without room for more memory; stop it and "
+                          "give it a max_memory_mb (PUT /vms/%lld/memory), or create it with "
+                          "one."), id);
+    if (memory > max)
+        return req_fail(r, 422, "over_maximum", "memory_mb",
+                        _("This machine was made for at most %lld MiB of memory."), max);
+    if (memory < old)
+        return req_fail(r, 409, "no_hot_unplug", "memory_mb",
+                        _("Memory is only added while the machine runs; stop it to take some "
+                          "away."));
+    if ((memory - old) % 128)
+        return req_fail(r, 422, "not_aligned", "memory_mb",
+                        _("Memory is added in multiples of 128 MiB (the guest's memory block): "
+                          "%lld MiB more is not one."), memory - old);
+    if (memory == old || host_check(r, 0, memory) < 0)
+        return memory == old ? 0 : -1;
+    int rc = db_begin() < 0 ? fail_db(r) : 0;
+    struct quota_want want = { 0, memory - old, 0 };
+    if (rc == 0)
+        rc = quota_check(r, before, &want);
+    if (rc == 0 && (db_exec("UPDATE vms SET memory_mb = ? WHERE id = ?", DB_INT(memory),
+                            DB_INT(id)) < 0 ||
+                    db_commit() < 0))
+        rc = fail_db(r);
+    if (rc < 0) {
+        db_rollback();
+        return -1;
+    }
+    json_t *args = json_pack("{s:I, s:I}", "vm_id", (json_int_t)id, "size_mb",
+                             (json_int_t)(memory - old));
+    json_t *done = helper_call(r, "vm.memory_add", args);
+    json_decref(args);
+    if (!done) {
+        db_exec("UPDATE vms SET memory_mb = ? WHERE id = ?", DB_INT(old), DB_INT(id));
+        return -1;
+    }
+    json_decref(done);
+    return 0;
+}
+
+/* A stopped machine's memory and its maximum (room for hot-add: above
+ * memory_mb, the definition gets a NUMA cell and memory slots). */
+static int memory_stopped(struct req *r, json_t *before, long long id, long long memory)
+{
+    long long old = hw_int(before, "memory_mb"), old_max = hw_int(before, "max_memory_mb");
+    long long max = input_int(r, "max_memory_mb", old_max > memory ? old_max : memory);
+    if (max < memory)
+        return req_fail(r, 422, "below_memory", "max_memory_mb",
+                        _("max_memory_mb must be at least memory_mb (%lld)."), memory);
+    if (host_check(r, 0, max) < 0)
+        return -1;
+    int rc = db_begin() < 0 ? fail_db(r) : 0;
+    struct quota_want want = { 0, memory - old, 0 };
+    if (rc == 0 && memory > old)
+        rc = quota_check(r, before, &want);
+    if (rc == 0 && (db_exec("UPDATE vms SET memory_mb = ?, max_memory_mb = ? WHERE id = ?",
+                            DB_INT(memory), max > memory ? DB_INT(max) : DB_NULL, DB_INT(id)) < 0 ||
+                    db_commit() < 0))
+        rc = fail_db(r);
+    if (rc < 0) {
+        db_rollback();
+        return -1;
+    }
+    if (redefine(r, id) < 0) {
+        db_exec("UPDATE vms SET memory_mb = ?, max_memory_mb = ? WHERE id = ?", DB_INT(old),
+                old_max > old ? DB_INT(old_max) : DB_NULL, DB_INT(id));
+        return -1;
+    }
+    return 0;
+}
+
+/* PUT /vms/{id}/memory {memory_mb, max_memory_mb, live}: a running
+ * machine takes more (live: true) up to its maximum; a stopped one any
+ * size up to the host, and a new maximum. */
 static int memory_set(struct req *r)
 {
     long long id = req_param(r, "id")->num;
     json_t *before = vm_hardware(r, id);
     if (!before)
         return -1;
-    long long memory = input_int(r, "memory_mb", 0), old = hw_int(before, "memory_mb");
-    int rc = 0;
-    if (json_is_true(json_object_get(r->input, "live")) || hw_running(before))
-        rc = req_fail(r, 409, "no_memory_hotplug", "live",
-                      _("Memory cannot be added to a running machine yet; stop it to change "
-                        "its memory."));
-    else if (strcmp(hw_str(before, "state"), "stopped"))
-        rc = hw_changeable(r, before) < 0 ? -1
-                                          : req_fail(r, 409, "wrong_state", NULL,
-                                                     _("Stop the virtual machine to change its "
-                                                       "memory."));
+    long long memory = input_int(r, "memory_mb", 0);
+    int rc = hw_changeable(r, before);
+    if (rc == 0 && hw_running(before) && !json_is_true(json_object_get(r->input, "live")))
+        rc = req_fail(r, 409, "wrong_state", "live",
+                      _("The machine runs: give live: true to add memory now, or stop it "
+                        "first."));
+    else if (rc == 0 && hw_running(before) && input_has(r, "max_memory_mb"))
+        rc = req_fail(r, 409, "wrong_state", "max_memory_mb",
+                      _("Stop the virtual machine to change its memory maximum."));
+    else if (rc == 0 && !hw_running(before) && strcmp(hw_str(before, "state"), "stopped"))
+        rc = req_fail(r, 409, "wrong_state", NULL, _("Stop the virtual machine to change its "
+                                                     "memory."));
     if (rc == 0)
-        rc = host_check(r, 0, memory);
-    if (rc == 0 && db_begin() < 0)
-        rc = fail_db(r);
-    else if (rc == 0) {
-        struct quota_want want = { 0, memory - old, 0 };
-        if (memory > old)
-            rc = quota_check(r, before, &want);
-        if (rc == 0 && (db_exec("UPDATE vms SET memory_mb = ?, max_memory_mb = NULL WHERE id = ?",
-                                DB_INT(memory), DB_INT(id)) < 0 ||
-                        db_commit() < 0))
-            rc = fail_db(r);
-        if (rc < 0)
-            db_rollback();
-        if (rc == 0 && redefine(r, id) < 0) {
-            db_exec("UPDATE vms SET memory_mb = ? WHERE id = ?", DB_INT(old), DB_INT(id));
-            rc = -1;
-        }
-    }
-    if (rc == 0)
-        rc = hw_reply(r, before, id);
-    json_decref(before);
-    return rc;
+        rc = hw_running(before) ? memory_hot_add(r, before, id, memory)
+                                : memory_stopped(r, before, id, memory);
+    return hw_finish(r, before, id, rc, 0);
 }
 
 /* ------------------------------------------------------------ tables --- */
@@ -612,7 +1065,6 @@ static const char *const buses[] = { "virtio", "scsi", "sata", NULL };
 static const char *const formats[] = { "qcow2", "raw", NULL };
 static const char *const caches[] = { "default", "none", "writeback", "writethrough",
                                       "directsync", "unsafe", NULL };
-static const char *const cpu_models[] = { "host-passthrough", "host-model", "qemu64", NULL };
 
 static const struct field disk_add_fields[] = {
     { "size_gb", FIELD_INT, true, 1, 65536, NULL },
@@ -624,6 +1076,30 @@ static const struct field disk_add_fields[] = {
 };
 static const struct field disk_resize_fields[] = {
     { "size_gb", FIELD_INT, true, 1, 65536, NULL }, { NULL },
+};
+static const char *const nic_models[] = { "virtio", "e1000", "rtl8139", NULL };
+static const char *const link_states[] = { "up", "down", NULL };
+static const struct field nic_add_fields[] = {
+    { .name = "network_id", .type = FIELD_INT, .required = true, .min = 1, .max = INT64_MAX },
+    { .name = "model", .type = FIELD_ENUM, .choices = nic_models },
+    { .name = "mac", .type = FIELD_STRING, .min = 0, .max = 17 },
+    { .name = "link_state", .type = FIELD_ENUM, .choices = link_states },
+    { .name = "ip", .type = FIELD_STRING, .min = 0, .max = 15 },
+    { NULL },
+};
+static const struct field nic_update_fields[] = {
+    { .name = "model", .type = FIELD_ENUM, .choices = nic_models },
+    { .name = "link_state", .type = FIELD_ENUM, .choices = link_states },
+    { NULL },
+};
+static const char *const protocols[] = { "tcp", "udp", NULL };
+static const struct field forward_fields[] = {
+    { .name = "protocol", .type = FIELD_ENUM, .choices = protocols },
+    { .name = "host_port", .type = FIELD_INT, .required = true, .min = 1, .max = 65535 },
+    { .name = "guest_port", .type = FIELD_INT, .required = true, .min = 1, .max = 65535 },
+    { .name = "host_address", .type = FIELD_STRING, .min = 0, .max = 15 },
+    { .name = "mac", .type = FIELD_STRING, .min = 0, .max = 17 },
+    { NULL },
 };
 static const struct field cdrom_fields[] = {
     { "iso_id", FIELD_INT, true, 1, INT64_MAX, NULL, .nullable = true }, { NULL },
@@ -639,13 +1115,16 @@ static const struct field cpu_fields[] = {
     { "sockets", FIELD_INT, false, 1, 64, NULL },
     { "cores", FIELD_INT, false, 1, 64, NULL },
     { "threads", FIELD_INT, false, 1, 8, NULL },
-    { "model", FIELD_ENUM, false, 0, 0, cpu_models },
+    { "model", FIELD_STRING, false, 1, 64, NULL },   /* libvirt's names: checked with it */
     { "vcpus", FIELD_INT, false, 1, 64, NULL },
     { "max_vcpus", FIELD_INT, false, 1, 64, NULL },
     { NULL },
 };
 static const struct field memory_fields[] = {
-    { "memory_mb", FIELD_INT, true, 64, 1048576, NULL }, { "live", FIELD_BOOL }, { NULL },
+    { "memory_mb", FIELD_INT, true, 64, 1048576, NULL },
+    { "max_memory_mb", FIELD_INT, false, 64, 1048576, NULL },
+    { "live", FIELD_BOOL },
+    { NULL },
 };
 
 static const struct route routes[] = {
@@ -666,6 +1145,36 @@ static const struct route routes[] = {
       .statuses = STATUSES(200, 404, 409, 422, 502) },
     { "POST", "/vms/{id:int}/disks/{target}/delete", disks_remove, PERM_USER, ROUTE_PAGE, NULL,
       NULL, NULL, "vm.disk_remove" },
+    { "GET", "/vms/{id:int}/interfaces", nics_list, PERM_USER, ROUTE_API,
+      .summary = "A VM's network interfaces", .reply = REPLY_ITEMS, .statuses = STATUSES(404) },
+    { "POST", "/vms/{id:int}/interfaces", nics_add, PERM_USER, ROUTE_BOTH, NULL, NULL,
+      nic_add_fields, "vm.nic_add",
+      .summary = "Add a network interface (live on a running VM)", .reply = REPLY_CREATED,
+      .statuses = STATUSES(404, 409, 422, 502) },
+    { "PATCH", "/vms/{id:int}/interfaces/{mac}", nics_update, PERM_USER, ROUTE_API, NULL, NULL,
+      nic_update_fields, "vm.nic_update",
+      .summary = "Change an interface's link state or model", .reply = REPLY_OBJECT,
+      .statuses = STATUSES(404, 409, 422, 502) },
+    { "POST", "/vms/{id:int}/interfaces/{mac}/update", nics_update, PERM_USER, ROUTE_PAGE, NULL,
+      NULL, nic_update_fields, "vm.nic_update" },
+    { "DELETE", "/vms/{id:int}/interfaces/{mac}", nics_remove, PERM_USER, ROUTE_API, NULL, NULL,
+      NULL, "vm.nic_remove",
+      .summary = "Remove an interface (a job on a running VM)", .reply = REPLY_JOB,
+      .statuses = STATUSES(200, 404, 409, 422, 502) },
+    { "POST", "/vms/{id:int}/interfaces/{mac}/delete", nics_remove, PERM_USER, ROUTE_PAGE, NULL,
+      NULL, NULL, "vm.nic_remove" },
+    { "GET", "/vms/{id:int}/port-forwards", forwards_list, PERM_USER, ROUTE_API,
+      .summary = "A VM's port forwards", .reply = REPLY_ITEMS, .statuses = STATUSES(404) },
+    { "POST", "/vms/{id:int}/port-forwards", forwards_add, PERM_USER, ROUTE_BOTH, NULL, NULL,
+      forward_fields, "vm.port_forward_add",
+      .summary = "Forward a host port to a guest port", .reply = REPLY_CREATED,
+      .statuses = STATUSES(404, 409, 422, 502) },
+    { "DELETE", "/vms/{id:int}/port-forwards/{fid:int}", forwards_remove, PERM_USER, ROUTE_API,
+      NULL, NULL, NULL, "vm.port_forward_remove",
+      .summary = "Remove a port forward", .reply = REPLY_OBJECT,
+      .statuses = STATUSES(404, 502) },
+    { "POST", "/vms/{id:int}/port-forwards/{fid:int}/delete", forwards_remove, PERM_USER,
+      ROUTE_PAGE, NULL, NULL, NULL, "vm.port_forward_remove" },
     { "PUT", "/vms/{id:int}/cdrom", cdrom_set, PERM_USER, ROUTE_API, NULL, NULL, cdrom_fields,
       "vm.cdrom",
       .summary = "Insert an ISO in the CD-ROM drive, or eject it (iso_id null)", .reply = REPLY_OBJECT,
@@ -682,10 +1191,14 @@ static const struct route routes[] = {
       "vm.cpu",
       .summary = "Set the CPU model and topology", .reply = REPLY_OBJECT,
       .statuses = STATUSES(400, 404, 409, 422, 502) },
+    { "POST", "/vms/{id:int}/cpu", cpu_set, PERM_USER, ROUTE_PAGE, NULL, NULL, cpu_fields,
+      "vm.cpu" },
     { "PUT", "/vms/{id:int}/memory", memory_set, PERM_USER, ROUTE_API, NULL, NULL, memory_fields,
       "vm.memory",
       .summary = "Set the memory (live where the guest allows)", .reply = REPLY_OBJECT,
       .statuses = STATUSES(404, 409, 422, 502) },
+    { "POST", "/vms/{id:int}/memory", memory_set, PERM_USER, ROUTE_PAGE, NULL, NULL, memory_fields,
+      "vm.memory" },
     { NULL },
 };
 

@@ -2,6 +2,7 @@
  * verdict and its reason, architectures and machine types), as the helper
  * reads them from libvirt; the reconcile report and its resolution. */
 #include "app.h"
+#include "hardware.h"
 #include "helper_client.h"
 #include "db.h"
 #include "i18n.h"
@@ -158,6 +159,14 @@ static const struct field update_fields[] = {
 };
 /* --- end issue 19 */
 
+/* GET /host/cpu-models?arch=: the CPU models guests may get (issue 17). */
+static int host_cpu_models(struct req *r)
+{
+    const char *arch = req_query(r, "arch");
+    r->data = hardware_cpu_models(r, arch && *arch ? arch : "x86_64");
+    return r->data ? 0 : -1;
+}
+
 static const struct field no_fields[] = { { NULL } };
 
 static const struct route routes[] = {
@@ -166,6 +175,9 @@ static const struct route routes[] = {
       .statuses = STATUSES(502) },
     { "GET", "/host/reconcile", host_reconcile, PERM_ADMIN, ROUTE_API,
       .summary = "What differs between the database and libvirt", .reply = REPLY_OBJECT,
+      .statuses = STATUSES(502) },
+    { "GET", "/host/cpu-models", host_cpu_models, PERM_USER, ROUTE_API,
+      .summary = "The CPU models guests may get on this host (?arch=)", .reply = REPLY_OBJECT,
       .statuses = STATUSES(502) },
     { "POST", "/host/reconcile", host_resolve, PERM_ADMIN, ROUTE_API, NULL, NULL, no_fields,
       "host.reconcile",

@@ -231,19 +231,9 @@ static int vms_list(struct req *r)
  * the helper reads; a helper that cannot say leaves them empty. */
 static void add_addresses(struct req *r, json_t *vm, long long id)
 {
-    struct db_rows *rows = db_query(
-        "SELECT c.network_id, n.name, c.mac, a.ip, a.pool_id FROM vm_nics c JOIN networks n ON "
-        "n.id = c.network_id LEFT JOIN ip_allocations a ON a.nic_id = c.id WHERE c.vm_id = ? "
-        "ORDER BY c.position", DB_INT(id));
-    json_t *nics = json_array();
-    for (int i = 0; rows && i < rows->nrows; i++)
-        json_array_append_new(nics, json_pack("{s:I, s:s, s:s, s:s?, s:o}", "network_id",
-                                              (json_int_t)db_cell_int(rows, i, 0, 0), "network",
-                                              db_cell(rows, i, 1), "mac", db_cell(rows, i, 2),
-                                              "ip", db_cell(rows, i, 3), "ip_pool_id",
-                                              db_cell(rows, i, 4) ? json_integer(db_cell_int(rows, i, 4, 0))
-                                                                  : json_null()));
-    db_rows_free(rows);
+    json_t *nics = hardware_nics(id);
+    if (!nics)
+        nics = json_array();
     json_object_set_new(vm, "nics", nics);
     json_t *args = json_pack("{s:I}", "vm_id", (json_int_t)id);
     json_t *seen = helper_call(r, "vm.addresses", args);
@@ -307,6 +297,11 @@ static int vms_show(struct req *r)
         json_object_set_new(vm, "migrate_hosts",
                             migrate_destinations(json_integer_value(json_object_get(vm, "host_id"))));
     }
+    /* The CPU form of a stopped machine: the models libvirt offers (a
+     * helper that cannot say leaves the form without them). */
+    if (!r->api && !strcmp(json_string_value(json_object_get(vm, "state")), "stopped") &&
+        hardware_cpu_choices(r, vm) < 0)
+        memset(&r->err, 0, sizeof r->err);
     req_set_object(r, "vm", vm);
     if (!r->api)
         json_object_set_new(r->data, "recent_jobs", vm_recent_jobs(id));
@@ -541,7 +536,7 @@ static bool full_clone(const struct req *r)
 }
 
 /* Issue 12: the networks the VM asked for (network_ids, or network_id),
- * each of which must exist; none asked: [] (the default network). */
+ * each of which must exist; none asked: the default network's. */
 static int networks_check(struct req *r, json_t **out)
 {
     json_t *ids = json_object_get(r->input, "network_ids");
@@ -554,6 +549,16 @@ static int networks_check(struct req *r, json_t **out)
         json_array_append_new(*out, json_integer(one));
     else if (ids)
         json_array_extend(*out, ids);
+    else {
+        /* None asked: the NIC on vms.network (the default network) gets its
+         * row as well, so that it can be changed and others added (issue 17). */
+        struct db_rows *rows = db_query("SELECT n.id FROM networks n WHERE n.name = 'default'");
+        if (!rows)
+            return fail_db(r);
+        if (rows->nrows == 1)
+            json_array_append_new(*out, json_integer(db_cell_int(rows, 0, 0, 0)));
+        db_rows_free(rows);
+    }
     size_t i;
     json_t *id;
     json_array_foreach(*out, i, id) {
@@ -607,11 +612,10 @@ static int insert_nics(struct req *r, long long vm_id, json_t *network_ids)
     json_t *id;
     const char *asked = input_str(r, "ip");
     json_array_foreach(network_ids, i, id) {
-        char random[TOKEN_HEX_LEN + 1], mac[18], ip[16];
+        char mac[18], ip[16];
         long long nic = 0, pool = ip_pool_of_network(json_integer_value(id));
-        if (pool < 0 || token_new(random) < 0)
+        if (pool < 0 || hardware_mac_new(mac) < 0)
             return -1;
-        snprintf(mac, sizeof mac, "52:54:00:%.2s:%.2s:%.2s", random, random + 2, random + 4);
         if (db_exec_id("INSERT INTO vm_nics (vm_id, network_id, position, mac) VALUES (?, ?, ?, ?)",
                        &nic, DB_INT(vm_id), DB_INT(json_integer_value(id)), DB_INT((long long)i),
                        DB_TEXT(mac)) < 0)
@@ -674,13 +678,22 @@ static long long insert_vm(struct req *r, const struct usage *want, const char *
 
 /* issue 17: the most vCPUs the machine may have live: the one asked for,
  * else twice its vCPUs (room to grow without a restart). */
-static int set_max_vcpus(struct req *r, long long id, long long vcpus)
+static int set_maxima(struct req *r, long long id, const struct usage *want)
 {
+    long long vcpus = want->vcpus, memory = want->memory_mb;
     long long max = input_int(r, "max_vcpus", vcpus * 2 < 64 ? vcpus * 2 : 64);
     if (max < vcpus)
         return req_fail(r, 422, "below_vcpus", "max_vcpus",
                         _("max_vcpus must be at least vcpus (%lld)."), vcpus);
-    return db_exec("UPDATE vms SET max_vcpus = ? WHERE id = ?", DB_INT(max), DB_INT(id)) < 0
+    /* Memory's room is asked for (no default headroom): it puts a NUMA
+     * cell and memory slots in the definition, which not every guest
+     * wants. */
+    long long max_memory = input_int(r, "max_memory_mb", memory);
+    if (max_memory < memory)
+        return req_fail(r, 422, "below_memory", "max_memory_mb",
+                        _("max_memory_mb must be at least memory_mb (%lld)."), memory);
+    return db_exec("UPDATE vms SET max_vcpus = ?, max_memory_mb = ? WHERE id = ?", DB_INT(max),
+                   max_memory > memory ? DB_INT(max_memory) : DB_NULL, DB_INT(id)) < 0
                ? fail_db(r)
                : 0;
 }
@@ -757,7 +770,7 @@ static int vms_create(struct req *r)
     if ((template_id && template_check(r, template_id, &want, arch, sizeof arch) < 0) ||
         (iso_id && iso_check(r, iso_id, &want) < 0))
         return -1;
-    if (host_check(r, &want) < 0)
+    if (host_check(r, &want) < 0 || hardware_cpu_model_check(r, arch, input_str(r, "cpu_model")) < 0)
         return -1;
     json_t *network_ids = NULL;
     if (networks_check(r, &network_ids) < 0 || sweep_pools(r, network_ids) < 0) {
@@ -777,7 +790,7 @@ static int vms_create(struct req *r)
         .vnc_password = input_str(r, "vnc_password"),
     };
     if (quota_check(r, r->user->id, &want) < 0 || (id = insert_vm(r, &want, arch, &nv)) < 0 ||
-        set_max_vcpus(r, id, want.vcpus) < 0 ||
+        set_maxima(r, id, &want) < 0 ||
         insert_nics(r, id, network_ids) < 0 ||
         (job_id = insert_job(r, id, "vm.create")) < 0 || db_commit() < 0) {
         db_rollback();
@@ -884,7 +897,7 @@ static int vms_clone(struct req *r)
         (id = insert_vm(r, &want, arch, &nv)) < 0 ||
         db_exec("UPDATE vms SET boot_order = ? WHERE id = ?", DB_TEXT(db_cell(rows, 0, 10)),
                 DB_INT(id)) < 0 ||
-        set_max_vcpus(r, id, want.vcpus) < 0 || insert_nics(r, id, networks) < 0 ||
+        set_maxima(r, id, &want) < 0 || insert_nics(r, id, networks) < 0 ||
         (job_id = insert_job(r, id, "vm.clone")) < 0 || db_commit() < 0) {
         db_rollback();
         db_rows_free(rows);
@@ -1157,7 +1170,9 @@ static int update_hardware(struct req *r, json_t *before, long long id)
     struct usage delta = { 0, vcpus - json_integer_value(json_object_get(before, "vcpus")),
                            memory - json_integer_value(json_object_get(before, "memory_mb")), 0 };
     struct usage total = { 0, vcpus, memory, 0 };
-    if (host_check(r, &total) < 0)
+    if (host_check(r, &total) < 0 ||
+        hardware_cpu_model_check(r, json_string_value(json_object_get(before, "arch")),
+                                 cpu_model) < 0)
         return -1;
     char *boot = NULL;
     if (order) {
@@ -1337,7 +1352,6 @@ static int vms_delete(struct req *r)
 }
 
 static const char *const clones[] = { "linked", "full", NULL };
-static const char *const cpu_models[] = { "host-passthrough", "host-model", "qemu64", NULL };
 static const char *const reboot_modes[] = { "graceful", "force", NULL };
 
 static const struct field create_fields[] = {
@@ -1347,10 +1361,11 @@ static const struct field create_fields[] = {
     { "iso_id", FIELD_INT, false, 1, INT64_MAX, NULL },
     { "vcpus", FIELD_INT, true, 1, 64, NULL },
     { "max_vcpus", FIELD_INT, false, 1, 64, NULL },   /* issue 17 */
+    { "max_memory_mb", FIELD_INT, false, 64, 1048576, NULL },
     { "memory_mb", FIELD_INT, true, 64, 1048576, NULL },
     { "disk_gb", FIELD_INT, false, 1, 65536, NULL },
     { "clone", FIELD_ENUM, false, 0, 0, clones },
-    { "cpu_model", FIELD_ENUM, false, 0, 0, cpu_models },
+    { "cpu_model", FIELD_STRING, false, 1, 64, NULL },   /* checked with libvirt */
     { "start", FIELD_BOOL },
     { "autostart", FIELD_BOOL },
     { "vnc_password", FIELD_STRING, false, 1, VNC_PASSWORD_LEN, NULL },
@@ -1386,7 +1401,7 @@ static const struct field update_fields[] = {
     { "autostart", FIELD_BOOL },
     { "vcpus", FIELD_INT, false, 1, 64, NULL },
     { "memory_mb", FIELD_INT, false, 64, 1048576, NULL },
-    { "cpu_model", FIELD_ENUM, false, 0, 0, cpu_models },
+    { "cpu_model", FIELD_STRING, false, 1, 64, NULL },   /* checked with libvirt */
     { "boot_order", FIELD_ENUM_LIST, false, 1, 2, boot_order_devices },
     { NULL },
 };

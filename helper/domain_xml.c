@@ -35,6 +35,13 @@ static bool one_of(const char *value, const char *const *choices)
     return false;
 }
 
+static const char *machine_for(const char *arch);
+
+const char *domain_xml_machine(const char *arch)
+{
+    return arch ? machine_for(arch) : NULL;
+}
+
 static const char *machine_for(const char *arch)
 {
     if (!strcmp(arch, "x86_64"))
@@ -65,6 +72,7 @@ static bool disk_valid(const struct disk_spec *d);
 static void add_hotplug_room(xmlNodePtr devices, const struct domain_spec *spec);
 static void add_vcpus(xmlNodePtr domain, const struct domain_spec *spec);
 static void add_topology(xmlNodePtr cpu, const struct domain_spec *spec);
+static void add_numa(xmlNodePtr cpu, const struct domain_spec *spec);
 
 static void add_cpu(xmlNodePtr domain, const struct domain_spec *spec)
 {
@@ -84,6 +92,7 @@ static void add_cpu(xmlNodePtr domain, const struct domain_spec *spec)
         child(cpu, "model", model);
     }
     add_topology(cpu, spec);
+    add_numa(cpu, spec);
 }
 
 static void add_disks(xmlNodePtr devices, const struct domain_spec *spec)
@@ -209,6 +218,37 @@ static void add_vcpus(xmlNodePtr domain, const struct domain_spec *spec)
     }
 }
 
+/* One NUMA cell with every vCPU and the base memory: DIMMs need a node. */
+static void add_numa(xmlNodePtr cpu, const struct domain_spec *spec)
+{
+    char number[32];
+    if (spec->max_memory_mb <= spec->memory_mb)
+        return;
+    int max = spec->max_vcpus > spec->vcpus ? spec->max_vcpus : spec->vcpus;
+    xmlNodePtr cell = child(child(cpu, "numa", NULL), "cell", NULL);
+    attr(cell, "id", "0");
+    snprintf(number, sizeof number, max > 1 ? "0-%d" : "0", max - 1);
+    attr(cell, "cpus", number);
+    snprintf(number, sizeof number, "%lld", spec->memory_mb);
+    attr(cell, "memory", number);
+    attr(cell, "unit", "MiB");
+}
+
+char *domain_xml_dimm(long long size_mb)
+{
+    char number[32];
+    if (size_mb <= 0 || size_mb % 128)
+        return NULL;
+    xmlDocPtr doc;
+    xmlNodePtr memory = new_root(&doc, "memory");
+    attr(memory, "model", "dimm");
+    xmlNodePtr target = child(memory, "target", NULL);
+    snprintf(number, sizeof number, "%lld", size_mb);
+    attr(child(target, "size", number), "unit", "MiB");
+    child(target, "node", "0");
+    return xml_doc_string(doc);
+}
+
 static void add_topology(xmlNodePtr cpu, const struct domain_spec *spec)
 {
     char number[32];
@@ -256,20 +296,42 @@ static void add_console(xmlNodePtr devices, const struct domain_spec *spec)
     attr(tablet, "bus", "usb");
 }
 
-/* The spec's NICs (or its one NIC on spec->network), virtio each. */
+static const char *const nic_models[] = { "virtio", "e1000", "rtl8139", NULL };
+
+static bool nic_valid(const struct domain_nic *nic)
+{
+    return nic->network && (!nic->model || one_of(nic->model, nic_models));
+}
+
+static void fill_nic(xmlNodePtr nic, const struct domain_nic *n)
+{
+    attr(nic, "type", "network");
+    if (n->mac)
+        child_attr(nic, "mac", "address", n->mac);
+    child_attr(nic, "source", "network", n->network);
+    child_attr(nic, "model", "type", n->model ? n->model : "virtio");
+    if (n->link_down)
+        child_attr(nic, "link", "state", "down");
+}
+
+char *domain_xml_nic(const struct domain_nic *nic)
+{
+    if (!nic_valid(nic) || !nic->mac)
+        return NULL;
+    xmlDocPtr doc;
+    fill_nic(new_root(&doc, "interface"), nic);
+    return xml_doc_string(doc);
+}
+
+/* The spec's NICs (or its one NIC on spec->network). */
 static void add_nics(xmlNodePtr devices, const struct domain_spec *spec)
 {
     if (!spec->n_nics && !spec->network)
         return;   /* no NIC at all: the accelerator probe */
-    struct domain_nic one = { spec->network, NULL };
+    struct domain_nic one = { .network = spec->network };
     const struct domain_nic *nics = spec->n_nics ? spec->nics : &one;
-    for (int i = 0; i < (spec->n_nics ? spec->n_nics : 1); i++) {
-        xmlNodePtr nic = child_attr(devices, "interface", "type", "network");
-        if (nics[i].mac)
-            child_attr(nic, "mac", "address", nics[i].mac);
-        child_attr(nic, "source", "network", nics[i].network);
-        child_attr(nic, "model", "type", "virtio");
-    }
+    for (int i = 0; i < (spec->n_nics ? spec->n_nics : 1); i++)
+        fill_nic(child(devices, "interface", NULL), &nics[i]);
 }
 
 char *domain_xml_build(const struct domain_spec *spec)
@@ -294,7 +356,7 @@ char *domain_xml_build(const struct domain_spec *spec)
         if (!one_of(spec->boot[i], boots))
             return NULL;
     for (int i = 0; i < spec->n_nics; i++)
-        if (!spec->nics[i].network)
+        if (!nic_valid(&spec->nics[i]))
             return NULL;
 
     xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
@@ -313,6 +375,13 @@ char *domain_xml_build(const struct domain_spec *spec)
 
     snprintf(number, sizeof number, "%lld", spec->memory_mb);
     attr(child(domain, "memory", number), "unit", "MiB");
+    if (spec->max_memory_mb > spec->memory_mb) {
+        snprintf(number, sizeof number, "%lld", spec->max_memory_mb);
+        xmlNodePtr max = child(domain, "maxMemory", number);
+        snprintf(number, sizeof number, "%d", DOMAIN_MEMORY_SLOTS);
+        attr(max, "slots", number);
+        attr(max, "unit", "MiB");
+    }
     add_vcpus(domain, spec);
 
     xmlNodePtr os = child(domain, "os", NULL);

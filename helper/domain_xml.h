@@ -19,11 +19,14 @@ struct disk_spec {
 };
 
 #define DOMAIN_MAX_NICS 8
+#define DOMAIN_MEMORY_SLOTS 8
 
 /* One NIC of a guest (issue 12: VMs pick their networks). */
 struct domain_nic {
     const char *network;        /* libvirt network name */
     const char *mac;            /* "52:54:00:..", or NULL: libvirt picks one */
+    const char *model;          /* "virtio", "e1000", "rtl8139"; NULL: virtio (issue 17) */
+    bool link_down;             /* the cable pulled: <link state='down'/> */
 };
 
 struct domain_spec {
@@ -53,6 +56,10 @@ struct domain_spec {
     int n_extra_disks;
     int max_vcpus;              /* 0: vcpus (no room to hot-add) */
     int sockets, cores, threads;   /* 0: libvirt's default topology */
+    /* Room for memory hot-add (DIMMs): above memory_mb, a <maxMemory> with
+     * DOMAIN_MEMORY_SLOTS slots and one NUMA cell holding memory_mb (QEMU
+     * plugs DIMMs into a NUMA node). 0: memory_mb, no room. */
+    long long max_memory_mb;
 };
 
 /* One <disk> element as text (free with g_free), for attaching and
@@ -61,6 +68,20 @@ char *domain_xml_disk(const struct disk_spec *disk);
 /* The CD-ROM drive (sda, or the SCSI one on aarch64) holding path, or
  * empty for NULL, for virDomainUpdateDeviceFlags. */
 char *domain_xml_cdrom(const char *arch, const char *path);
+
+/* One <interface> element as text (free with g_free), for attaching,
+ * updating and detaching (issue 17); NULL for a NIC that cannot be
+ * expressed (no network or MAC, an unknown model). */
+char *domain_xml_nic(const struct domain_nic *nic);
+
+/* A DIMM of size_mb for NUMA node 0 (memory hot-add, issue 17), as text
+ * (free with g_free); NULL for a size that is not a positive multiple of
+ * 128 MiB (x86's memory block: the guest onlines whole blocks). */
+char *domain_xml_dimm(long long size_mb);
+
+/* The machine type guests of arch get ("q35", "virt"), NULL for an arch
+ * we do not run. */
+const char *domain_xml_machine(const char *arch);
 
 /* doc as UTF-8 text (free with g_free); frees doc. */
 char *xml_doc_string(xmlDocPtr doc);

@@ -10,6 +10,7 @@
 #include <sys/statvfs.h>
 
 #include "accel.h"
+#include "domain_xml.h"
 #include "pool.h"
 #include "virt.h"
 
@@ -148,4 +149,71 @@ json_t *host_info(struct err *err)
     free(hostname);
     virConnectClose(conn);
     return info;
+}
+
+/* Whether domain capabilities' <mode name=mode> says supported='yes'. */
+static bool cpu_mode_supported(xmlXPathContextPtr ctx, const char *mode)
+{
+    char *path = g_strdup_printf("/domainCapabilities/cpu/mode[@name='%s']/@supported", mode);
+    xmlXPathObjectPtr found = xmlXPathEvalExpression(BAD_CAST path, ctx);
+    g_free(path);
+    bool yes = false;
+    if (found && found->nodesetval && found->nodesetval->nodeNr == 1) {
+        xmlChar *v = xmlNodeGetContent(found->nodesetval->nodeTab[0]);
+        yes = v && !strcmp((const char *)v, "yes");
+        xmlFree(v);
+    }
+    xmlXPathFreeObject(found);
+    return yes;
+}
+
+json_t *host_cpu_models(const char *arch, struct err *err)
+{
+    const char *machine = domain_xml_machine(arch);
+    if (!machine) {
+        err_set(err, 422, "unknown_arch", "arch", "This host runs no %s guests.", arch);
+        return NULL;
+    }
+    const char *type = accel_domain_type(arch, 0, err);
+    if (!type)
+        return NULL;
+    virConnectPtr conn = virt_conn(err);
+    if (!conn)
+        return NULL;
+    char *caps = virConnectGetDomainCapabilities(conn, NULL, arch, machine, type, 0);
+    virConnectClose(conn);
+    xmlDocPtr doc = caps ? xmlReadMemory(caps, (int)strlen(caps), "domcaps.xml", NULL,
+                                         XML_PARSE_NONET | XML_PARSE_NOERROR |
+                                             XML_PARSE_NOWARNING)
+                         : NULL;
+    if (!doc) {
+        err_set(err, 502, "libvirt_error", NULL, "libvirt has no domain capabilities: %s",
+                virGetLastErrorMessage());
+        free(caps);
+        return NULL;
+    }
+    free(caps);
+    xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
+    json_t *models = json_array();
+    xmlXPathObjectPtr found =
+        xmlXPathEvalExpression(BAD_CAST "/domainCapabilities/cpu/mode[@name='custom']/model", ctx);
+    for (int i = 0; found && found->nodesetval && i < found->nodesetval->nodeNr; i++) {
+        xmlNodePtr m = found->nodesetval->nodeTab[i];
+        xmlChar *name = xmlNodeGetContent(m), *usable = xmlGetProp(m, BAD_CAST "usable"),
+                *vendor = xmlGetProp(m, BAD_CAST "vendor");
+        json_array_append_new(models, json_pack("{s:s, s:b, s:s}", "name", (const char *)name,
+                                                "usable", usable && !strcmp((const char *)usable, "yes"),
+                                                "vendor", vendor ? (const char *)vendor : ""));
+        xmlFree(name);
+        xmlFree(usable);
+        xmlFree(vendor);
+    }
+    xmlXPathFreeObject(found);
+    json_t *out = json_pack("{s:s, s:s, s:b, s:b, s:b, s:o}", "arch", arch, "accel", type,
+                            "host_passthrough", cpu_mode_supported(ctx, "host-passthrough"),
+                            "host_model", cpu_mode_supported(ctx, "host-model"), "maximum",
+                            cpu_mode_supported(ctx, "maximum"), "models", models);
+    xmlXPathFreeContext(ctx);
+    xmlFreeDoc(doc);
+    return out;
 }

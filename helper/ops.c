@@ -15,6 +15,7 @@
 #include "vm.h"
 #include "ops/ip_pool.h"
 #include "ops/network.h"
+#include "ops/port_forward.h"
 #include "ops/storage.h"
 
 static int op_ping(struct op_call *call)
@@ -46,6 +47,13 @@ static int op_resolve(struct op_call *call)
 static int op_host_info(struct op_call *call)
 {
     call->result = host_info(&call->err);
+    return call->result ? 0 : -1;
+}
+
+static int op_host_cpu_models(struct op_call *call)
+{
+    const char *arch = json_string_value(json_object_get(call->args, "arch"));
+    call->result = host_cpu_models(arch, &call->err);
     return call->result ? 0 : -1;
 }
 
@@ -82,12 +90,16 @@ static const struct field stop_args[] = {
 static const struct field reboot_args[] = {
     VM_ID, { "mode", FIELD_ENUM, false, 0, 0, reboot_modes }, { NULL },
 };
+static const struct field arch_args[] = {
+    { .name = "arch", .type = FIELD_STRING, .required = true, .min = 1, .max = 16 }, { NULL },
+};
 static const struct field delete_args[] = { VM_ID, { "delete_disks", FIELD_BOOL }, { NULL } };
 
 /* VM ops need an actor: the helper checks that they may touch the VM. */
 static const struct op ops[] = {
     { "ping", op_ping, no_args, false, false },
     { "host.info", op_host_info, no_args, false, false },
+    { .name = "host.cpu_models", .run = op_host_cpu_models, .args = arch_args },
     { "host.reconcile", op_reconcile, no_args, true, true },
     { "host.resolve", op_resolve, no_args, true, true },
     { "vm.create", vm_op_create, create_args, false, true },
@@ -114,7 +126,7 @@ static const struct op ops[] = {
 };
 
 /* The tables of helper/ops/, one per resource. */
-static const struct op *const op_tables[] = { ops, hardware_ops, network_ops, ip_pool_ops, storage_ops, snapshot_ops, migrate_ops, backup_ops, NULL };
+static const struct op *const op_tables[] = { ops, hardware_ops, network_ops, ip_pool_ops, storage_ops, snapshot_ops, migrate_ops, backup_ops, port_forward_ops, NULL };
 
 const struct op *op_find(const char *name)
 {

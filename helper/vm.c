@@ -26,6 +26,7 @@
 #include "ops/ip_pool.h"
 #include "ops/network.h"
 #include "ops/backup.h"
+#include "ops/port_forward.h"
 
 /* How long a request waits for the accelerator's verdict (the first
  * seconds after the helper starts), and how long a create job does. */
@@ -940,6 +941,8 @@ int vm_op_delete(struct op_call *call)
     }
     /* Issue 12: its DHCP host entries go with it (the rows go with the VM's). */
     ip_pool_vm_hosts(conn, vm->id, false, NULL);
+    /* Issue 17: and its port forwards (their rows go with the VM's). */
+    port_forward_sync(vm->id, NULL);
     if (json_is_true(json_object_get(call->args, "delete_disks"))) {
         if (!(pool = pool_get(conn, "disks", &call->err)) ||
             hardware_delete_volumes(conn, vm->id, &call->err) < 0)   /* issue 17 */

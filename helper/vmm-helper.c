@@ -39,6 +39,7 @@
 #include "virt.h"
 #include "ops/hardware.h"
 #include "vm.h"
+#include "ops/port_forward.h"
 #include "ops/snapshot.h"
 #include "ops/backup.h"
 
@@ -243,6 +244,8 @@ int main(int argc, char **argv)
     /* Off the request path: the helper answers while templates are judged. */
     library_recheck_start();
     ip_pool_sweeper_start();
+    /* Port forwards from the database: a host that rebooted has no rules. */
+    port_forward_sync(0, NULL);
     accel_start();
     metrics_start();
     reconcile_start();

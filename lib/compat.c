@@ -173,7 +173,7 @@ static const struct compat_field cpu_map[] = {
 /* PUT /vms/{id}/hardware/memory, while stopped. */
 static const struct compat_field memory_map[] = {
     { "size", MAP_COPY, "memory_mb", NULL },
-    { "maxSize", MAP_ONLY, NULL, "null" },
+    { "maxSize", MAP_COPY, "max_memory_mb", NULL },
     { "hugepages", MAP_ONLY, NULL, "false|null" },
     { "numa", MAP_ONLY, NULL, "null" },
     { NULL },

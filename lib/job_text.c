@@ -14,6 +14,8 @@ static const struct {
     { "vm.clone", N_("Clone virtual machine") },
     { "backup.create", N_("Back up virtual machine") },
     { "backup.restore", N_("Restore backup") },
+    { "disk.remove", N_("Remove disk") },
+    { "nic.remove", N_("Remove network interface") },
     { NULL, NULL },
 };
 

@@ -15,6 +15,8 @@
 #include "../job.h"
 #include "log.h"
 #include "../pool.h"
+#include "ip_pool.h"
+#include "port_forward.h"
 #include "rbac.h"
 #include "../virt.h"
 
@@ -386,8 +388,11 @@ static bool removal_wait(struct removal *w, int seconds)
     return removed;
 }
 
-/* The live alias of the disk at target ("virtio-disk1"), or NULL. */
-static char *disk_alias(virDomainPtr dom, const char *target)
+/* The live alias ("virtio-disk1", "net1") of the device element whose
+ * child key has attribute value (a disk by its target's dev, a NIC by
+ * its mac's address), or NULL. */
+static char *device_alias(virDomainPtr dom, const char *element, const char *key,
+                          const char *attribute, const char *value)
 {
     char *xml = virDomainGetXMLDesc(dom, 0);
     xmlDocPtr doc = xml ? xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
@@ -398,27 +403,71 @@ static char *disk_alias(virDomainPtr dom, const char *target)
     if (!doc)
         return NULL;
     char *alias = NULL;
+    char *path = g_strdup_printf("/domain/devices/%s", element);
     xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
-    xmlXPathObjectPtr found = xmlXPathEvalExpression(BAD_CAST "/domain/devices/disk", ctx);
+    xmlXPathObjectPtr found = xmlXPathEvalExpression(BAD_CAST path, ctx);
+    g_free(path);
     for (int i = 0; found && found->nodesetval && i < found->nodesetval->nodeNr && !alias; i++) {
-        xmlChar *dev = NULL, *name = NULL;
+        xmlChar *got = NULL, *name = NULL;
         for (xmlNodePtr c = found->nodesetval->nodeTab[i]->children; c; c = c->next) {
             if (c->type != XML_ELEMENT_NODE)
                 continue;
-            if (!strcmp((const char *)c->name, "target") && !dev)
-                dev = xmlGetProp(c, BAD_CAST "dev");
+            if (!strcmp((const char *)c->name, key) && !got)
+                got = xmlGetProp(c, BAD_CAST attribute);
             else if (!strcmp((const char *)c->name, "alias") && !name)
                 name = xmlGetProp(c, BAD_CAST "name");
         }
-        if (dev && name && !strcmp((const char *)dev, target))
+        if (got && name && !g_ascii_strcasecmp((const char *)got, value))
             alias = g_strdup((const char *)name);
-        xmlFree(dev);
+        xmlFree(got);
         xmlFree(name);
     }
     xmlXPathFreeObject(found);
     xmlXPathFreeContext(ctx);
     xmlFreeDoc(doc);
     return alias;
+}
+
+static char *disk_alias(virDomainPtr dom, const char *target)
+{
+    return device_alias(dom, "disk", "target", "dev", target);
+}
+
+static char *nic_alias(virDomainPtr dom, const char *mac)
+{
+    return device_alias(dom, "interface", "mac", "address", mac);
+}
+
+/* Asks a running guest to let go of a device (PCI unplug) and waits for
+ * libvirt's device-removed event, at most [hardware] detach_timeout_s.
+ * alias_of finds the device in the live XML again: an event lost to a
+ * reconnect is no reason to fail. 0 when it is gone (or was not there),
+ * -1 with err's message saying why it stays. */
+static int unplug_wait(virDomainPtr dom, const struct hw_vm *vm, const char *what,
+                       char *(*alias_of)(virDomainPtr, const char *), const char *key,
+                       struct err *err)
+{
+    int seconds = (int)config_int("hardware", "detach_timeout_s", 30);
+    char *alias = alias_of(dom, key);
+    if (!alias)
+        return 0;
+    struct removal w = { .domain_name = vm->domain_name, .alias = alias };
+    removal_add(&w);
+    bool asked = virDomainDetachDeviceAlias(dom, alias, VIR_DOMAIN_AFFECT_LIVE) == 0;
+    if (!asked)
+        libvirt_error(err, "Detaching the device");
+    bool removed = removal_wait(&w, asked ? seconds : 0);
+    char *still = removed ? NULL : alias_of(dom, key);
+    g_free(alias);
+    if (!removed && !still)
+        removed = true;
+    g_free(still);
+    if (removed)
+        return 0;
+    if (asked)
+        err_set(err, 409, "guest_holds_device", NULL,
+                "The guest did not let go of %s within %d s; it stays attached.", what, seconds);
+    return -1;
 }
 
 /* The disk is gone from the definition and the pool, and its row. */
@@ -459,31 +508,11 @@ static int remove_job(struct job *job)
         job_message(job, err.message);
         return -1;
     }
-    int seconds = (int)config_int("hardware", "detach_timeout_s", 30);
-    char *alias = hw_active(dom) ? disk_alias(dom, d->target) : NULL;
     int rc = 0;
-    if (alias) {
-        struct removal w = { .domain_name = vm->domain_name, .alias = alias };
-        removal_add(&w);
-        bool asked = virDomainDetachDeviceAlias(dom, alias, VIR_DOMAIN_AFFECT_LIVE) == 0;
-        if (!asked)
-            libvirt_error(&err, "Detaching the disk");
-        bool removed = removal_wait(&w, asked ? seconds : 0);
-        /* An event lost to a reconnect: the live XML says what is true. */
-        char *still = removed ? NULL : disk_alias(dom, d->target);
-        if (!removed && !still)
-            removed = true;
-        g_free(still);
-        if (!removed) {
-            db_exec("UPDATE vm_disks SET state = 'attached' WHERE id = ?", DB_INT(d->id));
-            char *why = asked ? g_strdup_printf("The guest did not let go of %s within %d s; "
-                                                "it stays attached.", d->target, seconds)
-                              : g_strdup(err.message);
-            job_message(job, why);
-            g_free(why);
-            rc = -1;
-        }
-        g_free(alias);
+    if (hw_active(dom) && unplug_wait(dom, vm, d->target, disk_alias, d->target, &err) < 0) {
+        db_exec("UPDATE vm_disks SET state = 'attached' WHERE id = ?", DB_INT(d->id));
+        job_message(job, err.message);
+        rc = -1;
     }
     if (rc == 0 && disk_forget(dom, pool, d, &err) < 0) {
         job_message(job, err.message);
@@ -495,6 +524,32 @@ static int remove_job(struct job *job)
         json_decref(result);
     }
     return rc;
+}
+
+/* Marks row_id of table (vm_disks, vm_nics: ours, never a client's)
+ * 'removing' and starts fn as job kind on it; the job's id, or -1 with
+ * call->err set and the row as it was. */
+static long long removal_launch(struct op_call *call, const struct hw_vm *vm, const char *kind,
+                                const char *table, long long row_id, int (*fn)(struct job *))
+{
+    char *mark = g_strdup_printf("UPDATE %s SET state = 'removing' WHERE id = ? AND state = "
+                                 "'attached'", table);
+    char *undo = g_strdup_printf("UPDATE %s SET state = 'attached' WHERE id = ?", table);
+    unsigned long long changed = 0;
+    long long job_id = -1;
+    if (db_exec_count(mark, &changed, DB_INT(row_id)) < 0 || changed != 1 ||
+        (job_id = job_insert(kind, call->actor->id)) < 0 ||
+        db_exec("UPDATE jobs SET vm_id = ? WHERE id = ?", DB_INT(vm->id), DB_INT(job_id)) < 0 ||
+        job_launch((struct job){ .id = job_id, .vm_id = vm->id, .actor_id = call->actor->id,
+                                 .object_id = row_id },
+                   fn) < 0) {
+        db_exec(undo, DB_INT(row_id));
+        err_set(&call->err, 503, "job_failed", NULL, "The removal could not be started.");
+        job_id = -1;
+    }
+    g_free(mark);
+    g_free(undo);
+    return job_id;
 }
 
 /* disk.remove {vm_id, disk_id}: a stopped machine loses the disk now; a
@@ -524,19 +579,295 @@ static int op_disk_remove(struct op_call *call)
     if (!strcmp(d->bus, "sata"))
         return err_set(&call->err, 409, "no_hotplug", NULL,
                        "A SATA disk cannot be removed while the machine runs; stop it first.");
-    unsigned long long changed = 0;
-    long long job_id = -1;
-    if (db_exec_count("UPDATE vm_disks SET state = 'removing' WHERE id = ? AND state = 'attached'",
-                      &changed, DB_INT(d->id)) < 0 || changed != 1 ||
-        (job_id = job_insert("disk.remove", call->actor->id)) < 0 ||
-        db_exec("UPDATE jobs SET vm_id = ? WHERE id = ?", DB_INT(vm->id), DB_INT(job_id)) < 0 ||
-        job_launch((struct job){ .id = job_id, .vm_id = vm->id, .actor_id = call->actor->id,
-                                 .object_id = d->id },
-                   remove_job) < 0) {
-        db_exec("UPDATE vm_disks SET state = 'attached' WHERE id = ?", DB_INT(d->id));
-        return err_set(&call->err, 503, "job_failed", NULL, "The removal could not be started.");
-    }
+    long long job_id = removal_launch(call, vm, "disk.remove", "vm_disks", d->id, remove_job);
+    if (job_id < 0)
+        return -1;
     call->result = json_pack("{s:s, s:I}", "target", d->target, "job_id", (json_int_t)job_id);
+    return 0;
+}
+
+/* ------------------------------------------------------------- NICs --- */
+
+struct hw_nic {
+    long long id;
+    char *network;
+    char *mac;
+    char *model;
+    char *link_state;
+    char *state;
+};
+
+static void hw_nic_free(struct hw_nic *n)
+{
+    if (!n)
+        return;
+    g_free(n->network);
+    g_free(n->mac);
+    g_free(n->model);
+    g_free(n->link_state);
+    g_free(n->state);
+    g_free(n);
+}
+typedef struct hw_nic hw_nic;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(hw_nic, hw_nic_free)
+
+static struct hw_nic *nic_load(const struct hw_vm *vm, long long id, struct err *err)
+{
+    struct db_rows *rows = db_query("SELECT c.id, n.name, c.mac, c.model, c.link_state, c.state "
+                                    "FROM vm_nics c JOIN networks n ON n.id = c.network_id "
+                                    "WHERE c.vm_id = ? AND c.id = ?", DB_INT(vm->id), DB_INT(id));
+    if (!rows) {
+        err_set(err, 503, "database_unavailable", NULL, "The database is not available.");
+        return NULL;
+    }
+    struct hw_nic *n = NULL;
+    if (rows->nrows == 1) {
+        n = g_new0(struct hw_nic, 1);
+        n->id = db_cell_int(rows, 0, 0, 0);
+        n->network = g_strdup(db_cell(rows, 0, 1));
+        n->mac = g_strdup(db_cell(rows, 0, 2));
+        n->model = g_strdup(db_cell(rows, 0, 3));
+        n->link_state = g_strdup(db_cell(rows, 0, 4));
+        n->state = g_strdup(db_cell(rows, 0, 5));
+    } else {
+        err_set(err, 404, "no_such_interface", NULL, "This virtual machine has no such NIC.");
+    }
+    db_rows_free(rows);
+    return n;
+}
+
+static char *nic_xml_of(const struct hw_nic *n)
+{
+    struct domain_nic spec = { .network = n->network, .mac = n->mac, .model = n->model,
+                               .link_down = !strcmp(n->link_state, "down") };
+    return domain_xml_nic(&spec);
+}
+
+/* The MACs of an XML's <interface> elements (lower case) into macs. */
+static void interface_macs(const char *xml, GHashTable *macs)
+{
+    xmlDocPtr doc = xml ? xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
+                                        XML_PARSE_NONET | XML_PARSE_NOERROR |
+                                            XML_PARSE_NOWARNING)
+                        : NULL;
+    if (!doc)
+        return;
+    xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
+    xmlXPathObjectPtr found =
+        xmlXPathEvalExpression(BAD_CAST "/domain/devices/interface/mac/@address", ctx);
+    for (int i = 0; found && found->nodesetval && i < found->nodesetval->nodeNr; i++) {
+        xmlChar *mac = xmlNodeGetContent(found->nodesetval->nodeTab[i]);
+        g_hash_table_add(macs, g_ascii_strdown((const char *)mac, -1));
+        xmlFree(mac);
+    }
+    xmlXPathFreeObject(found);
+    xmlXPathFreeContext(ctx);
+    xmlFreeDoc(doc);
+}
+
+/* Whether any domain of this host, ours or not, running or defined, has
+ * a NIC with mac: the database knows only the portal's NICs. */
+static int mac_on_host(virConnectPtr conn, const char *mac, struct err *err)
+{
+    virDomainPtr *doms = NULL;
+    int n = virConnectListAllDomains(conn, &doms, 0);
+    if (n < 0)
+        return libvirt_error(err, "Listing the domains");
+    GHashTable *macs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    for (int i = 0; i < n; i++) {
+        char *live = virDomainGetXMLDesc(doms[i], 0);
+        char *stored = virDomainIsActive(doms[i]) == 1
+                           ? virDomainGetXMLDesc(doms[i], VIR_DOMAIN_XML_INACTIVE)
+                           : NULL;
+        interface_macs(live, macs);
+        interface_macs(stored, macs);
+        free(live);
+        free(stored);
+        virDomainFree(doms[i]);
+    }
+    free(doms);
+    char *lower = g_ascii_strdown(mac, -1);
+    bool taken = g_hash_table_contains(macs, lower);
+    g_free(lower);
+    g_hash_table_destroy(macs);
+    return taken ? 1 : 0;
+}
+
+/* A VM made without NIC rows has one NIC on vms.network whose MAC libvirt
+ * chose; before another NIC joins it, that one becomes row 0, so that a
+ * definition built from the rows keeps it. */
+static int nic_record_implicit(virDomainPtr dom, const struct hw_vm *vm, struct err *err)
+{
+    struct db_rows *rows = db_query("SELECT COUNT(*) FROM vm_nics WHERE vm_id = ? AND state <> "
+                                    "'adding'", DB_INT(vm->id));
+    long long have = db_cell_int(rows, 0, 0, -1);
+    db_rows_free(rows);
+    if (have < 0)
+        return err_set(err, 503, "database_unavailable", NULL, "The database is not available.");
+    if (have > 0)
+        return 0;
+    char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
+    GHashTable *macs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    interface_macs(xml, macs);
+    free(xml);
+    int rc = 0;
+    if (g_hash_table_size(macs) == 1) {
+        GHashTableIter it;
+        gpointer mac;
+        g_hash_table_iter_init(&it, macs);
+        g_hash_table_iter_next(&it, &mac, NULL);
+        if (db_exec("INSERT INTO vm_nics (vm_id, network_id, position, mac, state) SELECT v.id, "
+                    "n.id, 0, ?, 'attached' FROM vms v JOIN networks n ON n.name = v.network "
+                    "WHERE v.id = ?", DB_TEXT(mac), DB_INT(vm->id)) < 0)
+            rc = err_set(err, 503, "database_unavailable", NULL, "The database is not available.");
+    }
+    g_hash_table_destroy(macs);
+    return rc;
+}
+
+/* nic.add {vm_id, nic_id}: the row is 'adding' (its address, if its
+ * network has a pool, allocated with it); its MAC must be free on the
+ * whole host. The DHCP host entry first, then the attach, live too when
+ * the machine runs; the row is 'attached' only when libvirt has it. */
+static int op_nic_add(struct op_call *call)
+{
+    g_autoptr(hw_vm) vm = hw_vm_load(arg_int(call, "vm_id"), call->actor, &call->err);
+    if (!vm)
+        return -1;
+    g_autoptr(hw_nic) n = nic_load(vm, arg_int(call, "nic_id"), &call->err);
+    if (!n)
+        return -1;
+    if (strcmp(n->state, "adding"))
+        return err_set(&call->err, 409, "wrong_state", NULL, "This NIC is attached already.");
+    g_autoptr(virConnect) conn = NULL;
+    g_autoptr(virDomain) dom = hw_domain(vm, &conn, &call->err);
+    if (!dom)
+        return -1;
+    int taken = mac_on_host(conn, n->mac, &call->err);
+    if (taken < 0)
+        return -1;
+    if (taken)
+        return err_set(&call->err, 409, "mac_taken", "mac",
+                       "Another machine on this host has the MAC address %s.", n->mac);
+    char *xml = nic_xml_of(n);
+    if (!xml)
+        return err_set(&call->err, 422, "invalid_spec", NULL, "This NIC cannot be built.");
+    int rc = nic_record_implicit(dom, vm, &call->err);
+    if (rc == 0)
+        rc = ip_pool_nic_hosts(conn, vm->id, n->id, true, &call->err);
+    if (rc == 0 && virDomainAttachDeviceFlags(dom, xml, hw_flags(dom)) < 0) {
+        rc = libvirt_error(&call->err, "Attaching the NIC");
+        ip_pool_nic_hosts(conn, vm->id, n->id, false, NULL);
+    }
+    g_free(xml);
+    if (rc == 0 && db_exec("UPDATE vm_nics SET state = 'attached' WHERE id = ?", DB_INT(n->id)) < 0)
+        rc = err_set(&call->err, 503, "database_unavailable", NULL, "The database is not available.");
+    if (rc == 0)
+        call->result = json_pack("{s:s, s:b}", "mac", n->mac, "live", hw_active(dom));
+    return rc;
+}
+
+/* nic.update {vm_id, nic_id}: the row's link state and model, live and
+ * stored (libvirt changes a running NIC's link only; the program refuses
+ * a new model while the machine runs). */
+static int op_nic_update(struct op_call *call)
+{
+    g_autoptr(hw_vm) vm = hw_vm_load(arg_int(call, "vm_id"), call->actor, &call->err);
+    if (!vm)
+        return -1;
+    g_autoptr(hw_nic) n = nic_load(vm, arg_int(call, "nic_id"), &call->err);
+    if (!n)
+        return -1;
+    g_autoptr(virConnect) conn = NULL;
+    g_autoptr(virDomain) dom = hw_domain(vm, &conn, &call->err);
+    if (!dom)
+        return -1;
+    char *xml = nic_xml_of(n);
+    if (!xml)
+        return err_set(&call->err, 422, "invalid_spec", NULL, "This NIC cannot be built.");
+    int rc = virDomainUpdateDeviceFlags(dom, xml, hw_flags(dom));
+    g_free(xml);
+    if (rc < 0)
+        return libvirt_error(&call->err, "Changing the NIC");
+    call->result = json_pack("{s:s, s:s, s:s, s:b}", "mac", n->mac, "model", n->model,
+                             "link_state", n->link_state, "live", hw_active(dom));
+    return 0;
+}
+
+/* The NIC is gone from the definition, the DHCP host entries and its
+ * row (its address with it: ip_allocations cascades). */
+static int nic_forget(virConnectPtr conn, virDomainPtr dom, const struct hw_vm *vm,
+                      const struct hw_nic *n, struct err *err)
+{
+    char *xml = nic_xml_of(n);
+    int rc = 0;
+    if (!xml || virDomainDetachDeviceFlags(dom, xml, VIR_DOMAIN_AFFECT_CONFIG) < 0) {
+        virErrorPtr e = virGetLastError();
+        if (!e || e->code != VIR_ERR_DEVICE_MISSING)   /* not there is what we want */
+            rc = libvirt_error(err, "Removing the NIC from the definition");
+    }
+    g_free(xml);
+    if (rc == 0) {
+        ip_pool_nic_hosts(conn, vm->id, n->id, false, NULL);
+        db_exec("DELETE FROM vm_nics WHERE id = ?", DB_INT(n->id));
+        port_forward_sync(0, NULL);   /* its forwards went with the row */
+    }
+    return rc;
+}
+
+/* The job of a NIC's removal from a running guest, as remove_job's. */
+static int nic_remove_job(struct job *job)
+{
+    struct err err = { 0 };
+    struct user *actor = user_by_id(job->actor_id);
+    g_autoptr(hw_vm) vm = hw_vm_load(job->vm_id, actor, &err);
+    user_free(actor);
+    g_autoptr(hw_nic) n = vm ? nic_load(vm, job->object_id, &err) : NULL;
+    g_autoptr(virConnect) conn = NULL;
+    g_autoptr(virDomain) dom = n ? hw_domain(vm, &conn, &err) : NULL;
+    int rc = dom ? 0 : -1;
+    if (rc == 0 && hw_active(dom) && unplug_wait(dom, vm, n->mac, nic_alias, n->mac, &err) < 0) {
+        db_exec("UPDATE vm_nics SET state = 'attached' WHERE id = ?", DB_INT(n->id));
+        rc = -1;
+    }
+    if (rc == 0)
+        rc = nic_forget(conn, dom, vm, n, &err);
+    if (rc < 0) {
+        job_message(job, err.message);
+        return -1;
+    }
+    json_t *result = json_pack("{s:s, s:b}", "mac", n->mac, "removed", 1);
+    job_result(job, result);
+    json_decref(result);
+    return 0;
+}
+
+/* nic.remove {vm_id, nic_id}: from a stopped machine now, from a running
+ * one in a job that ends with the guest's release of the device. */
+static int op_nic_remove(struct op_call *call)
+{
+    g_autoptr(hw_vm) vm = hw_vm_load(arg_int(call, "vm_id"), call->actor, &call->err);
+    if (!vm)
+        return -1;
+    g_autoptr(hw_nic) n = nic_load(vm, arg_int(call, "nic_id"), &call->err);
+    if (!n)
+        return -1;
+    if (strcmp(n->state, "attached"))
+        return err_set(&call->err, 409, "wrong_state", NULL, "This NIC is being changed.");
+    g_autoptr(virConnect) conn = NULL;
+    g_autoptr(virDomain) dom = hw_domain(vm, &conn, &call->err);
+    if (!dom)
+        return -1;
+    if (!hw_active(dom)) {
+        if (nic_forget(conn, dom, vm, n, &call->err) < 0)
+            return -1;
+        call->result = json_pack("{s:s, s:b}", "mac", n->mac, "removed", 1);
+        return 0;
+    }
+    long long job_id = removal_launch(call, vm, "nic.remove", "vm_nics", n->id, nic_remove_job);
+    if (job_id < 0)
+        return -1;
+    call->result = json_pack("{s:s, s:I}", "mac", n->mac, "job_id", (json_int_t)job_id);
     return 0;
 }
 
@@ -600,6 +931,35 @@ static int op_vcpus_set(struct op_call *call)
     return 0;
 }
 
+/* vm.memory_add {vm_id, size_mb}: a DIMM of size_mb into NUMA node 0,
+ * live and stored; the program has checked the room (maxMemory) and the
+ * quota. The guest gets it as ACPI hot-added memory, offline until its
+ * policy (udev, memhp_default_state) or its user onlines the blocks. */
+static int op_memory_add(struct op_call *call)
+{
+    g_autoptr(hw_vm) vm = hw_vm_load(arg_int(call, "vm_id"), call->actor, &call->err);
+    if (!vm)
+        return -1;
+    g_autoptr(virConnect) conn = NULL;
+    g_autoptr(virDomain) dom = hw_domain(vm, &conn, &call->err);
+    if (!dom)
+        return -1;
+    if (!hw_active(dom))
+        return err_set(&call->err, 409, "wrong_state", NULL, "The machine is not running.");
+    char *xml = domain_xml_dimm(arg_int(call, "size_mb"));
+    if (!xml)
+        return err_set(&call->err, 422, "not_aligned", "memory_mb",
+                       "Memory is added in multiples of 128 MiB.");
+    int rc = virDomainAttachDeviceFlags(dom, xml, VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG);
+    g_free(xml);
+    if (rc < 0)
+        return libvirt_error(&call->err, "Adding memory");
+    virDomainInfo info;
+    call->result = json_pack("{s:I}", "live_memory_mb",
+                             virDomainGetInfo(dom, &info) == 0 ? (json_int_t)(info.maxMem >> 10) : -1);
+    return 0;
+}
+
 /* ------------------------------------------- the definition, delete --- */
 
 struct hardware_spec {
@@ -637,12 +997,13 @@ struct hardware_spec *hardware_spec_fill(long long vm_id, const char *domain_nam
     spec->extra_disks = hw->disks;
     spec->n_extra_disks = hw->n;
 
-    struct db_rows *cpu = db_query("SELECT max_vcpus, cpu_sockets, cpu_cores, cpu_threads "
-                                   "FROM vms WHERE id = ?", DB_INT(vm_id));
+    struct db_rows *cpu = db_query("SELECT max_vcpus, cpu_sockets, cpu_cores, cpu_threads, "
+                                   "max_memory_mb FROM vms WHERE id = ?", DB_INT(vm_id));
     spec->max_vcpus = (int)db_cell_int(cpu, 0, 0, 0);
     spec->sockets = (int)db_cell_int(cpu, 0, 1, 0);
     spec->cores = (int)db_cell_int(cpu, 0, 2, 0);
     spec->threads = (int)db_cell_int(cpu, 0, 3, 0);
+    spec->max_memory_mb = db_cell_int(cpu, 0, 4, 0);
     db_rows_free(cpu);
     return hw;
 }
@@ -683,6 +1044,9 @@ void hardware_init(void)
     db_exec("UPDATE vm_disks SET state = 'attached' WHERE state = 'removing'");
     db_exec("DELETE FROM vm_disks WHERE state = 'adding' AND "
             "created_at < UTC_TIMESTAMP() - INTERVAL 1 MINUTE");
+    db_exec("UPDATE vm_nics SET state = 'attached' WHERE state = 'removing'");
+    db_exec("DELETE FROM vm_nics WHERE state = 'adding' AND "
+            "created_at < UTC_TIMESTAMP() - INTERVAL 1 MINUTE");
 }
 
 /* ------------------------------------------------------------ table --- */
@@ -695,13 +1059,24 @@ static const struct field disk_args[] = {
 static const struct field resize_args[] = {
     VM_ID, { "target", FIELD_STRING, true, 3, 3, NULL }, { NULL },
 };
+static const struct field nic_args[] = {
+    VM_ID, { "nic_id", FIELD_INT, true, 1, INT64_MAX, NULL }, { NULL },
+};
+static const struct field memory_args[] = {
+    VM_ID, { .name = "size_mb", .type = FIELD_INT, .required = true, .min = 128, .max = 1048576 },
+    { NULL },
+};
 static const struct field vm_args[] = { VM_ID, { NULL } };
 
 const struct op hardware_ops[] = {
-    { "disk.add", op_disk_add, disk_args, false, true },
-    { "disk.resize", op_disk_resize, resize_args, false, true },
-    { "disk.remove", op_disk_remove, disk_args, false, true },
-    { "cdrom.set", op_cdrom_set, vm_args, false, true },
-    { "vm.vcpus", op_vcpus_set, vm_args, false, true },
+    { .name = "disk.add", .run = op_disk_add, .args = disk_args, .needs_actor = true },
+    { .name = "disk.resize", .run = op_disk_resize, .args = resize_args, .needs_actor = true },
+    { .name = "disk.remove", .run = op_disk_remove, .args = disk_args, .needs_actor = true },
+    { .name = "cdrom.set", .run = op_cdrom_set, .args = vm_args, .needs_actor = true },
+    { .name = "vm.vcpus", .run = op_vcpus_set, .args = vm_args, .needs_actor = true },
+    { .name = "vm.memory_add", .run = op_memory_add, .args = memory_args, .needs_actor = true },
+    { .name = "nic.add", .run = op_nic_add, .args = nic_args, .needs_actor = true },
+    { .name = "nic.update", .run = op_nic_update, .args = nic_args, .needs_actor = true },
+    { .name = "nic.remove", .run = op_nic_remove, .args = nic_args, .needs_actor = true },
     { NULL },
 };

@@ -143,13 +143,16 @@ static void forget_guest(virNetworkPtr net, const char *mac, const char *ip)
     free(bridge);
 }
 
-int ip_pool_vm_hosts(virConnectPtr conn, long long vm_id, bool keep, struct err *err)
+/* The entries of VM vm_id's NICs, or (nic_id not 0) of that one NIC. */
+static int hosts_follow(virConnectPtr conn, long long vm_id, long long nic_id, bool keep,
+                        struct err *err)
 {
     /* Each NIC on a network libvirt serves DHCP on, with its allocation. */
     struct db_rows *rows = db_query(
         "SELECT n.name, c.mac, a.ip FROM vm_nics c JOIN networks n ON n.id = c.network_id "
-        "LEFT JOIN ip_allocations a ON a.nic_id = c.id WHERE c.vm_id = ? AND "
-        "n.mode IN ('nat', 'routed', 'isolated') ORDER BY c.position", DB_INT(vm_id));
+        "LEFT JOIN ip_allocations a ON a.nic_id = c.id WHERE c.vm_id = ? AND (? = 0 OR c.id = ?) "
+        "AND n.mode IN ('nat', 'routed', 'isolated') ORDER BY c.position", DB_INT(vm_id),
+        DB_INT(nic_id), DB_INT(nic_id));
     if (!rows)
         return err ? db_down(err) : -1;
     int rc = 0;
@@ -174,6 +177,17 @@ int ip_pool_vm_hosts(virConnectPtr conn, long long vm_id, bool keep, struct err 
     }
     db_rows_free(rows);
     return rc;
+}
+
+int ip_pool_vm_hosts(virConnectPtr conn, long long vm_id, bool keep, struct err *err)
+{
+    return hosts_follow(conn, vm_id, 0, keep, err);
+}
+
+int ip_pool_nic_hosts(virConnectPtr conn, long long vm_id, long long nic_id, bool keep,
+                      struct err *err)
+{
+    return hosts_follow(conn, vm_id, nic_id, keep, err);
 }
 
 /* One address seen in use, and where. */

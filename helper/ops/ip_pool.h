@@ -23,6 +23,11 @@ extern const struct op ip_pool_ops[];
  * 0, or -1 with err set. */
 int ip_pool_vm_hosts(virConnectPtr conn, long long vm_id, bool keep, struct err *err);
 
+/* The same for the one NIC nic_id of vm_id (a NIC added or removed
+ * after create, issue 17). */
+int ip_pool_nic_hosts(virConnectPtr conn, long long vm_id, long long nic_id, bool keep,
+                      struct err *err);
+
 /* Starts the thread that sweeps every pool each [ip_pools] sweep_interval_s
  * (60 s; 0 turns it off). */
 void ip_pool_sweeper_start(void);

@@ -574,15 +574,18 @@ static int op_states(struct op_call *call)
 
 int network_vm_nics(long long vm_id, struct domain_nic *nics, int max)
 {
-    struct db_rows *rows = db_query("SELECT n.name, c.mac FROM vm_nics c JOIN networks n ON "
-                                    "n.id = c.network_id WHERE c.vm_id = ? ORDER BY c.position",
-                                    DB_INT(vm_id));
+    /* A NIC being added is not in the definition until its attach is. */
+    struct db_rows *rows = db_query("SELECT n.name, c.mac, c.model, c.link_state FROM vm_nics c "
+                                    "JOIN networks n ON n.id = c.network_id WHERE c.vm_id = ? AND "
+                                    "c.state <> 'adding' ORDER BY c.position", DB_INT(vm_id));
     if (!rows)
         return -1;
     int n = 0;
     for (; n < rows->nrows && n < max; n++) {
         nics[n].network = g_strdup(db_cell(rows, n, 0));
         nics[n].mac = g_strdup(db_cell(rows, n, 1));
+        nics[n].model = g_strdup(db_cell(rows, n, 2));
+        nics[n].link_down = !strcmp(db_cell(rows, n, 3), "down");
     }
     db_rows_free(rows);
     return n;
@@ -593,6 +596,7 @@ void network_vm_nics_free(struct domain_nic *nics, int n)
     for (int i = 0; i < n; i++) {
         g_free((char *)nics[i].network);
         g_free((char *)nics[i].mac);
+        g_free((char *)nics[i].model);
     }
 }
 

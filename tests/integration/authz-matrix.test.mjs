@@ -66,6 +66,7 @@ const EXPECTED = {
   'API GET /host': { anon: 401, a: 200, b: 200, admin: 200 },
   'PAGE GET /host': { anon: 303, a: 200, b: 200, admin: 200 },
   'API GET /host/reconcile': { anon: 401, a: 403, b: 403, admin: 200 },
+  'API GET /host/cpu-models': { anon: 401, a: 200, b: 200, admin: 200 },
   'API POST /host/reconcile': { anon: 401, a: 403, b: 403, admin: 400 },
   // issue 19: the libvirt hosts (administrators only; {id} is host 1, the local one)
   'API GET /hosts': { anon: 401, a: 403, b: 403, admin: 200 },
@@ -120,12 +121,26 @@ const EXPECTED = {
   'PAGE POST /vms/{id:int}/disks/{target}/resize': { anon: 303, a: 400, b: 404, admin: 400, bBody: { size_gb: '2' } },
   'API DELETE /vms/{id:int}/disks/{target}': { anon: 401, a: 400, b: 404, admin: 400, bBody: {} },
   'PAGE POST /vms/{id:int}/disks/{target}/delete': { anon: 303, a: 400, b: 404, admin: 400, bBody: {} },
+  'API GET /vms/{id:int}/interfaces': { anon: 401, a: 200, b: 404, admin: 200 },
+  'API POST /vms/{id:int}/interfaces': { anon: 401, a: 400, b: 404, admin: 400, bBody: { network_id: 1 } },
+  'PAGE POST /vms/{id:int}/interfaces': { anon: 303, a: 400, b: 404, admin: 400, bBody: { network_id: '1' } },
+  'API PATCH /vms/{id:int}/interfaces/{mac}': { anon: 401, a: 400, b: 404, admin: 400, bBody: { link_state: 'down' } },
+  'PAGE POST /vms/{id:int}/interfaces/{mac}/update': { anon: 303, a: 400, b: 404, admin: 400, bBody: { link_state: 'down' } },
+  'API DELETE /vms/{id:int}/interfaces/{mac}': { anon: 401, a: 400, b: 404, admin: 400, bBody: {} },
+  'PAGE POST /vms/{id:int}/interfaces/{mac}/delete': { anon: 303, a: 400, b: 404, admin: 400, bBody: {} },
+  'API GET /vms/{id:int}/port-forwards': { anon: 401, a: 200, b: 404, admin: 200 },
+  'API POST /vms/{id:int}/port-forwards': { anon: 401, a: 400, b: 404, admin: 400, bBody: { host_port: 10022, guest_port: 22 } },
+  'PAGE POST /vms/{id:int}/port-forwards': { anon: 303, a: 400, b: 404, admin: 400, bBody: { host_port: '10022', guest_port: '22' } },
+  'API DELETE /vms/{id:int}/port-forwards/{fid:int}': { anon: 401, a: 400, b: 404, admin: 400, bBody: {} },
+  'PAGE POST /vms/{id:int}/port-forwards/{fid:int}/delete': { anon: 303, a: 400, b: 404, admin: 400, bBody: {} },
   'API PUT /vms/{id:int}/cdrom': { anon: 401, a: 400, b: 404, admin: 400, bBody: { iso_id: null } },
   'PAGE POST /vms/{id:int}/cdrom': { anon: 303, a: 400, b: 404, admin: 400, bBody: { eject: 'true' } },
   'API PUT /vms/{id:int}/vcpus': { anon: 401, a: 400, b: 404, admin: 400, bBody: { vcpus: 1 } },
   'PAGE POST /vms/{id:int}/vcpus': { anon: 303, a: 400, b: 404, admin: 400, bBody: { vcpus: '1' } },
   'API PUT /vms/{id:int}/cpu': { anon: 401, a: 400, b: 404, admin: 400, bBody: {} },
+  'PAGE POST /vms/{id:int}/cpu': { anon: 303, a: 400, b: 404, admin: 400, bBody: {} },
   'API PUT /vms/{id:int}/memory': { anon: 401, a: 400, b: 404, admin: 400, bBody: { memory_mb: 128 } },
+  'PAGE POST /vms/{id:int}/memory': { anon: 303, a: 400, b: 404, admin: 400, bBody: { memory_mb: '128' } },
   // vmm-jobs
   'API GET /jobs': { anon: 401, a: 200, b: 200, admin: 200 },
   'PAGE GET /jobs': { anon: 303, a: 200, b: 200, admin: 200 },
@@ -369,6 +384,7 @@ function concretePath(pattern) {
     }
     if (name === 'action') return 'start';
     if (name === 'target') return 'vdb';
+    if (name === 'mac') return '52:54:00:00:00:01';
     if (name === 'ip') return '192.168.250.10';
     if (name === 'name') return 'vol';
     assert.fail(`no value for {${name}} in ${pattern}: extend concretePath`);

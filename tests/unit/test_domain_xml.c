@@ -182,6 +182,65 @@ START_TEST(test_disk_and_cdrom_alone)
 }
 END_TEST
 
+START_TEST(test_nic_alone)
+{
+    struct domain_nic nic = { .network = "default", .mac = "52:54:00:aa:bb:cc", .model = "e1000",
+                              .link_down = true };
+    char *xml = domain_xml_nic(&nic);
+    ck_assert_ptr_nonnull(xml);
+    ck_assert_ptr_nonnull(strstr(xml, "<interface type=\"network\">"));
+    ck_assert_ptr_nonnull(strstr(xml, "<mac address=\"52:54:00:aa:bb:cc\"/>"));
+    ck_assert_ptr_nonnull(strstr(xml, "<source network=\"default\"/>"));
+    ck_assert_ptr_nonnull(strstr(xml, "<model type=\"e1000\"/>"));
+    ck_assert_ptr_nonnull(strstr(xml, "<link state=\"down\"/>"));
+    g_free(xml);
+    nic.model = NULL;   /* virtio, link up */
+    nic.link_down = false;
+    xml = domain_xml_nic(&nic);
+    ck_assert_ptr_nonnull(strstr(xml, "<model type=\"virtio\"/>"));
+    ck_assert_ptr_null(strstr(xml, "<link"));
+    g_free(xml);
+    nic.model = "ne2k_pci";   /* not ours to offer */
+    ck_assert_ptr_null(domain_xml_nic(&nic));
+    nic.model = NULL;
+    nic.mac = NULL;   /* hotplug needs the MAC that identifies it later */
+    ck_assert_ptr_null(domain_xml_nic(&nic));
+    /* A spec with a NIC of an unknown model is refused whole. */
+    struct domain_spec spec = base_spec();
+    spec.nics[0] = (struct domain_nic){ .network = "default", .model = "ne2k_pci" };
+    spec.n_nics = 1;
+    ck_assert_ptr_null(domain_xml_build(&spec));
+}
+END_TEST
+
+START_TEST(test_memory_room)
+{
+    struct domain_spec spec = hardware_spec();   /* 2 of 4 vCPUs */
+    spec.max_memory_mb = spec.memory_mb + 1024;
+    char *xml = domain_xml_build(&spec);
+    char want[128];
+    snprintf(want, sizeof want, "<maxMemory slots=\"8\" unit=\"MiB\">%lld</maxMemory>",
+             spec.max_memory_mb);
+    ck_assert_ptr_nonnull(strstr(xml, want));
+    snprintf(want, sizeof want, "<cell id=\"0\" cpus=\"0-3\" memory=\"%lld\" unit=\"MiB\"/>",
+             spec.memory_mb);
+    ck_assert_ptr_nonnull(strstr(xml, want));
+    g_free(xml);
+    spec.max_memory_mb = 0;   /* no room: neither */
+    xml = domain_xml_build(&spec);
+    ck_assert_ptr_null(strstr(xml, "maxMemory"));
+    ck_assert_ptr_null(strstr(xml, "<numa>"));
+    g_free(xml);
+    char *dimm = domain_xml_dimm(256);
+    ck_assert_ptr_nonnull(strstr(dimm, "<memory model=\"dimm\">"));
+    ck_assert_ptr_nonnull(strstr(dimm, "<size unit=\"MiB\">256</size>"));
+    ck_assert_ptr_nonnull(strstr(dimm, "<node>0</node>"));
+    g_free(dimm);
+    ck_assert_ptr_null(domain_xml_dimm(100));   /* not whole 128 MiB blocks */
+    ck_assert_ptr_null(domain_xml_dimm(0));
+}
+END_TEST
+
 START_TEST(test_bad_specs_refused)
 {
     struct domain_spec spec = base_spec();
@@ -266,6 +325,8 @@ static Suite *domain_xml_suite(void)
     tcase_add_test(tc, test_libvirt_accepts_it);
     tcase_add_test(tc, test_hardware_in_the_definition);
     tcase_add_test(tc, test_disk_and_cdrom_alone);
+    tcase_add_test(tc, test_nic_alone);
+    tcase_add_test(tc, test_memory_room);
     tcase_add_loop_test(tc, test_websocket_port, 0, G_N_ELEMENTS(ws_cases));
     tcase_add_loop_test(tc, test_snapshot_blocker, 0, G_N_ELEMENTS(snapshot_cases));
     suite_add_tcase(s, tc);
