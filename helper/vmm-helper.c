@@ -32,6 +32,7 @@
 #include "log.h"
 #include "ops/metrics.h"
 #include "ops.h"
+#include "lifecycle.h"
 #include "reconcile.h"
 #include "ops/ip_pool.h"
 #include "upload.h"
@@ -208,7 +209,7 @@ int main(int argc, char **argv)
 {
     log_init("vmm-helper");
     signal(SIGPIPE, SIG_IGN);
-    if (config_load() < 0 || virt_init(vm_state_sync) < 0)
+    if (config_load() < 0 || virt_init(lifecycle_on_event) < 0)
         return 1;
     hardware_init();   /* before the first connection: device-removed events */
 

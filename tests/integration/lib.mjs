@@ -317,8 +317,8 @@ export async function createVmDone(client, fields, deadlineMs = 180_000) {
 const ROOT_DIR = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
 const CONFIG = `${STATE}/vmmanager.conf`;
 
-/** The helper of this stack: vmm-helper processes started with our config. */
-export function helperPids() {
+/** Processes of this stack (started with our config) whose program ends in suffix. */
+export function stackPids(suffix) {
   const pids = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -326,13 +326,46 @@ export function helperPids() {
       const argv0 = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0')[0];
       const env = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
       const state = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]?.[0];
-      if (argv0.endsWith('/helper/vmm-helper') && env.includes(`VMM_CONFIG=${CONFIG}`) && state !== 'Z')
+      if (argv0.endsWith(suffix) && env.includes(`VMM_CONFIG=${CONFIG}`) && state !== 'Z')
         pids.push(Number(entry));
     } catch {
       // gone meanwhile
     }
   }
   return pids;
+}
+
+/** The helper of this stack: vmm-helper processes started with our config. */
+export const helperPids = () => stackPids('/helper/vmm-helper');
+/** The schedulers of this stack. */
+export const schedulerPids = () => stackPids('/scheduler/vmm-scheduler');
+
+/** Starts a scheduler the way tools/dev does (user vmm-sched); its pid once it runs. */
+export async function startScheduler() {
+  const known = schedulerPids();
+  const logPath = `${STATE}/log/vmm-scheduler.log`;
+  const log = openSync(logPath, 'a');
+  const child = spawn('setpriv', ['--reuid=vmm-sched', '--regid=vmm-sched', '--clear-groups', '--',
+    `${ROOT_DIR}/scheduler/vmm-scheduler`], {
+    env: {
+      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'VMM_ADMIN_PASSWORD')),
+      VMM_CONFIG: CONFIG, VMM_DATABASE_USER: 'vmm-sched',
+    },
+    detached: true,
+    stdio: ['ignore', log, log],
+  });
+  child.unref();
+  closeSync(log);
+  // setpriv execs the scheduler: same pid. It says so once it runs.
+  await waitFor(() => new RegExp(`running as \\S+:${child.pid}$`, 'm').test(readFileSync(logPath, 'utf8')), 10_000, 100);
+  assert.ok(!known.includes(child.pid));
+  return child.pid;
+}
+
+/** Stops every scheduler of this stack and waits until they are gone. */
+export async function stopSchedulers() {
+  for (const pid of schedulerPids()) process.kill(pid, 'SIGTERM');
+  await waitFor(() => schedulerPids().length === 0, 10_000, 100);
 }
 
 /**
