@@ -1069,9 +1069,7 @@ static int channels_deliveries(struct req *r)
 
 static const struct route routes[] = {
     { "GET", "/alert-rules", rules_list, PERM_USER, ROUTE_BOTH, "alert_rules.tpl", N_("Alert rules") },
-    { "POST", "/alert-rules", rules_create, PERM_USER, ROUTE_API, NULL, NULL, rule_fields,
-      "alert_rule.create" },
-    { "POST", "/alert-rules", rules_create, PERM_USER, ROUTE_PAGE, NULL, NULL, rule_fields,
+    { "POST", "/alert-rules", rules_create, PERM_USER, ROUTE_BOTH, NULL, NULL, rule_fields,
       "alert_rule.create" },
     { "GET", "/alert-rules/{id:int}", rules_show, PERM_USER, ROUTE_BOTH, "alert_rule.tpl",
       N_("Alert rule") },
