@@ -16,7 +16,13 @@
 #include "rbac.h"
 #include "user.h"
 
-static const char *const metrics[] = { "cpu", "memory", "disk", "network", NULL };
+/* Sampled values, then events (alert_events: no condition or threshold). */
+static const char *const metrics[] = { "cpu", "memory", "disk", "network", "pool_free",
+                                       "host_unreachable", "vm_crashed", "vm_stopped",
+                                       "job_failed", NULL };
+/* The PUT /vms/{id}/alerts shape: a VM's own values. */
+static const char *const vm_metrics[] = { "cpu", "memory", "disk", "network", NULL };
+
 static const char *const conditions[] = { ">", "<", "=", "!=", ">=", "<=", NULL };
 static const char *const severities[] = { "info", "warning", "critical", NULL };
 static const char *const actions[] = { "notify", "restart", "suspend", NULL };
@@ -25,6 +31,99 @@ static const char *const languages[] = { "en", "zh-CN", NULL };
 
 /* A double bound as text (the db layer binds integers and strings). */
 #define NUM_TEXT(buf, v) (snprintf(buf, sizeof buf, "%.17g", (double)(v)), buf)
+
+static bool is_event(const char *metric)
+{
+    return !strcmp(metric, "vm_crashed") || !strcmp(metric, "vm_stopped") ||
+           !strcmp(metric, "job_failed");
+}
+
+/* ----------------------------------------------------------- the forms --- */
+
+/* What the forms' choices say, beside the values the API takes. */
+struct choice {
+    const char *value, *label;
+};
+static const struct choice metric_choices[] = {
+    { "cpu", N_("CPU (%)") }, { "memory", N_("Memory (%)") },
+    { "disk", N_("Disk I/O (bytes/s)") }, { "network", N_("Network traffic (bytes/s)") },
+    { "pool_free", N_("Free space of a storage pool (%, host)") },
+    { "host_unreachable", N_("Seconds without samples from the host (host)") },
+    { "vm_crashed", N_("Event: virtual machine crashed") },
+    { "vm_stopped", N_("Event: virtual machine stopped unexpectedly") },
+    { "job_failed", N_("Event: job failed") }, { NULL },
+};
+static const struct choice condition_choices[] = {
+    { ">", ">" }, { ">=", "≥" }, { "<", "<" }, { "<=", "≤" }, { "=", "=" }, { "!=", "≠" }, { NULL },
+};
+static const struct choice severity_choices[] = {
+    { "info", N_("Info") }, { "warning", N_("Warning") }, { "critical", N_("Critical") }, { NULL },
+};
+static const struct choice action_choices[] = {
+    { "notify", N_("Notify only") }, { "restart", N_("Notify and restart the VM") },
+    { "suspend", N_("Notify and suspend the VM") }, { NULL },
+};
+static const struct choice type_choices[] = {
+    { "webhook", N_("Webhook") }, { "dingtalk", N_("DingTalk robot") }, { "email", N_("Email") },
+    { NULL },
+};
+static const struct choice language_choices[] = {
+    { "en", "English" }, { "zh-CN", "简体中文" }, { NULL },
+};
+
+/* [{value, label, selected}] with current (or, after a failed form, what
+ * was typed) selected. */
+static json_t *options(const struct choice *choices, const char *current)
+{
+    json_t *list = json_array();
+    for (const struct choice *c = choices; c->value; c++)
+        json_array_append_new(list, json_pack("{s:s, s:s, s:b}", "value", c->value, "label",
+                                              _(c->label), "selected",
+                                              current && !strcmp(current, c->value)));
+    return list;
+}
+
+/* The caller's channels as checkboxes, those of ids checked. */
+static json_t *channel_choices(struct req *r, json_t *ids)
+{
+    long long owner = r->user->role == ROLE_ADMIN ? 0 : r->user->id;
+    struct db_rows *rows = db_query("SELECT id, name, type FROM notification_channels "
+                                    "WHERE ? = 0 OR owner_id = ? ORDER BY name, id",
+                                    DB_INT(owner), DB_INT(owner));
+    json_t *list = json_array();
+    for (int i = 0; rows && i < rows->nrows; i++) {
+        long long id = db_cell_int(rows, i, 0, 0);
+        bool checked = false;
+        size_t k;
+        json_t *v;
+        json_array_foreach(ids, k, v)
+            checked = checked || json_integer_value(v) == id;
+        json_array_append_new(list, json_pack("{s:I, s:s, s:s, s:b}", "id", (json_int_t)id,
+                                              "name", db_cell(rows, i, 1), "type",
+                                              db_cell(rows, i, 2), "checked", checked));
+    }
+    db_rows_free(rows);
+    return list;
+}
+
+/* rule's string member key, or dflt. */
+static const char *member_or(json_t *rule, const char *key, const char *dflt)
+{
+    const char *v = json_string_value(json_object_get(rule, key));
+    return v ? v : dflt;
+}
+
+/* The choices of the rule form, for a rule (NULL: a new one). */
+static json_t *rule_form(struct req *r, json_t *rule)
+{
+    return json_pack(
+        "{s:o, s:o, s:o, s:o, s:o}", "metric_options",
+        options(metric_choices, member_or(rule, "metric", "cpu")), "condition_options",
+        options(condition_choices, member_or(rule, "condition", ">")), "severity_options",
+        options(severity_choices, member_or(rule, "severity", "warning")), "action_options",
+        options(action_choices, member_or(rule, "action", "notify")), "channel_options",
+        channel_choices(r, json_object_get(rule, "channel_ids")));
+}
 
 /* ----------------------------------------------------------------- rules --- */
 
@@ -98,6 +197,11 @@ static int rules_list(struct req *r)
     if (list_query_parse(r, rule_sorts, &q) < 0)
         return -1;
     long long owner = r->user->role == ROLE_ADMIN ? 0 : r->user->id;
+    /* The page's new-rule form: after a failed one, what was typed. */
+    if (!r->api) {
+        json_decref(r->page_extra);
+        r->page_extra = rule_form(r, r->input);
+    }
     return list_run(r, &q, RULE_COLUMNS, "FROM alert_rules r WHERE (? = 0 OR r.owner_id = ?)",
                     DB_PARAMS(DB_INT(owner), DB_INT(owner)), rule_from_row);
 }
@@ -107,6 +211,15 @@ static int rules_show(struct req *r)
     json_t *rule = rule_visible(r, req_param(r, "id")->num);
     if (!rule)
         return -1;
+    if (!r->api) {
+        /* The edit form: the rule, or what a failed submission typed. */
+        json_t *current = json_deep_copy(rule);
+        if (json_is_object(r->input))
+            json_object_update(current, r->input);
+        json_decref(r->page_extra);
+        r->page_extra = rule_form(r, current);
+        json_decref(current);
+    }
     req_set_object(r, "rule", rule);
     return 0;
 }
@@ -164,10 +277,15 @@ static int spec_check(struct req *r, const struct rule_spec *s)
     if (!strcmp(s->scope, "host") && strcmp(s->action, "notify"))
         return req_fail(r, 422, "invalid_action", "action",
                         _("A rule on the host can only notify."));
-    if ((!strcmp(s->metric, "cpu") || !strcmp(s->metric, "memory")) &&
+    if ((!strcmp(s->metric, "pool_free") || !strcmp(s->metric, "host_unreachable")) &&
+        strcmp(s->scope, "host"))
+        return req_fail(r, 422, "invalid_target", "target",
+                        _("Pool space and host reachability are watched on the host."));
+    if ((!strcmp(s->metric, "cpu") || !strcmp(s->metric, "memory") ||
+         !strcmp(s->metric, "pool_free")) &&
         (s->threshold < 0 || s->threshold > 100))
         return req_fail(r, 422, "out_of_range", "threshold",
-                        _("CPU and memory thresholds are percentages (0 to 100)."));
+                        _("CPU, memory and pool space thresholds are percentages (0 to 100)."));
     size_t i;
     json_t *id;
     json_array_foreach(s->channel_ids, i, id) {
@@ -255,7 +373,12 @@ static int spec_from_input(struct req *r, json_t *current, struct rule_spec *s)
     const char *target = json_string_value(json_object_get(in, "target"));
     if (!target && current)
         target = json_string_value(json_object_get(current, "target"));
-    if (!s->metric || !s->condition || !target || (!json_object_get(in, "threshold") && !current))
+    /* An event has happened or not: no condition to compare. */
+    bool event = s->metric && is_event(s->metric);
+    if (event && !s->condition)
+        s->condition = ">";
+    if (!s->metric || !s->condition || !target ||
+        (!event && !json_object_get(in, "threshold") && !current))
         return req_fail(r, 400, "missing_field",
                         !s->metric ? "metric" : !s->condition ? "condition"
                                            : !target          ? "target"
@@ -332,6 +455,8 @@ static int rules_update(struct req *r)
     json_decref(current);
     if (rc < 0)
         return -1;
+    if (!r->api)
+        r->location = g_strdup("/alert-rules");
     return rules_show(r);
 }
 
@@ -344,6 +469,8 @@ static int rules_delete(struct req *r)
     json_decref(rule);
     if (db_exec("DELETE FROM alert_rules WHERE id = ?", DB_INT(id)) < 0)
         return fail_db(r);
+    if (!r->api)
+        r->location = g_strdup("/alert-rules");
     req_set_object(r, "rule", json_pack("{s:I, s:b}", "id", (json_int_t)id, "deleted", 1));
     return 0;
 }
@@ -352,7 +479,7 @@ static int rules_delete(struct req *r)
  * condition, duration, action}]}: the caller's rules on this VM become
  * exactly these (channels: all of the caller's enabled channels). */
 static const struct field guide_alert_fields[] = {
-    { "metric", FIELD_ENUM, true, 0, 0, metrics },
+    { "metric", FIELD_ENUM, true, 0, 0, vm_metrics },
     { "threshold", FIELD_NUMBER, true, -1000000000000LL, 1000000000000LL },
     { "condition", FIELD_ENUM, true, 0, 0, conditions },
     { "duration", FIELD_INT, false, 0, 86400 },
@@ -611,18 +738,62 @@ static int channels_list(struct req *r)
     if (list_query_parse(r, channel_sorts, &q) < 0)
         return -1;
     long long owner = r->user->role == ROLE_ADMIN ? 0 : r->user->id;
+    if (!r->api) {
+        json_decref(r->page_extra);
+        r->page_extra = json_pack(
+            "{s:o, s:o}", "type_options",
+            options(type_choices, json_string_value(json_object_get(r->input, "type"))),
+            "language_options",
+            options(language_choices, json_string_value(json_object_get(r->input, "language"))));
+    }
     return list_run(r, &q, CHANNEL_COLUMNS,
                     "FROM notification_channels WHERE (? = 0 OR owner_id = ?)",
                     DB_PARAMS(DB_INT(owner), DB_INT(owner)), channel_from_row);
 }
 
+static json_t *delivery_from_row(const struct db_rows *rows, int i);
+#define DELIVERY_COLUMNS                                                                  \
+    "id, channel_id, alert_id, event, state, attempts, last_error, "                     \
+    "DATE_FORMAT(created_at, '%Y-%m-%dT%TZ'), DATE_FORMAT(next_attempt_at, '%Y-%m-%dT%TZ'), " \
+    "DATE_FORMAT(sent_at, '%Y-%m-%dT%TZ')"
+
+/* The channel page: its edit form (of its type) and its last deliveries. */
+static json_t *channel_page(long long id, json_t *channel)
+{
+    const char *type = json_string_value(json_object_get(channel, "type"));
+    /* The form's boxes: the config shown (secrets only as has_*), by type. */
+    json_t *edit = json_deep_copy(json_object_get(channel, "config"));
+    json_object_set_new(edit, "type_is_webhook", json_boolean(!strcmp(type, "webhook")));
+    json_object_set_new(edit, "type_is_dingtalk", json_boolean(!strcmp(type, "dingtalk")));
+    json_object_set_new(edit, "type_is_email", json_boolean(!strcmp(type, "email")));
+    json_t *extra = json_pack("{s:o, s:o}", "language_options",
+                              options(language_choices,
+                                      json_string_value(json_object_get(channel, "language"))),
+                              "edit", edit);
+    json_t *log = json_array();
+    struct db_rows *rows = db_query("SELECT " DELIVERY_COLUMNS " FROM notification_deliveries "
+                                    "WHERE channel_id = ? ORDER BY id DESC LIMIT 20", DB_INT(id));
+    for (int i = 0; rows && i < rows->nrows; i++)
+        json_array_append_new(log, delivery_from_row(rows, i));
+    db_rows_free(rows);
+    json_object_set_new(extra, "deliveries", log);
+    json_object_set_new(extra, "deliveries_empty", json_boolean(json_array_size(log) == 0));
+    return extra;
+}
+
 static int channels_show(struct req *r)
 {
-    struct db_rows *rows = channel_rows(r, req_param(r, "id")->num);
+    long long id = req_param(r, "id")->num;
+    struct db_rows *rows = channel_rows(r, id);
     if (!rows)
         return -1;
-    req_set_object(r, "channel", channel_from_row(rows, 0));
+    json_t *channel = channel_from_row(rows, 0);
     db_rows_free(rows);
+    if (!r->api) {
+        json_decref(r->page_extra);
+        r->page_extra = channel_page(id, channel);
+    }
+    req_set_object(r, "channel", channel);
     return 0;
 }
 
@@ -671,6 +842,26 @@ static const struct field channel_fields[] = {
     { "language", FIELD_ENUM, false, 0, 0, languages },
     { "config", FIELD_FREE_OBJECT, false, 1, 10 },
     { "enabled", FIELD_BOOL },
+    { NULL },
+};
+
+/* The page's form: channel_fields with config flat (config_from_form). */
+static const struct field channel_form_fields[] = {
+    { "name", FIELD_STRING, false, 1, 100 },
+    { "type", FIELD_ENUM, false, 0, 0, channel_types },
+    { "language", FIELD_ENUM, false, 0, 0, languages },
+    { "enabled", FIELD_BOOL },
+    { "url", FIELD_STRING, false, 0, 2000 },
+    { "secret", FIELD_STRING, false, 0, 256 },
+    { "access_token", FIELD_STRING, false, 0, 256 },
+    { "keyword", FIELD_STRING, false, 0, 64 },
+    { "smtp_url", FIELD_STRING, false, 0, 300 },
+    { "starttls", FIELD_BOOL },
+    { "insecure_tls", FIELD_BOOL },
+    { "username", FIELD_STRING, false, 0, 200 },
+    { "password", FIELD_STRING, false, 0, 256 },
+    { "from", FIELD_STRING, false, 0, 254 },
+    { "to", FIELD_STRING, false, 0, 2000 },
     { NULL },
 };
 
@@ -759,6 +950,51 @@ static int channels_update(struct req *r)
     return channels_show(r);
 }
 
+/* A form sends a channel's config flat (url=..&secret=..): gathered into
+ * config as the API takes it. Empty boxes are left out: a secret left
+ * empty on the edit form keeps its value. */
+static void config_from_form(struct req *r, const char *type)
+{
+    json_t *config = json_object();
+    for (const struct field *f = config_fields(type); f->name; f++) {
+        json_t *v = json_object_get(r->input, f->name);
+        if (v && !(json_is_string(v) && !*json_string_value(v)))
+            json_object_set(config, f->name, v);
+    }
+    for (const struct field *f = channel_form_fields; f->name; f++)
+        if (strcmp(f->name, "name") && strcmp(f->name, "type") && strcmp(f->name, "language") &&
+            strcmp(f->name, "enabled"))
+            json_object_del(r->input, f->name);
+    if (json_object_size(config))
+        json_object_set_new(r->input, "config", config);
+    else
+        json_decref(config);
+}
+
+static int channels_create_form(struct req *r)
+{
+    const char *type = input_str(r, "type");
+    if (!type)
+        return req_fail(r, 400, "missing_field", "type", _("name, type and config are needed."));
+    config_from_form(r, type);
+    return channels_create(r);
+}
+
+static int channels_update_form(struct req *r)
+{
+    struct db_rows *rows = channel_rows(r, req_param(r, "id")->num);
+    if (!rows)
+        return -1;
+    char type[16];
+    snprintf(type, sizeof type, "%s", db_cell(rows, 0, 3));
+    db_rows_free(rows);
+    config_from_form(r, type);
+    if (channels_update(r) < 0)
+        return -1;
+    r->location = g_strdup("/notification-channels");
+    return 0;
+}
+
 static int channels_delete(struct req *r)
 {
     long long id = req_param(r, "id")->num;
@@ -768,14 +1004,11 @@ static int channels_delete(struct req *r)
     db_rows_free(rows);
     if (db_exec("DELETE FROM notification_channels WHERE id = ?", DB_INT(id)) < 0)
         return fail_db(r);
+    if (!r->api)
+        r->location = g_strdup("/notification-channels");
     req_set_object(r, "channel", json_pack("{s:I, s:b}", "id", (json_int_t)id, "deleted", 1));
     return 0;
 }
-
-#define DELIVERY_COLUMNS                                                                  \
-    "id, channel_id, alert_id, event, state, attempts, last_error, "                     \
-    "DATE_FORMAT(created_at, '%Y-%m-%dT%TZ'), DATE_FORMAT(next_attempt_at, '%Y-%m-%dT%TZ'), " \
-    "DATE_FORMAT(sent_at, '%Y-%m-%dT%TZ')"
 
 static json_t *delivery_from_row(const struct db_rows *rows, int i)
 {
@@ -837,13 +1070,18 @@ static int channels_deliveries(struct req *r)
 static const struct route routes[] = {
     { "GET", "/alert-rules", rules_list, PERM_USER, ROUTE_BOTH, "alert_rules.tpl", N_("Alert rules"),
       .summary = "List the alert rules the caller may see", .reply = REPLY_LIST },
-    { "POST", "/alert-rules", rules_create, PERM_USER, ROUTE_API, NULL, NULL, rule_fields,
+    { "POST", "/alert-rules", rules_create, PERM_USER, ROUTE_BOTH, NULL, NULL, rule_fields,
       "alert_rule.create",
       .summary = "Create an alert rule", .reply = REPLY_CREATED,
       .statuses = STATUSES(400, 403, 404, 422) },
-    { "GET", "/alert-rules/{id:int}", rules_show, PERM_USER, ROUTE_API,
+    { "GET", "/alert-rules/{id:int}", rules_show, PERM_USER, ROUTE_BOTH, "alert_rule.tpl",
+      N_("Alert rule"),
       .summary = "Show an alert rule", .reply = REPLY_OBJECT,
       .statuses = STATUSES(404) },
+    { "POST", "/alert-rules/{id:int}", rules_update, PERM_USER, ROUTE_PAGE, NULL, NULL,
+      rule_fields, "alert_rule.update" },
+    { "POST", "/alert-rules/{id:int}/delete", rules_delete, PERM_USER, ROUTE_PAGE, NULL, NULL,
+      NULL, "alert_rule.delete" },
     { "PATCH", "/alert-rules/{id:int}", rules_update, PERM_USER, ROUTE_API, NULL, NULL,
       rule_fields, "alert_rule.update",
       .summary = "Change an alert rule", .reply = REPLY_OBJECT,
@@ -872,9 +1110,16 @@ static const struct route routes[] = {
       channel_fields, "notification_channel.create",
       .summary = "Create a notification channel (email, webhook, DingTalk)", .reply = REPLY_CREATED,
       .statuses = STATUSES(400, 404, 422) },
-    { "GET", "/notification-channels/{id:int}", channels_show, PERM_USER, ROUTE_API,
+    { "POST", "/notification-channels", channels_create_form, PERM_USER, ROUTE_PAGE, NULL, NULL,
+      channel_form_fields, "notification_channel.create" },
+    { "GET", "/notification-channels/{id:int}", channels_show, PERM_USER, ROUTE_BOTH,
+      "notification_channel.tpl", N_("Notification channel"),
       .summary = "Show a notification channel", .reply = REPLY_OBJECT,
       .statuses = STATUSES(404) },
+    { "POST", "/notification-channels/{id:int}", channels_update_form, PERM_USER, ROUTE_PAGE,
+      NULL, NULL, channel_form_fields, "notification_channel.update" },
+    { "POST", "/notification-channels/{id:int}/delete", channels_delete, PERM_USER, ROUTE_PAGE,
+      NULL, NULL, NULL, "notification_channel.delete" },
     { "PATCH", "/notification-channels/{id:int}", channels_update, PERM_USER, ROUTE_API, NULL,
       NULL, channel_fields, "notification_channel.update",
       .summary = "Change a notification channel", .reply = REPLY_OBJECT,

@@ -77,7 +77,7 @@ int virt_deadline_s(void)
 static int on_domain_event(virConnectPtr conn, virDomainPtr dom, int event, int detail,
                            void *opaque)
 {
-    virt_on_lifecycle(dom);
+    virt_on_lifecycle(dom, event, detail);
     return 0;
 }
 

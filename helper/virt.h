@@ -9,7 +9,7 @@
 #include "http.h"
 
 /* Called from the event loop thread for every domain lifecycle event. */
-typedef void (*virt_lifecycle_fn)(virDomainPtr dom);
+typedef void (*virt_lifecycle_fn)(virDomainPtr dom, int event, int detail);
 
 /* Called from the event loop thread when a device (by its alias) has left
  * a running domain: a hot-unplug the guest finished (issue 17). */

@@ -17,6 +17,7 @@
 #include "domain_xml.h"
 #include "job.h"
 #include "library.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "ops/hardware.h"
 #include "metrics_store.h"
@@ -321,6 +322,7 @@ static int do_stop(struct op_call *call, virDomainPtr dom)
     long long seconds = timeout ? json_integer_value(timeout) : 30;
     /* A request waits this long at most; a slower guest gets a job. */
     long long in_call = config_int("helper", "stop_wait_in_call_s", 10);
+    lifecycle_expect_stop(dom);   /* the portal's stop: no "unexpected stop" alert */
     if (!force) {
         /* ACPI power button first; the guest gets `seconds` to power off. */
         if (virDomainShutdown(dom) == 0) {
@@ -925,8 +927,10 @@ int vm_op_delete(struct op_call *call)
         goto out;
     virDomainPtr dom = virDomainLookupByName(conn, vm->domain_name);
     if (dom) {
-        if (virDomainIsActive(dom) == 1)
+        if (virDomainIsActive(dom) == 1) {
+            lifecycle_expect_stop(dom);
             virDomainDestroy(dom);
+        }
         /* Checkpoints too (issue 16): the VM's backups outlive it, their
          * bitmaps go with its disk. */
         if (virDomainUndefineFlags(dom, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |

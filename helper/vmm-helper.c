@@ -33,6 +33,7 @@
 #include "ops/metrics.h"
 #include "ops.h"
 #include "ops/migrate.h"
+#include "lifecycle.h"
 #include "reconcile.h"
 #include "ops/ip_pool.h"
 #include "upload.h"
@@ -211,7 +212,7 @@ int main(int argc, char **argv)
 {
     log_init("vmm-helper");
     signal(SIGPIPE, SIG_IGN);
-    if (config_load() < 0 || virt_init(vm_state_sync) < 0)
+    if (config_load() < 0 || virt_init(lifecycle_on_event) < 0)
         return 1;
     hardware_init();   /* before the first connection: device-removed events */
 

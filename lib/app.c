@@ -318,6 +318,12 @@ static json_t *page_context(struct req *r, const struct route *route)
         json_object_set_new(ctx, "has_error", json_true());
         json_object_set_new(ctx, "error_message", json_string(r->err.message));
         json_object_set_new(ctx, "error_field", json_string(r->err.field));
+        /* For the message beside its field: {{#error_on_threshold}}. */
+        if (r->err.field[0]) {
+            char key[64];
+            snprintf(key, sizeof key, "error_on_%s", r->err.field);
+            json_object_set_new(ctx, key, json_true());
+        }
     }
     return ctx;
 }
@@ -348,6 +354,8 @@ static json_t *page_data(struct req *r)
         json_object_set(data, "meta", r->meta);
     if (r->job)
         json_object_set(data, "job", r->job);
+    if (r->page_extra)
+        json_object_update(data, r->page_extra);
     return data;
 }
 

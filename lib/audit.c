@@ -42,6 +42,21 @@ void audit_changes_between(struct req *r, json_t *before, json_t *after,
     }
 }
 
+int audit_insert(const struct audit_row *row)
+{
+    return db_exec(
+        "INSERT INTO audit_log (created_at, actor_id, actor_name, action, target_type, "
+        "target_id, result, status, detail, changes, ip, user_agent, request_id) "
+        "VALUES (UTC_TIMESTAMP(3), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, LEFT(?, 255), ?)",
+        row->actor_id > 0 ? DB_INT(row->actor_id) : DB_NULL, DB_TEXT(row->actor_name),
+        DB_TEXT(row->action), DB_TEXT(row->target_type),
+        row->target_id > 0 ? DB_INT(row->target_id) : DB_NULL,
+        DB_TEXT(row->ok ? "success" : "failure"), DB_INT(row->status), DB_TEXT(row->detail),
+        row->changes ? DB_TEXT(row->changes) : DB_NULL, DB_TEXT(row->ip ? row->ip : ""),
+        DB_TEXT(row->user_agent ? row->user_agent : ""),
+        DB_TEXT(row->request_id ? row->request_id : ""));
+}
+
 int audit_record(struct req *r)
 {
     const char *action = r->audit_action ? r->audit_action : "unknown";
@@ -68,17 +83,12 @@ int audit_record(struct req *r)
                              ? json_dumps(r->audit_changes, JSON_COMPACT)
                              : NULL;
 
-    int rc = db_exec(
-        "INSERT INTO audit_log (created_at, actor_id, actor_name, action, target_type, "
-        "target_id, result, status, detail, changes, ip, user_agent, request_id) "
-        "VALUES (UTC_TIMESTAMP(3), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, LEFT(?, 255), ?)",
-        actor_id > 0 ? DB_INT(actor_id) : DB_NULL, DB_TEXT(actor_name),
-        DB_TEXT(action), DB_TEXT(target_type),
-        r->audit_target_id > 0 ? DB_INT(r->audit_target_id) : DB_NULL,
-        DB_TEXT(ok ? "success" : "failure"), DB_INT(ok ? r->status : r->err.status),
-        DB_TEXT(detail_text), changes_text ? DB_TEXT(changes_text) : DB_NULL,
-        DB_TEXT(r->remote_addr ? r->remote_addr : ""),
-        DB_TEXT(r->user_agent ? r->user_agent : ""), DB_TEXT(r->request_id));
+    int rc = audit_insert(&(struct audit_row){
+        .actor_id = actor_id, .actor_name = actor_name, .action = action,
+        .target_type = target_type, .target_id = r->audit_target_id, .ok = ok,
+        .status = ok ? r->status : r->err.status, .detail = detail_text,
+        .changes = changes_text, .ip = r->remote_addr, .user_agent = r->user_agent,
+        .request_id = r->request_id });
     if (rc < 0)
         log_error("audit row for %s was not written", r->audit_action);
     free(detail_text);

@@ -9,6 +9,20 @@
  * dot is the target type), target id, result and detail. */
 int audit_record(struct req *r);
 
+/* One row as it is stored: what audit_record writes, and what a daemon
+ * acting on its own (an alert's action, in the helper) writes directly.
+ * NULL strings are empty; actor_id/target_id <= 0 are NULL. */
+struct audit_row {
+    long long actor_id, target_id;
+    const char *actor_name, *action, *target_type;
+    bool ok;
+    int status;
+    const char *detail;    /* JSON text */
+    const char *changes;   /* JSON text or NULL */
+    const char *ip, *user_agent, *request_id;
+};
+int audit_insert(const struct audit_row *row);
+
 /* Notes that a change set field from before to after (either may be
  * NULL: JSON null). Nothing is noted when both are equal. The audit row
  * keeps them in its changes column: {"field": {"before": .., "after": ..}}.

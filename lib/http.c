@@ -40,6 +40,7 @@ void req_reset(struct req *r)
     json_decref(r->input);
     json_decref(r->data);
     json_decref(r->meta);
+    json_decref(r->page_extra);
     json_decref(r->job);
     json_decref(r->audit_detail);
     json_decref(r->audit_changes);

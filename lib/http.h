@@ -83,6 +83,7 @@ struct req {
     json_t *data;               /* what pages see; the API object is one member of it */
     const char *data_key;       /* that member's name (req_set_object), NULL: all of data */
     json_t *meta;
+    json_t *page_extra;         /* members added to a page's data only (a form's choices) */
     json_t *job;                /* the job a 202 names (req_set_job): meta.job in JSON */
     char *location;             /* redirect target after a form POST */
     struct err err;

@@ -392,6 +392,11 @@ static int input_load_form(struct req *r, const struct field *fields, json_t **o
             json_object_set_new(*out, key, json_string(""));  /* reported below */
             continue;
         }
+        /* A form sends its empty boxes too: an optional number left empty
+         * is one not given. */
+        if (!*(const char *)value && !f->required &&
+            (f->type == FIELD_INT || f->type == FIELD_NUMBER))
+            continue;
         json_t *typed = f->type == FIELD_ID_LIST ? form_list(r, f->name) : form_value_typed(f, value);
         if (!typed)
             rc = req_fail(r, 400, "invalid_type", f->name, _("%s is not valid."), f->name);

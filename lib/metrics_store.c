@@ -12,32 +12,6 @@
 #include "config.h"
 #include "log.h"
 
-static const char *const vm_names[] = {
-    "cpu_percent", "memory_used_mb", "disk_rd_bytes_per_s", "disk_wr_bytes_per_s",
-    "net_rx_bytes_per_s", "net_tx_bytes_per_s",
-};
-static const char *const host_names[] = {
-    "cpu_percent", "memory_used_mb", "disk_rd_bytes_per_s", "disk_wr_bytes_per_s",
-    "net_rx_bytes_per_s", "net_tx_bytes_per_s", "memory_total_mb",
-    "psi_cpu_some", "psi_memory_some", "psi_io_some",
-};
-const struct metrics_kind metrics_vm_kind = { vm_names, METRICS_VM_SERIES };
-const struct metrics_kind metrics_host_kind = { host_names, METRICS_HOST_SERIES };
-
-int metrics_interval_s(void)
-{
-    long long s = config_int("metrics", "interval_s", 10);
-    /* The roll-ups are whole minutes of samples. */
-    if (s < 1 || s > 60 || 60 % s)
-        s = 10;
-    return (int)s;
-}
-
-void metrics_path(char *buf, size_t size, const char *name)
-{
-    snprintf(buf, size, "%s/%s.rrd", config_str("metrics", "dir", "/var/lib/vmm/metrics"), name);
-}
-
 /* librrd keeps its last error per thread; take it and clear it. */
 static const char *rrd_error(void)
 {
@@ -207,12 +181,4 @@ int metrics_store_last(const char *name, const struct metrics_kind *kind, time_t
     rrd_freemem(ds_names);
     rrd_freemem(last);
     return 0;
-}
-
-void metrics_store_remove(const char *name)
-{
-    char path[4096];
-    metrics_path(path, sizeof path, name);
-    if (unlink(path) < 0 && errno != ENOENT)
-        log_warn("metrics: cannot remove %s: %s", path, strerror(errno));
 }

@@ -7,7 +7,11 @@
  * bump the cache generation of every worker, and a missed sample is an
  * unknown value, never interpolated. Proxmox keeps its graphs the same way.
  *
- * The helper (root) writes; the programs read the files, which are 0644. */
+ * The helper (root) only collects: each cycle is one JSON file in the
+ * spool ([metrics] spool_dir), which vmm-scheduler (unprivileged) drains
+ * into the RRD files; the programs read the files, which are 0644. The
+ * helper uses only what lib/metrics_names.c defines, so it links no
+ * librrd. */
 #ifndef VMM_METRICS_STORE_H
 #define VMM_METRICS_STORE_H
 
@@ -47,5 +51,15 @@ int metrics_store_last(const char *name, const struct metrics_kind *kind, time_t
                        double *values);
 /* Removes a VM's file (the VM was deleted). */
 void metrics_store_remove(const char *name);
+
+/* The spool: one file per sampling cycle, {t, host: [values], vms: {id:
+ * [values]}, pools: {name: {capacity, available}}} with null for
+ * unknown, named <t>.json. */
+void metrics_spool_dir(char *buf, size_t size);
+/* Writes cycle (t added) into the spool atomically. -1 with the reason logged. */
+int metrics_spool_write(time_t t, json_t *cycle);
+/* values[0..n) as a JSON list (NAN: null), and back. */
+json_t *metrics_values_json(const double *values, int n);
+void metrics_values_read(json_t *list, double *values, int n);
 
 #endif

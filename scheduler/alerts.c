@@ -7,6 +7,7 @@
  * silenced rule still tracks its alerts but sends nothing. All state is in
  * the alerts table (one open row per rule and object), so a restarted
  * scheduler carries on where it stopped. */
+#include <glib.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,15 +16,10 @@
 #include "db.h"
 #include "log.h"
 #include "metrics_store.h"
+#include "alerts.h"
 #include "notify.h"
 #include "tasks.h"
 
-struct rule {
-    long long id, owner_id, vm_id, user_id, duration_s, repeat_s;
-    char metric[16], scope[8], op[4], severity[12], action[12];
-    double threshold, hysteresis;
-    bool silenced;
-};
 
 static bool compare(double v, const char *op, double t)
 {
@@ -131,8 +127,7 @@ static int find_open(const char *key, struct open_alert *a)
 
 #define NUM(buf, v) (snprintf(buf, sizeof buf, "%.6g", (double)(v)), buf)
 
-/* Fires an alert: its notifications, and the VM action if the rule has one. */
-static void fire(const struct rule *r, long long alert_id, long long vm_id, const char *event)
+void alert_fire(const struct rule *r, long long alert_id, long long vm_id, const char *event)
 {
     if (db_exec("UPDATE alerts SET state = 'firing', fired_at = IFNULL(fired_at, UTC_TIMESTAMP()) "
                 "WHERE id = ?", DB_INT(alert_id)) < 0)
@@ -145,14 +140,11 @@ static void fire(const struct rule *r, long long alert_id, long long vm_id, cons
         notify_vm_action(r->owner_id, r->id, alert_id, vm_id, r->action);
 }
 
-static void evaluate_object(const struct rule *r, long long vm_id, long long memory_mb, time_t now)
+/* One object of a rule ("vm:12", "host", "pool:default") at value v. */
+static void evaluate_object(const struct rule *r, long long vm_id, const char *object, double v)
 {
-    char key[64], value_text[32], threshold_text[32];
-    if (vm_id)
-        snprintf(key, sizeof key, "r%lld:vm:%lld", r->id, vm_id);
-    else
-        snprintf(key, sizeof key, "r%lld:host", r->id);
-    double v = object_value(vm_id, memory_mb, r->metric, now);
+    char key[300], value_text[32], threshold_text[32];
+    snprintf(key, sizeof key, "r%lld:%s", r->id, object);
     struct open_alert a = { 0 };
     int open = find_open(key, &a);
     if (open < 0)
@@ -177,7 +169,7 @@ static void evaluate_object(const struct rule *r, long long vm_id, long long mem
                        DB_TEXT(NUM(threshold_text, r->threshold)), DB_TEXT(key)) < 0)
             return;
         if (r->duration_s == 0)
-            fire(r, id, vm_id, "firing");
+            alert_fire(r, id, vm_id, "firing");
         return;
     }
     double peak = compare(v, ">", a.peak) ? v : a.peak;
@@ -188,7 +180,7 @@ static void evaluate_object(const struct rule *r, long long vm_id, long long mem
         if (!breach)
             db_exec("DELETE FROM alerts WHERE id = ?", DB_INT(a.id));   /* never lasted */
         else if (a.age_s >= r->duration_s)
-            fire(r, a.id, vm_id, "firing");
+            alert_fire(r, a.id, vm_id, "firing");
         return;
     }
     if (cleared(v, r)) {
@@ -203,45 +195,106 @@ static void evaluate_object(const struct rule *r, long long vm_id, long long mem
     }
 }
 
+/* Seconds since the helper's last sample of the host reached the store:
+ * it grows while the helper (or the host under it) does not answer. */
+static double sample_age(time_t now)
+{
+    double values[METRICS_MAX_SERIES];
+    time_t t = 0;
+    if (metrics_store_last("host", &metrics_host_kind, &t, values) < 0)
+        return NAN;   /* never sampled: nothing to compare with */
+    return (double)(now - t);
+}
+
+/* Each pool's free space in percent, as last sampled (an hour at most:
+ * a pool gone from libvirt stops being watched). */
+static void evaluate_pools(const struct rule *r)
+{
+    struct db_rows *rows = db_query(
+        "SELECT pool, 100 * available_bytes / capacity_bytes FROM storage_pool_space "
+        "WHERE capacity_bytes > 0 AND sampled_at > UTC_TIMESTAMP() - INTERVAL 1 HOUR");
+    for (int i = 0; rows && i < rows->nrows; i++) {
+        char object[300];
+        snprintf(object, sizeof object, "pool:%s", db_cell(rows, i, 0));
+        evaluate_object(r, 0, object, strtod(db_cell(rows, i, 1), NULL));
+    }
+    db_rows_free(rows);
+}
+
 static void evaluate_rule(const struct rule *r, time_t now)
 {
+    if (alert_metric_is_event(r->metric))
+        return;   /* scheduler/events.c */
+    if (!strcmp(r->metric, "pool_free")) {
+        evaluate_pools(r);
+        return;
+    }
+    if (!strcmp(r->metric, "host_unreachable")) {
+        evaluate_object(r, 0, "host", sample_age(now));
+        return;
+    }
     if (!strcmp(r->scope, "host")) {
-        evaluate_object(r, 0, 0, now);
+        evaluate_object(r, 0, "host", object_value(0, 0, r->metric, now));
         return;
     }
     struct db_rows *rows =
         !strcmp(r->scope, "vm")
             ? db_query("SELECT id, memory_mb FROM vms WHERE id = ?", DB_INT(r->vm_id))
             : db_query("SELECT id, memory_mb FROM vms WHERE owner_id = ?", DB_INT(r->user_id));
-    for (int i = 0; rows && i < rows->nrows; i++)
-        evaluate_object(r, db_cell_int(rows, i, 0, 0), db_cell_int(rows, i, 1, 0), now);
+    for (int i = 0; rows && i < rows->nrows; i++) {
+        char object[32];
+        long long vm_id = db_cell_int(rows, i, 0, 0);
+        snprintf(object, sizeof object, "vm:%lld", vm_id);
+        evaluate_object(r, vm_id, object,
+                        object_value(vm_id, db_cell_int(rows, i, 1, 0), r->metric, now));
+    }
     db_rows_free(rows);
+}
+
+bool alert_metric_is_event(const char *metric)
+{
+    return !strcmp(metric, "vm_crashed") || !strcmp(metric, "vm_stopped") ||
+           !strcmp(metric, "job_failed");
+}
+
+struct db_rows *alert_rules_query(const char *where, const struct db_param *params)
+{
+    char *sql = g_strdup_printf(
+        "SELECT id, owner_id, IFNULL(vm_id, 0), IFNULL(user_id, 0), duration_s, repeat_s, metric, "
+        "scope, operator, severity, action, threshold, hysteresis, "
+        "IFNULL(silenced_until > UTC_TIMESTAMP(), 0) FROM alert_rules WHERE enabled = 1%s", where);
+    struct db_rows *rows = db_query_params(sql, params);
+    g_free(sql);
+    return rows;
+}
+
+void alert_rule_read(struct db_rows *rows, int i, struct rule *r)
+{
+    *r = (struct rule){
+        .id = db_cell_int(rows, i, 0, 0), .owner_id = db_cell_int(rows, i, 1, 0),
+        .vm_id = db_cell_int(rows, i, 2, 0), .user_id = db_cell_int(rows, i, 3, 0),
+        .duration_s = db_cell_int(rows, i, 4, 0), .repeat_s = db_cell_int(rows, i, 5, 0),
+        .threshold = strtod(db_cell(rows, i, 11), NULL),
+        .hysteresis = strtod(db_cell(rows, i, 12), NULL),
+        .silenced = db_cell_int(rows, i, 13, 0) != 0,
+    };
+    snprintf(r->metric, sizeof r->metric, "%s", db_cell(rows, i, 6));
+    snprintf(r->scope, sizeof r->scope, "%s", db_cell(rows, i, 7));
+    snprintf(r->op, sizeof r->op, "%s", db_cell(rows, i, 8));
+    snprintf(r->severity, sizeof r->severity, "%s", db_cell(rows, i, 9));
+    snprintf(r->action, sizeof r->action, "%s", db_cell(rows, i, 10));
 }
 
 int alerts_evaluate(time_t now, char *error, size_t error_size)
 {
-    struct db_rows *rows = db_query(
-        "SELECT id, owner_id, IFNULL(vm_id, 0), IFNULL(user_id, 0), duration_s, repeat_s, metric, "
-        "scope, operator, severity, action, threshold, hysteresis, "
-        "IFNULL(silenced_until > UTC_TIMESTAMP(), 0) FROM alert_rules WHERE enabled = 1");
+    struct db_rows *rows = alert_rules_query("", DB_PARAMS());
     if (!rows) {
         snprintf(error, error_size, "cannot read the rules");
         return -1;
     }
     for (int i = 0; i < rows->nrows; i++) {
-        struct rule r = {
-            .id = db_cell_int(rows, i, 0, 0), .owner_id = db_cell_int(rows, i, 1, 0),
-            .vm_id = db_cell_int(rows, i, 2, 0), .user_id = db_cell_int(rows, i, 3, 0),
-            .duration_s = db_cell_int(rows, i, 4, 0), .repeat_s = db_cell_int(rows, i, 5, 0),
-            .threshold = strtod(db_cell(rows, i, 11), NULL),
-            .hysteresis = strtod(db_cell(rows, i, 12), NULL),
-            .silenced = db_cell_int(rows, i, 13, 0) != 0,
-        };
-        snprintf(r.metric, sizeof r.metric, "%s", db_cell(rows, i, 6));
-        snprintf(r.scope, sizeof r.scope, "%s", db_cell(rows, i, 7));
-        snprintf(r.op, sizeof r.op, "%s", db_cell(rows, i, 8));
-        snprintf(r.severity, sizeof r.severity, "%s", db_cell(rows, i, 9));
-        snprintf(r.action, sizeof r.action, "%s", db_cell(rows, i, 10));
+        struct rule r;
+        alert_rule_read(rows, i, &r);
         evaluate_rule(&r, now);
     }
     db_rows_free(rows);

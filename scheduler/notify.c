@@ -80,12 +80,31 @@ static const char *metric_name(const char *metric)
         return _("Disk I/O");
     if (!strcmp(metric, "network"))
         return _("Network traffic");
+    if (!strcmp(metric, "pool_free"))
+        return _("Free pool space");
+    if (!strcmp(metric, "host_unreachable"))
+        return _("Seconds without samples");
     return metric;
 }
 
 static const char *unit_of(const char *metric)
 {
-    return !strcmp(metric, "cpu") || !strcmp(metric, "memory") ? "%" : " B/s";
+    if (!strcmp(metric, "host_unreachable"))
+        return " s";
+    return !strcmp(metric, "cpu") || !strcmp(metric, "memory") || !strcmp(metric, "pool_free")
+               ? "%" : " B/s";
+}
+
+/* What an event alert says happened. */
+static const char *event_title(const char *metric)
+{
+    if (!strcmp(metric, "vm_crashed"))
+        return _("Virtual machine crashed");
+    if (!strcmp(metric, "vm_stopped"))
+        return _("Virtual machine stopped unexpectedly");
+    if (!strcmp(metric, "job_failed"))
+        return _("Job failed");
+    return metric;
 }
 
 static const char *event_name(const char *event)
@@ -112,7 +131,7 @@ static bool message_build(long long alert_id, const char *event, struct message 
         "SELECT a.id, a.rule_id, a.state, a.severity, a.metric, a.value, a.peak_value, "
         "a.threshold, a.object_key, a.vm_id, v.name, r.operator, r.name, r.duration_s, "
         "DATE_FORMAT(a.started_at, '%Y-%m-%dT%TZ'), DATE_FORMAT(a.fired_at, '%Y-%m-%dT%TZ'), "
-        "DATE_FORMAT(a.resolved_at, '%Y-%m-%dT%TZ') "
+        "DATE_FORMAT(a.resolved_at, '%Y-%m-%dT%TZ'), a.kind, a.message "
         "FROM alerts a LEFT JOIN vms v ON v.id = a.vm_id LEFT JOIN alert_rules r ON r.id = a.rule_id "
         "WHERE a.id = ?", DB_INT(alert_id));
     if (!rows || rows->nrows != 1) {
@@ -121,21 +140,34 @@ static bool message_build(long long alert_id, const char *event, struct message 
     }
     const char *metric = db_cell(rows, 0, 4);
     const char *op = db_cell(rows, 0, 11) ? db_cell(rows, 0, 11) : "";
-    const char *object = db_cell(rows, 0, 10) ? db_cell(rows, 0, 10) : _("the host");
+    /* The VM's name; else a pool or job as its key says ("pool:default"). */
+    const char *key = db_cell(rows, 0, 8);
+    const char *object = db_cell(rows, 0, 10) ? db_cell(rows, 0, 10)
+                         : strcmp(key, "host") ? key
+                                               : _("the host");
     double value = db_cell(rows, 0, 5) ? strtod(db_cell(rows, 0, 5), NULL) : 0;
     double peak = db_cell(rows, 0, 6) ? strtod(db_cell(rows, 0, 6), NULL) : value;
     double threshold = db_cell(rows, 0, 7) ? strtod(db_cell(rows, 0, 7), NULL) : 0;
-    /* TRANSLATORS: "Firing: CPU > 80% on web" */
-    m->title = g_strdup_printf(_("%s: %s %s %g%s on %s"), event_name(event), metric_name(metric),
-                               op, threshold, unit_of(metric), object);
-    m->text = g_strdup_printf(_("%s\nNow: %.1f%s (peak %.1f%s)\nCondition: %s %s %g%s for %lld s\n"
-                                "Severity: %s\nSince: %s"),
-                              m->title, value, unit_of(metric), peak, unit_of(metric),
-                              metric_name(metric), op, threshold, unit_of(metric),
-                              db_cell_int(rows, 0, 13, 0), db_cell(rows, 0, 3),
-                              db_cell(rows, 0, 14));
+    bool is_event = !strcmp(db_cell(rows, 0, 17), "event");
+    const char *what = db_cell(rows, 0, 18);
+    if (is_event) {
+        /* TRANSLATORS: "Firing: Virtual machine crashed: web" */
+        m->title = g_strdup_printf(_("%s: %s: %s"), event_name(event), event_title(metric), object);
+        m->text = g_strdup_printf(_("%s\n%s\nSeverity: %s\nSince: %s"), m->title, what,
+                                  db_cell(rows, 0, 3), db_cell(rows, 0, 14));
+    } else {
+        /* TRANSLATORS: "Firing: CPU > 80% on web" */
+        m->title = g_strdup_printf(_("%s: %s %s %g%s on %s"), event_name(event), metric_name(metric),
+                                   op, threshold, unit_of(metric), object);
+        m->text = g_strdup_printf(_("%s\nNow: %.1f%s (peak %.1f%s)\nCondition: %s %s %g%s for %lld s\n"
+                                    "Severity: %s\nSince: %s"),
+                                  m->title, value, unit_of(metric), peak, unit_of(metric),
+                                  metric_name(metric), op, threshold, unit_of(metric),
+                                  db_cell_int(rows, 0, 13, 0), db_cell(rows, 0, 3),
+                                  db_cell(rows, 0, 14));
+    }
     m->alert = json_pack(
-        "{s:I, s:o, s:s, s:s, s:s, s:f, s:f, s:f, s:s, s:s, s:o, s:s?, s:s, s:s?, s:s?}",
+        "{s:I, s:o, s:s, s:s, s:s, s:f, s:f, s:f, s:s, s:s, s:o, s:s?, s:s, s:s?, s:s?, s:s, s:s}",
         "id", (json_int_t)db_cell_int(rows, 0, 0, 0), "rule_id",
         db_cell(rows, 0, 1) ? json_integer(db_cell_int(rows, 0, 1, 0)) : json_null(), "state",
         db_cell(rows, 0, 2), "severity", db_cell(rows, 0, 3), "metric", metric, "value", value,
@@ -143,7 +175,8 @@ static bool message_build(long long alert_id, const char *event, struct message 
         db_cell(rows, 0, 8), "vm_id",
         db_cell(rows, 0, 9) ? json_integer(db_cell_int(rows, 0, 9, 0)) : json_null(), "vm_name",
         db_cell(rows, 0, 10), "started_at", db_cell(rows, 0, 14), "fired_at",
-        db_cell(rows, 0, 15), "resolved_at", db_cell(rows, 0, 16));
+        db_cell(rows, 0, 15), "resolved_at", db_cell(rows, 0, 16), "kind", db_cell(rows, 0, 17),
+        "message", what);
     db_rows_free(rows);
     return true;
 }

@@ -21,7 +21,11 @@ const struct task *task_find(const char *name);
 
 /* Tasks (alerts.c, notify.c). */
 int alerts_evaluate(time_t now, char *error, size_t error_size);
+/* scheduler/events.c: crashes, unexpected stops, failed jobs as alerts */
+int alerts_events(time_t now, char *error, size_t error_size);
 int notifications_deliver(time_t now, char *error, size_t error_size);
+/* scheduler/metrics.c: the helper's spooled samples into the RRD files */
+int metrics_store_drain(time_t now, char *error, size_t error_size);
 /* scheduler/schedules.c (issue 16) */
 int snapshots_schedule(time_t now, char *error, size_t error_size);
 int backups_schedule(time_t now, char *error, size_t error_size);

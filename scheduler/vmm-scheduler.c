@@ -27,7 +27,8 @@ static int prune(time_t now, char *error, size_t error_size)
         db_exec("DELETE FROM notification_deliveries WHERE state <> 'queued' AND "
                 "created_at < UTC_TIMESTAMP() - INTERVAL ? DAY", DB_INT(days)) < 0 ||
         db_exec("DELETE FROM alerts WHERE state = 'resolved' AND "
-                "resolved_at < UTC_TIMESTAMP() - INTERVAL ? DAY", DB_INT(days)) < 0) {
+                "resolved_at < UTC_TIMESTAMP() - INTERVAL ? DAY", DB_INT(days)) < 0 ||
+        db_exec("DELETE FROM alert_events WHERE handled_at < UTC_TIMESTAMP() - INTERVAL 1 DAY") < 0) {
         snprintf(error, error_size, "the database refused the clean-up");
         return -1;
     }
@@ -36,6 +37,8 @@ static int prune(time_t now, char *error, size_t error_size)
 
 const struct task scheduler_tasks[] = {
     { "alerts.evaluate", alerts_evaluate },
+    { "alerts.events", alerts_events },
+    { "metrics.store", metrics_store_drain },
     { "notifications.deliver", notifications_deliver },
     { "scheduler.prune", prune },
     { "snapshots.schedule", snapshots_schedule },

@@ -5,7 +5,8 @@
  * fires (fired within the last five minutes), its rule asks for that
  * action, the VM is in the rule's scope, and the rule's owner (enabled)
  * may act on the VM; the VM op then runs as that owner. Each alert's
- * action runs at most once. */
+ * action runs at most once, and is audited as the rule's owner (vm.restart,
+ * vm.start for a VM an event left off, vm.suspend). */
 #ifndef VMM_HELPER_ALERT_ACTION_H
 #define VMM_HELPER_ALERT_ACTION_H
 

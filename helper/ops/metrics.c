@@ -16,6 +16,7 @@
 #include "config.h"
 #include "db.h"
 #include "log.h"
+#include "pool.h"
 #include "virt.h"
 
 /* ------------------------------------------------------------- the VMs --- */
@@ -124,8 +125,9 @@ static GHashTable *vm_rows(long long host_id)
     return map;
 }
 
-/* The VMs of one host: its domains' statistics from its own libvirt. */
-static void sample_host_vms(long long host_id, GHashTable *seen, long long cycle, time_t t)
+/* Adds each running VM of one host to vms ({id: [values]}): its domains'
+ * statistics from its own libvirt. */
+static void sample_host_vms(long long host_id, GHashTable *seen, long long cycle, json_t *vms)
 {
     struct err err = { 0 };
     virConnectPtr conn = virt_conn_host(host_id, &err);
@@ -164,9 +166,9 @@ static void sample_host_vms(long long host_id, GHashTable *seen, long long cycle
         prev->counters = counters;
         prev->at = now;
         prev->cycle = cycle;
-        char name[32];
-        snprintf(name, sizeof name, "vm-%lld", row->id);
-        metrics_store_update(name, &metrics_vm_kind, t, values);
+        char id[24];
+        snprintf(id, sizeof id, "%lld", row->id);
+        json_object_set_new(vms, id, metrics_values_json(values, METRICS_VM_SERIES));
     }
     if (records)
         virDomainStatsRecordListFree(records);
@@ -177,12 +179,12 @@ static void sample_host_vms(long long host_id, GHashTable *seen, long long cycle
 
 /* Every host the monitor last found up (and the helper's own): a host
  * that is down costs no connection attempt per cycle. */
-static void sample_vms(GHashTable *seen, long long cycle, time_t t)
+static void sample_vms(GHashTable *seen, long long cycle, json_t *vms)
 {
     struct db_rows *hosts = db_query("SELECT id FROM hosts WHERE id = ? OR state = 'up'",
                                      DB_INT(VIRT_LOCAL_HOST));
     for (int i = 0; hosts && i < hosts->nrows; i++)
-        sample_host_vms(db_cell_int(hosts, i, 0, VIRT_LOCAL_HOST), seen, cycle, t);
+        sample_host_vms(db_cell_int(hosts, i, 0, VIRT_LOCAL_HOST), seen, cycle, vms);
     db_rows_free(hosts);
     /* Forget VMs not running any more, so the table does not grow. */
     GHashTableIter it;
@@ -191,6 +193,37 @@ static void sample_vms(GHashTable *seen, long long cycle, time_t t)
     while (g_hash_table_iter_next(&it, &key, &value))
         if (((struct vm_seen *)value)->cycle < cycle - 1)
             g_hash_table_iter_remove(&it);
+}
+
+static void pool_space(virStoragePoolPtr pool, json_t *pools)
+{
+    virStoragePoolInfo info;
+    if (pool && virStoragePoolIsActive(pool) == 1 && virStoragePoolGetInfo(pool, &info) == 0 &&
+        info.capacity > 0)
+        json_object_set_new(pools, virStoragePoolGetName(pool),
+                            json_pack("{s:I, s:I}", "capacity", (json_int_t)info.capacity,
+                                      "available", (json_int_t)info.available));
+    if (pool)
+        virStoragePoolFree(pool);
+}
+
+/* This portal's pools' {capacity, available} bytes into pools, for the
+ * pool_free alerts (the scheduler keeps them in storage_pool_space): its
+ * disks pool and the pools admins made, not other portals' on the same
+ * libvirtd. NFS pools are left out: a server that is down would hang the
+ * cycle in statvfs (the storage pages ask them with a deadline). */
+static void sample_pools(json_t *pools)
+{
+    struct err err = { 0 };
+    virConnectPtr conn = virt_conn(&err);
+    if (!conn)
+        return;
+    pool_space(pool_get(conn, "disks", &err), pools);
+    struct db_rows *rows = db_query("SELECT name FROM storage_pools WHERE type <> 'netfs'");
+    for (int i = 0; rows && i < rows->nrows; i++)
+        pool_space(virStoragePoolLookupByName(conn, db_cell(rows, i, 0)), pools);
+    db_rows_free(rows);
+    virConnectClose(conn);
 }
 
 /* ------------------------------------------------------------ the host --- */
@@ -327,7 +360,8 @@ static void read_host(struct host_counters *h)
     h->psi[2] = read_psi("io");
 }
 
-static void sample_host(struct host_counters *prev, bool have_prev, double dt, time_t t)
+/* The host's values, as a JSON list. */
+static json_t *sample_host(struct host_counters *prev, bool have_prev, double dt)
 {
     struct host_counters now;
     read_host(&now);
@@ -348,8 +382,8 @@ static void sample_host(struct host_counters *prev, bool have_prev, double dt, t
     values[7] = now.psi[0];
     values[8] = now.psi[1];
     values[9] = now.psi[2];
-    metrics_store_update("host", &metrics_host_kind, t, values);
     *prev = now;
+    return metrics_values_json(values, METRICS_HOST_SERIES);
 }
 
 /* ------------------------------------------------------------ the loop --- */
@@ -377,10 +411,17 @@ static void *sampler(void *unused)
         time_t t = sleep_until_next(interval);
         cycle++;
         double started = monotonic_s();
-        sample_host(&host, last_host == cycle - 1, started - host_at, t);
+        json_t *vms = json_object();
+        json_t *pools = json_object();
+        json_t *spooled = json_pack("{s:o, s:o, s:o}", "host",
+                                    sample_host(&host, last_host == cycle - 1, started - host_at),
+                                    "vms", vms, "pools", pools);
         host_at = started;
         last_host = cycle;
-        sample_vms(seen, cycle, t);
+        sample_vms(seen, cycle, vms);
+        sample_pools(pools);
+        metrics_spool_write(t, spooled);
+        json_decref(spooled);
         double took = monotonic_s() - started;
         if (took > interval / 2.0)
             log_warn("metrics: a sampling cycle took %.1f s (interval %d s)", took, interval);
@@ -392,15 +433,14 @@ int metrics_start(void)
 {
     if (!config_bool("metrics", "enabled", true))
         return 0;
-    char path[4096];
-    metrics_path(path, sizeof path, "host");
-    char *dir = g_path_get_dirname(path);
-    int rc = g_mkdir_with_parents(dir, 0755);
-    if (rc < 0)
+    /* The spool is made (and owned) by the scheduler's user at install;
+     * made here as a last resort, the scheduler could not empty it. */
+    char dir[4096];
+    metrics_spool_dir(dir, sizeof dir);
+    if (g_mkdir_with_parents(dir, 0755) < 0) {
         log_error("metrics: cannot make %s: %s", dir, strerror(errno));
-    g_free(dir);
-    if (rc < 0)
         return -1;
+    }
     pthread_t thread;
     if (pthread_create(&thread, NULL, sampler, NULL) != 0)
         return -1;

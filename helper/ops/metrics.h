@@ -1,7 +1,8 @@
 /* The sampler: every [metrics] interval_s, one virConnectGetAllDomainStats
  * call for all running VMs (NOWAIT: a guest whose monitor is busy is
  * skipped this cycle, never waited for) and the host from /proc, written
- * to the metrics store (lib/metrics_store.h). Runs in a thread of its own,
+ * to the spool that vmm-scheduler drains into the metrics store
+ * (lib/metrics_store.h). Runs in a thread of its own,
  * off the request path. */
 #ifndef VMM_HELPER_METRICS_H
 #define VMM_HELPER_METRICS_H

@@ -7,12 +7,13 @@
 // load stops. vmm-scheduler evaluates and delivers.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { createServer } from 'node:net';
 import {
   adminClient, assertError, createVmDone, dataOf, formToken, sql, q, STATE, userClient, waitFor,
 } from './lib.mjs';
+import { guestShell } from './guest-shell.mjs';
 import { dingtalkReceiver, smtpReceiver, subjectOf, webhookReceiver } from './receivers.mjs';
 
 const BOOT_DEADLINE_MS = 120_000;
@@ -156,6 +157,80 @@ describe('notification channels', () => {
   });
 });
 
+describe('the pages', () => {
+  const zh = { headers: { 'Accept-Language': 'zh-CN' } };
+
+  test('a channel made, edited, tested and deleted through its forms; errors beside their field', async () => {
+    let page = await a.client.page('/notification-channels', zh);
+    assert.match(page.text, /新建通知渠道/);
+    // A webhook without its URL: the page again, with the message at the config boxes.
+    let res = await a.client.postForm('/notification-channels', { name: '网页钩子', type: 'webhook', language: 'zh-CN', url: '' }, zh);
+    assert.equal(res.status, 400, res.text);
+    assert.match(res.text, /id="error-config"/);
+    assert.match(res.text, /value="网页钩子"/, 'what was typed is kept');
+    res = await a.client.postForm('/notification-channels', { name: '网页钩子', type: 'webhook', language: 'zh-CN', url: hook.url, secret: HOOK_KEY });
+    assert.equal(res.status, 303, res.text);
+    const id = Number(/\/notification-channels\/(\d+)$/.exec(res.location)[1]);
+    const made = dataOf(await a.client.api('GET', `/notification-channels/${id}`));
+    assert.equal(made.config.url, hook.url);
+    assert.equal(made.config.has_secret, true);
+    assert.equal(made.language, 'zh-CN');
+
+    page = await a.client.page(`/notification-channels/${id}`);
+    assert.doesNotMatch(page.text, new RegExp(HOOK_KEY), 'the secret is never shown');
+    // Renamed with the secret box left empty: the secret stays.
+    res = await a.client.postForm(`/notification-channels/${id}`, { name: 'hook page', enabled: 'true', url: hook.url, secret: '' });
+    assert.equal(res.status, 303, res.text);
+    const edited = dataOf(await a.client.api('GET', `/notification-channels/${id}`));
+    assert.equal(edited.name, 'hook page');
+    assert.equal(edited.config.has_secret, true);
+    // The Test button: the receiver verifies the signature made with the kept secret.
+    const before = hook.messages.length;
+    page = await a.client.page(`/notification-channels/${id}`);
+    res = await a.client.postForm(`/notification-channels/${id}/test`, {});
+    assert.equal(res.status, 303);
+    await waitFor(() => hook.messages.length > before, 20_000, 250);
+    assert.match(hook.messages.at(-1).title, /测试/);
+    page = await a.client.page(`/notification-channels/${id}`);
+    assert.match(page.text, /data-state="sent"/, 'the delivery log on the page');
+
+    res = await a.client.postForm(`/notification-channels/${id}/delete`, {});
+    assert.equal(res.status, 303);
+    assertError(await a.client.api('GET', `/notification-channels/${id}`), 404, 'not_found');
+  });
+
+  test('a rule made, edited and deleted through its forms; errors beside their field', async () => {
+    const c = await webhookChannel(a.client);
+    let page = await a.client.page('/alert-rules', zh);
+    assert.match(page.text, /新建告警规则/);
+    assert.match(page.text, new RegExp(`name="channel_ids" value="${c.id}"`));
+    let res = await a.client.postForm('/alert-rules', { name: '太忙', metric: 'cpu', target: `user:${a.user.id}`, condition: '>', threshold: '150', duration_s: '', channel_ids: String(c.id) }, zh);
+    assert.equal(res.status, 422, res.text);
+    assert.match(res.text, /id="error-threshold"/);
+    assert.match(res.text, /阈值是百分比/);
+    res = await a.client.postForm('/alert-rules', { name: '太忙', metric: 'cpu', target: `user:${a.user.id}`, condition: '>', threshold: '90', duration_s: '60', channel_ids: String(c.id) });
+    assert.equal(res.status, 303, res.text);
+    const id = Number(/\/alert-rules\/(\d+)$/.exec(res.location)[1]);
+    let rule = dataOf(await a.client.api('GET', `/alert-rules/${id}`));
+    assert.deepEqual([rule.name, rule.metric, rule.threshold, rule.duration_s, rule.channel_ids], ['太忙', 'cpu', 90, 60, [c.id]]);
+
+    // An event rule needs no threshold: the box may stay empty.
+    page = await a.client.page(`/alert-rules/${id}`);
+    assert.match(page.text, /<option value="cpu" selected>/);
+    res = await a.client.postForm(`/alert-rules/${id}`, { name: 'crash', metric: 'vm_crashed', target: `user:${a.user.id}`, condition: '>', threshold: '', enabled: 'false', severity: 'critical', action: 'notify' });
+    assert.equal(res.status, 303, res.text);
+    rule = dataOf(await a.client.api('GET', `/alert-rules/${id}`));
+    assert.deepEqual([rule.name, rule.metric, rule.severity, rule.enabled], ['crash', 'vm_crashed', 'critical', false]);
+    res = await a.client.postForm(`/alert-rules/${id}`, { target: 'host' });
+    assert.equal(res.status, 403);
+    assert.match(res.text, /id="error-target"/);
+
+    res = await a.client.postForm(`/alert-rules/${id}/delete`, {});
+    assert.equal(res.status, 303);
+    assertError(await a.client.api('GET', `/alert-rules/${id}`), 404, 'not_found');
+  });
+});
+
 describe('alert rules', () => {
   let vm;
   before(async () => {
@@ -228,12 +303,25 @@ describe('alert rules', () => {
     const serial = () => (existsSync(log) ? readFileSync(log, 'utf8') : '');
     await waitFor(() => serial().includes('VMM-TEST: ready'), BOOT_DEADLINE_MS, 500);
     const channels = [await webhookChannel(a.client), await dingChannel(a.client), await mailChannel(a.client)];
-    const cpuNow = async (n) => {
+    // The last n samples of the guest's CPU %, or null until there are n.
+    const cpuLast = async (n) => {
       const m = dataOf(await a.client.api('GET', `/vms/${vm.id}/metrics?range=1h`));
       const known = m.series.cpu_percent.filter((v) => v !== null).slice(-n);
-      return known.length === n ? known.reduce((x, y) => x + y, 0) / n : null;
+      return known.length === n ? known : null;
     };
-    const idle = await waitFor(() => cpuNow(4), 30_000, 500);
+    const SAMPLES = 8;
+    // What is measured is the CPU the host gives the guest: on a host busy
+    // with other work its QEMU waits its turn and a flat-out guest looks half
+    // idle. Ours (only ours) gets the host's priority for this test, so the
+    // figures follow the guest's load, not the neighbours'.
+    // Each of its threads: the vCPUs are threads of their own.
+    const qemu = Number(readFileSync(`/run/libvirt/qemu/${domain}.pid`, 'utf8'));
+    for (const tid of readdirSync(`/proc/${qemu}/task`)) setPriority(Number(tid), -15);
+    // Idle: once the boot's own work has settled, the highest of the last samples.
+    const { idle } = await waitFor(async () => {
+      const v = await cpuLast(SAMPLES);
+      return v && v.every((x) => x < 50) && { idle: Math.max(...v) };
+    }, 60_000, 500);
     const counts = () => ({
       hook: hook.messages.filter((m) => m.alert?.vm_name === 'burner'),
       ding: ding.messages.filter((m) => m.markdown.text.includes('burner')),
@@ -241,53 +329,49 @@ describe('alert rules', () => {
     });
     const before = counts();
 
-    // Type into the guest's serial console (its pty; the guest has a root
-    // shell there after "ready").
-    const pty = /<serial type='pty'>\s*<source path='([^']+)'/.exec(
-      execFileSync('virsh', ['-q', '-c', 'qemu:///system', 'dumpxml', domain], { encoding: 'utf8' }))[1];
-    // Held open for the whole test: QEMU stops reading a pty whose other
-    // end nobody holds (and looks again only a second later).
-    const ptyFd = openSync(pty, 'w');
-    const type = (line) => writeSync(ptyFd, `${line}\n`);
+    // The load: a busy loop in the guest's root shell (its serial
+    // console). Waited on, not slept on: every one of the last samples must
+    // be clearly above the idle ones, however long a busy host takes.
+    await guestShell(domain, "sh -c 'while :; do :; done' </dev/null >/dev/null 2>&1 & echo $! > /tmp/burn");
     let firing;
     let threshold;
     let hysteresis;
     try {
-    type('');
-    type("sh -c 'while :; do :; done' & echo $! > /tmp/burn; echo BURN-STAR''TED");
-    await waitFor(() => serial().includes('BURN-STARTED'), 20_000, 250);
-    // The guest's vCPU runs flat out; what the host gives it is its CPU %
-    // (100 on an idle host). On a host busy with other work it gets less:
-    // then the rule's threshold is halfway between idle and that, so the
-    // test still means "fires under load, resolves without".
-    await new Promise((r) => setTimeout(r, 8_000));
-    const busy = await cpuNow(4);
-    assert.ok(busy > idle + 5, `the guest's CPU rose under load: idle ${idle} %, busy ${busy} %`);
-    // A third of the way up from idle: a busy host's noise must not drop
-    // the load below it for the 30 s.
-    threshold = Math.min(80, Math.floor(idle + (busy - idle) / 3));
-    if (threshold < 80) console.log(`# host busy: guest CPU ${idle.toFixed(1)} % idle, ${busy.toFixed(1)} % under load, threshold ${threshold} %`);
-    hysteresis = Math.min(10, (threshold - idle) / 2);
-    const rule = dataOf(await a.client.api('POST', '/alert-rules', {
-      name: 'busy', metric: 'cpu', target: `vm:${vm.id}`, condition: '>', threshold,
-      hysteresis, duration_s: 30, channel_ids: channels.map((c) => c.id),
-    }));
-    const startedAt = Date.now();
+      assert.match(await guestShell(domain, 'ps'), /while :; do :; done/, 'the busy loop runs in the guest');
+      let seen = null;
+      const busy = await waitFor(async () => {
+        seen = await cpuLast(SAMPLES);
+        return seen && seen.every((x) => x > idle + 3) && Math.min(...seen);
+      }, 120_000, 500).catch((e) => {
+        throw new Error(`the guest's CPU did not rise clear of idle (${idle} %): ${seen} (${e.message})`);
+      });
+      // The guest's vCPU runs flat out; what the host gives it is its CPU %
+      // (100 on an idle host, less on one busy with other work). The rule's
+      // threshold is halfway between the highest idle sample and the lowest
+      // loaded one (at most 80), its hysteresis half the way back to idle:
+      // the rule's 10 s means stay above it under load and fall below it
+      // without, so the test means "fires under load, resolves without" on
+      // a busy host too.
+      threshold = Math.min(80, (idle + busy) / 2);
+      if (threshold < 80) console.log(`# host busy: guest CPU at most ${idle.toFixed(1)} % idle, at least ${busy.toFixed(1)} % under load, threshold ${threshold.toFixed(1)} %`);
+      hysteresis = (threshold - idle) / 2;
+      const rule = dataOf(await a.client.api('POST', '/alert-rules', {
+        name: 'busy', metric: 'cpu', target: `vm:${vm.id}`, condition: '>', threshold,
+        hysteresis, duration_s: 30, channel_ids: channels.map((c) => c.id),
+      }));
+      const startedAt = Date.now();
 
-    firing = await waitFor(async () => dataOf(await a.client.api(
-      'GET', `/alerts?vm_id=${vm.id}&state=firing`)).find((x) => x.rule_id === rule.id), 180_000, 500);
-    assert.ok(Date.now() - startedAt >= 30_000, 'not before the 30 s');
-    assert.ok(firing.value > threshold, `CPU ${firing.value} %`);
-    await waitFor(() => {
-      const c = counts();
-      return c.hook.length > before.hook.length && c.ding.length > before.ding.length &&
-        c.mail.length > before.mail.length;
-    }, 30_000, 250);
-
-    type('kill $(cat /tmp/burn); echo BURN""-STOPPED');
-    await waitFor(() => serial().includes('BURN-STOPPED'), 20_000, 250);
+      firing = await waitFor(async () => dataOf(await a.client.api(
+        'GET', `/alerts?vm_id=${vm.id}&state=firing`)).find((x) => x.rule_id === rule.id), 180_000, 500);
+      assert.ok(Date.now() - startedAt >= 30_000, 'not before the 30 s');
+      assert.ok(firing.value > threshold, `CPU ${firing.value} %`);
+      await waitFor(() => {
+        const c = counts();
+        return c.hook.length > before.hook.length && c.ding.length > before.ding.length &&
+          c.mail.length > before.mail.length;
+      }, 30_000, 250);
     } finally {
-      closeSync(ptyFd);
+      await guestShell(domain, 'kill $(cat /tmp/burn); echo ok');
     }
     const resolved = await waitFor(async () => {
       const x = dataOf(await a.client.api('GET', `/alerts/${firing.id}`));

@@ -288,6 +288,14 @@ const EXPECTED = {
   'PAGE GET /alert-rules': { anon: 303, a: 200, b: 200, admin: 200 },
   'PAGE GET /notification-channels': { anon: 303, a: 200, b: 200, admin: 200 },
   'PAGE POST /notification-channels/{id:int}/test': { anon: 303, a: 400, b: 404, admin: 400, bBody: {} },
+  'PAGE POST /alert-rules': { anon: 303, a: 400, b: 400, admin: 400 },
+  'PAGE GET /alert-rules/{id:int}': { anon: 303, a: 200, b: 404, admin: 200 },
+  'PAGE POST /alert-rules/{id:int}': { anon: 303, a: 400, b: 404, admin: 400, bBody: { name: 'stolen' } },
+  'PAGE POST /alert-rules/{id:int}/delete': { anon: 303, a: 400, b: 404, admin: 400, bBody: {} },
+  'PAGE POST /notification-channels': { anon: 303, a: 400, b: 400, admin: 400 },
+  'PAGE GET /notification-channels/{id:int}': { anon: 303, a: 200, b: 404, admin: 200 },
+  'PAGE POST /notification-channels/{id:int}': { anon: 303, a: 400, b: 404, admin: 400, bBody: { name: 'stolen' } },
+  'PAGE POST /notification-channels/{id:int}/delete': { anon: 303, a: 400, b: 404, admin: 400, bBody: {} },
 };
 
 /** One key per surface a route answers on. */

@@ -390,6 +390,36 @@ export function stackPids(program) {
 export function helperPids() {
   return stackPids('vmm-helper');
 }
+/** The schedulers of this stack. */
+export const schedulerPids = () => stackPids('vmm-scheduler');
+
+/** Starts a scheduler the way tools/dev does (user vmm-sched); its pid once it runs. */
+export async function startScheduler() {
+  const known = schedulerPids();
+  const logPath = `${STATE}/log/vmm-scheduler.log`;
+  const log = openSync(logPath, 'a');
+  const child = spawn('setpriv', ['--reuid=vmm-sched', '--regid=vmm-sched', '--clear-groups', '--',
+    `${PROGRAM_DIR}/vmm-scheduler`], {
+    env: {
+      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'VMM_ADMIN_PASSWORD')),
+      VMM_CONFIG: CONFIG, VMM_DATABASE_USER: 'vmm-sched',
+    },
+    detached: true,
+    stdio: ['ignore', log, log],
+  });
+  child.unref();
+  closeSync(log);
+  // setpriv execs the scheduler: same pid. It says so once it runs.
+  await waitFor(() => new RegExp(`running as \\S+:${child.pid}$`, 'm').test(readFileSync(logPath, 'utf8')), 10_000, 100);
+  assert.ok(!known.includes(child.pid));
+  return child.pid;
+}
+
+/** Stops every scheduler of this stack and waits until they are gone. */
+export async function stopSchedulers() {
+  for (const pid of schedulerPids()) process.kill(pid, 'SIGTERM');
+  await waitFor(() => schedulerPids().length === 0, 10_000, 100);
+}
 
 /**
  * Starts the helper the way tools/dev does (as root, MariaDB root over the

@@ -1,15 +1,16 @@
 // Metrics (issue 11): the helper samples the host and running VMs every
-// [metrics] interval_s (tools/dev test: 2 s) into one RRD file each; the
-// API gives series, a performance report and the Prometheus exposition.
+// [metrics] interval_s (tools/dev test: 2 s) into a spool that vmm-scheduler
+// drains into one RRD file each; the API gives series, a performance
+// report and the Prometheus exposition.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import {
-  adminClient, assertError, Client, createVmDone, dataOf, helperPids, PROGRAM_DIR, sql, STATE, userClient, waitFor,
+  adminClient, assertError, Client, createVmDone, dataOf, helperPids, PROGRAM_DIR, sql, startHelper as startStackHelper,
+  startScheduler, STATE, stopSchedulers, userClient, waitFor,
 } from './lib.mjs';
 
-const CONFIG = `${STATE}/vmmanager.conf`;
 const INTERVAL_S = Number(process.env.VMM_METRICS_INTERVAL_S || 10);
 const BOOT_DEADLINE_MS = 120_000;
 const SERIES = ['cpu_percent', 'memory_used_mb', 'disk_rd_bytes_per_s', 'disk_wr_bytes_per_s',
@@ -34,7 +35,6 @@ const serialLog = (domain) => {
   return existsSync(path) ? readFileSync(path, 'utf8') : '';
 };
 
-
 const parentOf = (pid) => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
 
 async function stopHelper() {
@@ -52,17 +52,7 @@ async function stopHelper() {
 }
 
 async function startHelper() {
-  const log = openSync(`${STATE}/log/vmm-helper.log`, 'a');
-  const child = spawn(`${PROGRAM_DIR}/vmm-helper`, [], {
-    env: {
-      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'VMM_ADMIN_PASSWORD')),
-      VMM_CONFIG: CONFIG, VMM_DATABASE_USER: 'root',
-    },
-    detached: true,
-    stdio: ['ignore', log, log],
-  });
-  child.unref();
-  closeSync(log);
+  startStackHelper();
   await waitFor(async () => (await admin.api('GET', '/host')).status === 200, 30_000, 200);
   assert.ok(statSync(`${STATE}/run/vmm-helper.sock`));
 }
@@ -108,6 +98,38 @@ describe('host metrics', () => {
     const gap = after.timestamps.filter((t) => t > stoppedAt + INTERVAL_S && t < restartedAt - INTERVAL_S);
     assert.ok(gap.length >= 1, 'steps inside the gap');
     for (const t of gap) assert.equal(at(after, t), null, `no sample at ${t}: a gap`);
+  });
+
+  test('the root helper links no librrd (nor its cairo, pango, png); the scheduler writes the files', () => {
+    const libs = execFileSync('ldd', [`${PROGRAM_DIR}/vmm-helper`], { encoding: 'utf8' });
+    assert.doesNotMatch(libs, /librrd|libcairo|libpango|libpng|libjpeg/, libs);
+    // The helper only spools; the files are the unprivileged scheduler's.
+    const schedUid = Number(execFileSync('id', ['-u', 'vmm-sched'], { encoding: 'utf8' }));
+    assert.equal(statSync(`${STATE}/metrics/host.rrd`).uid, schedUid);
+  });
+
+  test('samples survive a scheduler restart: the spool keeps them meanwhile', async () => {
+    await stopSchedulers();
+    const stoppedAt = Math.floor(Date.now() / 1000);
+    let restartedAt;
+    try {
+      // Cycles pile up in the spool while no one drains it.
+      await waitFor(() => readdirSync(`${STATE}/metrics/spool`).filter((f) => /^\d+\.json$/.test(f)).length >= 5,
+        10 * INTERVAL_S * 1000, 200);
+    } finally {
+      await startScheduler();
+      restartedAt = Math.floor(Date.now() / 1000);
+    }
+    const m = await waitFor(async () => {
+      const got = dataOf(await admin.api('GET', '/host/metrics?range=1h'));
+      const last = got.timestamps.findLastIndex((t, i) => got.series.memory_used_mb[i] !== null);
+      return got.timestamps[last] >= restartedAt && got;
+    }, 10 * INTERVAL_S * 1000, 250);
+    // The time it was down is there, not a gap.
+    const down = m.timestamps.filter((t) => t > stoppedAt + INTERVAL_S && t < restartedAt - INTERVAL_S);
+    assert.ok(down.length >= 1, 'steps while the scheduler was down');
+    for (const t of down) assert.notEqual(m.series.memory_used_mb[m.timestamps.indexOf(t)], null, `sample at ${t}`);
+    await waitFor(() => readdirSync(`${STATE}/metrics/spool`).filter((f) => !f.startsWith('.')).length <= 1, 10_000, 200);
   });
 
   test('bad ranges are a 400', async () => {

@@ -3,14 +3,12 @@
 // serves alert.action alone, which the programs' socket refuses.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { closeSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { connect } from 'node:net';
-import { adminClient, dataOf, PROGRAM_DIR, sql, stackPids, STATE, userClient, waitFor } from './lib.mjs';
+import {
+  adminClient, dataOf, schedulerPids, sql, startScheduler, STATE, userClient, waitFor,
+} from './lib.mjs';
 import { webhookReceiver } from './receivers.mjs';
-
-const CONFIG = `${STATE}/vmmanager.conf`;
-const LOG = `${STATE}/log/vmm-scheduler.log`;
 
 let admin;
 let a;
@@ -22,28 +20,6 @@ before(async () => {
   hook = await webhookReceiver('k');
 });
 after(async () => { await hook?.close(); });
-
-
-/** Starts a scheduler the way tools/dev does (user vmm-sched). */
-async function startScheduler() {
-  const known = stackPids('vmm-scheduler');
-  const log = openSync(LOG, 'a');
-  const child = spawn('setpriv', ['--reuid=vmm-sched', '--regid=vmm-sched', '--clear-groups', '--',
-    `${PROGRAM_DIR}/vmm-scheduler`], {
-    env: {
-      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'VMM_ADMIN_PASSWORD')),
-      VMM_CONFIG: CONFIG, VMM_DATABASE_USER: 'vmm-sched',
-    },
-    detached: true,
-    stdio: ['ignore', log, log],
-  });
-  child.unref();
-  closeSync(log);
-  // setpriv execs the scheduler: same pid. It says so once it runs.
-  await waitFor(() => new RegExp(`running as \\S+:${child.pid}$`, 'm').test(readFileSync(LOG, 'utf8')), 10_000, 100);
-  assert.ok(!known.includes(child.pid));
-  return child.pid;
-}
 
 async function testDelivery(channelId) {
   const id = dataOf(await a.client.api('POST', `/notification-channels/${channelId}/test`)).id;
