@@ -230,6 +230,31 @@ START_TEST(test_libvirt_accepts_it)
 }
 END_TEST
 
+/* aarch64 (issue 18): virt, UEFI without Secure Boot, a CPU TCG runs
+ * fast, the CD-ROM on SCSI, root ports for hotplug as on q35. */
+START_TEST(test_aarch64_guest)
+{
+    struct domain_spec spec = base_spec();
+    spec.arch = "aarch64";
+    char *xml = domain_xml_build(&spec);
+    ck_assert_ptr_nonnull(xml);
+    ck_assert_ptr_nonnull(strstr(xml, "arch=\"aarch64\" machine=\"virt\""));
+    ck_assert_ptr_nonnull(strstr(xml, "<os firmware=\"efi\">"));
+    ck_assert_ptr_nonnull(strstr(xml, "<feature enabled=\"no\" name=\"secure-boot\"/>"));
+    ck_assert_ptr_nonnull(strstr(xml, "<model>cortex-a57</model>"));
+    ck_assert_ptr_nonnull(strstr(xml, "<gic/>"));
+    ck_assert_ptr_nonnull(strstr(xml, "<target dev=\"sda\" bus=\"scsi\"/>"));
+    ck_assert_ptr_nonnull(strstr(xml, "model=\"pcie-root-port\""));
+    ck_assert_ptr_null(strstr(xml, "<apic/>"));
+    g_free(xml);
+    /* Under KVM (an aarch64 host) the host's CPU, as on x86_64. */
+    spec.domain_type = "kvm";
+    xml = domain_xml_build(&spec);
+    ck_assert_ptr_nonnull(strstr(xml, "mode=\"host-passthrough\""));
+    g_free(xml);
+}
+END_TEST
+
 /* What keeps a domain from internal snapshots (issue 16). */
 static const struct { const char *xml; int blocker; } snapshot_cases[] = {
     { "<domain><os><type>hvm</type></os><devices><disk type='file' device='disk'>"
@@ -264,6 +289,7 @@ static Suite *domain_xml_suite(void)
     tcase_add_test(tc, test_metadata_round_trip);
     tcase_add_loop_test(tc, test_bad_specs_refused, 0, G_N_ELEMENTS(breakers));
     tcase_add_test(tc, test_libvirt_accepts_it);
+    tcase_add_test(tc, test_aarch64_guest);
     tcase_add_test(tc, test_hardware_in_the_definition);
     tcase_add_test(tc, test_disk_and_cdrom_alone);
     tcase_add_loop_test(tc, test_websocket_port, 0, G_N_ELEMENTS(ws_cases));
