@@ -259,6 +259,11 @@ static void add_console(xmlNodePtr devices, const struct domain_spec *spec)
     attr(listen, "address", "127.0.0.1");
     xmlNodePtr video = child(devices, "video", NULL);
     child_attr(video, "model", "type", "virtio");
+    /* q35 comes with a USB controller; virt gets none unless asked. */
+    if (!strcmp(spec->arch, "aarch64")) {
+        xmlNodePtr usb = child_attr(devices, "controller", "type", "usb");
+        attr(usb, "model", "qemu-xhci");
+    }
     xmlNodePtr tablet = child_attr(devices, "input", "type", "tablet");
     attr(tablet, "bus", "usb");
 }

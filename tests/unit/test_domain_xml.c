@@ -245,6 +245,7 @@ START_TEST(test_aarch64_guest)
     ck_assert_ptr_nonnull(strstr(xml, "<gic/>"));
     ck_assert_ptr_nonnull(strstr(xml, "<target dev=\"sda\" bus=\"scsi\"/>"));
     ck_assert_ptr_nonnull(strstr(xml, "model=\"pcie-root-port\""));
+    ck_assert_ptr_nonnull(strstr(xml, "<controller type=\"usb\" model=\"qemu-xhci\"/>"));
     ck_assert_ptr_null(strstr(xml, "<apic/>"));
     g_free(xml);
     /* Under KVM (an aarch64 host) the host's CPU, as on x86_64. */
