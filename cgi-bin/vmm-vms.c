@@ -771,6 +771,10 @@ static int vms_create(struct req *r)
     if (asked_arch && strcmp(asked_arch, arch))
         return req_fail(r, 422, "arch_mismatch", "arch", _("The image is for %s, not %s."), arch,
                         asked_arch);
+    const char *cpu_model = input_str(r, "cpu_model");
+    if (cpu_model && !strcmp(cpu_model, "qemu64") && strcmp(arch, "x86_64"))
+        return req_fail(r, 422, "arch_mismatch", "cpu_model",
+                        _("qemu64 is an x86_64 CPU model; this image is for %s."), arch);
     if (host_check(r, &want, arch) < 0)
         return -1;
     json_t *network_ids = NULL;

@@ -105,6 +105,9 @@ describe('images carry an architecture', () => {
     assertError(await owner.client.api('POST', '/vms', {
       name: 'named', template_id: templateId, arch: 'x86_64', vcpus: 1, memory_mb: 256,
     }), 422, 'arch_mismatch');
+    assertError(await owner.client.api('POST', '/vms', {
+      name: 'x86 cpu', template_id: templateId, cpu_model: 'qemu64', vcpus: 1, memory_mb: 256,
+    }), 422, 'arch_mismatch');
     assert.equal(sql('SELECT COUNT(*) FROM vms')[0][0], before, 'nothing was made');
     for (const id of [arm.iso_id, x86.iso_id, named.iso_id]) await owner.client.api('DELETE', `/isos/${id}`);
   });
