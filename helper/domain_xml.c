@@ -84,6 +84,9 @@ static void add_cpu(xmlNodePtr domain, const struct domain_spec *spec)
     } else if (!strcmp(spec->domain_type, "qemu") && host_cpu) {
         attr(cpu, "mode", "maximum");
         attr(cpu, "check", "none");
+    } else if (host_cpu && !strcmp(spec->arch, "aarch64")) {
+        /* libvirt has no host-model for ARM: the host's own CPU. */
+        attr(cpu, "mode", "host-passthrough");
     } else if (host_cpu) {
         attr(cpu, "mode", model);
     } else {
@@ -331,7 +334,11 @@ char *domain_xml_build(const struct domain_spec *spec)
     xmlNodePtr type = child(os, "type", "hvm");
     attr(type, "arch", spec->arch);
     attr(type, "machine", machine);
-    if (!strcmp(spec->arch, "aarch64")) {
+    if (!strcmp(spec->arch, "aarch64") && spec->firmware_rom) {
+        xmlNodePtr loader = child(os, "loader", spec->firmware_rom);
+        attr(loader, "type", "rom");
+        attr(loader, "readonly", "yes");
+    } else if (!strcmp(spec->arch, "aarch64")) {
         /* UEFI from libvirt's firmware autoselection (qemu-efi-aarch64's
          * descriptors): without Secure Boot, whose enrolled keys would
          * refuse any loader not signed by Microsoft. */
@@ -346,7 +353,9 @@ char *domain_xml_build(const struct domain_spec *spec)
         child_attr(os, "boot", "dev", spec->boot[i]);
 
     xmlNodePtr features = child(domain, "features", NULL);
-    child(features, "acpi", NULL);
+    /* ACPI on aarch64 comes with UEFI only. */
+    if (!spec->firmware_rom)
+        child(features, "acpi", NULL);
     if (!strcmp(spec->arch, "x86_64"))
         child(features, "apic", NULL);
     else

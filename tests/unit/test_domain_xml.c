@@ -248,8 +248,16 @@ START_TEST(test_aarch64_guest)
     ck_assert_ptr_nonnull(strstr(xml, "<controller type=\"usb\" model=\"qemu-xhci\"/>"));
     ck_assert_ptr_null(strstr(xml, "<apic/>"));
     g_free(xml);
-    /* Under KVM (an aarch64 host) the host's CPU, as on x86_64. */
+    /* The accelerator probe's firmware instead of UEFI. */
+    spec.firmware_rom = "/var/lib/vmm/probe/aarch64.img";
+    xml = domain_xml_build(&spec);
+    ck_assert_ptr_nonnull(strstr(xml, "<loader type=\"rom\" readonly=\"yes\">/var/lib/vmm/probe/aarch64.img</loader>"));
+    ck_assert_ptr_null(strstr(xml, "firmware=\"efi\""));
+    g_free(xml);
+    spec.firmware_rom = NULL;
+    /* Under KVM (an aarch64 host) the host's CPU: libvirt has no host-model for ARM. */
     spec.domain_type = "kvm";
+    spec.cpu_model = "host-model";
     xml = domain_xml_build(&spec);
     ck_assert_ptr_nonnull(strstr(xml, "mode=\"host-passthrough\""));
     g_free(xml);
