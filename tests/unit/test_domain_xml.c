@@ -234,25 +234,26 @@ END_TEST
  * fast, the CD-ROM on SCSI, root ports for hotplug as on q35. */
 START_TEST(test_aarch64_guest)
 {
+    static const char *const present[] = {
+        "arch=\"aarch64\" machine=\"virt\"", "<os firmware=\"efi\">",
+        "<feature enabled=\"no\" name=\"secure-boot\"/>", "<model>cortex-a57</model>", "<gic/>",
+        "<target dev=\"sda\" bus=\"scsi\"/>", "model=\"pcie-root-port\"",
+        "<controller type=\"usb\" model=\"qemu-xhci\"/>", "<acpi/>",
+    };
     struct domain_spec spec = base_spec();
     spec.arch = "aarch64";
     char *xml = domain_xml_build(&spec);
     ck_assert_ptr_nonnull(xml);
-    ck_assert_ptr_nonnull(strstr(xml, "arch=\"aarch64\" machine=\"virt\""));
-    ck_assert_ptr_nonnull(strstr(xml, "<os firmware=\"efi\">"));
-    ck_assert_ptr_nonnull(strstr(xml, "<feature enabled=\"no\" name=\"secure-boot\"/>"));
-    ck_assert_ptr_nonnull(strstr(xml, "<model>cortex-a57</model>"));
-    ck_assert_ptr_nonnull(strstr(xml, "<gic/>"));
-    ck_assert_ptr_nonnull(strstr(xml, "<target dev=\"sda\" bus=\"scsi\"/>"));
-    ck_assert_ptr_nonnull(strstr(xml, "model=\"pcie-root-port\""));
-    ck_assert_ptr_nonnull(strstr(xml, "<controller type=\"usb\" model=\"qemu-xhci\"/>"));
+    for (size_t i = 0; i < G_N_ELEMENTS(present); i++)
+        ck_assert_msg(strstr(xml, present[i]), "missing %s", present[i]);
     ck_assert_ptr_null(strstr(xml, "<apic/>"));
     g_free(xml);
-    /* The accelerator probe's firmware instead of UEFI. */
+    /* The accelerator probe's firmware instead of UEFI (and so no ACPI). */
     spec.firmware_rom = "/var/lib/vmm/probe/aarch64.img";
     xml = domain_xml_build(&spec);
     ck_assert_ptr_nonnull(strstr(xml, "<loader type=\"rom\" readonly=\"yes\">/var/lib/vmm/probe/aarch64.img</loader>"));
     ck_assert_ptr_null(strstr(xml, "firmware=\"efi\""));
+    ck_assert_ptr_null(strstr(xml, "<acpi/>"));
     g_free(xml);
     spec.firmware_rom = NULL;
     /* Under KVM (an aarch64 host) the host's CPU: libvirt has no host-model for ARM. */
