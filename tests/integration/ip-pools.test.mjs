@@ -10,12 +10,12 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import {
-  adminClient, assertError, dataOf, sql, q, STATE, userClient, waitFor,
+  adminClient, assertError, dataOf, freeBlocks, sql, q, STATE, userClient, waitFor,
   createVmDone,
 } from './lib.mjs';
 
 const PREFIX = `t12p-${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
-const NET = '192.168.241';
+const [NET, OTHER] = freeBlocks(2);
 const BOOT_DEADLINE_MS = 120_000;
 
 function virsh(...args) {
@@ -85,7 +85,7 @@ describe('an IP pool', () => {
     const bad = [
       [{ range_start: `${NET}.150`, range_end: `${NET}.160` }, 422, 'range_overlaps_dhcp'],
       [{ range_start: `${NET}.20`, range_end: `${NET}.10` }, 422, 'range_outside_cidr'],
-      [{ range_start: '192.168.242.10', range_end: '192.168.242.20' }, 422, 'range_outside_cidr'],
+      [{ range_start: `${OTHER}.10`, range_end: `${OTHER}.20` }, 422, 'range_outside_cidr'],
       [{ range_start: `${NET}.x`, range_end: `${NET}.20` }, 400, 'invalid_address'],
       [{ network_id: 987654321 }, 404, 'unknown_network'],
     ];
