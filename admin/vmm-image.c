@@ -76,7 +76,8 @@ static const char *head_format(const char *file)
     return format && (!strcmp(format, "qcow2") || !strcmp(format, "raw")) ? format : NULL;
 }
 
-static int register_template(const char *name, const char *file, const char *os)
+static int register_template(const char *name, const char *file, const char *os,
+                             const char *arch)
 {
     long long id = existing("templates", name);
     if (id > 0) {
@@ -105,8 +106,8 @@ static int register_template(const char *name, const char *file, const char *os)
     long long size = json_integer_value(json_object_get(info, "virtual-size"));
     int rc = 1;
     if (db_exec_id("INSERT INTO templates (name, os, arch, format, file_name, virtual_size_bytes, "
-                   "min_disk_gb, description) VALUES (?, ?, 'x86_64', ?, ?, ?, ?, '')",
-                   &id, DB_TEXT(name), DB_TEXT(os), DB_TEXT(format), DB_TEXT(file_name),
+                   "min_disk_gb, description) VALUES (?, ?, ?, ?, ?, ?, ?, '')",
+                   &id, DB_TEXT(name), DB_TEXT(os), DB_TEXT(arch), DB_TEXT(format), DB_TEXT(file_name),
                    DB_INT(size), DB_INT((size + (1LL << 30) - 1) >> 30)) == 0) {
         printf("%lld\n", id);
         rc = 0;
@@ -133,12 +134,20 @@ static int register_iso(const char *name, const char *file)
         return 1;
     }
     char *file_name = copy_into_pool("isos", file, "iso");
+    /* The pool's copy is what xorriso reads, in the sandbox. */
+    char *path = file_name ? g_build_filename(config_str("helper", "pool_dir", "/var/lib/vmm"),
+                                              "isos", file_name, NULL) : NULL;
+    struct sandbox *sb = path ? sandbox_new(&err) : NULL;
+    const char *arch = sb && sandbox_adopt(sb, path, true, &err) == 0 ? image_iso_arch(sb, &err)
+                                                                      : NULL;
+    sandbox_free(sb);
+    g_free(path);
     int rc = 1;
-    if (file_name &&
-        db_exec_id("INSERT INTO isos (name, file_name, size_bytes, md5, sha256, volume_label) "
-                   "VALUES (?, ?, ?, ?, ?, ?)", &id, DB_TEXT(name), DB_TEXT(file_name),
+    if (file_name && arch &&
+        db_exec_id("INSERT INTO isos (name, file_name, size_bytes, md5, sha256, volume_label, arch) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?)", &id, DB_TEXT(name), DB_TEXT(file_name),
                    DB_INT(iso.size_bytes), DB_TEXT(iso.md5), DB_TEXT(iso.sha256),
-                   DB_TEXT(iso.label)) == 0) {
+                   DB_TEXT(iso.label), DB_TEXT(arch[0] ? arch : "x86_64")) == 0) {
         printf("%lld\n", id);
         rc = 0;
     } else if (file_name) {
@@ -153,11 +162,12 @@ static int register_iso(const char *name, const char *file)
 int main(int argc, char **argv)
 {
     log_init("vmm-image");
-    bool template = argc >= 4 && argc <= 5 && !strcmp(argv[1], "template");
+    bool template = argc >= 4 && argc <= 6 && !strcmp(argv[1], "template");
     bool iso = argc == 4 && !strcmp(argv[1], "iso");
-    if (!template && !iso) {
-        fprintf(stderr, "usage: vmm-image template NAME FILE [OS]\n"
-                        "       vmm-image iso NAME FILE\n");
+    const char *arch = template && argc == 6 ? argv[5] : "x86_64";
+    if ((!template && !iso) || (strcmp(arch, "x86_64") && strcmp(arch, "aarch64"))) {
+        fprintf(stderr, "usage: vmm-image template NAME FILE [OS [x86_64|aarch64]]\n"
+                        "       vmm-image iso NAME FILE   (its architecture is detected)\n");
         return 2;
     }
     if (!input_name_clean(argv[2]) || !*argv[2]) {
@@ -167,7 +177,7 @@ int main(int argc, char **argv)
     }
     if (config_load() < 0 || db_connect() < 0)
         return 1;
-    int rc = template ? register_template(argv[2], argv[3], argc == 5 ? argv[4] : "")
+    int rc = template ? register_template(argv[2], argv[3], argc >= 5 ? argv[4] : "", arch)
                       : register_iso(argv[2], argv[3]);
     db_close();
     return rc;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "audit.h"
 #include "db.h"
 #include "helper_client.h"
 #include "i18n.h"
@@ -14,7 +15,7 @@
 #define ISO_COLUMNS                                                                            \
     "id, name, size_bytes, md5, sha256, volume_label, status, visibility, owner_id, "          \
     "DATE_FORMAT(created_at, '%Y-%m-%dT%TZ'), "                                                \
-    "(SELECT GROUP_CONCAT(v.id ORDER BY v.id) FROM vms v WHERE v.iso_id = isos.id)"
+    "(SELECT GROUP_CONCAT(v.id ORDER BY v.id) FROM vms v WHERE v.iso_id = isos.id), arch"
 
 /* "3,7" -> [3, 7] */
 static json_t *id_list(const char *text)
@@ -38,6 +39,7 @@ static json_t *iso_from_row(const struct db_rows *rows, int i)
         "owner_id", db_cell(rows, i, 8) ? json_integer(db_cell_int(rows, i, 8, 0)) : json_null(),
         "created_at", db_cell(rows, i, 9), "in_use_by", id_list(db_cell(rows, i, 10)));
     json_object_set_new(iso, "in_use", json_boolean(json_array_size(json_object_get(iso, "in_use_by"))));
+    json_object_set_new(iso, "arch", json_string(db_cell(rows, i, 11)));
     return iso;
 }
 
@@ -59,6 +61,8 @@ static json_t *iso_visible(struct req *r, long long id)
     return iso;
 }
 
+static const char *const arches[] = { "x86_64", "aarch64", NULL };
+
 static const struct list_sort iso_sorts[] = {
     { "name", "name" }, { "created_at", "created_at" }, { "size_bytes", "size_bytes" },
     { "id", "id" }, { NULL },
@@ -70,17 +74,48 @@ static int isos_list(struct req *r)
     if (list_query_parse(r, iso_sorts, &q) < 0)
         return -1;
     int admin = r->user->role == ROLE_ADMIN;
+    const char *arch = req_query(r, "arch");
+    if (arch && strcmp(arch, "x86_64") && strcmp(arch, "aarch64")) {
+        list_query_free(&q);
+        return req_fail(r, 400, "invalid_parameter", "arch", _("arch must be x86_64 or aarch64."));
+    }
     return list_run(r, &q, ISO_COLUMNS,
                     "FROM isos WHERE (? = 1 OR visibility = 'public' OR owner_id = ?) "
-                    "AND (? IS NULL OR name LIKE ?)",
+                    "AND (? IS NULL OR name LIKE ?) AND (? IS NULL OR arch = ?)",
                     DB_PARAMS(DB_INT(admin), DB_INT(r->user->id), DB_TEXT(q.like),
-                              DB_TEXT(q.like)),
+                              DB_TEXT(q.like), DB_TEXT(arch), DB_TEXT(arch)),
                     iso_from_row);
 }
 
 static int isos_show(struct req *r)
 {
     r->data = iso_visible(r, req_param(r, "id")->num);
+    return r->data ? 0 : -1;
+}
+
+/* Its uploader or an admin corrects what the ISO boots (detection sees
+ * only the boot entries and EFI loaders). */
+static int isos_update(struct req *r)
+{
+    long long id = req_param(r, "id")->num;
+    json_t *before = iso_visible(r, id);
+    if (!before)
+        return -1;
+    json_t *owner = json_object_get(before, "owner_id");
+    if (r->user->role != ROLE_ADMIN && json_integer_value(owner) != r->user->id) {
+        json_decref(before);
+        return req_fail(r, 403, "forbidden", NULL, _("You may not change this ISO."));
+    }
+    const char *arch = input_str(r, "arch");
+    if (arch && db_exec("UPDATE isos SET arch = ? WHERE id = ?", DB_TEXT(arch), DB_INT(id)) < 0) {
+        json_decref(before);
+        return fail_db(r);
+    }
+    r->data = iso_visible(r, id);
+    if (r->data)
+        audit_changes_between(r, before, r->data, NULL);
+    json_decref(before);
+    r->location = g_strdup_printf("/isos/%lld", id);
     return r->data ? 0 : -1;
 }
 
@@ -142,12 +177,23 @@ static int isos_verify(struct req *r)
     return 0;
 }
 
+static const struct field update_fields[] = {
+    { .name = "arch", .type = FIELD_ENUM, .choices = arches },
+    { NULL },
+};
+
 static const struct route routes[] = {
     { "GET", "/isos", isos_list, PERM_USER, ROUTE_BOTH, "isos.tpl", N_("ISO images"),
       .summary = "List ISOs", .reply = REPLY_LIST },
     { "GET", "/isos/{id:int}", isos_show, PERM_USER, ROUTE_BOTH, "iso.tpl", N_("ISO image"),
       .summary = "Show an ISO", .reply = REPLY_OBJECT,
       .statuses = STATUSES(404) },
+    { "PATCH", "/isos/{id:int}", isos_update, PERM_USER, ROUTE_API, NULL, NULL, update_fields,
+      "iso.update",
+      .summary = "Set an ISO's architecture (its owner or an admin)", .reply = REPLY_OBJECT,
+      .statuses = STATUSES(400, 403, 404) },
+    { "POST", "/isos/{id:int}", isos_update, PERM_USER, ROUTE_PAGE, NULL, NULL, update_fields,
+      "iso.update" },
     { "DELETE", "/isos/{id:int}", isos_delete, PERM_USER, ROUTE_API, NULL, NULL, NULL,
       "iso.delete",
       .summary = "Delete an ISO (409 while a VM uses it)", .reply = REPLY_OBJECT,

@@ -117,7 +117,7 @@ static int meta_text(struct req *r, json_t *meta, const char *key, long max, cha
 
 static const char *const kinds[] = { "iso", "template", NULL };
 static const char *const formats[] = { "qcow2", "raw", "vmdk", "ova", NULL };
-static const char *const arches[] = { "x86_64", "aarch64", NULL };
+static const char *const arches[] = { "", "x86_64", "aarch64", NULL };
 static const char *const visibilities[] = { "public", "private", NULL };
 
 /* Bytes the user's images and unfinished uploads hold. */
@@ -159,7 +159,8 @@ static int upload_meta_read(struct req *r, json_t *meta, struct upload_meta *m)
         meta_text(r, meta, "name", !strcmp(m->kind, "iso") ? 128 : 64, &m->name) < 0 ||
         meta_text(r, meta, "category", 32, &m->category) < 0 ||
         meta_text(r, meta, "os", 64, &m->os) < 0 ||
-        meta_choice(r, meta, "arch", arches, "x86_64", &m->arch) < 0 ||
+        /* Not named: "", detected on import (an ISO), else x86_64. */
+        meta_choice(r, meta, "arch", arches, "", &m->arch) < 0 ||
         meta_choice(r, meta, "visibility", visibilities, admin ? "public" : "private",
                     &m->visibility) < 0)
         return -1;

@@ -321,17 +321,36 @@ static long long at_least(long long value, long long min)
 
 /* A failed submit comes back with what was sent (r->input); the chosen
  * template and clone are marked here, as a template cannot compare. */
+static char *host_arches(json_t *host);
+
+/* The architectures the form offers images of: those the host runs; all
+ * when the helper does not answer (creating then says why it fails). */
+static char *offered_arches(struct req *r)
+{
+    json_t *host = helper_call(r, "host.info", NULL);
+    if (!host) {
+        memset(&r->err, 0, sizeof r->err);
+        return g_strdup("x86_64,aarch64");
+    }
+    char *runnable = host_arches(host);
+    json_decref(host);
+    return runnable;
+}
+
 static int vms_new_page(struct req *r)
 {
     long long chosen = input_int(r, "template_id", 0);
     const char *clone = input_str(r, "clone");
+    char *runnable = offered_arches(r);
     struct db_rows *rows = db_query(
         "SELECT id, name, os, min_vcpus, min_memory_mb, min_disk_gb, recommended_vcpus, "
-        "recommended_memory_mb, recommended_disk_gb FROM templates "
-        "WHERE status = 'ready' AND (visibility = 'public' OR owner_id = ?) ORDER BY name",
-        DB_INT(r->user->id));
-    if (!rows)
+        "recommended_memory_mb, recommended_disk_gb, arch FROM templates "
+        "WHERE status = 'ready' AND (visibility = 'public' OR owner_id = ?) AND "
+        "FIND_IN_SET(arch, ?) ORDER BY name", DB_INT(r->user->id), DB_TEXT(runnable));
+    if (!rows) {
+        g_free(runnable);
         return fail_db(r);
+    }
     json_t *templates = json_array();
     for (int i = 0; i < rows->nrows; i++) {
         long long min_vcpus = db_cell_int(rows, i, 3, 1), min_memory = db_cell_int(rows, i, 4, 0);
@@ -346,21 +365,26 @@ static int vms_new_page(struct req *r)
             (json_int_t)at_least(db_cell_int(rows, i, 7, DEFAULT_MEMORY_MB), min_memory),
             "default_disk_gb", (json_int_t)at_least(db_cell_int(rows, i, 8, DEFAULT_DISK_GB), min_disk),
             "selected", chosen == db_cell_int(rows, i, 0, 0)));
+        json_object_set_new(json_array_get(templates, json_array_size(templates) - 1), "arch",
+                            json_string(db_cell(rows, i, 9)));
     }
     db_rows_free(rows);
 
-    rows = db_query("SELECT id, name, size_bytes FROM isos WHERE status = 'ready' AND "
-                    "(visibility = 'public' OR owner_id = ?) ORDER BY name", DB_INT(r->user->id));
+    rows = db_query("SELECT id, name, size_bytes, arch FROM isos WHERE status = 'ready' AND "
+                    "(visibility = 'public' OR owner_id = ?) AND FIND_IN_SET(arch, ?) ORDER BY name",
+                    DB_INT(r->user->id), DB_TEXT(runnable));
+    g_free(runnable);
     if (!rows) {
         json_decref(templates);
         return fail_db(r);
     }
     json_t *isos = json_array();
     for (int i = 0; i < rows->nrows; i++)
-        json_array_append_new(isos, json_pack("{s:I, s:s, s:I}",
+        json_array_append_new(isos, json_pack("{s:I, s:s, s:I, s:s}",
                                               "id", (json_int_t)db_cell_int(rows, i, 0, 0),
                                               "name", db_cell(rows, i, 1),
-                                              "size_mb", (json_int_t)(db_cell_int(rows, i, 2, 0) >> 20)));
+                                              "size_mb", (json_int_t)(db_cell_int(rows, i, 2, 0) >> 20),
+                                              "arch", db_cell(rows, i, 3)));
     db_rows_free(rows);
     /* Issue 12: the networks a VM may join, the default first. */
     rows = db_query("SELECT id, name FROM networks ORDER BY builtin DESC, name");
@@ -493,34 +517,73 @@ static int template_check(struct req *r, long long id, struct usage *want, char 
 }
 
 /* The ISO if the caller may use it; a VM installed from it (no template)
- * names its disk size. */
-static int iso_check(struct req *r, long long id, const struct usage *want)
+ * names its disk size and has its architecture, which a template given
+ * too must share. */
+static int iso_check(struct req *r, long long id, const struct usage *want, bool with_template,
+                     char *arch, size_t arch_size)
 {
     struct db_rows *rows = db_query(
-        "SELECT id FROM isos WHERE id = ? AND status = 'ready' AND "
+        "SELECT arch FROM isos WHERE id = ? AND status = 'ready' AND "
         "(visibility = 'public' OR owner_id = ?)", DB_INT(id), DB_INT(r->user->id));
     if (!rows)
         return fail_db(r);
-    int found = rows->nrows;
+    char iso_arch[16] = "";
+    if (rows->nrows)
+        snprintf(iso_arch, sizeof iso_arch, "%s", db_cell(rows, 0, 0));
     db_rows_free(rows);
-    if (!found)
+    if (!iso_arch[0])
         return req_fail(r, 404, "unknown_iso", "iso_id", _("There is no such ISO image."));
+    if (with_template && strcmp(iso_arch, arch))
+        return req_fail(r, 422, "arch_mismatch", "iso_id",
+                        _("The ISO image is for %s and the template for %s."), iso_arch, arch);
+    snprintf(arch, arch_size, "%s", iso_arch);
     if (want->disk_gb == 0)
         return req_fail(r, 400, "missing_field", "disk_gb",
                         _("A machine installed from an ISO needs a disk size."));
     return 0;
 }
 
-/* The host must be able to run it: no more vCPUs than it has CPUs, no
- * more memory than it has. */
-static int host_check(struct req *r, const struct usage *want)
+/* The guest architectures the host runs (libvirt's capabilities, as
+ * host.info tells them), e.g. "x86_64,aarch64"; "" when it runs none. */
+static char *host_arches(json_t *host)
+{
+    GString *list = g_string_new(NULL);
+    size_t i;
+    json_t *entry;
+    json_array_foreach(json_object_get(host, "arches"), i, entry)
+        g_string_append_printf(list, "%s%s", list->len ? "," : "",
+                               json_string_value(json_object_get(entry, "arch")));
+    return g_string_free(list, FALSE);
+}
+
+static bool arch_listed(const char *list, const char *arch)
+{
+    gchar **names = g_strsplit(list, ",", -1);
+    bool found = g_strv_contains((const gchar *const *)names, arch);
+    g_strfreev(names);
+    return found;
+}
+
+/* The host must be able to run it: its architecture (an aarch64 image on
+ * a host without qemu-system-aarch64 is refused here, before anything is
+ * made), no more vCPUs than it has CPUs, no more memory than it has. */
+static int host_check(struct req *r, const struct usage *want, const char *arch)
 {
     json_t *host = helper_call(r, "host.info", NULL);
     if (!host)
         return -1;
     long long cpus = json_integer_value(json_object_get(host, "cpus"));
     long long memory = json_integer_value(json_object_get(host, "memory_mb"));
+    char *runnable = host_arches(host);
     json_decref(host);
+    int rc = arch_listed(runnable, arch)
+                 ? 0
+                 : req_fail(r, 422, "arch_unsupported", "arch",
+                            _("This host does not run %s guests (it runs: %s)."), arch,
+                            runnable[0] ? runnable : "-");
+    g_free(runnable);
+    if (rc < 0)
+        return rc;
     if (want->vcpus > cpus)
         return req_fail(r, 422, "exceeds_host", "vcpus", _("This host has only %lld CPUs."), cpus);
     if (want->memory_mb > memory)
@@ -768,9 +831,18 @@ static int vms_create(struct req *r)
     if (!template_id && full_clone(r))
         return req_fail(r, 400, "invalid_choice", "clone", _("Only a template can be cloned."));
     if ((template_id && template_check(r, template_id, &want, arch, sizeof arch) < 0) ||
-        (iso_id && iso_check(r, iso_id, &want) < 0))
+        (iso_id && iso_check(r, iso_id, &want, template_id != 0, arch, sizeof arch) < 0))
         return -1;
-    if (host_check(r, &want) < 0 || hardware_cpu_model_check(r, arch, input_str(r, "cpu_model")) < 0)
+    /* arch is the image's; a client that names one must name the same. */
+    const char *asked_arch = input_str(r, "arch");
+    if (asked_arch && strcmp(asked_arch, arch))
+        return req_fail(r, 422, "arch_mismatch", "arch", _("The image is for %s, not %s."), arch,
+                        asked_arch);
+    const char *cpu_model = input_str(r, "cpu_model");
+    if (cpu_model && !strcmp(cpu_model, "qemu64") && strcmp(arch, "x86_64"))
+        return req_fail(r, 422, "arch_mismatch", "cpu_model",
+                        _("qemu64 is an x86_64 CPU model; this image is for %s."), arch);
+    if (host_check(r, &want, arch) < 0 || hardware_cpu_model_check(r, arch, cpu_model) < 0)
         return -1;
     json_t *network_ids = NULL;
     if (networks_check(r, &network_ids) < 0 || sweep_pools(r, network_ids) < 0) {
@@ -887,7 +959,7 @@ static int vms_clone(struct req *r)
     r->audit_detail = json_pack("{s:s, s:s}", "name", input_str(r, "name"), "mode",
                                 input_str(r, "mode") ? input_str(r, "mode") : "linked");
     if (clone_source(r, source_id, &rows, &want, &nv, arch, sizeof arch, &networks) < 0 ||
-        host_check(r, &want) < 0) {
+        host_check(r, &want, arch) < 0) {
         db_rows_free(rows);
         json_decref(networks);
         return -1;
@@ -1170,7 +1242,7 @@ static int update_hardware(struct req *r, json_t *before, long long id)
     struct usage delta = { 0, vcpus - json_integer_value(json_object_get(before, "vcpus")),
                            memory - json_integer_value(json_object_get(before, "memory_mb")), 0 };
     struct usage total = { 0, vcpus, memory, 0 };
-    if (host_check(r, &total) < 0 ||
+    if (host_check(r, &total, json_string_value(json_object_get(before, "arch"))) < 0 ||
         hardware_cpu_model_check(r, json_string_value(json_object_get(before, "arch")),
                                  cpu_model) < 0)
         return -1;
@@ -1372,6 +1444,7 @@ static const struct field create_fields[] = {
     { "network_ids", FIELD_ID_LIST, false, 1, 8, NULL },
     { "network_id", FIELD_INT, false, 1, INT64_MAX, NULL },
     { "ip", FIELD_STRING, false, 7, 15, NULL },
+    { .name = "arch", .type = FIELD_ENUM, .choices = arches },
     { NULL },
 };
 static const char *const boot_devices[] = { "normal", "cdrom", NULL };

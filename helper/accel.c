@@ -18,15 +18,18 @@
 #define REASON_MAX 240
 
 /* The probe of one architecture: how to make its boot disk (NULL: no
- * probe yet, TCG). aarch64 will boot a tiny UEFI application. */
+ * probe, TCG), and whether that file is the firmware itself (aarch64:
+ * UEFI takes seconds to start even under KVM, and the probe asks only
+ * whether guest code runs). */
 struct arch_probe {
     const char *arch;
     int (*write_disk)(const char *path);
+    bool firmware;
 };
 
 static const struct arch_probe probes[] = {
-    { "x86_64", probe_write_x86_disk },
-    { "aarch64", NULL },
+    { .arch = "x86_64", .write_disk = probe_write_x86_disk },
+    { .arch = "aarch64", .write_disk = probe_write_arm_rom, .firmware = true },
 };
 #define NARCHES G_N_ELEMENTS(probes)
 
@@ -111,13 +114,14 @@ static bool guest_runs(virConnectPtr conn, const struct arch_probe *p, const cha
         virDomainDestroy(old);
         virDomainFree(old);
     }
-    /* The same builder and choices as VMs: q35, the CPU mode VMs get by
-     * default (host-model), virtio disk, VNC, serial console to a file. */
+    /* The same builder and choices as VMs: q35 or virt, the CPU mode VMs
+     * get by default (host-model), virtio disk, VNC, serial console to a
+     * file. */
     struct domain_spec spec = {
         .name = name, .title = "VMManager accelerator probe", .instance = instance_id(),
         .vcpus = 1, .memory_mb = 32, .arch = p->arch, .domain_type = type,
         .cpu_model = "host-model", .disk_path = disk, .disk_format = "raw",
-        .boot = { "hd", NULL }, .serial_log = serial,
+        .boot = { "hd", NULL }, .serial_log = serial, .firmware_rom = p->firmware ? disk : NULL,
     };
     char *xml = p->write_disk(disk) == 0 ? domain_xml_build(&spec) : NULL;
     virDomainPtr dom = xml ? virDomainCreateXML(conn, xml, VIR_DOMAIN_START_AUTODESTROY) : NULL;
@@ -186,7 +190,8 @@ static void probe_arch(int i)
     int kvm_s = (int)config_int("helper", "accel_probe_kvm_s", 15);
     int tcg_s = (int)config_int("helper", "accel_probe_tcg_s", 60);
     if (guest_runs(conn, p, "kvm", kvm_s, &kvm_why)) {
-        decide(i, "kvm", "guest_ran", "a guest ran under KVM (q35, host-model CPU)", "probe");
+        decide(i, "kvm", "guest_ran", "a guest ran under KVM (the machine and CPU mode VMs get)",
+               "probe");
     } else if (guest_runs(conn, p, "qemu", tcg_s, &tcg_why)) {
         char *why = g_strdup_printf("KVM: %s", kvm_why);
         decide(i, "qemu", "kvm_failed", why, "probe");

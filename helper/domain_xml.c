@@ -78,13 +78,24 @@ static void add_cpu(xmlNodePtr domain, const struct domain_spec *spec)
 {
     const char *model = spec->cpu_model ? spec->cpu_model : "host-model";
     xmlNodePtr cpu = child(domain, "cpu", NULL);
+    bool host_cpu = !strcmp(model, "host-passthrough") || !strcmp(model, "host-model");
+    /* aarch64 under TCG: a Cortex-A57. QEMU's "max" emulates pointer
+     * authentication with real cryptography, which makes every function
+     * return slow; the A57 has none and every arm64 kernel runs on it. */
+    if (!strcmp(spec->domain_type, "qemu") && host_cpu && !strcmp(spec->arch, "aarch64")) {
+        attr(cpu, "mode", "custom");
+        attr(cpu, "match", "exact");
+        attr(cpu, "check", "none");
+        child(cpu, "model", "cortex-a57");
     /* host-passthrough and host-model only mean something with KVM; under
      * TCG the closest is QEMU's "max" model. */
-    if (!strcmp(spec->domain_type, "qemu") &&
-        (!strcmp(model, "host-passthrough") || !strcmp(model, "host-model"))) {
+    } else if (!strcmp(spec->domain_type, "qemu") && host_cpu) {
         attr(cpu, "mode", "maximum");
         attr(cpu, "check", "none");
-    } else if (!strcmp(model, "host-passthrough") || !strcmp(model, "host-model")) {
+    } else if (host_cpu && !strcmp(spec->arch, "aarch64")) {
+        /* libvirt has no host-model for ARM: the host's own CPU. */
+        attr(cpu, "mode", "host-passthrough");
+    } else if (host_cpu) {
         attr(cpu, "mode", model);
     } else {
         attr(cpu, "mode", "custom");
@@ -185,7 +196,7 @@ char *domain_xml_cdrom(const char *arch, const char *path)
 }
 
 /* Room for hotplug: a virtio-scsi controller for SCSI disks and, on q35,
- * free PCIe root ports (a device hot-added needs an empty one; libvirt
+ * free PCIe root ports on q35 and virt (a device hot-added needs an empty one; libvirt
  * adds only the ports the defined devices use, and puts those devices on
  * the ports given first: about six of ours, plus the added disks). */
 static void add_hotplug_room(xmlNodePtr devices, const struct domain_spec *spec)
@@ -193,8 +204,7 @@ static void add_hotplug_room(xmlNodePtr devices, const struct domain_spec *spec)
     xmlNodePtr scsi = child_attr(devices, "controller", "type", "scsi");
     attr(scsi, "index", "0");
     attr(scsi, "model", "virtio-scsi");
-    if (strcmp(spec->arch, "x86_64"))
-        return;
+    /* Both our machines (q35, virt) are PCI Express. */
     /* The root first: a controller without an index takes the next one. */
     xmlNodePtr root = child_attr(devices, "controller", "type", "pci");
     attr(root, "index", "0");
@@ -292,6 +302,11 @@ static void add_console(xmlNodePtr devices, const struct domain_spec *spec)
     attr(listen, "address", "127.0.0.1");
     xmlNodePtr video = child(devices, "video", NULL);
     child_attr(video, "model", "type", "virtio");
+    /* q35 comes with a USB controller; virt gets none unless asked. */
+    if (!strcmp(spec->arch, "aarch64")) {
+        xmlNodePtr usb = child_attr(devices, "controller", "type", "usb");
+        attr(usb, "model", "qemu-xhci");
+    }
     xmlNodePtr tablet = child_attr(devices, "input", "type", "tablet");
     attr(tablet, "bus", "usb");
 }
@@ -388,13 +403,28 @@ char *domain_xml_build(const struct domain_spec *spec)
     xmlNodePtr type = child(os, "type", "hvm");
     attr(type, "arch", spec->arch);
     attr(type, "machine", machine);
-    if (!strcmp(spec->arch, "aarch64"))
+    if (!strcmp(spec->arch, "aarch64") && spec->firmware_rom) {
+        xmlNodePtr loader = child(os, "loader", spec->firmware_rom);
+        attr(loader, "type", "rom");
+        attr(loader, "readonly", "yes");
+    } else if (!strcmp(spec->arch, "aarch64")) {
+        /* UEFI from libvirt's firmware autoselection (qemu-efi-aarch64's
+         * descriptors): without Secure Boot, whose enrolled keys would
+         * refuse any loader not signed by Microsoft. */
         attr(os, "firmware", "efi");
+        xmlNodePtr firmware = child(os, "firmware", NULL);
+        xmlNodePtr feature = child_attr(firmware, "feature", "enabled", "no");
+        attr(feature, "name", "secure-boot");
+        feature = child_attr(firmware, "feature", "enabled", "no");
+        attr(feature, "name", "enrolled-keys");
+    }
     for (int i = 0; i < 3 && spec->boot[i]; i++)
         child_attr(os, "boot", "dev", spec->boot[i]);
 
     xmlNodePtr features = child(domain, "features", NULL);
-    child(features, "acpi", NULL);
+    /* ACPI on aarch64 comes with UEFI only. */
+    if (!spec->firmware_rom)
+        child(features, "acpi", NULL);
     if (!strcmp(spec->arch, "x86_64"))
         child(features, "apic", NULL);
     else

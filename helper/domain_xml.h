@@ -51,6 +51,8 @@ struct domain_spec {
     const char *boot[3];        /* "hd", "cdrom", "network"; NULL-terminated */
     const char *vnc_password;   /* NULL: none */
     const char *serial_log;     /* file the serial console is copied to, or NULL */
+    const char *firmware_rom;   /* aarch64: a raw firmware image run at reset instead of
+                                   UEFI (the accelerator probe), or NULL */
     /* --- issue 17: hardware --- */
     const struct disk_spec *extra_disks;   /* after vda, in this order */
     int n_extra_disks;

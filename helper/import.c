@@ -164,6 +164,28 @@ static int iso_check(const struct upload *u, const char *part, struct iso_info *
     return rc;
 }
 
+/* Moves the checked ISO into its pool, by way of the sandbox when its
+ * architecture is to be detected (*arch: "x86_64", "aarch64" or "" when
+ * the ISO does not show it): xorriso reads it there, never as root. */
+static int iso_store(const char *part, const char *file_name, const char **arch, struct err *err)
+{
+    if (!arch)
+        return move_into(part, "isos", file_name, err);
+    struct sandbox *sb = sandbox_new(err);
+    int rc = sb && sandbox_adopt(sb, part, false, err) == 0 ? 0 : -1;
+    if (rc == 0 && !(*arch = image_iso_arch(sb, err)))
+        rc = -1;
+    g_free(pool_dir_of("isos"));
+    char *to = pool_path("isos", file_name);
+    if (rc == 0 && (sandbox_release(sb, to, err) < 0 || pool_file_protect(to, false) < 0)) {
+        unlink(to);
+        rc = err->status ? -1 : err_set(err, 503, "storage_error", NULL, "The image could not be stored.");
+    }
+    g_free(to);
+    sandbox_free(sb);
+    return rc;
+}
+
 static int import_iso(struct job *job, const struct upload *u, const char *part, struct err *err)
 {
     char *file_name = fresh_name("iso", "iso");
@@ -177,13 +199,15 @@ static int import_iso(struct job *job, const struct upload *u, const char *part,
         err_set(err, 503, "database_unavailable", NULL, "The database is not available.");
         goto out;
     }
+    const char *arch = u->arch;
     rc = iso_check(u, part, &info, job, err);
     if (rc == 0)
-        rc = move_into(part, "isos", file_name, err);
+        rc = iso_store(part, file_name, arch[0] ? NULL : &arch, err);
     if (rc == 0 &&
         db_exec("UPDATE isos SET size_bytes = ?, md5 = ?, sha256 = ?, volume_label = ?, "
-                "status = 'ready' WHERE id = ?", DB_INT(info.size_bytes), DB_TEXT(info.md5),
-                DB_TEXT(info.sha256), DB_TEXT(info.label), DB_INT(iso_id)) < 0)
+                "arch = ?, status = 'ready' WHERE id = ?", DB_INT(info.size_bytes),
+                DB_TEXT(info.md5), DB_TEXT(info.sha256), DB_TEXT(info.label),
+                DB_TEXT(arch[0] ? arch : "x86_64"), DB_INT(iso_id)) < 0)
         rc = err_set(err, 503, "database_unavailable", NULL, "The database is not available.");
     if (rc != 0) {
         char *path = pool_path("isos", file_name);
@@ -383,7 +407,8 @@ static int import_template(struct job *job, const struct upload *u, const char *
                    "description, visibility, owner_id, status) "
                    "VALUES (LEFT(?, 64), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?, 'ready')",
                    &template_id, DB_TEXT(name), DB_TEXT(u->category), DB_TEXT(u->os),
-                   DB_TEXT(u->arch), DB_TEXT(stored), DB_TEXT(file_name), DB_INT(virtual_size),
+                   DB_TEXT(u->arch[0] ? u->arch : "x86_64"), DB_TEXT(stored), DB_TEXT(file_name),
+                   DB_INT(virtual_size),
                    DB_INT(size_bytes),
                    DB_INT(ovf.vcpus > 0 && ovf.vcpus <= 64 ? ovf.vcpus : 1),
                    DB_INT(ovf.memory_mb >= 16 && ovf.memory_mb <= 1048576 ? ovf.memory_mb : 64),

@@ -15,6 +15,15 @@ static const unsigned char boot_code[] = {
     0xac, 0x84, 0xc0, 0x74, 0x03, 0xee, 0xeb, 0xf8, 0xf4, 0xeb, 0xfd,
 };
 
+static int write_file(const char *path, const void *head, size_t n, off_t size)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0)
+        return -1;
+    bool ok = write(fd, head, n) == (ssize_t)n && ftruncate(fd, size) == 0;
+    return close(fd) == 0 && ok ? 0 : -1;
+}
+
 int probe_write_x86_disk(const char *path)
 {
     unsigned char sector[512] = { 0 };
@@ -22,13 +31,32 @@ int probe_write_x86_disk(const char *path)
     memcpy(sector + sizeof boot_code, PROBE_MARKER "\r\n", sizeof PROBE_MARKER + 2);
     sector[510] = 0x55;
     sector[511] = 0xaa;
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-    if (fd < 0)
-        return -1;
     /* 1 MiB (sparse): SeaBIOS on q35 does not boot a disk of 64 KiB. */
-    bool ok = write(fd, sector, sizeof sector) == (ssize_t)sizeof sector &&
-              ftruncate(fd, 1 << 20) == 0;
-    return close(fd) == 0 && ok ? 0 : -1;
+    return write_file(path, sector, sizeof sector, 1 << 20);
+}
+
+/* AArch64 at reset, run by QEMU's virt machine from its flash as the
+ * firmware (-bios, libvirt's <loader type='rom'>):
+ *   movz x1, #0x0900, lsl #16       the PL011 UART at 0x09000000
+ *   adr x2, msg
+ *   l: ldrb w3, [x2], #1; cbz w3, h; strb w3, [x1]; b l
+ *   h: wfi; b h
+ *   msg: "VMM-ACCEL-OK\r\n\0" at offset 32 (assembled with
+ *   aarch64-linux-gnu-as; the UART needs no setup under QEMU). */
+static const unsigned char arm_code[] = {
+    0x01, 0x20, 0xa1, 0xd2, 0xe2, 0x00, 0x00, 0x10, 0x43, 0x14, 0x40, 0x38,
+    0x63, 0x00, 0x00, 0x34, 0x23, 0x00, 0x00, 0x39, 0xfd, 0xff, 0xff, 0x17,
+    0x7f, 0x20, 0x03, 0xd5, 0xff, 0xff, 0xff, 0x17,
+};
+
+int probe_write_arm_rom(const char *path)
+{
+    unsigned char rom[64] = { 0 };
+    memcpy(rom, arm_code, sizeof arm_code);
+    memcpy(rom + sizeof arm_code, PROBE_MARKER "\r\n", sizeof PROBE_MARKER + 2);
+    /* 1 MiB (sparse), as the x86 disk: the same file is the probe's disk
+     * too (QEMU reads the firmware into its flash at start). */
+    return write_file(path, rom, sizeof rom, 1 << 20);
 }
 
 char *probe_reason_cut(const char *text, size_t max)

@@ -12,6 +12,10 @@
 /* Writes a raw x86 disk image (a boot sector that prints PROBE_MARKER on
  * COM1 and halts) to path, mode 0644. 0 or -1. */
 int probe_write_x86_disk(const char *path);
+/* Writes an AArch64 firmware image for the virt machine (code that prints
+ * PROBE_MARKER on the PL011 UART and waits), 1 MiB, to path, mode 0644.
+ * 0 or -1. */
+int probe_write_arm_rom(const char *path);
 
 /* text cut to at most max bytes (max >= 4) at a word boundary, "..." added
  * when it was cut; newlines become spaces. Free with g_free. */

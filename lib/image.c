@@ -285,6 +285,43 @@ json_t *image_inspect(struct sandbox *sb, const char *declared, struct err *err)
     return info;
 }
 
+const char *image_iso_arch_of(const char *report)
+{
+    bool x86 = false, arm = false;
+    gchar **lines = g_strsplit(report ? report : "", "\n", -1);
+    for (gchar **line = lines; *line; line++) {
+        /* "El Torito boot img :   1  BIOS  y   none ...": BIOS is x86's. */
+        if (g_str_has_prefix(*line, "El Torito boot img") && strstr(*line, " BIOS "))
+            x86 = true;
+        /* -find prints each path quoted: '/EFI/boot/bootaa64.efi' */
+        char *name = g_ascii_strdown(*line, -1);
+        g_strchomp(name);
+        if (g_str_has_suffix(name, "/bootaa64.efi'"))
+            arm = true;
+        if (g_str_has_suffix(name, "/bootx64.efi'") || g_str_has_suffix(name, "/bootia32.efi'"))
+            x86 = true;
+        g_free(name);
+    }
+    g_strfreev(lines);
+    return x86 == arm ? "" : x86 ? "x86_64" : "aarch64";
+}
+
+const char *image_iso_arch(struct sandbox *sb, struct err *err)
+{
+    /* Only the names of .efi files anywhere, and the boot catalogue: no
+     * file's content is read. -return_with SORRY 0: a damaged tree still
+     * tells what it can. */
+    char *argv[] = { "xorriso", "-no_rc", "-abort_on", "FATAL", "-return_with", "SORRY", "0",
+                     "-indev", SANDBOX_IMAGE, "-report_el_torito", "plain",
+                     "-find", "/", "-type", "f", "-name", "*.[Ee][Ff][Ii]", "--", NULL };
+    const struct sandbox_limits limits = { .cpu_s = 30, .as_bytes = 1LL << 30, .fsize_bytes = -1 };
+    char *out = NULL;
+    int status = sandbox_run(sb, &limits, argv, &out, NULL, NULL, err);
+    const char *arch = status < 0 ? NULL : image_iso_arch_of(status == 0 ? out : "");
+    g_free(out);
+    return arch;
+}
+
 int image_file_digest(int fd, const char *algorithm, unsigned char *out, size_t out_size)
 {
     const EVP_MD *md = !strcmp(algorithm, "md5")      ? EVP_md5()

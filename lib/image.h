@@ -55,6 +55,15 @@ int image_check_disk(json_t *info, const char *declared, const char *self, struc
  * image_check_disk. qemu-img's answer, or NULL with err set. */
 json_t *image_inspect(struct sandbox *sb, const char *declared, struct err *err);
 
+/* The architecture an ISO boots, from what xorriso (run in the sandbox
+ * on its image, under limits) reports: its El Torito boot entries (a BIOS
+ * entry is x86) and its EFI boot loaders (EFI/BOOT/BOOTAA64.EFI, BOOTX64.EFI).
+ * "x86_64" or "aarch64"; "" when it shows none or both (the uploader says);
+ * NULL with err set when xorriso could not run. */
+const char *image_iso_arch(struct sandbox *sb, struct err *err);
+/* The same judgement from xorriso's report (pure, for the unit tests). */
+const char *image_iso_arch_of(const char *report);
+
 /* Digest of a file with "md5", "sha1" or "sha256" as raw bytes; returns
  * its length, or -1 (unknown algorithm or read error). */
 int image_file_digest(int fd, const char *algorithm, unsigned char *out, size_t out_size);

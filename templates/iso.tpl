@@ -3,6 +3,7 @@
 <section class="card">
   <table class="table" id="iso">
     <tbody>
+      <tr><th>{{_ Architecture}}</th><td id="arch">{{arch}}</td></tr>
       <tr><th>{{_ Label}}</th><td>{{volume_label}}</td></tr>
       <tr><th>{{_ Size (bytes)}}</th><td>{{size_bytes}}</td></tr>
       <tr><th>MD5</th><td><code id="md5">{{md5}}</code></td></tr>
@@ -14,6 +15,11 @@
     </tbody>
   </table>
   <div class="toolbar">
+    <form method="post" action="/isos/{{id}}" class="inline" id="iso-arch">
+      <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+      <label for="arch-choice">{{_ Architecture}}</label>
+      <select id="arch-choice" name="arch"><option value="x86_64">x86_64</option><option value="aarch64"{{#arch_is_aarch64}} selected{{/arch_is_aarch64}}>aarch64</option></select>
+      <button>{{_ Save}}</button></form>
     <form method="post" action="/isos/{{id}}/verify" class="inline">
       <input type="hidden" name="csrf_token" value="{{csrf_token}}"><button>{{_ Verify}}</button></form>
     <form method="post" action="/isos/{{id}}/delete" class="inline" data-confirm="{{_ Delete the ISO image}} “{{name}}”? {{_ Its file is removed for good.}}">

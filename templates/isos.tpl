@@ -9,13 +9,13 @@
 <div id="isos-live" data-live>
 <table class="table" id="isos">
   <thead><tr>
-    <th>{{_ Name}}</th><th>{{_ Label}}</th><th>{{_ Size (bytes)}}</th><th>{{_ Status}}</th>
+    <th>{{_ Name}}</th><th>{{_ Architecture}}</th><th>{{_ Label}}</th><th>{{_ Size (bytes)}}</th><th>{{_ Status}}</th>
     <th>{{_ Visibility}}</th><th>SHA-256</th><th>{{_ Created}}</th><th></th>
   </tr></thead>
   <tbody>
   {{#items}}
     <tr>
-      <td><a href="/isos/{{id}}">{{name}}</a></td><td>{{volume_label}}</td><td>{{size_bytes}}</td>
+      <td><a href="/isos/{{id}}">{{name}}</a></td><td class="arch">{{arch}}</td><td>{{volume_label}}</td><td>{{size_bytes}}</td>
       <td><span class="state">{{#status_is_ready}}{{_ Ready}}{{/status_is_ready}}{{#status_is_importing}}{{_ Importing}}{{/status_is_importing}}{{#status_is_failed}}{{_ Failed}}{{/status_is_failed}}</span></td>
       <td>{{#visibility_is_public}}{{_ Public}}{{/visibility_is_public}}{{#visibility_is_private}}{{_ Private}}{{/visibility_is_private}}</td>
       <td><code title="{{sha256}}">{{sha256}}</code></td><td>{{created_at}}</td>
@@ -27,7 +27,7 @@
       </td>
     </tr>
   {{/items}}
-  {{#items_empty}}<tr><td colspan="8">{{_ No ISO images yet.}}</td></tr>{{/items_empty}}
+  {{#items_empty}}<tr><td colspan="9">{{_ No ISO images yet.}}</td></tr>{{/items_empty}}
   </tbody>
 </table>
 {{#meta}}<p class="muted">{{_ Total}}: {{total}}</p>{{/meta}}

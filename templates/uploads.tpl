@@ -8,14 +8,14 @@
   </select>
   <label for="name">{{_ Name}}</label>
   <input id="name" name="name" maxlength="64" placeholder="{{_ The file's name if empty}}">
+  <label for="arch">{{_ Architecture}}</label>
+  <select id="arch" name="arch"><option value="">{{_ Detect (ISO), else x86_64}}</option><option value="x86_64">x86_64</option><option value="aarch64">aarch64</option></select>
   <div id="template-fields" class="form" hidden>
     <label for="format">{{_ Format}}</label>
     <select id="format" name="format">
       <option value="qcow2">qcow2</option><option value="raw">raw</option>
       <option value="vmdk">vmdk</option><option value="ova">OVA</option>
     </select>
-    <label for="arch">{{_ Architecture}}</label>
-    <select id="arch" name="arch"><option value="x86_64">x86_64</option><option value="aarch64">aarch64</option></select>
     <label for="category">{{_ Category}}</label>
     <input id="category" name="category" maxlength="32">
   </div>

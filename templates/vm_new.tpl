@@ -8,7 +8,7 @@
     <input id="name" name="name" required maxlength="64" autofocus value="{{#form}}{{name}}{{/form}}">
     <label for="template_id">{{_ Template}}</label>
     <select id="template_id" name="template_id" required>
-      {{#templates}}<option value="{{id}}"{{#selected}} selected{{/selected}} data-vcpus="{{default_vcpus}}" data-memory="{{default_memory_mb}}" data-disk="{{default_disk_gb}}" data-min-vcpus="{{min_vcpus}}" data-min-memory="{{min_memory_mb}}" data-min-disk="{{min_disk_gb}}">{{name}} ({{os}})</option>{{/templates}}
+      {{#templates}}<option value="{{id}}"{{#selected}} selected{{/selected}} data-vcpus="{{default_vcpus}}" data-memory="{{default_memory_mb}}" data-disk="{{default_disk_gb}}" data-min-vcpus="{{min_vcpus}}" data-min-memory="{{min_memory_mb}}" data-min-disk="{{min_disk_gb}}">{{name}} ({{os}}, {{arch}})</option>{{/templates}}
     </select>
     {{#templates_empty}}<p class="muted">{{_ No template is available yet.}}</p>{{/templates_empty}}
     <fieldset class="choice">
@@ -40,7 +40,7 @@
     <input id="iso-name" name="name" required maxlength="64" value="{{#form}}{{name}}{{/form}}">
     <label for="iso_id">{{_ ISO image}}</label>
     <select id="iso_id" name="iso_id" required>
-      {{#isos}}<option value="{{id}}">{{name}} ({{size_mb}} MiB)</option>{{/isos}}
+      {{#isos}}<option value="{{id}}">{{name}} ({{arch}}, {{size_mb}} MiB)</option>{{/isos}}
     </select>
     {{#isos_empty}}<p class="muted">{{_ No ISO image is available yet.}}</p>{{/isos_empty}}
     <label for="iso-vcpus">{{_ vCPUs}}</label>

@@ -32,9 +32,9 @@
   function metadata(file) {
     var meta = { filename: file.name, kind: kind.value };
     if ($('name').value) meta.name = $('name').value;
+    if ($('arch').value) meta.arch = $('arch').value;
     if (kind.value === 'template') {
       meta.format = $('format').value;
-      meta.arch = $('arch').value;
       if ($('category').value) meta.category = $('category').value;
     }
     return meta;

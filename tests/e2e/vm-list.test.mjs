@@ -122,7 +122,7 @@ test('the create form: name focused, the guide\'s defaults, a failed submit keep
     await loginInBrowser(page, user.username, user.password);
     await page.goto(`${BASE}/vms/new`);
     assert.equal(await page.evaluate(() => document.activeElement.id), 'name');
-    await page.selectOption('#template_id', { label: 'Demo (busybox) (Debian kernel + busybox)' });
+    await page.selectOption('#template_id', { label: 'Demo (busybox) (Debian kernel + busybox, x86_64)' });
     assert.equal(await page.inputValue('#vcpus'), '2');
     assert.equal(await page.inputValue('#memory_mb'), '2048');
     assert.equal(await page.inputValue('#disk_gb'), '20');

@@ -33,7 +33,7 @@ test('create a VM through the form, see it run, shut it down, delete it', async 
     await page.click('a[href="/vms"]');
     await page.click('#new-vm');
     await page.fill('#name', '网页服务器');
-    await page.selectOption('#template_id', { label: 'Demo (busybox) (Debian kernel + busybox)' });
+    await page.selectOption('#template_id', { label: 'Demo (busybox) (Debian kernel + busybox, x86_64)' });
     await Promise.all([page.waitForURL(/\/vms\/\d+$/), page.click('#new-vm-form button[type=submit]')]);
 
     assert.equal(await page.textContent('h1'), '网页服务器');

@@ -172,6 +172,8 @@ const EXPECTED = {
   'PAGE GET /isos': { anon: 303, a: 200, b: 200, admin: 200 },
   'API GET /isos/{id:int}': { anon: 401, a: 200, b: 404, admin: 200 },
   'PAGE GET /isos/{id:int}': { anon: 303, a: 200, b: 404, admin: 200 },
+  'API PATCH /isos/{id:int}': { anon: 401, a: 400, b: 404, admin: 400, bBody: { arch: 'aarch64' } },
+  'PAGE POST /isos/{id:int}': { anon: 303, a: 400, b: 404, admin: 400, bBody: { arch: 'aarch64' } },
   'API DELETE /isos/{id:int}': { anon: 401, a: 400, b: 404, admin: 400, bBody: {} },
   'PAGE POST /isos/{id:int}/delete': { anon: 303, a: 400, b: 404, admin: 400, bBody: {} },
   'API POST /isos/{id:int}/verify': { anon: 401, a: 400, b: 404, admin: 400, bBody: {} },

@@ -497,3 +497,24 @@ export function freeBlocks(count) {
   if (blocks.length < count) throw new Error(`only ${blocks.length} free /24 blocks in 192.168.160-254`);
   return blocks;
 }
+// ---- guests on this stack's libvirt ----
+
+/** virsh on qemu:///system (the shared libvirtd), its output. */
+export function virsh(...args) {
+  return execFileSync('virsh', ['-q', '-c', 'qemu:///system', ...args], { encoding: 'utf8' });
+}
+
+/** The libvirt domain of VM vmId, or null. */
+export function domainOf(vmId) {
+  const rows = sql(`SELECT domain_name FROM vms WHERE id = ${Number(vmId)}`);
+  return rows.length ? rows[0][0] : null;
+}
+
+/** What the guest wrote to its serial console since its QEMU started (libvirt's copy). */
+export function serialLog(domain) {
+  const path = `${STATE}/pool/consoles/${domain}.log`;
+  return existsSync(path) ? readFileSync(path, 'utf8') : '';
+}
+
+/** How often marker occurs in text. */
+export const countOf = (text, marker) => text.split(marker).length - 1;

@@ -2,6 +2,7 @@
 // a browser page or Uppy would use it) with the session of a Client, and
 // raw tus requests for what a well-behaved client never sends.
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import * as tus from 'tus-js-client';
 import { BASE, waitFor } from './lib.mjs';
 
@@ -82,4 +83,12 @@ export async function waitJob(client, id, deadlineMs = 60_000) {
     const job = res.body?.data;
     return job && ['succeeded', 'failed', 'cancelled'].includes(job.state) ? job : null;
   }, deadlineMs, 100);
+}
+
+/** Uploads the file at path and waits for its import; returns the job's result ({template_id} or {iso_id}). */
+export async function importFile(client, path, metadata, deadlineMs = 120_000) {
+  const up = await tusUpload(client, readFileSync(path), metadata, { chunkSize: 8 << 20 });
+  const job = await waitJob(client, up.jobId, deadlineMs);
+  if (job.state !== 'succeeded') throw new Error(`import of ${path}: ${job.state}: ${job.message}`);
+  return job.result;
 }

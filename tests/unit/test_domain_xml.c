@@ -289,6 +289,41 @@ START_TEST(test_libvirt_accepts_it)
 }
 END_TEST
 
+/* aarch64 (issue 18): virt, UEFI without Secure Boot, a CPU TCG runs
+ * fast, the CD-ROM on SCSI, root ports for hotplug as on q35. */
+START_TEST(test_aarch64_guest)
+{
+    static const char *const present[] = {
+        "arch=\"aarch64\" machine=\"virt\"", "<os firmware=\"efi\">",
+        "<feature enabled=\"no\" name=\"secure-boot\"/>", "<model>cortex-a57</model>", "<gic/>",
+        "<target dev=\"sda\" bus=\"scsi\"/>", "model=\"pcie-root-port\"",
+        "<controller type=\"usb\" model=\"qemu-xhci\"/>", "<acpi/>",
+    };
+    struct domain_spec spec = base_spec();
+    spec.arch = "aarch64";
+    char *xml = domain_xml_build(&spec);
+    ck_assert_ptr_nonnull(xml);
+    for (size_t i = 0; i < G_N_ELEMENTS(present); i++)
+        ck_assert_msg(strstr(xml, present[i]), "missing %s", present[i]);
+    ck_assert_ptr_null(strstr(xml, "<apic/>"));
+    g_free(xml);
+    /* The accelerator probe's firmware instead of UEFI (and so no ACPI). */
+    spec.firmware_rom = "/var/lib/vmm/probe/aarch64.img";
+    xml = domain_xml_build(&spec);
+    ck_assert_ptr_nonnull(strstr(xml, "<loader type=\"rom\" readonly=\"yes\">/var/lib/vmm/probe/aarch64.img</loader>"));
+    ck_assert_ptr_null(strstr(xml, "firmware=\"efi\""));
+    ck_assert_ptr_null(strstr(xml, "<acpi/>"));
+    g_free(xml);
+    spec.firmware_rom = NULL;
+    /* Under KVM (an aarch64 host) the host's CPU: libvirt has no host-model for ARM. */
+    spec.domain_type = "kvm";
+    spec.cpu_model = "host-model";
+    xml = domain_xml_build(&spec);
+    ck_assert_ptr_nonnull(strstr(xml, "mode=\"host-passthrough\""));
+    g_free(xml);
+}
+END_TEST
+
 /* What keeps a domain from internal snapshots (issue 16). */
 static const struct { const char *xml; int blocker; } snapshot_cases[] = {
     { "<domain><os><type>hvm</type></os><devices><disk type='file' device='disk'>"
@@ -323,6 +358,7 @@ static Suite *domain_xml_suite(void)
     tcase_add_test(tc, test_metadata_round_trip);
     tcase_add_loop_test(tc, test_bad_specs_refused, 0, G_N_ELEMENTS(breakers));
     tcase_add_test(tc, test_libvirt_accepts_it);
+    tcase_add_test(tc, test_aarch64_guest);
     tcase_add_test(tc, test_hardware_in_the_definition);
     tcase_add_test(tc, test_disk_and_cdrom_alone);
     tcase_add_test(tc, test_nic_alone);

@@ -274,6 +274,32 @@ START_TEST(test_chunk_digest)
 }
 END_TEST
 
+/* xorriso's reports (-report_el_torito plain, -find of *.efi) and the
+ * architecture they show. */
+static const struct {
+    const char *report;
+    const char *arch;
+} iso_arch_cases[] = {
+    { "'/EFI/boot/bootaa64.efi'\n", "aarch64" },
+    { "'/EFI/BOOT/BOOTAA64.EFI'\n'/EFI/BOOT/grubaa64.efi'\n", "aarch64" },
+    { "El Torito boot img :   1  BIOS  y   none  0x0000  0x00      4          34\n", "x86_64" },
+    { "'/efi/boot/bootx64.efi'\n", "x86_64" },
+    { "El Torito boot img :   1  UEFI  y   none  0x0000  0x00   5760        1234\n"
+      "'/EFI/boot/bootaa64.efi'\n", "aarch64" },
+    /* both: a multi-architecture ISO; the uploader says which it is */
+    { "El Torito boot img :   1  BIOS  y   none  0x0000  0x00      4   34\n"
+      "'/EFI/boot/bootaa64.efi'\n", "" },
+    { "", "" },
+    { "'/docs/bootaa64.efi.txt'\n'/bootaa64.efi-old'\n", "" },
+    { NULL, "" },
+};
+
+START_TEST(test_iso_arch)
+{
+    ck_assert_str_eq(image_iso_arch_of(iso_arch_cases[_i].report), iso_arch_cases[_i].arch);
+}
+END_TEST
+
 static Suite *image_suite(void)
 {
     Suite *s = suite_create("image");
@@ -286,6 +312,7 @@ static Suite *image_suite(void)
     tcase_add_test(tc, test_ovf_parse);
     tcase_add_test(tc, test_ovf_refused);
     tcase_add_test(tc, test_chunk_digest);
+    tcase_add_loop_test(tc, test_iso_arch, 0, G_N_ELEMENTS(iso_arch_cases));
     suite_add_tcase(s, tc);
     return s;
 }
