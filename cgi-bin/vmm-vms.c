@@ -16,6 +16,7 @@
 #include "hardware.h"
 #include "helper_client.h"
 #include "i18n.h"
+#include "install_form.h"
 #include "ip_alloc.h"
 #include "job_text.h"
 #include "list.h"
@@ -680,6 +681,47 @@ static bool create_given_up(struct req *r, long long id, long long job_id)
     return true;
 }
 
+/* Issue 18: the `install` object checked and rendered (user-data merged,
+ * ks.cfg or preseed.cfg) before anything is made, so bad input is a 4xx
+ * and nothing else. The rendered file in *config (g_free it), or NULL
+ * when the create has no install. */
+static int install_check(struct req *r, struct install_form *form, char **config)
+{
+    *config = NULL;
+    json_t *install = json_object_get(r->input, "install");
+    if (!install)
+        return 0;
+    if (input_validate(install, install_fields, &r->err) < 0) {
+        /* the field is install's own: name it as the client wrote it */
+        if (r->err.field[0] && strncmp(r->err.field, "install.", 8)) {
+            char field[sizeof r->err.field + 8];
+            snprintf(field, sizeof field, "install.%s", r->err.field);
+            g_strlcpy(r->err.field, field, sizeof r->err.field);
+        }
+        return -1;
+    }
+    if (install_form_read(install, form, &r->err) < 0)
+        return -1;
+    if (strcmp(form->type, "cloud-init") && !input_int(r, "iso_id", 0))
+        return req_fail(r, 422, "install_needs_iso", "iso_id",
+                        _("A kickstart or preseed install runs from an installer ISO: give iso_id."));
+    *config = install_form_render(form, &r->err);
+    return *config ? 0 : -1;
+}
+
+static int insert_install(struct req *r, long long vm_id, const struct install_form *form,
+                          const char *config)
+{
+    if (!config)
+        return 0;
+    return db_exec("INSERT INTO vm_installs (vm_id, type, hostname, config, after_install) "
+                   "VALUES (?, ?, ?, ?, ?)", DB_INT(vm_id), DB_TEXT(form->type),
+                   DB_TEXT(form->hostname), DB_TEXT(config),
+                   DB_TEXT(form->wait_after_install ? "wait" : "start")) < 0
+               ? fail_db(r)
+               : 0;
+}
+
 static int vms_create(struct req *r)
 {
     struct usage want = { 1, input_int(r, "vcpus", 1), input_int(r, "memory_mb", 512),
@@ -689,6 +731,9 @@ static int vms_create(struct req *r)
     long long iso_id = input_int(r, "iso_id", 0);
     r->audit_detail = json_pack("{s:s, s:I, s:I}", "name", input_str(r, "name"), "template_id",
                                 (json_int_t)template_id, "iso_id", (json_int_t)iso_id);
+    json_t *install_type = json_object_get(json_object_get(r->input, "install"), "type");
+    if (json_is_string(install_type))
+        json_object_set(r->audit_detail, "install", install_type);
     const char *vnc_password = input_str(r, "vnc_password");
     for (const char *c = vnc_password; c && *c; c++)
         if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
@@ -705,26 +750,31 @@ static int vms_create(struct req *r)
         return -1;
     if (host_check(r, &want) < 0)
         return -1;
+    struct install_form form = { 0 };
+    char *install_config = NULL;
     json_t *network_ids = NULL;
-    if (networks_check(r, &network_ids) < 0 || sweep_pools(r, network_ids) < 0) {
+    if (install_check(r, &form, &install_config) < 0 || networks_check(r, &network_ids) < 0 ||
+        sweep_pools(r, network_ids) < 0 || db_begin() < 0) {
         json_decref(network_ids);
-        return -1;
-    }
-
-    if (db_begin() < 0) {
-        json_decref(network_ids);
-        return fail_db(r);
-    }
-    long long id = -1, job_id = 0;
-    if (quota_check(r, r->user->id, &want) < 0 || (id = insert_vm(r, &want, arch)) < 0 ||
-        set_max_vcpus(r, id, want.vcpus) < 0 ||
-        insert_nics(r, id, network_ids) < 0 ||
-        (job_id = insert_job(r, id)) < 0 || db_commit() < 0) {
-        db_rollback();
-        json_decref(network_ids);
+        install_form_clear(&form);
+        g_free(install_config);
         return r->err.status ? -1 : fail_db(r);
     }
+    long long id = -1, job_id = 0;
+    int rc = quota_check(r, r->user->id, &want) < 0 || (id = insert_vm(r, &want, arch)) < 0 ||
+                     set_max_vcpus(r, id, want.vcpus) < 0 ||
+                     insert_nics(r, id, network_ids) < 0 ||
+                     insert_install(r, id, &form, install_config) < 0 ||
+                     (job_id = insert_job(r, id)) < 0 || db_commit() < 0
+                 ? -1
+                 : 0;
     json_decref(network_ids);
+    install_form_clear(&form);
+    g_free(install_config);
+    if (rc < 0) {
+        db_rollback();
+        return r->err.status ? -1 : fail_db(r);
+    }
     r->audit_target_id = id;
 
     json_t *start = json_object_get(r->input, "start");
@@ -747,6 +797,41 @@ static int vms_create(struct req *r)
     req_set_job(r, json_pack("{s:I, s:s, s:s, s:i}", "id", (json_int_t)job_id, "kind", "vm.create",
                              "state", "running", "progress", 0));
     r->location = g_strdup_printf("/vms/%lld", id);
+    return 0;
+}
+
+/* Issue 18: what the VM's installer or first boot is given, for its
+ * owner: the rendered user-data, ks.cfg or preseed.cfg (a password only
+ * as its hash), and the seed's meta-data and network-config once built. */
+static int vms_install_show(struct req *r)
+{
+    long long id = req_param(r, "id")->num;
+    json_t *vm = vm_visible(r, id);
+    if (!vm)
+        return -1;
+    json_decref(vm);
+    struct db_rows *rows = db_query(
+        "SELECT type, hostname, config, meta_data, network_config, seed_state, after_install, "
+        "revision FROM vm_installs WHERE vm_id = ?", DB_INT(id));
+    if (!rows)
+        return fail_db(r);
+    if (rows->nrows != 1) {
+        db_rows_free(rows);
+        return req_fail(r, 404, "no_install", NULL,
+                        _("This virtual machine was not made with an automated install."));
+    }
+    const char *type = db_cell(rows, 0, 0);
+    json_t *data = json_pack(
+        "{s:s, s:s, s:s, s:o, s:o, s:s, s:s, s:I}", "type", type, "hostname", db_cell(rows, 0, 1),
+        !strcmp(type, "cloud-init") ? "user_data" : !strcmp(type, "kickstart") ? "kickstart"
+                                                                                : "preseed",
+        db_cell(rows, 0, 2),
+        "meta_data", db_cell(rows, 0, 3) ? json_string(db_cell(rows, 0, 3)) : json_null(),
+        "network_config", db_cell(rows, 0, 4) ? json_string(db_cell(rows, 0, 4)) : json_null(),
+        "seed_state", db_cell(rows, 0, 5), "after_install", db_cell(rows, 0, 6), "revision",
+        (json_int_t)db_cell_int(rows, 0, 7, 1));
+    db_rows_free(rows);
+    req_set_object(r, "install", data);
     return 0;
 }
 
@@ -1107,6 +1192,7 @@ static const struct field create_fields[] = {
     { "network_ids", FIELD_ID_LIST, false, 1, 8, NULL },
     { "network_id", FIELD_INT, false, 1, INT64_MAX, NULL },
     { "ip", FIELD_STRING, false, 7, 15, NULL },
+    { "install", FIELD_FREE_OBJECT, false, 2, 9 },   /* issue 18: lib/install_form.h */
     { NULL },
 };
 static const char *const boot_devices[] = { "normal", "cdrom", NULL };
@@ -1149,6 +1235,7 @@ static const struct route routes[] = {
     { "POST", "/vms/new", vms_create, PERM_USER, ROUTE_PAGE, NULL, NULL, create_fields, "vm.create" },
     { "GET", "/vms/{id:int}", vms_show, PERM_USER, ROUTE_BOTH, "vm.tpl", N_("Virtual machine") },
     { "GET", "/vms/{id:int}/history", vms_history, PERM_USER, ROUTE_API },
+    { "GET", "/vms/{id:int}/install", vms_install_show, PERM_USER, ROUTE_API },
     { "POST", "/vms/batch", vms_batch, PERM_USER, ROUTE_BOTH, "vms_batch.tpl", N_("Batch action"),
       batch_fields, "vm.batch" },
     { "PATCH", "/vms/{id:int}", vms_update, PERM_USER, ROUTE_API, NULL, NULL, update_fields,
