@@ -689,18 +689,10 @@ static int install_check(struct req *r, struct install_form *form, char **config
 {
     *config = NULL;
     json_t *install = json_object_get(r->input, "install");
-    if (!install)
+    long long config_id = input_int(r, "install_config_id", 0);
+    if (!install && !config_id)
         return 0;
-    if (input_validate(install, install_fields, &r->err) < 0) {
-        /* the field is install's own: name it as the client wrote it */
-        if (r->err.field[0] && strncmp(r->err.field, "install.", 8)) {
-            char field[sizeof r->err.field + 8];
-            snprintf(field, sizeof field, "install.%s", r->err.field);
-            g_strlcpy(r->err.field, field, sizeof r->err.field);
-        }
-        return -1;
-    }
-    if (install_form_read(install, form, &r->err) < 0)
+    if (install_form_resolve(install, config_id, r->user, form, &r->err) < 0)
         return -1;
     if (strcmp(form->type, "cloud-init") && !input_int(r, "iso_id", 0))
         return req_fail(r, 422, "install_needs_iso", "iso_id",
@@ -1192,7 +1184,8 @@ static const struct field create_fields[] = {
     { "network_ids", FIELD_ID_LIST, false, 1, 8, NULL },
     { "network_id", FIELD_INT, false, 1, INT64_MAX, NULL },
     { "ip", FIELD_STRING, false, 7, 15, NULL },
-    { "install", FIELD_FREE_OBJECT, false, 2, 9 },   /* issue 18: lib/install_form.h */
+    { "install", FIELD_FREE_OBJECT, false, 1, 9 },   /* issue 18: lib/install_form.h */
+    { "install_config_id", FIELD_INT, false, 1, INT64_MAX, NULL },
     { NULL },
 };
 static const char *const boot_devices[] = { "normal", "cdrom", NULL };

@@ -5,7 +5,9 @@
 #include <libssh/libssh.h>
 #include <string.h>
 
+#include "db.h"
 #include "i18n.h"
+#include "rbac.h"
 #include "yaml_doc.h"
 
 static const char *const install_types[] = { "cloud-init", "kickstart", "preseed", NULL };
@@ -102,7 +104,72 @@ static char *hash_password(const char *password)
     return out;
 }
 
+static int form_read(json_t *install, const char *saved_hash, struct install_form *form,
+                     struct err *err);
+
 int install_form_read(json_t *install, struct install_form *form, struct err *err)
+{
+    return form_read(install, NULL, form, err);
+}
+
+/* install's fields, each error named as the client wrote it. */
+static int validate(json_t *install, struct err *err)
+{
+    if (input_validate(install, install_fields, err) == 0)
+        return 0;
+    if (err->field[0] && strncmp(err->field, "install.", 8)) {
+        char field[sizeof err->field + 8];
+        snprintf(field, sizeof field, "install.%s", err->field);
+        g_strlcpy(err->field, field, sizeof err->field);
+    }
+    return -1;
+}
+
+int install_form_resolve(json_t *install, long long config_id, const struct user *user,
+                         struct install_form *form, struct err *err)
+{
+    memset(form, 0, sizeof *form);
+    if (!config_id)
+        return validate(install, err) < 0 ? -1 : form_read(install, NULL, form, err);
+    struct db_rows *rows = db_query("SELECT owner_id, shared, body FROM install_configs WHERE id = ?",
+                                    DB_INT(config_id));
+    if (!rows)
+        return err_set(err, 503, "database_unavailable", NULL, _("The database is not available."));
+    json_t *body = rows->nrows == 1 && (db_cell_int(rows, 0, 1, 0) ||
+                                        rbac_may_touch(user, db_cell_int(rows, 0, 0, 0)))
+                       ? json_loads(db_cell(rows, 0, 2), 0, NULL)
+                       : NULL;
+    db_rows_free(rows);
+    if (!json_is_object(body)) {
+        json_decref(body);
+        return err_set(err, 404, "unknown_install_config", "install_config_id",
+                       _("There is no such install config."));
+    }
+    char *hash = g_strdup(json_string_value(json_object_get(body, "password_hash")));
+    json_object_del(body, "password_hash");
+    if (json_is_object(install))
+        json_object_update(body, install);
+    if (json_object_get(body, "password")) {   /* a new password replaces the saved one */
+        g_free(hash);
+        hash = NULL;
+    }
+    int rc = validate(body, err) < 0 ? -1 : form_read(body, hash, form, err);
+    g_free(hash);
+    json_decref(body);
+    return rc;
+}
+
+json_t *install_config_body(json_t *install, const struct install_form *form)
+{
+    json_t *body = json_deep_copy(install);
+    json_object_del(body, "password");
+    if (form->password_hash)
+        json_object_set_new(body, "password_hash", json_string(form->password_hash));
+    return body;
+}
+
+static int form_read(json_t *install, const char *saved_hash, struct install_form *form,
+                     struct err *err)
 {
     memset(form, 0, sizeof *form);
     g_strlcpy(form->type, json_string_value(json_object_get(install, "type")), sizeof form->type);
@@ -116,7 +183,9 @@ int install_form_read(json_t *install, struct install_form *form, struct err *er
                        _("A user name starts with a small letter and has small letters, digits, _ and - (not root)."));
     form->user = g_strdup(user);
     const char *password = json_string_value(json_object_get(install, "password"));
-    if (password && !user)
+    if (saved_hash && *saved_hash == '$')
+        form->password_hash = g_strdup(saved_hash);
+    if ((password || form->password_hash) && !user)
         return err_set(err, 422, "password_needs_user", "install.password",
                        _("A password is for the user the install makes: give a user name too."));
     if (password && !(form->password_hash = hash_password(password)))
@@ -150,7 +219,7 @@ int install_form_read(json_t *install, struct install_form *form, struct err *er
         return err_set(err, 422, "user_data_not_cloud_init", "install.user_data",
                        _("User-data is for cloud-init installs only."));
     form->user_data = user_data && *user_data ? g_strdup(user_data) : NULL;
-    if (!strcmp(form->type, "preseed") && (!user || !password))
+    if (!strcmp(form->type, "preseed") && (!user || !form->password_hash))
         return err_set(err, 422, "preseed_needs_user", "install.user",
                        _("A preseeded Debian install needs a user and a password."));
     const char *after = json_string_value(json_object_get(install, "after_install"));

@@ -12,6 +12,7 @@
 
 #include "http.h"
 #include "input.h"
+#include "user.h"
 
 struct install_form {
     char type[16];           /* "cloud-init", "kickstart" or "preseed" */
@@ -31,6 +32,14 @@ extern const struct field install_fields[];
 /* Checks install (already validated against install_fields) and fills
  * form. 0, or -1 with a 4xx in err naming the field (install.<name>). */
 int install_form_read(json_t *install, struct install_form *form, struct err *err);
+/* The same for an install that may come from a saved config (config_id
+ * > 0, which user must be allowed to use): the request's install, if any,
+ * overrides the saved fields; a saved password is its hash. */
+int install_form_resolve(json_t *install, long long config_id, const struct user *user,
+                         struct install_form *form, struct err *err);
+/* What a saved config keeps of install: its fields, the password as
+ * form's hash (new reference). */
+json_t *install_config_body(json_t *install, const struct install_form *form);
 void install_form_clear(struct install_form *form);
 
 /* The rendered file for form's type (g_free it), or NULL with a 4xx in
