@@ -76,6 +76,8 @@ const EXPECTED = {
   'API POST /vms': { anon: 401, a: 400, b: 400, admin: 400 },
   'PAGE GET /vms/new': { anon: 303, a: 200, b: 200, admin: 200 },
   'PAGE POST /vms/new': { anon: 303, a: 400, b: 400, admin: 400 },
+  'PAGE GET /vms/install': { anon: 303, a: 200, b: 200, admin: 200 },
+  'PAGE POST /vms/install': { anon: 303, a: 400, b: 400, admin: 400 },
   'API GET /vms/{id:int}': { anon: 401, a: 200, b: 404, admin: 200 },
   'PAGE GET /vms/{id:int}': { anon: 303, a: 200, b: 404, admin: 200 },
   'API GET /vms/{id:int}/history': { anon: 401, a: 200, b: 404, admin: 200 },
