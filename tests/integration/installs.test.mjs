@@ -15,11 +15,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  adminClient, assertError, createVmDone, dataOf, jobEnded, q, sql, STATE, userClient, waitFor,
+  adminClient, assertError, createVmDone, dataOf, domainOf, jobEnded, q, serialLog, sql, userClient,
+  virsh, waitFor,
 } from './lib.mjs';
 
 const PREFIX = `t18i-${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
@@ -27,15 +28,6 @@ const NET = '192.168.228';
 const BOOT_DEADLINE_MS = 150_000;
 const KS_PARSE = new URL('./ks-parse.py', import.meta.url).pathname;
 
-function virsh(...args) {
-  return execFileSync('virsh', ['-q', '-c', 'qemu:///system', ...args],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-function serialLog(domain) {
-  const path = `${STATE}/pool/consoles/${domain}.log`;
-  return existsSync(path) ? readFileSync(path, 'utf8') : '';
-}
-const domainOf = (id) => sql(`SELECT domain_name FROM vms WHERE id = ${Number(id)}`)[0][0];
 const vmCount = () => Number(sql('SELECT COUNT(*) FROM vms')[0][0]);
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
