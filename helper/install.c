@@ -338,11 +338,12 @@ void install_on_state(virDomainPtr dom, bool running, bool powered_off)
     unsigned long long n = 0;
     if (running) {
         /* cloud-init reads its seed on the first boot; a template VM's
-         * seed goes from the definition as soon as it runs. */
+         * seed goes from the definition as soon as it runs. An ISO
+         * install keeps its seed until the installer is done (below). */
         struct db_rows *rows = db_query(
             "SELECT v.arch FROM vm_installs i JOIN vms v ON v.id = i.vm_id WHERE "
             "v.domain_name = ? AND i.seed_state = 'attached' AND i.type = 'cloud-init' AND "
-            "v.state <> 'installing'", DB_TEXT(name));
+            "v.template_id IS NOT NULL", DB_TEXT(name));
         if (rows && rows->nrows == 1 &&
             db_exec_count("UPDATE vm_installs i JOIN vms v ON v.id = i.vm_id SET "
                           "i.seed_state = 'detached' WHERE v.domain_name = ? AND "
