@@ -51,7 +51,8 @@ test('the install wizard: ISO and kickstart, settings, review, create, progress'
     assert.equal(await page.textContent('h1'), '安装向导');
     assert.match(await page.textContent('#wizard-steps .current'), /ISO 与自动化/);
     await page.fill('#name', '自动安装');
-    await page.selectOption('#iso_id', { label: /Demo installer/ });
+    const [[isoId]] = sql("SELECT id FROM isos WHERE name = 'Demo installer'");
+    await page.selectOption('#iso_id', isoId);
     await page.check('#install-type-kickstart');
     await page.fill('#memory_mb', '256');
     await page.fill('#disk_gb', '1');
