@@ -140,13 +140,17 @@ static int history_vm_operations(struct req *r)
 }
 
 static const struct route routes[] = {
-    { "GET", "/audit-logs", audit_logs, PERM_USER, ROUTE_BOTH, "audit.tpl", N_("Audit log") },
+    { "GET", "/audit-logs", audit_logs, PERM_USER, ROUTE_BOTH, "audit.tpl", N_("Audit log"),
+      .summary = "The audit log (filters: actor, action, target, result, ip, time range)", .reply = REPLY_LIST },
     { "GET", "/history/logins", history_logins, PERM_USER, ROUTE_BOTH, "history_logins.tpl",
-      N_("Login history") },
+      N_("Login history"),
+      .summary = "Login history", .reply = REPLY_LIST },
     { "GET", "/history/changes", history_changes, PERM_USER, ROUTE_BOTH, "history_changes.tpl",
-      N_("Change history") },
+      N_("Change history"),
+      .summary = "Change history", .reply = REPLY_LIST },
     { "GET", "/history/vm-operations", history_vm_operations, PERM_USER, ROUTE_BOTH,
-      "history_vms.tpl", N_("VM operation history") },
+      "history_vms.tpl", N_("VM operation history"),
+      .summary = "VM operation history", .reply = REPLY_LIST },
     { NULL },
 };
 

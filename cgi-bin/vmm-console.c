@@ -195,8 +195,12 @@ static int console_auth(struct req *r)
 static const struct route routes[] = {
     { "GET", "/vms/{id:int}/console", console_page, PERM_USER, ROUTE_PAGE, "console.tpl",
       N_("Console") },
-    { "GET", "/vms/{id:int}/console", console_token, PERM_USER, ROUTE_API },
-    { "GET", "/console/ws", console_auth, PERM_USER, ROUTE_API },
+    { "GET", "/vms/{id:int}/console", console_token, PERM_USER, ROUTE_API,
+      .summary = "A one-time ticket for the VM's VNC console (websocket path, expiry)", .reply = REPLY_OBJECT,
+      .statuses = STATUSES(404, 409, 502) },
+    { "GET", "/console/ws", console_auth, PERM_USER, ROUTE_API,
+      .summary = "nginx's check of a console ticket (internal: not reachable from outside)", .reply = REPLY_RAW,
+      .statuses = STATUSES(403, 404, 502) },
     { NULL },
 };
 

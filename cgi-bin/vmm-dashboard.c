@@ -179,7 +179,9 @@ static int dashboard(struct req *r)
 
 static const struct route routes[] = {
     { "GET", "/", dashboard, PERM_USER, ROUTE_PAGE, "dashboard.tpl", N_("Dashboard") },
-    { "GET", "/dashboard", dashboard, PERM_USER, ROUTE_API },
+    { "GET", "/dashboard", dashboard, PERM_USER, ROUTE_API,
+      .summary = "The dashboard's counts and recent activity", .reply = REPLY_OBJECT,
+      .statuses = STATUSES(502) },
     { NULL },
 };
 

@@ -144,12 +144,19 @@ static const struct field create_fields[] = {
 };
 
 static const struct route routes[] = {
-    { "GET", "/install-configs", configs_list, PERM_USER, ROUTE_API },
+    { "GET", "/install-configs", configs_list, PERM_USER, ROUTE_API,
+      .summary = "Saved install configs the caller may use (own and shared)", .reply = REPLY_LIST,
+      .statuses = STATUSES(400) },
     { "POST", "/install-configs", configs_create, PERM_USER, ROUTE_API, NULL, NULL, create_fields,
-      "install_config.create" },
-    { "GET", "/install-configs/{id:int}", configs_show, PERM_USER, ROUTE_API },
+      "install_config.create",
+      .summary = "Save an install config (checked as a VM create checks its install)",
+      .reply = REPLY_CREATED, .statuses = STATUSES(403, 409, 422) },
+    { "GET", "/install-configs/{id:int}", configs_show, PERM_USER, ROUTE_API,
+      .summary = "Show a saved install config", .reply = REPLY_OBJECT, .statuses = STATUSES(404) },
     { "DELETE", "/install-configs/{id:int}", configs_delete, PERM_USER, ROUTE_API, NULL, NULL, NULL,
-      "install_config.delete" },
+      "install_config.delete",
+      .summary = "Delete a saved install config (its owner or an admin)", .reply = REPLY_OBJECT,
+      .statuses = STATUSES(404) },
     { NULL },
 };
 

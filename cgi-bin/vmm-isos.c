@@ -143,14 +143,21 @@ static int isos_verify(struct req *r)
 }
 
 static const struct route routes[] = {
-    { "GET", "/isos", isos_list, PERM_USER, ROUTE_BOTH, "isos.tpl", N_("ISO images") },
-    { "GET", "/isos/{id:int}", isos_show, PERM_USER, ROUTE_BOTH, "iso.tpl", N_("ISO image") },
+    { "GET", "/isos", isos_list, PERM_USER, ROUTE_BOTH, "isos.tpl", N_("ISO images"),
+      .summary = "List ISOs", .reply = REPLY_LIST },
+    { "GET", "/isos/{id:int}", isos_show, PERM_USER, ROUTE_BOTH, "iso.tpl", N_("ISO image"),
+      .summary = "Show an ISO", .reply = REPLY_OBJECT,
+      .statuses = STATUSES(404) },
     { "DELETE", "/isos/{id:int}", isos_delete, PERM_USER, ROUTE_API, NULL, NULL, NULL,
-      "iso.delete" },
+      "iso.delete",
+      .summary = "Delete an ISO (409 while a VM uses it)", .reply = REPLY_OBJECT,
+      .statuses = STATUSES(404, 409, 422, 502) },
     { "POST", "/isos/{id:int}/delete", isos_delete, PERM_USER, ROUTE_PAGE, NULL, NULL, NULL,
       "iso.delete" },
     { "POST", "/isos/{id:int}/verify", isos_verify, PERM_USER, ROUTE_BOTH, NULL, NULL, NULL,
-      "iso.verify" },
+      "iso.verify",
+      .summary = "Check an ISO's file against its recorded checksums", .reply = REPLY_JOB,
+      .statuses = STATUSES(404, 409, 422, 502) },
     { NULL },
 };
 

@@ -294,10 +294,16 @@ static int jobs_cancel(struct req *r)
 }
 
 static const struct route routes[] = {
-    { "GET", "/jobs", jobs_list, PERM_USER, ROUTE_BOTH, "jobs.tpl", N_("Tasks") },
-    { "GET", "/jobs/{id:int}", jobs_show, PERM_USER, ROUTE_BOTH, "job.tpl", N_("Job") },
+    { "GET", "/jobs", jobs_list, PERM_USER, ROUTE_BOTH, "jobs.tpl", N_("Tasks"),
+      .summary = "List the jobs the caller may see, newest first", .reply = REPLY_LIST,
+      .statuses = STATUSES(400) },
+    { "GET", "/jobs/{id:int}", jobs_show, PERM_USER, ROUTE_BOTH, "job.tpl", N_("Job"),
+      .summary = "Show a job with its log lines", .reply = REPLY_OBJECT,
+      .statuses = STATUSES(404, 502) },
     { "POST", "/jobs/{id:int}/cancel", jobs_cancel, PERM_USER, ROUTE_BOTH, NULL, NULL, NULL,
-      "job.cancel" },
+      "job.cancel",
+      .summary = "Cancel a job", .reply = REPLY_OBJECT,
+      .statuses = STATUSES(404, 409, 422, 502) },
     { NULL },
 };
 

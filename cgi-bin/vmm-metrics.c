@@ -414,10 +414,18 @@ static int prometheus(struct req *r)
 }
 
 static const struct route routes[] = {
-    { "GET", "/vms/metrics", vms_metrics, PERM_USER, ROUTE_API },
-    { "GET", "/vms/{id:int}/metrics", vm_metrics, PERM_USER, ROUTE_API },
-    { "GET", "/vms/{id:int}/performance", vm_report, PERM_USER, ROUTE_API },
-    { "GET", "/host/metrics", host_metrics, PERM_ADMIN, ROUTE_API },
+    { "GET", "/vms/metrics", vms_metrics, PERM_USER, ROUTE_API,
+      .summary = "Latest metrics of the VMs the caller may see", .reply = REPLY_OBJECT,
+      .statuses = STATUSES(400, 404) },
+    { "GET", "/vms/{id:int}/metrics", vm_metrics, PERM_USER, ROUTE_API,
+      .summary = "A VM's metric series (from, to, step)", .reply = REPLY_OBJECT,
+      .statuses = STATUSES(400, 404) },
+    { "GET", "/vms/{id:int}/performance", vm_report, PERM_USER, ROUTE_API,
+      .summary = "A VM's performance summary", .reply = REPLY_OBJECT,
+      .statuses = STATUSES(400, 404) },
+    { "GET", "/host/metrics", host_metrics, PERM_ADMIN, ROUTE_API,
+      .summary = "The host's metric series", .reply = REPLY_OBJECT,
+      .statuses = STATUSES(400) },
     { "GET", "/metrics", prometheus, PERM_ANON, ROUTE_PAGE },
     { NULL },
 };

@@ -239,18 +239,28 @@ static int templates_download(struct req *r)
 }
 
 static const struct route routes[] = {
-    { "GET", "/templates", templates_list, PERM_USER, ROUTE_BOTH, "templates.tpl", N_("Templates") },
+    { "GET", "/templates", templates_list, PERM_USER, ROUTE_BOTH, "templates.tpl", N_("Templates"),
+      .summary = "List templates (filters: category, arch, q)", .reply = REPLY_LIST,
+      .statuses = STATUSES(400) },
     { "GET", "/templates/{id:int}", templates_show, PERM_USER, ROUTE_BOTH, "template.tpl",
-      N_("Template") },
+      N_("Template"),
+      .summary = "Show a template", .reply = REPLY_OBJECT,
+      .statuses = STATUSES(404) },
     { "PATCH", "/templates/{id:int}", templates_update, PERM_USER, ROUTE_API, NULL, NULL,
-      update_fields, "template.update" },
+      update_fields, "template.update",
+      .summary = "Change a template", .reply = REPLY_OBJECT,
+      .statuses = STATUSES(403, 404) },
     { "POST", "/templates/{id:int}", templates_update, PERM_USER, ROUTE_PAGE, NULL, NULL,
       update_fields, "template.update" },
     { "DELETE", "/templates/{id:int}", templates_delete, PERM_USER, ROUTE_API, NULL, NULL, NULL,
-      "template.delete" },
+      "template.delete",
+      .summary = "Delete a template (409 while linked clones depend on it)", .reply = REPLY_OBJECT,
+      .statuses = STATUSES(403, 404, 409, 422, 502) },
     { "POST", "/templates/{id:int}/delete", templates_delete, PERM_USER, ROUTE_PAGE, NULL, NULL,
       NULL, "template.delete" },
-    { "GET", "/templates/{id:int}/download", templates_download, PERM_USER, ROUTE_BOTH },
+    { "GET", "/templates/{id:int}/download", templates_download, PERM_USER, ROUTE_BOTH,
+      .summary = "Download a template's disk image", .reply = REPLY_RAW,
+      .statuses = STATUSES(404, 409) },
     { NULL },
 };
 

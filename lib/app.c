@@ -264,6 +264,7 @@ static const struct nav_item {
     { "/alerts", N_("Alerts"), false },
     { "/networks", N_("Networks"), true },
     { "/storage-pools", N_("Storage pools"), true },
+    { "/hosts", N_("Hosts"), true },
     { "/users", N_("Users"), true },
     { "/audit-logs", N_("Audit log"), false },
     { NULL, NULL, false },
@@ -634,14 +635,46 @@ static const char *kind_name(enum route_kind kind)
     return kind == ROUTE_API ? "api" : kind == ROUTE_PAGE ? "page" : "both";
 }
 
+static const char *reply_name(enum route_reply reply)
+{
+    static const char *const names[] = {
+        [REPLY_OBJECT] = "object", [REPLY_LIST] = "list", [REPLY_CREATED] = "created",
+        [REPLY_JOB] = "job", [REPLY_EMPTY] = "empty", [REPLY_RAW] = "raw",
+        [REPLY_ITEMS] = "items",
+    };
+    return names[reply];
+}
+
+/* One route as the authorization test and tools/vmm-openapi read it: all
+ * the table says about it, the body as the JSON Schema input_parse checks. */
+static json_t *route_describe(const struct route *route)
+{
+    json_t *line = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "method", route->method, "pattern",
+                             route->pattern, "perm", perm_name(route->perm), "kind",
+                             kind_name(route->kind), "reply", reply_name(route->reply), "raw_body",
+                             route->raw_body);
+    if (route->action)
+        json_object_set_new(line, "action", json_string(route->action));
+    if (route->summary)
+        json_object_set_new(line, "summary", json_string(route->summary));
+    if (route->title)
+        json_object_set_new(line, "title", json_string(route->title));
+    if (is_mutating(route->method) && !route->raw_body) {
+        json_t *body = input_schema(route->fields);
+        compat_describe_body(route, body);
+        json_object_set_new(line, "body", body);
+    }
+    json_t *statuses = json_array();
+    for (const int *s = route->statuses; s && *s; s++)
+        json_array_append_new(statuses, json_integer(*s));
+    json_object_set_new(line, "statuses", statuses);
+    return line;
+}
+
 void app_print_routes(const struct route *routes, FILE *out)
 {
     for (const struct route *route = routes; route->method; route++) {
-        json_t *line = json_pack("{s:s, s:s, s:s, s:s}", "method", route->method, "pattern",
-                                 route->pattern, "perm", perm_name(route->perm), "kind",
-                                 kind_name(route->kind));
-        if (route->action)
-            json_object_set_new(line, "action", json_string(route->action));
+        json_t *line = route_describe(route);
         char *text = json_dumps(line, JSON_COMPACT);
         fprintf(out, "%s\n", text);
         free(text);

@@ -14,7 +14,9 @@
 #include <stdio.h>
 
 /* With VMM_LIST_ROUTES=1 in the environment, prints the routes (one JSON
- * object a line: method, pattern, perm, kind, action) and returns 0. */
+ * object a line: method, pattern, perm, kind, action, summary, title,
+ * reply, statuses, raw_body and the body's JSON Schema) and returns 0:
+ * the authorization test and tools/vmm-openapi read them. */
 int app_run(const char *program, const struct route *routes);
 void app_print_routes(const struct route *routes, FILE *out);
 /* Loads config, messages, templates and connects the DB (tests use it). */

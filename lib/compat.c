@@ -11,14 +11,6 @@
 
 /* ------------------------------------------------------ path aliases --- */
 
-/* One of the guide's paths that differs from ours. A "*" is one path
- * segment, carried over to ours in order. Deprecated: new scripts use ours. */
-struct compat_alias {
-    const char *method;
-    const char *from;
-    const char *to;
-};
-
 static const struct compat_alias aliases[] = {
     { "POST", "/vms/*/restart", "/vms/*/reboot" },
     /* issue 17: hardware */
@@ -27,8 +19,15 @@ static const struct compat_alias aliases[] = {
     { "PUT", "/vms/*/hardware/memory", "/vms/*/memory" },
     { "POST", "/vms/*/snapshots/*/restore", "/vms/*/snapshots/*/revert" },
     { "PUT", "/vms/*/auto-snapshot", "/vms/*/snapshot-policy" },
+    /* issue 20: the console's connection details (a one-time token) */
+    { "GET", "/vms/*/console/vnc", "/vms/*/console" },
     { NULL },
 };
+
+const struct compat_alias *compat_aliases(void)
+{
+    return aliases;
+}
 
 /* to, with the "*" segments path has where from has them; NULL when path
  * is not from. */
@@ -558,6 +557,49 @@ static const struct compat_field *body_map(const struct req *r, const struct rou
         return b->map;
     }
     return NULL;
+}
+
+/* The schema object of the property at a dotted name's parent in schema,
+ * made (as an object of the guide's) where it is not there yet. */
+static json_t *schema_parent(json_t *schema, gchar **parts)
+{
+    for (; parts[0] && parts[1]; parts++) {
+        json_t *props = json_object_get(schema, "properties");
+        json_t *child = json_object_get(props, parts[0]);
+        if (!child) {
+            child = json_pack("{s:s, s:{}, s:b}", "type", "object", "properties", "deprecated", 1);
+            json_object_set_new(props, parts[0], child);
+        }
+        schema = child;
+    }
+    return schema;
+}
+
+void compat_describe_body(const struct route *route, json_t *schema)
+{
+    for (const struct compat_body *b = bodies; b->method; b++) {
+        if (strcmp(b->method, route->method) || strcmp(b->pattern, route->pattern))
+            continue;
+        for (const struct compat_field *f = b->map; f->from; f++) {
+            gchar **parts = g_strsplit(f->from, ".", -1);
+            json_t *props = json_object_get(schema_parent(schema, parts), "properties");
+            const char *leaf = parts[g_strv_length(parts) - 1];
+            if (props && !json_object_get(props, leaf)) {
+                GString *text = g_string_new("The user guide's name");
+                if (f->to)
+                    g_string_append_printf(text, " for %s", f->to);
+                if (b->action)
+                    g_string_append_printf(text, " ({action} %s only)", b->action);
+                if (f->kind == MAP_ONLY)
+                    g_string_append_printf(text, "; accepted only as %s", f->accept);
+                g_string_append(text, ".");
+                json_object_set_new(props, leaf, json_pack("{s:b, s:s}", "deprecated", 1,
+                                                           "description", text->str));
+                g_string_free(text, TRUE);
+            }
+            g_strfreev(parts);
+        }
+    }
 }
 
 int compat_body(struct req *r, const struct route *route)

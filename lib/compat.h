@@ -12,6 +12,23 @@
 #include "http.h"
 #include "router.h"
 
+/* One of the guide's paths that differs from ours. A "*" is one path
+ * segment, carried over to ours in order. Deprecated: new scripts use ours. */
+struct compat_alias {
+    const char *method;
+    const char *from;
+    const char *to;
+};
+
+/* The guide's paths, {NULL}-terminated: tools/vmm-openapi describes each
+ * as a deprecated operation. */
+const struct compat_alias *compat_aliases(void);
+
+/* Adds the guide's body fields route accepts (through compat_body) to
+ * schema, its input_schema(): each marked deprecated, saying which of ours
+ * it becomes, so the listing tells all that the route takes. */
+void compat_describe_body(const struct route *route, json_t *schema);
+
 /* Rewrites r->route_path when it is one of the guide's aliases (API only);
  * the answer then carries `Deprecation: true` and a Link to our path. */
 void compat_route(struct req *r);

@@ -215,6 +215,109 @@ static int field_check(struct err *e, const struct field *f, json_t *value)
     return -1;
 }
 
+static json_t *choices_schema(const char *const *choices)
+{
+    json_t *list = json_array();
+    for (const char *const *c = choices; c && *c; c++)
+        json_array_append_new(list, json_string(*c));
+    return json_pack("{s:s, s:o}", "type", "string", "enum", list);
+}
+
+/* A list of min to max items (each of items, taken over, when given). */
+static json_t *list_schema(const struct field *f, json_t *items, bool unique)
+{
+    json_t *s = json_pack("{s:s, s:I, s:I}", "type", "array", "minItems", (json_int_t)f->min,
+                          "maxItems", (json_int_t)f->max);
+    if (items)
+        json_object_set_new(s, "items", items);
+    if (unique)
+        json_object_set_new(s, "uniqueItems", json_true());
+    return s;
+}
+
+/* The schema of one field's value: what field_check accepts. */
+static json_t *field_schema(const struct field *f)
+{
+    json_t *s;
+    switch (f->type) {
+    case FIELD_STRING:
+    case FIELD_TEXT:
+    case FIELD_NAME:
+        s = json_pack("{s:s, s:I, s:I}", "type", "string", "minLength", (json_int_t)f->min,
+                      "maxLength", (json_int_t)f->max);
+        /* Control characters are refused; a text keeps its newlines. */
+        json_object_set_new(s, "pattern", json_string(f->type == FIELD_TEXT ? "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]*$"
+                                                                          : "^[^\\x00-\\x1f\\x7f]*$"));
+        if (f->type == FIELD_NAME)
+            json_object_set_new(s, "description",
+                                json_string("A name people see: any script, no invisible or "
+                                            "text-direction characters."));
+        break;
+    case FIELD_INT:
+        s = json_pack("{s:s, s:I, s:I}", "type", "integer", "minimum", (json_int_t)f->min,
+                      "maximum", (json_int_t)f->max);
+        break;
+    case FIELD_NUMBER:
+        s = json_pack("{s:s, s:I, s:I}", "type", "number", "minimum", (json_int_t)f->min,
+                      "maximum", (json_int_t)f->max);
+        break;
+    case FIELD_BOOL:
+        s = json_pack("{s:s}", "type", "boolean");
+        break;
+    case FIELD_ENUM:
+        s = choices_schema(f->choices);
+        break;
+    case FIELD_ID_LIST:
+        s = list_schema(f, json_pack("{s:s, s:i}", "type", "integer", "minimum", 1), true);
+        break;
+    case FIELD_ENUM_LIST:
+        s = list_schema(f, choices_schema(f->choices), true);
+        break;
+    case FIELD_STRING_LIST:
+        s = list_schema(f, json_pack("{s:s, s:i, s:i}", "type", "string", "minLength", 1,
+                                     "maxLength", 255), false);
+        break;
+    case FIELD_OBJECT:
+        s = input_schema(f->fields);
+        break;
+    case FIELD_FREE_OBJECT:
+        s = json_pack("{s:s, s:I, s:I}", "type", "object", "minProperties", (json_int_t)f->min,
+                      "maxProperties", (json_int_t)f->max);
+        break;
+    case FIELD_ARRAY:
+    default:
+        s = list_schema(f, NULL, false);
+        break;
+    }
+    if (f->nullable) {
+        /* JSON null is accepted too: {"type": [T, "null"]}, or beside the choices. */
+        json_t *type = json_object_get(s, "type");
+        json_object_set_new(s, "type", json_pack("[O, s]", type, "null"));
+        json_t *choices = json_object_get(s, "enum");
+        if (choices)
+            json_array_append_new(choices, json_null());
+    }
+    return s;
+}
+
+json_t *input_schema(const struct field *fields)
+{
+    json_t *properties = json_object();
+    json_t *required = json_array();
+    for (const struct field *f = fields; f && f->name; f++) {
+        json_object_set_new(properties, f->name, field_schema(f));
+        if (f->required)
+            json_array_append_new(required, json_string(f->name));
+    }
+    json_t *schema = json_pack("{s:s, s:o, s:b}", "type", "object", "properties", properties,
+                               "additionalProperties", 0);
+    if (json_array_size(required))
+        json_object_set_new(schema, "required", required);
+    else
+        json_decref(required);
+    return schema;
+}
+
 static int input_load_json(struct req *r, json_t **out)
 {
     if (r->body_len == 0) {

@@ -47,6 +47,11 @@ int input_parse(struct req *r, const struct field *fields);
  * also for inputs that do not come over HTTP (the helper's requests). */
 int input_validate(json_t *object, const struct field *fields, struct err *err);
 
+/* The JSON Schema (2020-12, as OpenAPI 3.1 uses it) of a body fields
+ * accepts: the same types, ranges, choices and required members that
+ * input_validate checks, unknown members refused. Newly allocated. */
+json_t *input_schema(const struct field *fields);
+
 /* The one rule for names shown to other people (user, display, VM,
  * template, ISO, token and file names): no control characters (C0, DEL,
  * C1), no format characters (Unicode Cf: the bidi controls U+202A-U+202E,

@@ -21,6 +21,23 @@ enum route_kind {
     ROUTE_PAGE,   /* the page only */
 };
 
+/* The shape of a route's success, as the OpenAPI description
+ * (GET /api/v1/openapi.json, docs/api-reference.md) tells clients. */
+enum route_reply {
+    REPLY_OBJECT,   /* 200, data is an object */
+    REPLY_LIST,     /* 200, data is a list, meta the paging (?page=&per_page=&q=&sort=) */
+    REPLY_CREATED,  /* 201, data is the new object (meta.job when work goes on) */
+    REPLY_JOB,      /* 202, data is the object the job works on, meta.job the job */
+    REPLY_EMPTY,    /* 204, no body */
+    REPLY_RAW,      /* 200, not JSON: a file, a picture, text (the handler writes it) */
+    REPLY_ITEMS,    /* 200, data is the whole list (no paging, no meta) */
+};
+
+/* The statuses a route's handler may answer beyond its reply's and those
+ * lib/ gives every route (401/403 of the permission, 400/413/415 of the
+ * body, 404 of a path id, 503): .statuses = STATUSES(409, 422). */
+#define STATUSES(...) ((const int[]){ __VA_ARGS__, 0 })
+
 typedef int (*route_handler)(struct req *r);
 
 struct route {
@@ -35,6 +52,12 @@ struct route {
     const char *action;         /* audit action of a mutating route: "user.create" */
     bool cached;                /* GET answer reused until a write (lib/resp_cache.h) */
     bool raw_body;              /* the handler reads r->body itself (binary allowed) */
+    /* For the API's description (VMM_LIST_ROUTES, tools/vmm-openapi): what
+     * the route does in one line, the shape of its success, and the other
+     * statuses it answers. A new route with these is in OpenAPI and the docs. */
+    const char *summary;
+    enum route_reply reply;
+    const int *statuses;        /* {0}-terminated, STATUSES(...) */
 };
 
 /* Finds the route for r->method and r->route_path and fills r->params.

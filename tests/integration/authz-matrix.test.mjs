@@ -21,13 +21,10 @@
 // API says 401).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { accessSync, constants, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import {
-  Client, STATE, adminClient, createUser, q, sql, userClient, uniqueName,
+  Client, STATE, adminClient, createUser, programRoutes, q, sql, userClient, uniqueName,
 } from './lib.mjs';
-
-const ROOT = new URL('../../', import.meta.url).pathname;
 
 const TUS = { 'Tus-Resumable': '1.0.0' };
 
@@ -272,23 +269,6 @@ const EXPECTED = {
   'PAGE GET /notification-channels': { anon: 303, a: 200, b: 200, admin: 200 },
   'PAGE POST /notification-channels/{id:int}/test': { anon: 303, a: 400, b: 404, admin: 400, bBody: {} },
 };
-
-/** Every route of every FastCGI program in cgi-bin, from the binaries. */
-function programRoutes() {
-  const dir = `${ROOT}cgi-bin`;
-  const routes = [];
-  for (const name of readdirSync(dir).filter((n) => /^vmm-[a-z0-9-]+$/.test(n)).sort()) {
-    const path = `${dir}/${name}`;
-    try {
-      accessSync(path, constants.X_OK);
-    } catch {
-      continue;
-    }
-    const out = execFileSync(path, [], { env: { ...process.env, VMM_LIST_ROUTES: '1' }, encoding: 'utf8' });
-    for (const line of out.split('\n').filter(Boolean)) routes.push({ program: name, ...JSON.parse(line) });
-  }
-  return routes;
-}
 
 /** One key per surface a route answers on. */
 function surfaces(route) {

@@ -11,12 +11,121 @@ of empty quotes inside, so the terminal's echo of the typed line never
 matches them: only the shell's output does. Exit 0 with the output, 2 on
 timeout (what was seen goes to stderr), 1 when virsh fails.
 Used by tests/integration/guest-shell.mjs; shared by every suite.
+
+Busybox asks the terminal where its cursor is (ESC [6n) with each prompt
+and takes what comes next as the answer: every such question is answered,
+whenever it comes, or the typed command is swallowed. A slow guest may
+still lose a typed line (it was busy redrawing): when the opening marker
+does not come back within a few seconds, the line is cleared (Ctrl-U) and
+typed again with a new marker, so a late first try is never mistaken for
+the second.
 """
 import os
 import pty
 import select
 import sys
 import time
+
+CURSOR_QUERY = b'\x1b[6n'
+CURSOR_ANSWER = b'\x1b[1;3R'
+RETYPE_AFTER_S = 8.0
+
+
+class Console:
+    def __init__(self, fd, deadline):
+        self.fd, self.deadline = fd, deadline
+        self.seen = bytearray()
+        self.answered = 0   # offset up to which cursor queries were answered
+
+    def pump(self, wait):
+        ready, _, _ = select.select([self.fd], [], [], wait)
+        if not ready:
+            return True
+        try:
+            chunk = os.read(self.fd, 65536)
+        except OSError:
+            return False
+        if not chunk:
+            return False
+        self.seen.extend(chunk)
+        while True:
+            at = self.seen.find(CURSOR_QUERY, self.answered)
+            if at < 0:
+                break
+            os.write(self.fd, CURSOR_ANSWER)
+            self.answered = at + len(CURSOR_QUERY)
+        return True
+
+    def read_until(self, pattern, start=0, within=None):
+        """Offset of pattern at or after start; -1 at the deadline or EOF."""
+        until = self.deadline if within is None else min(self.deadline, time.monotonic() + within)
+        while True:
+            at = self.seen.find(pattern, start)
+            if at >= 0:
+                return at
+            left = until - time.monotonic()
+            if left <= 0 or not self.pump(min(left, 0.5)):
+                return -1
+
+    def settle(self, quiet_s=0.3, within=3.0):
+        """Reads until the guest has been quiet for quiet_s (prompt drawn)."""
+        until = min(self.deadline, time.monotonic() + within)
+        while time.monotonic() < until:
+            before = len(self.seen)
+            if not self.pump(quiet_s):
+                return
+            if len(self.seen) == before:
+                return
+
+
+def run(con, fd, command):
+    """The command's output, or None at the deadline."""
+    attempt = 0
+    while time.monotonic() < con.deadline:
+        attempt += 1
+        tag = 'VMMSH%d%s' % (os.getpid(), chr(ord('a') + attempt % 26))
+        begin, end = (tag + '-B').encode(), (tag + '-E').encode()
+        mark = len(con.seen)
+        os.write(fd, b'\x15\r')   # Ctrl-U clears a half-typed line; then a fresh prompt
+        con.settle()
+        half = len(tag) // 2
+        typed = 'echo %s""%s-B; %s; echo %s""%s-E\r' % (
+            tag[:half], tag[half:], command, tag[:half], tag[half:])
+        os.write(fd, typed.encode())
+        b = con.read_until(begin + b'\r\n', mark, within=RETYPE_AFTER_S)
+        if b < 0:
+            continue
+        e = con.read_until(end, b + 1)
+        if e < 0:
+            return None
+        out = bytes(con.seen[b + len(begin) + 2:e])
+        return out.replace(b'\r\n', b'\n').decode('utf-8', 'replace')
+    return None
+
+
+def detach(pid, fd):
+    """Ends virsh: Ctrl-] first, reading on meanwhile (a virsh blocked on
+    a full terminal never sees it); killed if it is still there after 0.5 s."""
+    try:
+        os.write(fd, b'\x1d')
+    except OSError:
+        pass
+    until = time.monotonic() + 0.5
+    while time.monotonic() < until:
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            os.close(fd)
+            return
+        try:
+            if select.select([fd], [], [], 0.1)[0]:
+                os.read(fd, 65536)
+        except OSError:
+            pass
+    try:
+        os.kill(pid, 9)
+    except ProcessLookupError:
+        pass
+    os.close(fd)
+    os.waitpid(pid, 0)
 
 
 def main():
@@ -26,66 +135,20 @@ def main():
     pid, fd = pty.fork()
     if pid == 0:
         os.execvp('virsh', ['virsh', '-c', uri, 'console', '--force', domain])
-    tag = 'VMMSH%d' % os.getpid()
-    begin, end = (tag + '-B').encode(), (tag + '-E').encode()
-    deadline = time.monotonic() + timeout
-    seen = bytearray()
-
-    def read_until(pattern, start=0, within=None):
-        until = deadline if within is None else min(deadline, time.monotonic() + within)
-        while True:
-            at = seen.find(pattern, start)
-            if at >= 0:
-                return at
-            left = until - time.monotonic()
-            if left <= 0:
-                return -1
-            ready, _, _ = select.select([fd], [], [], min(left, 0.5))
-            if ready:
-                try:
-                    chunk = os.read(fd, 65536)
-                except OSError:
-                    return -1
-                if not chunk:
-                    return -1
-                seen.extend(chunk)
+    con = Console(fd, time.monotonic() + timeout)
 
     rc = 0
-    if read_until(b'Escape character') < 0:
+    if con.read_until(b'Escape character') < 0:
         rc = 1
     else:
-        mark = len(seen)
-        # A fresh prompt first (the shell may sit after old output). Busybox
-        # asks the terminal where its cursor is (ESC [6n) with each prompt
-        # and takes what comes next as the answer: answer it, or the typed
-        # command is swallowed.
-        os.write(fd, b'\r')
-        if read_until(b'\x1b[6n', mark, within=5) >= 0:
-            os.write(fd, b'\x1b[1;3R')
-            time.sleep(0.2)
-        half = len(tag) // 2
-        typed = 'echo %s""%s-B; %s; echo %s""%s-E\r' % (
-            tag[:half], tag[half:], command, tag[:half], tag[half:])
-        os.write(fd, typed.encode())
-        b = read_until(begin + b'\r\n', mark)
-        e = read_until(end, b + 1) if b >= 0 else -1
-        if b < 0 or e < 0:
+        out = run(con, fd, command)
+        if out is None:
             rc = 2
         else:
-            out = bytes(seen[b + len(begin) + 2:e])
-            sys.stdout.write(out.replace(b'\r\n', b'\n').decode('utf-8', 'replace'))
-    try:
-        os.write(fd, b'\x1d')   # Ctrl-]: virsh detaches
-    except OSError:
-        pass
-    time.sleep(0.1)
-    try:
-        os.kill(pid, 15)
-    except ProcessLookupError:
-        pass
-    os.waitpid(pid, 0)
+            sys.stdout.write(out)
+    detach(pid, fd)
     if rc:
-        sys.stderr.write(seen.decode('utf-8', 'replace')[-4000:])
+        sys.stderr.write(con.seen.decode('utf-8', 'replace')[-4000:])
     return rc
 
 

@@ -19,12 +19,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  adminClient, assertError, createVmDone, dataOf, domainOf, jobEnded, q, serialLog, sql, userClient,
-  virsh, waitFor,
+  adminClient, assertError, createVmDone, dataOf, domainOf, freeBlocks, jobEnded, q, serialLog, sql,
+  userClient, virsh, waitFor,
 } from './lib.mjs';
 
 const PREFIX = `t18i-${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
-const NET = '192.168.228';
+const [NET] = freeBlocks(1);
 const BOOT_DEADLINE_MS = 150_000;
 const KS_PARSE = new URL('./ks-parse.py', import.meta.url).pathname;
 

@@ -8,12 +8,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  adminClient, assertError, dataOf, sql, q, userClient, waitFor,
+  adminClient, assertError, dataOf, freeBlocks, sql, q, userClient, waitFor,
   createVmDone, domainOf, serialLog, virsh,
 } from './lib.mjs';
 
 const PREFIX = `t12p-${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
-const NET = '192.168.241';
+const [NET, OTHER] = freeBlocks(2);
 const BOOT_DEADLINE_MS = 120_000;
 
 const hostEntries = (name) => [...virsh('net-dumpxml', name).matchAll(/<host mac='([^']+)' ip='([^']+)'/g)]
@@ -74,7 +74,7 @@ describe('an IP pool', () => {
     const bad = [
       [{ range_start: `${NET}.150`, range_end: `${NET}.160` }, 422, 'range_overlaps_dhcp'],
       [{ range_start: `${NET}.20`, range_end: `${NET}.10` }, 422, 'range_outside_cidr'],
-      [{ range_start: '192.168.242.10', range_end: '192.168.242.20' }, 422, 'range_outside_cidr'],
+      [{ range_start: `${OTHER}.10`, range_end: `${OTHER}.20` }, 422, 'range_outside_cidr'],
       [{ range_start: `${NET}.x`, range_end: `${NET}.20` }, 400, 'invalid_address'],
       [{ network_id: 987654321 }, 404, 'unknown_network'],
     ];

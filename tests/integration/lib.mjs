@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import {
-  closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync,
+  accessSync, closeSync, constants, existsSync, openSync, readdirSync, readFileSync, rmSync,
 } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -21,6 +21,30 @@ if (!ADMIN_PASSWORD) throw new Error('VMM_ADMIN_PASSWORD is not set');
 
 let counter = 0;
 /** A user name no other test (or earlier run) has: letters, digits, '_'; at most 32 chars. */
+/** The top of the tree (the programs, api/, docs/). */
+export const ROOT = new URL('../../', import.meta.url).pathname;
+
+/**
+ * Every route of every FastCGI program in cgi-bin, as the binaries list
+ * them (VMM_LIST_ROUTES=1, lib/app.c): { program, method, pattern, perm,
+ * kind, reply, statuses, body, ... } each.
+ */
+export function programRoutes() {
+  const dir = `${ROOT}cgi-bin`;
+  const routes = [];
+  for (const name of readdirSync(dir).filter((n) => /^vmm-[a-z0-9-]+$/.test(n)).sort()) {
+    const path = `${dir}/${name}`;
+    try {
+      accessSync(path, constants.X_OK);
+    } catch {
+      continue;
+    }
+    const out = execFileSync(path, [], { env: { ...process.env, VMM_LIST_ROUTES: '1' }, encoding: 'utf8' });
+    for (const line of out.split('\n').filter(Boolean)) routes.push({ program: name, ...JSON.parse(line) });
+  }
+  return routes;
+}
+
 export function uniqueName(prefix = 't') {
   counter += 1;
   const name = `${prefix}_${Date.now().toString(36)}${process.pid.toString(36)}_${counter}`;
@@ -242,6 +266,20 @@ export function serialLog(domain) {
 export const domainOf = (id) => sql(`SELECT domain_name FROM vms WHERE id = ${Number(id)}`)[0][0];
 
 /** SQL string literal. */
+/**
+ * A stopped VM row of ownerId's without a domain (nothing can start it):
+ * a real object for routes under /vms/{id}. Returns { id, uuid, remove() }.
+ */
+export function insertVmRow(ownerId, prefix = 'row') {
+  const uuid = crypto.randomUUID();
+  sql(
+    'INSERT INTO vms (uuid, domain_name, name, description, owner_id, state, vcpus, memory_mb, disk_gb) ' +
+      `VALUES (${q(uuid)}, ${q(`vmm-${prefix}-${uuid.slice(0, 16)}`)}, ${q(uniqueName(prefix))}, '', ${ownerId}, 'stopped', 1, 128, 1)`,
+  );
+  const id = Number(sql(`SELECT id FROM vms WHERE uuid = ${q(uuid)}`)[0][0]);
+  return { id, uuid, remove: () => sql(`DELETE FROM vms WHERE id = ${id}`) };
+}
+
 export function q(value) {
   return `'${String(value).replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
@@ -387,4 +425,42 @@ export async function restartHelper(extraEnv = {}) {
   await stopHelper();
   startHelper(extraEnv);
   await waitFor(() => existsSync(`${STATE}/run/vmm-helper.sock`), 20_000, 50);
+}
+
+// IPv4 /24 blocks ('192.168.N', without the last octet) that overlap
+// neither this host's own addresses nor any libvirt network: the portal
+// refuses overlapping networks, and hosts differ (a CI machine may sit in
+// any private range), so tests never hard-code theirs.
+export function freeBlocks(count) {
+  const toNum = (a) => a.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+  const taken = []; // [first, last] address numbers
+  const add = (addr, prefix) => {
+    const size = 2 ** (32 - prefix);
+    const first = Math.floor(toNum(addr) / size) * size;
+    taken.push([first, first + size - 1]);
+  };
+  for (const m of execFileSync('ip', ['-4', '-o', 'addr'], { encoding: 'utf8' })
+    .matchAll(/inet (\d+\.\d+\.\d+\.\d+)\/(\d+)/g)) add(m[1], Number(m[2]));
+  const virsh = (...args) => execFileSync('virsh', ['-q', '-c', 'qemu:///system', ...args],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  for (const name of virsh('net-list', '--all', '--name').split('\n').map((s) => s.trim()).filter(Boolean)) {
+    let xml;
+    try { xml = virsh('net-dumpxml', '--inactive', name); } catch { continue; } // gone meanwhile
+    for (const m of xml.matchAll(/<ip [^>]*address='([\d.]+)'[^>]*?(?:netmask='([\d.]+)'|prefix='(\d+)')/g)) {
+      const prefix = m[3] ? Number(m[3])
+        : m[2].split('.').reduce((n, o) => n + (Number(o) >>> 0).toString(2).replace(/0/g, '').length, 0);
+      add(m[1], prefix);
+    }
+  }
+  // From a random place in the range, so stacks running side by side on
+  // one libvirtd seldom reach for the same blocks.
+  const blocks = [];
+  const start = Math.floor(Math.random() * 95);
+  for (let i = 0; i < 95 && blocks.length < count; i++) {
+    const n = 160 + ((start + i) % 95);
+    const first = toNum(`192.168.${n}.0`);
+    if (!taken.some(([lo, hi]) => first <= hi && first + 255 >= lo)) blocks.push(`192.168.${n}`);
+  }
+  if (blocks.length < count) throw new Error(`only ${blocks.length} free /24 blocks in 192.168.160-254`);
+  return blocks;
 }

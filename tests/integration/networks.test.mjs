@@ -9,8 +9,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { adminClient, assertError, dataOf, sql, q, userClient } from './lib.mjs';
+import { adminClient, assertError, dataOf, freeBlocks, sql, q, userClient } from './lib.mjs';
 
+// Ten /24 blocks free on this host ('192.168.N'); re() escapes one for a RegExp.
+const B = freeBlocks(10);
+const re = (block) => block.replace(/\./g, '\\.');
 const PREFIX = `t12n-${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
 
 function virsh(...args) {
@@ -64,7 +67,7 @@ describe('a network', () => {
   test('is made, changed live, stopped, started and deleted in libvirt', async () => {
     const name = `${PREFIX}-iso`;
     const res = await createNetwork({
-      name, cidr: '192.168.231.0/24', dhcp: { start: '192.168.231.100', end: '192.168.231.150' },
+      name, cidr: `${B[0]}.0/24`, dhcp: { start: `${B[0]}.100`, end: `${B[0]}.150` },
       domain: 'lab.example',
     });
     assert.equal(res.status, 201, res.text);
@@ -72,25 +75,25 @@ describe('a network', () => {
     assert.equal(net.name, name);
     assert.equal(net.mode, 'isolated');
     assert.equal(net.state, 'active');
-    assert.deepEqual(net.dhcp, { start: '192.168.231.100', end: '192.168.231.150' });
+    assert.deepEqual(net.dhcp, { start: `${B[0]}.100`, end: `${B[0]}.150` });
     assert.ok(net.bridge_device, 'libvirt named its bridge');
     assert.ok(libvirtNetworks().includes(name));
     assert.ok(netActive(name));
     const xml = virsh('net-dumpxml', name);
-    assert.match(xml, /<ip address='192\.168\.231\.1' netmask='255\.255\.255\.0'>/);
-    assert.match(xml, /<range start='192\.168\.231\.100' end='192\.168\.231\.150'/);
+    assert.match(xml, new RegExp(`<ip address='${re(B[0])}\\.1' netmask='255\\.255\\.255\\.0'>`));
+    assert.match(xml, new RegExp(`<range start='${re(B[0])}\\.100' end='${re(B[0])}\\.150'`));
     assert.doesNotMatch(xml, /<forward/, 'isolated: no forwarding');
     assert.match(virsh('net-info', name), /Autostart:\s+yes/);
 
     // The DHCP range changes live; the domain waits for a restart, and says so.
     const patched = await admin.api('PATCH', `/networks/${net.id}`, {
-      dhcp: { start: '192.168.231.120', end: '192.168.231.180' }, domain: 'other.example',
+      dhcp: { start: `${B[0]}.120`, end: `${B[0]}.180` }, domain: 'other.example',
       autostart: false,
     });
     assert.equal(patched.status, 200, patched.text);
     assert.deepEqual(dataOf(patched).restart_required, ['domain']);
     const live = virsh('net-dumpxml', name);
-    assert.match(live, /<range start='192\.168\.231\.120' end='192\.168\.231\.180'/);
+    assert.match(live, new RegExp(`<range start='${re(B[0])}\\.120' end='${re(B[0])}\\.180'`));
     assert.match(live, /<domain name='lab\.example'/, 'the running network keeps its domain');
     assert.match(virsh('net-dumpxml', '--inactive', name), /<domain name='other\.example'/);
     assert.match(virsh('net-info', name), /Autostart:\s+no/);
@@ -118,14 +121,14 @@ describe('a network', () => {
   test('NAT with DNS forwarders; VMs join it at create and it cannot be deleted under them', async () => {
     const name = `${PREFIX}-nat`;
     const res = await createNetwork({
-      name, mode: 'nat', cidr: '192.168.232.0/24', dns: ['192.168.232.53'],
-      dhcp: { start: '192.168.232.10', end: '192.168.232.99' },
+      name, mode: 'nat', cidr: `${B[1]}.0/24`, dns: [`${B[1]}.53`],
+      dhcp: { start: `${B[1]}.10`, end: `${B[1]}.99` },
     });
     assert.equal(res.status, 201, res.text);
     const net = dataOf(res);
     const xml = virsh('net-dumpxml', name);
     assert.match(xml, /<forward mode='nat'/);
-    assert.match(xml, /<forwarder addr='192\.168\.232\.53'\/>/);
+    assert.match(xml, new RegExp(`<forwarder addr='${re(B[1])}\\.53'/>`));
 
     const { client } = await userClient(admin);
     const defaultId = Number(sql("SELECT id FROM networks WHERE name = 'default'")[0][0]);
@@ -154,7 +157,7 @@ describe('a network', () => {
       start: false, network_ids: [987654321],
     }), 404, 'unknown_network');
     // Networks are for administrators to make.
-    assertError(await client.api('POST', '/networks', { name: `${PREFIX}-x`, mode: 'isolated', cidr: '192.168.239.0/24' }), 403, 'forbidden');
+    assertError(await client.api('POST', '/networks', { name: `${PREFIX}-x`, mode: 'isolated', cidr: `${B[8]}.0/24` }), 403, 'forbidden');
 
     assertError(await admin.api('DELETE', `/networks/${net.id}`), 409, 'network_in_use');
     assert.ok(libvirtNetworks().includes(name));
@@ -177,38 +180,38 @@ describe('a network', () => {
       const xml = virsh('net-dumpxml', `${PREFIX}-br`);
       assert.match(xml, /<forward mode='bridge'\/>/);
       assert.match(xml, new RegExp(`<bridge name='${bridge}'/>`));
-      assertError(await admin.api('PATCH', `/networks/${net.id}`, { dhcp: { start: '192.168.240.10', end: '192.168.240.20' } }), 400, 'invalid_choice');
+      assertError(await admin.api('PATCH', `/networks/${net.id}`, { dhcp: { start: `${B[9]}.10`, end: `${B[9]}.20` } }), 400, 'invalid_choice');
       assert.equal((await admin.api('DELETE', `/networks/${net.id}`)).status, 200);
     } finally {
       execFileSync('ip', ['link', 'del', bridge]);
     }
-    const routed = await createNetwork({ name: `${PREFIX}-rt`, mode: 'routed', cidr: '192.168.235.0/24' });
+    const routed = await createNetwork({ name: `${PREFIX}-rt`, mode: 'routed', cidr: `${B[4]}.0/24` });
     assert.equal(routed.status, 201, routed.text);
     assert.match(virsh('net-dumpxml', `${PREFIX}-rt`), /<forward mode='route'\/>/);
     assert.equal((await admin.api('DELETE', `/networks/${dataOf(routed).id}`)).status, 200);
   });
 
   test('bad input is refused with a clear error and nothing made', async () => {
-    const first = await createNetwork({ name: `${PREFIX}-a`, cidr: '192.168.233.0/24' });
+    const first = await createNetwork({ name: `${PREFIX}-a`, cidr: `${B[2]}.0/24` });
     assert.equal(first.status, 201, first.text);
     const cases = [
-      [{ name: `${PREFIX}-b`, cidr: '192.168.233.128/25' }, 409, 'network_overlap'],
+      [{ name: `${PREFIX}-b`, cidr: `${B[2]}.128/25` }, 409, 'network_overlap'],
       [{ name: `${PREFIX}-b`, cidr: '192.168.122.0/24' }, 409, 'network_overlap'],
       [{ name: `${PREFIX}-b`, cidr: hostBlock() }, 409, 'network_overlap'],
-      [{ name: `${PREFIX}-b`, cidr: '192.168.234.0/24', dhcp: { start: '192.168.235.10', end: '192.168.235.20' } }, 422, 'dhcp_outside_cidr'],
-      [{ name: `${PREFIX}-b`, cidr: '192.168.234.0/24', dhcp: { start: '192.168.234.1', end: '192.168.234.20' } }, 422, 'dhcp_outside_cidr'],
-      [{ name: `${PREFIX}-b`, cidr: '192.168.234.1/24' }, 400, 'invalid_cidr'],
-      [{ name: `${PREFIX}-b`, cidr: '192.168.234.0/33' }, 400, 'invalid_cidr'],
-      [{ name: `${PREFIX}-b`, cidr: '192.168.234.0/24', dns: ['not-an-ip'] }, 400, 'invalid_address'],
-      [{ name: `${PREFIX}/b`, cidr: '192.168.234.0/24' }, 400, 'invalid_name'],
-      [{ name: `-${PREFIX}`, cidr: '192.168.234.0/24' }, 400, 'invalid_name'],
-      [{ name: `${PREFIX} b`, cidr: '192.168.234.0/24' }, 400, 'invalid_name'],
+      [{ name: `${PREFIX}-b`, cidr: `${B[3]}.0/24`, dhcp: { start: `${B[4]}.10`, end: `${B[4]}.20` } }, 422, 'dhcp_outside_cidr'],
+      [{ name: `${PREFIX}-b`, cidr: `${B[3]}.0/24`, dhcp: { start: `${B[3]}.1`, end: `${B[3]}.20` } }, 422, 'dhcp_outside_cidr'],
+      [{ name: `${PREFIX}-b`, cidr: `${B[3]}.1/24` }, 400, 'invalid_cidr'],
+      [{ name: `${PREFIX}-b`, cidr: `${B[3]}.0/33` }, 400, 'invalid_cidr'],
+      [{ name: `${PREFIX}-b`, cidr: `${B[3]}.0/24`, dns: ['not-an-ip'] }, 400, 'invalid_address'],
+      [{ name: `${PREFIX}/b`, cidr: `${B[3]}.0/24` }, 400, 'invalid_name'],
+      [{ name: `-${PREFIX}`, cidr: `${B[3]}.0/24` }, 400, 'invalid_name'],
+      [{ name: `${PREFIX} b`, cidr: `${B[3]}.0/24` }, 400, 'invalid_name'],
       [{ name: `${PREFIX}-b` }, 400, 'missing_field'],
       [{ name: `${PREFIX}-b`, mode: 'bridge', bridge: `nobr${process.pid % 1000}` }, 422, 'no_bridge'],
-      [{ name: `${PREFIX}-b`, mode: 'bridge', bridge: 'virbr0', cidr: '192.168.234.0/24' }, 400, 'invalid_choice'],
-      [{ name: `${PREFIX}-a`, cidr: '192.168.236.0/24' }, 409, 'name_taken'],
-      [{ name: 'default', cidr: '192.168.236.0/24' }, 409, 'name_taken'],
-      [{ name: `${PREFIX}-b`, mode: 'wifi', cidr: '192.168.236.0/24' }, 400, 'invalid_choice'],
+      [{ name: `${PREFIX}-b`, mode: 'bridge', bridge: 'virbr0', cidr: `${B[3]}.0/24` }, 400, 'invalid_choice'],
+      [{ name: `${PREFIX}-a`, cidr: `${B[5]}.0/24` }, 409, 'name_taken'],
+      [{ name: 'default', cidr: `${B[5]}.0/24` }, 409, 'name_taken'],
+      [{ name: `${PREFIX}-b`, mode: 'wifi', cidr: `${B[5]}.0/24` }, 400, 'invalid_choice'],
     ];
     for (const [fields, status, code] of cases) {
       const res = await createNetwork(fields);
@@ -220,13 +223,13 @@ describe('a network', () => {
     const dir = mkdtempSync(join(tmpdir(), 't12n-'));
     try {
       const file = join(dir, 'net.xml');
-      writeFileSync(file, `<network><name>${PREFIX}-foreign</name><ip address='192.168.237.1' netmask='255.255.255.0'/></network>`);
+      writeFileSync(file, `<network><name>${PREFIX}-foreign</name><ip address='${B[6]}.1' netmask='255.255.255.0'/></network>`);
       virsh('net-define', file);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-    assertError(await createNetwork({ name: `${PREFIX}-c`, cidr: '192.168.237.0/25' }), 409, 'network_overlap');
-    assertError(await createNetwork({ name: `${PREFIX}-foreign`, cidr: '192.168.238.0/24' }), 409, 'network_exists');
+    assertError(await createNetwork({ name: `${PREFIX}-c`, cidr: `${B[6]}.0/25` }), 409, 'network_overlap');
+    assertError(await createNetwork({ name: `${PREFIX}-foreign`, cidr: `${B[7]}.0/24` }), 409, 'network_exists');
     assert.equal(sql(`SELECT COUNT(*) FROM networks WHERE name LIKE ${q(`${PREFIX}%`)}`)[0][0], '1');
   });
 });
