@@ -989,8 +989,11 @@ static int vms_wizard_step(struct req *r)
     if (strcmp(step, "create")) {
         json_decref(install);
         int rc = wizard_render(r, !strcmp(step, "fields") ? "fields" : "review");
-        if (rc == 0 && rendered)
-            json_object_set_new(json_object_get(r->data, "values"), "rendered", json_string(rendered));
+        if (rc == 0 && rendered) {
+            json_t *values = json_object_get(r->data, "values");
+            json_object_set_new(values, "rendered", json_string(rendered));
+            json_object_set_new(values, "has_rendered", json_true());
+        }
         g_free(rendered);
         r->audit_action = "vm.wizard_step";   /* nothing is made until the last step */
         return rc;

@@ -100,8 +100,8 @@
     {{#automated}}<dt>{{_ Host name}}</dt><dd id="review-hostname">{{hostname}}</dd>
     <dt>{{_ User}}</dt><dd>{{user}}</dd>{{/automated}}
   </dl>
-  {{#rendered}}<h2>{{_ What the installer gets}}</h2>
-  <pre id="rendered">{{rendered}}</pre>{{/rendered}}
+  {{#has_rendered}}<h2>{{_ What the installer gets}}</h2>
+  <pre id="rendered">{{rendered}}</pre>{{/has_rendered}}
   <button type="submit" class="primary">{{_ Create and install}}</button>
   {{/values}}{{/step_review}}
 </form>
