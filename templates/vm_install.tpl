@@ -55,14 +55,14 @@
   <label for="password">{{_ Password}}</label>
   <input id="password" name="password" type="password" maxlength="256" autocomplete="new-password">
   <label for="ssh_keys">{{_ SSH public keys (one a line)}}</label>
-  <textarea id="ssh_keys" name="ssh_keys" rows="3">{{ssh_keys}}</textarea>
+  <textarea id="ssh_keys" name="ssh_keys" rows="3">{{ssh_keys:pre_escape}}</textarea>
   <label for="packages">{{_ Packages (separated by spaces)}}</label>
   <input id="packages" name="packages" value="{{packages}}">
   <label for="commands">{{_ Commands to run at the end (one a line)}}</label>
-  <textarea id="commands" name="commands" rows="3">{{commands}}</textarea>
+  <textarea id="commands" name="commands" rows="3">{{commands:pre_escape}}</textarea>
   {{#is_cloud_init}}
   <label for="user_data">{{_ Your own user-data (#cloud-config), merged with the above}}</label>
-  <textarea id="user_data" name="user_data" rows="6">{{user_data}}</textarea>
+  <textarea id="user_data" name="user_data" rows="6">{{user_data:pre_escape}}</textarea>
   {{/is_cloud_init}}
   {{/automated}}
   {{#not_automated}}<p>{{_ The installer runs as it is: you answer its questions on the console.}}</p>{{/not_automated}}
@@ -87,10 +87,11 @@
   <input type="hidden" name="hostname" value="{{hostname}}">
   <input type="hidden" name="user" value="{{user}}">
   <input type="hidden" name="password" value="{{password}}">
-  <input type="hidden" name="ssh_keys" value="{{ssh_keys}}">
   <input type="hidden" name="packages" value="{{packages}}">
-  <input type="hidden" name="commands" value="{{commands}}">
-  <input type="hidden" name="user_data" value="{{user_data}}">
+  {{! Lines are kept only in a textarea (an attribute's escaping folds them) }}
+  <textarea name="ssh_keys" hidden>{{ssh_keys:pre_escape}}</textarea>
+  <textarea name="commands" hidden>{{commands:pre_escape}}</textarea>
+  <textarea name="user_data" hidden>{{user_data:pre_escape}}</textarea>
   <input type="hidden" name="after_install" value="{{after_install}}">
   <dl class="facts" id="review">
     <dt>{{_ Name}}</dt><dd>{{name}}</dd>
@@ -101,7 +102,7 @@
     <dt>{{_ User}}</dt><dd>{{user}}</dd>{{/automated}}
   </dl>
   {{#has_rendered}}<h2>{{_ What the installer gets}}</h2>
-  <pre id="rendered">{{rendered}}</pre>{{/has_rendered}}
+  <pre id="rendered">{{rendered:pre_escape}}</pre>{{/has_rendered}}
   <button type="submit" class="primary">{{_ Create and install}}</button>
   {{/values}}{{/step_review}}
 </form>
