@@ -16,6 +16,7 @@
 #include "hardware.h"
 #include "helper_client.h"
 #include "i18n.h"
+#include "install_form.h"
 #include "ip_alloc.h"
 #include "job_text.h"
 #include "list.h"
@@ -308,6 +309,20 @@ static int vms_show(struct req *r)
     return 0;
 }
 
+/* Issue 12: the networks a VM may join, the default first. */
+static json_t *network_choices(long long chosen)
+{
+    struct db_rows *rows = db_query("SELECT id, name FROM networks ORDER BY builtin DESC, name");
+    json_t *networks = json_array();
+    for (int i = 0; rows && i < rows->nrows; i++)
+        json_array_append_new(networks, json_pack("{s:I, s:s, s:b}", "id",
+                                                  (json_int_t)db_cell_int(rows, i, 0, 0), "name",
+                                                  db_cell(rows, i, 1), "selected",
+                                                  db_cell_int(rows, i, 0, 0) == chosen));
+    db_rows_free(rows);
+    return networks;
+}
+
 /* The create form's defaults for a template: its recommended size, else
  * the user guide's 2 vCPUs, 2048 MB and 20 GB, never below its minimums. */
 #define DEFAULT_VCPUS 2
@@ -335,6 +350,28 @@ static char *offered_arches(struct req *r)
     char *runnable = host_arches(host);
     json_decref(host);
     return runnable;
+}
+
+/* The ISOs the caller may install from, of the architectures in
+ * runnable (comma-separated), chosen marked; NULL when the database fails. */
+static json_t *iso_choices(struct req *r, long long chosen, const char *runnable)
+{
+    struct db_rows *rows = db_query("SELECT id, name, size_bytes, arch FROM isos WHERE status = "
+                                    "'ready' AND (visibility = 'public' OR owner_id = ?) AND "
+                                    "FIND_IN_SET(arch, ?) ORDER BY name",
+                                    DB_INT(r->user->id), DB_TEXT(runnable));
+    if (!rows)
+        return NULL;
+    json_t *isos = json_array();
+    for (int i = 0; i < rows->nrows; i++)
+        json_array_append_new(isos, json_pack("{s:I, s:s, s:I, s:s, s:b}",
+                                              "id", (json_int_t)db_cell_int(rows, i, 0, 0),
+                                              "name", db_cell(rows, i, 1),
+                                              "size_mb", (json_int_t)(db_cell_int(rows, i, 2, 0) >> 20),
+                                              "arch", db_cell(rows, i, 3),
+                                              "selected", db_cell_int(rows, i, 0, 0) == chosen));
+    db_rows_free(rows);
+    return isos;
 }
 
 static int vms_new_page(struct req *r)
@@ -370,30 +407,13 @@ static int vms_new_page(struct req *r)
     }
     db_rows_free(rows);
 
-    rows = db_query("SELECT id, name, size_bytes, arch FROM isos WHERE status = 'ready' AND "
-                    "(visibility = 'public' OR owner_id = ?) AND FIND_IN_SET(arch, ?) ORDER BY name",
-                    DB_INT(r->user->id), DB_TEXT(runnable));
+    json_t *isos = iso_choices(r, 0, runnable);
     g_free(runnable);
-    if (!rows) {
+    if (!isos) {
         json_decref(templates);
         return fail_db(r);
     }
-    json_t *isos = json_array();
-    for (int i = 0; i < rows->nrows; i++)
-        json_array_append_new(isos, json_pack("{s:I, s:s, s:I, s:s}",
-                                              "id", (json_int_t)db_cell_int(rows, i, 0, 0),
-                                              "name", db_cell(rows, i, 1),
-                                              "size_mb", (json_int_t)(db_cell_int(rows, i, 2, 0) >> 20),
-                                              "arch", db_cell(rows, i, 3)));
-    db_rows_free(rows);
-    /* Issue 12: the networks a VM may join, the default first. */
-    rows = db_query("SELECT id, name FROM networks ORDER BY builtin DESC, name");
-    json_t *networks = json_array();
-    for (int i = 0; rows && i < rows->nrows; i++)
-        json_array_append_new(networks, json_pack("{s:I, s:s}", "id",
-                                                  (json_int_t)db_cell_int(rows, i, 0, 0), "name",
-                                                  db_cell(rows, i, 1)));
-    db_rows_free(rows);
+    json_t *networks = network_choices(0);
     /* The first form's size fields start at the chosen (else the first)
      * template's defaults, unless the user's own values come back. */
     json_t *first = NULL;
@@ -810,6 +830,39 @@ static int hand_over(struct req *r, const char *op, json_t *args, long long id, 
     return 0;
 }
 
+/* Issue 18: the `install` object checked and rendered (user-data merged,
+ * ks.cfg or preseed.cfg) before anything is made, so bad input is a 4xx
+ * and nothing else. The rendered file in *config (g_free it), or NULL
+ * when the create has no install. */
+static int install_check(struct req *r, struct install_form *form, char **config)
+{
+    *config = NULL;
+    json_t *install = json_object_get(r->input, "install");
+    long long config_id = input_int(r, "install_config_id", 0);
+    if (!install && !config_id)
+        return 0;
+    if (install_form_resolve(install, config_id, r->user, form, &r->err) < 0)
+        return -1;
+    if (strcmp(form->type, "cloud-init") && !input_int(r, "iso_id", 0))
+        return req_fail(r, 422, "install_needs_iso", "iso_id",
+                        _("A kickstart or preseed install runs from an installer ISO: give iso_id."));
+    *config = install_form_render(form, &r->err);
+    return *config ? 0 : -1;
+}
+
+static int insert_install(struct req *r, long long vm_id, const struct install_form *form,
+                          const char *config)
+{
+    if (!config)
+        return 0;
+    return db_exec("INSERT INTO vm_installs (vm_id, type, hostname, config, after_install) "
+                   "VALUES (?, ?, ?, ?, ?)", DB_INT(vm_id), DB_TEXT(form->type),
+                   DB_TEXT(form->hostname), DB_TEXT(config),
+                   DB_TEXT(form->wait_after_install ? "wait" : "start")) < 0
+               ? fail_db(r)
+               : 0;
+}
+
 static int vms_create(struct req *r)
 {
     struct usage want = { 1, input_int(r, "vcpus", 1), input_int(r, "memory_mb", 512),
@@ -819,6 +872,9 @@ static int vms_create(struct req *r)
     long long iso_id = input_int(r, "iso_id", 0);
     r->audit_detail = json_pack("{s:s, s:I, s:I}", "name", input_str(r, "name"), "template_id",
                                 (json_int_t)template_id, "iso_id", (json_int_t)iso_id);
+    json_t *install_type = json_object_get(json_object_get(r->input, "install"), "type");
+    if (json_is_string(install_type))
+        json_object_set(r->audit_detail, "install", install_type);
     const char *vnc_password = input_str(r, "vnc_password");
     for (const char *c = vnc_password; c && *c; c++)
         if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
@@ -844,15 +900,15 @@ static int vms_create(struct req *r)
                         _("qemu64 is an x86_64 CPU model; this image is for %s."), arch);
     if (host_check(r, &want, arch) < 0 || hardware_cpu_model_check(r, arch, cpu_model) < 0)
         return -1;
+    struct install_form form = { 0 };
+    char *install_config = NULL;
     json_t *network_ids = NULL;
-    if (networks_check(r, &network_ids) < 0 || sweep_pools(r, network_ids) < 0) {
+    if (install_check(r, &form, &install_config) < 0 || networks_check(r, &network_ids) < 0 ||
+        sweep_pools(r, network_ids) < 0 || db_begin() < 0) {
         json_decref(network_ids);
-        return -1;
-    }
-
-    if (db_begin() < 0) {
-        json_decref(network_ids);
-        return fail_db(r);
+        install_form_clear(&form);
+        g_free(install_config);
+        return r->err.status ? -1 : fail_db(r);
     }
     long long id = -1, job_id = 0;
     struct new_vm nv = {
@@ -861,15 +917,20 @@ static int vms_create(struct req *r)
         .full = full_clone(r), .autostart = json_is_true(json_object_get(r->input, "autostart")),
         .vnc_password = input_str(r, "vnc_password"),
     };
-    if (quota_check(r, r->user->id, &want) < 0 || (id = insert_vm(r, &want, arch, &nv)) < 0 ||
-        set_maxima(r, id, &want) < 0 ||
-        insert_nics(r, id, network_ids) < 0 ||
-        (job_id = insert_job(r, id, "vm.create")) < 0 || db_commit() < 0) {
+    int rc = quota_check(r, r->user->id, &want) < 0 || (id = insert_vm(r, &want, arch, &nv)) < 0 ||
+                     set_maxima(r, id, &want) < 0 ||
+                     insert_nics(r, id, network_ids) < 0 ||
+                     insert_install(r, id, &form, install_config) < 0 ||
+                     (job_id = insert_job(r, id, "vm.create")) < 0 || db_commit() < 0
+                 ? -1
+                 : 0;
+    json_decref(network_ids);
+    install_form_clear(&form);
+    g_free(install_config);
+    if (rc < 0) {
         db_rollback();
-        json_decref(network_ids);
         return r->err.status ? -1 : fail_db(r);
     }
-    json_decref(network_ids);
     r->audit_target_id = id;
 
     json_t *start = json_object_get(r->input, "start");
@@ -987,6 +1048,209 @@ static int vms_clone(struct req *r)
     if (input_int(r, "backup_id", 0))
         json_object_set_new(args, "backup_id", json_integer(input_int(r, "backup_id", 0)));
     return hand_over(r, "vm.clone", args, id, job_id);
+}
+
+/* Issue 18: what the VM's installer or first boot is given, for its
+ * owner: the rendered user-data, ks.cfg or preseed.cfg (a password only
+ * as its hash), and the seed's meta-data and network-config once built. */
+static int vms_install_show(struct req *r)
+{
+    long long id = req_param(r, "id")->num;
+    json_t *vm = vm_visible(r, id);
+    if (!vm)
+        return -1;
+    json_decref(vm);
+    struct db_rows *rows = db_query(
+        "SELECT type, hostname, config, meta_data, network_config, seed_state, after_install, "
+        "revision FROM vm_installs WHERE vm_id = ?", DB_INT(id));
+    if (!rows)
+        return fail_db(r);
+    if (rows->nrows != 1) {
+        db_rows_free(rows);
+        return req_fail(r, 404, "no_install", NULL,
+                        _("This virtual machine was not made with an automated install."));
+    }
+    const char *type = db_cell(rows, 0, 0);
+    json_t *data = json_pack(
+        "{s:s, s:s, s:s, s:o, s:o, s:s, s:s, s:I}", "type", type, "hostname", db_cell(rows, 0, 1),
+        !strcmp(type, "cloud-init") ? "user_data" : !strcmp(type, "kickstart") ? "kickstart"
+                                                                                : "preseed",
+        db_cell(rows, 0, 2),
+        "meta_data", db_cell(rows, 0, 3) ? json_string(db_cell(rows, 0, 3)) : json_null(),
+        "network_config", db_cell(rows, 0, 4) ? json_string(db_cell(rows, 0, 4)) : json_null(),
+        "seed_state", db_cell(rows, 0, 5), "after_install", db_cell(rows, 0, 6), "revision",
+        (json_int_t)db_cell_int(rows, 0, 7, 1));
+    db_rows_free(rows);
+    req_set_object(r, "install", data);
+    return 0;
+}
+
+/* --- issue 18: the install wizard (/vms/install) ---------------------------
+ * Three steps in one form that carries what was chosen so far: the ISO,
+ * sizes and automation; the install settings; a review with the file the
+ * installer gets. Each step is checked as the API checks it (the review
+ * renders the install), and the last one is POST /vms itself. */
+
+static const char *const wizard_types[] = { "none", "cloud-init", "kickstart", "preseed", NULL };
+static const char *const wizard_steps[] = { "fields", "review", "create", NULL };
+static const char *const after_choices[] = { "start", "wait", NULL };
+
+static const char *automation_label(const char *type)
+{
+    return !strcmp(type, "cloud-init") ? _("cloud-init (NoCloud seed)")
+           : !strcmp(type, "kickstart") ? _("Kickstart (Anaconda)")
+           : !strcmp(type, "preseed")   ? _("Preseed (Debian installer)")
+                                        : _("None: install by hand");
+}
+
+/* The wizard's text fields as the API's install object (NULL: none). */
+static json_t *wizard_install(struct req *r)
+{
+    const char *type = input_str(r, "install_type");
+    if (!type || !strcmp(type, "none"))
+        return NULL;
+    json_t *install = json_pack("{s:s}", "type", type);
+    static const char *const plain[] = { "hostname", "user", "password", "user_data",
+                                         "after_install", NULL };
+    for (const char *const *f = plain; *f; f++) {
+        const char *v = input_str(r, *f);
+        if (v && *v)
+            json_object_set_new(install, *f, json_string(v));
+    }
+    /* keys and commands one a line, packages separated by spaces */
+    static const struct { const char *name, *separators; } lists[] = {
+        { "ssh_keys", "\r\n" }, { "commands", "\r\n" }, { "packages", " \t\r\n," },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(lists); i++) {
+        const char *v = input_str(r, lists[i].name);
+        gchar **items = g_strsplit_set(v ? v : "", lists[i].separators, -1);
+        json_t *list = json_array();
+        for (gchar **it = items; *it; it++)
+            if (**it)
+                json_array_append_new(list, json_string(*it));
+        g_strfreev(items);
+        if (json_array_size(list))
+            json_object_set_new(install, lists[i].name, list);
+        else
+            json_decref(list);
+    }
+    return install;
+}
+
+/* The wizard at step (choose, fields or review) with what was chosen. */
+static int wizard_render(struct req *r, const char *step)
+{
+    const char *type = input_str(r, "install_type");
+    if (!type)
+        type = "cloud-init";
+    long long iso_id = input_int(r, "iso_id", 0);
+    char *runnable = offered_arches(r);
+    json_t *isos = iso_choices(r, iso_id, runnable);
+    g_free(runnable);
+    if (!isos)
+        return fail_db(r);
+    json_t *values = json_deep_copy(r->input ? r->input : json_object());
+    json_object_del(values, "csrf_token");
+    if (strcmp(step, "review"))   /* a password is carried only into the review */
+        json_object_del(values, "password");
+    json_t *automations = json_array();
+    for (const char *const *t = wizard_types; *t; t++)
+        json_array_append_new(automations, json_pack("{s:s, s:s, s:b}", "value", *t, "label",
+                                                     automation_label(*t), "selected",
+                                                     !strcmp(*t, type)));
+    const char *iso_name = "";
+    size_t i;
+    json_t *iso;
+    json_array_foreach(isos, i, iso)
+        if (json_integer_value(json_object_get(iso, "id")) == iso_id)
+            iso_name = json_string_value(json_object_get(iso, "name"));
+    json_t *configs = json_array();
+    struct db_rows *rows = db_query("SELECT id, name, shared FROM install_configs WHERE owner_id = ? "
+                                    "OR shared = 1 ORDER BY name", DB_INT(r->user->id));
+    long long config_id = input_int(r, "install_config_id", 0);
+    for (int k = 0; rows && k < rows->nrows; k++)
+        json_array_append_new(configs, json_pack("{s:I, s:s, s:b, s:b}", "id",
+                                                 (json_int_t)db_cell_int(rows, k, 0, 0), "name",
+                                                 db_cell(rows, k, 1), "shared",
+                                                 db_cell_int(rows, k, 2, 0) != 0, "selected",
+                                                 db_cell_int(rows, k, 0, 0) == config_id));
+    db_rows_free(rows);
+    const char *after = input_str(r, "after_install");
+    json_object_update(values, json_pack(
+        "{s:o, s:o, s:o, s:o, s:s, s:s, s:b, s:b, s:b, s:b, s:b, s:I, s:I, s:I}", "isos", isos,
+        "networks", network_choices(input_int(r, "network_id", 0)), "automations", automations,
+        "configs", configs, "iso_name", iso_name, "automation_label", automation_label(type),
+        "automated", strcmp(type, "none") != 0, "not_automated", !strcmp(type, "none"),
+        "is_cloud_init", !strcmp(type, "cloud-init"), "after_start", !after || strcmp(after, "wait"),
+        "after_wait", after && !strcmp(after, "wait"), "vcpus", (json_int_t)input_int(r, "vcpus", 1),
+        "memory_mb", (json_int_t)input_int(r, "memory_mb", 1024),
+        "disk_gb", (json_int_t)input_int(r, "disk_gb", 10)));
+    /* What the later steps carry in hidden fields, never empty. */
+    json_object_set_new(values, "install_type", json_string(type));
+    json_object_set_new(values, "after_install", json_string(after && !strcmp(after, "wait") ? "wait" : "start"));
+    json_object_set_new(values, "install_config_id", json_integer(config_id));
+    json_object_set_new(values, "network_id", json_integer(input_int(r, "network_id", 0)));
+    r->data = json_pack("{s:o, s:b, s:b, s:b}", "values", values, "step_choose",
+                        !strcmp(step, "choose"), "step_fields", !strcmp(step, "fields"),
+                        "step_review", !strcmp(step, "review"));
+    return 0;
+}
+
+/* The first step; or, as the page of a submission that failed, the step
+ * it was sent from, with the message. */
+static int vms_wizard_page(struct req *r)
+{
+    const char *to = !strcmp(r->method, "POST") ? input_str(r, "step") : NULL;
+    return wizard_render(r, !to || !strcmp(to, "fields") ? "choose" : "fields");
+}
+
+/* The chosen step's checks, then the next page (the create, last). */
+static int vms_wizard_step(struct req *r)
+{
+    const char *step = input_str(r, "step");
+    if (!input_str(r, "name") || !input_int(r, "iso_id", 0))
+        return req_fail(r, 400, "missing_field", "iso_id", _("Give a name and an ISO image."));
+    json_t *install = wizard_install(r);
+    long long config_id = input_int(r, "install_config_id", 0);
+    char *rendered = NULL;
+    if (strcmp(step, "fields") && (install || config_id)) {
+        struct install_form form;
+        int rc = install_form_resolve(install, config_id, r->user, &form, &r->err);
+        rendered = rc == 0 ? install_form_render(&form, &r->err) : NULL;
+        install_form_clear(&form);
+        if (!rendered) {
+            json_decref(install);
+            return -1;
+        }
+    }
+    if (strcmp(step, "create")) {
+        json_decref(install);
+        int rc = wizard_render(r, !strcmp(step, "fields") ? "fields" : "review");
+        if (rc == 0 && rendered) {
+            json_t *values = json_object_get(r->data, "values");
+            json_object_set_new(values, "rendered", json_string(rendered));
+            json_object_set_new(values, "has_rendered", json_true());
+        }
+        g_free(rendered);
+        r->audit_action = "vm.wizard_step";   /* nothing is made until the last step */
+        return rc;
+    }
+    g_free(rendered);
+    /* The create, with the wizard's answers in the API's shape. */
+    json_t *input = json_pack("{s:s, s:I, s:I, s:I, s:I, s:b}", "name", input_str(r, "name"),
+                              "iso_id", (json_int_t)input_int(r, "iso_id", 0), "vcpus",
+                              (json_int_t)input_int(r, "vcpus", 1), "memory_mb",
+                              (json_int_t)input_int(r, "memory_mb", 1024), "disk_gb",
+                              (json_int_t)input_int(r, "disk_gb", 10), "start", 1);
+    if (input_int(r, "network_id", 0))
+        json_object_set_new(input, "network_id", json_integer(input_int(r, "network_id", 0)));
+    if (install)
+        json_object_set_new(input, "install", install);
+    if (config_id)
+        json_object_set_new(input, "install_config_id", json_integer(config_id));
+    json_decref(r->input);
+    r->input = input;
+    return vms_create(r);
 }
 
 static const char *const actions[] = { "start", "stop", "reboot", "pause", "resume",
@@ -1445,6 +1709,28 @@ static const struct field create_fields[] = {
     { "network_id", FIELD_INT, false, 1, INT64_MAX, NULL },
     { "ip", FIELD_STRING, false, 7, 15, NULL },
     { .name = "arch", .type = FIELD_ENUM, .choices = arches },
+    { "install", FIELD_FREE_OBJECT, false, 1, 9 },   /* issue 18: lib/install_form.h */
+    { "install_config_id", FIELD_INT, false, 1, INT64_MAX, NULL },
+    { NULL },
+};
+static const struct field wizard_fields[] = {
+    { "step", FIELD_ENUM, true, 0, 0, wizard_steps },
+    { "name", FIELD_NAME, false, 1, 64, NULL },
+    { "iso_id", FIELD_INT, false, 1, INT64_MAX, NULL },
+    { "vcpus", FIELD_INT, false, 1, 64, NULL },
+    { "memory_mb", FIELD_INT, false, 64, 1048576, NULL },
+    { "disk_gb", FIELD_INT, false, 1, 65536, NULL },
+    { "network_id", FIELD_INT, false, 0, INT64_MAX, NULL },   /* 0: none chosen */
+    { "install_type", FIELD_ENUM, false, 0, 0, wizard_types },
+    { "install_config_id", FIELD_INT, false, 0, INT64_MAX, NULL },
+    { "hostname", FIELD_STRING, false, 0, 63, NULL },
+    { "user", FIELD_STRING, false, 0, 32, NULL },
+    { "password", FIELD_STRING, false, 0, 256, NULL },
+    { "ssh_keys", FIELD_TEXT, false, 0, 65536, NULL },
+    { "packages", FIELD_TEXT, false, 0, 8192, NULL },
+    { "commands", FIELD_TEXT, false, 0, 65536, NULL },
+    { "user_data", FIELD_TEXT, false, 0, 65536, NULL },
+    { "after_install", FIELD_ENUM, false, 0, 0, after_choices },
     { NULL },
 };
 static const char *const boot_devices[] = { "normal", "cdrom", NULL };
@@ -1509,12 +1795,18 @@ static const struct route routes[] = {
       .statuses = STATUSES(400, 404, 409, 422, 502) },
     { "GET", "/vms/new", vms_new_page, PERM_USER, ROUTE_PAGE, "vm_new.tpl", N_("New virtual machine") },
     { "POST", "/vms/new", vms_create, PERM_USER, ROUTE_PAGE, NULL, NULL, create_fields, "vm.create" },
+    { "GET", "/vms/install", vms_wizard_page, PERM_USER, ROUTE_PAGE, "vm_install.tpl", N_("Install wizard") },
+    { "POST", "/vms/install", vms_wizard_step, PERM_USER, ROUTE_PAGE, "vm_install.tpl",
+      N_("Install wizard"), wizard_fields, "vm.create" },
     { "GET", "/vms/{id:int}", vms_show, PERM_USER, ROUTE_BOTH, "vm.tpl", N_("Virtual machine"),
       .summary = "Show a VM", .reply = REPLY_OBJECT,
       .statuses = STATUSES(404, 502) },
     { "GET", "/vms/{id:int}/history", vms_history, PERM_USER, ROUTE_API,
       .summary = "Operations on this VM", .reply = REPLY_ITEMS,
       .statuses = STATUSES(404) },
+    { "GET", "/vms/{id:int}/install", vms_install_show, PERM_USER, ROUTE_API,
+      .summary = "What the VM's automated install is given (user-data, ks.cfg or preseed.cfg, seed)",
+      .reply = REPLY_OBJECT, .statuses = STATUSES(404) },
     { "POST", "/vms/batch", vms_batch, PERM_USER, ROUTE_BOTH, "vms_batch.tpl", N_("Batch action"),
       batch_fields, "vm.batch",
       .summary = "Run one action on many VMs: per-id results", .reply = REPLY_OBJECT,

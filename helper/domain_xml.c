@@ -67,7 +67,7 @@ static void add_metadata(xmlNodePtr domain, const struct domain_spec *spec)
 }
 
 static void fill_disk(xmlNodePtr disk, const struct disk_spec *d);
-static void fill_cdrom(xmlNodePtr cdrom, const char *arch, const char *path);
+static void fill_cdrom(xmlNodePtr cdrom, const char *arch, const char *path, const char *dev);
 static bool disk_valid(const struct disk_spec *d);
 static void add_hotplug_room(xmlNodePtr devices, const struct domain_spec *spec);
 static void add_vcpus(xmlNodePtr domain, const struct domain_spec *spec);
@@ -119,7 +119,10 @@ static void add_disks(xmlNodePtr devices, const struct domain_spec *spec)
     attr(target, "bus", "virtio");
 
     /* Every guest gets a CD-ROM drive, so ISOs can be inserted later. */
-    fill_cdrom(child(devices, "disk", NULL), spec->arch, spec->cdrom_path);
+    fill_cdrom(child(devices, "disk", NULL), spec->arch, spec->cdrom_path, "sda");
+    /* The seed's drive is the last letter, clear of disks added later. */
+    if (spec->seed_path)
+        fill_cdrom(child(devices, "disk", NULL), spec->arch, spec->seed_path, "sdz");
     for (int i = 0; i < spec->n_extra_disks; i++)
         fill_disk(child(devices, "disk", NULL), &spec->extra_disks[i]);
 }
@@ -155,7 +158,7 @@ static void fill_disk(xmlNodePtr disk, const struct disk_spec *d)
     attr(target, "bus", d->bus);
 }
 
-static void fill_cdrom(xmlNodePtr cdrom, const char *arch, const char *path)
+static void fill_cdrom(xmlNodePtr cdrom, const char *arch, const char *path, const char *dev)
 {
     attr(cdrom, "type", "file");
     attr(cdrom, "device", "cdrom");
@@ -163,7 +166,7 @@ static void fill_cdrom(xmlNodePtr cdrom, const char *arch, const char *path)
     attr(cd_driver, "type", "raw");
     if (path)
         child_attr(cdrom, "source", "file", path);
-    xmlNodePtr cd_target = child_attr(cdrom, "target", "dev", "sda");
+    xmlNodePtr cd_target = child_attr(cdrom, "target", "dev", dev);
     attr(cd_target, "bus", !strcmp(arch, "aarch64") ? "scsi" : "sata");
     child(cdrom, "readonly", NULL);
 }
@@ -191,7 +194,16 @@ char *domain_xml_cdrom(const char *arch, const char *path)
     if (!arch || !machine_for(arch))
         return NULL;
     xmlDocPtr doc;
-    fill_cdrom(new_root(&doc, "disk"), arch, path);
+    fill_cdrom(new_root(&doc, "disk"), arch, path, "sda");
+    return xml_doc_string(doc);
+}
+
+char *domain_xml_seed(const char *arch, const char *path)
+{
+    if (!arch || !machine_for(arch) || !path)
+        return NULL;
+    xmlDocPtr doc;
+    fill_cdrom(new_root(&doc, "disk"), arch, path, "sdz");
     return xml_doc_string(doc);
 }
 
@@ -420,6 +432,12 @@ char *domain_xml_build(const struct domain_spec *spec)
     }
     for (int i = 0; i < 3 && spec->boot[i]; i++)
         child_attr(os, "boot", "dev", spec->boot[i]);
+    if (spec->kernel && spec->initrd) {
+        child(os, "kernel", spec->kernel);
+        child(os, "initrd", spec->initrd);
+        if (spec->cmdline)
+            child(os, "cmdline", spec->cmdline);
+    }
 
     xmlNodePtr features = child(domain, "features", NULL);
     /* ACPI on aarch64 comes with UEFI only. */

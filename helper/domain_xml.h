@@ -45,6 +45,10 @@ struct domain_spec {
     const char *disk_path;      /* inside a managed pool */
     const char *disk_format;    /* "qcow2" or "raw" */
     const char *cdrom_path;     /* NULL: an empty CD-ROM drive */
+    const char *seed_path;      /* issue 18: an install seed in a second CD-ROM drive (sdz); NULL: none */
+    const char *kernel;         /* issue 18: direct kernel boot (a preseeded Debian installer), */
+    const char *initrd;         /*   inside a managed directory; NULL: boot from the devices */
+    const char *cmdline;
     const char *network;        /* libvirt network name, when nics is empty; NULL and no nics: no NIC (the accelerator probe) */
     struct domain_nic nics[DOMAIN_MAX_NICS];   /* in order; n_nics 0: one NIC on network */
     int n_nics;
@@ -84,6 +88,10 @@ char *domain_xml_dimm(long long size_mb);
 /* The machine type guests of arch get ("q35", "virt"), NULL for an arch
  * we do not run. */
 const char *domain_xml_machine(const char *arch);
+
+/* The install seed's drive holding path (issue 18), as in a built domain,
+ * for virDomainDetachDeviceFlags. */
+char *domain_xml_seed(const char *arch, const char *path);
 
 /* doc as UTF-8 text (free with g_free); frees doc. */
 char *xml_doc_string(xmlDocPtr doc);

@@ -15,6 +15,7 @@
 #include "config.h"
 #include "db.h"
 #include "domain_xml.h"
+#include "install.h"
 #include "job.h"
 #include "library.h"
 #include "lifecycle.h"
@@ -56,6 +57,7 @@ struct vm {
     char *iso_file;        /* NULL for a VM not made from an ISO */
     bool full_clone;       /* a copy of the template, not an overlay on it */
     char *vnc_password;    /* NULL: a VM made before consoles had one */
+    bool seed_attached;    /* issue 18: its install seed is in the second CD-ROM drive */
 };
 
 static void vm_free(struct vm *vm)
@@ -85,9 +87,10 @@ static struct vm *vm_load_id(long long id, const struct user *actor, struct err 
     struct db_rows *rows = db_query(
         "SELECT v.id, v.owner_id, v.uuid, v.domain_name, v.name, v.description, v.state, v.arch, "
         "v.network, v.cpu_model, v.boot_order, v.vcpus, v.memory_mb, v.disk_gb, v.autostart, "
-        "t.file_name, t.format, i.file_name, v.clone, v.vnc_password, v.host_id FROM vms v "
+        "t.file_name, t.format, i.file_name, v.clone, v.vnc_password, v.host_id, vi.seed_state "
+        "FROM vms v "
         "LEFT JOIN templates t ON t.id = v.template_id LEFT JOIN isos i ON i.id = v.iso_id "
-        "WHERE v.id = ?", DB_INT(id));
+        "LEFT JOIN vm_installs vi ON vi.vm_id = v.id WHERE v.id = ?", DB_INT(id));
     if (!rows) {
         err_set(err, 503, "database_unavailable", NULL, "The database is not available.");
         return NULL;
@@ -116,6 +119,7 @@ static struct vm *vm_load_id(long long id, const struct user *actor, struct err 
         vm->full_clone = db_cell(rows, 0, 18) && !strcmp(db_cell(rows, 0, 18), "full");
         vm->vnc_password = g_strdup(db_cell(rows, 0, 19));
         vm->host_id = db_cell_int(rows, 0, 20, VIRT_LOCAL_HOST);
+        vm->seed_attached = db_cell(rows, 0, 21) && !strcmp(db_cell(rows, 0, 21), "attached");
     } else {
         err_set(err, 404, "not_found", NULL, "There is no such virtual machine.");
     }
@@ -176,6 +180,9 @@ void vm_state_sync(virDomainPtr dom)
      * (its installer powers it off); a domain that never ran is shut off
      * with reason "unknown". Then it is a machine like any other. */
     bool ran_and_stopped = state == VIR_DOMAIN_SHUTOFF && reason != VIR_DOMAIN_SHUTOFF_UNKNOWN;
+    /* Issue 18, before the row leaves 'installing' below. */
+    install_on_state(dom, state == VIR_DOMAIN_RUNNING,
+                     state == VIR_DOMAIN_SHUTOFF && reason == VIR_DOMAIN_SHUTOFF_SHUTDOWN);
     db_exec("UPDATE vms SET state = IF(state = 'installing' AND ? = 0, 'installing', ?), "
             "updated_at = UTC_TIMESTAMP() WHERE domain_name = ? AND state <> 'creating' "
             "AND host_id = ?",
@@ -426,6 +433,7 @@ static char *vm_xml(const struct vm *vm, const char *boot_first, int accel_wait_
     char *disk_path = pool_path("disks", name);
     char *cdrom = vm->iso_file && pool_name_valid(vm->iso_file) ? pool_path("isos", vm->iso_file)
                                                                  : NULL;
+    char *seed = vm->seed_attached ? install_seed_path(vm->domain_name) : NULL;
     gchar **boot = g_strsplit(vm->boot_order, ",", 3);
     const char *first = boot_first ? boot_first : boot[0];
     const char *second = boot_first ? (strcmp(boot_first, "hd") ? "hd" : "cdrom")
@@ -436,10 +444,13 @@ static char *vm_xml(const struct vm *vm, const char *boot_first, int accel_wait_
         .instance = instance_id(), .vcpus = vm->vcpus, .memory_mb = vm->memory_mb,
         .arch = vm->arch, .domain_type = domain_type,
         .cpu_model = vm->cpu_model, .disk_path = disk_path, .disk_format = "qcow2",
-        .cdrom_path = cdrom, .network = vm->network,
+        .cdrom_path = cdrom, .seed_path = seed, .network = vm->network,
         .boot = { first, second, NULL }, .serial_log = serial_log,
         .vnc_password = vm->vnc_password,
     };
+    char *kernel = NULL, *initrd = NULL;   /* issue 18: a preseeded installer */
+    if (vm->seed_attached)
+        install_direct_boot(vm->domain_name, &spec, &kernel, &initrd);
     struct hardware_spec *hw = hardware_spec_fill(vm->id, vm->domain_name, &spec);   /* issue 17 */
     /* Issue 12: the NICs the VM picked (none: one on vm->network). */
     spec.n_nics = network_vm_nics(vm->id, spec.nics, DOMAIN_MAX_NICS);
@@ -451,6 +462,9 @@ static char *vm_xml(const struct vm *vm, const char *boot_first, int accel_wait_
     g_free(name);
     g_free(disk_path);
     g_free(cdrom);
+    g_free(seed);
+    g_free(kernel);
+    g_free(initrd);
     if (!xml)
         err_set(err, 422, "invalid_spec", NULL, "This machine cannot be built.");
     return xml;
@@ -622,7 +636,9 @@ static int create_job(struct job *job)
         job_progress(job, 1);
         vol = vm->full_clone ? full_clone_disk(conn, pool, vm, job, &rc, &err)
                              : new_disk(pool, vm, &err);
-        dom = vol ? vm_define(conn, vm, job->start, &err) : NULL;
+        int seed = vol ? install_seed_build(vm->id, vm->uuid, vm->domain_name, &err) : -1;
+        vm->seed_attached = seed == 1;   /* issue 18 */
+        dom = seed >= 0 ? vm_define(conn, vm, job->start, &err) : NULL;
         rc = dom ? 0 : rc == JOB_CANCELLED ? JOB_CANCELLED : -1;
     } else if (!err.status) {
         err_set(&err, 404, "not_found", NULL, "The virtual machine is gone.");
@@ -631,8 +647,10 @@ static int create_job(struct job *job)
     if (rc != 0) {
         if (vol)
             virStorageVolDelete(vol, 0);
-        if (vm)
+        if (vm) {
+            install_seed_remove(vm->domain_name);
             db_exec("DELETE FROM vms WHERE id = ? AND state = 'creating'", DB_INT(vm->id));
+        }
         job_fail_reason(job, rc == JOB_CANCELLED ? "cancelled" : err.code,
                         rc == JOB_CANCELLED ? "Cancelled." : err.message);
     } else {
@@ -804,6 +822,55 @@ static int clone_job(struct job *job)
     return rc;
 }
 
+/* Issue 18: the end of an ISO install, in a job started when the
+ * installer powered off (install.c has ejected the ISO and seed and put
+ * the disk first in the row): the domain is redefined from the row and
+ * started from its disk, unless the user chose to wait. */
+static int install_finish_job(struct job *job)
+{
+    struct err err = { 0 };
+    struct user *actor = user_by_id(job->actor_id);
+    struct vm *vm = actor ? vm_load_id(job->vm_id, actor, &err) : NULL;
+    virConnectPtr conn = vm ? virt_conn(&err) : NULL;
+    char *xml = conn ? vm_xml(vm, NULL, ACCEL_WAIT_IN_JOB_S, &err) : NULL;
+    virDomainPtr dom = xml ? virDomainDefineXML(conn, xml) : NULL;
+    int rc = -1;
+    if (xml && !dom)
+        libvirt_error(&err, "Changing the machine");
+    if (vm)
+        install_seed_remove(vm->domain_name);
+    if (dom) {
+        struct db_rows *rows = db_query("SELECT after_install FROM vm_installs WHERE vm_id = ?",
+                                        DB_INT(vm->id));
+        bool wait = rows && rows->nrows == 1 && !strcmp(db_cell(rows, 0, 0), "wait");
+        db_rows_free(rows);
+        if (!wait && virDomainCreate(dom) < 0)
+            libvirt_error(&err, "Starting the machine");
+        else
+            rc = 0;
+        vm_state_sync(dom);
+        json_t *result = json_pack("{s:I, s:s}", "vm_id", (json_int_t)vm->id, "state",
+                                   vm_state_name(dom));
+        job_result(job, result);
+        json_decref(result);
+        virDomainFree(dom);
+    }
+    if (rc < 0)
+        job_fail_reason(job, err.status ? err.code : "gone",
+                        err.status ? err.message : "The machine is gone.");
+    g_free(xml);
+    if (conn)
+        virConnectClose(conn);
+    vm_free(vm);
+    user_free(actor);
+    return rc;
+}
+
+void vm_install_init(void)
+{
+    install_set_finish(install_finish_job);
+}
+
 /* A job of kind the client made for this VM's creation, still waiting. */
 static bool job_for_vm(long long job_id, long long vm_id, const char *kind)
 {
@@ -963,6 +1030,7 @@ int vm_op_delete(struct op_call *call)
         if (vol)
             virStorageVolFree(vol);
     }
+    install_seed_remove(vm->domain_name);   /* issue 18 */
     char *serial_log = vm_serial_log(vm);
     unlink(serial_log);
     g_free(serial_log);

@@ -20,6 +20,9 @@ int vm_op_delete(struct op_call *call);
 int vm_op_update(struct op_call *call);
 int vm_op_console(struct op_call *call);
 
+/* Lets an install that ended run the job that starts the VM from disk. */
+void vm_install_init(void);
+
 /* The state our API shows for a domain's libvirt state. */
 const char *vm_state_name(virDomainPtr dom);
 /* Writes the domain's current state into its row (by domain name). */

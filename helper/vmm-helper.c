@@ -212,6 +212,7 @@ int main(int argc, char **argv)
 {
     log_init("vmm-helper");
     signal(SIGPIPE, SIG_IGN);
+    vm_install_init();
     if (config_load() < 0 || virt_init(lifecycle_on_event) < 0)
         return 1;
     hardware_init();   /* before the first connection: device-removed events */

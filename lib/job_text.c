@@ -9,6 +9,7 @@ static const struct {
 } job_kinds[] = {
     { "vm.create", N_("Create virtual machine") },
     { "vm.stop", N_("Shut down virtual machine") },
+    { "vm.install", N_("Finish installation") },
     { "upload.import", N_("Import upload") },
     { "iso.verify", N_("Verify ISO image") },
     { "vm.clone", N_("Clone virtual machine") },

@@ -153,6 +153,24 @@ int sandbox_adopt(struct sandbox *sb, const char *path, bool keep, struct err *e
     return 0;
 }
 
+int sandbox_put(struct sandbox *sb, const char *name, const char *data, size_t len,
+                struct err *err)
+{
+    if (!name[0] || strchr(name, '/') || name[0] == '.' || !strcmp(name, SANDBOX_IMAGE) ||
+        !strcmp(name, "out"))
+        return err_set(err, 500, "internal_error", NULL, "A sandbox file needs a plain name.");
+    char *path = g_build_filename(sb->dir, name, NULL);
+    GError *error = NULL;
+    int rc = 0;
+    /* Written by root, read-only for the tool: it cannot change its input. */
+    if (!g_file_set_contents_full(path, data, (gssize)len, G_FILE_SET_CONTENTS_NONE, 0640, &error) ||
+        chown(path, 0, sb->gid) < 0 || chmod(path, 0640) < 0)
+        rc = unavailable(err, path);
+    g_clear_error(&error);
+    g_free(path);
+    return rc;
+}
+
 /* --- running a tool ------------------------------------------------------ */
 
 static long long limit_or(long long value, long long fallback)

@@ -44,6 +44,11 @@ struct sandbox *sandbox_new(struct err *err);
  * keep set left where it is (a pool file): hard-linked if world-readable,
  * else copied. 0 or -1 (err). */
 int sandbox_adopt(struct sandbox *sb, const char *path, bool keep, struct err *err);
+/* Writes data as D/name (root's 0640, group of the sandbox user), an
+ * input the tool reads beside the image: files the helper made itself
+ * (a cloud-init seed's meta-data and user-data). 0 or -1 (err). */
+int sandbox_put(struct sandbox *sb, const char *name, const char *data, size_t len,
+                struct err *err);
 /* D/image, the path to give a tool (relative to D, the tool's cwd). */
 #define SANDBOX_IMAGE "image"
 /* Absolute path of D/image. */

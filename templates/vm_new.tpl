@@ -52,5 +52,6 @@
     <input type="hidden" name="start" value="true">
     <button type="submit" class="primary">{{_ Create and boot the installer}}</button>
   </form>
+  <p><a href="/vms/install" id="install-wizard">{{_ Or use the install wizard: cloud-init, kickstart or preseed, step by step}}</a></p>
 </section>
 </div>

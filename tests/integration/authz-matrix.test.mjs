@@ -83,9 +83,13 @@ const EXPECTED = {
   'API POST /vms': { anon: 401, a: 400, b: 400, admin: 400 },
   'PAGE GET /vms/new': { anon: 303, a: 200, b: 200, admin: 200 },
   'PAGE POST /vms/new': { anon: 303, a: 400, b: 400, admin: 400 },
+  'PAGE GET /vms/install': { anon: 303, a: 200, b: 200, admin: 200 },
+  'PAGE POST /vms/install': { anon: 303, a: 400, b: 400, admin: 400 },
   'API GET /vms/{id:int}': { anon: 401, a: 200, b: 404, admin: 200 },
   'PAGE GET /vms/{id:int}': { anon: 303, a: 200, b: 404, admin: 200 },
   'API GET /vms/{id:int}/history': { anon: 401, a: 200, b: 404, admin: 200 },
+  // A's VM was made without an automated install: 404 no_install for all who may see it
+  'API GET /vms/{id:int}/install': { anon: 401, a: 404, b: 404, admin: 404 },
   'API POST /vms/batch': { anon: 401, a: 400, b: 400, admin: 400 },
   'PAGE POST /vms/batch': { anon: 303, a: 400, b: 400, admin: 400 },
   'API PATCH /vms/{id:int}': { anon: 401, a: 400, b: 404, admin: 400, bBody: { name: 'stolen' } },
@@ -202,6 +206,11 @@ const EXPECTED = {
   'PAGE POST /networks/{id:int}/delete': { anon: 303, a: 403, b: 403, admin: 400 },
   'API POST /networks/{id:int}/{action}': { anon: 401, a: 403, b: 403, admin: 400 },
   'PAGE POST /networks/{id:int}/{action}': { anon: 303, a: 403, b: 403, admin: 400 },
+  // vmm-install-configs (A's own, not shared)
+  'API GET /install-configs': { anon: 401, a: 200, b: 200, admin: 200 },
+  'API POST /install-configs': { anon: 401, a: 400, b: 400, admin: 400 },
+  'API GET /install-configs/{id:int}': { anon: 401, a: 200, b: 404, admin: 200 },
+  'API DELETE /install-configs/{id:int}': { anon: 401, a: 400, b: 404, admin: 400, bBody: {} },
   // vmm-ip-pools (administrators only; a pool on that network, nothing allocated)
   'API GET /ip-pools': { anon: 401, a: 403, b: 403, admin: 200 },
   'PAGE GET /ip-pools': { anon: 303, a: 403, b: 403, admin: 200 },
@@ -360,6 +369,9 @@ before(async () => {
   sql(`INSERT INTO alerts (rule_id, owner_id, vm_id, object_key, state, metric, value, threshold, resolved_at)
        VALUES (${ids.rule}, ${a.user.id}, ${ids.vm}, 'vm:${ids.vm}', 'resolved', 'cpu', 100, 99, UTC_TIMESTAMP())`);
   ids.alert = Number(sql(`SELECT MAX(id) FROM alerts WHERE owner_id = ${a.user.id}`)[0][0]);
+  sql(`INSERT INTO install_configs (owner_id, name, shared, body)
+       VALUES (${a.user.id}, ${q(tag)}, 0, '{"type":"cloud-init","hostname":"matrix"}')`);
+  ids.installConfig = Number(sql(`SELECT MAX(id) FROM install_configs WHERE owner_id = ${a.user.id}`)[0][0]);
 });
 after(async () => {
   if (templateFile) rmSync(templateFile, { force: true });
@@ -384,6 +396,7 @@ function concretePath(pattern) {
               : pattern.startsWith('/alert-rules/') ? ids.rule
                 : pattern.startsWith('/alerts/') ? ids.alert
                   : pattern.startsWith('/notification-channels/') ? ids.channel
+                    : pattern.startsWith('/install-configs/') ? ids.installConfig
               : /\/tokens\//.test(pattern) ? ids.token
                 : /\/sessions\//.test(pattern) ? ids.session
                   : null;

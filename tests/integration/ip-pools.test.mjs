@@ -7,26 +7,15 @@
 // after() removes whatever a failed test left.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import {
-  adminClient, assertError, dataOf, freeBlocks, sql, q, STATE, userClient, waitFor,
-  createVmDone,
+  adminClient, assertError, dataOf, freeBlocks, sql, q, userClient, waitFor,
+  createVmDone, domainOf, serialLog, virsh,
 } from './lib.mjs';
 
 const PREFIX = `t12p-${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
 const [NET, OTHER] = freeBlocks(2);
 const BOOT_DEADLINE_MS = 120_000;
 
-function virsh(...args) {
-  return execFileSync('virsh', ['-q', '-c', 'qemu:///system', ...args],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-function serialLog(domain) {
-  const path = `${STATE}/pool/consoles/${domain}.log`;
-  return existsSync(path) ? readFileSync(path, 'utf8') : '';
-}
-const domainOf = (id) => sql(`SELECT domain_name FROM vms WHERE id = ${Number(id)}`)[0][0];
 const hostEntries = (name) => [...virsh('net-dumpxml', name).matchAll(/<host mac='([^']+)' ip='([^']+)'/g)]
   .map((m) => ({ mac: m[1], ip: m[2] }));
 

@@ -250,6 +250,21 @@ export function sql(query) {
     .map((l) => l.split('\t'));
 }
 
+/** virsh on qemu:///system (the helper's libvirtd); its output. */
+export function virsh(...args) {
+  return execFileSync('virsh', ['-q', '-c', 'qemu:///system', ...args],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** The serial console log of a domain (what its guest printed this boot). */
+export function serialLog(domain) {
+  const path = `${STATE}/pool/consoles/${domain}.log`;
+  return existsSync(path) ? readFileSync(path, 'utf8') : '';
+}
+
+/** The libvirt domain name of VM id. */
+export const domainOf = (id) => sql(`SELECT domain_name FROM vms WHERE id = ${Number(id)}`)[0][0];
+
 /** SQL string literal. */
 /**
  * A stopped VM row of ownerId's without a domain (nothing can start it):
