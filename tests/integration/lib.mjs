@@ -262,8 +262,11 @@ export function serialLog(domain) {
   return existsSync(path) ? readFileSync(path, 'utf8') : '';
 }
 
-/** The libvirt domain name of VM id. */
-export const domainOf = (id) => sql(`SELECT domain_name FROM vms WHERE id = ${Number(id)}`)[0][0];
+/** The libvirt domain name of VM vmId, or null when there is no such row. */
+export function domainOf(vmId) {
+  const rows = sql(`SELECT domain_name FROM vms WHERE id = ${Number(vmId)}`);
+  return rows.length ? rows[0][0] : null;
+}
 
 /** SQL string literal. */
 /**
@@ -365,8 +368,6 @@ export async function createVmDone(client, fields, deadlineMs = 180_000) {
   return made;
 }
 
-/** The libvirt domain name of VM vmId. */
-export const domainOf = (vmId) => sql(`SELECT domain_name FROM vms WHERE id = ${Number(vmId)}`)[0][0];
 
 /** Forces VM vmId off and waits until libvirt says so. */
 export async function stopVmForced(client, vmId, deadlineMs = 60_000) {
@@ -514,22 +515,6 @@ export function freeBlocks(count) {
 }
 // ---- guests on this stack's libvirt ----
 
-/** virsh on qemu:///system (the shared libvirtd), its output. */
-export function virsh(...args) {
-  return execFileSync('virsh', ['-q', '-c', 'qemu:///system', ...args], { encoding: 'utf8' });
-}
-
-/** The libvirt domain of VM vmId, or null. */
-export function domainOf(vmId) {
-  const rows = sql(`SELECT domain_name FROM vms WHERE id = ${Number(vmId)}`);
-  return rows.length ? rows[0][0] : null;
-}
-
-/** What the guest wrote to its serial console since its QEMU started (libvirt's copy). */
-export function serialLog(domain) {
-  const path = `${STATE}/pool/consoles/${domain}.log`;
-  return existsSync(path) ? readFileSync(path, 'utf8') : '';
-}
 
 /** How often marker occurs in text. */
 export const countOf = (text, marker) => text.split(marker).length - 1;
