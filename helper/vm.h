@@ -18,6 +18,7 @@ int vm_op_wakeup(struct op_call *call);
 int vm_op_delete(struct op_call *call);
 int vm_op_update(struct op_call *call);
 int vm_op_console(struct op_call *call);
+int vm_op_spice_ticket(struct op_call *call);
 
 /* The state our API shows for a domain's libvirt state. */
 const char *vm_state_name(virDomainPtr dom);
