@@ -867,86 +867,95 @@ int vm_op_update(struct op_call *call)
     return rc;
 }
 
+/* A console's VM, running or paused, and its live domain XML. */
+struct live_domain {
+    virConnectPtr conn;
+    struct vm *vm;
+    virDomainPtr dom;
+    const char *state;
+    char *xml;
+};
+
+/* Fills d for call's VM: 0, or -1 with a 404 (not the actor's), a 409 the
+ * console page shows as it is (not on) or libvirt's error in call->err.
+ * live_domain_close either way. */
+static int live_domain_open(struct op_call *call, struct live_domain *d)
+{
+    memset(d, 0, sizeof *d);
+    d->vm = vm_load(call);
+    d->dom = d->vm ? vm_domain(call, d->vm, &d->conn) : NULL;
+    if (!d->dom)
+        return -1;
+    d->state = vm_state_name(d->dom);
+    if (strcmp(d->state, "running") && strcmp(d->state, "paused"))
+        return err_set(&call->err, 409, "not_running", NULL,
+                       "The virtual machine is not running; start it to use its console.");
+    if (!(d->xml = virDomainGetXMLDesc(d->dom, 0)))
+        return libvirt_failed(call, "Reading the machine");
+    return 0;
+}
+
+static void live_domain_close(struct live_domain *d)
+{
+    free(d->xml);
+    if (d->dom)
+        virDomainFree(d->dom);
+    if (d->conn)
+        virConnectClose(d->conn);
+    vm_free(d->vm);
+}
+
 /* A SPICE VM's connection for remote-viewer (issue 20): a new one-time
  * password set on the running domain with an expiry ([console]
  * spice_ticket_s), as Proxmox does; the domain's own password and any
  * earlier ticket stop working. {host, port, password, valid_to}. */
 int vm_op_spice_ticket(struct op_call *call)
 {
-    virConnectPtr conn = NULL;
-    struct vm *vm = vm_load(call);
-    virDomainPtr dom = vm ? vm_domain(call, vm, &conn) : NULL;
-    int rc = -1;
-    if (dom) {
-        const char *state = vm_state_name(dom);
-        char password[25], valid_to[32];
-        char *xml = NULL, *update = NULL, *listen = NULL;
-        int port = -1;
-        time_t until = time(NULL) + graphics_ticket_s();
-        struct tm tm;
-        strftime(valid_to, sizeof valid_to, "%Y-%m-%dT%H:%M:%S", gmtime_r(&until, &tm));
-        if (strcmp(state, "running") && strcmp(state, "paused")) {
-            err_set(&call->err, 409, "not_running", NULL,
-                    "The virtual machine is not running; start it to use its console.");
-        } else if (token_password(password, 24) < 0) {
-            err_set(&call->err, 503, "no_entropy", NULL, "No random password could be made.");
-        } else if (!(xml = virDomainGetXMLDesc(dom, 0))) {
-            libvirt_failed(call, "Reading the machine");
-        } else if (!(update = domain_xml_graphics_password(xml, "spice", password, valid_to,
-                                                           &port, &listen))) {
-            err_set(&call->err, 409, "no_spice", NULL,
-                    "This virtual machine's graphics are not SPICE.");
-        } else if (virDomainUpdateDeviceFlags(dom, update, VIR_DOMAIN_AFFECT_LIVE) < 0) {
-            libvirt_failed(call, "Setting the console password");
-        } else {
-            call->result = json_pack("{s:s, s:i, s:s, s:s}", "host", listen, "port", port,
-                                     "password", password, "valid_to", valid_to);
-            rc = 0;
-        }
-        explicit_bzero(password, sizeof password);
-        if (update)
-            explicit_bzero(update, strlen(update));
-        g_free(update);
-        g_free(listen);
-        free(xml);
-        virDomainFree(dom);
+    struct live_domain d;
+    char password[25] = "", valid_to[32];
+    char *update = NULL, *listen = NULL;
+    int port = -1, rc = -1;
+    time_t until = time(NULL) + graphics_ticket_s();
+    struct tm tm;
+    strftime(valid_to, sizeof valid_to, "%Y-%m-%dT%H:%M:%S", gmtime_r(&until, &tm));
+    if (live_domain_open(call, &d) < 0) {
+        /* said in call->err */
+    } else if (token_password(password, 24) < 0) {
+        err_set(&call->err, 503, "no_entropy", NULL, "No random password could be made.");
+    } else if (!(update = domain_xml_graphics_password(d.xml, "spice", password, valid_to, &port,
+                                                       &listen))) {
+        err_set(&call->err, 409, "no_spice", NULL, "This virtual machine's graphics are not SPICE.");
+    } else if (virDomainUpdateDeviceFlags(d.dom, update, VIR_DOMAIN_AFFECT_LIVE) < 0) {
+        libvirt_failed(call, "Setting the console password");
+    } else {
+        call->result = json_pack("{s:s, s:i, s:s, s:s}", "host", listen, "port", port, "password",
+                                 password, "valid_to", valid_to);
+        rc = 0;
     }
-    if (conn)
-        virConnectClose(conn);
-    vm_free(vm);
+    explicit_bzero(password, sizeof password);
+    if (update)
+        explicit_bzero(update, strlen(update));
+    g_free(update);
+    g_free(listen);
+    live_domain_close(&d);
     return rc;
 }
 
 /* Where the console of a running (or paused) VM is: the port of QEMU's
- * VNC websocket on 127.0.0.1, known only from the live domain XML. A VM
- * that is not on gets a 409 the console page shows as it is. */
+ * VNC websocket on 127.0.0.1, known only from the live domain XML. */
 int vm_op_console(struct op_call *call)
 {
-    virConnectPtr conn = NULL;
-    struct vm *vm = vm_load(call);
-    virDomainPtr dom = vm ? vm_domain(call, vm, &conn) : NULL;
-    int rc = -1;
-    if (dom) {
-        const char *state = vm_state_name(dom);
-        char *xml = NULL;
-        int port = -1;
-        if (strcmp(state, "running") && strcmp(state, "paused")) {
-            err_set(&call->err, 409, "not_running", NULL,
-                    "The virtual machine is not running; start it to use its console.");
-        } else if (!(xml = virDomainGetXMLDesc(dom, 0))) {
-            libvirt_failed(call, "Reading the machine");
-        } else if ((port = domain_xml_websocket_port(xml)) < 0) {
-            err_set(&call->err, 409, "no_console", NULL,
-                    "This virtual machine has no VNC websocket console.");
-        } else {
-            call->result = json_pack("{s:s, s:i}", "state", state, "ws_port", port);
-            rc = 0;
-        }
-        free(xml);
-        virDomainFree(dom);
+    struct live_domain d;
+    int port = -1, rc = -1;
+    if (live_domain_open(call, &d) < 0) {
+        /* said in call->err */
+    } else if ((port = domain_xml_websocket_port(d.xml)) < 0) {
+        err_set(&call->err, 409, "no_console", NULL,
+                "This virtual machine has no VNC websocket console.");
+    } else {
+        call->result = json_pack("{s:s, s:i}", "state", d.state, "ws_port", port);
+        rc = 0;
     }
-    if (conn)
-        virConnectClose(conn);
-    vm_free(vm);
+    live_domain_close(&d);
     return rc;
 }
