@@ -60,7 +60,7 @@ int main(void)
                 "applied_at DATETIME NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4") < 0)
         return 1;
 
-    const char *dir = config_str("paths", "sql_dir", "sql");
+    const char *dir = config_str("paths", "sql_dir", VMM_SQL_DIR);
     GDir *d = g_dir_open(dir, 0, NULL);
     if (!d) {
         fprintf(stderr, "vmm-migrate: cannot open %s\n", dir);

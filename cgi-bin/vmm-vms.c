@@ -32,7 +32,9 @@
     "boot_order, "                                                                           \
     "IF(pending_since > UTC_TIMESTAMP() - INTERVAL " PENDING_STALE_S " SECOND, pending, NULL), " \
     "(SELECT j.progress FROM jobs j WHERE j.vm_id = vms.id AND j.state IN ('queued', 'running') " \
-    "ORDER BY j.id DESC LIMIT 1), " VM_NETWORK_IDS ", graphics, console_listen, console_keymap"
+    "ORDER BY j.id DESC LIMIT 1), " VM_NETWORK_IDS ", host_id, "                             \
+    "(SELECT h.name FROM hosts h WHERE h.id = vms.host_id), graphics, console_listen, "     \
+    "console_keymap"
 
 /* Issue 12: the networks of the VM's NICs in order; a VM without NIC rows
  * is on vms.network alone. */
@@ -82,14 +84,17 @@ static json_t *vm_from_row(const struct db_rows *rows, int i)
     if (pending)
         json_object_set_new(vm, "state", json_string(pending));
     json_object_set_new(vm, "in_transition", json_boolean(pending != NULL));
+    /* Issue 19: the host the machine is on. */
+    json_object_set_new(vm, "host_id", json_integer(db_cell_int(rows, i, 20, 1)));
+    json_object_set_new(vm, "host_name", json_string(db_cell(rows, i, 21) ? db_cell(rows, i, 21) : ""));
     json_object_set_new(vm, "progress", db_cell(rows, i, 18)
                                             ? json_integer(db_cell_int(rows, i, 18, 0))
                                             : json_null());
     /* issue 20: VNC or SPICE, where it listens, its keymap (null: QEMU's, en-us). */
-    json_object_set_new(vm, "graphics", json_string(db_cell(rows, i, 20)));
-    json_object_set_new(vm, "console_listen", json_string(db_cell(rows, i, 21) ? db_cell(rows, i, 21)
+    json_object_set_new(vm, "graphics", json_string(db_cell(rows, i, 22)));
+    json_object_set_new(vm, "console_listen", json_string(db_cell(rows, i, 23) ? db_cell(rows, i, 23)
                                                                           : GRAPHICS_LOOPBACK));
-    json_object_set_new(vm, "console_keymap", db_cell(rows, i, 22) ? json_string(db_cell(rows, i, 22))
+    json_object_set_new(vm, "console_keymap", db_cell(rows, i, 24) ? json_string(db_cell(rows, i, 24))
                                                                   : json_null());
     return vm;
 }
@@ -867,6 +872,52 @@ static int vms_action(struct req *r)
     return 0;
 }
 
+/* Issue 19: POST /vms/{id}/migrate/check (the pre-check's verdict, nothing
+ * moves) and POST /vms/{id}/migrate (a job). Admins only: a migration
+ * spends another host's memory. */
+static json_t *migrate_args(struct req *r)
+{
+    json_t *args = json_pack("{s:I}", "vm_id", (json_int_t)req_param(r, "id")->num);
+    const char *keys[] = { "host_id", "mode", "max_downtime_ms", "auto_converge", NULL };
+    for (int i = 0; keys[i]; i++)
+        if (json_object_get(r->input, keys[i]))
+            json_object_set(args, keys[i], json_object_get(r->input, keys[i]));
+    return args;
+}
+
+static int vms_migrate_check(struct req *r)
+{
+    json_t *args = migrate_args(r);
+    json_t *verdict = helper_call(r, "vm.migrate_check", args);
+    json_decref(args);
+    if (!verdict)
+        return -1;
+    r->data = verdict;
+    return 0;
+}
+
+static int vms_migrate(struct req *r)
+{
+    long long id = req_param(r, "id")->num;
+    json_t *args = migrate_args(r);
+    json_t *done = helper_call(r, "vm.migrate", args);
+    json_decref(args);
+    if (!done)
+        return -1;
+    long long job_id = json_integer_value(json_object_get(done, "job_id"));
+    json_decref(done);
+    json_t *vm = vm_visible(r, id);
+    if (!vm)
+        return -1;
+    req_set_object(r, "vm", vm);
+    r->status = 202;
+    req_set_job(r, json_pack("{s:I, s:s, s:s}", "id", (json_int_t)job_id, "kind", "vm.migrate",
+                             "state", "queued"));
+    r->location = g_strdup_printf("/jobs/%lld", job_id);
+    r->audit_detail = json_pack("{s:O}", "host_id", json_object_get(r->input, "host_id"));
+    return 0;
+}
+
 /* POST /vms/batch {action, ids}: each VM on its own, a result per id. */
 static int vms_batch(struct req *r)
 {
@@ -1206,6 +1257,15 @@ static const struct field update_fields[] = {
     { NULL },
 };
 
+static const char *const migrate_modes[] = { "live", "live_storage", "offline", NULL };
+static const struct field migrate_fields[] = {
+    { .name = "host_id", .type = FIELD_INT, .required = true, .min = 1, .max = INT64_MAX },
+    { .name = "mode", .type = FIELD_ENUM, .choices = migrate_modes },
+    { .name = "max_downtime_ms", .type = FIELD_INT, .min = 1, .max = 60000 },
+    { .name = "auto_converge", .type = FIELD_BOOL },
+    { NULL },
+};
+
 static const struct route routes[] = {
     { "GET", "/vms", vms_list, PERM_USER, ROUTE_BOTH, "vms.tpl", N_("Virtual machines"),
       .cached = true,
@@ -1236,6 +1296,14 @@ static const struct route routes[] = {
       .statuses = STATUSES(404, 409, 422, 502) },
     { "POST", "/vms/{id:int}/delete", vms_delete, PERM_USER, ROUTE_PAGE, NULL, NULL, delete_form_fields,
       "vm.delete" },
+    { "POST", "/vms/{id:int}/migrate/check", vms_migrate_check, PERM_ADMIN, ROUTE_API, NULL, NULL,
+      migrate_fields,
+      .summary = "Whether a VM can move to a host now, and what blocks it", .reply = REPLY_OBJECT,
+      .statuses = STATUSES(404, 422, 502) },
+    { "POST", "/vms/{id:int}/migrate", vms_migrate, PERM_ADMIN, ROUTE_BOTH, NULL, NULL,
+      migrate_fields, "vm.migrate",
+      .summary = "Move a VM to another host (live, live with storage, offline)", .reply = REPLY_JOB,
+      .statuses = STATUSES(404, 409, 422, 502) },
     { "POST", "/vms/{id:int}/{action}", vms_action, PERM_USER, ROUTE_BOTH, NULL, NULL,
       action_fields, "vm.action",
       .summary = "Power action: start, stop, reboot, pause, resume, suspend, wakeup", .reply = REPLY_JOB,

@@ -7,6 +7,7 @@
 #include "import.h"
 #include "ops/hardware.h"
 #include "ops/alert_action.h"
+#include "ops/migrate.h"
 #include "ops/snapshot.h"
 #include "reconcile.h"
 #include "upload.h"
@@ -106,7 +107,7 @@ static const struct op ops[] = {
 };
 
 /* The tables of helper/ops/, one per resource. */
-static const struct op *const op_tables[] = { ops, hardware_ops, network_ops, ip_pool_ops, storage_ops, snapshot_ops, NULL };
+static const struct op *const op_tables[] = { ops, hardware_ops, network_ops, ip_pool_ops, storage_ops, snapshot_ops, migrate_ops, NULL };
 
 const struct op *op_find(const char *name)
 {

@@ -33,7 +33,8 @@ json_t *reconcile_report(struct err *err)
     virConnectPtr conn = virt_conn(err);
     if (!conn)
         return NULL;
-    struct db_rows *rows = db_query("SELECT id, name, domain_name FROM vms WHERE state <> 'creating'");
+    struct db_rows *rows = db_query("SELECT id, name, domain_name FROM vms WHERE state <> 'creating' "
+                                    "AND host_id = ?", DB_INT(VIRT_LOCAL_HOST));   /* the others are their hosts' */
     virDomainPtr *doms = NULL;
     int n = rows ? virConnectListAllDomains(conn, &doms, 0) : -1;
     if (n < 0) {

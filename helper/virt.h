@@ -24,6 +24,15 @@ int virt_init(virt_lifecycle_fn on_lifecycle);
  * 503 libvirt_unavailable in err. While another thread is opening the
  * connection this returns NULL at once rather than wait on it. */
 virConnectPtr virt_conn(struct err *err);
+/* Issue 19: the helper's own host is host 1 of the hosts table. */
+#define VIRT_LOCAL_HOST 1
+/* The connection to host host_id (as virt_conn; 404 for no such host,
+ * 503 host_unavailable when it does not answer). */
+virConnectPtr virt_conn_host(long long host_id, struct err *err);
+/* The host id of an open connection (for events), or 0. */
+long long virt_host_of(virConnectPtr conn);
+/* Closes and forgets host_id's connection (a host removed). */
+void virt_forget_host(long long host_id);
 /* Seconds a request may wait on libvirt ([helper] call_deadline_s). */
 int virt_deadline_s(void);
 

@@ -33,6 +33,7 @@
 struct vm {
     long long id;
     long long owner_id;
+    long long host_id;     /* the host its domain is on (issue 19) */
     char *uuid;
     char *domain_name;
     char *name;
@@ -86,7 +87,7 @@ static struct vm *vm_load_id(long long id, const struct user *actor, struct err 
     struct db_rows *rows = db_query(
         "SELECT v.id, v.owner_id, v.uuid, v.domain_name, v.name, v.description, v.state, v.arch, "
         "v.network, v.cpu_model, v.boot_order, v.vcpus, v.memory_mb, v.disk_gb, v.autostart, "
-        "t.file_name, t.format, i.file_name, v.clone, v.vnc_password, v.graphics, "
+        "t.file_name, t.format, i.file_name, v.clone, v.vnc_password, v.host_id, v.graphics, "
         "v.console_listen, v.console_keymap FROM vms v "
         "LEFT JOIN templates t ON t.id = v.template_id LEFT JOIN isos i ON i.id = v.iso_id "
         "WHERE v.id = ?", DB_INT(id));
@@ -117,9 +118,10 @@ static struct vm *vm_load_id(long long id, const struct user *actor, struct err 
         vm->iso_file = g_strdup(db_cell(rows, 0, 17));
         vm->full_clone = db_cell(rows, 0, 18) && !strcmp(db_cell(rows, 0, 18), "full");
         vm->vnc_password = g_strdup(db_cell(rows, 0, 19));
-        vm->graphics = g_strdup(db_cell(rows, 0, 20));
-        vm->console_listen = g_strdup(db_cell(rows, 0, 21));
-        vm->console_keymap = g_strdup(db_cell(rows, 0, 22));
+        vm->host_id = db_cell_int(rows, 0, 20, VIRT_LOCAL_HOST);
+        vm->graphics = g_strdup(db_cell(rows, 0, 21));
+        vm->console_listen = g_strdup(db_cell(rows, 0, 22));
+        vm->console_keymap = g_strdup(db_cell(rows, 0, 23));
     } else {
         err_set(err, 404, "not_found", NULL, "There is no such virtual machine.");
     }
@@ -167,6 +169,12 @@ const char *vm_state_name(virDomainPtr dom)
 
 void vm_state_sync(virDomainPtr dom)
 {
+    /* Only the host the row says the VM is on speaks for it: during a
+     * migration the source reports the domain stopped, the destination
+     * started (issue 19). A connection of no host slot is the local one. */
+    long long host_id = virt_host_of(virDomainGetConnect(dom));
+    if (!host_id)
+        host_id = VIRT_LOCAL_HOST;
     const char *name = virDomainGetName(dom);
     int state = 0, reason = 0;
     virDomainGetState(dom, &state, &reason, 0);
@@ -175,15 +183,16 @@ void vm_state_sync(virDomainPtr dom)
      * with reason "unknown". Then it is a machine like any other. */
     bool ran_and_stopped = state == VIR_DOMAIN_SHUTOFF && reason != VIR_DOMAIN_SHUTOFF_UNKNOWN;
     db_exec("UPDATE vms SET state = IF(state = 'installing' AND ? = 0, 'installing', ?), "
-            "updated_at = UTC_TIMESTAMP() WHERE domain_name = ? AND state <> 'creating'",
-            DB_INT(ran_and_stopped), DB_TEXT(vm_state_name(dom)), DB_TEXT(name));
+            "updated_at = UTC_TIMESTAMP() WHERE domain_name = ? AND state <> 'creating' "
+            "AND host_id = ?",
+            DB_INT(ran_and_stopped), DB_TEXT(vm_state_name(dom)), DB_TEXT(name), DB_INT(host_id));
 }
 
 /* The VM's domain; NULL with 409 when libvirt has none (being created, or
  * removed behind our back). The connection is returned referenced. */
 static virDomainPtr vm_domain(struct op_call *call, const struct vm *vm, virConnectPtr *conn)
 {
-    *conn = virt_conn(&call->err);
+    *conn = virt_conn_host(vm->host_id, &call->err);
     if (!*conn)
         return NULL;
     virDomainPtr dom = virDomainLookupByName(*conn, vm->domain_name);
@@ -265,7 +274,7 @@ static int stop_job(struct job *job)
     struct err err = { 0 };
     struct user *actor = user_by_id(job->actor_id);
     struct vm *vm = actor ? vm_load_id(job->vm_id, actor, &err) : NULL;
-    virConnectPtr conn = vm ? virt_conn(&err) : NULL;
+    virConnectPtr conn = vm ? virt_conn_host(vm->host_id, &err) : NULL;
     virDomainPtr dom = conn ? virDomainLookupByName(conn, vm->domain_name) : NULL;
     int rc = dom ? 0 : -1;
     if (!dom)
@@ -611,7 +620,7 @@ static int create_job(struct job *job)
     struct err err = { 0 };
     struct user *actor = user_by_id(job->actor_id);
     struct vm *vm = actor ? vm_load_id(job->vm_id, actor, &err) : NULL;
-    virConnectPtr conn = vm ? virt_conn(&err) : NULL;
+    virConnectPtr conn = vm ? virt_conn_host(vm->host_id, &err) : NULL;
     virStoragePoolPtr pool = conn ? pool_get(conn, "disks", &err) : NULL;
     virStorageVolPtr vol = NULL;
     virDomainPtr dom = NULL;
@@ -719,7 +728,7 @@ int vm_op_delete(struct op_call *call)
         return -1;
     }
     int rc = -1;
-    virConnectPtr conn = virt_conn(&call->err);
+    virConnectPtr conn = virt_conn_host(vm->host_id, &call->err);
     virStoragePoolPtr pool = NULL;
     if (!conn)
         goto out;

@@ -32,6 +32,7 @@
 #include "log.h"
 #include "ops/metrics.h"
 #include "ops.h"
+#include "ops/migrate.h"
 #include "reconcile.h"
 #include "ops/ip_pool.h"
 #include "upload.h"
@@ -239,6 +240,7 @@ int main(int argc, char **argv)
     accel_start();
     metrics_start();
     reconcile_start();
+    host_monitor_start();
 
     static struct listener web, sched;
     web = (struct listener){ listener, client_uid, false };

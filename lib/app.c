@@ -264,6 +264,7 @@ static const struct nav_item {
     { "/alerts", N_("Alerts"), false },
     { "/networks", N_("Networks"), true },
     { "/storage-pools", N_("Storage pools"), true },
+    { "/hosts", N_("Hosts"), true },
     { "/users", N_("Users"), true },
     { "/audit-logs", N_("Audit log"), false },
     { NULL, NULL, false },
@@ -568,8 +569,8 @@ int app_init(const char *program)
     log_init(program);
     if (config_load() < 0)
         return -1;
-    i18n_init(config_str("paths", "locale_dir", "po/locale"));
-    tpl_init(config_str("paths", "templates_dir", "templates"));
+    i18n_init(config_str("paths", "locale_dir", VMM_LOCALE_DIR));
+    tpl_init(config_str("paths", "templates_dir", VMM_TEMPLATES_DIR));
     /* Not fatal: requests answer 503 until the database is back. */
     if (db_connect() < 0)
         log_warn("starting without a database connection");

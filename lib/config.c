@@ -11,6 +11,12 @@
 
 static GKeyFile *config_file;
 
+/* An install's files are where configure put them (Makefile.am passes
+ * the directories); the dev stack names its own in $VMM_CONFIG. */
+#ifndef VMM_CONFIG_FILE
+#define VMM_CONFIG_FILE "/etc/vmmanager/vmmanager.conf"
+#endif
+
 int config_load(void)
 {
     const char *path = getenv("VMM_CONFIG");
@@ -19,7 +25,10 @@ int config_load(void)
     if (config_file)
         g_key_file_free(config_file);
     config_file = g_key_file_new();
-    if (!path || !*path)
+    /* VMM_CONFIG= (empty) means no file: the built-in defaults only. */
+    if (!path)
+        path = VMM_CONFIG_FILE;
+    if (!*path)
         return 0;
     if (!g_key_file_load_from_file(config_file, path, G_KEY_FILE_NONE, &error)) {
         log_error("cannot read config %s: %s", path, error->message);

@@ -5,7 +5,19 @@
 
 #include <stdbool.h>
 
-/* Loads $VMM_CONFIG (if set). Returns 0, or -1 with a logged reason. */
+/* Where an install keeps its data (configure's directories, from
+ * Makefile.am): the defaults of the [paths] keys. */
+#ifndef VMM_TEMPLATES_DIR
+#define VMM_TEMPLATES_DIR "templates"
+#endif
+#ifndef VMM_LOCALE_DIR
+#define VMM_LOCALE_DIR "po/locale"
+#endif
+#ifndef VMM_SQL_DIR
+#define VMM_SQL_DIR "sql"
+#endif
+
+/* Loads $VMM_CONFIG, or the installed config file when it is unset. Returns 0, or -1 with a logged reason. */
 int config_load(void);
 /* The value of group.key, or fallback. The string lives until exit. */
 const char *config_str(const char *group, const char *key, const char *fallback);

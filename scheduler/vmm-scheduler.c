@@ -122,7 +122,7 @@ int main(int argc, char **argv)
         log_error("refusing to run as root: start me as [scheduler] user");
         return 1;
     }
-    i18n_init(config_str("paths", "locale_dir", "po/locale"));
+    i18n_init(config_str("paths", "locale_dir", VMM_LOCALE_DIR));
     char host[64] = "";
     gethostname(host, sizeof host - 1);
     snprintf(instance, sizeof instance, "%s:%d", host, (int)getpid());

@@ -8,10 +8,12 @@ import { execFile } from 'node:child_process';
 
 const SCRIPT = new URL('./guest-shell.py', import.meta.url).pathname;
 
-export function guestShell(domain, command, timeoutS = 30) {
+// uri: the libvirt host the guest runs on (default qemu:///system).
+export function guestShell(domain, command, timeoutS = 30, uri = undefined) {
+  const env = uri ? { ...process.env, LIBVIRT_DEFAULT_URI: uri } : process.env;
   return new Promise((resolve, reject) => {
     execFile('python3', [SCRIPT, domain, command, String(timeoutS)],
-      { encoding: 'utf8', timeout: (timeoutS + 10) * 1000 }, (err, stdout, stderr) => {
+      { encoding: 'utf8', timeout: (timeoutS + 10) * 1000, env }, (err, stdout, stderr) => {
         if (err) reject(new Error(`guest shell "${command}" on ${domain}: ${err.message}\n${stderr}`));
         else resolve(stdout);
       });

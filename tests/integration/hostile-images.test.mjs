@@ -19,7 +19,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  adminClient, assertError, BASE, Client, q, sql, STATE, uniqueName, userClient, waitFor,
+  adminClient, assertError, BASE, Client, helperPids, PROGRAM_DIR, q, sql, STATE, uniqueName, userClient, waitFor,
 } from './lib.mjs';
 import { tusUpload, waitJob } from './tus.mjs';
 
@@ -400,23 +400,6 @@ function helperCall(request) {
   });
 }
 
-/** The helper of this stack: vmm-helper processes started with our config. */
-function helperPids() {
-  const pids = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const argv0 = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0')[0];
-      const env = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
-      const state = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]?.[0];
-      if (argv0.endsWith('/helper/vmm-helper') && env.includes(`VMM_CONFIG=${CONFIG}`) && state !== 'Z')
-        pids.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return pids;
-}
 
 /** Stops this stack's helper (ours only, by pid) and starts it the way tools/dev does. */
 async function restartHelper() {
@@ -426,7 +409,7 @@ async function restartHelper() {
   await waitFor(() => helperPids().length === 0, 10_000, 50);
   rmSync(`${STATE}/run/vmm-helper.sock`, { force: true });
   const log = openSync(`${STATE}/log/vmm-helper.log`, 'a');
-  const child = spawn(`${ROOT}/helper/vmm-helper`, [], {
+  const child = spawn(`${PROGRAM_DIR}/vmm-helper`, [], {
     env: {
       ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'VMM_ADMIN_PASSWORD')),
       VMM_CONFIG: CONFIG, VMM_DATABASE_USER: 'root',

@@ -359,11 +359,12 @@ export async function createVmDone(client, fields, deadlineMs = 180_000) {
 
 // ---- this stack's helper ----
 
-const ROOT_DIR = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
 const CONFIG = `${STATE}/vmmanager.conf`;
+/** Where this stack's programs are: the install tools/dev staged in the state dir. */
+export const PROGRAM_DIR = process.env.VMM_LIBEXEC_DIR || `${STATE}/install/usr/local/libexec/vmmanager`;
 
-/** The helper of this stack: vmm-helper processes started with our config. */
-export function helperPids() {
+/** Live processes of PROGRAM (e.g. vmm-helper) started with this stack's config. */
+export function stackPids(program) {
   const pids = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -371,13 +372,18 @@ export function helperPids() {
       const argv0 = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0')[0];
       const env = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
       const state = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]?.[0];
-      if (argv0.endsWith('/helper/vmm-helper') && env.includes(`VMM_CONFIG=${CONFIG}`) && state !== 'Z')
+      if (argv0.endsWith(`/${program}`) && env.includes(`VMM_CONFIG=${CONFIG}`) && state !== 'Z')
         pids.push(Number(entry));
     } catch {
       // gone meanwhile
     }
   }
   return pids;
+}
+
+/** The helper of this stack: vmm-helper processes started with our config. */
+export function helperPids() {
+  return stackPids('vmm-helper');
 }
 
 /**
@@ -388,7 +394,7 @@ export function helperPids() {
 export function startHelper(extraEnv = {}) {
   rmSync(`${STATE}/run/vmm-helper.sock`, { force: true });
   const log = openSync(`${STATE}/log/vmm-helper.log`, 'a');
-  const child = spawn(`${ROOT_DIR}/helper/vmm-helper`, [], {
+  const child = spawn(`${PROGRAM_DIR}/vmm-helper`, [], {
     env: {
       ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'VMM_ADMIN_PASSWORD')),
       VMM_CONFIG: CONFIG, VMM_DATABASE_USER: 'root', ...extraEnv,

@@ -6,10 +6,9 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import {
-  adminClient, assertError, Client, createVmDone, dataOf, sql, STATE, userClient, waitFor,
+  adminClient, assertError, Client, createVmDone, dataOf, helperPids, PROGRAM_DIR, sql, STATE, userClient, waitFor,
 } from './lib.mjs';
 
-const ROOT = new URL('../../', import.meta.url).pathname;
 const CONFIG = `${STATE}/vmmanager.conf`;
 const INTERVAL_S = Number(process.env.VMM_METRICS_INTERVAL_S || 10);
 const BOOT_DEADLINE_MS = 120_000;
@@ -35,22 +34,6 @@ const serialLog = (domain) => {
   return existsSync(path) ? readFileSync(path, 'utf8') : '';
 };
 
-function helperPids() {
-  const pids = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const argv0 = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0')[0];
-      const env = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
-      const state = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]?.[0];
-      if (argv0.endsWith('/helper/vmm-helper') && env.includes(`VMM_CONFIG=${CONFIG}`) && state !== 'Z')
-        pids.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return pids;
-}
 
 const parentOf = (pid) => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
 
@@ -70,7 +53,7 @@ async function stopHelper() {
 
 async function startHelper() {
   const log = openSync(`${STATE}/log/vmm-helper.log`, 'a');
-  const child = spawn(`${ROOT}helper/vmm-helper`, [], {
+  const child = spawn(`${PROGRAM_DIR}/vmm-helper`, [], {
     env: {
       ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'VMM_ADMIN_PASSWORD')),
       VMM_CONFIG: CONFIG, VMM_DATABASE_USER: 'root',

@@ -6,10 +6,9 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
-import { adminClient, dataOf, sql, STATE, userClient, waitFor } from './lib.mjs';
+import { adminClient, dataOf, PROGRAM_DIR, sql, stackPids, STATE, userClient, waitFor } from './lib.mjs';
 import { webhookReceiver } from './receivers.mjs';
 
-const ROOT = new URL('../../', import.meta.url).pathname;
 const CONFIG = `${STATE}/vmmanager.conf`;
 const LOG = `${STATE}/log/vmm-scheduler.log`;
 
@@ -24,29 +23,13 @@ before(async () => {
 });
 after(async () => { await hook?.close(); });
 
-function schedulerPids() {
-  const pids = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const argv0 = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0')[0];
-      const env = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
-      const state = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]?.[0];
-      if (argv0.endsWith('/scheduler/vmm-scheduler') && env.includes(`VMM_CONFIG=${CONFIG}`) && state !== 'Z')
-        pids.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return pids;
-}
 
 /** Starts a scheduler the way tools/dev does (user vmm-sched). */
 async function startScheduler() {
-  const known = schedulerPids();
+  const known = stackPids('vmm-scheduler');
   const log = openSync(LOG, 'a');
   const child = spawn('setpriv', ['--reuid=vmm-sched', '--regid=vmm-sched', '--clear-groups', '--',
-    `${ROOT}scheduler/vmm-scheduler`], {
+    `${PROGRAM_DIR}/vmm-scheduler`], {
     env: {
       ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'VMM_ADMIN_PASSWORD')),
       VMM_CONFIG: CONFIG, VMM_DATABASE_USER: 'vmm-sched',
@@ -69,7 +52,7 @@ async function testDelivery(channelId) {
 }
 
 test('two schedulers: each slot runs once, every message is sent once', async () => {
-  assert.equal(schedulerPids().length, 1, 'tools/dev started one scheduler');
+  assert.equal(stackPids('vmm-scheduler').length, 1, 'tools/dev started one scheduler');
   const second = await startScheduler();
   try {
     const c = dataOf(await a.client.api('POST', '/notification-channels', {
@@ -85,14 +68,14 @@ test('two schedulers: each slot runs once, every message is sent once', async ()
     assert.equal(hook.messages.length - before, 4);
   } finally {
     process.kill(second, 'SIGTERM');
-    await waitFor(() => !schedulerPids().includes(second), 10_000, 100);
+    await waitFor(() => !stackPids('vmm-scheduler').includes(second), 10_000, 100);
   }
 });
 
 test('a restarted scheduler carries on', async () => {
-  const [pid] = schedulerPids();
+  const [pid] = stackPids('vmm-scheduler');
   process.kill(pid, 'SIGTERM');
-  await waitFor(() => schedulerPids().length === 0, 10_000, 100);
+  await waitFor(() => stackPids('vmm-scheduler').length === 0, 10_000, 100);
   const c = dataOf(await a.client.api('POST', '/notification-channels', {
     name: 'later', type: 'webhook', config: { url: hook.url, secret: 'k' },
   }));

@@ -94,7 +94,7 @@ static void setup(void)
 {
     setenv("VMM_PATHS_TEMPLATES_DIR", TEMPLATES_DIR, 1);
     setenv("VMM_PATHS_LOCALE_DIR", LOCALE_DIR, 1);
-    unsetenv("VMM_CONFIG");
+    setenv("VMM_CONFIG", "", 1); /* no file: defaults and overrides only */
     ck_assert_int_eq(app_init("test_app"), 0);
 }
 

@@ -92,7 +92,7 @@ static void setup(void)
     setenv("VMM_DATABASE_USER", "root", 1);
     setenv("VMM_DATABASE_NAME", db_name, 1);
     setenv("VMM_CACHE_GENERATION_FILE", "", 1);
-    unsetenv("VMM_CONFIG");
+    setenv("VMM_CONFIG", "", 1); /* no file: defaults and overrides only */
     ck_assert_int_eq(config_load(), 0);
     g_free(socket);
 }

@@ -262,7 +262,7 @@ static void start_helper(void)
         /* Its clients: root (this test, trusted) and nobody (a web user). */
         setenv("VMM_HELPER_CLIENT_USER", "nobody", 1);
         setenv("VMM_HELPER_CLIENT_IDLE_TIMEOUT_S", "1", 1);
-        unsetenv("VMM_CONFIG");
+        setenv("VMM_CONFIG", "", 1); /* no file: defaults and overrides only */
         execl(HELPER_BIN, "vmm-helper", (char *)NULL);
         _exit(127);
     }

@@ -10,6 +10,7 @@
 #include "password.h"
 #include "session.h"
 #include "token.h"
+#include "tpl.h"
 #include "unit.h"
 
 START_TEST(test_password_roundtrip)
@@ -408,6 +409,8 @@ static Suite *security_suite(void)
 {
     Suite *s = suite_create("security");
     TCase *tc = tcase_create("core");
+    /* Error pages render the source tree's layout, wherever the build is. */
+    tpl_init(TEMPLATES_DIR);
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_password_roundtrip);
     tcase_add_loop_test(tc, test_password_refuses_bad_hashes, 0, G_N_ELEMENTS(bad_hashes));
