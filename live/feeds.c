@@ -151,11 +151,14 @@ static json_t *vm_metrics(long long id, long long memory_mb, json_int_t *stamp)
         t = 0;
     }
     *stamp = (json_int_t)t;
-    /* cpu_percent, memory_used_mb, disk rd/wr and net rx/tx in bytes/s. */
+    /* cpu_percent, memory_used_mb, disk rd/wr and net rx/tx in bytes/s.
+     * Memory in percent of the VM's at most 100: without the guest's
+     * balloon driver the sample is what QEMU holds, its own overhead too. */
     double mb = 1e6;
     return json_pack("{s:{s:o}, s:{s:o, s:o, s:I}, s:{s:o, s:o}, s:{s:o, s:o}}",
                      "cpu", "usage", num(v[0]),
-                     "memory", "usage", num(memory_mb > 0 ? v[1] * 100.0 / (double)memory_mb : NAN),
+                     "memory", "usage",
+                     num(memory_mb > 0 ? fmin(100.0, v[1] * 100.0 / (double)memory_mb) : NAN),
                      "usedMb", num(v[1]), "totalMb", (json_int_t)memory_mb,
                      "disk", "read", num(v[2] / mb), "write", num(v[3] / mb),
                      "network", "rx", num(v[4] / mb), "tx", num(v[5] / mb));
