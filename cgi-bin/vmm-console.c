@@ -124,6 +124,70 @@ static int console_token(struct req *r)
     return rc;
 }
 
+/* "a name" with nothing that could end the line or the key (a .vv is an
+ * INI file): controls become spaces. Newly allocated. */
+static char *vv_value(const char *text)
+{
+    char *out = g_strdup(text ? text : "");
+    for (char *p = out; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = ' ';
+    return out;
+}
+
+/* GET /vms/{id}/console/spice (issue 20): a virt-viewer file for
+ * remote-viewer with a one-time password the helper has just set on the
+ * running domain, good for [console] spice_ticket_s; remote-viewer
+ * deletes the file once read. Not cached anywhere. */
+static int console_spice(struct req *r)
+{
+    long long id = req_param(r, "id")->num;
+    json_t *vm = vm_visible(r, id);
+    if (!vm)
+        return -1;
+    json_t *args = json_pack("{s:I}", "vm_id", (json_int_t)id);
+    json_t *ticket = helper_call(r, "vm.spice_ticket", args);
+    json_decref(args);
+    audit_console(r, id);
+    if (!ticket) {
+        if (r->err.status == 409 && !strcmp(r->err.code, "not_running"))
+            snprintf(r->err.message, sizeof r->err.message, "%s",
+                     _("The virtual machine is not running. Start it to use its console."));
+        else if (r->err.status == 409)
+            snprintf(r->err.message, sizeof r->err.message, "%s",
+                     _("This virtual machine's graphics are VNC: use its browser console, or "
+                       "change its graphics to SPICE while it is stopped."));
+        json_decref(vm);
+        return -1;
+    }
+    char *title = vv_value(json_string_value(json_object_get(vm, "name")));
+    char *host = vv_value(json_string_value(json_object_get(ticket, "host")));
+    g_string_append_printf(r->resp_body,
+                           "[virt-viewer]\n"
+                           "type=spice\n"
+                           "host=%s\n"
+                           "port=%lld\n"
+                           "password=%s\n"
+                           "delete-this-file=1\n"
+                           "title=%s\n"
+                           "secure-attention=ctrl+alt+end\n"
+                           "release-cursor=shift+f12\n"
+                           "toggle-fullscreen=shift+f11\n",
+                           host, (long long)json_integer_value(json_object_get(ticket, "port")),
+                           json_string_value(json_object_get(ticket, "password")), title);
+    char *disposition = g_strdup_printf("attachment; filename=\"vm-%lld.vv\"", id);
+    resp_header(r, "Content-Disposition", disposition);
+    resp_header(r, "X-Password-Valid-To", json_string_value(json_object_get(ticket, "valid_to")));
+    r->resp_type = "application/x-virt-viewer";
+    r->resp_raw = true;
+    g_free(disposition);
+    g_free(title);
+    g_free(host);
+    json_decref(ticket);
+    json_decref(vm);
+    return 0;
+}
+
 /* Uses up the token of the query if it is fresh, the caller's, and for
  * the VM the query names; any failure is a 403. A token presented by
  * someone else (or for another VM) is refused without being used up, so
@@ -197,6 +261,9 @@ static const struct route routes[] = {
       N_("Console") },
     { "GET", "/vms/{id:int}/console", console_token, PERM_USER, ROUTE_API,
       .summary = "A one-time ticket for the VM's VNC console (websocket path, expiry)", .reply = REPLY_OBJECT,
+      .statuses = STATUSES(404, 409, 502) },
+    { "GET", "/vms/{id:int}/console/spice", console_spice, PERM_USER, ROUTE_API,
+      .summary = "A SPICE VM's virt-viewer (.vv) file with a one-time password", .reply = REPLY_RAW,
       .statuses = STATUSES(404, 409, 502) },
     { "GET", "/console/ws", console_auth, PERM_USER, ROUTE_API,
       .summary = "nginx's check of a console ticket (internal: not reachable from outside)", .reply = REPLY_RAW,

@@ -13,6 +13,7 @@
 #include "audit_list.h"
 #include "config.h"
 #include "db.h"
+#include "graphics.h"
 #include "hardware.h"
 #include "helper_client.h"
 #include "i18n.h"
@@ -33,7 +34,8 @@
     "IF(pending_since > UTC_TIMESTAMP() - INTERVAL " PENDING_STALE_S " SECOND, pending, NULL), " \
     "(SELECT j.progress FROM jobs j WHERE j.vm_id = vms.id AND j.state IN ('queued', 'running') " \
     "ORDER BY j.id DESC LIMIT 1), " VM_NETWORK_IDS ", host_id, "                             \
-    "(SELECT h.name FROM hosts h WHERE h.id = vms.host_id)"
+    "(SELECT h.name FROM hosts h WHERE h.id = vms.host_id), graphics, console_listen, "     \
+    "console_keymap"
 
 /* Issue 12: the networks of the VM's NICs in order; a VM without NIC rows
  * is on vms.network alone. */
@@ -89,6 +91,12 @@ static json_t *vm_from_row(const struct db_rows *rows, int i)
     json_object_set_new(vm, "progress", db_cell(rows, i, 18)
                                             ? json_integer(db_cell_int(rows, i, 18, 0))
                                             : json_null());
+    /* issue 20: VNC or SPICE, where it listens, its keymap (null: QEMU's, en-us). */
+    json_object_set_new(vm, "graphics", json_string(db_cell(rows, i, 22)));
+    json_object_set_new(vm, "console_listen", json_string(db_cell(rows, i, 23) ? db_cell(rows, i, 23)
+                                                                          : GRAPHICS_LOOPBACK));
+    json_object_set_new(vm, "console_keymap", db_cell(rows, i, 24) ? json_string(db_cell(rows, i, 24))
+                                                                  : json_null());
     return vm;
 }
 
@@ -711,6 +719,17 @@ static int insert_nics(struct req *r, long long vm_id, json_t *network_ids)
     return 0;
 }
 
+/* VNC's password is ASCII (its DES challenge); SPICE's too, as ours. */
+static int vnc_password_check(struct req *r)
+{
+    const char *vnc_password = input_str(r, "vnc_password");
+    for (const char *c = vnc_password; c && *c; c++)
+        if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
+            return req_fail(r, 400, "invalid_characters", "vnc_password",
+                            _("A VNC password may hold only ASCII letters, digits and symbols."));
+    return 0;
+}
+
 /* The creation's job, queued with its VM row in one transaction. */
 static long long insert_job(struct req *r, long long vm_id, const char *kind)
 {
@@ -727,6 +746,7 @@ struct new_vm {
     long long template_id, iso_id;
     bool full, autostart;
     const char *vnc_password;   /* NULL: a random one */
+    const char *graphics;       /* "vnc" (NULL) or "spice" (issue 20) */
 };
 
 static long long insert_vm(struct req *r, const struct usage *want, const char *arch,
@@ -745,15 +765,15 @@ static long long insert_vm(struct req *r, const struct usage *want, const char *
     long long id = 0;
     int rc = db_exec_id(
         "INSERT INTO vms (uuid, domain_name, name, description, owner_id, state, vcpus, memory_mb, "
-        "disk_gb, arch, template_id, iso_id, clone, cpu_model, autostart, vnc_password) "
-        "VALUES (?, ?, ?, ?, ?, 'creating', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &id,
+        "disk_gb, arch, template_id, iso_id, clone, cpu_model, autostart, vnc_password, graphics) "
+        "VALUES (?, ?, ?, ?, ?, 'creating', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &id,
         DB_TEXT(uuid), DB_TEXT(domain_name), DB_TEXT(nv->name),
         DB_TEXT(nv->description ? nv->description : ""),
         DB_INT(r->user->id), DB_INT(want->vcpus), DB_INT(want->memory_mb), DB_INT(want->disk_gb),
         DB_TEXT(arch), nv->template_id ? DB_INT(nv->template_id) : DB_NULL,
         nv->iso_id ? DB_INT(nv->iso_id) : DB_NULL, DB_TEXT(nv->full ? "full" : "linked"),
         DB_TEXT(nv->cpu_model ? nv->cpu_model : "host-model"), DB_INT(nv->autostart),
-        DB_TEXT(vnc_password));
+        DB_TEXT(vnc_password), DB_TEXT(nv->graphics ? nv->graphics : "vnc"));
     g_free(uuid);
     g_free(domain_name);
     return rc < 0 ? -1 : id;
@@ -875,11 +895,8 @@ static int vms_create(struct req *r)
     json_t *install_type = json_object_get(json_object_get(r->input, "install"), "type");
     if (json_is_string(install_type))
         json_object_set(r->audit_detail, "install", install_type);
-    const char *vnc_password = input_str(r, "vnc_password");
-    for (const char *c = vnc_password; c && *c; c++)
-        if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
-            return req_fail(r, 400, "invalid_characters", "vnc_password",
-                            _("A VNC password may hold only ASCII letters, digits and symbols."));
+    if (vnc_password_check(r) < 0)
+        return -1;
     /* A template, an ISO to install from, or both (the ISO in the CD-ROM). */
     if (!template_id && !iso_id)
         return req_fail(r, 400, "missing_field", "template_id",
@@ -915,7 +932,7 @@ static int vms_create(struct req *r)
         .name = input_str(r, "name"), .description = input_str(r, "description"),
         .cpu_model = input_str(r, "cpu_model"), .template_id = template_id, .iso_id = iso_id,
         .full = full_clone(r), .autostart = json_is_true(json_object_get(r->input, "autostart")),
-        .vnc_password = input_str(r, "vnc_password"),
+        .vnc_password = input_str(r, "vnc_password"), .graphics = input_str(r, "graphics"),
     };
     int rc = quota_check(r, r->user->id, &want) < 0 || (id = insert_vm(r, &want, arch, &nv)) < 0 ||
                      set_maxima(r, id, &want) < 0 ||
@@ -948,7 +965,7 @@ static int clone_source(struct req *r, long long id, struct db_rows **rows, stru
 {
     *rows = db_query("SELECT owner_id, state, vcpus, memory_mb, disk_gb, arch, template_id, "
                      "clone, cpu_model, description, boot_order, "
-                     "(SELECT COUNT(*) FROM vm_disks d WHERE d.vm_id = v.id) FROM vms v "
+                     "(SELECT COUNT(*) FROM vm_disks d WHERE d.vm_id = v.id), graphics FROM vms v "
                      "WHERE id = ?", DB_INT(id));
     if (!*rows)
         return fail_db(r);
@@ -984,7 +1001,7 @@ static int clone_source(struct req *r, long long id, struct db_rows **rows, stru
     snprintf(arch, arch_size, "%s", db_cell(*rows, 0, 5));
     *nv = (struct new_vm){ .name = input_str(r, "name"), .description = db_cell(*rows, 0, 9),
                            .cpu_model = db_cell(*rows, 0, 8), .template_id = template_id,
-                           .full = !strcmp(mode, "full") };
+                           .full = !strcmp(mode, "full"), .graphics = db_cell(*rows, 0, 12) };
     long long sid = input_int(r, "snapshot_id", 0);
     struct db_rows *snap = sid ? db_query("SELECT 1 FROM snapshots WHERE id = ? AND vm_id = ? AND "
                                           "status = 'ready'", DB_INT(sid), DB_INT(id))
@@ -1538,6 +1555,35 @@ static int update_hardware(struct req *r, json_t *before, long long id)
     return rc;
 }
 
+/* issue 20: the console's settings of a PATCH (graphics, listen address,
+ * keymap, password): the machine is redefined with them, so stopped. */
+static int update_console(struct req *r, json_t *before, long long id)
+{
+    const char *graphics = input_str(r, "graphics");
+    const char *listen = input_str(r, "console_listen");
+    const char *keymap = input_str(r, "console_keymap");
+    const char *password = input_str(r, "vnc_password");
+    if (strcmp(json_string_value(json_object_get(before, "state")), "stopped") != 0)
+        return req_fail(r, 409, "wrong_state", NULL,
+                        _("Stop the virtual machine to change its console."));
+    if (vnc_password_check(r) < 0)
+        return -1;
+    if (listen && !graphics_listen_allowed(listen))
+        return req_fail(r, 422, "listen_not_allowed", "console_listen",
+                        _("The console listens on 127.0.0.1 only, unless an administrator allows "
+                          "another address ([console] allowed_listen)."));
+    if ((graphics && db_exec("UPDATE vms SET graphics = ? WHERE id = ?", DB_TEXT(graphics),
+                             DB_INT(id)) < 0) ||
+        (listen && db_exec("UPDATE vms SET console_listen = NULLIF(?, '" GRAPHICS_LOOPBACK "') "
+                           "WHERE id = ?", DB_TEXT(listen), DB_INT(id)) < 0) ||
+        (keymap && db_exec("UPDATE vms SET console_keymap = ? WHERE id = ?", DB_TEXT(keymap),
+                           DB_INT(id)) < 0) ||
+        (password && db_exec("UPDATE vms SET vnc_password = ? WHERE id = ?", DB_TEXT(password),
+                             DB_INT(id)) < 0))
+        return fail_db(r);
+    return 0;
+}
+
 /* PATCH /vms/{id}: the row first, then the helper makes libvirt follow;
  * if libvirt refuses, the row goes back. */
 static int vms_update(struct req *r)
@@ -1552,10 +1598,16 @@ static int vms_update(struct req *r)
     r->audit_detail = json_pack("{s:O, s:O}", "before", before, "changes", r->input);
     bool hardware = input_has(r, "vcpus") || input_has(r, "memory_mb") ||
                     input_has(r, "cpu_model") || input_has(r, "boot_order");
-    struct db_rows *old = db_query("SELECT boot_order FROM vms WHERE id = ?", DB_INT(id));
+    bool console = input_has(r, "graphics") || input_has(r, "console_listen") ||
+                   input_has(r, "console_keymap") || input_has(r, "vnc_password");
+    struct db_rows *old = db_query("SELECT boot_order, vnc_password FROM vms WHERE id = ?",
+                                   DB_INT(id));
     char *old_boot = g_strdup(db_cell(old, 0, 0));
+    char *old_password = g_strdup(db_cell(old, 0, 1));
     db_rows_free(old);
     int rc = hardware ? update_hardware(r, before, id) : 0;
+    if (rc == 0 && console)
+        rc = update_console(r, before, id);
     if (rc == 0 &&
         ((name && db_exec("UPDATE vms SET name = ? WHERE id = ?", DB_TEXT(name), DB_INT(id)) < 0) ||
          (description && db_exec("UPDATE vms SET description = ? WHERE id = ?",
@@ -1580,11 +1632,19 @@ static int vms_update(struct req *r)
                 DB_INT(json_integer_value(json_object_get(before, "memory_mb"))),
                 DB_TEXT(json_string_value(json_object_get(before, "cpu_model"))),
                 DB_TEXT(old_boot), DB_INT(id));
+        json_t *listen = json_object_get(before, "console_listen");
+        db_exec("UPDATE vms SET graphics = ?, console_listen = NULLIF(?, '" GRAPHICS_LOOPBACK "'), "
+                "console_keymap = ?, vnc_password = ? WHERE id = ?",
+                DB_TEXT(json_string_value(json_object_get(before, "graphics"))),
+                DB_TEXT(json_string_value(listen)),
+                DB_TEXT(json_string_value(json_object_get(before, "console_keymap"))),
+                DB_TEXT(old_password), DB_INT(id));
         rc = -1;
     }
     json_decref(done);
     json_decref(before);
     g_free(old_boot);
+    g_free(old_password);
     if (rc < 0)
         return -1;
     json_t *vm = vm_visible(r, id);
@@ -1705,6 +1765,7 @@ static const struct field create_fields[] = {
     { "start", FIELD_BOOL },
     { "autostart", FIELD_BOOL },
     { "vnc_password", FIELD_STRING, false, 1, VNC_PASSWORD_LEN, NULL },
+    { "graphics", FIELD_ENUM, false, 0, 0, graphics_types },   /* issue 20 */
     { "network_ids", FIELD_ID_LIST, false, 1, 8, NULL },
     { "network_id", FIELD_INT, false, 1, INT64_MAX, NULL },
     { "ip", FIELD_STRING, false, 7, 15, NULL },
@@ -1762,6 +1823,11 @@ static const struct field update_fields[] = {
     { "memory_mb", FIELD_INT, false, 64, 1048576, NULL },
     { "cpu_model", FIELD_STRING, false, 1, 64, NULL },   /* checked with libvirt */
     { "boot_order", FIELD_ENUM_LIST, false, 1, 2, boot_order_devices },
+    /* issue 20: the console */
+    { "graphics", FIELD_ENUM, false, 0, 0, graphics_types },
+    { "console_listen", FIELD_STRING, false, 7, 45, NULL },
+    { "console_keymap", FIELD_ENUM, false, 0, 0, graphics_keymaps },
+    { "vnc_password", FIELD_STRING, false, 1, VNC_PASSWORD_LEN, NULL },
     { NULL },
 };
 

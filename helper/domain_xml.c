@@ -302,16 +302,25 @@ static void add_console(xmlNodePtr devices, const struct domain_spec *spec)
     xmlNodePtr agent_target = child_attr(agent, "target", "type", "virtio");
     attr(agent_target, "name", "org.qemu.guest_agent.0");
 
-    /* VNC on loopback with QEMU's own websocket: nginx proxies the console. */
-    xmlNodePtr vnc = child_attr(devices, "graphics", "type", "vnc");
-    attr(vnc, "port", "-1");
-    attr(vnc, "autoport", "yes");
-    attr(vnc, "websocket", "-1");
-    attr(vnc, "listen", "127.0.0.1");
+    /* VNC with QEMU's own websocket (nginx proxies the browser console),
+     * or SPICE (remote-viewer, a .vv file); on loopback unless an admin
+     * allowed the address (lib/graphics.h). Always a password: SPICE's
+     * is replaced by a one-time one for each .vv. */
+    bool spice = spec->graphics && !strcmp(spec->graphics, "spice");
+    const char *address = spec->listen ? spec->listen : "127.0.0.1";
+    xmlNodePtr gfx = child_attr(devices, "graphics", "type", spice ? "spice" : "vnc");
+    if (!spice)
+        attr(gfx, "port", "-1");
+    attr(gfx, "autoport", "yes");
+    if (!spice)
+        attr(gfx, "websocket", "-1");
+    attr(gfx, "listen", address);
     if (spec->vnc_password)
-        attr(vnc, "passwd", spec->vnc_password);
-    xmlNodePtr listen = child_attr(vnc, "listen", "type", "address");
-    attr(listen, "address", "127.0.0.1");
+        attr(gfx, "passwd", spec->vnc_password);
+    if (spec->keymap)
+        attr(gfx, "keymap", spec->keymap);
+    xmlNodePtr listen = child_attr(gfx, "listen", "type", "address");
+    attr(listen, "address", address);
     xmlNodePtr video = child(devices, "video", NULL);
     child_attr(video, "model", "type", "virtio");
     /* q35 comes with a USB controller; virt gets none unless asked. */
@@ -532,6 +541,43 @@ int domain_xml_websocket_port(const char *xml)
     xmlFreeDoc(doc);
     /* libvirt writes -1 until QEMU runs; only a real TCP port counts. */
     return port > 0 && port <= 65535 ? (int)port : -1;
+}
+
+char *domain_xml_graphics_password(const char *xml, const char *type, const char *passwd,
+                                   const char *valid_to, int *port, char **listen)
+{
+    xmlDocPtr doc = xml ? xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
+                                        XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
+                        : NULL;
+    if (!doc)
+        return NULL;
+    xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
+    char *xpath = g_strdup_printf("/domain/devices/graphics[@type='%s']", type);
+    xmlXPathObjectPtr found = xmlXPathEvalExpression(BAD_CAST xpath, ctx);
+    g_free(xpath);
+    char *out = NULL;
+    xmlNodePtr node = found && found->nodesetval && found->nodesetval->nodeNr > 0
+                          ? found->nodesetval->nodeTab[0] : NULL;
+    xmlChar *p = node ? xmlGetProp(node, BAD_CAST "port") : NULL;
+    xmlChar *l = node ? xmlGetProp(node, BAD_CAST "listen") : NULL;
+    long long n = p ? g_ascii_strtoll((const char *)p, NULL, 10) : -1;
+    /* libvirt writes -1 until QEMU runs; only a real TCP port counts. */
+    if (node && n > 0 && n <= 65535 && l) {
+        *port = (int)n;
+        *listen = g_strdup((const char *)l);
+        xmlSetProp(node, BAD_CAST "passwd", BAD_CAST passwd);
+        xmlSetProp(node, BAD_CAST "passwdValidTo", BAD_CAST valid_to);
+        xmlBufferPtr buf = xmlBufferCreate();
+        if (xmlNodeDump(buf, doc, node, 0, 0) > 0)
+            out = g_strdup((const char *)xmlBufferContent(buf));
+        xmlBufferFree(buf);
+    }
+    xmlFree(p);
+    xmlFree(l);
+    xmlXPathFreeObject(found);
+    xmlXPathFreeContext(ctx);
+    xmlFreeDoc(doc);
+    return out;
 }
 
 /* Whether any node matches xpath. */

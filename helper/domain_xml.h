@@ -53,7 +53,10 @@ struct domain_spec {
     struct domain_nic nics[DOMAIN_MAX_NICS];   /* in order; n_nics 0: one NIC on network */
     int n_nics;
     const char *boot[3];        /* "hd", "cdrom", "network"; NULL-terminated */
-    const char *vnc_password;   /* NULL: none */
+    const char *vnc_password;   /* NULL: none; SPICE's too until a .vv sets a one-time one */
+    const char *graphics;       /* "vnc" (NULL too) or "spice" (issue 20) */
+    const char *listen;         /* NULL: 127.0.0.1 */
+    const char *keymap;         /* NULL: QEMU's default */
     const char *serial_log;     /* file the serial console is copied to, or NULL */
     const char *firmware_rom;   /* aarch64: a raw firmware image run at reset instead of
                                    UEFI (the accelerator probe), or NULL */
@@ -108,6 +111,13 @@ int domain_xml_owner(const char *xml, long long *vm_id, long long *owner_id, cha
 /* The port of QEMU's VNC websocket in a running domain's live XML
  * (graphics type='vnc' websocket='N'), or -1 when it has none. */
 int domain_xml_websocket_port(const char *xml);
+
+/* The live <graphics type='type'> element of a running domain with
+ * passwd and passwdValidTo (UTC, "YYYY-MM-DDTHH:MM:SS") set, as text for
+ * virDomainUpdateDeviceFlags; its port and listen address in *port and
+ * *listen (g_free). NULL when the domain has no such graphics listening. */
+char *domain_xml_graphics_password(const char *xml, const char *type, const char *passwd,
+                                   const char *valid_to, int *port, char **listen);
 
 /* Snapshots (issue 16): what keeps a domain (its inactive XML) from
  * internal snapshots. SNAPSHOT_RAW_DISK: a writable disk that is not

@@ -16,6 +16,7 @@
 #include "db.h"
 #include "domain_xml.h"
 #include "install.h"
+#include "graphics.h"
 #include "job.h"
 #include "library.h"
 #include "lifecycle.h"
@@ -24,6 +25,7 @@
 #include "metrics_store.h"
 #include "pool.h"
 #include "rbac.h"
+#include "token.h"
 #include "virt.h"
 #include "ops/ip_pool.h"
 #include "ops/network.h"
@@ -58,6 +60,9 @@ struct vm {
     bool full_clone;       /* a copy of the template, not an overlay on it */
     char *vnc_password;    /* NULL: a VM made before consoles had one */
     bool seed_attached;    /* issue 18: its install seed is in the second CD-ROM drive */
+    char *graphics;        /* "vnc" or "spice" (issue 20) */
+    char *console_listen;  /* NULL: 127.0.0.1 */
+    char *console_keymap;  /* NULL: QEMU's default */
 };
 
 static void vm_free(struct vm *vm)
@@ -77,6 +82,9 @@ static void vm_free(struct vm *vm)
     g_free(vm->template_format);
     g_free(vm->iso_file);
     g_free(vm->vnc_password);
+    g_free(vm->graphics);
+    g_free(vm->console_listen);
+    g_free(vm->console_keymap);
     g_free(vm);
 }
 
@@ -87,8 +95,8 @@ static struct vm *vm_load_id(long long id, const struct user *actor, struct err 
     struct db_rows *rows = db_query(
         "SELECT v.id, v.owner_id, v.uuid, v.domain_name, v.name, v.description, v.state, v.arch, "
         "v.network, v.cpu_model, v.boot_order, v.vcpus, v.memory_mb, v.disk_gb, v.autostart, "
-        "t.file_name, t.format, i.file_name, v.clone, v.vnc_password, v.host_id, vi.seed_state "
-        "FROM vms v "
+        "t.file_name, t.format, i.file_name, v.clone, v.vnc_password, v.host_id, vi.seed_state, "
+        "v.graphics, v.console_listen, v.console_keymap FROM vms v "
         "LEFT JOIN templates t ON t.id = v.template_id LEFT JOIN isos i ON i.id = v.iso_id "
         "LEFT JOIN vm_installs vi ON vi.vm_id = v.id WHERE v.id = ?", DB_INT(id));
     if (!rows) {
@@ -120,6 +128,9 @@ static struct vm *vm_load_id(long long id, const struct user *actor, struct err 
         vm->vnc_password = g_strdup(db_cell(rows, 0, 19));
         vm->host_id = db_cell_int(rows, 0, 20, VIRT_LOCAL_HOST);
         vm->seed_attached = db_cell(rows, 0, 21) && !strcmp(db_cell(rows, 0, 21), "attached");
+        vm->graphics = g_strdup(db_cell(rows, 0, 22));
+        vm->console_listen = g_strdup(db_cell(rows, 0, 23));
+        vm->console_keymap = g_strdup(db_cell(rows, 0, 24));
     } else {
         err_set(err, 404, "not_found", NULL, "There is no such virtual machine.");
     }
@@ -447,6 +458,11 @@ static char *vm_xml(const struct vm *vm, const char *boot_first, int accel_wait_
         .cdrom_path = cdrom, .seed_path = seed, .network = vm->network,
         .boot = { first, second, NULL }, .serial_log = serial_log,
         .vnc_password = vm->vnc_password,
+        /* What the row says only if it is one of ours (lib/graphics.h):
+         * a row changed by hand gets no other address. */
+        .graphics = graphics_type_valid(vm->graphics) ? vm->graphics : "vnc",
+        .listen = graphics_listen_allowed(vm->console_listen) ? vm->console_listen : NULL,
+        .keymap = graphics_keymap_valid(vm->console_keymap) ? vm->console_keymap : NULL,
     };
     char *kernel = NULL, *initrd = NULL;   /* issue 18: a preseeded installer */
     if (vm->seed_attached)
@@ -1144,46 +1160,102 @@ int vm_op_update(struct op_call *call)
     return rc;
 }
 
-/* Where the console of a running (or paused) VM is: the port of QEMU's
- * VNC websocket on 127.0.0.1, known only from the live domain XML. A VM
- * that is not on gets a 409 the console page shows as it is. */
-int vm_op_console(struct op_call *call)
+/* A console's VM, running or paused, and its live domain XML. */
+struct live_domain {
+    virConnectPtr conn;
+    struct vm *vm;
+    virDomainPtr dom;
+    const char *state;
+    char *xml;
+};
+
+/* Fills d for call's VM: 0, or -1 with a 404 (not the actor's), a 409 the
+ * console page shows as it is (not on) or libvirt's error in call->err.
+ * live_domain_close either way. */
+static int live_domain_open(struct op_call *call, struct live_domain *d)
 {
-    virConnectPtr conn = NULL;
-    struct vm *vm = vm_load(call);
+    memset(d, 0, sizeof *d);
+    d->vm = vm_load(call);
     /* QEMU's websocket listens on its own host's loopback, and nginx
      * proxies only to this machine's: a VM on another host has no
      * console here yet (rather than one that never connects). */
-    if (vm && vm->host_id != VIRT_LOCAL_HOST) {
-        err_set(&call->err, 409, "console_remote", NULL,
-                "The console of a virtual machine on another host is not available yet; "
-                "migrate it to the local host to use its console.");
-        vm_free(vm);
+    if (d->vm && d->vm->host_id != VIRT_LOCAL_HOST)
+        return err_set(&call->err, 409, "console_remote", NULL,
+                       "The console of a virtual machine on another host is not available yet; "
+                       "migrate it to the local host to use its console.");
+    d->dom = d->vm ? vm_domain(call, d->vm, &d->conn) : NULL;
+    if (!d->dom)
         return -1;
+    d->state = vm_state_name(d->dom);
+    if (strcmp(d->state, "running") && strcmp(d->state, "paused"))
+        return err_set(&call->err, 409, "not_running", NULL,
+                       "The virtual machine is not running; start it to use its console.");
+    if (!(d->xml = virDomainGetXMLDesc(d->dom, 0)))
+        return libvirt_failed(call, "Reading the machine");
+    return 0;
+}
+
+static void live_domain_close(struct live_domain *d)
+{
+    free(d->xml);
+    if (d->dom)
+        virDomainFree(d->dom);
+    if (d->conn)
+        virConnectClose(d->conn);
+    vm_free(d->vm);
+}
+
+/* A SPICE VM's connection for remote-viewer (issue 20): a new one-time
+ * password set on the running domain with an expiry ([console]
+ * spice_ticket_s), as Proxmox does; the domain's own password and any
+ * earlier ticket stop working. {host, port, password, valid_to}. */
+int vm_op_spice_ticket(struct op_call *call)
+{
+    struct live_domain d;
+    char password[25] = "", valid_to[32];
+    char *update = NULL, *listen = NULL;
+    int port = -1, rc = -1;
+    time_t until = time(NULL) + graphics_ticket_s();
+    struct tm tm;
+    strftime(valid_to, sizeof valid_to, "%Y-%m-%dT%H:%M:%S", gmtime_r(&until, &tm));
+    if (live_domain_open(call, &d) < 0) {
+        /* said in call->err */
+    } else if (token_password(password, 24) < 0) {
+        err_set(&call->err, 503, "no_entropy", NULL, "No random password could be made.");
+    } else if (!(update = domain_xml_graphics_password(d.xml, "spice", password, valid_to, &port,
+                                                       &listen))) {
+        err_set(&call->err, 409, "no_spice", NULL, "This virtual machine's graphics are not SPICE.");
+    } else if (virDomainUpdateDeviceFlags(d.dom, update, VIR_DOMAIN_AFFECT_LIVE) < 0) {
+        libvirt_failed(call, "Setting the console password");
+    } else {
+        call->result = json_pack("{s:s, s:i, s:s, s:s}", "host", listen, "port", port, "password",
+                                 password, "valid_to", valid_to);
+        rc = 0;
     }
-    virDomainPtr dom = vm ? vm_domain(call, vm, &conn) : NULL;
-    int rc = -1;
-    if (dom) {
-        const char *state = vm_state_name(dom);
-        char *xml = NULL;
-        int port = -1;
-        if (strcmp(state, "running") && strcmp(state, "paused")) {
-            err_set(&call->err, 409, "not_running", NULL,
-                    "The virtual machine is not running; start it to use its console.");
-        } else if (!(xml = virDomainGetXMLDesc(dom, 0))) {
-            libvirt_failed(call, "Reading the machine");
-        } else if ((port = domain_xml_websocket_port(xml)) < 0) {
-            err_set(&call->err, 409, "no_console", NULL,
-                    "This virtual machine has no VNC websocket console.");
-        } else {
-            call->result = json_pack("{s:s, s:i}", "state", state, "ws_port", port);
-            rc = 0;
-        }
-        free(xml);
-        virDomainFree(dom);
+    explicit_bzero(password, sizeof password);
+    if (update)
+        explicit_bzero(update, strlen(update));
+    g_free(update);
+    g_free(listen);
+    live_domain_close(&d);
+    return rc;
+}
+
+/* Where the console of a running (or paused) VM is: the port of QEMU's
+ * VNC websocket on 127.0.0.1, known only from the live domain XML. */
+int vm_op_console(struct op_call *call)
+{
+    struct live_domain d;
+    int port = -1, rc = -1;
+    if (live_domain_open(call, &d) < 0) {
+        /* said in call->err */
+    } else if ((port = domain_xml_websocket_port(d.xml)) < 0) {
+        err_set(&call->err, 409, "no_console", NULL,
+                "This virtual machine has no VNC websocket console.");
+    } else {
+        call->result = json_pack("{s:s, s:i}", "state", d.state, "ws_port", port);
+        rc = 0;
     }
-    if (conn)
-        virConnectClose(conn);
-    vm_free(vm);
+    live_domain_close(&d);
     return rc;
 }

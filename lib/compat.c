@@ -21,6 +21,8 @@ static const struct compat_alias aliases[] = {
     { "PUT", "/vms/*/auto-snapshot", "/vms/*/snapshot-policy" },
     /* issue 20: the console's connection details (a one-time token) */
     { "GET", "/vms/*/console/vnc", "/vms/*/console" },
+    /* The console's settings are the VM's: PATCH /vms/{id} (vnc_config_map). */
+    { "PUT", "/vms/*/console/vnc/config", "/vms/*", .to_method = "PATCH" },
     { NULL },
 };
 
@@ -76,6 +78,8 @@ void compat_route(struct req *r)
         g_free(r->alias_path);
         r->alias_path = ours;
         r->route_path = ours;
+        if (a->to_method)
+            r->method = a->to_method;
         resp_header(r, "Deprecation", "true");
         char *link = g_strdup_printf("</api/v1%s>; rel=\"successor-version\"", ours);
         resp_header(r, "Link", link);   /* refused (not sent) if the path has control characters */
@@ -195,6 +199,19 @@ static const struct compat_field auto_snapshot_map[] = {
     { NULL },
 };
 
+/* issue 20: PUT /vms/{id}/console/vnc/config, as PATCH /vms/{id}: the
+ * keymap, password and listen address are the VM's console settings
+ * (changed while it is stopped; listen only 127.0.0.1 unless an admin
+ * allows another); every VM has its console, on a port libvirt picks. */
+static const struct compat_field vnc_config_map[] = {
+    { "enabled", MAP_ONLY, NULL, "true" },
+    { "password", MAP_VNC_PASSWORD, "vnc_password", NULL },
+    { "port", MAP_ONLY, NULL, "null|\"auto\"" },
+    { "listen", MAP_COPY, "console_listen", NULL },
+    { "keymap", MAP_COPY, "console_keymap", NULL },
+    { NULL },
+};
+
 /* Which of our routes take which mapping. stop ({force, timeout}) and
  * reboot ({mode}, also as /restart) already use the guide's names. */
 struct compat_body {
@@ -213,6 +230,7 @@ static const struct compat_body bodies[] = {
     { "PUT", "/vms/{id:int}/memory", NULL, memory_map },
     { "POST", "/vms/{id:int}/snapshots", NULL, snapshot_map },
     { "PUT", "/vms/{id:int}/snapshot-policy", NULL, auto_snapshot_map },
+    { "PATCH", "/vms/{id:int}", NULL, vnc_config_map },
     { NULL },
 };
 

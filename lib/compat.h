@@ -18,6 +18,7 @@ struct compat_alias {
     const char *method;
     const char *from;
     const char *to;
+    const char *to_method;   /* our route's method when it differs (NULL: method) */
 };
 
 /* The guide's paths, {NULL}-terminated: tools/vmm-openapi describes each

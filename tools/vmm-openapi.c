@@ -382,7 +382,8 @@ static int add_aliases(json_t *paths, json_t *routes)
 {
     for (const struct compat_alias *a = compat_aliases(); a->method; a++) {
         GPtrArray *stars = g_ptr_array_new();
-        json_t *target = alias_target(routes, a->method, a->to, stars);
+        const char *our_method = a->to_method ? a->to_method : a->method;
+        json_t *target = alias_target(routes, our_method, a->to, stars);
         if (!target) {
             fprintf(stderr, "vmm-openapi: alias %s %s: no route has %s\n", a->method, a->from, a->to);
             g_ptr_array_free(stars, TRUE);
@@ -400,12 +401,12 @@ static int add_aliases(json_t *paths, json_t *routes)
         char *id = operation_id(a->method, pattern, "GuideAlias");
         json_object_set_new(op, "operationId", json_string(id));
         json_object_set_new(op, "deprecated", json_true());
-        json_object_set_new(op, "x-vmm-alias-of", json_pack("{s:s, s:s}", "method", a->method,
+        json_object_set_new(op, "x-vmm-alias-of", json_pack("{s:s, s:s}", "method", our_method,
                                                             "path", theirs));
         char *text = g_strdup_printf(
             "The user guide's path for `%s %s` (ours: %s): the same request and answer, with "
             "`Deprecation: true` and `Link: </api/v1%s>; rel=\"successor-version\"`. %s",
-            a->method, theirs, ours, ours, str(op, "description"));
+            our_method, theirs, ours, ours, str(op, "description"));
         json_object_set_new(op, "description", json_string(text));
         char *method = g_ascii_strdown(a->method, -1);
         char *path = openapi_path(pattern);

@@ -158,6 +158,7 @@ const EXPECTED = {
   // B is not even told it exists; the auth_request check is internal to nginx)
   'PAGE GET /vms/{id:int}/console': { anon: 303, a: 200, b: 404, admin: 200 },
   'API GET /vms/{id:int}/console': { anon: 401, a: 409, b: 404, admin: 409 },
+  'API GET /vms/{id:int}/console/spice': { anon: 401, a: 409, b: 404, admin: 409 },
   'API GET /console/ws': { anon: 404, a: 404, b: 404, admin: 404 },
   // vmm-uploads (tus: requests name the protocol version; B's are about A's upload)
   'PAGE GET /uploads': { anon: 303, a: 200, b: 200, admin: 200 },

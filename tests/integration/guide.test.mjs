@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import {
-  adminClient, assertError, BASE, dataOf, sql, STATE, userClient, waitFor,
+  adminClient, apiTokenOf, assertError, BASE, dataOf, sql, STATE, userClient, waitFor,
 } from './lib.mjs';
 import { tusUpload, waitJob } from './tus.mjs';
 
@@ -281,9 +281,6 @@ function whenMade(vm) {
     return now.state !== 'creating' && now;
   }, 120_000, 200);
 }
-async function tokenOf(client) {
-  return dataOf(await client.api('POST', '/me/tokens', { name: 'guide scripts' })).secret;
-}
 async function importFile(client, path, metadata) {
   const up = await tusUpload(client, readFileSync(path), metadata, { chunkSize: 8 << 20 });
   const job = await waitJob(client, up.jobId, 120_000);
@@ -302,8 +299,8 @@ before(async () => {
   admin = await adminClient();
   owner = await userClient(admin);
   other = await userClient(admin);
-  ownerToken = await tokenOf(owner.client);
-  otherToken = await tokenOf(other.client);
+  ownerToken = await apiTokenOf(owner.client, 'guide scripts');
+  otherToken = await apiTokenOf(other.client, 'guide scripts');
   // The owner's library has what the guide's examples name: a template
   // called "Ubuntu 20.04 Server" (slug ubuntu-20.04-server), one called
   // "Web Server Template", and the ISO ubuntu-20.04.6-live-server-amd64.iso

@@ -237,6 +237,13 @@ export async function userClient(admin, fields = {}) {
   return { client, ...created };
 }
 
+/** A new personal API token of client's user (POST /me/tokens): its secret. */
+export async function apiTokenOf(client, name = 'test scripts') {
+  const res = await client.api('POST', '/me/tokens', { name });
+  assert.equal(res.status, 201, res.text);
+  return res.body.data.secret;
+}
+
 /** Rows of a query on the stack's database (as root over its socket), tab-separated fields. */
 export function sql(query) {
   const out = execFileSync(
