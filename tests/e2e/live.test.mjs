@@ -104,7 +104,10 @@ test('the task log shows a job started elsewhere and its end, and its page tells
     await page.waitForURL(`${BASE}/jobs/${job.id}`);
     assert.equal(await page.getAttribute('#job', 'data-state'), 'succeeded');
     assert.match(await page.textContent('#job-target'), /live-full/);
-    assert.equal(await page.locator('#job-log li').count(), 2);
+    // The runner's story: queued first, finished last (progress lines between).
+    const lines = await page.locator('#job-log li').allTextContents();
+    assert.match(lines[0], /已排队/, lines.join(' | '));
+    assert.match(lines[lines.length - 1], /已完成/, lines.join(' | '));
     // Times read in the reader's language, the exact time on hover.
     const title = await page.getAttribute('#job-finished time', 'title');
     assert.ok(title && title.length > 5, title);

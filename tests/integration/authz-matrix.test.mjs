@@ -114,6 +114,22 @@ const EXPECTED = {
   'API PATCH /vms/{id:int}/snapshots/{sid:int}': { anon: 401, a: 400, b: 404, admin: 400, bBody: { pinned: true } },
   'API DELETE /vms/{id:int}/snapshots/{sid:int}': { anon: 401, a: 400, b: 404, admin: 400, bBody: {} },
   'PAGE POST /vms/{id:int}/snapshots/{sid:int}/delete': { anon: 303, a: 400, b: 404, admin: 400, bBody: {} },
+  // vmm-backups ({bid} is A's backup row: B reaches it neither way)
+  'API GET /backups': { anon: 401, a: 200, b: 200, admin: 200 },
+  'PAGE GET /backups': { anon: 303, a: 200, b: 200, admin: 200 },
+  'API GET /backups/{bid:int}': { anon: 401, a: 200, b: 404, admin: 200 },
+  'API POST /backups/{bid:int}/restore': { anon: 401, a: 400, b: 404, admin: 400, bBody: {} },
+  'PAGE POST /backups/{bid:int}/restore': { anon: 303, a: 400, b: 404, admin: 400, bBody: {} },
+  'API DELETE /backups/{bid:int}': { anon: 401, a: 400, b: 404, admin: 400, bBody: {} },
+  'PAGE POST /backups/{bid:int}/delete': { anon: 303, a: 400, b: 404, admin: 400, bBody: {} },
+  'API GET /vms/{id:int}/backups': { anon: 401, a: 200, b: 404, admin: 200 },
+  'PAGE GET /vms/{id:int}/backups': { anon: 303, a: 200, b: 404, admin: 200 },
+  'API POST /vms/{id:int}/backups': { anon: 401, a: 400, b: 404, admin: 400, bBody: {} },
+  'PAGE POST /vms/{id:int}/backups': { anon: 303, a: 400, b: 404, admin: 400, bBody: {} },
+  'API GET /vms/{id:int}/backup-policy': { anon: 401, a: 200, b: 404, admin: 200 },
+  'API PUT /vms/{id:int}/backup-policy': { anon: 401, a: 400, b: 404, admin: 400, bBody: { schedule: '0 2 * * *', keep: 7 } },
+  'PAGE POST /vms/{id:int}/backup-policy': { anon: 303, a: 400, b: 404, admin: 400, bBody: { schedule: '0 2 * * *', keep: '7' } },
+  'API POST /vms/{id:int}/clone': { anon: 401, a: 400, b: 404, admin: 400, bBody: { name: 'stolen' } },
   'API GET /vms/{id:int}/snapshot-policy': { anon: 401, a: 200, b: 404, admin: 200 },
   'API PUT /vms/{id:int}/snapshot-policy': { anon: 401, a: 400, b: 404, admin: 400, bBody: { schedule: '0 2 * * *', keep: 7 } },
   'PAGE POST /vms/{id:int}/snapshot-policy': { anon: 303, a: 400, b: 404, admin: 400, bBody: { schedule: '0 2 * * *', keep: '7' } },
@@ -334,6 +350,9 @@ before(async () => {
       `VALUES (${q(uuid)}, ${q(`vmm-m-${uuid.slice(0, 18)}`)}, ${q(uniqueName('matrix'))}, '', ${a.user.id}, 'stopped', 1, 128, 1)`,
   );
   ids.vm = Number(sql(`SELECT id FROM vms WHERE uuid = ${q(uuid)}`)[0][0]);
+  // A ready backup of A's VM (a row only: nothing is restored from it here).
+  sql(`INSERT INTO backups (vm_id, owner_id, vm_name, mode, status) VALUES (${ids.vm}, ${a.user.id}, 'matrix', 'full', 'ready')`);
+  ids.backup = Number(sql(`SELECT MAX(id) FROM backups WHERE owner_id = ${a.user.id}`)[0][0]);
   sql(`INSERT INTO jobs (kind, state, owner_id, vm_id, message) VALUES ('vm.create', 'succeeded', ${a.user.id}, ${ids.vm}, 'matrix')`);
   ids.job = Number(sql(`SELECT MAX(id) FROM jobs WHERE owner_id = ${a.user.id}`)[0][0]);
   ids.token = (await a.client.api('POST', '/me/tokens', { name: 'matrix' })).body.data.id;
@@ -394,6 +413,7 @@ function concretePath(pattern) {
                 : pattern.startsWith('/ip-pools/') ? ids.ipPool
                   : pattern.startsWith('/storage-pools/') ? ids.storagePool
                     : pattern.startsWith('/hosts/') ? 1
+                    : pattern.startsWith('/backups/') ? ids.backup
               : pattern.startsWith('/alert-rules/') ? ids.rule
                 : pattern.startsWith('/alerts/') ? ids.alert
                   : pattern.startsWith('/notification-channels/') ? ids.channel
