@@ -110,7 +110,7 @@ describe('systemd units', () => {
       }
       const unitDir = `${root}${DIRS.systemdunitdir}`;
       const units = readdirSync(unitDir).filter((u) => !u.includes('@.'));
-      assert.deepEqual(units.sort(), ['vmm-helper.service', 'vmm-scheduler.service', 'vmmanager.target']);
+      assert.deepEqual(units.sort(), ['vmm-helper.service', 'vmm-live.service', 'vmm-scheduler.service', 'vmmanager.target']);
       const target = readFileSync(`${unitDir}/vmmanager.target`, 'utf8');
       const instances = [...target.matchAll(/vmm-fcgi@[a-z0-9-]+\.service/g)].map((m) => m[0]);
       const programs = readdirSync(join(ROOT, 'cgi-bin')).filter((f) => f.endsWith('.c'));
@@ -123,7 +123,7 @@ describe('systemd units', () => {
       const helper = readFileSync(`${unitDir}/vmm-helper.service`, 'utf8');
       assert.match(helper, /^CapabilityBoundingSet=CAP_/m);
       assert.doesNotMatch(helper, /CAP_SYS_MODULE|CAP_SYS_PTRACE|CAP_SYS_RAWIO|CAP_SYS_BOOT|CAP_MKNOD|CAP_SETPCAP/);
-      for (const u of ['vmm-helper.service', 'vmm-scheduler.service', 'vmm-fcgi@.service']) {
+      for (const u of ['vmm-helper.service', 'vmm-scheduler.service', 'vmm-live.service', 'vmm-fcgi@.service']) {
         const text = readFileSync(`${unitDir}/${u}`, 'utf8');
         for (const k of ['NoNewPrivileges=yes', 'ProtectSystem=strict', 'PrivateTmp=yes', 'ProtectHome=yes'])
           assert.ok(text.includes(`\n${k}\n`), `${u}: ${k}`);

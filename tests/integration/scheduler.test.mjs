@@ -28,7 +28,7 @@ async function testDelivery(channelId) {
 }
 
 test('two schedulers: each slot runs once, every message is sent once', async () => {
-  assert.equal(stackPids('vmm-scheduler').length, 1, 'tools/dev started one scheduler');
+  assert.equal(schedulerPids().length, 1, 'tools/dev started one scheduler');
   const second = await startScheduler();
   try {
     const c = dataOf(await a.client.api('POST', '/notification-channels', {
@@ -44,14 +44,14 @@ test('two schedulers: each slot runs once, every message is sent once', async ()
     assert.equal(hook.messages.length - before, 4);
   } finally {
     process.kill(second, 'SIGTERM');
-    await waitFor(() => !stackPids('vmm-scheduler').includes(second), 10_000, 100);
+    await waitFor(() => !schedulerPids().includes(second), 10_000, 100);
   }
 });
 
 test('a restarted scheduler carries on', async () => {
-  const [pid] = stackPids('vmm-scheduler');
+  const [pid] = schedulerPids();
   process.kill(pid, 'SIGTERM');
-  await waitFor(() => stackPids('vmm-scheduler').length === 0, 10_000, 100);
+  await waitFor(() => schedulerPids().length === 0, 10_000, 100);
   const c = dataOf(await a.client.api('POST', '/notification-channels', {
     name: 'later', type: 'webhook', config: { url: hook.url, secret: 'k' },
   }));
