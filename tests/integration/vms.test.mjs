@@ -184,7 +184,7 @@ describe('a VM from the demo installer ISO', () => {
     assert.doesNotMatch(serialLog(domain), /installer boot ok/, 'it booted the installed system from its disk');
     const now = (await client.api('GET', `/vms/${vm.id}`)).body.data;
     assert.equal(now.state, 'running');
-    assert.deepEqual(now.boot_order, ['hd', 'cdrom'], 'the disk first');
+    assert.equal(now.boot_order[0], 'hd', 'the disk first');
 
     assert.equal((await client.api('DELETE', `/vms/${vm.id}?delete_disks=true`)).status, 200);
     assert.ok(!domains().includes(domain));
