@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import {
   adminClient, assertError, createVmDone, dataOf, domainOf, jobEnded, jobOf, sql, stopVmForced, userClient, waitFor,
 } from './lib.mjs';
-import { guestShellWhenUp } from './guest-shell.mjs';
+import { guestShellWhenUp, onGuestDisk } from './guest-shell.mjs';
 
 const JOB_DEADLINE_MS = 240_000;
 
@@ -42,9 +42,8 @@ async function jobSucceeded(client, res) {
 }
 
 const inGuest = (domain, line, expect) => guestShellWhenUp(domain, line, expect);
-const MOUNT = 'mount -t vfat /dev/vda /mnt';
 const marker = (domain) =>
-  inGuest(domain, `${MOUNT}; echo "M=$(cat /mnt/marker.txt 2>/dev/null || echo none) B=$(ls /mnt | grep -c big.bin)"; umount /mnt`, /M=\S+ B=\d/)
+  inGuest(domain, onGuestDisk('echo "M=$(cat /mnt/marker.txt 2>/dev/null || echo none) B=$(ls /mnt | grep -c big.bin)"', 'R-$((4+1))'), /M=\S+ B=\d\s+R-5/)
     .then((out) => out.match(/M=(\S+) B=(\d)/).slice(1));
 
 async function power(c, vmId, action) {
@@ -73,7 +72,7 @@ describe('backups of a booted guest', () => {
 
   test('full, then incremental with only the change; restore either; the restored guest boots', async () => {
     const c = owner.client;
-    await inGuest(domain, `${MOUNT} && echo one > /mnt/marker.txt && umount /mnt && sync && echo W1-$((1+1))`, /W1-2/);
+    await inGuest(domain, onGuestDisk('echo one > /mnt/marker.txt', 'W1-$((1+1))'), /W1-2/);
     let res = await c.api('POST', `/vms/${vm.id}/backups`, { mode: 'full' });
     await jobSucceeded(c, res);
     full = dataOf(await c.api('GET', `/backups/${dataOf(res).id}`));
@@ -81,7 +80,7 @@ describe('backups of a booted guest', () => {
     assert.equal(full.mode, 'full');
 
     // 2 MiB of new data and a changed marker, then an incremental.
-    await inGuest(domain, `${MOUNT} && dd if=/dev/urandom of=/mnt/big.bin bs=64k count=32 2>/dev/null && echo two > /mnt/marker.txt && umount /mnt && sync && echo W2-$((2+1))`, /W2-3/);
+    await inGuest(domain, onGuestDisk('dd if=/dev/urandom of=/mnt/big.bin bs=64k count=32 2>/dev/null && echo two > /mnt/marker.txt', 'W2-$((2+1))'), /W2-3/);
     res = await c.api('POST', `/vms/${vm.id}/backups`, { mode: 'incremental' });
     await jobSucceeded(c, res);
     incr = dataOf(await c.api('GET', `/backups/${dataOf(res).id}`));
@@ -92,7 +91,7 @@ describe('backups of a booted guest', () => {
       `the incremental (${incr.size_bytes}) holds only the change, the full ${full.size_bytes}`);
 
     // The marker goes; a restore over the running machine is refused.
-    await inGuest(domain, `${MOUNT} && rm /mnt/marker.txt /mnt/big.bin && umount /mnt && sync && echo W3-$((3+1))`, /W3-4/);
+    await inGuest(domain, onGuestDisk('rm -f /mnt/marker.txt /mnt/big.bin', 'W3-$((3+1))'), /W3-4/);
     assertError(await c.api('POST', `/backups/${incr.id}/restore`, {}), 409, 'vm_running');
     await power(c, vm.id, 'stop');
 

@@ -11,7 +11,7 @@ import {
   adminClient, assertError, createVmDone, dataOf, domainOf, jobEnded, jobOf, sql, stopVmForced,
   STATE, userClient,
 } from './lib.mjs';
-import { guestShellWhenUp } from './guest-shell.mjs';
+import { guestShellWhenUp, onGuestDisk } from './guest-shell.mjs';
 
 const virsh = (...args) => execFileSync('virsh', ['-q', '-c', 'qemu:///system', ...args], { encoding: 'utf8' }).trim();
 const macsOf = (vmId) => [...virsh('dumpxml', '--inactive', domainOf(vmId)).matchAll(/<mac address='([^']+)'/g)].map((m) => m[1]);
@@ -35,11 +35,10 @@ after(async () => {
 });
 
 const inGuest = (domain, line, expect) => guestShellWhenUp(domain, line, expect);
-const MOUNT = 'mount -t vfat /dev/vda /mnt';
 const writeMarker = (domain, value) =>
-  inGuest(domain, `${MOUNT} && echo ${value} > /mnt/marker.txt && umount /mnt && sync && echo W-$((6*7))`, /W-42/);
+  inGuest(domain, onGuestDisk(`echo ${value} > /mnt/marker.txt`, 'W-$((6*7))'), /W-42/);
 const readMarker = (domain) =>
-  inGuest(domain, `${MOUNT}; echo "M=$(cat /mnt/marker.txt)"; umount /mnt`, /M=\w+/).then((o) => o.match(/M=(\w+)/)[1]);
+  inGuest(domain, onGuestDisk('echo "M=$(cat /mnt/marker.txt)"', 'R-$((4+1))'), /M=\w+\s+R-5/).then((o) => o.match(/M=(\w+)/)[1]);
 
 /** POST /vms/{id}/clone and wait for its job; the new VM. */
 async function clone(c, sourceId, fields) {

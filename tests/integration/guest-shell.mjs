@@ -55,3 +55,13 @@ export async function guestShellWhenUp(domain, command, expect, deadlineMs = 360
     await new Promise((r) => setTimeout(r, 1000));
   }
 }
+
+// A shell line that runs body with the guest's data disk (/dev/vda, vfat)
+// mounted at /mnt, then prints done (write it so the typed line never
+// matches, e.g. 'W-$((6*7))') when body succeeded. A slow console can make
+// the line run twice (its answer was lost and it is typed again), so body
+// must be idempotent (rm -f, >), whatever a run before left mounted is
+// unmounted first, and the disk is unmounted whatever body did.
+export function onGuestDisk(body, done) {
+  return `umount /mnt 2>/dev/null; r=no; mount -t vfat /dev/vda /mnt && { ${body}; } && r=ok; umount /mnt; sync; [ $r = ok ] && echo ${done}`;
+}

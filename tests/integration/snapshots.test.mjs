@@ -12,6 +12,7 @@ import { ReadStream } from 'node:tty';
 import {
   adminClient, assertError, createVmDone, dataOf, jobOf, sql, STATE, userClient, waitFor,
 } from './lib.mjs';
+import { onGuestDisk } from './guest-shell.mjs';
 
 const BOOT_DEADLINE_MS = 120_000;
 const JOB_DEADLINE_MS = 120_000;
@@ -158,7 +159,7 @@ describe('snapshots of a real guest', () => {
   test('a disk-only snapshot, reverted, brings back a file; merge, pins, quota, bad input', async () => {
     const { client, user } = await userClient(admin);
     const { vm, domain } = await bootedVm(client, 'snap-disk');
-    await shell(domain, 'mount -t vfat /dev/vda /mnt && echo one > /mnt/f.txt && umount /mnt && echo D1-$((1+1))', /D1-2/);
+    await shell(domain, onGuestDisk('echo one > /mnt/f.txt', 'D1-$((1+1))'), /D1-2/);
     let res = await client.api('POST', `/vms/${vm.id}/stop`, { timeout: 60 });
     assert.equal(dataOf(res).state, 'stopped', res.text);
     assertError(await client.api('POST', `/vms/${vm.id}/snapshots`, { name: 'm', include_memory: true }), 409, 'wrong_state');
@@ -175,14 +176,14 @@ describe('snapshots of a real guest', () => {
     // Change the file, then revert (and start) from stopped.
     dataOf(await client.api('POST', `/vms/${vm.id}/start`));
     await waitFor(() => serialLog(domain).includes('VMM-TEST: ready'), BOOT_DEADLINE_MS, 500);
-    await shell(domain, 'mount -t vfat /dev/vda /mnt && echo two > /mnt/f.txt && umount /mnt && echo D2-$((2+1))', /D2-3/);
+    await shell(domain, onGuestDisk('echo two > /mnt/f.txt', 'D2-$((2+1))'), /D2-3/);
     // Reverting a disk-only snapshot would pull the power: refused while running.
     assertError(await client.api('POST', `/vms/${vm.id}/snapshots/${one.id}/revert`), 409, 'wrong_state');
     dataOf(await client.api('POST', `/vms/${vm.id}/stop`, { timeout: 60 }));
     res = await client.api('POST', `/vms/${vm.id}/snapshots/${one.id}/revert`, { start: true });
     assert.equal(res.status, 200, res.text);
     await waitFor(() => serialLog(domain).includes('VMM-TEST: ready'), BOOT_DEADLINE_MS, 500);
-    await shell(domain, 'mount -t vfat /dev/vda /mnt; echo "F-$(cat /mnt/f.txt)"; umount /mnt', /F-(one|two)/);
+    await shell(domain, onGuestDisk('echo "F-$(cat /mnt/f.txt)"', 'D3-$((3+1))'), /F-(one|two)/);
     assert.match(serialLog(domain), /F-one/);
     assert.doesNotMatch(serialLog(domain), /F-two/);
     dataOf(await client.api('POST', `/vms/${vm.id}/stop`, { force: true }));
