@@ -14,8 +14,7 @@ import SwaggerParser from '@apidevtools/swagger-parser';
 import {
   Client, ROOT, adminClient, insertVmRow, programRoutes, userClient,
 } from './lib.mjs';
-
-const MISSING_ID = 2147483000;
+import { checkAnswer, concretePath, fetchDoc } from './openapi-doc.mjs';
 
 let admin;
 let user;
@@ -28,9 +27,7 @@ before(async () => {
   // A VM row of the plain user's, so the routes under /vms/{id} reach a
   // real object (no domain: nothing here may start anything).
   vm = insertVmRow(user.user.id, 'oa');
-  const res = await new Client('anon').request('GET', '/api/v1/openapi.json');
-  assert.equal(res.status, 200, res.text.slice(0, 200));
-  doc = res.body;
+  doc = await fetchDoc();
 });
 after(async () => {
   vm?.remove();
@@ -85,60 +82,6 @@ test('docs/api-reference.md is the one generated from it (make api-docs)', () =>
   assert.ok(checkedIn === built, 'docs/api-reference.md differs from the build\'s: run `make api-docs` and commit it');
 });
 
-/** The id of the first object the collection (template, and concrete path) lists for client. */
-async function firstId(client, template, concretePath) {
-  if (doc.paths[template]?.get?.['x-vmm-reply'] !== 'list') return MISSING_ID;
-  const res = await client.request('GET', `/api/v1${concretePath}?per_page=1`);
-  const item = Array.isArray(res.body?.data) ? res.body.data[0] : null;
-  return Number.isInteger(item?.id) ? item.id : MISSING_ID;
-}
-
-/** A concrete path: ids of real objects where the client has some, else a missing one. */
-async function concrete(client, path, op) {
-  let template = '';
-  let done = '';
-  for (const part of path.split('/').slice(1)) {
-    const m = /^\{([a-z_]+)\}$/.exec(part);
-    if (m) {
-      const param = op.parameters.find((p) => p.name === m[1] && p.in === 'path');
-      done += `/${param.schema.type === 'integer' ? await firstId(client, template, done) : 'vdb'}`;
-    } else {
-      done += `/${part}`;
-    }
-    template += `/${part}`;
-  }
-  return done;
-}
-
-function checkAnswer(op, res, where) {
-  const documented = Object.keys(op.responses).map(Number);
-  if (!documented.includes(res.status)) {
-    return `${where}: ${res.status}, documented ${documented.join(' ')} (${res.text.slice(0, 120).replace(/\s+/g, ' ')})`;
-  }
-  if (op.deprecated && res.headers.get('deprecation') !== 'true') return `${where}: no Deprecation header`;
-  const json = (res.headers.get('content-type') || '').startsWith('application/json');
-  if (res.status === 204) return res.text === '' ? null : `${where}: 204 with a body`;
-  if (res.status >= 400) {
-    if (!json) return `${where}: ${res.status} not JSON`;
-    const e = res.body?.error;
-    return res.body?.success === false && typeof e?.code === 'string' && typeof e?.message === 'string'
-      ? null : `${where}: error envelope ${res.text.slice(0, 120)}`;
-  }
-  if (op['x-vmm-reply'] === 'raw') return null;
-  if (!json || res.body?.success !== true || !('data' in res.body)) return `${where}: envelope ${res.text.slice(0, 120)}`;
-  const { data, meta } = res.body;
-  if (res.status === 202) {
-    return ['id', 'kind', 'state'].every((k) => k in (meta?.job ?? {})) ? null : `${where}: 202 without meta.job`;
-  }
-  if (op['x-vmm-reply'] === 'list' && res.status === 200) {
-    if (!Array.isArray(data)) return `${where}: a list's data is not an array`;
-    return ['total', 'page', 'per_page'].every((k) => Number.isInteger(meta?.[k])) ? null : `${where}: a list without paging`;
-  }
-  if (op['x-vmm-reply'] === 'items' && res.status === 200) {
-    return Array.isArray(data) ? null : `${where}: data is not a list`;
-  }
-  return data !== null && typeof data === 'object' && !Array.isArray(data) ? null : `${where}: data is not an object`;
-}
 
 test('every operation answers as described, for an administrator and a plain user', async () => {
   const wrong = [];
@@ -146,7 +89,7 @@ test('every operation answers as described, for an administrator and a plain use
   for (const [path, item] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries(item)) {
       for (const [who, client] of [['admin', admin], ['user', user.client]]) {
-        const url = `/api/v1${await concrete(client, path, op)}`;
+        const url = `/api/v1${await concretePath(doc, client, path, op)}`;
         const headers = path.startsWith('/uploads') ? { 'Tus-Resumable': '1.0.0' } : {};
         const upper = method.toUpperCase();
         const res = ['GET', 'HEAD', 'OPTIONS'].includes(upper)
