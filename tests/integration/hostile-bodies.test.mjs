@@ -11,8 +11,8 @@
 // object can have (0, -1, past int64, words, a NUL, an encoded slash).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { adminClient, insertVmRow, sql, userClient } from './lib.mjs';
-import { checkAnswer, concretePath, fetchDoc, operations } from './openapi-doc.mjs';
+import { sql } from './lib.mjs';
+import { checkAnswer, concretePath, operations, walkers } from './openapi-doc.mjs';
 
 // The tables of things a request makes; none may grow here.
 const OBJECT_TABLES = [
@@ -30,18 +30,12 @@ const RAW = new Map([
 let admin;
 let user;
 let doc;
-let vm;
+let ends;
 
 before(async () => {
-  admin = await adminClient();
-  user = await userClient(admin);
-  vm = insertVmRow(user.user.id, 'hb');
-  doc = await fetchDoc();
+  ({ admin, user, doc, end: ends } = await walkers('hb'));
 });
-after(async () => {
-  vm?.remove();
-  for (const c of [user?.client, admin]) await c?.logout();
-});
+after(() => ends?.());
 
 /** Values the schema s of one field forbids, each with a word on what it
  * tries (none for the guide's untyped alias fields, which take many shapes). */

@@ -2,7 +2,7 @@
 // it: every operation with a concrete path to ask, and whether an answer is
 // one the description documents. Shared by openapi.test and
 // hostile-bodies.test.
-import { Client } from './lib.mjs';
+import { Client, adminClient, insertVmRow, userClient } from './lib.mjs';
 
 export const MISSING_ID = 2147483000;
 
@@ -10,6 +10,24 @@ export async function fetchDoc() {
   const res = await new Client('anon').request('GET', '/api/v1/openapi.json');
   if (res.status !== 200) throw new Error(`GET /api/v1/openapi.json: ${res.status} ${res.text.slice(0, 200)}`);
   return res.body;
+}
+
+/** What a walk asks with: the served description, an administrator, a
+ * plain user, and a VM row of the user's so the routes under /vms/{id}
+ * reach a real object (no domain: nothing may start anything); end() drops
+ * them. */
+export async function walkers(prefix) {
+  const admin = await adminClient();
+  const user = await userClient(admin);
+  const vm = insertVmRow(user.user.id, prefix);
+  const doc = await fetchDoc();
+  return {
+    admin, user, vm, doc,
+    end: async () => {
+      vm.remove();
+      for (const c of [user.client, admin]) await c.logout();
+    },
+  };
 }
 
 /** Every operation of doc: [path, method, op]. */

@@ -12,27 +12,19 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import {
-  Client, ROOT, adminClient, insertVmRow, programRoutes, userClient,
+  Client, ROOT, programRoutes,
 } from './lib.mjs';
-import { checkAnswer, concretePath, fetchDoc } from './openapi-doc.mjs';
+import { checkAnswer, concretePath, walkers } from './openapi-doc.mjs';
 
 let admin;
 let user;
 let doc;
-let vm;
+let ends;
 
 before(async () => {
-  admin = await adminClient();
-  user = await userClient(admin);
-  // A VM row of the plain user's, so the routes under /vms/{id} reach a
-  // real object (no domain: nothing here may start anything).
-  vm = insertVmRow(user.user.id, 'oa');
-  doc = await fetchDoc();
+  ({ admin, user, doc, end: ends } = await walkers('oa'));
 });
-after(async () => {
-  vm?.remove();
-  for (const c of [user?.client, admin]) await c?.logout();
-});
+after(() => ends?.());
 
 test('the description is public, JSON, and the file the build made', async () => {
   const res = await new Client('anon').request('GET', '/api/v1/openapi.json');
