@@ -257,6 +257,35 @@ int audit_list(struct req *r, const struct audit_scope *scope)
     return rc;
 }
 
+json_t *audit_recent(const struct audit_scope *scope, int limit)
+{
+    struct where w;
+    where_init(&w, "FROM audit_log");
+    if (scope->target_type)
+        where_add(&w, "target_type = ?", DB_TEXT(scope->target_type));
+    if (scope->target_id > 0)
+        where_add(&w, "target_id = ?", DB_INT(scope->target_id));
+    if (scope->actor_id > 0)
+        where_add(&w, "actor_id = ?", DB_INT(scope->actor_id));
+    if (scope->failures_of > 0)
+        where_add(&w, "(result = 'success' OR actor_id = ? OR actor_id IN "
+                      "(SELECT id FROM users WHERE role = 'admin'))", DB_INT(scope->failures_of));
+    /* The columns hold DATE_FORMAT's %s: not a printf format. */
+    char *tail = g_strdup_printf(" ORDER BY id DESC LIMIT %d", limit);
+    char *sql = g_strconcat("SELECT " AUDIT_COLUMNS " ", w.sql->str, tail, NULL);
+    g_free(tail);
+    struct db_rows *rows = db_query_params(sql, (const struct db_param *)w.params->data);
+    g_free(sql);
+    where_free(&w);
+    if (!rows)
+        return NULL;
+    json_t *items = json_array();
+    for (int i = 0; i < rows->nrows; i++)
+        json_array_append_new(items, audit_row_json(rows, i));
+    db_rows_free(rows);
+    return items;
+}
+
 #define LOGIN_COLUMNS                                                                     \
     "id, DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%s.%fZ'), user_id, username, success, " \
     "reason, ip, user_agent"
