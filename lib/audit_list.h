@@ -28,8 +28,7 @@ struct audit_scope {
  * &sort= &format=csv. Newest first unless sorted. */
 int audit_list(struct req *r, const struct audit_scope *scope);
 
-/* The newest limit rows of scope (its target, actor and failures_of; no
- * query string), as audit_list's rows; NULL when the database fails. */
+/* The newest limit rows of scope (no query string), as audit_list's rows; NULL when the database fails. */
 json_t *audit_recent(const struct audit_scope *scope, int limit);
 
 /* GET the login history: ?username= &result= &ip= &from= &to=; only_user
