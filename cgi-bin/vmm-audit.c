@@ -7,6 +7,7 @@
 
 #include "app.h"
 #include "audit_list.h"
+#include "audit_text.h"
 #include "i18n.h"
 #include "user.h"
 
@@ -36,51 +37,12 @@ static void set_link(json_t *data, const char *key, char *href)
     g_free(href);
 }
 
-static char *json_text(json_t *value)
-{
-    if (json_is_string(value))
-        return g_strdup(json_string_value(value));
-    char *text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
-    char *copy = g_strdup(text ? text : "");
-    free(text);
-    return copy;
-}
-
-/* Templates cannot walk an object's keys: each row's changes become a
- * list of {field, before, after} texts, and its detail one line of text. */
-static void rows_for_page(json_t *items)
-{
-    size_t i;
-    json_t *row;
-    json_array_foreach(items, i, row) {
-        json_t *list = json_array();
-        const char *field;
-        json_t *change;
-        json_object_foreach(json_object_get(row, "changes"), field, change) {
-            char *before = json_text(json_object_get(change, "before"));
-            char *after = json_text(json_object_get(change, "after"));
-            json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "field", field, "before",
-                                                  before, "after", after));
-            g_free(before);
-            g_free(after);
-        }
-        json_object_set_new(row, "change_list", list);
-        json_t *detail = json_object_get(row, "detail");
-        if (json_is_object(detail) && json_object_size(detail)) {
-            char *text = json_text(detail);
-            json_object_set_new(row, "details", json_pack("{s:s}", "text", text));
-            g_free(text);
-        }
-    }
-}
-
 /* Pages get the list under "items" with the filters typed so far, links
  * to the previous and next page and to the CSV export. */
 static int page_extras(struct req *r, int rc)
 {
     if (rc < 0 || r->api || r->resp_raw)
         return rc;
-    rows_for_page(r->data);
     json_t *filters = json_object();
     for (const char *const *name = filter_names; *name; name++) {
         const char *value = req_query(r, *name);
@@ -110,6 +72,14 @@ static int page_extras(struct req *r, int rc)
     return 0;
 }
 
+/* Audit rows, page and API alike, say what happened in words. */
+static int in_words(struct req *r, int rc)
+{
+    if (rc == 0 && !r->resp_raw)
+        audit_rows_in_words(r->data);
+    return rc;
+}
+
 /* Admins see everyone's rows; anyone else only their own. */
 static long long own_scope(const struct req *r)
 {
@@ -119,7 +89,7 @@ static long long own_scope(const struct req *r)
 static int audit_logs(struct req *r)
 {
     struct audit_scope scope = { .actor_id = own_scope(r) };
-    return page_extras(r, audit_list(r, &scope));
+    return page_extras(r, in_words(r, audit_list(r, &scope)));
 }
 
 static int history_logins(struct req *r)
@@ -130,13 +100,13 @@ static int history_logins(struct req *r)
 static int history_changes(struct req *r)
 {
     struct audit_scope scope = { .actor_id = own_scope(r), .changes_only = true };
-    return page_extras(r, audit_list(r, &scope));
+    return page_extras(r, in_words(r, audit_list(r, &scope)));
 }
 
 static int history_vm_operations(struct req *r)
 {
     struct audit_scope scope = { .actor_id = own_scope(r), .target_type = "vm" };
-    return page_extras(r, audit_list(r, &scope));
+    return page_extras(r, in_words(r, audit_list(r, &scope)));
 }
 
 static const struct route routes[] = {

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "vm_limits.h"
 #include "audit.h"
 #include "db.h"
 #include "hardware.h"
@@ -315,6 +316,9 @@ static int disks_resize(struct req *r)
                       _("A disk cannot shrink (data would be lost): %s has %lld GiB."), target,
                       old);
     bool vda = !strcmp(target, "vda");
+    /* The limits are the main disk's (vda); a data disk has its quota. */
+    if (rc == 0 && vda && size_gb > old)
+        rc = vm_limits_enforce(r, -1, -1, size_gb);
     if (rc == 0 && size_gb > old) {
         if (db_begin() < 0)
             rc = fail_db(r);
@@ -866,6 +870,8 @@ static int vcpus_set(struct req *r)
     if (rc == 0)
         rc = host_check(r, vcpus, 0);
     if (rc == 0 && vcpus != old)
+        rc = vm_limits_enforce(r, vcpus, -1, -1);
+    if (rc == 0 && vcpus != old)
         rc = vcpus_apply(r, before, id, vcpus, "vm.vcpus");
     return hw_finish(r, before, id, rc, 0);
 }
@@ -918,6 +924,8 @@ static int cpu_set(struct req *r)
                       _("vcpus must not exceed the maximum (%lld)."), max);
     if (rc == 0)
         rc = host_check(r, vcpus, 0);
+    if (rc == 0 && vcpus != old_vcpus)
+        rc = vm_limits_enforce(r, vcpus, -1, -1);
     if (rc == 0)
         rc = hardware_cpu_model_check(r, hw_str(before, "arch"), model);
     if (rc == 0 && db_begin() < 0)
@@ -975,7 +983,7 @@ static int memory_hot_add(struct req *r, json_t *before, long long id, long long
         return req_fail(r, 422, "not_aligned", "memory_mb",
                         _("Memory is added in multiples of 128 MiB (the guest's memory block): "
                           "%lld MiB more is not one."), memory - old);
-    if (memory == old || host_check(r, 0, memory) < 0)
+    if (memory == old || host_check(r, 0, memory) < 0 || vm_limits_enforce(r, -1, memory, -1) < 0)
         return memory == old ? 0 : -1;
     int rc = db_begin() < 0 ? fail_db(r) : 0;
     struct quota_want want = { 0, memory - old, 0 };
@@ -1010,7 +1018,7 @@ static int memory_stopped(struct req *r, json_t *before, long long id, long long
     if (max < memory)
         return req_fail(r, 422, "below_memory", "max_memory_mb",
                         _("max_memory_mb must be at least memory_mb (%lld)."), memory);
-    if (host_check(r, 0, max) < 0)
+    if (host_check(r, 0, max) < 0 || (memory != old && vm_limits_enforce(r, -1, memory, -1) < 0))
         return -1;
     int rc = db_begin() < 0 ? fail_db(r) : 0;
     struct quota_want want = { 0, memory - old, 0 };

@@ -13,6 +13,7 @@
 #include "quota.h"
 #include "session.h"
 #include "settings.h"
+#include "vm_limits.h"
 #include "user.h"
 
 static const struct list_sort user_sorts[] = {
@@ -451,15 +452,42 @@ static int quota_update(struct req *r)
     return 0;
 }
 
-/* GET /settings: what admins switch at run time. */
+/* GET /settings: what admins switch at run time: self-registration and
+ * the sizes a VM may have (lib/vm_limits.h). */
 static int settings_show(struct req *r)
 {
-    r->data = json_pack("{s:b}", "registration", settings_registration_open());
+    struct vm_limits limits;
+    if (vm_limits_get(&limits) < 0)
+        return fail_db(r);
+    r->data = vm_limits_json(&limits);
+    json_object_set_new(r->data, "registration", json_boolean(settings_registration_open()));
+    return 0;
+}
+
+/* The limits a PATCH carries, all checked before any is stored. */
+static int limits_update(struct req *r)
+{
+    struct vm_limits before, after;
+    if (vm_limits_get(&before) < 0)
+        return fail_db(r);
+    after = before;
+    if (vm_limits_merge(r, r->input, &after) < 0)
+        return -1;
+    if (!memcmp(&before, &after, sizeof before))
+        return 0;
+    if (vm_limits_set(&after) < 0)
+        return fail_db(r);
+    json_t *old = vm_limits_json(&before), *now = vm_limits_json(&after);
+    audit_changes_between(r, old, now, NULL);
+    json_decref(old);
+    json_decref(now);
     return 0;
 }
 
 static int settings_update(struct req *r)
 {
+    if (limits_update(r) < 0)
+        return -1;
     json_t *registration = json_object_get(r->input, "registration");
     if (registration) {
         bool before = settings_registration_open();
@@ -502,6 +530,7 @@ static const struct field delete_fields[] = {
 };
 static const struct field settings_fields[] = {
     { "registration", FIELD_BOOL, false, 0, 0, NULL },
+    VM_LIMIT_FIELDS,
     { NULL },
 };
 static const struct field quota_fields[] = {
@@ -551,7 +580,8 @@ static const struct route routes[] = {
       .summary = "The portal settings", .reply = REPLY_OBJECT },
     { "PATCH", "/settings", settings_update, PERM_ADMIN, ROUTE_API, NULL, NULL, settings_fields,
       "settings.update",
-      .summary = "Change the portal settings", .reply = REPLY_OBJECT },
+      .summary = "Change the portal settings (self-registration, the sizes a VM may have)",
+      .reply = REPLY_OBJECT, .statuses = STATUSES(400) },
     { "POST", "/settings", settings_update, PERM_ADMIN, ROUTE_PAGE, NULL, NULL, settings_fields,
       "settings.update" },
     { NULL },

@@ -11,6 +11,7 @@
 #include "app.h"
 #include "audit.h"
 #include "audit_list.h"
+#include "audit_text.h"
 #include "config.h"
 #include "db.h"
 #include "graphics.h"
@@ -24,6 +25,8 @@
 #include "rbac.h"
 #include "token.h"
 #include "user.h"
+#include "vm_error.h"
+#include "vm_limits.h"
 
 #define VNC_PASSWORD_LEN 8   /* VNC's DES challenge uses at most 8 characters */
 
@@ -35,7 +38,7 @@
     "(SELECT j.progress FROM jobs j WHERE j.vm_id = vms.id AND j.state IN ('queued', 'running') " \
     "ORDER BY j.id DESC LIMIT 1), " VM_NETWORK_IDS ", host_id, "                             \
     "(SELECT h.name FROM hosts h WHERE h.id = vms.host_id), graphics, console_listen, "     \
-    "console_keymap"
+    "console_keymap, error_reason, error_detail"
 
 /* Issue 12: the networks of the VM's NICs in order; a VM without NIC rows
  * is on vms.network alone. */
@@ -46,6 +49,18 @@
 /* A transitional state older than this is from a program that died half
  * way: the VM shows its settled state again. */
 #define PENDING_STALE_S "600"
+
+/* Issue 15: why a VM is in `error`: a known reason, its message in the
+ * reader's language, and libvirt's and QEMU's own words whole (the page
+ * keeps them behind a details element). null in any other state. */
+static json_t *vm_error_json(const char *state, const char *reason, const char *detail)
+{
+    if (strcmp(state, "error"))
+        return json_null();
+    const char *code = reason && *reason ? reason : vm_error_classify(detail);
+    return json_pack("{s:s, s:s, s:s}", "reason", code, "message", vm_error_message(code),
+                     "detail", detail ? detail : "");
+}
 
 /* The row's state is where libvirt left the machine; while an action is
  * under way (vms.pending) the VM shows that instead ("stopping"), with the
@@ -97,6 +112,8 @@ static json_t *vm_from_row(const struct db_rows *rows, int i)
                                                                           : GRAPHICS_LOOPBACK));
     json_object_set_new(vm, "console_keymap", db_cell(rows, i, 24) ? json_string(db_cell(rows, i, 24))
                                                                   : json_null());
+    json_object_set_new(vm, "state_error", vm_error_json(db_cell(rows, i, 5), db_cell(rows, i, 25),
+                                                   db_cell(rows, i, 26)));
     return vm;
 }
 
@@ -273,6 +290,26 @@ static json_t *vm_recent_jobs(long long id)
     return out;
 }
 
+/* Who may see which rows of a VM's history: everything for an admin; for
+ * its owner, others' failed attempts only if an admin made them. */
+static struct audit_scope history_scope(const struct req *r, long long id)
+{
+    return (struct audit_scope){ .target_type = "vm", .target_id = id,
+                                 .failures_of = r->user->role == ROLE_ADMIN ? 0 : r->user->id };
+}
+
+/* The VM page's last audited operations on it, in words (the API has
+ * GET /vms/{id}/history). */
+static json_t *vm_recent_history(const struct req *r, long long id)
+{
+    struct audit_scope scope = history_scope(r, id);
+    json_t *items = audit_recent(&scope, 10);
+    if (!items)
+        return json_array();
+    audit_rows_in_words(items);
+    return items;
+}
+
 /* The Migrate form's destinations: every host but the VM's own. */
 static json_t *migrate_destinations(long long host_id)
 {
@@ -312,8 +349,10 @@ static int vms_show(struct req *r)
         hardware_cpu_choices(r, vm) < 0)
         memset(&r->err, 0, sizeof r->err);
     req_set_object(r, "vm", vm);
-    if (!r->api)
+    if (!r->api) {
         json_object_set_new(r->data, "recent_jobs", vm_recent_jobs(id));
+        json_object_set_new(r->data, "history", vm_recent_history(r, id));
+    }
     return 0;
 }
 
@@ -340,6 +379,12 @@ static json_t *network_choices(long long chosen)
 static long long at_least(long long value, long long min)
 {
     return value < min ? min : value;
+}
+
+/* value within [min, max] (an admin's limits win over a template's). */
+static long long within(long long value, long long min, long long max)
+{
+    return value > max ? max : at_least(value, min);
 }
 
 /* A failed submit comes back with what was sent (r->input); the chosen
@@ -386,6 +431,9 @@ static int vms_new_page(struct req *r)
 {
     long long chosen = input_int(r, "template_id", 0);
     const char *clone = input_str(r, "clone");
+    struct vm_limits lim;
+    if (vm_limits_get(&lim) < 0)
+        return fail_db(r);
     char *runnable = offered_arches(r);
     struct db_rows *rows = db_query(
         "SELECT id, name, os, min_vcpus, min_memory_mb, min_disk_gb, recommended_vcpus, "
@@ -405,10 +453,15 @@ static int vms_new_page(struct req *r)
             "id", (json_int_t)db_cell_int(rows, i, 0, 0), "name", db_cell(rows, i, 1),
             "os", db_cell(rows, i, 2), "min_vcpus", (json_int_t)min_vcpus,
             "min_memory_mb", (json_int_t)min_memory, "min_disk_gb", (json_int_t)min_disk,
-            "default_vcpus", (json_int_t)at_least(db_cell_int(rows, i, 6, DEFAULT_VCPUS), min_vcpus),
+            "default_vcpus",
+            (json_int_t)within(at_least(db_cell_int(rows, i, 6, DEFAULT_VCPUS), min_vcpus),
+                               lim.min_vcpus, lim.max_vcpus),
             "default_memory_mb",
-            (json_int_t)at_least(db_cell_int(rows, i, 7, DEFAULT_MEMORY_MB), min_memory),
-            "default_disk_gb", (json_int_t)at_least(db_cell_int(rows, i, 8, DEFAULT_DISK_GB), min_disk),
+            (json_int_t)within(at_least(db_cell_int(rows, i, 7, DEFAULT_MEMORY_MB), min_memory),
+                               lim.min_memory_mb, lim.max_memory_mb),
+            "default_disk_gb",
+            (json_int_t)within(at_least(db_cell_int(rows, i, 8, DEFAULT_DISK_GB), min_disk),
+                               lim.min_disk_gb, lim.max_disk_gb),
             "selected", chosen == db_cell_int(rows, i, 0, 0)));
         json_object_set_new(json_array_get(templates, json_array_size(templates) - 1), "arch",
                             json_string(db_cell(rows, i, 9)));
@@ -436,6 +489,16 @@ static int vms_new_page(struct req *r)
                         "memory_mb", input_int(r, "memory_mb", first ? json_integer_value(json_object_get(first, "default_memory_mb")) : DEFAULT_MEMORY_MB),
                         "disk_gb", input_int(r, "disk_gb", first ? json_integer_value(json_object_get(first, "default_disk_gb")) : DEFAULT_DISK_GB),
                         "full_clone", clone && !strcmp(clone, "full"));
+    /* The size fields' min and max (lib/vm_limits.h), and the ISO form's
+     * starting sizes within them. */
+    json_t *limits = vm_limits_json(&lim);
+    json_object_update(r->data, limits);
+    json_decref(limits);
+    json_object_set_new(r->data, "iso_vcpus", json_integer(within(1, lim.min_vcpus, lim.max_vcpus)));
+    json_object_set_new(r->data, "iso_memory_mb",
+                        json_integer(within(512, lim.min_memory_mb, lim.max_memory_mb)));
+    json_object_set_new(r->data, "iso_disk_gb",
+                        json_integer(within(10, lim.min_disk_gb, lim.max_disk_gb)));
     return 0;
 }
 
@@ -915,7 +978,8 @@ static int vms_create(struct req *r)
     if (cpu_model && !strcmp(cpu_model, "qemu64") && strcmp(arch, "x86_64"))
         return req_fail(r, 422, "arch_mismatch", "cpu_model",
                         _("qemu64 is an x86_64 CPU model; this image is for %s."), arch);
-    if (host_check(r, &want, arch) < 0 || hardware_cpu_model_check(r, arch, cpu_model) < 0)
+    if (host_check(r, &want, arch) < 0 || hardware_cpu_model_check(r, arch, cpu_model) < 0 ||
+        vm_limits_enforce(r, want.vcpus, want.memory_mb, want.disk_gb > 0 ? want.disk_gb : -1) < 0)
         return -1;
     struct install_form form = { 0 };
     char *install_config = NULL;
@@ -1467,11 +1531,89 @@ static int vms_migrate(struct req *r)
     return 0;
 }
 
-/* POST /vms/batch {action, ids}: each VM on its own, a result per id. */
+static int vm_remove(struct req *r, long long id, bool disks, bool check_typed, char **name);
+static bool disks_asked(const struct req *r);
+
+/* The page's first step of a batch delete: what will be lost, named (the
+ * machines, their disks), and nothing done yet. */
+static int batch_delete_ask(struct req *r, json_t *ids)
+{
+    json_t *items = json_array();
+    long long disk_gb = 0;
+    size_t i;
+    json_t *id;
+    json_array_foreach(ids, i, id) {
+        json_t *vm = vm_visible(r, json_integer_value(id));
+        memset(&r->err, 0, sizeof r->err);
+        if (!vm)
+            continue;   /* not theirs to see: the result says so once asked */
+        disk_gb += json_integer_value(json_object_get(vm, "disk_gb"));
+        json_array_append_new(items, json_pack("{s:O, s:O, s:O}", "id", json_object_get(vm, "id"),
+                                               "name", json_object_get(vm, "name"), "disk_gb",
+                                               json_object_get(vm, "disk_gb")));
+        json_decref(vm);
+    }
+    if (!json_array_size(items)) {
+        json_decref(items);
+        return req_fail(r, 404, "not_found", NULL, _("There is no such virtual machine."));
+    }
+    r->audit_action = "vm.batch_ask";   /* nothing is deleted until it is confirmed */
+    r->audit_detail = json_pack("{s:s, s:O}", "action", "delete", "ids", ids);
+    r->data = json_pack("{s:{s:o, s:I, s:I}}", "confirm", "items", items, "count",
+                        (json_int_t)json_array_size(items), "disk_gb", (json_int_t)disk_gb);
+    return 0;
+}
+
+/* One VM of a batch; its result {id, name, ok, error[, job_id]}. */
+static json_t *batch_one(struct req *r, long long vm_id, const char *action, json_t *options)
+{
+    memset(&r->err, 0, sizeof r->err);
+    char *name = NULL;
+    json_t *done = NULL;
+    bool ok;
+    if (!strcmp(action, "delete")) {
+        ok = vm_remove(r, vm_id, disks_asked(r), false, &name) == 0;
+    } else {
+        json_t *vm = vm_visible(r, vm_id);
+        name = vm ? g_strdup(json_string_value(json_object_get(vm, "name"))) : NULL;
+        json_decref(vm);
+        memset(&r->err, 0, sizeof r->err);
+        done = run_action(r, vm_id, action, options);
+        ok = done != NULL;
+    }
+    json_t *result = json_pack("{s:I, s:b, s:s?, s:b}", "id", (json_int_t)vm_id, "ok", ok, "name",
+                               name, "deleted", ok && !strcmp(action, "delete"));
+    g_free(name);
+    json_object_set_new(result, "error", ok ? json_null()
+                                            : json_pack("{s:s, s:s}", "code", r->err.code,
+                                                        "message", r->err.message));
+    /* A stop that goes on in a job. */
+    long long job_id = json_integer_value(json_object_get(done, "job_id"));
+    if (job_id)
+        json_object_set_new(result, "job_id", json_integer(job_id));
+    json_decref(done);
+    return result;
+}
+
+/* POST /vms/batch {action, ids}: each VM on its own, a result per id. On
+ * the page a delete first shows what goes (batch_delete_ask), then takes
+ * confirmed=true and, when the disks go, the number of machines typed. */
 static int vms_batch(struct req *r)
 {
     const char *action = input_str(r, "action");
     json_t *ids = json_object_get(r->input, "ids");
+    bool delete = !strcmp(action, "delete");
+    if (delete && !r->api && !json_is_true(json_object_get(r->input, "confirmed")))
+        return batch_delete_ask(r, ids);
+    if (delete && !r->api && disks_asked(r)) {
+        char count[24];
+        snprintf(count, sizeof count, "%zu", json_array_size(ids));
+        const char *typed = input_str(r, "confirm_name");
+        if (!typed || strcmp(typed, count))
+            return req_fail(r, 422, "confirmation_mismatch", "confirm_name",
+                            _("Type the number of machines (%s) to delete them with their disks."),
+                            count);
+    }
     /* A batch stop may force the machines off. */
     json_t *options = json_object_get(r->input, "force")
                           ? json_pack("{s:O}", "force", json_object_get(r->input, "force"))
@@ -1479,30 +1621,13 @@ static int vms_batch(struct req *r)
     json_t *results = json_array();
     size_t i;
     json_t *id;
-    json_array_foreach(ids, i, id) {
-        memset(&r->err, 0, sizeof r->err);
-        long long vm_id = json_integer_value(id);
-        json_t *vm = vm_visible(r, vm_id);
-        char *name = vm ? g_strdup(json_string_value(json_object_get(vm, "name"))) : NULL;
-        json_decref(vm);
-        memset(&r->err, 0, sizeof r->err);
-        json_t *done = run_action(r, vm_id, action, options);
-        json_t *result = json_pack("{s:I, s:b, s:s?}", "id", (json_int_t)vm_id, "ok", done != NULL,
-                                   "name", name);
-        g_free(name);
-        json_object_set_new(result, "error", done ? json_null()
-                                                  : json_pack("{s:s, s:s}", "code", r->err.code,
-                                                              "message", r->err.message));
-        /* A stop that goes on in a job. */
-        long long job_id = json_integer_value(json_object_get(done, "job_id"));
-        if (job_id)
-            json_object_set_new(result, "job_id", json_integer(job_id));
-        json_decref(done);
-        json_array_append_new(results, result);
-    }
+    json_array_foreach(ids, i, id)
+        json_array_append_new(results, batch_one(r, json_integer_value(id), action, options));
     json_decref(options);
     memset(&r->err, 0, sizeof r->err);
     r->audit_detail = json_pack("{s:s, s:O}", "action", action, "results", results);
+    if (delete)
+        json_object_set_new(r->audit_detail, "delete_disks", json_boolean(disks_asked(r)));
     r->data = results;
     return 0;
 }
@@ -1525,7 +1650,9 @@ static int update_hardware(struct req *r, json_t *before, long long id)
     struct usage total = { 0, vcpus, memory, 0 };
     if (host_check(r, &total, json_string_value(json_object_get(before, "arch"))) < 0 ||
         hardware_cpu_model_check(r, json_string_value(json_object_get(before, "arch")),
-                                 cpu_model) < 0)
+                                 cpu_model) < 0 ||
+        vm_limits_enforce(r, input_has(r, "vcpus") ? vcpus : -1,
+                     input_has(r, "memory_mb") ? memory : -1, -1) < 0)
         return -1;
     char *boot = NULL;
     if (order) {
@@ -1665,10 +1792,10 @@ static int vms_history(struct req *r)
     if (!vm)
         return -1;
     json_decref(vm);
-    struct audit_scope scope = { .target_type = "vm", .target_id = id,
-                                 .failures_of = r->user->role == ROLE_ADMIN ? 0 : r->user->id };
+    struct audit_scope scope = history_scope(r, id);
     if (audit_list(r, &scope) < 0)
         return -1;
+    audit_rows_in_words(r->data);
     /* An owner sees what others (admins) did to their VM, not from where. */
     size_t i;
     json_t *row;
@@ -1695,36 +1822,28 @@ static int creation_live(struct req *r, long long id, bool *live)
     return 0;
 }
 
-/* Any state but a creation still under way; a VM being created whose job
- * is gone is deleted with whatever disk it got. */
-static int vms_delete(struct req *r)
+/* Deletes VM id (which the caller may see), with its disks when disks
+ * (always for one being created, whose job is gone); any state but a
+ * creation still under way. With check_typed, losing the disk takes the
+ * machine's name typed out (confirm_name), as Proxmox asks. *name gets the
+ * VM's name when it is visible (g_free). 0 or -1 with r->err. */
+static int vm_remove(struct req *r, long long id, bool disks, bool check_typed, char **name)
 {
-    long long id = req_param(r, "id")->num;
     json_t *vm = vm_visible(r, id);
     if (!vm)
         return -1;
     bool creating = !strcmp(json_string_value(json_object_get(vm, "state")), "creating");
-    char *name = g_strdup(json_string_value(json_object_get(vm, "name")));
+    *name = g_strdup(json_string_value(json_object_get(vm, "name")));
     json_decref(vm);
     bool live = false;
-    if (creating && creation_live(r, id, &live) < 0) {
-        g_free(name);
+    if (creating && creation_live(r, id, &live) < 0)
         return -1;
-    }
-    if (live) {
-        g_free(name);
+    if (live)
         return req_fail(r, 409, "wrong_state", NULL,
                         _("This virtual machine is still being created; cancel its job first."));
-    }
-    const char *query = req_query(r, "delete_disks");
-    bool delete_disks = creating || json_is_true(json_object_get(r->input, "delete_disks")) ||
-                        (query && !strcmp(query, "true"));
-    /* On the page, losing the disk takes the machine's name typed out, as
-     * Proxmox asks; scripts (the API) say delete_disks=true instead. */
+    bool delete_disks = creating || disks;
     const char *typed = input_str(r, "confirm_name");
-    bool confirmed = r->api || !delete_disks || (typed && !strcmp(typed, name));
-    g_free(name);
-    if (!confirmed)
+    if (check_typed && delete_disks && !(typed && !strcmp(typed, *name)))
         return req_fail(r, 422, "confirmation_mismatch", "confirm_name",
                         _("Type the machine's name exactly to delete it with its disk."));
     if (pending_set(r, id, "deleting") < 0)
@@ -1742,6 +1861,29 @@ static int vms_delete(struct req *r)
                 "(SELECT 1 FROM jobs j WHERE j.vm_id = v.id AND j.kind = 'vm.create' AND "
                 "j.state IN ('queued', 'running')))", DB_INT(id)) < 0)
         return fail_db(r);
+    return 0;
+}
+
+/* Whether the request asks for the disks to go too (body or ?delete_disks=true). */
+static bool disks_asked(const struct req *r)
+{
+    const char *query = req_query(r, "delete_disks");
+    return json_is_true(json_object_get(r->input, "delete_disks")) ||
+           (query && !strcmp(query, "true"));
+}
+
+/* DELETE /vms/{id}: the page types the name to lose the disk; scripts (the
+ * API) say delete_disks=true instead. The audit row keeps the name, which
+ * the log shows once the VM is gone. */
+static int vms_delete(struct req *r)
+{
+    char *name = NULL;
+    int rc = vm_remove(r, req_param(r, "id")->num, disks_asked(r), !r->api, &name);
+    if (name)
+        r->audit_detail = json_pack("{s:s, s:b}", "name", name, "delete_disks", disks_asked(r));
+    g_free(name);
+    if (rc < 0)
+        return -1;
     r->data = json_pack("{s:b}", "deleted", 1);
     r->location = g_strdup("/vms");
     return 0;
@@ -1809,10 +1951,17 @@ static const struct field delete_fields[] = { { "delete_disks", FIELD_BOOL }, { 
 static const struct field delete_form_fields[] = {
     { "delete_disks", FIELD_BOOL }, { "confirm_name", FIELD_STRING, false, 0, 64, NULL }, { NULL },
 };
+/* A batch also deletes (one action is no route of its own: DELETE /vms/{id}). */
+static const char *const batch_actions[] = { "start", "stop", "reboot", "pause", "resume",
+                                             "suspend", "wakeup", "delete", NULL };
 static const struct field batch_fields[] = {
-    { "action", FIELD_ENUM, true, 0, 0, actions },
+    { "action", FIELD_ENUM, true, 0, 0, batch_actions },
     { "ids", FIELD_ID_LIST, true, 1, 100, NULL },
     { "force", FIELD_BOOL },
+    { "delete_disks", FIELD_BOOL },
+    /* the page's second step of a delete */
+    { "confirmed", FIELD_BOOL },
+    { "confirm_name", FIELD_STRING, false, 0, 64, NULL },
     { NULL },
 };
 static const struct field update_fields[] = {
@@ -1875,7 +2024,7 @@ static const struct route routes[] = {
       .reply = REPLY_OBJECT, .statuses = STATUSES(404) },
     { "POST", "/vms/batch", vms_batch, PERM_USER, ROUTE_BOTH, "vms_batch.tpl", N_("Batch action"),
       batch_fields, "vm.batch",
-      .summary = "Run one action on many VMs: per-id results", .reply = REPLY_OBJECT,
+      .summary = "Run one action on many VMs (start, stop, reboot, pause, resume, suspend, wakeup, delete): per-id results", .reply = REPLY_OBJECT,
       .statuses = STATUSES(404, 409, 422, 502) },
     { "PATCH", "/vms/{id:int}", vms_update, PERM_USER, ROUTE_API, NULL, NULL, update_fields,
       "vm.update",

@@ -27,6 +27,8 @@
 #include "rbac.h"
 #include "token.h"
 #include "virt.h"
+#include "vm_error.h"
+#include "probe_guest.h"
 #include "ops/ip_pool.h"
 #include "ops/network.h"
 #include "ops/backup.h"
@@ -176,6 +178,29 @@ const char *vm_state_name(virDomainPtr dom)
     }
 }
 
+/* What libvirt and QEMU said of a domain in `error`, whole: the page
+ * shows a known reason's message (lib/vm_error.h) and this behind it. */
+static char *error_detail(virDomainPtr dom, int state, int reason)
+{
+    int got = 0, again = 0;
+    if (virDomainGetState(dom, &got, &again, 0) < 0) {
+        const char *message = virGetLastErrorMessage();
+        return g_strdup(message && *message ? message : "libvirt could not read the state");
+    }
+    char *path = g_strdup_printf("/var/log/libvirt/qemu/%s.log", virDomainGetName(dom));
+    char *text = NULL, *errors = NULL;
+    if (g_file_get_contents(path, &text, NULL, NULL))
+        errors = probe_qemu_log_errors(text);
+    g_free(text);
+    g_free(path);
+    char *detail = g_strdup_printf("%s (libvirt state %d, reason %d)%s%s",
+                                   state == VIR_DOMAIN_CRASHED ? "the guest crashed"
+                                                               : "libvirt reports no usable state",
+                                   state, reason, errors ? ": " : "", errors ? errors : "");
+    g_free(errors);
+    return detail;
+}
+
 void vm_state_sync(virDomainPtr dom)
 {
     /* Only the host the row says the VM is on speaks for it: during a
@@ -194,10 +219,16 @@ void vm_state_sync(virDomainPtr dom)
     /* Issue 18, before the row leaves 'installing' below. */
     install_on_state(dom, state == VIR_DOMAIN_RUNNING,
                      state == VIR_DOMAIN_SHUTOFF && reason == VIR_DOMAIN_SHUTOFF_SHUTDOWN);
+    const char *now = vm_state_name(dom);
+    char *detail = strcmp(now, "error") ? NULL : error_detail(dom, state, reason);
     db_exec("UPDATE vms SET state = IF(state = 'installing' AND ? = 0, 'installing', ?), "
+            "error_reason = ?, error_detail = LEFT(?, 2000), "
             "updated_at = UTC_TIMESTAMP() WHERE domain_name = ? AND state <> 'creating' "
             "AND host_id = ?",
-            DB_INT(ran_and_stopped), DB_TEXT(vm_state_name(dom)), DB_TEXT(name), DB_INT(host_id));
+            DB_INT(ran_and_stopped), DB_TEXT(now),
+            detail ? DB_TEXT(vm_error_classify(detail)) : DB_NULL,
+            detail ? DB_TEXT(detail) : DB_NULL, DB_TEXT(name), DB_INT(host_id));
+    g_free(detail);
 }
 
 /* The VM's domain; NULL with 409 when libvirt has none (being created, or

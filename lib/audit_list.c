@@ -193,11 +193,9 @@ static const struct list_sort audit_sorts[] = {
     { NULL },
 };
 
-static int add_audit_filters(struct req *r, struct where *w, const struct audit_scope *scope)
+/* What the handler narrows the list to, whatever the query string says. */
+static void add_scope(struct where *w, const struct audit_scope *scope)
 {
-    long long target_id = 0;
-    if (query_id(r, "target_id", &target_id) < 0 || add_common(r, w, "(result = 'success') = ?") < 0)
-        return -1;
     if (scope->actor_id > 0)
         where_add(w, "actor_id = ?", DB_INT(scope->actor_id));
     if (scope->target_type)
@@ -209,6 +207,14 @@ static int add_audit_filters(struct req *r, struct where *w, const struct audit_
     if (scope->failures_of > 0)
         where_add(w, "(result = 'success' OR actor_id = ? OR actor_id IN "
                      "(SELECT id FROM users WHERE role = 'admin'))", DB_INT(scope->failures_of));
+}
+
+static int add_audit_filters(struct req *r, struct where *w, const struct audit_scope *scope)
+{
+    long long target_id = 0;
+    if (query_id(r, "target_id", &target_id) < 0 || add_common(r, w, "(result = 'success') = ?") < 0)
+        return -1;
+    add_scope(w, scope);
     const char *actor = req_query(r, "actor");
     if (actor && *actor)
         where_add(w, "actor_name = ?", DB_TEXT(actor));
@@ -255,6 +261,27 @@ int audit_list(struct req *r, const struct audit_scope *scope)
     }
     where_free(&w);
     return rc;
+}
+
+json_t *audit_recent(const struct audit_scope *scope, int limit)
+{
+    struct where w;
+    where_init(&w, "FROM audit_log");
+    add_scope(&w, scope);
+    /* The columns hold DATE_FORMAT's %s: not a printf format. */
+    char *tail = g_strdup_printf(" ORDER BY id DESC LIMIT %d", limit);
+    char *sql = g_strconcat("SELECT " AUDIT_COLUMNS " ", w.sql->str, tail, NULL);
+    g_free(tail);
+    struct db_rows *rows = db_query_params(sql, (const struct db_param *)w.params->data);
+    g_free(sql);
+    where_free(&w);
+    if (!rows)
+        return NULL;
+    json_t *items = json_array();
+    for (int i = 0; i < rows->nrows; i++)
+        json_array_append_new(items, audit_row_json(rows, i));
+    db_rows_free(rows);
+    return items;
 }
 
 #define LOGIN_COLUMNS                                                                     \

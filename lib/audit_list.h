@@ -9,6 +9,8 @@
 
 #include "http.h"
 
+#include <jansson.h>
+
 struct audit_scope {
     long long actor_id;       /* > 0: only this actor's rows */
     const char *target_type;  /* only rows about this kind of target ("vm") */
@@ -25,6 +27,9 @@ struct audit_scope {
  * &ip= &from= &to= (ISO 8601 dates or times, UTC) &q= &page= &per_page=
  * &sort= &format=csv. Newest first unless sorted. */
 int audit_list(struct req *r, const struct audit_scope *scope);
+
+/* The newest limit rows of scope (no query string), as audit_list's rows; NULL when the database fails. */
+json_t *audit_recent(const struct audit_scope *scope, int limit);
 
 /* GET the login history: ?username= &result= &ip= &from= &to=; only_user
  * > 0 narrows it to one account (a normal user's own). */

@@ -28,11 +28,11 @@
     <tr>
       <td>{{time}}</td>
       <td>{{actor_name}}</td>
-      <td><code>{{action}}</code></td>
-      <td>{{target_type}} {{target_id}}</td>
+      <td class="audit-summary" data-action="{{action}}">{{summary}}</td>
+      <td>{{target_name}}</td>
       <td>{{#success}}{{_ Success}}{{/success}}{{#not_success}}{{_ Failure}}{{/not_success}} ({{status}})</td>
       <td>{{ip}}</td>
-      <td>{{#change_list}}<div>{{field}}: {{before}} → {{after}}</div>{{/change_list}}{{#details}}<div class="muted">{{text}}</div>{{/details}}<div class="muted">{{_ Request}} {{request_id}}</div></td>
+      <td>{{>audit_details.tpl}}<div class="muted">{{_ Request}} {{request_id}}</div></td>
     </tr>
   {{/items}}
   {{#items_empty}}<tr><td colspan="7">{{_ Nothing matches.}}</td></tr>{{/items_empty}}

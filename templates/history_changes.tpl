@@ -19,9 +19,9 @@
   {{#items}}
     {{#change_list}}
     <tr>
-      <td>{{time}}</td><td>{{actor_name}}</td><td><code>{{action}}</code></td>
-      <td>{{target_type}} {{target_id}}</td>
-      <td>{{field}}</td><td>{{before}}</td><td>{{after}}</td>
+      <td>{{time}}</td><td>{{actor_name}}</td><td class="audit-summary" data-action="{{action}}">{{summary}}</td>
+      <td>{{target_name}}</td>
+      <td>{{label}}</td><td>{{before}}</td><td>{{after}}</td>
     </tr>
     {{/change_list}}
   {{/items}}

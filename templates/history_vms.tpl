@@ -22,10 +22,10 @@
   <tbody>
   {{#items}}
     <tr>
-      <td>{{time}}</td><td>{{actor_name}}</td><td><code>{{action}}</code></td>
-      <td><a href="/vms/{{target_id}}">{{target_id}}</a></td>
+      <td>{{time}}</td><td>{{actor_name}}</td><td class="audit-summary" data-action="{{action}}">{{summary}}</td>
+      <td><a href="/vms/{{target_id}}">{{target_name}}</a></td>
       <td>{{#success}}{{_ Success}}{{/success}}{{#not_success}}{{_ Failure}}{{/not_success}} ({{status}})</td>
-      <td>{{#change_list}}<div>{{field}}: {{before}} → {{after}}</div>{{/change_list}}{{#details}}<div class="muted">{{text}}</div>{{/details}}</td>
+      <td>{{>audit_details.tpl}}</td>
     </tr>
   {{/items}}
   {{#items_empty}}<tr><td colspan="6">{{_ Nothing matches.}}</td></tr>{{/items_empty}}

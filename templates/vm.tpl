@@ -4,6 +4,7 @@
 <section class="card" id="vm" data-live>
   <dl class="facts">
     <dt>{{_ State}}</dt><dd id="state" data-state="{{state}}"><span class="state state-{{state}}">{{#state_is_creating}}{{_ Creating}}{{/state_is_creating}}{{#state_is_stopped}}{{_ Stopped}}{{/state_is_stopped}}{{#state_is_running}}{{_ Running}}{{/state_is_running}}{{#state_is_paused}}{{_ Paused}}{{/state_is_paused}}{{#state_is_suspended}}{{_ Suspended}}{{/state_is_suspended}}{{#state_is_installing}}{{_ Installing}}{{/state_is_installing}}{{#state_is_error}}{{_ Error}}{{/state_is_error}}{{#state_is_starting}}{{_ Starting}}{{/state_is_starting}}{{#state_is_stopping}}{{_ Stopping}}{{/state_is_stopping}}{{#state_is_rebooting}}{{_ Rebooting}}{{/state_is_rebooting}}{{#state_is_pausing}}{{_ Pausing}}{{/state_is_pausing}}{{#state_is_resuming}}{{_ Resuming}}{{/state_is_resuming}}{{#state_is_suspending}}{{_ Suspending}}{{/state_is_suspending}}{{#state_is_deleting}}{{_ Deleting}}{{/state_is_deleting}}{{#state_is_unknown}}{{_ Unknown}}{{/state_is_unknown}}</span>{{#state_is_creating}} <progress max="100" value="{{progress}}" aria-label="{{_ Progress}}">{{progress}}%</progress>{{/state_is_creating}}</dd>
+    {{#state_error}}<dt>{{_ Why}}</dt><dd id="error-reason" data-reason="{{reason}}"><p class="error-message">{{message}}</p><details id="error-detail"><summary>{{_ What libvirt and QEMU said}}</summary><pre>{{detail}}</pre></details></dd>{{/state_error}}
     <dt>{{_ vCPUs}}</dt><dd>{{vcpus}}</dd>
     <dt>{{_ Memory (MiB)}}</dt><dd>{{memory_mb}}</dd>
     <dt>{{_ Disk (GiB)}}</dt><dd>{{disk_gb}}</dd>
@@ -92,6 +93,25 @@
     {{#recent_jobs}}<li class="job-{{state}}"><a href="/jobs/{{id}}">{{kind_label}}</a> <span class="state state-{{state}}">{{#state_is_queued}}{{_ Queued}}{{/state_is_queued}}{{#state_is_running}}{{_ Running}} {{progress}}%{{/state_is_running}}{{#state_is_succeeded}}{{_ Done}}{{/state_is_succeeded}}{{#state_is_failed}}{{_ Failed}}{{/state_is_failed}}{{#state_is_cancelled}}{{_ Cancelled}}{{/state_is_cancelled}}</span> {{message}} <time datetime="{{created_at}}">{{created_at}}</time></li>{{/recent_jobs}}
   </ul>
   {{#recent_jobs_empty}}<p class="muted">{{_ No tasks yet.}}</p>{{/recent_jobs_empty}}
+</section>
+<section class="card" id="vm-history" data-live>
+  <h2>{{_ History}}</h2>
+  <table class="table reflow" id="vm-history-rows">
+    <thead><tr><th>{{_ Time (UTC)}}</th><th>{{_ User}}</th><th>{{_ What happened}}</th><th>{{_ Result}}</th><th>{{_ Details}}</th></tr></thead>
+    <tbody>
+    {{#history}}
+      <tr class="{{#success}}audit-ok{{/success}}{{#not_success}}audit-failed{{/not_success}}">
+        <td data-label="{{_ Time (UTC)}}"><time datetime="{{time}}">{{time}}</time></td>
+        <td data-label="{{_ User}}">{{actor_name}}</td>
+        <td data-label="{{_ What happened}}" class="audit-summary" data-action="{{action}}">{{summary}}</td>
+        <td data-label="{{_ Result}}">{{#success}}{{_ Success}}{{/success}}{{#not_success}}<span class="state state-failed">{{_ Failure}}</span>{{/not_success}}</td>
+        <td data-label="{{_ Details}}">{{>audit_details.tpl}}</td>
+      </tr>
+    {{/history}}
+    {{#history_empty}}<tr><td colspan="5">{{_ Nothing has been done to it yet.}}</td></tr>{{/history_empty}}
+    </tbody>
+  </table>
+  <p><a href="/history/vm-operations?target_id={{id}}" id="vm-history-all">{{_ All of its history}}</a></p>
 </section>
 {{#may_migrate}}
 <section class="card narrow" id="vm-migrate">

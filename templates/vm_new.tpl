@@ -11,17 +11,18 @@
       {{#templates}}<option value="{{id}}"{{#selected}} selected{{/selected}} data-vcpus="{{default_vcpus}}" data-memory="{{default_memory_mb}}" data-disk="{{default_disk_gb}}" data-min-vcpus="{{min_vcpus}}" data-min-memory="{{min_memory_mb}}" data-min-disk="{{min_disk_gb}}">{{name}} ({{os}}, {{arch}})</option>{{/templates}}
     </select>
     {{#templates_empty}}<p class="muted">{{_ No template is available yet.}}</p>{{/templates_empty}}
+    <p class="muted" id="size-limits">{{_ Sizes allowed here}}: {{vm_min_vcpus}}–{{vm_max_vcpus}} {{_ vCPUs}}, {{vm_min_memory_mb}}–{{vm_max_memory_mb}} MiB, {{vm_min_disk_gb}}–{{vm_max_disk_gb}} GiB</p>
     <fieldset class="choice">
       <legend>{{_ Disk}}</legend>
       <label><input type="radio" name="clone" value="linked" id="clone-linked"{{#not_full_clone}} checked{{/not_full_clone}}> {{_ Linked clone: ready at once, shares the template's disk}}</label>
       <label><input type="radio" name="clone" value="full" id="clone-full"{{#full_clone}} checked{{/full_clone}}> {{_ Full clone: a copy of its own, made in a task}}</label>
     </fieldset>
     <label for="vcpus">{{_ vCPUs}}</label>
-    <input id="vcpus" name="vcpus" type="number" min="1" max="64" value="{{vcpus}}" required>
+    <input id="vcpus" name="vcpus" type="number" min="{{vm_min_vcpus}}" max="{{vm_max_vcpus}}" value="{{vcpus}}" required>
     <label for="memory_mb">{{_ Memory (MiB)}}</label>
-    <input id="memory_mb" name="memory_mb" type="number" min="64" step="64" value="{{memory_mb}}" required>
+    <input id="memory_mb" name="memory_mb" type="number" min="{{vm_min_memory_mb}}" max="{{vm_max_memory_mb}}" value="{{memory_mb}}" required>
     <label for="disk_gb">{{_ Disk (GiB)}}</label>
-    <input id="disk_gb" name="disk_gb" type="number" min="1" value="{{disk_gb}}" required>
+    <input id="disk_gb" name="disk_gb" type="number" min="{{vm_min_disk_gb}}" max="{{vm_max_disk_gb}}" value="{{disk_gb}}" required>
     <label for="network_id">{{_ Network}}</label>
     <select id="network_id" name="network_id">
       {{#networks}}<option value="{{id}}">{{name}}</option>{{/networks}}
@@ -44,11 +45,11 @@
     </select>
     {{#isos_empty}}<p class="muted">{{_ No ISO image is available yet.}}</p>{{/isos_empty}}
     <label for="iso-vcpus">{{_ vCPUs}}</label>
-    <input id="iso-vcpus" name="vcpus" type="number" min="1" max="64" value="1" required>
+    <input id="iso-vcpus" name="vcpus" type="number" min="{{vm_min_vcpus}}" max="{{vm_max_vcpus}}" value="{{iso_vcpus}}" required>
     <label for="iso-memory_mb">{{_ Memory (MiB)}}</label>
-    <input id="iso-memory_mb" name="memory_mb" type="number" min="64" step="64" value="512" required>
+    <input id="iso-memory_mb" name="memory_mb" type="number" min="{{vm_min_memory_mb}}" max="{{vm_max_memory_mb}}" value="{{iso_memory_mb}}" required>
     <label for="iso-disk_gb">{{_ Disk (GiB)}}</label>
-    <input id="iso-disk_gb" name="disk_gb" type="number" min="1" value="10" required>
+    <input id="iso-disk_gb" name="disk_gb" type="number" min="{{vm_min_disk_gb}}" max="{{vm_max_disk_gb}}" value="{{iso_disk_gb}}" required>
     <input type="hidden" name="start" value="true">
     <button type="submit" class="primary">{{_ Create and boot the installer}}</button>
   </form>

@@ -24,6 +24,7 @@
     <option value="suspend">{{_ Suspend to disk}}</option>
     <option value="pause">{{_ Pause}}</option>
     <option value="resume">{{_ Resume}}</option>
+    <option value="delete">{{_ Delete…}}</option>
   </select>
   <label><input type="checkbox" name="force" value="true" id="batch-force"> {{_ Force (shut down: power off at once)}}</label>
   <button type="submit" id="batch-run">{{_ Apply}}</button>

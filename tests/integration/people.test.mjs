@@ -407,7 +407,7 @@ describe('audit and history', () => {
     assertError(await new Client().api('GET', '/audit-logs'), 401, 'unauthenticated');
     const page = await client.page('/audit-logs');
     assert.equal(page.status, 200);
-    assert.match(page.text, /user\.update_self/);
+    assert.match(page.text, /data-action="user\.update_self">changed their own account</);
   });
 
   test('CSV export quotes every cell and defuses formulas', async () => {

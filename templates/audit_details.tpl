@@ -1,0 +1,1 @@
+{{%AUTOESCAPE context="HTML"}}{{! An audit row's changes and details as label/value pairs (lib/audit_text.c). }}{{#change_list}}<div class="change"><span class="label">{{label}}</span>: {{before}} → {{after}}</div>{{/change_list}}<dl class="pairs">{{#detail_list}}<dt data-key="{{key}}">{{label}}</dt><dd>{{value}}</dd>{{/detail_list}}</dl>
