@@ -64,6 +64,9 @@ before(async () => {
   const quota = await admin.api('PUT', `/users/${user.user.id}/quota`, { max_vms: VMS + 10,
     max_vcpus: 1000, max_memory_mb: 1048576, max_disk_gb: 10000 });
   assert.equal(quota.status, 200, quota.text);
+  // The one VM is the test image's size, under the guide's default minimums.
+  const limits = await admin.api('PATCH', '/settings', { vm_min_memory_mb: 64, vm_min_disk_gb: 1 });
+  assert.equal(limits.status, 200, limits.text);
   browser = await launchBrowser();
 });
 
