@@ -2,16 +2,16 @@
 <p class="muted">{{#all_users}}{{_ Every change made by anyone, refused ones too.}}{{/all_users}}{{#not_all_users}}{{_ What you changed, refused attempts too.}}{{/not_all_users}}</p>
 {{#filters}}
 <form method="get" action="/audit-logs" class="toolbar" id="audit-filters">
-  {{#all_users}}<input name="actor" placeholder="{{_ User name}}" maxlength="64" value="{{actor}}">{{/all_users}}
-  <input name="action" placeholder="{{_ Action (vm.* for all VM actions)}}" maxlength="64" value="{{action}}">
-  <input name="target_type" placeholder="{{_ Target type}}" maxlength="32" value="{{target_type}}">
-  <input name="target_id" placeholder="{{_ Target ID}}" maxlength="20" value="{{target_id}}">
-  <select name="result">
+  {{#all_users}}<input name="actor" placeholder="{{_ User name}}" aria-label="{{_ User name}}" maxlength="64" value="{{actor}}">{{/all_users}}
+  <input name="action" placeholder="{{_ Action (vm.* for all VM actions)}}" aria-label="{{_ Action (vm.* for all VM actions)}}" maxlength="64" value="{{action}}">
+  <input name="target_type" placeholder="{{_ Target type}}" aria-label="{{_ Target type}}" maxlength="32" value="{{target_type}}">
+  <input name="target_id" placeholder="{{_ Target ID}}" aria-label="{{_ Target ID}}" maxlength="20" value="{{target_id}}">
+  <select name="result" aria-label="{{_ Result}}">
     <option value="">{{_ Any result}}</option>
     <option value="success" {{#result_is_success}}selected{{/result_is_success}}>{{_ Success}}</option>
     <option value="failure" {{#result_is_failure}}selected{{/result_is_failure}}>{{_ Failure}}</option>
   </select>
-  <input name="ip" placeholder="{{_ IP address}}" maxlength="45" value="{{ip}}">
+  <input name="ip" placeholder="{{_ IP address}}" aria-label="{{_ IP address}}" maxlength="45" value="{{ip}}">
   <label>{{_ From}} <input name="from" type="date" value="{{from}}"></label>
   <label>{{_ To}} <input name="to" type="date" value="{{to}}"></label>
   <button type="submit">{{_ Filter}}</button>

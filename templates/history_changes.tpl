@@ -2,9 +2,9 @@
 <p class="muted">{{_ What changed in accounts, quotas and virtual machines: the value before and after.}}</p>
 {{#filters}}
 <form method="get" action="/history/changes" class="toolbar" id="change-filters">
-  {{#all_users}}<input name="actor" placeholder="{{_ User name}}" maxlength="64" value="{{actor}}">{{/all_users}}
-  <input name="target_type" placeholder="{{_ Target type}}" maxlength="32" value="{{target_type}}">
-  <input name="target_id" placeholder="{{_ Target ID}}" maxlength="20" value="{{target_id}}">
+  {{#all_users}}<input name="actor" placeholder="{{_ User name}}" aria-label="{{_ User name}}" maxlength="64" value="{{actor}}">{{/all_users}}
+  <input name="target_type" placeholder="{{_ Target type}}" aria-label="{{_ Target type}}" maxlength="32" value="{{target_type}}">
+  <input name="target_id" placeholder="{{_ Target ID}}" aria-label="{{_ Target ID}}" maxlength="20" value="{{target_id}}">
   <label>{{_ From}} <input name="from" type="date" value="{{from}}"></label>
   <label>{{_ To}} <input name="to" type="date" value="{{to}}"></label>
   <button type="submit">{{_ Filter}}</button>

@@ -1,13 +1,13 @@
 {{%AUTOESCAPE context="HTML"}}<h1>{{_ Login history}}</h1>
 {{#filters}}
 <form method="get" action="/history/logins" class="toolbar" id="login-filters">
-  {{#all_users}}<input name="username" placeholder="{{_ User name}}" maxlength="64" value="{{username}}">{{/all_users}}
-  <select name="result">
+  {{#all_users}}<input name="username" placeholder="{{_ User name}}" aria-label="{{_ User name}}" maxlength="64" value="{{username}}">{{/all_users}}
+  <select name="result" aria-label="{{_ Result}}">
     <option value="">{{_ Any result}}</option>
     <option value="success" {{#result_is_success}}selected{{/result_is_success}}>{{_ Success}}</option>
     <option value="failure" {{#result_is_failure}}selected{{/result_is_failure}}>{{_ Failure}}</option>
   </select>
-  <input name="ip" placeholder="{{_ IP address}}" maxlength="45" value="{{ip}}">
+  <input name="ip" placeholder="{{_ IP address}}" aria-label="{{_ IP address}}" maxlength="45" value="{{ip}}">
   <label>{{_ From}} <input name="from" type="date" value="{{from}}"></label>
   <label>{{_ To}} <input name="to" type="date" value="{{to}}"></label>
   <button type="submit">{{_ Filter}}</button>

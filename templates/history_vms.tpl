@@ -1,10 +1,10 @@
 {{%AUTOESCAPE context="HTML"}}<h1>{{_ VM operation history}}</h1>
 {{#filters}}
 <form method="get" action="/history/vm-operations" class="toolbar" id="vm-operation-filters">
-  {{#all_users}}<input name="actor" placeholder="{{_ User name}}" maxlength="64" value="{{actor}}">{{/all_users}}
-  <input name="target_id" placeholder="{{_ VM ID}}" maxlength="20" value="{{target_id}}">
-  <input name="action" placeholder="{{_ Action (vm.* for all VM actions)}}" maxlength="64" value="{{action}}">
-  <select name="result">
+  {{#all_users}}<input name="actor" placeholder="{{_ User name}}" aria-label="{{_ User name}}" maxlength="64" value="{{actor}}">{{/all_users}}
+  <input name="target_id" placeholder="{{_ VM ID}}" aria-label="{{_ VM ID}}" maxlength="20" value="{{target_id}}">
+  <input name="action" placeholder="{{_ Action (vm.* for all VM actions)}}" aria-label="{{_ Action (vm.* for all VM actions)}}" maxlength="64" value="{{action}}">
+  <select name="result" aria-label="{{_ Result}}">
     <option value="">{{_ Any result}}</option>
     <option value="success" {{#result_is_success}}selected{{/result_is_success}}>{{_ Success}}</option>
     <option value="failure" {{#result_is_failure}}selected{{/result_is_failure}}>{{_ Failure}}</option>

@@ -6,8 +6,8 @@
       <tr><th>{{_ Architecture}}</th><td id="arch">{{arch}}</td></tr>
       <tr><th>{{_ Label}}</th><td>{{volume_label}}</td></tr>
       <tr><th>{{_ Size (bytes)}}</th><td>{{size_bytes}}</td></tr>
-      <tr><th>MD5</th><td><code id="md5">{{md5}}</code></td></tr>
-      <tr><th>SHA-256</th><td><code id="sha256">{{sha256}}</code></td></tr>
+      <tr><th>MD5</th><td><span class="hash long" data-copy="{{md5}}"><code id="md5" title="{{md5}}">{{md5}}</code><button type="button" class="copy" data-copy="{{md5}}" data-copied="{{_ Copied}}" aria-label="{{_ Copy}} MD5">{{_ Copy}}</button></span></td></tr>
+      <tr><th>SHA-256</th><td><span class="hash long" data-copy="{{sha256}}"><code id="sha256" title="{{sha256}}">{{sha256}}</code><button type="button" class="copy" data-copy="{{sha256}}" data-copied="{{_ Copied}}" aria-label="{{_ Copy}} SHA-256">{{_ Copy}}</button></span></td></tr>
       <tr><th>{{_ Visibility}}</th><td>{{#visibility_is_public}}{{_ Public}}{{/visibility_is_public}}{{#visibility_is_private}}{{_ Private}}{{/visibility_is_private}}</td></tr>
       <tr><th>{{_ Status}}</th><td>{{#status_is_ready}}{{_ Ready}}{{/status_is_ready}}{{#status_is_importing}}{{_ Importing}}{{/status_is_importing}}{{#status_is_failed}}{{_ Failed}}{{/status_is_failed}}</td></tr>
       <tr><th>{{_ Used by}}</th><td id="in-use-by">{{#in_use_by}}<a href="/vms/{{value}}">#{{value}}</a> {{/in_use_by}}{{#in_use_by_empty}}{{_ No virtual machine}}{{/in_use_by_empty}}</td></tr>

@@ -6,13 +6,15 @@
 <title>{{title}} · VMManager</title>
 <link rel="stylesheet" href="/static/css/app.css">
 <script src="/static/js/live.js" defer></script>
+<script src="/static/js/ui.js" defer></script>
 </head>
 <body data-generation="{{generation}}">
 <a class="skip" href="#main">{{_ Skip to content}}</a>
 <header class="topbar">
   <a class="brand" href="/">VMManager</a>
   {{#logged_in}}
-  <nav class="nav" aria-label="{{_ Main}}">
+  <button type="button" class="nav-toggle" id="nav-toggle" aria-controls="nav" aria-expanded="false" hidden>{{_ Menu}}</button>
+  <nav class="nav" id="nav" aria-label="{{_ Main}}">
     {{#nav}}<a href="{{href}}"{{#current}} aria-current="page"{{/current}}>{{label}}</a>
     {{/nav}}
   </nav>

@@ -80,7 +80,7 @@
   </table>
   <form method="post" action="/profile/tokens" class="toolbar" id="new-token">
     <input type="hidden" name="csrf_token" value="{{csrf_token}}">
-    <input name="name" placeholder="{{_ Token name}}" required maxlength="64">
+    <input name="name" placeholder="{{_ Token name}}" aria-label="{{_ Token name}}" required maxlength="64">
     <button type="submit" class="primary">{{_ Create token}}</button>
   </form>
 </section>

@@ -1,9 +1,9 @@
 {{%AUTOESCAPE context="HTML"}}<h1>{{_ Templates}}</h1>
 <div class="toolbar">
   <form method="get" action="/templates" class="toolbar">
-    <input name="q" placeholder="{{_ Search}}" maxlength="100">
-    <input name="category" placeholder="{{_ Category}}" maxlength="32">
-    <select name="arch">
+    <input name="q" placeholder="{{_ Search}}" aria-label="{{_ Search}}" maxlength="100">
+    <input name="category" placeholder="{{_ Category}}" aria-label="{{_ Category}}" maxlength="32">
+    <select name="arch" aria-label="{{_ Architecture}}">
       <option value="">{{_ Any architecture}}</option>
       <option value="x86_64">x86_64</option>
       <option value="aarch64">aarch64</option>

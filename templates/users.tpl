@@ -1,7 +1,7 @@
 {{%AUTOESCAPE context="HTML"}}<h1>{{_ Users}}</h1>
 <p><a href="/settings" id="settings-link">{{_ Settings}}</a> · <a href="/history/logins">{{_ Login history}}</a> · <a href="/history/changes">{{_ Change history}}</a></p>
 <form method="get" action="/users" class="toolbar">
-  <input name="q" placeholder="{{_ Search}}" maxlength="100">
+  <input name="q" placeholder="{{_ Search}}" aria-label="{{_ Search}}" maxlength="100">
   <button type="submit">{{_ Search}}</button>
 </form>
 <table class="table" id="users">

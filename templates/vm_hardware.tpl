@@ -3,7 +3,7 @@
   <h2>{{_ Hardware}}</h2>
   <p class="muted" id="hardware-live-note">{{#state_is_running}}{{_ The machine runs: virtio and SCSI disks are added and removed live (the guest must let go of a disk before it is gone), disks grow live, the CD-ROM changes at once, and vCPUs and memory can be added up to their maximum (memory only on a machine made with room for it). SATA disks, fewer vCPUs, less memory and the CPU topology wait until it is stopped.}}{{/state_is_running}}{{#state_is_stopped}}{{_ The machine is stopped: every change here is stored and takes effect at the next start.}}{{/state_is_stopped}}</p>
   <h3>{{_ Disks}}</h3>
-  <table id="disks">
+  <table class="table" id="disks">
     <thead><tr><th>{{_ Device}}</th><th>{{_ Bus}}</th><th>{{_ Format}}</th><th>{{_ Cache}}</th><th>{{_ Size (GiB)}}</th><th></th></tr></thead>
     <tbody>
     {{#disks}}
@@ -34,7 +34,7 @@
   </form>
   <h3>{{_ Network interfaces}}</h3>
   <p class="muted" id="nics-note">{{_ NICs are added and removed live (the guest must let go of a NIC before it is gone); the link goes up and down live. The model changes only while the machine is stopped.}}</p>
-  <table id="interfaces">
+  <table class="table" id="interfaces">
     <thead><tr><th>{{_ MAC address}}</th><th>{{_ Network}}</th><th>{{_ Model}}</th><th>{{_ Link}}</th><th>{{_ IP address}}</th><th></th></tr></thead>
     <tbody>
     {{#nics}}
@@ -62,7 +62,7 @@
   </form>
   <h3>{{_ Port forwarding}}</h3>
   <p class="muted">{{_ A port of the host leads to a port of the guest, on a NIC with an address from an IP pool on a NAT network. Host ports are limited to the ranges an administrator allows.}}</p>
-  <table id="port-forwards">
+  <table class="table" id="port-forwards">
     <thead><tr><th>{{_ Protocol}}</th><th>{{_ Host address}}</th><th>{{_ Host port}}</th><th>{{_ Guest}}</th><th></th></tr></thead>
     <tbody>
     {{#port_forwards}}
