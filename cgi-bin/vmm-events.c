@@ -40,6 +40,10 @@ static bool still_logged_in(struct req *r)
     int rc = session_resume(r);
     bool in = rc == 0 && r->user;
     pthread_mutex_unlock(&session_lock);
+    /* A stream lasts minutes and asks the database once a recheck: holding
+     * a connection per thread between (32 a worker) would use up the
+     * server's connections for nothing. */
+    db_close();
     return in;
 }
 
