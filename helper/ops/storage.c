@@ -137,9 +137,8 @@ static void *timed_thread(void *arg)
     return NULL;
 }
 
-/* Runs t->fn within seconds: its return, with its error copied to err;
- * or -1 with a 504 storage_timeout when it has not come back. */
-static int timed_run(struct timed *t, long long seconds, struct err *err)
+/* Starts t->fn in a thread of its own; -1 with err set when it cannot. */
+static int timed_start(struct timed *t, struct err *err)
 {
     pthread_t thread;
     t->refs++;
@@ -148,13 +147,19 @@ static int timed_run(struct timed *t, long long seconds, struct err *err)
         return err_set(err, 503, "storage_error", NULL, "The storage call could not be started.");
     }
     pthread_detach(thread);
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += seconds;
+    return 0;
+}
+
+/* Waits for a started t until the absolute time until: its return, with
+ * its error copied to err; or -1 with a 504 storage_timeout when it has
+ * not come back (seconds: the deadline, for the message). */
+static int timed_wait(struct timed *t, const struct timespec *until, long long seconds,
+                      struct err *err)
+{
     pthread_mutex_lock(&t->lock);
     int wait = 0;
     while (!t->done && wait == 0)
-        wait = pthread_cond_timedwait(&t->cond, &t->lock, &until);
+        wait = pthread_cond_timedwait(&t->cond, &t->lock, until);
     bool done = t->done;
     int rc = t->rc;
     pthread_mutex_unlock(&t->lock);
@@ -169,7 +174,26 @@ static int timed_run(struct timed *t, long long seconds, struct err *err)
     return rc;
 }
 
+static struct timespec deadline_in(long long seconds)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += seconds;
+    return until;
+}
+
+/* Runs t->fn within seconds (timed_wait's answer). */
+static int timed_run(struct timed *t, long long seconds, struct err *err)
+{
+    if (timed_start(t, err) < 0)
+        return -1;
+    struct timespec until = deadline_in(seconds);
+    return timed_wait(t, &until, seconds, err);
+}
+
 static long long op_timeout(void) { return config_int("storage", "op_timeout_s", 60); }
+/* What a page waits for: the pools' figures, a pool's volume list. */
+static long long info_timeout(void) { return config_int("storage", "info_timeout_s", 3); }
 
 /* Runs fn on pool_id with the operation deadline; its result or NULL. */
 static json_t *timed_call(int (*fn)(struct timed *), long long pool_id, json_t *args,
@@ -565,23 +589,40 @@ static int info_fn(struct timed *t)
 }
 
 /* {}: each pool row's figures by id; a pool that does not answer in
- * [storage] info_timeout_s is "not_responding", the others are shown. */
+ * [storage] info_timeout_s is "not_responding", the others are shown.
+ * The pools are asked at once, so hanging ones cost the list one
+ * info_timeout_s together, not one each. */
 static int op_states(struct op_call *call)
 {
     struct db_rows *rows = db_query("SELECT id FROM storage_pools");
     if (!rows)
         return db_down(&call->err);
     call->result = json_object();
-    long long seconds = config_int("storage", "info_timeout_s", 3);
+    long long seconds = info_timeout();
+    struct timed **calls = g_new0(struct timed *, rows->nrows + 1);
+    struct err *errs = g_new0(struct err, rows->nrows + 1);
     for (int i = 0; i < rows->nrows; i++) {
-        struct err err = { 0 };
-        json_t *info = timed_call(info_fn, db_cell_int(rows, i, 0, 0), NULL, seconds, &err);
+        calls[i] = timed_new(info_fn, db_cell_int(rows, i, 0, 0), NULL);
+        if (timed_start(calls[i], &errs[i]) < 0) {
+            timed_unref(calls[i]);
+            calls[i] = NULL;
+        }
+    }
+    struct timespec until = deadline_in(seconds);
+    for (int i = 0; i < rows->nrows; i++) {
+        json_t *info = NULL;
+        if (calls[i] && timed_wait(calls[i], &until, seconds, &errs[i]) == 0)
+            info = json_incref(calls[i]->result ? calls[i]->result : json_object());
         if (!info)
             info = json_pack("{s:s, s:s}", "state",
-                             !strcmp(err.code, "storage_timeout") ? "not_responding" : "unknown",
-                             "message", err.message);
+                             !strcmp(errs[i].code, "storage_timeout") ? "not_responding" : "unknown",
+                             "message", errs[i].message);
         json_object_set_new(call->result, db_cell(rows, i, 0), info);
+        if (calls[i])
+            timed_unref(calls[i]);
     }
+    g_free(calls);
+    g_free(errs);
     db_rows_free(rows);
     return 0;
 }
@@ -620,9 +661,16 @@ static json_t *volume_json(virStorageVolPtr vol, int users)
     return v;
 }
 
+/* The volumes as libvirt last saw them: listing never rescans the storage
+ * (POST .../refresh does, in a job), so a page waits on no disk. */
 static int volumes_action(struct timed *t, virConnectPtr conn, struct storage_row *p)
 {
-    virStoragePoolPtr pool = active_pool(t, conn, p);
+    virStoragePoolPtr pool = pool_of(conn, p, &t->err);
+    if (pool && virStoragePoolIsActive(pool) != 1) {
+        err_set(&t->err, 409, "pool_inactive", NULL, "Start the storage pool first.");
+        virStoragePoolFree(pool);
+        pool = NULL;
+    }
     if (!pool)
         return -1;
     virStorageVolPtr *vols = NULL;
@@ -761,7 +809,11 @@ static int volume_op(struct op_call *call, int (*fn)(struct timed *))
     return call->result ? 0 : -1;
 }
 
-static int op_volumes(struct op_call *call) { return volume_op(call, volumes_fn); }
+static int op_volumes(struct op_call *call)
+{
+    call->result = timed_call(volumes_fn, arg_pool(call), call->args, info_timeout(), &call->err);
+    return call->result ? 0 : -1;
+}
 static int op_update(struct op_call *call) { return volume_op(call, autostart_fn); }
 static int op_volume_create(struct op_call *call) { return volume_op(call, volume_create_fn); }
 static int op_volume_resize(struct op_call *call) { return volume_op(call, volume_resize_fn); }

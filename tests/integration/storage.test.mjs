@@ -4,11 +4,13 @@
 // deleted, and refused while a domain uses them; paths outside the roots
 // refused; a logical pool on a volume group over a loop device on a
 // sparse file of our own; a netfs pool where the kernel offers NFS (else
-// skipped, saying why). Names carry this run's prefix; after() removes
+// skipped, saying why); a pool whose storage hangs (a FUSE mount that
+// never answers, as a hard NFS mount whose server is gone) while the
+// portal goes on answering. Names carry this run's prefix; after() removes
 // whatever a failed test left (pools, domains, the VG, the loop device).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import {
   existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync,
 } from 'node:fs';
@@ -36,7 +38,21 @@ before(async () => {
   mkdirSync(ROOT, { recursive: true });
 });
 
+// The FUSE mount of the hanging pool, and the process holding its device.
+let hang = null;
+function unhang() {
+  if (!hang) return;
+  // Closing /dev/fuse aborts the connection: every call stuck in it
+  // (libvirtd's included) gets ENOTCONN; then the mount can go.
+  hang.process.kill('SIGKILL');
+  for (let i = 0; i < 50; i++) {
+    try { run('umount', '-l', hang.path); break; } catch { execFileSync('sleep', ['0.1']); }
+  }
+  hang = null;
+}
+
 after(async () => {
+  unhang();
   for (const d of domains) quietly(() => virsh('undefine', d));
   for (const row of sql(`SELECT id FROM storage_pools WHERE name LIKE ${q(`${PREFIX}%`)}`)) {
     await admin.api('DELETE', `/storage-pools/${row[0]}`);
@@ -234,5 +250,73 @@ describe('a storage pool', () => {
     } finally {
       quietly(() => run('exportfs', '-u', `127.0.0.1:${exported}`));
     }
+  });
+
+  test('a pool whose storage hangs: its operations give up at their deadline, the portal answers', async (t) => {
+    // No NFS server runs here to be taken down; a FUSE mount whose server
+    // never answers (the device opened and mounted, never read) hangs
+    // every call into it in the kernel the same way, libvirtd's included.
+    if (!existsSync('/dev/fuse') || !/\bfuse\b/.test(readFileSync('/proc/filesystems', 'utf8'))) {
+      t.skip('no FUSE here (/dev/fuse or the fuse filesystem is missing): nothing can be made to hang');
+      return;
+    }
+    const name = `${PREFIX}-hang`;
+    const path = join(ROOT, name);
+    files.push(path);
+    const made = await admin.api('POST', '/storage-pools', { name, type: 'dir', path });
+    assert.equal((await finished(made)).state, 'succeeded');
+    const pool = dataOf(made);
+    const child = spawn('bash', ['-c', 'exec 3<>/dev/fuse; mount -i -t fuse -o fd=3,rootmode=40000,user_id=0,group_id=0 '
+      + `vmm-hang "$1" && echo mounted; exec sleep 600`, 'bash', path], { stdio: ['ignore', 'pipe', 'pipe'] });
+    await new Promise((resolve, reject) => {
+      child.stdout.on('data', (d) => { if (/mounted/.test(d)) resolve(); });
+      child.on('exit', (code) => reject(new Error(`the FUSE mount failed (exit ${code})`)));
+    });
+    hang = { process: child, path };
+    try {
+      assert.throws(() => run('timeout', '-s', 'KILL', '2', 'stat', path), 'looking into the directory hangs');
+
+      let t0 = Date.now();
+      const refreshed = await admin.api('POST', `/storage-pools/${pool.id}/refresh`);
+      assert.equal(refreshed.status, 202, refreshed.text);
+      assert.ok(Date.now() - t0 < 3000, `the refresh answered at once (${Date.now() - t0} ms)`);
+      const job = jobOf(refreshed);
+
+      // The list and the pool's page wait [storage] info_timeout_s (3 s) at
+      // most, and say the pool does not answer; other pages are untouched.
+      t0 = Date.now();
+      const list = await admin.api('GET', '/storage-pools');
+      assert.equal(list.status, 200, list.text);
+      assert.ok(Date.now() - t0 < 6000, `the list answered in ${Date.now() - t0} ms`);
+      assert.equal(dataOf(list).find((p) => p.id === pool.id).state, 'not_responding');
+      t0 = Date.now();
+      const shown = await admin.api('GET', `/storage-pools/${pool.id}`);
+      assert.equal(shown.status, 200, shown.text);
+      assert.ok(Date.now() - t0 < 6000, `the pool answered in ${Date.now() - t0} ms`);
+      assert.equal(dataOf(shown).state, 'not_responding');
+      const page = await admin.page('/storage-pools');
+      assert.equal(page.status, 200);
+      assert.equal((await admin.api('GET', '/networks')).status, 200);
+
+      // The refresh gives up at [storage] op_timeout_s (10 s in the tests).
+      t0 = Date.now();
+      let ended;
+      await waitFor(async () => {
+        ended = dataOf(await admin.api('GET', `/jobs/${job.id}`));
+        return !['queued', 'running'].includes(ended.state);
+      }, 40_000, 250);
+      assert.equal(ended.state, 'failed', JSON.stringify(ended));
+      assert.match(ended.message, /did not answer within 10 seconds/);
+    } finally {
+      unhang();
+    }
+    // Once the storage answers again, so does the pool, and it goes.
+    await waitFor(async () => {
+      const state = dataOf(await admin.api('GET', `/storage-pools/${pool.id}`)).state;
+      return state !== 'not_responding';
+    }, 30_000, 500);
+    const gone = await finished(await admin.api('DELETE', `/storage-pools/${pool.id}`));
+    assert.equal(gone.state, 'succeeded', gone.message);
+    assert.ok(!libvirtPools().includes(name));
   });
 });
