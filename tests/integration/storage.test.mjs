@@ -15,7 +15,8 @@ import {
   existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { adminClient, assertError, dataOf, jobOf, sql, q, STATE, userClient, waitFor } from './lib.mjs';
+import { adminClient, assertError, BASE, dataOf, jobOf, sql, q, STATE, userClient, waitFor } from './lib.mjs';
+import { digest, tusCreate, tusUpload, waitJob } from './tus.mjs';
 
 const PREFIX = `t12s-${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
 const ROOT = '/srv/vmm-storage';
@@ -32,6 +33,7 @@ let admin;
 const loops = [];
 const files = [];
 const domains = [];
+const mounts = [];
 
 before(async () => {
   admin = await adminClient();
@@ -53,6 +55,7 @@ function unhang() {
 
 after(async () => {
   unhang();
+  for (const m of mounts) quietly(() => run('umount', '-l', m));
   for (const d of domains) quietly(() => virsh('undefine', d));
   for (const row of sql(`SELECT id FROM storage_pools WHERE name LIKE ${q(`${PREFIX}%`)}`)) {
     await admin.api('DELETE', `/storage-pools/${row[0]}`);
@@ -187,6 +190,88 @@ describe('a storage pool', () => {
     assert.ok(!libvirtPools().some((p) => p.startsWith(PREFIX)));
     const { client } = await userClient(admin);
     assertError(await client.api('GET', '/storage-pools'), 403, 'forbidden');
+  });
+
+  test('volumes: uploaded through tus (judged as templates are) and downloaded through nginx', async () => {
+    const name = `${PREFIX}-up`;
+    const path = join(ROOT, name);
+    files.push(path);
+    const made = await admin.api('POST', '/storage-pools', { name, type: 'dir', path });
+    assert.equal((await finished(made)).state, 'succeeded');
+    const pool = dataOf(made);
+    const work = join(ROOT, `${PREFIX}-work`);
+    mkdirSync(work, { recursive: true });
+    files.push(work);
+    const image = join(work, 'data.qcow2');
+    run('qemu-img', 'create', '-q', '-f', 'qcow2', image, '64M');
+    run('qemu-io', '-c', 'write -P 0x5a 0 1M', image);
+    const bytes = readFileSync(image);
+    const meta = { kind: 'volume', pool_id: String(pool.id), name: 'data.qcow2', format: 'qcow2', filename: 'data.qcow2' };
+
+    const up = await tusUpload(admin, bytes, meta);
+    const job = await waitJob(admin, up.jobId, 90_000);
+    assert.equal(job.state, 'succeeded', job.message);
+    assert.deepEqual(job.result, { storage_pool_id: pool.id, volume: 'data.qcow2' });
+    const vol = dataOf(await admin.api('GET', `/storage-pools/${pool.id}/volumes`)).find((v) => v.name === 'data.qcow2');
+    assert.equal(vol?.capacity_bytes, 64 << 20, JSON.stringify(vol));
+    assert.equal(digest('sha256', readFileSync(join(path, 'data.qcow2'))), digest('sha256', bytes));
+    assert.match(run('qemu-io', '-r', '-c', 'read -P 0x5a 0 1M', join(path, 'data.qcow2')), /read 1048576/);
+
+    // Downloaded: nginx sends the file the helper let it read.
+    const res = await fetch(`${BASE}/api/v1/storage-pools/${pool.id}/volumes/data.qcow2/download`, {
+      headers: { Cookie: admin.cookieHeader() },
+    });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'application/octet-stream');
+    assert.match(res.headers.get('content-disposition'), /attachment; filename="data.qcow2"/);
+    assert.equal(digest('sha256', Buffer.from(await res.arrayBuffer())), digest('sha256', bytes));
+    assertError(await admin.api('GET', `/storage-pools/${pool.id}/volumes/nothing.qcow2/download`), 404, 'not_found');
+    const { client } = await userClient(admin);
+    assertError(await client.api('GET', `/storage-pools/${pool.id}/volumes/data.qcow2/download`), 403, 'forbidden');
+
+    // Refused before a byte is sent.
+    const refused = [
+      [admin, { ...meta, name: 'data.qcow2' }, 1000, 409, 'volume_exists'],
+      [admin, { ...meta, name: '../escape' }, 1000, 400, 'invalid_name'],
+      [admin, { ...meta, pool_id: '' }, 1000, 400, 'missing_metadata'],
+      [admin, { ...meta, pool_id: '999999999' }, 1000, 404, 'not_found'],
+      [admin, { ...meta, name: 'x.vmdk', format: 'vmdk' }, 1000, 400, 'invalid_metadata'],
+      [client, { ...meta, name: 'mine.qcow2' }, 1000, 403, 'forbidden'],
+    ];
+    for (const [who, m, length, status, code] of refused) {
+      const { res: r } = await tusCreate(who, length, m);
+      assert.equal(r.status, status, `${JSON.stringify(m)}: ${r.text}`);
+      assert.equal(r.body?.error?.code, code, r.text);
+    }
+
+    // A pool without the room (a 16 MiB tmpfs) takes no 64 MiB volume.
+    const small = join(ROOT, `${PREFIX}-small`);
+    mkdirSync(small, { recursive: true });
+    files.push(small);
+    run('mount', '-t', 'tmpfs', '-o', 'size=16m', 'vmm-small', small);
+    mounts.push(small);
+    const smallMade = await admin.api('POST', '/storage-pools', { name: `${PREFIX}-small`, type: 'dir', path: small });
+    assert.equal((await finished(smallMade)).state, 'succeeded');
+    const { res: full } = await tusCreate(admin, 64 << 20, { ...meta, pool_id: String(dataOf(smallMade).id), name: 'big.raw', format: 'raw' });
+    assert.equal(full.status, 413, full.text);
+    assert.equal(full.body?.error?.code, 'pool_full', full.text);
+    run('umount', small);
+    mounts.pop();
+    assert.equal((await finished(await admin.api('DELETE', `/storage-pools/${dataOf(smallMade).id}`))).state, 'succeeded');
+
+    // A hostile image (a backing file on a host file) is judged in the
+    // sandbox and refused: no volume, no file.
+    const hostile = join(work, 'hostile.qcow2');
+    run('qemu-img', 'create', '-q', '-f', 'qcow2', '-u', '-F', 'raw', '-b', '/etc/shadow', hostile, '4K');
+    const bad = await tusUpload(admin, readFileSync(hostile), { ...meta, name: 'hostile.qcow2' });
+    const badJob = await waitJob(admin, bad.jobId, 90_000);
+    assert.equal(badJob.state, 'failed');
+    assert.match(badJob.message, /backing file/);
+    assert.ok(!existsSync(join(path, 'hostile.qcow2')));
+    assert.ok(!dataOf(await admin.api('GET', `/storage-pools/${pool.id}/volumes`)).some((v) => v.name === 'hostile.qcow2'));
+
+    assert.equal((await admin.api('DELETE', `/storage-pools/${pool.id}/volumes/data.qcow2`)).status, 200);
+    assert.equal((await finished(await admin.api('DELETE', `/storage-pools/${pool.id}`))).state, 'succeeded');
   });
 
   test('logical: a volume group on a loop device of our own', async (t) => {

@@ -14,3 +14,8 @@ CREATE TABLE vm_addresses (
     UNIQUE KEY vm_addresses_ip (vm_id, ip),
     CONSTRAINT vm_addresses_vm_fk FOREIGN KEY (vm_id) REFERENCES vms (id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- A volume uploaded into an administrator's storage pool (issue 12): the
+-- upload names the pool, and its name is the new volume's.
+ALTER TABLE uploads MODIFY kind ENUM('iso', 'template', 'volume') NOT NULL,
+    ADD COLUMN pool_id BIGINT UNSIGNED NULL AFTER visibility;
