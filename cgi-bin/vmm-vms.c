@@ -36,7 +36,8 @@
     "ORDER BY j.id DESC LIMIT 1), " VM_NETWORK_IDS ", host_id, "                             \
     "(SELECT h.name FROM hosts h WHERE h.id = vms.host_id), graphics, console_listen, "     \
     "console_keymap, "                                                                      \
-    "(SELECT GROUP_CONCAT(a.ip ORDER BY a.position) FROM vm_addresses a WHERE a.vm_id = vms.id)"
+    "(SELECT GROUP_CONCAT(a.ip ORDER BY a.position) FROM vm_addresses a WHERE a.vm_id = vms.id), " \
+    "storage_pool_id"
 
 /* Issue 12: the networks of the VM's NICs in order; a VM without NIC rows
  * is on vms.network alone. */
@@ -91,6 +92,10 @@ static json_t *vm_from_row(const struct db_rows *rows, int i)
                      "boot_order", boot_order);
     const char *pending = db_cell(rows, i, 17);
     json_object_set_new(vm, "settled_state", json_string(db_cell(rows, i, 5)));
+    /* Issue 12: the storage pool of its first disk; null: the portal's own. */
+    json_object_set_new(vm, "storage_pool_id", db_cell(rows, i, 26)
+                                                   ? json_integer(db_cell_int(rows, i, 26, 0))
+                                                   : json_null());
     if (pending)
         json_object_set_new(vm, "state", json_string(pending));
     json_object_set_new(vm, "in_transition", json_boolean(pending != NULL));
@@ -745,6 +750,7 @@ struct new_vm {
     bool full, autostart;
     const char *vnc_password;   /* NULL: a random one */
     const char *graphics;       /* "vnc" (NULL) or "spice" (issue 20) */
+    long long pool_id;          /* issue 12: the disk's storage pool; 0: the helper's */
 };
 
 static long long insert_vm(struct req *r, const struct usage *want, const char *arch,
@@ -763,15 +769,16 @@ static long long insert_vm(struct req *r, const struct usage *want, const char *
     long long id = 0;
     int rc = db_exec_id(
         "INSERT INTO vms (uuid, domain_name, name, description, owner_id, state, vcpus, memory_mb, "
-        "disk_gb, arch, template_id, iso_id, clone, cpu_model, autostart, vnc_password, graphics) "
-        "VALUES (?, ?, ?, ?, ?, 'creating', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &id,
+        "disk_gb, arch, template_id, iso_id, clone, cpu_model, autostart, vnc_password, graphics, "
+        "storage_pool_id) "
+        "VALUES (?, ?, ?, ?, ?, 'creating', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, 0))", &id,
         DB_TEXT(uuid), DB_TEXT(domain_name), DB_TEXT(nv->name),
         DB_TEXT(nv->description ? nv->description : ""),
         DB_INT(r->user->id), DB_INT(want->vcpus), DB_INT(want->memory_mb), DB_INT(want->disk_gb),
         DB_TEXT(arch), nv->template_id ? DB_INT(nv->template_id) : DB_NULL,
         nv->iso_id ? DB_INT(nv->iso_id) : DB_NULL, DB_TEXT(nv->full ? "full" : "linked"),
         DB_TEXT(nv->cpu_model ? nv->cpu_model : "host-model"), DB_INT(nv->autostart),
-        DB_TEXT(vnc_password), DB_TEXT(nv->graphics ? nv->graphics : "vnc"));
+        DB_TEXT(vnc_password), DB_TEXT(nv->graphics ? nv->graphics : "vnc"), DB_INT(nv->pool_id));
     g_free(uuid);
     g_free(domain_name);
     return rc < 0 ? -1 : id;
@@ -881,6 +888,33 @@ static int insert_install(struct req *r, long long vm_id, const struct install_f
                : 0;
 }
 
+/* Issue 12: the storage pool the first disk goes in (`pool`, a storage
+ * pool's id; none: the helper's own). Storage pools are administrators':
+ * only they place disks there. The helper says whether the pool takes it:
+ * a running directory or NFS pool with the disk's whole size free. */
+static int disk_pool_check(struct req *r, const struct usage *want, long long *pool_id)
+{
+    *pool_id = input_int(r, "pool", 0);
+    if (!*pool_id)
+        return 0;
+    if (r->user->role != ROLE_ADMIN)
+        return req_fail(r, 403, "forbidden", "pool",
+                        _("Only administrators place disks in storage pools."));
+    struct db_rows *rows = db_query("SELECT 1 FROM storage_pools WHERE id = ?", DB_INT(*pool_id));
+    if (!rows)
+        return fail_db(r);
+    int found = rows->nrows;
+    db_rows_free(rows);
+    if (!found)
+        return req_fail(r, 422, "unknown_pool", "pool", _("There is no such storage pool."));
+    json_t *args = json_pack("{s:I, s:I}", "pool_id", (json_int_t)*pool_id, "bytes",
+                             (json_int_t)((want->disk_gb > 0 ? want->disk_gb : 1) << 30));
+    json_t *room = helper_call(r, "storage.volume_room", args);
+    json_decref(args);
+    json_decref(room);
+    return room ? 0 : -1;
+}
+
 static int vms_create(struct req *r)
 {
     struct usage want = { 1, input_int(r, "vcpus", 1), input_int(r, "memory_mb", 512),
@@ -913,7 +947,9 @@ static int vms_create(struct req *r)
     if (cpu_model && !strcmp(cpu_model, "qemu64") && strcmp(arch, "x86_64"))
         return req_fail(r, 422, "arch_mismatch", "cpu_model",
                         _("qemu64 is an x86_64 CPU model; this image is for %s."), arch);
-    if (host_check(r, &want, arch) < 0 || hardware_cpu_model_check(r, arch, cpu_model) < 0)
+    long long pool_id = 0;
+    if (host_check(r, &want, arch) < 0 || hardware_cpu_model_check(r, arch, cpu_model) < 0 ||
+        disk_pool_check(r, &want, &pool_id) < 0)
         return -1;
     struct install_form form = { 0 };
     char *install_config = NULL;
@@ -931,6 +967,7 @@ static int vms_create(struct req *r)
         .cpu_model = input_str(r, "cpu_model"), .template_id = template_id, .iso_id = iso_id,
         .full = full_clone(r), .autostart = json_is_true(json_object_get(r->input, "autostart")),
         .vnc_password = input_str(r, "vnc_password"), .graphics = input_str(r, "graphics"),
+        .pool_id = pool_id,
     };
     int rc = quota_check(r, r->user->id, &want) < 0 || (id = insert_vm(r, &want, arch, &nv)) < 0 ||
                      set_maxima(r, id, &want) < 0 ||
@@ -1770,6 +1807,7 @@ static const struct field create_fields[] = {
     { .name = "arch", .type = FIELD_ENUM, .choices = arches },
     { "install", FIELD_FREE_OBJECT, false, 1, 9 },   /* issue 18: lib/install_form.h */
     { "install_config_id", FIELD_INT, false, 1, INT64_MAX, NULL },
+    { "pool", FIELD_INT, false, 1, INT64_MAX, NULL },   /* issue 12 */
     { NULL },
 };
 static const struct field wizard_fields[] = {

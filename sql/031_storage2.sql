@@ -19,3 +19,8 @@ CREATE TABLE vm_addresses (
 -- upload names the pool, and its name is the new volume's.
 ALTER TABLE uploads MODIFY kind ENUM('iso', 'template', 'volume') NOT NULL,
     ADD COLUMN pool_id BIGINT UNSIGNED NULL AFTER visibility;
+
+-- A VM whose first disk an administrator placed in a storage pool of
+-- theirs (issue 12); NULL: the helper's own disks pool. A pool that holds
+-- VM disks is not removed (the helper asks libvirt), so no foreign key.
+ALTER TABLE vms ADD COLUMN storage_pool_id BIGINT UNSIGNED NULL AFTER disk_gb;

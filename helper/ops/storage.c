@@ -835,12 +835,12 @@ static int file_pool(const struct storage_row *p, struct err *err)
     return row_check(p, err);
 }
 
-/* Whether the running pool may take a new volume name of bytes: 0, or -1
- * with the reason in t->err. */
+/* Whether the running pool may take a new volume name (NULL: a VM disk
+ * named later) of bytes: 0, or -1 with the reason in t->err. */
 static int room_check(struct timed *t, virConnectPtr conn, struct storage_row *p,
                       const char *name, long long bytes)
 {
-    if (!volume_name_valid(name))
+    if (name && !volume_name_valid(name))
         return err_set(&t->err, 400, "invalid_name", "name", "The volume name is not valid.");
     if (file_pool(p, &t->err) < 0)
         return -1;
@@ -853,11 +853,11 @@ static int room_check(struct timed *t, virConnectPtr conn, struct storage_row *p
     if (!pool)
         return -1;
     int rc = 0;
-    virStorageVolPtr existing = virStorageVolLookupByName(pool, name);
-    char *path = g_strdup_printf("%s/%s", p->path, name);
+    virStorageVolPtr existing = name ? virStorageVolLookupByName(pool, name) : NULL;
+    char *path = name ? g_strdup_printf("%s/%s", p->path, name) : NULL;
     struct stat st;
     virStoragePoolInfo info = { 0 };
-    if (existing || lstat(path, &st) == 0)
+    if (existing || (path && lstat(path, &st) == 0))
         rc = err_set(&t->err, 409, "volume_exists", "name", "The pool has a volume called %s.",
                      name);
     else if (virStoragePoolGetInfo(pool, &info) < 0)
@@ -992,7 +992,7 @@ static const struct field volume_create_args[] = {
     { "format", FIELD_ENUM, false, 0, 0, formats }, { NULL },
 };
 static const struct field volume_room_args[] = {
-    POOL_ID, { "name", FIELD_STRING, true, 1, 48 },
+    POOL_ID, { "name", FIELD_STRING, false, 1, 48 },
     { "bytes", FIELD_INT, true, 1, INT64_MAX }, { NULL },
 };
 static const struct field volume_resize_args[] = {

@@ -15,7 +15,9 @@ import {
   existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { adminClient, assertError, BASE, dataOf, jobOf, sql, q, STATE, userClient, waitFor } from './lib.mjs';
+import {
+  adminClient, assertError, BASE, createVmDone, dataOf, domainOf, jobOf, serialLog, sql, q, STATE, userClient, waitFor,
+} from './lib.mjs';
 import { digest, tusCreate, tusUpload, waitJob } from './tus.mjs';
 
 const PREFIX = `t12s-${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
@@ -53,7 +55,10 @@ function unhang() {
   hang = null;
 }
 
+const vms = [];
+
 after(async () => {
+  for (const id of vms) await admin.api('DELETE', `/vms/${id}?delete_disks=true`);
   unhang();
   for (const m of mounts) quietly(() => run('umount', '-l', m));
   for (const d of domains) quietly(() => virsh('undefine', d));
@@ -271,6 +276,47 @@ describe('a storage pool', () => {
     assert.ok(!dataOf(await admin.api('GET', `/storage-pools/${pool.id}/volumes`)).some((v) => v.name === 'hostile.qcow2'));
 
     assert.equal((await admin.api('DELETE', `/storage-pools/${pool.id}/volumes/data.qcow2`)).status, 200);
+    assert.equal((await finished(await admin.api('DELETE', `/storage-pools/${pool.id}`))).state, 'succeeded');
+  });
+
+  test('a VM created into a new dir pool boots from its disk there; the quota counts it', async () => {
+    const name = `${PREFIX}-vms`;
+    const path = join(ROOT, name);
+    files.push(path);
+    const made = await admin.api('POST', '/storage-pools', { name, type: 'dir', path });
+    assert.equal((await finished(made)).state, 'succeeded');
+    const pool = dataOf(made);
+    const templateId = Number(sql("SELECT id FROM templates WHERE name = 'Demo (busybox)'")[0][0]);
+    const me = dataOf(await admin.api('GET', '/auth/me'));
+    const usage = async () => dataOf(await admin.api('GET', `/users/${me.id}/quota`)).usage.disk_gb;
+    const before = await usage();
+    const vm = { name: `${PREFIX}-vm`, template_id: templateId, vcpus: 1, memory_mb: 128, disk_gb: 1 };
+
+    // Refused before anything is made.
+    const { client } = await userClient(admin);
+    assertError(await client.api('POST', '/vms', { ...vm, pool: pool.id }), 403, 'forbidden');
+    assertError(await admin.api('POST', '/vms', { ...vm, pool: 999999999 }), 422, 'unknown_pool');
+    assertError(await admin.api('POST', '/vms', { ...vm, disk_gb: 65536, pool: pool.id }), 413, 'pool_full');
+    assert.equal(sql(`SELECT COUNT(*) FROM vms WHERE name = ${q(vm.name)}`)[0][0], '0');
+
+    const res = await createVmDone(admin, { ...vm, pool: pool.id, start: true });
+    assert.equal(res.status, 201, res.text);
+    vms.push(res.vm.id);
+    assert.equal(res.job.state, 'succeeded', JSON.stringify(res.job));
+    assert.equal(res.vm.storage_pool_id, pool.id);
+    const domain = domainOf(res.vm.id);
+    const disk = join(path, `${domain}.qcow2`);
+    assert.ok(existsSync(disk), 'the disk is in the chosen pool');
+    assert.match(virsh('dumpxml', domain), new RegExp(`<source file='${disk.replace(/[.]/g, '\\.')}'`));
+    assert.ok(dataOf(await admin.api('GET', `/storage-pools/${pool.id}/volumes`)).some((v) => v.name === `${domain}.qcow2` && v.in_use));
+    assert.equal(await usage(), before + 1, 'the disk quota counts it');
+    await waitFor(() => /VMM-TEST: boot ok/.test(serialLog(domain)), 120_000, 500);
+    assertError(await admin.api('DELETE', `/storage-pools/${pool.id}`), 409, 'pool_in_use');
+
+    const gone = await admin.api('DELETE', `/vms/${res.vm.id}?delete_disks=true`);
+    assert.equal(gone.status, 200, gone.text);
+    vms.pop();
+    assert.ok(!existsSync(disk), 'its disk went with it');
     assert.equal((await finished(await admin.api('DELETE', `/storage-pools/${pool.id}`))).state, 'succeeded');
   });
 
