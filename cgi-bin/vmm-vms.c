@@ -888,31 +888,12 @@ static int insert_install(struct req *r, long long vm_id, const struct install_f
                : 0;
 }
 
-/* Issue 12: the storage pool the first disk goes in (`pool`, a storage
- * pool's id; none: the helper's own). Storage pools are administrators':
- * only they place disks there. The helper says whether the pool takes it:
- * a running directory or NFS pool with the disk's whole size free. */
+/* Issue 12: the storage pool the first disk goes in (`pool`; none: the
+ * helper's own), checked with its whole size (lib/hardware.h). */
 static int disk_pool_check(struct req *r, const struct usage *want, long long *pool_id)
 {
     *pool_id = input_int(r, "pool", 0);
-    if (!*pool_id)
-        return 0;
-    if (r->user->role != ROLE_ADMIN)
-        return req_fail(r, 403, "forbidden", "pool",
-                        _("Only administrators place disks in storage pools."));
-    struct db_rows *rows = db_query("SELECT 1 FROM storage_pools WHERE id = ?", DB_INT(*pool_id));
-    if (!rows)
-        return fail_db(r);
-    int found = rows->nrows;
-    db_rows_free(rows);
-    if (!found)
-        return req_fail(r, 422, "unknown_pool", "pool", _("There is no such storage pool."));
-    json_t *args = json_pack("{s:I, s:I}", "pool_id", (json_int_t)*pool_id, "bytes",
-                             (json_int_t)((want->disk_gb > 0 ? want->disk_gb : 1) << 30));
-    json_t *room = helper_call(r, "storage.volume_room", args);
-    json_decref(args);
-    json_decref(room);
-    return room ? 0 : -1;
+    return hardware_pool_check(r, *pool_id, want->disk_gb > 0 ? want->disk_gb : 1);
 }
 
 static int vms_create(struct req *r)
@@ -1894,7 +1875,7 @@ static const struct route routes[] = {
       .statuses = STATUSES(400) },
     { "POST", "/vms", vms_create, PERM_USER, ROUTE_API, NULL, NULL, create_fields, "vm.create",
       .summary = "Create a VM from a template or an ISO (201, creating; meta.job)", .reply = REPLY_CREATED,
-      .statuses = STATUSES(400, 404, 409, 422, 502) },
+      .statuses = STATUSES(400, 403, 404, 409, 413, 422, 502) },
     { "GET", "/vms/new", vms_new_page, PERM_USER, ROUTE_PAGE, "vm_new.tpl", N_("New virtual machine") },
     { "POST", "/vms/new", vms_create, PERM_USER, ROUTE_PAGE, NULL, NULL, create_fields, "vm.create" },
     { "GET", "/vms/install", vms_wizard_page, PERM_USER, ROUTE_PAGE, "vm_install.tpl", N_("Install wizard") },

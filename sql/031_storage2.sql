@@ -24,3 +24,7 @@ ALTER TABLE uploads MODIFY kind ENUM('iso', 'template', 'volume') NOT NULL,
 -- theirs (issue 12); NULL: the helper's own disks pool. A pool that holds
 -- VM disks is not removed (the helper asks libvirt), so no foreign key.
 ALTER TABLE vms ADD COLUMN storage_pool_id BIGINT UNSIGNED NULL AFTER disk_gb;
+
+-- A disk added to a VM in an administrator's storage pool (issue 12);
+-- NULL: the helper's own disks pool.
+ALTER TABLE vm_disks ADD COLUMN storage_pool_id BIGINT UNSIGNED NULL AFTER file_name;

@@ -313,10 +313,21 @@ describe('a storage pool', () => {
     await waitFor(() => /VMM-TEST: boot ok/.test(serialLog(domain)), 120_000, 500);
     assertError(await admin.api('DELETE', `/storage-pools/${pool.id}`), 409, 'pool_in_use');
 
+    // A disk added to it goes in the pool too, and counts.
+    assertError(await admin.api('POST', `/vms/${res.vm.id}/disks`, { size_gb: 65536, pool: pool.id }), 413, 'pool_full');
+    const added = await admin.api('POST', `/vms/${res.vm.id}/disks`, { size_gb: 1, bus: 'virtio', pool: pool.id });
+    assert.equal(added.status, 201, added.text);
+    const extra = join(path, `${domain}-vdb.qcow2`);
+    assert.ok(existsSync(extra), 'the added disk is in the chosen pool');
+    assert.match(virsh('dumpxml', domain), new RegExp(`<source file='${extra.replace(/[.]/g, '\\.')}'`));
+    const vdb = dataOf(await admin.api('GET', `/vms/${res.vm.id}`)).disks.find((d) => d.target === 'vdb');
+    assert.equal(vdb?.storage_pool_id, pool.id, JSON.stringify(vdb));
+    assert.equal(await usage(), before + 2);
+
     const gone = await admin.api('DELETE', `/vms/${res.vm.id}?delete_disks=true`);
     assert.equal(gone.status, 200, gone.text);
     vms.pop();
-    assert.ok(!existsSync(disk), 'its disk went with it');
+    assert.ok(!existsSync(disk) && !existsSync(extra), 'its disks went with it');
     assert.equal((await finished(await admin.api('DELETE', `/storage-pools/${pool.id}`))).state, 'succeeded');
   });
 
