@@ -287,7 +287,7 @@ describe('a storage pool', () => {
     assert.equal((await finished(made)).state, 'succeeded');
     const pool = dataOf(made);
     const templateId = Number(sql("SELECT id FROM templates WHERE name = 'Demo (busybox)'")[0][0]);
-    const me = dataOf(await admin.api('GET', '/auth/me'));
+    const me = dataOf(await admin.api('GET', '/auth/me')).user;
     const usage = async () => dataOf(await admin.api('GET', `/users/${me.id}/quota`)).usage.disk_gb;
     const before = await usage();
     const vm = { name: `${PREFIX}-vm`, template_id: templateId, vcpus: 1, memory_mb: 128, disk_gb: 1 };
