@@ -19,11 +19,17 @@ json_t *hardware_disks(long long vm_id, long long disk_gb)
     if (!rows)
         return NULL;
     json_t *disks = json_array();
-    /* The first disk, made with the VM: it grows, and goes only with it. */
-    json_array_append_new(disks, json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:b}", "target", "vda",
-                                           "bus", "virtio", "format", "qcow2", "cache", "default",
-                                           "size_gb", (json_int_t)disk_gb, "state", "attached",
-                                           "removable", 0));
+    /* The first disk, made with the VM: it grows, and goes only with it;
+     * in the VM's storage pool (issue 12: an administrator's, or null). */
+    struct db_rows *vm = db_query("SELECT storage_pool_id FROM vms WHERE id = ?", DB_INT(vm_id));
+    json_t *first = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:b}", "target", "vda", "bus",
+                              "virtio", "format", "qcow2", "cache", "default", "size_gb",
+                              (json_int_t)disk_gb, "state", "attached", "removable", 0);
+    json_object_set_new(first, "storage_pool_id",
+                        vm && vm->nrows == 1 && db_cell(vm, 0, 0)
+                            ? json_integer(db_cell_int(vm, 0, 0, 0)) : json_null());
+    db_rows_free(vm);
+    json_array_append_new(disks, first);
     for (int i = 0; i < rows->nrows; i++) {
         json_t *disk = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:b}", "target",
                                  db_cell(rows, i, 0), "bus", db_cell(rows, i, 1), "format",
