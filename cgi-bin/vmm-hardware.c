@@ -266,6 +266,10 @@ static int disks_add(struct req *r)
         rc = req_fail(r, 409, "no_hotplug", "bus",
                       _("A SATA disk cannot be added while the machine runs (q35's AHCI has no "
                         "hotplug); use virtio or scsi, or stop it first."));
+    /* Issue 12: in an administrator's storage pool (pool), else the helper's. */
+    long long pool_id = input_int(r, "pool", 0);
+    if (rc == 0)
+        rc = hardware_pool_check(r, pool_id, size_gb);
     long long disk_id = 0;
     if (rc == 0 && db_begin() < 0)
         rc = fail_db(r);
@@ -275,9 +279,9 @@ static int disks_add(struct req *r)
         char *file = g_strdup_printf("%s-%s.%s", hw_str(before, "domain_name"), target, format);
         if (rc == 0 &&
             (db_exec_id("INSERT INTO vm_disks (vm_id, target, bus, format, cache, size_gb, "
-                        "file_name) VALUES (?, ?, ?, ?, ?, ?, ?)", &disk_id, DB_INT(id),
-                        DB_TEXT(target), DB_TEXT(bus), DB_TEXT(format), DB_TEXT(cache),
-                        DB_INT(size_gb), DB_TEXT(file)) < 0 ||
+                        "file_name, storage_pool_id) VALUES (?, ?, ?, ?, ?, ?, ?, NULLIF(?, 0))",
+                        &disk_id, DB_INT(id), DB_TEXT(target), DB_TEXT(bus), DB_TEXT(format),
+                        DB_TEXT(cache), DB_INT(size_gb), DB_TEXT(file), DB_INT(pool_id)) < 0 ||
              db_commit() < 0))
             rc = req_fail(r, 409, "target_taken", "target",
                           _("This virtual machine has a disk %s already."), target);
@@ -1080,6 +1084,7 @@ static const struct field disk_add_fields[] = {
     { "format", FIELD_ENUM, false, 0, 0, formats },
     { "cache", FIELD_ENUM, false, 0, 0, caches },
     { "target", FIELD_STRING, false, 3, 3, NULL },
+    { "pool", FIELD_INT, false, 1, INT64_MAX, NULL },   /* issue 12 */
     { NULL },
 };
 static const struct field disk_resize_fields[] = {
@@ -1142,7 +1147,7 @@ static const struct route routes[] = {
     { "POST", "/vms/{id:int}/disks", disks_add, PERM_USER, ROUTE_BOTH, NULL, NULL,
       disk_add_fields, "vm.disk_add",
       .summary = "Add a disk to a VM", .reply = REPLY_CREATED,
-      .statuses = STATUSES(404, 409, 422, 502) },
+      .statuses = STATUSES(403, 404, 409, 413, 422, 502) },
     { "POST", "/vms/{id:int}/disks/{target}/resize", disks_resize, PERM_USER, ROUTE_BOTH, NULL,
       NULL, disk_resize_fields, "vm.disk_resize",
       .summary = "Grow a disk", .reply = REPLY_OBJECT,

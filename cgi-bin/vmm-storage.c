@@ -365,6 +365,48 @@ static int volumes_delete(struct req *r)
                        json_pack("{s:s}", "name", req_param(r, "name")->text));
 }
 
+/* Administrators only (volumes are theirs; a VM's owner downloads what
+ * the portal lets them, templates and backups, not pool files). The
+ * helper checks the volume (a plain file in a file-backed pool, no
+ * running guest writing it) and lets nginx's user read it; nginx sends
+ * it (X-Accel-Redirect to an internal location): this program never
+ * opens the file. */
+static int volumes_download(struct req *r)
+{
+    long long id = req_param(r, "id")->num;
+    const char *name = req_param(r, "name")->text;
+    json_t *pool = pool_load(r, id);
+    if (!pool)
+        return -1;
+    json_decref(pool);
+    if (!net_name_valid(name))
+        return req_fail(r, 404, "not_found", NULL, _("The pool has no such volume."));
+    json_t *args = json_pack("{s:I, s:s}", "pool_id", (json_int_t)id, "name", name);
+    json_t *file = helper_call(r, "storage.volume_download", args);
+    json_decref(args);
+    if (!file)
+        return -1;
+    const char *path = json_string_value(json_object_get(file, "path"));
+    char why[256];
+    int rc = 0;
+    if (!path || !storage_path_allowed(path, why, sizeof why)) {
+        rc = req_fail(r, 409, "not_a_file", NULL, _("This volume cannot be sent."));
+    } else {
+        char *accel = g_strdup_printf("/_files/storage%s", path);
+        char *disposition = g_strdup_printf("attachment; filename=\"%s\"", name);
+        resp_header(r, "X-Accel-Redirect", accel);
+        resp_header(r, "Content-Disposition", disposition);
+        g_free(accel);
+        g_free(disposition);
+        /* The answer is the file's headers only (as a template's). */
+        r->resp_type = "application/octet-stream";
+        r->resp_raw = true;
+        g_string_truncate(r->resp_body, 0);
+    }
+    json_decref(file);
+    return rc;
+}
+
 static const char *const types[] = { "dir", "logical", "netfs", NULL };
 static const char *const formats[] = { "qcow2", "raw", NULL };
 
@@ -426,6 +468,10 @@ static const struct route routes[] = {
       ROUTE_BOTH, NULL, NULL, resize_fields, "storage_volume.resize",
       .summary = "Grow a volume", .reply = REPLY_OBJECT,
       .statuses = STATUSES(404, 409, 422, 502) },
+    { "GET", "/storage-pools/{id:int}/volumes/{name}/download", volumes_download, PERM_ADMIN,
+      ROUTE_BOTH,
+      .summary = "Download a volume (sent by nginx)", .reply = REPLY_RAW,
+      .statuses = STATUSES(404, 409, 422, 502, 504) },
     { "DELETE", "/storage-pools/{id:int}/volumes/{name}", volumes_delete, PERM_ADMIN, ROUTE_API,
       NULL, NULL, no_fields, "storage_volume.delete",
       .summary = "Delete a volume", .reply = REPLY_OBJECT,

@@ -24,6 +24,7 @@
 #include "helper_client.h"
 #include "i18n.h"
 #include "input.h"
+#include "ipv4.h"
 #include "log.h"
 #include "quota.h"
 #include "stream_write.h"
@@ -115,7 +116,8 @@ static int meta_text(struct req *r, json_t *meta, const char *key, long max, cha
 
 /* --- creation ----------------------------------------------------------- */
 
-static const char *const kinds[] = { "iso", "template", NULL };
+static const char *const kinds[] = { "iso", "template", "volume", NULL };
+static const char *const volume_formats[] = { "qcow2", "raw", NULL };
 static const char *const formats[] = { "qcow2", "raw", "vmdk", "ova", NULL };
 static const char *const arches[] = { "", "x86_64", "aarch64", NULL };
 static const char *const visibilities[] = { "public", "private", NULL };
@@ -141,6 +143,7 @@ static int check_size(struct req *r, long long length)
 struct upload_meta {
     const char *kind, *format, *arch, *visibility;
     char *filename, *name, *category, *os;
+    long long pool_id;   /* a volume's storage pool, else 0 */
 };
 
 static void upload_meta_free(struct upload_meta *m)
@@ -173,6 +176,42 @@ static int upload_meta_read(struct req *r, json_t *meta, struct upload_meta *m)
     return 0;
 }
 
+/* A volume (issue 12): administrators only, into a running directory or
+ * NFS pool (pool_id) that has room for it, under a volume name (name)
+ * the pool does not have; qcow2 or raw, judged on import as templates
+ * are. The helper answers whether the pool takes it. */
+static int volume_meta_read(struct req *r, json_t *meta, long long length, struct upload_meta *m)
+{
+    if (r->user->role != ROLE_ADMIN)
+        return req_fail(r, 403, "forbidden", "kind",
+                        _("Only administrators upload volumes into storage pools."));
+    const char *pool = meta_str(meta, "pool_id");
+    char *end = NULL;
+    m->pool_id = pool ? g_ascii_strtoll(pool, &end, 10) : 0;
+    if (!pool || *end || m->pool_id < 1)
+        return req_fail(r, 400, "missing_metadata", "pool_id",
+                        _("Upload-Metadata needs pool_id, the storage pool's id."));
+    if (!net_name_valid(m->name))
+        return req_fail(r, 400, "invalid_name", "name",
+                        _("A volume name is 1-48 letters, digits, '-', '_' or '.', starting with "
+                          "a letter or digit."));
+    if (meta_choice(r, meta, "format", volume_formats, NULL, &m->format) < 0)
+        return -1;
+    struct db_rows *rows = db_query("SELECT id FROM storage_pools WHERE id = ?", DB_INT(m->pool_id));
+    if (!rows)
+        return fail_db(r);
+    int found = rows->nrows;
+    db_rows_free(rows);
+    if (!found)
+        return req_fail(r, 404, "not_found", "pool_id", _("There is no such storage pool."));
+    json_t *args = json_pack("{s:I, s:s, s:I}", "pool_id", (json_int_t)m->pool_id, "name",
+                             m->name, "bytes", (json_int_t)length);
+    json_t *room = helper_call(r, "storage.volume_room", args);
+    json_decref(args);
+    json_decref(room);
+    return room ? 0 : -1;
+}
+
 static int set_expires_header(struct req *r, long long id)
 {
     struct db_rows *rows = db_query(
@@ -200,15 +239,16 @@ static int tus_create(struct req *r)
     long long id = 0;
     int rc = -1;
     if (tus_metadata_parse(req_env(r, "HTTP_UPLOAD_METADATA"), meta, &r->err) < 0 ||
-        upload_meta_read(r, meta, &m) < 0 || check_size(r, length) < 0)
+        upload_meta_read(r, meta, &m) < 0 || check_size(r, length) < 0 ||
+        (!strcmp(m.kind, "volume") && volume_meta_read(r, meta, length, &m) < 0))
         goto out;
     const char *raw = req_env(r, "HTTP_UPLOAD_METADATA");
     if (db_exec_id("INSERT INTO uploads (owner_id, kind, filename, name, format, arch, category, "
-                   "os, visibility, metadata, length_bytes, expires_at) VALUES (?, ?, ?, ?, ?, "
-                   "?, ?, ?, ?, ?, ?, UTC_TIMESTAMP() + INTERVAL ? SECOND)", &id,
+                   "os, visibility, pool_id, metadata, length_bytes, expires_at) VALUES (?, ?, ?, "
+                   "?, ?, ?, ?, ?, ?, NULLIF(?, 0), ?, ?, UTC_TIMESTAMP() + INTERVAL ? SECOND)", &id,
                    DB_INT(r->user->id), DB_TEXT(m.kind), DB_TEXT(m.filename), DB_TEXT(m.name),
                    DB_TEXT(m.format), DB_TEXT(m.arch), DB_TEXT(m.category), DB_TEXT(m.os),
-                   DB_TEXT(m.visibility), DB_TEXT(raw ? raw : ""), DB_INT(length),
+                   DB_TEXT(m.visibility), DB_INT(m.pool_id), DB_TEXT(raw ? raw : ""), DB_INT(length),
                    DB_INT(config_int("uploads", "expire_s", 86400))) < 0) {
         fail_db(r);
         goto out;

@@ -38,7 +38,9 @@
     "(SELECT j.progress FROM jobs j WHERE j.vm_id = vms.id AND j.state IN ('queued', 'running') " \
     "ORDER BY j.id DESC LIMIT 1), " VM_NETWORK_IDS ", host_id, "                             \
     "(SELECT h.name FROM hosts h WHERE h.id = vms.host_id), graphics, console_listen, "     \
-    "console_keymap, error_reason, error_detail"
+    "console_keymap, error_reason, error_detail, "                                          \
+    "(SELECT GROUP_CONCAT(a.ip ORDER BY a.position) FROM vm_addresses a WHERE a.vm_id = vms.id), " \
+    "storage_pool_id"
 
 /* Issue 12: the networks of the VM's NICs in order; a VM without NIC rows
  * is on vms.network alone. */
@@ -82,7 +84,15 @@ static json_t *vm_from_row(const struct db_rows *rows, int i)
         if (**n)
             json_array_append_new(network_ids, json_integer(g_ascii_strtoll(*n, NULL, 10)));
     g_strfreev(nets);
-    json_t *vm = json_pack("{s:I, s:s, s:s, s:s, s:I, s:s, s:I, s:I, s:I, s:s, s:o, s:o, s:o, s:[], "
+    /* Issue 12: what the guest really has, as the helper's address watcher
+     * last saw it (helper/addresses.h); never a call to libvirt here. */
+    json_t *addresses = json_array();
+    gchar **seen = g_strsplit(db_cell(rows, i, 27) ? db_cell(rows, i, 27) : "", ",", 64);
+    for (gchar **a = seen; *a; a++)
+        if (**a)
+            json_array_append_new(addresses, json_string(*a));
+    g_strfreev(seen);
+    json_t *vm = json_pack("{s:I, s:s, s:s, s:s, s:I, s:s, s:I, s:I, s:I, s:s, s:o, s:o, s:o, s:o, "
                      "s:b, s:s, s:s, s:s, s:o}",
                      "id", (json_int_t)db_cell_int(rows, i, 0, 0), "uuid", db_cell(rows, i, 1),
                      "name", db_cell(rows, i, 2), "description", db_cell(rows, i, 3),
@@ -91,12 +101,16 @@ static json_t *vm_from_row(const struct db_rows *rows, int i)
                      "memory_mb", (json_int_t)db_cell_int(rows, i, 7, 0),
                      "disk_gb", (json_int_t)db_cell_int(rows, i, 8, 0), "arch", db_cell(rows, i, 9),
                      "template_id", template_id, "iso_id", iso_id, "network_ids", network_ids,
-                     "ip_addresses",
+                     "ip_addresses", addresses,
                      "autostart", db_cell_int(rows, i, 11, 0) != 0, "created_at", db_cell(rows, i, 12),
                      "network", db_cell(rows, i, 13), "cpu_model", db_cell(rows, i, 14),
                      "boot_order", boot_order);
     const char *pending = db_cell(rows, i, 17);
     json_object_set_new(vm, "settled_state", json_string(db_cell(rows, i, 5)));
+    /* Issue 12: the storage pool of its first disk; null: the portal's own. */
+    json_object_set_new(vm, "storage_pool_id", db_cell(rows, i, 28)
+                                                   ? json_integer(db_cell_int(rows, i, 28, 0))
+                                                   : json_null());
     if (pending)
         json_object_set_new(vm, "state", json_string(pending));
     json_object_set_new(vm, "in_transition", json_boolean(pending != NULL));
@@ -252,23 +266,12 @@ static int vms_list(struct req *r)
     return rc;
 }
 
-/* Issue 12: the VM's NICs with their allocated addresses, and the
- * addresses the guest really has (DHCP leases, the guest agent), which
- * the helper reads; a helper that cannot say leaves them empty. */
-static void add_addresses(struct req *r, json_t *vm, long long id)
+/* Issue 12: the VM's NICs with their allocated addresses (what the guest
+ * really has is in ip_addresses, from the row). */
+static void add_nics(json_t *vm, long long id)
 {
     json_t *nics = hardware_nics(id);
-    if (!nics)
-        nics = json_array();
-    json_object_set_new(vm, "nics", nics);
-    json_t *args = json_pack("{s:I}", "vm_id", (json_int_t)id);
-    json_t *seen = helper_call(r, "vm.addresses", args);
-    json_decref(args);
-    memset(&r->err, 0, sizeof r->err);
-    json_t *addresses = json_object_get(seen, "ip_addresses");
-    if (json_is_array(addresses))
-        json_object_set(vm, "ip_addresses", addresses);
-    json_decref(seen);
+    json_object_set_new(vm, "nics", nics ? nics : json_array());
 }
 
 /* The VM page's last tasks about this VM (the API has GET /jobs?vm_id=). */
@@ -335,7 +338,7 @@ static int vms_show(struct req *r)
         json_decref(vm);
         return fail_db(r);
     }
-    add_addresses(r, vm, id);
+    add_nics(vm, id);
     /* The page's Migrate form (admins): inside the VM's section, where
      * the template finds its id. */
     if (!r->api && r->user->role == ROLE_ADMIN) {
@@ -810,6 +813,7 @@ struct new_vm {
     bool full, autostart;
     const char *vnc_password;   /* NULL: a random one */
     const char *graphics;       /* "vnc" (NULL) or "spice" (issue 20) */
+    long long pool_id;          /* issue 12: the disk's storage pool; 0: the helper's */
 };
 
 static long long insert_vm(struct req *r, const struct usage *want, const char *arch,
@@ -828,15 +832,16 @@ static long long insert_vm(struct req *r, const struct usage *want, const char *
     long long id = 0;
     int rc = db_exec_id(
         "INSERT INTO vms (uuid, domain_name, name, description, owner_id, state, vcpus, memory_mb, "
-        "disk_gb, arch, template_id, iso_id, clone, cpu_model, autostart, vnc_password, graphics) "
-        "VALUES (?, ?, ?, ?, ?, 'creating', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &id,
+        "disk_gb, arch, template_id, iso_id, clone, cpu_model, autostart, vnc_password, graphics, "
+        "storage_pool_id) "
+        "VALUES (?, ?, ?, ?, ?, 'creating', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, 0))", &id,
         DB_TEXT(uuid), DB_TEXT(domain_name), DB_TEXT(nv->name),
         DB_TEXT(nv->description ? nv->description : ""),
         DB_INT(r->user->id), DB_INT(want->vcpus), DB_INT(want->memory_mb), DB_INT(want->disk_gb),
         DB_TEXT(arch), nv->template_id ? DB_INT(nv->template_id) : DB_NULL,
         nv->iso_id ? DB_INT(nv->iso_id) : DB_NULL, DB_TEXT(nv->full ? "full" : "linked"),
         DB_TEXT(nv->cpu_model ? nv->cpu_model : "host-model"), DB_INT(nv->autostart),
-        DB_TEXT(vnc_password), DB_TEXT(nv->graphics ? nv->graphics : "vnc"));
+        DB_TEXT(vnc_password), DB_TEXT(nv->graphics ? nv->graphics : "vnc"), DB_INT(nv->pool_id));
     g_free(uuid);
     g_free(domain_name);
     return rc < 0 ? -1 : id;
@@ -946,6 +951,14 @@ static int insert_install(struct req *r, long long vm_id, const struct install_f
                : 0;
 }
 
+/* Issue 12: the storage pool the first disk goes in (`pool`; none: the
+ * helper's own), checked with its whole size (lib/hardware.h). */
+static int disk_pool_check(struct req *r, const struct usage *want, long long *pool_id)
+{
+    *pool_id = input_int(r, "pool", 0);
+    return hardware_pool_check(r, *pool_id, want->disk_gb > 0 ? want->disk_gb : 1);
+}
+
 static int vms_create(struct req *r)
 {
     struct usage want = { 1, input_int(r, "vcpus", 1), input_int(r, "memory_mb", 512),
@@ -978,8 +991,10 @@ static int vms_create(struct req *r)
     if (cpu_model && !strcmp(cpu_model, "qemu64") && strcmp(arch, "x86_64"))
         return req_fail(r, 422, "arch_mismatch", "cpu_model",
                         _("qemu64 is an x86_64 CPU model; this image is for %s."), arch);
+    long long pool_id = 0;
     if (host_check(r, &want, arch) < 0 || hardware_cpu_model_check(r, arch, cpu_model) < 0 ||
-        vm_limits_enforce(r, want.vcpus, want.memory_mb, want.disk_gb > 0 ? want.disk_gb : -1) < 0)
+        vm_limits_enforce(r, want.vcpus, want.memory_mb, want.disk_gb > 0 ? want.disk_gb : -1) < 0 ||
+        disk_pool_check(r, &want, &pool_id) < 0)
         return -1;
     struct install_form form = { 0 };
     char *install_config = NULL;
@@ -997,6 +1012,7 @@ static int vms_create(struct req *r)
         .cpu_model = input_str(r, "cpu_model"), .template_id = template_id, .iso_id = iso_id,
         .full = full_clone(r), .autostart = json_is_true(json_object_get(r->input, "autostart")),
         .vnc_password = input_str(r, "vnc_password"), .graphics = input_str(r, "graphics"),
+        .pool_id = pool_id,
     };
     int rc = quota_check(r, r->user->id, &want) < 0 || (id = insert_vm(r, &want, arch, &nv)) < 0 ||
                      set_maxima(r, id, &want) < 0 ||
@@ -1914,6 +1930,7 @@ static const struct field create_fields[] = {
     { .name = "arch", .type = FIELD_ENUM, .choices = arches },
     { "install", FIELD_FREE_OBJECT, false, 1, 9 },   /* issue 18: lib/install_form.h */
     { "install_config_id", FIELD_INT, false, 1, INT64_MAX, NULL },
+    { "pool", FIELD_INT, false, 1, INT64_MAX, NULL },   /* issue 12 */
     { NULL },
 };
 static const struct field wizard_fields[] = {
@@ -2007,7 +2024,7 @@ static const struct route routes[] = {
       .statuses = STATUSES(400) },
     { "POST", "/vms", vms_create, PERM_USER, ROUTE_API, NULL, NULL, create_fields, "vm.create",
       .summary = "Create a VM from a template or an ISO (201, creating; meta.job)", .reply = REPLY_CREATED,
-      .statuses = STATUSES(400, 404, 409, 422, 502) },
+      .statuses = STATUSES(400, 403, 404, 409, 413, 422, 502) },
     { "GET", "/vms/new", vms_new_page, PERM_USER, ROUTE_PAGE, "vm_new.tpl", N_("New virtual machine") },
     { "POST", "/vms/new", vms_create, PERM_USER, ROUTE_PAGE, NULL, NULL, create_fields, "vm.create" },
     { "GET", "/vms/install", vms_wizard_page, PERM_USER, ROUTE_PAGE, "vm_install.tpl", N_("Install wizard") },

@@ -16,6 +16,7 @@
 #include "image.h"
 #include "job.h"
 #include "log.h"
+#include "ops/storage.h"
 #include "ova.h"
 #include "pool.h"
 #include "pool_file.h"
@@ -32,6 +33,7 @@ struct upload {
     char *kind, *filename, *name, *format, *arch, *category, *os, *visibility;
     long long length;
     char *hash_state;   /* MD5 and SHA-256 as vmm-uploads computed them */
+    long long pool_id;   /* a volume's storage pool */
 };
 
 static void upload_free(struct upload *u)
@@ -54,7 +56,7 @@ static struct upload *upload_get(long long id)
 {
     struct db_rows *rows = db_query(
         "SELECT id, owner_id, kind, filename, name, format, arch, category, os, visibility, "
-        "length_bytes, hash_state FROM uploads WHERE id = ?", DB_INT(id));
+        "length_bytes, hash_state, pool_id FROM uploads WHERE id = ?", DB_INT(id));
     struct upload *u = NULL;
     if (rows && rows->nrows == 1) {
         u = g_new0(struct upload, 1);
@@ -70,6 +72,7 @@ static struct upload *upload_get(long long id)
         u->visibility = g_strdup(db_cell(rows, 0, 9));
         u->length = db_cell_int(rows, 0, 10, 0);
         u->hash_state = g_strdup(db_cell(rows, 0, 11));
+        u->pool_id = db_cell_int(rows, 0, 12, 0);
     }
     db_rows_free(rows);
     return u;
@@ -433,6 +436,40 @@ out:
     return rc < 0 && !strcmp(err->code, "cancelled") ? JOB_CANCELLED : rc;
 }
 
+/* A volume for an administrator's storage pool (issue 12): judged as a
+ * template is (in the sandbox: self-contained, of the declared format,
+ * qemu-img check), then moved into the pool under its name with the pool
+ * operations' deadline (a pool whose NFS server is gone fails the job, it
+ * does not hang it). */
+static int import_volume(struct job *job, const struct upload *u, const char *part,
+                         struct err *err)
+{
+    struct tick t = { job, 30 };
+    int rc = -1;
+    struct sandbox *sb = sandbox_new(err);
+    json_t *info = NULL;
+    if (!sb || sandbox_adopt(sb, part, false, err) < 0)
+        goto out;
+    job_progress(job, 20);
+    if (!(info = image_inspect(sb, u->format, err)))
+        goto out;
+    if (strcmp(u->format, "raw") && check_disk(sb, u->format, &t, err) < 0)
+        goto out;
+    job_progress(job, 60);
+    if (storage_volume_import(u->pool_id, u->name, u->length, &sb, err) < 0)
+        goto out;
+    job_target(job->id, "storage_pool", u->pool_id, u->name);
+    json_t *result = json_pack("{s:I, s:s}", "storage_pool_id", (json_int_t)u->pool_id, "volume",
+                               u->name);
+    job_result(job, result);
+    json_decref(result);
+    rc = 0;
+out:
+    sandbox_free(sb);
+    json_decref(info);
+    return rc < 0 && !strcmp(err->code, "cancelled") ? JOB_CANCELLED : rc;
+}
+
 static int import_job(struct job *job)
 {
     struct err err = { 0 };
@@ -447,6 +484,8 @@ static int import_job(struct job *job)
         ;   /* err says why */
     else if (!strcmp(u->kind, "iso"))
         rc = import_iso(job, u, part, &err);
+    else if (!strcmp(u->kind, "volume"))
+        rc = import_volume(job, u, part, &err);
     else
         rc = import_template(job, u, part, &err);
     if (rc != 0)

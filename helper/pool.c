@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "db.h"
 #include "domain_xml.h"
 #include "log.h"
 #include "token.h"
@@ -79,4 +80,50 @@ virStoragePoolPtr pool_get(virConnectPtr conn, const char *kind, struct err *err
     g_free(name);
     g_free(path);
     return pool;
+}
+
+/* libvirt's name and the directory of a storage_pools row; false when gone. */
+static bool chosen_row(long long id, char **name, char **path)
+{
+    struct db_rows *rows = db_query("SELECT name, path FROM storage_pools WHERE id = ?",
+                                    DB_INT(id));
+    bool found = rows && rows->nrows == 1;
+    if (found) {
+        *name = g_strdup(db_cell(rows, 0, 0));
+        *path = g_strdup(db_cell(rows, 0, 1));
+    }
+    db_rows_free(rows);
+    return found;
+}
+
+virStoragePoolPtr pool_get_chosen(virConnectPtr conn, long long storage_pool_id, struct err *err)
+{
+    if (!storage_pool_id)
+        return pool_get(conn, "disks", err);
+    char *name = NULL, *path = NULL;
+    virStoragePoolPtr pool = NULL;
+    if (!chosen_row(storage_pool_id, &name, &path))
+        err_set(err, 409, "no_storage_pool", NULL, "The disk's storage pool is gone.");
+    else if (!(pool = virStoragePoolLookupByName(conn, name)) || virStoragePoolIsActive(pool) != 1)
+        err_set(err, 409, "pool_inactive", NULL, "The storage pool %s is not running.", name);
+    if (pool && err->status) {
+        virStoragePoolFree(pool);
+        pool = NULL;
+    }
+    g_free(name);
+    g_free(path);
+    return pool;
+}
+
+char *pool_chosen_path(long long storage_pool_id, const char *name)
+{
+    if (!storage_pool_id)
+        return pool_path("disks", name);
+    char *pool_name = NULL, *dir = NULL;
+    if (!chosen_row(storage_pool_id, &pool_name, &dir))
+        return NULL;
+    char *path = g_strdup_printf("%s/%s", dir, name);
+    g_free(pool_name);
+    g_free(dir);
+    return path;
 }

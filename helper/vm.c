@@ -65,6 +65,10 @@ struct vm {
     char *graphics;        /* "vnc" or "spice" (issue 20) */
     char *console_listen;  /* NULL: 127.0.0.1 */
     char *console_keymap;  /* NULL: QEMU's default */
+    /* Issue 12: the storage pool an administrator placed its disk in
+     * (libvirt's name and its directory); NULL: the helper's disks pool. */
+    char *disk_pool_name;
+    char *disk_pool_path;
 };
 
 static void vm_free(struct vm *vm)
@@ -87,7 +91,37 @@ static void vm_free(struct vm *vm)
     g_free(vm->graphics);
     g_free(vm->console_listen);
     g_free(vm->console_keymap);
+    g_free(vm->disk_pool_name);
+    g_free(vm->disk_pool_path);
     g_free(vm);
+}
+
+/* The VM's first disk: in the pool an administrator chose (issue 12), else
+ * in the helper's disks pool. */
+static char *vm_disk_path(const struct vm *vm)
+{
+    if (vm->disk_pool_path)
+        return g_strdup_printf("%s/%s.qcow2", vm->disk_pool_path, vm->domain_name);
+    char *name = g_strdup_printf("%s.qcow2", vm->domain_name);
+    char *path = pool_path("disks", name);
+    g_free(name);
+    return path;
+}
+
+/* The active pool that holds (or will hold) the VM's first disk. */
+static virStoragePoolPtr vm_disk_pool(virConnectPtr conn, const struct vm *vm, struct err *err)
+{
+    if (!vm->disk_pool_name)
+        return pool_get(conn, "disks", err);
+    virStoragePoolPtr pool = virStoragePoolLookupByName(conn, vm->disk_pool_name);
+    if (!pool || virStoragePoolIsActive(pool) != 1) {
+        err_set(err, 409, "pool_inactive", NULL, "The storage pool %s is not running.",
+                vm->disk_pool_name);
+        if (pool)
+            virStoragePoolFree(pool);
+        return NULL;
+    }
+    return pool;
 }
 
 /* VM id if actor may touch it; else a 404 in err, the same answer as for a
@@ -98,8 +132,9 @@ static struct vm *vm_load_id(long long id, const struct user *actor, struct err 
         "SELECT v.id, v.owner_id, v.uuid, v.domain_name, v.name, v.description, v.state, v.arch, "
         "v.network, v.cpu_model, v.boot_order, v.vcpus, v.memory_mb, v.disk_gb, v.autostart, "
         "t.file_name, t.format, i.file_name, v.clone, v.vnc_password, v.host_id, vi.seed_state, "
-        "v.graphics, v.console_listen, v.console_keymap FROM vms v "
+        "v.graphics, v.console_listen, v.console_keymap, sp.name, sp.path FROM vms v "
         "LEFT JOIN templates t ON t.id = v.template_id LEFT JOIN isos i ON i.id = v.iso_id "
+        "LEFT JOIN storage_pools sp ON sp.id = v.storage_pool_id "
         "LEFT JOIN vm_installs vi ON vi.vm_id = v.id WHERE v.id = ?", DB_INT(id));
     if (!rows) {
         err_set(err, 503, "database_unavailable", NULL, "The database is not available.");
@@ -133,6 +168,8 @@ static struct vm *vm_load_id(long long id, const struct user *actor, struct err 
         vm->graphics = g_strdup(db_cell(rows, 0, 22));
         vm->console_listen = g_strdup(db_cell(rows, 0, 23));
         vm->console_keymap = g_strdup(db_cell(rows, 0, 24));
+        vm->disk_pool_name = g_strdup(db_cell(rows, 0, 25));
+        vm->disk_pool_path = g_strdup(db_cell(rows, 0, 26));
     } else {
         err_set(err, 404, "not_found", NULL, "There is no such virtual machine.");
     }
@@ -472,7 +509,7 @@ static char *vm_xml(const struct vm *vm, const char *boot_first, int accel_wait_
     g_mkdir_with_parents(consoles, 0700);
     g_free(consoles);
     char *name = g_strdup_printf("%s.qcow2", vm->domain_name);
-    char *disk_path = pool_path("disks", name);
+    char *disk_path = vm_disk_path(vm);
     char *cdrom = vm->iso_file && pool_name_valid(vm->iso_file) ? pool_path("isos", vm->iso_file)
                                                                  : NULL;
     char *seed = vm->seed_attached ? install_seed_path(vm->domain_name) : NULL;
@@ -675,7 +712,7 @@ static int create_job(struct job *job)
     struct user *actor = user_by_id(job->actor_id);
     struct vm *vm = actor ? vm_load_id(job->vm_id, actor, &err) : NULL;
     virConnectPtr conn = vm ? virt_conn_host(vm->host_id, &err) : NULL;
-    virStoragePoolPtr pool = conn ? pool_get(conn, "disks", &err) : NULL;
+    virStoragePoolPtr pool = conn ? vm_disk_pool(conn, vm, &err) : NULL;
     virStorageVolPtr vol = NULL;
     virDomainPtr dom = NULL;
     int rc = -1;
@@ -764,7 +801,7 @@ static int clone_disk(const struct vm *vm, const struct vm *source, long long sn
     char *src_name = disk_name(source), *dst_name = disk_name(vm);
     /* From a backup: its file, the chain checked first; always whole. */
     char *src = job->backup_id ? backup_first_disk(job->backup_id, job, err)
-                               : pool_path("disks", src_name);
+                               : vm_disk_path(source);
     char *dst = pool_path("disks", dst_name);
     if (!src) {
         g_free(src_name);
@@ -1062,7 +1099,7 @@ int vm_op_delete(struct op_call *call)
     /* Issue 17: and its port forwards (their rows go with the VM's). */
     port_forward_sync(vm->id, NULL);
     if (json_is_true(json_object_get(call->args, "delete_disks"))) {
-        if (!(pool = pool_get(conn, "disks", &call->err)) ||
+        if (!(pool = vm_disk_pool(conn, vm, &call->err)) ||
             hardware_delete_volumes(conn, vm->id, &call->err) < 0)   /* issue 17 */
             goto out;
         char *vol_name = disk_name(vm);

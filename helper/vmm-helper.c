@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "accel.h"
+#include "addresses.h"
 #include "actor.h"
 #include "bounded.h"
 #include "config.h"
@@ -246,6 +247,7 @@ int main(int argc, char **argv)
     /* Off the request path: the helper answers while templates are judged. */
     library_recheck_start();
     ip_pool_sweeper_start();
+    addresses_start();
     /* Port forwards from the database: a host that rebooted has no rules. */
     port_forward_sync(0, NULL);
     accel_start();

@@ -4,30 +4,44 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "app.h"
 #include "db.h"
 #include "helper_client.h"
 #include "i18n.h"
 #include "token.h"
+#include "user.h"
 
 json_t *hardware_disks(long long vm_id, long long disk_gb)
 {
-    struct db_rows *rows = db_query("SELECT target, bus, format, cache, size_gb, state FROM "
-                                    "vm_disks WHERE vm_id = ? ORDER BY target", DB_INT(vm_id));
+    struct db_rows *rows = db_query("SELECT target, bus, format, cache, size_gb, state, "
+                                    "storage_pool_id FROM vm_disks WHERE vm_id = ? ORDER BY target",
+                                    DB_INT(vm_id));
     if (!rows)
         return NULL;
     json_t *disks = json_array();
-    /* The first disk, made with the VM: it grows, and goes only with it. */
-    json_array_append_new(disks, json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:b}", "target", "vda",
-                                           "bus", "virtio", "format", "qcow2", "cache", "default",
-                                           "size_gb", (json_int_t)disk_gb, "state", "attached",
-                                           "removable", 0));
-    for (int i = 0; i < rows->nrows; i++)
-        json_array_append_new(disks, json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:b}",
-                                               "target", db_cell(rows, i, 0), "bus",
-                                               db_cell(rows, i, 1), "format", db_cell(rows, i, 2),
-                                               "cache", db_cell(rows, i, 3), "size_gb",
-                                               (json_int_t)db_cell_int(rows, i, 4, 0), "state",
-                                               db_cell(rows, i, 5), "removable", 1));
+    /* The first disk, made with the VM: it grows, and goes only with it;
+     * in the VM's storage pool (issue 12: an administrator's, or null). */
+    struct db_rows *vm = db_query("SELECT storage_pool_id FROM vms WHERE id = ?", DB_INT(vm_id));
+    json_t *first = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:b}", "target", "vda", "bus",
+                              "virtio", "format", "qcow2", "cache", "default", "size_gb",
+                              (json_int_t)disk_gb, "state", "attached", "removable", 0);
+    json_object_set_new(first, "storage_pool_id",
+                        vm && vm->nrows == 1 && db_cell(vm, 0, 0)
+                            ? json_integer(db_cell_int(vm, 0, 0, 0)) : json_null());
+    db_rows_free(vm);
+    json_array_append_new(disks, first);
+    for (int i = 0; i < rows->nrows; i++) {
+        json_t *disk = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:b}", "target",
+                                 db_cell(rows, i, 0), "bus", db_cell(rows, i, 1), "format",
+                                 db_cell(rows, i, 2), "cache", db_cell(rows, i, 3), "size_gb",
+                                 (json_int_t)db_cell_int(rows, i, 4, 0), "state",
+                                 db_cell(rows, i, 5), "removable", 1);
+        /* Issue 12: the administrator's storage pool it is in; null: the portal's. */
+        json_object_set_new(disk, "storage_pool_id", db_cell(rows, i, 6)
+                                                         ? json_integer(db_cell_int(rows, i, 6, 0))
+                                                         : json_null());
+        json_array_append_new(disks, disk);
+    }
     db_rows_free(rows);
     return disks;
 }
@@ -225,4 +239,26 @@ int hardware_cpu_choices(struct req *r, json_t *vm)
     json_object_set(vm, "cpu_accel", json_object_get(offer, "accel"));
     json_decref(offer);
     return 0;
+}
+
+int hardware_pool_check(struct req *r, long long pool_id, long long size_gb)
+{
+    if (!pool_id)
+        return 0;
+    if (r->user->role != ROLE_ADMIN)
+        return req_fail(r, 403, "forbidden", "pool",
+                        _("Only administrators place disks in storage pools."));
+    struct db_rows *rows = db_query("SELECT 1 FROM storage_pools WHERE id = ?", DB_INT(pool_id));
+    if (!rows)
+        return fail_db(r);
+    int found = rows->nrows;
+    db_rows_free(rows);
+    if (!found)
+        return req_fail(r, 422, "unknown_pool", "pool", _("There is no such storage pool."));
+    json_t *args = json_pack("{s:I, s:I}", "pool_id", (json_int_t)pool_id, "bytes",
+                             (json_int_t)(size_gb << 30));
+    json_t *room = helper_call(r, "storage.volume_room", args);
+    json_decref(args);
+    json_decref(room);
+    return room ? 0 : -1;
 }

@@ -87,6 +87,10 @@ static const struct {
     { "pool_not_empty", N_("The storage pool still holds volumes; delete them first."), true },
     { "invalid_storage", N_("This storage pool cannot be made."), true },
     { "invalid_volume", N_("This volume cannot be made."), true },
+    { "pool_full", N_("The storage pool has not enough room for this volume."), true },
+    { "unsupported_pool",
+      N_("Only directory and NFS pools take uploaded volumes and send them."), false },
+    { "not_a_file", N_("This volume cannot be sent."), false },
     /* snapshots (helper/ops/snapshot.c) */
     { "raw_disk", N_("This machine has a disk that is not qcow2: it cannot hold snapshots."), false },
     { "uefi_memory", N_("A UEFI machine's snapshot cannot hold its memory; take a disk-only "

@@ -31,6 +31,7 @@ struct hw_vm {
     char *iso_file;        /* the CD-ROM's ISO, NULL when empty */
     int vcpus;
     long long disk_gb;
+    long long storage_pool_id;   /* issue 12: its first disk's pool; 0: the helper's */
 };
 
 static void hw_vm_free(struct hw_vm *vm)
@@ -53,7 +54,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(virStorageVol, virStorageVolFree)
 static struct hw_vm *hw_vm_load(long long id, const struct user *actor, struct err *err)
 {
     struct db_rows *rows = db_query(
-        "SELECT v.id, v.owner_id, v.domain_name, v.arch, i.file_name, v.vcpus, v.disk_gb, v.host_id "
+        "SELECT v.id, v.owner_id, v.domain_name, v.arch, i.file_name, v.vcpus, v.disk_gb, v.host_id, "
+        "v.storage_pool_id "
         "FROM vms v LEFT JOIN isos i ON i.id = v.iso_id AND i.status = 'ready' WHERE v.id = ?",
         DB_INT(id));
     if (!rows) {
@@ -71,6 +73,7 @@ static struct hw_vm *hw_vm_load(long long id, const struct user *actor, struct e
         vm->vcpus = (int)db_cell_int(rows, 0, 5, 1);
         vm->disk_gb = db_cell_int(rows, 0, 6, 0);
         vm->host_id = db_cell_int(rows, 0, 7, VIRT_LOCAL_HOST);
+        vm->storage_pool_id = db_cell_int(rows, 0, 8, 0);
     } else {
         err_set(err, 404, "not_found", NULL, "There is no such virtual machine.");
     }
@@ -120,6 +123,7 @@ struct hw_disk {
     long long size_gb;
     char *file_name;
     char *state;
+    long long storage_pool_id;   /* issue 12: an administrator's pool; 0: the helper's */
 };
 
 static void hw_disk_free(struct hw_disk *d)
@@ -137,7 +141,7 @@ static void hw_disk_free(struct hw_disk *d)
 typedef struct hw_disk hw_disk;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(hw_disk, hw_disk_free)
 
-#define DISK_COLUMNS "id, target, bus, format, cache, size_gb, file_name, state"
+#define DISK_COLUMNS "id, target, bus, format, cache, size_gb, file_name, state, storage_pool_id"
 
 static struct hw_disk *disk_from_row(const struct db_rows *rows, int i)
 {
@@ -150,6 +154,7 @@ static struct hw_disk *disk_from_row(const struct db_rows *rows, int i)
     d->size_gb = db_cell_int(rows, i, 5, 0);
     d->file_name = g_strdup(db_cell(rows, i, 6));
     d->state = g_strdup(db_cell(rows, i, 7));
+    d->storage_pool_id = db_cell_int(rows, i, 8, 0);
     return d;
 }
 
@@ -185,7 +190,9 @@ static struct hw_disk *disk_load(const struct hw_vm *vm, long long id, const cha
 
 static char *disk_xml_of(const struct hw_disk *d, char **path_out)
 {
-    char *path = pool_path("disks", d->file_name);
+    char *path = pool_chosen_path(d->storage_pool_id, d->file_name);
+    if (!path)
+        return NULL;
     struct disk_spec spec = { .path = path, .format = d->format, .target = d->target,
                               .bus = d->bus, .cache = d->cache };
     char *xml = domain_xml_disk(&spec);
@@ -257,7 +264,7 @@ static int op_disk_add(struct op_call *call)
         return err_set(&call->err, 409, "no_hotplug", "bus",
                        "A SATA disk cannot be added while the machine runs; use virtio or scsi, "
                        "or stop it first.");
-    g_autoptr(virStoragePool) pool = pool_get(conn, "disks", &call->err);
+    g_autoptr(virStoragePool) pool = pool_get_chosen(conn, d->storage_pool_id, &call->err);
     if (!pool)
         return -1;
     char *xml = disk_xml_of(d, NULL);
@@ -307,7 +314,8 @@ static int op_disk_resize(struct op_call *call)
     }
     g_autoptr(virConnect) conn = NULL;
     g_autoptr(virDomain) dom = hw_domain(vm, &conn, &call->err);
-    g_autoptr(virStoragePool) pool = dom ? pool_get(conn, "disks", &call->err) : NULL;
+    g_autoptr(virStoragePool) pool =
+        dom ? pool_get_chosen(conn, d ? d->storage_pool_id : vm->storage_pool_id, &call->err) : NULL;
     if (!pool)
         return -1;
     char *name = volume_name_of(vm, d);
@@ -503,7 +511,7 @@ static int remove_job(struct job *job)
     g_autoptr(hw_disk) d = vm ? disk_load(vm, job->object_id, NULL, &err) : NULL;
     g_autoptr(virConnect) conn = NULL;
     g_autoptr(virDomain) dom = d ? hw_domain(vm, &conn, &err) : NULL;
-    g_autoptr(virStoragePool) pool = dom ? pool_get(conn, "disks", &err) : NULL;
+    g_autoptr(virStoragePool) pool = dom ? pool_get_chosen(conn, d->storage_pool_id, &err) : NULL;
     if (!pool) {
         job_message(job, err.message);
         return -1;
@@ -567,7 +575,7 @@ static int op_disk_remove(struct op_call *call)
         return err_set(&call->err, 409, "wrong_state", NULL, "This disk is being changed.");
     g_autoptr(virConnect) conn = NULL;
     g_autoptr(virDomain) dom = hw_domain(vm, &conn, &call->err);
-    g_autoptr(virStoragePool) pool = dom ? pool_get(conn, "disks", &call->err) : NULL;
+    g_autoptr(virStoragePool) pool = dom ? pool_get_chosen(conn, d->storage_pool_id, &call->err) : NULL;
     if (!pool)
         return -1;
     if (!hw_active(dom)) {
@@ -973,7 +981,8 @@ struct hardware_spec *hardware_spec_fill(long long vm_id, const char *domain_nam
                                          struct domain_spec *spec)
 {
     struct hardware_spec *hw = g_new0(struct hardware_spec, 1);
-    hw->rows = db_query("SELECT target, bus, format, cache, file_name FROM vm_disks WHERE "
+    hw->rows = db_query("SELECT target, bus, format, cache, file_name, "
+                        "IFNULL(storage_pool_id, 0) FROM vm_disks WHERE "
                         "vm_id = ? AND state <> 'adding' ORDER BY target", DB_INT(vm_id));
     int n = hw->rows ? hw->rows->nrows : 0;
     hw->disks = g_new0(struct disk_spec, n + 1);
@@ -986,7 +995,9 @@ struct hardware_spec *hardware_spec_fill(long long vm_id, const char *domain_nam
         g_free(expected);
         if (!ok)
             continue;   /* a row edited by hand names no file of ours */
-        hw->paths[hw->n] = pool_path("disks", file);
+        hw->paths[hw->n] = pool_chosen_path(db_cell_int(hw->rows, i, 5, 0), file);
+        if (!hw->paths[hw->n])
+            continue;   /* its pool's row is gone */
         hw->disks[hw->n] = (struct disk_spec){ .path = hw->paths[hw->n],
                                                .target = db_cell(hw->rows, i, 0),
                                                .bus = db_cell(hw->rows, i, 1),
@@ -1022,15 +1033,19 @@ void hardware_spec_free(struct hardware_spec *hw)
 
 int hardware_delete_volumes(virConnectPtr conn, long long vm_id, struct err *err)
 {
-    struct db_rows *rows = db_query("SELECT file_name FROM vm_disks WHERE vm_id = ?",
-                                    DB_INT(vm_id));
+    struct db_rows *rows = db_query("SELECT file_name, IFNULL(storage_pool_id, 0) FROM vm_disks "
+                                    "WHERE vm_id = ?", DB_INT(vm_id));
     if (!rows)
         return err_set(err, 503, "database_unavailable", NULL, "The database is not available.");
-    g_autoptr(virStoragePool) pool = rows->nrows ? pool_get(conn, "disks", err) : NULL;
-    int rc = rows->nrows && !pool ? -1 : 0;
-    for (int i = 0; pool && i < rows->nrows; i++)
-        if (pool_name_valid(db_cell(rows, i, 0)))
+    int rc = 0;
+    /* Each disk in its own pool (issue 12: the helper's, or an admin's). */
+    for (int i = 0; rc == 0 && i < rows->nrows; i++) {
+        g_autoptr(virStoragePool) pool = pool_get_chosen(conn, db_cell_int(rows, i, 1, 0), err);
+        if (!pool)
+            rc = -1;
+        else if (pool_name_valid(db_cell(rows, i, 0)))
             volume_delete(pool, db_cell(rows, i, 0));
+    }
     db_rows_free(rows);
     return rc;
 }

@@ -15,7 +15,6 @@
 #include "db.h"
 #include "ipv4.h"
 #include "log.h"
-#include "rbac.h"
 #include "virt.h"
 
 static int db_down(struct err *err)
@@ -454,60 +453,6 @@ static int op_sync_vm(struct op_call *call)
     return rc;
 }
 
-/* {vm_id}: the IPv4 addresses the guest really has: its NICs' DHCP
- * leases, and the guest agent's where it answers. */
-static int op_vm_addresses(struct op_call *call)
-{
-    long long vm_id = json_integer_value(json_object_get(call->args, "vm_id"));
-    struct db_rows *rows = db_query("SELECT owner_id, domain_name FROM vms WHERE id = ?",
-                                    DB_INT(vm_id));
-    if (!rows)
-        return db_down(&call->err);
-    if (rows->nrows != 1 || !rbac_may_touch(call->actor, db_cell_int(rows, 0, 0, 0))) {
-        db_rows_free(rows);
-        return err_set(&call->err, 404, "not_found", NULL, "There is no such virtual machine.");
-    }
-    char *domain = g_strdup(db_cell(rows, 0, 1));
-    db_rows_free(rows);
-    virConnectPtr conn = virt_conn(&call->err);
-    virDomainPtr dom = conn ? virDomainLookupByName(conn, domain) : NULL;
-    g_free(domain);
-    json_t *list = json_array();
-    if (dom && virDomainIsActive(dom) == 1) {
-        char *xml = virDomainGetXMLDesc(dom, 0);
-        bool agent = xml && strstr(xml, "name='org.qemu.guest_agent.0' state='connected'");
-        free(xml);
-        unsigned int sources[] = { VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE,
-                                   VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT };
-        for (int s = 0; s < (agent ? 2 : 1); s++) {
-            virDomainInterfacePtr *ifaces = NULL;
-            int n = virDomainInterfaceAddresses(dom, &ifaces, sources[s], 0);
-            for (int j = 0; j < n; j++) {
-                for (unsigned k = 0; k < ifaces[j]->naddrs; k++) {
-                    const char *ip = ifaces[j]->addrs[k].addr;
-                    uint32_t parsed;
-                    bool known = false;
-                    size_t i;
-                    json_t *item;
-                    json_array_foreach(list, i, item)
-                        known = known || !strcmp(json_string_value(item), ip);
-                    if (ifaces[j]->addrs[k].type == VIR_IP_ADDR_TYPE_IPV4 && !known &&
-                        ipv4_parse(ip, &parsed) == 0 && (parsed >> 24) != 127)
-                        json_array_append_new(list, json_string(ip));
-                }
-                virDomainInterfaceFree(ifaces[j]);
-            }
-            free(ifaces);
-        }
-    }
-    if (dom)
-        virDomainFree(dom);
-    if (conn)
-        virConnectClose(conn);
-    call->result = json_pack("{s:o}", "ip_addresses", list);
-    return 0;
-}
-
 static void *sweeper(void *unused)
 {
     long long interval = config_int("ip_pools", "sweep_interval_s", 60);
@@ -547,6 +492,5 @@ static const struct field vm_args[] = { { "vm_id", FIELD_INT, true, 1, INT64_MAX
 const struct op ip_pool_ops[] = {
     { "ip_pool.sweep", op_sweep, pool_args, false, true },
     { "ip_pool.sync_vm", op_sync_vm, vm_args, true, true },
-    { "vm.addresses", op_vm_addresses, vm_args, false, true },
     { NULL },
 };

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "db.h"
@@ -18,6 +19,8 @@
 #include "ipv4.h"
 #include "job.h"
 #include "log.h"
+#include "pool_file.h"
+#include "sandbox.h"
 #include "storage_path.h"
 #include "virt.h"
 
@@ -86,6 +89,7 @@ struct timed {
     int (*fn)(struct timed *t);
     long long pool_id;
     json_t *args;
+    void *ctx;   /* the caller's, for a call that is more than ids */
     json_t *result;
     struct err err;
     int rc;
@@ -137,9 +141,8 @@ static void *timed_thread(void *arg)
     return NULL;
 }
 
-/* Runs t->fn within seconds: its return, with its error copied to err;
- * or -1 with a 504 storage_timeout when it has not come back. */
-static int timed_run(struct timed *t, long long seconds, struct err *err)
+/* Starts t->fn in a thread of its own; -1 with err set when it cannot. */
+static int timed_start(struct timed *t, struct err *err)
 {
     pthread_t thread;
     t->refs++;
@@ -148,13 +151,19 @@ static int timed_run(struct timed *t, long long seconds, struct err *err)
         return err_set(err, 503, "storage_error", NULL, "The storage call could not be started.");
     }
     pthread_detach(thread);
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += seconds;
+    return 0;
+}
+
+/* Waits for a started t until the absolute time until: its return, with
+ * its error copied to err; or -1 with a 504 storage_timeout when it has
+ * not come back (seconds: the deadline, for the message). */
+static int timed_wait(struct timed *t, const struct timespec *until, long long seconds,
+                      struct err *err)
+{
     pthread_mutex_lock(&t->lock);
     int wait = 0;
     while (!t->done && wait == 0)
-        wait = pthread_cond_timedwait(&t->cond, &t->lock, &until);
+        wait = pthread_cond_timedwait(&t->cond, &t->lock, until);
     bool done = t->done;
     int rc = t->rc;
     pthread_mutex_unlock(&t->lock);
@@ -169,7 +178,26 @@ static int timed_run(struct timed *t, long long seconds, struct err *err)
     return rc;
 }
 
+static struct timespec deadline_in(long long seconds)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += seconds;
+    return until;
+}
+
+/* Runs t->fn within seconds (timed_wait's answer). */
+static int timed_run(struct timed *t, long long seconds, struct err *err)
+{
+    if (timed_start(t, err) < 0)
+        return -1;
+    struct timespec until = deadline_in(seconds);
+    return timed_wait(t, &until, seconds, err);
+}
+
 static long long op_timeout(void) { return config_int("storage", "op_timeout_s", 60); }
+/* What a page waits for: the pools' figures, a pool's volume list. */
+static long long info_timeout(void) { return config_int("storage", "info_timeout_s", 3); }
 
 /* Runs fn on pool_id with the operation deadline; its result or NULL. */
 static json_t *timed_call(int (*fn)(struct timed *), long long pool_id, json_t *args,
@@ -565,23 +593,40 @@ static int info_fn(struct timed *t)
 }
 
 /* {}: each pool row's figures by id; a pool that does not answer in
- * [storage] info_timeout_s is "not_responding", the others are shown. */
+ * [storage] info_timeout_s is "not_responding", the others are shown.
+ * The pools are asked at once, so hanging ones cost the list one
+ * info_timeout_s together, not one each. */
 static int op_states(struct op_call *call)
 {
     struct db_rows *rows = db_query("SELECT id FROM storage_pools");
     if (!rows)
         return db_down(&call->err);
     call->result = json_object();
-    long long seconds = config_int("storage", "info_timeout_s", 3);
+    long long seconds = info_timeout();
+    struct timed **calls = g_new0(struct timed *, rows->nrows + 1);
+    struct err *errs = g_new0(struct err, rows->nrows + 1);
     for (int i = 0; i < rows->nrows; i++) {
-        struct err err = { 0 };
-        json_t *info = timed_call(info_fn, db_cell_int(rows, i, 0, 0), NULL, seconds, &err);
+        calls[i] = timed_new(info_fn, db_cell_int(rows, i, 0, 0), NULL);
+        if (timed_start(calls[i], &errs[i]) < 0) {
+            timed_unref(calls[i]);
+            calls[i] = NULL;
+        }
+    }
+    struct timespec until = deadline_in(seconds);
+    for (int i = 0; i < rows->nrows; i++) {
+        json_t *info = NULL;
+        if (calls[i] && timed_wait(calls[i], &until, seconds, &errs[i]) == 0)
+            info = json_incref(calls[i]->result ? calls[i]->result : json_object());
         if (!info)
             info = json_pack("{s:s, s:s}", "state",
-                             !strcmp(err.code, "storage_timeout") ? "not_responding" : "unknown",
-                             "message", err.message);
+                             !strcmp(errs[i].code, "storage_timeout") ? "not_responding" : "unknown",
+                             "message", errs[i].message);
         json_object_set_new(call->result, db_cell(rows, i, 0), info);
+        if (calls[i])
+            timed_unref(calls[i]);
     }
+    g_free(calls);
+    g_free(errs);
     db_rows_free(rows);
     return 0;
 }
@@ -620,9 +665,16 @@ static json_t *volume_json(virStorageVolPtr vol, int users)
     return v;
 }
 
+/* The volumes as libvirt last saw them: listing never rescans the storage
+ * (POST .../refresh does, in a job), so a page waits on no disk. */
 static int volumes_action(struct timed *t, virConnectPtr conn, struct storage_row *p)
 {
-    virStoragePoolPtr pool = active_pool(t, conn, p);
+    virStoragePoolPtr pool = pool_of(conn, p, &t->err);
+    if (pool && virStoragePoolIsActive(pool) != 1) {
+        err_set(&t->err, 409, "pool_inactive", NULL, "Start the storage pool first.");
+        virStoragePoolFree(pool);
+        pool = NULL;
+    }
     if (!pool)
         return -1;
     virStorageVolPtr *vols = NULL;
@@ -761,11 +813,171 @@ static int volume_op(struct op_call *call, int (*fn)(struct timed *))
     return call->result ? 0 : -1;
 }
 
-static int op_volumes(struct op_call *call) { return volume_op(call, volumes_fn); }
+static int op_volumes(struct op_call *call)
+{
+    call->result = timed_call(volumes_fn, arg_pool(call), call->args, info_timeout(), &call->err);
+    return call->result ? 0 : -1;
+}
 static int op_update(struct op_call *call) { return volume_op(call, autostart_fn); }
 static int op_volume_create(struct op_call *call) { return volume_op(call, volume_create_fn); }
 static int op_volume_resize(struct op_call *call) { return volume_op(call, volume_resize_fn); }
 static int op_volume_delete(struct op_call *call) { return volume_op(call, volume_delete_fn); }
+
+/* --- volumes from uploads, and downloads -------------------------------- */
+
+/* A file-backed pool (dir, netfs): its volumes are plain files in its
+ * directory, which an upload can be written into and nginx can send. */
+static int file_pool(const struct storage_row *p, struct err *err)
+{
+    if (strcmp(p->type, "dir") && strcmp(p->type, "netfs"))
+        return err_set(err, 422, "unsupported_pool", NULL,
+                       "Only directory and NFS pools take uploaded volumes and send them.");
+    return row_check(p, err);
+}
+
+/* Whether the running pool may take a new volume name (NULL: a VM disk
+ * named later) of bytes: 0, or -1 with the reason in t->err. */
+static int room_check(struct timed *t, virConnectPtr conn, struct storage_row *p,
+                      const char *name, long long bytes)
+{
+    if (name && !volume_name_valid(name))
+        return err_set(&t->err, 400, "invalid_name", "name", "The volume name is not valid.");
+    if (file_pool(p, &t->err) < 0)
+        return -1;
+    virStoragePoolPtr pool = pool_of(conn, p, &t->err);
+    if (pool && virStoragePoolIsActive(pool) != 1) {
+        err_set(&t->err, 409, "pool_inactive", NULL, "Start the storage pool first.");
+        virStoragePoolFree(pool);
+        return -1;
+    }
+    if (!pool)
+        return -1;
+    int rc = 0;
+    virStorageVolPtr existing = name ? virStorageVolLookupByName(pool, name) : NULL;
+    char *path = name ? g_strdup_printf("%s/%s", p->path, name) : NULL;
+    struct stat st;
+    virStoragePoolInfo info = { 0 };
+    if (existing || (path && lstat(path, &st) == 0))
+        rc = err_set(&t->err, 409, "volume_exists", "name", "The pool has a volume called %s.",
+                     name);
+    else if (virStoragePoolGetInfo(pool, &info) < 0)
+        rc = libvirt_error(&t->err, "Reading the pool");
+    else if ((unsigned long long)bytes > info.available)
+        rc = err_set(&t->err, 413, "pool_full", NULL,
+                     "The pool has %llu bytes free; the volume needs %lld.", info.available, bytes);
+    if (existing)
+        virStorageVolFree(existing);
+    g_free(path);
+    virStoragePoolFree(pool);
+    return rc;
+}
+
+static int room_action(struct timed *t, virConnectPtr conn, struct storage_row *p)
+{
+    const char *name = json_string_value(json_object_get(t->args, "name"));
+    long long bytes = json_integer_value(json_object_get(t->args, "bytes"));
+    if (room_check(t, conn, p, name, bytes) < 0)
+        return -1;
+    t->result = json_pack("{s:b}", "room", 1);
+    return 0;
+}
+
+/* The sandbox's image (t->ctx), judged already, becomes the volume. */
+static int import_action(struct timed *t, virConnectPtr conn, struct storage_row *p)
+{
+    const char *name = json_string_value(json_object_get(t->args, "name"));
+    long long bytes = json_integer_value(json_object_get(t->args, "bytes"));
+    if (room_check(t, conn, p, name, bytes) < 0)
+        return -1;
+    char *path = g_strdup_printf("%s/%s", p->path, name);
+    int rc = sandbox_release(t->ctx, path, &t->err);
+    virStoragePoolPtr pool = rc == 0 ? pool_of(conn, p, &t->err) : NULL;
+    virStorageVolPtr vol = NULL;
+    if (pool && virStoragePoolRefresh(pool, 0) == 0)
+        vol = virStorageVolLookupByName(pool, name);
+    if (rc == 0 && !vol) {
+        rc = libvirt_error(&t->err, "Adding the volume to the pool");
+        unlink(path);
+    }
+    if (vol) {
+        t->result = volume_json(vol, 0);
+        virStorageVolFree(vol);
+    }
+    if (pool)
+        virStoragePoolFree(pool);
+    g_free(path);
+    return rc;
+}
+
+static int import_fn(struct timed *t) { return with_pool(t, import_action); }
+
+int storage_volume_import(long long pool_id, const char *name, long long bytes,
+                          struct sandbox **sb, struct err *err)
+{
+    json_t *args = json_pack("{s:s, s:I}", "name", name, "bytes", (json_int_t)bytes);
+    struct timed *t = timed_new(import_fn, pool_id, args);
+    json_decref(args);
+    t->ctx = *sb;
+    int rc = timed_run(t, op_timeout(), err);
+    /* Past the deadline the call still holds the sandbox: it is its to
+     * keep (the helper's sandbox sweep removes it at the next start). */
+    if (rc < 0 && !strcmp(err->code, "storage_timeout"))
+        *sb = NULL;
+    timed_unref(t);
+    return rc;
+}
+
+/* The volume's file for nginx to send: a plain file directly in the
+ * pool's directory that no running domain writes, readable by nginx's
+ * user (lib/pool_file.h); its path. */
+static int download_action(struct timed *t, virConnectPtr conn, struct storage_row *p)
+{
+    if (file_pool(p, &t->err) < 0)
+        return -1;
+    virStoragePoolPtr pool = pool_of(conn, p, &t->err);
+    if (pool && virStoragePoolIsActive(pool) != 1) {
+        err_set(&t->err, 409, "pool_inactive", NULL, "Start the storage pool first.");
+        virStoragePoolFree(pool);
+        pool = NULL;
+    }
+    virStorageVolPtr vol = pool ? volume_of(t, pool) : NULL;
+    int rc = vol ? 0 : -1;
+    char *path = vol ? virStorageVolGetPath(vol) : NULL;
+    char *expected = vol ? g_strdup_printf("%s/%s", p->path, virStorageVolGetName(vol)) : NULL;
+    struct stat st;
+    if (rc == 0 && (!path || strcmp(path, expected) || lstat(path, &st) < 0 ||
+                    !S_ISREG(st.st_mode) || st.st_nlink != 1))
+        rc = err_set(&t->err, 409, "not_a_file", NULL, "This volume is not a plain file of the pool.");
+    virDomainPtr *doms = NULL;
+    int n = rc == 0 ? virConnectListAllDomains(conn, &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE) : 0;
+    for (int i = 0; i < n; i++) {
+        char *xml = rc == 0 ? virDomainGetXMLDesc(doms[i], 0) : NULL;
+        char *needle = g_strdup_printf("'%s'", path);
+        if (xml && strstr(xml, needle))
+            rc = err_set(&t->err, 409, "volume_in_use", NULL,
+                         "A running virtual machine writes this volume; stop it first.");
+        g_free(needle);
+        free(xml);
+        virDomainFree(doms[i]);
+    }
+    free(doms);
+    if (rc == 0 && pool_file_protect(path, true) < 0)
+        rc = err_set(&t->err, 503, "storage_error", NULL, "The volume cannot be made readable.");
+    if (rc == 0)
+        t->result = json_pack("{s:s, s:I}", "path", path, "size_bytes", (json_int_t)st.st_size);
+    free(path);
+    g_free(expected);
+    if (vol)
+        virStorageVolFree(vol);
+    if (pool)
+        virStoragePoolFree(pool);
+    return rc;
+}
+
+static int room_fn(struct timed *t) { return with_pool(t, room_action); }
+static int download_fn(struct timed *t) { return with_pool(t, download_action); }
+static int op_volume_room(struct op_call *call) { return volume_op(call, room_fn); }
+static int op_volume_download(struct op_call *call) { return volume_op(call, download_fn); }
 
 static const char *const formats[] = { "qcow2", "raw", NULL };
 #define POOL_ID { "pool_id", FIELD_INT, true, 1, INT64_MAX }
@@ -778,6 +990,10 @@ static const struct field volume_create_args[] = {
     POOL_ID, { "name", FIELD_STRING, true, 1, 48 },
     { "capacity_gb", FIELD_INT, true, 1, 65536 },
     { "format", FIELD_ENUM, false, 0, 0, formats }, { NULL },
+};
+static const struct field volume_room_args[] = {
+    POOL_ID, { "name", FIELD_STRING, false, 1, 48 },
+    { "bytes", FIELD_INT, true, 1, INT64_MAX }, { NULL },
 };
 static const struct field volume_resize_args[] = {
     POOL_ID, { "name", FIELD_STRING, true, 1, 48 },
@@ -796,5 +1012,7 @@ const struct op storage_ops[] = {
     { "storage.volume_create", op_volume_create, volume_create_args, true, true },
     { "storage.volume_resize", op_volume_resize, volume_resize_args, true, true },
     { "storage.volume_delete", op_volume_delete, volume_args, true, true },
+    { "storage.volume_room", op_volume_room, volume_room_args, true, true },
+    { "storage.volume_download", op_volume_download, volume_args, true, true },
     { NULL },
 };

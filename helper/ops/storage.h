@@ -13,4 +13,12 @@
 
 extern const struct op storage_ops[];
 
+struct sandbox;
+/* An uploaded volume (issue 12): the sandbox's image, already judged,
+ * becomes the volume name of bytes in pool pool_id (a running dir or NFS
+ * pool with the room), with the operation deadline. 0, or -1 with err
+ * set; past the deadline *sb is left to the call (NULL here). */
+int storage_volume_import(long long pool_id, const char *name, long long bytes,
+                          struct sandbox **sb, struct err *err);
+
 #endif

@@ -258,6 +258,8 @@ const EXPECTED = {
   'PAGE POST /storage-pools/{id:int}/volumes': { anon: 303, a: 403, b: 403, admin: 400 },
   'API POST /storage-pools/{id:int}/volumes/{name}/resize': { anon: 401, a: 403, b: 403, admin: 400 },
   'PAGE POST /storage-pools/{id:int}/volumes/{name}/resize': { anon: 303, a: 403, b: 403, admin: 400 },
+  'API GET /storage-pools/{id:int}/volumes/{name}/download': { anon: 401, a: 403, b: 403, admin: 409 },
+  'PAGE GET /storage-pools/{id:int}/volumes/{name}/download': { anon: 303, a: 403, b: 403, admin: 409 },
   'API DELETE /storage-pools/{id:int}/volumes/{name}': { anon: 401, a: 403, b: 403, admin: 400 },
   'PAGE POST /storage-pools/{id:int}/volumes/{name}/delete': { anon: 303, a: 403, b: 403, admin: 400 },
   'API POST /storage-pools/{id:int}/{action}': { anon: 401, a: 403, b: 403, admin: 400 },

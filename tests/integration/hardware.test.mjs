@@ -429,6 +429,7 @@ describe('a stopped machine', () => {
     assert.match(res.body.meta.notes[0], /no IDE controller: the disk is on SATA/);
     assert.deepEqual(dataOf(res).disks[1], {
       target: 'sdb', bus: 'sata', format: 'raw', cache: 'none', size_gb: 1, state: 'attached', removable: true,
+      storage_pool_id: null,
     });
     res = await c.api('POST', `/vms/${vm.id}/disks`, { size_gb: 1, bus: 'scsi', target: 'sdd' });
     assert.equal(res.status, 201, res.text);

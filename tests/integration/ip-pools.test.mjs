@@ -111,14 +111,22 @@ describe('an IP pool', () => {
     const domain = domainOf(vm.id);
     await waitFor(() => /VMM-TEST: (ip|no ip)/.test(serialLog(domain)), BOOT_DEADLINE_MS, 500);
     assert.match(serialLog(domain), new RegExp(`VMM-TEST: ip ${ip.replace(/\./g, '\\.')}\\b`));
-    // What the guest really has, from the network's leases.
+    // What the guest really has, from the network's leases, as the
+    // helper's address watcher read it (no libvirt call in the request):
+    // on the VM, in the list, and gone once the guest stops.
     await waitFor(async () => (await vmOf(vm.id)).ip_addresses.includes(ip), 20_000, 500);
+    assert.deepEqual(sql(`SELECT ip, source FROM vm_addresses WHERE vm_id = ${vm.id}`), [[ip, 'lease']]);
+    const listed = dataOf(await user.client.api('GET', '/vms?per_page=100')).find((v) => v.id === vm.id);
+    assert.deepEqual(listed.ip_addresses, [ip]);
     const page = await user.client.page(`/vms/${vm.id}`);
     assert.match(page.text, new RegExp(`id="ip-addresses">[^<]*${ip.replace(/\./g, '\\.')}`));
     // The running guest is no conflict of its own address.
     const conflicts = await admin.api('GET', `/ip-pools/${pool.id}/conflicts`);
     assert.equal(conflicts.status, 200, conflicts.text);
     assert.deepEqual(dataOf(conflicts), []);
+    const stopped = await user.client.api('POST', `/vms/${vm.id}/stop`, { force: true });
+    assert.ok([200, 202].includes(stopped.status), stopped.text);
+    await waitFor(async () => (await vmOf(vm.id)).ip_addresses.length === 0, 20_000, 500);
   });
 
   test('two VMs never get the same address, even created at once', async () => {

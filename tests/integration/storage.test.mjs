@@ -4,16 +4,21 @@
 // deleted, and refused while a domain uses them; paths outside the roots
 // refused; a logical pool on a volume group over a loop device on a
 // sparse file of our own; a netfs pool where the kernel offers NFS (else
-// skipped, saying why). Names carry this run's prefix; after() removes
+// skipped, saying why); a pool whose storage hangs (a FUSE mount that
+// never answers, as a hard NFS mount whose server is gone) while the
+// portal goes on answering. Names carry this run's prefix; after() removes
 // whatever a failed test left (pools, domains, the VG, the loop device).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import {
   existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { adminClient, assertError, dataOf, jobOf, sql, q, STATE, userClient, waitFor } from './lib.mjs';
+import {
+  adminClient, assertError, BASE, createVmDone, dataOf, domainOf, jobOf, serialLog, sql, q, STATE, userClient, waitFor,
+} from './lib.mjs';
+import { digest, tusCreate, tusUpload, waitJob } from './tus.mjs';
 
 const PREFIX = `t12s-${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
 const ROOT = '/srv/vmm-storage';
@@ -30,13 +35,32 @@ let admin;
 const loops = [];
 const files = [];
 const domains = [];
+const mounts = [];
 
 before(async () => {
   admin = await adminClient();
   mkdirSync(ROOT, { recursive: true });
 });
 
+// The FUSE mount of the hanging pool, and the process holding its device.
+let hang = null;
+function unhang() {
+  if (!hang) return;
+  // Closing /dev/fuse aborts the connection: every call stuck in it
+  // (libvirtd's included) gets ENOTCONN; then the mount can go.
+  hang.process.kill('SIGKILL');
+  for (let i = 0; i < 50; i++) {
+    try { run('umount', '-l', hang.path); break; } catch { execFileSync('sleep', ['0.1']); }
+  }
+  hang = null;
+}
+
+const vms = [];
+
 after(async () => {
+  for (const id of vms) await admin.api('DELETE', `/vms/${id}?delete_disks=true`);
+  unhang();
+  for (const m of mounts) quietly(() => run('umount', '-l', m));
   for (const d of domains) quietly(() => virsh('undefine', d));
   for (const row of sql(`SELECT id FROM storage_pools WHERE name LIKE ${q(`${PREFIX}%`)}`)) {
     await admin.api('DELETE', `/storage-pools/${row[0]}`);
@@ -173,6 +197,140 @@ describe('a storage pool', () => {
     assertError(await client.api('GET', '/storage-pools'), 403, 'forbidden');
   });
 
+  test('volumes: uploaded through tus (judged as templates are) and downloaded through nginx', async () => {
+    const name = `${PREFIX}-up`;
+    const path = join(ROOT, name);
+    files.push(path);
+    const made = await admin.api('POST', '/storage-pools', { name, type: 'dir', path });
+    assert.equal((await finished(made)).state, 'succeeded');
+    const pool = dataOf(made);
+    const work = join(ROOT, `${PREFIX}-work`);
+    mkdirSync(work, { recursive: true });
+    files.push(work);
+    const image = join(work, 'data.qcow2');
+    run('qemu-img', 'create', '-q', '-f', 'qcow2', image, '64M');
+    run('qemu-io', '-c', 'write -P 0x5a 0 1M', image);
+    const bytes = readFileSync(image);
+    const meta = { kind: 'volume', pool_id: String(pool.id), name: 'data.qcow2', format: 'qcow2', filename: 'data.qcow2' };
+
+    const up = await tusUpload(admin, bytes, meta);
+    const job = await waitJob(admin, up.jobId, 90_000);
+    assert.equal(job.state, 'succeeded', job.message);
+    assert.deepEqual(job.result, { storage_pool_id: pool.id, volume: 'data.qcow2' });
+    const vol = dataOf(await admin.api('GET', `/storage-pools/${pool.id}/volumes`)).find((v) => v.name === 'data.qcow2');
+    assert.equal(vol?.capacity_bytes, 64 << 20, JSON.stringify(vol));
+    assert.equal(digest('sha256', readFileSync(join(path, 'data.qcow2'))), digest('sha256', bytes));
+    assert.match(run('qemu-io', '-r', '-c', 'read -P 0x5a 0 1M', join(path, 'data.qcow2')), /read 1048576/);
+
+    // Downloaded: nginx sends the file the helper let it read.
+    const res = await fetch(`${BASE}/api/v1/storage-pools/${pool.id}/volumes/data.qcow2/download`, {
+      headers: { Cookie: admin.cookieHeader() },
+    });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'application/octet-stream');
+    assert.match(res.headers.get('content-disposition'), /attachment; filename="data.qcow2"/);
+    assert.equal(digest('sha256', Buffer.from(await res.arrayBuffer())), digest('sha256', bytes));
+    assertError(await admin.api('GET', `/storage-pools/${pool.id}/volumes/nothing.qcow2/download`), 404, 'not_found');
+    const { client } = await userClient(admin);
+    assertError(await client.api('GET', `/storage-pools/${pool.id}/volumes/data.qcow2/download`), 403, 'forbidden');
+
+    // Refused before a byte is sent.
+    const refused = [
+      [admin, { ...meta, name: 'data.qcow2' }, 1000, 409, 'volume_exists'],
+      [admin, { ...meta, name: '../escape' }, 1000, 400, 'invalid_name'],
+      [admin, { ...meta, pool_id: '' }, 1000, 400, 'missing_metadata'],
+      [admin, { ...meta, pool_id: '999999999' }, 1000, 404, 'not_found'],
+      [admin, { ...meta, name: 'x.vmdk', format: 'vmdk' }, 1000, 400, 'invalid_metadata'],
+      [client, { ...meta, name: 'mine.qcow2' }, 1000, 403, 'forbidden'],
+    ];
+    for (const [who, m, length, status, code] of refused) {
+      const { res: r } = await tusCreate(who, length, m);
+      assert.equal(r.status, status, `${JSON.stringify(m)}: ${r.text}`);
+      assert.equal(r.body?.error?.code, code, r.text);
+    }
+
+    // A pool without the room (a 16 MiB tmpfs) takes no 64 MiB volume.
+    const small = join(ROOT, `${PREFIX}-small`);
+    mkdirSync(small, { recursive: true });
+    files.push(small);
+    run('mount', '-t', 'tmpfs', '-o', 'size=16m', 'vmm-small', small);
+    mounts.push(small);
+    const smallMade = await admin.api('POST', '/storage-pools', { name: `${PREFIX}-small`, type: 'dir', path: small });
+    assert.equal((await finished(smallMade)).state, 'succeeded');
+    const { res: full } = await tusCreate(admin, 64 << 20, { ...meta, pool_id: String(dataOf(smallMade).id), name: 'big.raw', format: 'raw' });
+    assert.equal(full.status, 413, full.text);
+    assert.equal(full.body?.error?.code, 'pool_full', full.text);
+    run('umount', small);
+    mounts.pop();
+    assert.equal((await finished(await admin.api('DELETE', `/storage-pools/${dataOf(smallMade).id}`))).state, 'succeeded');
+
+    // A hostile image (a backing file on a host file) is judged in the
+    // sandbox and refused: no volume, no file.
+    const hostile = join(work, 'hostile.qcow2');
+    run('qemu-img', 'create', '-q', '-f', 'qcow2', '-u', '-F', 'raw', '-b', '/etc/shadow', hostile, '4K');
+    const bad = await tusUpload(admin, readFileSync(hostile), { ...meta, name: 'hostile.qcow2' });
+    const badJob = await waitJob(admin, bad.jobId, 90_000);
+    assert.equal(badJob.state, 'failed');
+    assert.match(badJob.message, /backing file/);
+    assert.ok(!existsSync(join(path, 'hostile.qcow2')));
+    assert.ok(!dataOf(await admin.api('GET', `/storage-pools/${pool.id}/volumes`)).some((v) => v.name === 'hostile.qcow2'));
+
+    assert.equal((await admin.api('DELETE', `/storage-pools/${pool.id}/volumes/data.qcow2`)).status, 200);
+    assert.equal((await finished(await admin.api('DELETE', `/storage-pools/${pool.id}`))).state, 'succeeded');
+  });
+
+  test('a VM created into a new dir pool boots from its disk there; the quota counts it', async () => {
+    const name = `${PREFIX}-vms`;
+    const path = join(ROOT, name);
+    files.push(path);
+    const made = await admin.api('POST', '/storage-pools', { name, type: 'dir', path });
+    assert.equal((await finished(made)).state, 'succeeded');
+    const pool = dataOf(made);
+    const templateId = Number(sql("SELECT id FROM templates WHERE name = 'Demo (busybox)'")[0][0]);
+    const me = dataOf(await admin.api('GET', '/auth/me')).user;
+    const usage = async () => dataOf(await admin.api('GET', `/users/${me.id}/quota`)).usage.disk_gb;
+    const before = await usage();
+    const vm = { name: `${PREFIX}-vm`, template_id: templateId, vcpus: 1, memory_mb: 128, disk_gb: 1 };
+
+    // Refused before anything is made.
+    const { client } = await userClient(admin);
+    assertError(await client.api('POST', '/vms', { ...vm, pool: pool.id }), 403, 'forbidden');
+    assertError(await admin.api('POST', '/vms', { ...vm, pool: 999999999 }), 422, 'unknown_pool');
+    assertError(await admin.api('POST', '/vms', { ...vm, disk_gb: 65536, pool: pool.id }), 413, 'pool_full');
+    assert.equal(sql(`SELECT COUNT(*) FROM vms WHERE name = ${q(vm.name)}`)[0][0], '0');
+
+    const res = await createVmDone(admin, { ...vm, pool: pool.id, start: true });
+    assert.equal(res.status, 201, res.text);
+    vms.push(res.vm.id);
+    assert.equal(res.job.state, 'succeeded', JSON.stringify(res.job));
+    assert.equal(res.vm.storage_pool_id, pool.id);
+    const domain = domainOf(res.vm.id);
+    const disk = join(path, `${domain}.qcow2`);
+    assert.ok(existsSync(disk), 'the disk is in the chosen pool');
+    assert.match(virsh('dumpxml', domain), new RegExp(`<source file='${disk.replace(/[.]/g, '\\.')}'`));
+    assert.ok(dataOf(await admin.api('GET', `/storage-pools/${pool.id}/volumes`)).some((v) => v.name === `${domain}.qcow2` && v.in_use));
+    assert.equal(await usage(), before + 1, 'the disk quota counts it');
+    await waitFor(() => /VMM-TEST: boot ok/.test(serialLog(domain)), 120_000, 500);
+    assertError(await admin.api('DELETE', `/storage-pools/${pool.id}`), 409, 'pool_in_use');
+
+    // A disk added to it goes in the pool too, and counts.
+    assertError(await admin.api('POST', `/vms/${res.vm.id}/disks`, { size_gb: 65536, pool: pool.id }), 413, 'pool_full');
+    const added = await admin.api('POST', `/vms/${res.vm.id}/disks`, { size_gb: 1, bus: 'virtio', pool: pool.id });
+    assert.equal(added.status, 201, added.text);
+    const extra = join(path, `${domain}-vdb.qcow2`);
+    assert.ok(existsSync(extra), 'the added disk is in the chosen pool');
+    assert.match(virsh('dumpxml', domain), new RegExp(`<source file='${extra.replace(/[.]/g, '\\.')}'`));
+    const disks = dataOf(await admin.api('GET', `/vms/${res.vm.id}`)).disks;
+    assert.deepEqual(disks.map((d) => [d.target, d.storage_pool_id]), [['vda', pool.id], ['vdb', pool.id]]);
+    assert.equal(await usage(), before + 2);
+
+    const gone = await admin.api('DELETE', `/vms/${res.vm.id}?delete_disks=true`);
+    assert.equal(gone.status, 200, gone.text);
+    vms.pop();
+    assert.ok(!existsSync(disk) && !existsSync(extra), 'its disks went with it');
+    assert.equal((await finished(await admin.api('DELETE', `/storage-pools/${pool.id}`))).state, 'succeeded');
+  });
+
   test('logical: a volume group on a loop device of our own', async (t) => {
     const image = join(ROOT, `${PREFIX}-lvm.img`);
     files.push(image);
@@ -234,5 +392,73 @@ describe('a storage pool', () => {
     } finally {
       quietly(() => run('exportfs', '-u', `127.0.0.1:${exported}`));
     }
+  });
+
+  test('a pool whose storage hangs: its operations give up at their deadline, the portal answers', async (t) => {
+    // No NFS server runs here to be taken down; a FUSE mount whose server
+    // never answers (the device opened and mounted, never read) hangs
+    // every call into it in the kernel the same way, libvirtd's included.
+    if (!existsSync('/dev/fuse') || !/\bfuse\b/.test(readFileSync('/proc/filesystems', 'utf8'))) {
+      t.skip('no FUSE here (/dev/fuse or the fuse filesystem is missing): nothing can be made to hang');
+      return;
+    }
+    const name = `${PREFIX}-hang`;
+    const path = join(ROOT, name);
+    files.push(path);
+    const made = await admin.api('POST', '/storage-pools', { name, type: 'dir', path });
+    assert.equal((await finished(made)).state, 'succeeded');
+    const pool = dataOf(made);
+    const child = spawn('bash', ['-c', 'exec 3<>/dev/fuse; mount -i -t fuse -o fd=3,rootmode=40000,user_id=0,group_id=0 '
+      + `vmm-hang "$1" && echo mounted; exec sleep 600`, 'bash', path], { stdio: ['ignore', 'pipe', 'pipe'] });
+    await new Promise((resolve, reject) => {
+      child.stdout.on('data', (d) => { if (/mounted/.test(d)) resolve(); });
+      child.on('exit', (code) => reject(new Error(`the FUSE mount failed (exit ${code})`)));
+    });
+    hang = { process: child, path };
+    try {
+      assert.throws(() => run('timeout', '-s', 'KILL', '2', 'stat', path), 'looking into the directory hangs');
+
+      let t0 = Date.now();
+      const refreshed = await admin.api('POST', `/storage-pools/${pool.id}/refresh`);
+      assert.equal(refreshed.status, 202, refreshed.text);
+      assert.ok(Date.now() - t0 < 3000, `the refresh answered at once (${Date.now() - t0} ms)`);
+      const job = jobOf(refreshed);
+
+      // The list and the pool's page wait [storage] info_timeout_s (3 s) at
+      // most, and say the pool does not answer; other pages are untouched.
+      t0 = Date.now();
+      const list = await admin.api('GET', '/storage-pools');
+      assert.equal(list.status, 200, list.text);
+      assert.ok(Date.now() - t0 < 6000, `the list answered in ${Date.now() - t0} ms`);
+      assert.equal(dataOf(list).find((p) => p.id === pool.id).state, 'not_responding');
+      t0 = Date.now();
+      const shown = await admin.api('GET', `/storage-pools/${pool.id}`);
+      assert.equal(shown.status, 200, shown.text);
+      assert.ok(Date.now() - t0 < 6000, `the pool answered in ${Date.now() - t0} ms`);
+      assert.equal(dataOf(shown).state, 'not_responding');
+      const page = await admin.page('/storage-pools');
+      assert.equal(page.status, 200);
+      assert.equal((await admin.api('GET', '/networks')).status, 200);
+
+      // The refresh gives up at [storage] op_timeout_s (10 s in the tests).
+      t0 = Date.now();
+      let ended;
+      await waitFor(async () => {
+        ended = dataOf(await admin.api('GET', `/jobs/${job.id}`));
+        return !['queued', 'running'].includes(ended.state);
+      }, 40_000, 250);
+      assert.equal(ended.state, 'failed', JSON.stringify(ended));
+      assert.match(ended.message, /did not answer within 10 seconds/);
+    } finally {
+      unhang();
+    }
+    // Once the storage answers again, so does the pool, and it goes.
+    await waitFor(async () => {
+      const state = dataOf(await admin.api('GET', `/storage-pools/${pool.id}`)).state;
+      return state !== 'not_responding';
+    }, 30_000, 500);
+    const gone = await finished(await admin.api('DELETE', `/storage-pools/${pool.id}`));
+    assert.equal(gone.state, 'succeeded', gone.message);
+    assert.ok(!libvirtPools().includes(name));
   });
 });
