@@ -1556,16 +1556,24 @@ static int update_hardware(struct req *r, json_t *before, long long id)
 }
 
 /* issue 20: the console's settings of a PATCH (graphics, listen address,
- * keymap, password): the machine is redefined with them, so stopped. */
-static int update_console(struct req *r, json_t *before, long long id)
+ * keymap, password): the machine is redefined with them, so stopped; only
+ * the VNC password also changes on a running (or paused) machine, live
+ * (*live_password: the helper's vm.vnc_password sets it). */
+static int update_console(struct req *r, json_t *before, long long id, bool *live_password)
 {
     const char *graphics = input_str(r, "graphics");
     const char *listen = input_str(r, "console_listen");
     const char *keymap = input_str(r, "console_keymap");
     const char *password = input_str(r, "vnc_password");
-    if (strcmp(json_string_value(json_object_get(before, "state")), "stopped") != 0)
+    const char *state = json_string_value(json_object_get(before, "state"));
+    bool on = !strcmp(state, "running") || !strcmp(state, "paused");
+    bool redefine = input_has(r, "graphics") || input_has(r, "console_listen") ||
+                    input_has(r, "console_keymap");
+    if (strcmp(state, "stopped") != 0 && (redefine || !on))
         return req_fail(r, 409, "wrong_state", NULL,
-                        _("Stop the virtual machine to change its console."));
+                        _("Stop the virtual machine to change its graphics, console address or "
+                          "keymap (its VNC password also changes while it runs)."));
+    *live_password = on && password;
     if (vnc_password_check(r) < 0)
         return -1;
     if (listen && !graphics_listen_allowed(listen))
@@ -1595,7 +1603,11 @@ static int vms_update(struct req *r)
     const char *name = input_str(r, "name");
     const char *description = input_str(r, "description");
     json_t *autostart = json_object_get(r->input, "autostart");
-    r->audit_detail = json_pack("{s:O, s:O}", "before", before, "changes", r->input);
+    /* The audit row says the VNC password changed, never what it is. */
+    json_t *changes = json_deep_copy(r->input);
+    if (json_object_get(changes, "vnc_password"))
+        json_object_set_new(changes, "vnc_password", json_string("(changed)"));
+    r->audit_detail = json_pack("{s:O, s:o}", "before", before, "changes", changes);
     bool hardware = input_has(r, "vcpus") || input_has(r, "memory_mb") ||
                     input_has(r, "cpu_model") || input_has(r, "boot_order");
     bool console = input_has(r, "graphics") || input_has(r, "console_listen") ||
@@ -1605,9 +1617,10 @@ static int vms_update(struct req *r)
     char *old_boot = g_strdup(db_cell(old, 0, 0));
     char *old_password = g_strdup(db_cell(old, 0, 1));
     db_rows_free(old);
+    bool live_password = false;
     int rc = hardware ? update_hardware(r, before, id) : 0;
     if (rc == 0 && console)
-        rc = update_console(r, before, id);
+        rc = update_console(r, before, id, &live_password);
     if (rc == 0 &&
         ((name && db_exec("UPDATE vms SET name = ? WHERE id = ?", DB_TEXT(name), DB_INT(id)) < 0) ||
          (description && db_exec("UPDATE vms SET description = ? WHERE id = ?",
@@ -1618,7 +1631,11 @@ static int vms_update(struct req *r)
     json_t *done = NULL;
     if (rc == 0) {
         json_t *args = json_pack("{s:I}", "vm_id", (json_int_t)id);
-        done = helper_call(r, "vm.update", args);
+        /* The password first: refused, nothing of the PATCH reached libvirt. */
+        json_t *set = live_password ? helper_call(r, "vm.vnc_password", args) : NULL;
+        if (!live_password || set)
+            done = helper_call(r, "vm.update", args);
+        json_decref(set);
         json_decref(args);
     }
     if (rc == 0 && !done) {

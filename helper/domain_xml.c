@@ -580,6 +580,34 @@ char *domain_xml_graphics_password(const char *xml, const char *type, const char
     return out;
 }
 
+char *domain_xml_vnc_password(const char *inactive_xml, const char *passwd)
+{
+    xmlDocPtr doc = inactive_xml
+                        ? xmlReadMemory(inactive_xml, (int)strlen(inactive_xml), "domain.xml", NULL,
+                                        XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
+                        : NULL;
+    if (!doc)
+        return NULL;
+    xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
+    xmlXPathObjectPtr found =
+        xmlXPathEvalExpression(BAD_CAST "/domain/devices/graphics[@type='vnc']", ctx);
+    xmlNodePtr node = found && found->nodesetval && found->nodesetval->nodeNr > 0
+                          ? found->nodesetval->nodeTab[0] : NULL;
+    char *out = NULL;
+    if (node) {
+        xmlSetProp(node, BAD_CAST "passwd", BAD_CAST passwd);
+        xmlUnsetProp(node, BAD_CAST "passwdValidTo");
+        xmlBufferPtr buf = xmlBufferCreate();
+        if (xmlNodeDump(buf, doc, node, 0, 0) > 0)
+            out = g_strdup((const char *)xmlBufferContent(buf));
+        xmlBufferFree(buf);
+    }
+    xmlXPathFreeObject(found);
+    xmlXPathFreeContext(ctx);
+    xmlFreeDoc(doc);
+    return out;
+}
+
 /* Whether any node matches xpath. */
 static bool xpath_any(xmlXPathContextPtr ctx, const char *xpath)
 {
