@@ -311,6 +311,12 @@ static int vms_show(struct req *r)
     if (!r->api && !strcmp(json_string_value(json_object_get(vm, "state")), "stopped") &&
         hardware_cpu_choices(r, vm) < 0)
         memset(&r->err, 0, sizeof r->err);
+    /* The Graphics card: a .vv file only for a machine that is on. */
+    if (!r->api) {
+        const char *state = json_string_value(json_object_get(vm, "state"));
+        json_object_set_new(vm, "console_on",
+                            json_boolean(!strcmp(state, "running") || !strcmp(state, "paused")));
+    }
     req_set_object(r, "vm", vm);
     if (!r->api)
         json_object_set_new(r->data, "recent_jobs", vm_recent_jobs(id));
@@ -1668,7 +1674,19 @@ static int vms_update(struct req *r)
     if (!vm)
         return -1;
     audit_changes_between(r, json_object_get(r->audit_detail, "before"), vm, NULL);
+    if (input_has(r, "vnc_password"))
+        audit_change_secret(r, "vnc_password");
     req_set_object(r, "vm", vm);
+    return 0;
+}
+
+/* POST /vms/{id}/graphics, the VM page's Graphics form: the same change
+ * as PATCH /vms/{id} {"graphics"}, then back to the page. */
+static int vms_graphics_form(struct req *r)
+{
+    if (vms_update(r) < 0)
+        return -1;
+    r->location = g_strdup_printf("/vms/%lld#vm-graphics", req_param(r, "id")->num);
     return 0;
 }
 
@@ -1847,6 +1865,11 @@ static const struct field update_fields[] = {
     { "vnc_password", FIELD_STRING, false, 1, VNC_PASSWORD_LEN, NULL },
     { NULL },
 };
+/* The VM page's Graphics form. */
+static const struct field graphics_form_fields[] = {
+    { "graphics", FIELD_ENUM, true, 0, 0, graphics_types },
+    { NULL },
+};
 
 static const char *const migrate_modes[] = { "live", "live_storage", "offline", NULL };
 static const struct field migrate_fields[] = {
@@ -1896,8 +1919,10 @@ static const struct route routes[] = {
       .statuses = STATUSES(404, 409, 422, 502) },
     { "PATCH", "/vms/{id:int}", vms_update, PERM_USER, ROUTE_API, NULL, NULL, update_fields,
       "vm.update",
-      .summary = "Change a VM (name, description, vCPUs, memory, CPU model, boot order, autostart)", .reply = REPLY_OBJECT,
+      .summary = "Change a VM (name, description, vCPUs, memory, CPU model, boot order, autostart, graphics, console; the VNC password also live)", .reply = REPLY_OBJECT,
       .statuses = STATUSES(404, 409, 422, 502) },
+    { "POST", "/vms/{id:int}/graphics", vms_graphics_form, PERM_USER, ROUTE_PAGE, NULL, NULL,
+      graphics_form_fields, "vm.update" },
     { "DELETE", "/vms/{id:int}", vms_delete, PERM_USER, ROUTE_API, NULL, NULL, delete_fields,
       "vm.delete",
       .summary = "Delete a VM (delete_disks: its disks too)", .reply = REPLY_OBJECT,
