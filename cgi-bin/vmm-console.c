@@ -10,8 +10,11 @@
  *                                  X-Console-Port, the only place nginx
  *                                  takes it from.
  *
- * Only the token's SHA-256 is stored. The VNC password goes out only in
- * the token's JSON, which the page's script fetches; see docs/api.md. */
+ * The token travels as a websocket subprotocol (Sec-WebSocket-Protocol:
+ * binary, vmm-ticket.<token>), never in the URL: nginx writes the request
+ * line into its error log when an upstream fails, and no header. Only the
+ * token's SHA-256 is stored. The VNC password goes out only in the
+ * token's JSON, which the page's script fetches; see docs/api.md. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +29,9 @@
 #include "user.h"
 
 #define CONSOLE_TOKEN_TTL_S 60
+/* The subprotocol that carries the token; QEMU's websocket wants "binary"
+ * beside it (nginx passes only "binary" on). */
+#define CONSOLE_TICKET_PROTOCOL "vmm-ticket."
 
 /* The VM of the path if the caller may see it (id, name, state), else a
  * 404, the same answer as for a VM that does not exist. */
@@ -114,9 +120,13 @@ static int console_token(struct req *r)
             rc = fail_db(r);
     }
     if (rc == 0) {
-        char *ws_path = g_strdup_printf("/console/ws?token=%s&vm=%lld", token, id);
-        r->data = json_pack("{s:s, s:s, s:s, s:s?}", "type", "vnc", "ws_path", ws_path,
-                            "expires_at", db_cell(rows, 0, 0), "password", db_cell(rows, 0, 1));
+        char *ws_path = g_strdup_printf("/console/ws?vm=%lld", id);
+        char *ticket = g_strdup_printf(CONSOLE_TICKET_PROTOCOL "%s", token);
+        r->data = json_pack("{s:s, s:s, s:[s, s], s:s, s:s?}", "type", "vnc", "ws_path", ws_path,
+                            "ws_protocols", "binary", ticket, "expires_at", db_cell(rows, 0, 0),
+                            "password", db_cell(rows, 0, 1));
+        explicit_bzero(ticket, strlen(ticket));
+        g_free(ticket);
         g_free(ws_path);
     }
     db_rows_free(rows);
@@ -188,19 +198,22 @@ static int console_spice(struct req *r)
     return 0;
 }
 
-/* Uses up the token of the query if it is fresh, the caller's, and for
- * the VM the query names; any failure is a 403. A token presented by
- * someone else (or for another VM) is refused without being used up, so
- * its owner can still connect with it. */
+/* Uses up the token of the websocket's subprotocols if it is fresh, the
+ * caller's, and for the VM the query names; any failure is a 403. A token
+ * presented by someone else (or for another VM) is refused without being
+ * used up, so its owner can still connect with it. (A token in the query,
+ * the old form, never gets here: nginx refuses it, see server.conf.in.) */
 static int token_consume(struct req *r, long long *vm_id)
 {
-    const char *token = req_query(r, "token");
     const char *vm = req_query(r, "vm");
-    char digest[TOKEN_HEX_LEN + 1], *end = NULL;
+    char token[TOKEN_HEX_LEN + 1], digest[TOKEN_HEX_LEN + 1], *end = NULL;
     long long want = vm ? strtoll(vm, &end, 10) : 0;
-    if (!token_well_formed(token) || !vm || !*vm || *end || want <= 0)
+    if (token_from_protocols(req_env(r, "HTTP_SEC_WEBSOCKET_PROTOCOL"), CONSOLE_TICKET_PROTOCOL,
+                             token) < 0 ||
+        !vm || !*vm || *end || want <= 0)
         return req_fail(r, 403, "bad_token", NULL, _("The console link is not valid."));
     token_digest(token, digest);
+    explicit_bzero(token, sizeof token);
 
     /* One statement checks and uses it up: two connections racing with
      * one token cannot both see it unused, and a refusal changes nothing. */
@@ -260,7 +273,7 @@ static const struct route routes[] = {
     { "GET", "/vms/{id:int}/console", console_page, PERM_USER, ROUTE_PAGE, "console.tpl",
       N_("Console") },
     { "GET", "/vms/{id:int}/console", console_token, PERM_USER, ROUTE_API,
-      .summary = "A one-time ticket for the VM's VNC console (websocket path, expiry)", .reply = REPLY_OBJECT,
+      .summary = "A one-time ticket for the VM's VNC console (websocket path, the subprotocols that carry the token, expiry)", .reply = REPLY_OBJECT,
       .statuses = STATUSES(404, 409, 502) },
     { "GET", "/vms/{id:int}/console/spice", console_spice, PERM_USER, ROUTE_API,
       .summary = "A SPICE VM's virt-viewer (.vv) file with a one-time password", .reply = REPLY_RAW,

@@ -351,6 +351,12 @@ static int vms_show(struct req *r)
     if (!r->api && !strcmp(json_string_value(json_object_get(vm, "state")), "stopped") &&
         hardware_cpu_choices(r, vm) < 0)
         memset(&r->err, 0, sizeof r->err);
+    /* The Graphics card: a .vv file only for a machine that is on. */
+    if (!r->api) {
+        const char *state = json_string_value(json_object_get(vm, "state"));
+        json_object_set_new(vm, "console_on",
+                            json_boolean(!strcmp(state, "running") || !strcmp(state, "paused")));
+    }
     req_set_object(r, "vm", vm);
     if (!r->api) {
         json_object_set_new(r->data, "recent_jobs", vm_recent_jobs(id));
@@ -1699,16 +1705,24 @@ static int update_hardware(struct req *r, json_t *before, long long id)
 }
 
 /* issue 20: the console's settings of a PATCH (graphics, listen address,
- * keymap, password): the machine is redefined with them, so stopped. */
-static int update_console(struct req *r, json_t *before, long long id)
+ * keymap, password): the machine is redefined with them, so stopped; only
+ * the VNC password also changes on a running (or paused) machine, live
+ * (*live_password: the helper's vm.vnc_password sets it). */
+static int update_console(struct req *r, json_t *before, long long id, bool *live_password)
 {
     const char *graphics = input_str(r, "graphics");
     const char *listen = input_str(r, "console_listen");
     const char *keymap = input_str(r, "console_keymap");
     const char *password = input_str(r, "vnc_password");
-    if (strcmp(json_string_value(json_object_get(before, "state")), "stopped") != 0)
+    const char *state = json_string_value(json_object_get(before, "state"));
+    bool on = !strcmp(state, "running") || !strcmp(state, "paused");
+    bool redefine = input_has(r, "graphics") || input_has(r, "console_listen") ||
+                    input_has(r, "console_keymap");
+    if (strcmp(state, "stopped") != 0 && (redefine || !on))
         return req_fail(r, 409, "wrong_state", NULL,
-                        _("Stop the virtual machine to change its console."));
+                        _("Stop the virtual machine to change its graphics, console address or "
+                          "keymap (its VNC password also changes while it runs)."));
+    *live_password = on && password;
     if (vnc_password_check(r) < 0)
         return -1;
     if (listen && !graphics_listen_allowed(listen))
@@ -1738,7 +1752,11 @@ static int vms_update(struct req *r)
     const char *name = input_str(r, "name");
     const char *description = input_str(r, "description");
     json_t *autostart = json_object_get(r->input, "autostart");
-    r->audit_detail = json_pack("{s:O, s:O}", "before", before, "changes", r->input);
+    /* The audit row says the VNC password changed, never what it is. */
+    json_t *changes = json_deep_copy(r->input);
+    if (json_object_get(changes, "vnc_password"))
+        json_object_set_new(changes, "vnc_password", json_string("(changed)"));
+    r->audit_detail = json_pack("{s:O, s:o}", "before", before, "changes", changes);
     bool hardware = input_has(r, "vcpus") || input_has(r, "memory_mb") ||
                     input_has(r, "cpu_model") || input_has(r, "boot_order");
     bool console = input_has(r, "graphics") || input_has(r, "console_listen") ||
@@ -1748,9 +1766,10 @@ static int vms_update(struct req *r)
     char *old_boot = g_strdup(db_cell(old, 0, 0));
     char *old_password = g_strdup(db_cell(old, 0, 1));
     db_rows_free(old);
+    bool live_password = false;
     int rc = hardware ? update_hardware(r, before, id) : 0;
     if (rc == 0 && console)
-        rc = update_console(r, before, id);
+        rc = update_console(r, before, id, &live_password);
     if (rc == 0 &&
         ((name && db_exec("UPDATE vms SET name = ? WHERE id = ?", DB_TEXT(name), DB_INT(id)) < 0) ||
          (description && db_exec("UPDATE vms SET description = ? WHERE id = ?",
@@ -1761,7 +1780,11 @@ static int vms_update(struct req *r)
     json_t *done = NULL;
     if (rc == 0) {
         json_t *args = json_pack("{s:I}", "vm_id", (json_int_t)id);
-        done = helper_call(r, "vm.update", args);
+        /* The password first: refused, nothing of the PATCH reached libvirt. */
+        json_t *set = live_password ? helper_call(r, "vm.vnc_password", args) : NULL;
+        if (!live_password || set)
+            done = helper_call(r, "vm.update", args);
+        json_decref(set);
         json_decref(args);
     }
     if (rc == 0 && !done) {
@@ -1794,7 +1817,19 @@ static int vms_update(struct req *r)
     if (!vm)
         return -1;
     audit_changes_between(r, json_object_get(r->audit_detail, "before"), vm, NULL);
+    if (input_has(r, "vnc_password"))
+        audit_change_secret(r, "vnc_password");
     req_set_object(r, "vm", vm);
+    return 0;
+}
+
+/* POST /vms/{id}/graphics, the VM page's Graphics form: the same change
+ * as PATCH /vms/{id} {"graphics"}, then back to the page. */
+static int vms_graphics_form(struct req *r)
+{
+    if (vms_update(r) < 0)
+        return -1;
+    r->location = g_strdup_printf("/vms/%lld#vm-graphics", req_param(r, "id")->num);
     return 0;
 }
 
@@ -1996,6 +2031,11 @@ static const struct field update_fields[] = {
     { "vnc_password", FIELD_STRING, false, 1, VNC_PASSWORD_LEN, NULL },
     { NULL },
 };
+/* The VM page's Graphics form. */
+static const struct field graphics_form_fields[] = {
+    { "graphics", FIELD_ENUM, true, 0, 0, graphics_types },
+    { NULL },
+};
 
 static const char *const migrate_modes[] = { "live", "live_storage", "offline", NULL };
 static const struct field migrate_fields[] = {
@@ -2045,8 +2085,10 @@ static const struct route routes[] = {
       .statuses = STATUSES(404, 409, 422, 502) },
     { "PATCH", "/vms/{id:int}", vms_update, PERM_USER, ROUTE_API, NULL, NULL, update_fields,
       "vm.update",
-      .summary = "Change a VM (name, description, vCPUs, memory, CPU model, boot order, autostart)", .reply = REPLY_OBJECT,
+      .summary = "Change a VM (name, description, vCPUs, memory, CPU model, boot order, autostart, graphics, console; the VNC password also live)", .reply = REPLY_OBJECT,
       .statuses = STATUSES(404, 409, 422, 502) },
+    { "POST", "/vms/{id:int}/graphics", vms_graphics_form, PERM_USER, ROUTE_PAGE, NULL, NULL,
+      graphics_form_fields, "vm.update" },
     { "DELETE", "/vms/{id:int}", vms_delete, PERM_USER, ROUTE_API, NULL, NULL, delete_fields,
       "vm.delete",
       .summary = "Delete a VM (delete_disks: its disks too)", .reply = REPLY_OBJECT,

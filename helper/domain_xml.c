@@ -543,21 +543,43 @@ int domain_xml_websocket_port(const char *xml)
     return port > 0 && port <= 65535 ? (int)port : -1;
 }
 
-char *domain_xml_graphics_password(const char *xml, const char *type, const char *passwd,
-                                   const char *valid_to, int *port, char **listen)
+/* The first <graphics type='type'> of xml, in *doc (xmlFreeDoc, also when
+ * there is no such element), or NULL. */
+static xmlNodePtr graphics_node(const char *xml, const char *type, xmlDocPtr *doc)
 {
-    xmlDocPtr doc = xml ? xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
-                                        XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
-                        : NULL;
-    if (!doc)
+    *doc = xml ? xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
+                               XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
+               : NULL;
+    if (!*doc)
         return NULL;
-    xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
+    xmlXPathContextPtr ctx = xmlXPathNewContext(*doc);
     char *xpath = g_strdup_printf("/domain/devices/graphics[@type='%s']", type);
     xmlXPathObjectPtr found = xmlXPathEvalExpression(BAD_CAST xpath, ctx);
     g_free(xpath);
-    char *out = NULL;
     xmlNodePtr node = found && found->nodesetval && found->nodesetval->nodeNr > 0
                           ? found->nodesetval->nodeTab[0] : NULL;
+    xmlXPathFreeObject(found);
+    xmlXPathFreeContext(ctx);
+    return node;
+}
+
+/* node as text for virDomainUpdateDeviceFlags (g_free), or NULL. */
+static char *node_text(xmlDocPtr doc, xmlNodePtr node)
+{
+    char *out = NULL;
+    xmlBufferPtr buf = xmlBufferCreate();
+    if (xmlNodeDump(buf, doc, node, 0, 0) > 0)
+        out = g_strdup((const char *)xmlBufferContent(buf));
+    xmlBufferFree(buf);
+    return out;
+}
+
+char *domain_xml_graphics_password(const char *xml, const char *type, const char *passwd,
+                                   const char *valid_to, int *port, char **listen)
+{
+    xmlDocPtr doc = NULL;
+    xmlNodePtr node = graphics_node(xml, type, &doc);
+    char *out = NULL;
     xmlChar *p = node ? xmlGetProp(node, BAD_CAST "port") : NULL;
     xmlChar *l = node ? xmlGetProp(node, BAD_CAST "listen") : NULL;
     long long n = p ? g_ascii_strtoll((const char *)p, NULL, 10) : -1;
@@ -567,15 +589,24 @@ char *domain_xml_graphics_password(const char *xml, const char *type, const char
         *listen = g_strdup((const char *)l);
         xmlSetProp(node, BAD_CAST "passwd", BAD_CAST passwd);
         xmlSetProp(node, BAD_CAST "passwdValidTo", BAD_CAST valid_to);
-        xmlBufferPtr buf = xmlBufferCreate();
-        if (xmlNodeDump(buf, doc, node, 0, 0) > 0)
-            out = g_strdup((const char *)xmlBufferContent(buf));
-        xmlBufferFree(buf);
+        out = node_text(doc, node);
     }
     xmlFree(p);
     xmlFree(l);
-    xmlXPathFreeObject(found);
-    xmlXPathFreeContext(ctx);
+    xmlFreeDoc(doc);
+    return out;
+}
+
+char *domain_xml_vnc_password(const char *inactive_xml, const char *passwd)
+{
+    xmlDocPtr doc = NULL;
+    xmlNodePtr node = graphics_node(inactive_xml, "vnc", &doc);
+    char *out = NULL;
+    if (node) {
+        xmlSetProp(node, BAD_CAST "passwd", BAD_CAST passwd);
+        xmlUnsetProp(node, BAD_CAST "passwdValidTo");
+        out = node_text(doc, node);
+    }
     xmlFreeDoc(doc);
     return out;
 }

@@ -119,6 +119,15 @@ int domain_xml_websocket_port(const char *xml);
 char *domain_xml_graphics_password(const char *xml, const char *type, const char *passwd,
                                    const char *valid_to, int *port, char **listen);
 
+/* A live VNC password change (issue 20): the <graphics type='vnc'> element
+ * of the domain's persistent (inactive) XML with passwd set (and no
+ * expiry), as text for virDomainUpdateDeviceFlags with AFFECT_LIVE and
+ * AFFECT_CONFIG. The inactive element, not the live one: its automatic
+ * ports (autoport, websocket='-1') are what libvirt accepts for the
+ * running domain and what the config must keep (the live element's ports
+ * would be written into it). NULL when there is no VNC graphics. */
+char *domain_xml_vnc_password(const char *inactive_xml, const char *passwd);
+
 /* Snapshots (issue 16): what keeps a domain (its inactive XML) from
  * internal snapshots. SNAPSHOT_RAW_DISK: a writable disk that is not
  * qcow2; SNAPSHOT_UEFI: UEFI firmware, whose raw pflash NVRAM rules out

@@ -115,6 +115,7 @@ static const struct op ops[] = {
     { "vm.update", vm_op_update, vm_args, false, true },
     { "vm.console", vm_op_console, vm_args, false, true },
     { .name = "vm.spice_ticket", .run = vm_op_spice_ticket, .args = vm_args, .needs_actor = true },
+    { .name = "vm.vnc_password", .run = vm_op_vnc_password, .args = vm_args, .needs_actor = true },
     { "upload.create", upload_op_create, upload_args, false, true, true },
     { "upload.finish", upload_op_finish, upload_args, false, true, true },
     { "upload.delete", upload_op_delete, upload_args, false, true, true },

@@ -1309,6 +1309,39 @@ int vm_op_spice_ticket(struct op_call *call)
     return rc;
 }
 
+/* A running VM's VNC password changed live (issue 20): the row's password
+ * (the program has just stored it) set on the VNC graphics of the running
+ * domain and of its persistent definition in one update. New connections
+ * need it at once; an open console stays open (libvirt keeps connected
+ * clients). */
+int vm_op_vnc_password(struct op_call *call)
+{
+    struct live_domain d;
+    char *inactive = NULL, *update = NULL;
+    int rc = -1;
+    if (live_domain_open(call, &d) < 0) {
+        /* said in call->err */
+    } else if (!d.vm->vnc_password || !*d.vm->vnc_password) {
+        err_set(&call->err, 409, "no_vnc_password", NULL, "This virtual machine has no VNC password.");
+    } else if (!(inactive = virDomainGetXMLDesc(d.dom, VIR_DOMAIN_XML_INACTIVE))) {
+        libvirt_failed(call, "Reading the machine");
+    } else if (!(update = domain_xml_vnc_password(inactive, d.vm->vnc_password))) {
+        err_set(&call->err, 409, "no_vnc", NULL, "This virtual machine's graphics are not VNC.");
+    } else if (virDomainUpdateDeviceFlags(d.dom, update,
+                                          VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG) < 0) {
+        libvirt_failed(call, "Setting the console password");
+    } else {
+        call->result = json_pack("{s:s}", "state", d.state);
+        rc = 0;
+    }
+    if (update)
+        explicit_bzero(update, strlen(update));
+    g_free(update);
+    free(inactive);
+    live_domain_close(&d);
+    return rc;
+}
+
 /* Where the console of a running (or paused) VM is: the port of QEMU's
  * VNC websocket on 127.0.0.1, known only from the live domain XML. */
 int vm_op_console(struct op_call *call)

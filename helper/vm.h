@@ -20,6 +20,7 @@ int vm_op_delete(struct op_call *call);
 int vm_op_update(struct op_call *call);
 int vm_op_console(struct op_call *call);
 int vm_op_spice_ticket(struct op_call *call);
+int vm_op_vnc_password(struct op_call *call);
 
 /* Lets an install that ended run the job that starts the VM from disk. */
 void vm_install_init(void);

@@ -68,3 +68,26 @@ bool token_well_formed(const char *text)
             return false;
     return true;
 }
+
+int token_from_protocols(const char *header, const char *prefix, char out[TOKEN_HEX_LEN + 1])
+{
+    size_t plen = strlen(prefix);
+    int found = 0;
+    for (const char *p = header; p && *p;) {
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        size_t n = strcspn(p, ", \t");
+        if (n == plen + TOKEN_HEX_LEN && !strncmp(p, prefix, plen)) {
+            char candidate[TOKEN_HEX_LEN + 1];
+            memcpy(candidate, p + plen, TOKEN_HEX_LEN);
+            candidate[TOKEN_HEX_LEN] = '\0';
+            if (!token_well_formed(candidate) || found++)
+                return -1;
+            memcpy(out, candidate, sizeof candidate);
+        } else if (n >= plen && !strncmp(p, prefix, plen)) {
+            return -1;
+        }
+        p += n;
+    }
+    return found == 1 ? 0 : -1;
+}

@@ -19,5 +19,10 @@ void token_digest(const char *text, char out[TOKEN_HEX_LEN + 1]);
 bool token_equal(const char *a, const char *b);
 /* True when text is exactly TOKEN_HEX_LEN lowercase hex characters. */
 bool token_well_formed(const char *text);
+/* The token a websocket client offers as the subprotocol <prefix><token>
+ * in its Sec-WebSocket-Protocol header (a comma-separated list), copied to
+ * out: 0, or -1 when there is none, it is malformed or there are two (a
+ * header is not logged by nginx, a URL's query is). */
+int token_from_protocols(const char *header, const char *prefix, char out[TOKEN_HEX_LEN + 1]);
 
 #endif

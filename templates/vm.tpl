@@ -32,7 +32,7 @@
   </form>
   {{/state_is_stopped}}
   {{#state_is_running}}
-  <a class="button" id="open-console" href="/vms/{{id}}/console">{{_ Console}}</a>
+  {{#graphics_is_vnc}}<a class="button" id="open-console" href="/vms/{{id}}/console">{{_ Console}}</a>{{/graphics_is_vnc}}
   <form method="post" action="/vms/{{id}}/stop" class="inline">
     <input type="hidden" name="csrf_token" value="{{csrf_token}}">
     <button id="stop">{{_ Shut down}}</button>
@@ -83,6 +83,29 @@
     <button id="wakeup" class="primary">{{_ Wake up}}</button>
   </form>
   {{/state_is_suspended}}
+</section>
+{{! issue 20: VNC (the browser console) or SPICE (remote-viewer with a
+   .vv file whose password works once); chosen while the machine is
+   stopped, through the same change as PATCH /api/v1/vms/ID. }}
+<section class="card narrow" id="vm-graphics" data-live>
+  <h2>{{_ Graphics}}</h2>
+  <p id="graphics-now" data-graphics="{{graphics}}">{{#graphics_is_vnc}}{{_ VNC: the console opens in the browser.}}{{/graphics_is_vnc}}{{#graphics_is_spice}}{{_ SPICE: the console opens in remote-viewer (virt-viewer) from a .vv file with a one-time password.}}{{/graphics_is_spice}}</p>
+  {{#graphics_is_spice}}
+  {{#console_on}}<p><a class="button primary" id="download-vv" href="/api/v1/vms/{{id}}/console/spice" download>{{_ Download .vv (remote-viewer)}}</a> <span class="muted">{{_ Each file opens the console once, within a minute of its download.}}</span></p>{{/console_on}}
+  {{#state_is_stopped}}<p class="muted" id="vv-hint">{{_ Start the machine to download its .vv file.}}</p>{{/state_is_stopped}}
+  {{/graphics_is_spice}}
+  {{#state_is_stopped}}
+  <form method="post" action="/vms/{{id}}/graphics" class="form inline" id="graphics-form">
+    <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+    <label for="graphics">{{_ Graphics}}</label>
+    <select id="graphics" name="graphics">
+      <option value="vnc"{{#graphics_is_vnc}} selected{{/graphics_is_vnc}}>{{_ VNC (browser console)}}</option>
+      <option value="spice"{{#graphics_is_spice}} selected{{/graphics_is_spice}}>{{_ SPICE (remote-viewer)}}</option>
+    </select>
+    <button type="submit" id="graphics-save">{{_ Save}}</button>
+  </form>
+  {{/state_is_stopped}}
+  {{#console_on}}<p class="muted" id="graphics-stopped-only">{{_ Stop the machine to change its graphics.}}</p>{{/console_on}}
 </section>
 {{>vm_hardware.tpl}}
 {{! Sections to come (snapshots, backups, metrics charts) go here, one

@@ -3,6 +3,8 @@
 // Each connection first asks /api/v1/vms/ID/console for a one-time token
 // (good for 60 s, used up by nginx's auth_request when the websocket
 // opens) and the VM's VNC password; the page itself carries neither. The
+// token goes as a websocket subprotocol (ws_protocols), never in the URL,
+// which nginx would log. The
 // messages shown come from the page's data-msg-* attributes, so they are
 // translated with the rest of the page.
 import RFB from '/static/novnc/core/rfb.js';
@@ -75,11 +77,11 @@ async function connect() {
     show('error', ticket.body?.error?.message || message('failed'));
     return;
   }
-  const { ws_path: wsPath, password } = ticket.body.data;
+  const { ws_path: wsPath, ws_protocols: wsProtocols, password } = ticket.body.data;
   const scheme = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
   const client = new RFB(screen, `${scheme}//${window.location.host}${wsPath}`, {
     credentials: password ? { password } : {},
-    wsProtocols: ['binary'],
+    wsProtocols,
   });
   client.scaleViewport = scale.checked;
   client.resizeSession = false;

@@ -95,6 +95,7 @@ const EXPECTED = {
   'API PATCH /vms/{id:int}': { anon: 401, a: 400, b: 404, admin: 400, bBody: { name: 'stolen' } },
   'API DELETE /vms/{id:int}': { anon: 401, a: 400, b: 404, admin: 400, bBody: {} },
   'PAGE POST /vms/{id:int}/delete': { anon: 303, a: 400, b: 404, admin: 400, bBody: {} },
+  'PAGE POST /vms/{id:int}/graphics': { anon: 303, a: 400, b: 404, admin: 400, bBody: { graphics: 'vnc' } },
   // issue 19: migration is for administrators, whoever owns the VM
   'API POST /vms/{id:int}/migrate/check': { anon: 401, a: 403, b: 403, admin: 400 },
   'PAGE POST /vms/{id:int}/migrate/check': { anon: 303, a: 403, b: 403, admin: 400 },

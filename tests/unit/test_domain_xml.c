@@ -88,6 +88,48 @@ START_TEST(test_websocket_port)
 }
 END_TEST
 
+/* Passwords set on a graphics element: the live VNC change starts from the
+ * persistent element and keeps its automatic ports; a SPICE ticket needs a
+ * listening live element. */
+static const char vnc_inactive[] =
+    "<domain><devices><graphics type='vnc' port='-1' autoport='yes' websocket='-1' "
+    "listen='127.0.0.1' passwdValidTo='2020-01-01T00:00:00'><listen type='address' "
+    "address='127.0.0.1'/></graphics></devices></domain>";
+
+START_TEST(test_graphics_passwords)
+{
+    char *vnc = domain_xml_vnc_password(vnc_inactive, "n3w-Pass");
+    ck_assert_ptr_nonnull(vnc);
+    ck_assert(g_str_has_prefix(vnc, "<graphics type=\"vnc\""));
+    ck_assert_ptr_nonnull(strstr(vnc, "passwd=\"n3w-Pass\""));
+    ck_assert_ptr_nonnull(strstr(vnc, "websocket=\"-1\""));
+    ck_assert_ptr_nonnull(strstr(vnc, "autoport=\"yes\""));
+    ck_assert_ptr_null(strstr(vnc, "passwdValidTo"));
+    ck_assert_ptr_nonnull(strstr(vnc, "<listen type=\"address\""));
+    g_free(vnc);
+    ck_assert_ptr_null(domain_xml_vnc_password(
+        "<domain><devices><graphics type='spice' autoport='yes'/></devices></domain>", "x"));
+    ck_assert_ptr_null(domain_xml_vnc_password("not xml", "x"));
+    ck_assert_ptr_null(domain_xml_vnc_password(NULL, "x"));
+
+    int port = 0;
+    char *listen = NULL;
+    char *spice = domain_xml_graphics_password(
+        "<domain><devices><graphics type='spice' port='5901' autoport='yes' listen='127.0.0.1'/>"
+        "</devices></domain>", "spice", "tick3t", "2030-01-01T00:00:00", &port, &listen);
+    ck_assert_ptr_nonnull(spice);
+    ck_assert_int_eq(port, 5901);
+    ck_assert_str_eq(listen, "127.0.0.1");
+    ck_assert_ptr_nonnull(strstr(spice, "passwdValidTo=\"2030-01-01T00:00:00\""));
+    g_free(spice);
+    g_free(listen);
+    /* Not started yet (port -1): no ticket. */
+    ck_assert_ptr_null(domain_xml_graphics_password(
+        "<domain><devices><graphics type='spice' port='-1' listen='127.0.0.1'/></devices></domain>",
+        "spice", "t", "2030-01-01T00:00:00", &port, &listen));
+}
+END_TEST
+
 /* Each case breaks one thing the builder must refuse. */
 static void break_arch(struct domain_spec *s) { s->arch = "sparc"; }
 static void break_type(struct domain_spec *s) { s->domain_type = "xen"; }
@@ -364,6 +406,7 @@ static Suite *domain_xml_suite(void)
     tcase_add_test(tc, test_nic_alone);
     tcase_add_test(tc, test_memory_room);
     tcase_add_loop_test(tc, test_websocket_port, 0, G_N_ELEMENTS(ws_cases));
+    tcase_add_test(tc, test_graphics_passwords);
     tcase_add_loop_test(tc, test_snapshot_blocker, 0, G_N_ELEMENTS(snapshot_cases));
     suite_add_tcase(s, tc);
     return s;

@@ -91,6 +91,35 @@ START_TEST(test_tokens)
 }
 END_TEST
 
+/* The console ticket rides in Sec-WebSocket-Protocol, beside "binary". */
+#define TICKET_HEX "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+static const struct {
+    const char *header;
+    int rc;
+} protocol_cases[] = {
+    { "binary, vmm-ticket." TICKET_HEX, 0 },
+    { "vmm-ticket." TICKET_HEX ",binary", 0 },
+    { "vmm-ticket." TICKET_HEX, 0 },
+    { "binary", -1 },
+    { "", -1 },
+    { NULL, -1 },
+    { "binary, vmm-ticket.abc", -1 },                          /* too short */
+    { "binary, vmm-ticket." TICKET_HEX "0", -1 },              /* too long */
+    { "binary, vmm-ticket.0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef", -1 },
+    { "vmm-ticket." TICKET_HEX ", vmm-ticket." TICKET_HEX, -1 }, /* two */
+    { "binary, xvmm-ticket." TICKET_HEX, -1 },
+};
+
+START_TEST(test_token_from_protocols)
+{
+    char out[TOKEN_HEX_LEN + 1] = "";
+    ck_assert_int_eq(token_from_protocols(protocol_cases[_i].header, "vmm-ticket.", out),
+                     protocol_cases[_i].rc);
+    if (protocol_cases[_i].rc == 0)
+        ck_assert_str_eq(out, TICKET_HEX);
+}
+END_TEST
+
 /* VNC passwords: 8 letters and digits, a fresh one each time. */
 START_TEST(test_token_password)
 {
@@ -417,6 +446,7 @@ static Suite *security_suite(void)
     tcase_add_loop_test(tc, test_password_strength, 0, G_N_ELEMENTS(strength_cases));
     tcase_add_test(tc, test_tokens);
     tcase_add_test(tc, test_token_password);
+    tcase_add_loop_test(tc, test_token_from_protocols, 0, G_N_ELEMENTS(protocol_cases));
     tcase_add_loop_test(tc, test_session_expiry, 0, G_N_ELEMENTS(expiry_cases));
     tcase_add_test(tc, test_csrf_required_for_forms);
     tcase_add_test(tc, test_json_error_shape);
