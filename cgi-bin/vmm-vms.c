@@ -620,6 +620,34 @@ static int host_check(struct req *r, const struct usage *want, const char *arch)
     return 0;
 }
 
+/* Issue 19: the host the new VM is made on: the one an admin asked for
+ * (host_id), else the helper's choice, the enabled host that is up and
+ * has room (free memory, CPUs, disk in its disks pool), the fewest VMs
+ * first. Quotas and the IP registry are global: checked apart from this.
+ * 0 with *host_id set, or -1 with the reason (422 no_room, 409 when the
+ * host asked for takes no VMs or is down). */
+static int place_vm(struct req *r, const struct usage *want, const char *arch, long long *host_id)
+{
+    long long asked = input_int(r, "host_id", 0);
+    if (asked && r->user->role != ROLE_ADMIN)
+        return req_fail(r, 403, "forbidden", "host_id",
+                        _("Only an administrator chooses the host of a virtual machine."));
+    json_t *args = json_pack("{s:I, s:I, s:I, s:s}", "vcpus", (json_int_t)want->vcpus,
+                             "memory_mb", (json_int_t)want->memory_mb, "disk_gb",
+                             (json_int_t)want->disk_gb, "arch", arch);
+    if (asked)
+        json_object_set_new(args, "host_id", json_integer(asked));
+    json_t *placed = helper_call(r, "host.place", args);
+    json_decref(args);
+    if (!placed)
+        return -1;
+    *host_id = json_integer_value(json_object_get(placed, "host_id"));
+    json_decref(placed);
+    if (asked || *host_id != 1)
+        json_object_set_new(r->audit_detail, "host_id", json_integer(*host_id));
+    return 0;
+}
+
 static bool full_clone(const struct req *r)
 {
     const char *clone = input_str(r, "clone");
@@ -747,6 +775,7 @@ struct new_vm {
     bool full, autostart;
     const char *vnc_password;   /* NULL: a random one */
     const char *graphics;       /* "vnc" (NULL) or "spice" (issue 20) */
+    long long host_id;          /* issue 19: where it is made (0: the local host) */
 };
 
 static long long insert_vm(struct req *r, const struct usage *want, const char *arch,
@@ -765,15 +794,16 @@ static long long insert_vm(struct req *r, const struct usage *want, const char *
     long long id = 0;
     int rc = db_exec_id(
         "INSERT INTO vms (uuid, domain_name, name, description, owner_id, state, vcpus, memory_mb, "
-        "disk_gb, arch, template_id, iso_id, clone, cpu_model, autostart, vnc_password, graphics) "
-        "VALUES (?, ?, ?, ?, ?, 'creating', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &id,
+        "disk_gb, arch, template_id, iso_id, clone, cpu_model, autostart, vnc_password, graphics, "
+        "host_id) VALUES (?, ?, ?, ?, ?, 'creating', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &id,
         DB_TEXT(uuid), DB_TEXT(domain_name), DB_TEXT(nv->name),
         DB_TEXT(nv->description ? nv->description : ""),
         DB_INT(r->user->id), DB_INT(want->vcpus), DB_INT(want->memory_mb), DB_INT(want->disk_gb),
         DB_TEXT(arch), nv->template_id ? DB_INT(nv->template_id) : DB_NULL,
         nv->iso_id ? DB_INT(nv->iso_id) : DB_NULL, DB_TEXT(nv->full ? "full" : "linked"),
         DB_TEXT(nv->cpu_model ? nv->cpu_model : "host-model"), DB_INT(nv->autostart),
-        DB_TEXT(vnc_password), DB_TEXT(nv->graphics ? nv->graphics : "vnc"));
+        DB_TEXT(vnc_password), DB_TEXT(nv->graphics ? nv->graphics : "vnc"),
+        DB_INT(nv->host_id ? nv->host_id : 1));
     g_free(uuid);
     g_free(domain_name);
     return rc < 0 ? -1 : id;
@@ -915,7 +945,9 @@ static int vms_create(struct req *r)
     if (cpu_model && !strcmp(cpu_model, "qemu64") && strcmp(arch, "x86_64"))
         return req_fail(r, 422, "arch_mismatch", "cpu_model",
                         _("qemu64 is an x86_64 CPU model; this image is for %s."), arch);
-    if (host_check(r, &want, arch) < 0 || hardware_cpu_model_check(r, arch, cpu_model) < 0)
+    long long host_id = 1;
+    if (host_check(r, &want, arch) < 0 || hardware_cpu_model_check(r, arch, cpu_model) < 0 ||
+        place_vm(r, &want, arch, &host_id) < 0)
         return -1;
     struct install_form form = { 0 };
     char *install_config = NULL;
@@ -933,6 +965,7 @@ static int vms_create(struct req *r)
         .cpu_model = input_str(r, "cpu_model"), .template_id = template_id, .iso_id = iso_id,
         .full = full_clone(r), .autostart = json_is_true(json_object_get(r->input, "autostart")),
         .vnc_password = input_str(r, "vnc_password"), .graphics = input_str(r, "graphics"),
+        .host_id = host_id,
     };
     int rc = quota_check(r, r->user->id, &want) < 0 || (id = insert_vm(r, &want, arch, &nv)) < 0 ||
                      set_maxima(r, id, &want) < 0 ||
@@ -1772,6 +1805,7 @@ static const struct field create_fields[] = {
     { .name = "arch", .type = FIELD_ENUM, .choices = arches },
     { "install", FIELD_FREE_OBJECT, false, 1, 9 },   /* issue 18: lib/install_form.h */
     { "install_config_id", FIELD_INT, false, 1, INT64_MAX, NULL },
+    { "host_id", FIELD_INT, false, 1, INT64_MAX, NULL },   /* issue 19: admins only */
     { NULL },
 };
 static const struct field wizard_fields[] = {
