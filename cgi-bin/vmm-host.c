@@ -72,6 +72,7 @@ static json_t *host_from_row(const struct db_rows *rows, int i)
     json_object_set_new(host, "vm_count", json_integer(db_cell_int(rows, i, 14, 0)));
     json_object_set_new(host, "vm_memory_mb", json_integer(db_cell_int(rows, i, 15, 0)));
     json_object_set_new(host, "enabled", json_boolean(db_cell_int(rows, i, 16, 1) != 0));
+    json_object_set_new(host, "disabled", json_boolean(db_cell_int(rows, i, 16, 1) == 0));   /* for the page */
     json_object_set_new(host, "removable", json_boolean(db_cell_int(rows, i, 0, 0) != 1));
     json_object_set_new(host, "state_is_up", json_boolean(!strcmp(db_cell(rows, i, 4), "up")));
     json_object_set_new(host, "state_is_down", json_boolean(!strcmp(db_cell(rows, i, 4), "down")));

@@ -228,6 +228,7 @@ describe('placement at create', () => {
     const off = await admin.api('PATCH', '/hosts/1', { enabled: false });
     assert.equal(off.status, 200, off.text);
     assert.equal(dataOf(off).enabled, false);
+    assert.match((await admin.page('/hosts')).text, /<td class="host-enabled">not placed here<\/td>/);
     const second = await make('auto-2');
     assert.equal(second.host_id, hostId);
     assert.equal(virshState(uri, domainOf(second.id)), 'shut off');
