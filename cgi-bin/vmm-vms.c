@@ -1500,6 +1500,70 @@ static int vms_migrate(struct req *r)
     return 0;
 }
 
+/* POST /vms/{id}/export (issue 19): a stopped VM's OVA, made in a
+ * vm.export job; its result names the download. */
+static int vms_export(struct req *r)
+{
+    long long id = req_param(r, "id")->num;
+    r->audit_target_id = id;
+    json_t *vm = vm_visible(r, id);
+    if (!vm)
+        return -1;
+    json_t *args = json_pack("{s:I}", "vm_id", (json_int_t)id);
+    json_t *done = helper_call(r, "vm.export", args);
+    json_decref(args);
+    if (!done) {
+        json_decref(vm);
+        return -1;
+    }
+    long long job_id = json_integer_value(json_object_get(done, "job_id"));
+    json_decref(done);
+    req_set_object(r, "vm", vm);
+    r->status = 202;
+    req_set_job(r, json_pack("{s:I, s:s, s:s}", "id", (json_int_t)job_id, "kind", "vm.export",
+                             "state", "queued"));
+    r->location = g_strdup_printf("/jobs/%lld", job_id);
+    return 0;
+}
+
+/* GET /vms/{id}/exports/{job}: the OVA of a finished export of a VM the
+ * caller may see, sent by nginx (X-Accel-Redirect); named after the VM,
+ * made safe. */
+static int vms_export_download(struct req *r)
+{
+    long long id = req_param(r, "id")->num, job_id = req_param(r, "job")->num;
+    json_t *vm = vm_visible(r, id);
+    if (!vm)
+        return -1;
+    struct db_rows *rows = db_query("SELECT state FROM jobs WHERE id = ? AND vm_id = ? AND "
+                                    "kind = 'vm.export'", DB_INT(job_id), DB_INT(id));
+    int rc = 0;
+    if (!rows)
+        rc = fail_db(r);
+    else if (rows->nrows != 1)
+        rc = req_fail(r, 404, "not_found", "job", _("This virtual machine has no such export."));
+    else if (strcmp(db_cell(rows, 0, 0), "succeeded"))
+        rc = req_fail(r, 409, "wrong_state", "job", _("This export is not finished."));
+    if (rc == 0) {
+        GString *name = g_string_new(NULL);
+        for (const char *p = json_string_value(json_object_get(vm, "name")); p && *p; p++)
+            g_string_append_c(name, g_ascii_isalnum(*p) || *p == '-' || *p == '_' ? *p : '_');
+        char *accel = g_strdup_printf("/_files/exports/%lld.ova", job_id);
+        char *disposition = g_strdup_printf("attachment; filename=\"%s.ova\"", name->str);
+        resp_header(r, "X-Accel-Redirect", accel);
+        resp_header(r, "Content-Disposition", disposition);
+        g_free(accel);
+        g_free(disposition);
+        g_string_free(name, TRUE);
+        r->resp_type = "application/x-tar";
+        r->resp_raw = true;
+        g_string_truncate(r->resp_body, 0);
+    }
+    db_rows_free(rows);
+    json_decref(vm);
+    return rc;
+}
+
 /* POST /vms/batch {action, ids}: each VM on its own, a result per id. */
 static int vms_batch(struct req *r)
 {
@@ -1865,6 +1929,7 @@ static const struct field update_fields[] = {
     { NULL },
 };
 
+static const struct field export_fields[] = { { NULL } };
 static const char *const migrate_modes[] = { "live", "live_storage", "offline", NULL };
 static const struct field migrate_fields[] = {
     { .name = "host_id", .type = FIELD_INT, .required = true, .min = 1, .max = INT64_MAX },
@@ -1933,6 +1998,13 @@ static const struct route routes[] = {
       "vm.clone",
       .summary = "Clone a stopped VM (linked or full), or make one from a snapshot or a backup", .reply = REPLY_CREATED,
       .statuses = STATUSES(404, 409, 422, 502) },
+    { "POST", "/vms/{id:int}/export", vms_export, PERM_USER, ROUTE_API, NULL, NULL, export_fields,
+      "vm.export",
+      .summary = "Export a stopped VM as an OVA (OVF 1.0, streamOptimized VMDK, SHA-256 manifest): a job", .reply = REPLY_JOB,
+      .statuses = STATUSES(404, 409, 502) },
+    { "GET", "/vms/{id:int}/exports/{job:int}", vms_export_download, PERM_USER, ROUTE_API,
+      .summary = "Download the OVA of a finished export", .reply = REPLY_RAW,
+      .statuses = STATUSES(404, 409) },
     { "POST", "/vms/{id:int}/{action}", vms_action, PERM_USER, ROUTE_BOTH, NULL, NULL,
       action_fields, "vm.action",
       .summary = "Power action: start, stop, reboot, pause, resume, suspend, wakeup", .reply = REPLY_JOB,

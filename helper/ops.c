@@ -9,6 +9,7 @@
 #include "ops/alert_action.h"
 #include "ops/migrate.h"
 #include "ops/placement.h"
+#include "ops/ova_export.h"
 #include "ops/snapshot.h"
 #include "ops/backup.h"
 #include "reconcile.h"
@@ -131,7 +132,7 @@ static const struct op ops[] = {
 };
 
 /* The tables of helper/ops/, one per resource. */
-static const struct op *const op_tables[] = { ops, hardware_ops, network_ops, ip_pool_ops, storage_ops, snapshot_ops, migrate_ops, placement_ops, backup_ops, port_forward_ops, NULL };
+static const struct op *const op_tables[] = { ops, hardware_ops, network_ops, ip_pool_ops, storage_ops, snapshot_ops, migrate_ops, placement_ops, ova_export_ops, backup_ops, port_forward_ops, NULL };
 
 const struct op *op_find(const char *name)
 {
