@@ -14,13 +14,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import {
-  adminClient, assertError, BASE, createVmDone, dataOf, domainOf, jobEnded, jobOf, sql, STATE,
-  userClient,
+  adminClient, assertError, BASE, createVmDone, dataOf, domainOf, jobEnded, jobOf, serialLog, sql,
+  STATE, uniqueName, userClient, waitFor,
 } from './lib.mjs';
+import { importFile } from './tus.mjs';
 
 let admin;
 let owner;
 let vm;
+let again;     // the imported template and the VM made from it
+let templateFromOva;
 const work = mkdtempSync(join(tmpdir(), 'vmm-ova-'));
 
 before(async () => {
@@ -37,6 +40,8 @@ before(async () => {
 
 after(async () => {
   if (vm) await admin.api('DELETE', `/vms/${vm.id}?delete_disks=true`);
+  if (again) await admin.api('DELETE', `/vms/${again.id}?delete_disks=true`);
+  if (templateFromOva) await admin.api('DELETE', `/templates/${templateFromOva}`);
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -112,5 +117,20 @@ describe('OVA export', () => {
     assert.throws(() => readFileSync(`${STATE}/pool/exports/${job.id}.ova`));
     assert.ok(readFileSync(`${STATE}/pool/exports/${second.id}.ova`).length > 0);
     assertError(await owner.client.api('GET', `/vms/${vm.id}/exports/${job.id + 100000}`), 404, 'not_found');
+  });
+
+  test('imported back (as a template), the OVA gives a VM that boots', async () => {
+    const result = await importFile(admin, join(work, 'vm.ova'), {
+      filename: 'exported.ova', kind: 'template', format: 'ova', name: uniqueName('from-ova'),
+    }, 300_000);
+    templateFromOva = result.template_id;
+    const made = await createVmDone(admin, {
+      name: 'from-ova', template_id: templateFromOva, vcpus: 1, memory_mb: 192, disk_gb: 1,
+    });
+    assert.equal(made.status, 201, made.text);
+    again = made.vm;
+    assert.equal(made.job.state, 'succeeded', JSON.stringify(made.job));
+    const dom = domainOf(again.id);
+    await waitFor(() => serialLog(dom).includes('VMM-TEST: ready'), 300_000, 500);
   });
 });
