@@ -125,7 +125,7 @@ describe('OVA export', () => {
     }, 300_000);
     templateFromOva = result.template_id;
     const made = await createVmDone(admin, {
-      name: 'from-ova', template_id: templateFromOva, vcpus: 1, memory_mb: 192, disk_gb: 1,
+      name: 'from-ova', template_id: templateFromOva, vcpus: 2, memory_mb: 192, disk_gb: 1,
     });
     assert.equal(made.status, 201, made.text);
     again = made.vm;
