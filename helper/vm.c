@@ -31,6 +31,7 @@
 #include "ops/network.h"
 #include "ops/backup.h"
 #include "ops/port_forward.h"
+#include "ops/ova_export.h"
 
 /* How long a request waits for the accelerator's verdict (the first
  * seconds after the helper starts), and how long a create job does. */
@@ -1084,6 +1085,7 @@ int vm_op_delete(struct op_call *call)
             virStorageVolFree(vol);
     }
     install_seed_remove(vm->domain_name);   /* issue 18 */
+    ova_exports_remove(vm->id);             /* issue 19 */
     char *serial_log = vm_serial_log(vm);
     unlink(serial_log);
     g_free(serial_log);

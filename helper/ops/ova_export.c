@@ -312,7 +312,7 @@ static bool write_ova(const char *out, const char *dir, const char *ovf_name,
     return ok;
 }
 
-/* The export files of vm_id's earlier exports go: only the newest stays. */
+/* The export files of vm_id's exports but job_id's go (job_id 0: all). */
 static void older_exports_remove(long long vm_id, long long job_id)
 {
     struct db_rows *rows = db_query("SELECT id FROM jobs WHERE kind = 'vm.export' AND vm_id = ? "
@@ -488,6 +488,11 @@ static int op_export(struct op_call *call)
     }
     export_vm_clear(&vm);
     return rc;
+}
+
+void ova_exports_remove(long long vm_id)
+{
+    older_exports_remove(vm_id, 0);
 }
 
 const struct op ova_export_ops[] = {

@@ -7,4 +7,7 @@
 
 extern const struct op ova_export_ops[];
 
+/* Removes the OVA files of VM vm_id's exports (the VM is being deleted). */
+void ova_exports_remove(long long vm_id);
+
 #endif

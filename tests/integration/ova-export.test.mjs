@@ -133,4 +133,12 @@ describe('OVA export', () => {
     const dom = domainOf(again.id);
     await waitFor(() => serialLog(dom).includes('VMM-TEST: ready'), 300_000, 500);
   });
+
+  test('deleting the VM removes its export', async () => {
+    const [[last]] = sql(`SELECT MAX(id) FROM jobs WHERE kind = 'vm.export' AND vm_id = ${vm.id}`);
+    assert.ok(readFileSync(`${STATE}/pool/exports/${last}.ova`).length > 0);
+    assert.equal((await owner.client.api('DELETE', `/vms/${vm.id}?delete_disks=true`)).status, 200);
+    vm = null;
+    assert.throws(() => readFileSync(`${STATE}/pool/exports/${last}.ova`));
+  });
 });
