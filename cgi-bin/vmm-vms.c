@@ -1434,6 +1434,10 @@ static const struct {
     { "network_missing", N_("A network of this machine is not active on the destination.") },
     { "pool_missing", N_("A disk of this machine is in no active storage pool on the "
                          "destination.") },
+    { "disk_not_shared", N_("The destination does not see this machine's disk: migrate live "
+                            "with its storage.") },
+    { "disk_shared", N_("The destination already sees this machine's disk (shared storage): "
+                        "migrate live without copying the storage.") },
     { "no_memory", N_("The destination has not enough free memory for this machine.") },
     { "domain_exists", N_("The destination already has a domain of this name.") },
     { NULL, NULL },
