@@ -53,24 +53,32 @@ static json_t *vm_visible(struct req *r, long long id)
     return vm;
 }
 
-/* The live websocket port of VM id, from the helper (which checks the
- * actor's right again); 409 when the VM is not running. */
-static int console_port(struct req *r, long long id)
+/* Where the live websocket of VM id is, from the helper (which checks the
+ * actor's right again): {ws_port, and for a VM on another host (issue 19)
+ * host, and with ticket a one-time password}, or NULL: 409 when the VM is
+ * not running (or its host's console cannot be reached). */
+static json_t *console_where(struct req *r, long long id, bool ticket)
 {
-    json_t *args = json_pack("{s:I}", "vm_id", (json_int_t)id);
+    json_t *args = json_pack("{s:I, s:b}", "vm_id", (json_int_t)id, "ticket", ticket);
     json_t *where = helper_call(r, "vm.console", args);
     json_decref(args);
     if (!where) {
-        if (r->err.status == 409)
+        if (r->err.status == 409 && !strcmp(r->err.code, "not_running"))
             snprintf(r->err.message, sizeof r->err.message, "%s",
                      _("The virtual machine is not running. Start it to use its console."));
-        return -1;
+        else if (r->err.status == 409 && !strcmp(r->err.code, "console_remote"))
+            snprintf(r->err.message, sizeof r->err.message, "%s",
+                     _("The console of this virtual machine listens only on its host's own "
+                       "loopback; restart or migrate it to use its console."));
+        return NULL;
     }
-    int port = (int)json_integer_value(json_object_get(where, "ws_port"));
-    json_decref(where);
-    if (port < 1 || port > 65535)
-        return req_fail(r, 502, "no_console", NULL, _("The console of this virtual machine cannot be reached."));
-    return port;
+    long long port = json_integer_value(json_object_get(where, "ws_port"));
+    if (port < 1 || port > 65535) {
+        json_decref(where);
+        req_fail(r, 502, "no_console", NULL, _("The console of this virtual machine cannot be reached."));
+        return NULL;
+    }
+    return where;
 }
 
 static int console_page(struct req *r)
@@ -99,7 +107,8 @@ static int console_token(struct req *r)
     if (!vm)
         return -1;
     json_decref(vm);
-    int rc = console_port(r, id) < 0 ? -1 : 0;
+    json_t *where = console_where(r, id, true);
+    int rc = where ? 0 : -1;
 
     char token[TOKEN_HEX_LEN + 1], digest[TOKEN_HEX_LEN + 1];
     struct db_rows *rows = NULL;
@@ -122,13 +131,16 @@ static int console_token(struct req *r)
     if (rc == 0) {
         char *ws_path = g_strdup_printf("/console/ws?vm=%lld", id);
         char *ticket = g_strdup_printf(CONSOLE_TICKET_PROTOCOL "%s", token);
+        /* A VM on another host: its one-time password, not the row's. */
+        const char *once = json_string_value(json_object_get(where, "password"));
         r->data = json_pack("{s:s, s:s, s:[s, s], s:s, s:s?}", "type", "vnc", "ws_path", ws_path,
                             "ws_protocols", "binary", ticket, "expires_at", db_cell(rows, 0, 0),
-                            "password", db_cell(rows, 0, 1));
+                            "password", once ? once : db_cell(rows, 0, 1));
         explicit_bzero(ticket, strlen(ticket));
         g_free(ticket);
         g_free(ws_path);
     }
+    json_decref(where);
     db_rows_free(rows);
     audit_console(r, id);
     return rc;
@@ -163,7 +175,7 @@ static int console_spice(struct req *r)
         if (r->err.status == 409 && !strcmp(r->err.code, "not_running"))
             snprintf(r->err.message, sizeof r->err.message, "%s",
                      _("The virtual machine is not running. Start it to use its console."));
-        else if (r->err.status == 409)
+        else if (r->err.status == 409 && !strcmp(r->err.code, "no_spice"))
             snprintf(r->err.message, sizeof r->err.message, "%s",
                      _("This virtual machine's graphics are VNC: use its browser console, or "
                        "change its graphics to SPICE while it is stopped."));
@@ -248,12 +260,11 @@ static int token_consume(struct req *r, long long *vm_id)
 static int console_auth(struct req *r)
 {
     long long vm_id = 0;
-    json_t *vm = NULL;
-    int port = -1;
+    json_t *vm = NULL, *where = NULL;
     if (token_consume(r, &vm_id) == 0 && (vm = vm_visible(r, vm_id)) != NULL)
-        port = console_port(r, vm_id);
+        where = console_where(r, vm_id, false);
     json_decref(vm);
-    if (port < 0) {
+    if (!where) {
         if (r->err.status != 401 && r->err.status != 403) {
             char status[16];
             snprintf(status, sizeof status, "%d", r->err.status);
@@ -263,8 +274,14 @@ static int console_auth(struct req *r)
         return -1;
     }
     char value[16];
-    snprintf(value, sizeof value, "%d", port);
+    snprintf(value, sizeof value, "%lld", (long long)json_integer_value(json_object_get(where, "ws_port")));
     resp_header(r, "X-Console-Port", value);
+    /* Issue 19: QEMU on another host, at that host's address (an IPv4
+     * literal the helper read from the live domain; nginx checks it too). */
+    const char *host = json_string_value(json_object_get(where, "host"));
+    if (host)
+        resp_header(r, "X-Console-Host", host);
+    json_decref(where);
     r->data = json_pack("{s:I}", "vm_id", (json_int_t)vm_id);
     return 0;
 }

@@ -48,7 +48,7 @@ static int host_resolve(struct req *r)
     "h.last_error, DATE_FORMAT(h.checked_at, '%Y-%m-%dT%TZ'), "                             \
     "(SELECT COUNT(*) FROM vms v WHERE v.host_id = h.id), "                                 \
     "(SELECT COALESCE(SUM(v.memory_mb), 0) FROM vms v WHERE v.host_id = h.id AND "          \
-    "v.state IN ('running', 'paused'))"
+    "v.state IN ('running', 'paused')), h.enabled"
 
 static json_t *host_from_row(const struct db_rows *rows, int i)
 {
@@ -71,6 +71,8 @@ static json_t *host_from_row(const struct db_rows *rows, int i)
     }
     json_object_set_new(host, "vm_count", json_integer(db_cell_int(rows, i, 14, 0)));
     json_object_set_new(host, "vm_memory_mb", json_integer(db_cell_int(rows, i, 15, 0)));
+    json_object_set_new(host, "enabled", json_boolean(db_cell_int(rows, i, 16, 1) != 0));
+    json_object_set_new(host, "disabled", json_boolean(db_cell_int(rows, i, 16, 1) == 0));   /* for the page */
     json_object_set_new(host, "removable", json_boolean(db_cell_int(rows, i, 0, 0) != 1));
     json_object_set_new(host, "state_is_up", json_boolean(!strcmp(db_cell(rows, i, 4), "up")));
     json_object_set_new(host, "state_is_down", json_boolean(!strcmp(db_cell(rows, i, 4), "down")));
@@ -122,15 +124,25 @@ static int hosts_add(struct req *r)
     return 0;
 }
 
-/* PATCH /hosts/{id} {migration_address}: where other hosts' QEMU sends this
- * host its incoming migrations (null: the host part of its URI). */
+/* PATCH /hosts/{id} {migration_address, enabled}: where other hosts' QEMU
+ * sends this host its incoming migrations (null: the host part of its
+ * URI); whether new VMs are placed on it. Either may be left out. */
 static int hosts_update(struct req *r)
 {
     json_t *addr = json_object_get(r->input, "migration_address");
+    json_t *enabled = json_object_get(r->input, "enabled");
+    long long id = req_param(r, "id")->num;
     unsigned long long n = 0;
-    if (db_exec_count("UPDATE hosts SET migration_address = ? WHERE id = ?", &n,
-                      DB_TEXT(json_string_value(addr)), DB_INT(req_param(r, "id")->num)) < 0)
+    if (!addr && !enabled)
+        return req_fail(r, 400, "missing_field", "enabled",
+                        _("Give migration_address or enabled."));
+    if (addr && db_exec_count("UPDATE hosts SET migration_address = ? WHERE id = ?", &n,
+                              DB_TEXT(json_string_value(addr)), DB_INT(id)) < 0)
         return fail_db(r);
+    if (enabled && db_exec_count("UPDATE hosts SET enabled = ? WHERE id = ?", &n,
+                                 DB_INT(json_is_true(enabled)), DB_INT(id)) < 0)
+        return fail_db(r);
+    r->audit_detail = json_pack("{s:O?, s:O?}", "migration_address", addr, "enabled", enabled);
     return hosts_show(r);
 }
 
@@ -153,8 +165,8 @@ static const struct field add_fields[] = {
     { NULL },
 };
 static const struct field update_fields[] = {
-    { .name = "migration_address", .type = FIELD_STRING, .required = true, .min = 1, .max = 64,
-      .nullable = true },
+    { .name = "migration_address", .type = FIELD_STRING, .min = 1, .max = 64, .nullable = true },
+    { .name = "enabled", .type = FIELD_BOOL },
     { NULL },
 };
 /* --- end issue 19 */
@@ -191,7 +203,7 @@ static const struct route routes[] = {
     { "GET", "/hosts/{id:int}", hosts_show, PERM_ADMIN, ROUTE_API,
       .summary = "One libvirt host", .reply = REPLY_OBJECT },
     { "PATCH", "/hosts/{id:int}", hosts_update, PERM_ADMIN, ROUTE_API, NULL, NULL, update_fields,
-      "host.update", .summary = "Change a host's name or migration address",
+      "host.update", .summary = "Change a host's migration address, or whether new VMs go there",
       .reply = REPLY_OBJECT, .statuses = STATUSES(409, 422) },
     { "DELETE", "/hosts/{id:int}", hosts_remove, PERM_ADMIN, ROUTE_API, NULL, NULL, no_fields,
       "host.remove", .summary = "Remove a host that holds no VM", .reply = REPLY_OBJECT,

@@ -121,6 +121,8 @@ static const char *result_summary(const char *kind, const char *state, json_t *r
         return _("The backup is ready.");
     if (!strcmp(kind, "backup.restore"))
         return _("The backup was restored.");
+    if (!strcmp(kind, "vm.export"))
+        return _("The OVA is ready to download.");
     return _("Done");
 }
 

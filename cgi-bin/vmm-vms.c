@@ -692,6 +692,42 @@ static int host_check(struct req *r, const struct usage *want, const char *arch)
     return 0;
 }
 
+/* Issue 19: the host the new VM is made on: the one an admin asked for
+ * (host_id), else the helper's choice, the enabled host that is up and
+ * has room (free memory, CPUs, disk in its disks pool), the fewest VMs
+ * first. Quotas and the IP registry are global: checked apart from this.
+ * 0 with *host_id set, or -1 with the reason (422 no_room, 409 when the
+ * host asked for takes no VMs or is down). */
+static int place_vm(struct req *r, const struct usage *want, const char *arch, long long pool_id,
+                    long long *host_id)
+{
+    long long asked = input_int(r, "host_id", 0);
+    if (asked && r->user->role != ROLE_ADMIN)
+        return req_fail(r, 403, "forbidden", "host_id",
+                        _("Only an administrator chooses the host of a virtual machine."));
+    /* The storage pools are this host's (issue 12): a disk in one puts the
+     * machine here. */
+    if (pool_id && asked && asked != 1)
+        return req_fail(r, 422, "pool_other_host", "pool",
+                        _("This storage pool is on this host; the machine cannot be made on another."));
+    if (pool_id)
+        asked = 1;
+    json_t *args = json_pack("{s:I, s:I, s:I, s:s}", "vcpus", (json_int_t)want->vcpus,
+                             "memory_mb", (json_int_t)want->memory_mb, "disk_gb",
+                             (json_int_t)want->disk_gb, "arch", arch);
+    if (asked)
+        json_object_set_new(args, "host_id", json_integer(asked));
+    json_t *placed = helper_call(r, "host.place", args);
+    json_decref(args);
+    if (!placed)
+        return -1;
+    *host_id = json_integer_value(json_object_get(placed, "host_id"));
+    json_decref(placed);
+    if (asked || *host_id != 1)
+        json_object_set_new(r->audit_detail, "host_id", json_integer(*host_id));
+    return 0;
+}
+
 static bool full_clone(const struct req *r)
 {
     const char *clone = input_str(r, "clone");
@@ -820,6 +856,7 @@ struct new_vm {
     const char *vnc_password;   /* NULL: a random one */
     const char *graphics;       /* "vnc" (NULL) or "spice" (issue 20) */
     long long pool_id;          /* issue 12: the disk's storage pool; 0: the helper's */
+    long long host_id;          /* issue 19: where it is made (0: the local host) */
 };
 
 static long long insert_vm(struct req *r, const struct usage *want, const char *arch,
@@ -839,15 +876,16 @@ static long long insert_vm(struct req *r, const struct usage *want, const char *
     int rc = db_exec_id(
         "INSERT INTO vms (uuid, domain_name, name, description, owner_id, state, vcpus, memory_mb, "
         "disk_gb, arch, template_id, iso_id, clone, cpu_model, autostart, vnc_password, graphics, "
-        "storage_pool_id) "
-        "VALUES (?, ?, ?, ?, ?, 'creating', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, 0))", &id,
+        "storage_pool_id, host_id) "
+        "VALUES (?, ?, ?, ?, ?, 'creating', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, 0), ?)", &id,
         DB_TEXT(uuid), DB_TEXT(domain_name), DB_TEXT(nv->name),
         DB_TEXT(nv->description ? nv->description : ""),
         DB_INT(r->user->id), DB_INT(want->vcpus), DB_INT(want->memory_mb), DB_INT(want->disk_gb),
         DB_TEXT(arch), nv->template_id ? DB_INT(nv->template_id) : DB_NULL,
         nv->iso_id ? DB_INT(nv->iso_id) : DB_NULL, DB_TEXT(nv->full ? "full" : "linked"),
         DB_TEXT(nv->cpu_model ? nv->cpu_model : "host-model"), DB_INT(nv->autostart),
-        DB_TEXT(vnc_password), DB_TEXT(nv->graphics ? nv->graphics : "vnc"), DB_INT(nv->pool_id));
+        DB_TEXT(vnc_password), DB_TEXT(nv->graphics ? nv->graphics : "vnc"), DB_INT(nv->pool_id),
+        DB_INT(nv->host_id ? nv->host_id : 1));
     g_free(uuid);
     g_free(domain_name);
     return rc < 0 ? -1 : id;
@@ -997,10 +1035,10 @@ static int vms_create(struct req *r)
     if (cpu_model && !strcmp(cpu_model, "qemu64") && strcmp(arch, "x86_64"))
         return req_fail(r, 422, "arch_mismatch", "cpu_model",
                         _("qemu64 is an x86_64 CPU model; this image is for %s."), arch);
-    long long pool_id = 0;
+    long long pool_id = 0, host_id = 1;
     if (host_check(r, &want, arch) < 0 || hardware_cpu_model_check(r, arch, cpu_model) < 0 ||
         vm_limits_enforce(r, want.vcpus, want.memory_mb, want.disk_gb > 0 ? want.disk_gb : -1) < 0 ||
-        disk_pool_check(r, &want, &pool_id) < 0)
+        disk_pool_check(r, &want, &pool_id) < 0 || place_vm(r, &want, arch, pool_id, &host_id) < 0)
         return -1;
     struct install_form form = { 0 };
     char *install_config = NULL;
@@ -1019,6 +1057,7 @@ static int vms_create(struct req *r)
         .full = full_clone(r), .autostart = json_is_true(json_object_get(r->input, "autostart")),
         .vnc_password = input_str(r, "vnc_password"), .graphics = input_str(r, "graphics"),
         .pool_id = pool_id,
+        .host_id = host_id,
     };
     int rc = quota_check(r, r->user->id, &want) < 0 || (id = insert_vm(r, &want, arch, &nv)) < 0 ||
                      set_maxima(r, id, &want) < 0 ||
@@ -1487,6 +1526,10 @@ static const struct {
     { "network_missing", N_("A network of this machine is not active on the destination.") },
     { "pool_missing", N_("A disk of this machine is in no active storage pool on the "
                          "destination.") },
+    { "disk_not_shared", N_("The destination does not see this machine's disk: migrate live "
+                            "with its storage.") },
+    { "disk_shared", N_("The destination already sees this machine's disk (shared storage): "
+                        "migrate live without copying the storage.") },
     { "no_memory", N_("The destination has not enough free memory for this machine.") },
     { "domain_exists", N_("The destination already has a domain of this name.") },
     { NULL, NULL },
@@ -1551,6 +1594,70 @@ static int vms_migrate(struct req *r)
     r->location = g_strdup_printf("/jobs/%lld", job_id);
     r->audit_detail = json_pack("{s:O}", "host_id", json_object_get(r->input, "host_id"));
     return 0;
+}
+
+/* POST /vms/{id}/export (issue 19): a stopped VM's OVA, made in a
+ * vm.export job; its result names the download. */
+static int vms_export(struct req *r)
+{
+    long long id = req_param(r, "id")->num;
+    r->audit_target_id = id;
+    json_t *vm = vm_visible(r, id);
+    if (!vm)
+        return -1;
+    json_t *args = json_pack("{s:I}", "vm_id", (json_int_t)id);
+    json_t *done = helper_call(r, "vm.export", args);
+    json_decref(args);
+    if (!done) {
+        json_decref(vm);
+        return -1;
+    }
+    long long job_id = json_integer_value(json_object_get(done, "job_id"));
+    json_decref(done);
+    req_set_object(r, "vm", vm);
+    r->status = 202;
+    req_set_job(r, json_pack("{s:I, s:s, s:s}", "id", (json_int_t)job_id, "kind", "vm.export",
+                             "state", "queued"));
+    r->location = g_strdup_printf("/jobs/%lld", job_id);
+    return 0;
+}
+
+/* GET /vms/{id}/exports/{job}: the OVA of a finished export of a VM the
+ * caller may see, sent by nginx (X-Accel-Redirect); named after the VM,
+ * made safe. */
+static int vms_export_download(struct req *r)
+{
+    long long id = req_param(r, "id")->num, job_id = req_param(r, "job")->num;
+    json_t *vm = vm_visible(r, id);
+    if (!vm)
+        return -1;
+    struct db_rows *rows = db_query("SELECT state FROM jobs WHERE id = ? AND vm_id = ? AND "
+                                    "kind = 'vm.export'", DB_INT(job_id), DB_INT(id));
+    int rc = 0;
+    if (!rows)
+        rc = fail_db(r);
+    else if (rows->nrows != 1)
+        rc = req_fail(r, 404, "not_found", "job", _("This virtual machine has no such export."));
+    else if (strcmp(db_cell(rows, 0, 0), "succeeded"))
+        rc = req_fail(r, 409, "wrong_state", "job", _("This export is not finished."));
+    if (rc == 0) {
+        GString *name = g_string_new(NULL);
+        for (const char *p = json_string_value(json_object_get(vm, "name")); p && *p; p++)
+            g_string_append_c(name, g_ascii_isalnum(*p) || *p == '-' || *p == '_' ? *p : '_');
+        char *accel = g_strdup_printf("/_files/exports/%lld.ova", job_id);
+        char *disposition = g_strdup_printf("attachment; filename=\"%s.ova\"", name->str);
+        resp_header(r, "X-Accel-Redirect", accel);
+        resp_header(r, "Content-Disposition", disposition);
+        g_free(accel);
+        g_free(disposition);
+        g_string_free(name, TRUE);
+        r->resp_type = "application/x-tar";
+        r->resp_raw = true;
+        g_string_truncate(r->resp_body, 0);
+    }
+    db_rows_free(rows);
+    json_decref(vm);
+    return rc;
 }
 
 static int vm_remove(struct req *r, long long id, bool disks, bool check_typed, char **name);
@@ -1966,6 +2073,7 @@ static const struct field create_fields[] = {
     { "install", FIELD_FREE_OBJECT, false, 1, 9 },   /* issue 18: lib/install_form.h */
     { "install_config_id", FIELD_INT, false, 1, INT64_MAX, NULL },
     { "pool", FIELD_INT, false, 1, INT64_MAX, NULL },   /* issue 12 */
+    { "host_id", FIELD_INT, false, 1, INT64_MAX, NULL },   /* issue 19: admins only */
     { NULL },
 };
 static const struct field wizard_fields[] = {
@@ -2037,6 +2145,7 @@ static const struct field graphics_form_fields[] = {
     { NULL },
 };
 
+static const struct field export_fields[] = { { NULL } };
 static const char *const migrate_modes[] = { "live", "live_storage", "offline", NULL };
 static const struct field migrate_fields[] = {
     { .name = "host_id", .type = FIELD_INT, .required = true, .min = 1, .max = INT64_MAX },
@@ -2107,6 +2216,13 @@ static const struct route routes[] = {
       "vm.clone",
       .summary = "Clone a stopped VM (linked or full), or make one from a snapshot or a backup", .reply = REPLY_CREATED,
       .statuses = STATUSES(404, 409, 422, 502) },
+    { "POST", "/vms/{id:int}/export", vms_export, PERM_USER, ROUTE_API, NULL, NULL, export_fields,
+      "vm.export",
+      .summary = "Export a stopped VM as an OVA (OVF 1.0, streamOptimized VMDK, SHA-256 manifest): a job", .reply = REPLY_JOB,
+      .statuses = STATUSES(404, 409, 502) },
+    { "GET", "/vms/{id:int}/exports/{job:int}", vms_export_download, PERM_USER, ROUTE_API,
+      .summary = "Download the OVA of a finished export", .reply = REPLY_RAW,
+      .statuses = STATUSES(404, 409) },
     { "POST", "/vms/{id:int}/{action}", vms_action, PERM_USER, ROUTE_BOTH, NULL, NULL,
       action_fields, "vm.action",
       .summary = "Power action: start, stop, reboot, pause, resume, suspend, wakeup", .reply = REPLY_JOB,

@@ -317,6 +317,8 @@ static void add_console(xmlNodePtr devices, const struct domain_spec *spec)
     attr(gfx, "listen", address);
     if (spec->vnc_password)
         attr(gfx, "passwd", spec->vnc_password);
+    if (spec->vnc_password && spec->password_valid_to)
+        attr(gfx, "passwdValidTo", spec->password_valid_to);
     if (spec->keymap)
         attr(gfx, "keymap", spec->keymap);
     xmlNodePtr listen = child_attr(gfx, "listen", "type", "address");
@@ -607,6 +609,43 @@ char *domain_xml_vnc_password(const char *inactive_xml, const char *passwd)
         xmlUnsetProp(node, BAD_CAST "passwdValidTo");
         out = node_text(doc, node);
     }
+    xmlFreeDoc(doc);
+    return out;
+}
+
+char *domain_xml_graphics_moved(const char *xml, const char *listen, const char *passwd,
+                                const char *valid_to)
+{
+    xmlDocPtr doc = xml ? xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
+                                        XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
+                        : NULL;
+    if (!doc)
+        return NULL;
+    xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
+    xmlXPathObjectPtr found =
+        xmlXPathEvalExpression(BAD_CAST "/domain/devices/graphics[@type='vnc']", ctx);
+    xmlNodePtr node = found && found->nodesetval && found->nodesetval->nodeNr > 0
+                          ? found->nodesetval->nodeTab[0] : NULL;
+    char *out = NULL;
+    if (node) {
+        xmlSetProp(node, BAD_CAST "listen", BAD_CAST listen);
+        for (xmlNodePtr c = node->children; c; c = c->next)
+            if (c->type == XML_ELEMENT_NODE && !xmlStrcmp(c->name, BAD_CAST "listen"))
+                xmlSetProp(c, BAD_CAST "address", BAD_CAST listen);
+        if (passwd)
+            xmlSetProp(node, BAD_CAST "passwd", BAD_CAST passwd);
+        if (valid_to)
+            xmlSetProp(node, BAD_CAST "passwdValidTo", BAD_CAST valid_to);
+        else
+            xmlUnsetProp(node, BAD_CAST "passwdValidTo");
+        xmlChar *text = NULL;
+        int len = 0;
+        xmlDocDumpMemory(doc, &text, &len);
+        out = text ? g_strdup((const char *)text) : NULL;
+        xmlFree(text);
+    }
+    xmlXPathFreeObject(found);
+    xmlXPathFreeContext(ctx);
     xmlFreeDoc(doc);
     return out;
 }

@@ -56,6 +56,8 @@ struct domain_spec {
     const char *vnc_password;   /* NULL: none; SPICE's too until a .vv sets a one-time one */
     const char *graphics;       /* "vnc" (NULL too) or "spice" (issue 20) */
     const char *listen;         /* NULL: 127.0.0.1 */
+    const char *password_valid_to;   /* NULL: always; UTC "YYYY-MM-DDTHH:MM:SS" (issue 19:
+                                        a past time locks a console until a one-time password) */
     const char *keymap;         /* NULL: QEMU's default */
     const char *serial_log;     /* file the serial console is copied to, or NULL */
     const char *firmware_rom;   /* aarch64: a raw firmware image run at reset instead of
@@ -111,6 +113,14 @@ int domain_xml_owner(const char *xml, long long *vm_id, long long *owner_id, cha
 /* The port of QEMU's VNC websocket in a running domain's live XML
  * (graphics type='vnc' websocket='N'), or -1 when it has none. */
 int domain_xml_websocket_port(const char *xml);
+
+/* Issue 19: the domain XML xml with its VNC graphics listening on listen
+ * (127.0.0.1 or a host's address), with passwd (NULL: the one it has)
+ * good until valid_to (NULL: always), as a whole document for a
+ * migration's destination or persistent XML. NULL when it has no VNC
+ * graphics or xml cannot be read. */
+char *domain_xml_graphics_moved(const char *xml, const char *listen, const char *passwd,
+                                const char *valid_to);
 
 /* The live <graphics type='type'> element of a running domain with
  * passwd and passwdValidTo (UTC, "YYYY-MM-DDTHH:MM:SS") set, as text for

@@ -8,6 +8,8 @@
 #include "ops/hardware.h"
 #include "ops/alert_action.h"
 #include "ops/migrate.h"
+#include "ops/placement.h"
+#include "ops/ova_export.h"
 #include "ops/snapshot.h"
 #include "ops/backup.h"
 #include "reconcile.h"
@@ -72,6 +74,9 @@ static const char *const boot_devices[] = { "normal", "cdrom", NULL };
 
 static const struct field no_args[] = { { NULL } };
 static const struct field vm_args[] = { VM_ID, { NULL } };
+/* ticket: a one-time password for a console opened now (issue 19: a VM on
+ * another host; a local VM keeps its own password). */
+static const struct field console_args[] = { VM_ID, { "ticket", FIELD_BOOL }, { NULL } };
 static const struct field start_args[] = {
     VM_ID, { "boot", FIELD_ENUM, false, 0, 0, boot_devices }, { NULL },
 };
@@ -113,7 +118,7 @@ static const struct op ops[] = {
     { "vm.wakeup", vm_op_wakeup, vm_args, false, true },
     { "vm.delete", vm_op_delete, delete_args, false, true },
     { "vm.update", vm_op_update, vm_args, false, true },
-    { "vm.console", vm_op_console, vm_args, false, true },
+    { "vm.console", vm_op_console, console_args, false, true },
     { .name = "vm.spice_ticket", .run = vm_op_spice_ticket, .args = vm_args, .needs_actor = true },
     { .name = "vm.vnc_password", .run = vm_op_vnc_password, .args = vm_args, .needs_actor = true },
     { "upload.create", upload_op_create, upload_args, false, true, true },
@@ -128,7 +133,7 @@ static const struct op ops[] = {
 };
 
 /* The tables of helper/ops/, one per resource. */
-static const struct op *const op_tables[] = { ops, hardware_ops, network_ops, ip_pool_ops, storage_ops, snapshot_ops, migrate_ops, backup_ops, port_forward_ops, NULL };
+static const struct op *const op_tables[] = { ops, hardware_ops, network_ops, ip_pool_ops, storage_ops, snapshot_ops, migrate_ops, placement_ops, ova_export_ops, backup_ops, port_forward_ops, NULL };
 
 const struct op *op_find(const char *name)
 {

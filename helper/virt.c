@@ -1,5 +1,6 @@
 #include "virt.h"
 
+#include <arpa/inet.h>
 #include <glib.h>
 #include <libvirt/virterror.h>
 #include <pthread.h>
@@ -129,6 +130,36 @@ static char *host_uri(long long host_id, struct err *err)
     if (!uri)
         err_set(err, 404, "not_found", "host_id", "There is no such host.");
     return uri;
+}
+
+char *virt_host_address(long long host_id)
+{
+    if (host_id == VIRT_LOCAL_HOST)
+        return NULL;
+    struct db_rows *rows = db_query("SELECT migration_address, uri FROM hosts WHERE id = ?",
+                                    DB_INT(host_id));
+    char *out = NULL;
+    for (int col = 0; rows && rows->nrows == 1 && col < 2 && !out; col++) {
+        const char *cell = db_cell(rows, 0, col);
+        if (!cell)
+            continue;
+        /* The URI's host part: after "://" and any user@, up to / or :. */
+        const char *start = col == 0 ? cell : strstr(cell, "://");
+        if (!start)
+            continue;
+        start = col == 0 ? start : start + 3;
+        const char *at = strchr(start, '@'), *end = strpbrk(start, "/:");
+        if (at && (!end || at < end))
+            start = at + 1, end = strpbrk(start, "/:");
+        char *host = end ? g_strndup(start, (gsize)(end - start)) : g_strdup(start);
+        struct in_addr addr;
+        if (inet_pton(AF_INET, host, &addr) == 1)
+            out = host;
+        else
+            g_free(host);
+    }
+    db_rows_free(rows);
+    return out;
 }
 
 /* The slot of host_id (made, or its URI renewed); under virt_lock. */

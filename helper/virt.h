@@ -31,6 +31,11 @@ virConnectPtr virt_conn(struct err *err);
 virConnectPtr virt_conn_host(long long host_id, struct err *err);
 /* The host id of an open connection (for events), or 0. */
 long long virt_host_of(virConnectPtr conn);
+/* The IPv4 address by which this machine reaches host host_id (its
+ * migration_address, else the host part of its URI), where QEMU there
+ * listens for consoles; NULL for the local host or a host named only
+ * by a DNS name. g_free it. */
+char *virt_host_address(long long host_id);
 /* Closes and forgets host_id's connection (a host removed). */
 void virt_forget_host(long long host_id);
 /* Seconds a request may wait on libvirt ([helper] call_deadline_s). */

@@ -33,6 +33,7 @@
 #include "ops/network.h"
 #include "ops/backup.h"
 #include "ops/port_forward.h"
+#include "ops/ova_export.h"
 
 /* How long a request waits for the accelerator's verdict (the first
  * seconds after the helper starts), and how long a create job does. */
@@ -532,6 +533,17 @@ static char *vm_xml(const struct vm *vm, const char *boot_first, int accel_wait_
         .listen = graphics_listen_allowed(vm->console_listen) ? vm->console_listen : NULL,
         .keymap = graphics_keymap_valid(vm->console_keymap) ? vm->console_keymap : NULL,
     };
+    /* Issue 19: on another host, QEMU's VNC listens on that host's
+     * address, where the console proxy connects, its password locked
+     * until a console asks for a one-time one (vm_op_console). */
+    char *host_address = vm->host_id != VIRT_LOCAL_HOST && !strcmp(spec.graphics, "vnc") &&
+                                 !spec.listen
+                             ? virt_host_address(vm->host_id)
+                             : NULL;
+    if (host_address) {
+        spec.listen = host_address;
+        spec.password_valid_to = GRAPHICS_LOCKED;
+    }
     char *kernel = NULL, *initrd = NULL;   /* issue 18: a preseeded installer */
     if (vm->seed_attached)
         install_direct_boot(vm->domain_name, &spec, &kernel, &initrd);
@@ -549,6 +561,7 @@ static char *vm_xml(const struct vm *vm, const char *boot_first, int accel_wait_
     g_free(seed);
     g_free(kernel);
     g_free(initrd);
+    g_free(host_address);
     if (!xml)
         err_set(err, 422, "invalid_spec", NULL, "This machine cannot be built.");
     return xml;
@@ -700,6 +713,31 @@ static virStorageVolPtr new_disk(virStoragePoolPtr pool, const struct vm *vm, st
     g_free(name);
     g_free(backing);
     return vol;
+}
+
+int vm_disk_precreate(virConnectPtr conn, long long vm_id, const struct user *actor,
+                      struct err *err)
+{
+    struct vm *vm = vm_load_id(vm_id, actor, err);
+    virStoragePoolPtr pool = vm ? pool_get(conn, "disks", err) : NULL;
+    virStorageVolPtr vol = NULL;
+    if (pool && vm->full_clone) {
+        char *name = disk_name(vm);
+        char *vxml = volume_xml(name, vm->disk_gb, NULL, NULL);
+        if (!(vol = virStorageVolCreateXML(pool, vxml, 0)))
+            libvirt_error(err, "Creating the disk on the destination");
+        g_free(vxml);
+        g_free(name);
+    } else if (pool) {
+        vol = new_disk(pool, vm, err);
+    }
+    int rc = vol ? 0 : -1;
+    if (vol)
+        virStorageVolFree(vol);
+    if (pool)
+        virStoragePoolFree(pool);
+    vm_free(vm);
+    return rc;
 }
 
 /* The whole creation, in a job: the disk (a copy with progress for a full
@@ -1115,6 +1153,7 @@ int vm_op_delete(struct op_call *call)
             virStorageVolFree(vol);
     }
     install_seed_remove(vm->domain_name);   /* issue 18 */
+    ova_exports_remove(vm->id);             /* issue 19 */
     char *serial_log = vm_serial_log(vm);
     unlink(serial_log);
     g_free(serial_log);
@@ -1244,13 +1283,6 @@ static int live_domain_open(struct op_call *call, struct live_domain *d)
 {
     memset(d, 0, sizeof *d);
     d->vm = vm_load(call);
-    /* QEMU's websocket listens on its own host's loopback, and nginx
-     * proxies only to this machine's: a VM on another host has no
-     * console here yet (rather than one that never connects). */
-    if (d->vm && d->vm->host_id != VIRT_LOCAL_HOST)
-        return err_set(&call->err, 409, "console_remote", NULL,
-                       "The console of a virtual machine on another host is not available yet; "
-                       "migrate it to the local host to use its console.");
     d->dom = d->vm ? vm_domain(call, d->vm, &d->conn) : NULL;
     if (!d->dom)
         return -1;
@@ -1288,6 +1320,12 @@ int vm_op_spice_ticket(struct op_call *call)
     strftime(valid_to, sizeof valid_to, "%Y-%m-%dT%H:%M:%S", gmtime_r(&until, &tm));
     if (live_domain_open(call, &d) < 0) {
         /* said in call->err */
+    } else if (d.vm->host_id != VIRT_LOCAL_HOST) {
+        /* remote-viewer would be sent to an address of that host's
+         * choosing; SPICE there is not offered (VNC is). */
+        err_set(&call->err, 409, "console_remote", NULL,
+                "The SPICE console of a virtual machine on another host is not available; "
+                "use VNC, or migrate it to the local host.");
     } else if (token_password(password, 24) < 0) {
         err_set(&call->err, 503, "no_entropy", NULL, "No random password could be made.");
     } else if (!(update = domain_xml_graphics_password(d.xml, "spice", password, valid_to, &port,
@@ -1342,8 +1380,54 @@ int vm_op_vnc_password(struct op_call *call)
     return rc;
 }
 
+/* Issue 19: a VM on another host. QEMU's websocket there listens on that
+ * host's address (vm_xml), which goes in the result as host; with ticket,
+ * a one-time VNC password is set on the running domain, good for
+ * [console] spice_ticket_s, as for SPICE: the domain's own password, and
+ * any earlier ticket, stop working. 0, or -1 with a 409 console_remote
+ * when QEMU there listens on its own loopback only. */
+static int remote_console(struct op_call *call, struct live_domain *d)
+{
+    char password[GRAPHICS_VNC_TICKET_LEN + 1] = "", valid_to[32];
+    time_t until = time(NULL) + graphics_ticket_s();
+    struct tm tm;
+    strftime(valid_to, sizeof valid_to, "%Y-%m-%dT%H:%M:%S", gmtime_r(&until, &tm));
+    char *listen = NULL;
+    int port = -1, rc = -1;
+    bool ticket = json_is_true(json_object_get(call->args, "ticket"));
+    if (token_password(password, GRAPHICS_VNC_TICKET_LEN) < 0)
+        return err_set(&call->err, 503, "no_entropy", NULL, "No random password could be made.");
+    char *update = domain_xml_graphics_password(d->xml, "vnc", password, valid_to, &port, &listen);
+    if (listen && !strcmp(listen, "0.0.0.0")) {   /* an admin's console_listen: every address */
+        g_free(listen);
+        listen = virt_host_address(d->vm->host_id);
+    }
+    if (!update || !listen || !strcmp(listen, GRAPHICS_LOOPBACK))
+        err_set(&call->err, 409, "console_remote", NULL,
+                "QEMU on this machine's host listens for its console on that host's loopback "
+                "only (it was started before the host had an IPv4 address, or the host is named "
+                "by a DNS name); restart it, or migrate it, to use its console.");
+    else if (ticket && virDomainUpdateDeviceFlags(d->dom, update, VIR_DOMAIN_AFFECT_LIVE) < 0)
+        libvirt_failed(call, "Setting the console password");
+    else {
+        json_object_set_new(call->result, "host", json_string(listen));
+        if (ticket) {
+            json_object_set_new(call->result, "password", json_string(password));
+            json_object_set_new(call->result, "password_valid_to", json_string(valid_to));
+        }
+        rc = 0;
+    }
+    explicit_bzero(password, sizeof password);
+    if (update)
+        explicit_bzero(update, strlen(update));
+    g_free(update);
+    g_free(listen);
+    return rc;
+}
+
 /* Where the console of a running (or paused) VM is: the port of QEMU's
- * VNC websocket on 127.0.0.1, known only from the live domain XML. */
+ * VNC websocket, known only from the live domain XML, on 127.0.0.1 (or,
+ * issue 19, on the address of the VM's host: host in the result). */
 int vm_op_console(struct op_call *call)
 {
     struct live_domain d;
@@ -1355,7 +1439,11 @@ int vm_op_console(struct op_call *call)
                 "This virtual machine has no VNC websocket console.");
     } else {
         call->result = json_pack("{s:s, s:i}", "state", d.state, "ws_port", port);
-        rc = 0;
+        rc = d.vm->host_id == VIRT_LOCAL_HOST ? 0 : remote_console(call, &d);
+        if (rc < 0) {
+            json_decref(call->result);
+            call->result = NULL;
+        }
     }
     live_domain_close(&d);
     return rc;

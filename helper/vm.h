@@ -30,4 +30,11 @@ const char *vm_state_name(virDomainPtr dom);
 /* Writes the domain's current state into its row (by domain name). */
 void vm_state_sync(virDomainPtr dom);
 
+/* Issue 19: VM vm_id's disk made afresh in conn's disks pool as at create
+ * (an overlay on its template, which every host has at the same path;
+ * a full clone's or an ISO machine's blank, of its size): where a
+ * migration that copies its storage writes. 0, or -1 with err set. */
+int vm_disk_precreate(virConnectPtr conn, long long vm_id, const struct user *actor,
+                      struct err *err);
+
 #endif

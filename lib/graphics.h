@@ -9,6 +9,11 @@
 #include <stdbool.h>
 
 #define GRAPHICS_LOOPBACK "127.0.0.1"
+/* Issue 19: a console password valid to this time is locked (a VM on
+ * another host listens on that host's address; each console opened gets a
+ * one-time password of this length, VNC's longest). */
+#define GRAPHICS_LOCKED "1970-01-01T00:00:01"
+#define GRAPHICS_VNC_TICKET_LEN 8
 
 /* The values of the API's fields graphics and console_keymap. */
 extern const char *const graphics_types[];

@@ -118,6 +118,12 @@ static const struct {
       N_("This machine's backups keep checkpoints: a stopped machine's disk-only snapshot cannot "
          "be taken with them. Take one with its memory while it runs, or delete its backups."),
       false },
+    /* issue 19: placement of a new VM (helper/ops/placement.c) */
+    { "no_room", N_("The host has no room for this virtual machine."), true },
+    { "host_disabled", N_("This host takes no new virtual machines."), true },
+    { "host_unavailable", N_("The host does not answer."), true },
+    { "unknown_host", N_("There is no such host."), false },
+    { "no_host", N_("No host takes new virtual machines."), false },
 };
 
 char *helper_error_text(const char *code, const char *message)

@@ -17,6 +17,8 @@ static const struct {
     { "backup.restore", N_("Restore backup") },
     { "disk.remove", N_("Remove disk") },
     { "nic.remove", N_("Remove network interface") },
+    { "vm.migrate", N_("Migrate virtual machine") },
+    { "vm.export", N_("Export virtual machine (OVA)") },
     { NULL, NULL },
 };
 

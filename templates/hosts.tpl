@@ -3,7 +3,7 @@
   <thead><tr>
     <th>{{_ Name}}</th><th>{{_ URI}}</th><th>{{_ State}}</th><th>{{_ Version}}</th>
     <th>{{_ CPUs}}</th><th>{{_ Memory (MiB)}}</th><th>{{_ Free memory (MiB)}}</th>
-    <th>{{_ Accelerator}}</th><th>{{_ Virtual machines}}</th><th></th>
+    <th>{{_ Accelerator}}</th><th>{{_ Virtual machines}}</th><th>{{_ New VMs}}</th><th></th>
   </tr></thead>
   <tbody>
   {{#items}}
@@ -14,6 +14,7 @@
         {{#last_error}}<small>{{last_error}}</small>{{/last_error}}</td>
       <td>{{libvirt_version}}</td><td>{{cpus}}</td><td>{{memory_mb}}</td><td>{{free_memory_mb}}</td>
       <td>{{accel}}</td><td>{{vm_count}}</td>
+      <td class="host-enabled">{{#enabled}}{{_ placed here}}{{/enabled}}{{#disabled}}{{_ not placed here}}{{/disabled}}</td>
       <td>{{#removable}}<form method="post" action="/hosts/{{id}}/delete"><input type="hidden" name="csrf_token" value="{{csrf_token}}"><button class="button danger">{{_ Remove}}</button></form>{{/removable}}</td>
     </tr>
   {{/items}}

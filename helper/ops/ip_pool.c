@@ -161,7 +161,9 @@ static int hosts_follow(virConnectPtr conn, long long vm_id, long long nic_id, b
         if (!net)
             continue;   /* gone: nothing to serve, nothing stale */
         rc = hosts_remove(net, mac, ip, err);
-        if (!keep && ip)
+        /* dhcp_release and the neighbour table are this machine's: a
+         * network of another host (issue 19) is left to its lease time. */
+        if (!keep && ip && virt_host_of(conn) <= VIRT_LOCAL_HOST)
             forget_guest(net, mac, ip);
         if (rc == 0 && keep && ip) {
             char *xml = host_xml(mac, ip, NULL);
@@ -442,11 +444,17 @@ static int op_sweep(struct op_call *call)
  * re-assignment or a release). */
 static int op_sync_vm(struct op_call *call)
 {
-    virConnectPtr conn = virt_conn(&call->err);
+    long long vm_id = json_integer_value(json_object_get(call->args, "vm_id"));
+    /* Issue 19: on the host the VM runs on, whose dnsmasq answers it. */
+    struct db_rows *rows = db_query("SELECT host_id FROM vms WHERE id = ?", DB_INT(vm_id));
+    if (!rows)
+        return db_down(&call->err);
+    long long host_id = rows->nrows ? db_cell_int(rows, 0, 0, VIRT_LOCAL_HOST) : VIRT_LOCAL_HOST;
+    db_rows_free(rows);
+    virConnectPtr conn = virt_conn_host(host_id, &call->err);
     if (!conn)
         return -1;
-    int rc = ip_pool_vm_hosts(conn, json_integer_value(json_object_get(call->args, "vm_id")), true,
-                              &call->err);
+    int rc = ip_pool_vm_hosts(conn, vm_id, true, &call->err);
     virConnectClose(conn);
     if (rc == 0)
         call->result = json_pack("{s:b}", "synced", 1);

@@ -18,6 +18,9 @@
 
 #include "config.h"
 #include "db.h"
+#include "domain_xml.h"
+#include "graphics.h"
+#include "ip_pool.h"
 #include "job.h"
 #include "log.h"
 #include "pool.h"
@@ -278,6 +281,9 @@ const struct field migrate_args[] = {
 struct migration {
     long long vm_id, owner_id, src_id, dst_id;
     char *vm_name, *domain_name, *mode, *address;
+    char *vnc_password;       /* the row's, NULL: none */
+    bool own_listen;          /* the console listens where the portal says (no console_listen) */
+    char *dest_xml, *persist_xml;   /* NULL: libvirt's own (graphics unchanged) */
     long long memory_mb;
     long long max_downtime_ms;
     long long max_bandwidth_mibs;   /* 0: libvirt's default (unlimited) */
@@ -299,6 +305,9 @@ static void migration_free(struct migration *m)
     g_free(m->domain_name);
     g_free(m->mode);
     g_free(m->address);
+    g_free(m->vnc_password);
+    g_free(m->dest_xml);
+    g_free(m->persist_xml);
 }
 
 /* The URI the source's QEMU sends to: tcp://ADDRESS of the destination,
@@ -333,7 +342,8 @@ static int migration_load(struct migration *m, json_t *args, const struct user *
     m->auto_converge = json_is_true(json_object_get(args, "auto_converge"));
     struct db_rows *rows = db_query(
         "SELECT v.owner_id, v.host_id, v.name, v.domain_name, v.memory_mb, h.uri, "
-        "h.migration_address FROM vms v JOIN hosts h ON h.id = ? WHERE v.id = ?",
+        "h.migration_address, v.vnc_password, v.console_listen IS NULL FROM vms v "
+        "JOIN hosts h ON h.id = ? WHERE v.id = ?",
         DB_INT(m->dst_id), DB_INT(m->vm_id));
     if (!rows)
         return err_set(err, 503, "database_unavailable", NULL, "The database is not available.");
@@ -347,6 +357,8 @@ static int migration_load(struct migration *m, json_t *args, const struct user *
         m->domain_name = g_strdup(db_cell(rows, 0, 3));
         m->memory_mb = db_cell_int(rows, 0, 4, 0);
         m->address = migration_address(db_cell(rows, 0, 5), db_cell(rows, 0, 6));
+        m->vnc_password = g_strdup(db_cell(rows, 0, 7));
+        m->own_listen = db_cell_int(rows, 0, 8, 0) == 1;
         rc = 0;
     } else if (vm && vm->nrows == 1 && rbac_may_touch(actor, db_cell_int(vm, 0, 0, 0))) {
         err_set(err, 404, "not_found", "host_id", "There is no such host.");
@@ -432,23 +444,44 @@ static void check_networks(struct migration *m, const char *xml, json_t *blocker
 }
 
 /* Each disk's directory is a pool on the destination (the helper's own
- * pool directories are defined there when the migration starts). */
+ * disks pool is defined there if need be), and the destination sees the
+ * disk itself (shared storage) unless the migration copies it: then it
+ * must not, or the copy would be written onto the disk being read. */
 static void check_pools(struct migration *m, const char *xml, json_t *blockers, json_t *checks)
 {
     GPtrArray *files = xml_all(xml, "/domain/devices/disk[@device='disk']/source/@file");
     char *own = pool_path("disks", "");
+    bool copy = !strcmp(m->mode, "live_storage");
     json_t *list = json_array();
     for (guint i = 0; i < files->len; i++) {
-        char *dir = g_path_get_dirname(g_ptr_array_index(files, i));
+        const char *file = g_ptr_array_index(files, i);
+        char *dir = g_path_get_dirname(file);
         bool ours = own && g_str_has_prefix(own, dir) && strlen(dir) + 1 >= strlen(own);
-        virStoragePoolPtr p = ours ? NULL : virStoragePoolLookupByTargetPath(m->dst, dir);
-        bool ok = ours || (p && virStoragePoolIsActive(p) == 1);
+        struct err e = { 0 };
+        virStoragePoolPtr p = ours ? pool_get(m->dst, "disks", &e)
+                                   : virStoragePoolLookupByTargetPath(m->dst, dir);
+        bool ok = p && virStoragePoolIsActive(p) == 1;
+        virStorageVolPtr there = NULL;
+        if (ok && virStoragePoolRefresh(p, 0) == 0)
+            there = virStorageVolLookupByPath(m->dst, file);
+        bool shared = there != NULL;
+        if (there)
+            virStorageVolFree(there);
         if (p)
             virStoragePoolFree(p);
-        json_array_append_new(list, json_pack("{s:s, s:b}", "path", dir, "present", ok));
+        json_array_append_new(list, json_pack("{s:s, s:b, s:b}", "path", dir, "present", ok,
+                                              "shared", shared));
         if (!ok)
             blocker(blockers, "pool_missing",
                     "No active storage pool on the destination holds %s.", dir);
+        else if (copy && shared)
+            blocker(blockers, "disk_shared",
+                    "The destination already sees the disk %s (shared storage): migrate live "
+                    "without copying the storage.", file);
+        else if (!copy && !shared)
+            blocker(blockers, "disk_not_shared",
+                    "The destination does not see the disk %s: migrate live with its storage "
+                    "(live_storage).", file);
         g_free(dir);
     }
     json_object_set_new(checks, "pools", list);
@@ -548,6 +581,11 @@ static void *migrate_thread(void *opaque)
     if (run->m->max_bandwidth_mibs)
         virTypedParamsAddULLong(&params, &n, &max, VIR_MIGRATE_PARAM_BANDWIDTH,
                                 (unsigned long long)run->m->max_bandwidth_mibs);
+    if (run->m->dest_xml)
+        virTypedParamsAddString(&params, &n, &max, VIR_MIGRATE_PARAM_DEST_XML, run->m->dest_xml);
+    if (run->m->persist_xml)
+        virTypedParamsAddString(&params, &n, &max, VIR_MIGRATE_PARAM_PERSIST_XML,
+                                run->m->persist_xml);
     virDomainPtr got = virDomainMigrate3(run->m->dom, run->m->dst, params, (unsigned)n, run->flags);
     char *error = got ? NULL : g_strdup(virGetLastErrorMessage());
     virTypedParamsFree(params, n);
@@ -614,6 +652,50 @@ static unsigned int migration_flags(const struct migration *m)
     return flags;
 }
 
+/* Deletes the volumes at paths (NULL: none) on conn, where it has them. */
+static void volumes_delete(virConnectPtr conn, GPtrArray *paths)
+{
+    for (guint i = 0; paths && i < paths->len; i++) {
+        virStorageVolPtr vol = virStorageVolLookupByPath(conn, g_ptr_array_index(paths, i));
+        if (vol && virStorageVolDelete(vol, 0) < 0)
+            log_warn("migration: %s stays: %s", (char *)g_ptr_array_index(paths, i),
+                     virGetLastErrorMessage());
+        if (vol)
+            virStorageVolFree(vol);
+    }
+}
+
+/* Issue 19: the VNC console follows the machine. On the local host QEMU
+ * listens on 127.0.0.1 with the row's password; on another host on that
+ * host's address, its password locked until a console sets a one-time
+ * one (vm.c), or, for a host with no IPv4 address, on its loopback (no
+ * console there). An address an admin chose (console_listen) stays. */
+static void console_follows(struct migration *m)
+{
+    if (!m->own_listen)
+        return;
+    char *address = virt_host_address(m->dst_id);
+    const char *listen = address ? address : GRAPHICS_LOOPBACK;
+    const char *passwd = address ? NULL : m->vnc_password;
+    const char *valid_to = address ? GRAPHICS_LOCKED : NULL;
+    unsigned int secure = VIR_DOMAIN_XML_SECURE | VIR_DOMAIN_XML_MIGRATABLE;
+    char *inactive = virDomainGetXMLDesc(m->dom, secure | VIR_DOMAIN_XML_INACTIVE);
+    if (!strcmp(m->mode, "offline")) {
+        m->dest_xml = domain_xml_graphics_moved(inactive, listen, passwd, valid_to);
+    } else {
+        char *live = virDomainGetXMLDesc(m->dom, secure);
+        m->dest_xml = domain_xml_graphics_moved(live, listen, passwd, valid_to);
+        m->persist_xml = domain_xml_graphics_moved(inactive, listen, passwd, valid_to);
+        if (live)
+            explicit_bzero(live, strlen(live));
+        free(live);
+    }
+    if (inactive)
+        explicit_bzero(inactive, strlen(inactive));
+    free(inactive);
+    g_free(address);
+}
+
 static int migrate_job(struct job *job)
 {
     struct user *actor = user_by_id(job->actor_id);
@@ -652,11 +734,40 @@ static int migrate_job(struct job *job)
     virStoragePoolPtr pool = pool_get(m.dst, "disks", &perr);
     if (pool)
         virStoragePoolFree(pool);
+    /* Its addresses from the IP pools are served by the destination's
+     * DHCP from the start (a lease renewed there finds its host entry);
+     * the source's entries go once it has left. */
+    struct err ierr = { 0 };
+    if (ip_pool_vm_hosts(m.dst, m.vm_id, true, &ierr) < 0) {
+        ip_pool_vm_hosts(m.dst, m.vm_id, false, NULL);
+        job_fail_reason(job, ierr.code, ierr.message);
+        migration_free(&m);
+        user_free(actor);
+        return -1;
+    }
     char *line = g_strdup_printf("Migrating %s (%s) from host %lld to host %lld.", m.vm_name,
                                  m.mode, m.src_id, m.dst_id);
     job_log(job->id, line);
     g_free(line);
 
+    console_follows(&m);
+    /* Live with storage: the disks the source holds, and the one the
+     * copy is written into on the destination, an overlay on the same
+     * template (libvirt would make it without its backing file). */
+    bool copy = !strcmp(m.mode, "live_storage");
+    char *xml = copy ? virDomainGetXMLDesc(m.dom, 0) : NULL;
+    GPtrArray *disks = copy ? xml_all(xml, "/domain/devices/disk[@device='disk']/source/@file")
+                            : NULL;
+    free(xml);
+    struct err derr = { 0 };
+    if (copy && vm_disk_precreate(m.dst, m.vm_id, actor, &derr) < 0) {
+        ip_pool_vm_hosts(m.dst, m.vm_id, false, NULL);
+        job_fail_reason(job, derr.code, derr.message);
+        g_ptr_array_free(disks, TRUE);
+        migration_free(&m);
+        user_free(actor);
+        return -1;
+    }
     struct migrate_run run = { .m = &m, .flags = migration_flags(&m) };
     pthread_mutex_init(&run.lock, NULL);
     pthread_t thread;
@@ -678,6 +789,9 @@ static int migrate_job(struct job *job)
         db_exec("UPDATE vms SET host_id = ?, updated_at = UTC_TIMESTAMP() WHERE id = ?",
                 DB_INT(m.dst_id), DB_INT(m.vm_id));
         vm_state_sync(run.result);
+        ip_pool_vm_hosts(m.src, m.vm_id, false, NULL);
+        /* The copy runs there now: the source's disks go. */
+        volumes_delete(m.src, disks);
         json_t *result = json_pack("{s:I, s:I, s:s}", "vm_id", (json_int_t)m.vm_id, "host_id",
                                    (json_int_t)m.dst_id, "state", vm_state_name(run.result));
         int type = 0, n = 0;
@@ -695,11 +809,16 @@ static int migrate_job(struct job *job)
     } else {
         /* libvirt rolled back: the machine runs where it was. */
         vm_state_sync(m.dom);
+        ip_pool_vm_hosts(m.dst, m.vm_id, false, NULL);
+        /* What the copy wrote there (the pre-check found none of it there before). */
+        volumes_delete(m.dst, disks);
         job_fail_reason(job, aborted ? "cancelled" : "migration_failed",
                         aborted ? "Cancelled; the machine stays where it was." : run.error);
         rc = aborted ? JOB_CANCELLED : -1;
     }
     g_free(run.error);
+    if (disks)
+        g_ptr_array_free(disks, TRUE);
     migration_free(&m);
     user_free(actor);
     return rc;

@@ -131,6 +131,8 @@ const EXPECTED = {
   'API PUT /vms/{id:int}/backup-policy': { anon: 401, a: 400, b: 404, admin: 400, bBody: { schedule: '0 2 * * *', keep: 7 } },
   'PAGE POST /vms/{id:int}/backup-policy': { anon: 303, a: 400, b: 404, admin: 400, bBody: { schedule: '0 2 * * *', keep: '7' } },
   'API POST /vms/{id:int}/clone': { anon: 401, a: 400, b: 404, admin: 400, bBody: { name: 'stolen' } },
+  'API POST /vms/{id:int}/export': { anon: 401, a: 400, b: 404, admin: 400, bBody: {} },
+  'API GET /vms/{id:int}/exports/{job:int}': { anon: 401, a: 404, b: 404, admin: 404 },
   'API GET /vms/{id:int}/snapshot-policy': { anon: 401, a: 200, b: 404, admin: 200 },
   'API PUT /vms/{id:int}/snapshot-policy': { anon: 401, a: 400, b: 404, admin: 400, bBody: { schedule: '0 2 * * *', keep: 7 } },
   'PAGE POST /vms/{id:int}/snapshot-policy': { anon: 303, a: 400, b: 404, admin: 400, bBody: { schedule: '0 2 * * *', keep: '7' } },
