@@ -21,7 +21,8 @@ const OUT = process.env.VMM_TEST_OUTPUT || new URL('../../test-output', import.m
 // script tag would be refused, rightly).
 const AXE = readFileSync(join(ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8');
 // Routes that answer with something other than an HTML page.
-const NOT_HTML = new Set(['/events', '/metrics', '/templates/{id:int}/download']);
+const NOT_HTML = new Set(['/events', '/metrics', '/templates/{id:int}/download',
+  '/storage-pools/{id:int}/volumes/{name}/download']);
 const ANONYMOUS = new Set(['/login', '/register']);
 
 let browser;
