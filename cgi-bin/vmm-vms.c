@@ -35,7 +35,7 @@
     "(SELECT j.progress FROM jobs j WHERE j.vm_id = vms.id AND j.state IN ('queued', 'running') " \
     "ORDER BY j.id DESC LIMIT 1), " VM_NETWORK_IDS ", host_id, "                             \
     "(SELECT h.name FROM hosts h WHERE h.id = vms.host_id), graphics, console_listen, "     \
-    "console_keymap"
+    "console_keymap, stop_reason"
 
 /* Issue 12: the networks of the VM's NICs in order; a VM without NIC rows
  * is on vms.network alone. */
@@ -46,6 +46,20 @@
 /* A transitional state older than this is from a program that died half
  * way: the VM shows its settled state again. */
 #define PENDING_STALE_S "600"
+
+/* Why the machine stopped when nobody asked (sql/028_stop_reason.sql), or
+ * null. */
+static json_t *stop_reason(const char *code)
+{
+    static const struct { const char *code, *message; } reasons[] = {
+        { "guest_panic", N_("Guest kernel panic") },
+        { "qemu_failed", N_("QEMU stopped unexpectedly") },
+    };
+    for (size_t i = 0; code && i < G_N_ELEMENTS(reasons); i++)
+        if (!strcmp(code, reasons[i].code))
+            return json_pack("{s:s, s:s}", "code", code, "message", _(reasons[i].message));
+    return json_null();
+}
 
 /* The row's state is where libvirt left the machine; while an action is
  * under way (vms.pending) the VM shows that instead ("stopping"), with the
@@ -97,6 +111,7 @@ static json_t *vm_from_row(const struct db_rows *rows, int i)
                                                                           : GRAPHICS_LOOPBACK));
     json_object_set_new(vm, "console_keymap", db_cell(rows, i, 24) ? json_string(db_cell(rows, i, 24))
                                                                   : json_null());
+    json_object_set_new(vm, "stop_reason", stop_reason(db_cell(rows, i, 25)));
     return vm;
 }
 

@@ -194,10 +194,14 @@ void vm_state_sync(virDomainPtr dom)
     /* Issue 18, before the row leaves 'installing' below. */
     install_on_state(dom, state == VIR_DOMAIN_RUNNING,
                      state == VIR_DOMAIN_SHUTOFF && reason == VIR_DOMAIN_SHUTOFF_SHUTDOWN);
+    /* A machine running again has left its crash behind (stop_reason,
+     * helper/lifecycle.c). */
+    const char *now = vm_state_name(dom);
     db_exec("UPDATE vms SET state = IF(state = 'installing' AND ? = 0, 'installing', ?), "
+            "stop_reason = IF(? = 'running', NULL, stop_reason), "
             "updated_at = UTC_TIMESTAMP() WHERE domain_name = ? AND state <> 'creating' "
             "AND host_id = ?",
-            DB_INT(ran_and_stopped), DB_TEXT(vm_state_name(dom)), DB_TEXT(name), DB_INT(host_id));
+            DB_INT(ran_and_stopped), DB_TEXT(now), DB_TEXT(now), DB_TEXT(name), DB_INT(host_id));
 }
 
 /* The VM's domain; NULL with 409 when libvirt has none (being created, or
