@@ -80,6 +80,16 @@ void lifecycle_on_event(virDomainPtr dom, int event, int detail)
     const char *name = virDomainGetName(dom);
     const char *why = "", *reason = NULL;
     const char *kind = event_kind(name, event, detail, &why, &reason);
+    /* The state the event leaves (libvirt's CRASHED is vm_state_name's
+     * "error"), and the crash's reason, in before the event: the scheduler
+     * resolves a VM's alert once its row says running, and the sync below
+     * can wait seconds on libvirtd, which holds the domain while on_crash
+     * destroys it. A kdump kernel loaded (no reason) runs on. */
+    const char *left = event == VIR_DOMAIN_EVENT_STOPPED ? "stopped" : reason ? "error" : NULL;
+    if (kind && left)
+        db_exec("UPDATE vms SET state = ?, stop_reason = ? WHERE domain_name = ? "
+                "AND state NOT IN ('creating', 'installing')",
+                DB_TEXT(left), DB_TEXT(reason), DB_TEXT(name));
     /* Every domain of the shared libvirtd reports here: only ours count.
      * Before the sync: an installer powering its VM off is the install
      * ending, not an alert, and that is known by the state it leaves. */
@@ -94,9 +104,5 @@ void lifecycle_on_event(virDomainPtr dom, int event, int detail)
         log_warn("%s: %s, but the database did not take the event", name, why);
     else if (recorded)
         log_info("%s: %s (%s)", name, why, kind);
-    /* Until it runs again (vm_state_sync clears it). */
-    if (reason)
-        db_exec("UPDATE vms SET stop_reason = ? WHERE domain_name = ? AND state <> 'creating'",
-                DB_TEXT(reason), DB_TEXT(name));
     vm_state_sync(dom);
 }
