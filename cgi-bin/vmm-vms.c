@@ -40,7 +40,7 @@
     "(SELECT h.name FROM hosts h WHERE h.id = vms.host_id), graphics, console_listen, "     \
     "console_keymap, error_reason, error_detail, "                                          \
     "(SELECT GROUP_CONCAT(a.ip ORDER BY a.position) FROM vm_addresses a WHERE a.vm_id = vms.id), " \
-    "storage_pool_id"
+    "storage_pool_id, stop_reason"
 
 /* Issue 12: the networks of the VM's NICs in order; a VM without NIC rows
  * is on vms.network alone. */
@@ -62,6 +62,20 @@ static json_t *vm_error_json(const char *state, const char *reason, const char *
     const char *code = reason && *reason ? reason : vm_error_classify(detail);
     return json_pack("{s:s, s:s, s:s}", "reason", code, "message", vm_error_message(code),
                      "detail", detail ? detail : "");
+}
+
+/* Why the machine stopped when nobody asked (sql/028_stop_reason.sql), or
+ * null. */
+static json_t *stop_reason(const char *code)
+{
+    static const struct { const char *code, *message; } reasons[] = {
+        { "guest_panic", N_("Guest kernel panic") },
+        { "qemu_failed", N_("QEMU stopped unexpectedly") },
+    };
+    for (size_t i = 0; code && i < G_N_ELEMENTS(reasons); i++)
+        if (!strcmp(code, reasons[i].code))
+            return json_pack("{s:s, s:s}", "code", code, "message", _(reasons[i].message));
+    return json_null();
 }
 
 /* The row's state is where libvirt left the machine; while an action is
@@ -128,6 +142,7 @@ static json_t *vm_from_row(const struct db_rows *rows, int i)
                                                                   : json_null());
     json_object_set_new(vm, "state_error", vm_error_json(db_cell(rows, i, 5), db_cell(rows, i, 25),
                                                    db_cell(rows, i, 26)));
+    json_object_set_new(vm, "stop_reason", stop_reason(db_cell(rows, i, 29)));
     return vm;
 }
 

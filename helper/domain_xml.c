@@ -334,6 +334,19 @@ static void add_console(xmlNodePtr devices, const struct domain_spec *spec)
     attr(tablet, "bus", "usb");
 }
 
+/* The pvpanic device, through which a guest kernel tells QEMU it
+ * panicked (libvirt's CRASHED/PANICKED event, then on_crash); without
+ * it a panicked guest just hangs and looks alive. x86_64: the ISA
+ * pvpanic port (ACPI QEMU0001, Linux's pvpanic-mmio driver). aarch64:
+ * none yet, as libvirt 9.0 (Debian 12) knows no panic model for virt
+ * (it refuses "isa", QEMU's ISA device being x86 only); its
+ * model='pvpanic' (pvpanic-pci) comes with libvirt 9.1. */
+static void add_panic(xmlNodePtr devices, const struct domain_spec *spec)
+{
+    if (!strcmp(spec->arch, "x86_64"))
+        child_attr(devices, "panic", "model", "isa");
+}
+
 static const char *const nic_models[] = { "virtio", "e1000", "rtl8139", NULL };
 
 static bool nic_valid(const struct domain_nic *nic)
@@ -462,12 +475,20 @@ char *domain_xml_build(const struct domain_spec *spec)
     child_attr(domain, "clock", "offset", "utc");
     child(domain, "on_poweroff", "destroy");
     child(domain, "on_reboot", "restart");
+    /* A guest kernel panic (seen through the panic device below) ends the
+     * machine as QEMU dying would: it shows as stopped with the reason
+     * (helper/lifecycle.c), its serial log keeps the panic's trace, its
+     * memory and CPU go back to the host, and a crash rule's "restart"
+     * can start it. "preserve" would keep a dead guest holding its RAM in
+     * a state only a forced stop leaves; "restart" would hide the crash
+     * behind a boot loop. */
     child(domain, "on_crash", "destroy");
 
     xmlNodePtr devices = child(domain, "devices", NULL);
     add_disks(devices, spec);
     add_nics(devices, spec);
     add_console(devices, spec);
+    add_panic(devices, spec);
     add_hotplug_room(devices, spec);
 
     return xml_doc_string(doc);

@@ -37,11 +37,20 @@ static bool take_expected(const char *name)
     return yes;
 }
 
-/* The alert event of a lifecycle event, or NULL when it is none. */
-static const char *event_kind(const char *name, int event, int detail, const char **why)
+/* The alert event of a lifecycle event, or NULL when it is none; a crash
+ * also names its stop reason (vms.stop_reason). */
+static const char *event_kind(const char *name, int event, int detail, const char **why,
+                              const char **reason)
 {
     if (event == VIR_DOMAIN_EVENT_CRASHED) {
-        *why = "the guest crashed (kernel panic)";
+        /* PANICKED: the guest's pvpanic device (domain_xml.c); on_crash
+         * then destroys it, whose STOPPED/CRASHED is this same crash. */
+        if (detail == VIR_DOMAIN_EVENT_CRASHED_PANICKED) {
+            *why = "guest kernel panic";
+            *reason = "guest_panic";
+        } else {
+            *why = "the guest kernel crashed and loaded its crash kernel";
+        }
         return "vm_crashed";
     }
     if (event != VIR_DOMAIN_EVENT_STOPPED)
@@ -50,6 +59,7 @@ static const char *event_kind(const char *name, int event, int detail, const cha
     case VIR_DOMAIN_EVENT_STOPPED_FAILED:
         take_expected(name);
         *why = "QEMU stopped unexpectedly";
+        *reason = "qemu_failed";
         return "vm_crashed";
     case VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN:
         *why = "the guest powered off";
@@ -68,8 +78,18 @@ static const char *event_kind(const char *name, int event, int detail, const cha
 void lifecycle_on_event(virDomainPtr dom, int event, int detail)
 {
     const char *name = virDomainGetName(dom);
-    const char *why = "";
-    const char *kind = event_kind(name, event, detail, &why);
+    const char *why = "", *reason = NULL;
+    const char *kind = event_kind(name, event, detail, &why, &reason);
+    /* The state the event leaves (libvirt's CRASHED is vm_state_name's
+     * "error"), and the crash's reason, in before the event: the scheduler
+     * resolves a VM's alert once its row says running, and the sync below
+     * can wait seconds on libvirtd, which holds the domain while on_crash
+     * destroys it. A kdump kernel loaded (no reason) runs on. */
+    const char *left = event == VIR_DOMAIN_EVENT_STOPPED ? "stopped" : reason ? "error" : NULL;
+    if (kind && left)
+        db_exec("UPDATE vms SET state = ?, stop_reason = ? WHERE domain_name = ? "
+                "AND state NOT IN ('creating', 'installing')",
+                DB_TEXT(left), DB_TEXT(reason), DB_TEXT(name));
     /* Every domain of the shared libvirtd reports here: only ours count.
      * Before the sync: an installer powering its VM off is the install
      * ending, not an alert, and that is known by the state it leaves. */

@@ -3,8 +3,9 @@
  * alert_events for the scheduler (scheduler/events.c): a crash (a guest
  * panic libvirt saw, or QEMU dying under it) and a stop nobody asked
  * the portal for (the guest powered itself off, or someone destroyed
- * it behind the portal). A stop the portal asks for is announced first
- * with lifecycle_expect_stop. */
+ * it behind the portal). A crash also leaves its reason on the VM
+ * (vms.stop_reason: guest_panic, qemu_failed) for its page and API. A
+ * stop the portal asks for is announced first with lifecycle_expect_stop. */
 #ifndef VMM_HELPER_LIFECYCLE_H
 #define VMM_HELPER_LIFECYCLE_H
 

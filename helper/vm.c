@@ -257,15 +257,18 @@ void vm_state_sync(virDomainPtr dom)
     /* Issue 18, before the row leaves 'installing' below. */
     install_on_state(dom, state == VIR_DOMAIN_RUNNING,
                      state == VIR_DOMAIN_SHUTOFF && reason == VIR_DOMAIN_SHUTOFF_SHUTDOWN);
+    /* A machine running again has left its crash behind (stop_reason,
+     * helper/lifecycle.c). */
     const char *now = vm_state_name(dom);
     char *detail = strcmp(now, "error") ? NULL : error_detail(dom, state, reason);
     db_exec("UPDATE vms SET state = IF(state = 'installing' AND ? = 0, 'installing', ?), "
             "error_reason = ?, error_detail = LEFT(?, 2000), "
+            "stop_reason = IF(? = 'running', NULL, stop_reason), "
             "updated_at = UTC_TIMESTAMP() WHERE domain_name = ? AND state <> 'creating' "
             "AND host_id = ?",
             DB_INT(ran_and_stopped), DB_TEXT(now),
             detail ? DB_TEXT(vm_error_classify(detail)) : DB_NULL,
-            detail ? DB_TEXT(detail) : DB_NULL, DB_TEXT(name), DB_INT(host_id));
+            detail ? DB_TEXT(detail) : DB_NULL, DB_TEXT(now), DB_TEXT(name), DB_INT(host_id));
     g_free(detail);
 }
 

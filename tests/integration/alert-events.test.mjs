@@ -1,4 +1,5 @@
-// Event alerts (issue 11): a VM that crashes (its QEMU killed), a guest
+// Event alerts (issue 11): a VM that crashes (its QEMU killed, its guest
+// kernel panicking through the pvpanic device), a guest
 // that powers itself off (`poweroff -f` in its serial shell) and a failed
 // job are alerts of the rules watching them, told to a real webhook once
 // per event and resolved when the VM runs again; a stop the portal asks
@@ -71,6 +72,12 @@ describe('VM events', () => {
     dataOf(await a.client.api('POST', `/vms/${vm.id}/start`, {}));
     await waitFor(() => bootedSince(m), BOOT_DEADLINE_MS, 500);
   };
+  // A line after which the guest is gone (powered off, panicked), run
+  // in the background a moment later so that the shell answers first. A
+  // slow console may still lose the answer with the guest: no failure,
+  // as what the guest did is checked by what follows.
+  const goneAfter = (line) => guestShell(domain, `(sleep 2; ${line}) >/dev/null 2>&1 & echo bye`)
+    .catch(() => '');
   let crashed;
   let stopped;
 
@@ -108,8 +115,7 @@ describe('VM events', () => {
 
   test('a guest powering itself off is an unexpected stop: told once, resolved when it runs again', async () => {
     const m = await mark();
-    // Returns before the guest goes: the shell must answer first.
-    await guestShell(domain, '(sleep 1; poweroff -f) >/dev/null 2>&1 & echo bye');
+    await goneAfter('poweroff -f');
     const alert = await waitFor(async () => dataOf(await a.client.api('GET', `/alerts?vm_id=${vm.id}`))
       .find((x) => x.rule_id === stopped.id && x.state === 'firing'), 60_000, 250);
     assert.equal(alert.kind, 'event');
@@ -156,6 +162,52 @@ describe('VM events', () => {
     assert.equal(JSON.parse(row[3]).alert_id, alert.id);
     assert.match(dataOf(await a.client.api('GET', `/alerts/${alert.id}`)).message, /action: start/);
     dataOf(await a.client.api('DELETE', `/alert-rules/${crashed.id}`));
+  });
+
+  test('a guest kernel panic is one crash with its reason: told once, the VM stopped saying so, resolved when it runs again', async () => {
+    const panicked = await rule(a.client, {
+      name: 'panic', metric: 'vm_crashed', target: `vm:${vm.id}`, severity: 'critical',
+      channel_ids: [channel.id],
+    });
+    const stopsBefore = hookOf(stopped.id).length;
+    const m = await mark();
+    // The guest's pvpanic driver tells QEMU (tests/images/build).
+    await goneAfter('echo c > /proc/sysrq-trigger');
+    const alert = await waitFor(async () => dataOf(await a.client.api('GET', `/alerts?vm_id=${vm.id}`))
+      .find((x) => x.rule_id === panicked.id), 60_000, 250);
+    assert.equal(alert.metric, 'vm_crashed');
+    assert.match(alert.message, /^guest kernel panic/);
+    const fired = await waitFor(() => hookOf(panicked.id).find((x) => x.event === 'firing'), 30_000, 250);
+    assert.equal(fired.alert.metric, 'vm_crashed');
+    assert.equal(fired.alert.vm_name, '事件-events');
+    // on_crash destroys it: the VM is stopped and says why, in English
+    // and Chinese, on the API and its page.
+    await waitFor(async () => (await state()) === 'stopped', 30_000, 250);
+    const shown = dataOf(await a.client.api('GET', `/vms/${vm.id}`));
+    assert.deepEqual(shown.stop_reason, { code: 'guest_panic', message: 'Guest kernel panic' });
+    const zh = { headers: { 'Accept-Language': 'zh-CN' } };
+    assert.equal(dataOf(await a.client.api('GET', `/vms/${vm.id}`, undefined, zh)).stop_reason.message,
+      '客户机内核崩溃（kernel panic）');
+    const page = await a.client.page(`/vms/${vm.id}`, zh);
+    assert.match(page.text, /id="stop-reason" data-code="guest_panic">客户机内核崩溃（kernel panic）</);
+    // The serial log keeps the panic (after the mark: this boot's).
+    const log = serial();
+    assert.ok(log.lastIndexOf(m) >= 0, 'the mark is in the log');
+    assert.match(log.slice(log.lastIndexOf(m)), /Kernel panic - not syncing: sysrq triggered crash/);
+    // Exactly one crash: the stop after the panic is the same event, and
+    // no "stopped" alert either.
+    await waitFor(() => Number(sql(`SELECT COUNT(*) FROM alert_events WHERE vm_id = ${vm.id} AND handled_at IS NULL`)[0][0]) === 0, 10_000, 250);
+    const crashes = dataOf(await a.client.api('GET', `/alerts?vm_id=${vm.id}`)).filter((x) => x.rule_id === panicked.id);
+    assert.equal(crashes.length, 1);
+    assert.equal(crashes[0].value, 1, 'one event');
+    assert.deepEqual(hookOf(panicked.id).map((x) => x.event), ['firing']);
+    assert.equal(hookOf(stopped.id).length, stopsBefore, 'a panic is no "stop"');
+
+    await startAndBoot(m);
+    assert.equal(dataOf(await a.client.api('GET', `/vms/${vm.id}`)).stop_reason, null);
+    await waitFor(() => hookOf(panicked.id).some((x) => x.event === 'resolved'), 30_000, 250);
+    assert.deepEqual(hookOf(panicked.id).map((x) => x.event), ['firing', 'resolved']);
+    dataOf(await a.client.api('DELETE', `/alert-rules/${panicked.id}`));
   });
 
   test('a metric rule\'s actions: restart reboots the guest, suspend suspends it, each audited once', async () => {
