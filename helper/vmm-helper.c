@@ -216,6 +216,7 @@ int main(int argc, char **argv)
     if (config_load() < 0 || virt_init(lifecycle_on_event) < 0)
         return 1;
     hardware_init();   /* before the first connection: device-removed events */
+    port_forward_init();   /* and network starts */
 
     const char *user = config_str("helper", "client_user", "vmm");
     struct passwd *pw = getpwnam(user);

@@ -5,6 +5,7 @@
 #include <glib.h>
 #include <netinet/in.h>
 #include <nftables/libnftables.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -12,6 +13,8 @@
 #include "db.h"
 #include "log.h"
 #include "../pool.h"
+#include "../virt.h"
+#include "port_forward_filter.h"
 
 #define TABLE_PREFIX "vmm_pf_"
 
@@ -115,7 +118,38 @@ static void add_forward(json_t *batch, const char *table, const struct db_rows *
     g_free(comment);
 }
 
+static int port_forward_sync_locked(long long skip_vm_id, struct err *err);
+
+/* The filter rules of rows (those port_forward_sync writes to nftables). */
+static void filter_sync(const struct db_rows *rows)
+{
+    struct port_forward_flow *flows = g_new0(struct port_forward_flow, rows->nrows + 1);
+    for (int i = 0; i < rows->nrows; i++)
+        flows[i] = (struct port_forward_flow){
+            .protocol = db_cell(rows, i, 0),
+            .guest_ip = db_cell(rows, i, 4),
+            .host_port = (int)db_cell_int(rows, i, 2, 0),
+            .guest_port = (int)db_cell_int(rows, i, 3, 0),
+        };
+    /* The host's own connections do not need them; a host without the
+     * chain yet gets them at its network's start (logged there). */
+    port_forward_filter_sync(flows, rows->nrows);
+    g_free(flows);
+}
+
+/* Requests, the start-up and network events sync at once: each writes the
+ * whole state, one at a time. */
+static pthread_mutex_t sync_lock = PTHREAD_MUTEX_INITIALIZER;
+
 int port_forward_sync(long long skip_vm_id, struct err *err)
+{
+    pthread_mutex_lock(&sync_lock);
+    int rc = port_forward_sync_locked(skip_vm_id, err);
+    pthread_mutex_unlock(&sync_lock);
+    return rc;
+}
+
+static int port_forward_sync_locked(long long skip_vm_id, struct err *err)
 {
     /* The guest's address is its NIC's allocation: fixed, and what its
      * DHCP client gets. A forward whose NIC lost it has no rule. */
@@ -137,8 +171,10 @@ int port_forward_sync(long long skip_vm_id, struct err *err)
         add_forward(batch, table, rows, i);
     json_t *doc = json_pack("{s:o}", "nftables", batch);
     int rc = nft_run(doc, NULL, err);
-    if (rc == 0)
+    if (rc == 0) {
         log_info("port forwards: %d in table %s", rows->nrows, table);
+        filter_sync(rows);
+    }
     json_decref(doc);
     db_rows_free(rows);
     g_free(table);
@@ -209,6 +245,30 @@ static int op_check(struct op_call *call)
                        "Another portal on this host forwards %s port %d.", protocol, port);
     call->result = json_pack("{s:b}", "free", 1);
     return 0;
+}
+
+static void *network_sync_thread(void *unused)
+{
+    port_forward_sync(0, NULL);
+    db_close();
+    return NULL;
+}
+
+/* A network (re)started, or libvirtd came back: libvirt has written its
+ * chains anew, possibly for the first time since boot. Off the event
+ * loop's thread: the sync runs iptables and asks the database. */
+static void on_network_started(void)
+{
+    pthread_t thread;
+    if (pthread_create(&thread, NULL, network_sync_thread, NULL) == 0)
+        pthread_detach(thread);
+    else
+        log_warn("port forwards: not re-applied after a network start");
+}
+
+void port_forward_init(void)
+{
+    virt_on_network_started(on_network_started);
 }
 
 static int op_sync(struct op_call *call)
