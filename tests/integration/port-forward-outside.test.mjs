@@ -132,7 +132,10 @@ test('a client on another machine reaches the guest through the forward, also af
   await waitFor(() => ourRules().length === 1, 15_000, 250);
   const bridge = virsh('net-info', NET_NAME).match(/Bridge:\s+(\S+)/)[1];
   const tap = virsh('domiflist', domain).trim().split('\n')[0].trim().split(/\s+/)[0];
-  if (!run('ip', '-o', 'link', 'show', 'master', bridge).includes(`${tap}:`)) run('ip', 'link', 'set', tap, 'master', bridge);
+  if (!run('ip', '-o', 'link', 'show', 'master', bridge).includes(`${tap}:`)) {
+    console.log(`# libvirt left ${tap} off the new ${bridge}: plugged back`);
+    run('ip', 'link', 'set', tap, 'master', bridge);
+  }
   assert.match(await reach(60_000), /VMM-PFO-OK/, 'after virsh net-destroy/net-start');
 
   // Removed: nothing of ours is left in libvirt's chain.
