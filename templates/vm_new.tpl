@@ -21,7 +21,7 @@
     <label for="memory_mb">{{_ Memory (MiB)}}</label>
     <input id="memory_mb" name="memory_mb" type="number" min="64" step="64" value="{{memory_mb}}" required>
     <label for="max_memory_mb">{{_ Maximum memory (MiB)}}</label>
-    <input id="max_memory_mb" name="max_memory_mb" type="number" min="64" step="128" value="{{max_memory_mb}}" aria-describedby="max-memory-help">
+    <input id="max_memory_mb" name="max_memory_mb" type="number" min="64" value="{{max_memory_mb}}" aria-describedby="max-memory-help">
     <p class="muted" id="max-memory-help">{{_ Room to add memory while the machine runs, in steps of 128 MiB; leave empty for none.}}</p>
     <label for="cpu_model">{{_ CPU model}}</label>
     <select id="cpu_model" name="cpu_model" aria-describedby="cpu-model-help">

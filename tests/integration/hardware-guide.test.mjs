@@ -253,6 +253,9 @@ describe('NIC bandwidth limits and VLAN tags', () => {
     assert.deepEqual([tune['inbound.average'], tune['inbound.peak'], tune['outbound.average']], [3000, 6000, 0]);
     assert.match(virsh('dumpxml', '--inactive', domain), /<inbound average='3000' peak='6000'\/>/);
     assert.deepEqual((await nicsOf()).find((n) => n.mac === mac).bandwidth, { inbound: { average: 3000, peak: 6000 }, outbound: null });
+    // The VM page's NIC table says it.
+    const page = await c.page(`/vms/${vm.id}`);
+    assert.match(page.text, new RegExp(`<tr data-mac="${mac}">[\\s\\S]*?<td class="bandwidth">in 3000 KiB/s</td>`));
     assertError(await c.api('PATCH', `/vms/${vm.id}/interfaces/${mac}`, { bandwidth: { inbound: { average: 3000, peak: 1 } } }), 422, 'peak_below_average');
     assert.equal(iftune(mac, '--config')['inbound.peak'], 6000, 'a refused change changes nothing');
 
