@@ -47,7 +47,7 @@ static void on_network_event(virConnectPtr conn, virNetworkPtr net, int event, i
                              void *opaque)
 {
     if (event == VIR_NETWORK_EVENT_STARTED)
-        virt_network_started();
+        virt_network_started(virNetworkGetName(net));
 }
 
 static void on_device_removed(virConnectPtr conn, virDomainPtr dom, const char *alias,
@@ -126,7 +126,7 @@ static void conn_setup(virConnectPtr conn, const char *uri, long long host_id)
         virConnectNetworkEventRegisterAny(conn, NULL, VIR_NETWORK_EVENT_ID_LIFECYCLE,
                                           VIR_NETWORK_EVENT_CALLBACK(on_network_event), NULL,
                                           NULL);
-        virt_network_started();   /* libvirtd may have restarted: its chains anew */
+        virt_network_started(NULL);   /* libvirtd may have restarted: its chains anew */
     }
     log_info("connected to %s", uri);
 }

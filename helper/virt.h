@@ -18,9 +18,9 @@ typedef void (*virt_device_removed_fn)(virDomainPtr dom, const char *alias);
 void virt_on_device_removed(virt_device_removed_fn fn);
 
 /* Called from the event loop thread when a network of the helper's own
- * host starts, and when a connection to it is (re)opened: libvirt then
- * has (re)written its firewall chains. */
-typedef void (*virt_network_started_fn)(void);
+ * host starts (its name), and when a connection to it is (re)opened
+ * (NULL): libvirt then has (re)written its firewall chains. */
+typedef void (*virt_network_started_fn)(const char *network);
 /* Registers fn on every connection to the own host opened from now on. */
 void virt_on_network_started(virt_network_started_fn fn);
 

@@ -13,7 +13,6 @@
 #include "db.h"
 #include "log.h"
 #include "../pool.h"
-#include "../virt.h"
 #include "port_forward_filter.h"
 
 #define TABLE_PREFIX "vmm_pf_"
@@ -245,30 +244,6 @@ static int op_check(struct op_call *call)
                        "Another portal on this host forwards %s port %d.", protocol, port);
     call->result = json_pack("{s:b}", "free", 1);
     return 0;
-}
-
-static void *network_sync_thread(void *unused)
-{
-    port_forward_sync(0, NULL);
-    db_close();
-    return NULL;
-}
-
-/* A network (re)started, or libvirtd came back: libvirt has written its
- * chains anew, possibly for the first time since boot. Off the event
- * loop's thread: the sync runs iptables and asks the database. */
-static void on_network_started(void)
-{
-    pthread_t thread;
-    if (pthread_create(&thread, NULL, network_sync_thread, NULL) == 0)
-        pthread_detach(thread);
-    else
-        log_warn("port forwards: not re-applied after a network start");
-}
-
-void port_forward_init(void)
-{
-    virt_on_network_started(on_network_started);
 }
 
 static int op_sync(struct op_call *call)

@@ -16,9 +16,4 @@ extern const struct op port_forward_ops[];
  * set (NULL: logged). */
 int port_forward_sync(long long skip_vm_id, struct err *err);
 
-/* Re-syncs whenever a network of the helper's own host starts and when
- * its libvirt connection is (re)opened (port_forward_filter.h says why).
- * Call before the first connection. */
-void port_forward_init(void);
-
 #endif

@@ -125,17 +125,14 @@ test('a client on another machine reaches the guest through the forward, also af
   await waitFor(() => readFromOutside(`${LAN}.1`, HOST_PORT).includes('ConnectionRefused'), 10_000, 500);
 
   // The network restarts (libvirt writes its chains anew): the helper
-  // hears of it and puts the rule back. The guest's tap is plugged into
-  // the new bridge if libvirt did not (that is the network's, not ours).
+  // hears of it, puts the rule back, and plugs the guest's tap into the
+  // new bridge (libvirt 9 leaves running guests off it).
   virsh('net-destroy', NET_NAME);
   virsh('net-start', NET_NAME);
   await waitFor(() => ourRules().length === 1, 15_000, 250);
   const bridge = virsh('net-info', NET_NAME).match(/Bridge:\s+(\S+)/)[1];
   const tap = virsh('domiflist', domain).trim().split('\n')[0].trim().split(/\s+/)[0];
-  if (!run('ip', '-o', 'link', 'show', 'master', bridge).includes(`${tap}:`)) {
-    console.log(`# libvirt left ${tap} off the new ${bridge}: plugged back`);
-    run('ip', 'link', 'set', tap, 'master', bridge);
-  }
+  await waitFor(() => run('ip', '-o', 'link', 'show', 'master', bridge).includes(`${tap}:`), 15_000, 250);
   assert.match(await reach(60_000), /VMM-PFO-OK/, 'after virsh net-destroy/net-start');
 
   // Removed: nothing of ours is left in libvirt's chain.
