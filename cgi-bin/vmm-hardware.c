@@ -521,11 +521,54 @@ static int nic_network(struct req *r, long long network_id, long long *pool)
     return done ? 0 : -1;
 }
 
+/* The limits of one NIC as vm_nics holds them: inbound average, peak,
+ * burst, outbound average, peak, burst (0: none). */
+struct nic_limits {
+    long long v[6];
+};
+
+/* One direction of a body's bandwidth ({average, peak, burst}, KiB/s
+ * and KiB) into v[0..3): a peak or burst needs an average, and a peak
+ * below the average would never apply. */
+static int bandwidth_way(struct req *r, json_t *way, const char *name, long long v[3])
+{
+    v[0] = v[1] = v[2] = 0;
+    if (!way || json_is_null(way))
+        return 0;
+    v[0] = json_integer_value(json_object_get(way, "average"));
+    v[1] = json_integer_value(json_object_get(way, "peak"));
+    v[2] = json_integer_value(json_object_get(way, "burst"));
+    char field[48];
+    g_snprintf(field, sizeof field, "bandwidth.%s.average", name);
+    if (!v[0] && (v[1] || v[2]))
+        return req_fail(r, 422, "missing_average", field,
+                        _("A peak or burst limit needs an average limit (KiB/s) as well."));
+    g_snprintf(field, sizeof field, "bandwidth.%s.peak", name);
+    if (v[1] && v[1] < v[0])
+        return req_fail(r, 422, "peak_below_average", field,
+                        _("The peak (%lld KiB/s) must be at least the average (%lld KiB/s)."),
+                        v[1], v[0]);
+    return 0;
+}
+
+/* The body's bandwidth (null or absent: no limits). */
+static int nic_limits_of(struct req *r, struct nic_limits *l)
+{
+    json_t *bw = json_object_get(r->input, "bandwidth");
+    if (bandwidth_way(r, json_object_get(bw, "inbound"), "inbound", &l->v[0]) < 0 ||
+        bandwidth_way(r, json_object_get(bw, "outbound"), "outbound", &l->v[3]) < 0)
+        return -1;
+    return 0;
+}
+
+#define LIMIT(l, k) ((l)->v[k] ? DB_INT((l)->v[k]) : DB_NULL)
+
 /* The row of the new NIC, 'adding', after the others, with its address
  * from the pool, in one transaction. Its id, or -1 with r->err set. */
 static long long nic_insert(struct req *r, long long vm_id, long long network_id, long long pool,
-                            const char *mac)
+                            const char *mac, const struct nic_limits *l)
 {
+    long long vlan = input_int(r, "vlan", 0);
     const char *model = input_str(r, "model") ? input_str(r, "model") : "virtio";
     const char *link = input_str(r, "link_state") ? input_str(r, "link_state") : "up";
     if (db_begin() < 0)
@@ -537,9 +580,13 @@ static long long nic_insert(struct req *r, long long vm_id, long long network_id
     char ip[16];
     int rc = position < 0 ? fail_db(r) : 0;
     if (rc == 0 && db_exec_id("INSERT INTO vm_nics (vm_id, network_id, position, mac, model, "
-                              "link_state, state) VALUES (?, ?, ?, ?, ?, ?, 'adding')", &id,
+                              "link_state, in_average, in_peak, in_burst, out_average, "
+                              "out_peak, out_burst, vlan, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+                              "?, ?, ?, ?, ?, 'adding')", &id,
                               DB_INT(vm_id), DB_INT(network_id), DB_INT(position), DB_TEXT(mac),
-                              DB_TEXT(model), DB_TEXT(link)) < 0)
+                              DB_TEXT(model), DB_TEXT(link), LIMIT(l, 0), LIMIT(l, 1),
+                              LIMIT(l, 2), LIMIT(l, 3), LIMIT(l, 4), LIMIT(l, 5),
+                              vlan ? DB_INT(vlan) : DB_NULL) < 0)
         rc = req_fail(r, 409, "mac_taken", "mac",
                       _("Another NIC has the MAC address %s already."), mac);
     if (rc == 0 && pool && ip_allocate(pool, vm_id, id, optional_str(r, "ip"), ip, &r->err) < 0)
@@ -553,8 +600,10 @@ static long long nic_insert(struct req *r, long long vm_id, long long network_id
     return id;
 }
 
-/* POST /vms/{id}/interfaces {network_id, model, mac, link_state, ip}: a
- * NIC on a virtual network, hot-plugged into a running machine. */
+/* POST /vms/{id}/interfaces {network_id, model, mac, link_state, ip,
+ * bandwidth, vlan}: a NIC on a virtual network, hot-plugged into a
+ * running machine (the helper refuses a VLAN tag where libvirt cannot
+ * tag: a network that is not an Open vSwitch bridge). */
 static int nics_add(struct req *r)
 {
     long long id = req_param(r, "id")->num;
@@ -563,7 +612,10 @@ static int nics_add(struct req *r)
         return -1;
     long long network_id = input_int(r, "network_id", 0), pool = 0, nic = -1;
     char mac[18];
+    struct nic_limits limits = { { 0 } };
     int rc = hw_changeable(r, before);
+    if (rc == 0)
+        rc = nic_limits_of(r, &limits);
     if (rc == 0 && json_array_size(json_object_get(before, "nics")) >= HARDWARE_MAX_NICS)
         rc = req_fail(r, 409, "too_many_interfaces", NULL,
                       _("A virtual machine has at most %d NICs."), HARDWARE_MAX_NICS);
@@ -571,7 +623,7 @@ static int nics_add(struct req *r)
         rc = nic_network(r, network_id, &pool);
     if (rc == 0)
         rc = nic_mac(r, mac);
-    if (rc == 0 && (nic = nic_insert(r, id, network_id, pool, mac)) < 0)
+    if (rc == 0 && (nic = nic_insert(r, id, network_id, pool, mac, &limits)) < 0)
         rc = -1;
     json_t *done = rc == 0 ? row_op(r, id, "nic.add", "nic_id", nic) : NULL;
     if (rc == 0 && !done) {
@@ -583,9 +635,29 @@ static int nics_add(struct req *r)
     return hw_finish(r, before, id, rc, 201);
 }
 
-/* PATCH /vms/{id}/interfaces/{mac} {link_state, model}: the link goes up
- * or down live; the model changes while the machine is stopped (QEMU
- * cannot swap a running device's model). */
+/* A NIC row's limits as they are. */
+static void nic_limits_read(long long row, struct nic_limits *l)
+{
+    struct db_rows *rows = db_query("SELECT in_average, in_peak, in_burst, out_average, "
+                                    "out_peak, out_burst FROM vm_nics WHERE id = ?", DB_INT(row));
+    for (int k = 0; rows && rows->nrows == 1 && k < 6; k++)
+        l->v[k] = db_cell_int(rows, 0, k, 0);
+    db_rows_free(rows);
+}
+
+static int nic_limits_write(long long row, const char *model, const char *link,
+                            const struct nic_limits *l)
+{
+    return db_exec("UPDATE vm_nics SET model = ?, link_state = ?, in_average = ?, in_peak = ?, "
+                   "in_burst = ?, out_average = ?, out_peak = ?, out_burst = ? WHERE id = ?",
+                   DB_TEXT(model), DB_TEXT(link), LIMIT(l, 0), LIMIT(l, 1), LIMIT(l, 2),
+                   LIMIT(l, 3), LIMIT(l, 4), LIMIT(l, 5), DB_INT(row));
+}
+
+/* PATCH /vms/{id}/interfaces/{mac} {link_state, model, bandwidth}: the
+ * link goes up or down and the bandwidth limits change live (bandwidth
+ * replaces them all; null takes them away); the model changes while the
+ * machine is stopped (QEMU cannot swap a running device's model). */
 static int nics_update(struct req *r)
 {
     long long id = req_param(r, "id")->num, row = 0;
@@ -602,13 +674,17 @@ static int nics_update(struct req *r)
         rc = req_fail(r, 409, "no_hot_model", "model",
                       _("A running machine's NIC keeps its model; stop the machine to change "
                         "it, or add a NIC of the other model."));
-    if (rc == 0 && db_exec("UPDATE vm_nics SET model = ?, link_state = ? WHERE id = ?",
-                           DB_TEXT(model), DB_TEXT(link), DB_INT(row)) < 0)
+    struct nic_limits limits = { { 0 } }, old_limits = { { 0 } };
+    nic_limits_read(row, &old_limits);
+    if (!input_has(r, "bandwidth"))
+        limits = old_limits;
+    else if (rc == 0)
+        rc = nic_limits_of(r, &limits);
+    if (rc == 0 && nic_limits_write(row, model, link, &limits) < 0)
         rc = fail_db(r);
     json_t *done = rc == 0 ? row_op(r, id, "nic.update", "nic_id", row) : NULL;
     if (rc == 0 && !done) {
-        db_exec("UPDATE vm_nics SET model = ?, link_state = ? WHERE id = ?", DB_TEXT(old_model),
-                DB_TEXT(old_link), DB_INT(row));
+        nic_limits_write(row, old_model, old_link, &old_limits);
         rc = -1;
     }
     json_decref(done);
@@ -661,12 +737,19 @@ static bool port_allowed(long long port)
     return ok;
 }
 
+/* One forward a caller asks for. */
+struct forward_want {
+    const char *protocol;
+    const char *address;    /* NULL: every address of the host */
+    long long host_port, guest_port;
+    const char *mac;        /* NULL: the first NIC with a fixed address */
+};
+
 /* The NIC a forward leads to: the one of mac, else the first with an
  * address from an IP pool; it must have such a fixed address, on a NAT
  * network (a bridge's LAN reaches the guest without us). Its row id. */
-static long long forward_nic(struct req *r, long long vm_id)
+static long long forward_nic(struct req *r, long long vm_id, const char *mac)
 {
-    const char *mac = optional_str(r, "mac");
     struct db_rows *rows = db_query(
         "SELECT c.id, n.mode, a.ip FROM vm_nics c JOIN networks n ON n.id = c.network_id LEFT "
         "JOIN ip_allocations a ON a.nic_id = c.id WHERE c.vm_id = ? AND (? IS NULL OR c.mac = ?) "
@@ -690,6 +773,63 @@ static long long forward_nic(struct req *r, long long vm_id)
     return id;
 }
 
+/* Whether the VM has a forward of protocol/host_port already. */
+static int forward_is_mine(long long vm_id, const char *protocol, long long host_port)
+{
+    struct db_rows *rows = db_query("SELECT 1 FROM vm_port_forwards WHERE vm_id = ? AND "
+                                    "protocol = ? AND host_port = ?", DB_INT(vm_id),
+                                    DB_TEXT(protocol), DB_INT(host_port));
+    int mine = rows ? rows->nrows : -1;
+    db_rows_free(rows);
+    return mine;
+}
+
+/* What a forward must be: a valid address, a host port in the ranges an
+ * admin allows and free on the host (unless the VM forwards it already
+ * and may keep it: a set rewritten whole), a NIC with a fixed address.
+ * Its NIC's row id, or -1 with r->err set. */
+static long long forward_check(struct req *r, long long vm_id, const struct forward_want *w,
+                               bool keep_mine)
+{
+    uint32_t ip;
+    if (w->address && ipv4_parse(w->address, &ip) < 0)
+        return req_fail(r, 422, "invalid_address", "host_address",
+                        _("%s is not an IPv4 address."), w->address);
+    if (!port_allowed(w->host_port))
+        return req_fail(r, 422, "port_not_allowed", "host_port",
+                        _("Host port %lld is outside the ranges an administrator allows (%s)."),
+                        w->host_port, config_str("port_forwarding", "host_ports", "10000-19999"));
+    long long nic = forward_nic(r, vm_id, w->mac);
+    if (nic < 0)
+        return -1;
+    int mine = keep_mine ? forward_is_mine(vm_id, w->protocol, w->host_port) : 0;
+    if (mine < 0)
+        return fail_db(r);
+    if (!mine) {
+        json_t *args = json_pack("{s:s, s:s, s:I}", "protocol", w->protocol, "host_address",
+                                 w->address ? w->address : "", "host_port",
+                                 (json_int_t)w->host_port);
+        json_t *free_port = helper_call(r, "port_forward.check", args);
+        json_decref(args);
+        json_decref(free_port);
+        if (!free_port)
+            return -1;
+    }
+    return nic;
+}
+
+static int forward_insert(struct req *r, long long vm_id, long long nic,
+                          const struct forward_want *w, long long *forward)
+{
+    if (db_exec_id("INSERT INTO vm_port_forwards (vm_id, nic_id, protocol, host_address, "
+                   "host_port, guest_port) VALUES (?, ?, ?, ?, ?, ?)", forward, DB_INT(vm_id),
+                   DB_INT(nic), DB_TEXT(w->protocol), DB_TEXT(w->address ? w->address : ""),
+                   DB_INT(w->host_port), DB_INT(w->guest_port)) < 0)
+        return req_fail(r, 409, "port_taken", "host_port",
+                        _("Host port %s/%lld is forwarded already."), w->protocol, w->host_port);
+    return 0;
+}
+
 /* POST /vms/{id}/port-forwards {protocol, host_port, guest_port,
  * host_address, mac}: the host's port (in the ranges an admin allows,
  * free on the host) leads to the guest's. */
@@ -699,35 +839,18 @@ static int forwards_add(struct req *r)
     json_t *before = vm_hardware(r, id);
     if (!before)
         return -1;
-    const char *protocol = input_str(r, "protocol") ? input_str(r, "protocol") : "tcp";
-    const char *address = optional_str(r, "host_address");
-    long long host_port = input_int(r, "host_port", 0), guest_port = input_int(r, "guest_port", 0);
-    uint32_t ip;
+    struct forward_want w = {
+        .protocol = input_str(r, "protocol") ? input_str(r, "protocol") : "tcp",
+        .address = optional_str(r, "host_address"),
+        .host_port = input_int(r, "host_port", 0),
+        .guest_port = input_int(r, "guest_port", 0),
+        .mac = optional_str(r, "mac"),
+    };
     int rc = hw_changeable(r, before);
-    if (rc == 0 && address && ipv4_parse(address, &ip) < 0)
-        rc = req_fail(r, 422, "invalid_address", "host_address",
-                      _("%s is not an IPv4 address."), address);
-    else if (rc == 0 && !port_allowed(host_port))
-        rc = req_fail(r, 422, "port_not_allowed", "host_port",
-                      _("Host port %lld is outside the ranges an administrator allows (%s)."),
-                      host_port, config_str("port_forwarding", "host_ports", "10000-19999"));
-    if (rc == 0 && (nic = forward_nic(r, id)) < 0)
+    if (rc == 0 && (nic = forward_check(r, id, &w, false)) < 0)
         rc = -1;
-    if (rc == 0) {
-        json_t *args = json_pack("{s:s, s:s, s:I}", "protocol", protocol, "host_address",
-                                 address ? address : "", "host_port", (json_int_t)host_port);
-        json_t *free_port = helper_call(r, "port_forward.check", args);
-        json_decref(args);
-        json_decref(free_port);
-        rc = free_port ? 0 : -1;
-    }
-    if (rc == 0 && db_exec_id("INSERT INTO vm_port_forwards (vm_id, nic_id, protocol, "
-                              "host_address, host_port, guest_port) VALUES (?, ?, ?, ?, ?, ?)",
-                              &forward, DB_INT(id), DB_INT(nic), DB_TEXT(protocol),
-                              DB_TEXT(address ? address : ""), DB_INT(host_port),
-                              DB_INT(guest_port)) < 0)
-        rc = req_fail(r, 409, "port_taken", "host_port",
-                      _("Host port %s/%lld is forwarded already."), protocol, host_port);
+    if (rc == 0)
+        rc = forward_insert(r, id, nic, &w, &forward);
     if (rc == 0) {
         json_t *done = helper_call(r, "port_forward.sync", NULL);
         if (!done) {
@@ -737,6 +860,115 @@ static int forwards_add(struct req *r)
         json_decref(done);
     }
     return hw_finish(r, before, id, rc, 201);
+}
+
+/* Rule i of a set as a forward_want (its fields checked here: the body's
+ * field table cannot reach into an array); 0, or -1 with r->err naming
+ * rules[i].field. */
+static int forward_rule(struct req *r, json_t *rule, size_t i, struct forward_want *w)
+{
+    static const char *const names[] = { "protocol", "host_port", "guest_port", "host_address",
+                                         "mac", NULL };
+    char field[48];
+    const char *key;
+    json_t *v;
+    if (!json_is_object(rule)) {
+        g_snprintf(field, sizeof field, "forwards[%zu]", i);
+        return req_fail(r, 400, "invalid_type", field, _("%s is not valid."), field);
+    }
+    json_object_foreach(rule, key, v) {
+        if (!g_strv_contains(names, key)) {
+            g_snprintf(field, sizeof field, "forwards[%zu].%.20s", i, key);
+            return req_fail(r, 400, "unknown_field", field, _("Unknown field: %s"), field);
+        }
+    }
+    json_t *protocol = json_object_get(rule, "protocol");
+    w->protocol = protocol ? json_string_value(protocol) : "tcp";
+    if (!w->protocol || (strcmp(w->protocol, "tcp") && strcmp(w->protocol, "udp"))) {
+        g_snprintf(field, sizeof field, "forwards[%zu].protocol", i);
+        return req_fail(r, 400, "invalid_choice", field, _("%s is not one of the allowed values."),
+                        field);
+    }
+    const char *ports[] = { "host_port", "guest_port" };
+    for (int k = 0; k < 2; k++) {
+        json_t *port = json_object_get(rule, ports[k]);
+        long long n = json_integer_value(port);
+        if (!json_is_integer(port) || n < 1 || n > 65535) {
+            g_snprintf(field, sizeof field, "forwards[%zu].%s", i, ports[k]);
+            return req_fail(r, 400, port ? "out_of_range" : "missing_field", field,
+                            _("%s must be a port number from 1 to 65535."), field);
+        }
+        *(k ? &w->guest_port : &w->host_port) = n;
+    }
+    const char *texts[] = { "host_address", "mac" };
+    for (int k = 0; k < 2; k++) {
+        json_t *t = json_object_get(rule, texts[k]);
+        if (t && !json_is_null(t) && (!json_is_string(t) || strlen(json_string_value(t)) > 17)) {
+            g_snprintf(field, sizeof field, "forwards[%zu].%s", i, texts[k]);
+            return req_fail(r, 400, "invalid_type", field, _("%s is not valid."), field);
+        }
+        const char *text = json_string_value(t);
+        *(k ? &w->mac : &w->address) = text && *text ? text : NULL;
+    }
+    for (size_t j = 0; j < i; j++) {
+        json_t *other = json_array_get(json_object_get(r->input, "forwards"), j);
+        const char *p = json_string_value(json_object_get(other, "protocol"));
+        if (!strcmp(p ? p : "tcp", w->protocol) &&
+            json_integer_value(json_object_get(other, "host_port")) == w->host_port) {
+            g_snprintf(field, sizeof field, "forwards[%zu].host_port", i);
+            return req_fail(r, 422, "duplicate_rule", field,
+                            _("Host port %s/%lld is in the list twice."), w->protocol,
+                            w->host_port);
+        }
+    }
+    return 0;
+}
+
+/* PUT /vms/{id}/port-forwards {forwards: [{protocol, host_port, guest_port,
+ * host_address, mac}]}: the VM's forwards become exactly these, all or
+ * none (every rule is checked before any row changes). */
+static int forwards_replace(struct req *r)
+{
+    long long id = req_param(r, "id")->num;
+    json_t *before = vm_hardware(r, id);
+    if (!before)
+        return -1;
+    json_t *rules = json_object_get(r->input, "forwards");
+    size_t n = json_array_size(rules);
+    struct forward_want *want = g_new0(struct forward_want, n + 1);
+    long long *nics = g_new0(long long, n + 1);
+    int rc = hw_changeable(r, before);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        rc = forward_rule(r, json_array_get(rules, i), i, &want[i]);
+        if (rc == 0 && (nics[i] = forward_check(r, id, &want[i], true)) < 0)
+            rc = -1;
+        if (rc < 0 && r->err.field[0] && !g_str_has_prefix(r->err.field, "forwards[")) {
+            char field[48];
+            g_snprintf(field, sizeof field, "forwards[%zu].%.20s", i, r->err.field);
+            g_strlcpy(r->err.field, field, sizeof r->err.field);
+        }
+    }
+    if (rc == 0 && db_begin() < 0)
+        rc = fail_db(r);
+    if (rc == 0 && db_exec("DELETE FROM vm_port_forwards WHERE vm_id = ?", DB_INT(id)) < 0)
+        rc = fail_db(r);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        long long forward = 0;
+        rc = forward_insert(r, id, nics[i], &want[i], &forward);
+    }
+    if (rc == 0 && db_commit() < 0)
+        rc = fail_db(r);
+    if (rc < 0 && db_in_transaction())
+        db_rollback();
+    if (rc == 0) {
+        /* Committed: a failed sync is retried by the next (as a removal). */
+        json_t *done = helper_call(r, "port_forward.sync", NULL);
+        rc = done ? 0 : -1;
+        json_decref(done);
+    }
+    g_free(want);
+    g_free(nics);
+    return hw_finish(r, before, id, rc, 0);
 }
 
 /* DELETE /vms/{id}/port-forwards/{fid} */
@@ -1044,18 +1276,31 @@ static int memory_stopped(struct req *r, json_t *before, long long id, long long
     return 0;
 }
 
-/* PUT /vms/{id}/memory {memory_mb, max_memory_mb, live}: a running
- * machine takes more (live: true) up to its maximum; a stopped one any
- * size up to the host, and a new maximum. */
+/* PUT /vms/{id}/memory {memory_mb, max_memory_mb, live} or {add_mb}: a
+ * running machine takes more (live: true, or add_mb more than it has) up
+ * to its maximum; a stopped one any size up to the host, and a new
+ * maximum. */
 static int memory_set(struct req *r)
 {
     long long id = req_param(r, "id")->num;
     json_t *before = vm_hardware(r, id);
     if (!before)
         return -1;
-    long long memory = input_int(r, "memory_mb", 0);
+    long long memory = input_int(r, "memory_mb", 0), add = input_int(r, "add_mb", 0);
     int rc = hw_changeable(r, before);
-    if (rc == 0 && hw_running(before) && !json_is_true(json_object_get(r->input, "live")))
+    if (rc == 0 && (add ? input_has(r, "memory_mb") || input_has(r, "max_memory_mb")
+                        : !memory))
+        rc = req_fail(r, 400, add ? "conflicting_fields" : "missing_field",
+                      add ? "add_mb" : "memory_mb",
+                      add ? _("Give add_mb alone (it adds to the memory the machine has).")
+                          : _("memory_mb is required."));
+    else if (rc == 0 && add && !hw_running(before))
+        rc = req_fail(r, 409, "wrong_state", "add_mb",
+                      _("Memory is added to a running machine; give a stopped one its "
+                        "memory_mb."));
+    if (add)
+        memory = hw_int(before, "memory_mb") + add;
+    if (rc == 0 && hw_running(before) && !add && !json_is_true(json_object_get(r->input, "live")))
         rc = req_fail(r, 409, "wrong_state", "live",
                       _("The machine runs: give live: true to add memory now, or stop it "
                         "first."));
@@ -1092,17 +1337,34 @@ static const struct field disk_resize_fields[] = {
 };
 static const char *const nic_models[] = { "virtio", "e1000", "rtl8139", NULL };
 static const char *const link_states[] = { "up", "down", NULL };
+/* libvirt's <bandwidth> units: average and peak in KiB/s (at most 4 GiB/s,
+ * about 34 Gbit/s), burst in KiB (at most 1 GiB). */
+static const struct field bandwidth_way_fields[] = {
+    { .name = "average", .type = FIELD_INT, .required = true, .min = 1, .max = 4194304 },
+    { .name = "peak", .type = FIELD_INT, .min = 1, .max = 4194304 },
+    { .name = "burst", .type = FIELD_INT, .min = 1, .max = 1048576 },
+    { NULL },
+};
+static const struct field bandwidth_fields[] = {
+    { .name = "inbound", .type = FIELD_OBJECT, .nullable = true, .fields = bandwidth_way_fields },
+    { .name = "outbound", .type = FIELD_OBJECT, .nullable = true, .fields = bandwidth_way_fields },
+    { NULL },
+};
 static const struct field nic_add_fields[] = {
     { .name = "network_id", .type = FIELD_INT, .required = true, .min = 1, .max = INT64_MAX },
     { .name = "model", .type = FIELD_ENUM, .choices = nic_models },
-    { .name = "mac", .type = FIELD_STRING, .min = 0, .max = 17 },
+    /* null or "": a fresh one (the guide's scripts send null) */
+    { .name = "mac", .type = FIELD_STRING, .min = 0, .max = 17, .nullable = true },
     { .name = "link_state", .type = FIELD_ENUM, .choices = link_states },
     { .name = "ip", .type = FIELD_STRING, .min = 0, .max = 15 },
+    { .name = "bandwidth", .type = FIELD_OBJECT, .nullable = true, .fields = bandwidth_fields },
+    { .name = "vlan", .type = FIELD_INT, .min = 1, .max = 4094, .nullable = true },
     { NULL },
 };
 static const struct field nic_update_fields[] = {
     { .name = "model", .type = FIELD_ENUM, .choices = nic_models },
     { .name = "link_state", .type = FIELD_ENUM, .choices = link_states },
+    { .name = "bandwidth", .type = FIELD_OBJECT, .nullable = true, .fields = bandwidth_fields },
     { NULL },
 };
 static const char *const protocols[] = { "tcp", "udp", NULL };
@@ -1112,6 +1374,10 @@ static const struct field forward_fields[] = {
     { .name = "guest_port", .type = FIELD_INT, .required = true, .min = 1, .max = 65535 },
     { .name = "host_address", .type = FIELD_STRING, .min = 0, .max = 15 },
     { .name = "mac", .type = FIELD_STRING, .min = 0, .max = 17 },
+    { NULL },
+};
+static const struct field forward_set_fields[] = {
+    { .name = "forwards", .type = FIELD_ARRAY, .required = true, .min = 0, .max = 64 },
     { NULL },
 };
 static const struct field cdrom_fields[] = {
@@ -1134,7 +1400,9 @@ static const struct field cpu_fields[] = {
     { NULL },
 };
 static const struct field memory_fields[] = {
-    { "memory_mb", FIELD_INT, true, 64, 1048576, NULL },
+    { "memory_mb", FIELD_INT, false, 64, 1048576, NULL },
+    /* Memory to add to a running machine now: memory_mb + add_mb, live. */
+    { "add_mb", FIELD_INT, false, 1, 1048576, NULL },
     { "max_memory_mb", FIELD_INT, false, 64, 1048576, NULL },
     { "live", FIELD_BOOL },
     { NULL },
@@ -1166,7 +1434,7 @@ static const struct route routes[] = {
       .statuses = STATUSES(404, 409, 422, 502) },
     { "PATCH", "/vms/{id:int}/interfaces/{mac}", nics_update, PERM_USER, ROUTE_API, NULL, NULL,
       nic_update_fields, "vm.nic_update",
-      .summary = "Change an interface's link state or model", .reply = REPLY_OBJECT,
+      .summary = "Change an interface's link state, bandwidth limits or model", .reply = REPLY_OBJECT,
       .statuses = STATUSES(404, 409, 422, 502) },
     { "POST", "/vms/{id:int}/interfaces/{mac}/update", nics_update, PERM_USER, ROUTE_PAGE, NULL,
       NULL, nic_update_fields, "vm.nic_update" },
@@ -1182,6 +1450,10 @@ static const struct route routes[] = {
       forward_fields, "vm.port_forward_add",
       .summary = "Forward a host port to a guest port", .reply = REPLY_CREATED,
       .statuses = STATUSES(404, 409, 422, 502) },
+    { "PUT", "/vms/{id:int}/port-forwards", forwards_replace, PERM_USER, ROUTE_API, NULL, NULL,
+      forward_set_fields, "vm.port_forward_set",
+      .summary = "Replace all of a VM's port forwards (forwards; [] removes them)",
+      .reply = REPLY_OBJECT, .statuses = STATUSES(400, 404, 409, 422, 502) },
     { "DELETE", "/vms/{id:int}/port-forwards/{fid:int}", forwards_remove, PERM_USER, ROUTE_API,
       NULL, NULL, NULL, "vm.port_forward_remove",
       .summary = "Remove a port forward", .reply = REPLY_OBJECT,

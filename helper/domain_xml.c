@@ -351,7 +351,27 @@ static const char *const nic_models[] = { "virtio", "e1000", "rtl8139", NULL };
 
 static bool nic_valid(const struct domain_nic *nic)
 {
-    return nic->network && (!nic->model || one_of(nic->model, nic_models));
+    return nic->network && (!nic->model || one_of(nic->model, nic_models)) && nic->vlan < 4095;
+}
+
+/* One direction of <bandwidth>, when it has an average. */
+static void bandwidth_way(xmlNodePtr bandwidth, const char *way, unsigned average, unsigned peak,
+                          unsigned burst)
+{
+    if (!average)
+        return;
+    char number[16];
+    xmlNodePtr node = child(bandwidth, way, NULL);
+    g_snprintf(number, sizeof number, "%u", average);
+    attr(node, "average", number);
+    if (peak) {
+        g_snprintf(number, sizeof number, "%u", peak);
+        attr(node, "peak", number);
+    }
+    if (burst) {
+        g_snprintf(number, sizeof number, "%u", burst);
+        attr(node, "burst", number);
+    }
 }
 
 static void fill_nic(xmlNodePtr nic, const struct domain_nic *n)
@@ -363,6 +383,16 @@ static void fill_nic(xmlNodePtr nic, const struct domain_nic *n)
     child_attr(nic, "model", "type", n->model ? n->model : "virtio");
     if (n->link_down)
         child_attr(nic, "link", "state", "down");
+    if (n->in_average || n->out_average) {
+        xmlNodePtr bandwidth = child(nic, "bandwidth", NULL);
+        bandwidth_way(bandwidth, "inbound", n->in_average, n->in_peak, n->in_burst);
+        bandwidth_way(bandwidth, "outbound", n->out_average, n->out_peak, n->out_burst);
+    }
+    if (n->vlan) {
+        char tag[8];
+        g_snprintf(tag, sizeof tag, "%u", n->vlan);
+        child_attr(child(nic, "vlan", NULL), "tag", "id", tag);
+    }
 }
 
 char *domain_xml_nic(const struct domain_nic *nic)

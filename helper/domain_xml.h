@@ -27,6 +27,10 @@ struct domain_nic {
     const char *mac;            /* "52:54:00:..", or NULL: libvirt picks one */
     const char *model;          /* "virtio", "e1000", "rtl8139"; NULL: virtio (issue 17) */
     bool link_down;             /* the cable pulled: <link state='down'/> */
+    /* <bandwidth> (issue 17): KiB/s and KiB; an average of 0: no limit
+     * that way (a peak or burst then means nothing). */
+    unsigned in_average, in_peak, in_burst, out_average, out_peak, out_burst;
+    unsigned vlan;              /* <vlan><tag id/>; 0: untagged */
 };
 
 struct domain_spec {

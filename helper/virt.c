@@ -15,6 +15,7 @@ static pthread_mutex_t virt_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t virt_opened = PTHREAD_COND_INITIALIZER;
 static virt_lifecycle_fn virt_on_lifecycle;
 static virt_device_removed_fn virt_device_removed;
+static virt_network_started_fn virt_network_started;
 
 /* One connection per host (issue 19): host 1 is the helper's own
  * ([helper] libvirt_uri), the others are rows of the hosts table. An open
@@ -36,6 +37,18 @@ static struct virt_slot slots[VIRT_MAX_HOSTS];
 void virt_on_device_removed(virt_device_removed_fn fn)
 {
     virt_device_removed = fn;
+}
+
+void virt_on_network_started(virt_network_started_fn fn)
+{
+    virt_network_started = fn;
+}
+
+static void on_network_event(virConnectPtr conn, virNetworkPtr net, int event, int detail,
+                             void *opaque)
+{
+    if (event == VIR_NETWORK_EVENT_STARTED)
+        virt_network_started(virNetworkGetName(net));
 }
 
 static void on_device_removed(virConnectPtr conn, virDomainPtr dom, const char *alias,
@@ -97,7 +110,7 @@ static void on_close(virConnectPtr conn, int reason, void *opaque)
 /* Keepalive: a libvirtd that stops answering (stopped, wedged below its
  * RPC layer) is noticed within interval * (count + 1) seconds, and every
  * call waiting on it then fails instead of waiting for ever. */
-static void conn_setup(virConnectPtr conn, const char *uri)
+static void conn_setup(virConnectPtr conn, const char *uri, long long host_id)
 {
     int interval = (int)config_int("helper", "keepalive_interval_s", 3);
     int count = (int)config_int("helper", "keepalive_count", 3);
@@ -110,6 +123,12 @@ static void conn_setup(virConnectPtr conn, const char *uri)
     if (virt_device_removed)
         virConnectDomainEventRegisterAny(conn, NULL, VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED,
                                          VIR_DOMAIN_EVENT_CALLBACK(on_device_removed), NULL, NULL);
+    if (virt_network_started && host_id == VIRT_LOCAL_HOST) {
+        virConnectNetworkEventRegisterAny(conn, NULL, VIR_NETWORK_EVENT_ID_LIFECYCLE,
+                                          VIR_NETWORK_EVENT_CALLBACK(on_network_event), NULL,
+                                          NULL);
+        virt_network_started(NULL);   /* libvirtd may have restarted: its chains anew */
+    }
     log_info("connected to %s", uri);
 }
 
@@ -221,7 +240,7 @@ static void slot_open(struct virt_slot *slot, gint64 deadline)
     } else {
         slot->opening_since = 0;
         if (opened) {
-            conn_setup(opened, uri);
+            conn_setup(opened, uri, host_id);
             slot->conn = opened;
         } else {
             log_warn("cannot connect to %s: %s", uri, why);

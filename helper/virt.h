@@ -17,6 +17,13 @@ typedef void (*virt_device_removed_fn)(virDomainPtr dom, const char *alias);
 /* Registers fn on every connection opened from now on. */
 void virt_on_device_removed(virt_device_removed_fn fn);
 
+/* Called from the event loop thread when a network of the helper's own
+ * host starts (its name), and when a connection to it is (re)opened
+ * (NULL): libvirt then has (re)written its firewall chains. */
+typedef void (*virt_network_started_fn)(const char *network);
+/* Registers fn on every connection to the own host opened from now on. */
+void virt_on_network_started(virt_network_started_fn fn);
+
 /* Starts the event loop thread; on_lifecycle (may be NULL) is registered
  * on every connection opened. Call once, before virt_conn. */
 int virt_init(virt_lifecycle_fn on_lifecycle);

@@ -41,6 +41,7 @@
 #include "virt.h"
 #include "ops/hardware.h"
 #include "vm.h"
+#include "ops/network_started.h"
 #include "ops/port_forward.h"
 #include "ops/snapshot.h"
 #include "ops/backup.h"
@@ -217,6 +218,7 @@ int main(int argc, char **argv)
     if (config_load() < 0 || virt_init(lifecycle_on_event) < 0)
         return 1;
     hardware_init();   /* before the first connection: device-removed events */
+    network_started_init();   /* and network starts */
 
     const char *user = config_str("helper", "client_user", "vmm");
     struct passwd *pw = getpwnam(user);

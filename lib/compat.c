@@ -19,6 +19,13 @@ static const struct compat_alias aliases[] = {
     { "PUT", "/vms/*/hardware/memory", "/vms/*/memory" },
     { "POST", "/vms/*/snapshots/*/restore", "/vms/*/snapshots/*/revert" },
     { "PUT", "/vms/*/auto-snapshot", "/vms/*/snapshot-policy" },
+    /* The guide's NICs, port forwards and memory hot-add (issue 17). */
+    { "GET", "/vms/*/network-interfaces", "/vms/*/interfaces" },
+    { "POST", "/vms/*/network-interfaces", "/vms/*/interfaces" },
+    { "DELETE", "/vms/*/network-interfaces/*", "/vms/*/interfaces/*" },
+    { "GET", "/vms/*/port-forwarding", "/vms/*/port-forwards" },
+    { "PUT", "/vms/*/port-forwarding", "/vms/*/port-forwards" },
+    { "POST", "/vms/*/hardware/memory/hot-add", "/vms/*/memory", .to_method = "PUT" },
     /* issue 20: the console's connection details (a one-time token) */
     { "GET", "/vms/*/console/vnc", "/vms/*/console" },
     /* The console's settings are the VM's: PATCH /vms/{id} (vnc_config_map). */
@@ -77,6 +84,7 @@ void compat_route(struct req *r)
             continue;
         g_free(r->alias_path);
         r->alias_path = ours;
+        r->alias_from = a->from;
         r->route_path = ours;
         if (a->to_method)
             r->method = a->to_method;
@@ -101,6 +109,9 @@ enum map_kind {
     MAP_VNC_PASSWORD,  /* VNC's DES challenge reads the first 8 characters: so do we */
     MAP_THIS_VM,       /* must name the VM of the path */
     MAP_NICS,          /* network.interfaces: the one NIC every VM has */
+    MAP_NET_TYPE,      /* a NIC's type (bridge/nat/host/user): with bridge, network_id */
+    MAP_NET_BRIDGE,    /* a NIC's bridge (or network name): with type, network_id */
+    MAP_FORWARDS,      /* port-forwarding rules, their members renamed (forward_names) */
 };
 
 struct compat_field {
@@ -212,6 +223,26 @@ static const struct compat_field vnc_config_map[] = {
     { NULL },
 };
 
+/* issue 17: POST /vms/{id}/network-interfaces. model, mac, vlan and
+ * bandwidth are ours; type and bridge pick the network (network_id). */
+static const struct compat_field nic_add_map[] = {
+    { "type", MAP_NET_TYPE, "network_id", NULL },
+    { "bridge", MAP_NET_BRIDGE, "network_id", NULL },
+    { NULL },
+};
+
+/* PUT /vms/{id}/port-forwarding {rules: [...]}: the whole set. */
+static const struct compat_field forwards_map[] = {
+    { "rules", MAP_FORWARDS, "forwards", NULL },
+    { NULL },
+};
+
+/* POST /vms/{id}/hardware/memory/hot-add {size}: MiB more, now. */
+static const struct compat_field memory_hot_add_map[] = {
+    { "size", MAP_COPY, "add_mb", NULL },
+    { NULL },
+};
+
 /* Which of our routes take which mapping. stop ({force, timeout}) and
  * reboot ({mode}, also as /restart) already use the guide's names. */
 struct compat_body {
@@ -219,6 +250,7 @@ struct compat_body {
     const char *pattern;   /* our route's pattern */
     const char *action;    /* its {action} parameter, or NULL */
     const struct compat_field *map;
+    const char *via;       /* only through this alias (its "from"); NULL: any way */
 };
 
 static const struct compat_body bodies[] = {
@@ -227,7 +259,12 @@ static const struct compat_body bodies[] = {
     { "POST", "/vms/{id:int}/disks", NULL, disk_add_map },
     { "POST", "/vms/{id:int}/disks/{target}/resize", NULL, disk_expand_map },
     { "PUT", "/vms/{id:int}/cpu", NULL, cpu_map },
+    /* Before memory_map: the same route, its own "size" (the first that fits wins). */
+    { "PUT", "/vms/{id:int}/memory", NULL, memory_hot_add_map,
+      .via = "/vms/*/hardware/memory/hot-add" },
     { "PUT", "/vms/{id:int}/memory", NULL, memory_map },
+    { "POST", "/vms/{id:int}/interfaces", NULL, nic_add_map },
+    { "PUT", "/vms/{id:int}/port-forwards", NULL, forwards_map },
     { "POST", "/vms/{id:int}/snapshots", NULL, snapshot_map },
     { "PUT", "/vms/{id:int}/snapshot-policy", NULL, auto_snapshot_map },
     { "PATCH", "/vms/{id:int}", NULL, vnc_config_map },
@@ -243,6 +280,8 @@ struct mapping {
     json_t *names;      /* {our field: the guide's}, for errors */
     long long vcpus;    /* 0: no cores/threads/sockets given */
     const char *vcpus_from;   /* the guide's name of vcpus: a string of the table */
+    const char *net_mode;     /* MAP_NET_TYPE: our network mode; NULL: not given */
+    const char *net_bridge;   /* MAP_NET_BRIDGE: the body's (it lives as long as the body) */
     bool changed;
 };
 
@@ -504,6 +543,93 @@ static int map_nics(struct mapping *m, const char *path, json_t *value)
     return 0;
 }
 
+/* The guide's NIC types as our network modes: host-only is an isolated
+ * network; user-mode networking (QEMU's SLIRP) is not offered. */
+static int map_net_type(struct mapping *m, const char *path, json_t *value)
+{
+    static const char *const types[][2] = {
+        { "nat", "nat" }, { "bridge", "bridge" }, { "host", "isolated" }, { "user", NULL },
+    };
+    if (!json_is_string(value))
+        return bad_type(m, path);
+    for (size_t i = 0; i < G_N_ELEMENTS(types); i++)
+        if (!strcmp(types[i][0], json_string_value(value))) {
+            if (!types[i][1])
+                return req_fail(m->r, 422, "unsupported", path,
+                                _("User-mode (SLIRP) NICs are not offered here: use a NAT "
+                                  "network (type nat) instead."));
+            m->net_mode = types[i][1];
+            m->changed = true;
+            return 0;
+        }
+    return req_fail(m->r, 400, "invalid_choice", path, _("%s is not one of the allowed values."),
+                    path);
+}
+
+/* The network of the guide's type and bridge: the one whose host bridge
+ * or name is bridge (of that type when given both), else the first of the
+ * type (the default network for nat). */
+static int net_resolve(struct mapping *m)
+{
+    if (!m->net_mode && !m->net_bridge)
+        return 0;
+    const char *field = m->net_bridge ? "bridge" : "type";
+    /* The guide's examples name libvirt's default bridge, whose network
+     * is the default NAT network (as map_nics takes it at create). */
+    if (m->net_bridge && !strcmp(m->net_bridge, config_str("compat", "bridge", "virbr0")) &&
+        (!m->net_mode || !strcmp(m->net_mode, "nat") || !strcmp(m->net_mode, "bridge")))
+        m->net_bridge = "default", m->net_mode = NULL;
+    struct db_rows *rows = db_query(
+        "SELECT id, mode FROM networks WHERE (? IS NULL OR bridge = ? OR name = ?) AND "
+        "(? IS NULL OR mode = ?) ORDER BY name = 'default' DESC, id LIMIT 1",
+        DB_TEXT(m->net_bridge), DB_TEXT(m->net_bridge), DB_TEXT(m->net_bridge),
+        DB_TEXT(m->net_mode), DB_TEXT(m->net_mode));
+    if (!rows)
+        return req_fail(m->r, 503, "database_unavailable", NULL,
+                        _("The database is not available. Try again shortly."));
+    long long id = rows->nrows ? db_cell_int(rows, 0, 0, 0) : 0;
+    db_rows_free(rows);
+    if (!id)
+        return req_fail(m->r, 404, "unknown_network", field,
+                        m->net_bridge ? _("No network of that type has this bridge or name.")
+                                      : _("There is no network of that type."));
+    return put(m, "network_id", field, json_integer(id));
+}
+
+/* The guide's forwarding rules under our names: hostPort, guestPort and
+ * hostIp ("0.0.0.0": every address, our ""); protocol is the same. */
+static int map_forwards(struct mapping *m, const char *path, json_t *value)
+{
+    static const char *const names[][2] = {
+        { "protocol", "protocol" }, { "hostPort", "host_port" }, { "guestPort", "guest_port" },
+        { "hostIp", "host_address" },
+    };
+    if (!json_is_array(value))
+        return bad_type(m, path);
+    json_t *out = json_array();
+    size_t i;
+    json_t *rule;
+    json_array_foreach(value, i, rule) {
+        json_t *ours = json_object();
+        const char *key;
+        json_t *v;
+        json_array_append_new(out, ours);
+        if (!json_is_object(rule))
+            continue;   /* said by the route, in its words */
+        json_object_foreach(rule, key, v) {
+            const char *to = key;   /* one of ours, or unknown: the route says which */
+            for (size_t k = 0; k < G_N_ELEMENTS(names); k++)
+                if (!strcmp(names[k][0], key))
+                    to = names[k][1];
+            if (!strcmp(to, "host_address") && json_is_string(v) &&
+                !strcmp(json_string_value(v), "0.0.0.0"))
+                continue;
+            json_object_set(ours, to, v);
+        }
+    }
+    return put(m, "forwards", path, out);
+}
+
 static int map_value(struct mapping *m, const struct compat_field *f, const char *path,
                      json_t *value)
 {
@@ -533,6 +659,16 @@ static int map_value(struct mapping *m, const struct compat_field *f, const char
         return map_this_vm(m, path, value);
     case MAP_NICS:
         return map_nics(m, path, value);
+    case MAP_NET_TYPE:
+        return map_net_type(m, path, value);
+    case MAP_NET_BRIDGE:
+        if (!json_is_string(value) || !*json_string_value(value))
+            return json_is_null(value) ? 0 : bad_type(m, path);
+        m->net_bridge = json_string_value(value);
+        m->changed = true;
+        return 0;
+    case MAP_FORWARDS:
+        return map_forwards(m, path, value);
     }
     return 0;
 }
@@ -572,6 +708,8 @@ static const struct compat_field *body_map(const struct req *r, const struct rou
         const struct route_param *action = req_param(r, "action");
         if (b->action && (!action || !action->text || strcmp(action->text, b->action)))
             continue;
+        if (b->via && (!r->alias_from || strcmp(r->alias_from, b->via)))
+            continue;
         return b->map;
     }
     return NULL;
@@ -602,12 +740,19 @@ void compat_describe_body(const struct route *route, json_t *schema)
             gchar **parts = g_strsplit(f->from, ".", -1);
             json_t *props = json_object_get(schema_parent(schema, parts), "properties");
             const char *leaf = parts[g_strv_length(parts) - 1];
-            if (props && !json_object_get(props, leaf)) {
-                GString *text = g_string_new("The user guide's name");
+            json_t *had = props ? json_object_get(props, leaf) : NULL;
+            const char *before = json_string_value(json_object_get(had, "description"));
+            /* A leaf of ours, or of another alias's mapping: that one's
+             * description is said first, this one's after it. */
+            if (props && (!had || (before && json_is_true(json_object_get(had, "deprecated"))))) {
+                GString *text = g_string_new(before ? before : NULL);
+                g_string_append(text, before ? " Or the user guide's name" : "The user guide's name");
                 if (f->to)
                     g_string_append_printf(text, " for %s", f->to);
                 if (b->action)
                     g_string_append_printf(text, " ({action} %s only)", b->action);
+                if (b->via)
+                    g_string_append_printf(text, " (through %s only)", b->via);
                 if (f->kind == MAP_ONLY)
                     g_string_append_printf(text, "; accepted only as %s", f->accept);
                 g_string_append(text, ".");
@@ -652,6 +797,8 @@ int compat_body(struct req *r, const struct route *route)
     }
     if (rc == 0 && m.vcpus)
         rc = put(&m, "vcpus", m.vcpus_from, json_integer(m.vcpus));
+    if (rc == 0)
+        rc = net_resolve(&m);
     if (rc == 0 && m.changed) {
         char *text = json_dumps(m.out, JSON_COMPACT);
         if (text) {

@@ -46,10 +46,25 @@ json_t *hardware_disks(long long vm_id, long long disk_gb)
     return disks;
 }
 
+/* One direction's limits from cells col.. (average, peak, burst), or
+ * null when it has none. */
+static json_t *bandwidth_way(const struct db_rows *rows, int i, int col)
+{
+    if (!db_cell(rows, i, col))
+        return json_null();
+    json_t *way = json_pack("{s:I}", "average", (json_int_t)db_cell_int(rows, i, col, 0));
+    if (db_cell(rows, i, col + 1))
+        json_object_set_new(way, "peak", json_integer(db_cell_int(rows, i, col + 1, 0)));
+    if (db_cell(rows, i, col + 2))
+        json_object_set_new(way, "burst", json_integer(db_cell_int(rows, i, col + 2, 0)));
+    return way;
+}
+
 json_t *hardware_nics(long long vm_id)
 {
     struct db_rows *rows = db_query(
-        "SELECT c.network_id, n.name, c.mac, c.model, c.link_state, c.state, a.ip, a.pool_id "
+        "SELECT c.network_id, n.name, c.mac, c.model, c.link_state, c.state, a.ip, a.pool_id, "
+        "c.in_average, c.in_peak, c.in_burst, c.out_average, c.out_peak, c.out_burst, c.vlan "
         "FROM vm_nics c JOIN networks n ON n.id = c.network_id LEFT JOIN ip_allocations a ON "
         "a.nic_id = c.id WHERE c.vm_id = ? ORDER BY c.position", DB_INT(vm_id));
     if (!rows)
@@ -57,13 +72,17 @@ json_t *hardware_nics(long long vm_id)
     json_t *nics = json_array();
     for (int i = 0; i < rows->nrows; i++)
         json_array_append_new(
-            nics, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s?, s:o}", "network_id",
-                            (json_int_t)db_cell_int(rows, i, 0, 0), "network", db_cell(rows, i, 1),
-                            "mac", db_cell(rows, i, 2), "model", db_cell(rows, i, 3), "link_state",
-                            db_cell(rows, i, 4), "state", db_cell(rows, i, 5), "ip",
-                            db_cell(rows, i, 6), "ip_pool_id",
+            nics, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s?, s:o, s:{s:o, s:o}, s:o}",
+                            "network_id", (json_int_t)db_cell_int(rows, i, 0, 0), "network",
+                            db_cell(rows, i, 1), "mac", db_cell(rows, i, 2), "model",
+                            db_cell(rows, i, 3), "link_state", db_cell(rows, i, 4), "state",
+                            db_cell(rows, i, 5), "ip", db_cell(rows, i, 6), "ip_pool_id",
                             db_cell(rows, i, 7) ? json_integer(db_cell_int(rows, i, 7, 0))
-                                                : json_null()));
+                                                : json_null(),
+                            "bandwidth", "inbound", bandwidth_way(rows, i, 8), "outbound",
+                            bandwidth_way(rows, i, 11), "vlan",
+                            db_cell(rows, i, 14) ? json_integer(db_cell_int(rows, i, 14, 0))
+                                                 : json_null()));
     db_rows_free(rows);
     return nics;
 }

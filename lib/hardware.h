@@ -12,9 +12,10 @@
  * access check: the caller has made it. */
 json_t *hardware_disks(long long vm_id, long long disk_gb);
 
-/* [{network_id, network, mac, model, link_state, state, ip, ip_pool_id}]
+/* [{network_id, network, mac, model, link_state, state, ip, ip_pool_id,
+ * bandwidth {inbound, outbound: {average, peak, burst} or null}, vlan}]
  * of VM vm_id's NIC rows in order (ip: its address from the network's IP
- * pool, if any), or NULL when the database fails. A VM made without NIC
+ * pool, if any; bandwidth in libvirt's units, KiB/s and KiB), or NULL when the database fails. A VM made without NIC
  * rows has one NIC on its network, recorded here when another joins it. */
 json_t *hardware_nics(long long vm_id);
 

@@ -65,6 +65,7 @@ struct req {
     bool api;                   /* under /api/v1: JSON in and out */
     const char *route_path;     /* path without the /api/v1 prefix (or ours, for an alias) */
     char *alias_path;           /* our path for one of the guide's aliases (lib/compat.c) */
+    const char *alias_from;     /* that alias's pattern (its "from" in compat.c; static), or NULL */
     json_t *compat_names;       /* {our field: the guide's name of it} (lib/compat.c) */
     json_t *query_params;       /* object: name -> string */
     json_t *input;              /* validated body fields, typed */

@@ -35,10 +35,11 @@
   <h3>{{_ Network interfaces}}</h3>
   <p class="muted" id="nics-note">{{_ NICs are added and removed live (the guest must let go of a NIC before it is gone); the link goes up and down live. The model changes only while the machine is stopped.}}</p>
   <table class="table" id="interfaces">
-    <thead><tr><th>{{_ MAC address}}</th><th>{{_ Network}}</th><th>{{_ Model}}</th><th>{{_ Link}}</th><th>{{_ IP address}}</th><th></th></tr></thead>
+    <thead><tr><th>{{_ MAC address}}</th><th>{{_ Network}}</th><th>{{_ Model}}</th><th>{{_ Link}}</th><th>{{_ IP address}}</th><th>{{_ Bandwidth limit}}</th><th></th></tr></thead>
     <tbody>
     {{#nics}}
       <tr data-mac="{{mac}}"><td>{{mac}}{{#state_is_removing}} ({{_ being removed}}){{/state_is_removing}}</td><td>{{network}}</td><td>{{model}}</td><td>{{#link_state_is_up}}{{_ up}}{{/link_state_is_up}}{{#link_state_is_down}}{{_ down}}{{/link_state_is_down}}</td><td>{{ip}}</td>
+      <td class="bandwidth">{{#bandwidth}}{{#inbound}}{{_ in}} {{average}} KiB/s{{/inbound}}{{#outbound}} {{_ out}} {{average}} KiB/s{{/outbound}}{{/bandwidth}}</td>
       <td>
         <form method="post" action="/vms/{{id}}/interfaces/{{mac}}/update" class="inline">
           <input type="hidden" name="csrf_token" value="{{csrf_token}}">

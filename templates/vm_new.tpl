@@ -21,6 +21,14 @@
     <input id="vcpus" name="vcpus" type="number" min="{{vm_min_vcpus}}" max="{{vm_max_vcpus}}" value="{{vcpus}}" required>
     <label for="memory_mb">{{_ Memory (MiB)}}</label>
     <input id="memory_mb" name="memory_mb" type="number" min="{{vm_min_memory_mb}}" max="{{vm_max_memory_mb}}" value="{{memory_mb}}" required>
+    <label for="max_memory_mb">{{_ Maximum memory (MiB)}}</label>
+    <input id="max_memory_mb" name="max_memory_mb" type="number" min="64" value="{{max_memory_mb}}" aria-describedby="max-memory-help">
+    <p class="muted" id="max-memory-help">{{_ Room to add memory while the machine runs, in steps of 128 MiB; leave empty for none.}}</p>
+    <label for="cpu_model">{{_ CPU model}}</label>
+    <select id="cpu_model" name="cpu_model" aria-describedby="cpu-model-help">
+      {{#cpu_choices}}<option value="{{name}}"{{#selected}} selected{{/selected}}>{{name}}</option>{{/cpu_choices}}
+    </select>
+    <p class="muted" id="cpu-model-help">{{_ host-model copies the host's CPU; a named model keeps the guest movable between hosts.}}</p>
     <label for="disk_gb">{{_ Disk (GiB)}}</label>
     <input id="disk_gb" name="disk_gb" type="number" min="{{vm_min_disk_gb}}" max="{{vm_max_disk_gb}}" value="{{disk_gb}}" required>
     <label for="network_id">{{_ Network}}</label>

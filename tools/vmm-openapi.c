@@ -333,8 +333,20 @@ static json_t *operation_for(json_t *route)
 }
 
 /* The route an alias's target path ("/vms/x/reboot", stars made "x")
- * reaches, and which of its pattern's parameters each star is. */
+ * reaches, and which of its pattern's parameters each star is: a route
+ * naming each of its words first ("/vms/{id}/interfaces" before
+ * "/vms/{id}/{action}"), as the program's own router does. */
+static json_t *alias_route(json_t *routes, const char *method, const char *to, GPtrArray *stars,
+                           bool loose);
+
 static json_t *alias_target(json_t *routes, const char *method, const char *to, GPtrArray *stars)
+{
+    json_t *exact = alias_route(routes, method, to, stars, false);
+    return exact ? exact : alias_route(routes, method, to, stars, true);
+}
+
+static json_t *alias_route(json_t *routes, const char *method, const char *to, GPtrArray *stars,
+                           bool loose)
 {
     gchar **want = g_strsplit(to, "/", -1);
     size_t i;
@@ -350,7 +362,7 @@ static json_t *alias_target(json_t *routes, const char *method, const char *to, 
             if (!strcmp(want[s], "*"))
                 ok = param, g_ptr_array_add(stars, have[s]);
             else
-                ok = param ? !strchr(have[s], ':') : !strcmp(have[s], want[s]);
+                ok = param ? loose && !strchr(have[s], ':') : !strcmp(have[s], want[s]);
         }
         if (ok) {
             g_strfreev(want);

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "../pool.h"
 #include "ip_pool.h"
+#include "network.h"
 #include "port_forward.h"
 #include "rbac.h"
 #include "../virt.h"
@@ -49,6 +50,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(virConnect, virConnectClose)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(virDomain, virDomainFree)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(virStoragePool, virStoragePoolFree)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(virStorageVol, virStorageVolFree)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(virNetwork, virNetworkFree)
 
 /* VM id if actor may touch it; else the 404 of a VM that does not exist. */
 static struct hw_vm *hw_vm_load(long long id, const struct user *actor, struct err *err)
@@ -603,6 +605,7 @@ struct hw_nic {
     char *model;
     char *link_state;
     char *state;
+    struct domain_nic limits;   /* bandwidth and VLAN only */
 };
 
 static void hw_nic_free(struct hw_nic *n)
@@ -621,9 +624,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(hw_nic, hw_nic_free)
 
 static struct hw_nic *nic_load(const struct hw_vm *vm, long long id, struct err *err)
 {
-    struct db_rows *rows = db_query("SELECT c.id, n.name, c.mac, c.model, c.link_state, c.state "
-                                    "FROM vm_nics c JOIN networks n ON n.id = c.network_id "
-                                    "WHERE c.vm_id = ? AND c.id = ?", DB_INT(vm->id), DB_INT(id));
+    struct db_rows *rows = db_query("SELECT c.id, n.name, c.mac, c.model, c.link_state, c.state, "
+                                    NETWORK_NIC_LIMITS " FROM vm_nics c JOIN networks n ON "
+                                    "n.id = c.network_id WHERE c.vm_id = ? AND c.id = ?",
+                                    DB_INT(vm->id), DB_INT(id));
     if (!rows) {
         err_set(err, 503, "database_unavailable", NULL, "The database is not available.");
         return NULL;
@@ -637,6 +641,7 @@ static struct hw_nic *nic_load(const struct hw_vm *vm, long long id, struct err 
         n->model = g_strdup(db_cell(rows, 0, 3));
         n->link_state = g_strdup(db_cell(rows, 0, 4));
         n->state = g_strdup(db_cell(rows, 0, 5));
+        network_nic_limits(rows, 0, 6, &n->limits);
     } else {
         err_set(err, 404, "no_such_interface", NULL, "This virtual machine has no such NIC.");
     }
@@ -646,8 +651,11 @@ static struct hw_nic *nic_load(const struct hw_vm *vm, long long id, struct err 
 
 static char *nic_xml_of(const struct hw_nic *n)
 {
-    struct domain_nic spec = { .network = n->network, .mac = n->mac, .model = n->model,
-                               .link_down = !strcmp(n->link_state, "down") };
+    struct domain_nic spec = n->limits;
+    spec.network = n->network;
+    spec.mac = n->mac;
+    spec.model = n->model;
+    spec.link_down = !strcmp(n->link_state, "down");
     return domain_xml_nic(&spec);
 }
 
@@ -733,6 +741,107 @@ static int nic_record_implicit(virDomainPtr dom, const struct hw_vm *vm, struct 
     return rc;
 }
 
+/* A VLAN tag needs a network libvirt can tag on: an Open vSwitch bridge
+ * (its <virtualport type='openvswitch'/>). A Linux bridge, NAT, routed
+ * or isolated network passes every frame untagged, so a tag there would
+ * be silently ignored, or libvirt refuses it: 422 saying why. */
+static int vlan_check(virConnectPtr conn, const struct hw_nic *n, struct err *err)
+{
+    if (!n->limits.vlan)
+        return 0;
+    g_autoptr(virNetwork) net = virNetworkLookupByName(conn, n->network);
+    char *xml = net ? virNetworkGetXMLDesc(net, 0) : NULL;
+    xmlDocPtr doc = xml ? xmlReadMemory(xml, (int)strlen(xml), "network.xml", NULL,
+                                        XML_PARSE_NONET | XML_PARSE_NOERROR |
+                                            XML_PARSE_NOWARNING)
+                        : NULL;
+    free(xml);
+    bool ovs = false;
+    if (doc) {
+        xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
+        xmlXPathObjectPtr found = xmlXPathEvalExpression(
+            BAD_CAST "/network/virtualport[@type='openvswitch']", ctx);
+        ovs = found && found->nodesetval && found->nodesetval->nodeNr > 0;
+        xmlXPathFreeObject(found);
+        xmlXPathFreeContext(ctx);
+        xmlFreeDoc(doc);
+    }
+    if (!net)
+        return libvirt_error(err, "Looking up the NIC's network");
+    if (!ovs)
+        return err_set(err, 422, "vlan_unsupported", "vlan",
+                       "Network %s is not an Open vSwitch bridge: libvirt tags VLANs only on "
+                       "Open vSwitch (and SR-IOV devices), so a tag here would not reach the "
+                       "wire. Leave vlan out, or use a network on an Open vSwitch bridge.",
+                       n->network);
+    return 0;
+}
+
+/* libvirt shapes a running NIC with tc (an htb class and an sfq qdisc
+ * for inbound, a police action for outbound); a kernel built without
+ * those (sch_sfq, act_police) fails the command. That is the host's
+ * limit, not a fault of the request: 422 saying so, not a bare 502. */
+static int nic_libvirt_error(struct err *err, const char *what)
+{
+    const char *why = virGetLastErrorMessage();
+    if (why && strstr(why, "Child process (tc "))
+        return err_set(err, 422, "bandwidth_unsupported", "bandwidth",
+                       "This host's kernel cannot limit a running NIC's bandwidth (libvirt's tc "
+                       "rules need the htb and sfq queueing disciplines and the police action; "
+                       "tc said: %.80s). Leave bandwidth out, or set it while the machine is "
+                       "stopped on a host that has them.",
+                       strstr(why, "Error:") ? strstr(why, "Error:") : why);
+    return libvirt_error(err, what);
+}
+
+/* Whether the NIC has these limits already (live if it runs, else
+ * stored); false when libvirt cannot say. */
+static bool bandwidth_is(virDomainPtr dom, const char *mac, const virTypedParameter *want, int n)
+{
+    unsigned flags = hw_active(dom) ? VIR_DOMAIN_AFFECT_LIVE : VIR_DOMAIN_AFFECT_CONFIG;
+    int have_n = 0;
+    if (virDomainGetInterfaceParameters(dom, mac, NULL, &have_n, flags) < 0 || have_n <= 0)
+        return false;
+    virTypedParameterPtr have = g_new0(virTypedParameter, have_n);
+    bool same = virDomainGetInterfaceParameters(dom, mac, have, &have_n, flags) == 0;
+    for (int i = 0; same && i < n; i++) {
+        unsigned int value = 0;
+        same = virTypedParamsGetUInt(have, have_n, want[i].field, &value) == 1 &&
+               value == want[i].value.ui;
+    }
+    virTypedParamsClear(have, have_n);
+    g_free(have);
+    return same;
+}
+
+/* Sets the NIC's bandwidth limits with virDomainSetInterfaceParameters:
+ * live on a running machine (libvirt's tc rules on its tap) and stored. */
+static int bandwidth_set(virDomainPtr dom, const struct hw_nic *n, struct err *err)
+{
+    const struct domain_nic *l = &n->limits;
+    /* An average of 0 takes that direction's limits away. */
+    virTypedParameter params[] = {
+        { .field = VIR_DOMAIN_BANDWIDTH_IN_AVERAGE, .type = VIR_TYPED_PARAM_UINT,
+          .value.ui = l->in_average },
+        { .field = VIR_DOMAIN_BANDWIDTH_IN_PEAK, .type = VIR_TYPED_PARAM_UINT,
+          .value.ui = l->in_average ? l->in_peak : 0 },
+        { .field = VIR_DOMAIN_BANDWIDTH_IN_BURST, .type = VIR_TYPED_PARAM_UINT,
+          .value.ui = l->in_average ? l->in_burst : 0 },
+        { .field = VIR_DOMAIN_BANDWIDTH_OUT_AVERAGE, .type = VIR_TYPED_PARAM_UINT,
+          .value.ui = l->out_average },
+        { .field = VIR_DOMAIN_BANDWIDTH_OUT_PEAK, .type = VIR_TYPED_PARAM_UINT,
+          .value.ui = l->out_average ? l->out_peak : 0 },
+        { .field = VIR_DOMAIN_BANDWIDTH_OUT_BURST, .type = VIR_TYPED_PARAM_UINT,
+          .value.ui = l->out_average ? l->out_burst : 0 },
+    };
+    if (bandwidth_is(dom, n->mac, params, G_N_ELEMENTS(params)))
+        return 0;   /* a link or model change: libvirt's tc is left alone */
+    if (virDomainSetInterfaceParameters(dom, n->mac, params, G_N_ELEMENTS(params),
+                                        hw_flags(dom)) < 0)
+        return nic_libvirt_error(err, "Setting the NIC's bandwidth");
+    return 0;
+}
+
 /* nic.add {vm_id, nic_id}: the row is 'adding' (its address, if its
  * network has a pool, allocated with it); its MAC must be free on the
  * whole host. The DHCP host entry first, then the attach, live too when
@@ -757,6 +866,8 @@ static int op_nic_add(struct op_call *call)
     if (taken)
         return err_set(&call->err, 409, "mac_taken", "mac",
                        "Another machine on this host has the MAC address %s.", n->mac);
+    if (vlan_check(conn, n, &call->err) < 0)
+        return -1;
     char *xml = nic_xml_of(n);
     if (!xml)
         return err_set(&call->err, 422, "invalid_spec", NULL, "This NIC cannot be built.");
@@ -764,7 +875,7 @@ static int op_nic_add(struct op_call *call)
     if (rc == 0)
         rc = ip_pool_nic_hosts(conn, vm->id, n->id, true, &call->err);
     if (rc == 0 && virDomainAttachDeviceFlags(dom, xml, hw_flags(dom)) < 0) {
-        rc = libvirt_error(&call->err, "Attaching the NIC");
+        rc = nic_libvirt_error(&call->err, "Attaching the NIC");
         ip_pool_nic_hosts(conn, vm->id, n->id, false, NULL);
     }
     g_free(xml);
@@ -775,8 +886,8 @@ static int op_nic_add(struct op_call *call)
     return rc;
 }
 
-/* nic.update {vm_id, nic_id}: the row's link state and model, live and
- * stored (libvirt changes a running NIC's link only; the program refuses
+/* nic.update {vm_id, nic_id}: the row's bandwidth limits, link state and
+ * model, live and stored (libvirt changes a running NIC's link only; the program refuses
  * a new model while the machine runs). */
 static int op_nic_update(struct op_call *call)
 {
@@ -793,10 +904,12 @@ static int op_nic_update(struct op_call *call)
     char *xml = nic_xml_of(n);
     if (!xml)
         return err_set(&call->err, 422, "invalid_spec", NULL, "This NIC cannot be built.");
-    int rc = virDomainUpdateDeviceFlags(dom, xml, hw_flags(dom));
+    /* The limits first (libvirt's own call for them), then the link and
+     * model from the same row: the device's XML carries the same limits. */
+    int rc = bandwidth_set(dom, n, &call->err) < 0 ? -1 : virDomainUpdateDeviceFlags(dom, xml, hw_flags(dom));
     g_free(xml);
     if (rc < 0)
-        return libvirt_error(&call->err, "Changing the NIC");
+        return call->err.status ? -1 : libvirt_error(&call->err, "Changing the NIC");
     call->result = json_pack("{s:s, s:s, s:s, s:b}", "mac", n->mac, "model", n->model,
                              "link_state", n->link_state, "live", hw_active(dom));
     return 0;

@@ -572,12 +572,21 @@ static int op_states(struct op_call *call)
     return 0;
 }
 
+void network_nic_limits(const struct db_rows *rows, int i, int col, struct domain_nic *nic)
+{
+    unsigned *into[] = { &nic->in_average, &nic->in_peak, &nic->in_burst,
+                         &nic->out_average, &nic->out_peak, &nic->out_burst, &nic->vlan };
+    for (size_t k = 0; k < G_N_ELEMENTS(into); k++)
+        *into[k] = (unsigned)db_cell_int(rows, i, col + (int)k, 0);
+}
+
 int network_vm_nics(long long vm_id, struct domain_nic *nics, int max)
 {
     /* A NIC being added is not in the definition until its attach is. */
-    struct db_rows *rows = db_query("SELECT n.name, c.mac, c.model, c.link_state FROM vm_nics c "
-                                    "JOIN networks n ON n.id = c.network_id WHERE c.vm_id = ? AND "
-                                    "c.state <> 'adding' ORDER BY c.position", DB_INT(vm_id));
+    struct db_rows *rows = db_query(
+        "SELECT n.name, c.mac, c.model, c.link_state, " NETWORK_NIC_LIMITS " FROM vm_nics c "
+        "JOIN networks n ON n.id = c.network_id WHERE c.vm_id = ? AND c.state <> 'adding' "
+        "ORDER BY c.position", DB_INT(vm_id));
     if (!rows)
         return -1;
     int n = 0;
@@ -586,6 +595,7 @@ int network_vm_nics(long long vm_id, struct domain_nic *nics, int max)
         nics[n].mac = g_strdup(db_cell(rows, n, 1));
         nics[n].model = g_strdup(db_cell(rows, n, 2));
         nics[n].link_down = !strcmp(db_cell(rows, n, 3), "down");
+        network_nic_limits(rows, n, 4, &nics[n]);
     }
     db_rows_free(rows);
     return n;

@@ -12,6 +12,8 @@
 #include "domain_xml.h"
 #include "ops.h"
 
+struct db_rows;
+
 /* The op table entries of this file, spliced into helper/ops.c's table. */
 extern const struct op network_ops[];
 
@@ -22,6 +24,13 @@ bool network_name_valid(const char *name);
  * strdup'd into names/macs, which the caller g_free()s); 0 when it has
  * none (one NIC on vms.network), -1 when the database fails. */
 int network_vm_nics(long long vm_id, struct domain_nic *nics, int max);
+
+/* The columns of a vm_nics row (alias c) that network_nic_limits reads,
+ * in its order: bandwidth limits and VLAN tag (issue 17). */
+#define NETWORK_NIC_LIMITS \
+    "c.in_average, c.in_peak, c.in_burst, c.out_average, c.out_peak, c.out_burst, c.vlan"
+/* nic's limits from row i's NETWORK_NIC_LIMITS at column col (NULL: 0). */
+void network_nic_limits(const struct db_rows *rows, int i, int col, struct domain_nic *nic);
 void network_vm_nics_free(struct domain_nic *nics, int n);
 
 /* The libvirt network of row network_id, or NULL with err set. */

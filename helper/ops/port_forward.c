@@ -5,6 +5,7 @@
 #include <glib.h>
 #include <netinet/in.h>
 #include <nftables/libnftables.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 #include "db.h"
 #include "log.h"
 #include "../pool.h"
+#include "port_forward_filter.h"
 
 #define TABLE_PREFIX "vmm_pf_"
 
@@ -115,7 +117,38 @@ static void add_forward(json_t *batch, const char *table, const struct db_rows *
     g_free(comment);
 }
 
+static int port_forward_sync_locked(long long skip_vm_id, struct err *err);
+
+/* The filter rules of rows (those port_forward_sync writes to nftables). */
+static void filter_sync(const struct db_rows *rows)
+{
+    struct port_forward_flow *flows = g_new0(struct port_forward_flow, rows->nrows + 1);
+    for (int i = 0; i < rows->nrows; i++)
+        flows[i] = (struct port_forward_flow){
+            .protocol = db_cell(rows, i, 0),
+            .guest_ip = db_cell(rows, i, 4),
+            .host_port = (int)db_cell_int(rows, i, 2, 0),
+            .guest_port = (int)db_cell_int(rows, i, 3, 0),
+        };
+    /* The host's own connections do not need them; a host without the
+     * chain yet gets them at its network's start (logged there). */
+    port_forward_filter_sync(flows, rows->nrows);
+    g_free(flows);
+}
+
+/* Requests, the start-up and network events sync at once: each writes the
+ * whole state, one at a time. */
+static pthread_mutex_t sync_lock = PTHREAD_MUTEX_INITIALIZER;
+
 int port_forward_sync(long long skip_vm_id, struct err *err)
+{
+    pthread_mutex_lock(&sync_lock);
+    int rc = port_forward_sync_locked(skip_vm_id, err);
+    pthread_mutex_unlock(&sync_lock);
+    return rc;
+}
+
+static int port_forward_sync_locked(long long skip_vm_id, struct err *err)
 {
     /* The guest's address is its NIC's allocation: fixed, and what its
      * DHCP client gets. A forward whose NIC lost it has no rule. */
@@ -137,8 +170,10 @@ int port_forward_sync(long long skip_vm_id, struct err *err)
         add_forward(batch, table, rows, i);
     json_t *doc = json_pack("{s:o}", "nftables", batch);
     int rc = nft_run(doc, NULL, err);
-    if (rc == 0)
+    if (rc == 0) {
         log_info("port forwards: %d in table %s", rows->nrows, table);
+        filter_sync(rows);
+    }
     json_decref(doc);
     db_rows_free(rows);
     g_free(table);

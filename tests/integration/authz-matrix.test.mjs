@@ -154,6 +154,7 @@ const EXPECTED = {
   'API GET /vms/{id:int}/port-forwards': { anon: 401, a: 200, b: 404, admin: 200 },
   'API POST /vms/{id:int}/port-forwards': { anon: 401, a: 400, b: 404, admin: 400, bBody: { host_port: 10022, guest_port: 22 } },
   'PAGE POST /vms/{id:int}/port-forwards': { anon: 303, a: 400, b: 404, admin: 400, bBody: { host_port: '10022', guest_port: '22' } },
+  'API PUT /vms/{id:int}/port-forwards': { anon: 401, a: 400, b: 404, admin: 400, bBody: { forwards: [] } },
   'API DELETE /vms/{id:int}/port-forwards/{fid:int}': { anon: 401, a: 400, b: 404, admin: 400, bBody: {} },
   'PAGE POST /vms/{id:int}/port-forwards/{fid:int}/delete': { anon: 303, a: 400, b: 404, admin: 400, bBody: {} },
   'API PUT /vms/{id:int}/cdrom': { anon: 401, a: 400, b: 404, admin: 400, bBody: { iso_id: null } },

@@ -258,6 +258,34 @@ START_TEST(test_nic_alone)
 }
 END_TEST
 
+/* Issue 17: libvirt's <bandwidth> (a direction without an average is
+ * left out, and so are a peak or burst of 0) and <vlan><tag/>. */
+START_TEST(test_nic_limits)
+{
+    struct domain_nic nic = { .network = "default", .mac = "52:54:00:aa:bb:cd",
+                              .in_average = 1000, .in_peak = 2000, .in_burst = 512,
+                              .out_peak = 99, .vlan = 42 };
+    char *xml = domain_xml_nic(&nic);
+    ck_assert_ptr_nonnull(xml);
+    ck_assert_ptr_nonnull(strstr(xml, "<bandwidth>\n    <inbound average=\"1000\" peak=\"2000\" "
+                                      "burst=\"512\"/>\n  </bandwidth>"));
+    ck_assert_ptr_null(strstr(xml, "<outbound"));
+    ck_assert_ptr_nonnull(strstr(xml, "<vlan>\n    <tag id=\"42\"/>\n  </vlan>"));
+    g_free(xml);
+    nic = (struct domain_nic){ .network = "default", .mac = "52:54:00:aa:bb:cd", .out_average = 5 };
+    xml = domain_xml_nic(&nic);
+    ck_assert_ptr_nonnull(strstr(xml, "<bandwidth>\n    <outbound average=\"5\"/>\n  </bandwidth>"));
+    ck_assert_ptr_null(strstr(xml, "<vlan"));
+    g_free(xml);
+    nic.out_average = 0;
+    xml = domain_xml_nic(&nic);
+    ck_assert_ptr_null(strstr(xml, "<bandwidth"));
+    g_free(xml);
+    nic.vlan = 4095;   /* not a VLAN id */
+    ck_assert_ptr_null(domain_xml_nic(&nic));
+}
+END_TEST
+
 START_TEST(test_memory_room)
 {
     struct domain_spec spec = hardware_spec();   /* 2 of 4 vCPUs */
@@ -409,6 +437,7 @@ static Suite *domain_xml_suite(void)
     tcase_add_test(tc, test_hardware_in_the_definition);
     tcase_add_test(tc, test_disk_and_cdrom_alone);
     tcase_add_test(tc, test_nic_alone);
+    tcase_add_test(tc, test_nic_limits);
     tcase_add_test(tc, test_memory_room);
     tcase_add_loop_test(tc, test_websocket_port, 0, G_N_ELEMENTS(ws_cases));
     tcase_add_test(tc, test_graphics_passwords);
