@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { adminClient, assertError, dataOf, freeBlocks, sql, q, userClient } from './lib.mjs';
+import { adminClient, assertError, createVmDone, dataOf, freeBlocks, sql, q, userClient } from './lib.mjs';
 
 // Ten /24 blocks free on this host ('192.168.N'); re() escapes one for a RegExp.
 const B = freeBlocks(10);
@@ -132,13 +132,15 @@ describe('a network', () => {
 
     const { client } = await userClient(admin);
     const defaultId = Number(sql("SELECT id FROM networks WHERE name = 'default'")[0][0]);
-    const vmRes = await client.api('POST', '/vms', {
+    // The domain is defined by the create job: its end is awaited.
+    const made = await createVmDone(client, {
       name: 'two-nics', template_id: templateId, vcpus: 1, memory_mb: 128, disk_gb: 1,
       start: false, network_ids: [net.id, defaultId],
     });
-    assert.equal(vmRes.status, 201, vmRes.text);
-    const vm = dataOf(vmRes);
+    assert.equal(made.status, 201, made.text);
+    const vm = dataOf(made.res);
     vmsToDelete.push(vm.id);
+    assert.equal(made.job.state, 'succeeded', JSON.stringify(made.job));
     assert.deepEqual(vm.network_ids, [net.id, defaultId]);
     const domain = sql(`SELECT domain_name FROM vms WHERE id = ${vm.id}`)[0][0];
     const sources = [...virsh('dumpxml', domain).matchAll(/<source network='([^']+)'/g)].map((m) => m[1]);
