@@ -2,7 +2,13 @@
 -- One backup of a VM at a time, held by the database itself: the VM's id
 -- while a backup is being made, NULL once it is ready or failed, and
 -- unique, so of two parallel requests one INSERT fails (duplicate key)
--- whatever the helper's threads do.
+-- whatever the helper's threads do. Two such rows the old check let
+-- through (a race) would stop the key: all but the newest are failed first.
+UPDATE backups b JOIN (SELECT vm_id, MAX(id) AS newest FROM backups WHERE status = 'creating'
+                       GROUP BY vm_id HAVING COUNT(*) > 1) d ON d.vm_id = b.vm_id
+    SET b.status = 'failed', b.note = 'Begun beside another backup of the machine.',
+        b.finished_at = UTC_TIMESTAMP()
+    WHERE b.status = 'creating' AND b.id <> d.newest;
 ALTER TABLE backups
     ADD COLUMN active_vm_id BIGINT UNSIGNED AS (IF(status = 'creating', vm_id, NULL)) PERSISTENT,
     ADD UNIQUE KEY backups_one_active (active_vm_id),
