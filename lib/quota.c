@@ -43,7 +43,7 @@ static json_t *quota_usage(long long user_id)
         "AND status <> 'failed'), "
         "(SELECT IFNULL(SUM(size_bytes), 0) FROM isos WHERE owner_id = ?) + "
         "(SELECT IFNULL(SUM(size_bytes), 0) FROM templates WHERE owner_id = ?) + "
-        "(SELECT IFNULL(SUM(length_bytes), 0) FROM uploads WHERE owner_id = ?) "
+        "(SELECT IFNULL(SUM(length_bytes), 0) FROM uploads WHERE owner_id = ?), "
         "(SELECT CEIL(IFNULL(SUM(size_bytes), 0) / 1073741824) FROM backups WHERE owner_id = ? "
         "AND status <> 'failed') FROM vms WHERE owner_id = ?",
         DB_INT(user_id), DB_INT(user_id), DB_INT(user_id), DB_INT(user_id), DB_INT(user_id),
