@@ -11,8 +11,10 @@
 #include "db.h"
 #include "helper_client.h"
 #include "i18n.h"
+#include "quota.h"
 #include "rbac.h"
 #include "schedule_input.h"
+#include "vm_row.h"
 
 #define BACKUP_COLUMNS                                                                        \
     "b.id, b.vm_id, b.vm_name, b.mode, COALESCE(b.parent_id, 0), b.status, b.origin, b.note, " \
@@ -177,20 +179,129 @@ static int backups_create(struct req *r)
     return done ? answer_job(r, done, "backup.create", vm_id) : -1;
 }
 
-/* POST /backups/{bid}/restore {target}: "same" (the default) writes the
- * backup over its VM, which must be stopped. */
+/* Restores backup b (ready) as a new VM of the caller named name, made
+ * from the backup's disk and the hardware recorded with it, so it works
+ * after its VM is gone: the row in one transaction with the caller's
+ * quota, as a create; the helper's vm.clone job (no source VM) copies the
+ * disk, the chain's checksums checked first. */
+static int restore_as_new(struct req *r, json_t *b)
+{
+    long long bid = req_param(r, "bid")->num;
+    const char *name = input_str(r, "name");
+    if (!name)
+        return req_fail(r, 400, "missing_field", "name", _("Give the new machine a name."));
+    if (!json_is_true(json_object_get(b, "ready")))
+        return req_fail(r, 409, "backup_not_ready", NULL, _("This backup is not ready."));
+    struct db_rows *rows = db_query("SELECT hardware, (SELECT COUNT(*) FROM backup_disks WHERE "
+                                    "backup_id = b.id), (SELECT COUNT(*) FROM templates t WHERE "
+                                    "t.id = JSON_VALUE(b.hardware, '$.template_id')) FROM "
+                                    "backups b WHERE id = ?", DB_INT(bid));
+    if (!rows || rows->nrows != 1) {
+        db_rows_free(rows);
+        return fail_db(r);
+    }
+    json_t *hw = db_cell(rows, 0, 0) ? json_loads(db_cell(rows, 0, 0), 0, NULL) : NULL;
+    long long disks = db_cell_int(rows, 0, 1, 0);
+    bool template_kept = db_cell_int(rows, 0, 2, 0) > 0;
+    db_rows_free(rows);
+    if (!hw || disks != 1) {
+        json_decref(hw);
+        return req_fail(r, 422, "restore_unsupported", "target",
+                        hw ? _("A backup of a machine with added disks cannot become a new "
+                               "machine yet.")
+                           : _("This backup was made before backups recorded their machine's "
+                               "hardware; restore it onto its machine."));
+    }
+#define HW(key) json_integer_value(json_object_get(hw, key))
+    struct vm_row row = {
+        .owner_id = r->user->id, .name = name,
+        .description = json_string_value(json_object_get(hw, "description")),
+        .cpu_model = json_string_value(json_object_get(hw, "cpu_model")),
+        .arch = json_string_value(json_object_get(hw, "arch")), .vcpus = HW("vcpus"),
+        .memory_mb = HW("memory_mb"), .disk_gb = HW("disk_gb"),
+        .template_id = template_kept ? HW("template_id") : 0, .full = true,
+        .graphics = json_string_value(json_object_get(hw, "graphics")),
+    };
+    const struct quota_want want = { .vms = 1, .vcpus = row.vcpus, .memory_mb = row.memory_mb,
+                                     .disk_gb = row.disk_gb };
+    const char *kind = NULL;
+    long long limit = 0, used = 0, id = -1, job_id = -1;
+    int fits = db_begin() < 0 ? -1 : quota_fits_locked(r->user->id, &want, &kind, &limit, &used);
+    if (fits == 0 &&
+        ((id = vm_row_insert(&row)) < 0 ||
+         db_exec("UPDATE vms SET max_vcpus = ?, max_memory_mb = ?, cpu_sockets = ?, "
+                 "cpu_cores = ?, cpu_threads = ?, boot_order = COALESCE(?, boot_order), "
+                 "console_keymap = ? WHERE id = ?",
+                 HW("max_vcpus") ? DB_INT(HW("max_vcpus")) : DB_NULL,
+                 HW("max_memory_mb") ? DB_INT(HW("max_memory_mb")) : DB_NULL,
+                 HW("cpu_sockets") ? DB_INT(HW("cpu_sockets")) : DB_NULL,
+                 HW("cpu_cores") ? DB_INT(HW("cpu_cores")) : DB_NULL,
+                 HW("cpu_threads") ? DB_INT(HW("cpu_threads")) : DB_NULL,
+                 json_string_value(json_object_get(hw, "boot_order"))
+                     ? DB_TEXT(json_string_value(json_object_get(hw, "boot_order")))
+                     : DB_NULL,
+                 json_string_value(json_object_get(hw, "console_keymap"))
+                     ? DB_TEXT(json_string_value(json_object_get(hw, "console_keymap")))
+                     : DB_NULL,
+                 DB_INT(id)) < 0 ||
+         db_exec_id("INSERT INTO jobs (kind, owner_id, vm_id, target_name) VALUES "
+                    "('vm.clone', ?, ?, ?)", &job_id, DB_INT(r->user->id), DB_INT(id),
+                    DB_TEXT(name)) < 0 ||
+         db_commit() < 0))
+        fits = -1;
+#undef HW
+    json_decref(hw);
+    if (fits != 0) {
+        db_rollback();
+        if (fits < 0)
+            return fail_db(r);
+        if (!strcmp(kind, "vms"))
+            return req_fail(r, 409, "quota_exceeded", NULL,
+                            _("Your quota allows %lld virtual machines."), limit);
+        return req_fail(r, 409, "quota_exceeded", kind,
+                        _("The restored machine does not fit your quota: %lld of %s allowed, "
+                          "%lld in use."), limit, kind, used);
+    }
+    r->audit_target_id = id;
+    r->audit_detail = json_pack("{s:I, s:s, s:s}", "backup_id", (json_int_t)bid, "target", "new",
+                                "name", name);
+    json_t *args = json_pack("{s:I, s:I, s:I, s:b, s:I}", "vm_id", (json_int_t)id, "source_id",
+                             (json_int_t)0, "backup_id", (json_int_t)bid, "start",
+                             json_is_true(json_object_get(r->input, "start")), "job_id",
+                             (json_int_t)job_id);
+    json_t *done = helper_call(r, "vm.clone", args);
+    json_decref(args);
+    if (!done) {
+        db_exec("DELETE FROM jobs WHERE id = ? AND state = 'queued'", DB_INT(job_id));
+        db_exec("DELETE FROM vms WHERE id = ? AND state = 'creating'", DB_INT(id));
+        return -1;
+    }
+    json_decref(done);
+    r->status = 202;
+    r->location = g_strdup_printf("/vms/%lld", id);
+    req_set_job(r, json_pack("{s:I, s:s, s:s, s:i}", "id", (json_int_t)job_id, "kind",
+                             "vm.clone", "state", "queued", "progress", 0));
+    req_set_object(r, "vm", json_pack("{s:I, s:s, s:s, s:I}", "id", (json_int_t)id, "name", name,
+                                      "state", "creating", "backup_id", (json_int_t)bid));
+    return 0;
+}
+
+/* POST /backups/{bid}/restore {target, name, start}: "same" (the default)
+ * writes the backup over its VM, which must be stopped; "new" makes a new
+ * VM of it (restore_as_new). */
 static int backups_restore(struct req *r)
 {
     json_t *b = backup_visible(r);
     if (!b)
         return -1;
     long long vm_id = json_integer_value(json_object_get(b, "vm_id"));
-    json_decref(b);
     const char *target = input_str(r, "target");
-    if (target && strcmp(target, "same"))
-        return req_fail(r, 422, "restore_target_unsupported", "target",
-                        _("A backup becomes a new machine through POST /vms/%lld/clone with "
-                          "its backup_id and a name."), vm_id);
+    if (target && !strcmp(target, "new")) {
+        int rc = restore_as_new(r, b);
+        json_decref(b);
+        return rc;
+    }
+    json_decref(b);
     long long bid = req_param(r, "bid")->num;
     json_t *args = json_pack("{s:I}", "backup_id", (json_int_t)bid);
     r->audit_detail = json_pack("{s:I, s:s}", "backup_id", (json_int_t)bid, "target", "same");
@@ -226,7 +337,8 @@ static json_t *policy_of(struct req *r, long long vm_id)
 {
     struct db_rows *rows = db_query(
         "SELECT enabled, schedule, keep, full_every, DATE_FORMAT(last_slot, '%Y-%m-%dT%TZ'), "
-        "last_error FROM backup_policies WHERE vm_id = ?", DB_INT(vm_id));
+        "last_error, keep_daily, keep_weekly, keep_monthly FROM backup_policies WHERE vm_id = ?",
+        DB_INT(vm_id));
     if (!rows) {
         fail_db(r);
         return NULL;
@@ -240,6 +352,13 @@ static json_t *policy_of(struct req *r, long long vm_id)
         : json_pack("{s:I, s:b, s:s, s:i, s:i, s:n, s:s}", "vm_id", (json_int_t)vm_id,
                     "enabled", 0, "schedule", "", "keep", 0, "full_every", 7, "last_run_slot",
                     "last_error", "");
+    if (policy) {
+        static const char *const tiers[] = { "keep_daily", "keep_weekly", "keep_monthly" };
+        for (int i = 0; i < 3; i++)
+            json_object_set_new(policy, tiers[i],
+                                json_integer(rows->nrows == 1 ? db_cell_int(rows, 0, 6 + i, 0)
+                                                              : 0));
+    }
     db_rows_free(rows);
     return policy;
 }
@@ -259,8 +378,11 @@ static int policy_show(struct req *r)
 
 /* PUT: the whole schedule, run by vmm-scheduler (backups.schedule): at
  * each due minute (UTC) a backup, a full one every full_every and
- * incrementals between; the schedule's chains beyond keep are deleted,
- * oldest first (a chain holding a user's backup never is). */
+ * incrementals between; after each, the schedule's backups that neither
+ * keep (the newest N) nor keep_daily, keep_weekly, keep_monthly (the
+ * newest of each of the last D days, W weeks, M months, as Proxmox's
+ * prune) keeps go, and no backup a kept one builds on (lib/retention.h);
+ * a user's backup never does. */
 static int policy_set(struct req *r)
 {
     long long vm_id = req_param(r, "id")->num;
@@ -274,13 +396,18 @@ static int policy_set(struct req *r)
         return -1;
     r->audit_target_id = vm_id;
     r->audit_detail = json_deep_copy(r->input);
-    if (db_exec("INSERT INTO backup_policies (vm_id, enabled, schedule, keep, full_every) "
-                "VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE "
+    if (db_exec("INSERT INTO backup_policies (vm_id, enabled, schedule, keep, full_every, "
+                "keep_daily, keep_weekly, keep_monthly) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON DUPLICATE KEY UPDATE "
                 "set_at = IF(schedule <> VALUES(schedule) OR enabled <> VALUES(enabled), "
                 "UTC_TIMESTAMP(), set_at), enabled = VALUES(enabled), "
-                "schedule = VALUES(schedule), keep = VALUES(keep), full_every = VALUES(full_every)",
+                "schedule = VALUES(schedule), keep = VALUES(keep), full_every = VALUES(full_every), "
+                "keep_daily = VALUES(keep_daily), keep_weekly = VALUES(keep_weekly), "
+                "keep_monthly = VALUES(keep_monthly)",
                 DB_INT(vm_id), DB_INT(enabled), DB_TEXT(schedule), DB_INT(input_int(r, "keep", 1)),
-                DB_INT(input_int(r, "full_every", 7))) < 0)
+                DB_INT(input_int(r, "full_every", 7)), DB_INT(input_int(r, "keep_daily", 0)),
+                DB_INT(input_int(r, "keep_weekly", 0)),
+                DB_INT(input_int(r, "keep_monthly", 0))) < 0)
         return fail_db(r);
     json_t *policy = policy_of(r, vm_id);
     if (!policy)
@@ -297,7 +424,7 @@ static const struct field create_fields[] = {
 };
 static const struct field restore_fields[] = {
     { "target", FIELD_ENUM, false, 0, 0, targets }, { "name", FIELD_STRING, false, 1, 64 },
-    { NULL },
+    { "start", FIELD_BOOL }, { NULL },
 };
 static const struct field no_fields[] = { { NULL } };
 static const struct field policy_fields[] = {
@@ -305,6 +432,9 @@ static const struct field policy_fields[] = {
     { "schedule", FIELD_STRING, true, 9, 100 },
     { "keep", FIELD_INT, true, 1, 1000 },
     { "full_every", FIELD_INT, false, 1, 1000 },
+    { "keep_daily", FIELD_INT, false, 0, 1000 },
+    { "keep_weekly", FIELD_INT, false, 0, 1000 },
+    { "keep_monthly", FIELD_INT, false, 0, 1000 },
     { NULL },
 };
 
@@ -315,7 +445,8 @@ static const struct route routes[] = {
       .summary = "One backup", .reply = REPLY_OBJECT, .statuses = STATUSES(404) },
     { "POST", "/backups/{bid:int}/restore", backups_restore, PERM_USER, ROUTE_BOTH, NULL, NULL,
       restore_fields, "backup.restore",
-      .summary = "Restore a backup onto its stopped VM (checksums checked first)", .reply = REPLY_JOB,
+      .summary = "Restore a backup onto its stopped VM, or as a new VM (checksums checked first)",
+      .reply = REPLY_JOB,
       .statuses = STATUSES(404, 409, 422, 502) },
     { "DELETE", "/backups/{bid:int}", backups_delete, PERM_USER, ROUTE_API, NULL, NULL, no_fields,
       "backup.delete", .summary = "Delete a backup no incremental builds on", .reply = REPLY_JOB,

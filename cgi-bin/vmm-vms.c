@@ -27,8 +27,8 @@
 #include "user.h"
 #include "vm_error.h"
 #include "vm_limits.h"
+#include "vm_row.h"
 
-#define VNC_PASSWORD_LEN 8   /* VNC's DES challenge uses at most 8 characters */
 
 #define VM_COLUMNS                                                                          \
     "id, uuid, name, description, owner_id, state, vcpus, memory_mb, disk_gb, arch, "        \
@@ -582,8 +582,12 @@ static int quota_check(struct req *r, long long owner, const struct usage *want)
                                     /* the space snapshots reserve (issue 16) */
                                     "(SELECT CEIL(COALESCE(SUM(s.size_bytes), 0) / 1073741824) "
                                     "FROM snapshots s JOIN vms sv ON sv.id = s.vm_id WHERE "
-                                    "sv.owner_id = ?) FROM vms WHERE owner_id = ?",
-                                    DB_INT(owner), DB_INT(owner), DB_INT(owner));
+                                    "sv.owner_id = ?) + "
+                                    /* and the owner's backups */
+                                    "(SELECT CEIL(COALESCE(SUM(size_bytes), 0) / 1073741824) "
+                                    "FROM backups WHERE owner_id = ? AND status <> 'failed') "
+                                    "FROM vms WHERE owner_id = ?",
+                                    DB_INT(owner), DB_INT(owner), DB_INT(owner), DB_INT(owner));
     int ok = lock && rows && quota_limits(owner, &limit) == 0;
     if (ok) {
         used = (struct usage){ db_cell_int(rows, 0, 0, 0), db_cell_int(rows, 0, 1, 0),
@@ -900,33 +904,13 @@ struct new_vm {
 static long long insert_vm(struct req *r, const struct usage *want, const char *arch,
                            const struct new_vm *nv)
 {
-    /* The console's VNC password: the user's, else a random one. It goes
-     * to the helper (for the domain XML) and to the console's JSON, never
-     * into a page. */
-    char vnc_password[VNC_PASSWORD_LEN + 1];
-    if (nv->vnc_password)
-        snprintf(vnc_password, sizeof vnc_password, "%s", nv->vnc_password);
-    else if (token_password(vnc_password, VNC_PASSWORD_LEN) < 0)
-        return -1;
-    char *uuid = g_uuid_string_random();
-    char *domain_name = g_strdup_printf("vmm-%.8s", uuid);
-    long long id = 0;
-    int rc = db_exec_id(
-        "INSERT INTO vms (uuid, domain_name, name, description, owner_id, state, vcpus, memory_mb, "
-        "disk_gb, arch, template_id, iso_id, clone, cpu_model, autostart, vnc_password, graphics, "
-        "storage_pool_id, host_id) "
-        "VALUES (?, ?, ?, ?, ?, 'creating', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, 0), ?)", &id,
-        DB_TEXT(uuid), DB_TEXT(domain_name), DB_TEXT(nv->name),
-        DB_TEXT(nv->description ? nv->description : ""),
-        DB_INT(r->user->id), DB_INT(want->vcpus), DB_INT(want->memory_mb), DB_INT(want->disk_gb),
-        DB_TEXT(arch), nv->template_id ? DB_INT(nv->template_id) : DB_NULL,
-        nv->iso_id ? DB_INT(nv->iso_id) : DB_NULL, DB_TEXT(nv->full ? "full" : "linked"),
-        DB_TEXT(nv->cpu_model ? nv->cpu_model : "host-model"), DB_INT(nv->autostart),
-        DB_TEXT(vnc_password), DB_TEXT(nv->graphics ? nv->graphics : "vnc"), DB_INT(nv->pool_id),
-        DB_INT(nv->host_id ? nv->host_id : 1));
-    g_free(uuid);
-    g_free(domain_name);
-    return rc < 0 ? -1 : id;
+    return vm_row_insert(&(struct vm_row){
+        .owner_id = r->user->id, .name = nv->name, .description = nv->description,
+        .cpu_model = nv->cpu_model, .arch = arch, .vcpus = want->vcpus,
+        .memory_mb = want->memory_mb, .disk_gb = want->disk_gb, .template_id = nv->template_id,
+        .iso_id = nv->iso_id, .full = nv->full, .autostart = nv->autostart,
+        .vnc_password = nv->vnc_password, .graphics = nv->graphics, .pool_id = nv->pool_id,
+        .host_id = nv->host_id });
 }
 
 /* issue 17: the most vCPUs the machine may have live: the one asked for,
@@ -1184,6 +1168,27 @@ static int clone_source(struct req *r, long long id, struct db_rows **rows, stru
     return 0;
 }
 
+/* The source's hardware beyond its sizes, which insert_vm and set_maxima
+ * do not know: the most vCPUs and memory it may grow to live, its CPU
+ * topology, boot order, console keymap and address, and its network. */
+static int clone_hardware(long long id, long long source_id)
+{
+    return db_exec("UPDATE vms n JOIN vms s ON s.id = ? SET n.max_vcpus = s.max_vcpus, "
+                   "n.max_memory_mb = s.max_memory_mb, n.cpu_sockets = s.cpu_sockets, "
+                   "n.cpu_cores = s.cpu_cores, n.cpu_threads = s.cpu_threads, "
+                   "n.boot_order = s.boot_order, n.console_keymap = s.console_keymap, "
+                   "n.console_listen = s.console_listen, n.network = s.network WHERE n.id = ?",
+                   DB_INT(source_id), DB_INT(id));
+}
+
+/* Each NIC's model and link state as the source's NIC in its place. */
+static int clone_nic_models(long long id, long long source_id)
+{
+    return db_exec("UPDATE vm_nics n JOIN vm_nics s ON s.vm_id = ? AND s.position = n.position "
+                   "SET n.model = s.model, n.link_state = s.link_state WHERE n.vm_id = ?",
+                   DB_INT(source_id), DB_INT(id));
+}
+
 /* POST /vms/{id}/clone {name, mode, snapshot_id | backup_id, start}: a new VM (the
  * caller's, its quota checked in the transaction that makes the row, as
  * a create) with a new UUID, MACs and VNC password, whose vm.clone job
@@ -1208,9 +1213,8 @@ static int vms_clone(struct req *r)
     long long id = -1, job_id = 0;
     if (db_begin() < 0 || quota_check(r, r->user->id, &want) < 0 ||
         (id = insert_vm(r, &want, arch, &nv)) < 0 ||
-        db_exec("UPDATE vms SET boot_order = ? WHERE id = ?", DB_TEXT(db_cell(rows, 0, 10)),
-                DB_INT(id)) < 0 ||
-        set_maxima(r, id, &want) < 0 || insert_nics(r, id, networks) < 0 ||
+        set_maxima(r, id, &want) < 0 || clone_hardware(id, source_id) < 0 ||
+        insert_nics(r, id, networks) < 0 || clone_nic_models(id, source_id) < 0 ||
         (job_id = insert_job(r, id, "vm.clone")) < 0 || db_commit() < 0) {
         db_rollback();
         db_rows_free(rows);

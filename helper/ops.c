@@ -84,7 +84,8 @@ static const struct field create_args[] = {
     VM_ID, { "start", FIELD_BOOL }, { "job_id", FIELD_INT, false, 1, INT64_MAX }, { NULL },
 };
 static const struct field clone_args[] = {
-    VM_ID, { "source_id", FIELD_INT, true, 1, INT64_MAX },
+    /* 0: a backup restored as a new VM, whose own VM may be gone */
+    VM_ID, { "source_id", FIELD_INT, true, 0, INT64_MAX },
     { "snapshot_id", FIELD_INT, false, 1, INT64_MAX },
     { "backup_id", FIELD_INT, false, 1, INT64_MAX }, { "start", FIELD_BOOL },
     { "job_id", FIELD_INT, true, 1, INT64_MAX }, { NULL },

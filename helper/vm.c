@@ -839,8 +839,9 @@ static int convert_with_progress(char **argv, const struct job *job, struct err 
 static int clone_disk(const struct vm *vm, const struct vm *source, long long snapshot_id,
                       const struct job *job, struct err *err)
 {
-    char *src_name = disk_name(source), *dst_name = disk_name(vm);
-    /* From a backup: its file, the chain checked first; always whole. */
+    /* From a backup: its file, the chain checked first; always whole (its
+     * VM, source, may be gone: NULL). */
+    char *src_name = source ? disk_name(source) : NULL, *dst_name = disk_name(vm);
     char *src = job->backup_id ? backup_first_disk(job->backup_id, job, err)
                                : vm_disk_path(source);
     char *dst = pool_path("disks", dst_name);
@@ -893,14 +894,15 @@ static int clone_job(struct job *job)
     struct err err = { 0 };
     struct user *actor = user_by_id(job->actor_id);
     struct vm *vm = actor ? vm_load_id(job->vm_id, actor, &err) : NULL;
-    struct vm *source = vm ? vm_load_id(job->source_id, actor, &err) : NULL;
-    virConnectPtr conn = source ? virt_conn(&err) : NULL;
+    struct vm *source = vm && job->source_id ? vm_load_id(job->source_id, actor, &err) : NULL;
+    virConnectPtr conn = source || (vm && job->backup_id) ? virt_conn(&err) : NULL;
     virStoragePoolPtr pool = conn ? pool_get(conn, "disks", &err) : NULL;
     virDomainPtr dom = NULL;
     bool copied = false;
     int rc = -1;
     if (pool) {
-        virDomainPtr src = virDomainLookupByName(conn, source->domain_name);
+        virDomainPtr src = source ? virDomainLookupByName(conn, source->domain_name) : NULL;
+        virResetLastError();
         const char *state = src ? vm_state_name(src) : "gone";
         if (src)
             virDomainFree(src);
@@ -930,8 +932,10 @@ static int clone_job(struct job *job)
         job_fail_reason(job, rc == JOB_CANCELLED ? "cancelled" : err.code,
                         rc == JOB_CANCELLED ? "Cancelled." : err.message);
     } else {
-        json_t *result = json_pack("{s:I, s:I, s:s}", "vm_id", (json_int_t)vm->id, "source_id",
-                                   (json_int_t)source->id, "state", vm_state_name(dom));
+        json_t *result = json_pack("{s:I, s:I, s:I, s:s}", "vm_id", (json_int_t)vm->id,
+                                   "source_id", (json_int_t)(source ? source->id : 0),
+                                   "backup_id", (json_int_t)job->backup_id, "state",
+                                   vm_state_name(dom));
         job_result(job, result);
         json_decref(result);
     }
@@ -1054,6 +1058,16 @@ static bool clone_point_of(long long source_id, long long snapshot_id, long long
     return ok;
 }
 
+/* Whether backup_id is ready and the actor's to touch (its VM may be gone). */
+static bool backup_of(long long backup_id, const struct user *actor)
+{
+    struct db_rows *rows = db_query("SELECT owner_id FROM backups WHERE id = ? AND "
+                                    "status = 'ready'", DB_INT(backup_id));
+    bool ok = rows && rows->nrows == 1 && rbac_may_touch(actor, db_cell_int(rows, 0, 0, 0));
+    db_rows_free(rows);
+    return ok;
+}
+
 /* vm.clone {vm_id, source_id, snapshot_id, backup_id, start, job_id}: vm_id is the
  * new row (made by vmm-vms with the owner's quota checked, new UUID, MACs
  * and VNC password), still creating; its queued job copies the disk. */
@@ -1064,11 +1078,13 @@ int vm_op_clone(struct op_call *call)
     long long snapshot_id = json_integer_value(json_object_get(call->args, "snapshot_id"));
     long long backup_id = json_integer_value(json_object_get(call->args, "backup_id"));
     struct vm *vm = vm_load(call);
-    struct vm *source = vm ? vm_load_id(source_id, call->actor, &call->err) : NULL;
+    struct vm *source = vm && source_id ? vm_load_id(source_id, call->actor, &call->err) : NULL;
     int rc = -1;
-    if (!source)
+    if (!vm || (source_id && !source))
         ;   /* err says why */
-    else if (!clone_point_of(source_id, snapshot_id, backup_id))
+    else if (!source_id && (!backup_id || snapshot_id || !backup_of(backup_id, call->actor)))
+        err_set(&call->err, 404, "not_found", NULL, "There is no such backup.");
+    else if (source_id && !clone_point_of(source_id, snapshot_id, backup_id))
         err_set(&call->err, 404, "not_found", NULL, "The machine has no such snapshot or backup.");
     else if (strcmp(vm->state, "creating") != 0)
         wrong_state(call, "clone into", vm->state);

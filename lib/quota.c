@@ -27,7 +27,8 @@ static json_t *quota_limits(long long user_id)
 }
 
 /* VMs from the vms table, their disk_gb with the space their snapshots
- * reserve (rounded up to GiB); image storage from the files of the ISOs and
+ * reserve and their owner's backups take (or reserve while being made;
+ * each rounded up to GiB); image storage from the files of the ISOs and
  * templates the user owns and the full length of their unfinished uploads
  * (public library images have no owner and count for no one). */
 static json_t *quota_usage(long long user_id)
@@ -37,23 +38,28 @@ static json_t *quota_usage(long long user_id)
         "IFNULL(SUM(disk_gb), 0) + (SELECT IFNULL(SUM(d.size_gb), 0) FROM vm_disks d "
         "JOIN vms w ON w.id = d.vm_id WHERE w.owner_id = ?) + "
         "(SELECT CEIL(IFNULL(SUM(s.size_bytes), 0) / 1073741824) "
-        "FROM snapshots s JOIN vms sv ON sv.id = s.vm_id WHERE sv.owner_id = ?), "
+        "FROM snapshots s JOIN vms sv ON sv.id = s.vm_id WHERE sv.owner_id = ?) + "
+        "(SELECT CEIL(IFNULL(SUM(size_bytes), 0) / 1073741824) FROM backups WHERE owner_id = ? "
+        "AND status <> 'failed'), "
         "(SELECT IFNULL(SUM(size_bytes), 0) FROM isos WHERE owner_id = ?) + "
         "(SELECT IFNULL(SUM(size_bytes), 0) FROM templates WHERE owner_id = ?) + "
-        "(SELECT IFNULL(SUM(length_bytes), 0) FROM uploads WHERE owner_id = ?) "
-        "FROM vms WHERE owner_id = ?",
+        "(SELECT IFNULL(SUM(length_bytes), 0) FROM uploads WHERE owner_id = ?), "
+        "(SELECT CEIL(IFNULL(SUM(size_bytes), 0) / 1073741824) FROM backups WHERE owner_id = ? "
+        "AND status <> 'failed') FROM vms WHERE owner_id = ?",
         DB_INT(user_id), DB_INT(user_id), DB_INT(user_id), DB_INT(user_id), DB_INT(user_id),
-        DB_INT(user_id));
+        DB_INT(user_id), DB_INT(user_id), DB_INT(user_id));
     if (!rows)
         return NULL;
     long long image_bytes = db_cell_int(rows, 0, 4, 0);
     json_t *usage = json_pack(
-        "{s:I, s:I, s:I, s:I, s:I, s:I}", "vms", (json_int_t)db_cell_int(rows, 0, 0, 0),
+        "{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "vms", (json_int_t)db_cell_int(rows, 0, 0, 0),
         "vcpus", (json_int_t)db_cell_int(rows, 0, 1, 0),
         "memory_mb", (json_int_t)db_cell_int(rows, 0, 2, 0),
         "disk_gb", (json_int_t)db_cell_int(rows, 0, 3, 0),
         "image_bytes", (json_int_t)image_bytes,
-        "image_gb", (json_int_t)((image_bytes + (1LL << 30) - 1) >> 30));
+        "image_gb", (json_int_t)((image_bytes + (1LL << 30) - 1) >> 30),
+        /* the part of disk_gb that backups take (issue 16) */
+        "backup_gb", (json_int_t)db_cell_int(rows, 0, 5, 0));
     db_rows_free(rows);
     return usage;
 }
@@ -109,8 +115,8 @@ int quota_fits_locked(long long user_id, const struct quota_want *want, const ch
         return -1;
     json_t *quota = json_object_get(report, "quota");
     json_t *usage = json_object_get(report, "usage");
-    static const char *const kinds[] = { "vcpus", "memory_mb", "disk_gb", NULL };
-    const long long wants[] = { want->vcpus, want->memory_mb, want->disk_gb };
+    static const char *const kinds[] = { "vms", "vcpus", "memory_mb", "disk_gb", NULL };
+    const long long wants[] = { want->vms, want->vcpus, want->memory_mb, want->disk_gb };
     int rc = 0;
     for (int i = 0; kinds[i] && rc == 0; i++) {
         char key[32];

@@ -23,14 +23,15 @@ long long quota_image_room(long long user_id);
  * "disk_gb"|"image_gb", used, limit}]. */
 json_t *quota_rows(json_t *report);
 
-/* What a change adds to a user's use (issue 17: disks, vCPUs, memory). */
+/* What a change adds to a user's use (issue 17: disks, vCPUs, memory;
+ * issue 16: a VM restored from a backup). */
 struct quota_want {
-    long long vcpus, memory_mb, disk_gb;
+    long long vcpus, memory_mb, disk_gb, vms;
 };
 /* Inside the transaction that writes the change: locks user_id's row (so
  * parallel changes of one user queue here) and checks that what they use
  * plus want fits their limits. 0 when it does; 1 when not, with *kind
- * ("vcpus", "memory_mb", "disk_gb"), *limit and *used set; -1 when the
+ * ("vms", "vcpus", "memory_mb", "disk_gb"), *limit and *used set; -1 when the
  * database fails. Disks count the VMs' first disks and those added. */
 int quota_fits_locked(long long user_id, const struct quota_want *want, const char **kind,
                       long long *limit, long long *used);

@@ -41,11 +41,14 @@
     <input type="hidden" name="csrf_token" value="{{csrf_token}}">
     <label><input type="checkbox" name="enabled" value="true"{{#enabled}} checked{{/enabled}}> {{_ Enabled}}</label>
     <label>{{_ Schedule (cron, UTC)}} <input name="schedule" value="{{schedule}}" placeholder="0 3 * * *" maxlength="100" required></label>
-    <label>{{_ Chains kept}} <input name="keep" type="number" min="1" max="1000" value="{{keep}}" required></label>
+    <label>{{_ Newest backups kept}} <input name="keep" type="number" min="1" max="1000" value="{{keep}}" required></label>
+    <label>{{_ Also the newest of each of the last days}} <input name="keep_daily" type="number" min="0" max="1000" value="{{keep_daily}}"></label>
+    <label>{{_ weeks}} <input name="keep_weekly" type="number" min="0" max="1000" value="{{keep_weekly}}"></label>
+    <label>{{_ months}} <input name="keep_monthly" type="number" min="0" max="1000" value="{{keep_monthly}}"></label>
     <label>{{_ A full backup every}} <input name="full_every" type="number" min="1" max="1000" value="{{full_every}}"></label>
     <button>{{_ Save schedule}}</button>
   </form>
-  <p class="muted">{{_ Pruning removes only chains the schedule made, oldest first.}}</p>
+  <p class="muted">{{_ Pruning removes only backups the schedule made, and never one a kept backup builds on.}}</p>
   {{#last_error}}<p class="error">{{last_error}}</p>{{/last_error}}
 </section>
 {{/policy}}

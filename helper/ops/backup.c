@@ -39,7 +39,9 @@
 #include "db.h"
 #include "image.h"
 #include "log.h"
+#include "quota.h"
 #include "rbac.h"
+#include "retention.h"
 #include "vm_ref.h"
 
 static int libvirt_error(struct err *err, const char *what)
@@ -226,6 +228,70 @@ static int backup_wait(virDomainPtr dom, const struct job *job, struct err *err)
     return rc;
 }
 
+/* Whether the qcow2 file at path is version 2 (compat 0.10), which holds
+ * no persistent dirty bitmap, so no checkpoint and no incremental (disks
+ * made before we asked libvirt for v3, or imported). -U: the VM may run. */
+static bool qcow2_v2(const char *path)
+{
+    char *argv[] = { "qemu-img", "info", "-U", "-f", "qcow2", "--output=json", (char *)path,
+                     NULL };
+    char *out = NULL;
+    int status = -1;
+    bool v2 = false;
+    if (g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL, NULL,
+                     NULL, &out, NULL, &status, NULL) &&
+        g_spawn_check_wait_status(status, NULL)) {
+        json_t *info = json_loads(out, 0, NULL);
+        const char *compat = json_string_value(json_object_get(
+            json_object_get(json_object_get(info, "format-specific"), "data"), "compat"));
+        v2 = compat && !strcmp(compat, "0.10");
+        json_decref(info);
+    }
+    g_free(out);
+    return v2;
+}
+
+/* A stopped machine's qcow2 v2 disks become v3 (qemu-img amend, in place:
+ * nothing else has them open), so this backup's checkpoint and the
+ * incrementals after it can be kept. */
+static int qcow2_upgrade(virDomainPtr dom, const struct job *job, struct err *err)
+{
+    struct domain_disk disks[DOMAIN_MAX_DISKS];
+    char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
+    int n = xml ? domain_xml_disks(xml, disks, DOMAIN_MAX_DISKS) : 0;
+    free(xml);
+    int rc = 0;
+    for (int i = 0; i < n; i++) {
+        if (rc == 0 && disks[i].qcow2 && disks[i].file && qcow2_v2(disks[i].file)) {
+            char *argv[] = { "qemu-img", "amend", "-f", "qcow2", "-o", "compat=1.1",
+                             disks[i].file, NULL };
+            rc = run_qemu_img(argv, err);
+            if (rc == 0) {
+                char *line = g_strdup_printf("Disk %s was qcow2 v2 (compat 0.10), which cannot "
+                                             "hold a bitmap: converted to v3 (compat 1.1).",
+                                             disks[i].target);
+                job_log(job->id, line);
+                g_free(line);
+            }
+        }
+        g_free(disks[i].file);
+    }
+    return rc;
+}
+
+/* A running machine's qcow2 v2 disks cannot be converted under QEMU: they
+ * get no bitmap this time (as raw ones), said in *note. */
+static void qcow2_v2_running(struct domain_disk *disks, int n, const char **note)
+{
+    for (int i = 0; i < n; i++)
+        if (disks[i].qcow2 && disks[i].file && qcow2_v2(disks[i].file)) {
+            disks[i].qcow2 = false;
+            *note = "A disk is qcow2 v2 (compat 0.10), which cannot hold the bitmap an "
+                    "incremental needs: this is a full backup. Back the machine up once while "
+                    "it is stopped and the disk is converted.";
+        }
+}
+
 /* The backup of one VM with its domain on: begins libvirt's backup (as an
  * incremental from parent_id when that checkpoint is usable, else a full
  * one with *note saying why) and waits for it. */
@@ -233,12 +299,16 @@ static int backup_take(virDomainPtr dom, long long id, long long parent_id,
                        const struct domain_disk *disks, int n, const struct job *job,
                        const char **note, struct err *err)
 {
-    bool all_qcow2 = true;
-    for (int i = 0; i < n; i++)
+    bool all_qcow2 = true, any_qcow2 = false;
+    for (int i = 0; i < n; i++) {
         all_qcow2 = all_qcow2 && disks[i].qcow2;
+        any_qcow2 = any_qcow2 || disks[i].qcow2;
+    }
     char from[32] = "";
     if (parent_id) {
-        if (!all_qcow2)
+        if (**note)
+            ;   /* a v2 disk said why already */
+        else if (!all_qcow2)
             *note = "A raw disk cannot be backed up incrementally: this is a full backup.";
         else if (!checkpoint_exists(dom, parent_id))
             *note = "The machine no longer has the previous backup's checkpoint (a restore or "
@@ -246,7 +316,8 @@ static int backup_take(virDomainPtr dom, long long id, long long parent_id,
         else
             checkpoint_name(parent_id, from, sizeof from);
     }
-    char *cxml = checkpoint_xml(id, disks, n);
+    /* No disk to hold a bitmap: no checkpoint (the next backup is full). */
+    char *cxml = any_qcow2 ? checkpoint_xml(id, disks, n) : NULL;
     char *bxml = backup_xml(id, disks, n, *from ? from : NULL);
     int rc = virDomainBackupBegin(dom, bxml, cxml, 0);
     if (rc < 0 && *from) {
@@ -323,7 +394,9 @@ static void disks_free(struct domain_disk *disks, int n)
         g_free(disks[i].file);
 }
 
-static long long backup_prune(virDomainPtr dom, long long vm_id, long long keep);
+struct retention_policy;
+static long long backup_prune(virDomainPtr dom, long long vm_id,
+                              const struct retention_policy *policy);
 
 /* The backup job: the row (made by backup_insert) becomes ready with its
  * files, or failed with nothing left behind. */
@@ -351,8 +424,10 @@ static int backup_job(struct job *job)
         rc = JOB_CANCELLED;   /* cancelled while it waited in the queue */
     const char *state = dom ? vm_state_name(dom) : "";
     if (rc == 0 && !strcmp(state, "stopped")) {
-        job_log(job->id, "The machine is stopped: starting it paused for the backup.");
-        if (virDomainCreateWithFlags(dom, VIR_DOMAIN_START_PAUSED) < 0)
+        rc = qcow2_upgrade(dom, job, &err);
+        if (rc == 0)
+            job_log(job->id, "The machine is stopped: starting it paused for the backup.");
+        if (rc == 0 && virDomainCreateWithFlags(dom, VIR_DOMAIN_START_PAUSED) < 0)
             rc = libvirt_error(&err, "Starting the machine paused");
         started_here = rc == 0;
     } else if (rc == 0 && strcmp(state, "running") && strcmp(state, "paused")) {
@@ -361,6 +436,8 @@ static int backup_job(struct job *job)
     }
     if (rc == 0)
         rc = (n = domain_disks(dom, 0, disks, &err)) > 0 ? 0 : -1;
+    if (rc == 0 && !started_here)
+        qcow2_v2_running(disks, n, &note);
     if (rc == 0)
         rc = backup_take(dom, id, parent_id, disks, n, job, &note, &err);
     if (started_here)
@@ -383,10 +460,16 @@ static int backup_job(struct job *job)
         json_decref(result);
         job_progress(job, 95);
         if (scheduled) {
-            struct db_rows *p = db_query("SELECT keep FROM backup_policies WHERE vm_id = ?",
+            struct db_rows *p = db_query("SELECT keep, keep_daily, keep_weekly, keep_monthly "
+                                         "FROM backup_policies WHERE vm_id = ?",
                                          DB_INT(job->vm_id));
             if (p && p->nrows == 1)
-                backup_prune(dom, job->vm_id, db_cell_int(p, 0, 0, 1));
+                backup_prune(dom, job->vm_id,
+                             &(struct retention_policy){
+                                 .last = (int)db_cell_int(p, 0, 0, 1),
+                                 .daily = (int)db_cell_int(p, 0, 1, 0),
+                                 .weekly = (int)db_cell_int(p, 0, 2, 0),
+                                 .monthly = (int)db_cell_int(p, 0, 3, 0) });
             db_rows_free(p);
         }
     } else {
@@ -410,10 +493,37 @@ static int backup_job(struct job *job)
     return rc;
 }
 
+/* What a backup of vm may come to hold, in GiB, reserved in the owner's
+ * disk quota until it is done (then its files' real size counts): a full
+ * one its disks' whole size; an incremental only the clusters changed,
+ * which nobody knows before: the quota's least unit, a GiB. */
+static long long backup_reserve_gb(long long vm_id, bool full)
+{
+    struct db_rows *rows = db_query("SELECT disk_gb + (SELECT COALESCE(SUM(size_gb), 0) FROM "
+                                    "vm_disks WHERE vm_id = v.id) FROM vms v WHERE id = ?",
+                                    DB_INT(vm_id));
+    long long gb = full ? db_cell_int(rows, 0, 0, 1) : 1;
+    db_rows_free(rows);
+    return gb;
+}
+
+/* The VM's hardware as a restore as a new VM needs it (sql/029). */
+#define HARDWARE_JSON                                                                            \
+    "SELECT JSON_OBJECT('vcpus', vcpus, 'max_vcpus', max_vcpus, 'cpu_sockets', cpu_sockets, "    \
+    "'cpu_cores', cpu_cores, 'cpu_threads', cpu_threads, 'memory_mb', memory_mb, "              \
+    "'max_memory_mb', max_memory_mb, 'disk_gb', disk_gb, 'arch', arch, 'cpu_model', cpu_model, " \
+    "'boot_order', boot_order, 'graphics', graphics, 'console_keymap', console_keymap, "        \
+    "'template_id', template_id, 'description', description) FROM vms WHERE id = ?"
+
 /* The row of a new backup of vm, an incremental on the VM's latest ready
- * backup when asked (and there is one). Its id, or -1 with err. */
+ * backup when asked (and there is one), in one transaction with the
+ * owner's disk quota (locked, as a create locks it). A second backup of
+ * the VM while one is being made fails on the unique active_vm_id
+ * (sql/029), so two parallel requests cannot both start one. Its id, or
+ * -1 with err. */
 static long long backup_insert(const struct vm_ref *vm, const struct user *actor,
-                               const char *mode, const char *origin, struct err *err)
+                               const char *mode, const char *origin, long long slot,
+                               struct err *err)
 {
     long long parent_id = 0;
     if (!strcmp(mode, "incremental")) {
@@ -422,24 +532,42 @@ static long long backup_insert(const struct vm_ref *vm, const struct user *actor
         parent_id = rows && rows->nrows == 1 ? db_cell_int(rows, 0, 0, 0) : 0;
         db_rows_free(rows);
     }
-    struct db_rows *busy = db_query("SELECT 1 FROM backups WHERE vm_id = ? AND status = 'creating'",
-                                    DB_INT(vm->id));
-    long long id = -1;
-    if (!busy)
-        err_set(err, 503, "database_unavailable", NULL, "The database is not available.");
-    else if (busy->nrows > 0)
+    const struct quota_want want = { .disk_gb = backup_reserve_gb(vm->id, !parent_id) };
+    const char *kind = NULL;
+    long long limit = 0, used = 0, id = -1;
+    int fits = db_begin() < 0 ? -1 : quota_fits_locked(vm->owner_id, &want, &kind, &limit, &used);
+    if (fits == 0 &&
+        db_exec_id("INSERT INTO backups (vm_id, owner_id, vm_name, mode, parent_id, origin, "
+                   "note, size_bytes, created_by, slot_at) VALUES (?, ?, ?, ?, NULLIF(?, 0), ?, "
+                   "?, ?, ?, IF(? > 0, '1970-01-01' + INTERVAL ? SECOND, NULL))",
+                   &id, DB_INT(vm->id), DB_INT(vm->owner_id), DB_TEXT(vm->name),
+                   DB_TEXT(parent_id ? "incremental" : "full"), DB_INT(parent_id), DB_TEXT(origin),
+                   DB_TEXT(!parent_id && !strcmp(mode, "incremental")
+                               ? "There was no backup to build on: this is a full backup."
+                               : ""),
+                   DB_INT(want.disk_gb << 30), DB_INT(actor->id), DB_INT(slot),
+                   DB_INT(slot)) < 0) {
+        fits = db_errno() == DB_ER_DUP_ENTRY ? 2 : -1;
+        id = -1;
+    }
+    if (fits == 0 && db_exec("UPDATE backups SET hardware = (" HARDWARE_JSON ") WHERE id = ?",
+                             DB_INT(vm->id), DB_INT(id)) < 0)
+        fits = -1;
+    if (fits == 0 && db_commit() < 0)
+        fits = -1;
+    if (fits != 0) {
+        db_rollback();
+        id = -1;
+    }
+    if (fits == 1)
+        err_set(err, 409, "quota_exceeded", NULL,
+                "Backups count in your disk quota: it allows %lld GiB in all, %lld are in use, "
+                "and this backup may take %lld more. Delete old backups or snapshots first.",
+                limit, used, want.disk_gb);
+    else if (fits == 2)
         err_set(err, 409, "backup_running", NULL, "A backup of this machine is under way.");
-    else if (db_exec_id("INSERT INTO backups (vm_id, owner_id, vm_name, mode, parent_id, origin, "
-                        "note, created_by) VALUES (?, ?, ?, ?, NULLIF(?, 0), ?, ?, ?)",
-                        &id, DB_INT(vm->id), DB_INT(vm->owner_id), DB_TEXT(vm->name),
-                        DB_TEXT(parent_id ? "incremental" : "full"), DB_INT(parent_id),
-                        DB_TEXT(origin),
-                        DB_TEXT(!parent_id && !strcmp(mode, "incremental")
-                                    ? "There was no backup to build on: this is a full backup."
-                                    : ""),
-                        DB_INT(actor->id)) < 0)
+    else if (fits < 0)
         err_set(err, 503, "database_unavailable", NULL, "The database is not available.");
-    db_rows_free(busy);
     return id;
 }
 
@@ -465,7 +593,7 @@ static long long backup_queue(const char *kind, const struct user *actor, long l
 
 /* Starts a backup of vm_id as actor: {backup_id, job_id}, or NULL. */
 static json_t *backup_start(long long vm_id, const struct user *actor, const char *mode,
-                            const char *origin, struct err *err)
+                            const char *origin, long long slot, struct err *err)
 {
     struct vm_ref vm;
     virConnectPtr conn = NULL;
@@ -474,7 +602,7 @@ static json_t *backup_start(long long vm_id, const struct user *actor, const cha
         return NULL;
     vm_ref_release(dom, conn);
     g_mkdir_with_parents(store_dir(), 0711);
-    long long id = backup_insert(&vm, actor, mode, origin, err);
+    long long id = backup_insert(&vm, actor, mode, origin, slot, err);
     long long job_id = id < 0 ? -1
                               : backup_queue("backup.create", actor, vm.id, id, vm.name,
                                              backup_job, err);
@@ -490,7 +618,7 @@ static int op_create(struct op_call *call)
 {
     const char *mode = json_string_value(json_object_get(call->args, "mode"));
     call->result = backup_start(json_integer_value(json_object_get(call->args, "vm_id")),
-                                call->actor, mode ? mode : "full", "user", &call->err);
+                                call->actor, mode ? mode : "full", "user", 0, &call->err);
     return call->result ? 0 : -1;
 }
 
@@ -705,32 +833,36 @@ static int backup_remove(virDomainPtr dom, long long id, struct err *err)
     return 0;
 }
 
-/* Deletes the schedule's chains (a full backup and the incrementals on
- * it) beyond the newest keep, newest member first; a chain holding a
- * user's backup stays. How many backups went. */
-static long long backup_prune(virDomainPtr dom, long long vm_id, long long keep)
+/* Applies the VM's retention (lib/retention.h) to its ready backups:
+ * the schedule's ones the policy does not keep go, newest first (so an
+ * incremental goes before what it builds on); a user's backup, and what
+ * it builds on, stays. A backup stands at its slot (a scheduled one: the
+ * schedule's clock) or when it was made. How many backups went. */
+static long long backup_prune(virDomainPtr dom, long long vm_id,
+                              const struct retention_policy *policy)
 {
-    struct db_rows *fulls = db_query(
-        "SELECT id FROM backups WHERE vm_id = ? AND mode = 'full' AND origin = 'schedule' AND "
-        "status = 'ready' ORDER BY id DESC LIMIT 1000 OFFSET ?", DB_INT(vm_id), DB_INT(keep));
+    struct db_rows *rows = db_query(
+        "SELECT id, COALESCE(parent_id, 0), TIMESTAMPDIFF(SECOND, '1970-01-01', "
+        "COALESCE(slot_at, created_at)), origin <> 'schedule' OR status <> 'ready' FROM backups "
+        "WHERE vm_id = ? AND status <> 'failed' ORDER BY id DESC LIMIT 10000", DB_INT(vm_id));
+    int n = rows ? rows->nrows : 0;
+    struct retention_backup *list = g_new0(struct retention_backup, n > 0 ? n : 1);
+    for (int i = 0; i < n; i++)
+        list[i] = (struct retention_backup){
+            .id = db_cell_int(rows, i, 0, 0), .parent_id = db_cell_int(rows, i, 1, 0),
+            .at = (time_t)db_cell_int(rows, i, 2, 0), .pinned = db_cell_int(rows, i, 3, 1) != 0,
+        };
+    db_rows_free(rows);
+    retention_select(list, n, policy);
     long long removed = 0;
-    for (int i = 0; fulls && i < fulls->nrows; i++) {
-        long long root = db_cell_int(fulls, i, 0, 0);
-        /* The chain: ids from root on whose ancestry reaches root. */
-        struct db_rows *chain = db_query(
-            "WITH RECURSIVE c (id, origin) AS (SELECT id, origin FROM backups WHERE id = ? "
-            "UNION ALL SELECT b.id, b.origin FROM backups b JOIN c ON b.parent_id = c.id) "
-            "SELECT id, origin FROM c ORDER BY id DESC", DB_INT(root));
-        bool mine = chain != NULL;
-        for (int j = 0; chain && j < chain->nrows; j++)
-            mine = mine && !strcmp(db_cell(chain, j, 1), "schedule");
+    for (int i = 0; i < n; i++) {   /* newest (highest id) first */
         struct err err = { 0 };
-        for (int j = 0; mine && j < chain->nrows; j++)
-            if (backup_remove(dom, db_cell_int(chain, j, 0, 0), &err) == 0)
-                removed++;
-        db_rows_free(chain);
+        if (!list[i].keep && backup_remove(dom, list[i].id, &err) == 0)
+            removed++;
+        else if (!list[i].keep)
+            log_warn("pruning backup %lld: %s", list[i].id, err.message);
     }
-    db_rows_free(fulls);
+    g_free(list);
     return removed;
 }
 
@@ -787,7 +919,7 @@ static int op_scheduled(struct op_call *call)
         call->result = json_pack("{s:b}", "skipped", 1);
     } else {
         call->result = backup_start(vm_id, actor, incremental ? "incremental" : "full",
-                                    "schedule", &call->err);
+                                    "schedule", slot, &call->err);
         rc = call->result ? 0 : -1;
     }
     if (claimed == 1)

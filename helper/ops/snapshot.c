@@ -68,8 +68,8 @@ static long long snap_estimate(const struct vm_ref *vm, bool with_memory)
     return bytes + (with_memory ? vm->memory_mb << 20 : 0);
 }
 
-/* Checks the estimate against the owner's disk quota (VMs' disks and all
- * their snapshots) and inserts the row, in one transaction with the
+/* Checks the estimate against the owner's disk quota (VMs' disks, all
+ * their snapshots and the owner's backups) and inserts the row, in one transaction with the
  * owner's row locked, as a VM create does. The row's id, or -1 with err. */
 static long long snap_insert(const struct vm_ref *vm, const struct user *actor, json_t *args,
                              bool with_memory, const char *vm_state, struct err *err)
@@ -87,10 +87,11 @@ static long long snap_insert(const struct vm_ref *vm, const struct user *actor, 
     struct db_rows *used = db_query(
         "SELECT (SELECT COALESCE(SUM(disk_gb), 0) FROM vms WHERE owner_id = ?) * 1073741824 + "
         "(SELECT COALESCE(SUM(s.size_bytes), 0) FROM snapshots s JOIN vms v ON v.id = s.vm_id "
-        "WHERE v.owner_id = ?), (SELECT max_disk_gb FROM quotas WHERE user_id = ?), "
+        "WHERE v.owner_id = ?) + (SELECT COALESCE(SUM(size_bytes), 0) FROM backups WHERE "
+        "owner_id = ? AND status <> 'failed'), (SELECT max_disk_gb FROM quotas WHERE user_id = ?), "
         "(SELECT COUNT(*) FROM snapshots WHERE vm_id = ? AND name = ?)",
-        DB_INT(vm->owner_id), DB_INT(vm->owner_id), DB_INT(vm->owner_id), DB_INT(vm->id),
-        DB_TEXT(name));
+        DB_INT(vm->owner_id), DB_INT(vm->owner_id), DB_INT(vm->owner_id), DB_INT(vm->owner_id),
+        DB_INT(vm->id), DB_TEXT(name));
     long long id = -1;
     if (!lock || !used) {
         err_set(err, 503, "database_unavailable", NULL, "The database is not available.");

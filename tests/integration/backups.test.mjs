@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import {
-  adminClient, assertError, createVmDone, dataOf, domainOf, jobEnded, jobOf, sql, stopVmForced, userClient, waitFor,
+  adminClient, assertError, createVmDone, dataOf, domainOf, jobEnded, jobOf, sql, STATE, stopVmForced, userClient, waitFor,
 } from './lib.mjs';
 import { guestShellWhenUp, onGuestDisk } from './guest-shell.mjs';
 
@@ -108,7 +108,13 @@ describe('backups of a booted guest', () => {
   test('after a restore the chain starts again: a stopped machine gets a full backup, with a note', async () => {
     const c = owner.client;
     await power(c, vm.id, 'stop');
-    let res = await c.api('POST', `/vms/${vm.id}/backups`, { mode: 'incremental' });
+    // Two at once: the database lets one begin (a unique claim per VM), the other is a 409.
+    const both = await Promise.all([1, 2].map(() => c.api('POST', `/vms/${vm.id}/backups`, { mode: 'incremental' })));
+    assert.deepEqual(both.map((x) => x.status).sort(), [202, 409], both.map((x) => x.text).join('\n'));
+    assertError(both.find((x) => x.status === 409), 409, 'backup_running');
+    let res = both.find((x) => x.status === 202);
+    // Even by hand: a second backup being made of the VM is refused by the table itself.
+    assert.throws(() => sql(`INSERT INTO backups (vm_id, owner_id, vm_name, mode) VALUES (${vm.id}, ${owner.user.id}, 'x', 'full')`), /Duplicate entry/);
     await jobSucceeded(c, res);
     const b = dataOf(await c.api('GET', `/backups/${dataOf(res).id}`));
     assert.equal(b.mode, 'full');
@@ -118,7 +124,7 @@ describe('backups of a booted guest', () => {
     assertError(await c.api('POST', `/vms/${vm.id}/snapshots`, { name: 'after-backup' }), 409, 'has_checkpoints');
     // The list on the VM's page and in the API.
     const list = dataOf(await c.api('GET', `/vms/${vm.id}/backups`));
-    assert.deepEqual(list.map((x) => x.id), [b.id, incr.id, full.id]);
+    assert.deepEqual(list.map((x) => x.id), [b.id, incr.id, full.id], 'the refused one left no row');
     const page = await c.page(`/vms/${vm.id}/backups`);
     assert.equal(page.status, 200);
     assert.match(page.text, new RegExp(`<tr data-id="${b.id}">`));
@@ -133,7 +139,7 @@ describe('backups of a booted guest', () => {
     assert.deepEqual(await marker(domainOf(restored.id)), ['two', '1'], 'the new machine boots with the backup');
     res = await c.api('DELETE', `/vms/${restored.id}?delete_disks=true`);
     assert.equal(res.status, 200, res.text);
-    assertError(await c.api('POST', `/backups/${incr.id}/restore`, { target: 'new' }), 422, 'restore_target_unsupported');
+    assertError(await c.api('POST', `/backups/${incr.id}/restore`, { target: 'new' }), 400, 'missing_field');
   });
 
   test('bad input, other users, delete with incrementals, schedules', async () => {
@@ -168,5 +174,83 @@ describe('backups of a booted guest', () => {
     assert.throws(() => domState(domain), 'libvirt has no such domain any more');
     assertError(await c.api('POST', `/backups/${left.id}/restore`, {}), 409, 'vm_gone');
     assert.equal(dataOf(await c.api('GET', `/backups/${left.id}`)).status, 'ready');
+
+    // ...but it becomes a new machine, from its disk and the hardware it recorded.
+    assertError(await other.client.api('POST', `/backups/${left.id}/restore`, { target: 'new', name: 'x' }), 404, 'not_found');
+    const vms = Number(sql(`SELECT COUNT(*) FROM vms WHERE owner_id = ${owner.user.id}`)[0][0]);
+    sql(`INSERT INTO quotas (user_id, max_vms, max_vcpus, max_memory_mb, max_disk_gb) VALUES (${owner.user.id}, ${vms}, 64, 65536, 500) ON DUPLICATE KEY UPDATE max_vms = ${vms}, max_disk_gb = 500`);
+    assertError(await c.api('POST', `/backups/${left.id}/restore`, { target: 'new', name: 'over' }), 409, 'quota_exceeded');
+    assert.equal(Number(sql(`SELECT COUNT(*) FROM vms WHERE owner_id = ${owner.user.id}`)[0][0]), vms, 'nothing half made');
+    sql(`DELETE FROM quotas WHERE user_id = ${owner.user.id}`);
+    res = await c.api('POST', `/backups/${left.id}/restore`, { target: 'new', name: '复原的机器', start: true });
+    await jobSucceeded(c, res);
+    const back = dataOf(res);
+    cleanup.push(back.id);
+    const restored = dataOf(await c.api('GET', `/vms/${back.id}`));
+    assert.deepEqual([restored.name, restored.vcpus, restored.memory_mb, restored.disk_gb], ['复原的机器', 1, 256, 1]);
+    assert.deepEqual(await marker(domainOf(back.id)), ['one', '0'], 'the new machine boots with the backup\'s data');
+  });
+
+  test('backups count in the disk quota', async () => {
+    const c = owner.client;
+    const usage = dataOf(await c.api('GET', '/me/quota')).usage;
+    assert.ok(usage.backup_gb >= 1, `the backups left count (${JSON.stringify(usage)})`);
+    const vmRes = await createVmDone(c, { name: 'quota-backup', template_id: templateId, vcpus: 1, memory_mb: 128, disk_gb: 1, start: false });
+    assert.equal(vmRes.job.state, 'succeeded', JSON.stringify(vmRes.job));
+    cleanup.push(vmRes.vm.id);
+    const used = dataOf(await c.api('GET', '/me/quota')).usage.disk_gb;
+    sql(`INSERT INTO quotas (user_id, max_vms, max_vcpus, max_memory_mb, max_disk_gb) VALUES (${owner.user.id}, 10, 16, 32768, ${used}) ON DUPLICATE KEY UPDATE max_disk_gb = ${used}`);
+    const res = await c.api('POST', `/vms/${vmRes.vm.id}/backups`, { mode: 'full' });
+    assertError(res, 409, 'quota_exceeded');
+    assert.match(res.body.error.message, /Backups count in your disk quota/);
+    assert.equal(Number(sql(`SELECT COUNT(*) FROM backups WHERE vm_id = ${vmRes.vm.id}`)[0][0]), 0);
+    sql(`UPDATE quotas SET max_disk_gb = ${used + 1} WHERE user_id = ${owner.user.id}`);
+    await jobSucceeded(c, await c.api('POST', `/vms/${vmRes.vm.id}/backups`, { mode: 'full' }));
+    const bytes = Number(sql(`SELECT SUM(size_bytes) FROM backups WHERE owner_id = ${owner.user.id} AND status = 'ready'`)[0][0]);
+    assert.equal(dataOf(await c.api('GET', '/me/quota')).usage.backup_gb, Math.ceil(bytes / 2 ** 30), 'what backups take is shown');
+    sql(`DELETE FROM quotas WHERE user_id = ${owner.user.id}`);
+  });
+});
+
+describe('a qcow2 v2 disk (compat 0.10), which holds no bitmap', () => {
+  let vm;
+  const diskOf = (id) => `${STATE}/pool/disks/${domainOf(id)}.qcow2`;
+  const compat = (id) => JSON.parse(execFileSync('qemu-img', ['info', '-U', '--output=json', diskOf(id)],
+    { encoding: 'utf8' }))['format-specific'].data.compat;
+
+  before(async () => {
+    const made = await createVmDone(owner.client, {
+      name: 'v2-disk', template_id: templateId, vcpus: 1, memory_mb: 128, disk_gb: 1, start: false,
+    });
+    assert.equal(made.job.state, 'succeeded', JSON.stringify(made.job));
+    vm = made.vm;
+    cleanup.push(vm.id);
+    execFileSync('qemu-img', ['amend', '-f', 'qcow2', '-o', 'compat=0.10', diskOf(vm.id)]);
+    assert.equal(compat(vm.id), '0.10');
+  });
+
+  test('running: a full backup with a note; stopped: converted to v3; then incrementals work', async () => {
+    const c = owner.client;
+    await power(c, vm.id, 'start');
+    let res = await c.api('POST', `/vms/${vm.id}/backups`, { mode: 'full' });
+    await jobSucceeded(c, res);
+    const first = dataOf(await c.api('GET', `/backups/${dataOf(res).id}`));
+    assert.equal(first.mode, 'full');
+    assert.match(first.note, /qcow2 v2/);
+    assert.equal(compat(vm.id), '0.10', 'a running disk is not touched');
+
+    await power(c, vm.id, 'stop');
+    res = await c.api('POST', `/vms/${vm.id}/backups`, { mode: 'incremental' });
+    const job = await jobSucceeded(c, res);
+    assert.ok(job.log.some((l) => /converted to v3/.test(l.line)), JSON.stringify(job.log));
+    assert.equal(compat(vm.id), '1.1');
+    const second = dataOf(await c.api('GET', `/backups/${dataOf(res).id}`));
+    assert.equal(second.mode, 'full', 'no checkpoint to build on yet');
+
+    res = await c.api('POST', `/vms/${vm.id}/backups`, { mode: 'incremental' });
+    await jobSucceeded(c, res);
+    const third = dataOf(await c.api('GET', `/backups/${dataOf(res).id}`));
+    assert.equal(third.mode, 'incremental', third.note);
+    assert.equal(third.parent_id, second.id);
   });
 });

@@ -81,6 +81,11 @@ describe('clones of a booted guest', () => {
     assert.ok([200, 202].includes(res.status), res.text);
     await writeMarker(domain, 'second');
     await stopVmForced(c, src.id);
+    // Hardware beyond the sizes: room to grow memory live, a CPU topology.
+    res = await c.api('PUT', `/vms/${src.id}/memory`, { memory_mb: 256, max_memory_mb: 512 });
+    assert.equal(res.status, 200, res.text);
+    res = await c.api('PUT', `/vms/${src.id}/cpu`, { sockets: 1, cores: 2, threads: 1, max_vcpus: 2 });
+    assert.equal(res.status, 200, res.text);
 
     const linked = await clone(c, src.id, { name: '克隆-链接', mode: 'linked', start: true });
     assert.equal(linked.name, '克隆-链接');
@@ -92,6 +97,13 @@ describe('clones of a booted guest', () => {
     const macs = [...macsOf(src.id), ...macsOf(linked.id), ...macsOf(full.id)];
     assert.equal(macs.length, 3);
     assert.equal(new Set(macs).size, 3, 'each clone has its own MAC');
+
+    // Each keeps the source's hardware, not just its sizes.
+    const hw = (id) => sql(`SELECT vcpus, max_vcpus, memory_mb, max_memory_mb, cpu_sockets, cpu_cores, cpu_threads, boot_order, cpu_model, graphics FROM vms WHERE id = ${id}`)[0];
+    assert.deepEqual(hw(src.id).slice(0, 7).map(String), ['1', '2', '256', '512', '1', '2', '1']);
+    assert.deepEqual(hw(linked.id), hw(src.id), 'the linked clone has the hardware of its source');
+    assert.deepEqual(hw(full.id), hw(src.id), 'the full clone too');
+    assert.match(virsh('dumpxml', '--inactive', domainOf(linked.id)), /<maxMemory slots='\d+' unit='KiB'>524288<\/maxMemory>/);
 
     // Linked: an overlay on the template; full: standalone.
     assert.match(diskInfo(linked.id)['backing-filename'] || '', /templates\//);

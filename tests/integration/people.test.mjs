@@ -268,7 +268,7 @@ describe('quotas', () => {
     assert.equal(got.body.data.quota.custom, false);
     assert.equal(got.body.data.quota.max_vms, 10);
     assert.equal(got.body.data.quota.max_image_gb, 100);
-    assert.deepEqual({ ...got.body.data.usage }, { vms: 1, vcpus: 1, memory_mb: 128, disk_gb: 1, image_bytes: 0, image_gb: 0 });
+    assert.deepEqual({ ...got.body.data.usage }, { vms: 1, vcpus: 1, memory_mb: 128, disk_gb: 1, image_bytes: 0, image_gb: 0, backup_gb: 0 });
     const limits = { max_vms: 3, max_vcpus: 4, max_memory_mb: 4096, max_disk_gb: 20, max_image_gb: 5 };
     const put = await admin.api('PUT', `/users/${user.id}/quota`, limits);
     assert.equal(put.status, 200, put.text);

@@ -4,6 +4,7 @@
 // Slots fire at the right minute and once each, slots missed while "down"
 // run once, pruning keeps N of the schedule's own snapshots and never
 // touches a pinned one or one made by hand; bad schedules are refused.
+// Backup retention tiers (keep last, daily) over slots a day apart.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
@@ -16,6 +17,7 @@ const stamp = (t) => new Date(t * 1000).toISOString().replace(/[-:]/g, '').repla
 let admin;
 let vmId;
 let backupVmId;
+let tiersVmId;
 before(async () => {
   admin = await adminClient();
   // Check the schedules every second (the default is a minute).
@@ -24,7 +26,7 @@ before(async () => {
 after(async () => {
   rmSync(CLOCK, { force: true });
   sql("UPDATE scheduler_tasks SET interval_s = 60 WHERE name IN ('snapshots.schedule', 'backups.schedule')");
-  for (const id of [vmId, backupVmId]) if (id) await admin.api('DELETE', `/vms/${id}?delete_disks=true`);
+  for (const id of [vmId, backupVmId, tiersVmId]) if (id) await admin.api('DELETE', `/vms/${id}?delete_disks=true`);
 });
 
 const names = (client) => client.api('GET', `/vms/${vmId}/snapshots`).then((r) => dataOf(r));
@@ -149,4 +151,45 @@ test('a backup schedule: a full backup, incrementals up to full_every, and only 
   const policy = dataOf(await client.api('GET', `/vms/${backupVmId}/backup-policy`));
   assert.equal(policy.last_error, '');
   assert.equal(policy.last_run_slot, new Date((t0 + 1200) * 1000).toISOString().replace(/\.\d+Z$/, 'Z'));
+});
+
+test('backup retention tiers: keep the last one and the newest of each of the last two days', async () => {
+  const { client } = await userClient(admin);
+  const templateId = Number(sql("SELECT id FROM templates WHERE name = 'Demo (busybox)'")[0][0]);
+  const made = await createVmDone(client, {
+    name: 'retention', template_id: templateId, vcpus: 1, memory_mb: 128, disk_gb: 1, start: false,
+  });
+  assert.equal(made.status, 201, made.text);
+  tiersVmId = dataOf(made.res).id;
+  // The other test's schedule would fire at every move of the clock.
+  if (backupVmId) sql(`UPDATE backup_policies SET enabled = 0 WHERE vm_id = ${backupVmId}`);
+  assertError(await client.api('PUT', `/vms/${tiersVmId}/backup-policy`, { schedule: '0 3 * * *', keep: 1, keep_daily: -1 }), 400, 'out_of_range');
+
+  // Twice a day (03:00 and 15:00), every one a full backup, on days far past the other tests' slots.
+  const day = Math.ceil(Date.now() / 1000 / 86400) * 86400 + 10 * 86400;
+  const slots = [day + 3 * 3600, day + 15 * 3600, day + 86400 + 3 * 3600, day + 86400 + 15 * 3600, day + 2 * 86400 + 3 * 3600];
+  // The clock at the real time first: no slot lies between it and when the policy is set.
+  setClock(Math.floor(Date.now() / 1000));
+  const r = await client.api('PUT', `/vms/${tiersVmId}/backup-policy`, { schedule: '0 3,15 * * *', keep: 1, keep_daily: 2, full_every: 1 });
+  assert.equal(r.status, 200, r.text);
+  assert.deepEqual([dataOf(r).keep, dataOf(r).keep_daily, dataOf(r).keep_weekly, dataOf(r).keep_monthly], [1, 2, 0, 0]);
+  // A backup made by hand is never the schedule's to prune.
+  const hand = await client.api('POST', `/vms/${tiersVmId}/backups`, { mode: 'full' });
+  assert.equal(hand.status, 202, hand.text);
+  const handId = dataOf(hand).id;
+  await waitFor(() => sql(`SELECT status FROM backups WHERE id = ${handId}`)[0][0] === 'ready', 90_000, 500);
+
+  const kept = () => sql(`SELECT TIMESTAMPDIFF(SECOND, '1970-01-01', slot_at) FROM backups WHERE vm_id = ${tiersVmId} AND origin = 'schedule' AND status = 'ready' ORDER BY slot_at`).map((x) => Number(x[0]));
+  // Each day's older one goes once a newer one of the day is kept (keep_daily counts days, not backups).
+  const expect = [[0], [1], [1, 2], [1, 3], [1, 3, 4]];
+  for (let i = 0; i < slots.length; i++) {
+    setClock(slots[i] + 5);
+    const want = expect[i].map((k) => slots[k]);
+    await waitFor(() => JSON.stringify(kept()) === JSON.stringify(want), 90_000, 500)
+      .catch(() => assert.deepEqual(kept(), want, `after slot ${i}`));
+  }
+  // Day 3: the last one; day 2: its newest (15:00, not 03:00); day 1: its newest; the hand-made one stays.
+  assert.deepEqual(kept(), [slots[1], slots[3], slots[4]]);
+  assert.equal(sql(`SELECT status FROM backups WHERE id = ${handId}`)[0][0], 'ready');
+  assert.equal(dataOf(await client.api('GET', `/vms/${tiersVmId}/backup-policy`)).last_error, '');
 });
