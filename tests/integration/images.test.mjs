@@ -328,7 +328,7 @@ describe('the detail pages', () => {
 
       const iso = await owner.client.page(`/isos/${iid}`);
       assert.equal(iso.status, 200);
-      assert.match(iso.text, new RegExp(`<code id="sha256">${sha}</code>`));
+      assert.match(iso.text, new RegExp(`<code id="sha256" title="${sha}">${sha}</code>`));
       assert.match((await owner.client.page('/isos')).text, new RegExp(`href="/isos/${iid}"`));
     } finally {
       sql(`DELETE FROM templates WHERE id = ${tid}`);
