@@ -1324,6 +1324,18 @@ static void live_domain_close(struct live_domain *d)
     vm_free(d->vm);
 }
 
+/* What a one-time graphics password leaves behind: the password, the
+ * device update that carries it (wiped before they are freed), the listen
+ * address. */
+static void graphics_secrets_drop(char *password, size_t size, char *update, char *listen)
+{
+    explicit_bzero(password, size);
+    if (update)
+        explicit_bzero(update, strlen(update));
+    g_free(update);
+    g_free(listen);
+}
+
 /* A SPICE VM's connection for remote-viewer (issue 20): a new one-time
  * password set on the running domain with an expiry ([console]
  * spice_ticket_s), as Proxmox does; the domain's own password and any
@@ -1357,11 +1369,7 @@ int vm_op_spice_ticket(struct op_call *call)
                                  password, "valid_to", valid_to);
         rc = 0;
     }
-    explicit_bzero(password, sizeof password);
-    if (update)
-        explicit_bzero(update, strlen(update));
-    g_free(update);
-    g_free(listen);
+    graphics_secrets_drop(password, sizeof password, update, listen);
     live_domain_close(&d);
     return rc;
 }
@@ -1436,11 +1444,7 @@ static int remote_console(struct op_call *call, struct live_domain *d)
         }
         rc = 0;
     }
-    explicit_bzero(password, sizeof password);
-    if (update)
-        explicit_bzero(update, strlen(update));
-    g_free(update);
-    g_free(listen);
+    graphics_secrets_drop(password, sizeof password, update, listen);
     return rc;
 }
 
