@@ -1486,7 +1486,8 @@ static json_t *run_action(struct req *r, long long id, const char *action, json_
     json_t *args = options ? json_deep_copy(options) : json_object();
     json_object_set_new(args, "vm_id", json_integer(id));
     if (strcmp(action, "stop"))
-        json_object_del(args, "force"), json_object_del(args, "timeout");
+        json_object_del(args, "force"), json_object_del(args, "timeout"),
+            json_object_del(args, "wait_s");
     if (strcmp(action, "reboot"))
         json_object_del(args, "mode");
     if (strcmp(action, "start"))
@@ -1785,10 +1786,11 @@ static int vms_batch(struct req *r)
                             _("Type the number of machines (%s) to delete them with their disks."),
                             count);
     }
-    /* A batch stop may force the machines off. */
-    json_t *options = json_object_get(r->input, "force")
-                          ? json_pack("{s:O}", "force", json_object_get(r->input, "force"))
-                          : NULL;
+    /* A batch stop may force the machines off; a graceful one waits for no
+     * guest in the request: each one slower than at once goes on in a job. */
+    json_t *options = json_pack("{s:i}", "wait_s", 0);
+    if (json_object_get(r->input, "force"))
+        json_object_set(options, "force", json_object_get(r->input, "force"));
     json_t *results = json_array();
     size_t i;
     json_t *id;

@@ -91,7 +91,8 @@ static const struct field clone_args[] = {
     { "job_id", FIELD_INT, true, 1, INT64_MAX }, { NULL },
 };
 static const struct field stop_args[] = {
-    VM_ID, { "force", FIELD_BOOL }, { "timeout", FIELD_INT, false, 0, 300 }, { NULL },
+    VM_ID, { "force", FIELD_BOOL }, { "timeout", FIELD_INT, false, 0, 300 },
+    { "wait_s", FIELD_INT, false, 0, 60 }, { NULL },
 };
 static const struct field reboot_args[] = {
     VM_ID, { "mode", FIELD_ENUM, false, 0, 0, reboot_modes }, { NULL },

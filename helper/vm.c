@@ -410,8 +410,11 @@ static int do_stop(struct op_call *call, virDomainPtr dom)
     bool force = json_is_true(json_object_get(call->args, "force"));
     json_t *timeout = json_object_get(call->args, "timeout");
     long long seconds = timeout ? json_integer_value(timeout) : 30;
-    /* A request waits this long at most; a slower guest gets a job. */
-    long long in_call = config_int("helper", "stop_wait_in_call_s", 10);
+    /* A request waits this long at most (a batch: not at all, or it would
+     * wait once per VM); a slower guest gets a job. */
+    json_t *wait = json_object_get(call->args, "wait_s");
+    long long in_call = wait ? json_integer_value(wait)
+                             : config_int("helper", "stop_wait_in_call_s", 10);
     lifecycle_expect_stop(dom);   /* the portal's stop: no "unexpected stop" alert */
     if (!force) {
         /* ACPI power button first; the guest gets `seconds` to power off. */
