@@ -333,7 +333,16 @@ static int vm_act(struct op_call *call, const char *action, const char *const *a
 
 static int do_start(struct op_call *call, virDomainPtr dom)
 {
-    return virDomainCreate(dom) < 0 ? libvirt_failed(call, "Start") : 0;
+    if (virDomainCreate(dom) == 0)
+        return 0;
+    /* NIC limits stored while stopped meet a kernel that cannot shape
+     * (no sch_sfq or act_police): the host's limit, said as such. */
+    if (hw_error_is_tc())
+        return err_set(&call->err, 422, "bandwidth_unsupported", "bandwidth",
+                       "This host's kernel cannot apply the bandwidth limits of this machine's "
+                       "NICs (libvirt's tc rules need the htb and sfq queueing disciplines and "
+                       "the police action). Take the limits off its NICs, then start it.");
+    return libvirt_failed(call, "Start");
 }
 
 /* Waits until the domain is off, for at most timeout_s seconds. */

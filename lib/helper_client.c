@@ -118,6 +118,9 @@ static const struct {
       N_("This machine's backups keep checkpoints: a stopped machine's disk-only snapshot cannot "
          "be taken with them. Take one with its memory while it runs, or delete its backups."),
       false },
+    /* issue 17: NIC limits and tags (helper/ops/hardware.c) */
+    { "bandwidth_unsupported", N_("This host's kernel cannot limit NIC bandwidth."), true },
+    { "vlan_unsupported", N_("VLAN tags need a network on an Open vSwitch bridge."), true },
     /* issue 19: placement of a new VM (helper/ops/placement.c) */
     { "no_room", N_("The host has no room for this virtual machine."), true },
     { "host_disabled", N_("This host takes no new virtual machines."), true },

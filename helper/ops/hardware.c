@@ -781,10 +781,16 @@ static int vlan_check(virConnectPtr conn, const struct hw_nic *n, struct err *er
  * for inbound, a police action for outbound); a kernel built without
  * those (sch_sfq, act_police) fails the command. That is the host's
  * limit, not a fault of the request: 422 saying so, not a bare 502. */
+bool hw_error_is_tc(void)
+{
+    const char *why = virGetLastErrorMessage();
+    return why && strstr(why, "Child process (tc ");
+}
+
 static int nic_libvirt_error(struct err *err, const char *what)
 {
     const char *why = virGetLastErrorMessage();
-    if (why && strstr(why, "Child process (tc "))
+    if (hw_error_is_tc())
         return err_set(err, 422, "bandwidth_unsupported", "bandwidth",
                        "This host's kernel cannot limit a running NIC's bandwidth (libvirt's tc "
                        "rules need the htb and sfq queueing disciplines and the police action; "

@@ -7,6 +7,7 @@
 #define VMM_HELPER_OPS_HARDWARE_H
 
 #include <libvirt/libvirt.h>
+#include <stdbool.h>
 
 #include "../domain_xml.h"
 #include "../ops.h"
@@ -30,5 +31,9 @@ void hardware_spec_free(struct hardware_spec *hw);
 /* Deletes the volumes of the VM's extra disks (for vm.delete with its
  * disks); 0, or -1 with err set. */
 int hardware_delete_volumes(virConnectPtr conn, long long vm_id, struct err *err);
+
+/* Whether libvirt's last error is its tc command failing: a kernel that
+ * cannot shape a NIC's bandwidth (no sch_sfq or act_police). */
+bool hw_error_is_tc(void);
 
 #endif

@@ -259,6 +259,20 @@ describe('NIC bandwidth limits and VLAN tags', () => {
     assertError(await c.api('PATCH', `/vms/${vm.id}/interfaces/${mac}`, { bandwidth: { inbound: { average: 3000, peak: 1 } } }), 422, 'peak_below_average');
     assert.equal(iftune(mac, '--config')['inbound.peak'], 6000, 'a refused change changes nothing');
 
+    // Started with those limits: running where the kernel shapes, else a
+    // 422 that says why, and the machine stays stopped.
+    r = await c.api('POST', `/vms/${vm.id}/start`);
+    if (shapes) {
+      assert.equal(r.status, 200, r.text);
+      assert.equal(iftune(mac)['inbound.average'], 3000, 'the stored limits apply live');
+      await stopVmForced(c, vm.id);
+    } else {
+      assertError(r, 422, 'bandwidth_unsupported');
+      assert.match(r.body.error.message, /cannot apply the bandwidth limits/);
+      assert.equal(virsh('domstate', domain).trim(), 'shut off');
+      assert.equal(dataOf(await c.api('GET', `/vms/${vm.id}`)).state, 'stopped');
+    }
+
     r = await c.api('PATCH', `/vms/${vm.id}/interfaces/${mac}`, { bandwidth: null });
     assert.equal(r.status, 200, r.text);
     tune = iftune(mac, '--config');
