@@ -152,7 +152,7 @@ static void *worker(void *arg)
 int main(int argc, char **argv)
 {
     (void)argc;
-    /* Its one route, for the authorization matrix (lib/app.h). */
+    /* Its one route, for the authorization matrix (lib/web/app.h). */
     const char *list = getenv("VMM_LIST_ROUTES");
     if (list && !strcmp(list, "1")) {
         puts("{\"method\":\"GET\",\"pattern\":\"/events\",\"perm\":\"user\",\"kind\":\"page\"}");

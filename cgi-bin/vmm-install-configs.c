@@ -1,5 +1,5 @@
 /* vmm-install-configs: the library of saved install configs (issue 18).
- * A config is the `install` object of a VM create (lib/install_form.h),
+ * A config is the `install` object of a VM create (lib/web/install_form.h),
  * checked as a create checks it, with the password kept only as its
  * hash; POST /vms takes one by `install_config_id`. A user sees and uses
  * their own and the shared ones; only an admin shares, and an admin

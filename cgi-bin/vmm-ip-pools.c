@@ -1,6 +1,6 @@
 /* vmm-ip-pools: IP address pools on networks, for administrators. The
  * database is the registry (one ip_allocations row per address handed
- * out, unique per pool; lib/ip_alloc.h); the helper gives the addresses
+ * out, unique per pool; lib/web/ip_alloc.h); the helper gives the addresses
  * to guests as DHCP host entries and finds the addresses in use that the
  * registry does not know (conflicts), which are never handed out. */
 #include <stdint.h>

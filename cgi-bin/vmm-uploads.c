@@ -71,7 +71,7 @@ static int tus_options(struct req *r)
     return 0;
 }
 
-/* --- Upload-Metadata (parsed by lib/tus.c) ---------------------------- */
+/* --- Upload-Metadata (parsed by lib/web/tus.c) ---------------------------- */
 
 static const char *meta_str(json_t *meta, const char *key)
 {
@@ -335,7 +335,7 @@ static int tus_head(struct req *r)
  * VMM_BODY_STREAM); it is written as it arrives into [uploads] dir/parts/
  * <id>, which the helper made for this program's user (0700 directory:
  * nginx and the sandbox user have no access), and hashed on the way
- * (lib/stream_write.h). Bytes past the committed offset count only once
+ * (lib/web/stream_write.h). Bytes past the committed offset count only once
  * the row says so: the row's received_bytes and hash_state change in one
  * UPDATE, after the chunk's Upload-Checksum (if any) matched. Whatever is
  * past received_bytes in the file is cut off by the next PATCH. */

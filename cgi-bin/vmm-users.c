@@ -453,7 +453,7 @@ static int quota_update(struct req *r)
 }
 
 /* GET /settings: what admins switch at run time: self-registration and
- * the sizes a VM may have (lib/vm_limits.h). */
+ * the sizes a VM may have (lib/web/vm_limits.h). */
 static int settings_show(struct req *r)
 {
     struct vm_limits limits;

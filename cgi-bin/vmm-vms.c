@@ -532,7 +532,7 @@ static int vms_new_page(struct req *r)
                         "memory_mb", input_int(r, "memory_mb", first ? json_integer_value(json_object_get(first, "default_memory_mb")) : DEFAULT_MEMORY_MB),
                         "disk_gb", input_int(r, "disk_gb", first ? json_integer_value(json_object_get(first, "default_disk_gb")) : DEFAULT_DISK_GB),
                         "full_clone", clone && !strcmp(clone, "full"));
-    /* The size fields' min and max (lib/vm_limits.h), and the ISO form's
+    /* The size fields' min and max (lib/web/vm_limits.h), and the ISO form's
      * starting sizes within them. */
     json_t *limits = vm_limits_json(&lim);
     json_object_update(r->data, limits);
@@ -1018,7 +1018,7 @@ static int insert_install(struct req *r, long long vm_id, const struct install_f
 }
 
 /* Issue 12: the storage pool the first disk goes in (`pool`; none: the
- * helper's own), checked with its whole size (lib/hardware.h). */
+ * helper's own), checked with its whole size (lib/web/hardware.h). */
 static int disk_pool_check(struct req *r, const struct usage *want, long long *pool_id)
 {
     *pool_id = input_int(r, "pool", 0);
@@ -2114,7 +2114,7 @@ static const struct field create_fields[] = {
     { "network_id", FIELD_INT, false, 1, INT64_MAX, NULL },
     { "ip", FIELD_STRING, false, 7, 15, NULL },
     { .name = "arch", .type = FIELD_ENUM, .choices = arches },
-    { "install", FIELD_FREE_OBJECT, false, 1, 9 },   /* issue 18: lib/install_form.h */
+    { "install", FIELD_FREE_OBJECT, false, 1, 9 },   /* issue 18: lib/web/install_form.h */
     { "install_config_id", FIELD_INT, false, 1, INT64_MAX, NULL },
     { "pool", FIELD_INT, false, 1, INT64_MAX, NULL },   /* issue 12 */
     { "host_id", FIELD_INT, false, 1, INT64_MAX, NULL },   /* issue 19: admins only */

@@ -1,5 +1,5 @@
 /* The audit log: one row for every mutating request that reached a route,
- * written by lib/app.c after the handler, success or failure alike. */
+ * written by lib/web/app.c after the handler, success or failure alike. */
 #ifndef VMM_AUDIT_H
 #define VMM_AUDIT_H
 

@@ -1,6 +1,6 @@
 /* The helper protocol's framing: a 4-byte big-endian length, checked
  * against a maximum before anything is read, then that many bytes of one
- * JSON object. Used by vmm-helper and by lib/helper_client.c. */
+ * JSON object. Used by vmm-helper and by lib/web/helper_client.c. */
 #ifndef VMM_FRAME_H
 #define VMM_FRAME_H
 

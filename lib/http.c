@@ -229,7 +229,7 @@ int req_set_body(struct req *r, char *body, size_t len)
 {
     r->body = body;
     r->body_len = len;
-    /* Refused by lib/app.c unless the route takes a raw body (an image). */
+    /* Refused by lib/web/app.c unless the route takes a raw body (an image). */
     r->body_has_nul = memchr(body, '\0', len) != NULL;
     return 0;
 }

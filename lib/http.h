@@ -43,7 +43,7 @@ struct req {
     const char *cookie_header;
     const char *authorization;
     const char *csrf_header;    /* X-CSRF-Token */
-    const char *if_none_match;  /* If-None-Match: an ETag we sent (lib/app.c) */
+    const char *if_none_match;  /* If-None-Match: an ETag we sent (lib/web/app.c) */
     /* A page refreshing itself (X-VMM-Background: 1) or the live-update
      * stream: not the user's activity, so it never keeps a session from
      * timing out (lib/session.c). */
@@ -55,7 +55,7 @@ struct req {
     bool body_has_nul;          /* binary: only raw-body routes accept it */
     /* A body nginx streams unbuffered (VMM_BODY_STREAM=1, tus PATCH): not
      * read before the handler, which reads it with req_body_read
-     * (lib/app.h); what it leaves is read and dropped after it. */
+     * (lib/web/app.h); what it leaves is read and dropped after it. */
     bool body_stream;
     void *body_in;              /* the FastCGI stdin stream */
     long long body_done;        /* bytes of it read so far */
@@ -64,9 +64,9 @@ struct req {
     /* Derived. */
     bool api;                   /* under /api/v1: JSON in and out */
     const char *route_path;     /* path without the /api/v1 prefix (or ours, for an alias) */
-    char *alias_path;           /* our path for one of the guide's aliases (lib/compat.c) */
+    char *alias_path;           /* our path for one of the guide's aliases (lib/web/compat.c) */
     const char *alias_from;     /* that alias's pattern (its "from" in compat.c; static), or NULL */
-    json_t *compat_names;       /* {our field: the guide's name of it} (lib/compat.c) */
+    json_t *compat_names;       /* {our field: the guide's name of it} (lib/web/compat.c) */
     json_t *query_params;       /* object: name -> string */
     json_t *input;              /* validated body fields, typed */
     struct route_param params[HTTP_MAX_PARAMS];

@@ -40,7 +40,7 @@ struct field {
 /* Parses r->body (JSON for the API, urlencoded for forms) and validates it
  * against fields (terminated by a {NULL} entry; NULL accepts no fields).
  * Unknown fields, wrong types and out-of-range values fail with 400/415
- * naming the field. A form's csrf_token is checked by lib/app.c, not here. */
+ * naming the field. A form's csrf_token is checked by lib/web/app.c, not here. */
 int input_parse(struct req *r, const struct field *fields);
 
 /* Validates a JSON object against fields (the checks input_parse makes),

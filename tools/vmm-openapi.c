@@ -5,9 +5,9 @@
  *   vmm-openapi --json api/openapi.json --markdown api/api-reference.md \
  *       cgi-bin/vmm-auth cgi-bin/vmm-vms ...
  *
- * Each program lists its routes (VMM_LIST_ROUTES=1, lib/app.c: method,
+ * Each program lists its routes (VMM_LIST_ROUTES=1, lib/web/app.c: method,
  * pattern, role, reply, statuses, the body's JSON Schema); the guide's
- * path aliases come from lib/compat.c. Nothing here names a route: a
+ * path aliases come from lib/web/compat.c. Nothing here names a route: a
  * route added to a program's table is described by the next build. */
 #include <glib.h>
 #include <jansson.h>
@@ -154,7 +154,7 @@ static json_t *path_parameters(const char *pattern)
     return params;
 }
 
-/* The paging, search and order every list takes (lib/list.c). */
+/* The paging, search and order every list takes (lib/web/list.c). */
 static void add_list_parameters(json_t *params)
 {
     json_array_append_new(params, json_pack("{s:s, s:s, s:s, s:{s:s, s:i}}", "name", "page", "in",

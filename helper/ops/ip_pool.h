@@ -1,5 +1,5 @@
 /* IP address pools (issue 12), the helper's side: the registry lives in
- * the database (lib/ip_alloc.h); here the addresses are given to guests
+ * the database (lib/web/ip_alloc.h); here the addresses are given to guests
  * as DHCP host entries of their libvirt network (NAT, routed, isolated),
  * and compared with what is really in use: the network's DHCP leases and
  * static host entries, the guest agent's addresses, and the host's

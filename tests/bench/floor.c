@@ -1,7 +1,7 @@
 /* bench-floor: the "bare libfcgi responder" of tests/bench/run.
  *
  * It is the floor a real program is measured against: the same libfcgi
- * accept loop as lib/app.c (one FCGX_PutStr of a whole response per
+ * accept loop as lib/web/app.c (one FCGX_PutStr of a whole response per
  * request), but no parsing, no session, no SQL, no JSON, no template. Its
  * answers are captured responses of the real stack, so both send the same
  * bytes through the same nginx settings.

@@ -1,4 +1,4 @@
-/* libFuzzer harness: the tus headers of lib/tus.c. One input is
+/* libFuzzer harness: the tus headers of lib/web/tus.c. One input is
  * "<selector byte><header value>": the selector picks Upload-Length /
  * Upload-Offset, Upload-Metadata or Upload-Checksum, as vmm-uploads reads
  * them from the client; metadata values then go through tus_safe_text as

@@ -1,5 +1,5 @@
 // Issue 15: every audit action has its words. The one table of phrases is
-// lib/audit_text.c; the actions are the routes' own (as the programs list
+// lib/web/audit_text.c; the actions are the routes' own (as the programs list
 // them), those handlers set themselves (r->audit_action = "..."), and the
 // helper's (an alert's action on a VM). A new action without a phrase
 // fails here, naming it; the log would otherwise show its bare code.
@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { ROOT, programRoutes } from './lib.mjs';
 
-const table = readFileSync(`${ROOT}lib/audit_text.c`, 'utf8');
+const table = readFileSync(`${ROOT}lib/web/audit_text.c`, 'utf8');
 const phrased = new Set([...table.matchAll(/\{ "([a-z_]+\.[a-z_]+)", N_\(/g)].map((m) => m[1]));
 
 function handlerActions() {
@@ -21,7 +21,7 @@ function handlerActions() {
   return found;
 }
 
-test('every action the portal audits has a phrase in lib/audit_text.c', () => {
+test('every action the portal audits has a phrase in lib/web/audit_text.c', () => {
   const actions = new Set(programRoutes().map((r) => r.action).filter(Boolean));
   for (const a of handlerActions()) actions.add(a);
   // POST /vms/{id}/{action} (vmm-vms.c: "vm.%s" of its actions) and the helper's alert actions.

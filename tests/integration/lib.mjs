@@ -26,7 +26,7 @@ export const ROOT = new URL('../../', import.meta.url).pathname;
 
 /**
  * Every route of every FastCGI program in cgi-bin, as the binaries list
- * them (VMM_LIST_ROUTES=1, lib/app.c): { program, method, pattern, perm,
+ * them (VMM_LIST_ROUTES=1, lib/web/app.c): { program, method, pattern, perm,
  * kind, reply, statuses, body, ... } each.
  */
 export function programRoutes() {

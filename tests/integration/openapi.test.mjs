@@ -60,7 +60,7 @@ test('every API route the programs list is an operation, with its role and body'
   assert.equal(create.properties.template.deprecated, true, "the guide's field is described too");
 });
 
-test("the guide's paths (lib/compat.c) are deprecated operations", () => {
+test("the guide's paths (lib/web/compat.c) are deprecated operations", () => {
   const restart = doc.paths['/vms/{id}/restart']?.post;
   assert.ok(restart, 'POST /vms/{id}/restart is described');
   assert.equal(restart.deprecated, true);

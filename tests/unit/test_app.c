@@ -1,4 +1,4 @@
-/* lib/app.c around a handler: what the client gets when a handler fails
+/* lib/web/app.c around a handler: what the client gets when a handler fails
  * without saying why. */
 #include <stdio.h>
 #include <string.h>

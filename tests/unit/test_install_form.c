@@ -1,4 +1,4 @@
-/* The automated-install form (lib/install_form.c) and the YAML it writes
+/* The automated-install form (lib/web/install_form.c) and the YAML it writes
  * (lib/yaml_doc.c): table-driven. What cloud-init, debconf and a
  * kickstart parser make of the output is checked against the real tools
  * in tests/integration/installs.test.mjs; here, the checks and the merge. */

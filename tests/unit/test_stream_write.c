@@ -1,4 +1,4 @@
-/* A tus chunk written once and hashed on the way (lib/stream_write.c) and
+/* A tus chunk written once and hashed on the way (lib/web/stream_write.c) and
  * the digest state kept between chunks (lib/digest_state.c): the digests
  * of a file sent in pieces of odd sizes, saved and loaded between them,
  * are the file's own; a cut body, a full disk and a state that does not

@@ -1,4 +1,4 @@
-/* The tus request headers (lib/tus.c), table-driven: what a client may
+/* The tus request headers (lib/web/tus.c), table-driven: what a client may
  * send in Upload-Length/Offset, Upload-Metadata and Upload-Checksum. */
 #include <string.h>
 

@@ -50,7 +50,7 @@ struct route {
     const char *title;          /* page title msgid */
     const struct field *fields; /* accepted body fields, {NULL}-terminated */
     const char *action;         /* audit action of a mutating route: "user.create" */
-    bool cached;                /* GET answer reused until a write (lib/resp_cache.h) */
+    bool cached;                /* GET answer reused until a write (lib/web/resp_cache.h) */
     bool raw_body;              /* the handler reads r->body itself (binary allowed) */
     /* For the API's description (VMM_LIST_ROUTES, tools/vmm-openapi): what
      * the route does in one line, the shape of its success, and the other
