@@ -2,7 +2,6 @@
 
 #include <string.h>
 
-#include "api_token.h"
 #include "db.h"
 #include "log.h"
 #include "session.h"

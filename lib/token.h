@@ -7,6 +7,10 @@
 
 #define TOKEN_BYTES 32                    /* 256 random bits */
 #define TOKEN_HEX_LEN (TOKEN_BYTES * 2)   /* 64 characters */
+/* A personal API token (lib/web/api_token.h): this prefix and a token;
+ * the helper recognises one by its shape too. */
+#define API_TOKEN_PREFIX "vmm_"
+#define API_TOKEN_LEN (4 + TOKEN_HEX_LEN)
 
 /* Fills out (TOKEN_HEX_LEN + 1 bytes) with a fresh random token. */
 int token_new(char out[TOKEN_HEX_LEN + 1]);

@@ -8,9 +8,8 @@
 #include <stdbool.h>
 
 #include "http.h"
+#include "token.h"
 
-#define API_TOKEN_PREFIX "vmm_"
-#define API_TOKEN_LEN (4 + 64)
 
 /* Whether the request carries an Authorization header at all. */
 bool api_token_present(const struct req *r);

@@ -8,12 +8,7 @@
 
 #include "http.h"
 #include "input.h"
-
-enum perm {
-    PERM_ANON,    /* anyone, logged in or not */
-    PERM_USER,    /* any logged-in, enabled account */
-    PERM_ADMIN,   /* role admin */
-};
+#include "rbac.h"
 
 enum route_kind {
     ROUTE_BOTH,   /* the page and /api/v1 */
