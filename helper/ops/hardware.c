@@ -89,19 +89,6 @@ static int libvirt_error(struct err *err, const char *what)
                    virGetLastErrorMessage());
 }
 
-/* The VM's domain on a referenced connection; 409 when libvirt has none. */
-static virDomainPtr hw_domain(const struct hw_vm *vm, virConnectPtr *conn, struct err *err)
-{
-    *conn = virt_conn_host(vm->host_id, err);
-    if (!*conn)
-        return NULL;
-    virDomainPtr dom = virDomainLookupByName(*conn, vm->domain_name);
-    if (!dom)
-        err_set(err, 409, "no_domain", NULL,
-                "This virtual machine has no domain in libvirt; see the reconcile report.");
-    return dom;
-}
-
 /* Running or paused: a change must reach QEMU as well as the definition. */
 static bool hw_active(virDomainPtr dom)
 {
@@ -258,7 +245,7 @@ static int op_disk_add(struct op_call *call)
     if (strcmp(d->state, "adding"))
         return err_set(&call->err, 409, "wrong_state", NULL, "This disk is attached already.");
     g_autoptr(virConnect) conn = NULL;
-    g_autoptr(virDomain) dom = hw_domain(vm, &conn, &call->err);
+    g_autoptr(virDomain) dom = virt_domain(vm->host_id, vm->domain_name, &conn, &call->err);
     if (!dom)
         return -1;
     bool active = hw_active(dom);
@@ -315,7 +302,7 @@ static int op_disk_resize(struct op_call *call)
         size_gb = d->size_gb;
     }
     g_autoptr(virConnect) conn = NULL;
-    g_autoptr(virDomain) dom = hw_domain(vm, &conn, &call->err);
+    g_autoptr(virDomain) dom = virt_domain(vm->host_id, vm->domain_name, &conn, &call->err);
     g_autoptr(virStoragePool) pool =
         dom ? pool_get_chosen(conn, d ? d->storage_pool_id : vm->storage_pool_id, &call->err) : NULL;
     if (!pool)
@@ -512,7 +499,7 @@ static int remove_job(struct job *job)
     user_free(actor);
     g_autoptr(hw_disk) d = vm ? disk_load(vm, job->object_id, NULL, &err) : NULL;
     g_autoptr(virConnect) conn = NULL;
-    g_autoptr(virDomain) dom = d ? hw_domain(vm, &conn, &err) : NULL;
+    g_autoptr(virDomain) dom = d ? virt_domain(vm->host_id, vm->domain_name, &conn, &err) : NULL;
     g_autoptr(virStoragePool) pool = dom ? pool_get_chosen(conn, d->storage_pool_id, &err) : NULL;
     if (!pool) {
         job_message(job, err.message);
@@ -576,7 +563,7 @@ static int op_disk_remove(struct op_call *call)
     if (strcmp(d->state, "attached"))
         return err_set(&call->err, 409, "wrong_state", NULL, "This disk is being changed.");
     g_autoptr(virConnect) conn = NULL;
-    g_autoptr(virDomain) dom = hw_domain(vm, &conn, &call->err);
+    g_autoptr(virDomain) dom = virt_domain(vm->host_id, vm->domain_name, &conn, &call->err);
     g_autoptr(virStoragePool) pool = dom ? pool_get_chosen(conn, d->storage_pool_id, &call->err) : NULL;
     if (!pool)
         return -1;
@@ -857,7 +844,7 @@ static int op_nic_add(struct op_call *call)
     if (strcmp(n->state, "adding"))
         return err_set(&call->err, 409, "wrong_state", NULL, "This NIC is attached already.");
     g_autoptr(virConnect) conn = NULL;
-    g_autoptr(virDomain) dom = hw_domain(vm, &conn, &call->err);
+    g_autoptr(virDomain) dom = virt_domain(vm->host_id, vm->domain_name, &conn, &call->err);
     if (!dom)
         return -1;
     int taken = mac_on_host(conn, n->mac, &call->err);
@@ -898,7 +885,7 @@ static int op_nic_update(struct op_call *call)
     if (!n)
         return -1;
     g_autoptr(virConnect) conn = NULL;
-    g_autoptr(virDomain) dom = hw_domain(vm, &conn, &call->err);
+    g_autoptr(virDomain) dom = virt_domain(vm->host_id, vm->domain_name, &conn, &call->err);
     if (!dom)
         return -1;
     char *xml = nic_xml_of(n);
@@ -945,7 +932,7 @@ static int nic_remove_job(struct job *job)
     user_free(actor);
     g_autoptr(hw_nic) n = vm ? nic_load(vm, job->object_id, &err) : NULL;
     g_autoptr(virConnect) conn = NULL;
-    g_autoptr(virDomain) dom = n ? hw_domain(vm, &conn, &err) : NULL;
+    g_autoptr(virDomain) dom = n ? virt_domain(vm->host_id, vm->domain_name, &conn, &err) : NULL;
     int rc = dom ? 0 : -1;
     if (rc == 0 && hw_active(dom) && unplug_wait(dom, vm, n->mac, nic_alias, n->mac, &err) < 0) {
         db_exec("UPDATE vm_nics SET state = 'attached' WHERE id = ?", DB_INT(n->id));
@@ -976,7 +963,7 @@ static int op_nic_remove(struct op_call *call)
     if (strcmp(n->state, "attached"))
         return err_set(&call->err, 409, "wrong_state", NULL, "This NIC is being changed.");
     g_autoptr(virConnect) conn = NULL;
-    g_autoptr(virDomain) dom = hw_domain(vm, &conn, &call->err);
+    g_autoptr(virDomain) dom = virt_domain(vm->host_id, vm->domain_name, &conn, &call->err);
     if (!dom)
         return -1;
     if (!hw_active(dom)) {
@@ -1005,7 +992,7 @@ static int op_cdrom_set(struct op_call *call)
     if (vm->iso_file && !pool_name_valid(vm->iso_file))
         return err_set(&call->err, 409, "unknown_iso", NULL, "This ISO image cannot be used.");
     g_autoptr(virConnect) conn = NULL;
-    g_autoptr(virDomain) dom = hw_domain(vm, &conn, &call->err);
+    g_autoptr(virDomain) dom = virt_domain(vm->host_id, vm->domain_name, &conn, &call->err);
     if (!dom)
         return -1;
     char *path = vm->iso_file ? pool_path("isos", vm->iso_file) : NULL;
@@ -1038,7 +1025,7 @@ static int op_vcpus_set(struct op_call *call)
     if (!vm)
         return -1;
     g_autoptr(virConnect) conn = NULL;
-    g_autoptr(virDomain) dom = hw_domain(vm, &conn, &call->err);
+    g_autoptr(virDomain) dom = virt_domain(vm->host_id, vm->domain_name, &conn, &call->err);
     if (!dom)
         return -1;
     bool active = hw_active(dom);
@@ -1062,7 +1049,7 @@ static int op_memory_add(struct op_call *call)
     if (!vm)
         return -1;
     g_autoptr(virConnect) conn = NULL;
-    g_autoptr(virDomain) dom = hw_domain(vm, &conn, &call->err);
+    g_autoptr(virDomain) dom = virt_domain(vm->host_id, vm->domain_name, &conn, &call->err);
     if (!dom)
         return -1;
     if (!hw_active(dom))
