@@ -467,24 +467,31 @@ static int unplug_wait(virDomainPtr dom, const struct hw_vm *vm, const char *wha
     return -1;
 }
 
+/* Takes the device of xml (freed here; NULL: it could not be built) out
+ * of the domain's definition; not in it (any more) is what we want too.
+ * what names it in the error: "Removing the disk from the definition". */
+static int definition_detach(virDomainPtr dom, char *xml, const char *what, struct err *err)
+{
+    int rc = 0;
+    if (!xml || virDomainDetachDeviceFlags(dom, xml, VIR_DOMAIN_AFFECT_CONFIG) < 0) {
+        virErrorPtr e = virGetLastError();
+        if (!e || e->code != VIR_ERR_DEVICE_MISSING)
+            rc = libvirt_error(err, what);
+    }
+    g_free(xml);
+    return rc;
+}
+
 /* The disk is gone from the definition and the pool, and its row. */
 static int disk_forget(virDomainPtr dom, virStoragePoolPtr pool, const struct hw_disk *d,
                        struct err *err)
 {
-    char *xml = disk_xml_of(d, NULL);
-    int rc = 0;
-    if (!xml || virDomainDetachDeviceFlags(dom, xml, VIR_DOMAIN_AFFECT_CONFIG) < 0) {
-        /* Not in the definition (any more) is what we want. */
-        virErrorPtr e = virGetLastError();
-        if (!e || e->code != VIR_ERR_DEVICE_MISSING)
-            rc = libvirt_error(err, "Removing the disk from the definition");
-    }
-    g_free(xml);
-    if (rc == 0) {
-        volume_delete(pool, d->file_name);
-        db_exec("DELETE FROM vm_disks WHERE id = ?", DB_INT(d->id));
-    }
-    return rc;
+    if (definition_detach(dom, disk_xml_of(d, NULL), "Removing the disk from the definition",
+                          err) < 0)
+        return -1;
+    volume_delete(pool, d->file_name);
+    db_exec("DELETE FROM vm_disks WHERE id = ?", DB_INT(d->id));
+    return 0;
 }
 
 /* The job of a removal from a running guest: asks the guest to let go
@@ -907,20 +914,12 @@ static int op_nic_update(struct op_call *call)
 static int nic_forget(virConnectPtr conn, virDomainPtr dom, const struct hw_vm *vm,
                       const struct hw_nic *n, struct err *err)
 {
-    char *xml = nic_xml_of(n);
-    int rc = 0;
-    if (!xml || virDomainDetachDeviceFlags(dom, xml, VIR_DOMAIN_AFFECT_CONFIG) < 0) {
-        virErrorPtr e = virGetLastError();
-        if (!e || e->code != VIR_ERR_DEVICE_MISSING)   /* not there is what we want */
-            rc = libvirt_error(err, "Removing the NIC from the definition");
-    }
-    g_free(xml);
-    if (rc == 0) {
-        ip_pool_nic_hosts(conn, vm->id, n->id, false, NULL);
-        db_exec("DELETE FROM vm_nics WHERE id = ?", DB_INT(n->id));
-        port_forward_sync(0, NULL);   /* its forwards went with the row */
-    }
-    return rc;
+    if (definition_detach(dom, nic_xml_of(n), "Removing the NIC from the definition", err) < 0)
+        return -1;
+    ip_pool_nic_hosts(conn, vm->id, n->id, false, NULL);
+    db_exec("DELETE FROM vm_nics WHERE id = ?", DB_INT(n->id));
+    port_forward_sync(0, NULL);   /* its forwards went with the row */
+    return 0;
 }
 
 /* The job of a NIC's removal from a running guest, as remove_job's. */
