@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app.h"
 #include "i18n.h"
 
 static int query_int(struct req *r, const char *name, long long min, long long max,
@@ -104,8 +105,7 @@ int list_run(struct req *r, struct list_query *q, const char *columns, const cha
 
     int rc = 0;
     if (!rows || !total) {
-        rc = req_fail(r, 503, "database_unavailable", NULL,
-                      _("The database is not available. Try again shortly."));
+        rc = fail_db(r);
     } else {
         json_t *items = json_array();
         for (int i = 0; i < rows->nrows; i++)
@@ -116,6 +116,19 @@ int list_run(struct req *r, struct list_query *q, const char *columns, const cha
     db_rows_free(total);
     list_query_free(q);
     return rc;
+}
+
+json_t *list_one(struct req *r, struct db_rows *rows, list_row_fn to_json, const char *missing)
+{
+    if (!rows) {
+        fail_db(r);
+        return NULL;
+    }
+    json_t *one = rows->nrows == 1 ? to_json(rows, 0) : NULL;
+    db_rows_free(rows);
+    if (!one)
+        req_fail(r, 404, "not_found", NULL, "%s", missing);
+    return one;
 }
 
 /* "&k=v" for each of keys the request has, except skip. */
