@@ -643,6 +643,44 @@ static struct hw_nic *nic_load(const struct hw_vm *vm, long long id, struct err 
     return n;
 }
 
+/* What a NIC op acts on: the VM (the actor's to touch), its NIC row and
+ * the VM's domain with its connection. */
+struct nic_target {
+    struct hw_vm *vm;
+    struct hw_nic *n;
+    virConnectPtr conn;
+    virDomainPtr dom;
+};
+
+static void nic_target_clear(struct nic_target *t)
+{
+    if (t->dom)
+        virDomainFree(t->dom);
+    if (t->conn)
+        virConnectClose(t->conn);
+    hw_nic_free(t->n);
+    hw_vm_free(t->vm);
+}
+typedef struct nic_target nic_target;
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(nic_target, nic_target_clear)
+
+/* Fills t with VM vm_id, its NIC nic_id and its domain, in that order of
+ * refusals; a NIC row not in state (NULL: any) is refused with a 409
+ * saying refusal. 0, or -1 with err. */
+static int nic_target_open(struct nic_target *t, long long vm_id, const struct user *actor,
+                           long long nic_id, const char *state, const char *refusal,
+                           struct err *err)
+{
+    t->vm = hw_vm_load(vm_id, actor, err);
+    t->n = t->vm ? nic_load(t->vm, nic_id, err) : NULL;
+    if (!t->n)
+        return -1;
+    if (state && strcmp(t->n->state, state))
+        return err_set(err, 409, "wrong_state", NULL, "%s", refusal);
+    t->dom = virt_domain(t->vm->host_id, t->vm->domain_name, &t->conn, err);
+    return t->dom ? 0 : -1;
+}
+
 static char *nic_xml_of(const struct hw_nic *n)
 {
     struct domain_nic spec = n->limits;
@@ -842,41 +880,34 @@ static int bandwidth_set(virDomainPtr dom, const struct hw_nic *n, struct err *e
  * the machine runs; the row is 'attached' only when libvirt has it. */
 static int op_nic_add(struct op_call *call)
 {
-    g_autoptr(hw_vm) vm = hw_vm_load(arg_int(call, "vm_id"), call->actor, &call->err);
-    if (!vm)
+    g_auto(nic_target) t = { 0 };
+    if (nic_target_open(&t, arg_int(call, "vm_id"), call->actor, arg_int(call, "nic_id"),
+                        "adding", "This NIC is attached already.", &call->err) < 0)
         return -1;
-    g_autoptr(hw_nic) n = nic_load(vm, arg_int(call, "nic_id"), &call->err);
-    if (!n)
-        return -1;
-    if (strcmp(n->state, "adding"))
-        return err_set(&call->err, 409, "wrong_state", NULL, "This NIC is attached already.");
-    g_autoptr(virConnect) conn = NULL;
-    g_autoptr(virDomain) dom = virt_domain(vm->host_id, vm->domain_name, &conn, &call->err);
-    if (!dom)
-        return -1;
-    int taken = mac_on_host(conn, n->mac, &call->err);
+    int taken = mac_on_host(t.conn, t.n->mac, &call->err);
     if (taken < 0)
         return -1;
     if (taken)
         return err_set(&call->err, 409, "mac_taken", "mac",
-                       "Another machine on this host has the MAC address %s.", n->mac);
-    if (vlan_check(conn, n, &call->err) < 0)
+                       "Another machine on this host has the MAC address %s.", t.n->mac);
+    if (vlan_check(t.conn, t.n, &call->err) < 0)
         return -1;
-    char *xml = nic_xml_of(n);
+    char *xml = nic_xml_of(t.n);
     if (!xml)
         return err_set(&call->err, 422, "invalid_spec", NULL, "This NIC cannot be built.");
-    int rc = nic_record_implicit(dom, vm, &call->err);
+    int rc = nic_record_implicit(t.dom, t.vm, &call->err);
     if (rc == 0)
-        rc = ip_pool_nic_hosts(conn, vm->id, n->id, true, &call->err);
-    if (rc == 0 && virDomainAttachDeviceFlags(dom, xml, hw_flags(dom)) < 0) {
+        rc = ip_pool_nic_hosts(t.conn, t.vm->id, t.n->id, true, &call->err);
+    if (rc == 0 && virDomainAttachDeviceFlags(t.dom, xml, hw_flags(t.dom)) < 0) {
         rc = nic_libvirt_error(&call->err, "Attaching the NIC");
-        ip_pool_nic_hosts(conn, vm->id, n->id, false, NULL);
+        ip_pool_nic_hosts(t.conn, t.vm->id, t.n->id, false, NULL);
     }
     g_free(xml);
-    if (rc == 0 && db_exec("UPDATE vm_nics SET state = 'attached' WHERE id = ?", DB_INT(n->id)) < 0)
+    if (rc == 0 &&
+        db_exec("UPDATE vm_nics SET state = 'attached' WHERE id = ?", DB_INT(t.n->id)) < 0)
         rc = err_set(&call->err, 503, "database_unavailable", NULL, "The database is not available.");
     if (rc == 0)
-        call->result = json_pack("{s:s, s:b}", "mac", n->mac, "live", hw_active(dom));
+        call->result = json_pack("{s:s, s:b}", "mac", t.n->mac, "live", hw_active(t.dom));
     return rc;
 }
 
@@ -885,27 +916,23 @@ static int op_nic_add(struct op_call *call)
  * a new model while the machine runs). */
 static int op_nic_update(struct op_call *call)
 {
-    g_autoptr(hw_vm) vm = hw_vm_load(arg_int(call, "vm_id"), call->actor, &call->err);
-    if (!vm)
+    g_auto(nic_target) t = { 0 };
+    if (nic_target_open(&t, arg_int(call, "vm_id"), call->actor, arg_int(call, "nic_id"),
+                        NULL, NULL, &call->err) < 0)
         return -1;
-    g_autoptr(hw_nic) n = nic_load(vm, arg_int(call, "nic_id"), &call->err);
-    if (!n)
-        return -1;
-    g_autoptr(virConnect) conn = NULL;
-    g_autoptr(virDomain) dom = virt_domain(vm->host_id, vm->domain_name, &conn, &call->err);
-    if (!dom)
-        return -1;
-    char *xml = nic_xml_of(n);
+    char *xml = nic_xml_of(t.n);
     if (!xml)
         return err_set(&call->err, 422, "invalid_spec", NULL, "This NIC cannot be built.");
     /* The limits first (libvirt's own call for them), then the link and
      * model from the same row: the device's XML carries the same limits. */
-    int rc = bandwidth_set(dom, n, &call->err) < 0 ? -1 : virDomainUpdateDeviceFlags(dom, xml, hw_flags(dom));
+    int rc = bandwidth_set(t.dom, t.n, &call->err) < 0
+                 ? -1
+                 : virDomainUpdateDeviceFlags(t.dom, xml, hw_flags(t.dom));
     g_free(xml);
     if (rc < 0)
         return call->err.status ? -1 : libvirt_error(&call->err, "Changing the NIC");
-    call->result = json_pack("{s:s, s:s, s:s, s:b}", "mac", n->mac, "model", n->model,
-                             "link_state", n->link_state, "live", hw_active(dom));
+    call->result = json_pack("{s:s, s:s, s:s, s:b}", "mac", t.n->mac, "model", t.n->model,
+                             "link_state", t.n->link_state, "live", hw_active(t.dom));
     return 0;
 }
 
@@ -927,23 +954,21 @@ static int nic_remove_job(struct job *job)
 {
     struct err err = { 0 };
     struct user *actor = user_by_id(job->actor_id);
-    g_autoptr(hw_vm) vm = hw_vm_load(job->vm_id, actor, &err);
+    g_auto(nic_target) t = { 0 };
+    int rc = nic_target_open(&t, job->vm_id, actor, job->object_id, NULL, NULL, &err);
     user_free(actor);
-    g_autoptr(hw_nic) n = vm ? nic_load(vm, job->object_id, &err) : NULL;
-    g_autoptr(virConnect) conn = NULL;
-    g_autoptr(virDomain) dom = n ? virt_domain(vm->host_id, vm->domain_name, &conn, &err) : NULL;
-    int rc = dom ? 0 : -1;
-    if (rc == 0 && hw_active(dom) && unplug_wait(dom, vm, n->mac, nic_alias, n->mac, &err) < 0) {
-        db_exec("UPDATE vm_nics SET state = 'attached' WHERE id = ?", DB_INT(n->id));
+    if (rc == 0 && hw_active(t.dom) &&
+        unplug_wait(t.dom, t.vm, t.n->mac, nic_alias, t.n->mac, &err) < 0) {
+        db_exec("UPDATE vm_nics SET state = 'attached' WHERE id = ?", DB_INT(t.n->id));
         rc = -1;
     }
     if (rc == 0)
-        rc = nic_forget(conn, dom, vm, n, &err);
+        rc = nic_forget(t.conn, t.dom, t.vm, t.n, &err);
     if (rc < 0) {
         job_message(job, err.message);
         return -1;
     }
-    json_t *result = json_pack("{s:s, s:b}", "mac", n->mac, "removed", 1);
+    json_t *result = json_pack("{s:s, s:b}", "mac", t.n->mac, "removed", 1);
     job_result(job, result);
     json_decref(result);
     return 0;
@@ -953,28 +978,20 @@ static int nic_remove_job(struct job *job)
  * one in a job that ends with the guest's release of the device. */
 static int op_nic_remove(struct op_call *call)
 {
-    g_autoptr(hw_vm) vm = hw_vm_load(arg_int(call, "vm_id"), call->actor, &call->err);
-    if (!vm)
+    g_auto(nic_target) t = { 0 };
+    if (nic_target_open(&t, arg_int(call, "vm_id"), call->actor, arg_int(call, "nic_id"),
+                        "attached", "This NIC is being changed.", &call->err) < 0)
         return -1;
-    g_autoptr(hw_nic) n = nic_load(vm, arg_int(call, "nic_id"), &call->err);
-    if (!n)
-        return -1;
-    if (strcmp(n->state, "attached"))
-        return err_set(&call->err, 409, "wrong_state", NULL, "This NIC is being changed.");
-    g_autoptr(virConnect) conn = NULL;
-    g_autoptr(virDomain) dom = virt_domain(vm->host_id, vm->domain_name, &conn, &call->err);
-    if (!dom)
-        return -1;
-    if (!hw_active(dom)) {
-        if (nic_forget(conn, dom, vm, n, &call->err) < 0)
+    if (!hw_active(t.dom)) {
+        if (nic_forget(t.conn, t.dom, t.vm, t.n, &call->err) < 0)
             return -1;
-        call->result = json_pack("{s:s, s:b}", "mac", n->mac, "removed", 1);
+        call->result = json_pack("{s:s, s:b}", "mac", t.n->mac, "removed", 1);
         return 0;
     }
-    long long job_id = removal_launch(call, vm, "nic.remove", "vm_nics", n->id, nic_remove_job);
+    long long job_id = removal_launch(call, t.vm, "nic.remove", "vm_nics", t.n->id, nic_remove_job);
     if (job_id < 0)
         return -1;
-    call->result = json_pack("{s:s, s:I}", "mac", n->mac, "job_id", (json_int_t)job_id);
+    call->result = json_pack("{s:s, s:I}", "mac", t.n->mac, "job_id", (json_int_t)job_id);
     return 0;
 }
 
