@@ -6,6 +6,7 @@
 
 #include "app.h"
 #include "i18n.h"
+#include "rbac.h"
 
 static int query_int(struct req *r, const char *name, long long min, long long max,
                      long long *out)
@@ -120,11 +121,20 @@ int list_run(struct req *r, struct list_query *q, const char *columns, const cha
 
 json_t *list_one(struct req *r, struct db_rows *rows, list_row_fn to_json, const char *missing)
 {
+    return list_one_owned(r, rows, -1, to_json, missing);
+}
+
+json_t *list_one_owned(struct req *r, struct db_rows *rows, int owner_col, list_row_fn to_json,
+                       const char *missing)
+{
     if (!rows) {
         fail_db(r);
         return NULL;
     }
-    json_t *one = rows->nrows == 1 ? to_json(rows, 0) : NULL;
+    json_t *one = rows->nrows == 1 && (owner_col < 0 ||
+                                       rbac_may_touch(r->user, db_cell_int(rows, 0, owner_col, 0)))
+                      ? to_json(rows, 0)
+                      : NULL;
     db_rows_free(rows);
     if (!one)
         req_fail(r, 404, "not_found", NULL, "%s", missing);
