@@ -643,16 +643,17 @@ static struct hw_nic *nic_load(const struct hw_vm *vm, long long id, struct err 
     return n;
 }
 
-/* What a NIC op acts on: the VM (the actor's to touch), its NIC row and
- * the VM's domain with its connection. */
-struct nic_target {
+/* What a hardware op acts on: the VM (the actor's to touch), the NIC row
+ * it changes (NULL for a change of the whole machine) and the VM's domain
+ * with its connection. */
+struct hw_target {
     struct hw_vm *vm;
     struct hw_nic *n;
     virConnectPtr conn;
     virDomainPtr dom;
 };
 
-static void nic_target_clear(struct nic_target *t)
+static void hw_target_clear(struct hw_target *t)
 {
     if (t->dom)
         virDomainFree(t->dom);
@@ -661,21 +662,23 @@ static void nic_target_clear(struct nic_target *t)
     hw_nic_free(t->n);
     hw_vm_free(t->vm);
 }
-typedef struct nic_target nic_target;
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(nic_target, nic_target_clear)
+typedef struct hw_target hw_target;
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(hw_target, hw_target_clear)
 
-/* Fills t with VM vm_id, its NIC nic_id and its domain, in that order of
- * refusals; a NIC row not in state (NULL: any) is refused with a 409
- * saying refusal. 0, or -1 with err. */
-static int nic_target_open(struct nic_target *t, long long vm_id, const struct user *actor,
+/* Fills t with VM vm_id, its NIC nic_id (0: none; the NIC ops' tables
+ * take 1 and up) and its domain, in that order of refusals; a NIC row not
+ * in state (NULL: any) is refused with a 409 saying refusal. 0, or -1
+ * with err. */
+static int hw_target_open(struct hw_target *t, long long vm_id, const struct user *actor,
                            long long nic_id, const char *state, const char *refusal,
                            struct err *err)
 {
     t->vm = hw_vm_load(vm_id, actor, err);
-    t->n = t->vm ? nic_load(t->vm, nic_id, err) : NULL;
-    if (!t->n)
+    if (!t->vm)
         return -1;
-    if (state && strcmp(t->n->state, state))
+    if (nic_id && !(t->n = nic_load(t->vm, nic_id, err)))
+        return -1;
+    if (t->n && state && strcmp(t->n->state, state))
         return err_set(err, 409, "wrong_state", NULL, "%s", refusal);
     t->dom = virt_domain(t->vm->host_id, t->vm->domain_name, &t->conn, err);
     return t->dom ? 0 : -1;
@@ -880,8 +883,8 @@ static int bandwidth_set(virDomainPtr dom, const struct hw_nic *n, struct err *e
  * the machine runs; the row is 'attached' only when libvirt has it. */
 static int op_nic_add(struct op_call *call)
 {
-    g_auto(nic_target) t = { 0 };
-    if (nic_target_open(&t, arg_int(call, "vm_id"), call->actor, arg_int(call, "nic_id"),
+    g_auto(hw_target) t = { 0 };
+    if (hw_target_open(&t, arg_int(call, "vm_id"), call->actor, arg_int(call, "nic_id"),
                         "adding", "This NIC is attached already.", &call->err) < 0)
         return -1;
     int taken = mac_on_host(t.conn, t.n->mac, &call->err);
@@ -916,8 +919,8 @@ static int op_nic_add(struct op_call *call)
  * a new model while the machine runs). */
 static int op_nic_update(struct op_call *call)
 {
-    g_auto(nic_target) t = { 0 };
-    if (nic_target_open(&t, arg_int(call, "vm_id"), call->actor, arg_int(call, "nic_id"),
+    g_auto(hw_target) t = { 0 };
+    if (hw_target_open(&t, arg_int(call, "vm_id"), call->actor, arg_int(call, "nic_id"),
                         NULL, NULL, &call->err) < 0)
         return -1;
     char *xml = nic_xml_of(t.n);
@@ -954,8 +957,8 @@ static int nic_remove_job(struct job *job)
 {
     struct err err = { 0 };
     struct user *actor = user_by_id(job->actor_id);
-    g_auto(nic_target) t = { 0 };
-    int rc = nic_target_open(&t, job->vm_id, actor, job->object_id, NULL, NULL, &err);
+    g_auto(hw_target) t = { 0 };
+    int rc = hw_target_open(&t, job->vm_id, actor, job->object_id, NULL, NULL, &err);
     user_free(actor);
     if (rc == 0 && hw_active(t.dom) &&
         unplug_wait(t.dom, t.vm, t.n->mac, nic_alias, t.n->mac, &err) < 0) {
@@ -978,8 +981,8 @@ static int nic_remove_job(struct job *job)
  * one in a job that ends with the guest's release of the device. */
 static int op_nic_remove(struct op_call *call)
 {
-    g_auto(nic_target) t = { 0 };
-    if (nic_target_open(&t, arg_int(call, "vm_id"), call->actor, arg_int(call, "nic_id"),
+    g_auto(hw_target) t = { 0 };
+    if (hw_target_open(&t, arg_int(call, "vm_id"), call->actor, arg_int(call, "nic_id"),
                         "attached", "This NIC is being changed.", &call->err) < 0)
         return -1;
     if (!hw_active(t.dom)) {
@@ -1037,20 +1040,16 @@ static int op_cdrom_set(struct op_call *call)
  * machine was defined with (libvirt refuses more). */
 static int op_vcpus_set(struct op_call *call)
 {
-    g_autoptr(hw_vm) vm = hw_vm_load(arg_int(call, "vm_id"), call->actor, &call->err);
-    if (!vm)
+    g_auto(hw_target) t = { 0 };
+    if (hw_target_open(&t, arg_int(call, "vm_id"), call->actor, 0, NULL, NULL, &call->err) < 0)
         return -1;
-    g_autoptr(virConnect) conn = NULL;
-    g_autoptr(virDomain) dom = virt_domain(vm->host_id, vm->domain_name, &conn, &call->err);
-    if (!dom)
-        return -1;
-    bool active = hw_active(dom);
-    if (active && virDomainSetVcpusFlags(dom, (unsigned)vm->vcpus, VIR_DOMAIN_AFFECT_LIVE) < 0)
+    bool active = hw_active(t.dom);
+    if (active && virDomainSetVcpusFlags(t.dom, (unsigned)t.vm->vcpus, VIR_DOMAIN_AFFECT_LIVE) < 0)
         return libvirt_error(&call->err, "Adding vCPUs");
-    if (virDomainSetVcpusFlags(dom, (unsigned)vm->vcpus, VIR_DOMAIN_AFFECT_CONFIG) < 0)
+    if (virDomainSetVcpusFlags(t.dom, (unsigned)t.vm->vcpus, VIR_DOMAIN_AFFECT_CONFIG) < 0)
         return libvirt_error(&call->err, "Changing the vCPUs");
-    int live = active ? virDomainGetVcpusFlags(dom, VIR_DOMAIN_AFFECT_LIVE) : -1;
-    call->result = json_pack("{s:i, s:b, s:i}", "vcpus", vm->vcpus, "live", active, "live_vcpus",
+    int live = active ? virDomainGetVcpusFlags(t.dom, VIR_DOMAIN_AFFECT_LIVE) : -1;
+    call->result = json_pack("{s:i, s:b, s:i}", "vcpus", t.vm->vcpus, "live", active, "live_vcpus",
                              live);
     return 0;
 }
@@ -1061,26 +1060,23 @@ static int op_vcpus_set(struct op_call *call)
  * policy (udev, memhp_default_state) or its user onlines the blocks. */
 static int op_memory_add(struct op_call *call)
 {
-    g_autoptr(hw_vm) vm = hw_vm_load(arg_int(call, "vm_id"), call->actor, &call->err);
-    if (!vm)
+    g_auto(hw_target) t = { 0 };
+    if (hw_target_open(&t, arg_int(call, "vm_id"), call->actor, 0, NULL, NULL, &call->err) < 0)
         return -1;
-    g_autoptr(virConnect) conn = NULL;
-    g_autoptr(virDomain) dom = virt_domain(vm->host_id, vm->domain_name, &conn, &call->err);
-    if (!dom)
-        return -1;
-    if (!hw_active(dom))
+    if (!hw_active(t.dom))
         return err_set(&call->err, 409, "wrong_state", NULL, "The machine is not running.");
     char *xml = domain_xml_dimm(arg_int(call, "size_mb"));
     if (!xml)
         return err_set(&call->err, 422, "not_aligned", "memory_mb",
                        "Memory is added in multiples of 128 MiB.");
-    int rc = virDomainAttachDeviceFlags(dom, xml, VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG);
+    int rc = virDomainAttachDeviceFlags(t.dom, xml,
+                                        VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG);
     g_free(xml);
     if (rc < 0)
         return libvirt_error(&call->err, "Adding memory");
     virDomainInfo info;
-    call->result = json_pack("{s:I}", "live_memory_mb",
-                             virDomainGetInfo(dom, &info) == 0 ? (json_int_t)(info.maxMem >> 10) : -1);
+    json_int_t live = virDomainGetInfo(t.dom, &info) == 0 ? (json_int_t)(info.maxMem >> 10) : -1;
+    call->result = json_pack("{s:I}", "live_memory_mb", live);
     return 0;
 }
 
