@@ -174,19 +174,9 @@ static json_t *rule_from_row(const struct db_rows *rows, int i)
 
 static json_t *rule_visible(struct req *r, long long id)
 {
-    struct db_rows *rows =
-        db_query("SELECT " RULE_COLUMNS " FROM alert_rules r WHERE r.id = ?", DB_INT(id));
-    if (!rows) {
-        fail_db(r);
-        return NULL;
-    }
-    json_t *rule = NULL;
-    if (rows->nrows == 1 && rbac_may_touch(r->user, db_cell_int(rows, 0, 1, 0)))
-        rule = rule_from_row(rows, 0);
-    else
-        req_fail(r, 404, "not_found", NULL, _("There is no such alert rule."));
-    db_rows_free(rows);
-    return rule;
+    return list_one_owned(r, db_query("SELECT " RULE_COLUMNS " FROM alert_rules r WHERE r.id = ?",
+                                      DB_INT(id)),
+                          1, rule_from_row, _("There is no such alert rule."));
 }
 
 static const struct list_sort rule_sorts[] = { { "id", "r.id" }, { "name", "r.name" }, { NULL } };
@@ -632,18 +622,14 @@ static int alerts_list(struct req *r)
 
 static int alerts_show(struct req *r)
 {
-    struct db_rows *rows = db_query("SELECT " ALERT_COLUMNS " FROM alerts a LEFT JOIN vms v "
-                                    "ON v.id = a.vm_id WHERE a.id = ?",
-                                    DB_INT(req_param(r, "id")->num));
-    if (!rows)
-        return fail_db(r);
-    int rc = 0;
-    if (rows->nrows == 1 && rbac_may_touch(r->user, db_cell_int(rows, 0, 2, 0)))
-        req_set_object(r, "alert", alert_from_row(rows, 0));
-    else
-        rc = req_fail(r, 404, "not_found", NULL, _("There is no such alert."));
-    db_rows_free(rows);
-    return rc;
+    json_t *alert = list_one_owned(r, db_query("SELECT " ALERT_COLUMNS " FROM alerts a LEFT JOIN "
+                                               "vms v ON v.id = a.vm_id WHERE a.id = ?",
+                                               DB_INT(req_param(r, "id")->num)),
+                                   2, alert_from_row, _("There is no such alert."));
+    if (!alert)
+        return -1;
+    req_set_object(r, "alert", alert);
+    return 0;
 }
 
 /* ------------------------------------------------------------- channels --- */

@@ -9,6 +9,7 @@
 #include "app.h"
 #include "audit.h"
 #include "db.h"
+#include "dns_servers.h"
 #include "helper_client.h"
 #include "i18n.h"
 #include "ip_alloc.h"
@@ -22,17 +23,6 @@
     "FROM ip_conflicts x WHERE x.pool_id = p.id)"
 #define POOL_FROM "FROM ip_pools p JOIN networks n ON n.id = p.network_id"
 
-static json_t *dns_list(const char *text)
-{
-    json_t *list = json_array();
-    gchar **servers = g_strsplit(text ? text : "", ",", 8);
-    for (gchar **s = servers; *s; s++)
-        if (**s)
-            json_array_append_new(list, json_string(*s));
-    g_strfreev(servers);
-    return list;
-}
-
 static json_t *pool_from_row(const struct db_rows *rows, int i)
 {
     long long size = db_cell_int(rows, i, 10, 0), used = db_cell_int(rows, i, 11, 0);
@@ -41,7 +31,7 @@ static json_t *pool_from_row(const struct db_rows *rows, int i)
                      "network_id", (json_int_t)db_cell_int(rows, i, 2, 0), "network",
                      db_cell(rows, i, 3), "cidr", db_cell(rows, i, 4), "range_start",
                      db_cell(rows, i, 5), "range_end", db_cell(rows, i, 6), "gateway",
-                     db_cell(rows, i, 7), "dns", dns_list(db_cell(rows, i, 8)), "created_at",
+                     db_cell(rows, i, 7), "dns", dns_servers_json(db_cell(rows, i, 8)), "created_at",
                      db_cell(rows, i, 9), "size", (json_int_t)size, "used", (json_int_t)used,
                      "free", (json_int_t)(size - used), "usage_percent",
                      (json_int_t)(size ? used * 100 / size : 0), "conflicts",
@@ -50,17 +40,8 @@ static json_t *pool_from_row(const struct db_rows *rows, int i)
 
 static json_t *pool_load(struct req *r, long long id)
 {
-    struct db_rows *rows = db_query("SELECT " POOL_COLUMNS " " POOL_FROM " WHERE p.id = ?",
-                                    DB_INT(id));
-    if (!rows) {
-        fail_db(r);
-        return NULL;
-    }
-    json_t *pool = rows->nrows == 1 ? pool_from_row(rows, 0) : NULL;
-    db_rows_free(rows);
-    if (!pool)
-        req_fail(r, 404, "not_found", NULL, _("There is no such IP pool."));
-    return pool;
+    return list_one(r, db_query("SELECT " POOL_COLUMNS " " POOL_FROM " WHERE p.id = ?", DB_INT(id)),
+                    pool_from_row, _("There is no such IP pool."));
 }
 
 static const struct list_sort pool_sorts[] = {
@@ -99,15 +80,24 @@ static int add_registry(struct req *r, json_t *pool, long long id)
     return 0;
 }
 
-static json_t *conflicts_from_rows(struct db_rows *rows)
+/* The pool's conflicts as the last sweep found them; NULL (database). */
+static json_t *conflicts_of(long long id)
 {
+    struct db_rows *rows = db_query("SELECT ip, kind, sources, macs, DATE_FORMAT(seen_at, "
+                                    "'%Y-%m-%dT%TZ') FROM ip_conflicts WHERE pool_id = ? ORDER BY "
+                                    "ip_num", DB_INT(id));
+    if (!rows)
+        return NULL;
     json_t *list = json_array();
     for (int i = 0; i < rows->nrows; i++) {
-        json_t *sources = dns_list(db_cell(rows, i, 2)), *macs = dns_list(db_cell(rows, i, 3));
+        /* Sources and MACs are comma-joined columns too, as DNS servers are. */
+        json_t *sources = dns_servers_json(db_cell(rows, i, 2));
+        json_t *macs = dns_servers_json(db_cell(rows, i, 3));
         json_array_append_new(list, json_pack("{s:s, s:s, s:o, s:o, s:s}", "ip", db_cell(rows, i, 0),
                                               "kind", db_cell(rows, i, 1), "sources", sources,
                                               "macs", macs, "seen_at", db_cell(rows, i, 4)));
     }
+    db_rows_free(rows);
     return list;
 }
 
@@ -117,16 +107,13 @@ static int pools_show(struct req *r)
     json_t *pool = pool_load(r, id);
     if (!pool)
         return -1;
-    struct db_rows *rows = db_query("SELECT ip, kind, sources, macs, DATE_FORMAT(seen_at, "
-                                    "'%Y-%m-%dT%TZ') FROM ip_conflicts WHERE pool_id = ? ORDER BY "
-                                    "ip_num", DB_INT(id));
-    if (!rows || add_registry(r, pool, id) < 0) {
-        db_rows_free(rows);
+    json_t *conflicts = conflicts_of(id);
+    if (!conflicts || add_registry(r, pool, id) < 0) {
+        json_decref(conflicts);
         json_decref(pool);
         return r->err.status ? -1 : fail_db(r);
     }
-    json_object_set_new(pool, "conflict_list", conflicts_from_rows(rows));
-    db_rows_free(rows);
+    json_object_set_new(pool, "conflict_list", conflicts);
     req_set_object(r, "ip_pool", pool);
     return 0;
 }
@@ -139,54 +126,16 @@ static int pools_conflicts(struct req *r)
     if (!pool)
         return -1;
     json_decref(pool);
-    json_t *args = json_pack("{s:I}", "pool_id", (json_int_t)id);
-    json_t *done = helper_call(r, "ip_pool.sweep", args);
-    json_decref(args);
+    json_t *done = helper_call_id(r, "ip_pool.sweep", "pool_id", id);
     if (!done)
         return -1;
     json_decref(done);
-    struct db_rows *rows = db_query("SELECT ip, kind, sources, macs, DATE_FORMAT(seen_at, "
-                                    "'%Y-%m-%dT%TZ') FROM ip_conflicts WHERE pool_id = ? ORDER BY "
-                                    "ip_num", DB_INT(id));
-    if (!rows)
+    json_t *list = conflicts_of(id);
+    if (!list)
         return fail_db(r);
-    json_t *list = conflicts_from_rows(rows);
-    db_rows_free(rows);
     list_reply(r, list, (long long)json_array_size(list),
                &(struct list_query){ .page = 1, .per_page = LIST_MAX_PER_PAGE });
     return 0;
-}
-
-static int dns_value(struct req *r, char *out, size_t size)
-{
-    json_t *dns = json_object_get(r->input, "dns");
-    GString *text = g_string_new(NULL);
-    if (json_is_array(dns)) {
-        size_t i;
-        json_t *s;
-        json_array_foreach(dns, i, s)
-            g_string_append_printf(text, "%s%s", i ? "," : "", json_string_value(s));
-    } else if (json_is_string(dns)) {
-        gchar **parts = g_strsplit_set(json_string_value(dns), ", ", 16);
-        for (gchar **p = parts; *p; p++)
-            if (**p)
-                g_string_append_printf(text, "%s%s", text->len ? "," : "", *p);
-        g_strfreev(parts);
-    }
-    gchar **servers = g_strsplit(text->str, ",", 16);
-    int rc = 0;
-    for (gchar **s = servers; *s && rc == 0; s++) {
-        uint32_t ip;
-        if (**s && ipv4_parse(*s, &ip) < 0)
-            rc = req_fail(r, 400, "invalid_address", "dns", _("%s is not an IPv4 address."), *s);
-    }
-    g_strfreev(servers);
-    if (rc == 0 && text->len >= size)
-        rc = req_fail(r, 400, "invalid_length", "dns", _("Give at most 8 DNS servers."));
-    if (rc == 0)
-        snprintf(out, size, "%s", text->str);
-    g_string_free(text, TRUE);
-    return rc;
 }
 
 struct pool_values {
@@ -269,7 +218,7 @@ static int pools_create(struct req *r)
                              .network_id = input_int(r, "network_id", 0) };
     r->audit_detail = json_pack("{s:s, s:I}", "name", v.name, "network_id",
                                 (json_int_t)v.network_id);
-    if (dns_value(r, v.dns, sizeof v.dns) < 0 || pool_check(r, &v) < 0)
+    if (dns_servers_input(r, v.dns, sizeof v.dns, NULL) < 0 || pool_check(r, &v) < 0)
         return -1;
     char start[16], end[16];
     long long id = 0;
@@ -317,9 +266,7 @@ static int pools_delete(struct req *r)
 
 static int sync_vm(struct req *r, long long vm_id)
 {
-    json_t *args = json_pack("{s:I}", "vm_id", (json_int_t)vm_id);
-    json_t *done = helper_call(r, "ip_pool.sync_vm", args);
-    json_decref(args);
+    json_t *done = helper_call_id(r, "ip_pool.sync_vm", "vm_id", vm_id);
     json_decref(done);
     return done ? 0 : -1;
 }
@@ -354,9 +301,7 @@ static int pools_allocate(struct req *r)
     }
     r->audit_detail = json_pack("{s:I, s:s?, s:s?}", "vm_id", (json_int_t)vm_id, "ip", asked,
                                 "before", old_ip);
-    json_t *args = json_pack("{s:I}", "pool_id", (json_int_t)id);
-    json_t *swept = helper_call(r, "ip_pool.sweep", args);
-    json_decref(args);
+    json_t *swept = helper_call_id(r, "ip_pool.sweep", "pool_id", id);
     char ip[16];
     int rc = swept ? 0 : -1;
     json_decref(swept);

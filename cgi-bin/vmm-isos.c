@@ -46,19 +46,11 @@ static json_t *iso_from_row(const struct db_rows *rows, int i)
 /* The ISO if the caller may see it (public, theirs, or an admin). */
 static json_t *iso_visible(struct req *r, long long id)
 {
-    struct db_rows *rows = db_query("SELECT " ISO_COLUMNS " FROM isos WHERE id = ? AND "
-                                    "(? = 1 OR visibility = 'public' OR owner_id = ?)",
-                                    DB_INT(id), DB_INT(r->user->role == ROLE_ADMIN),
-                                    DB_INT(r->user->id));
-    if (!rows) {
-        fail_db(r);
-        return NULL;
-    }
-    json_t *iso = rows->nrows == 1 ? iso_from_row(rows, 0) : NULL;
-    db_rows_free(rows);
-    if (!iso)
-        req_fail(r, 404, "not_found", NULL, _("There is no such ISO."));
-    return iso;
+    return list_one(r, db_query("SELECT " ISO_COLUMNS " FROM isos WHERE id = ? AND "
+                                "(? = 1 OR visibility = 'public' OR owner_id = ?)",
+                                DB_INT(id), DB_INT(r->user->role == ROLE_ADMIN),
+                                DB_INT(r->user->id)),
+                    iso_from_row, _("There is no such ISO."));
 }
 
 static const char *const arches[] = { "x86_64", "aarch64", NULL };

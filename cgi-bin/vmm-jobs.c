@@ -200,18 +200,8 @@ static json_t *job_log_lines(long long id)
 
 static json_t *job_visible(struct req *r, long long id)
 {
-    struct db_rows *rows = db_query("SELECT " JOB_COLUMNS " " JOB_FROM "WHERE j.id = ?", DB_INT(id));
-    if (!rows) {
-        fail_db(r);
-        return NULL;
-    }
-    json_t *job = NULL;
-    if (rows->nrows == 1 && rbac_may_touch(r->user, db_cell_int(rows, 0, C_OWNER, 0)))
-        job = job_from_row(rows, 0);
-    else
-        req_fail(r, 404, "not_found", NULL, _("There is no such job."));
-    db_rows_free(rows);
-    return job;
+    return list_one_owned(r, db_query("SELECT " JOB_COLUMNS " " JOB_FROM "WHERE j.id = ?", DB_INT(id)),
+                          C_OWNER, job_from_row, _("There is no such job."));
 }
 
 /* Newest first unless asked otherwise. */

@@ -10,6 +10,7 @@
 #include "app.h"
 #include "audit.h"
 #include "db.h"
+#include "dns_servers.h"
 #include "helper_client.h"
 #include "i18n.h"
 #include "ipv4.h"
@@ -22,17 +23,6 @@
     "vms v WHERE v.network = n.name AND NOT EXISTS (SELECT 1 FROM vm_nics c WHERE "         \
     "c.vm_id = v.id))"
 
-static json_t *dns_list(const char *text)
-{
-    json_t *list = json_array();
-    gchar **servers = g_strsplit(text ? text : "", ",", 8);
-    for (gchar **s = servers; *s; s++)
-        if (**s)
-            json_array_append_new(list, json_string(*s));
-    g_strfreev(servers);
-    return list;
-}
-
 static json_t *network_from_row(const struct db_rows *rows, int i)
 {
     json_t *dhcp = *db_cell(rows, i, 4) ? json_pack("{s:s, s:s}", "start", db_cell(rows, i, 4),
@@ -41,16 +31,28 @@ static json_t *network_from_row(const struct db_rows *rows, int i)
     return json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:s, s:s, s:b, s:b, s:s, s:I}",
                      "id", (json_int_t)db_cell_int(rows, i, 0, 0), "name", db_cell(rows, i, 1),
                      "mode", db_cell(rows, i, 2), "cidr", db_cell(rows, i, 3), "dhcp", dhcp,
-                     "dns", dns_list(db_cell(rows, i, 6)), "domain", db_cell(rows, i, 7),
+                     "dns", dns_servers_json(db_cell(rows, i, 6)), "domain", db_cell(rows, i, 7),
                      "bridge", db_cell(rows, i, 8), "autostart", db_cell_int(rows, i, 9, 0) != 0,
                      "builtin", db_cell_int(rows, i, 10, 0) != 0, "created_at",
                      db_cell(rows, i, 11), "vm_count", (json_int_t)db_cell_int(rows, i, 12, 0));
 }
 
-/* Adds what libvirt says (state, its autostart, the bridge device) to a
- * network object, from the helper's facts about it. */
-static void add_facts(json_t *network, json_t *facts)
+/* The helper's facts of every network, by id; NULL when it cannot say,
+ * which leaves each network "unknown" rather than failing the page. */
+static json_t *network_states(struct req *r)
 {
+    json_t *states = helper_call(r, "network.states", NULL);
+    memset(&r->err, 0, sizeof r->err);
+    return states;
+}
+
+/* Adds what libvirt says (state, its autostart, the bridge device) to a
+ * network object, from its entry in states (network_states). */
+static void add_facts(json_t *network, json_t *states)
+{
+    char key[24];
+    snprintf(key, sizeof key, "%lld", (long long)json_integer_value(json_object_get(network, "id")));
+    json_t *facts = json_object_get(states, key);
     const char *state = !facts ? "unknown"
                         : !json_is_true(json_object_get(facts, "defined")) ? "missing"
                         : json_is_true(json_object_get(facts, "active"))   ? "active"
@@ -62,32 +64,20 @@ static void add_facts(json_t *network, json_t *facts)
 
 static json_t *network_load(struct req *r, long long id)
 {
-    struct db_rows *rows = db_query("SELECT " NETWORK_COLUMNS " FROM networks n WHERE n.id = ?",
-                                    DB_INT(id));
-    if (!rows) {
-        fail_db(r);
-        return NULL;
-    }
-    json_t *network = rows->nrows == 1 ? network_from_row(rows, 0) : NULL;
-    db_rows_free(rows);
-    if (!network)
-        req_fail(r, 404, "not_found", NULL, _("There is no such network."));
-    return network;
+    return list_one(r, db_query("SELECT " NETWORK_COLUMNS " FROM networks n WHERE n.id = ?",
+                                DB_INT(id)),
+                    network_from_row, _("There is no such network."));
 }
 
-/* The network with its live state; a helper that cannot say leaves it
- * "unknown" rather than failing the page. */
+/* The network with its live state. */
 static json_t *network_visible(struct req *r, long long id)
 {
     json_t *network = network_load(r, id);
     if (!network)
         return NULL;
-    json_t *facts = helper_call(r, "network.states", NULL);
-    memset(&r->err, 0, sizeof r->err);
-    char key[24];
-    snprintf(key, sizeof key, "%lld", id);
-    add_facts(network, json_object_get(facts, key));
-    json_decref(facts);
+    json_t *states = network_states(r);
+    add_facts(network, states);
+    json_decref(states);
     return network;
 }
 
@@ -106,16 +96,12 @@ static int networks_list(struct req *r)
                       network_from_row);
     if (rc < 0)
         return -1;
-    json_t *facts = helper_call(r, "network.states", NULL);
-    memset(&r->err, 0, sizeof r->err);
+    json_t *states = network_states(r);
     size_t i;
     json_t *network;
-    json_array_foreach(r->data, i, network) {
-        char key[24];
-        snprintf(key, sizeof key, "%lld", (long long)json_integer_value(json_object_get(network, "id")));
-        add_facts(network, json_object_get(facts, key));
-    }
-    json_decref(facts);
+    json_array_foreach(r->data, i, network)
+        add_facts(network, states);
+    json_decref(states);
     return 0;
 }
 
@@ -145,41 +131,6 @@ static const char *dhcp_value(const struct req *r, const char *key, const char *
         return "";
     const char *v = dhcp ? json_string_value(json_object_get(dhcp, key)) : input_str(r, flat);
     return v ? v : dhcp ? "" : fallback;
-}
-
-/* The DNS servers, comma separated, each a dotted quad. */
-static int dns_value(struct req *r, char *out, size_t size, const char *fallback)
-{
-    json_t *dns = json_object_get(r->input, "dns");
-    GString *text = g_string_new(NULL);
-    if (json_is_array(dns)) {
-        size_t i;
-        json_t *s;
-        json_array_foreach(dns, i, s)
-            g_string_append_printf(text, "%s%s", i ? "," : "", json_string_value(s));
-    } else if (json_is_string(dns)) {
-        gchar **parts = g_strsplit_set(json_string_value(dns), ", ", 16);
-        for (gchar **p = parts; *p; p++)
-            if (**p)
-                g_string_append_printf(text, "%s%s", text->len ? "," : "", *p);
-        g_strfreev(parts);
-    } else {
-        g_string_append(text, fallback ? fallback : "");
-    }
-    gchar **servers = g_strsplit(text->str, ",", 16);
-    int rc = 0, n = 0;
-    for (gchar **s = servers; *s && rc == 0; s++, n++) {
-        uint32_t ip;
-        if (**s && ipv4_parse(*s, &ip) < 0)
-            rc = req_fail(r, 400, "invalid_address", "dns", _("%s is not an IPv4 address."), *s);
-    }
-    g_strfreev(servers);
-    if (rc == 0 && (n > 8 || text->len >= size))
-        rc = req_fail(r, 400, "invalid_length", "dns", _("Give at most 8 DNS servers."));
-    if (rc == 0)
-        snprintf(out, size, "%s", text->str);
-    g_string_free(text, TRUE);
-    return rc;
 }
 
 /* What the program can check: the mode's needs, the CIDR, the DHCP range
@@ -250,7 +201,7 @@ static int networks_create(struct req *r)
         .autostart = !json_is_false(json_object_get(r->input, "autostart")),
     };
     r->audit_detail = json_pack("{s:s, s:s, s:s}", "name", v.name, "mode", v.mode, "cidr", v.cidr);
-    if (dns_value(r, v.dns, sizeof v.dns, "") < 0 || values_check(r, &v, 0) < 0)
+    if (dns_servers_input(r, v.dns, sizeof v.dns, NULL) < 0 || values_check(r, &v, 0) < 0)
         return -1;
     long long id = 0;
     if (db_exec_id("INSERT INTO networks (name, mode, cidr, dhcp_start, dhcp_end, dns, domain, "
@@ -263,9 +214,7 @@ static int networks_create(struct req *r)
         return fail_db(r);
     }
     r->audit_target_id = id;
-    json_t *args = json_pack("{s:I}", "network_id", (json_int_t)id);
-    json_t *made = helper_call(r, "network.create", args);
-    json_decref(args);
+    json_t *made = helper_call_id(r, "network.create", "network_id", id);
     if (!made) {
         /* The helper removed what it made (or made nothing): so goes the row. */
         db_exec("DELETE FROM networks WHERE id = ?", DB_INT(id));
@@ -324,7 +273,7 @@ static int networks_update(struct req *r)
     r->audit_detail = json_pack("{s:O, s:O}", "before", before, "changes", r->input);
     int rc = old_dns ? 0 : fail_db(r);
     if (rc == 0)
-        rc = dns_value(r, v.dns, sizeof v.dns, old_dns);
+        rc = dns_servers_input(r, v.dns, sizeof v.dns, old_dns);
     if (rc == 0)
         rc = values_check(r, &v, id);
     if (rc == 0 && db_exec("UPDATE networks SET dhcp_start = ?, dhcp_end = ?, dns = ?, domain = ?, "
@@ -333,9 +282,7 @@ static int networks_update(struct req *r)
         rc = fail_db(r);
     json_t *done = NULL;
     if (rc == 0) {
-        json_t *args = json_pack("{s:I}", "network_id", (json_int_t)id);
-        done = helper_call(r, "network.update", args);
-        json_decref(args);
+        done = helper_call_id(r, "network.update", "network_id", id);
         if (!done) {
             db_exec("UPDATE networks SET dhcp_start = ?, dhcp_end = ?, dns = ?, domain = ?, "
                     "autostart = ? WHERE id = ?",
@@ -374,9 +321,7 @@ static int networks_delete(struct req *r)
         return req_fail(r, 409, "network_in_use", NULL,
                         _("%lld virtual machines use this network; remove them from it first."),
                         users);
-    json_t *args = json_pack("{s:I}", "network_id", (json_int_t)id);
-    json_t *done = helper_call(r, "network.delete", args);
-    json_decref(args);
+    json_t *done = helper_call_id(r, "network.delete", "network_id", id);
     if (!done)
         return -1;
     json_decref(done);
@@ -393,14 +338,13 @@ static int networks_action(struct req *r)
     long long id = req_param(r, "id")->num;
     if (strcmp(action, "start") && strcmp(action, "stop"))
         return req_fail(r, 404, "not_found", NULL, _("There is nothing at this address."));
-    r->audit_action = !strcmp(action, "start") ? "network.start" : "network.stop";
+    const char *op = !strcmp(action, "start") ? "network.start" : "network.stop";
+    r->audit_action = op;   /* the helper's op and the audit's action are one name */
     json_t *network = network_load(r, id);
     if (!network)
         return -1;
     json_decref(network);
-    json_t *args = json_pack("{s:I}", "network_id", (json_int_t)id);
-    json_t *done = helper_call(r, !strcmp(action, "start") ? "network.start" : "network.stop", args);
-    json_decref(args);
+    json_t *done = helper_call_id(r, op, "network_id", id);
     if (!done)
         return -1;
     json_decref(done);

@@ -149,18 +149,8 @@ static json_t *vm_from_row(const struct db_rows *rows, int i)
 /* The VM of the path if the caller may see it, else a 404. */
 static json_t *vm_visible(struct req *r, long long id)
 {
-    struct db_rows *rows = db_query("SELECT " VM_COLUMNS " FROM vms WHERE id = ?", DB_INT(id));
-    if (!rows) {
-        fail_db(r);
-        return NULL;
-    }
-    json_t *vm = NULL;
-    if (rows->nrows == 1 && rbac_may_touch(r->user, db_cell_int(rows, 0, 4, 0)))
-        vm = vm_from_row(rows, 0);
-    else
-        req_fail(r, 404, "not_found", NULL, _("There is no such virtual machine."));
-    db_rows_free(rows);
-    return vm;
+    return list_one_owned(r, db_query("SELECT " VM_COLUMNS " FROM vms WHERE id = ?", DB_INT(id)), 4,
+                          vm_from_row, _("There is no such virtual machine."));
 }
 
 static const struct list_sort vm_sorts[] = {

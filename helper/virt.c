@@ -276,6 +276,22 @@ virConnectPtr virt_conn_host(long long host_id, struct err *err)
     return conn;
 }
 
+virDomainPtr virt_domain(long long host_id, const char *domain_name, virConnectPtr *conn,
+                         struct err *err)
+{
+    *conn = virt_conn_host(host_id, err);
+    if (!*conn)
+        return NULL;
+    virDomainPtr dom = virDomainLookupByName(*conn, domain_name);
+    if (!dom) {
+        err_set(err, 409, "no_domain", NULL,
+                "This virtual machine has no domain in libvirt; see the reconcile report.");
+        virConnectClose(*conn);
+        *conn = NULL;
+    }
+    return dom;
+}
+
 virConnectPtr virt_conn(struct err *err)
 {
     return virt_conn_host(VIRT_LOCAL_HOST, err);

@@ -36,6 +36,12 @@ virConnectPtr virt_conn(struct err *err);
 /* The connection to host host_id (as virt_conn; 404 for no such host,
  * 503 host_unavailable when it does not answer). */
 virConnectPtr virt_conn_host(long long host_id, struct err *err);
+/* The domain domain_name on host host_id, and in *conn its referenced
+ * connection; NULL with err (as virt_conn_host, or 409 no_domain when
+ * libvirt has none: being created, or removed behind our back) and *conn
+ * NULL. */
+virDomainPtr virt_domain(long long host_id, const char *domain_name, virConnectPtr *conn,
+                         struct err *err);
 /* The host id of an open connection (for events), or 0. */
 long long virt_host_of(virConnectPtr conn);
 /* The IPv4 address by which this machine reaches host host_id (its

@@ -272,23 +272,6 @@ void vm_state_sync(virDomainPtr dom)
     g_free(detail);
 }
 
-/* The VM's domain; NULL with 409 when libvirt has none (being created, or
- * removed behind our back). The connection is returned referenced. */
-static virDomainPtr vm_domain(struct op_call *call, const struct vm *vm, virConnectPtr *conn)
-{
-    *conn = virt_conn_host(vm->host_id, &call->err);
-    if (!*conn)
-        return NULL;
-    virDomainPtr dom = virDomainLookupByName(*conn, vm->domain_name);
-    if (!dom) {
-        err_set(&call->err, 409, "no_domain", NULL,
-                "This virtual machine has no domain in libvirt; see the reconcile report.");
-        virConnectClose(*conn);
-        *conn = NULL;
-    }
-    return dom;
-}
-
 /* Adds the domain's state to the result (an op may have put more in it). */
 static void reply_state(struct op_call *call, virDomainPtr dom)
 {
@@ -310,7 +293,7 @@ static int vm_act(struct op_call *call, const char *action, const char *const *a
 {
     virConnectPtr conn = NULL;
     struct vm *vm = vm_load(call);
-    virDomainPtr dom = vm ? vm_domain(call, vm, &conn) : NULL;
+    virDomainPtr dom = vm ? virt_domain(vm->host_id, vm->domain_name, &conn, &call->err) : NULL;
     int rc = -1;
     if (dom) {
         const char *state = vm_state_name(dom);
@@ -1209,7 +1192,7 @@ static int start_from_cdrom(struct op_call *call)
 {
     virConnectPtr conn = NULL;
     struct vm *vm = vm_load(call);
-    virDomainPtr dom = vm ? vm_domain(call, vm, &conn) : NULL;
+    virDomainPtr dom = vm ? virt_domain(vm->host_id, vm->domain_name, &conn, &call->err) : NULL;
     int rc = -1;
     if (!dom)
         goto out;
@@ -1265,7 +1248,7 @@ int vm_op_update(struct op_call *call)
 {
     virConnectPtr conn = NULL;
     struct vm *vm = vm_load(call);
-    virDomainPtr dom = vm ? vm_domain(call, vm, &conn) : NULL;
+    virDomainPtr dom = vm ? virt_domain(vm->host_id, vm->domain_name, &conn, &call->err) : NULL;
     int rc = -1;
     if (dom) {
         bool active = virDomainIsActive(dom) == 1;
@@ -1314,7 +1297,7 @@ static int live_domain_open(struct op_call *call, struct live_domain *d)
 {
     memset(d, 0, sizeof *d);
     d->vm = vm_load(call);
-    d->dom = d->vm ? vm_domain(call, d->vm, &d->conn) : NULL;
+    d->dom = d->vm ? virt_domain(d->vm->host_id, d->vm->domain_name, &d->conn, &call->err) : NULL;
     if (!d->dom)
         return -1;
     d->state = vm_state_name(d->dom);

@@ -89,19 +89,6 @@ static int libvirt_error(struct err *err, const char *what)
                    virGetLastErrorMessage());
 }
 
-/* The VM's domain on a referenced connection; 409 when libvirt has none. */
-static virDomainPtr hw_domain(const struct hw_vm *vm, virConnectPtr *conn, struct err *err)
-{
-    *conn = virt_conn_host(vm->host_id, err);
-    if (!*conn)
-        return NULL;
-    virDomainPtr dom = virDomainLookupByName(*conn, vm->domain_name);
-    if (!dom)
-        err_set(err, 409, "no_domain", NULL,
-                "This virtual machine has no domain in libvirt; see the reconcile report.");
-    return dom;
-}
-
 /* Running or paused: a change must reach QEMU as well as the definition. */
 static bool hw_active(virDomainPtr dom)
 {
@@ -258,7 +245,7 @@ static int op_disk_add(struct op_call *call)
     if (strcmp(d->state, "adding"))
         return err_set(&call->err, 409, "wrong_state", NULL, "This disk is attached already.");
     g_autoptr(virConnect) conn = NULL;
-    g_autoptr(virDomain) dom = hw_domain(vm, &conn, &call->err);
+    g_autoptr(virDomain) dom = virt_domain(vm->host_id, vm->domain_name, &conn, &call->err);
     if (!dom)
         return -1;
     bool active = hw_active(dom);
@@ -315,7 +302,7 @@ static int op_disk_resize(struct op_call *call)
         size_gb = d->size_gb;
     }
     g_autoptr(virConnect) conn = NULL;
-    g_autoptr(virDomain) dom = hw_domain(vm, &conn, &call->err);
+    g_autoptr(virDomain) dom = virt_domain(vm->host_id, vm->domain_name, &conn, &call->err);
     g_autoptr(virStoragePool) pool =
         dom ? pool_get_chosen(conn, d ? d->storage_pool_id : vm->storage_pool_id, &call->err) : NULL;
     if (!pool)
@@ -480,24 +467,31 @@ static int unplug_wait(virDomainPtr dom, const struct hw_vm *vm, const char *wha
     return -1;
 }
 
+/* Takes the device of xml (freed here; NULL: it could not be built) out
+ * of the domain's definition; not in it (any more) is what we want too.
+ * what names it in the error: "Removing the disk from the definition". */
+static int definition_detach(virDomainPtr dom, char *xml, const char *what, struct err *err)
+{
+    int rc = 0;
+    if (!xml || virDomainDetachDeviceFlags(dom, xml, VIR_DOMAIN_AFFECT_CONFIG) < 0) {
+        virErrorPtr e = virGetLastError();
+        if (!e || e->code != VIR_ERR_DEVICE_MISSING)
+            rc = libvirt_error(err, what);
+    }
+    g_free(xml);
+    return rc;
+}
+
 /* The disk is gone from the definition and the pool, and its row. */
 static int disk_forget(virDomainPtr dom, virStoragePoolPtr pool, const struct hw_disk *d,
                        struct err *err)
 {
-    char *xml = disk_xml_of(d, NULL);
-    int rc = 0;
-    if (!xml || virDomainDetachDeviceFlags(dom, xml, VIR_DOMAIN_AFFECT_CONFIG) < 0) {
-        /* Not in the definition (any more) is what we want. */
-        virErrorPtr e = virGetLastError();
-        if (!e || e->code != VIR_ERR_DEVICE_MISSING)
-            rc = libvirt_error(err, "Removing the disk from the definition");
-    }
-    g_free(xml);
-    if (rc == 0) {
-        volume_delete(pool, d->file_name);
-        db_exec("DELETE FROM vm_disks WHERE id = ?", DB_INT(d->id));
-    }
-    return rc;
+    if (definition_detach(dom, disk_xml_of(d, NULL), "Removing the disk from the definition",
+                          err) < 0)
+        return -1;
+    volume_delete(pool, d->file_name);
+    db_exec("DELETE FROM vm_disks WHERE id = ?", DB_INT(d->id));
+    return 0;
 }
 
 /* The job of a removal from a running guest: asks the guest to let go
@@ -512,7 +506,7 @@ static int remove_job(struct job *job)
     user_free(actor);
     g_autoptr(hw_disk) d = vm ? disk_load(vm, job->object_id, NULL, &err) : NULL;
     g_autoptr(virConnect) conn = NULL;
-    g_autoptr(virDomain) dom = d ? hw_domain(vm, &conn, &err) : NULL;
+    g_autoptr(virDomain) dom = d ? virt_domain(vm->host_id, vm->domain_name, &conn, &err) : NULL;
     g_autoptr(virStoragePool) pool = dom ? pool_get_chosen(conn, d->storage_pool_id, &err) : NULL;
     if (!pool) {
         job_message(job, err.message);
@@ -576,7 +570,7 @@ static int op_disk_remove(struct op_call *call)
     if (strcmp(d->state, "attached"))
         return err_set(&call->err, 409, "wrong_state", NULL, "This disk is being changed.");
     g_autoptr(virConnect) conn = NULL;
-    g_autoptr(virDomain) dom = hw_domain(vm, &conn, &call->err);
+    g_autoptr(virDomain) dom = virt_domain(vm->host_id, vm->domain_name, &conn, &call->err);
     g_autoptr(virStoragePool) pool = dom ? pool_get_chosen(conn, d->storage_pool_id, &call->err) : NULL;
     if (!pool)
         return -1;
@@ -647,6 +641,47 @@ static struct hw_nic *nic_load(const struct hw_vm *vm, long long id, struct err 
     }
     db_rows_free(rows);
     return n;
+}
+
+/* What a hardware op acts on: the VM (the actor's to touch), the NIC row
+ * it changes (NULL for a change of the whole machine) and the VM's domain
+ * with its connection. */
+struct hw_target {
+    struct hw_vm *vm;
+    struct hw_nic *n;
+    virConnectPtr conn;
+    virDomainPtr dom;
+};
+
+static void hw_target_clear(struct hw_target *t)
+{
+    if (t->dom)
+        virDomainFree(t->dom);
+    if (t->conn)
+        virConnectClose(t->conn);
+    hw_nic_free(t->n);
+    hw_vm_free(t->vm);
+}
+typedef struct hw_target hw_target;
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(hw_target, hw_target_clear)
+
+/* Fills t with VM vm_id, its NIC nic_id (0: none; the NIC ops' tables
+ * take 1 and up) and its domain, in that order of refusals; a NIC row not
+ * in state (NULL: any) is refused with a 409 saying refusal. 0, or -1
+ * with err. */
+static int hw_target_open(struct hw_target *t, long long vm_id, const struct user *actor,
+                           long long nic_id, const char *state, const char *refusal,
+                           struct err *err)
+{
+    t->vm = hw_vm_load(vm_id, actor, err);
+    if (!t->vm)
+        return -1;
+    if (nic_id && !(t->n = nic_load(t->vm, nic_id, err)))
+        return -1;
+    if (t->n && state && strcmp(t->n->state, state))
+        return err_set(err, 409, "wrong_state", NULL, "%s", refusal);
+    t->dom = virt_domain(t->vm->host_id, t->vm->domain_name, &t->conn, err);
+    return t->dom ? 0 : -1;
 }
 
 static char *nic_xml_of(const struct hw_nic *n)
@@ -854,41 +889,34 @@ static int bandwidth_set(virDomainPtr dom, const struct hw_nic *n, struct err *e
  * the machine runs; the row is 'attached' only when libvirt has it. */
 static int op_nic_add(struct op_call *call)
 {
-    g_autoptr(hw_vm) vm = hw_vm_load(arg_int(call, "vm_id"), call->actor, &call->err);
-    if (!vm)
+    g_auto(hw_target) t = { 0 };
+    if (hw_target_open(&t, arg_int(call, "vm_id"), call->actor, arg_int(call, "nic_id"),
+                        "adding", "This NIC is attached already.", &call->err) < 0)
         return -1;
-    g_autoptr(hw_nic) n = nic_load(vm, arg_int(call, "nic_id"), &call->err);
-    if (!n)
-        return -1;
-    if (strcmp(n->state, "adding"))
-        return err_set(&call->err, 409, "wrong_state", NULL, "This NIC is attached already.");
-    g_autoptr(virConnect) conn = NULL;
-    g_autoptr(virDomain) dom = hw_domain(vm, &conn, &call->err);
-    if (!dom)
-        return -1;
-    int taken = mac_on_host(conn, n->mac, &call->err);
+    int taken = mac_on_host(t.conn, t.n->mac, &call->err);
     if (taken < 0)
         return -1;
     if (taken)
         return err_set(&call->err, 409, "mac_taken", "mac",
-                       "Another machine on this host has the MAC address %s.", n->mac);
-    if (vlan_check(conn, n, &call->err) < 0)
+                       "Another machine on this host has the MAC address %s.", t.n->mac);
+    if (vlan_check(t.conn, t.n, &call->err) < 0)
         return -1;
-    char *xml = nic_xml_of(n);
+    char *xml = nic_xml_of(t.n);
     if (!xml)
         return err_set(&call->err, 422, "invalid_spec", NULL, "This NIC cannot be built.");
-    int rc = nic_record_implicit(dom, vm, &call->err);
+    int rc = nic_record_implicit(t.dom, t.vm, &call->err);
     if (rc == 0)
-        rc = ip_pool_nic_hosts(conn, vm->id, n->id, true, &call->err);
-    if (rc == 0 && virDomainAttachDeviceFlags(dom, xml, hw_flags(dom)) < 0) {
+        rc = ip_pool_nic_hosts(t.conn, t.vm->id, t.n->id, true, &call->err);
+    if (rc == 0 && virDomainAttachDeviceFlags(t.dom, xml, hw_flags(t.dom)) < 0) {
         rc = nic_libvirt_error(&call->err, "Attaching the NIC");
-        ip_pool_nic_hosts(conn, vm->id, n->id, false, NULL);
+        ip_pool_nic_hosts(t.conn, t.vm->id, t.n->id, false, NULL);
     }
     g_free(xml);
-    if (rc == 0 && db_exec("UPDATE vm_nics SET state = 'attached' WHERE id = ?", DB_INT(n->id)) < 0)
+    if (rc == 0 &&
+        db_exec("UPDATE vm_nics SET state = 'attached' WHERE id = ?", DB_INT(t.n->id)) < 0)
         rc = err_set(&call->err, 503, "database_unavailable", NULL, "The database is not available.");
     if (rc == 0)
-        call->result = json_pack("{s:s, s:b}", "mac", n->mac, "live", hw_active(dom));
+        call->result = json_pack("{s:s, s:b}", "mac", t.n->mac, "live", hw_active(t.dom));
     return rc;
 }
 
@@ -897,27 +925,23 @@ static int op_nic_add(struct op_call *call)
  * a new model while the machine runs). */
 static int op_nic_update(struct op_call *call)
 {
-    g_autoptr(hw_vm) vm = hw_vm_load(arg_int(call, "vm_id"), call->actor, &call->err);
-    if (!vm)
+    g_auto(hw_target) t = { 0 };
+    if (hw_target_open(&t, arg_int(call, "vm_id"), call->actor, arg_int(call, "nic_id"),
+                        NULL, NULL, &call->err) < 0)
         return -1;
-    g_autoptr(hw_nic) n = nic_load(vm, arg_int(call, "nic_id"), &call->err);
-    if (!n)
-        return -1;
-    g_autoptr(virConnect) conn = NULL;
-    g_autoptr(virDomain) dom = hw_domain(vm, &conn, &call->err);
-    if (!dom)
-        return -1;
-    char *xml = nic_xml_of(n);
+    char *xml = nic_xml_of(t.n);
     if (!xml)
         return err_set(&call->err, 422, "invalid_spec", NULL, "This NIC cannot be built.");
     /* The limits first (libvirt's own call for them), then the link and
      * model from the same row: the device's XML carries the same limits. */
-    int rc = bandwidth_set(dom, n, &call->err) < 0 ? -1 : virDomainUpdateDeviceFlags(dom, xml, hw_flags(dom));
+    int rc = bandwidth_set(t.dom, t.n, &call->err) < 0
+                 ? -1
+                 : virDomainUpdateDeviceFlags(t.dom, xml, hw_flags(t.dom));
     g_free(xml);
     if (rc < 0)
         return call->err.status ? -1 : libvirt_error(&call->err, "Changing the NIC");
-    call->result = json_pack("{s:s, s:s, s:s, s:b}", "mac", n->mac, "model", n->model,
-                             "link_state", n->link_state, "live", hw_active(dom));
+    call->result = json_pack("{s:s, s:s, s:s, s:b}", "mac", t.n->mac, "model", t.n->model,
+                             "link_state", t.n->link_state, "live", hw_active(t.dom));
     return 0;
 }
 
@@ -926,20 +950,12 @@ static int op_nic_update(struct op_call *call)
 static int nic_forget(virConnectPtr conn, virDomainPtr dom, const struct hw_vm *vm,
                       const struct hw_nic *n, struct err *err)
 {
-    char *xml = nic_xml_of(n);
-    int rc = 0;
-    if (!xml || virDomainDetachDeviceFlags(dom, xml, VIR_DOMAIN_AFFECT_CONFIG) < 0) {
-        virErrorPtr e = virGetLastError();
-        if (!e || e->code != VIR_ERR_DEVICE_MISSING)   /* not there is what we want */
-            rc = libvirt_error(err, "Removing the NIC from the definition");
-    }
-    g_free(xml);
-    if (rc == 0) {
-        ip_pool_nic_hosts(conn, vm->id, n->id, false, NULL);
-        db_exec("DELETE FROM vm_nics WHERE id = ?", DB_INT(n->id));
-        port_forward_sync(0, NULL);   /* its forwards went with the row */
-    }
-    return rc;
+    if (definition_detach(dom, nic_xml_of(n), "Removing the NIC from the definition", err) < 0)
+        return -1;
+    ip_pool_nic_hosts(conn, vm->id, n->id, false, NULL);
+    db_exec("DELETE FROM vm_nics WHERE id = ?", DB_INT(n->id));
+    port_forward_sync(0, NULL);   /* its forwards went with the row */
+    return 0;
 }
 
 /* The job of a NIC's removal from a running guest, as remove_job's. */
@@ -947,23 +963,21 @@ static int nic_remove_job(struct job *job)
 {
     struct err err = { 0 };
     struct user *actor = user_by_id(job->actor_id);
-    g_autoptr(hw_vm) vm = hw_vm_load(job->vm_id, actor, &err);
+    g_auto(hw_target) t = { 0 };
+    int rc = hw_target_open(&t, job->vm_id, actor, job->object_id, NULL, NULL, &err);
     user_free(actor);
-    g_autoptr(hw_nic) n = vm ? nic_load(vm, job->object_id, &err) : NULL;
-    g_autoptr(virConnect) conn = NULL;
-    g_autoptr(virDomain) dom = n ? hw_domain(vm, &conn, &err) : NULL;
-    int rc = dom ? 0 : -1;
-    if (rc == 0 && hw_active(dom) && unplug_wait(dom, vm, n->mac, nic_alias, n->mac, &err) < 0) {
-        db_exec("UPDATE vm_nics SET state = 'attached' WHERE id = ?", DB_INT(n->id));
+    if (rc == 0 && hw_active(t.dom) &&
+        unplug_wait(t.dom, t.vm, t.n->mac, nic_alias, t.n->mac, &err) < 0) {
+        db_exec("UPDATE vm_nics SET state = 'attached' WHERE id = ?", DB_INT(t.n->id));
         rc = -1;
     }
     if (rc == 0)
-        rc = nic_forget(conn, dom, vm, n, &err);
+        rc = nic_forget(t.conn, t.dom, t.vm, t.n, &err);
     if (rc < 0) {
         job_message(job, err.message);
         return -1;
     }
-    json_t *result = json_pack("{s:s, s:b}", "mac", n->mac, "removed", 1);
+    json_t *result = json_pack("{s:s, s:b}", "mac", t.n->mac, "removed", 1);
     job_result(job, result);
     json_decref(result);
     return 0;
@@ -973,28 +987,20 @@ static int nic_remove_job(struct job *job)
  * one in a job that ends with the guest's release of the device. */
 static int op_nic_remove(struct op_call *call)
 {
-    g_autoptr(hw_vm) vm = hw_vm_load(arg_int(call, "vm_id"), call->actor, &call->err);
-    if (!vm)
+    g_auto(hw_target) t = { 0 };
+    if (hw_target_open(&t, arg_int(call, "vm_id"), call->actor, arg_int(call, "nic_id"),
+                        "attached", "This NIC is being changed.", &call->err) < 0)
         return -1;
-    g_autoptr(hw_nic) n = nic_load(vm, arg_int(call, "nic_id"), &call->err);
-    if (!n)
-        return -1;
-    if (strcmp(n->state, "attached"))
-        return err_set(&call->err, 409, "wrong_state", NULL, "This NIC is being changed.");
-    g_autoptr(virConnect) conn = NULL;
-    g_autoptr(virDomain) dom = hw_domain(vm, &conn, &call->err);
-    if (!dom)
-        return -1;
-    if (!hw_active(dom)) {
-        if (nic_forget(conn, dom, vm, n, &call->err) < 0)
+    if (!hw_active(t.dom)) {
+        if (nic_forget(t.conn, t.dom, t.vm, t.n, &call->err) < 0)
             return -1;
-        call->result = json_pack("{s:s, s:b}", "mac", n->mac, "removed", 1);
+        call->result = json_pack("{s:s, s:b}", "mac", t.n->mac, "removed", 1);
         return 0;
     }
-    long long job_id = removal_launch(call, vm, "nic.remove", "vm_nics", n->id, nic_remove_job);
+    long long job_id = removal_launch(call, t.vm, "nic.remove", "vm_nics", t.n->id, nic_remove_job);
     if (job_id < 0)
         return -1;
-    call->result = json_pack("{s:s, s:I}", "mac", n->mac, "job_id", (json_int_t)job_id);
+    call->result = json_pack("{s:s, s:I}", "mac", t.n->mac, "job_id", (json_int_t)job_id);
     return 0;
 }
 
@@ -1011,7 +1017,7 @@ static int op_cdrom_set(struct op_call *call)
     if (vm->iso_file && !pool_name_valid(vm->iso_file))
         return err_set(&call->err, 409, "unknown_iso", NULL, "This ISO image cannot be used.");
     g_autoptr(virConnect) conn = NULL;
-    g_autoptr(virDomain) dom = hw_domain(vm, &conn, &call->err);
+    g_autoptr(virDomain) dom = virt_domain(vm->host_id, vm->domain_name, &conn, &call->err);
     if (!dom)
         return -1;
     char *path = vm->iso_file ? pool_path("isos", vm->iso_file) : NULL;
@@ -1040,20 +1046,16 @@ static int op_cdrom_set(struct op_call *call)
  * machine was defined with (libvirt refuses more). */
 static int op_vcpus_set(struct op_call *call)
 {
-    g_autoptr(hw_vm) vm = hw_vm_load(arg_int(call, "vm_id"), call->actor, &call->err);
-    if (!vm)
+    g_auto(hw_target) t = { 0 };
+    if (hw_target_open(&t, arg_int(call, "vm_id"), call->actor, 0, NULL, NULL, &call->err) < 0)
         return -1;
-    g_autoptr(virConnect) conn = NULL;
-    g_autoptr(virDomain) dom = hw_domain(vm, &conn, &call->err);
-    if (!dom)
-        return -1;
-    bool active = hw_active(dom);
-    if (active && virDomainSetVcpusFlags(dom, (unsigned)vm->vcpus, VIR_DOMAIN_AFFECT_LIVE) < 0)
+    bool active = hw_active(t.dom);
+    if (active && virDomainSetVcpusFlags(t.dom, (unsigned)t.vm->vcpus, VIR_DOMAIN_AFFECT_LIVE) < 0)
         return libvirt_error(&call->err, "Adding vCPUs");
-    if (virDomainSetVcpusFlags(dom, (unsigned)vm->vcpus, VIR_DOMAIN_AFFECT_CONFIG) < 0)
+    if (virDomainSetVcpusFlags(t.dom, (unsigned)t.vm->vcpus, VIR_DOMAIN_AFFECT_CONFIG) < 0)
         return libvirt_error(&call->err, "Changing the vCPUs");
-    int live = active ? virDomainGetVcpusFlags(dom, VIR_DOMAIN_AFFECT_LIVE) : -1;
-    call->result = json_pack("{s:i, s:b, s:i}", "vcpus", vm->vcpus, "live", active, "live_vcpus",
+    int live = active ? virDomainGetVcpusFlags(t.dom, VIR_DOMAIN_AFFECT_LIVE) : -1;
+    call->result = json_pack("{s:i, s:b, s:i}", "vcpus", t.vm->vcpus, "live", active, "live_vcpus",
                              live);
     return 0;
 }
@@ -1064,26 +1066,23 @@ static int op_vcpus_set(struct op_call *call)
  * policy (udev, memhp_default_state) or its user onlines the blocks. */
 static int op_memory_add(struct op_call *call)
 {
-    g_autoptr(hw_vm) vm = hw_vm_load(arg_int(call, "vm_id"), call->actor, &call->err);
-    if (!vm)
+    g_auto(hw_target) t = { 0 };
+    if (hw_target_open(&t, arg_int(call, "vm_id"), call->actor, 0, NULL, NULL, &call->err) < 0)
         return -1;
-    g_autoptr(virConnect) conn = NULL;
-    g_autoptr(virDomain) dom = hw_domain(vm, &conn, &call->err);
-    if (!dom)
-        return -1;
-    if (!hw_active(dom))
+    if (!hw_active(t.dom))
         return err_set(&call->err, 409, "wrong_state", NULL, "The machine is not running.");
     char *xml = domain_xml_dimm(arg_int(call, "size_mb"));
     if (!xml)
         return err_set(&call->err, 422, "not_aligned", "memory_mb",
                        "Memory is added in multiples of 128 MiB.");
-    int rc = virDomainAttachDeviceFlags(dom, xml, VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG);
+    int rc = virDomainAttachDeviceFlags(t.dom, xml,
+                                        VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG);
     g_free(xml);
     if (rc < 0)
         return libvirt_error(&call->err, "Adding memory");
     virDomainInfo info;
-    call->result = json_pack("{s:I}", "live_memory_mb",
-                             virDomainGetInfo(dom, &info) == 0 ? (json_int_t)(info.maxMem >> 10) : -1);
+    json_int_t live = virDomainGetInfo(t.dom, &info) == 0 ? (json_int_t)(info.maxMem >> 10) : -1;
+    call->result = json_pack("{s:I}", "live_memory_mb", live);
     return 0;
 }
 

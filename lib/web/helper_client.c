@@ -209,3 +209,11 @@ json_t *helper_call(struct req *r, const char *op, json_t *args)
     json_decref(reply);
     return data;
 }
+
+json_t *helper_call_id(struct req *r, const char *op, const char *key, long long id)
+{
+    json_t *args = json_pack("{s:I}", key, (json_int_t)id);
+    json_t *done = helper_call(r, op, args);
+    json_decref(args);
+    return done;
+}

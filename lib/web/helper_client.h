@@ -11,6 +11,8 @@
  * code, message), or 503 helper_unavailable when it cannot be reached.
  * args is borrowed. */
 json_t *helper_call(struct req *r, const char *op, json_t *args);
+/* helper_call with the arguments {key: id}: op on one object. */
+json_t *helper_call_id(struct req *r, const char *op, const char *key, long long id);
 
 /* What a helper error with code and (English) message says in the current
  * language: the translation by code (with the message's facts in

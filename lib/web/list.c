@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app.h"
 #include "i18n.h"
+#include "rbac.h"
 
 static int query_int(struct req *r, const char *name, long long min, long long max,
                      long long *out)
@@ -104,8 +106,7 @@ int list_run(struct req *r, struct list_query *q, const char *columns, const cha
 
     int rc = 0;
     if (!rows || !total) {
-        rc = req_fail(r, 503, "database_unavailable", NULL,
-                      _("The database is not available. Try again shortly."));
+        rc = fail_db(r);
     } else {
         json_t *items = json_array();
         for (int i = 0; i < rows->nrows; i++)
@@ -116,6 +117,28 @@ int list_run(struct req *r, struct list_query *q, const char *columns, const cha
     db_rows_free(total);
     list_query_free(q);
     return rc;
+}
+
+json_t *list_one(struct req *r, struct db_rows *rows, list_row_fn to_json, const char *missing)
+{
+    return list_one_owned(r, rows, -1, to_json, missing);
+}
+
+json_t *list_one_owned(struct req *r, struct db_rows *rows, int owner_col, list_row_fn to_json,
+                       const char *missing)
+{
+    if (!rows) {
+        fail_db(r);
+        return NULL;
+    }
+    json_t *one = rows->nrows == 1 && (owner_col < 0 ||
+                                       rbac_may_touch(r->user, db_cell_int(rows, 0, owner_col, 0)))
+                      ? to_json(rows, 0)
+                      : NULL;
+    db_rows_free(rows);
+    if (!one)
+        req_fail(r, 404, "not_found", NULL, "%s", missing);
+    return one;
 }
 
 /* "&k=v" for each of keys the request has, except skip. */

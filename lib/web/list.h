@@ -39,6 +39,15 @@ typedef json_t *(*list_row_fn)(const struct db_rows *rows, int row);
 int list_run(struct req *r, struct list_query *q, const char *columns, const char *from_where,
              const struct db_param *params, list_row_fn to_json);
 
+/* The one row of rows (a query by id, freed here) as to_json makes it;
+ * NULL with a 503 when the query failed (rows NULL), or a 404 not_found
+ * saying missing (translated) when it found no row. */
+json_t *list_one(struct req *r, struct db_rows *rows, list_row_fn to_json, const char *missing);
+/* list_one of an object someone owns (their id in column owner_col): one
+ * the caller may not touch (rbac_may_touch) gets the same 404 as none. */
+json_t *list_one_owned(struct req *r, struct db_rows *rows, int owner_col, list_row_fn to_json,
+                       const char *missing);
+
 /* For list pages: links that keep the query's other parameters (keys,
  * NULL-terminated) and change one. list_paging gives {prev, next} hrefs of
  * base for page of a list of total; list_sort_links gives, per sort name,

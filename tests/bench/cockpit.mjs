@@ -19,10 +19,10 @@
 // when it could not measure.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, connect } from 'node:net';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { adminClient, BASE, createUser, launchBrowser, q, sql } from '../integration/lib.mjs';
+import { adminClient, BASE, createUser, insertVmRows, launchBrowser, sql } from '../integration/lib.mjs';
+import { countingProxy } from './proxy.mjs';
 
 const OUT = process.env.VMM_TEST_OUTPUT || new URL('../../test-output', import.meta.url).pathname;
 const RUNS = Number(process.env.BENCH_COCKPIT_RUNS || 3);
@@ -33,22 +33,6 @@ const SKIP = process.env.COCKPIT_SKIP || (COCKPIT ? '' : 'COCKPIT_URL is not set
 let browser;
 let user;
 const result = {};
-
-/** A TCP proxy in front of url that counts the bytes both ways. */
-async function countingProxy(url) {
-  const target = new URL(url);
-  const counted = { bytes: 0 };
-  const server = createServer((client) => {
-    const upstream = connect(Number(target.port || 80), target.hostname);
-    client.on('data', (d) => { counted.bytes += d.length; });
-    upstream.on('data', (d) => { counted.bytes += d.length; });
-    client.pipe(upstream).pipe(client);
-    const end = () => { client.destroy(); upstream.destroy(); };
-    for (const s of [client, upstream]) { s.on('error', end); s.on('close', end); }
-  });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  return { base: `http://127.0.0.1:${server.address().port}`, counted, close: () => server.close() };
-}
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
@@ -88,14 +72,7 @@ before(async () => {
   mkdirSync(OUT, { recursive: true });
   const admin = await adminClient();
   user = await createUser(admin, { prefix: 'benchck' });
-  const values = [];
-  for (let i = 0; i < VMS; i++) {
-    const uuid = crypto.randomUUID();
-    values.push(`(${q(uuid)}, ${q(`vmm-bench-${uuid.slice(0, 18)}`)}, ${q(`bench-${String(i).padStart(3, '0')}`)},
-      '', ${user.user.id}, 'stopped', 2, 2048, 20)`);
-  }
-  sql(`INSERT INTO vms (uuid, domain_name, name, description, owner_id, state, vcpus, memory_mb, disk_gb)
-       VALUES ${values.join(', ')}`);
+  insertVmRows(user.user.id, VMS);
   browser = await launchBrowser();
 });
 

@@ -14,19 +14,17 @@
 // fail the run, so that a regression is seen.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, connect } from 'node:net';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { adminClient, BASE, Client, createUser, launchBrowser, sql, q } from '../integration/lib.mjs';
+import { adminClient, BASE, Client, createUser, insertVmRows, launchBrowser, sql } from '../integration/lib.mjs';
+import { countingProxy } from './proxy.mjs';
 
 const OUT = process.env.VMM_TEST_OUTPUT || new URL('../../test-output', import.meta.url).pathname;
 const IDLE_S = Number(process.env.BENCH_IDLE_S || 60);
 const VMS = 100;
-const upstream = new URL(BASE);
 
 let proxy;
 let proxyBase;
-const counted = { up: 0, down: 0 };
 let browser;
 let newVm;
 let user;
@@ -39,27 +37,12 @@ function report(name, value, budget, ok) {
 
 before(async () => {
   mkdirSync(OUT, { recursive: true });
-  proxy = createServer((client) => {
-    const server = connect(Number(upstream.port), upstream.hostname);
-    client.on('data', (d) => { counted.up += d.length; });
-    server.on('data', (d) => { counted.down += d.length; });
-    client.pipe(server).pipe(client);
-    const end = () => { client.destroy(); server.destroy(); };
-    client.on('error', end); server.on('error', end); client.on('close', end); server.on('close', end);
-  });
-  await new Promise((r) => proxy.listen(0, '127.0.0.1', r));
-  proxyBase = `http://127.0.0.1:${proxy.address().port}`;
+  proxy = await countingProxy(BASE);
+  proxyBase = proxy.base;
 
   admin = await adminClient();
   user = await createUser(admin, { prefix: 'bench' });
-  const values = [];
-  for (let i = 0; i < VMS; i++) {
-    const uuid = crypto.randomUUID();
-    values.push(`(${q(uuid)}, ${q(`vmm-bench-${uuid.slice(0, 18)}`)}, ${q(`bench-${String(i).padStart(3, '0')}`)},
-      '', ${user.user.id}, 'stopped', 2, 2048, 20)`);
-  }
-  sql(`INSERT INTO vms (uuid, domain_name, name, description, owner_id, state, vcpus, memory_mb, disk_gb)
-       VALUES ${values.join(', ')}`);
+  insertVmRows(user.user.id, VMS);
   // Room for the one VM the bench makes through the API.
   const quota = await admin.api('PUT', `/users/${user.user.id}/quota`, { max_vms: VMS + 10,
     max_vcpus: 1000, max_memory_mb: 1048576, max_disk_gb: 10000 });
@@ -99,7 +82,7 @@ test('an idle list of 100 VMs, and a change made elsewhere', async () => {
   const page = await context.newPage();
   try {
     await login(page);
-    const before = counted.down + counted.up;
+    const before = proxy.counted.bytes;
     await page.goto(`${proxyBase}/vms?per_page=100&sort=name`, { waitUntil: 'domcontentloaded' });
     assert.equal(await page.locator('#vms a:text("bench-099")').count(), 1);
     // Server-rendered: the last row is in the document when it is parsed.
@@ -107,19 +90,19 @@ test('an idle list of 100 VMs, and a change made elsewhere', async () => {
       performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd));
     await page.waitForSelector('html[data-live-open]');
     await page.waitForLoadState('load');
-    const weight = counted.down + counted.up - before;
+    const weight = proxy.counted.bytes - before;
     report('VM list (100 VMs): last row parsed (DCL), ms', lastRowMs, '< 200 (~1/20 Cockpit)', lastRowMs < 200);
     report('VM list (100 VMs): bytes both ways', weight, '< 50 KB', weight < 50 * 1024);
 
-    const idleStart = counted.down + counted.up;
+    const idleStart = proxy.counted.bytes;
     await page.waitForTimeout(IDLE_S * 1000);   // the measure itself: nothing may happen meanwhile
-    const perMinute = Math.round((counted.down + counted.up - idleStart) * 60 / IDLE_S);
+    const perMinute = Math.round((proxy.counted.bytes - idleStart) * 60 / IDLE_S);
     report(`idle, bytes a minute (over ${IDLE_S} s)`, perMinute, '< 600', perMinute < 600);
 
     const api = new Client(user.username);
     await api.loginOk(user.username, user.password);
     const template = Number(sql("SELECT id FROM templates WHERE name = 'Demo (busybox)'")[0][0]);
-    const changeStart = counted.down + counted.up;
+    const changeStart = proxy.counted.bytes;
     const t1 = Date.now();
     const made = await api.api('POST', '/vms', { name: 'aaa-new', template_id: template, vcpus: 1,
       memory_mb: 128, disk_gb: 1, start: false });
@@ -128,7 +111,7 @@ test('an idle list of 100 VMs, and a change made elsewhere', async () => {
     await page.waitForSelector('#vms a:text("aaa-new")', { timeout: 5000 });
     const shownMs = Date.now() - t1;
     report('a VM made elsewhere shown after, ms', shownMs, '< 2000', shownMs < 2000);
-    report('that refresh, bytes both ways (API call excl.)', counted.down + counted.up - changeStart, '(info)', true);
+    report('that refresh, bytes both ways (API call excl.)', proxy.counted.bytes - changeStart, '(info)', true);
   } finally {
     await context.close();
   }
@@ -141,9 +124,9 @@ test('every main page weighs under 50 KB over the wire', async () => {
     await login(page);
     for (const path of ['/', '/vms', '/vms/new', '/jobs', '/isos', '/templates', '/uploads', '/host',
       '/audit-logs', '/profile']) {
-      const start = counted.down + counted.up;
+      const start = proxy.counted.bytes;
       await page.goto(`${proxyBase}${path}`, { waitUntil: 'load' });
-      const bytes = counted.down + counted.up - start;
+      const bytes = proxy.counted.bytes - start;
       // The uploader's library (tus-js-client) is outside the budget.
       const library = path === '/uploads' ? await libraryBytes(page, '/static/vendor/tus.min.js') : 0;
       report(`page ${path}, bytes both ways${library ? ' (excl. tus)' : ''}`, bytes - library, '< 50 KB',

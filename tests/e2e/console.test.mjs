@@ -4,10 +4,11 @@
 // the page says so. Screenshots go to $VMM_TEST_OUTPUT.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  BASE, Client, STATE, adminClient, createUser, createVmDone, launchBrowser, sql, waitFor, loginInBrowser,
+  BASE, adminClient, deleteVmsOf, demoVmDone, domainOf, launchBrowser, loginInBrowser, serialLog, userClient,
+  waitFor,
 } from '../integration/lib.mjs';
 
 const OUT = process.env.VMM_TEST_OUTPUT || new URL('../../test-output', import.meta.url).pathname;
@@ -19,33 +20,18 @@ let user;
 let api;
 let vm;
 
-function serialLog(vmId) {
-  const domain = sql(`SELECT domain_name FROM vms WHERE id = ${Number(vmId)}`)[0][0];
-  const path = `${STATE}/pool/consoles/${domain}.log`;
-  return existsSync(path) ? readFileSync(path, 'utf8') : '';
-}
-
 before(async () => {
   mkdirSync(OUT, { recursive: true });
-  user = await createUser(await adminClient());
-  api = new Client(user.username);
-  await api.loginOk(user.username, user.password);
-  const templateId = Number(sql("SELECT id FROM templates WHERE name = 'Demo (busybox)'")[0][0]);
-  const made = await createVmDone(api, {
-    name: '控制台测试', template_id: templateId, vcpus: 1, memory_mb: 256, disk_gb: 1,
-  });
-  assert.equal(made.status, 201, made.text);
-  assert.equal(made.job.state, 'succeeded', made.job.message);
-  vm = made.vm;
-  await waitFor(() => serialLog(vm.id).includes('VMM-TEST: boot ok'), BOOT_DEADLINE_MS, 500);
+  user = await userClient(await adminClient());
+  api = user.client;
+  vm = await demoVmDone(api, { name: '控制台测试', memory_mb: 256, start: true });
+  await waitFor(() => serialLog(domainOf(vm.id)).includes('VMM-TEST: boot ok'), BOOT_DEADLINE_MS, 500);
   browser = await launchBrowser();
 });
 
 after(async () => {
   await browser?.close();
-  const left = sql(`SELECT id FROM vms WHERE owner_id = ${user.user.id}`);
-  const admin = await adminClient();
-  for (const [id] of left) await admin.api('DELETE', `/vms/${id}?delete_disks=true`);
+  await deleteVmsOf(user.user.id);
 });
 
 test('noVNC connects to a booted guest and draws it; a stopped VM is said so', async () => {

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  ADMIN_PASSWORD, ADMIN_USER, BASE, Client, adminClient, createUser, createVmDone, dataOf, launchBrowser,
-  loginInBrowser, sql,
+  ADMIN_PASSWORD, ADMIN_USER, BASE, adminClient, deleteVmsOf, demoVmDone, launchBrowser, loggedInPage, sql,
+  userClient,
 } from '../integration/lib.mjs';
 
 const OUT = process.env.VMM_TEST_OUTPUT || new URL('../../test-output', import.meta.url).pathname;
@@ -19,16 +19,8 @@ let vm;
 
 before(async () => {
   mkdirSync(OUT, { recursive: true });
-  user = await createUser(await adminClient());
-  const api = new Client(user.username);
-  await api.loginOk(user.username, user.password);
-  const templateId = Number(sql("SELECT id FROM templates WHERE name = 'Demo (busybox)'")[0][0]);
-  // Made to the end (201 while `creating`, then its creation job): stopped.
-  const made = await createVmDone(api, { name: 'dash-one', template_id: templateId, vcpus: 1,
-    memory_mb: 128, disk_gb: 1, start: false });
-  assert.equal(made.status, 201, made.text);
-  vm = dataOf(made.res);
-  assert.equal(made.job.state, 'succeeded', made.job.message);
+  user = await userClient(await adminClient());
+  vm = await demoVmDone(user.client, { name: 'dash-one' });   // stopped
   sql(`INSERT INTO jobs (kind, state, owner_id, message, finished_at, target_type, target_id, target_name)
        VALUES ('iso.verify', 'failed', ${user.user.id}, 'The ISO is gone.', UTC_TIMESTAMP(), 'iso', 999998, 'lost.iso')`);
   browser = await launchBrowser();
@@ -36,14 +28,13 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  if (vm) await (await adminClient()).api('DELETE', `/vms/${vm.id}?delete_disks=true`);
+  if (user) await deleteVmsOf(user.user.id);
 });
 
 test("a user's dashboard: VMs by state, quota, host, tasks and failures", async () => {
-  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1366, height: 900 } });
-  const page = await context.newPage();
+  const { context, page } = await loggedInPage(browser, user.username, user.password,
+    { locale: 'en-US', viewport: { width: 1366, height: 900 } });
   try {
-    await loginInBrowser(page, user.username, user.password);
     const stopped = page.locator('#vm-states a[data-state="stopped"]');
     assert.match(await stopped.textContent(), /Stopped\s*1/);
     assert.match(await page.textContent('#vm-states a[data-state="running"]'), /Running\s*0/);
@@ -70,10 +61,9 @@ test("a user's dashboard: VMs by state, quota, host, tasks and failures", async 
 });
 
 test("an admin's dashboard counts users, ISOs and templates, in Chinese", async () => {
-  const context = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1366, height: 900 } });
-  const page = await context.newPage();
+  const { context, page } = await loggedInPage(browser, ADMIN_USER, ADMIN_PASSWORD,
+    { locale: 'zh-CN', viewport: { width: 1366, height: 900 } });
   try {
-    await loginInBrowser(page, ADMIN_USER, ADMIN_PASSWORD);
     const templates = Number(sql('SELECT COUNT(*) FROM templates')[0][0]);
     assert.equal(Number(await page.textContent('#templates-count')), templates);
     assert.ok(Number(await page.textContent('#users-count')) >= 2);

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  BASE, Client, adminClient, createUser, createVmDone, domainOf, launchBrowser, loginInBrowser, sql, virsh,
+  BASE, adminClient, deleteVmsOf, demoVmDone, domainOf, launchBrowser, loggedInPage, userClient, virsh,
 } from '../integration/lib.mjs';
 
 const OUT = process.env.VMM_TEST_OUTPUT || new URL('../../test-output', import.meta.url).pathname;
@@ -21,25 +21,16 @@ let vm;
 
 before(async () => {
   mkdirSync(OUT, { recursive: true });
-  user = await createUser(await adminClient());
-  api = new Client(user.username);
-  await api.loginOk(user.username, user.password);
-  const templateId = Number(sql("SELECT id FROM templates WHERE name = 'Demo (busybox)'")[0][0]);
-  const made = await createVmDone(api, {
-    name: '图形测试', template_id: templateId, vcpus: 1, memory_mb: 256, disk_gb: 1, start: false,
-  });
-  assert.equal(made.status, 201, made.text);
-  assert.equal(made.job.state, 'succeeded', made.job.message);
-  vm = made.vm;
+  user = await userClient(await adminClient());
+  api = user.client;
+  vm = await demoVmDone(api, { name: '图形测试', memory_mb: 256 });
   assert.equal(vm.state, 'stopped');
   browser = await launchBrowser();
 });
 
 after(async () => {
   await browser?.close();
-  const left = sql(`SELECT id FROM vms WHERE owner_id = ${user.user.id}`);
-  const admin = await adminClient();
-  for (const [id] of left) await admin.api('DELETE', `/vms/${id}?delete_disks=true`);
+  await deleteVmsOf(user.user.id);
 });
 
 /** The running domain's SPICE graphics element, with its password. */
@@ -49,11 +40,9 @@ function liveSpice() {
 }
 
 test('a stopped VM switched to SPICE on its page gives a .vv with a one-time password, and back to VNC', async () => {
-  const context = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1280, height: 900 }, acceptDownloads: true });
-  const page = await context.newPage();
-  page.setDefaultTimeout(TIMEOUT);
+  const { context, page } = await loggedInPage(browser, user.username, user.password,
+    { locale: 'zh-CN', acceptDownloads: true, timeout: TIMEOUT });
   try {
-    await loginInBrowser(page, user.username, user.password);
     await page.goto(`${BASE}/vms/${vm.id}`);
     assert.equal((await page.textContent('#vm-graphics h2')).trim(), '图形显示');
     assert.equal(await page.getAttribute('#graphics-now', 'data-graphics'), 'vnc');

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  BASE, Client, adminClient, createUser, dataOf, jobEnded, jobOf, launchBrowser, loginInBrowser, sql,
+  BASE, adminClient, dataOf, deleteVmsOf, demoTemplateId, jobEnded, jobOf, launchBrowser, loginInBrowser, sql,
+  userClient,
 } from '../integration/lib.mjs';
 
 const OUT = process.env.VMM_TEST_OUTPUT || new URL('../../test-output', import.meta.url).pathname;
@@ -20,18 +21,15 @@ let templateId;
 
 before(async () => {
   mkdirSync(OUT, { recursive: true });
-  user = await createUser(await adminClient(), { display_name: 'Live Tester' });
-  api = new Client(user.username);
-  await api.loginOk(user.username, user.password);
-  templateId = Number(sql("SELECT id FROM templates WHERE name = 'Demo (busybox)'")[0][0]);
+  user = await userClient(await adminClient(), { display_name: 'Live Tester' });
+  api = user.client;
+  templateId = demoTemplateId();
   browser = await launchBrowser();
 });
 
 after(async () => {
   await browser?.close();
-  const admin = await adminClient();
-  for (const [id] of sql(`SELECT id FROM vms WHERE owner_id = ${user.user.id}`))
-    await admin.api('DELETE', `/vms/${id}?delete_disks=true`);
+  await deleteVmsOf(user.user.id);
 });
 
 async function newPage(options = {}) {

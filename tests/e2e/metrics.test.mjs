@@ -5,11 +5,11 @@
 // Screenshots go to $VMM_TEST_OUTPUT.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  BASE, Client, STATE, adminClient, createUser, createVmDone, launchBrowser, loginInBrowser, sql, waitFor,
-  ADMIN_USER, ADMIN_PASSWORD,
+  ADMIN_PASSWORD, ADMIN_USER, BASE, adminClient, deleteVmsOf, demoVmDone, launchBrowser, loginInBrowser,
+  userClient, waitFor,
 } from '../integration/lib.mjs';
 
 const OUT = process.env.VMM_TEST_OUTPUT || new URL('../../test-output', import.meta.url).pathname;
@@ -22,16 +22,9 @@ let vm;
 
 before(async () => {
   mkdirSync(OUT, { recursive: true });
-  user = await createUser(await adminClient());
-  const api = new Client(user.username);
-  await api.loginOk(user.username, user.password);
-  const templateId = Number(sql("SELECT id FROM templates WHERE name = 'Demo (busybox)'")[0][0]);
-  const made = await createVmDone(api, {
-    name: '图表', template_id: templateId, vcpus: 1, memory_mb: 256, disk_gb: 1,
-  });
-  assert.equal(made.status, 201, made.text);
-  assert.equal(made.job.state, 'succeeded', made.job.message);
-  vm = made.vm;
+  user = await userClient(await adminClient());
+  const api = user.client;
+  vm = await demoVmDone(api, { name: '图表', memory_mb: 256, start: true });
   // Two samples make a rate: wait until the API has CPU points.
   await waitFor(async () => {
     const m = (await api.api('GET', `/vms/${vm.id}/metrics`)).body.data;
@@ -42,9 +35,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  const admin = await adminClient();
-  for (const [id] of sql(`SELECT id FROM vms WHERE owner_id = ${user.user.id}`))
-    await admin.api('DELETE', `/vms/${id}?delete_disks=true`);
+  await deleteVmsOf(user.user.id);
 });
 
 test('the VM page charts its metrics live, with ranges and the performance report', async () => {

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  ADMIN_PASSWORD, ADMIN_USER, BASE, Client, adminClient, createUser, createVmDone, launchBrowser,
-  loginInBrowser, sql,
+  ADMIN_PASSWORD, ADMIN_USER, BASE, adminClient, createUser, deleteVmsOf, demoVmDone, launchBrowser,
+  loggedInPage, sql, userClient,
 } from '../integration/lib.mjs';
 
 const OUT = process.env.VMM_TEST_OUTPUT || new URL('../../test-output', import.meta.url).pathname;
@@ -17,43 +17,22 @@ let browser;
 let admin;
 let user;
 let api;
-let templateId;
 
 before(async () => {
   mkdirSync(OUT, { recursive: true });
   admin = await adminClient();
-  user = await createUser(admin);
-  api = new Client(user.username);
-  await api.loginOk(user.username, user.password);
-  templateId = Number(sql("SELECT id FROM templates WHERE name = 'Demo (busybox)'")[0][0]);
+  user = await userClient(admin);
+  api = user.client;
   browser = await launchBrowser();
 });
 
 after(async () => {
   await browser?.close();
-  for (const [id] of sql(`SELECT id FROM vms WHERE owner_id = ${user.user.id}`))
-    await admin.api('DELETE', `/vms/${id}?delete_disks=true`);
+  await deleteVmsOf(user.user.id);
 });
 
-async function newPage(username, password, locale = 'en-US') {
-  const context = await browser.newContext({ locale, viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  page.setDefaultTimeout(30000);
-  await loginInBrowser(page, username, password);
-  return { context, page };
-}
-
-async function makeVm(name) {
-  // Made to the end (201 while `creating`, then its creation job).
-  const made = await createVmDone(api, { name, template_id: templateId, vcpus: 1, memory_mb: 128,
-    disk_gb: 1, start: false });
-  assert.equal(made.status, 201, made.text);
-  assert.equal(made.job.state, 'succeeded', made.job.message);
-  return made.vm;
-}
-
 test('a VM with its disk is deleted only once its name is typed', async () => {
-  const vm = await makeVm('keep-me');
+  const vm = await demoVmDone(api, { name: 'keep-me' });
   // The server checks the name even when no script does.
   await api.page(`/vms/${vm.id}`);
   const refused = await api.postForm(`/vms/${vm.id}/delete`, { delete_disks: 'true', confirm_name: 'keep' });
@@ -61,7 +40,7 @@ test('a VM with its disk is deleted only once its name is typed', async () => {
   assert.match(refused.text, /Type the machine&#39;s name exactly|Type the machine's name exactly/);
   assert.equal(sql(`SELECT COUNT(*) FROM vms WHERE id = ${vm.id}`)[0][0], '1');
 
-  const { context, page } = await newPage(user.username, user.password);
+  const { context, page } = await loggedInPage(browser, user.username, user.password);
   try {
     await page.goto(`${BASE}/vms/${vm.id}`);
     const button = '#delete-vm button[type=submit]';
@@ -83,8 +62,8 @@ test('a VM with its disk is deleted only once its name is typed', async () => {
 });
 
 test('a VM action says what happened', async () => {
-  const vm = await makeVm('flash-me');
-  const { context, page } = await newPage(user.username, user.password, 'zh-CN');
+  const vm = await demoVmDone(api, { name: 'flash-me' });
+  const { context, page } = await loggedInPage(browser, user.username, user.password, { locale: 'zh-CN' });
   try {
     await page.goto(`${BASE}/vms/${vm.id}`);
     await Promise.all([page.waitForURL(`${BASE}/vms/${vm.id}`), page.click('#start')]);
@@ -101,7 +80,7 @@ test('an admin deletes a user from their row after a question naming them', asyn
   const owner = await createUser(admin, { prefix: 'owner' });
   sql(`INSERT INTO vms (uuid, domain_name, name, description, owner_id, state, vcpus, memory_mb, disk_gb)
        VALUES (UUID(), CONCAT('vmm-safe-', LEFT(UUID(), 8)), 'owned', '', ${owner.user.id}, 'stopped', 1, 128, 1)`);
-  const { context, page } = await newPage(ADMIN_USER, ADMIN_PASSWORD);
+  const { context, page } = await loggedInPage(browser, ADMIN_USER, ADMIN_PASSWORD);
   try {
     await page.goto(`${BASE}/users?q=${doomed.username}`);
     const questions = [];
@@ -129,7 +108,7 @@ test('an admin deletes a user from their row after a question naming them', asyn
 test('revoking a token asks first, naming it', async () => {
   const created = await api.api('POST', '/me/tokens', { name: 'deploy-bot' });
   assert.equal(created.status, 201, created.text);
-  const { context, page } = await newPage(user.username, user.password);
+  const { context, page } = await loggedInPage(browser, user.username, user.password);
   try {
     await page.goto(`${BASE}/profile`);
     let question = '';

@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { BASE, adminClient, createUser, launchBrowser, sql, waitFor, loginInBrowser } from '../integration/lib.mjs';
+import { BASE, adminClient, createUser, launchBrowser, loggedInPage, sql, waitFor } from '../integration/lib.mjs';
 
 const OUT = process.env.VMM_TEST_OUTPUT || new URL('../../test-output', import.meta.url).pathname;
 const ISO = new URL('../../var/images/vmm-test-installer.iso', import.meta.url).pathname;
@@ -27,11 +27,9 @@ after(async () => {
 });
 
 test('upload an ISO through the page; a reload mid-way resumes; the bar reaches 100%', async () => {
-  const context = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  page.setDefaultTimeout(TIMEOUT);
+  const { context, page } = await loggedInPage(browser, user.username, user.password,
+    { locale: 'zh-CN', timeout: TIMEOUT });
   try {
-    await loginInBrowser(page, user.username, user.password);
     await page.click('a[href="/isos"]');
     await page.click('#upload-iso');
     assert.equal(await page.textContent('h1'), '上传镜像');

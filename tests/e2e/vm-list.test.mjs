@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  BASE, Client, adminClient, createUser, createVmDone, dataOf, launchBrowser, loginInBrowser, sql,
+  BASE, adminClient, dataOf, deleteVmsOf, demoVmDone, launchBrowser, loggedInPage, userClient,
 } from '../integration/lib.mjs';
 
 const OUT = process.env.VMM_TEST_OUTPUT || new URL('../../test-output', import.meta.url).pathname;
@@ -14,44 +14,33 @@ const OUT = process.env.VMM_TEST_OUTPUT || new URL('../../test-output', import.m
 let browser;
 let user;
 let api;
-let templateId;
 
 before(async () => {
   mkdirSync(OUT, { recursive: true });
-  user = await createUser(await adminClient());
-  api = new Client(user.username);
-  await api.loginOk(user.username, user.password);
-  templateId = Number(sql("SELECT id FROM templates WHERE name = 'Demo (busybox)'")[0][0]);
+  user = await userClient(await adminClient());
+  api = user.client;
   browser = await launchBrowser();
 });
 
 after(async () => {
   await browser?.close();
-  const admin = await adminClient();
-  for (const [id] of sql(`SELECT id FROM vms WHERE owner_id = ${user.user.id}`))
-    await admin.api('DELETE', `/vms/${id}?delete_disks=true`);
+  await deleteVmsOf(user.user.id);
 });
+
+const WIDE = { viewport: { width: 1366, height: 900 } };
 
 const names = async (page) => page.$$eval('#vms tbody tr[data-id] td:nth-child(2) a', (as) => as.map((a) => a.textContent));
 
 test('the list: empty states, search kept, sorting, paging, batch actions', async () => {
-  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1366, height: 900 } });
-  const page = await context.newPage();
-  page.setDefaultTimeout(30000);
+  const { context, page } = await loggedInPage(browser, user.username, user.password, WIDE);
   try {
-    await loginInBrowser(page, user.username, user.password);
     await page.goto(`${BASE}/vms`);
     assert.match(await page.textContent('#vms-empty'), /No virtual machines yet/);
     assert.equal(await page.locator('#vms-empty a[href="/vms/new"]').count(), 1);
 
     const ids = {};
     for (const name of ['alpha', 'beta', 'gamma']) {
-      // Made to the end (201 while `creating`, then its creation job).
-      const made = await createVmDone(api, { name, template_id: templateId, vcpus: 1, memory_mb: 128,
-        disk_gb: 1, start: false });
-      assert.equal(made.status, 201, made.text);
-      assert.equal(made.job.state, 'succeeded', made.job.message);
-      ids[name] = dataOf(made.res).id;
+      ids[name] = (await demoVmDone(api, { name })).id;
     }
 
     await page.goto(`${BASE}/vms`);
@@ -115,11 +104,8 @@ test('the list: empty states, search kept, sorting, paging, batch actions', asyn
 });
 
 test('the create form: name focused, the guide\'s defaults, a failed submit keeps what was typed', async () => {
-  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1366, height: 900 } });
-  const page = await context.newPage();
-  page.setDefaultTimeout(30000);
+  const { context, page } = await loggedInPage(browser, user.username, user.password, WIDE);
   try {
-    await loginInBrowser(page, user.username, user.password);
     await page.goto(`${BASE}/vms/new`);
     assert.equal(await page.evaluate(() => document.activeElement.id), 'name');
     await page.selectOption('#template_id', { label: 'Demo (busybox) (Debian kernel + busybox, x86_64)' });

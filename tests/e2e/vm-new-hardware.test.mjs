@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  BASE, Client, adminClient, createUser, dataOf, domainOf, jobEnded, launchBrowser, loginInBrowser, sql, virsh,
+  BASE, adminClient, dataOf, deleteVmsOf, demoTemplateId, domainOf, jobEnded, launchBrowser, loggedInPage, sql,
+  userClient, virsh,
 } from '../integration/lib.mjs';
 
 const OUT = process.env.VMM_TEST_OUTPUT || new URL('../../test-output', import.meta.url).pathname;
@@ -18,27 +19,23 @@ let api;
 
 before(async () => {
   mkdirSync(OUT, { recursive: true });
-  user = await createUser(await adminClient());
-  api = new Client(user.username);
-  await api.loginOk(user.username, user.password);
+  user = await userClient(await adminClient());
+  api = user.client;
   browser = await launchBrowser();
 });
 
 after(async () => {
   await browser?.close();
-  const admin = await adminClient();
-  for (const [id] of sql(`SELECT id FROM vms WHERE owner_id = ${user.user.id}`))
-    await admin.api('DELETE', `/vms/${id}?delete_disks=true`);
+  await deleteVmsOf(user.user.id);
 });
+
+const TALL = { viewport: { width: 1280, height: 1100 } };
 
 const vmsOf = () => sql(`SELECT id FROM vms WHERE owner_id = ${user.user.id}`).map(([id]) => Number(id));
 
 test('a VM made on the form with a maximum memory and a CPU model has both', async () => {
-  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 1100 } });
-  const page = await context.newPage();
-  page.setDefaultTimeout(30000);
+  const { context, page } = await loggedInPage(browser, user.username, user.password, TALL);
   try {
-    await loginInBrowser(page, user.username, user.password);
     await page.goto(`${BASE}/vms/new`);
     const models = await page.$$eval('#cpu_model option', (os) => os.map((o) => o.value));
     assert.deepEqual(models.slice(0, 2), ['host-model', 'host-passthrough']);
@@ -47,7 +44,7 @@ test('a VM made on the form with a maximum memory and a CPU model has both', asy
     const model = models.find((m) => !m.startsWith('host-')) || 'host-passthrough';
     const fill = async (name, max) => {
       await page.fill('#name', name);
-      await page.selectOption('#template_id', sql("SELECT id FROM templates WHERE name = 'Demo (busybox)'")[0][0]);
+      await page.selectOption('#template_id', String(demoTemplateId()));
       await page.fill('#vcpus', '1');
       await page.fill('#memory_mb', '256');
       await page.fill('#max_memory_mb', max);
@@ -83,11 +80,8 @@ test('a VM made on the form with a maximum memory and a CPU model has both', asy
 });
 
 test('the form in Chinese', async () => {
-  const context = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1280, height: 1100 } });
-  const page = await context.newPage();
-  page.setDefaultTimeout(30000);
+  const { context, page } = await loggedInPage(browser, user.username, user.password, { ...TALL, locale: 'zh-CN' });
   try {
-    await loginInBrowser(page, user.username, user.password);
     await page.goto(`${BASE}/vms/new`);
     assert.equal((await page.textContent('label[for=max_memory_mb]')).trim(), '最大内存（MiB）');
     assert.match(await page.textContent('#max-memory-help'), /128 MiB/);

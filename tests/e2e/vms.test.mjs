@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { BASE, adminClient, createUser, launchBrowser, sql, loginInBrowser } from '../integration/lib.mjs';
+import { BASE, adminClient, createUser, launchBrowser, loggedInPage, sql } from '../integration/lib.mjs';
 
 const OUT = process.env.VMM_TEST_OUTPUT || new URL('../../test-output', import.meta.url).pathname;
 const TIMEOUT = 60000;
@@ -24,11 +24,9 @@ after(async () => {
 });
 
 test('create a VM through the form, see it run, shut it down, delete it', async () => {
-  const context = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  page.setDefaultTimeout(TIMEOUT);
+  const { context, page } = await loggedInPage(browser, user.username, user.password,
+    { locale: 'zh-CN', timeout: TIMEOUT });
   try {
-    await loginInBrowser(page, user.username, user.password);
 
     await page.click('a[href="/vms"]');
     await page.click('#new-vm');

@@ -9,8 +9,9 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  ADMIN_PASSWORD, ADMIN_USER, BASE, Client, adminClient, assertError, createUser, createVmDone, dataOf, insertVmRow,
-  launchBrowser, loginInBrowser, sql, stopVmForced, uniqueName,
+  ADMIN_PASSWORD, ADMIN_USER, BASE, Client, adminClient, assertError, createUser, createVmDone, dataOf,
+  deleteVmsOf, demoTemplateId, demoVmDone, insertVmRow, launchBrowser, loggedInPage, sql, stopVmForced,
+  uniqueName, userClient,
 } from '../integration/lib.mjs';
 
 const OUT = process.env.VMM_TEST_OUTPUT || new URL('../../test-output', import.meta.url).pathname;
@@ -20,16 +21,13 @@ let browser;
 let admin;
 let user;
 let api;
-let templateId;
 let limitsBefore;
 
 before(async () => {
   mkdirSync(OUT, { recursive: true });
   admin = await adminClient();
-  user = await createUser(admin);
-  api = new Client(user.username);
-  await api.loginOk(user.username, user.password);
-  templateId = Number(sql("SELECT id FROM templates WHERE name = 'Demo (busybox)'")[0][0]);
+  user = await userClient(admin);
+  api = user.client;
   const settings = dataOf(await admin.api('GET', '/settings'));
   limitsBefore = Object.fromEntries(Object.entries(settings).filter(([k]) => k.startsWith('vm_')));
   browser = await launchBrowser();
@@ -38,32 +36,18 @@ before(async () => {
 after(async () => {
   await browser?.close();
   if (limitsBefore) await admin.api('PATCH', '/settings', limitsBefore);
-  for (const [id] of sql(`SELECT id FROM vms WHERE owner_id = ${user.user.id}`))
-    await admin.api('DELETE', `/vms/${id}?delete_disks=true`);
+  await deleteVmsOf(user.user.id);
 });
 
-async function newPage(username, password, locale) {
-  const context = await browser.newContext({ locale, viewport: { width: 1366, height: 900 } });
-  const page = await context.newPage();
-  page.setDefaultTimeout(30000);
-  await loginInBrowser(page, username, password);
-  return { context, page };
-}
-
-async function makeVm(name, client = api) {
-  const made = await createVmDone(client, { name, template_id: templateId, vcpus: 1, memory_mb: 128,
-    disk_gb: 1, start: false });
-  assert.equal(made.status, 201, made.text);
-  assert.equal(made.job.state, 'succeeded', made.job.message);
-  return made.vm;
-}
+const newPage = (username, password, locale) =>
+  loggedInPage(browser, username, password, { locale, viewport: { width: 1366, height: 900 } });
 
 const texts = (page, selector) =>
   page.$$eval(selector, (els) => els.map((e) => e.textContent.replace(/\s+/g, ' ').trim()));
 
 test('the audit log, the VM history and the VM page say what happened in words, in both languages', async () => {
   const name = uniqueName('web');
-  const vm = await makeVm(name);
+  const vm = await demoVmDone(api, { name });
   const start = await api.api('POST', `/vms/${vm.id}/start`);
   assert.equal(start.status, 200, start.text);
   await stopVmForced(api, vm.id);
@@ -158,13 +142,13 @@ test('the VM page says why a machine is in error, in the reader language, the ra
 });
 
 test('batch delete names the machines, takes their number typed when the disks go, and reports each', async () => {
-  const a = await makeVm(uniqueName('gone-a'));
-  const b = await makeVm(uniqueName('gone-b'));
-  const keep = await makeVm(uniqueName('keep'));
+  const a = await demoVmDone(api, { name: uniqueName('gone-a') });
+  const b = await demoVmDone(api, { name: uniqueName('gone-b') });
+  const keep = await demoVmDone(api, { name: uniqueName('keep') });
   const other = await createUser(admin);
   const otherApi = new Client(other.username);
   await otherApi.loginOk(other.username, other.password);
-  const theirs = await makeVm(uniqueName('theirs'), otherApi);
+  const theirs = await demoVmDone(otherApi, { name: uniqueName('theirs') });
 
   const { context, page } = await newPage(user.username, user.password, 'zh-CN');
   try {
@@ -221,7 +205,7 @@ test('batch delete names the machines, takes their number typed when the disks g
 });
 
 test('admins set the VM size limits in the settings; the create form follows them and the API enforces them', async () => {
-  const vm = await makeVm(uniqueName('sized'));
+  const vm = await demoVmDone(api, { name: uniqueName('sized') });
   const { context, page } = await newPage(ADMIN_USER, ADMIN_PASSWORD, 'en-US');
   try {
     await page.goto(`${BASE}/settings`);
@@ -261,7 +245,7 @@ test('admins set the VM size limits in the settings; the create form follows the
 
   // The API refuses what does not fit, naming the limit, before anything is made.
   const before = sql(`SELECT COUNT(*) FROM vms WHERE owner_id = ${user.user.id}`)[0][0];
-  const base = { name: uniqueName('big'), template_id: templateId, vcpus: 1, memory_mb: 128, disk_gb: 1 };
+  const base = { name: uniqueName('big'), template_id: demoTemplateId(), vcpus: 1, memory_mb: 128, disk_gb: 1 };
   let res = await api.api('POST', '/vms', { ...base, vcpus: 2 });
   assertError(res, 400, 'out_of_range');
   assert.equal(res.body.error.field, 'vcpus');

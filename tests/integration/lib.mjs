@@ -290,6 +290,22 @@ export function insertVmRow(ownerId, prefix = 'row') {
   return { id, uuid, remove: () => sql(`DELETE FROM vms WHERE id = ${id}`) };
 }
 
+/**
+ * count stopped VM rows of ownerId's without a domain, named prefix-000,
+ * prefix-001, … (the guide's default size: 2 vCPUs, 2 GiB, 20 GiB), in one
+ * INSERT: a long list to page through (the benchmarks' seed).
+ */
+export function insertVmRows(ownerId, count, prefix = 'bench') {
+  const values = [];
+  for (let i = 0; i < count; i++) {
+    const uuid = crypto.randomUUID();
+    values.push(`(${q(uuid)}, ${q(`vmm-${prefix}-${uuid.slice(0, 18)}`)}, ${q(`${prefix}-${String(i).padStart(3, '0')}`)},
+      '', ${Number(ownerId)}, 'stopped', 2, 2048, 20)`);
+  }
+  sql(`INSERT INTO vms (uuid, domain_name, name, description, owner_id, state, vcpus, memory_mb, disk_gb)
+       VALUES ${values.join(', ')}`);
+}
+
 export function q(value) {
   return `'${String(value).replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
@@ -350,7 +366,50 @@ export async function launchBrowser() {
   });
 }
 
+/**
+ * A new browser context (en-US, 1280x900 unless options say otherwise; any
+ * of newContext's options) with a page logged in as username, its actions
+ * waiting at most timeout ms. Returns { context, page }: close the context.
+ */
+export async function loggedInPage(browser, username, password, { timeout = 30_000, ...options } = {}) {
+  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 900 }, ...options });
+  try {
+    const page = await context.newPage();
+    page.setDefaultTimeout(timeout);
+    await loginInBrowser(page, username, password);
+    return { context, page };
+  } catch (e) {
+    await context.close();
+    throw e;
+  }
+}
+
 // ---- jobs and VMs made in them ----
+
+/** The id of the demo template (the busybox guest every test stack has). */
+export function demoTemplateId() {
+  return Number(sql("SELECT id FROM templates WHERE name = 'Demo (busybox)'")[0][0]);
+}
+
+/**
+ * A VM of the demo template made by client to the end (its creation job
+ * succeeded, asserted): 1 vCPU, 128 MiB, 1 GiB, stopped, unless fields say
+ * otherwise. Returns the VM as it is then.
+ */
+export async function demoVmDone(client, fields) {
+  const made = await createVmDone(client, { template_id: demoTemplateId(), vcpus: 1, memory_mb: 128,
+    disk_gb: 1, start: false, ...fields });
+  assert.equal(made.status, 201, made.text);
+  assert.equal(made.job.state, 'succeeded', made.job.message);
+  return made.vm;
+}
+
+/** Deletes every VM of user userId, disks too, as admin (a test's after()). */
+export async function deleteVmsOf(userId) {
+  const admin = await adminClient();
+  for (const [id] of sql(`SELECT id FROM vms WHERE owner_id = ${Number(userId)}`))
+    await admin.api('DELETE', `/vms/${id}?delete_disks=true`);
+}
 
 /** Polls job id until it has ended (succeeded, failed, cancelled); returns it. */
 export async function jobEnded(client, id, deadlineMs = 180_000) {

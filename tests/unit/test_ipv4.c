@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "dns_servers.h"
 #include "ipv4.h"
 #include "storage_path.h"
 #include "unit.h"
@@ -104,6 +105,57 @@ START_TEST(test_storage_paths)
 }
 END_TEST
 
+/* A network's or a pool's DNS servers: the API's array or the form's
+ * line ("a, b") into the column; no dns takes the fallback. */
+static const struct {
+    const char *input;      /* JSON of r->input */
+    const char *fallback;
+    const char *column;     /* NULL: refused */
+    const char *code;
+} dns_cases[] = {
+    { "{\"dns\": [\"1.1.1.1\", \"8.8.8.8\"]}", NULL, "1.1.1.1,8.8.8.8", NULL },
+    { "{\"dns\": \"1.1.1.1, 8.8.8.8\"}", NULL, "1.1.1.1,8.8.8.8", NULL },
+    { "{\"dns\": \"  1.1.1.1,,8.8.8.8 \"}", NULL, "1.1.1.1,8.8.8.8", NULL },
+    { "{\"dns\": []}", "9.9.9.9", "", NULL },
+    { "{\"dns\": \"\"}", "9.9.9.9", "", NULL },
+    { "{}", "9.9.9.9", "9.9.9.9", NULL },
+    { "{}", NULL, "", NULL },
+    { "{\"dns\": [\"not-an-ip\"]}", NULL, NULL, "invalid_address" },
+    { "{\"dns\": \"1.1.1.1 010.0.0.1\"}", NULL, NULL, "invalid_address" },
+    { "{\"dns\": \"1.1.1.1 1.1.1.2 1.1.1.3 1.1.1.4 1.1.1.5 1.1.1.6 1.1.1.7 1.1.1.8\"}", NULL,
+      "1.1.1.1,1.1.1.2,1.1.1.3,1.1.1.4,1.1.1.5,1.1.1.6,1.1.1.7,1.1.1.8", NULL },
+    { "{\"dns\": \"1.1.1.1 1.1.1.2 1.1.1.3 1.1.1.4 1.1.1.5 1.1.1.6 1.1.1.7 1.1.1.8 1.1.1.9\"}",
+      NULL, NULL, "invalid_length" },
+};
+
+START_TEST(test_dns_servers)
+{
+    struct req r;
+    req_init(&r);
+    r.input = json_loads(dns_cases[_i].input, 0, NULL);
+    ck_assert_ptr_nonnull(r.input);
+    char column[256] = "unset";
+    int rc = dns_servers_input(&r, column, sizeof column, dns_cases[_i].fallback);
+    if (dns_cases[_i].column) {
+        ck_assert_msg(rc == 0, "%s: %s", dns_cases[_i].input, r.err.message);
+        ck_assert_str_eq(column, dns_cases[_i].column);
+        /* And back: the array the API shows has each server once. */
+        json_t *list = dns_servers_json(column);
+        size_t n = *column ? 1 : 0;
+        for (const char *c = column; *c; c++)
+            n += *c == ',';
+        ck_assert_uint_eq(json_array_size(list), n);
+        json_decref(list);
+    } else {
+        ck_assert_msg(rc == -1, "%s accepted", dns_cases[_i].input);
+        ck_assert_str_eq(r.err.code, dns_cases[_i].code);
+        ck_assert_str_eq(r.err.field, "dns");
+        ck_assert_str_eq(column, "unset");
+    }
+    req_reset(&r);
+}
+END_TEST
+
 static Suite *ipv4_suite(void)
 {
     Suite *s = suite_create("ipv4");
@@ -114,6 +166,7 @@ static Suite *ipv4_suite(void)
     tcase_add_loop_test(tc, test_names, 0, G_N_ELEMENTS(names));
     tcase_add_loop_test(tc, test_domains, 0, G_N_ELEMENTS(domains));
     tcase_add_loop_test(tc, test_storage_paths, 0, G_N_ELEMENTS(paths));
+    tcase_add_loop_test(tc, test_dns_servers, 0, G_N_ELEMENTS(dns_cases));
     suite_add_tcase(s, tc);
     return s;
 }
