@@ -258,7 +258,7 @@ START_TEST(test_transaction_retried_after_a_deadlock)
     ctl_exec(sql);
     ctl_exec("START TRANSACTION");
     snprintf(sql, sizeof sql,
-             "INSERT INTO `%s`.t SELECT seq, 'heavy' FROM seq_100_to_199", db_name);
+             "INSERT INTO `%s`.t SELECT seq, 'heavy' FROM `%s`.seq_100_to_199", db_name, db_name);
     ctl_exec(sql);
     snprintf(sql, sizeof sql, "UPDATE `%s`.t SET v = 'ctl' WHERE id = 2", db_name);
     ctl_exec(sql);
