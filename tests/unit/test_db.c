@@ -280,6 +280,30 @@ START_TEST(test_transaction_retried_after_a_deadlock)
 }
 END_TEST
 
+/* The connection is lost half way through the first attempt (a node that
+ * dies): nothing of that attempt stays, and the second, on a new
+ * connection, applies the whole body. */
+static int lost_once_body(void *p)
+{
+    int *attempts = p;
+    (*attempts)++;
+    if (db_exec("INSERT INTO t VALUES (1, 'first')") < 0)
+        return -1;
+    if (*attempts == 1)
+        kill_connection(my_connection_id());
+    return db_exec("INSERT INTO t VALUES (2, 'second')");
+}
+
+START_TEST(test_transaction_retried_after_a_lost_connection)
+{
+    empty_t();
+    int attempts = 0;
+    ck_assert_int_eq(db_transaction(lost_once_body, &attempts), 0);
+    ck_assert_int_eq(attempts, 2);
+    ck_assert_int_eq(rows_in_t(), 2);
+}
+END_TEST
+
 static int refusing_body(void *p)
 {
     int *attempts = p;
@@ -346,6 +370,7 @@ static Suite *db_suite(void)
     tcase_add_test(tc, test_transaction_rules);
     tcase_add_test(tc, test_transaction_retried_after_a_deadlock);
     tcase_add_test(tc, test_transaction_retries_are_bounded);
+    tcase_add_test(tc, test_transaction_retried_after_a_lost_connection);
     tcase_add_test(tc, test_servers_list_skips_a_dead_one);
     suite_add_tcase(s, tc);
     return s;
