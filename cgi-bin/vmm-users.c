@@ -278,7 +278,6 @@ static int users_update(struct req *r)
     struct user *user = target_user(r);
     if (!user)
         return -1;
-    long long id = user->id;
     r->audit_detail = json_pack("{s:o, s:o}", "before", user_to_json(user), "changes",
                                 json_deep_copy(r->input));
     json_object_del(json_object_get(r->audit_detail, "changes"), "password");

@@ -24,6 +24,8 @@ static _Thread_local unsigned int db_last_errno;
  * and the COMMIT reports the failure. Reconnecting then would run the rest
  * in autocommit and half-apply the transaction. */
 enum db_tx { DB_TX_NONE, DB_TX_OPEN, DB_TX_BROKEN };
+/* A deadlock or a Galera conflict (which the server answers by rolling
+ * the transaction back) breaks it the same way, on a connection kept. */
 static _Thread_local enum db_tx db_tx;
 /* The open transaction failed in a way that a new attempt may not: a
  * deadlock, a Galera certification conflict, a node not ready, or its
@@ -50,7 +52,7 @@ static void db_drop(void)
 static int db_servers(char ***out)
 {
     const char *list = config_str("database", "servers", NULL);
-    if (!list || !*list) {
+    if (!list || !list[strspn(list, ", ")]) {
         const char *socket = config_str("database", "socket", NULL);
         *out = calloc(2, sizeof **out);
         (*out)[0] = strdup(socket ? socket : "");
@@ -243,8 +245,9 @@ static int db_bind_params(MYSQL_STMT *stmt, const struct db_param *params, struc
 static MYSQL_STMT *db_run(const char *sql, const struct db_param *params)
 {
     if (db_tx == DB_TX_BROKEN) {
-        log_error("database: transaction lost with its connection; not running: %.120s", sql);
-        db_last_errno = 0;
+        log_error("database: transaction rolled back or lost; not running: %.120s", sql);
+        if (!db_conn)
+            db_last_errno = 0;
         return NULL;
     }
     bool next_server = false;
@@ -280,6 +283,10 @@ static MYSQL_STMT *db_run(const char *sql, const struct db_param *params)
          * not ours to try again. Any other loss rolled it all back. */
         if (db_tx == DB_TX_OPEN && (db_conflict(err) || not_ready || (lost && !db_committing)))
             db_tx_retryable = true;
+        /* The server rolled the whole transaction back: what follows
+         * would run in autocommit, so it fails here as after a loss. */
+        if (db_tx == DB_TX_OPEN && db_conflict(err))
+            db_tx = DB_TX_BROKEN;
         db_last_errno = lost ? 0 : err;
         if (err != DB_ER_DUP_ENTRY)
             log_error("database: %s (%u) in: %.120s", mysql_stmt_error(stmt), err, sql);
@@ -374,6 +381,8 @@ error:
     lost = db_connection_lost(db_last_errno);
     if (db_tx == DB_TX_OPEN && (lost || db_conflict(db_last_errno)))
         db_tx_retryable = true;
+    if (db_tx == DB_TX_OPEN && db_conflict(db_last_errno))
+        db_tx = DB_TX_BROKEN;
     if (lost)
         db_last_errno = 0;
 done:
@@ -451,12 +460,22 @@ static int db_end(const char *sql)
     return rc;
 }
 
+/* A broken transaction whose connection is kept (a deadlock): the server
+ * rolled it back; a ROLLBACK makes sure nothing of it stays open. */
+static void db_end_broken(void)
+{
+    if (db_conn)
+        mysql_query(db_conn, "ROLLBACK");
+    db_tx = DB_TX_NONE;
+}
+
 int db_commit(void)
 {
     if (db_tx == DB_TX_BROKEN) {
-        db_tx = DB_TX_NONE;
-        db_last_errno = 0;
-        log_error("database: COMMIT of a transaction lost with its connection");
+        if (!db_conn)
+            db_last_errno = 0;
+        log_error("database: COMMIT of a transaction that was rolled back or lost");
+        db_end_broken();
         return -1;
     }
     if (db_end("COMMIT") < 0)
@@ -473,7 +492,7 @@ int db_rollback(void)
     if (db_tx == DB_TX_NONE)
         return 0;
     if (db_tx == DB_TX_BROKEN) {
-        db_tx = DB_TX_NONE;
+        db_end_broken();
         return 0;
     }
     /* A ROLLBACK that finds the connection gone has what it wanted. */

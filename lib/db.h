@@ -55,9 +55,10 @@ void db_rows_free(struct db_rows *rows);
 const char *db_cell(const struct db_rows *rows, int row, int col);
 long long db_cell_int(const struct db_rows *rows, int row, int col, long long fallback);
 
-/* One transaction at a time per thread. If its connection is lost, every
- * statement up to the end fails (never reconnected into autocommit) and
- * db_commit returns -1: nothing of it was applied. db_rollback after a
+/* One transaction at a time per thread. If its connection is lost, or the
+ * server rolls it back (a deadlock, a Galera conflict), every statement up
+ * to the end fails (never run in autocommit) and db_commit returns -1:
+ * nothing of it was applied. db_rollback after a
  * lost connection is 0 (the server rolled it back). Outside a transaction
  * a statement that meets a lost connection is retried once on a new one. */
 int db_begin(void);

@@ -321,6 +321,23 @@ static int always_deadlocked_body(void *p)
     return db_exec("SIGNAL SQLSTATE '40001' SET MYSQL_ERRNO = 1213, MESSAGE_TEXT = 'forced'");
 }
 
+/* After a deadlock the server has rolled the transaction back: the rest
+ * of the body must not run in autocommit. */
+START_TEST(test_nothing_runs_after_a_deadlock)
+{
+    empty_t();
+    ck_assert_int_eq(db_begin(), 0);
+    ck_assert_int_eq(db_exec("INSERT INTO t VALUES (1, 'before')"), 0);
+    ck_assert_int_eq(db_exec("SIGNAL SQLSTATE '40001' SET MYSQL_ERRNO = 1213"), -1);
+    ck_assert_int_eq(db_exec("INSERT INTO t VALUES (2, 'after')"), -1);
+    ck_assert_uint_eq(db_errno(), 1213);
+    ck_assert_int_eq(db_commit(), -1);
+    ck_assert(!db_in_transaction());
+    ck_assert_int_eq(rows_in_t(), 0);
+    ck_assert_int_gt(my_connection_id(), 0);   /* the connection goes on */
+}
+END_TEST
+
 START_TEST(test_transaction_retries_are_bounded)
 {
     empty_t();
@@ -370,6 +387,7 @@ static Suite *db_suite(void)
     tcase_add_test(tc, test_transaction_rules);
     tcase_add_test(tc, test_transaction_retried_after_a_deadlock);
     tcase_add_test(tc, test_transaction_retries_are_bounded);
+    tcase_add_test(tc, test_nothing_runs_after_a_deadlock);
     tcase_add_test(tc, test_transaction_retried_after_a_lost_connection);
     tcase_add_test(tc, test_servers_list_skips_a_dead_one);
     suite_add_tcase(s, tc);
