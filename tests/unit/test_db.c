@@ -229,17 +229,20 @@ static int deadlock_body(void *p)
         snprintf(sql, sizeof sql, "UPDATE `%s`.t SET v = 'ctl' WHERE id = 1", db_name);
         ck_assert_int_eq(mysql_send_query(ctl, sql, strlen(sql)), 0);
         /* Until ctl waits for the body's row 1. */
+        char wait_sql[160];
+        snprintf(wait_sql, sizeof wait_sql,
+                 "SELECT COUNT(*) FROM information_schema.innodb_trx WHERE trx_state = "
+                 "'LOCK WAIT' AND trx_mysql_thread_id = %lu", mysql_thread_id(ctl));
         struct timespec pause = { 0, 10 * 1000 * 1000 };
         for (int i = 0;; i++) {
-            ck_assert_int_eq(mysql_query(d->ctl2, "SELECT COUNT(*) FROM information_schema.innodb_trx "
-                                                  "WHERE trx_state = 'LOCK WAIT'"), 0);
+            ck_assert_int_eq(mysql_query(d->ctl2, wait_sql), 0);
             MYSQL_RES *res = mysql_store_result(d->ctl2);
             MYSQL_ROW row = mysql_fetch_row(res);
             bool waits = row && row[0] && strcmp(row[0], "1") == 0;
             mysql_free_result(res);
             if (waits)
                 break;
-            ck_assert_msg(i < 500, "root's update does not wait for row 1");
+            ck_assert_msg(i < 1500, "root's update does not wait for row 1");
             nanosleep(&pause, NULL);
         }
     }
