@@ -305,14 +305,20 @@ static int set_channels(long long rule_id, json_t *channel_ids)
     return 0;
 }
 
-/* Writes the rule (id 0: a new one) and its channels in one transaction. */
-static int rule_save(struct req *r, long long *id, const struct rule_spec *s)
+struct rule_save_tx {
+    long long *id;
+    bool is_new;
+    const struct rule_spec *s;
+};
+
+static int rule_save_body(struct req *r, void *ctx)
 {
+    struct rule_save_tx *t = ctx;
+    long long *id = t->id;
+    const struct rule_spec *s = t->s;
     char threshold[32], hysteresis[32];
-    if (db_begin() < 0)
-        return fail_db(r);
     int rc;
-    if (*id == 0) {
+    if (t->is_new) {
         rc = db_exec_id(
             "INSERT INTO alert_rules (owner_id, name, metric, scope, vm_id, user_id, operator, "
             "threshold, hysteresis, duration_s, severity, action, repeat_s, silenced_until, "
@@ -338,11 +344,19 @@ static int rule_save(struct req *r, long long *id, const struct rule_spec *s)
             DB_INT(s->has_silence), DB_INT(s->silence_s), DB_INT(s->silence_s),
             DB_INT(s->enabled), DB_INT(*id));
     }
-    if (rc < 0 || set_channels(*id, s->channel_ids) < 0 || db_commit() < 0) {
-        db_rollback();
+    if (rc < 0 || set_channels(*id, s->channel_ids) < 0)
         return fail_db(r);
-    }
     return 0;
+}
+
+/* Writes the rule (id 0: a new one) and its channels in one transaction. */
+static int rule_save(struct req *r, long long *id, const struct rule_spec *s)
+{
+    struct rule_save_tx tx = { id, *id == 0, s };
+    int rc = req_transaction(r, rule_save_body, &tx);
+    if (rc < 0 && tx.is_new)
+        *id = 0;
+    return rc;
 }
 
 /* Fills s from the validated input over the defaults (or the rule's
@@ -508,6 +522,8 @@ static int vm_alerts_show(struct req *r)
     return vm_rules_list(r, vm_id);
 }
 
+static int vm_alerts_body(struct req *r, void *ctx);
+
 static int vm_alerts_put(struct req *r)
 {
     long long vm_id = req_param(r, "id")->num;
@@ -532,8 +548,18 @@ static int vm_alerts_put(struct req *r)
             return req_fail(r, 422, "out_of_range", "threshold",
                             _("CPU and memory thresholds are percentages (0 to 100)."));
     }
-    if (db_begin() < 0)
-        return fail_db(r);
+    if (req_transaction(r, vm_alerts_body, &vm_id) < 0)
+        return -1;
+    return vm_rules_list(r, vm_id);
+}
+
+/* The VM's alerts (r->input's, checked) replace its rules of the caller's. */
+static int vm_alerts_body(struct req *r, void *ctx)
+{
+    long long vm_id = *(long long *)ctx;
+    json_t *alerts = json_object_get(r->input, "alerts");
+    size_t i;
+    json_t *item;
     int rc = db_exec("DELETE FROM alert_rules WHERE scope = 'vm' AND vm_id = ? AND owner_id = ?",
                      DB_INT(vm_id), DB_INT(r->user->id));
     json_array_foreach(alerts, i, item) {
@@ -555,11 +581,7 @@ static int vm_alerts_put(struct req *r)
                          "FROM notification_channels WHERE owner_id = ? AND enabled = 1",
                          DB_INT(rule_id), DB_INT(r->user->id));
     }
-    if (rc < 0 || db_commit() < 0) {
-        db_rollback();
-        return fail_db(r);
-    }
-    return vm_rules_list(r, vm_id);
+    return rc < 0 ? fail_db(r) : 0;
 }
 
 /* ---------------------------------------------------------------- alerts --- */

@@ -179,6 +179,58 @@ static int backups_create(struct req *r)
     return done ? answer_job(r, done, "backup.create", vm_id) : -1;
 }
 
+/* The restored machine's rows and its job, within the caller's quota. */
+struct restore_tx {
+    const struct vm_row *row;
+    const struct quota_want *want;
+    json_t *hw;
+    const char *name;
+    long long id, job_id;
+};
+
+static int restore_body(struct req *r, void *ctx)
+{
+    struct restore_tx *t = ctx;
+    json_t *hw = t->hw;
+    const char *kind = NULL;
+    long long limit = 0, used = 0;
+    int fits = quota_fits_locked(r->user->id, t->want, &kind, &limit, &used);
+    if (fits < 0)
+        return fail_db(r);
+    if (fits > 0) {
+        if (!strcmp(kind, "vms"))
+            return req_fail(r, 409, "quota_exceeded", NULL,
+                            _("Your quota allows %lld virtual machines."), limit);
+        return req_fail(r, 409, "quota_exceeded", kind,
+                        _("The restored machine does not fit your quota: %lld of %s allowed, "
+                          "%lld in use."), limit, kind, used);
+    }
+#define HW(key) json_integer_value(json_object_get(hw, key))
+    long long id = t->id = vm_row_insert(t->row);
+    if (id < 0 ||
+        db_exec("UPDATE vms SET max_vcpus = ?, max_memory_mb = ?, cpu_sockets = ?, "
+                "cpu_cores = ?, cpu_threads = ?, boot_order = COALESCE(?, boot_order), "
+                "console_keymap = ? WHERE id = ?",
+                HW("max_vcpus") ? DB_INT(HW("max_vcpus")) : DB_NULL,
+                HW("max_memory_mb") ? DB_INT(HW("max_memory_mb")) : DB_NULL,
+                HW("cpu_sockets") ? DB_INT(HW("cpu_sockets")) : DB_NULL,
+                HW("cpu_cores") ? DB_INT(HW("cpu_cores")) : DB_NULL,
+                HW("cpu_threads") ? DB_INT(HW("cpu_threads")) : DB_NULL,
+                json_string_value(json_object_get(hw, "boot_order"))
+                    ? DB_TEXT(json_string_value(json_object_get(hw, "boot_order")))
+                    : DB_NULL,
+                json_string_value(json_object_get(hw, "console_keymap"))
+                    ? DB_TEXT(json_string_value(json_object_get(hw, "console_keymap")))
+                    : DB_NULL,
+                DB_INT(id)) < 0 ||
+        db_exec_id("INSERT INTO jobs (kind, owner_id, vm_id, target_name) VALUES "
+                   "('vm.clone', ?, ?, ?)", &t->job_id, DB_INT(r->user->id), DB_INT(id),
+                   DB_TEXT(t->name)) < 0)
+        return fail_db(r);
+#undef HW
+    return 0;
+}
+
 /* Restores backup b (ready) as a new VM of the caller named name, made
  * from the backup's disk and the hardware recorded with it, so it works
  * after its VM is gone: the row in one transaction with the caller's
@@ -224,44 +276,12 @@ static int restore_as_new(struct req *r, json_t *b)
     };
     const struct quota_want want = { .vms = 1, .vcpus = row.vcpus, .memory_mb = row.memory_mb,
                                      .disk_gb = row.disk_gb };
-    const char *kind = NULL;
-    long long limit = 0, used = 0, id = -1, job_id = -1;
-    int fits = db_begin() < 0 ? -1 : quota_fits_locked(r->user->id, &want, &kind, &limit, &used);
-    if (fits == 0 &&
-        ((id = vm_row_insert(&row)) < 0 ||
-         db_exec("UPDATE vms SET max_vcpus = ?, max_memory_mb = ?, cpu_sockets = ?, "
-                 "cpu_cores = ?, cpu_threads = ?, boot_order = COALESCE(?, boot_order), "
-                 "console_keymap = ? WHERE id = ?",
-                 HW("max_vcpus") ? DB_INT(HW("max_vcpus")) : DB_NULL,
-                 HW("max_memory_mb") ? DB_INT(HW("max_memory_mb")) : DB_NULL,
-                 HW("cpu_sockets") ? DB_INT(HW("cpu_sockets")) : DB_NULL,
-                 HW("cpu_cores") ? DB_INT(HW("cpu_cores")) : DB_NULL,
-                 HW("cpu_threads") ? DB_INT(HW("cpu_threads")) : DB_NULL,
-                 json_string_value(json_object_get(hw, "boot_order"))
-                     ? DB_TEXT(json_string_value(json_object_get(hw, "boot_order")))
-                     : DB_NULL,
-                 json_string_value(json_object_get(hw, "console_keymap"))
-                     ? DB_TEXT(json_string_value(json_object_get(hw, "console_keymap")))
-                     : DB_NULL,
-                 DB_INT(id)) < 0 ||
-         db_exec_id("INSERT INTO jobs (kind, owner_id, vm_id, target_name) VALUES "
-                    "('vm.clone', ?, ?, ?)", &job_id, DB_INT(r->user->id), DB_INT(id),
-                    DB_TEXT(name)) < 0 ||
-         db_commit() < 0))
-        fits = -1;
-#undef HW
+    struct restore_tx tx = { &row, &want, hw, name, -1, -1 };
+    int rc = req_transaction(r, restore_body, &tx);
     json_decref(hw);
-    if (fits != 0) {
-        db_rollback();
-        if (fits < 0)
-            return fail_db(r);
-        if (!strcmp(kind, "vms"))
-            return req_fail(r, 409, "quota_exceeded", NULL,
-                            _("Your quota allows %lld virtual machines."), limit);
-        return req_fail(r, 409, "quota_exceeded", kind,
-                        _("The restored machine does not fit your quota: %lld of %s allowed, "
-                          "%lld in use."), limit, kind, used);
-    }
+    if (rc < 0)
+        return -1;
+    long long id = tx.id, job_id = tx.job_id;
     r->audit_target_id = id;
     r->audit_detail = json_pack("{s:I, s:s, s:s}", "backup_id", (json_int_t)bid, "target", "new",
                                 "name", name);

@@ -12,6 +12,7 @@
  * and a stream ends when its session does. */
 #include <fcgiapp.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,6 +164,10 @@ int main(int argc, char **argv)
         return 1;
     if (FCGX_Init() != 0)
         return 1;
+    /* libfcgi's SIGTERM handler only marks a shutdown that a thread
+     * blocked in accept never sees: the worker would outlive every stop
+     * by its timeout. Its streams end with it; browsers reconnect. */
+    signal(SIGTERM, SIG_DFL);
     long threads = config_int("events", "threads", 32);
     ping_ms = config_int("events", "ping_s", 25) * 1000L;
     recheck_ms = config_int("events", "session_check_s", 30) * 1000L;

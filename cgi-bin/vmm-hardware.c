@@ -176,6 +176,31 @@ static int quota_check(struct req *r, json_t *hw, const struct quota_want *want)
                     _("Your quota allows %lld GiB of disk in all; %lld are in use."), limit, used);
 }
 
+/* One UPDATE of a machine's row, want checked against its owner's quota
+ * first (NULL: nothing more is asked), in one transaction (run again
+ * whole after a deadlock: lib/app.h). */
+struct quota_update {
+    json_t *hw;
+    const struct quota_want *want;
+    const char *sql;
+    const struct db_param *params;
+};
+
+static int quota_update_body(struct req *r, void *ctx)
+{
+    struct quota_update *u = ctx;
+    if (u->want && quota_check(r, u->hw, u->want) < 0)
+        return -1;
+    return db_exec_params(u->sql, u->params, NULL, NULL) < 0 ? fail_db(r) : 0;
+}
+
+static int quota_update(struct req *r, json_t *hw, const struct quota_want *want, const char *sql,
+                        const struct db_param *params)
+{
+    struct quota_update u = { hw, want, sql, params };
+    return req_transaction(r, quota_update_body, &u);
+}
+
 /* The host must have what a machine asks for. */
 static int host_check(struct req *r, long long vcpus, long long memory_mb)
 {
@@ -247,6 +272,33 @@ static int disk_target(struct req *r, json_t *hw, const char *bus, char out[4])
                     _("This virtual machine has no free %s disk name left."), bus);
 }
 
+struct disk_add_tx {
+    json_t *before;
+    long long id;
+    const char *target, *bus, *format, *cache;
+    long long size_gb;
+    const char *file;
+    long long pool_id, disk_id;
+};
+
+static int disk_add_body(struct req *r, void *ctx)
+{
+    struct disk_add_tx *t = ctx;
+    struct quota_want want = { 0, 0, t->size_gb };
+    if (quota_check(r, t->before, &want) < 0)
+        return -1;
+    if (db_exec_id("INSERT INTO vm_disks (vm_id, target, bus, format, cache, size_gb, "
+                   "file_name, storage_pool_id) VALUES (?, ?, ?, ?, ?, ?, ?, NULLIF(?, 0))",
+                   &t->disk_id, DB_INT(t->id), DB_TEXT(t->target), DB_TEXT(t->bus),
+                   DB_TEXT(t->format), DB_TEXT(t->cache), DB_INT(t->size_gb), DB_TEXT(t->file),
+                   DB_INT(t->pool_id)) < 0)
+        return db_errno() == DB_ER_DUP_ENTRY
+                   ? req_fail(r, 409, "target_taken", "target",
+                              _("This virtual machine has a disk %s already."), t->target)
+                   : fail_db(r);
+    return 0;
+}
+
 /* POST /vms/{id}/disks {size_gb, bus, format, cache, target} */
 static int disks_add(struct req *r)
 {
@@ -271,23 +323,13 @@ static int disks_add(struct req *r)
     if (rc == 0)
         rc = hardware_pool_check(r, pool_id, size_gb);
     long long disk_id = 0;
-    if (rc == 0 && db_begin() < 0)
-        rc = fail_db(r);
-    else if (rc == 0) {
-        struct quota_want want = { 0, 0, size_gb };
-        rc = quota_check(r, before, &want);
+    if (rc == 0) {
         char *file = g_strdup_printf("%s-%s.%s", hw_str(before, "domain_name"), target, format);
-        if (rc == 0 &&
-            (db_exec_id("INSERT INTO vm_disks (vm_id, target, bus, format, cache, size_gb, "
-                        "file_name, storage_pool_id) VALUES (?, ?, ?, ?, ?, ?, ?, NULLIF(?, 0))",
-                        &disk_id, DB_INT(id), DB_TEXT(target), DB_TEXT(bus), DB_TEXT(format),
-                        DB_TEXT(cache), DB_INT(size_gb), DB_TEXT(file), DB_INT(pool_id)) < 0 ||
-             db_commit() < 0))
-            rc = req_fail(r, 409, "target_taken", "target",
-                          _("This virtual machine has a disk %s already."), target);
+        struct disk_add_tx tx = { before, id, target, bus, format, cache, size_gb, file, pool_id,
+                                  0 };
+        rc = req_transaction(r, disk_add_body, &tx);
+        disk_id = tx.disk_id;
         g_free(file);
-        if (rc < 0)
-            db_rollback();
     }
     json_t *done = rc == 0 ? row_op(r, id, "disk.add", "disk_id", disk_id) : NULL;
     if (rc == 0 && !done) {
@@ -324,19 +366,12 @@ static int disks_resize(struct req *r)
     if (rc == 0 && vda && size_gb > old)
         rc = vm_limits_enforce(r, -1, -1, size_gb);
     if (rc == 0 && size_gb > old) {
-        if (db_begin() < 0)
-            rc = fail_db(r);
         struct quota_want want = { 0, 0, size_gb - old };
-        if (rc == 0)
-            rc = quota_check(r, before, &want);
-        if (rc == 0 &&
-            ((vda ? db_exec("UPDATE vms SET disk_gb = ? WHERE id = ?", DB_INT(size_gb), DB_INT(id))
-                  : db_exec("UPDATE vm_disks SET size_gb = ? WHERE vm_id = ? AND target = ?",
-                            DB_INT(size_gb), DB_INT(id), DB_TEXT(target))) < 0 ||
-             db_commit() < 0))
-            rc = fail_db(r);
-        if (rc < 0)
-            db_rollback();
+        rc = vda ? quota_update(r, before, &want, "UPDATE vms SET disk_gb = ? WHERE id = ?",
+                                DB_PARAMS(DB_INT(size_gb), DB_INT(id)))
+                 : quota_update(r, before, &want,
+                                "UPDATE vm_disks SET size_gb = ? WHERE vm_id = ? AND target = ?",
+                                DB_PARAMS(DB_INT(size_gb), DB_INT(id), DB_TEXT(target)));
         json_t *done = NULL;
         if (rc == 0) {
             json_t *args = json_pack("{s:I, s:s}", "vm_id", (json_int_t)id, "target", target);
@@ -565,14 +600,22 @@ static int nic_limits_of(struct req *r, struct nic_limits *l)
 
 /* The row of the new NIC, 'adding', after the others, with its address
  * from the pool, in one transaction. Its id, or -1 with r->err set. */
-static long long nic_insert(struct req *r, long long vm_id, long long network_id, long long pool,
-                            const char *mac, const struct nic_limits *l)
+struct nic_insert_tx {
+    long long vm_id, network_id, pool;
+    const char *mac;
+    const struct nic_limits *l;
+    long long id;
+};
+
+static int nic_insert_body(struct req *r, void *ctx)
 {
+    struct nic_insert_tx *t = ctx;
+    long long vm_id = t->vm_id, network_id = t->network_id, pool = t->pool;
+    const char *mac = t->mac;
+    const struct nic_limits *l = t->l;
     long long vlan = input_int(r, "vlan", 0);
     const char *model = input_str(r, "model") ? input_str(r, "model") : "virtio";
     const char *link = input_str(r, "link_state") ? input_str(r, "link_state") : "up";
-    if (db_begin() < 0)
-        return fail_db(r);
     struct db_rows *rows = db_query("SELECT COALESCE(MAX(position) + 1, 1) FROM vm_nics WHERE "
                                     "vm_id = ? FOR UPDATE", DB_INT(vm_id));
     long long position = db_cell_int(rows, 0, 0, -1), id = 0;
@@ -591,13 +634,17 @@ static long long nic_insert(struct req *r, long long vm_id, long long network_id
                       _("Another NIC has the MAC address %s already."), mac);
     if (rc == 0 && pool && ip_allocate(pool, vm_id, id, optional_str(r, "ip"), ip, &r->err) < 0)
         rc = -1;
-    if (rc == 0 && db_commit() < 0)
-        rc = fail_db(r);
-    if (rc < 0) {
-        db_rollback();
+    t->id = id;
+    return rc;
+}
+
+static long long nic_insert(struct req *r, long long vm_id, long long network_id, long long pool,
+                            const char *mac, const struct nic_limits *l)
+{
+    struct nic_insert_tx tx = { vm_id, network_id, pool, mac, l, 0 };
+    if (req_transaction(r, nic_insert_body, &tx) < 0)
         return -1;
-    }
-    return id;
+    return tx.id;
 }
 
 /* POST /vms/{id}/interfaces {network_id, model, mac, link_state, ip,
@@ -924,6 +971,26 @@ static int forward_rule(struct req *r, json_t *rule, size_t i, struct forward_wa
     return 0;
 }
 
+struct forwards_tx {
+    long long id;
+    size_t n;
+    const long long *nics;
+    const struct forward_want *want;
+};
+
+static int forwards_body(struct req *r, void *ctx)
+{
+    struct forwards_tx *t = ctx;
+    if (db_exec("DELETE FROM vm_port_forwards WHERE vm_id = ?", DB_INT(t->id)) < 0)
+        return fail_db(r);
+    for (size_t i = 0; i < t->n; i++) {
+        long long forward = 0;
+        if (forward_insert(r, t->id, t->nics[i], &t->want[i], &forward) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* PUT /vms/{id}/port-forwards {forwards: [{protocol, host_port, guest_port,
  * host_address, mac}]}: the VM's forwards become exactly these, all or
  * none (every rule is checked before any row changes). */
@@ -948,18 +1015,9 @@ static int forwards_replace(struct req *r)
             g_strlcpy(r->err.field, field, sizeof r->err.field);
         }
     }
-    if (rc == 0 && db_begin() < 0)
-        rc = fail_db(r);
-    if (rc == 0 && db_exec("DELETE FROM vm_port_forwards WHERE vm_id = ?", DB_INT(id)) < 0)
-        rc = fail_db(r);
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        long long forward = 0;
-        rc = forward_insert(r, id, nics[i], &want[i], &forward);
-    }
-    if (rc == 0 && db_commit() < 0)
-        rc = fail_db(r);
-    if (rc < 0 && db_in_transaction())
-        db_rollback();
+    struct forwards_tx tx = { id, n, nics, want };
+    if (rc == 0)
+        rc = req_transaction(r, forwards_body, &tx);
     if (rc == 0) {
         /* Committed: a failed sync is retried by the next (as a removal). */
         json_t *done = helper_call(r, "port_forward.sync", NULL);
@@ -1058,17 +1116,10 @@ static int vcpus_apply(struct req *r, json_t *before, long long id, long long vc
                        const char *op)
 {
     long long old = hw_int(before, "vcpus");
-    int rc = db_begin() < 0 ? fail_db(r) : 0;
     struct quota_want want = { vcpus - old, 0, 0 };
-    if (rc == 0 && vcpus > old)
-        rc = quota_check(r, before, &want);
-    if (rc == 0 && (db_exec("UPDATE vms SET vcpus = ? WHERE id = ?", DB_INT(vcpus), DB_INT(id)) < 0 ||
-                    db_commit() < 0))
-        rc = fail_db(r);
-    if (rc < 0) {
-        db_rollback();
+    if (quota_update(r, before, vcpus > old ? &want : NULL, "UPDATE vms SET vcpus = ? WHERE id = ?",
+                     DB_PARAMS(DB_INT(vcpus), DB_INT(id))) < 0)
         return -1;
-    }
     json_t *args = json_pack("{s:I}", "vm_id", (json_int_t)id);
     json_t *done = helper_call(r, op, args);
     json_decref(args);
@@ -1164,22 +1215,15 @@ static int cpu_set(struct req *r)
         rc = vm_limits_enforce(r, vcpus, -1, -1);
     if (rc == 0)
         rc = hardware_cpu_model_check(r, hw_str(before, "arch"), model);
-    if (rc == 0 && db_begin() < 0)
-        rc = fail_db(r);
-    else if (rc == 0) {
+    if (rc == 0) {
         struct quota_want want = { vcpus - old_vcpus, 0, 0 };
-        if (vcpus > old_vcpus)
-            rc = quota_check(r, before, &want);
-        if (rc == 0 &&
-            (db_exec("UPDATE vms SET vcpus = ?, max_vcpus = ?, cpu_sockets = ?, cpu_cores = ?, "
-                     "cpu_threads = ?, cpu_model = COALESCE(?, cpu_model) WHERE id = ?",
-                     DB_INT(vcpus), DB_INT(max), topology ? DB_INT(sockets) : DB_NULL,
-                     topology ? DB_INT(cores) : DB_NULL, topology ? DB_INT(threads) : DB_NULL,
-                     DB_TEXT(model), DB_INT(id)) < 0 ||
-             db_commit() < 0))
-            rc = fail_db(r);
-        if (rc < 0)
-            db_rollback();
+        rc = quota_update(r, before, vcpus > old_vcpus ? &want : NULL,
+                          "UPDATE vms SET vcpus = ?, max_vcpus = ?, cpu_sockets = ?, cpu_cores = ?, "
+                          "cpu_threads = ?, cpu_model = COALESCE(?, cpu_model) WHERE id = ?",
+                          DB_PARAMS(DB_INT(vcpus), DB_INT(max), topology ? DB_INT(sockets) : DB_NULL,
+                                    topology ? DB_INT(cores) : DB_NULL,
+                                    topology ? DB_INT(threads) : DB_NULL, DB_TEXT(model),
+                                    DB_INT(id)));
         if (rc == 0 && redefine(r, id) < 0) {
             json_t *c = json_object_get(before, "cpu");
             json_t *s = json_object_get(c, "sockets"), *co = json_object_get(c, "cores"),
@@ -1221,18 +1265,10 @@ static int memory_hot_add(struct req *r, json_t *before, long long id, long long
                           "%lld MiB more is not one."), memory - old);
     if (memory == old || host_check(r, 0, memory) < 0 || vm_limits_enforce(r, -1, memory, -1) < 0)
         return memory == old ? 0 : -1;
-    int rc = db_begin() < 0 ? fail_db(r) : 0;
     struct quota_want want = { 0, memory - old, 0 };
-    if (rc == 0)
-        rc = quota_check(r, before, &want);
-    if (rc == 0 && (db_exec("UPDATE vms SET memory_mb = ? WHERE id = ?", DB_INT(memory),
-                            DB_INT(id)) < 0 ||
-                    db_commit() < 0))
-        rc = fail_db(r);
-    if (rc < 0) {
-        db_rollback();
+    if (quota_update(r, before, &want, "UPDATE vms SET memory_mb = ? WHERE id = ?",
+                     DB_PARAMS(DB_INT(memory), DB_INT(id))) < 0)
         return -1;
-    }
     json_t *args = json_pack("{s:I, s:I}", "vm_id", (json_int_t)id, "size_mb",
                              (json_int_t)(memory - old));
     json_t *done = helper_call(r, "vm.memory_add", args);
@@ -1256,18 +1292,11 @@ static int memory_stopped(struct req *r, json_t *before, long long id, long long
                         _("max_memory_mb must be at least memory_mb (%lld)."), memory);
     if (host_check(r, 0, max) < 0 || (memory != old && vm_limits_enforce(r, -1, memory, -1) < 0))
         return -1;
-    int rc = db_begin() < 0 ? fail_db(r) : 0;
     struct quota_want want = { 0, memory - old, 0 };
-    if (rc == 0 && memory > old)
-        rc = quota_check(r, before, &want);
-    if (rc == 0 && (db_exec("UPDATE vms SET memory_mb = ?, max_memory_mb = ? WHERE id = ?",
-                            DB_INT(memory), max > memory ? DB_INT(max) : DB_NULL, DB_INT(id)) < 0 ||
-                    db_commit() < 0))
-        rc = fail_db(r);
-    if (rc < 0) {
-        db_rollback();
+    if (quota_update(r, before, memory > old ? &want : NULL,
+                     "UPDATE vms SET memory_mb = ?, max_memory_mb = ? WHERE id = ?",
+                     DB_PARAMS(DB_INT(memory), max > memory ? DB_INT(max) : DB_NULL, DB_INT(id))) < 0)
         return -1;
-    }
     if (redefine(r, id) < 0) {
         db_exec("UPDATE vms SET memory_mb = ?, max_memory_mb = ? WHERE id = ?", DB_INT(old),
                 old_max > old ? DB_INT(old_max) : DB_NULL, DB_INT(id));

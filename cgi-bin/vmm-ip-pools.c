@@ -271,6 +271,18 @@ static int sync_vm(struct req *r, long long vm_id)
     return done ? 0 : -1;
 }
 
+struct allocate_tx {
+    long long pool, vm_id, nic;
+    const char *asked;
+    char *ip;   /* 16 bytes */
+};
+
+static int allocate_body(struct req *r, void *ctx)
+{
+    struct allocate_tx *t = ctx;
+    return ip_allocate(t->pool, t->vm_id, t->nic, t->asked, t->ip, &r->err);
+}
+
 /* POST /ip-pools/{id}/allocations {vm_id, ip?}: gives the VM's NIC on the
  * pool's network an address (the one asked for, or the next free one),
  * replacing the one it had, and its DHCP host entry follows. A running
@@ -305,12 +317,9 @@ static int pools_allocate(struct req *r)
     char ip[16];
     int rc = swept ? 0 : -1;
     json_decref(swept);
-    if (rc == 0 && db_begin() < 0)
-        rc = fail_db(r);
-    if (rc == 0 && (ip_allocate(id, vm_id, nic, asked, ip, &r->err) < 0 || db_commit() < 0)) {
-        db_rollback();
-        rc = r->err.status ? -1 : fail_db(r);
-    }
+    struct allocate_tx tx = { id, vm_id, nic, asked, ip };
+    if (rc == 0)
+        rc = req_transaction(r, allocate_body, &tx);
     if (rc == 0 && sync_vm(r, vm_id) < 0) {
         /* libvirt refused: the registry goes back to what the guest has. */
         struct err saved = r->err;

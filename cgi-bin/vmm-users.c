@@ -252,6 +252,21 @@ static int users_apply(struct req *r, long long id, const char *username,
     return 0;
 }
 
+struct users_update_tx {
+    const struct user *user;
+    const char *role;
+    json_t *enabled;
+    const char *password_hash;
+};
+
+static int users_update_body(struct req *r, void *ctx)
+{
+    struct users_update_tx *t = ctx;
+    if (keep_an_admin(r, t->user, t->role, t->enabled) < 0)
+        return -1;
+    return users_apply(r, t->user->id, t->user->username, t->password_hash);
+}
+
 static int users_update(struct req *r)
 {
     const char *role = input_str(r, "role");
@@ -263,7 +278,6 @@ static int users_update(struct req *r)
     struct user *user = target_user(r);
     if (!user)
         return -1;
-    long long id = user->id;
     r->audit_detail = json_pack("{s:o, s:o}", "before", user_to_json(user), "changes",
                                 json_deep_copy(r->input));
     json_object_del(json_object_get(r->audit_detail, "changes"), "password");
@@ -279,21 +293,17 @@ static int users_update(struct req *r)
         return req_fail(r, 503, "internal", NULL, _("The password could not be stored."));
     }
 
+    if (email && !email_valid(email)) {
+        user_free(user);
+        return req_fail(r, 400, "invalid_email", "email", _("This is not an email address."));
+    }
     /* All of it or nothing: a refusal or a lost database half way leaves
      * the account as it was. */
-    if (db_begin() < 0) {
-        user_free(user);
-        return fail_db(r);
-    }
-    int rc = keep_an_admin(r, user, role, enabled);
+    struct users_update_tx tx = { user, role, enabled, password ? hash : NULL };
+    int rc = req_transaction(r, users_update_body, &tx);
     user_free(user);
-    if (rc == 0 && email && !email_valid(email))
-        rc = req_fail(r, 400, "invalid_email", "email", _("This is not an email address."));
-    if (rc < 0 || users_apply(r, id, username, password ? hash : NULL) < 0 ||
-        (db_commit() < 0 && fail_db(r) < 0)) {
-        db_rollback();
+    if (rc < 0)
         return -1;
-    }
 
     if (users_show(r) < 0)
         return -1;
@@ -369,6 +379,15 @@ static int hand_over(struct req *r, long long id, long long to)
     return 0;
 }
 
+/* ctx: the user's id and who takes over (0: no one). */
+static int users_delete_body(struct req *r, void *ctx)
+{
+    const long long *ids = ctx;
+    if (hand_over(r, ids[0], ids[1]) < 0)
+        return -1;
+    return db_exec("DELETE FROM users WHERE id = ?", DB_INT(ids[0])) < 0 ? fail_db(r) : 0;
+}
+
 /* DELETE /users/{id}[?reassign_to=ID]: never oneself, never the last
  * admin, and never a user who still owns VMs that no one takes over. */
 static int users_delete(struct req *r)
@@ -391,14 +410,9 @@ static int users_delete(struct req *r)
         return -1;
     if (to)
         json_object_set_new(r->audit_detail, "reassign_to", json_integer(to));
-    if (db_begin() < 0)
-        return fail_db(r);
-    if (hand_over(r, id, to) < 0 ||
-        (db_exec("DELETE FROM users WHERE id = ?", DB_INT(id)) < 0 && fail_db(r) < 0) ||
-        (db_commit() < 0 && fail_db(r) < 0)) {
-        db_rollback();
+    long long ids[2] = { id, to };
+    if (req_transaction(r, users_delete_body, ids) < 0)
         return -1;
-    }
     r->data = json_pack("{s:b}", "deleted", 1);
     r->location = g_strdup("/users");
     return 0;

@@ -1015,6 +1015,30 @@ static int disk_pool_check(struct req *r, const struct usage *want, long long *p
     return hardware_pool_check(r, *pool_id, want->disk_gb > 0 ? want->disk_gb : 1);
 }
 
+/* The rows of a new VM, its NICs, its install and its job, in one
+ * transaction (run again whole after a deadlock: lib/app.h). */
+struct create_tx {
+    const struct usage *want;
+    const char *arch;
+    const struct new_vm *nv;
+    json_t *network_ids;
+    const struct install_form *form;
+    const char *install_config;
+    long long id, job_id;
+};
+
+static int create_body(struct req *r, void *ctx)
+{
+    struct create_tx *t = ctx;
+    if (quota_check(r, r->user->id, t->want) < 0 ||
+        (t->id = insert_vm(r, t->want, t->arch, t->nv)) < 0 || set_maxima(r, t->id, t->want) < 0 ||
+        insert_nics(r, t->id, t->network_ids) < 0 ||
+        insert_install(r, t->id, t->form, t->install_config) < 0 ||
+        (t->job_id = insert_job(r, t->id, "vm.create")) < 0)
+        return -1;
+    return 0;
+}
+
 static int vms_create(struct req *r)
 {
     struct usage want = { 1, input_int(r, "vcpus", 1), input_int(r, "memory_mb", 512),
@@ -1056,13 +1080,12 @@ static int vms_create(struct req *r)
     char *install_config = NULL;
     json_t *network_ids = NULL;
     if (install_check(r, &form, &install_config) < 0 || networks_check(r, &network_ids) < 0 ||
-        sweep_pools(r, network_ids) < 0 || db_begin() < 0) {
+        sweep_pools(r, network_ids) < 0) {
         json_decref(network_ids);
         install_form_clear(&form);
         g_free(install_config);
         return r->err.status ? -1 : fail_db(r);
     }
-    long long id = -1, job_id = 0;
     struct new_vm nv = {
         .name = input_str(r, "name"), .description = input_str(r, "description"),
         .cpu_model = input_str(r, "cpu_model"), .template_id = template_id, .iso_id = iso_id,
@@ -1071,20 +1094,14 @@ static int vms_create(struct req *r)
         .pool_id = pool_id,
         .host_id = host_id,
     };
-    int rc = quota_check(r, r->user->id, &want) < 0 || (id = insert_vm(r, &want, arch, &nv)) < 0 ||
-                     set_maxima(r, id, &want) < 0 ||
-                     insert_nics(r, id, network_ids) < 0 ||
-                     insert_install(r, id, &form, install_config) < 0 ||
-                     (job_id = insert_job(r, id, "vm.create")) < 0 || db_commit() < 0
-                 ? -1
-                 : 0;
+    struct create_tx tx = { &want, arch, &nv, network_ids, &form, install_config, -1, 0 };
+    int rc = req_transaction(r, create_body, &tx);
     json_decref(network_ids);
     install_form_clear(&form);
     g_free(install_config);
-    if (rc < 0) {
-        db_rollback();
-        return r->err.status ? -1 : fail_db(r);
-    }
+    if (rc < 0)
+        return -1;
+    long long id = tx.id, job_id = tx.job_id;
     r->audit_target_id = id;
 
     json_t *start = json_object_get(r->input, "start");
@@ -1183,6 +1200,27 @@ static int clone_nic_models(long long id, long long source_id)
  * caller's, its quota checked in the transaction that makes the row, as
  * a create) with a new UUID, MACs and VNC password, whose vm.clone job
  * copies the disk. 201 with the new VM and meta.job, as a create. */
+struct clone_tx {
+    const struct usage *want;
+    const char *arch;
+    const struct new_vm *nv;
+    json_t *networks;
+    long long source_id;
+    long long id, job_id;
+};
+
+static int clone_body(struct req *r, void *ctx)
+{
+    struct clone_tx *t = ctx;
+    if (quota_check(r, r->user->id, t->want) < 0 ||
+        (t->id = insert_vm(r, t->want, t->arch, t->nv)) < 0 || set_maxima(r, t->id, t->want) < 0 ||
+        clone_hardware(t->id, t->source_id) < 0 || insert_nics(r, t->id, t->networks) < 0 ||
+        clone_nic_models(t->id, t->source_id) < 0 ||
+        (t->job_id = insert_job(r, t->id, "vm.clone")) < 0)
+        return -1;
+    return 0;
+}
+
 static int vms_clone(struct req *r)
 {
     long long source_id = req_param(r, "id")->num;
@@ -1200,17 +1238,13 @@ static int vms_clone(struct req *r)
         json_decref(networks);
         return -1;
     }
-    long long id = -1, job_id = 0;
-    if (db_begin() < 0 || quota_check(r, r->user->id, &want) < 0 ||
-        (id = insert_vm(r, &want, arch, &nv)) < 0 ||
-        set_maxima(r, id, &want) < 0 || clone_hardware(id, source_id) < 0 ||
-        insert_nics(r, id, networks) < 0 || clone_nic_models(id, source_id) < 0 ||
-        (job_id = insert_job(r, id, "vm.clone")) < 0 || db_commit() < 0) {
-        db_rollback();
+    struct clone_tx tx = { &want, arch, &nv, networks, source_id, -1, 0 };
+    if (req_transaction(r, clone_body, &tx) < 0) {
         db_rows_free(rows);
         json_decref(networks);
-        return r->err.status ? -1 : fail_db(r);
+        return -1;
     }
+    long long id = tx.id, job_id = tx.job_id;
     db_rows_free(rows);
     json_decref(networks);
     json_t *args = json_pack("{s:I, s:I, s:b, s:I}", "vm_id", (json_int_t)id, "source_id",
@@ -1795,6 +1829,28 @@ static int vms_batch(struct req *r)
     return 0;
 }
 
+struct hardware_tx {
+    long long id, owner;
+    const struct usage *delta;
+    long long vcpus, memory;
+    const char *cpu_model, *boot;
+};
+
+static int hardware_body(struct req *r, void *ctx)
+{
+    struct hardware_tx *t = ctx;
+    if ((t->delta->vcpus > 0 || t->delta->memory_mb > 0) && quota_check(r, t->owner, t->delta) < 0)
+        return -1;
+    if (db_exec("UPDATE vms SET vcpus = ?, memory_mb = ? WHERE id = ?", DB_INT(t->vcpus),
+                DB_INT(t->memory), DB_INT(t->id)) < 0 ||
+        (t->cpu_model && db_exec("UPDATE vms SET cpu_model = ? WHERE id = ?",
+                                 DB_TEXT(t->cpu_model), DB_INT(t->id)) < 0) ||
+        (t->boot && db_exec("UPDATE vms SET boot_order = ? WHERE id = ?", DB_TEXT(t->boot),
+                            DB_INT(t->id)) < 0))
+        return fail_db(r);
+    return 0;
+}
+
 /* Hardware changes of a PATCH: allowed while the machine is stopped, and
  * within the host and the owner's quota (checked in the transaction that
  * writes them). */
@@ -1827,20 +1883,8 @@ static int update_hardware(struct req *r, json_t *before, long long id)
         boot = g_string_free(text, FALSE);
     }
     long long owner = json_integer_value(json_object_get(before, "owner_id"));
-    int rc = db_begin() < 0 ? fail_db(r) : 0;
-    if (rc == 0 && (delta.vcpus > 0 || delta.memory_mb > 0))
-        rc = quota_check(r, owner, &delta);
-    if (rc == 0 &&
-        (db_exec("UPDATE vms SET vcpus = ?, memory_mb = ? WHERE id = ?", DB_INT(vcpus),
-                 DB_INT(memory), DB_INT(id)) < 0 ||
-         (cpu_model && db_exec("UPDATE vms SET cpu_model = ? WHERE id = ?", DB_TEXT(cpu_model),
-                               DB_INT(id)) < 0) ||
-         (boot && db_exec("UPDATE vms SET boot_order = ? WHERE id = ?", DB_TEXT(boot),
-                          DB_INT(id)) < 0) ||
-         db_commit() < 0))
-        rc = fail_db(r);
-    if (rc < 0)
-        db_rollback();
+    struct hardware_tx tx = { id, owner, &delta, vcpus, memory, cpu_model, boot };
+    int rc = req_transaction(r, hardware_body, &tx);
     g_free(boot);
     return rc;
 }

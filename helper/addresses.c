@@ -85,26 +85,33 @@ static GHashTable *stored_addresses(long long host_id)
     return map;
 }
 
-/* Replaces the VM's rows with lines ("ip mac source" each, in order). */
-static void store(long long vm_id, const char *lines)
+struct store_tx {
+    long long vm_id;
+    const char *lines;
+};
+
+static int store_body(void *ctx)
 {
-    if (db_begin() < 0)
-        return;
-    int rc = db_exec("DELETE FROM vm_addresses WHERE vm_id = ?", DB_INT(vm_id));
-    gchar **each = g_strsplit(lines, "\n", 64);
+    struct store_tx *t = ctx;
+    int rc = db_exec("DELETE FROM vm_addresses WHERE vm_id = ?", DB_INT(t->vm_id));
+    gchar **each = g_strsplit(t->lines, "\n", 64);
     for (int i = 0; rc == 0 && each[i]; i++) {
         gchar **f = g_strsplit(each[i], " ", 3);
         if (g_strv_length(f) == 3)
             rc = db_exec("INSERT IGNORE INTO vm_addresses (vm_id, position, ip, mac, source) "
-                         "VALUES (?, ?, ?, ?, ?)", DB_INT(vm_id), DB_INT(i), DB_TEXT(f[0]),
+                         "VALUES (?, ?, ?, ?, ?)", DB_INT(t->vm_id), DB_INT(i), DB_TEXT(f[0]),
                          DB_TEXT(f[1]), DB_TEXT(f[2]));
         g_strfreev(f);
     }
     g_strfreev(each);
-    if (rc == 0)
-        db_commit();
-    else
-        db_rollback();
+    return rc;
+}
+
+/* Replaces the VM's rows with lines ("ip mac source" each, in order). */
+static void store(long long vm_id, const char *lines)
+{
+    struct store_tx tx = { vm_id, lines };
+    db_transaction(store_body, &tx);
 }
 
 /* One pass over one host: each running VM's addresses where they changed,

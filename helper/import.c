@@ -646,6 +646,17 @@ out:
     return rc;
 }
 
+/* Full clones of template *ctx lose the link; the template's row goes. */
+static int template_delete_body(void *ctx)
+{
+    long long id = *(long long *)ctx;
+    if (db_exec("UPDATE vms SET template_id = NULL WHERE template_id = ? AND clone = 'full'",
+                DB_INT(id)) < 0 ||
+        db_exec("DELETE FROM templates WHERE id = ?", DB_INT(id)) < 0)
+        return -1;
+    return 0;
+}
+
 int template_op_delete(struct op_call *call)
 {
     long long id = json_integer_value(json_object_get(call->args, "template_id"));
@@ -660,11 +671,7 @@ int template_op_delete(struct op_call *call)
         goto out;
     }
     /* Full clones are copies: they keep working, without the link. */
-    if (db_begin() < 0 ||
-        db_exec("UPDATE vms SET template_id = NULL WHERE template_id = ? AND clone = 'full'",
-                DB_INT(id)) < 0 ||
-        db_exec("DELETE FROM templates WHERE id = ?", DB_INT(id)) < 0 || db_commit() < 0) {
-        db_rollback();
+    if (db_transaction(template_delete_body, &id) < 0) {
         err_set(&call->err, 409, "in_use", NULL, "Virtual machines use this template.");
         goto out;
     }

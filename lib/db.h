@@ -34,7 +34,8 @@ struct db_rows {
     char **cells;   /* nrows * ncols; NULL for SQL NULL */
 };
 
-/* Connects (or reconnects) using the [database] config. 0 or -1. */
+/* Connects (or reconnects) using the [database] config: servers (a list,
+ * e.g. the nodes of a Galera cluster, tried in turn) or socket. 0 or -1. */
 int db_connect(void);
 void db_close(void);
 
@@ -54,14 +55,24 @@ void db_rows_free(struct db_rows *rows);
 const char *db_cell(const struct db_rows *rows, int row, int col);
 long long db_cell_int(const struct db_rows *rows, int row, int col, long long fallback);
 
-/* One transaction at a time per thread. If its connection is lost, every
- * statement up to the end fails (never reconnected into autocommit) and
- * db_commit returns -1: nothing of it was applied. db_rollback after a
+/* One transaction at a time per thread. If its connection is lost, or the
+ * server rolls it back (a deadlock, a Galera conflict), every statement up
+ * to the end fails (never run in autocommit) and db_commit returns -1:
+ * nothing of it was applied. db_rollback after a
  * lost connection is 0 (the server rolled it back). Outside a transaction
  * a statement that meets a lost connection is retried once on a new one. */
 int db_begin(void);
 int db_commit(void);
 int db_rollback(void);
+/* The one way to run a transaction: begins, runs body(ctx), and commits
+ * when it returns >= 0 (rolls back when < 0). A transaction the server
+ * rolled back for a reason that another attempt may not meet (a deadlock,
+ * a Galera certification conflict, a node not ready, the connection lost
+ * before COMMIT) is run again, whole, up to DB_TX_ATTEMPTS times with a
+ * short growing pause: so body must only read and write the database, or
+ * be safe to run again. Returns body's result, or -1 (db_errno says why). */
+#define DB_TX_ATTEMPTS 5
+int db_transaction(int (*body)(void *ctx), void *ctx);
 /* Whether db_begin has not been ended yet (a handler that forgot to). */
 bool db_in_transaction(void);
 

@@ -515,6 +515,47 @@ static long long backup_reserve_gb(long long vm_id, bool full)
     "'boot_order', boot_order, 'graphics', graphics, 'console_keymap', console_keymap, "        \
     "'template_id', template_id, 'description', description) FROM vms WHERE id = ?"
 
+struct backup_insert_tx {
+    const struct vm_ref *vm;
+    const struct user *actor;
+    const char *mode, *origin;
+    long long slot, parent_id;
+    struct quota_want want;
+    int fits;   /* 0 it fits, 1 over the quota, 2 a backup runs, -1 the database */
+    long long limit, used, id;
+};
+
+static int backup_insert_body(void *ctx)
+{
+    struct backup_insert_tx *t = ctx;
+    const struct vm_ref *vm = t->vm;
+    long long parent_id = t->parent_id;
+    const char *kind = NULL;
+    t->id = -1;
+    t->fits = quota_fits_locked(vm->owner_id, &t->want, &kind, &t->limit, &t->used);
+    if (t->fits != 0)
+        return -1;
+    if (db_exec_id("INSERT INTO backups (vm_id, owner_id, vm_name, mode, parent_id, origin, "
+                   "note, size_bytes, created_by, slot_at) VALUES (?, ?, ?, ?, NULLIF(?, 0), ?, "
+                   "?, ?, ?, IF(? > 0, '1970-01-01' + INTERVAL ? SECOND, NULL))",
+                   &t->id, DB_INT(vm->id), DB_INT(vm->owner_id), DB_TEXT(vm->name),
+                   DB_TEXT(parent_id ? "incremental" : "full"), DB_INT(parent_id), DB_TEXT(t->origin),
+                   DB_TEXT(!parent_id && !strcmp(t->mode, "incremental")
+                               ? "There was no backup to build on: this is a full backup."
+                               : ""),
+                   DB_INT(t->want.disk_gb << 30), DB_INT(t->actor->id), DB_INT(t->slot),
+                   DB_INT(t->slot)) < 0) {
+        t->fits = db_errno() == DB_ER_DUP_ENTRY ? 2 : -1;
+        return -1;
+    }
+    if (db_exec("UPDATE backups SET hardware = (" HARDWARE_JSON ") WHERE id = ?",
+                DB_INT(vm->id), DB_INT(t->id)) < 0) {
+        t->fits = -1;
+        return -1;
+    }
+    return 0;
+}
+
 /* The row of a new backup of vm, an incremental on the VM's latest ready
  * backup when asked (and there is one), in one transaction with the
  * owner's disk quota (locked, as a create locks it). A second backup of
@@ -532,33 +573,16 @@ static long long backup_insert(const struct vm_ref *vm, const struct user *actor
         parent_id = rows && rows->nrows == 1 ? db_cell_int(rows, 0, 0, 0) : 0;
         db_rows_free(rows);
     }
-    const struct quota_want want = { .disk_gb = backup_reserve_gb(vm->id, !parent_id) };
-    const char *kind = NULL;
-    long long limit = 0, used = 0, id = -1;
-    int fits = db_begin() < 0 ? -1 : quota_fits_locked(vm->owner_id, &want, &kind, &limit, &used);
-    if (fits == 0 &&
-        db_exec_id("INSERT INTO backups (vm_id, owner_id, vm_name, mode, parent_id, origin, "
-                   "note, size_bytes, created_by, slot_at) VALUES (?, ?, ?, ?, NULLIF(?, 0), ?, "
-                   "?, ?, ?, IF(? > 0, '1970-01-01' + INTERVAL ? SECOND, NULL))",
-                   &id, DB_INT(vm->id), DB_INT(vm->owner_id), DB_TEXT(vm->name),
-                   DB_TEXT(parent_id ? "incremental" : "full"), DB_INT(parent_id), DB_TEXT(origin),
-                   DB_TEXT(!parent_id && !strcmp(mode, "incremental")
-                               ? "There was no backup to build on: this is a full backup."
-                               : ""),
-                   DB_INT(want.disk_gb << 30), DB_INT(actor->id), DB_INT(slot),
-                   DB_INT(slot)) < 0) {
-        fits = db_errno() == DB_ER_DUP_ENTRY ? 2 : -1;
-        id = -1;
+    struct backup_insert_tx t = { vm, actor, mode, origin, slot, parent_id,
+                                  { .disk_gb = backup_reserve_gb(vm->id, !parent_id) } };
+    if (db_transaction(backup_insert_body, &t) < 0) {
+        t.id = -1;
+        if (!t.fits)
+            t.fits = -1;
     }
-    if (fits == 0 && db_exec("UPDATE backups SET hardware = (" HARDWARE_JSON ") WHERE id = ?",
-                             DB_INT(vm->id), DB_INT(id)) < 0)
-        fits = -1;
-    if (fits == 0 && db_commit() < 0)
-        fits = -1;
-    if (fits != 0) {
-        db_rollback();
-        id = -1;
-    }
+    int fits = t.fits;
+    long long id = t.id, limit = t.limit, used = t.used;
+    const struct quota_want want = t.want;
     if (fits == 1)
         err_set(err, 409, "quota_exceeded", NULL,
                 "Backups count in your disk quota: it allows %lld GiB in all, %lld are in use, "

@@ -310,6 +310,33 @@ static void add_word(GString *list, const char *word)
         g_string_append_printf(list, "%s%s", list->len ? "," : "", word);
 }
 
+/* The pool's conflicts become those of out (the sweep's findings). */
+struct conflicts_tx {
+    long long pool_id;
+    json_t *out;
+};
+
+static int conflicts_body(void *ctx)
+{
+    struct conflicts_tx *t = ctx;
+    if (db_exec("DELETE FROM ip_conflicts WHERE pool_id = ?", DB_INT(t->pool_id)) < 0)
+        return -1;
+    size_t i;
+    json_t *c;
+    json_array_foreach(t->out, i, c) {
+        const char *ip = json_string_value(json_object_get(c, "ip"));
+        uint32_t num = 0;
+        ipv4_parse(ip, &num);
+        if (db_exec("INSERT INTO ip_conflicts (pool_id, ip, ip_num, kind, sources, macs) "
+                    "VALUES (?, ?, ?, ?, ?, ?)", DB_INT(t->pool_id), DB_TEXT(ip),
+                    DB_INT((long long)num), DB_TEXT(json_string_value(json_object_get(c, "kind"))),
+                    DB_TEXT(json_string_value(json_object_get(c, "sources"))),
+                    DB_TEXT(json_string_value(json_object_get(c, "macs")))) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* Compares what is seen in use in the pool's range with the registry,
  * and writes the conflicts (replacing the pool's last ones). The
  * conflicts as JSON, or NULL with err set. */
@@ -376,9 +403,6 @@ static json_t *pool_sweep(virConnectPtr conn, long long pool_id, struct err *err
         add_word(c->macs, s->mac);
     }
     json_t *out = json_array();
-    int rc = db_begin();
-    if (rc == 0)
-        rc = db_exec("DELETE FROM ip_conflicts WHERE pool_id = ?", DB_INT(pool_id));
     for (guint i = 0; i < list->len; i++) {
         struct conflict *c = &g_array_index(list, struct conflict, i);
         const char *mine = g_hash_table_lookup(registered, GUINT_TO_POINTER(c->ip));
@@ -400,19 +424,12 @@ static json_t *pool_sweep(virConnectPtr conn, long long pool_id, struct err *err
         json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:s, s:s?}", "ip", ip, "kind",
                                              c->kind, "sources", c->sources->str, "macs",
                                              c->macs->str, "registered_mac", mine));
-        if (rc == 0)
-            rc = db_exec("INSERT INTO ip_conflicts (pool_id, ip, ip_num, kind, sources, macs) "
-                         "VALUES (?, ?, ?, ?, ?, ?)", DB_INT(pool_id), DB_TEXT(ip),
-                         DB_INT((long long)c->ip), DB_TEXT(c->kind), DB_TEXT(c->sources->str),
-                         DB_TEXT(c->macs->str));
     next:
         g_string_free(c->sources, TRUE);
         g_string_free(c->macs, TRUE);
     }
-    if (rc == 0)
-        rc = db_commit();
-    if (rc < 0) {
-        db_rollback();
+    struct conflicts_tx tx = { pool_id, out };
+    if (db_transaction(conflicts_body, &tx) < 0) {
         json_decref(out);
         out = NULL;
         db_down(err);

@@ -71,17 +71,29 @@ static long long snap_estimate(const struct vm_ref *vm, bool with_memory)
 /* Checks the estimate against the owner's disk quota (VMs' disks, all
  * their snapshots and the owner's backups) and inserts the row, in one transaction with the
  * owner's row locked, as a VM create does. The row's id, or -1 with err. */
-static long long snap_insert(const struct vm_ref *vm, const struct user *actor, json_t *args,
-                             bool with_memory, const char *vm_state, struct err *err)
+struct snap_insert_tx {
+    const struct vm_ref *vm;
+    const struct user *actor;
+    json_t *args;
+    bool with_memory;
+    const char *vm_state;
+    long long size;
+    struct err *err;
+    long long id;
+};
+
+static int snap_insert_body(void *ctx)
 {
+    struct snap_insert_tx *t = ctx;
+    const struct vm_ref *vm = t->vm;
+    json_t *args = t->args;
+    struct err *err = t->err;
+    bool with_memory = t->with_memory;
+    long long size = t->size;
     const char *name = json_string_value(json_object_get(args, "name"));
     const char *description = json_string_value(json_object_get(args, "description"));
     const char *origin = json_string_value(json_object_get(args, "origin"));
-    long long size = snap_estimate(vm, with_memory);
-    if (db_begin() < 0) {
-        err_set(err, 503, "database_unavailable", NULL, "The database is not available.");
-        return -1;
-    }
+    memset(err, 0, sizeof *err);
     struct db_rows *lock = db_query("SELECT id FROM users WHERE id = ? FOR UPDATE",
                                     DB_INT(vm->owner_id));
     struct db_rows *used = db_query(
@@ -105,20 +117,28 @@ static long long snap_insert(const struct vm_ref *vm, const struct user *actor, 
     } else if (db_exec_id("INSERT INTO snapshots (vm_id, name, description, with_memory, "
                           "vm_state, origin, size_bytes, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                           &id, DB_INT(vm->id), DB_TEXT(name), DB_TEXT(description ? description : ""),
-                          DB_INT(with_memory), DB_TEXT(vm_state),
-                          DB_TEXT(origin ? origin : "user"), DB_INT(size), DB_INT(actor->id)) < 0) {
+                          DB_INT(with_memory), DB_TEXT(t->vm_state),
+                          DB_TEXT(origin ? origin : "user"), DB_INT(size), DB_INT(t->actor->id)) < 0) {
         err_set(err, 503, "database_unavailable", NULL, "The database is not available.");
         id = -1;
     }
     db_rows_free(lock);
     db_rows_free(used);
-    if (id < 0 || db_commit() < 0) {
-        db_rollback();
-        if (id >= 0)
+    t->id = id;
+    return id < 0 ? -1 : 0;
+}
+
+static long long snap_insert(const struct vm_ref *vm, const struct user *actor, json_t *args,
+                             bool with_memory, const char *vm_state, struct err *err)
+{
+    struct snap_insert_tx tx = { vm, actor, args, with_memory, vm_state,
+                                 snap_estimate(vm, with_memory), err, -1 };
+    if (db_transaction(snap_insert_body, &tx) < 0) {
+        if (!err->status)
             err_set(err, 503, "database_unavailable", NULL, "The database is not available.");
         return -1;
     }
-    return id;
+    return tx.id;
 }
 
 static char *snap_xml(long long id, const char *description, bool with_memory)

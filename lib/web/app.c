@@ -30,6 +30,30 @@ int fail_db(struct req *r)
                 _("The database is not available. Try again shortly."));
 }
 
+struct req_tx {
+    struct req *r;
+    int (*body)(struct req *r, void *ctx);
+    void *ctx;
+};
+
+/* Each attempt starts without the last one's error: a deadlock it met is
+ * not the answer when the next attempt succeeds. */
+static int req_tx_body(void *p)
+{
+    struct req_tx *t = p;
+    memset(&t->r->err, 0, sizeof t->r->err);
+    return t->body(t->r, t->ctx);
+}
+
+int req_transaction(struct req *r, int (*body)(struct req *r, void *ctx), void *ctx)
+{
+    struct req_tx t = { r, body, ctx };
+    int rc = db_transaction(req_tx_body, &t);
+    if (rc < 0 && !r->err.status)
+        return fail_db(r);
+    return rc;
+}
+
 const char *local_path(const char *target)
 {
     if (!target || target[0] != '/' || target[1] == '/' || target[1] == '\\' ||

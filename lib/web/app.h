@@ -43,6 +43,11 @@ long req_body_read(struct req *r, void *buf, size_t n);
 
 /* For handlers: a database failure as the 503 the API promises. */
 int fail_db(struct req *r);
+/* db_transaction for a handler: body(r, ctx) runs in a transaction, again
+ * when the database asks for it (so it must be safe to run again: r->err
+ * is cleared before each attempt). A failure without an error of the
+ * body's answers 503 (fail_db). Returns body's result or -1. */
+int req_transaction(struct req *r, int (*body)(struct req *r, void *ctx), void *ctx);
 /* For handlers: a safe local redirect target ("/x", not "//host"), or NULL. */
 const char *local_path(const char *target);
 

@@ -92,8 +92,10 @@ export function elementText(html, id) {
 }
 
 export class Client {
-  constructor(name = 'client', { headers = {} } = {}) {
+  /** base: another front-end's URL (tests/integration/galera.test.mjs). */
+  constructor(name = 'client', { headers = {}, base = BASE } = {}) {
     this.name = name;
+    this.base = base.replace(/\/$/, '');
     this.cookies = new Map();
     this.csrf = null;
     this.headers = headers;
@@ -143,7 +145,7 @@ export class Client {
       headers['X-CSRF-Token'] ??= this.csrf;
     const cookie = this.cookieHeader();
     if (cookie) headers.Cookie = cookie;
-    const res = await fetch(BASE + path, { method, headers, body, redirect: 'manual' });
+    const res = await fetch(this.base + path, { method, headers, body, redirect: 'manual' });
     const setCookies = res.headers.getSetCookie();
     this.storeCookies(setCookies);
     const text = await res.text();

@@ -3,6 +3,7 @@
  * killed by the server inside a transaction must fail that transaction,
  * never half-apply it; outside one, a statement reconnects and runs. */
 #include <mysql.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -201,6 +202,178 @@ START_TEST(test_transaction_rules)
 }
 END_TEST
 
+/* Two connections in a real InnoDB deadlock: root's (ctl) holds row 2 and
+ * has written many rows, so that InnoDB picks the body's lighter
+ * transaction as the victim; the body holds row 1 and asks for row 2 while
+ * ctl waits for row 1. db_transaction runs the body again, whole, once ctl
+ * has committed. */
+struct deadlock {
+    int attempts;
+    bool deadlocked;
+    MYSQL *ctl2;   /* to see that ctl waits */
+};
+
+static int deadlock_body(void *p)
+{
+    struct deadlock *d = p;
+    d->attempts++;
+    if (d->attempts == 2) {
+        /* ctl's update of row 1 went through once the victim rolled back. */
+        ck_assert_int_eq(mysql_read_query_result(ctl), 0);
+        ctl_exec("COMMIT");
+    }
+    if (db_exec("UPDATE t SET v = 'body' WHERE id = 1") < 0)
+        return -1;
+    if (d->attempts == 1) {
+        char sql[160];
+        snprintf(sql, sizeof sql, "UPDATE `%s`.t SET v = 'ctl' WHERE id = 1", db_name);
+        ck_assert_int_eq(mysql_send_query(ctl, sql, strlen(sql)), 0);
+        /* Until the server runs ctl's update (it waits for row 1): whether
+         * or not it waits yet when the body asks for row 2, the two make a
+         * cycle, and InnoDB rolls back the lighter transaction, the body's. */
+        char wait_sql[160];
+        snprintf(wait_sql, sizeof wait_sql,
+                 "SELECT COUNT(*) FROM information_schema.processlist WHERE id = %lu AND "
+                 "info LIKE 'UPDATE%%'", mysql_thread_id(ctl));
+        struct timespec pause = { 0, 10 * 1000 * 1000 };
+        for (int i = 0;; i++) {
+            ck_assert_int_eq(mysql_query(d->ctl2, wait_sql), 0);
+            MYSQL_RES *res = mysql_store_result(d->ctl2);
+            MYSQL_ROW row = mysql_fetch_row(res);
+            bool runs = row && row[0] && strcmp(row[0], "1") == 0;
+            mysql_free_result(res);
+            if (runs)
+                break;
+            ck_assert_msg(i < 1500, "root's update does not reach the server");
+            nanosleep(&pause, NULL);
+        }
+    }
+    if (db_exec("UPDATE t SET v = 'body' WHERE id = 2") < 0) {
+        d->deadlocked = db_errno() == 1213;
+        return -1;
+    }
+    return 0;
+}
+
+START_TEST(test_transaction_retried_after_a_deadlock)
+{
+    empty_t();
+    char sql[256];
+    snprintf(sql, sizeof sql, "INSERT INTO `%s`.t VALUES (1, 'one'), (2, 'two')", db_name);
+    ctl_exec(sql);
+    ctl_exec("START TRANSACTION");
+    snprintf(sql, sizeof sql,
+             "INSERT INTO `%s`.t SELECT seq, 'heavy' FROM `%s`.seq_100_to_199", db_name, db_name);
+    ctl_exec(sql);
+    snprintf(sql, sizeof sql, "UPDATE `%s`.t SET v = 'ctl' WHERE id = 2", db_name);
+    ctl_exec(sql);
+
+    struct deadlock d = { 0 };
+    d.ctl2 = mysql_init(NULL);
+    ck_assert_ptr_nonnull(mysql_real_connect(d.ctl2, NULL, "root", NULL, NULL, 0,
+                                             getenv("VMM_DATABASE_SOCKET"), 0));
+    ck_assert_int_eq(db_transaction(deadlock_body, &d), 0);
+    mysql_close(d.ctl2);
+    ck_assert_msg(d.deadlocked, "the body's first attempt was not the deadlock's victim");
+    ck_assert_int_eq(d.attempts, 2);
+    ck_assert(!db_in_transaction());
+    /* Both writes of the second attempt, and root's transaction whole. */
+    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM `%s`.t WHERE id IN (1, 2) AND v = 'body'",
+             db_name);
+    ck_assert_int_eq(ctl_count(sql), 2);
+    ck_assert_int_eq(rows_in_t(), 102);
+}
+END_TEST
+
+/* The connection is lost half way through the first attempt (a node that
+ * dies): nothing of that attempt stays, and the second, on a new
+ * connection, applies the whole body. */
+static int lost_once_body(void *p)
+{
+    int *attempts = p;
+    (*attempts)++;
+    if (db_exec("INSERT INTO t VALUES (1, 'first')") < 0)
+        return -1;
+    if (*attempts == 1)
+        kill_connection(my_connection_id());
+    return db_exec("INSERT INTO t VALUES (2, 'second')");
+}
+
+START_TEST(test_transaction_retried_after_a_lost_connection)
+{
+    empty_t();
+    int attempts = 0;
+    ck_assert_int_eq(db_transaction(lost_once_body, &attempts), 0);
+    ck_assert_int_eq(attempts, 2);
+    ck_assert_int_eq(rows_in_t(), 2);
+}
+END_TEST
+
+static int refusing_body(void *p)
+{
+    int *attempts = p;
+    (*attempts)++;
+    db_exec("INSERT INTO t VALUES (7, 'x')");
+    return -1;   /* refused for a reason of its own: not to be tried again */
+}
+
+/* Always a deadlock (SIGNAL raises the server's error 1213): tried
+ * DB_TX_ATTEMPTS times, then the failure is the caller's. */
+static int always_deadlocked_body(void *p)
+{
+    int *attempts = p;
+    (*attempts)++;
+    return db_exec("SIGNAL SQLSTATE '40001' SET MYSQL_ERRNO = 1213, MESSAGE_TEXT = 'forced'");
+}
+
+/* After a deadlock the server has rolled the transaction back: the rest
+ * of the body must not run in autocommit. */
+START_TEST(test_nothing_runs_after_a_deadlock)
+{
+    empty_t();
+    ck_assert_int_eq(db_begin(), 0);
+    ck_assert_int_eq(db_exec("INSERT INTO t VALUES (1, 'before')"), 0);
+    ck_assert_int_eq(db_exec("SIGNAL SQLSTATE '40001' SET MYSQL_ERRNO = 1213"), -1);
+    ck_assert_int_eq(db_exec("INSERT INTO t VALUES (2, 'after')"), -1);
+    ck_assert_uint_eq(db_errno(), 1213);
+    ck_assert_int_eq(db_commit(), -1);
+    ck_assert(!db_in_transaction());
+    ck_assert_int_eq(rows_in_t(), 0);
+    ck_assert_int_gt(my_connection_id(), 0);   /* the connection goes on */
+}
+END_TEST
+
+START_TEST(test_transaction_retries_are_bounded)
+{
+    empty_t();
+    int attempts = 0;
+    ck_assert_int_eq(db_transaction(refusing_body, &attempts), -1);
+    ck_assert_int_eq(attempts, 1);
+    ck_assert_int_eq(rows_in_t(), 0);   /* rolled back */
+
+    attempts = 0;
+    ck_assert_int_eq(db_transaction(always_deadlocked_body, &attempts), -1);
+    ck_assert_uint_eq(db_errno(), 1213);
+    ck_assert_int_eq(attempts, DB_TX_ATTEMPTS);
+    ck_assert(!db_in_transaction());
+}
+END_TEST
+
+/* [database] servers: the first that answers; one that is gone is passed. */
+START_TEST(test_servers_list_skips_a_dead_one)
+{
+    setenv("VMM_DATABASE_SERVERS", "/nonexistent/mysqld.sock,", 1);
+    char list[512];
+    snprintf(list, sizeof list, "/nonexistent/mysqld.sock, %s", getenv("VMM_DATABASE_SOCKET"));
+    setenv("VMM_DATABASE_SERVERS", list, 1);
+    ck_assert_int_eq(config_load(), 0);
+    ck_assert_int_eq(db_connect(), 0);
+    ck_assert_int_gt(my_connection_id(), 0);
+    unsetenv("VMM_DATABASE_SERVERS");
+    ck_assert_int_eq(config_load(), 0);
+}
+END_TEST
+
 static Suite *db_suite(void)
 {
     Suite *s = suite_create("db");
@@ -217,6 +390,11 @@ static Suite *db_suite(void)
     tcase_add_test(tc, test_rollback_after_a_lost_connection);
     tcase_add_test(tc, test_begin_reconnects);
     tcase_add_test(tc, test_transaction_rules);
+    tcase_add_test(tc, test_transaction_retried_after_a_deadlock);
+    tcase_add_test(tc, test_transaction_retries_are_bounded);
+    tcase_add_test(tc, test_nothing_runs_after_a_deadlock);
+    tcase_add_test(tc, test_transaction_retried_after_a_lost_connection);
+    tcase_add_test(tc, test_servers_list_skips_a_dead_one);
     suite_add_tcase(s, tc);
     return s;
 }
