@@ -223,6 +223,11 @@ static int backup_wait(virDomainPtr dom, const struct job *job, struct err *err)
         return libvirt_error(err, "Reading the backup's outcome");
     const char *message = NULL;
     virTypedParamsGetString(params, nparams, VIR_DOMAIN_JOB_ERRMSG, &message);
+    unsigned long long elapsed = 0, processed = 0;
+    virTypedParamsGetULLong(params, nparams, VIR_DOMAIN_JOB_TIME_ELAPSED, &elapsed);
+    virTypedParamsGetULLong(params, nparams, VIR_DOMAIN_JOB_DATA_PROCESSED, &processed);
+    log_info("backup %lld: QEMU's own job took %llu ms for %llu MiB", job->object_id, elapsed,
+             processed >> 20);
     int rc = type == VIR_DOMAIN_JOB_COMPLETED
                  ? 0
                  : err_set(err, 502, "backup_failed", NULL, "QEMU's backup failed: %s",
