@@ -206,8 +206,8 @@ static int backup_wait(virDomainPtr dom, const struct job *job, struct err *err)
         if (virDomainGetJobStats(dom, &type, &params, &nparams, 0) < 0)
             return libvirt_error(err, "Following the backup");
         unsigned long long done = 0, total = 0;
-        virTypedParamsGetULLong(params, nparams, VIR_DOMAIN_JOB_DATA_PROCESSED, &done);
-        virTypedParamsGetULLong(params, nparams, VIR_DOMAIN_JOB_DATA_TOTAL, &total);
+        virTypedParamsGetULLong(params, nparams, VIR_DOMAIN_JOB_DISK_PROCESSED, &done);
+        virTypedParamsGetULLong(params, nparams, VIR_DOMAIN_JOB_DISK_TOTAL, &total);
         virTypedParamsFree(params, nparams);
         if (type == VIR_DOMAIN_JOB_NONE)
             break;
@@ -225,7 +225,7 @@ static int backup_wait(virDomainPtr dom, const struct job *job, struct err *err)
     virTypedParamsGetString(params, nparams, VIR_DOMAIN_JOB_ERRMSG, &message);
     unsigned long long elapsed = 0, processed = 0;
     virTypedParamsGetULLong(params, nparams, VIR_DOMAIN_JOB_TIME_ELAPSED, &elapsed);
-    virTypedParamsGetULLong(params, nparams, VIR_DOMAIN_JOB_DATA_PROCESSED, &processed);
+    virTypedParamsGetULLong(params, nparams, VIR_DOMAIN_JOB_DISK_PROCESSED, &processed);
     log_info("backup %lld: QEMU's own job took %llu ms for %llu MiB", job->object_id, elapsed,
              processed >> 20);
     int rc = type == VIR_DOMAIN_JOB_COMPLETED
