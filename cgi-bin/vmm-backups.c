@@ -9,8 +9,10 @@
 
 #include "app.h"
 #include "db.h"
+#include "hardware.h"
 #include "helper_client.h"
 #include "i18n.h"
+#include "ip_alloc.h"
 #include "quota.h"
 #include "rbac.h"
 #include "schedule_input.h"
@@ -179,12 +181,88 @@ static int backups_create(struct req *r)
     return done ? answer_job(r, done, "backup.create", vm_id) : -1;
 }
 
+/* The added disks of backup bid's record (hw.disks) that the backup holds
+ * a copy of, as rows of the new VM id (domain domain): qcow2 in the
+ * helper's pool, attached, named as disk.add names them. 0, or -1 when
+ * the database fails. */
+static int restore_disks(long long bid, json_t *hw, long long id, const char *domain)
+{
+    size_t i;
+    json_t *d;
+    json_array_foreach(json_object_get(hw, "disks"), i, d) {
+        const char *target = json_string_value(json_object_get(d, "target"));
+        struct db_rows *rows = db_query("SELECT 1 FROM backup_disks WHERE backup_id = ? AND "
+                                        "target = ?", DB_INT(bid), DB_TEXT(target));
+        if (!rows)
+            return -1;
+        int held = rows->nrows;
+        db_rows_free(rows);
+        if (!held)
+            continue;
+        long long size = json_integer_value(json_object_get(d, "size_gb"));
+        char *file = g_strdup_printf("%s-%s.qcow2", domain, target);
+        int rc = db_exec("INSERT INTO vm_disks (vm_id, target, bus, format, cache, size_gb, "
+                         "file_name, state) VALUES (?, ?, ?, 'qcow2', ?, ?, ?, 'attached')",
+                         DB_INT(id), DB_TEXT(target),
+                         DB_TEXT(json_string_value(json_object_get(d, "bus"))),
+                         DB_TEXT(json_string_value(json_object_get(d, "cache"))), DB_INT(size),
+                         DB_TEXT(file));
+        g_free(file);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* The NICs of the record (hw.nics) on the networks that still exist, in
+ * their order, each with its model and link state, a new MAC and an
+ * address from its network's IP pool when it has one. None left: the
+ * default network's, as a create without networks. 0, or -1 with r->err
+ * (or the database) failing. */
+static int restore_nics(struct req *r, json_t *hw, long long id)
+{
+    size_t i;
+    json_t *c;
+    long long position = 0;
+    json_array_foreach(json_object_get(hw, "nics"), i, c) {
+        long long network = json_integer_value(json_object_get(c, "network_id"));
+        struct db_rows *rows = db_query("SELECT 1 FROM networks WHERE id = ?", DB_INT(network));
+        if (!rows)
+            return -1;
+        int exists = rows->nrows;
+        db_rows_free(rows);
+        char mac[18], ip[16];
+        long long nic = 0, pool = exists ? ip_pool_of_network(network) : 0;
+        if (!exists)
+            continue;
+        if (pool < 0 || hardware_mac_new(mac) < 0 ||
+            db_exec_id("INSERT INTO vm_nics (vm_id, network_id, position, mac, model, "
+                       "link_state) VALUES (?, ?, ?, ?, ?, ?)", &nic, DB_INT(id),
+                       DB_INT(network), DB_INT(position++), DB_TEXT(mac),
+                       DB_TEXT(json_string_value(json_object_get(c, "model"))),
+                       DB_TEXT(json_string_value(json_object_get(c, "link_state")))) < 0 ||
+            (pool && ip_allocate(pool, id, nic, NULL, ip, &r->err) < 0))
+            return -1;
+    }
+    return 0;
+}
+
+/* The new VM id's added disks and NICs from backup bid's record. */
+static int restore_rows(struct req *r, long long bid, json_t *hw, long long id)
+{
+    struct db_rows *rows = db_query("SELECT domain_name FROM vms WHERE id = ?", DB_INT(id));
+    int rc = rows && rows->nrows == 1 ? restore_disks(bid, hw, id, db_cell(rows, 0, 0)) : -1;
+    db_rows_free(rows);
+    return rc < 0 ? -1 : restore_nics(r, hw, id);
+}
+
 /* The restored machine's rows and its job, within the caller's quota. */
 struct restore_tx {
     const struct vm_row *row;
     const struct quota_want *want;
     json_t *hw;
     const char *name;
+    long long bid;
     long long id, job_id;
 };
 
@@ -207,6 +285,8 @@ static int restore_body(struct req *r, void *ctx)
     }
 #define HW(key) json_integer_value(json_object_get(hw, key))
     long long id = t->id = vm_row_insert(t->row);
+    if (id >= 0 && restore_rows(r, t->bid, hw, id) < 0)
+        return r->err.status ? -1 : fail_db(r);   /* an IP pool's refusal, or the database */
     if (id < 0 ||
         db_exec("UPDATE vms SET max_vcpus = ?, max_memory_mb = ?, cpu_sockets = ?, "
                 "cpu_cores = ?, cpu_threads = ?, boot_order = COALESCE(?, boot_order), "
@@ -232,10 +312,11 @@ static int restore_body(struct req *r, void *ctx)
 }
 
 /* Restores backup b (ready) as a new VM of the caller named name, made
- * from the backup's disk and the hardware recorded with it, so it works
- * after its VM is gone: the row in one transaction with the caller's
- * quota, as a create; the helper's vm.clone job (no source VM) copies the
- * disk, the chain's checksums checked first. */
+ * from the backup's disks and the hardware recorded with it (its added
+ * disks and NICs too), so it works after its VM is gone: the rows in one
+ * transaction with the caller's quota, as a create; the helper's
+ * vm.clone job (no source VM) copies the disks, the chain's checksums
+ * checked first. */
 static int restore_as_new(struct req *r, json_t *b)
 {
     long long bid = req_param(r, "bid")->num;
@@ -256,11 +337,13 @@ static int restore_as_new(struct req *r, json_t *b)
     long long disks = db_cell_int(rows, 0, 1, 0);
     bool template_kept = db_cell_int(rows, 0, 2, 0) > 0;
     db_rows_free(rows);
-    if (!hw || disks != 1) {
+    /* A record made before it held the added disks (and NICs) describes
+     * only the first. */
+    if (!hw || (disks != 1 && !json_is_array(json_object_get(hw, "disks")))) {
         json_decref(hw);
         return req_fail(r, 422, "restore_unsupported", "target",
-                        hw ? _("A backup of a machine with added disks cannot become a new "
-                               "machine yet.")
+                        hw ? _("This backup was made before backups recorded their machine's "
+                               "added disks; restore it onto its machine.")
                            : _("This backup was made before backups recorded their machine's "
                                "hardware; restore it onto its machine."));
     }
@@ -274,9 +357,14 @@ static int restore_as_new(struct req *r, json_t *b)
         .template_id = template_kept ? HW("template_id") : 0, .full = true,
         .graphics = json_string_value(json_object_get(hw, "graphics")),
     };
+    long long added_gb = 0;
+    json_t *d;
+    size_t i;
+    json_array_foreach(json_object_get(hw, "disks"), i, d)
+        added_gb += json_integer_value(json_object_get(d, "size_gb"));
     const struct quota_want want = { .vms = 1, .vcpus = row.vcpus, .memory_mb = row.memory_mb,
-                                     .disk_gb = row.disk_gb };
-    struct restore_tx tx = { &row, &want, hw, name, -1, -1 };
+                                     .disk_gb = row.disk_gb + added_gb };
+    struct restore_tx tx = { &row, &want, hw, name, bid, -1, -1 };
     int rc = req_transaction(r, restore_body, &tx);
     json_decref(hw);
     if (rc < 0)

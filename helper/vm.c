@@ -908,6 +908,10 @@ static int clone_job(struct job *job)
         else
             rc = clone_disk(vm, source, job->object_id, job, &err);
         copied = rc == 0;
+        /* From a backup: the added disks it holds too (their rows were
+         * made from its record). */
+        if (rc == 0 && job->backup_id)
+            rc = backup_restore_added_disks(job->backup_id, vm->id, &err);
         virStoragePoolRefresh(pool, 0);
         dom = rc == 0 ? vm_define(conn, vm, job->start, &err) : NULL;
         rc = dom ? 0 : rc == JOB_CANCELLED ? JOB_CANCELLED : -1;
@@ -921,6 +925,8 @@ static int clone_job(struct job *job)
             g_unlink(path);
             g_free(path);
             g_free(name);
+            if (job->backup_id)
+                backup_added_disks_remove(vm->id);
         }
         if (vm)
             db_exec("DELETE FROM vms WHERE id = ? AND state = 'creating'", DB_INT(vm->id));

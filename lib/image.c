@@ -60,12 +60,14 @@ int image_digests(int fd, char md5[33], char sha256[65], image_progress_fn progr
     struct stat st;
     if (fstat(fd, &st) < 0)
         return err_set(err, 503, "storage_error", NULL, "The file cannot be read.");
-    EVP_MD_CTX *m = EVP_MD_CTX_new(), *s = EVP_MD_CTX_new();
+    EVP_MD_CTX *m = md5 ? EVP_MD_CTX_new() : NULL, *s = EVP_MD_CTX_new();
     unsigned char *buf = g_malloc(READ_BLOCK);
     int rc = 0, last = -1;
     long long done = 0;
-    EVP_DigestInit_ex(m, EVP_md5(), NULL);
+    if (m)
+        EVP_DigestInit_ex(m, EVP_md5(), NULL);
     EVP_DigestInit_ex(s, EVP_sha256(), NULL);
+    posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     for (;;) {
         ssize_t n = pread(fd, buf, READ_BLOCK, done);
         if (n < 0 && errno == EINTR)
@@ -76,7 +78,8 @@ int image_digests(int fd, char md5[33], char sha256[65], image_progress_fn progr
         }
         if (n == 0)
             break;
-        EVP_DigestUpdate(m, buf, (size_t)n);
+        if (m)
+            EVP_DigestUpdate(m, buf, (size_t)n);
         EVP_DigestUpdate(s, buf, (size_t)n);
         done += n;
         int percent = st.st_size > 0 ? (int)(done * 100 / st.st_size) : 100;
@@ -89,8 +92,10 @@ int image_digests(int fd, char md5[33], char sha256[65], image_progress_fn progr
     if (rc == 0) {
         unsigned char digest[EVP_MAX_MD_SIZE];
         unsigned len = 0;
-        EVP_DigestFinal_ex(m, digest, &len);
-        hex(digest, len, md5);
+        if (m) {
+            EVP_DigestFinal_ex(m, digest, &len);
+            hex(digest, len, md5);
+        }
         EVP_DigestFinal_ex(s, digest, &len);
         hex(digest, len, sha256);
     }

@@ -27,8 +27,8 @@ typedef bool (*image_progress_fn)(void *ctx, int percent);
 /* Whether the open file carries an ISO 9660 or UDF volume recognition
  * sequence; fills label (ISO 9660 only, else ""). */
 bool image_is_iso(int fd, char label[33]);
-/* MD5 and SHA-256 of the whole file in one pass. 0, -1 (read error, err
- * set) or 1 (progress said stop). */
+/* MD5 (unless md5 is NULL) and SHA-256 of the whole file in one pass. 0,
+ * -1 (read error, err set) or 1 (progress said stop). */
 int image_digests(int fd, char md5[33], char sha256[65], image_progress_fn progress, void *ctx,
                   struct err *err);
 /* Inspects an ISO: signature, label, size, digests. 0, -1 with err set, or 1. */

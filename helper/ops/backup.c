@@ -33,6 +33,7 @@
 
 #include "../domain_xml.h"
 #include "../job.h"
+#include "../pool.h"
 #include "../virt.h"
 #include "../vm.h"
 #include "config.h"
@@ -135,14 +136,14 @@ static int run_qemu_img(char **argv, struct err *err)
     return 0;
 }
 
-/* SHA-256 of the file at path into out; 0 or -1 with err. */
+/* SHA-256 of the file at path into out (no MD5: a backup is read whole
+ * once more for it, the hash is its cost); 0 or -1 with err. */
 static int file_sha256(const char *path, char out[65], struct err *err)
 {
-    char md5[33];
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return err_set(err, 503, "storage_error", NULL, "A backup file cannot be read.");
-    int rc = image_digests(fd, md5, out, NULL, NULL, err);
+    int rc = image_digests(fd, NULL, out, NULL, NULL, err);
     close(fd);
     return rc;
 }
@@ -197,22 +198,24 @@ static char *checkpoint_xml(long long backup_id, const struct domain_disk *disks
  * JOB_CANCELLED when the job was cancelled (QEMU's job aborted), else -1. */
 static int backup_wait(virDomainPtr dom, const struct job *job, struct err *err)
 {
-    for (;;) {
+    /* Polled every 50 ms (an incremental of a few MiB ends within a few
+     * polls), progress and cancel checked in the database every 0.5 s. */
+    for (int poll = 0;; poll++) {
         int type = VIR_DOMAIN_JOB_NONE, nparams = 0;
         virTypedParameterPtr params = NULL;
         if (virDomainGetJobStats(dom, &type, &params, &nparams, 0) < 0)
             return libvirt_error(err, "Following the backup");
         unsigned long long done = 0, total = 0;
-        virTypedParamsGetULLong(params, nparams, VIR_DOMAIN_JOB_DATA_PROCESSED, &done);
-        virTypedParamsGetULLong(params, nparams, VIR_DOMAIN_JOB_DATA_TOTAL, &total);
+        virTypedParamsGetULLong(params, nparams, VIR_DOMAIN_JOB_DISK_PROCESSED, &done);
+        virTypedParamsGetULLong(params, nparams, VIR_DOMAIN_JOB_DISK_TOTAL, &total);
         virTypedParamsFree(params, nparams);
         if (type == VIR_DOMAIN_JOB_NONE)
             break;
-        if (!job_progress(job, 5 + (int)(total ? done * 85 / total : 0))) {
+        if (poll % 10 == 0 && !job_progress(job, 5 + (int)(total ? done * 85 / total : 0))) {
             virDomainAbortJob(dom);
             return JOB_CANCELLED;
         }
-        g_usleep(200000);
+        g_usleep(50000);
     }
     int type = VIR_DOMAIN_JOB_NONE, nparams = 0;
     virTypedParameterPtr params = NULL;
@@ -220,6 +223,11 @@ static int backup_wait(virDomainPtr dom, const struct job *job, struct err *err)
         return libvirt_error(err, "Reading the backup's outcome");
     const char *message = NULL;
     virTypedParamsGetString(params, nparams, VIR_DOMAIN_JOB_ERRMSG, &message);
+    unsigned long long elapsed = 0, processed = 0;
+    virTypedParamsGetULLong(params, nparams, VIR_DOMAIN_JOB_TIME_ELAPSED, &elapsed);
+    virTypedParamsGetULLong(params, nparams, VIR_DOMAIN_JOB_DISK_PROCESSED, &processed);
+    log_info("backup %lld: QEMU's own job took %llu ms for %llu MiB", job->object_id, elapsed,
+             processed >> 20);
     int rc = type == VIR_DOMAIN_JOB_COMPLETED
                  ? 0
                  : err_set(err, 502, "backup_failed", NULL, "QEMU's backup failed: %s",
@@ -438,8 +446,12 @@ static int backup_job(struct job *job)
         rc = (n = domain_disks(dom, 0, disks, &err)) > 0 ? 0 : -1;
     if (rc == 0 && !started_here)
         qcow2_v2_running(disks, n, &note);
+    gint64 t0 = g_get_monotonic_time();
     if (rc == 0)
         rc = backup_take(dom, id, parent_id, disks, n, job, &note, &err);
+    if (rc == 0)
+        log_info("backup %lld: QEMU copied the disks in %lld ms", id,
+                 (long long)(g_get_monotonic_time() - t0) / 1000);
     if (started_here)
         virDomainDestroy(dom);
     if (*note) {
@@ -448,8 +460,12 @@ static int backup_job(struct job *job)
         db_exec("UPDATE backups SET mode = 'full', parent_id = NULL, note = ? WHERE id = ?",
                 DB_TEXT(note), DB_INT(id));
     }
+    t0 = g_get_monotonic_time();
     for (int i = 0; rc == 0 && i < n; i++)
         rc = backup_record_disk(id, parent_id, &disks[i], &err);
+    if (rc == 0)
+        log_info("backup %lld: files rebased and checksummed in %lld ms", id,
+                 (long long)(g_get_monotonic_time() - t0) / 1000);
     if (rc == 0) {
         db_exec("UPDATE backups SET status = 'ready', finished_at = UTC_TIMESTAMP(), size_bytes = "
                 "(SELECT COALESCE(SUM(size_bytes), 0) FROM backup_disks WHERE backup_id = ?) "
@@ -507,13 +523,22 @@ static long long backup_reserve_gb(long long vm_id, bool full)
     return gb;
 }
 
-/* The VM's hardware as a restore as a new VM needs it (sql/029). */
+/* The VM's hardware as a restore as a new VM needs it (sql/029): its
+ * added disks (each is in the backup, by target) and its NICs (networks,
+ * models, link states) too. JSON_EXTRACT keeps a subquery's array JSON
+ * (MariaDB would quote it as a string). */
 #define HARDWARE_JSON                                                                            \
     "SELECT JSON_OBJECT('vcpus', vcpus, 'max_vcpus', max_vcpus, 'cpu_sockets', cpu_sockets, "    \
     "'cpu_cores', cpu_cores, 'cpu_threads', cpu_threads, 'memory_mb', memory_mb, "              \
     "'max_memory_mb', max_memory_mb, 'disk_gb', disk_gb, 'arch', arch, 'cpu_model', cpu_model, " \
     "'boot_order', boot_order, 'graphics', graphics, 'console_keymap', console_keymap, "        \
-    "'template_id', template_id, 'description', description) FROM vms WHERE id = ?"
+    "'template_id', template_id, 'description', description, 'disks', JSON_EXTRACT(COALESCE(("  \
+    "SELECT JSON_ARRAYAGG(JSON_OBJECT('target', d.target, 'bus', d.bus, 'cache', d.cache, "     \
+    "'size_gb', d.size_gb)) FROM vm_disks d WHERE d.vm_id = vms.id AND d.state = 'attached'), " \
+    "'[]'), '$'), 'nics', JSON_EXTRACT(COALESCE((SELECT JSON_ARRAYAGG(JSON_OBJECT('network_id', " \
+    "c.network_id, 'model', c.model, 'link_state', c.link_state) ORDER BY c.position) FROM "     \
+    "vm_nics c WHERE c.vm_id = vms.id AND c.state = 'attached'), '[]'), '$')) FROM vms WHERE "   \
+    "id = ?"
 
 struct backup_insert_tx {
     const struct vm_ref *vm;
@@ -726,6 +751,15 @@ static int restore_disk(long long backup_id, const char *file_name, const char *
     return rc;
 }
 
+/* Removes one restored added disk of the helper's pool by its file name. */
+static void backup_added_disks_remove_one(const char *file_name)
+{
+    char *path = pool_name_valid(file_name) ? pool_chosen_path(0, file_name) : NULL;
+    if (path)
+        g_unlink(path);
+    free(path);
+}
+
 char *backup_first_disk(long long backup_id, const struct job *job, struct err *err)
 {
     if (backup_verify_chain(backup_id, job, err) < 0)
@@ -740,6 +774,45 @@ char *backup_first_disk(long long backup_id, const struct job *job, struct err *
     if (!path)
         err_set(err, 409, "chain_broken", NULL, "This backup holds no disk.");
     return path;
+}
+
+/* Writes backup_id's copy of each added disk of the new VM vm_id (its
+ * vm_disks rows, made from the backup's record, qcow2 in the helper's
+ * pool) into place; the first disk is clone_disk's. On failure, what was
+ * written is removed. */
+int backup_restore_added_disks(long long backup_id, long long vm_id, struct err *err)
+{
+    struct db_rows *rows = db_query(
+        "SELECT b.file_name, d.file_name FROM vm_disks d JOIN backup_disks b ON b.backup_id = ? "
+        "AND b.target = d.target WHERE d.vm_id = ? ORDER BY d.target", DB_INT(backup_id),
+        DB_INT(vm_id));
+    if (!rows)
+        return err_set(err, 503, "database_unavailable", NULL, "The database is not available.");
+    int rc = 0, i;
+    for (i = 0; rc == 0 && i < rows->nrows; i++) {
+        char *source = g_strdup_printf("%s/%s", store_dir(), db_cell(rows, i, 0));
+        char *target = pool_chosen_path(0, db_cell(rows, i, 1));
+        char *argv[] = { "qemu-img", "convert", "-q", "-f", "qcow2", "-O", "qcow2", "-o",
+                         "compat=1.1", source, target, NULL };
+        rc = target && pool_name_valid(db_cell(rows, i, 1))
+                 ? run_qemu_img(argv, err)
+                 : err_set(err, 503, "storage_error", NULL, "A disk cannot be placed.");
+        g_free(source);
+        free(target);
+    }
+    for (int j = 0; rc != 0 && j < i; j++)
+        backup_added_disks_remove_one(db_cell(rows, j, 1));
+    db_rows_free(rows);
+    return rc;
+}
+
+void backup_added_disks_remove(long long vm_id)
+{
+    struct db_rows *rows = db_query("SELECT file_name FROM vm_disks WHERE vm_id = ?",
+                                    DB_INT(vm_id));
+    for (int i = 0; rows && i < rows->nrows; i++)
+        backup_added_disks_remove_one(db_cell(rows, i, 0));
+    db_rows_free(rows);
 }
 
 /* The restore job: the VM (stopped) gets the backup's disks back. */
@@ -916,7 +989,11 @@ static int op_delete(struct op_call *call)
 /* backup.scheduled {vm_id, slot}: vmm-scheduler's one backup op. Claims
  * the slot (a slot runs once, whoever asks twice) and queues the backup
  * as the owner: a full one every full_every runs, incrementals between;
- * the job prunes the schedule's chains beyond keep when it is done. */
+ * the job prunes the schedule's chains beyond keep when it is done. A
+ * slot that meets a backup of the VM under way is deferred: the claim is
+ * given back ({deferred: true}, last_error says so), so the scheduler's
+ * next tick after that backup ends runs it - once, as the latest slot,
+ * however many passed meanwhile. */
 static int op_scheduled(struct op_call *call)
 {
     long long vm_id = json_integer_value(json_object_get(call->args, "vm_id"));
@@ -925,7 +1002,8 @@ static int op_scheduled(struct op_call *call)
         "SELECT p.full_every, v.owner_id, (SELECT COUNT(*) FROM backups b WHERE b.vm_id = p.vm_id "
         "AND b.status = 'ready' AND b.id > COALESCE((SELECT MAX(id) FROM backups f WHERE "
         "f.vm_id = p.vm_id AND f.mode = 'full' AND f.status = 'ready'), 0)), (SELECT COUNT(*) "
-        "FROM backups f WHERE f.vm_id = p.vm_id AND f.mode = 'full' AND f.status = 'ready') "
+        "FROM backups f WHERE f.vm_id = p.vm_id AND f.mode = 'full' AND f.status = 'ready'), "
+        "COALESCE(TIMESTAMPDIFF(SECOND, '1970-01-01', p.last_slot), 0) "
         "FROM backup_policies p JOIN vms v ON v.id = p.vm_id WHERE p.vm_id = ? AND p.enabled = 1",
         DB_INT(vm_id));
     if (!rows || rows->nrows != 1) {
@@ -936,6 +1014,7 @@ static int op_scheduled(struct op_call *call)
     struct user *actor = user_by_id(db_cell_int(rows, 0, 1, 0));
     bool incremental = db_cell_int(rows, 0, 3, 0) > 0 &&
                        db_cell_int(rows, 0, 2, 0) + 1 < full_every;
+    long long last_slot = db_cell_int(rows, 0, 4, 0);
     db_rows_free(rows);
     unsigned long long claimed = schedule_claim("backup_policies", vm_id, slot) ? 1 : 0;
     int rc = 0;
@@ -945,6 +1024,19 @@ static int op_scheduled(struct op_call *call)
         call->result = backup_start(vm_id, actor, incremental ? "incremental" : "full",
                                     "schedule", slot, &call->err);
         rc = call->result ? 0 : -1;
+    }
+    if (rc < 0 && !strcmp(call->err.code, "backup_running")) {
+        db_exec("UPDATE backup_policies SET last_slot = IF(? = 0, NULL, '1970-01-01' + "
+                "INTERVAL ? SECOND), last_error = ? WHERE vm_id = ? AND last_slot = "
+                "'1970-01-01' + INTERVAL ? SECOND",
+                DB_INT(last_slot), DB_INT(last_slot),
+                DB_TEXT("A backup of this machine was under way at the slot: the scheduled one "
+                        "runs once it ends."),
+                DB_INT(vm_id), DB_INT(slot));
+        call->err = (struct err){ 0 };
+        call->result = json_pack("{s:b}", "deferred", 1);
+        user_free(actor);
+        return 0;
     }
     if (claimed == 1)
         db_exec("UPDATE backup_policies SET last_error = LEFT(?, 255) WHERE vm_id = ?",

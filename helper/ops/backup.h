@@ -18,4 +18,11 @@ struct job;
  * g_free it. NULL with err set. */
 char *backup_first_disk(long long backup_id, const struct job *job, struct err *err);
 
+/* The new VM vm_id's added disks (its vm_disks rows) written from
+ * backup_id's copies, into the helper's pool; 0, or -1 with err set and
+ * nothing left. */
+int backup_restore_added_disks(long long backup_id, long long vm_id, struct err *err);
+/* Removes the files of the new VM vm_id's added disks (a failed restore). */
+void backup_added_disks_remove(long long vm_id);
+
 #endif

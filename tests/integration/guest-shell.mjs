@@ -8,16 +8,29 @@ import { execFile } from 'node:child_process';
 
 const SCRIPT = new URL('./guest-shell.py', import.meta.url).pathname;
 
-// uri: the libvirt host the guest runs on (default qemu:///system).
-export function guestShell(domain, command, timeoutS = 30, uri = undefined) {
+function shell(flags, domain, command, timeoutS, uri) {
   const env = uri ? { ...process.env, LIBVIRT_DEFAULT_URI: uri } : process.env;
   return new Promise((resolve, reject) => {
-    execFile('python3', [SCRIPT, domain, command, String(timeoutS)],
+    execFile('python3', [SCRIPT, ...flags, domain, command, String(timeoutS)],
       { encoding: 'utf8', timeout: (timeoutS + 10) * 1000, env }, (err, stdout, stderr) => {
         if (err) reject(new Error(`guest shell "${command}" on ${domain}: ${err.message}\n${stderr}`));
         else resolve(stdout);
       });
   });
+}
+
+// uri: the libvirt host the guest runs on (default qemu:///system).
+export function guestShell(domain, command, timeoutS = 30, uri = undefined) {
+  return shell([], domain, command, timeoutS, uri);
+}
+
+// For a command that runs long or keeps the guest busy (a big dd, a sync
+// of many MiB): started in the background, its end polled for (a marker
+// file) until timeoutS, then its output. Typed in the foreground, such a
+// command would be taken for a lost line and typed (and run) again.
+// Rejects when it failed (non-zero exit) or did not end in time.
+export function guestShellLong(domain, command, timeoutS = 600, uri = undefined) {
+  return shell(['--long'], domain, command, timeoutS, uri);
 }
 
 // Runs command until check(output) holds or the deadline passes; the last

@@ -3,6 +3,7 @@
 (ttyS0, after "VMM-TEST: ready") and prints what it printed.
 
     guest-shell.py DOMAIN COMMAND [TIMEOUT_S]
+    guest-shell.py --long DOMAIN COMMAND [TIMEOUT_S]
 
 It attaches with `virsh console --force` through a pty (virsh wants a
 terminal), types the command between two marker echos, reads until the
@@ -11,6 +12,15 @@ of empty quotes inside, so the terminal's echo of the typed line never
 matches them: only the shell's output does. Exit 0 with the output, 2 on
 timeout (what was seen goes to stderr), 1 when virsh fails.
 Used by tests/integration/guest-shell.mjs; shared by every suite.
+
+--long is for a command that runs long or keeps the guest busy (a big
+dd): typed in the foreground, a late answer is taken for a lost line and
+the command is typed, and run, again and again. With --long the command
+starts in the background (output to /tmp/VMMJOB<pid>-<n>.out, its exit status
+to .rc when it ends), guarded by a .go file so that a retyped start line
+never starts it twice; then short `cat` lines poll for the .rc file every
+2 s until TIMEOUT_S. It prints the command's output and exits 3 when the
+command itself failed.
 
 Busybox asks the terminal where its cursor is (ESC [6n) with each prompt
 and takes what comes next as the answer: every such question is answered,
@@ -103,6 +113,29 @@ def run(con, fd, command):
     return None
 
 
+POLL_EVERY_S = 2.0
+
+
+def run_long(con, fd, command):
+    """(exit status, output) of command run in the background, polled; None
+    at the deadline."""
+    f = '/tmp/VMMJOB%d-%d' % (os.getpid(), time.time_ns() % 1000000007)
+    started = run(con, fd,
+                  '[ -e {f}.go ] || {{ : >{f}.go; {{ ( {c} ) >{f}.out 2>&1 </dev/null; '
+                  'echo $? >{f}.r; mv {f}.r {f}.rc; }} & }}'.format(f=f, c=command))
+    if started is None:
+        return None
+    while True:
+        rc = run(con, fd, 'cat %s.rc 2>/dev/null' % f)
+        if rc is None:
+            return None
+        if rc.strip().isdigit():
+            break
+        con.settle(quiet_s=POLL_EVERY_S, within=POLL_EVERY_S)
+    out = run(con, fd, 'cat {f}.out; rm -f {f}.go {f}.out {f}.rc'.format(f=f))
+    return None if out is None else (int(rc.strip()), out)
+
+
 def detach(pid, fd):
     """Ends virsh: Ctrl-] first, reading on meanwhile (a virsh blocked on
     a full terminal never sees it); killed if it is still there after 0.5 s."""
@@ -129,8 +162,12 @@ def detach(pid, fd):
 
 
 def main():
-    domain, command = sys.argv[1], sys.argv[2]
-    timeout = float(sys.argv[3]) if len(sys.argv) > 3 else 30.0
+    args = sys.argv[1:]
+    long_mode = args[:1] == ['--long']
+    if long_mode:
+        args = args[1:]
+    domain, command = args[0], args[1]
+    timeout = float(args[2]) if len(args) > 2 else 30.0
     uri = os.environ.get('LIBVIRT_DEFAULT_URI', 'qemu:///system')
     pid, fd = pty.fork()
     if pid == 0:
@@ -141,11 +178,18 @@ def main():
     if con.read_until(b'Escape character') < 0:
         rc = 1
     else:
-        out = run(con, fd, command)
+        if long_mode:
+            done = run_long(con, fd, command)
+            status, out = done if done else (None, None)
+        else:
+            out = run(con, fd, command)
+            status = 0
         if out is None:
             rc = 2
         else:
             sys.stdout.write(out)
+            if status:
+                rc = 3
     detach(pid, fd)
     if rc:
         sys.stderr.write(con.seen.decode('utf-8', 'replace')[-4000:])

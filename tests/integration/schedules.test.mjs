@@ -4,7 +4,8 @@
 // Slots fire at the right minute and once each, slots missed while "down"
 // run once, pruning keeps N of the schedule's own snapshots and never
 // touches a pinned one or one made by hand; bad schedules are refused.
-// Backup retention tiers (keep last, daily) over slots a day apart.
+// Backup retention tiers (keep last, daily) over slots a day apart; a
+// backup slot that meets a backup under way runs once that one ends.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
@@ -18,6 +19,7 @@ let admin;
 let vmId;
 let backupVmId;
 let tiersVmId;
+let deferredVmId;
 before(async () => {
   admin = await adminClient();
   // Check the schedules every second (the default is a minute).
@@ -26,7 +28,7 @@ before(async () => {
 after(async () => {
   rmSync(CLOCK, { force: true });
   sql("UPDATE scheduler_tasks SET interval_s = 60 WHERE name IN ('snapshots.schedule', 'backups.schedule')");
-  for (const id of [vmId, backupVmId, tiersVmId]) if (id) await admin.api('DELETE', `/vms/${id}?delete_disks=true`);
+  for (const id of [vmId, backupVmId, tiersVmId, deferredVmId]) if (id) await admin.api('DELETE', `/vms/${id}?delete_disks=true`);
 });
 
 const names = (client) => client.api('GET', `/vms/${vmId}/snapshots`).then((r) => dataOf(r));
@@ -192,4 +194,48 @@ test('backup retention tiers: keep the last one and the newest of each of the la
   assert.deepEqual(kept(), [slots[1], slots[3], slots[4]]);
   assert.equal(sql(`SELECT status FROM backups WHERE id = ${handId}`)[0][0], 'ready');
   assert.equal(dataOf(await client.api('GET', `/vms/${tiersVmId}/backup-policy`)).last_error, '');
+});
+
+test('a backup slot that meets a backup under way runs once that one ends, once for all slots missed', async () => {
+  const { client, user } = await userClient(admin);
+  const templateId = Number(sql("SELECT id FROM templates WHERE name = 'Demo (busybox)'")[0][0]);
+  const made = await createVmDone(client, {
+    name: 'deferred', template_id: templateId, vcpus: 1, memory_mb: 128, disk_gb: 1, start: false,
+  });
+  assert.equal(made.status, 201, made.text);
+  const id = dataOf(made.res).id;
+  deferredVmId = id;
+  // The other tests' schedules would fire at every move of the clock.
+  sql(`UPDATE backup_policies SET enabled = 0 WHERE vm_id <> ${id}`);
+  // Hourly, on days past the other tests' slots.
+  const day = Math.ceil(Date.now() / 1000 / 86400) * 86400 + 20 * 86400;
+  setClock(Math.floor(Date.now() / 1000));
+  const r = await client.api('PUT', `/vms/${id}/backup-policy`, { schedule: '0 * * * *', keep: 5, full_every: 1 });
+  assert.equal(r.status, 200, r.text);
+  // A backup of the machine under way (the row that holds the VM's one claim).
+  const busy = sql(`INSERT INTO backups (vm_id, owner_id, vm_name, mode, status) VALUES (${id}, ${user.id}, 'deferred', 'full', 'creating') RETURNING id`)[0][0];
+  const scheduled = () => sql(`SELECT TIMESTAMPDIFF(SECOND, '1970-01-01', slot_at), status FROM backups WHERE vm_id = ${id} AND origin = 'schedule'`);
+  const policy = async () => dataOf(await client.api('GET', `/vms/${id}/backup-policy`));
+  // Two whole ticks of backups.schedule after now: the clock as set was seen.
+  const ticks = async () => {
+    const mark = sql('SELECT UTC_TIMESTAMP()')[0][0];
+    await waitFor(() => sql(`SELECT last_started_at > '${mark}' + INTERVAL 1 SECOND AND last_finished_at >= last_started_at FROM scheduler_tasks WHERE name = 'backups.schedule'`)[0][0] === '1', 30_000, 250);
+  };
+
+  setClock(day + 3600 + 5);
+  await waitFor(async () => /under way/.test((await policy()).last_error), 30_000, 250);
+  // Two more slots pass while it runs: still none of them taken.
+  setClock(day + 3 * 3600 + 5);
+  await ticks();
+  assert.deepEqual(scheduled(), [], 'no scheduled backup beside the one under way');
+  assert.match((await policy()).last_error, /runs once it ends/);
+
+  // It ends: the schedule's backup runs, once, as the latest slot.
+  sql(`UPDATE backups SET status = 'failed', finished_at = UTC_TIMESTAMP() WHERE id = ${busy}`);
+  await waitFor(() => scheduled().some((b) => b[1] === 'ready'), 120_000, 500);
+  await ticks();
+  assert.deepEqual(scheduled(), [[String(day + 3 * 3600), 'ready']], 'one backup, for the latest slot');
+  const p = await policy();
+  assert.equal(p.last_error, '');
+  assert.equal(p.last_run_slot, new Date((day + 3 * 3600) * 1000).toISOString().replace(/\.\d+Z$/, 'Z'));
 });
