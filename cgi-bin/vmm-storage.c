@@ -1,8 +1,9 @@
 /* vmm-storage: storage pools (dir, logical, netfs) and their volumes, for
  * administrators. A pool operation runs in the helper as a job with a
  * deadline (an NFS server that is down never hangs a request): create,
- * start, stop, refresh and delete answer 202 with the job. Volumes are
- * libvirt's; their calls have the same deadline in the helper. */
+ * start, stop, refresh and delete answer 202 with the job, and so do a
+ * volume's create, resize and delete (libvirt's volumes); what the helper
+ * can refuse without waiting on the storage it refuses at once. */
 #include <stdint.h>
 #include <string.h>
 
@@ -161,6 +162,22 @@ static bool host_name_valid(const char *host)
     return true;
 }
 
+/* An NFS export as the server names it: absolute, plain components. */
+static bool export_path_valid(const char *path)
+{
+    if (path[0] != '/' || strstr(path, "//") || strlen(path) > 200)
+        return false;
+    gchar **parts = g_strsplit(path + 1, "/", -1);
+    bool ok = true;
+    for (gchar **p = parts; *p && ok; p++) {
+        ok = strcmp(*p, "..") && strcmp(*p, ".");
+        for (const char *c = *p; *c && ok; c++)
+            ok = g_ascii_isalnum(*c) || *c == '.' || *c == '_' || *c == '-';
+    }
+    g_strfreev(parts);
+    return ok;
+}
+
 static int pools_create(struct req *r)
 {
     const char *name = input_str(r, "name"), *type = input_str(r, "type");
@@ -187,9 +204,19 @@ static int pools_create(struct req *r)
             return req_fail(r, 400, "missing_field", "path", _("Give the pool's directory."));
         if (!storage_path_allowed(path, why, sizeof why))
             return req_fail(r, 422, "path_not_allowed", "path", "%s", why);
-        if (!strcmp(type, "netfs") && (!host_name_valid(host) || source[0] != '/'))
+        if (!strcmp(type, "netfs") && !*host)
             return req_fail(r, 400, "missing_field", "source_host",
-                            _("An NFS pool needs the server's name and the exported directory."));
+                            _("An NFS pool needs the server's name or address."));
+        if (!strcmp(type, "netfs") && !host_name_valid(host))
+            return req_fail(r, 400, "invalid_host", "source_host",
+                            _("The NFS server is a host name or an IPv4 address."));
+        if (!strcmp(type, "netfs") && !*source)
+            return req_fail(r, 400, "missing_field", "source_path",
+                            _("An NFS pool needs the exported directory."));
+        if (!strcmp(type, "netfs") && !export_path_valid(source))
+            return req_fail(r, 400, "invalid_export", "source_path",
+                            _("The NFS export is an absolute path of letters, digits, '.', '_' "
+                              "and '-' (no '..')."));
         if (strcmp(type, "netfs") && (*host || *source))
             return req_fail(r, 400, "invalid_choice", "source_host",
                             _("Only NFS and LVM pools have a source."));
@@ -314,7 +341,9 @@ static int volumes_list(struct req *r)
     return 0;
 }
 
-static int volume_call(struct req *r, const char *op, json_t *args)
+/* A volume create, resize or delete: the helper refuses at once what it
+ * can tell without waiting on the storage, else starts the job (202). */
+static int volume_job(struct req *r, const char *op, json_t *args)
 {
     long long id = req_param(r, "id")->num;
     json_t *pool = pool_load(r, id);
@@ -327,42 +356,33 @@ static int volume_call(struct req *r, const char *op, json_t *args)
     r->audit_detail = json_deep_copy(args);
     json_t *done = helper_call(r, op, args);
     json_decref(args);
-    if (!done)
-        return -1;
-    r->data = done;
-    r->location = g_strdup_printf("/storage-pools/%lld", id);
-    return 0;
+    return done ? answer_job(r, id, done, false) : -1;
 }
 
 static int volumes_create(struct req *r)
 {
+    if (!net_name_valid(input_str(r, "name")))
+        return req_fail(r, 400, "invalid_name", "name",
+                        _("A volume name is 1-48 letters, digits, '-', '_' or '.', starting with "
+                          "a letter or digit."));
     json_t *args = json_pack("{s:s, s:I}", "name", input_str(r, "name"), "capacity_gb",
                              (json_int_t)input_int(r, "capacity_gb", 1));
     if (input_str(r, "format"))
         json_object_set_new(args, "format", json_string(input_str(r, "format")));
-    if (!net_name_valid(input_str(r, "name"))) {
-        json_decref(args);
-        return req_fail(r, 400, "invalid_name", "name",
-                        _("A volume name is 1-48 letters, digits, '-', '_' or '.', starting with "
-                          "a letter or digit."));
-    }
-    int rc = volume_call(r, "storage.volume_create", args);
-    if (rc == 0)
-        r->status = 201;
-    return rc;
+    return volume_job(r, "storage.volume_create", args);
 }
 
 static int volumes_resize(struct req *r)
 {
-    return volume_call(r, "storage.volume_resize",
-                       json_pack("{s:s, s:I}", "name", req_param(r, "name")->text, "capacity_gb",
-                                 (json_int_t)input_int(r, "capacity_gb", 1)));
+    return volume_job(r, "storage.volume_resize",
+                      json_pack("{s:s, s:I}", "name", req_param(r, "name")->text, "capacity_gb",
+                                (json_int_t)input_int(r, "capacity_gb", 1)));
 }
 
 static int volumes_delete(struct req *r)
 {
-    return volume_call(r, "storage.volume_delete",
-                       json_pack("{s:s}", "name", req_param(r, "name")->text));
+    return volume_job(r, "storage.volume_delete",
+                      json_pack("{s:s}", "name", req_param(r, "name")->text));
 }
 
 /* Administrators only (volumes are theirs; a VM's owner downloads what
@@ -462,20 +482,20 @@ static const struct route routes[] = {
       .statuses = STATUSES(404, 502) },
     { "POST", "/storage-pools/{id:int}/volumes", volumes_create, PERM_ADMIN, ROUTE_BOTH, NULL,
       NULL, volume_fields, "storage_volume.create",
-      .summary = "Create a volume", .reply = REPLY_CREATED,
-      .statuses = STATUSES(400, 404, 409, 422, 502) },
+      .summary = "Create a volume (in a job)", .reply = REPLY_JOB,
+      .statuses = STATUSES(400, 404, 409, 422, 502, 504) },
     { "POST", "/storage-pools/{id:int}/volumes/{name}/resize", volumes_resize, PERM_ADMIN,
       ROUTE_BOTH, NULL, NULL, resize_fields, "storage_volume.resize",
-      .summary = "Grow a volume", .reply = REPLY_OBJECT,
-      .statuses = STATUSES(404, 409, 422, 502) },
+      .summary = "Grow a volume (in a job)", .reply = REPLY_JOB,
+      .statuses = STATUSES(404, 409, 422, 502, 504) },
     { "GET", "/storage-pools/{id:int}/volumes/{name}/download", volumes_download, PERM_ADMIN,
       ROUTE_BOTH,
       .summary = "Download a volume (sent by nginx)", .reply = REPLY_RAW,
       .statuses = STATUSES(404, 409, 422, 502, 504) },
     { "DELETE", "/storage-pools/{id:int}/volumes/{name}", volumes_delete, PERM_ADMIN, ROUTE_API,
       NULL, NULL, no_fields, "storage_volume.delete",
-      .summary = "Delete a volume", .reply = REPLY_OBJECT,
-      .statuses = STATUSES(404, 409, 422, 502) },
+      .summary = "Delete a volume (in a job)", .reply = REPLY_JOB,
+      .statuses = STATUSES(404, 409, 422, 502, 504) },
     { "POST", "/storage-pools/{id:int}/volumes/{name}/delete", volumes_delete, PERM_ADMIN,
       ROUTE_PAGE, NULL, NULL, no_fields, "storage_volume.delete" },
     { "POST", "/storage-pools/{id:int}/{action}", pools_action, PERM_ADMIN, ROUTE_BOTH, NULL, NULL,

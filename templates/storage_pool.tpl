@@ -25,7 +25,10 @@
     {{#volumes}}
       <tr data-name="{{name}}"><td>{{name}}</td><td>{{capacity_bytes}}</td><td>{{allocation_bytes}}</td>
         <td>{{#in_use}}{{_ Yes}}{{/in_use}}{{#not_in_use}}{{_ No}}{{/not_in_use}}</td>
-        <td><form method="post" action="/storage-pools/{{id}}/volumes/{{name}}/delete" class="inline">
+        <td><form method="post" action="/storage-pools/{{id}}/volumes/{{name}}/resize" class="inline resize-volume">
+          <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+          <input name="capacity_gb" type="number" min="1" required aria-label="{{_ New capacity (GiB)}}"><button>{{_ Grow}}</button></form>
+          <form method="post" action="/storage-pools/{{id}}/volumes/{{name}}/delete" class="inline">
           <input type="hidden" name="csrf_token" value="{{csrf_token}}"><button>{{_ Delete}}</button></form></td></tr>
     {{/volumes}}
     {{#volumes_empty}}<tr><td colspan="5">{{_ No volumes.}}</td></tr>{{/volumes_empty}}
@@ -39,6 +42,7 @@
     <input id="capacity_gb" name="capacity_gb" type="number" min="1" value="1" required>
     <button type="submit">{{_ Create volume}}</button>
   </form>
+  <p class="hint">{{_ Creating, growing and deleting a volume run as jobs: the task log shows how they went.}}</p>
 </section>
 <section class="card narrow">
   <h2>{{_ Delete}}</h2>
