@@ -18,16 +18,17 @@
 
 #define POOL_COLUMNS                                                                        \
     "id, name, type, path, source_host, source_path, source_name, autostart, "             \
-    "DATE_FORMAT(created_at, '%Y-%m-%dT%TZ')"
+    "DATE_FORMAT(created_at, '%Y-%m-%dT%TZ'), users_allowed"
 
 static json_t *pool_from_row(const struct db_rows *rows, int i)
 {
-    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s}", "id",
+    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:b}", "id",
                      (json_int_t)db_cell_int(rows, i, 0, 0), "name", db_cell(rows, i, 1), "type",
                      db_cell(rows, i, 2), "path", db_cell(rows, i, 3), "source_host",
                      db_cell(rows, i, 4), "source_path", db_cell(rows, i, 5), "source_name",
                      db_cell(rows, i, 6), "autostart", db_cell_int(rows, i, 7, 0) != 0,
-                     "created_at", db_cell(rows, i, 8));
+                     "created_at", db_cell(rows, i, 8), "users_allowed",
+                     db_cell_int(rows, i, 9, 0) != 0);
 }
 
 /* libvirt's figures for the pool (state, capacity, allocation, free), or
@@ -236,9 +237,10 @@ static int pools_create(struct req *r)
     long long id = 0;
     if (rc == 0 &&
         db_exec_id("INSERT INTO storage_pools (name, type, path, source_host, source_path, "
-                   "source_name, autostart) VALUES (?, ?, ?, ?, ?, ?, ?)", &id, DB_TEXT(name),
-                   DB_TEXT(type), DB_TEXT(path), DB_TEXT(host), DB_TEXT(source), DB_TEXT(vg),
-                   DB_INT(!json_is_false(json_object_get(r->input, "autostart")))) < 0)
+                   "source_name, autostart, users_allowed) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", &id,
+                   DB_TEXT(name), DB_TEXT(type), DB_TEXT(path), DB_TEXT(host), DB_TEXT(source),
+                   DB_TEXT(vg), DB_INT(!json_is_false(json_object_get(r->input, "autostart"))),
+                   DB_INT(json_is_true(json_object_get(r->input, "users_allowed")))) < 0)
         rc = db_errno() == 1062 ? req_fail(r, 409, "name_taken", "name",
                                            _("A storage pool with this name exists."))
                                 : fail_db(r);
@@ -256,7 +258,9 @@ static int pools_create(struct req *r)
     return answer_job(r, id, done, false);
 }
 
-/* PATCH: autostart (where a pool is, and its kind, do not change). */
+/* PATCH: autostart, and whether users may place disks in the pool
+ * (users_allowed; the portal's own, no libvirt call). Where a pool is,
+ * and its kind, do not change. */
 static int pools_update(struct req *r)
 {
     long long id = req_param(r, "id")->num;
@@ -264,7 +268,13 @@ static int pools_update(struct req *r)
     if (!before)
         return -1;
     json_t *autostart = json_object_get(r->input, "autostart");
+    json_t *users = json_object_get(r->input, "users_allowed");
     r->audit_detail = json_pack("{s:O, s:O}", "before", before, "changes", r->input);
+    if (users && db_exec("UPDATE storage_pools SET users_allowed = ? WHERE id = ?",
+                         DB_INT(json_is_true(users)), DB_INT(id)) < 0) {
+        json_decref(before);
+        return fail_db(r);
+    }
     if (autostart) {
         if (db_exec("UPDATE storage_pools SET autostart = ? WHERE id = ?",
                     DB_INT(json_is_true(autostart)), DB_INT(id)) < 0) {
@@ -438,9 +448,12 @@ static const struct field create_fields[] = {
     { "source_path", FIELD_STRING, false, 0, 200, NULL },
     { "source_name", FIELD_STRING, false, 1, 48, NULL },
     { "autostart", FIELD_BOOL },
+    { "users_allowed", FIELD_BOOL },
     { NULL },
 };
-static const struct field update_fields[] = { { "autostart", FIELD_BOOL }, { NULL } };
+static const struct field update_fields[] = {
+    { "autostart", FIELD_BOOL }, { "users_allowed", FIELD_BOOL }, { NULL },
+};
 static const struct field volume_fields[] = {
     { "name", FIELD_STRING, true, 1, 48, NULL },
     { "capacity_gb", FIELD_INT, true, 1, 65536, NULL },

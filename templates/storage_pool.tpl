@@ -9,7 +9,17 @@
     <dt>{{_ Source}}</dt><dd>{{source_host}} {{source_path}} {{source_name}}</dd>
     <dt>{{_ Usage}}</dt><dd><progress class="usage" max="100" value="{{usage_percent}}">{{usage_percent}}%</progress> {{usage_percent}}% {{_ of}} {{capacity_gb}} GiB, {{available_gb}} GiB {{_ free}}</dd>
     <dt>{{_ Start at boot}}</dt><dd>{{#autostart}}{{_ Yes}}{{/autostart}}{{#not_autostart}}{{_ No}}{{/not_autostart}}</dd>
+    <dt>{{_ Open to users}}</dt><dd id="users-allowed">{{#users_allowed}}{{_ Yes}}{{/users_allowed}}{{#not_users_allowed}}{{_ No}}{{/not_users_allowed}}</dd>
   </dl>
+  <form method="post" action="/storage-pools/{{id}}" class="inline" id="pool-users">
+    <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+    <label for="users_allowed">{{_ Users may put VM disks here}}</label>
+    <select id="users_allowed" name="users_allowed">
+      <option value="false"{{#not_users_allowed}} selected{{/not_users_allowed}}>{{_ No}}</option>
+      <option value="true"{{#users_allowed}} selected{{/users_allowed}}>{{_ Yes}}</option>
+    </select>
+    <button type="submit">{{_ Save}}</button>
+  </form>
   {{#volumes_error}}<p class="error">{{volumes_error}}</p>{{/volumes_error}}
 </section>
 <section class="card actions">

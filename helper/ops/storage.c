@@ -22,6 +22,7 @@
 #include "pool_file.h"
 #include "sandbox.h"
 #include "storage_path.h"
+#include "user.h"
 #include "virt.h"
 
 struct storage_row {
@@ -1099,7 +1100,23 @@ static int download_action(struct timed *t, virConnectPtr conn, struct storage_r
 
 static int room_fn(struct timed *t) { return with_pool(t, room_action); }
 static int download_fn(struct timed *t) { return with_pool(t, download_action); }
-static int op_volume_room(struct op_call *call) { return volume_op(call, room_fn); }
+/* Also for users, who may place a VM's disk only in a pool an
+ * administrator opened to them (users_allowed), as vmm-vms checked. */
+static int op_volume_room(struct op_call *call)
+{
+    if (call->actor->role != ROLE_ADMIN) {
+        struct db_rows *rows = db_query("SELECT 1 FROM storage_pools WHERE id = ? AND "
+                                        "users_allowed", DB_INT(arg_pool(call)));
+        int open = rows ? rows->nrows : -1;
+        db_rows_free(rows);
+        if (open < 0)
+            return db_down(&call->err);
+        if (!open)
+            return err_set(&call->err, 403, "forbidden", "pool",
+                           "This storage pool is not open to users.");
+    }
+    return volume_op(call, room_fn);
+}
 static int op_volume_download(struct op_call *call) { return volume_op(call, download_fn); }
 
 static const char *const formats[] = { "qcow2", "raw", NULL };
@@ -1135,7 +1152,7 @@ const struct op storage_ops[] = {
     { "storage.volume_create", op_volume_create, volume_create_args, true, true },
     { "storage.volume_resize", op_volume_resize, volume_resize_args, true, true },
     { "storage.volume_delete", op_volume_delete, volume_args, true, true },
-    { "storage.volume_room", op_volume_room, volume_room_args, true, true },
+    { "storage.volume_room", op_volume_room, volume_room_args, false, true },
     { "storage.volume_download", op_volume_download, volume_args, true, true },
     { NULL },
 };

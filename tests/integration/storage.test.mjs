@@ -358,6 +358,59 @@ describe('a storage pool', () => {
     assert.equal((await finished(await admin.api('DELETE', `/storage-pools/${pool.id}`))).state, 'succeeded');
   });
 
+  test('a pool an administrator opens to users takes their VM disks; the others refuse them by field', async () => {
+    const name = `${PREFIX}-users`;
+    const path = join(ROOT, name);
+    files.push(path);
+    const made = await admin.api('POST', '/storage-pools', { name, type: 'dir', path });
+    assert.equal((await finished(made)).state, 'succeeded');
+    const pool = dataOf(made);
+    assert.equal(pool.users_allowed, false, 'closed to users unless opened');
+    const templateId = Number(sql("SELECT id FROM templates WHERE name = 'Demo (busybox)'")[0][0]);
+    const { client, user } = await userClient(admin);
+    const usage = async () => dataOf(await admin.api('GET', `/users/${user.id}/quota`)).usage.disk_gb;
+    const vm = { name: `${PREFIX}-uvm`, template_id: templateId, vcpus: 1, memory_mb: 128, disk_gb: 1, start: false };
+
+    // Closed (or no such pool): 403 naming the field, and nothing made.
+    for (const id of [pool.id, 999999999]) {
+      const refused = await client.api('POST', '/vms', { ...vm, pool: id });
+      assertError(refused, 403, 'forbidden');
+      assert.equal(refused.body.error.field, 'pool', refused.text);
+    }
+    assert.doesNotMatch((await client.page('/vms/new')).text, new RegExp(`<option value="${pool.id}">${name}<`));
+    assert.equal(sql(`SELECT COUNT(*) FROM vms WHERE name = ${q(vm.name)}`)[0][0], '0');
+
+    // Opened (on its page's form): the user's VM disk goes there and counts.
+    await admin.page(`/storage-pools/${pool.id}`);
+    const opened = await admin.postForm(`/storage-pools/${pool.id}`, { users_allowed: 'true' });
+    assert.equal(opened.status, 303, opened.text);
+    assert.equal(dataOf(await admin.api('GET', `/storage-pools/${pool.id}`)).users_allowed, true);
+    assert.match((await client.page('/vms/new')).text, new RegExp(`<option value="${pool.id}">${name}<`));
+    const before = await usage();
+    const res = await createVmDone(client, { ...vm, pool: pool.id });
+    assert.equal(res.status, 201, res.text);
+    vms.push(res.vm.id);
+    assert.equal(res.job.state, 'succeeded', JSON.stringify(res.job));
+    assert.equal(res.vm.storage_pool_id, pool.id);
+    const domain = domainOf(res.vm.id);
+    assert.ok(existsSync(join(path, `${domain}.qcow2`)), 'the user\'s disk is in the opened pool');
+    const added = await client.api('POST', `/vms/${res.vm.id}/disks`, { size_gb: 1, pool: pool.id });
+    assert.equal(added.status, 201, added.text);
+    assert.ok(existsSync(join(path, `${domain}-vdb.qcow2`)));
+    assert.equal(await usage(), before + 2, 'the quota counts both disks in the pool');
+
+    // Closed again: no new disk there (the ones in it stay).
+    assert.equal((await admin.api('PATCH', `/storage-pools/${pool.id}`, { users_allowed: false })).status, 200);
+    const again = await client.api('POST', `/vms/${res.vm.id}/disks`, { size_gb: 1, pool: pool.id });
+    assertError(again, 403, 'forbidden');
+    assert.equal(again.body.error.field, 'pool');
+
+    assert.equal((await admin.api('DELETE', `/vms/${res.vm.id}?delete_disks=true`)).status, 200);
+    vms.pop();
+    assert.ok(!existsSync(join(path, `${domain}.qcow2`)));
+    assert.equal((await finished(await admin.api('DELETE', `/storage-pools/${pool.id}`))).state, 'succeeded');
+  });
+
   test('logical: a volume group on a loop device of our own', async (t) => {
     const image = join(ROOT, `${PREFIX}-lvm.img`);
     files.push(image);

@@ -1,0 +1,6 @@
+-- Storage pools an administrator opens to users (issue 12): a user may
+-- place a VM's disks in such a pool (POST /vms and POST /vms/{id}/disks
+-- `pool`), as in the portal's own default pool; the others stay the
+-- administrators'. Off for every pool made before.
+ALTER TABLE storage_pools
+    ADD COLUMN users_allowed TINYINT(1) NOT NULL DEFAULT 0 AFTER autostart;
