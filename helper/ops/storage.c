@@ -790,6 +790,20 @@ static int volume_resize_action(struct timed *t, virConnectPtr conn, struct stor
     return rc;
 }
 
+/* Whether volume name of p is a template's file (issue 12): 1, 0, or -1
+ * with err set. */
+static int template_holds(const struct storage_row *p, const char *name, struct err *err)
+{
+    struct db_rows *rows = db_query("SELECT 1 FROM templates WHERE storage_pool_id = ? AND "
+                                    "file_name = ?", DB_INT(p->id), DB_TEXT(name));
+    int n = rows ? rows->nrows > 0 : -1;
+    db_rows_free(rows);
+    if (n > 0)
+        err_set(err, 409, "volume_in_use", NULL,
+                "This volume is a template's image; delete the template instead.");
+    return n < 0 ? db_down(err) : n;
+}
+
 static int volume_delete_action(struct timed *t, virConnectPtr conn, struct storage_row *p)
 {
     virStoragePoolPtr pool = active_pool(t, conn, p);
@@ -800,6 +814,8 @@ static int volume_delete_action(struct timed *t, virConnectPtr conn, struct stor
     if (rc == 0 && users)
         rc = err_set(&t->err, 409, "volume_in_use", NULL,
                      "A virtual machine uses this volume; remove it from the machine first.");
+    if (rc == 0 && template_holds(p, virStorageVolGetName(vol), &t->err) != 0)
+        rc = -1;
     if (rc == 0 && virStorageVolDelete(vol, 0) < 0)
         rc = libvirt_error(&t->err, "Deleting the volume");
     if (rc == 0)
@@ -867,6 +883,8 @@ static int volume_check_action(struct timed *t, virConnectPtr conn, struct stora
     else if (path && disks_under(conn, path, true))
         rc = err_set(&t->err, 409, "volume_in_use", NULL,
                      "A virtual machine uses this volume; remove it from the machine first.");
+    else if (path && template_holds(p, name, &t->err) != 0)
+        rc = -1;
     free(path);
     if (vol)
         virStorageVolFree(vol);
@@ -1096,6 +1114,23 @@ static int download_action(struct timed *t, virConnectPtr conn, struct storage_r
     if (pool)
         virStoragePoolFree(pool);
     return rc;
+}
+
+char *storage_pool_dir(long long pool_id, struct err *err)
+{
+    struct storage_row *p = row_load(pool_id, err);
+    char *dir = p && file_pool(p, err) == 0 ? g_strdup(p->path) : NULL;
+    storage_row_free(p);
+    return dir;
+}
+
+int storage_volume_remove(long long pool_id, const char *name, struct err *err)
+{
+    json_t *args = json_pack("{s:s}", "name", name);
+    json_t *done = timed_call(volume_delete_fn, pool_id, args, op_timeout(), err);
+    json_decref(args);
+    json_decref(done);
+    return done ? 0 : -1;
 }
 
 static int room_fn(struct timed *t) { return with_pool(t, room_action); }

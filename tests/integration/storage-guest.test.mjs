@@ -3,6 +3,9 @@
 // Its snapshot reserves what the disk in that pool holds (the quota
 // estimate reads the real file), a revert brings a file back there, and a
 // backup of it, restored, brings its data back into the same pool file.
+// A template imported into that pool: a linked clone of it boots with its
+// overlay's backing file there; neither the template's volume nor (while
+// the clone lives) the template can be deleted.
 // What the guest has is read through its serial shell (guest-shell.mjs).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,9 +13,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  adminClient, assertError, createVmDone, dataOf, domainOf, jobEnded, jobOf, q, sql, stopVmForced, userClient, waitFor,
+  adminClient, assertError, createVmDone, dataOf, domainOf, jobEnded, jobOf, q, serialLog, sql, stopVmForced, userClient, waitFor,
 } from './lib.mjs';
 import { guestShellWhenUp, onGuestDisk } from './guest-shell.mjs';
+import { importFile, tusCreate } from './tus.mjs';
 
 const PREFIX = `t12g-${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
 const ROOT = '/srv/vmm-storage';
@@ -64,8 +68,11 @@ before(async () => {
   domain = domainOf(vm.id);
 });
 
+const extraVms = [];
+const templates = [];
 after(async () => {
-  if (vm) await admin.api('DELETE', `/vms/${vm.id}?delete_disks=true`);
+  for (const id of [vm?.id, ...extraVms].filter(Boolean)) await admin.api('DELETE', `/vms/${id}?delete_disks=true`);
+  for (const id of templates) await admin.api('DELETE', `/templates/${id}`);
   if (pool) {
     const res = await admin.api('DELETE', `/storage-pools/${pool.id}`);
     if (res.status === 202) await jobEnded(admin, jobOf(res).id, 60_000).catch(() => {});
@@ -119,5 +126,51 @@ describe('a booted guest with its disk in a second dir pool', () => {
     assert.ok(statSync(disk).isFile());
     await start();
     assert.equal(await read(), 'two', 'the restore wrote the backup into the disk in the pool');
+  });
+
+  test('a template imported into the pool: its linked clone boots from a backing file there', async () => {
+    const image = new URL('../../var/images/vmm-test.qcow2', import.meta.url).pathname;
+    const meta = { kind: 'template', format: 'qcow2', filename: 'pooled.qcow2', name: `${PREFIX}-tpl`, visibility: 'public' };
+    // Only administrators choose the pool; the pool must exist.
+    const { res: refused } = await tusCreate(owner.client, 1000, { ...meta, visibility: 'private', pool_id: String(pool.id) });
+    assert.equal(refused.status, 403, refused.text);
+    assert.equal(refused.body?.error?.field, 'pool_id', refused.text);
+    const { res: missing } = await tusCreate(admin, 1000, { ...meta, pool_id: '999999999' });
+    assert.equal(missing.status, 404, missing.text);
+
+    const { template_id: templateId } = await importFile(admin, image, { ...meta, pool_id: String(pool.id) }, 180_000);
+    templates.push(templateId);
+    const tpl = dataOf(await admin.api('GET', `/templates/${templateId}`));
+    assert.equal(tpl.storage_pool_id, pool.id);
+    const [[file]] = sql(`SELECT file_name FROM templates WHERE id = ${templateId}`);
+    const stored = join(poolDir, file);
+    assert.ok(statSync(stored).isFile(), 'the template\'s file is in the pool');
+    const listed = dataOf(await admin.api('GET', `/storage-pools/${pool.id}/volumes`));
+    assert.ok(listed.some((v) => v.name === file), 'libvirt lists it as the pool\'s volume');
+
+    // A linked clone (the portal's own pool for its disk) boots from it.
+    const made = await createVmDone(owner.client, {
+      name: `${PREFIX}-linked`, template_id: templateId, vcpus: 1, memory_mb: 128, disk_gb: 1, start: true,
+    });
+    assert.equal(made.status, 201, made.text);
+    extraVms.push(made.vm.id);
+    assert.equal(made.job.state, 'succeeded', JSON.stringify(made.job));
+    const linked = domainOf(made.vm.id);
+    const xml = virsh('dumpxml', linked);
+    const overlay = xml.match(/<source file='([^']+)'/)[1];
+    const info = JSON.parse(execFileSync('qemu-img', ['info', '-U', '--output=json', overlay], { encoding: 'utf8' }));
+    assert.equal(info['full-backing-filename'] ?? info['backing-filename'], stored, 'the overlay\'s backing file is in the pool');
+    await waitFor(() => /VMM-TEST: boot ok/.test(serialLog(linked)), 180_000, 500);
+
+    // The template's volume is not deleted behind it; the template waits for its clone.
+    assertError(await admin.api('DELETE', `/storage-pools/${pool.id}/volumes/${file}`), 409, 'volume_in_use');
+    assertError(await admin.api('DELETE', `/templates/${templateId}`), 409, 'in_use');
+    assert.equal((await admin.api('DELETE', `/vms/${made.vm.id}?delete_disks=true`)).status, 200);
+    extraVms.pop();
+    const gone = await admin.api('DELETE', `/templates/${templateId}`);
+    assert.equal(gone.status, 200, gone.text);
+    templates.pop();
+    assert.throws(() => statSync(stored), 'its file left the pool');
+    assert.ok(!dataOf(await admin.api('GET', `/storage-pools/${pool.id}/volumes`)).some((v) => v.name === file));
   });
 });
