@@ -689,8 +689,20 @@ static int uploads_page(struct req *r)
             "length_bytes", (json_int_t)db_cell_int(rows, i, 4, 0),
             "percent", (json_int_t)db_cell_int(rows, i, 5, 0), "expires_at", db_cell(rows, i, 6)));
     db_rows_free(rows);
-    r->data = json_pack("{s:I, s:o}", "max_bytes", (json_int_t)max_upload_bytes(), "unfinished",
-                        unfinished);
+    /* Administrators may put a template in a file-backed storage pool. */
+    json_t *pools = json_array();
+    rows = r->user->role == ROLE_ADMIN
+               ? db_query("SELECT id, name FROM storage_pools WHERE type IN ('dir', 'netfs') "
+                          "ORDER BY name")
+               : NULL;
+    for (int i = 0; rows && i < rows->nrows; i++)
+        json_array_append_new(pools, json_pack("{s:I, s:s}", "id",
+                                               (json_int_t)db_cell_int(rows, i, 0, 0), "name",
+                                               db_cell(rows, i, 1)));
+    db_rows_free(rows);
+    r->data = json_pack("{s:I, s:o, s:b, s:o}", "max_bytes", (json_int_t)max_upload_bytes(),
+                        "unfinished", unfinished, "has_storage_pools", json_array_size(pools) > 0,
+                        "storage_pools", pools);
     return 0;
 }
 

@@ -138,6 +138,9 @@ describe('a booted guest with its disk in a second dir pool', () => {
     const { res: missing } = await tusCreate(admin, 1000, { ...meta, pool_id: '999999999' });
     assert.equal(missing.status, 404, missing.text);
 
+    // The upload page offers administrators the pool (not users).
+    assert.match((await admin.page('/uploads')).text, new RegExp(`<option value="${pool.id}">${PREFIX}-pool<`));
+    assert.doesNotMatch((await owner.client.page('/uploads')).text, /id="pool_id"/);
     const { template_id: templateId } = await importFile(admin, image, { ...meta, pool_id: String(pool.id) }, 180_000);
     templates.push(templateId);
     const tpl = dataOf(await admin.api('GET', `/templates/${templateId}`));
