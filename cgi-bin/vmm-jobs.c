@@ -26,14 +26,16 @@
     "COALESCE(j.finished_at, UTC_TIMESTAMP())), "                                           \
     "u.username, IF(u.display_name = '', u.username, u.display_name), "                    \
     "IF(j.vm_id IS NULL, j.target_type, 'vm'), COALESCE(j.vm_id, j.target_id), "            \
-    "COALESCE(v.name, i.name, t.name, NULLIF(j.target_name, '')), "                        \
-    "(v.id IS NOT NULL OR i.id IS NOT NULL OR t.id IS NOT NULL), j.error_code"
+    "COALESCE(v.name, i.name, t.name, sp.name, NULLIF(j.target_name, '')), "               \
+    "(v.id IS NOT NULL OR i.id IS NOT NULL OR t.id IS NOT NULL OR sp.id IS NOT NULL), "     \
+    "j.error_code"
 
 #define JOB_FROM                                                                           \
     "FROM jobs j JOIN users u ON u.id = j.owner_id "                                        \
     "LEFT JOIN vms v ON v.id = j.vm_id "                                                    \
     "LEFT JOIN isos i ON j.target_type = 'iso' AND i.id = j.target_id "                    \
-    "LEFT JOIN templates t ON j.target_type = 'template' AND t.id = j.target_id "
+    "LEFT JOIN templates t ON j.target_type = 'template' AND t.id = j.target_id "           \
+    "LEFT JOIN storage_pools sp ON j.target_type = 'storage_pool' AND sp.id = j.target_id "
 
 enum {
     C_ID, C_KIND, C_STATE, C_PROGRESS, C_MESSAGE, C_RESULT, C_OWNER, C_VM, C_CREATED,
@@ -57,6 +59,8 @@ static const char *const helper_lines[] G_GNUC_UNUSED = {
     N_("The machine is stopped: starting it paused for the backup."),
     N_("Incremental from the previous backup's checkpoint."),
     N_("Checksums match."),
+    /* storage volumes (issue 12) */
+    N_("Creating the volume."), N_("Growing the volume."), N_("Deleting the volume."),
     N_("The machine no longer has a disk the backup holds; left out."),
     N_("A raw disk cannot be backed up incrementally: this is a full backup."),
     N_("The machine no longer has the previous backup's checkpoint (a restore or a deleted "
@@ -139,7 +143,8 @@ static json_t *target_from_row(const struct db_rows *rows, int i)
     g_free(fallback);
     /* Only what still exists is linked; an upload's page is the list. */
     const char *base = !strcmp(type, "vm") ? "/vms" : !strcmp(type, "iso") ? "/isos"
-                       : !strcmp(type, "template") ? "/templates" : NULL;
+                       : !strcmp(type, "template") ? "/templates"
+                       : !strcmp(type, "storage_pool") ? "/storage-pools" : NULL;
     char *href = base && db_cell_int(rows, i, C_TEXISTS, 0) ? g_strdup_printf("%s/%lld", base, id)
                  : !strcmp(type, "upload") ? g_strdup("/uploads") : NULL;
     json_object_set_new(target, "href", href ? json_string(href) : json_null());

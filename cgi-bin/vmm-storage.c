@@ -1,8 +1,9 @@
 /* vmm-storage: storage pools (dir, logical, netfs) and their volumes, for
  * administrators. A pool operation runs in the helper as a job with a
  * deadline (an NFS server that is down never hangs a request): create,
- * start, stop, refresh and delete answer 202 with the job. Volumes are
- * libvirt's; their calls have the same deadline in the helper. */
+ * start, stop, refresh and delete answer 202 with the job, and so do a
+ * volume's create, resize and delete (libvirt's volumes); what the helper
+ * can refuse without waiting on the storage it refuses at once. */
 #include <stdint.h>
 #include <string.h>
 
@@ -17,16 +18,17 @@
 
 #define POOL_COLUMNS                                                                        \
     "id, name, type, path, source_host, source_path, source_name, autostart, "             \
-    "DATE_FORMAT(created_at, '%Y-%m-%dT%TZ')"
+    "DATE_FORMAT(created_at, '%Y-%m-%dT%TZ'), users_allowed"
 
 static json_t *pool_from_row(const struct db_rows *rows, int i)
 {
-    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s}", "id",
+    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:b}", "id",
                      (json_int_t)db_cell_int(rows, i, 0, 0), "name", db_cell(rows, i, 1), "type",
                      db_cell(rows, i, 2), "path", db_cell(rows, i, 3), "source_host",
                      db_cell(rows, i, 4), "source_path", db_cell(rows, i, 5), "source_name",
                      db_cell(rows, i, 6), "autostart", db_cell_int(rows, i, 7, 0) != 0,
-                     "created_at", db_cell(rows, i, 8));
+                     "created_at", db_cell(rows, i, 8), "users_allowed",
+                     db_cell_int(rows, i, 9, 0) != 0);
 }
 
 /* libvirt's figures for the pool (state, capacity, allocation, free), or
@@ -161,6 +163,22 @@ static bool host_name_valid(const char *host)
     return true;
 }
 
+/* An NFS export as the server names it: absolute, plain components. */
+static bool export_path_valid(const char *path)
+{
+    if (path[0] != '/' || strstr(path, "//") || strlen(path) > 200)
+        return false;
+    gchar **parts = g_strsplit(path + 1, "/", -1);
+    bool ok = true;
+    for (gchar **p = parts; *p && ok; p++) {
+        ok = strcmp(*p, "..") && strcmp(*p, ".");
+        for (const char *c = *p; *c && ok; c++)
+            ok = g_ascii_isalnum(*c) || *c == '.' || *c == '_' || *c == '-';
+    }
+    g_strfreev(parts);
+    return ok;
+}
+
 static int pools_create(struct req *r)
 {
     const char *name = input_str(r, "name"), *type = input_str(r, "type");
@@ -187,9 +205,19 @@ static int pools_create(struct req *r)
             return req_fail(r, 400, "missing_field", "path", _("Give the pool's directory."));
         if (!storage_path_allowed(path, why, sizeof why))
             return req_fail(r, 422, "path_not_allowed", "path", "%s", why);
-        if (!strcmp(type, "netfs") && (!host_name_valid(host) || source[0] != '/'))
+        if (!strcmp(type, "netfs") && !*host)
             return req_fail(r, 400, "missing_field", "source_host",
-                            _("An NFS pool needs the server's name and the exported directory."));
+                            _("An NFS pool needs the server's name or address."));
+        if (!strcmp(type, "netfs") && !host_name_valid(host))
+            return req_fail(r, 400, "invalid_host", "source_host",
+                            _("The NFS server is a host name or an IPv4 address."));
+        if (!strcmp(type, "netfs") && !*source)
+            return req_fail(r, 400, "missing_field", "source_path",
+                            _("An NFS pool needs the exported directory."));
+        if (!strcmp(type, "netfs") && !export_path_valid(source))
+            return req_fail(r, 400, "invalid_export", "source_path",
+                            _("The NFS export is an absolute path of letters, digits, '.', '_' "
+                              "and '-' (no '..')."));
         if (strcmp(type, "netfs") && (*host || *source))
             return req_fail(r, 400, "invalid_choice", "source_host",
                             _("Only NFS and LVM pools have a source."));
@@ -209,9 +237,10 @@ static int pools_create(struct req *r)
     long long id = 0;
     if (rc == 0 &&
         db_exec_id("INSERT INTO storage_pools (name, type, path, source_host, source_path, "
-                   "source_name, autostart) VALUES (?, ?, ?, ?, ?, ?, ?)", &id, DB_TEXT(name),
-                   DB_TEXT(type), DB_TEXT(path), DB_TEXT(host), DB_TEXT(source), DB_TEXT(vg),
-                   DB_INT(!json_is_false(json_object_get(r->input, "autostart")))) < 0)
+                   "source_name, autostart, users_allowed) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", &id,
+                   DB_TEXT(name), DB_TEXT(type), DB_TEXT(path), DB_TEXT(host), DB_TEXT(source),
+                   DB_TEXT(vg), DB_INT(!json_is_false(json_object_get(r->input, "autostart"))),
+                   DB_INT(json_is_true(json_object_get(r->input, "users_allowed")))) < 0)
         rc = db_errno() == 1062 ? req_fail(r, 409, "name_taken", "name",
                                            _("A storage pool with this name exists."))
                                 : fail_db(r);
@@ -229,7 +258,9 @@ static int pools_create(struct req *r)
     return answer_job(r, id, done, false);
 }
 
-/* PATCH: autostart (where a pool is, and its kind, do not change). */
+/* PATCH: autostart, and whether users may place disks in the pool
+ * (users_allowed; the portal's own, no libvirt call). Where a pool is,
+ * and its kind, do not change. */
 static int pools_update(struct req *r)
 {
     long long id = req_param(r, "id")->num;
@@ -237,7 +268,13 @@ static int pools_update(struct req *r)
     if (!before)
         return -1;
     json_t *autostart = json_object_get(r->input, "autostart");
+    json_t *users = json_object_get(r->input, "users_allowed");
     r->audit_detail = json_pack("{s:O, s:O}", "before", before, "changes", r->input);
+    if (users && db_exec("UPDATE storage_pools SET users_allowed = ? WHERE id = ?",
+                         DB_INT(json_is_true(users)), DB_INT(id)) < 0) {
+        json_decref(before);
+        return fail_db(r);
+    }
     if (autostart) {
         if (db_exec("UPDATE storage_pools SET autostart = ? WHERE id = ?",
                     DB_INT(json_is_true(autostart)), DB_INT(id)) < 0) {
@@ -314,7 +351,9 @@ static int volumes_list(struct req *r)
     return 0;
 }
 
-static int volume_call(struct req *r, const char *op, json_t *args)
+/* A volume create, resize or delete: the helper refuses at once what it
+ * can tell without waiting on the storage, else starts the job (202). */
+static int volume_job(struct req *r, const char *op, json_t *args)
 {
     long long id = req_param(r, "id")->num;
     json_t *pool = pool_load(r, id);
@@ -327,42 +366,33 @@ static int volume_call(struct req *r, const char *op, json_t *args)
     r->audit_detail = json_deep_copy(args);
     json_t *done = helper_call(r, op, args);
     json_decref(args);
-    if (!done)
-        return -1;
-    r->data = done;
-    r->location = g_strdup_printf("/storage-pools/%lld", id);
-    return 0;
+    return done ? answer_job(r, id, done, false) : -1;
 }
 
 static int volumes_create(struct req *r)
 {
+    if (!net_name_valid(input_str(r, "name")))
+        return req_fail(r, 400, "invalid_name", "name",
+                        _("A volume name is 1-48 letters, digits, '-', '_' or '.', starting with "
+                          "a letter or digit."));
     json_t *args = json_pack("{s:s, s:I}", "name", input_str(r, "name"), "capacity_gb",
                              (json_int_t)input_int(r, "capacity_gb", 1));
     if (input_str(r, "format"))
         json_object_set_new(args, "format", json_string(input_str(r, "format")));
-    if (!net_name_valid(input_str(r, "name"))) {
-        json_decref(args);
-        return req_fail(r, 400, "invalid_name", "name",
-                        _("A volume name is 1-48 letters, digits, '-', '_' or '.', starting with "
-                          "a letter or digit."));
-    }
-    int rc = volume_call(r, "storage.volume_create", args);
-    if (rc == 0)
-        r->status = 201;
-    return rc;
+    return volume_job(r, "storage.volume_create", args);
 }
 
 static int volumes_resize(struct req *r)
 {
-    return volume_call(r, "storage.volume_resize",
-                       json_pack("{s:s, s:I}", "name", req_param(r, "name")->text, "capacity_gb",
-                                 (json_int_t)input_int(r, "capacity_gb", 1)));
+    return volume_job(r, "storage.volume_resize",
+                      json_pack("{s:s, s:I}", "name", req_param(r, "name")->text, "capacity_gb",
+                                (json_int_t)input_int(r, "capacity_gb", 1)));
 }
 
 static int volumes_delete(struct req *r)
 {
-    return volume_call(r, "storage.volume_delete",
-                       json_pack("{s:s}", "name", req_param(r, "name")->text));
+    return volume_job(r, "storage.volume_delete",
+                      json_pack("{s:s}", "name", req_param(r, "name")->text));
 }
 
 /* Administrators only (volumes are theirs; a VM's owner downloads what
@@ -418,9 +448,12 @@ static const struct field create_fields[] = {
     { "source_path", FIELD_STRING, false, 0, 200, NULL },
     { "source_name", FIELD_STRING, false, 1, 48, NULL },
     { "autostart", FIELD_BOOL },
+    { "users_allowed", FIELD_BOOL },
     { NULL },
 };
-static const struct field update_fields[] = { { "autostart", FIELD_BOOL }, { NULL } };
+static const struct field update_fields[] = {
+    { "autostart", FIELD_BOOL }, { "users_allowed", FIELD_BOOL }, { NULL },
+};
 static const struct field volume_fields[] = {
     { "name", FIELD_STRING, true, 1, 48, NULL },
     { "capacity_gb", FIELD_INT, true, 1, 65536, NULL },
@@ -462,20 +495,20 @@ static const struct route routes[] = {
       .statuses = STATUSES(404, 502) },
     { "POST", "/storage-pools/{id:int}/volumes", volumes_create, PERM_ADMIN, ROUTE_BOTH, NULL,
       NULL, volume_fields, "storage_volume.create",
-      .summary = "Create a volume", .reply = REPLY_CREATED,
-      .statuses = STATUSES(400, 404, 409, 422, 502) },
+      .summary = "Create a volume (in a job)", .reply = REPLY_JOB,
+      .statuses = STATUSES(400, 404, 409, 422, 502, 504) },
     { "POST", "/storage-pools/{id:int}/volumes/{name}/resize", volumes_resize, PERM_ADMIN,
       ROUTE_BOTH, NULL, NULL, resize_fields, "storage_volume.resize",
-      .summary = "Grow a volume", .reply = REPLY_OBJECT,
-      .statuses = STATUSES(404, 409, 422, 502) },
+      .summary = "Grow a volume (in a job)", .reply = REPLY_JOB,
+      .statuses = STATUSES(404, 409, 422, 502, 504) },
     { "GET", "/storage-pools/{id:int}/volumes/{name}/download", volumes_download, PERM_ADMIN,
       ROUTE_BOTH,
       .summary = "Download a volume (sent by nginx)", .reply = REPLY_RAW,
       .statuses = STATUSES(404, 409, 422, 502, 504) },
     { "DELETE", "/storage-pools/{id:int}/volumes/{name}", volumes_delete, PERM_ADMIN, ROUTE_API,
       NULL, NULL, no_fields, "storage_volume.delete",
-      .summary = "Delete a volume", .reply = REPLY_OBJECT,
-      .statuses = STATUSES(404, 409, 422, 502) },
+      .summary = "Delete a volume (in a job)", .reply = REPLY_JOB,
+      .statuses = STATUSES(404, 409, 422, 502, 504) },
     { "POST", "/storage-pools/{id:int}/volumes/{name}/delete", volumes_delete, PERM_ADMIN,
       ROUTE_PAGE, NULL, NULL, no_fields, "storage_volume.delete" },
     { "POST", "/storage-pools/{id:int}/{action}", pools_action, PERM_ADMIN, ROUTE_BOTH, NULL, NULL,

@@ -20,7 +20,8 @@
     "t.status, DATE_FORMAT(t.created_at, '%Y-%m-%dT%TZ'), "                                   \
     "(SELECT COUNT(*) FROM vms v WHERE v.template_id = t.id), "                               \
     "(SELECT COUNT(*) FROM vms v WHERE v.template_id = t.id AND v.clone = 'linked'), "        \
-    "t.file_name, t.quarantine_reason"
+    "t.file_name, t.quarantine_reason, t.storage_pool_id, "                                    \
+    "(SELECT sp.path FROM storage_pools sp WHERE sp.id = t.storage_pool_id)"
 
 /* Admins see every template; others the public ones and their own. A
  * quarantined template is shown to admins and its owner only, with its
@@ -31,7 +32,7 @@ static json_t *template_from_row(const struct db_rows *rows, int i)
 {
     return json_pack(
         "{s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s, s:s, s:o, s:s, s:s, "
-        "s:I, s:I, s:o}",
+        "s:I, s:I, s:o, s:o}",
         "id", (json_int_t)db_cell_int(rows, i, 0, 0), "name", db_cell(rows, i, 1),
         "category", db_cell(rows, i, 2), "os", db_cell(rows, i, 3), "arch", db_cell(rows, i, 4),
         "format", db_cell(rows, i, 5),
@@ -47,7 +48,10 @@ static json_t *template_from_row(const struct db_rows *rows, int i)
         "linked_clones", (json_int_t)db_cell_int(rows, i, 17, 0),
         /* The helper's reason is one of lib/image.c's N_() messages. */
         "quarantine_reason", !strcmp(db_cell(rows, i, 14), "quarantined")
-                                 ? json_string(_(db_cell(rows, i, 19))) : json_null());
+                                 ? json_string(_(db_cell(rows, i, 19))) : json_null(),
+        /* Issue 12: the storage pool an administrator put it in; null: the portal's. */
+        "storage_pool_id", db_cell(rows, i, 20) ? json_integer(db_cell_int(rows, i, 20, 0))
+                                                : json_null());
 }
 
 /* The template's row if the caller may see it; NULL with a 404 otherwise. */
@@ -219,7 +223,10 @@ static int templates_download(struct req *r)
         GString *name = g_string_new(NULL);
         for (const char *p = db_cell(rows, 0, 1); *p; p++)
             g_string_append_c(name, g_ascii_isalnum(*p) || *p == '-' || *p == '_' ? *p : '_');
-        char *accel = g_strdup_printf("/_files/templates/%s", file);
+        /* One in a storage pool (issue 12) is sent from there, as a volume. */
+        const char *pool_dir = db_cell(rows, 0, 21);
+        char *accel = pool_dir ? g_strdup_printf("/_files/storage%s/%s", pool_dir, file)
+                               : g_strdup_printf("/_files/templates/%s", file);
         char *disposition = g_strdup_printf("attachment; filename=\"%s.%s\"", name->str,
                                             db_cell(rows, 0, 5));
         resp_header(r, "X-Accel-Redirect", accel);

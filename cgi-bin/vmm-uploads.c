@@ -143,7 +143,7 @@ static int check_size(struct req *r, long long length)
 struct upload_meta {
     const char *kind, *format, *arch, *visibility;
     char *filename, *name, *category, *os;
-    long long pool_id;   /* a volume's storage pool, else 0 */
+    long long pool_id;   /* a volume's or a template's storage pool, else 0 */
 };
 
 static void upload_meta_free(struct upload_meta *m)
@@ -174,6 +174,37 @@ static int upload_meta_read(struct req *r, json_t *meta, struct upload_meta *m)
         return req_fail(r, 403, "forbidden", "visibility",
                         _("Only administrators publish images to everyone."));
     return 0;
+}
+
+/* The storage pool a template goes in (issue 12): pool_id, optional,
+ * administrators only; a running directory or NFS pool with room for it.
+ * The helper answers whether the pool takes it. */
+static int template_pool_read(struct req *r, json_t *meta, long long length, struct upload_meta *m)
+{
+    const char *pool = meta_str(meta, "pool_id");
+    if (!pool || !*pool)
+        return 0;
+    if (r->user->role != ROLE_ADMIN)
+        return req_fail(r, 403, "forbidden", "pool_id",
+                        _("Only administrators place templates in storage pools."));
+    char *end = NULL;
+    m->pool_id = g_ascii_strtoll(pool, &end, 10);
+    if (*end || m->pool_id < 1)
+        return req_fail(r, 400, "invalid_metadata", "pool_id",
+                        _("pool_id is a storage pool's id."));
+    struct db_rows *rows = db_query("SELECT id FROM storage_pools WHERE id = ?", DB_INT(m->pool_id));
+    if (!rows)
+        return fail_db(r);
+    int found = rows->nrows;
+    db_rows_free(rows);
+    if (!found)
+        return req_fail(r, 404, "not_found", "pool_id", _("There is no such storage pool."));
+    json_t *args = json_pack("{s:I, s:I}", "pool_id", (json_int_t)m->pool_id, "bytes",
+                             (json_int_t)length);
+    json_t *room = helper_call(r, "storage.volume_room", args);
+    json_decref(args);
+    json_decref(room);
+    return room ? 0 : -1;
 }
 
 /* A volume (issue 12): administrators only, into a running directory or
@@ -240,7 +271,8 @@ static int tus_create(struct req *r)
     int rc = -1;
     if (tus_metadata_parse(req_env(r, "HTTP_UPLOAD_METADATA"), meta, &r->err) < 0 ||
         upload_meta_read(r, meta, &m) < 0 || check_size(r, length) < 0 ||
-        (!strcmp(m.kind, "volume") && volume_meta_read(r, meta, length, &m) < 0))
+        (!strcmp(m.kind, "volume") && volume_meta_read(r, meta, length, &m) < 0) ||
+        (!strcmp(m.kind, "template") && template_pool_read(r, meta, length, &m) < 0))
         goto out;
     const char *raw = req_env(r, "HTTP_UPLOAD_METADATA");
     if (db_exec_id("INSERT INTO uploads (owner_id, kind, filename, name, format, arch, category, "
@@ -657,8 +689,20 @@ static int uploads_page(struct req *r)
             "length_bytes", (json_int_t)db_cell_int(rows, i, 4, 0),
             "percent", (json_int_t)db_cell_int(rows, i, 5, 0), "expires_at", db_cell(rows, i, 6)));
     db_rows_free(rows);
-    r->data = json_pack("{s:I, s:o}", "max_bytes", (json_int_t)max_upload_bytes(), "unfinished",
-                        unfinished);
+    /* Administrators may put a template in a file-backed storage pool. */
+    json_t *pools = json_array();
+    rows = r->user->role == ROLE_ADMIN
+               ? db_query("SELECT id, name FROM storage_pools WHERE type IN ('dir', 'netfs') "
+                          "ORDER BY name")
+               : NULL;
+    for (int i = 0; rows && i < rows->nrows; i++)
+        json_array_append_new(pools, json_pack("{s:I, s:s}", "id",
+                                               (json_int_t)db_cell_int(rows, i, 0, 0), "name",
+                                               db_cell(rows, i, 1)));
+    db_rows_free(rows);
+    r->data = json_pack("{s:I, s:o, s:b, s:o}", "max_bytes", (json_int_t)max_upload_bytes(),
+                        "unfinished", unfinished, "has_storage_pools", json_array_size(pools) > 0,
+                        "storage_pools", pools);
     return 0;
 }
 

@@ -536,6 +536,10 @@ static int vms_new_page(struct req *r)
     json_object_set_new(r->data, "max_memory_mb",
                         max_memory ? json_integer(max_memory) : json_string(""));
     new_page_cpu_choices(r);
+    /* Issue 12: the storage pools the caller may put the disk in. */
+    json_t *pools = hardware_pool_choices(r, input_int(r, "pool", 0));
+    json_object_set_new(r->data, "has_storage_pools", json_boolean(json_array_size(pools) > 0));
+    json_object_set_new(r->data, "storage_pools", pools ? pools : json_array());
     return 0;
 }
 

@@ -15,6 +15,7 @@
 #include "digest_state.h"
 #include "image.h"
 #include "job.h"
+#include "library.h"
 #include "log.h"
 #include "ops/storage.h"
 #include "ova.h"
@@ -353,6 +354,23 @@ static int convert_vmdk(struct sandbox *sb, long long virtual_size, struct tick 
     return info ? 0 : -1;
 }
 
+/* Removes a template's file: from the storage pool pool_id (with the
+ * pool's deadline; a failure is logged), else from the helper's pool. */
+static void template_file_remove(long long pool_id, const char *file_name)
+{
+    if (pool_id) {
+        struct err err = { 0 };
+        if (storage_volume_remove(pool_id, file_name, &err) < 0)
+            log_warn("template file %s left in storage pool %lld: %s", file_name, pool_id,
+                     err.message);
+        return;
+    }
+    char *path = pool_path("templates", file_name);
+    unlink(path);
+    g_free(path);
+    pool_refresh("templates");
+}
+
 /* Inspects the upload in a sandbox (an OVA unpacked there first), checks
  * and converts it there, and moves the result into the pool. */
 static int import_template(struct job *job, const struct upload *u, const char *part,
@@ -385,15 +403,23 @@ static int import_template(struct job *job, const struct upload *u, const char *
         goto out;
     const char *stored = !strcmp(declared, "raw") ? "raw" : "qcow2";
     file_name = fresh_name("tpl", stored);
-    g_free(pool_dir_of("templates"));
-    char *stored_path = pool_path("templates", file_name);
-    if (sandbox_release(sb, stored_path, err) < 0) {
+    /* Into the helper's templates pool, or the storage pool an
+     * administrator chose (issue 12: a volume there, with its deadline). */
+    char *pool_dir = u->pool_id ? storage_pool_dir(u->pool_id, err) : NULL;
+    if (u->pool_id && !pool_dir)
+        goto out;
+    char *stored_path = library_template_path(file_name, pool_dir);
+    g_free(pool_dir);
+    if (!u->pool_id)
+        g_free(pool_dir_of("templates"));
+    if (u->pool_id ? storage_volume_import(u->pool_id, file_name, u->length, &sb, err) < 0
+                   : sandbox_release(sb, stored_path, err) < 0) {
         g_free(stored_path);
         goto out;
     }
     /* nginx sends it to downloaders: lib/pool_file.h. */
     if (pool_file_protect(stored_path, true) < 0) {
-        unlink(stored_path);
+        template_file_remove(u->pool_id, file_name);
         g_free(stored_path);
         err_set(err, 503, "storage_error", NULL, "The image could not be stored.");
         goto out;
@@ -406,24 +432,24 @@ static int import_template(struct job *job, const struct upload *u, const char *
     const char *name = upload_display_name(u, ovf.name);
     long long template_id = 0;
     if (db_exec_id("INSERT INTO templates (name, category, os, arch, format, file_name, "
-                   "virtual_size_bytes, size_bytes, min_vcpus, min_memory_mb, min_disk_gb, "
-                   "description, visibility, owner_id, status) "
-                   "VALUES (LEFT(?, 64), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?, 'ready')",
+                   "storage_pool_id, virtual_size_bytes, size_bytes, min_vcpus, min_memory_mb, "
+                   "min_disk_gb, description, visibility, owner_id, status) VALUES (LEFT(?, 64), "
+                   "?, ?, ?, ?, ?, NULLIF(?, 0), ?, ?, ?, ?, ?, '', ?, ?, 'ready')",
                    &template_id, DB_TEXT(name), DB_TEXT(u->category), DB_TEXT(u->os),
                    DB_TEXT(u->arch[0] ? u->arch : "x86_64"), DB_TEXT(stored), DB_TEXT(file_name),
+                   DB_INT(u->pool_id),
                    DB_INT(virtual_size),
                    DB_INT(size_bytes),
                    DB_INT(ovf.vcpus > 0 && ovf.vcpus <= 64 ? ovf.vcpus : 1),
                    DB_INT(ovf.memory_mb >= 16 && ovf.memory_mb <= 1048576 ? ovf.memory_mb : 64),
                    DB_INT((virtual_size + (1LL << 30) - 1) >> 30), DB_TEXT(u->visibility),
                    DB_INT(u->owner_id)) < 0) {
-        char *path = pool_path("templates", file_name);
-        unlink(path);
-        g_free(path);
+        template_file_remove(u->pool_id, file_name);
         err_set(err, 503, "database_unavailable", NULL, "The database is not available.");
         goto out;
     }
-    pool_refresh("templates");
+    if (!u->pool_id)
+        pool_refresh("templates");
     job_target(job->id, "template", template_id, name);
     json_t *result = json_pack("{s:I}", "template_id", (json_int_t)template_id);
     job_result(job, result);
@@ -662,6 +688,10 @@ int template_op_delete(struct op_call *call)
     long long id = json_integer_value(json_object_get(call->args, "template_id"));
     json_t *clones = NULL;
     char *file = image_owned("templates", id, call->actor, &call->err);
+    struct db_rows *pool = file ? db_query("SELECT COALESCE(storage_pool_id, 0) FROM templates "
+                                           "WHERE id = ?", DB_INT(id)) : NULL;
+    long long pool_id = db_cell_int(pool, 0, 0, 0);
+    db_rows_free(pool);
     int rc = -1;
     if (!file || in_use("SELECT id FROM vms WHERE template_id = ? AND clone = 'linked' ORDER BY id",
                         id, &clones, &call->err) < 0)
@@ -675,10 +705,7 @@ int template_op_delete(struct op_call *call)
         err_set(&call->err, 409, "in_use", NULL, "Virtual machines use this template.");
         goto out;
     }
-    char *path = pool_path("templates", file);
-    unlink(path);
-    g_free(path);
-    pool_refresh("templates");
+    template_file_remove(pool_id, file);
     call->result = json_pack("{s:b}", "deleted", 1);
     rc = 0;
 out:

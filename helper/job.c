@@ -222,6 +222,19 @@ void job_result(const struct job *job, json_t *result)
     free(text);
 }
 
+json_t *job_options(const struct job *job)
+{
+    struct db_rows *rows = db_query("SELECT result FROM jobs WHERE id = ?", DB_INT(job->id));
+    const char *text = rows && rows->nrows == 1 ? db_cell(rows, 0, 0) : NULL;
+    json_t *options = text ? json_loads(text, 0, NULL) : NULL;
+    db_rows_free(rows);
+    if (!json_is_object(options)) {
+        json_decref(options);
+        options = json_object();
+    }
+    return options;
+}
+
 bool job_progress(const struct job *job, int percent)
 {
     /* A log line at each tenth passed, so the task log shows how it went. */

@@ -37,6 +37,9 @@ int job_runner_start(void);
 long long job_insert(const char *kind, long long owner_id);
 /* Records the job's result object (borrowed). */
 void job_result(const struct job *job, json_t *result);
+/* The options a job was started with (kept in its result until it writes
+ * its own, by job_result before the launch): a new object, {} when none. */
+json_t *job_options(const struct job *job);
 /* Records progress (0-100); returns false when the job should stop. */
 bool job_progress(const struct job *job, int percent);
 /* Sets the job's message (the reason of a failure). */

@@ -43,8 +43,10 @@ static int recheck_one(long long id, const char *file, const char *format)
 
 int library_recheck(void)
 {
+    /* Those in storage pools came after these rules (and a pool's storage
+     * may not answer at start). */
     struct db_rows *rows = db_query("SELECT id, file_name, format FROM templates "
-                                    "WHERE status = 'ready' ORDER BY id");
+                                    "WHERE status = 'ready' AND storage_pool_id IS NULL ORDER BY id");
     int quarantined = 0;
     for (int i = 0; rows && i < rows->nrows; i++) {
         int rc = recheck_one(db_cell_int(rows, i, 0, 0), db_cell(rows, i, 1), db_cell(rows, i, 2));
@@ -58,6 +60,12 @@ int library_recheck(void)
         log_info("templates re-inspected: %d, quarantined: %d", rows->nrows, quarantined);
     db_rows_free(rows);
     return quarantined;
+}
+
+char *library_template_path(const char *file_name, const char *pool_dir)
+{
+    return pool_dir && *pool_dir ? g_strdup_printf("%s/%s", pool_dir, file_name)
+                                 : pool_path("templates", file_name);
 }
 
 bool library_template_ready(const char *file_name, struct err *err)

@@ -23,4 +23,9 @@ int library_recheck(void);
  * quarantined. false with err set (409 template_quarantined, wrong_state). */
 bool library_template_ready(const char *file_name, struct err *err);
 
+/* Where template file_name is: in the directory of the storage pool an
+ * administrator imported it into (pool_dir, issue 12), else (NULL or "")
+ * in the helper's own templates pool. g_free it. */
+char *library_template_path(const char *file_name, const char *pool_dir);
+
 #endif

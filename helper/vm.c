@@ -58,6 +58,7 @@ struct vm {
     long long disk_gb;
     bool autostart;
     char *template_file;   /* NULL for a VM not made from a template */
+    char *template_dir;    /* its storage pool's directory (issue 12); NULL: the helper's */
     char *template_format;
     char *iso_file;        /* NULL for a VM not made from an ISO */
     bool full_clone;       /* a copy of the template, not an overlay on it */
@@ -86,6 +87,7 @@ static void vm_free(struct vm *vm)
     g_free(vm->cpu_model);
     g_free(vm->boot_order);
     g_free(vm->template_file);
+    g_free(vm->template_dir);
     g_free(vm->template_format);
     g_free(vm->iso_file);
     g_free(vm->vnc_password);
@@ -133,9 +135,10 @@ static struct vm *vm_load_id(long long id, const struct user *actor, struct err 
         "SELECT v.id, v.owner_id, v.uuid, v.domain_name, v.name, v.description, v.state, v.arch, "
         "v.network, v.cpu_model, v.boot_order, v.vcpus, v.memory_mb, v.disk_gb, v.autostart, "
         "t.file_name, t.format, i.file_name, v.clone, v.vnc_password, v.host_id, vi.seed_state, "
-        "v.graphics, v.console_listen, v.console_keymap, sp.name, sp.path FROM vms v "
+        "v.graphics, v.console_listen, v.console_keymap, sp.name, sp.path, tp.path FROM vms v "
         "LEFT JOIN templates t ON t.id = v.template_id LEFT JOIN isos i ON i.id = v.iso_id "
         "LEFT JOIN storage_pools sp ON sp.id = v.storage_pool_id "
+        "LEFT JOIN storage_pools tp ON tp.id = t.storage_pool_id "
         "LEFT JOIN vm_installs vi ON vi.vm_id = v.id WHERE v.id = ?", DB_INT(id));
     if (!rows) {
         err_set(err, 503, "database_unavailable", NULL, "The database is not available.");
@@ -171,6 +174,7 @@ static struct vm *vm_load_id(long long id, const struct user *actor, struct err 
         vm->console_keymap = g_strdup(db_cell(rows, 0, 24));
         vm->disk_pool_name = g_strdup(db_cell(rows, 0, 25));
         vm->disk_pool_path = g_strdup(db_cell(rows, 0, 26));
+        vm->template_dir = g_strdup(db_cell(rows, 0, 27));
     } else {
         err_set(err, 404, "not_found", NULL, "There is no such virtual machine.");
     }
@@ -656,7 +660,7 @@ static virStorageVolPtr full_clone_disk(virConnectPtr conn, virStoragePoolPtr po
                                         const struct vm *vm, const struct job *job, int *rc,
                                         struct err *err)
 {
-    char *path = pool_path("templates", vm->template_file);
+    char *path = library_template_path(vm->template_file, vm->template_dir);
     char *name = disk_name(vm);
     char *disk_path = NULL;
     virStorageVolPtr vol = NULL;
@@ -701,7 +705,8 @@ out:
  * machine's blank one. NULL with err set. */
 static virStorageVolPtr new_disk(virStoragePoolPtr pool, const struct vm *vm, struct err *err)
 {
-    char *backing = vm->template_file ? pool_path("templates", vm->template_file) : NULL;
+    char *backing = vm->template_file ? library_template_path(vm->template_file, vm->template_dir)
+                                      : NULL;
     char *name = disk_name(vm);
     char *vxml = volume_xml(name, vm->disk_gb, backing, vm->template_format);
     virStorageVolPtr vol = virStorageVolCreateXML(pool, vxml, 0);
@@ -847,7 +852,7 @@ static int clone_disk(const struct vm *vm, const struct vm *source, long long sn
         return -1;
     }
     char *base = !vm->full_clone && !job->backup_id && source->template_file
-                     ? pool_path("templates", source->template_file)
+                     ? library_template_path(source->template_file, source->template_dir)
                      : NULL;
     char *snapshot = snapshot_id ? g_strdup_printf("snapshot.name=vmm-s%lld", snapshot_id) : NULL;
     GPtrArray *argv = g_ptr_array_new();

@@ -39,6 +39,7 @@
     <input id="source_path" name="source_path" maxlength="200" value="{{#form}}{{source_path}}{{/form}}">
     <label for="source_name">{{_ Volume group (LVM)}}</label>
     <input id="source_name" name="source_name" maxlength="48" value="{{#form}}{{source_name}}{{/form}}">
+    <label><input type="checkbox" name="users_allowed" value="true"> {{_ Users may put VM disks here}}</label>
     <button type="submit" class="primary">{{_ Create storage pool}}</button>
   </form>
 </section>

@@ -18,6 +18,11 @@
     </select>
     <label for="category">{{_ Category}}</label>
     <input id="category" name="category" maxlength="32">
+    {{#has_storage_pools}}<label for="pool_id">{{_ Storage pool}}</label>
+    <select id="pool_id" name="pool_id">
+      <option value="">{{_ Default}}</option>
+      {{#storage_pools}}<option value="{{id}}">{{name}}</option>{{/storage_pools}}
+    </select>{{/has_storage_pools}}
   </div>
   <label for="file">{{_ File}}</label>
   <div class="dropzone" id="dropzone">

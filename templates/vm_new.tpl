@@ -31,6 +31,11 @@
     <p class="muted" id="cpu-model-help">{{_ host-model copies the host's CPU; a named model keeps the guest movable between hosts.}}</p>
     <label for="disk_gb">{{_ Disk (GiB)}}</label>
     <input id="disk_gb" name="disk_gb" type="number" min="{{vm_min_disk_gb}}" max="{{vm_max_disk_gb}}" value="{{disk_gb}}" required>
+    {{#has_storage_pools}}<label for="pool">{{_ Storage pool}}</label>
+    <select id="pool" name="pool">
+      <option value="">{{_ Default}}</option>
+      {{#storage_pools}}<option value="{{id}}"{{#selected}} selected{{/selected}}>{{name}}</option>{{/storage_pools}}
+    </select>{{/has_storage_pools}}
     <label for="network_id">{{_ Network}}</label>
     <select id="network_id" name="network_id">
       {{#networks}}<option value="{{id}}">{{name}}</option>{{/networks}}

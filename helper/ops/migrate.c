@@ -701,11 +701,8 @@ static int migrate_job(struct job *job)
     struct user *actor = user_by_id(job->actor_id);
     json_t *args = json_pack("{s:I, s:I}", "vm_id", (json_int_t)job->vm_id, "host_id",
                              (json_int_t)job->object_id);
-    struct db_rows *opts = db_query("SELECT result FROM jobs WHERE id = ?", DB_INT(job->id));
-    json_t *given = opts && opts->nrows ? json_loads(db_cell(opts, 0, 0) ? db_cell(opts, 0, 0) : "{}", 0, NULL) : NULL;
-    db_rows_free(opts);
-    if (given)
-        json_object_update(args, given);
+    json_t *given = job_options(job);
+    json_object_update(args, given);
     json_decref(given);
     struct migration m;
     struct err err = { 0 };

@@ -11,7 +11,6 @@
 #include "../domain_xml.h"
 #include "vm_ref.h"
 #include "../job.h"
-#include "../pool.h"
 #include "../virt.h"
 #include "../vm.h"
 #include "config.h"
@@ -55,16 +54,23 @@ static int snap_supported(virDomainPtr dom, bool with_memory, struct err *err)
     return 0;
 }
 
-/* The space a new snapshot reserves: what the disk holds now (the snapshot
- * keeps those clusters however the disk changes) plus the memory state. */
-static long long snap_estimate(const struct vm_ref *vm, bool with_memory)
+/* The space a new snapshot reserves: what the machine's disks hold now,
+ * wherever they are (the portal's pool or a storage pool: libvirt's
+ * definition names them; the snapshot keeps those clusters however the
+ * disks change) plus the memory state. */
+static long long snap_estimate(const struct vm_ref *vm, virDomainPtr dom, bool with_memory)
 {
-    char *name = g_strdup_printf("%s.qcow2", vm->domain_name);
-    char *path = pool_path("disks", name);
-    struct stat info;
-    long long bytes = stat(path, &info) == 0 ? (long long)info.st_blocks * 512 : 0;
-    g_free(path);
-    g_free(name);
+    char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
+    struct domain_disk disks[DOMAIN_MAX_DISKS];
+    int n = xml ? domain_xml_disks(xml, disks, DOMAIN_MAX_DISKS) : 0;
+    free(xml);
+    long long bytes = 0;
+    for (int i = 0; i < n; i++) {
+        struct stat info;
+        if (stat(disks[i].file, &info) == 0)
+            bytes += (long long)info.st_blocks * 512;
+        g_free(disks[i].file);
+    }
     return bytes + (with_memory ? vm->memory_mb << 20 : 0);
 }
 
@@ -128,11 +134,12 @@ static int snap_insert_body(void *ctx)
     return id < 0 ? -1 : 0;
 }
 
-static long long snap_insert(const struct vm_ref *vm, const struct user *actor, json_t *args,
-                             bool with_memory, const char *vm_state, struct err *err)
+static long long snap_insert(const struct vm_ref *vm, virDomainPtr dom, const struct user *actor,
+                             json_t *args, bool with_memory, const char *vm_state,
+                             struct err *err)
 {
     struct snap_insert_tx tx = { vm, actor, args, with_memory, vm_state,
-                                 snap_estimate(vm, with_memory), err, -1 };
+                                 snap_estimate(vm, dom, with_memory), err, -1 };
     if (db_transaction(snap_insert_body, &tx) < 0) {
         if (!err->status)
             err_set(err, 503, "database_unavailable", NULL, "The database is not available.");
@@ -263,7 +270,7 @@ static int op_create(struct op_call *call)
                 "snapshot of a stopped machine that has them; take one with its memory while it "
                 "runs, or delete its backups.");
     else if (snap_supported(dom, with_memory, &call->err) == 0) {
-        long long id = snap_insert(&vm, call->actor, call->args, with_memory, state, &call->err);
+        long long id = snap_insert(&vm, dom, call->actor, call->args, with_memory, state, &call->err);
         if (id < 0) {
             rc = -1;
         } else if (with_memory) {
@@ -658,7 +665,7 @@ static int snap_scheduled(long long vm_id, time_t slot, struct err *err, json_t 
     if (rc == 0) {
         json_t *args = json_pack("{s:s, s:s, s:s}", "name", name, "description",
                                  "scheduled", "origin", "schedule");
-        id = snap_insert(&vm, actor, args, with_memory, state, err);
+        id = snap_insert(&vm, dom, actor, args, with_memory, state, err);
         json_decref(args);
         rc = id < 0 ? -1 : 0;
     }

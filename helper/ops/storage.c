@@ -22,6 +22,7 @@
 #include "pool_file.h"
 #include "sandbox.h"
 #include "storage_path.h"
+#include "user.h"
 #include "virt.h"
 
 struct storage_row {
@@ -507,11 +508,20 @@ static long long arg_pool(struct op_call *call)
     return json_integer_value(json_object_get(call->args, "pool_id"));
 }
 
-/* Starts kind's job on the pool and answers its id at once. */
-static int in_job(struct op_call *call, const char *kind, int (*fn)(struct job *))
+/* Starts kind's job on the pool (options, borrowed, ride in its result:
+ * job_options) and answers its id at once; the task log names the pool. */
+static int in_job(struct op_call *call, const char *kind, json_t *options,
+                  int (*fn)(struct job *))
 {
     long long pool_id = arg_pool(call);
     long long job_id = job_insert(kind, call->actor->id);
+    struct db_rows *rows = job_id < 0 ? NULL
+                           : db_query("SELECT name FROM storage_pools WHERE id = ?", DB_INT(pool_id));
+    if (rows && rows->nrows == 1)
+        job_target(job_id, "storage_pool", pool_id, db_cell(rows, 0, 0));
+    db_rows_free(rows);
+    if (job_id >= 0 && options)
+        job_result(&(struct job){ .id = job_id }, options);
     if (job_id < 0 || job_start(job_id, pool_id, call->actor->id, fn) < 0)
         return err_set(&call->err, 503, "job_failed", NULL, "The job could not be started.");
     call->result = json_pack("{s:I, s:s}", "job_id", (json_int_t)job_id, "kind", kind);
@@ -541,20 +551,20 @@ static int op_create(struct op_call *call)
     struct storage_row *p = row_load(arg_pool(call), &call->err);
     int rc = p ? row_check(p, &call->err) : -1;
     storage_row_free(p);
-    return rc < 0 ? -1 : in_job(call, "storage.create", create_job);
+    return rc < 0 ? -1 : in_job(call, "storage.create", NULL, create_job);
 }
 
-static int op_start(struct op_call *call) { return in_job(call, "storage.start", start_job); }
-static int op_refresh(struct op_call *call) { return in_job(call, "storage.refresh", refresh_job); }
+static int op_start(struct op_call *call) { return in_job(call, "storage.start", NULL, start_job); }
+static int op_refresh(struct op_call *call) { return in_job(call, "storage.refresh", NULL, refresh_job); }
 
 static int op_stop(struct op_call *call)
 {
-    return refuse_in_use(call, "stopped") < 0 ? -1 : in_job(call, "storage.stop", stop_job);
+    return refuse_in_use(call, "stopped") < 0 ? -1 : in_job(call, "storage.stop", NULL, stop_job);
 }
 
 static int op_delete(struct op_call *call)
 {
-    return refuse_in_use(call, "deleted") < 0 ? -1 : in_job(call, "storage.delete", delete_job);
+    return refuse_in_use(call, "deleted") < 0 ? -1 : in_job(call, "storage.delete", NULL, delete_job);
 }
 
 /* --- figures, with a short deadline each ------------------------------- */
@@ -780,6 +790,20 @@ static int volume_resize_action(struct timed *t, virConnectPtr conn, struct stor
     return rc;
 }
 
+/* Whether volume name of p is a template's file (issue 12): 1, 0, or -1
+ * with err set. */
+static int template_holds(const struct storage_row *p, const char *name, struct err *err)
+{
+    struct db_rows *rows = db_query("SELECT 1 FROM templates WHERE storage_pool_id = ? AND "
+                                    "file_name = ?", DB_INT(p->id), DB_TEXT(name));
+    int n = rows ? rows->nrows > 0 : -1;
+    db_rows_free(rows);
+    if (n > 0)
+        err_set(err, 409, "volume_in_use", NULL,
+                "This volume is a template's image; delete the template instead.");
+    return n < 0 ? db_down(err) : n;
+}
+
 static int volume_delete_action(struct timed *t, virConnectPtr conn, struct storage_row *p)
 {
     virStoragePoolPtr pool = active_pool(t, conn, p);
@@ -790,6 +814,8 @@ static int volume_delete_action(struct timed *t, virConnectPtr conn, struct stor
     if (rc == 0 && users)
         rc = err_set(&t->err, 409, "volume_in_use", NULL,
                      "A virtual machine uses this volume; remove it from the machine first.");
+    if (rc == 0 && template_holds(p, virStorageVolGetName(vol), &t->err) != 0)
+        rc = -1;
     if (rc == 0 && virStorageVolDelete(vol, 0) < 0)
         rc = libvirt_error(&t->err, "Deleting the volume");
     if (rc == 0)
@@ -819,9 +845,125 @@ static int op_volumes(struct op_call *call)
     return call->result ? 0 : -1;
 }
 static int op_update(struct op_call *call) { return volume_op(call, autostart_fn); }
-static int op_volume_create(struct op_call *call) { return volume_op(call, volume_create_fn); }
-static int op_volume_resize(struct op_call *call) { return volume_op(call, volume_resize_fn); }
-static int op_volume_delete(struct op_call *call) { return volume_op(call, volume_delete_fn); }
+
+/* The refusals of a volume create, resize or delete (t->args "kind"),
+ * answered before its job is made: only libvirt's definitions and its
+ * last scan of the pool are read (no refresh), within info_timeout_s. */
+static int volume_check_action(struct timed *t, virConnectPtr conn, struct storage_row *p)
+{
+    const char *kind = json_string_value(json_object_get(t->args, "kind"));
+    const char *name = json_string_value(json_object_get(t->args, "name"));
+    const char *format = json_string_value(json_object_get(t->args, "format"));
+    bool create = !strcmp(kind, "storage.volume_create");
+    if (create && !volume_name_valid(name))
+        return err_set(&t->err, 400, "invalid_name", "name", "The volume name is not valid.");
+    if (create && !strcmp(p->type, "logical") && format && strcmp(format, "raw"))
+        return err_set(&t->err, 422, "invalid_volume", "format", "A logical volume is raw.");
+    virStoragePoolPtr pool = pool_of(conn, p, &t->err);
+    if (pool && virStoragePoolIsActive(pool) != 1) {
+        err_set(&t->err, 409, "pool_inactive", NULL, "Start the storage pool first.");
+        virStoragePoolFree(pool);
+        pool = NULL;
+    }
+    if (!pool)
+        return -1;
+    virStorageVolPtr vol = volume_name_valid(name) ? virStorageVolLookupByName(pool, name) : NULL;
+    virStorageVolInfo info = { 0 };
+    char *path = vol && !strcmp(kind, "storage.volume_delete") ? virStorageVolGetPath(vol) : NULL;
+    long long gb = json_integer_value(json_object_get(t->args, "capacity_gb"));
+    int rc = 0;
+    if (create && vol)
+        rc = err_set(&t->err, 409, "volume_exists", "name", "The pool has a volume called %s.", name);
+    else if (!create && !vol)
+        rc = err_set(&t->err, 404, "not_found", NULL, "The pool has no such volume.");
+    else if (!strcmp(kind, "storage.volume_resize") && virStorageVolGetInfo(vol, &info) == 0 &&
+             (unsigned long long)gb << 30 < info.capacity)
+        rc = err_set(&t->err, 422, "cannot_shrink", "capacity_gb",
+                     "A volume only grows (shrinking would cut off its data).");
+    else if (path && disks_under(conn, path, true))
+        rc = err_set(&t->err, 409, "volume_in_use", NULL,
+                     "A virtual machine uses this volume; remove it from the machine first.");
+    else if (path && template_holds(p, name, &t->err) != 0)
+        rc = -1;
+    free(path);
+    if (vol)
+        virStorageVolFree(vol);
+    virStoragePoolFree(pool);
+    return rc;
+}
+
+static int volume_check_fn(struct timed *t) { return with_pool(t, volume_check_action); }
+
+/* The body of a volume job: fn with the operation deadline (it checks
+ * again: the pool may have changed since the request); the result is
+ * {storage_pool_id, volume} and, but for a delete, the volume's figures. */
+static int volume_job(struct job *job, int (*fn)(struct timed *), const char *line)
+{
+    json_t *args = job_options(job);
+    job_log(job->id, line);
+    job_progress(job, 10);
+    struct err err = { 0 };
+    json_t *done = timed_call(fn, job->object_id, args, op_timeout(), &err);
+    int rc = 0;
+    if (!done) {
+        job_fail_reason(job, err.code, err.message);
+        job_log(job->id, err.message);
+        rc = -1;
+    } else {
+        json_t *result = json_pack("{s:I, s:O}", "storage_pool_id", (json_int_t)job->object_id,
+                                   "volume", json_object_get(args, "name"));
+        const char *keys[] = { "capacity_bytes", "allocation_bytes" };
+        for (size_t k = 0; k < G_N_ELEMENTS(keys); k++)
+            if (json_object_get(done, keys[k]))
+                json_object_set(result, keys[k], json_object_get(done, keys[k]));
+        job_result(job, result);
+        json_decref(result);
+        json_decref(done);
+    }
+    json_decref(args);
+    return rc;
+}
+
+static int volume_create_job(struct job *job)
+{
+    return volume_job(job, volume_create_fn, "Creating the volume.");
+}
+static int volume_resize_job(struct job *job)
+{
+    return volume_job(job, volume_resize_fn, "Growing the volume.");
+}
+static int volume_delete_job(struct job *job)
+{
+    return volume_job(job, volume_delete_fn, "Deleting the volume.");
+}
+
+/* A volume create, resize or delete: refused at once (above), else 202
+ * with its job. */
+static int volume_in_job(struct op_call *call, const char *kind, int (*fn)(struct job *))
+{
+    json_t *args = json_deep_copy(call->args);
+    json_object_set_new(args, "kind", json_string(kind));
+    json_t *checked = timed_call(volume_check_fn, arg_pool(call), args, info_timeout(), &call->err);
+    json_object_del(args, "kind");
+    json_object_del(args, "pool_id");
+    int rc = checked ? in_job(call, kind, args, fn) : -1;
+    json_decref(checked);
+    json_decref(args);
+    return rc;
+}
+
+static int op_volume_create(struct op_call *call)
+{
+    return volume_in_job(call, "storage.volume_create", volume_create_job);
+}
+static int op_volume_resize(struct op_call *call)
+{
+    return volume_in_job(call, "storage.volume_resize", volume_resize_job);
+}
+static int op_volume_delete(struct op_call *call)
+{
+    return volume_in_job(call, "storage.volume_delete", volume_delete_job);
+}
 
 /* --- volumes from uploads, and downloads -------------------------------- */
 
@@ -974,9 +1116,42 @@ static int download_action(struct timed *t, virConnectPtr conn, struct storage_r
     return rc;
 }
 
+char *storage_pool_dir(long long pool_id, struct err *err)
+{
+    struct storage_row *p = row_load(pool_id, err);
+    char *dir = p && file_pool(p, err) == 0 ? g_strdup(p->path) : NULL;
+    storage_row_free(p);
+    return dir;
+}
+
+int storage_volume_remove(long long pool_id, const char *name, struct err *err)
+{
+    json_t *args = json_pack("{s:s}", "name", name);
+    json_t *done = timed_call(volume_delete_fn, pool_id, args, op_timeout(), err);
+    json_decref(args);
+    json_decref(done);
+    return done ? 0 : -1;
+}
+
 static int room_fn(struct timed *t) { return with_pool(t, room_action); }
 static int download_fn(struct timed *t) { return with_pool(t, download_action); }
-static int op_volume_room(struct op_call *call) { return volume_op(call, room_fn); }
+/* Also for users, who may place a VM's disk only in a pool an
+ * administrator opened to them (users_allowed), as vmm-vms checked. */
+static int op_volume_room(struct op_call *call)
+{
+    if (call->actor->role != ROLE_ADMIN) {
+        struct db_rows *rows = db_query("SELECT 1 FROM storage_pools WHERE id = ? AND "
+                                        "users_allowed", DB_INT(arg_pool(call)));
+        int open = rows ? rows->nrows : -1;
+        db_rows_free(rows);
+        if (open < 0)
+            return db_down(&call->err);
+        if (!open)
+            return err_set(&call->err, 403, "forbidden", "pool",
+                           "This storage pool is not open to users.");
+    }
+    return volume_op(call, room_fn);
+}
 static int op_volume_download(struct op_call *call) { return volume_op(call, download_fn); }
 
 static const char *const formats[] = { "qcow2", "raw", NULL };
@@ -1012,7 +1187,7 @@ const struct op storage_ops[] = {
     { "storage.volume_create", op_volume_create, volume_create_args, true, true },
     { "storage.volume_resize", op_volume_resize, volume_resize_args, true, true },
     { "storage.volume_delete", op_volume_delete, volume_args, true, true },
-    { "storage.volume_room", op_volume_room, volume_room_args, true, true },
+    { "storage.volume_room", op_volume_room, volume_room_args, false, true },
     { "storage.volume_download", op_volume_download, volume_args, true, true },
     { NULL },
 };

@@ -20,5 +20,11 @@ struct sandbox;
  * set; past the deadline *sb is left to the call (NULL here). */
 int storage_volume_import(long long pool_id, const char *name, long long bytes,
                           struct sandbox **sb, struct err *err);
+/* The directory of pool_id, a dir or NFS pool (whose volumes are files
+ * there: a template's place, issue 12); NULL with err set. g_free it. */
+char *storage_pool_dir(long long pool_id, struct err *err);
+/* Deletes volume name of pool_id (a template's file once its row is
+ * gone) with the operation deadline: 0, or -1 with err set. */
+int storage_volume_remove(long long pool_id, const char *name, struct err *err);
 
 #endif

@@ -264,14 +264,17 @@ int hardware_pool_check(struct req *r, long long pool_id, long long size_gb)
 {
     if (!pool_id)
         return 0;
-    if (r->user->role != ROLE_ADMIN)
-        return req_fail(r, 403, "forbidden", "pool",
-                        _("Only administrators place disks in storage pools."));
-    struct db_rows *rows = db_query("SELECT 1 FROM storage_pools WHERE id = ?", DB_INT(pool_id));
+    bool admin = r->user->role == ROLE_ADMIN;
+    struct db_rows *rows = db_query("SELECT 1 FROM storage_pools WHERE id = ? AND "
+                                    "(? OR users_allowed)", DB_INT(pool_id), DB_INT(admin));
     if (!rows)
         return fail_db(r);
     int found = rows->nrows;
     db_rows_free(rows);
+    if (!found && !admin)
+        return req_fail(r, 403, "forbidden", "pool",
+                        _("This storage pool is not open to users; leave the pool out to use "
+                          "the default one."));
     if (!found)
         return req_fail(r, 422, "unknown_pool", "pool", _("There is no such storage pool."));
     json_t *args = json_pack("{s:I, s:I}", "pool_id", (json_int_t)pool_id, "bytes",
@@ -280,4 +283,20 @@ int hardware_pool_check(struct req *r, long long pool_id, long long size_gb)
     json_decref(args);
     json_decref(room);
     return room ? 0 : -1;
+}
+
+json_t *hardware_pool_choices(struct req *r, long long chosen)
+{
+    struct db_rows *rows = db_query("SELECT id, name FROM storage_pools WHERE ? OR users_allowed "
+                                    "ORDER BY name", DB_INT(r->user->role == ROLE_ADMIN));
+    if (!rows)
+        return NULL;
+    json_t *pools = json_array();
+    for (int i = 0; i < rows->nrows; i++)
+        json_array_append_new(pools, json_pack("{s:I, s:s, s:b}", "id",
+                                               (json_int_t)db_cell_int(rows, i, 0, 0), "name",
+                                               db_cell(rows, i, 1),
+                                               "selected", db_cell_int(rows, i, 0, 0) == chosen));
+    db_rows_free(rows);
+    return pools;
 }

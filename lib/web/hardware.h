@@ -24,11 +24,16 @@ json_t *hardware_nics(long long vm_id);
 json_t *hardware_port_forwards(long long vm_id);
 
 /* Issue 12: whether the caller may put a disk of size_gb in storage pool
- * pool_id (0: the helper's own pool, always). Storage pools are
- * administrators': only they place disks there (403 otherwise); the
- * helper says whether the pool takes it: a running directory or NFS pool
- * with size_gb free. 0, or -1 with r's error set. */
+ * pool_id (0: the helper's own pool, always). Administrators use any
+ * pool (422 unknown_pool for none); a user only those an administrator
+ * opened to users (users_allowed; 403 forbidden, field pool, for any
+ * other, so no pool's existence is told); the helper says whether the
+ * pool takes it: a running directory or NFS pool with size_gb free. 0,
+ * or -1 with r's error set. */
 int hardware_pool_check(struct req *r, long long pool_id, long long size_gb);
+/* [{id, name, selected}] of the storage pools the caller may place disks
+ * in (as above), for a form's choice; NULL when the database fails. */
+json_t *hardware_pool_choices(struct req *r, long long chosen);
 
 /* NICs a VM may have (the helper's DOMAIN_MAX_NICS, create's network_ids). */
 #define HARDWARE_MAX_NICS 8

@@ -19,6 +19,14 @@ static const struct {
     { "nic.remove", N_("Remove network interface") },
     { "vm.migrate", N_("Migrate virtual machine") },
     { "vm.export", N_("Export virtual machine (OVA)") },
+    { "storage.create", N_("Create storage pool") },
+    { "storage.start", N_("Start storage pool") },
+    { "storage.stop", N_("Stop storage pool") },
+    { "storage.refresh", N_("Refresh storage pool") },
+    { "storage.delete", N_("Delete storage pool") },
+    { "storage.volume_create", N_("Create volume") },
+    { "storage.volume_resize", N_("Grow volume") },
+    { "storage.volume_delete", N_("Delete volume") },
     { NULL, NULL },
 };
 

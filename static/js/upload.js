@@ -36,6 +36,7 @@
     if (kind.value === 'template') {
       meta.format = $('format').value;
       if ($('category').value) meta.category = $('category').value;
+      if ($('pool_id') && $('pool_id').value) meta.pool_id = $('pool_id').value;
     }
     return meta;
   }

@@ -246,7 +246,10 @@ const EXPECTED = {
   'PAGE POST /ip-pools/{id:int}/allocations': { anon: 303, a: 403, b: 403, admin: 400 },
   'API DELETE /ip-pools/{id:int}/allocations/{ip}': { anon: 401, a: 403, b: 403, admin: 400 },
   'PAGE POST /ip-pools/{id:int}/allocations/{ip}/delete': { anon: 303, a: 403, b: 403, admin: 400 },
-  // vmm-storage (administrators only; the pool is a row libvirt does not have)
+  // vmm-storage (administrators only; the pool is a row libvirt does not have).
+  // Users reach pools only through `pool` of POST /vms and POST /vms/{id}/disks,
+  // for pools opened to them (users_allowed; 403 on field pool otherwise):
+  // storage.test.mjs and storage-guest.test.mjs ask it with real requests.
   'API GET /storage-pools': { anon: 401, a: 403, b: 403, admin: 200 },
   'PAGE GET /storage-pools': { anon: 303, a: 403, b: 403, admin: 200 },
   'API POST /storage-pools': { anon: 401, a: 403, b: 403, admin: 400 },
