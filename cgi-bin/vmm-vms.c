@@ -1234,6 +1234,254 @@ static int vms_clone(struct req *r)
     return hand_over(r, "vm.clone", args, id, job_id);
 }
 
+/* --- issue 19: an OVA imported as a VM, after a review -------------------
+ * The upload (kind "vm") is inspected by its import job in the helper (in
+ * the sandbox, the disk judged by the hostile-image rules) into an
+ * ova_imports row and a staged disk; the review shows what the package
+ * asks for and how it maps onto this portal; the create is a create (the
+ * same checks, placement, quota, NICs and job) whose disk is a copy of
+ * the staged one. */
+
+struct ova_import {
+    long long id, owner_id, vcpus, memory_mb, virtual_size, vm_id;
+    const char *name, *filename, *firmware, *disk_format, *source_format, *state;
+    json_t *nics;   /* the package's: [{name, network, model}] */
+    struct db_rows *rows;
+};
+
+static void ova_import_clear(struct ova_import *o)
+{
+    json_decref(o->nics);
+    db_rows_free(o->rows);
+}
+
+static long long gib_ceil(long long bytes)
+{
+    long long gb = (bytes + (1LL << 30) - 1) >> 30;
+    return gb > 0 ? gb : 1;
+}
+
+/* The import if the caller may see it, else the 404 of one that does not
+ * exist. */
+static int ova_import_load(struct req *r, long long id, struct ova_import *o)
+{
+    memset(o, 0, sizeof *o);
+    o->rows = db_query("SELECT id, owner_id, name, filename, vcpus, memory_mb, firmware, "
+                       "disk_format, source_format, virtual_size_bytes, nics, state, vm_id "
+                       "FROM ova_imports WHERE id = ?", DB_INT(id));
+    if (!o->rows)
+        return fail_db(r);
+    if (o->rows->nrows != 1 || !rbac_may_touch(r->user, db_cell_int(o->rows, 0, 1, 0)))
+        return req_fail(r, 404, "not_found", NULL, _("There is no such import."));
+    struct db_rows *w = o->rows;
+    o->id = db_cell_int(w, 0, 0, 0);
+    o->owner_id = db_cell_int(w, 0, 1, 0);
+    o->name = db_cell(w, 0, 2);
+    o->filename = db_cell(w, 0, 3);
+    o->vcpus = db_cell_int(w, 0, 4, 1);
+    o->memory_mb = db_cell_int(w, 0, 5, 512);
+    o->firmware = db_cell(w, 0, 6);
+    o->disk_format = db_cell(w, 0, 7);
+    o->source_format = db_cell(w, 0, 8);
+    o->virtual_size = db_cell_int(w, 0, 9, 0);
+    o->nics = json_loads(db_cell(w, 0, 10), 0, NULL);
+    if (!json_is_array(o->nics)) {
+        json_decref(o->nics);
+        o->nics = json_array();
+    }
+    o->state = db_cell(w, 0, 11);
+    o->vm_id = db_cell_int(w, 0, 12, 0);
+    return 0;
+}
+
+/* Our network for a package's: the one of the same name, else the
+ * default network; 0 when there is neither. */
+static long long network_for(const char *name)
+{
+    struct db_rows *rows = db_query("SELECT id FROM networks WHERE name = ? OR name = 'default' "
+                                    "ORDER BY name = ? DESC LIMIT 1", DB_TEXT(name ? name : ""),
+                                    DB_TEXT(name ? name : ""));
+    long long id = rows && rows->nrows == 1 ? db_cell_int(rows, 0, 0, 0) : 0;
+    db_rows_free(rows);
+    return id;
+}
+
+/* GET /vms/imports/{iid}: the review. What the package asks for (CPUs,
+ * memory, firmware, its disk, its NICs) and what it becomes here: each
+ * NIC's network (ours of the same name, else the default network), the
+ * disk's size in GiB, whether the firmware can be had. */
+static int vms_import_show(struct req *r)
+{
+    struct ova_import o;
+    if (ova_import_load(r, req_param(r, "iid")->num, &o) < 0) {
+        ova_import_clear(&o);
+        return -1;
+    }
+    json_t *nics = json_array();
+    size_t i;
+    json_t *nic;
+    json_array_foreach(o.nics, i, nic) {
+        const char *network = json_string_value(json_object_get(nic, "network"));
+        long long ours = network_for(network);
+        json_t *row = json_pack("{s:I, s:O, s:O, s:O, s:I, s:o}", "position", (json_int_t)i,
+                                "name", json_object_get(nic, "name"), "network",
+                                json_object_get(nic, "network"), "model",
+                                json_object_get(nic, "model"), "network_id", (json_int_t)ours,
+                                "choices", network_choices(ours));
+        json_array_append_new(nics, row);
+    }
+    bool review = !strcmp(o.state, "review");
+    json_t *data = json_pack(
+        "{s:I, s:s, s:s, s:s, s:I, s:I, s:s, s:b, s:[{s:s, s:s, s:I, s:I}], s:o, s:o, s:b}",
+        "id", (json_int_t)o.id, "name", o.name, "filename", o.filename, "state", o.state,
+        "vcpus", (json_int_t)o.vcpus, "memory_mb", (json_int_t)o.memory_mb, "firmware",
+        o.firmware, "firmware_supported", !strcmp(o.firmware, "bios"), "disks", "format",
+        o.disk_format, "source_format", o.source_format, "virtual_size_bytes",
+        (json_int_t)o.virtual_size, "disk_gb", (json_int_t)gib_ceil(o.virtual_size), "nics",
+        nics, "vm_id", o.vm_id ? json_integer(o.vm_id) : json_null(), "reviewable", review);
+    if (r->user->role == ROLE_ADMIN) {
+        struct db_rows *pools = db_query("SELECT id, name FROM storage_pools ORDER BY name");
+        json_t *choices = json_array();
+        for (int k = 0; pools && k < pools->nrows; k++)
+            json_array_append_new(choices, json_pack("{s:I, s:s}", "id",
+                                                     (json_int_t)db_cell_int(pools, k, 0, 0),
+                                                     "name", db_cell(pools, k, 1)));
+        db_rows_free(pools);
+        json_object_set_new(data, "has_pools", json_boolean(json_array_size(choices) > 0));
+        json_object_set_new(data, "pools", choices);
+    }
+    ova_import_clear(&o);
+    req_set_object(r, "ova_import", data);
+    return 0;
+}
+
+/* After a create that gave up (nothing made): the import back to its
+ * review. */
+static void ova_import_release(long long id, long long vm_id)
+{
+    db_exec("UPDATE ova_imports SET state = 'review', vm_id = NULL WHERE id = ? AND vm_id = ? AND "
+            "NOT EXISTS (SELECT 1 FROM vms WHERE id = ?)", DB_INT(id), DB_INT(vm_id),
+            DB_INT(vm_id));
+}
+
+/* POST /vms/imports/{iid} {name, network_ids (one per NIC, in order),
+ * pool, vcpus, memory_mb, start}: the VM, made by a vm.create job that
+ * copies the staged disk (201 as POST /vms). The import is claimed in the
+ * create's transaction: a second create from it is a 409. */
+static int vms_import_create(struct req *r)
+{
+    struct ova_import o;
+    long long iid = req_param(r, "iid")->num;
+    r->audit_detail = json_pack("{s:I}", "ova_import_id", (json_int_t)iid);
+    if (ova_import_load(r, iid, &o) < 0) {
+        ova_import_clear(&o);
+        return -1;
+    }
+    const char *name = input_str(r, "name") ? input_str(r, "name") : o.name;
+    json_object_set_new(r->audit_detail, "name", json_string(name));
+    struct usage want = { 1, input_int(r, "vcpus", o.vcpus), input_int(r, "memory_mb", o.memory_mb),
+                          gib_ceil(o.virtual_size) };
+    int rc = 0;
+    if (strcmp(o.state, "review"))
+        rc = req_fail(r, 409, "wrong_state", NULL,
+                      _("A virtual machine was already made from this import."));
+    else if (strcmp(o.firmware, "bios"))
+        rc = req_fail(r, 422, "firmware_unsupported", NULL,
+                      _("The package asks for UEFI firmware; x86_64 machines here boot with BIOS."));
+    else if (!input_name_clean(name) || !name[0])
+        rc = req_fail(r, 400, "invalid_name", "name", _("Give the virtual machine a name."));
+    /* One network per NIC of the package, in its order; none given: the
+     * review's mapping. */
+    json_t *asked = json_object_get(r->input, "network_ids");
+    if (rc == 0 && asked && json_array_size(asked) != json_array_size(o.nics))
+        rc = req_fail(r, 422, "nic_count", "network_ids",
+                      _("The package has %zu network adapters: give one network for each."),
+                      json_array_size(o.nics));
+    if (rc == 0 && !asked) {
+        json_t *mapped = json_array();
+        size_t i;
+        json_t *nic;
+        json_array_foreach(o.nics, i, nic) {
+            long long ours = network_for(json_string_value(json_object_get(nic, "network")));
+            if (ours)
+                json_array_append_new(mapped, json_integer(ours));
+        }
+        json_object_set_new(r->input, "network_ids", mapped);
+    }
+    long long pool_id = 0, host_id = 1;
+    json_t *network_ids = NULL;
+    if (rc < 0 || host_check(r, &want, "x86_64") < 0 ||
+        vm_limits_enforce(r, want.vcpus, want.memory_mb, want.disk_gb) < 0 ||
+        disk_pool_check(r, &want, &pool_id) < 0 ||
+        place_vm(r, &want, "x86_64", pool_id, &host_id) < 0 ||
+        networks_check(r, &network_ids) < 0 || sweep_pools(r, network_ids) < 0 || db_begin() < 0) {
+        json_decref(network_ids);
+        ova_import_clear(&o);
+        return r->err.status ? -1 : fail_db(r);
+    }
+    long long id = -1, job_id = 0;
+    unsigned long long claimed = 0;
+    struct new_vm nv = {
+        .name = name, .description = input_str(r, "description"),
+        .autostart = json_is_true(json_object_get(r->input, "autostart")),
+        .pool_id = pool_id, .host_id = host_id,
+    };
+    rc = db_exec_count("UPDATE ova_imports SET state = 'creating' WHERE id = ? AND state = 'review'",
+                       &claimed, DB_INT(iid)) < 0
+             ? -1
+         : claimed != 1 ? req_fail(r, 409, "wrong_state", NULL,
+                                   _("A virtual machine was already made from this import."))
+         : quota_check(r, r->user->id, &want) < 0 || (id = insert_vm(r, &want, "x86_64", &nv)) < 0 ||
+                 set_maxima(r, id, &want) < 0 || insert_nics(r, id, network_ids) < 0 ||
+                 (job_id = insert_job(r, id, "vm.create")) < 0 ||
+                 db_exec("UPDATE ova_imports SET vm_id = ? WHERE id = ?", DB_INT(id), DB_INT(iid)) < 0 ||
+                 db_commit() < 0
+             ? -1
+             : 0;
+    json_decref(network_ids);
+    ova_import_clear(&o);
+    if (rc < 0) {
+        db_rollback();
+        return r->err.status ? -1 : fail_db(r);
+    }
+    r->audit_target_id = id;
+    json_t *args = json_pack("{s:I, s:b, s:I, s:I}", "vm_id", (json_int_t)id, "start",
+                             !json_is_false(json_object_get(r->input, "start")), "job_id",
+                             (json_int_t)job_id, "ova_import_id", (json_int_t)iid);
+    rc = hand_over(r, "vm.create", args, id, job_id);
+    if (rc < 0)
+        ova_import_release(iid, id);
+    return rc;
+}
+
+/* DELETE /vms/imports/{iid}: the import given up before a VM was made
+ * from it; the helper removes its staged disk. */
+static int vms_import_discard(struct req *r)
+{
+    long long iid = req_param(r, "iid")->num;
+    struct ova_import o;
+    r->audit_detail = json_pack("{s:I}", "ova_import_id", (json_int_t)iid);
+    int rc = ova_import_load(r, iid, &o);
+    if (rc == 0)
+        json_object_set_new(r->audit_detail, "name", json_string(o.name));
+    ova_import_clear(&o);
+    if (rc < 0)
+        return -1;
+    json_t *args = json_pack("{s:I}", "ova_import_id", (json_int_t)iid);
+    json_t *done = helper_call(r, "ova_import.discard", args);
+    json_decref(args);
+    if (!done)
+        return -1;
+    json_decref(done);
+    if (!r->api) {
+        r->location = g_strdup("/uploads");
+        r->status = 303;
+        return 0;
+    }
+    r->data = json_pack("{s:b}", "deleted", 1);
+    return 0;
+}
+
 /* Issue 18: what the VM's installer or first boot is given, for its
  * owner: the rendered user-data, ks.cfg or preseed.cfg (a password only
  * as its hash), and the seed's meta-data and network-config once built. */
@@ -2198,6 +2446,20 @@ static const struct field migrate_fields[] = {
     { NULL },
 };
 
+static const struct field import_fields[] = {
+    { "name", FIELD_NAME, false, 1, 64, NULL },
+    { "description", FIELD_TEXT, false, 0, 1000, NULL },
+    { "vcpus", FIELD_INT, false, 1, 64, NULL },
+    { "memory_mb", FIELD_INT, false, 64, 1048576, NULL },
+    { "network_ids", FIELD_ID_LIST, false, 0, 8, NULL },
+    { "pool", FIELD_INT, false, 1, INT64_MAX, NULL },
+    { "host_id", FIELD_INT, false, 1, INT64_MAX, NULL },   /* admins only */
+    { "start", FIELD_BOOL },
+    { "autostart", FIELD_BOOL },
+    { NULL },
+};
+static const struct field no_fields[] = { { NULL } };
+
 static const char *const clone_modes[] = { "linked", "full", NULL };
 static const struct field clone_fields[] = {
     { "name", FIELD_STRING, true, 1, 64 },
@@ -2265,6 +2527,22 @@ static const struct route routes[] = {
     { "GET", "/vms/{id:int}/exports/{job:int}", vms_export_download, PERM_USER, ROUTE_API,
       .summary = "Download the OVA of a finished export", .reply = REPLY_RAW,
       .statuses = STATUSES(404, 409) },
+    { "GET", "/vms/imports/{iid:int}", vms_import_show, PERM_USER, ROUTE_BOTH, "vm_import.tpl",
+      N_("Import a virtual machine"),
+      .summary = "The review of an OVA imported as a VM: what it asks for and how it maps here",
+      .reply = REPLY_OBJECT, .statuses = STATUSES(404) },
+    { "POST", "/vms/imports/{iid:int}", vms_import_create, PERM_USER, ROUTE_API, NULL, NULL,
+      import_fields, "vm.import",
+      .summary = "Make the VM of a reviewed OVA import (201, creating; meta.job)",
+      .reply = REPLY_CREATED, .statuses = STATUSES(400, 403, 404, 409, 413, 422, 502) },
+    { "POST", "/vms/imports/{iid:int}/create", vms_import_create, PERM_USER, ROUTE_PAGE, NULL,
+      NULL, import_fields, "vm.import" },
+    { "DELETE", "/vms/imports/{iid:int}", vms_import_discard, PERM_USER, ROUTE_API, NULL, NULL,
+      no_fields, "vm.import_discard",
+      .summary = "Give up an OVA import before its VM is made (its staged disk goes)",
+      .reply = REPLY_OBJECT, .statuses = STATUSES(404, 409, 502) },
+    { "POST", "/vms/imports/{iid:int}/discard", vms_import_discard, PERM_USER, ROUTE_PAGE, NULL,
+      NULL, no_fields, "vm.import_discard" },
     { "POST", "/vms/{id:int}/{action}", vms_action, PERM_USER, ROUTE_BOTH, NULL, NULL,
       action_fields, "vm.action",
       .summary = "Power action: start, stop, reboot, pause, resume, suspend, wakeup", .reply = REPLY_JOB,
