@@ -734,17 +734,20 @@ static int host_check(struct req *r, const struct usage *want, const char *arch)
     return 0;
 }
 
-/* Issue 19: the host the new VM is made on: the one an admin asked for
- * (host_id), else the helper's choice, the enabled host that is up and
- * has room (free memory, CPUs, disk in its disks pool), the fewest VMs
- * first. Quotas and the IP registry are global: checked apart from this.
- * 0 with *host_id set, or -1 with the reason (422 no_room, 409 when the
- * host asked for takes no VMs or is down). */
+/* Issue 19: the hosts the new VM may be made on: fixed_host (a clone's:
+ * its source's), or the one an admin asked for (host_id), else those the helper finds with room (free memory,
+ * CPUs, disk in their disks pool, enabled and up), the fewest VMs first,
+ * each with what it has free. Quotas and the IP registry are global:
+ * checked apart from this. The choice among them is place_reserve's, in
+ * the create's transaction. 0 with *candidates set (json_decref it), or
+ * -1 with the reason (422 no_room, 409 when the host asked for takes no
+ * VMs or is down). */
 static int place_vm(struct req *r, const struct usage *want, const char *arch, long long pool_id,
-                    long long *host_id)
+                    long long fixed_host, json_t **candidates)
 {
-    long long asked = input_int(r, "host_id", 0);
-    if (asked && r->user->role != ROLE_ADMIN)
+    *candidates = NULL;
+    long long asked = fixed_host ? fixed_host : input_int(r, "host_id", 0);
+    if (!fixed_host && asked && r->user->role != ROLE_ADMIN)
         return req_fail(r, 403, "forbidden", "host_id",
                         _("Only an administrator chooses the host of a virtual machine."));
     /* The storage pools are this host's (issue 12): a disk in one puts the
@@ -763,9 +766,64 @@ static int place_vm(struct req *r, const struct usage *want, const char *arch, l
     json_decref(args);
     if (!placed)
         return -1;
-    *host_id = json_integer_value(json_object_get(placed, "host_id"));
+    *candidates = json_incref(json_object_get(placed, "candidates"));
     json_decref(placed);
-    if (asked || *host_id != 1)
+    if (!json_is_array(*candidates)) {
+        json_decref(*candidates);
+        *candidates = NULL;
+        return req_fail(r, 502, "helper_error", NULL, _("The helper gave no host."));
+    }
+    return 0;
+}
+
+/* Issue 19: the host of the new VM, reserved in the create's transaction
+ * (after db_begin). The candidates' rows are locked first, so a parallel
+ * create waits here until this one commits, and then counts this VM: each
+ * candidate's free memory and disk, as the helper measured them, less
+ * what the VMs placed there and still being made (state creating) will
+ * take, which that measure cannot see yet. The first with room, the
+ * fewest VMs first; none: 422 no_room. */
+static int place_reserve(struct req *r, json_t *candidates, const struct usage *want,
+                         long long *host_id)
+{
+    GString *ids = g_string_new("");
+    size_t i;
+    json_t *c;
+    json_array_foreach(candidates, i, c)
+        g_string_append_printf(ids, "%s%lld", i ? "," : "",
+                               (long long)json_integer_value(json_object_get(c, "host_id")));
+    struct db_rows *locked = db_query("SELECT id FROM hosts WHERE FIND_IN_SET(id, ?) ORDER BY id "
+                                      "FOR UPDATE", DB_TEXT(ids->str));
+    bool ok = locked != NULL;
+    db_rows_free(locked);
+    struct db_rows *rows = !ok ? NULL : db_query(
+        "SELECT h.id, COALESCE(SUM(IF(v.state = 'creating', v.memory_mb, 0)), 0), "
+        "COALESCE(SUM(IF(v.state = 'creating', v.disk_gb, 0)), 0), COUNT(v.id) FROM hosts h "
+        "LEFT JOIN vms v ON v.host_id = h.id WHERE FIND_IN_SET(h.id, ?) GROUP BY h.id "
+        "ORDER BY COUNT(v.id), h.id", DB_TEXT(ids->str));
+    g_string_free(ids, TRUE);
+    if (!rows)
+        return fail_db(r);
+    *host_id = 0;
+    for (int k = 0; k < rows->nrows && !*host_id; k++) {
+        long long id = db_cell_int(rows, k, 0, 0);
+        json_array_foreach(candidates, i, c) {
+            if (json_integer_value(json_object_get(c, "host_id")) != id)
+                continue;
+            long long memory = json_integer_value(json_object_get(c, "memory_mb")) -
+                               db_cell_int(rows, k, 1, 0);
+            long long disk = json_integer_value(json_object_get(c, "disk_gb")) -
+                             db_cell_int(rows, k, 2, 0);
+            if (memory >= want->memory_mb && disk >= want->disk_gb)
+                *host_id = id;
+        }
+    }
+    db_rows_free(rows);
+    if (!*host_id)
+        return req_fail(r, 422, "no_room", "memory_mb",
+                        _("No host has room for this machine now: the machines being made take "
+                          "what is free."));
+    if (input_int(r, "host_id", 0) || *host_id != 1)
         json_object_set_new(r->audit_detail, "host_id", json_integer(*host_id));
     return 0;
 }
@@ -1058,20 +1116,26 @@ static int vms_create(struct req *r)
         return req_fail(r, 422, "arch_mismatch", "cpu_model",
                         _("qemu64 is an x86_64 CPU model; this image is for %s."), arch);
     long long pool_id = 0, host_id = 1;
+    json_t *hosts = NULL;
     if (host_check(r, &want, arch) < 0 || hardware_cpu_model_check(r, arch, cpu_model) < 0 ||
         vm_limits_enforce(r, want.vcpus, want.memory_mb, want.disk_gb > 0 ? want.disk_gb : -1) < 0 ||
-        disk_pool_check(r, &want, &pool_id) < 0 || place_vm(r, &want, arch, pool_id, &host_id) < 0)
+        disk_pool_check(r, &want, &pool_id) < 0 || place_vm(r, &want, arch, pool_id, 0, &hosts) < 0)
         return -1;
     struct install_form form = { 0 };
     char *install_config = NULL;
     json_t *network_ids = NULL;
     if (install_check(r, &form, &install_config) < 0 || networks_check(r, &network_ids) < 0 ||
-        sweep_pools(r, network_ids) < 0 || db_begin() < 0) {
+        sweep_pools(r, network_ids) < 0 || db_begin() < 0 ||
+        place_reserve(r, hosts, &want, &host_id) < 0) {
+        if (r->err.status)
+            db_rollback();
+        json_decref(hosts);
         json_decref(network_ids);
         install_form_clear(&form);
         g_free(install_config);
         return r->err.status ? -1 : fail_db(r);
     }
+    json_decref(hosts);
     long long id = -1, job_id = 0;
     struct new_vm nv = {
         .name = input_str(r, "name"), .description = input_str(r, "description"),
@@ -1112,8 +1176,8 @@ static int clone_source(struct req *r, long long id, struct db_rows **rows, stru
 {
     *rows = db_query("SELECT owner_id, state, vcpus, memory_mb, disk_gb, arch, template_id, "
                      "clone, cpu_model, description, boot_order, "
-                     "(SELECT COUNT(*) FROM vm_disks d WHERE d.vm_id = v.id), graphics FROM vms v "
-                     "WHERE id = ?", DB_INT(id));
+                     "(SELECT COUNT(*) FROM vm_disks d WHERE d.vm_id = v.id), graphics, host_id "
+                     "FROM vms v WHERE id = ?", DB_INT(id));
     if (!*rows)
         return fail_db(r);
     if ((*rows)->nrows != 1 || !rbac_may_touch(r->user, db_cell_int(*rows, 0, 0, 0)))
@@ -1139,6 +1203,19 @@ static int clone_source(struct req *r, long long id, struct db_rows **rows, stru
     if (db_cell_int(*rows, 0, 11, 0) > 0)
         return req_fail(r, 422, "clone_extra_disks", NULL,
                         _("A machine with added disks cannot be cloned yet."));
+    /* Issue 19: on another host than this one a clone is a copy of its
+     * source there, made by that host's libvirt: whole, of the disk as it
+     * is now. */
+    long long host_id = db_cell_int(*rows, 0, 13, 1);
+    if (host_id != 1 && (bid || input_int(r, "snapshot_id", 0)))
+        return req_fail(r, 422, "clone_other_host", "host_id",
+                        _("A machine on another host is cloned as it is, not from a snapshot or a "
+                          "backup."));
+    if (host_id != 1 && input_str(r, "mode") && !strcmp(mode, "linked"))
+        return req_fail(r, 422, "clone_other_host", "mode",
+                        _("A machine on another host is cloned whole: make a full clone."));
+    if (host_id != 1)
+        mode = "full";
     if (!strcmp(mode, "linked") && !template_id)
         return req_fail(r, 422, "no_template", "mode",
                         _("A linked clone shares its template; this machine has none. Make a "
@@ -1189,6 +1266,22 @@ static int clone_nic_models(long long id, long long source_id)
                    DB_INT(source_id), DB_INT(id));
 }
 
+/* Issue 19: a clone's host is its source's: host_id, when an admin gives
+ * it, must name that one (placement then checks its room as for a
+ * create). */
+static int clone_host(struct req *r, long long source_host)
+{
+    long long asked = input_int(r, "host_id", 0);
+    if (asked && r->user->role != ROLE_ADMIN)
+        return req_fail(r, 403, "forbidden", "host_id",
+                        _("Only an administrator chooses the host of a virtual machine."));
+    if (asked && asked != source_host)
+        return req_fail(r, 422, "clone_other_host", "host_id",
+                        _("A clone is made on the host of the machine it copies; migrate it "
+                          "afterwards."));
+    return 0;
+}
+
 /* POST /vms/{id}/clone {name, mode, snapshot_id | backup_id, start}: a new VM (the
  * caller's, its quota checked in the transaction that makes the row, as
  * a create) with a new UUID, MACs and VNC password, whose vm.clone job
@@ -1200,18 +1293,26 @@ static int vms_clone(struct req *r)
     struct usage want;
     struct new_vm nv;
     char arch[16];
-    json_t *networks = NULL;
+    json_t *networks = NULL, *hosts = NULL;
     r->audit_target_id = source_id;
     r->audit_detail = json_pack("{s:s, s:s}", "name", input_str(r, "name"), "mode",
                                 input_str(r, "mode") ? input_str(r, "mode") : "linked");
+    /* Issue 19: the clone is made on its source's host (a clone from a
+     * backup: here, where backups are), with the checks of a create; an
+     * admin may name that host, no other. */
+    long long host_id = 1, source_host = 1;
     if (clone_source(r, source_id, &rows, &want, &nv, arch, sizeof arch, &networks) < 0 ||
-        host_check(r, &want, arch) < 0) {
+        host_check(r, &want, arch) < 0 ||
+        (source_host = input_int(r, "backup_id", 0) ? 1 : db_cell_int(rows, 0, 13, 1)) < 1 ||
+        clone_host(r, source_host) < 0 || place_vm(r, &want, arch, 0, source_host, &hosts) < 0) {
         db_rows_free(rows);
         json_decref(networks);
+        json_decref(hosts);
         return -1;
     }
     long long id = -1, job_id = 0;
-    if (db_begin() < 0 || quota_check(r, r->user->id, &want) < 0 ||
+    if (db_begin() < 0 || place_reserve(r, hosts, &want, &host_id) < 0 ||
+        quota_check(r, r->user->id, &want) < 0 || !(nv.host_id = host_id) ||
         (id = insert_vm(r, &want, arch, &nv)) < 0 ||
         set_maxima(r, id, &want) < 0 || clone_hardware(id, source_id) < 0 ||
         insert_nics(r, id, networks) < 0 || clone_nic_models(id, source_id) < 0 ||
@@ -1219,10 +1320,12 @@ static int vms_clone(struct req *r)
         db_rollback();
         db_rows_free(rows);
         json_decref(networks);
+        json_decref(hosts);
         return r->err.status ? -1 : fail_db(r);
     }
     db_rows_free(rows);
     json_decref(networks);
+    json_decref(hosts);
     json_t *args = json_pack("{s:I, s:I, s:b, s:I}", "vm_id", (json_int_t)id, "source_id",
                              (json_int_t)source_id, "start",
                              json_is_true(json_object_get(r->input, "start")), "job_id",
@@ -1409,16 +1512,21 @@ static int vms_import_create(struct req *r)
         json_object_set_new(r->input, "network_ids", mapped);
     }
     long long pool_id = 0, host_id = 1;
-    json_t *network_ids = NULL;
+    json_t *network_ids = NULL, *hosts = NULL;
     if (rc < 0 || host_check(r, &want, "x86_64") < 0 ||
         vm_limits_enforce(r, want.vcpus, want.memory_mb, want.disk_gb) < 0 ||
         disk_pool_check(r, &want, &pool_id) < 0 ||
-        place_vm(r, &want, "x86_64", pool_id, &host_id) < 0 ||
-        networks_check(r, &network_ids) < 0 || sweep_pools(r, network_ids) < 0 || db_begin() < 0) {
+        place_vm(r, &want, "x86_64", pool_id, 0, &hosts) < 0 ||
+        networks_check(r, &network_ids) < 0 || sweep_pools(r, network_ids) < 0 || db_begin() < 0 ||
+        place_reserve(r, hosts, &want, &host_id) < 0) {
+        if (r->err.status && hosts)
+            db_rollback();
+        json_decref(hosts);
         json_decref(network_ids);
         ova_import_clear(&o);
         return r->err.status ? -1 : fail_db(r);
     }
+    json_decref(hosts);
     long long id = -1, job_id = 0;
     unsigned long long claimed = 0;
     struct new_vm nv = {
@@ -2463,6 +2571,7 @@ static const struct field no_fields[] = { { NULL } };
 static const char *const clone_modes[] = { "linked", "full", NULL };
 static const struct field clone_fields[] = {
     { "name", FIELD_STRING, true, 1, 64 },
+    { "host_id", FIELD_INT, false, 1, INT64_MAX, NULL },   /* issue 19: admins, the source's */
     { "mode", FIELD_ENUM, false, 0, 0, clone_modes },
     { "snapshot_id", FIELD_INT, false, 1, INT64_MAX },
     { "backup_id", FIELD_INT, false, 1, INT64_MAX },

@@ -939,21 +939,58 @@ static int clone_disk(const struct vm *vm, const struct vm *source, long long sn
     return rc;
 }
 
+/* Issue 19: a clone on another host than this one (its source's): the
+ * source's volume copied whole by that host's libvirt into a new volume
+ * of its disks pool (virStorageVolCreateXMLFrom), grown to the VM's size;
+ * NULL with err set. */
+static virStorageVolPtr remote_clone_disk(virConnectPtr conn, virStoragePoolPtr pool,
+                                          const struct vm *vm, const struct vm *source,
+                                          struct err *err)
+{
+    char *src_name = disk_name(source), *name = disk_name(vm);
+    virStoragePoolPtr src_pool = vm_disk_pool(conn, source, err);
+    virStorageVolPtr src = src_pool ? virStorageVolLookupByName(src_pool, src_name) : NULL;
+    virStorageVolPtr vol = NULL;
+    if (src_pool && !src)
+        libvirt_error(err, "Finding the source's disk");
+    if (src) {
+        char *vxml = volume_xml(name, vm->disk_gb, NULL, NULL);
+        vol = virStorageVolCreateXMLFrom(pool, vxml, src, 0);
+        g_free(vxml);
+        if (!vol)
+            libvirt_error(err, "Copying the disk");
+        virStorageVolFree(src);
+    }
+    if (src_pool)
+        virStoragePoolFree(src_pool);
+    g_free(src_name);
+    g_free(name);
+    return vol;
+}
+
 /* The clone, in a job: the disk copied, the domain defined (new UUID,
- * MACs and VNC password are the new row's). On failure or cancel nothing
- * stays, as for a create. */
+ * MACs and VNC password are the new row's), on the source's host (issue
+ * 19: vmm-vms put the row there). On failure or cancel nothing stays, as
+ * for a create. */
 static int clone_job(struct job *job)
 {
     struct err err = { 0 };
     struct user *actor = user_by_id(job->actor_id);
     struct vm *vm = actor ? vm_load_id(job->vm_id, actor, &err) : NULL;
     struct vm *source = vm && job->source_id ? vm_load_id(job->source_id, actor, &err) : NULL;
-    virConnectPtr conn = source || (vm && job->backup_id) ? virt_conn(&err) : NULL;
+    bool remote = vm && vm->host_id != VIRT_LOCAL_HOST;
+    virConnectPtr conn = source || (vm && job->backup_id) ? virt_conn_host(vm->host_id, &err) : NULL;
     virStoragePoolPtr pool = conn ? pool_get(conn, "disks", &err) : NULL;
+    virStorageVolPtr remote_vol = NULL;
     virDomainPtr dom = NULL;
     bool copied = false;
     int rc = -1;
-    if (pool) {
+    if (pool && remote && (!source || source->host_id != vm->host_id || job->backup_id ||
+                           job->object_id)) {
+        err_set(&err, 422, "clone_other_host", NULL,
+                "A clone on another host is a copy of its source there, without snapshot or "
+                "backup.");
+    } else if (pool) {
         virDomainPtr src = source ? virDomainLookupByName(conn, source->domain_name) : NULL;
         virResetLastError();
         const char *state = src ? vm_state_name(src) : "gone";
@@ -963,6 +1000,8 @@ static int clone_job(struct job *job)
         if (strcmp(state, "stopped") && !job->backup_id)   /* a backup is at rest */
             err_set(&err, 409, "wrong_state", NULL,
                     "A machine is cloned stopped; this one is %s.", state);
+        else if (remote)
+            rc = (remote_vol = remote_clone_disk(conn, pool, vm, source, &err)) ? 0 : -1;
         else
             rc = clone_disk(vm, source, job->object_id, job, &err);
         copied = rc == 0;
@@ -973,7 +1012,9 @@ static int clone_job(struct job *job)
         err_set(&err, 404, "not_found", NULL, "The virtual machine is gone.");
     }
     if (rc != 0) {
-        if (copied) {
+        if (remote_vol)
+            virStorageVolDelete(remote_vol, 0);
+        else if (copied) {
             char *name = disk_name(vm);
             char *path = pool_path("disks", name);
             g_unlink(path);
@@ -985,13 +1026,15 @@ static int clone_job(struct job *job)
         job_fail_reason(job, rc == JOB_CANCELLED ? "cancelled" : err.code,
                         rc == JOB_CANCELLED ? "Cancelled." : err.message);
     } else {
-        json_t *result = json_pack("{s:I, s:I, s:I, s:s}", "vm_id", (json_int_t)vm->id,
+        json_t *result = json_pack("{s:I, s:I, s:I, s:s, s:I}", "vm_id", (json_int_t)vm->id,
                                    "source_id", (json_int_t)(source ? source->id : 0),
                                    "backup_id", (json_int_t)job->backup_id, "state",
-                                   vm_state_name(dom));
+                                   vm_state_name(dom), "host_id", (json_int_t)vm->host_id);
         job_result(job, result);
         json_decref(result);
     }
+    if (remote_vol)
+        virStorageVolFree(remote_vol);
     if (dom)
         virDomainFree(dom);
     if (pool)
