@@ -140,6 +140,38 @@ static json_t *host_usage(struct req *r)
     return out;
 }
 
+/* Issue 19, for admins: each host's use as the database has it (no
+ * libvirt call in the request): its state, its CPUs and memory (as the
+ * helper last read them), the VMs on it, and the vCPUs and memory of
+ * those running there (running or paused) against them. */
+static json_t *hosts_usage(void)
+{
+    struct db_rows *rows = db_query(
+        "SELECT h.id, h.name, h.state, h.enabled, COALESCE(h.cpus, 0), COALESCE(h.memory_mb, 0), "
+        "COUNT(v.id), COALESCE(SUM(v.state IN ('running', 'paused')), 0), "
+        "COALESCE(SUM(IF(v.state IN ('running', 'paused'), v.vcpus, 0)), 0), "
+        "COALESCE(SUM(IF(v.state IN ('running', 'paused'), v.memory_mb, 0)), 0) "
+        "FROM hosts h LEFT JOIN vms v ON v.host_id = h.id GROUP BY h.id ORDER BY h.id");
+    if (!rows)
+        return NULL;
+    json_t *out = json_array();
+    for (int i = 0; i < rows->nrows; i++) {
+        long long cpus = db_cell_int(rows, i, 4, 0), memory = db_cell_int(rows, i, 5, 0);
+        long long vcpus = db_cell_int(rows, i, 8, 0), used = db_cell_int(rows, i, 9, 0);
+        json_array_append_new(out, json_pack(
+            "{s:I, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "id",
+            (json_int_t)db_cell_int(rows, i, 0, 0), "name", db_cell(rows, i, 1), "state",
+            db_cell(rows, i, 2), "enabled", db_cell_int(rows, i, 3, 1) != 0, "cpus",
+            (json_int_t)cpus, "memory_mb", (json_int_t)memory, "vms",
+            (json_int_t)db_cell_int(rows, i, 6, 0), "running", (json_int_t)db_cell_int(rows, i, 7, 0),
+            "vcpus_used", (json_int_t)vcpus, "memory_used_mb", (json_int_t)used,
+            "vcpus_percent", (json_int_t)(cpus > 0 ? vcpus * 100 / cpus : 0),
+            "memory_percent", (json_int_t)(memory > 0 ? used * 100 / memory : 0)));
+    }
+    db_rows_free(rows);
+    return out;
+}
+
 static int dashboard(struct req *r)
 {
     bool admin = r->user->role == ROLE_ADMIN;
@@ -165,6 +197,10 @@ static int dashboard(struct req *r)
                              "vms", (json_int_t)vms, "vm_states", states, "quota", quota,
                              "recent_jobs", jobs, "failures", failures, "host", host_usage(r));
     /* What the whole portal holds, for admins only. */
+    json_t *hosts = admin ? hosts_usage() : NULL;
+    if (hosts)
+        json_object_set_new(data, "hosts", hosts);
+    json_object_set_new(data, "has_hosts", json_boolean(hosts != NULL));
     if (admin)
         json_object_set_new(
             data, "totals",

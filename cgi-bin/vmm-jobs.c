@@ -27,15 +27,16 @@
     "u.username, IF(u.display_name = '', u.username, u.display_name), "                    \
     "IF(j.vm_id IS NULL, j.target_type, 'vm'), COALESCE(j.vm_id, j.target_id), "            \
     "COALESCE(v.name, i.name, t.name, sp.name, NULLIF(j.target_name, '')), "               \
-    "(v.id IS NOT NULL OR i.id IS NOT NULL OR t.id IS NOT NULL OR sp.id IS NOT NULL), "     \
-    "j.error_code"
+    "(v.id IS NOT NULL OR i.id IS NOT NULL OR t.id IS NOT NULL OR sp.id IS NOT NULL "        \
+    "OR o.id IS NOT NULL), j.error_code"
 
 #define JOB_FROM                                                                           \
     "FROM jobs j JOIN users u ON u.id = j.owner_id "                                        \
     "LEFT JOIN vms v ON v.id = j.vm_id "                                                    \
     "LEFT JOIN isos i ON j.target_type = 'iso' AND i.id = j.target_id "                    \
     "LEFT JOIN templates t ON j.target_type = 'template' AND t.id = j.target_id "           \
-    "LEFT JOIN storage_pools sp ON j.target_type = 'storage_pool' AND sp.id = j.target_id "
+    "LEFT JOIN storage_pools sp ON j.target_type = 'storage_pool' AND sp.id = j.target_id " \
+    "LEFT JOIN ova_imports o ON j.target_type = 'ova_import' AND o.id = j.target_id "
 
 enum {
     C_ID, C_KIND, C_STATE, C_PROGRESS, C_MESSAGE, C_RESULT, C_OWNER, C_VM, C_CREATED,
@@ -113,8 +114,9 @@ static const char *result_summary(const char *kind, const char *state, json_t *r
     if (!strcmp(state, "failed"))
         return _("Failed");
     if (!strcmp(kind, "upload.import"))
-        return json_object_get(result, "iso_id") ? _("The ISO image was added to the library.")
-                                                 : _("The template was added to the library.");
+        return json_object_get(result, "iso_id")          ? _("The ISO image was added to the library.")
+               : json_object_get(result, "ova_import_id") ? _("The OVA was read: review it to make the virtual machine.")
+                                                          : _("The template was added to the library.");
     if (!strcmp(kind, "vm.create"))
         return _("The virtual machine was made.");
     if (!strcmp(kind, "vm.stop"))
@@ -144,7 +146,8 @@ static json_t *target_from_row(const struct db_rows *rows, int i)
     /* Only what still exists is linked; an upload's page is the list. */
     const char *base = !strcmp(type, "vm") ? "/vms" : !strcmp(type, "iso") ? "/isos"
                        : !strcmp(type, "template") ? "/templates"
-                       : !strcmp(type, "storage_pool") ? "/storage-pools" : NULL;
+                       : !strcmp(type, "storage_pool") ? "/storage-pools"
+                       : !strcmp(type, "ova_import") ? "/vms/imports" : NULL;
     char *href = base && db_cell_int(rows, i, C_TEXISTS, 0) ? g_strdup_printf("%s/%lld", base, id)
                  : !strcmp(type, "upload") ? g_strdup("/uploads") : NULL;
     json_object_set_new(target, "href", href ? json_string(href) : json_null());

@@ -116,7 +116,8 @@ static int meta_text(struct req *r, json_t *meta, const char *key, long max, cha
 
 /* --- creation ----------------------------------------------------------- */
 
-static const char *const kinds[] = { "iso", "template", "volume", NULL };
+/* "vm": an OVA to become a virtual machine after a review (issue 19). */
+static const char *const kinds[] = { "iso", "template", "volume", "vm", NULL };
 static const char *const volume_formats[] = { "qcow2", "raw", NULL };
 static const char *const formats[] = { "qcow2", "raw", "vmdk", "ova", NULL };
 static const char *const arches[] = { "", "x86_64", "aarch64", NULL };
@@ -167,7 +168,7 @@ static int upload_meta_read(struct req *r, json_t *meta, struct upload_meta *m)
         meta_choice(r, meta, "visibility", visibilities, admin ? "public" : "private",
                     &m->visibility) < 0)
         return -1;
-    m->format = "";
+    m->format = !strcmp(m->kind, "vm") ? "ova" : "";
     if (!strcmp(m->kind, "template") && meta_choice(r, meta, "format", formats, NULL, &m->format) < 0)
         return -1;
     if (!admin && !strcmp(m->visibility, "public"))

@@ -728,17 +728,20 @@ static int host_check(struct req *r, const struct usage *want, const char *arch)
     return 0;
 }
 
-/* Issue 19: the host the new VM is made on: the one an admin asked for
- * (host_id), else the helper's choice, the enabled host that is up and
- * has room (free memory, CPUs, disk in its disks pool), the fewest VMs
- * first. Quotas and the IP registry are global: checked apart from this.
- * 0 with *host_id set, or -1 with the reason (422 no_room, 409 when the
- * host asked for takes no VMs or is down). */
+/* Issue 19: the hosts the new VM may be made on: fixed_host (a clone's:
+ * its source's), or the one an admin asked for (host_id), else those the helper finds with room (free memory,
+ * CPUs, disk in their disks pool, enabled and up), the fewest VMs first,
+ * each with what it has free. Quotas and the IP registry are global:
+ * checked apart from this. The choice among them is place_reserve's, in
+ * the create's transaction. 0 with *candidates set (json_decref it), or
+ * -1 with the reason (422 no_room, 409 when the host asked for takes no
+ * VMs or is down). */
 static int place_vm(struct req *r, const struct usage *want, const char *arch, long long pool_id,
-                    long long *host_id)
+                    long long fixed_host, json_t **candidates)
 {
-    long long asked = input_int(r, "host_id", 0);
-    if (asked && r->user->role != ROLE_ADMIN)
+    *candidates = NULL;
+    long long asked = fixed_host ? fixed_host : input_int(r, "host_id", 0);
+    if (!fixed_host && asked && r->user->role != ROLE_ADMIN)
         return req_fail(r, 403, "forbidden", "host_id",
                         _("Only an administrator chooses the host of a virtual machine."));
     /* The storage pools are this host's (issue 12): a disk in one puts the
@@ -757,9 +760,64 @@ static int place_vm(struct req *r, const struct usage *want, const char *arch, l
     json_decref(args);
     if (!placed)
         return -1;
-    *host_id = json_integer_value(json_object_get(placed, "host_id"));
+    *candidates = json_incref(json_object_get(placed, "candidates"));
     json_decref(placed);
-    if (asked || *host_id != 1)
+    if (!json_is_array(*candidates)) {
+        json_decref(*candidates);
+        *candidates = NULL;
+        return req_fail(r, 502, "helper_error", NULL, _("The helper gave no host."));
+    }
+    return 0;
+}
+
+/* Issue 19: the host of the new VM, reserved in the create's transaction
+ * (after db_begin). The candidates' rows are locked first, so a parallel
+ * create waits here until this one commits, and then counts this VM: each
+ * candidate's free memory and disk, as the helper measured them, less
+ * what the VMs placed there and still being made (state creating) will
+ * take, which that measure cannot see yet. The first with room, the
+ * fewest VMs first; none: 422 no_room. */
+static int place_reserve(struct req *r, json_t *candidates, const struct usage *want,
+                         long long *host_id)
+{
+    GString *ids = g_string_new("");
+    size_t i;
+    json_t *c;
+    json_array_foreach(candidates, i, c)
+        g_string_append_printf(ids, "%s%lld", i ? "," : "",
+                               (long long)json_integer_value(json_object_get(c, "host_id")));
+    struct db_rows *locked = db_query("SELECT id FROM hosts WHERE FIND_IN_SET(id, ?) ORDER BY id "
+                                      "FOR UPDATE", DB_TEXT(ids->str));
+    bool ok = locked != NULL;
+    db_rows_free(locked);
+    struct db_rows *rows = !ok ? NULL : db_query(
+        "SELECT h.id, COALESCE(SUM(IF(v.state = 'creating', v.memory_mb, 0)), 0), "
+        "COALESCE(SUM(IF(v.state = 'creating', v.disk_gb, 0)), 0), COUNT(v.id) FROM hosts h "
+        "LEFT JOIN vms v ON v.host_id = h.id WHERE FIND_IN_SET(h.id, ?) GROUP BY h.id "
+        "ORDER BY COUNT(v.id), h.id", DB_TEXT(ids->str));
+    g_string_free(ids, TRUE);
+    if (!rows)
+        return fail_db(r);
+    *host_id = 0;
+    for (int k = 0; k < rows->nrows && !*host_id; k++) {
+        long long id = db_cell_int(rows, k, 0, 0);
+        json_array_foreach(candidates, i, c) {
+            if (json_integer_value(json_object_get(c, "host_id")) != id)
+                continue;
+            long long memory = json_integer_value(json_object_get(c, "memory_mb")) -
+                               db_cell_int(rows, k, 1, 0);
+            long long disk = json_integer_value(json_object_get(c, "disk_gb")) -
+                             db_cell_int(rows, k, 2, 0);
+            if (memory >= want->memory_mb && disk >= want->disk_gb)
+                *host_id = id;
+        }
+    }
+    db_rows_free(rows);
+    if (!*host_id)
+        return req_fail(r, 422, "no_room", "memory_mb",
+                        _("No host has room for this machine now: the machines being made take "
+                          "what is free."));
+    if (input_int(r, "host_id", 0) || *host_id != 1)
         json_object_set_new(r->audit_detail, "host_id", json_integer(*host_id));
     return 0;
 }
@@ -1024,7 +1082,8 @@ static int disk_pool_check(struct req *r, const struct usage *want, long long *p
 struct create_tx {
     const struct usage *want;
     const char *arch;
-    const struct new_vm *nv;
+    struct new_vm *nv;          /* its host_id set here, where the room is reserved */
+    json_t *hosts;              /* the hosts with room (place_vm) */
     json_t *network_ids;
     const struct install_form *form;
     const char *install_config;
@@ -1034,7 +1093,8 @@ struct create_tx {
 static int create_body(struct req *r, void *ctx)
 {
     struct create_tx *t = ctx;
-    if (quota_check(r, r->user->id, t->want) < 0 ||
+    if (place_reserve(r, t->hosts, t->want, &t->nv->host_id) < 0 ||
+        quota_check(r, r->user->id, t->want) < 0 ||
         (t->id = insert_vm(r, t->want, t->arch, t->nv)) < 0 || set_maxima(r, t->id, t->want) < 0 ||
         insert_nics(r, t->id, t->network_ids) < 0 ||
         insert_install(r, t->id, t->form, t->install_config) < 0 ||
@@ -1076,15 +1136,17 @@ static int vms_create(struct req *r)
         return req_fail(r, 422, "arch_mismatch", "cpu_model",
                         _("qemu64 is an x86_64 CPU model; this image is for %s."), arch);
     long long pool_id = 0, host_id = 1;
+    json_t *hosts = NULL;
     if (host_check(r, &want, arch) < 0 || hardware_cpu_model_check(r, arch, cpu_model) < 0 ||
         vm_limits_enforce(r, want.vcpus, want.memory_mb, want.disk_gb > 0 ? want.disk_gb : -1) < 0 ||
-        disk_pool_check(r, &want, &pool_id) < 0 || place_vm(r, &want, arch, pool_id, &host_id) < 0)
+        disk_pool_check(r, &want, &pool_id) < 0 || place_vm(r, &want, arch, pool_id, 0, &hosts) < 0)
         return -1;
     struct install_form form = { 0 };
     char *install_config = NULL;
     json_t *network_ids = NULL;
     if (install_check(r, &form, &install_config) < 0 || networks_check(r, &network_ids) < 0 ||
         sweep_pools(r, network_ids) < 0) {
+        json_decref(hosts);
         json_decref(network_ids);
         install_form_clear(&form);
         g_free(install_config);
@@ -1098,8 +1160,11 @@ static int vms_create(struct req *r)
         .pool_id = pool_id,
         .host_id = host_id,
     };
-    struct create_tx tx = { &want, arch, &nv, network_ids, &form, install_config, -1, 0 };
+    struct create_tx tx = { .want = &want, .arch = arch, .nv = &nv, .hosts = hosts,
+                            .network_ids = network_ids, .form = &form,
+                            .install_config = install_config, .id = -1 };
     int rc = req_transaction(r, create_body, &tx);
+    json_decref(hosts);
     json_decref(network_ids);
     install_form_clear(&form);
     g_free(install_config);
@@ -1123,8 +1188,8 @@ static int clone_source(struct req *r, long long id, struct db_rows **rows, stru
 {
     *rows = db_query("SELECT owner_id, state, vcpus, memory_mb, disk_gb, arch, template_id, "
                      "clone, cpu_model, description, boot_order, "
-                     "(SELECT COUNT(*) FROM vm_disks d WHERE d.vm_id = v.id), graphics FROM vms v "
-                     "WHERE id = ?", DB_INT(id));
+                     "(SELECT COUNT(*) FROM vm_disks d WHERE d.vm_id = v.id), graphics, host_id "
+                     "FROM vms v WHERE id = ?", DB_INT(id));
     if (!*rows)
         return fail_db(r);
     if ((*rows)->nrows != 1 || !rbac_may_touch(r->user, db_cell_int(*rows, 0, 0, 0)))
@@ -1150,6 +1215,19 @@ static int clone_source(struct req *r, long long id, struct db_rows **rows, stru
     if (db_cell_int(*rows, 0, 11, 0) > 0)
         return req_fail(r, 422, "clone_extra_disks", NULL,
                         _("A machine with added disks cannot be cloned yet."));
+    /* Issue 19: on another host than this one a clone is a copy of its
+     * source there, made by that host's libvirt: whole, of the disk as it
+     * is now. */
+    long long host_id = db_cell_int(*rows, 0, 13, 1);
+    if (host_id != 1 && (bid || input_int(r, "snapshot_id", 0)))
+        return req_fail(r, 422, "clone_other_host", "host_id",
+                        _("A machine on another host is cloned as it is, not from a snapshot or a "
+                          "backup."));
+    if (host_id != 1 && input_str(r, "mode") && !strcmp(mode, "linked"))
+        return req_fail(r, 422, "clone_other_host", "mode",
+                        _("A machine on another host is cloned whole: make a full clone."));
+    if (host_id != 1)
+        mode = "full";
     if (!strcmp(mode, "linked") && !template_id)
         return req_fail(r, 422, "no_template", "mode",
                         _("A linked clone shares its template; this machine has none. Make a "
@@ -1200,6 +1278,22 @@ static int clone_nic_models(long long id, long long source_id)
                    DB_INT(source_id), DB_INT(id));
 }
 
+/* Issue 19: a clone's host is its source's: host_id, when an admin gives
+ * it, must name that one (placement then checks its room as for a
+ * create). */
+static int clone_host(struct req *r, long long source_host)
+{
+    long long asked = input_int(r, "host_id", 0);
+    if (asked && r->user->role != ROLE_ADMIN)
+        return req_fail(r, 403, "forbidden", "host_id",
+                        _("Only an administrator chooses the host of a virtual machine."));
+    if (asked && asked != source_host)
+        return req_fail(r, 422, "clone_other_host", "host_id",
+                        _("A clone is made on the host of the machine it copies; migrate it "
+                          "afterwards."));
+    return 0;
+}
+
 /* POST /vms/{id}/clone {name, mode, snapshot_id | backup_id, start}: a new VM (the
  * caller's, its quota checked in the transaction that makes the row, as
  * a create) with a new UUID, MACs and VNC password, whose vm.clone job
@@ -1207,7 +1301,8 @@ static int clone_nic_models(long long id, long long source_id)
 struct clone_tx {
     const struct usage *want;
     const char *arch;
-    const struct new_vm *nv;
+    struct new_vm *nv;          /* its host_id set here, where the room is reserved */
+    json_t *hosts;              /* the source's host, if it has room (place_vm) */
     json_t *networks;
     long long source_id;
     long long id, job_id;
@@ -1216,7 +1311,8 @@ struct clone_tx {
 static int clone_body(struct req *r, void *ctx)
 {
     struct clone_tx *t = ctx;
-    if (quota_check(r, r->user->id, t->want) < 0 ||
+    if (place_reserve(r, t->hosts, t->want, &t->nv->host_id) < 0 ||
+        quota_check(r, r->user->id, t->want) < 0 ||
         (t->id = insert_vm(r, t->want, t->arch, t->nv)) < 0 || set_maxima(r, t->id, t->want) < 0 ||
         clone_hardware(t->id, t->source_id) < 0 || insert_nics(r, t->id, t->networks) < 0 ||
         clone_nic_models(t->id, t->source_id) < 0 ||
@@ -1232,25 +1328,35 @@ static int vms_clone(struct req *r)
     struct usage want;
     struct new_vm nv;
     char arch[16];
-    json_t *networks = NULL;
+    json_t *networks = NULL, *hosts = NULL;
     r->audit_target_id = source_id;
     r->audit_detail = json_pack("{s:s, s:s}", "name", input_str(r, "name"), "mode",
                                 input_str(r, "mode") ? input_str(r, "mode") : "linked");
+    /* Issue 19: the clone is made on its source's host (a clone from a
+     * backup: here, where backups are), with the checks of a create; an
+     * admin may name that host, no other. */
+    long long source_host = 1;
     if (clone_source(r, source_id, &rows, &want, &nv, arch, sizeof arch, &networks) < 0 ||
-        host_check(r, &want, arch) < 0) {
+        host_check(r, &want, arch) < 0 ||
+        (source_host = input_int(r, "backup_id", 0) ? 1 : db_cell_int(rows, 0, 13, 1)) < 1 ||
+        clone_host(r, source_host) < 0 || place_vm(r, &want, arch, 0, source_host, &hosts) < 0) {
         db_rows_free(rows);
         json_decref(networks);
+        json_decref(hosts);
         return -1;
     }
-    struct clone_tx tx = { &want, arch, &nv, networks, source_id, -1, 0 };
+    struct clone_tx tx = { .want = &want, .arch = arch, .nv = &nv, .hosts = hosts,
+                           .networks = networks, .source_id = source_id, .id = -1 };
     if (req_transaction(r, clone_body, &tx) < 0) {
         db_rows_free(rows);
         json_decref(networks);
+        json_decref(hosts);
         return -1;
     }
     long long id = tx.id, job_id = tx.job_id;
     db_rows_free(rows);
     json_decref(networks);
+    json_decref(hosts);
     json_t *args = json_pack("{s:I, s:I, s:b, s:I}", "vm_id", (json_int_t)id, "source_id",
                              (json_int_t)source_id, "start",
                              json_is_true(json_object_get(r->input, "start")), "job_id",
@@ -1260,6 +1366,273 @@ static int vms_clone(struct req *r)
     if (input_int(r, "backup_id", 0))
         json_object_set_new(args, "backup_id", json_integer(input_int(r, "backup_id", 0)));
     return hand_over(r, "vm.clone", args, id, job_id);
+}
+
+/* --- issue 19: an OVA imported as a VM, after a review -------------------
+ * The upload (kind "vm") is inspected by its import job in the helper (in
+ * the sandbox, the disk judged by the hostile-image rules) into an
+ * ova_imports row and a staged disk; the review shows what the package
+ * asks for and how it maps onto this portal; the create is a create (the
+ * same checks, placement, quota, NICs and job) whose disk is a copy of
+ * the staged one. */
+
+struct ova_import {
+    long long id, owner_id, vcpus, memory_mb, virtual_size, vm_id;
+    const char *name, *filename, *firmware, *disk_format, *source_format, *state;
+    json_t *nics;   /* the package's: [{name, network, model}] */
+    struct db_rows *rows;
+};
+
+static void ova_import_clear(struct ova_import *o)
+{
+    json_decref(o->nics);
+    db_rows_free(o->rows);
+}
+
+static long long gib_ceil(long long bytes)
+{
+    long long gb = (bytes + (1LL << 30) - 1) >> 30;
+    return gb > 0 ? gb : 1;
+}
+
+/* The import if the caller may see it, else the 404 of one that does not
+ * exist. */
+static int ova_import_load(struct req *r, long long id, struct ova_import *o)
+{
+    memset(o, 0, sizeof *o);
+    o->rows = db_query("SELECT id, owner_id, name, filename, vcpus, memory_mb, firmware, "
+                       "disk_format, source_format, virtual_size_bytes, nics, state, vm_id "
+                       "FROM ova_imports WHERE id = ?", DB_INT(id));
+    if (!o->rows)
+        return fail_db(r);
+    if (o->rows->nrows != 1 || !rbac_may_touch(r->user, db_cell_int(o->rows, 0, 1, 0)))
+        return req_fail(r, 404, "not_found", NULL, _("There is no such import."));
+    struct db_rows *w = o->rows;
+    o->id = db_cell_int(w, 0, 0, 0);
+    o->owner_id = db_cell_int(w, 0, 1, 0);
+    o->name = db_cell(w, 0, 2);
+    o->filename = db_cell(w, 0, 3);
+    o->vcpus = db_cell_int(w, 0, 4, 1);
+    o->memory_mb = db_cell_int(w, 0, 5, 512);
+    o->firmware = db_cell(w, 0, 6);
+    o->disk_format = db_cell(w, 0, 7);
+    o->source_format = db_cell(w, 0, 8);
+    o->virtual_size = db_cell_int(w, 0, 9, 0);
+    o->nics = json_loads(db_cell(w, 0, 10), 0, NULL);
+    if (!json_is_array(o->nics)) {
+        json_decref(o->nics);
+        o->nics = json_array();
+    }
+    o->state = db_cell(w, 0, 11);
+    o->vm_id = db_cell_int(w, 0, 12, 0);
+    return 0;
+}
+
+/* Our network for a package's: the one of the same name, else the
+ * default network; 0 when there is neither. */
+static long long network_for(const char *name)
+{
+    struct db_rows *rows = db_query("SELECT id FROM networks WHERE name = ? OR name = 'default' "
+                                    "ORDER BY name = ? DESC LIMIT 1", DB_TEXT(name ? name : ""),
+                                    DB_TEXT(name ? name : ""));
+    long long id = rows && rows->nrows == 1 ? db_cell_int(rows, 0, 0, 0) : 0;
+    db_rows_free(rows);
+    return id;
+}
+
+/* GET /vms/imports/{iid}: the review. What the package asks for (CPUs,
+ * memory, firmware, its disk, its NICs) and what it becomes here: each
+ * NIC's network (ours of the same name, else the default network), the
+ * disk's size in GiB, whether the firmware can be had. */
+static int vms_import_show(struct req *r)
+{
+    struct ova_import o;
+    if (ova_import_load(r, req_param(r, "iid")->num, &o) < 0) {
+        ova_import_clear(&o);
+        return -1;
+    }
+    json_t *nics = json_array();
+    size_t i;
+    json_t *nic;
+    json_array_foreach(o.nics, i, nic) {
+        const char *network = json_string_value(json_object_get(nic, "network"));
+        long long ours = network_for(network);
+        json_t *row = json_pack("{s:I, s:O, s:O, s:O, s:I, s:o}", "position", (json_int_t)i,
+                                "name", json_object_get(nic, "name"), "network",
+                                json_object_get(nic, "network"), "model",
+                                json_object_get(nic, "model"), "network_id", (json_int_t)ours,
+                                "choices", network_choices(ours));
+        json_array_append_new(nics, row);
+    }
+    bool review = !strcmp(o.state, "review");
+    json_t *data = json_pack(
+        "{s:I, s:s, s:s, s:s, s:I, s:I, s:s, s:b, s:[{s:s, s:s, s:I, s:I}], s:o, s:o, s:b}",
+        "id", (json_int_t)o.id, "name", o.name, "filename", o.filename, "state", o.state,
+        "vcpus", (json_int_t)o.vcpus, "memory_mb", (json_int_t)o.memory_mb, "firmware",
+        o.firmware, "firmware_supported", !strcmp(o.firmware, "bios"), "disks", "format",
+        o.disk_format, "source_format", o.source_format, "virtual_size_bytes",
+        (json_int_t)o.virtual_size, "disk_gb", (json_int_t)gib_ceil(o.virtual_size), "nics",
+        nics, "vm_id", o.vm_id ? json_integer(o.vm_id) : json_null(), "reviewable", review);
+    if (r->user->role == ROLE_ADMIN) {
+        struct db_rows *pools = db_query("SELECT id, name FROM storage_pools ORDER BY name");
+        json_t *choices = json_array();
+        for (int k = 0; pools && k < pools->nrows; k++)
+            json_array_append_new(choices, json_pack("{s:I, s:s}", "id",
+                                                     (json_int_t)db_cell_int(pools, k, 0, 0),
+                                                     "name", db_cell(pools, k, 1)));
+        db_rows_free(pools);
+        json_object_set_new(data, "has_pools", json_boolean(json_array_size(choices) > 0));
+        json_object_set_new(data, "pools", choices);
+    }
+    ova_import_clear(&o);
+    req_set_object(r, "ova_import", data);
+    return 0;
+}
+
+/* After a create that gave up (nothing made): the import back to its
+ * review. */
+static void ova_import_release(long long id, long long vm_id)
+{
+    db_exec("UPDATE ova_imports SET state = 'review', vm_id = NULL WHERE id = ? AND vm_id = ? AND "
+            "NOT EXISTS (SELECT 1 FROM vms WHERE id = ?)", DB_INT(id), DB_INT(vm_id),
+            DB_INT(vm_id));
+}
+
+/* The VM of a reviewed import, as a create's rows (create_body), the
+ * import claimed in the same transaction so only one VM comes of it. */
+struct import_tx {
+    const struct usage *want;
+    struct new_vm *nv;
+    json_t *hosts, *network_ids;
+    long long iid, id, job_id;
+};
+
+static int import_body(struct req *r, void *ctx)
+{
+    struct import_tx *t = ctx;
+    unsigned long long claimed = 0;
+    if (db_exec_count("UPDATE ova_imports SET state = 'creating' WHERE id = ? AND "
+                      "state = 'review'", &claimed, DB_INT(t->iid)) < 0)
+        return -1;
+    if (claimed != 1)
+        return req_fail(r, 409, "wrong_state", NULL,
+                        _("A virtual machine was already made from this import."));
+    if (place_reserve(r, t->hosts, t->want, &t->nv->host_id) < 0 ||
+        quota_check(r, r->user->id, t->want) < 0 ||
+        (t->id = insert_vm(r, t->want, "x86_64", t->nv)) < 0 ||
+        set_maxima(r, t->id, t->want) < 0 || insert_nics(r, t->id, t->network_ids) < 0 ||
+        (t->job_id = insert_job(r, t->id, "vm.create")) < 0 ||
+        db_exec("UPDATE ova_imports SET vm_id = ? WHERE id = ?", DB_INT(t->id), DB_INT(t->iid)) < 0)
+        return -1;
+    return 0;
+}
+
+/* POST /vms/imports/{iid} {name, network_ids (one per NIC, in order),
+ * pool, vcpus, memory_mb, start}: the VM, made by a vm.create job that
+ * copies the staged disk (201 as POST /vms). The import is claimed in the
+ * create's transaction: a second create from it is a 409. */
+static int vms_import_create(struct req *r)
+{
+    struct ova_import o;
+    long long iid = req_param(r, "iid")->num;
+    r->audit_detail = json_pack("{s:I}", "ova_import_id", (json_int_t)iid);
+    if (ova_import_load(r, iid, &o) < 0) {
+        ova_import_clear(&o);
+        return -1;
+    }
+    const char *name = input_str(r, "name") ? input_str(r, "name") : o.name;
+    json_object_set_new(r->audit_detail, "name", json_string(name));
+    struct usage want = { 1, input_int(r, "vcpus", o.vcpus), input_int(r, "memory_mb", o.memory_mb),
+                          gib_ceil(o.virtual_size) };
+    int rc = 0;
+    if (strcmp(o.state, "review"))
+        rc = req_fail(r, 409, "wrong_state", NULL,
+                      _("A virtual machine was already made from this import."));
+    else if (strcmp(o.firmware, "bios"))
+        rc = req_fail(r, 422, "firmware_unsupported", NULL,
+                      _("The package asks for UEFI firmware; x86_64 machines here boot with BIOS."));
+    else if (!input_name_clean(name) || !name[0])
+        rc = req_fail(r, 400, "invalid_name", "name", _("Give the virtual machine a name."));
+    /* One network per NIC of the package, in its order; none given: the
+     * review's mapping. */
+    json_t *asked = json_object_get(r->input, "network_ids");
+    if (rc == 0 && asked && json_array_size(asked) != json_array_size(o.nics))
+        rc = req_fail(r, 422, "nic_count", "network_ids",
+                      _("The package has %zu network adapters: give one network for each."),
+                      json_array_size(o.nics));
+    if (rc == 0 && !asked) {
+        json_t *mapped = json_array();
+        size_t i;
+        json_t *nic;
+        json_array_foreach(o.nics, i, nic) {
+            long long ours = network_for(json_string_value(json_object_get(nic, "network")));
+            if (ours)
+                json_array_append_new(mapped, json_integer(ours));
+        }
+        json_object_set_new(r->input, "network_ids", mapped);
+    }
+    long long pool_id = 0, host_id = 1;
+    json_t *network_ids = NULL, *hosts = NULL;
+    if (rc < 0 || host_check(r, &want, "x86_64") < 0 ||
+        vm_limits_enforce(r, want.vcpus, want.memory_mb, want.disk_gb) < 0 ||
+        disk_pool_check(r, &want, &pool_id) < 0 ||
+        place_vm(r, &want, "x86_64", pool_id, 0, &hosts) < 0 ||
+        networks_check(r, &network_ids) < 0 || sweep_pools(r, network_ids) < 0) {
+        json_decref(hosts);
+        json_decref(network_ids);
+        ova_import_clear(&o);
+        return r->err.status ? -1 : fail_db(r);
+    }
+    struct new_vm nv = {
+        .name = name, .description = input_str(r, "description"),
+        .autostart = json_is_true(json_object_get(r->input, "autostart")),
+        .pool_id = pool_id, .host_id = host_id,
+    };
+    struct import_tx tx = { .want = &want, .nv = &nv, .hosts = hosts, .network_ids = network_ids,
+                            .iid = iid, .id = -1 };
+    rc = req_transaction(r, import_body, &tx);
+    json_decref(hosts);
+    json_decref(network_ids);
+    ova_import_clear(&o);
+    if (rc < 0)
+        return -1;
+    long long id = tx.id, job_id = tx.job_id;
+    r->audit_target_id = id;
+    json_t *args = json_pack("{s:I, s:b, s:I, s:I}", "vm_id", (json_int_t)id, "start",
+                             !json_is_false(json_object_get(r->input, "start")), "job_id",
+                             (json_int_t)job_id, "ova_import_id", (json_int_t)iid);
+    rc = hand_over(r, "vm.create", args, id, job_id);
+    if (rc < 0)
+        ova_import_release(iid, id);
+    return rc;
+}
+
+/* DELETE /vms/imports/{iid}: the import given up before a VM was made
+ * from it; the helper removes its staged disk. */
+static int vms_import_discard(struct req *r)
+{
+    long long iid = req_param(r, "iid")->num;
+    struct ova_import o;
+    r->audit_detail = json_pack("{s:I}", "ova_import_id", (json_int_t)iid);
+    int rc = ova_import_load(r, iid, &o);
+    if (rc == 0)
+        json_object_set_new(r->audit_detail, "name", json_string(o.name));
+    ova_import_clear(&o);
+    if (rc < 0)
+        return -1;
+    json_t *args = json_pack("{s:I}", "ova_import_id", (json_int_t)iid);
+    json_t *done = helper_call(r, "ova_import.discard", args);
+    json_decref(args);
+    if (!done)
+        return -1;
+    json_decref(done);
+    if (!r->api) {
+        r->location = g_strdup("/uploads");
+        r->status = 303;
+        return 0;
+    }
+    r->data = json_pack("{s:b}", "deleted", 1);
+    return 0;
 }
 
 /* Issue 18: what the VM's installer or first boot is given, for its
@@ -2238,9 +2611,24 @@ static const struct field migrate_fields[] = {
     { NULL },
 };
 
+static const struct field import_fields[] = {
+    { "name", FIELD_NAME, false, 1, 64, NULL },
+    { "description", FIELD_TEXT, false, 0, 1000, NULL },
+    { "vcpus", FIELD_INT, false, 1, 64, NULL },
+    { "memory_mb", FIELD_INT, false, 64, 1048576, NULL },
+    { "network_ids", FIELD_ID_LIST, false, 0, 8, NULL },
+    { "pool", FIELD_INT, false, 1, INT64_MAX, NULL },
+    { "host_id", FIELD_INT, false, 1, INT64_MAX, NULL },   /* admins only */
+    { "start", FIELD_BOOL },
+    { "autostart", FIELD_BOOL },
+    { NULL },
+};
+static const struct field no_fields[] = { { NULL } };
+
 static const char *const clone_modes[] = { "linked", "full", NULL };
 static const struct field clone_fields[] = {
     { "name", FIELD_STRING, true, 1, 64 },
+    { "host_id", FIELD_INT, false, 1, INT64_MAX, NULL },   /* issue 19: admins, the source's */
     { "mode", FIELD_ENUM, false, 0, 0, clone_modes },
     { "snapshot_id", FIELD_INT, false, 1, INT64_MAX },
     { "backup_id", FIELD_INT, false, 1, INT64_MAX },
@@ -2305,6 +2693,22 @@ static const struct route routes[] = {
     { "GET", "/vms/{id:int}/exports/{job:int}", vms_export_download, PERM_USER, ROUTE_API,
       .summary = "Download the OVA of a finished export", .reply = REPLY_RAW,
       .statuses = STATUSES(404, 409) },
+    { "GET", "/vms/imports/{iid:int}", vms_import_show, PERM_USER, ROUTE_BOTH, "vm_import.tpl",
+      N_("Import a virtual machine"),
+      .summary = "The review of an OVA imported as a VM: what it asks for and how it maps here",
+      .reply = REPLY_OBJECT, .statuses = STATUSES(404) },
+    { "POST", "/vms/imports/{iid:int}", vms_import_create, PERM_USER, ROUTE_API, NULL, NULL,
+      import_fields, "vm.import",
+      .summary = "Make the VM of a reviewed OVA import (201, creating; meta.job)",
+      .reply = REPLY_CREATED, .statuses = STATUSES(400, 403, 404, 409, 413, 422, 502) },
+    { "POST", "/vms/imports/{iid:int}/create", vms_import_create, PERM_USER, ROUTE_PAGE, NULL,
+      NULL, import_fields, "vm.import" },
+    { "DELETE", "/vms/imports/{iid:int}", vms_import_discard, PERM_USER, ROUTE_API, NULL, NULL,
+      no_fields, "vm.import_discard",
+      .summary = "Give up an OVA import before its VM is made (its staged disk goes)",
+      .reply = REPLY_OBJECT, .statuses = STATUSES(404, 409, 502) },
+    { "POST", "/vms/imports/{iid:int}/discard", vms_import_discard, PERM_USER, ROUTE_PAGE, NULL,
+      NULL, no_fields, "vm.import_discard" },
     { "POST", "/vms/{id:int}/{action}", vms_action, PERM_USER, ROUTE_BOTH, NULL, NULL,
       action_fields, "vm.action",
       .summary = "Power action: start, stop, reboot, pause, resume, suspend, wakeup", .reply = REPLY_JOB,

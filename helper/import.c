@@ -308,6 +308,25 @@ static int unpack_ova(struct sandbox *sb, long long package_bytes, struct ovf_in
     ovf->vcpus = json_integer_value(json_object_get(answer, "vcpus"));
     ovf->memory_mb = json_integer_value(json_object_get(answer, "memory_mb"));
     g_strlcpy(ovf->disk_format, format, sizeof ovf->disk_format);
+    ovf->n_disks = (int)json_integer_value(json_object_get(answer, "disks"));
+    ovf->disk_capacity = json_integer_value(json_object_get(answer, "disk_capacity"));
+    const char *firmware = json_string_value(json_object_get(answer, "firmware"));
+    g_strlcpy(ovf->firmware, firmware && !strcmp(firmware, "efi") ? "efi" : "bios",
+              sizeof ovf->firmware);
+    ovf->n_nics = (int)json_integer_value(json_object_get(answer, "nic_count"));
+    size_t i;
+    json_t *nic;
+    json_array_foreach(json_object_get(answer, "nics"), i, nic) {
+        if (i >= OVF_MAX_NICS)
+            break;
+        const char *v;
+        if ((v = json_string_value(json_object_get(nic, "name"))))
+            g_strlcpy(ovf->nics[i].name, v, sizeof ovf->nics[i].name);
+        if ((v = json_string_value(json_object_get(nic, "network"))))
+            g_strlcpy(ovf->nics[i].network, v, sizeof ovf->nics[i].network);
+        if ((v = json_string_value(json_object_get(nic, "model"))))
+            g_strlcpy(ovf->nics[i].model, v, sizeof ovf->nics[i].model);
+    }
     rc = sandbox_claim(sb, "disk", err);
 out:
     json_decref(answer);
@@ -330,12 +349,13 @@ static int check_disk(struct sandbox *sb, const char *format, struct tick *t, st
     return 0;
 }
 
-/* vmdk becomes qcow2, written by qemu-img in the sandbox (at most a little
- * over the virtual size), then judged again as any qcow2 would be. */
-static int convert_vmdk(struct sandbox *sb, long long virtual_size, struct tick *t,
-                        struct err *err)
+/* vmdk (or, for a VM's disk, raw) becomes qcow2, written by qemu-img in
+ * the sandbox (at most a little over the virtual size), then judged again
+ * as any qcow2 would be. */
+static int convert_to_qcow2(struct sandbox *sb, const char *from, long long virtual_size,
+                            struct tick *t, struct err *err)
 {
-    char *argv[] = { "qemu-img", "convert", "-q", "-f", "vmdk", "-O", "qcow2",
+    char *argv[] = { "qemu-img", "convert", "-q", "-f", (char *)from, "-O", "qcow2",
                      SANDBOX_IMAGE, "out/disk.qcow2", NULL };
     const struct sandbox_limits limits = {
         .cpu_s = 3600, .as_bytes = 2LL << 30,
@@ -346,7 +366,7 @@ static int convert_vmdk(struct sandbox *sb, long long virtual_size, struct tick 
         return -1;
     if (status != 0)
         return err_set(err, 422, "bad_image", NULL,
-                       "The vmdk image could not be converted: it is truncated or damaged.");
+                       "The %s image could not be converted: it is truncated or damaged.", from);
     if (sandbox_claim(sb, "disk.qcow2", err) < 0)
         return -1;
     json_t *info = image_inspect(sb, "qcow2", err);
@@ -371,6 +391,82 @@ static void template_file_remove(long long pool_id, const char *file_name)
     pool_refresh("templates");
 }
 
+/* The sandbox's image judged as every disk of a user is (self-contained,
+ * of the declared format, qemu-img check) and, for vmdk (and raw when
+ * raw_too), converted to qcow2 there; its virtual size in *virtual_size.
+ * The format it is now stored in ("qcow2" or "raw"), or NULL with err set. */
+static const char *judge_disk(struct sandbox *sb, const char *declared, bool raw_too,
+                              struct job *job, long long *virtual_size, struct err *err)
+{
+    struct tick t = { job, 20 };
+    job_progress(job, 20);
+    json_t *info = image_inspect(sb, declared, err);
+    if (!info)
+        return NULL;
+    *virtual_size = json_integer_value(json_object_get(info, "virtual-size"));
+    json_decref(info);
+    t.percent = 30;
+    if (strcmp(declared, "raw") && check_disk(sb, declared, &t, err) < 0)
+        return NULL;
+    t.percent = 40;
+    bool convert = !strcmp(declared, "vmdk") || (raw_too && !strcmp(declared, "raw"));
+    if (convert && convert_to_qcow2(sb, declared, *virtual_size, &t, err) < 0)
+        return NULL;
+    return !strcmp(declared, "raw") && !convert ? "raw" : "qcow2";
+}
+
+/* The judged disk out of the sandbox into pool_dir/kind under a fresh
+ * name (*file_name, g_free it); its bytes on disk in *size_bytes. */
+static int store_disk(struct sandbox *sb, const char *kind, const char *prefix, const char *format,
+                      bool nginx_reads, char **file_name, long long *size_bytes, struct err *err)
+{
+    *file_name = fresh_name(prefix, format);
+    g_free(pool_dir_of(kind));
+    char *path = pool_path(kind, *file_name);
+    int rc = sandbox_release(sb, path, err);
+    if (rc == 0 && pool_file_protect(path, nginx_reads) < 0) {
+        unlink(path);
+        rc = err_set(err, 503, "storage_error", NULL, "The image could not be stored.");
+    }
+    struct stat st;
+    *size_bytes = rc == 0 && stat(path, &st) == 0 ? (long long)st.st_blocks * 512 : 0;
+    g_free(path);
+    if (rc < 0) {
+        g_free(*file_name);
+        *file_name = NULL;
+    }
+    return rc;
+}
+
+/* A template into the storage pool an administrator chose (issue 12: a
+ * volume there, with the pool's deadline) under a fresh name (*file_name,
+ * g_free it); its bytes on disk in *size_bytes. The sandbox may be taken
+ * by the import (*sb then NULL). */
+static int store_in_storage_pool(struct sandbox **sb, const struct upload *u, const char *format,
+                                 char **file_name, long long *size_bytes, struct err *err)
+{
+    char *pool_dir = storage_pool_dir(u->pool_id, err);
+    if (!pool_dir)
+        return -1;
+    *file_name = fresh_name("tpl", format);
+    char *path = library_template_path(*file_name, pool_dir);
+    g_free(pool_dir);
+    int rc = storage_volume_import(u->pool_id, *file_name, u->length, sb, err);
+    /* nginx sends it to downloaders: lib/pool_file.h. */
+    if (rc == 0 && pool_file_protect(path, true) < 0) {
+        template_file_remove(u->pool_id, *file_name);
+        rc = err_set(err, 503, "storage_error", NULL, "The image could not be stored.");
+    }
+    struct stat st;
+    *size_bytes = rc == 0 && stat(path, &st) == 0 ? (long long)st.st_blocks * 512 : 0;
+    g_free(path);
+    if (rc < 0) {
+        g_free(*file_name);
+        *file_name = NULL;
+    }
+    return rc;
+}
+
 /* Inspects the upload in a sandbox (an OVA unpacked there first), checks
  * and converts it there, and moves the result into the pool. */
 static int import_template(struct job *job, const struct upload *u, const char *part,
@@ -378,9 +474,9 @@ static int import_template(struct job *job, const struct upload *u, const char *
 {
     struct ovf_info ovf = { 0 };
     struct tick t = { job, 5 };
-    const char *declared = u->format;
+    const char *declared = u->format, *stored = NULL;
     char *file_name = NULL;
-    json_t *info = NULL;
+    long long virtual_size = 0, size_bytes = 0;
     int rc = -1;
     struct sandbox *sb = sandbox_new(err);
 
@@ -391,43 +487,13 @@ static int import_template(struct job *job, const struct upload *u, const char *
             goto out;
         declared = ovf.disk_format;
     }
-    job_progress(job, 20);
-    if (!(info = image_inspect(sb, declared, err)))
+    /* nginx sends templates to downloaders: lib/pool_file.h. */
+    if (!(stored = judge_disk(sb, declared, false, job, &virtual_size, err)) ||
+        (u->pool_id ? store_in_storage_pool(&sb, u, stored, &file_name, &size_bytes, err)
+                    : store_disk(sb, "templates", "tpl", stored, true, &file_name, &size_bytes,
+                                 err)) < 0)
         goto out;
-    long long virtual_size = json_integer_value(json_object_get(info, "virtual-size"));
-    t.percent = 30;
-    if (strcmp(declared, "raw") && check_disk(sb, declared, &t, err) < 0)
-        goto out;
-    t.percent = 40;
-    if (!strcmp(declared, "vmdk") && convert_vmdk(sb, virtual_size, &t, err) < 0)
-        goto out;
-    const char *stored = !strcmp(declared, "raw") ? "raw" : "qcow2";
-    file_name = fresh_name("tpl", stored);
-    /* Into the helper's templates pool, or the storage pool an
-     * administrator chose (issue 12: a volume there, with its deadline). */
-    char *pool_dir = u->pool_id ? storage_pool_dir(u->pool_id, err) : NULL;
-    if (u->pool_id && !pool_dir)
-        goto out;
-    char *stored_path = library_template_path(file_name, pool_dir);
-    g_free(pool_dir);
-    if (!u->pool_id)
-        g_free(pool_dir_of("templates"));
-    if (u->pool_id ? storage_volume_import(u->pool_id, file_name, u->length, &sb, err) < 0
-                   : sandbox_release(sb, stored_path, err) < 0) {
-        g_free(stored_path);
-        goto out;
-    }
-    /* nginx sends it to downloaders: lib/pool_file.h. */
-    if (pool_file_protect(stored_path, true) < 0) {
-        template_file_remove(u->pool_id, file_name);
-        g_free(stored_path);
-        err_set(err, 503, "storage_error", NULL, "The image could not be stored.");
-        goto out;
-    }
     job_progress(job, 90);
-    struct stat st;
-    long long size_bytes = stat(stored_path, &st) == 0 ? (long long)st.st_blocks * 512 : 0;
-    g_free(stored_path);
 
     const char *name = upload_display_name(u, ovf.name);
     long long template_id = 0;
@@ -458,7 +524,96 @@ static int import_template(struct job *job, const struct upload *u, const char *
 out:
     sandbox_free(sb);
     g_free(file_name);
-    json_decref(info);
+    return rc < 0 && !strcmp(err->code, "cancelled") ? JOB_CANCELLED : rc;
+}
+
+/* Issue 19: what a package may ask of a VM. The create step checks the
+ * sizes again against the form's limits, the owner's quota and the host. */
+#define OVA_MAX_VCPUS 64
+#define OVA_MIN_MEMORY_MB 64
+#define OVA_MAX_MEMORY_MB 1048576
+
+static int ova_hardware_check(const struct ovf_info *ovf, struct err *err)
+{
+    if (ovf->n_disks > 1)
+        return err_set(err, 422, "ova_many_disks", NULL,
+                       "The package has %d disks; only a package with one disk becomes a "
+                       "virtual machine.", ovf->n_disks);
+    if (ovf->vcpus > OVA_MAX_VCPUS)
+        return err_set(err, 422, "ova_absurd_hardware", NULL,
+                       "The package asks for %lld virtual CPUs; at most %d.", ovf->vcpus,
+                       OVA_MAX_VCPUS);
+    if (ovf->memory_mb && (ovf->memory_mb < OVA_MIN_MEMORY_MB || ovf->memory_mb > OVA_MAX_MEMORY_MB))
+        return err_set(err, 422, "ova_absurd_hardware", NULL,
+                       "The package asks for %lld MiB of memory; %d to %d MiB.", ovf->memory_mb,
+                       OVA_MIN_MEMORY_MB, OVA_MAX_MEMORY_MB);
+    if (ovf->n_nics > OVF_MAX_NICS)
+        return err_set(err, 422, "ova_absurd_hardware", NULL,
+                       "The package has %d network adapters; at most %d.", ovf->n_nics,
+                       OVF_MAX_NICS);
+    return 0;
+}
+
+static json_t *ova_nics_json(const struct ovf_info *ovf)
+{
+    json_t *nics = json_array();
+    for (int i = 0; i < ovf->n_nics && i < OVF_MAX_NICS; i++)
+        json_array_append_new(nics, json_pack("{s:s, s:s, s:s}", "name", ovf->nics[i].name,
+                                              "network", ovf->nics[i].network, "model",
+                                              ovf->nics[i].model));
+    return nics;
+}
+
+/* Issue 19: an OVA to become a VM. Unpacked and judged as a template
+ * would be; its hardware checked; its disk staged in pool_dir/ova-imports
+ * and what it asks for recorded for the review step (GET
+ * /vms/imports/{id}). A refused package leaves no row and no file. */
+static int import_vm(struct job *job, const struct upload *u, const char *part, struct err *err)
+{
+    struct ovf_info ovf = { 0 };
+    struct tick t = { job, 5 };
+    const char *stored = NULL;
+    char *file_name = NULL, *nics = NULL;
+    long long virtual_size = 0, size_bytes = 0, import_id = 0;
+    int rc = -1;
+    struct sandbox *sb = sandbox_new(err);
+    if (!sb || sandbox_adopt(sb, part, false, err) < 0 ||
+        unpack_ova(sb, u->length, &ovf, &t, err) < 0 || ova_hardware_check(&ovf, err) < 0 ||
+        !(stored = judge_disk(sb, ovf.disk_format, true, job, &virtual_size, err)) ||
+        store_disk(sb, "ova-imports", "ova", stored, false, &file_name, &size_bytes, err) < 0)
+        goto out;
+    job_progress(job, 90);
+    const char *name = upload_display_name(u, ovf.name);
+    json_t *nics_json = ova_nics_json(&ovf);
+    nics = json_dumps(nics_json, JSON_COMPACT);
+    json_decref(nics_json);
+    if (db_exec_id("INSERT INTO ova_imports (owner_id, name, filename, vcpus, memory_mb, firmware, "
+                   "disk_file, disk_format, source_format, virtual_size_bytes, nics) VALUES (?, "
+                   "LEFT(?, 64), LEFT(?, 255), ?, ?, ?, ?, ?, ?, ?, ?)", &import_id,
+                   DB_INT(u->owner_id), DB_TEXT(name), DB_TEXT(u->filename),
+                   DB_INT(ovf.vcpus > 0 ? ovf.vcpus : 1),
+                   DB_INT(ovf.memory_mb > 0 ? ovf.memory_mb : 512), DB_TEXT(ovf.firmware),
+                   DB_TEXT(file_name), DB_TEXT(stored), DB_TEXT(ovf.disk_format),
+                   DB_INT(virtual_size), DB_TEXT(nics)) < 0) {
+        char *path = pool_path("ova-imports", file_name);
+        unlink(path);
+        g_free(path);
+        err_set(err, 503, "database_unavailable", NULL, "The database is not available.");
+        goto out;
+    }
+    job_target(job->id, "ova_import", import_id, name);
+    json_t *result = json_pack("{s:I, s:s}", "ova_import_id", (json_int_t)import_id, "review",
+                               "");
+    char *review = g_strdup_printf("/vms/imports/%lld", import_id);
+    json_object_set_new(result, "review", json_string(review));
+    g_free(review);
+    job_result(job, result);
+    json_decref(result);
+    rc = 0;
+out:
+    sandbox_free(sb);
+    g_free(file_name);
+    free(nics);
     return rc < 0 && !strcmp(err->code, "cancelled") ? JOB_CANCELLED : rc;
 }
 
@@ -512,10 +667,13 @@ static int import_job(struct job *job)
         rc = import_iso(job, u, part, &err);
     else if (!strcmp(u->kind, "volume"))
         rc = import_volume(job, u, part, &err);
+    else if (!strcmp(u->kind, "vm"))
+        rc = import_vm(job, u, part, &err);
     else
         rc = import_template(job, u, part, &err);
     if (rc != 0)
-        job_message(job, rc == JOB_CANCELLED ? "Cancelled." : err.message);
+        job_fail_reason(job, rc == JOB_CANCELLED ? "cancelled" : err.code,
+                        rc == JOB_CANCELLED ? "Cancelled." : err.message);
     /* Imported or refused, the upload is done with. */
     upload_files_remove(job->object_id);
     db_exec("DELETE FROM uploads WHERE id = ?", DB_INT(job->object_id));
@@ -539,6 +697,11 @@ long long import_start(long long upload_id, long long owner_id, struct err *err)
 
 void import_cleanup_interrupted(void)
 {
+    /* Issue 19: an import whose VM was being made when the helper stopped
+     * goes back to its review (the VM's row is removed as interrupted). */
+    db_exec("UPDATE ova_imports o SET o.state = 'review', o.vm_id = NULL WHERE o.state = "
+            "'creating' AND NOT EXISTS (SELECT 1 FROM vms v WHERE v.id = o.vm_id AND v.state <> "
+            "'creating')");
     struct db_rows *rows = db_query("SELECT id, file_name FROM isos WHERE status = 'importing'");
     for (int i = 0; rows && i < rows->nrows; i++) {
         if (pool_name_valid(db_cell(rows, i, 1))) {
@@ -711,5 +874,38 @@ int template_op_delete(struct op_call *call)
 out:
     json_decref(clones);
     g_free(file);
+    return rc;
+}
+
+int ova_import_op_discard(struct op_call *call)
+{
+    long long id = json_integer_value(json_object_get(call->args, "ova_import_id"));
+    struct db_rows *rows = db_query("SELECT owner_id, state, disk_file FROM ova_imports WHERE id = ?",
+                                    DB_INT(id));
+    int rc = -1;
+    if (!rows)
+        err_set(&call->err, 503, "database_unavailable", NULL, "The database is not available.");
+    else if (rows->nrows != 1 || !rbac_may_touch(call->actor, db_cell_int(rows, 0, 0, 0)))
+        err_set(&call->err, 404, "not_found", NULL, "There is no such import.");
+    else if (strcmp(db_cell(rows, 0, 1), "review"))
+        err_set(&call->err, 409, "wrong_state", NULL,
+                "A virtual machine is being made from this import.");
+    else {
+        unsigned long long n = 0;
+        if (db_exec_count("DELETE FROM ova_imports WHERE id = ? AND state = 'review'", &n,
+                          DB_INT(id)) < 0 || n != 1) {
+            err_set(&call->err, 409, "wrong_state", NULL,
+                    "A virtual machine is being made from this import.");
+        } else {
+            if (pool_name_valid(db_cell(rows, 0, 2))) {
+                char *path = pool_path("ova-imports", db_cell(rows, 0, 2));
+                unlink(path);
+                g_free(path);
+            }
+            call->result = json_pack("{s:b}", "deleted", 1);
+            rc = 0;
+        }
+    }
+    db_rows_free(rows);
     return rc;
 }

@@ -20,5 +20,8 @@ void import_cleanup_interrupted(void);
 int iso_op_verify(struct op_call *call);        /* {iso_id} -> {job_id} */
 int iso_op_delete(struct op_call *call);        /* {iso_id} */
 int template_op_delete(struct op_call *call);   /* {template_id} */
+/* Issue 19: an OVA import waiting for its review, given up: its staged
+ * disk and its row go. {ova_import_id} */
+int ova_import_op_discard(struct op_call *call);
 
 #endif

@@ -64,6 +64,9 @@ static int op_host_cpu_models(struct op_call *call)
 static const struct field upload_args[] = {
     { "upload_id", FIELD_INT, true, 1, INT64_MAX }, { NULL },
 };
+static const struct field ova_import_args[] = {
+    { "ova_import_id", FIELD_INT, true, 1, INT64_MAX }, { NULL },
+};
 static const struct field iso_args[] = { { "iso_id", FIELD_INT, true, 1, INT64_MAX }, { NULL } };
 static const struct field template_args[] = {
     { "template_id", FIELD_INT, true, 1, INT64_MAX }, { NULL },
@@ -81,7 +84,9 @@ static const struct field start_args[] = {
     VM_ID, { "boot", FIELD_ENUM, false, 0, 0, boot_devices }, { NULL },
 };
 static const struct field create_args[] = {
-    VM_ID, { "start", FIELD_BOOL }, { "job_id", FIELD_INT, false, 1, INT64_MAX }, { NULL },
+    VM_ID, { "start", FIELD_BOOL }, { "job_id", FIELD_INT, false, 1, INT64_MAX },
+    { "ova_import_id", FIELD_INT, false, 1, INT64_MAX },   /* issue 19: its disk */
+    { NULL },
 };
 static const struct field clone_args[] = {
     /* 0: a backup restored as a new VM, whose own VM may be gone */
@@ -129,6 +134,7 @@ static const struct op ops[] = {
     { "iso.verify", iso_op_verify, iso_args, false, true },
     { "iso.delete", iso_op_delete, iso_args, false, true },
     { "template.delete", template_op_delete, template_args, false, true },
+    { "ova_import.discard", ova_import_op_discard, ova_import_args, false, true },
     /* vmm-scheduler (issue 11): the action of a firing alert rule. */
     { "alert.action", alert_op_action, alert_action_args, .scheduler_only = true },
     { NULL },

@@ -44,11 +44,38 @@ static long long child_int(xmlNodePtr n, const char *name)
     return v;
 }
 
-/* A virtual hardware item: ResourceType 3 is CPUs, 4 memory. */
+static void child_text(xmlNodePtr n, const char *name, char *out, size_t size)
+{
+    xmlNodePtr c = child(n, name);
+    xmlChar *text = c ? xmlNodeGetContent(c) : NULL;
+    g_strlcpy(out, text ? (const char *)text : "", size);
+    xmlFree(text);
+}
+
+/* A size in bytes from a count and OVF's units ("byte * 2^30"); 0 when it
+ * does not fit (no wrapped-around product). */
+static long long scaled(long long quantity, const char *units)
+{
+    int shift = !units ? 0 : strstr(units, "2^40") ? 40 : strstr(units, "2^30") ? 30
+                           : strstr(units, "2^20") ? 20 : strstr(units, "2^10") ? 10 : 0;
+    return quantity >= 0 && quantity <= (LLONG_MAX >> shift) ? quantity << shift : 0;
+}
+
+/* A virtual hardware item: ResourceType 3 is CPUs, 4 memory, 10 an
+ * Ethernet adapter. */
 static void read_item(xmlNodePtr item, struct ovf_info *info)
 {
     long long type = child_int(item, "ResourceType");
     long long quantity = child_int(item, "VirtualQuantity");
+    if (type == 10) {
+        if (info->n_nics < OVF_MAX_NICS) {
+            struct ovf_nic *nic = &info->nics[info->n_nics];
+            child_text(item, "ElementName", nic->name, sizeof nic->name);
+            child_text(item, "Connection", nic->network, sizeof nic->network);
+            child_text(item, "ResourceSubType", nic->model, sizeof nic->model);
+        }
+        info->n_nics++;
+    }
     if (type == 3 && quantity > 0)
         info->vcpus = quantity;
     if (type == 4 && quantity > 0) {
@@ -89,8 +116,22 @@ static void walk(xmlNodePtr n, struct ovf_info *info, char *disk_ref, size_t ref
                 g_hash_table_insert(files, g_strdup(id), g_strdup(href));
             xmlFree(id);
             xmlFree(href);
-        } else if (!strcmp(name, "Disk") && !disk_ref[0]) {
+        } else if (!strcmp(name, "Config")) {
+            /* VMware's <vmw:Config vmw:key="firmware" vmw:value="efi"/>. */
+            char *key = attr(n, "key"), *value = attr(n, "value");
+            if (key && value && !strcmp(key, "firmware") && !g_ascii_strcasecmp(value, "efi"))
+                g_strlcpy(info->firmware, "efi", sizeof info->firmware);
+            xmlFree(key);
+            xmlFree(value);
+        } else if (!strcmp(name, "Disk")) {
+            info->n_disks++;
+        }
+        if (!strcmp(name, "Disk") && !disk_ref[0]) {
             char *ref = attr(n, "fileRef"), *format = attr(n, "format");
+            char *capacity = attr(n, "capacity"), *units = attr(n, "capacityAllocationUnits");
+            info->disk_capacity = capacity ? scaled(strtoll(capacity, NULL, 10), units) : 0;
+            xmlFree(capacity);
+            xmlFree(units);
             if (ref) {
                 g_strlcpy(disk_ref, ref, ref_size);
                 const char *f = format ? format : "";
@@ -105,9 +146,37 @@ static void walk(xmlNodePtr n, struct ovf_info *info, char *disk_ref, size_t ref
     }
 }
 
+/* A file name of the package itself: no directory, no "..". */
+static bool plain_name(const char *name)
+{
+    return name[0] && !strchr(name, '/') && !strchr(name, '\\') && strcmp(name, ".") &&
+           strcmp(name, "..");
+}
+
+/* Whether a member's path stays inside the package: relative, no ".."
+ * step. */
+static bool inside(const char *path)
+{
+    if (!path || !path[0] || path[0] == '/')
+        return false;
+    gchar **steps = g_strsplit(path, "/", -1);
+    bool ok = true;
+    for (gchar **s = steps; *s && ok; s++)
+        ok = strcmp(*s, "..") != 0;
+    g_strfreev(steps);
+    return ok;
+}
+
+static int escaped(const char *path, struct err *err)
+{
+    return err_set(err, 422, "ova_path_escape", NULL,
+                   "A member of the package has a path outside it (%.64s).", path ? path : "");
+}
+
 int ovf_parse(const char *xml, size_t len, struct ovf_info *info, struct err *err)
 {
     memset(info, 0, sizeof *info);
+    g_strlcpy(info->firmware, "bios", sizeof info->firmware);
     /* No network, no entity expansion: the descriptor is untrusted. */
     xmlDocPtr doc = xmlReadMemory(xml, (int)len, "package.ovf", NULL,
                                   XML_PARSE_NONET | XML_PARSE_NOWARNING | XML_PARSE_NOERROR);
@@ -123,6 +192,10 @@ int ovf_parse(const char *xml, size_t len, struct ovf_info *info, struct err *er
     xmlFreeDoc(doc);
     if (!info->disk_href[0])
         return err_set(err, 422, "bad_ovf", NULL, "The OVF descriptor names no disk.");
+    if (!plain_name(info->disk_href))
+        return err_set(err, 422, "ova_path_escape", NULL,
+                       "The OVF names its disk by a path (%.64s), not a file of the package.",
+                       info->disk_href);
     return 0;
 }
 
@@ -154,6 +227,10 @@ static char *read_ovf(const char *ova, size_t *len, struct err *err)
     }
     int rc;
     while ((rc = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
+        if (!inside(archive_entry_pathname(e))) {
+            escaped(archive_entry_pathname(e), err);
+            break;
+        }
         if (!is_ovf(archive_entry_pathname(e)))
             continue;
         la_int64_t size = archive_entry_size(e);
@@ -220,10 +297,17 @@ int ova_extract(const char *ova, const char *disk_path, struct ovf_info *info, s
     rc = -1;
     while (a && archive_read_next_header(a, &e) == ARCHIVE_OK) {
         const char *name = archive_entry_pathname(e);
-        const char *base = name ? strrchr(name, '/') : NULL;
-        base = base ? base + 1 : name;
-        if (base && !strcmp(base, info->disk_href)) {
-            rc = write_member(a, disk_path, err);
+        if (!inside(name)) {
+            escaped(name, err);
+            break;
+        }
+        if (!strncmp(name, "./", 2))
+            name += 2;
+        if (!strcmp(name, info->disk_href)) {
+            if (archive_entry_filetype(e) != AE_IFREG || archive_entry_hardlink(e))
+                err_set(err, 422, "bad_ova", NULL, "The disk of the package is not a plain file.");
+            else
+                rc = write_member(a, disk_path, err);
             break;
         }
     }

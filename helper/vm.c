@@ -656,11 +656,24 @@ static int copy_template(virConnectPtr conn, virStorageVolPtr vol, const char *p
 /* A full clone's disk: a new volume with the template's bytes, grown to
  * the VM's disk size. The volume is returned; NULL (nothing left) with
  * *rc -1 or JOB_CANCELLED otherwise. */
+static virStorageVolPtr copied_disk(virConnectPtr conn, virStoragePoolPtr pool,
+                                    const struct vm *vm, char *path, const struct job *job,
+                                    int *rc, struct err *err);
+
 static virStorageVolPtr full_clone_disk(virConnectPtr conn, virStoragePoolPtr pool,
                                         const struct vm *vm, const struct job *job, int *rc,
                                         struct err *err)
 {
-    char *path = library_template_path(vm->template_file, vm->template_dir);
+    return copied_disk(conn, pool, vm, library_template_path(vm->template_file, vm->template_dir),
+                       job, rc, err);
+}
+
+/* A new volume holding the qcow2 at path (taken), grown to the VM's disk
+ * size: a full clone's, or an imported OVA's (issue 19). */
+static virStorageVolPtr copied_disk(virConnectPtr conn, virStoragePoolPtr pool,
+                                    const struct vm *vm, char *path, const struct job *job,
+                                    int *rc, struct err *err)
+{
     char *name = disk_name(vm);
     char *disk_path = NULL;
     virStorageVolPtr vol = NULL;
@@ -743,8 +756,42 @@ int vm_disk_precreate(virConnectPtr conn, long long vm_id, const struct user *ac
     return rc;
 }
 
+/* Issue 19: the staged disk of the OVA import a creation copies (the
+ * import claimed for this VM by vmm-vms); NULL with err set. */
+static char *ova_import_disk(long long import_id, long long vm_id, struct err *err)
+{
+    struct db_rows *rows = db_query("SELECT disk_file FROM ova_imports WHERE id = ? AND vm_id = ? "
+                                    "AND state = 'creating'", DB_INT(import_id), DB_INT(vm_id));
+    char *path = NULL;
+    if (!rows)
+        err_set(err, 503, "database_unavailable", NULL, "The database is not available.");
+    else if (rows->nrows != 1 || !pool_name_valid(db_cell(rows, 0, 0)))
+        err_set(err, 404, "not_found", NULL, "The import is gone.");
+    else
+        path = pool_path("ova-imports", db_cell(rows, 0, 0));
+    db_rows_free(rows);
+    return path;
+}
+
+/* The import's end: done (its staged disk goes, the VM has its copy), or
+ * back to its review for another try. */
+static void ova_import_finish(long long import_id, long long vm_id, bool made)
+{
+    if (!made) {
+        db_exec("UPDATE ova_imports SET state = 'review', vm_id = NULL WHERE id = ? AND vm_id = ?",
+                DB_INT(import_id), DB_INT(vm_id));
+        return;
+    }
+    char *path = ova_import_disk(import_id, vm_id, &(struct err){ 0 });
+    if (path)
+        unlink(path);
+    g_free(path);
+    db_exec("UPDATE ova_imports SET state = 'done' WHERE id = ? AND vm_id = ?", DB_INT(import_id),
+            DB_INT(vm_id));
+}
+
 /* The whole creation, in a job: the disk (a copy with progress for a full
- * clone), the domain, the start if asked. On failure or cancel nothing
+ * clone or an imported OVA), the domain, the start if asked. On failure or cancel nothing
  * stays: no volume, no domain, no row (its quota is free again); the job
  * keeps the reason. */
 static int create_job(struct job *job)
@@ -759,8 +806,11 @@ static int create_job(struct job *job)
     int rc = -1;
     if (pool) {
         job_progress(job, 1);
-        vol = vm->full_clone ? full_clone_disk(conn, pool, vm, job, &rc, &err)
-                             : new_disk(pool, vm, &err);
+        char *ova = job->object_id ? ova_import_disk(job->object_id, vm->id, &err) : NULL;
+        vol = ova              ? copied_disk(conn, pool, vm, ova, job, &rc, &err)
+              : job->object_id ? NULL
+              : vm->full_clone ? full_clone_disk(conn, pool, vm, job, &rc, &err)
+                               : new_disk(pool, vm, &err);
         int seed = vol ? install_seed_build(vm->id, vm->uuid, vm->domain_name, &err) : -1;
         vm->seed_attached = seed == 1;   /* issue 18 */
         dom = seed >= 0 ? vm_define(conn, vm, job->start, &err) : NULL;
@@ -781,9 +831,13 @@ static int create_job(struct job *job)
     } else {
         json_t *result = json_pack("{s:I, s:s}", "vm_id", (json_int_t)vm->id, "state",
                                    vm_state_name(dom));
+        if (job->object_id)
+            json_object_set_new(result, "ova_import_id", json_integer(job->object_id));
         job_result(job, result);
         json_decref(result);
     }
+    if (job->object_id)
+        ova_import_finish(job->object_id, job->vm_id, rc == 0);
     if (dom)
         virDomainFree(dom);
     if (vol)
@@ -886,21 +940,58 @@ static int clone_disk(const struct vm *vm, const struct vm *source, long long sn
     return rc;
 }
 
+/* Issue 19: a clone on another host than this one (its source's): the
+ * source's volume copied whole by that host's libvirt into a new volume
+ * of its disks pool (virStorageVolCreateXMLFrom), grown to the VM's size;
+ * NULL with err set. */
+static virStorageVolPtr remote_clone_disk(virConnectPtr conn, virStoragePoolPtr pool,
+                                          const struct vm *vm, const struct vm *source,
+                                          struct err *err)
+{
+    char *src_name = disk_name(source), *name = disk_name(vm);
+    virStoragePoolPtr src_pool = vm_disk_pool(conn, source, err);
+    virStorageVolPtr src = src_pool ? virStorageVolLookupByName(src_pool, src_name) : NULL;
+    virStorageVolPtr vol = NULL;
+    if (src_pool && !src)
+        libvirt_error(err, "Finding the source's disk");
+    if (src) {
+        char *vxml = volume_xml(name, vm->disk_gb, NULL, NULL);
+        vol = virStorageVolCreateXMLFrom(pool, vxml, src, 0);
+        g_free(vxml);
+        if (!vol)
+            libvirt_error(err, "Copying the disk");
+        virStorageVolFree(src);
+    }
+    if (src_pool)
+        virStoragePoolFree(src_pool);
+    g_free(src_name);
+    g_free(name);
+    return vol;
+}
+
 /* The clone, in a job: the disk copied, the domain defined (new UUID,
- * MACs and VNC password are the new row's). On failure or cancel nothing
- * stays, as for a create. */
+ * MACs and VNC password are the new row's), on the source's host (issue
+ * 19: vmm-vms put the row there). On failure or cancel nothing stays, as
+ * for a create. */
 static int clone_job(struct job *job)
 {
     struct err err = { 0 };
     struct user *actor = user_by_id(job->actor_id);
     struct vm *vm = actor ? vm_load_id(job->vm_id, actor, &err) : NULL;
     struct vm *source = vm && job->source_id ? vm_load_id(job->source_id, actor, &err) : NULL;
-    virConnectPtr conn = source || (vm && job->backup_id) ? virt_conn(&err) : NULL;
+    bool remote = vm && vm->host_id != VIRT_LOCAL_HOST;
+    virConnectPtr conn = source || (vm && job->backup_id) ? virt_conn_host(vm->host_id, &err) : NULL;
     virStoragePoolPtr pool = conn ? pool_get(conn, "disks", &err) : NULL;
+    virStorageVolPtr remote_vol = NULL;
     virDomainPtr dom = NULL;
     bool copied = false;
     int rc = -1;
-    if (pool) {
+    if (pool && remote && (!source || source->host_id != vm->host_id || job->backup_id ||
+                           job->object_id)) {
+        err_set(&err, 422, "clone_other_host", NULL,
+                "A clone on another host is a copy of its source there, without snapshot or "
+                "backup.");
+    } else if (pool) {
         virDomainPtr src = source ? virDomainLookupByName(conn, source->domain_name) : NULL;
         virResetLastError();
         const char *state = src ? vm_state_name(src) : "gone";
@@ -910,6 +1001,8 @@ static int clone_job(struct job *job)
         if (strcmp(state, "stopped") && !job->backup_id)   /* a backup is at rest */
             err_set(&err, 409, "wrong_state", NULL,
                     "A machine is cloned stopped; this one is %s.", state);
+        else if (remote)
+            rc = (remote_vol = remote_clone_disk(conn, pool, vm, source, &err)) ? 0 : -1;
         else
             rc = clone_disk(vm, source, job->object_id, job, &err);
         copied = rc == 0;
@@ -924,7 +1017,9 @@ static int clone_job(struct job *job)
         err_set(&err, 404, "not_found", NULL, "The virtual machine is gone.");
     }
     if (rc != 0) {
-        if (copied) {
+        if (remote_vol)
+            virStorageVolDelete(remote_vol, 0);
+        else if (copied) {
             char *name = disk_name(vm);
             char *path = pool_path("disks", name);
             g_unlink(path);
@@ -938,13 +1033,15 @@ static int clone_job(struct job *job)
         job_fail_reason(job, rc == JOB_CANCELLED ? "cancelled" : err.code,
                         rc == JOB_CANCELLED ? "Cancelled." : err.message);
     } else {
-        json_t *result = json_pack("{s:I, s:I, s:I, s:s}", "vm_id", (json_int_t)vm->id,
+        json_t *result = json_pack("{s:I, s:I, s:I, s:s, s:I}", "vm_id", (json_int_t)vm->id,
                                    "source_id", (json_int_t)(source ? source->id : 0),
                                    "backup_id", (json_int_t)job->backup_id, "state",
-                                   vm_state_name(dom));
+                                   vm_state_name(dom), "host_id", (json_int_t)vm->host_id);
         job_result(job, result);
         json_decref(result);
     }
+    if (remote_vol)
+        virStorageVolFree(remote_vol);
     if (dom)
         virDomainFree(dom);
     if (pool)
@@ -1030,16 +1127,27 @@ int vm_op_create(struct op_call *call)
         return -1;
     bool from_template = vm->template_file && pool_name_valid(vm->template_file);
     bool from_iso = vm->iso_file && pool_name_valid(vm->iso_file);
-    if (strcmp(vm->state, "creating") != 0)
+    long long ova_import = json_integer_value(json_object_get(call->args, "ova_import_id"));
+    char *ova_disk = ova_import ? ova_import_disk(ova_import, vm->id, &call->err) : NULL;
+    bool from_ova = ova_disk != NULL;
+    g_free(ova_disk);
+    if (ova_import && !from_ova)
+        ;   /* err says why */
+    else if (strcmp(vm->state, "creating") != 0)
         wrong_state(call, "create", vm->state);
-    else if ((!from_template && !from_iso) || (vm->full_clone && !from_template))
+    else if (from_ova && (from_template || from_iso))
+        err_set(&call->err, 422, "invalid_choice", NULL,
+                "A machine made from an OVA has no template or ISO.");
+    else if (!from_ova && ((!from_template && !from_iso) || (vm->full_clone && !from_template)))
         err_set(&call->err, 422, "no_image", NULL, "This virtual machine needs a template or an ISO.");
     /* The program checked it; a template quarantined since is refused too. */
     else if (from_template && !library_template_ready(vm->template_file, &call->err))
         ;   /* err says why */
     else if (!job_for_vm(job_id, vm->id, "vm.create"))
         err_set(&call->err, 422, "no_job", "job_id", "A creation needs its queued job.");
-    else if (job_run(job_id, vm->id, call->actor->id, start, create_job) < 0)
+    else if (job_launch((struct job){ .id = job_id, .vm_id = vm->id, .actor_id = call->actor->id,
+                                      .start = start, .object_id = ova_import },
+                        create_job) < 0)
         err_set(&call->err, 409, "job_failed", NULL,
                 "The creation could not be started (its job was given up).");
     else {

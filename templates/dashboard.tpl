@@ -53,6 +53,25 @@
   </dl>
 </section>
 {{/totals}}
+{{#has_hosts}}
+<section class="card" id="hosts-use">
+  <h2><a href="/hosts">{{_ Hosts}}</a></h2>
+  <table class="table">
+    <thead><tr><th>{{_ Host}}</th><th>{{_ State}}</th><th>{{_ VMs (running)}}</th><th>{{_ vCPUs running / CPUs}}</th><th>{{_ Memory running / total}}</th></tr></thead>
+    <tbody>
+    {{#hosts}}
+      <tr id="host-use-{{id}}">
+        <td><a href="/hosts/{{id}}">{{name}}</a></td>
+        <td class="host-state"><span class="state state-{{state}}">{{state}}</span>{{#not_enabled}} <span class="muted">{{_ not placed here}}</span>{{/not_enabled}}</td>
+        <td class="host-vms">{{vms}} ({{running}})</td>
+        <td class="host-vcpus"><progress max="100" value="{{vcpus_percent}}"></progress> {{vcpus_used}} / {{cpus}}</td>
+        <td class="host-memory"><progress max="100" value="{{memory_percent}}"></progress> {{memory_used_mb}} / {{memory_mb}} MiB</td>
+      </tr>
+    {{/hosts}}
+    </tbody>
+  </table>
+</section>
+{{/has_hosts}}
 </div>
 </div>
 {{! issue11-monitoring: charts and sparklines go here (one include line). }}

@@ -5,6 +5,7 @@
   <select id="kind" name="kind">
     <option value="iso">{{_ ISO image}}</option>
     <option value="template">{{_ Template (disk image)}}</option>
+    <option value="vm">{{_ Virtual machine (OVA, reviewed before it is made)}}</option>
   </select>
   <label for="name">{{_ Name}}</label>
   <input id="name" name="name" maxlength="64" placeholder="{{_ The file's name if empty}}">

@@ -791,13 +791,24 @@ static int migrate_job(struct job *job)
         volumes_delete(m.src, disks);
         json_t *result = json_pack("{s:I, s:I, s:s}", "vm_id", (json_int_t)m.vm_id, "host_id",
                                    (json_int_t)m.dst_id, "state", vm_state_name(run.result));
-        int type = 0, n = 0;
-        virTypedParameterPtr p = NULL;
+        /* The downtime of the completed migration: the destination keeps
+         * its statistics (the source's domain is undefined by now), the
+         * source's only where it still has them. */
         unsigned long long downtime = 0;
-        if (virDomainGetJobStats(m.dom, &type, &p, &n, VIR_DOMAIN_JOB_STATS_COMPLETED) == 0 &&
-            virTypedParamsGetULLong(p, n, VIR_DOMAIN_JOB_DOWNTIME, &downtime) == 1)
-            json_object_set_new(result, "downtime_ms", json_integer((json_int_t)downtime));
-        virTypedParamsFree(p, n);
+        virDomainPtr sides[] = { run.result, m.dom };
+        for (size_t i = 0; i < G_N_ELEMENTS(sides); i++) {
+            int type = 0, n = 0;
+            virTypedParameterPtr p = NULL;
+            bool got = virDomainGetJobStats(sides[i], &type, &p, &n,
+                                            VIR_DOMAIN_JOB_STATS_COMPLETED) == 0 &&
+                       virTypedParamsGetULLong(p, n, VIR_DOMAIN_JOB_DOWNTIME, &downtime) == 1;
+            virTypedParamsFree(p, n);
+            if (got) {
+                json_object_set_new(result, "downtime_ms", json_integer((json_int_t)downtime));
+                break;
+            }
+        }
+        virResetLastError();
         job_result(job, result);
         json_decref(result);
         job_log(job->id, "Migrated.");

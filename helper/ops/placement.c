@@ -1,10 +1,14 @@
-/* host.place {vcpus, memory_mb, disk_gb, arch, host_id?}: the host a new
- * VM is made on. A host has room when it runs the architecture, has at
+/* host.place {vcpus, memory_mb, disk_gb, arch, host_id?}: the hosts a new
+ * VM may be made on. A host has room when it runs the architecture, has at
  * least the vCPUs as CPUs, the memory free (free, buffers and page cache:
  * what the kernel gives a new guest) and the disk free in its disks pool.
  * Asked for a host, the answer is that host or why it has no room; else
- * the one with room and the fewest VMs (then the lowest id). Quotas and
- * the IP registry are the portal's, global, and checked before this. */
+ * every host with room, the fewest VMs first (then the lowest id), each
+ * with what it has free: {host_id (the first), candidates: [{host_id,
+ * memory_mb, disk_gb}]}. The portal reserves its choice among them in the
+ * create's transaction, counting the VMs placed there and still being
+ * made (cgi-bin/vmm-vms.c), which this measure cannot see. Quotas and the
+ * IP registry are the portal's, global, and checked before this. */
 #include "placement.h"
 
 #include <glib.h>
@@ -93,8 +97,9 @@ static long long spare_disk_gb(virConnectPtr conn, struct err *err)
 }
 
 /* 0 when host_id has room for w, else -1 with why in err (the field it
- * lacks, for the form). */
-static int host_room(long long host_id, const char *name, const struct want *w, struct err *err)
+ * lacks, for the form); what it has free in *memory_mb and *disk_gb. */
+static int host_room(long long host_id, const char *name, const struct want *w,
+                     long long *memory_mb, long long *disk_gb, struct err *err)
 {
     virConnectPtr conn = virt_conn_host(host_id, err);
     if (!conn)
@@ -117,6 +122,8 @@ static int host_room(long long host_id, const char *name, const struct want *w, 
                 disk < 0 ? 0 : disk);
     else
         rc = 0;
+    *memory_mb = memory;
+    *disk_gb = disk;
     virConnectClose(conn);
     return rc;
 }
@@ -145,8 +152,9 @@ static int op_place(struct op_call *call)
     }
     struct err first = { 0 };
     long long chosen = 0;
-    for (int i = 0; i < rows->nrows && !chosen; i++) {
-        long long id = db_cell_int(rows, i, 0, 0);
+    json_t *candidates = json_array();
+    for (int i = 0; i < rows->nrows; i++) {
+        long long id = db_cell_int(rows, i, 0, 0), memory = 0, disk = 0;
         const char *name = db_cell(rows, i, 1);
         struct err why = { 0 };
         if (!db_cell_int(rows, i, 2, 0))
@@ -154,19 +162,25 @@ static int op_place(struct op_call *call)
                     "The host %s takes no new virtual machines.", name);
         else if (id != VIRT_LOCAL_HOST && strcmp(db_cell(rows, i, 3), "up"))
             err_set(&why, 409, "host_unavailable", "host_id", "The host %s is not up.", name);
-        else if (host_room(id, name, &w, &why) == 0)
-            chosen = id;
+        else if (host_room(id, name, &w, &memory, &disk, &why) == 0) {
+            chosen = chosen ? chosen : id;
+            json_array_append_new(candidates, json_pack("{s:I, s:I, s:I}", "host_id",
+                                                        (json_int_t)id, "memory_mb",
+                                                        (json_int_t)memory, "disk_gb",
+                                                        (json_int_t)disk));
+        }
         if (!chosen && !first.status)
             first = why;
     }
     db_rows_free(rows);
     if (!chosen) {
+        json_decref(candidates);
         if (!first.status)
             err_set(&first, 409, "no_host", "host_id", "No host takes new virtual machines.");
         call->err = first;
         return -1;
     }
-    call->result = json_pack("{s:I}", "host_id", (json_int_t)chosen);
+    call->result = json_pack("{s:I, s:o}", "host_id", (json_int_t)chosen, "candidates", candidates);
     return 0;
 }
 

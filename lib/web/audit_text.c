@@ -55,6 +55,8 @@ static const struct {
     { "vm.clone", N_("cloned VM %s"), T_VM },
     { "vm.migrate", N_("migrated VM %s"), T_VM },
     { "vm.export", N_("exported VM %s as an OVA"), T_VM },
+    { "vm.import", N_("made VM %s from an imported OVA"), T_VM },
+    { "vm.import_discard", N_("discarded an OVA import"), T_NONE },
     { "vm.console", N_("opened the console of VM %s"), T_VM },
     { "vm.wizard_step", N_("went through a step of the install wizard"), T_NONE },
     { "vm.cdrom", N_("changed the CD-ROM of VM %s"), T_VM },

@@ -68,6 +68,10 @@ test("an admin's dashboard counts users, ISOs and templates, in Chinese", async 
     assert.equal(Number(await page.textContent('#templates-count')), templates);
     assert.ok(Number(await page.textContent('#users-count')) >= 2);
     assert.match(await page.textContent('#host-use h2'), /主机/);
+    // Issue 19: each host's use, as the database has it.
+    const [[vms, running]] = sql("SELECT COUNT(*), COALESCE(SUM(state IN ('running', 'paused')), 0) FROM vms WHERE host_id = 1");
+    assert.equal((await page.textContent('#host-use-1 .host-vms')).trim(), `${vms} (${running})`);
+    assert.match(await page.textContent('#hosts-use thead'), /运行中内存/);
     await page.screenshot({ path: join(OUT, 'e2e-dashboard-admin-zh.png'), fullPage: true });
   } finally {
     await context.close();

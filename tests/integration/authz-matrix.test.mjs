@@ -133,6 +133,13 @@ const EXPECTED = {
   'API POST /vms/{id:int}/clone': { anon: 401, a: 400, b: 404, admin: 400, bBody: { name: 'stolen' } },
   'API POST /vms/{id:int}/export': { anon: 401, a: 400, b: 404, admin: 400, bBody: {} },
   'API GET /vms/{id:int}/exports/{job:int}': { anon: 401, a: 404, b: 404, admin: 404 },
+  // issue 19: A's OVA import waiting for its review (a row only)
+  'API GET /vms/imports/{iid:int}': { anon: 401, a: 200, b: 404, admin: 200 },
+  'PAGE GET /vms/imports/{iid:int}': { anon: 303, a: 200, b: 404, admin: 200 },
+  'API POST /vms/imports/{iid:int}': { anon: 401, a: 400, b: 404, admin: 400, bBody: { name: 'stolen' } },
+  'PAGE POST /vms/imports/{iid:int}/create': { anon: 303, a: 400, b: 404, admin: 400, bBody: { name: 'stolen' } },
+  'API DELETE /vms/imports/{iid:int}': { anon: 401, a: 400, b: 404, admin: 400, bBody: {} },
+  'PAGE POST /vms/imports/{iid:int}/discard': { anon: 303, a: 400, b: 404, admin: 400, bBody: {} },
   'API GET /vms/{id:int}/snapshot-policy': { anon: 401, a: 200, b: 404, admin: 200 },
   'API PUT /vms/{id:int}/snapshot-policy': { anon: 401, a: 400, b: 404, admin: 400, bBody: { schedule: '0 2 * * *', keep: 7 } },
   'PAGE POST /vms/{id:int}/snapshot-policy': { anon: 303, a: 400, b: 404, admin: 400, bBody: { schedule: '0 2 * * *', keep: '7' } },
@@ -401,6 +408,9 @@ before(async () => {
   sql(`INSERT INTO install_configs (owner_id, name, shared, body)
        VALUES (${a.user.id}, ${q(tag)}, 0, '{"type":"cloud-init","hostname":"matrix"}')`);
   ids.installConfig = Number(sql(`SELECT MAX(id) FROM install_configs WHERE owner_id = ${a.user.id}`)[0][0]);
+  sql(`INSERT INTO ova_imports (owner_id, name, vcpus, memory_mb, disk_file, disk_format, source_format, virtual_size_bytes, nics)
+       VALUES (${a.user.id}, ${q(tag)}, 1, 128, ${q(`${tag}.qcow2`)}, 'qcow2', 'vmdk', 1048576, '[]')`);
+  ids.ovaImport = Number(sql(`SELECT MAX(id) FROM ova_imports WHERE owner_id = ${a.user.id}`)[0][0]);
 });
 after(async () => {
   if (templateFile) rmSync(templateFile, { force: true });
@@ -412,7 +422,8 @@ after(async () => {
 
 /** The concrete path of a route pattern, naming user A's objects. */
 function concretePath(pattern) {
-  const object = pattern.startsWith('/vms/') ? ids.vm
+  const object = pattern.startsWith('/vms/imports/') ? ids.ovaImport
+    : pattern.startsWith('/vms/') ? ids.vm
     : pattern.startsWith('/jobs/') ? ids.job
       : pattern.startsWith('/users/') ? ids.user
         : pattern.startsWith('/isos/') ? ids.iso
