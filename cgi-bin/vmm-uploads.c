@@ -177,6 +177,19 @@ static int upload_meta_read(struct req *r, json_t *meta, struct upload_meta *m)
     return 0;
 }
 
+/* 0 when storage pool id exists, else -1 with a 404 on field pool_id
+ * (or the database's 503). */
+static int pool_known(struct req *r, long long id)
+{
+    struct db_rows *rows = db_query("SELECT id FROM storage_pools WHERE id = ?", DB_INT(id));
+    if (!rows)
+        return fail_db(r);
+    int found = rows->nrows;
+    db_rows_free(rows);
+    return found ? 0
+                 : req_fail(r, 404, "not_found", "pool_id", _("There is no such storage pool."));
+}
+
 /* The storage pool a template goes in (issue 12): pool_id, optional,
  * administrators only; a running directory or NFS pool with room for it.
  * The helper answers whether the pool takes it. */
@@ -193,13 +206,8 @@ static int template_pool_read(struct req *r, json_t *meta, long long length, str
     if (*end || m->pool_id < 1)
         return req_fail(r, 400, "invalid_metadata", "pool_id",
                         _("pool_id is a storage pool's id."));
-    struct db_rows *rows = db_query("SELECT id FROM storage_pools WHERE id = ?", DB_INT(m->pool_id));
-    if (!rows)
-        return fail_db(r);
-    int found = rows->nrows;
-    db_rows_free(rows);
-    if (!found)
-        return req_fail(r, 404, "not_found", "pool_id", _("There is no such storage pool."));
+    if (pool_known(r, m->pool_id) < 0)
+        return -1;
     json_t *args = json_pack("{s:I, s:I}", "pool_id", (json_int_t)m->pool_id, "bytes",
                              (json_int_t)length);
     json_t *room = helper_call(r, "storage.volume_room", args);
@@ -229,13 +237,8 @@ static int volume_meta_read(struct req *r, json_t *meta, long long length, struc
                           "a letter or digit."));
     if (meta_choice(r, meta, "format", volume_formats, NULL, &m->format) < 0)
         return -1;
-    struct db_rows *rows = db_query("SELECT id FROM storage_pools WHERE id = ?", DB_INT(m->pool_id));
-    if (!rows)
-        return fail_db(r);
-    int found = rows->nrows;
-    db_rows_free(rows);
-    if (!found)
-        return req_fail(r, 404, "not_found", "pool_id", _("There is no such storage pool."));
+    if (pool_known(r, m->pool_id) < 0)
+        return -1;
     json_t *args = json_pack("{s:I, s:s, s:I}", "pool_id", (json_int_t)m->pool_id, "name",
                              m->name, "bytes", (json_int_t)length);
     json_t *room = helper_call(r, "storage.volume_room", args);
