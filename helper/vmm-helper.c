@@ -198,11 +198,13 @@ static int listen_on(const char *path, gid_t group)
     strcpy(addr.sun_path, path);
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     unlink(path);
-    /* Created 0600 and only then opened to the group: never briefly wider. */
-    mode_t old = umask(0177);
-    int rc = bind(fd, (struct sockaddr *)&addr, sizeof addr);
-    umask(old);
-    if (rc < 0 || chown(path, 0, group) < 0 || chmod(path, 0660) < 0 || listen(fd, 64) < 0) {
+    /* Created 0600 and only then opened to the group: never briefly wider.
+     * Linux gives the socket file the unbound socket's mode (less the
+     * umask); umask() itself would be process-wide, and a directory made
+     * by another thread meanwhile would get it. */
+    if (fd < 0 || fchmod(fd, 0600) < 0 ||
+        bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0 ||
+        chown(path, 0, group) < 0 || chmod(path, 0660) < 0 || listen(fd, 64) < 0) {
         log_error("cannot listen on %s: %s", path, strerror(errno));
         close(fd);
         return -1;
