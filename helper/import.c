@@ -415,46 +415,42 @@ static const char *judge_disk(struct sandbox *sb, const char *declared, bool raw
     return !strcmp(declared, "raw") && !convert ? "raw" : "qcow2";
 }
 
-/* The judged disk out of the sandbox into pool_dir/kind under a fresh
- * name (*file_name, g_free it); its bytes on disk in *size_bytes. */
-static int store_disk(struct sandbox *sb, const char *kind, const char *prefix, const char *format,
-                      bool nginx_reads, char **file_name, long long *size_bytes, struct err *err)
-{
-    *file_name = fresh_name(prefix, format);
-    g_free(pool_dir_of(kind));
-    char *path = pool_path(kind, *file_name);
-    int rc = sandbox_release(sb, path, err);
-    if (rc == 0 && pool_file_protect(path, nginx_reads) < 0) {
-        unlink(path);
-        rc = err_set(err, 503, "storage_error", NULL, "The image could not be stored.");
-    }
-    struct stat st;
-    *size_bytes = rc == 0 && stat(path, &st) == 0 ? (long long)st.st_blocks * 512 : 0;
-    g_free(path);
-    if (rc < 0) {
-        g_free(*file_name);
-        *file_name = NULL;
-    }
-    return rc;
-}
+/* Where a judged disk goes: a volume of the storage pool pool_id (issue
+ * 12, with the pool's deadline; length: the upload's bytes), else
+ * pool_dir/kind. served: nginx sends it to downloaders (lib/pool_file.h). */
+struct disk_dest {
+    long long pool_id;
+    const char *kind;
+    long long length;
+    bool served;
+};
 
-/* A template into the storage pool an administrator chose (issue 12: a
- * volume there, with the pool's deadline) under a fresh name (*file_name,
- * g_free it); its bytes on disk in *size_bytes. The sandbox may be taken
- * by the import (*sb then NULL). */
-static int store_in_storage_pool(struct sandbox **sb, const struct upload *u, const char *format,
-                                 char **file_name, long long *size_bytes, struct err *err)
+/* The judged disk out of the sandbox to dest under a fresh name
+ * "<prefix>-<hex>.<format>" (*file_name, g_free it); its bytes on disk in
+ * *size_bytes. The sandbox may be taken by a storage pool's import (*sb
+ * then NULL). A disk that cannot be protected is removed again. */
+static int store_disk(struct sandbox **sb, const struct disk_dest *dest, const char *prefix,
+                      const char *format, char **file_name, long long *size_bytes,
+                      struct err *err)
 {
-    char *pool_dir = storage_pool_dir(u->pool_id, err);
-    if (!pool_dir)
-        return -1;
-    *file_name = fresh_name("tpl", format);
-    char *path = library_template_path(*file_name, pool_dir);
-    g_free(pool_dir);
-    int rc = storage_volume_import(u->pool_id, *file_name, u->length, sb, err);
-    /* nginx sends it to downloaders: lib/pool_file.h. */
-    if (rc == 0 && pool_file_protect(path, true) < 0) {
-        template_file_remove(u->pool_id, *file_name);
+    char *path = NULL;
+    *file_name = fresh_name(prefix, format);
+    int rc;
+    if (dest->pool_id) {
+        char *pool_dir = storage_pool_dir(dest->pool_id, err);
+        path = pool_dir ? library_template_path(*file_name, pool_dir) : NULL;
+        g_free(pool_dir);
+        rc = path ? storage_volume_import(dest->pool_id, *file_name, dest->length, sb, err) : -1;
+    } else {
+        g_free(pool_dir_of(dest->kind));
+        path = pool_path(dest->kind, *file_name);
+        rc = sandbox_release(*sb, path, err);
+    }
+    if (rc == 0 && pool_file_protect(path, dest->served) < 0) {
+        if (dest->pool_id)
+            template_file_remove(dest->pool_id, *file_name);
+        else
+            unlink(path);
         rc = err_set(err, 503, "storage_error", NULL, "The image could not be stored.");
     }
     struct stat st;
@@ -488,10 +484,9 @@ static int import_template(struct job *job, const struct upload *u, const char *
         declared = ovf.disk_format;
     }
     /* nginx sends templates to downloaders: lib/pool_file.h. */
+    const struct disk_dest dest = { u->pool_id, "templates", u->length, true };
     if (!(stored = judge_disk(sb, declared, false, job, &virtual_size, err)) ||
-        (u->pool_id ? store_in_storage_pool(&sb, u, stored, &file_name, &size_bytes, err)
-                    : store_disk(sb, "templates", "tpl", stored, true, &file_name, &size_bytes,
-                                 err)) < 0)
+        store_disk(&sb, &dest, "tpl", stored, &file_name, &size_bytes, err) < 0)
         goto out;
     job_progress(job, 90);
 
@@ -580,7 +575,8 @@ static int import_vm(struct job *job, const struct upload *u, const char *part, 
     if (!sb || sandbox_adopt(sb, part, false, err) < 0 ||
         unpack_ova(sb, u->length, &ovf, &t, err) < 0 || ova_hardware_check(&ovf, err) < 0 ||
         !(stored = judge_disk(sb, ovf.disk_format, true, job, &virtual_size, err)) ||
-        store_disk(sb, "ova-imports", "ova", stored, false, &file_name, &size_bytes, err) < 0)
+        store_disk(&sb, &(struct disk_dest){ .kind = "ova-imports" }, "ova", stored, &file_name,
+                   &size_bytes, err) < 0)
         goto out;
     job_progress(job, 90);
     const char *name = upload_display_name(u, ovf.name);
