@@ -22,6 +22,7 @@
 #include "ip_alloc.h"
 #include "job_text.h"
 #include "list.h"
+#include "quota.h"
 #include "rbac.h"
 #include "token.h"
 #include "user.h"
@@ -563,12 +564,12 @@ static int quota_limits(long long user_id, struct usage *limit)
 }
 
 /* Checks the new VM against the owner's quota. Runs inside the create
- * transaction after locking the owner's row, so parallel creates of one
- * user queue here and can never together pass the limit. */
+ * transaction after quota_lock(), so parallel creates of one user queue
+ * here (or conflict across Galera nodes) and never together pass the limit. */
 static int quota_check(struct req *r, long long owner, const struct usage *want)
 {
     struct usage used, limit;
-    struct db_rows *lock = db_query("SELECT id FROM users WHERE id = ? FOR UPDATE", DB_INT(owner));
+    int locked = quota_lock(owner);
     struct db_rows *rows = db_query("SELECT COUNT(*), COALESCE(SUM(vcpus), 0), "
                                     "COALESCE(SUM(memory_mb), 0), COALESCE(SUM(disk_gb), 0) + "
                                     "(SELECT COALESCE(SUM(d.size_gb), 0) FROM vm_disks d JOIN vms w "
@@ -582,12 +583,11 @@ static int quota_check(struct req *r, long long owner, const struct usage *want)
                                     "FROM backups WHERE owner_id = ? AND status <> 'failed') "
                                     "FROM vms WHERE owner_id = ?",
                                     DB_INT(owner), DB_INT(owner), DB_INT(owner), DB_INT(owner));
-    int ok = lock && rows && quota_limits(owner, &limit) == 0;
+    int ok = locked == 0 && rows && quota_limits(owner, &limit) == 0;
     if (ok) {
         used = (struct usage){ db_cell_int(rows, 0, 0, 0), db_cell_int(rows, 0, 1, 0),
                                db_cell_int(rows, 0, 2, 0), db_cell_int(rows, 0, 3, 0) };
     }
-    db_rows_free(lock);
     db_rows_free(rows);
     if (!ok)
         return fail_db(r);

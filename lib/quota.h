@@ -28,7 +28,12 @@ json_t *quota_rows(json_t *report);
 struct quota_want {
     long long vcpus, memory_mb, disk_gb, vms;
 };
-/* Inside the transaction that writes the change: locks user_id's row (so
+/* Inside the transaction that writes a change to user_id's use: takes
+ * the user's quota lock, a write to their row, so parallel changes of one
+ * user queue on one server and conflict across Galera nodes (the loser's
+ * transaction runs again and sees the winner's use). 0 or -1. */
+int quota_lock(long long user_id);
+/* Inside the transaction that writes the change: quota_lock(user_id) (so
  * parallel changes of one user queue here) and checks that what they use
  * plus want fits their limits. 0 when it does; 1 when not, with *kind
  * ("vms", "vcpus", "memory_mb", "disk_gb"), *limit and *used set; -1 when the

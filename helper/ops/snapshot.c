@@ -16,6 +16,7 @@
 #include "config.h"
 #include "db.h"
 #include "log.h"
+#include "quota.h"
 #include "rbac.h"
 
 static int libvirt_error(struct err *err, const char *what)
@@ -76,7 +77,7 @@ static long long snap_estimate(const struct vm_ref *vm, virDomainPtr dom, bool w
 
 /* Checks the estimate against the owner's disk quota (VMs' disks, all
  * their snapshots and the owner's backups) and inserts the row, in one transaction with the
- * owner's row locked, as a VM create does. The row's id, or -1 with err. */
+ * owner's quota lock held (quota_lock), as a VM create does. The row's id, or -1 with err. */
 struct snap_insert_tx {
     const struct vm_ref *vm;
     const struct user *actor;
@@ -100,8 +101,7 @@ static int snap_insert_body(void *ctx)
     const char *description = json_string_value(json_object_get(args, "description"));
     const char *origin = json_string_value(json_object_get(args, "origin"));
     memset(err, 0, sizeof *err);
-    struct db_rows *lock = db_query("SELECT id FROM users WHERE id = ? FOR UPDATE",
-                                    DB_INT(vm->owner_id));
+    int locked = quota_lock(vm->owner_id);
     struct db_rows *used = db_query(
         "SELECT (SELECT COALESCE(SUM(disk_gb), 0) FROM vms WHERE owner_id = ?) * 1073741824 + "
         "(SELECT COALESCE(SUM(s.size_bytes), 0) FROM snapshots s JOIN vms v ON v.id = s.vm_id "
@@ -111,7 +111,7 @@ static int snap_insert_body(void *ctx)
         DB_INT(vm->owner_id), DB_INT(vm->owner_id), DB_INT(vm->owner_id), DB_INT(vm->owner_id),
         DB_INT(vm->id), DB_TEXT(name));
     long long id = -1;
-    if (!lock || !used) {
+    if (locked < 0 || !used) {
         err_set(err, 503, "database_unavailable", NULL, "The database is not available.");
     } else if (db_cell_int(used, 0, 2, 0) > 0) {
         err_set(err, 409, "name_taken", "name", "This machine already has a snapshot called %s.",
@@ -128,7 +128,6 @@ static int snap_insert_body(void *ctx)
         err_set(err, 503, "database_unavailable", NULL, "The database is not available.");
         id = -1;
     }
-    db_rows_free(lock);
     db_rows_free(used);
     t->id = id;
     return id < 0 ? -1 : 0;

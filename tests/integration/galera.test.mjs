@@ -8,7 +8,7 @@
 // then 3. They have no helper: only routes that need none are used.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { openSync, readFileSync } from 'node:fs';
 import {
   ADMIN_PASSWORD, ADMIN_USER, BASE, Client, ROOT, STATE, newPassword, q, uniqueName, waitFor,
@@ -39,6 +39,28 @@ function nodeSql(n, query) {
     { encoding: 'utf8' },
   );
   return out.split('\n').filter((l) => l !== '').map((l) => l.split('\t'));
+}
+
+/** A script on node n as one client session: its exit code and errors. */
+function nodeScript(n, script) {
+  return new Promise((resolve) => {
+    execFile(
+      'mariadb',
+      ['--no-defaults', `--socket=${DIR}/node${n}/mysqld.sock`, '-u', 'root', 'vmm', '-N', '-B', '-e', script],
+      { encoding: 'utf8', timeout: 30_000 },
+      (error, stdout, stderr) => resolve({ ok: !error, stderr }),
+    );
+  });
+}
+
+/** The statement quota_lock() (lib/quota.c) runs, with the user id as ?. */
+function quotaLockStatement() {
+  const source = readFileSync(`${ROOT}/lib/quota.c`, 'utf8');
+  const body = /int quota_lock\(long long user_id\)\n\{([\s\S]*?)\n\}/.exec(source);
+  assert.ok(body, 'quota_lock in lib/quota.c');
+  const literal = /db_exec\("([^"]+)"/.exec(body[1]);
+  assert.ok(literal, "quota_lock's statement");
+  return literal[1];
 }
 
 function revalidateMs() {
@@ -194,6 +216,32 @@ test('the same account changed through both front-ends at once: every change is 
   await waitFor(() => nodeSql(1, `SELECT display_name FROM users WHERE id = ${user.id}`)[0][0] ===
     nodeSql(2, `SELECT display_name FROM users WHERE id = ${user.id}`)[0][0], 5000, 50);
   assert.match(nodeSql(3, `SELECT display_name FROM users WHERE id = ${user.id}`)[0][0], /^n\d+$/);
+});
+
+test("two quota checks of one owner on two nodes at once: one commits, the other is retried", async () => {
+  // A quota check's lock must conflict across nodes: Galera's row locks
+  // are local, so SELECT ... FOR UPDATE on two nodes lets both checks
+  // pass. quota_lock() writes the owner's row instead; the second commit
+  // fails certification (1213), and db_transaction() runs its body again,
+  // reading the first one's use.
+  const { user } = await userOn(adminA, A);
+  await waitFor(() => nodeSql(2, `SELECT COUNT(*) FROM users WHERE id = ${user.id}`)[0][0] === '1', 5000, 50);
+  const lock = quotaLockStatement().replace('?', String(user.id));
+  assert.match(lock, /^UPDATE users SET /, 'the quota lock is a write');
+  const check = (n) => nodeScript(n, `BEGIN; ${lock}; SELECT SLEEP(1); COMMIT;`);
+  for (let round = 0; round < 3; round++) {
+    const results = await Promise.all([check(1), check(2)]);
+    const committed = results.filter((r) => r.ok).length;
+    assert.equal(committed, 1, JSON.stringify(results));
+    const loser = results.find((r) => !r.ok);
+    assert.match(loser.stderr, /ERROR 1213/, 'a deadlock, which db_transaction() retries');
+  }
+  // Each round's one commit reached every node.
+  await waitFor(() => nodeSql(3, `SELECT quota_serial FROM users WHERE id = ${user.id}`)[0][0] === '3', 5000, 50);
+  // What it replaces would have let both through.
+  const shared = await Promise.all([1, 2].map((n) =>
+    nodeScript(n, `BEGIN; SELECT id FROM users WHERE id = ${user.id} FOR UPDATE; SELECT SLEEP(1); COMMIT;`)));
+  assert.deepEqual(shared.map((r) => r.ok), [true, true]);
 });
 
 test('a node killed mid-load loses no acknowledged row, and its front-end goes on on another', async () => {
