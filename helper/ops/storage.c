@@ -642,8 +642,9 @@ static bool volume_name_valid(const char *name)
     return net_name_valid(name) && strlen(name) <= 48;
 }
 
-/* The active pool of t, refreshed; NULL with t->err set. */
-static virStoragePoolPtr active_pool(struct timed *t, virConnectPtr conn, struct storage_row *p)
+/* p's pool if it is running; NULL with t->err set (409 pool_inactive when
+ * it is stopped). */
+static virStoragePoolPtr running_pool(struct timed *t, virConnectPtr conn, struct storage_row *p)
 {
     virStoragePoolPtr pool = pool_of(conn, p, &t->err);
     if (pool && virStoragePoolIsActive(pool) != 1) {
@@ -651,6 +652,13 @@ static virStoragePoolPtr active_pool(struct timed *t, virConnectPtr conn, struct
         virStoragePoolFree(pool);
         return NULL;
     }
+    return pool;
+}
+
+/* running_pool, refreshed: what a volume job acts on. */
+static virStoragePoolPtr active_pool(struct timed *t, virConnectPtr conn, struct storage_row *p)
+{
+    virStoragePoolPtr pool = running_pool(t, conn, p);
     if (pool)
         virStoragePoolRefresh(pool, 0);
     return pool;
@@ -673,12 +681,7 @@ static json_t *volume_json(virStorageVolPtr vol, int users)
  * (POST .../refresh does, in a job), so a page waits on no disk. */
 static int volumes_action(struct timed *t, virConnectPtr conn, struct storage_row *p)
 {
-    virStoragePoolPtr pool = pool_of(conn, p, &t->err);
-    if (pool && virStoragePoolIsActive(pool) != 1) {
-        err_set(&t->err, 409, "pool_inactive", NULL, "Start the storage pool first.");
-        virStoragePoolFree(pool);
-        pool = NULL;
-    }
+    virStoragePoolPtr pool = running_pool(t, conn, p);
     if (!pool)
         return -1;
     virStorageVolPtr *vols = NULL;
@@ -853,12 +856,7 @@ static int volume_check_action(struct timed *t, virConnectPtr conn, struct stora
         return err_set(&t->err, 400, "invalid_name", "name", "The volume name is not valid.");
     if (create && !strcmp(p->type, "logical") && format && strcmp(format, "raw"))
         return err_set(&t->err, 422, "invalid_volume", "format", "A logical volume is raw.");
-    virStoragePoolPtr pool = pool_of(conn, p, &t->err);
-    if (pool && virStoragePoolIsActive(pool) != 1) {
-        err_set(&t->err, 409, "pool_inactive", NULL, "Start the storage pool first.");
-        virStoragePoolFree(pool);
-        pool = NULL;
-    }
+    virStoragePoolPtr pool = running_pool(t, conn, p);
     if (!pool)
         return -1;
     virStorageVolPtr vol = volume_name_valid(name) ? virStorageVolLookupByName(pool, name) : NULL;
@@ -980,12 +978,7 @@ static int room_check(struct timed *t, virConnectPtr conn, struct storage_row *p
         return err_set(&t->err, 400, "invalid_name", "name", "The volume name is not valid.");
     if (file_pool(p, &t->err) < 0)
         return -1;
-    virStoragePoolPtr pool = pool_of(conn, p, &t->err);
-    if (pool && virStoragePoolIsActive(pool) != 1) {
-        err_set(&t->err, 409, "pool_inactive", NULL, "Start the storage pool first.");
-        virStoragePoolFree(pool);
-        return -1;
-    }
+    virStoragePoolPtr pool = running_pool(t, conn, p);
     if (!pool)
         return -1;
     int rc = 0;
@@ -1070,12 +1063,7 @@ static int download_action(struct timed *t, virConnectPtr conn, struct storage_r
 {
     if (file_pool(p, &t->err) < 0)
         return -1;
-    virStoragePoolPtr pool = pool_of(conn, p, &t->err);
-    if (pool && virStoragePoolIsActive(pool) != 1) {
-        err_set(&t->err, 409, "pool_inactive", NULL, "Start the storage pool first.");
-        virStoragePoolFree(pool);
-        pool = NULL;
-    }
+    virStoragePoolPtr pool = running_pool(t, conn, p);
     virStorageVolPtr vol = pool ? volume_of(t, pool) : NULL;
     int rc = vol ? 0 : -1;
     char *path = vol ? virStorageVolGetPath(vol) : NULL;
