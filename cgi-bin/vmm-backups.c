@@ -12,6 +12,7 @@
 #include "hardware.h"
 #include "helper_client.h"
 #include "i18n.h"
+#include "list.h"
 #include "ip_alloc.h"
 #include "quota.h"
 #include "rbac.h"
@@ -22,27 +23,6 @@
     "b.id, b.vm_id, b.vm_name, b.mode, COALESCE(b.parent_id, 0), b.status, b.origin, b.note, " \
     "b.size_bytes, DATE_FORMAT(b.created_at, '%Y-%m-%dT%TZ'), "                               \
     "DATE_FORMAT(b.finished_at, '%Y-%m-%dT%TZ'), b.owner_id"
-
-/* The VM of the path if the caller may see it ({id, name, state}), else
- * a 404 (NULL). */
-static json_t *vm_visible(struct req *r)
-{
-    long long id = req_param(r, "id")->num;
-    struct db_rows *rows = db_query("SELECT owner_id, name, state FROM vms WHERE id = ?",
-                                    DB_INT(id));
-    if (!rows) {
-        fail_db(r);
-        return NULL;
-    }
-    json_t *vm = NULL;
-    if (rows->nrows == 1 && rbac_may_touch(r->user, db_cell_int(rows, 0, 0, 0)))
-        vm = json_pack("{s:I, s:s, s:s}", "id", (json_int_t)id, "name", db_cell(rows, 0, 1),
-                       "state", db_cell(rows, 0, 2));
-    else
-        req_fail(r, 404, "not_found", NULL, _("There is no such virtual machine."));
-    db_rows_free(rows);
-    return vm;
-}
 
 static json_t *backup_from_row(const struct db_rows *rows, int i)
 {
@@ -105,7 +85,7 @@ static json_t *policy_of(struct req *r, long long vm_id);
 static int backups_of_vm(struct req *r)
 {
     long long vm_id = req_param(r, "id")->num;
-    json_t *vm = vm_visible(r);
+    json_t *vm = list_path_vm(r);
     json_t *list = vm ? backups_query(r, "b.vm_id = ?", vm_id) : NULL;
     json_t *policy = list ? policy_of(r, vm_id) : NULL;
     if (!policy) {
@@ -168,7 +148,7 @@ static int answer_job(struct req *r, json_t *done, const char *kind, long long v
 
 static int backups_create(struct req *r)
 {
-    json_t *vm = vm_visible(r);
+    json_t *vm = list_path_vm(r);
     if (!vm)
         return -1;
     json_decref(vm);
@@ -473,15 +453,7 @@ static json_t *policy_of(struct req *r, long long vm_id)
 
 static int policy_show(struct req *r)
 {
-    json_t *vm = vm_visible(r);
-    if (!vm)
-        return -1;
-    json_decref(vm);
-    json_t *policy = policy_of(r, req_param(r, "id")->num);
-    if (!policy)
-        return -1;
-    req_set_object(r, "policy", policy);
-    return 0;
+    return schedule_policy_show(r, policy_of);
 }
 
 /* PUT: the whole schedule, run by vmm-scheduler (backups.schedule): at
@@ -494,7 +466,7 @@ static int policy_show(struct req *r)
 static int policy_set(struct req *r)
 {
     long long vm_id = req_param(r, "id")->num;
-    json_t *vm = vm_visible(r);
+    json_t *vm = list_path_vm(r);
     if (!vm)
         return -1;
     json_decref(vm);

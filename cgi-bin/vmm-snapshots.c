@@ -10,34 +10,12 @@
 #include "db.h"
 #include "helper_client.h"
 #include "i18n.h"
-#include "rbac.h"
+#include "list.h"
 #include "schedule_input.h"
 
 #define SNAP_COLUMNS                                                                     \
     "id, name, description, status, with_memory, vm_state, origin, pinned, size_bytes, " \
     "DATE_FORMAT(created_at, '%Y-%m-%dT%TZ'), created_by"
-
-/* The VM of the path if the caller may see it ({id, owner_id, name,
- * state}), else a 404 (NULL). */
-static json_t *vm_visible(struct req *r)
-{
-    long long id = req_param(r, "id")->num;
-    struct db_rows *rows = db_query("SELECT id, owner_id, name, state FROM vms WHERE id = ?",
-                                    DB_INT(id));
-    if (!rows) {
-        fail_db(r);
-        return NULL;
-    }
-    json_t *vm = NULL;
-    if (rows->nrows == 1 && rbac_may_touch(r->user, db_cell_int(rows, 0, 1, 0)))
-        vm = json_pack("{s:I, s:I, s:s, s:s}", "id", (json_int_t)id, "owner_id",
-                       (json_int_t)db_cell_int(rows, 0, 1, 0), "name", db_cell(rows, 0, 2),
-                       "state", db_cell(rows, 0, 3));
-    else
-        req_fail(r, 404, "not_found", NULL, _("There is no such virtual machine."));
-    db_rows_free(rows);
-    return vm;
-}
 
 static json_t *snap_from_row(const struct db_rows *rows, int i)
 {
@@ -57,17 +35,9 @@ static json_t *snap_from_row(const struct db_rows *rows, int i)
 /* The VM's snapshot sid, or a 404 (NULL). */
 static json_t *snap_visible(struct req *r, long long vm_id, long long sid)
 {
-    struct db_rows *rows = db_query("SELECT " SNAP_COLUMNS " FROM snapshots WHERE id = ? AND "
-                                    "vm_id = ?", DB_INT(sid), DB_INT(vm_id));
-    if (!rows) {
-        fail_db(r);
-        return NULL;
-    }
-    json_t *snap = rows->nrows == 1 ? snap_from_row(rows, 0) : NULL;
-    if (!snap)
-        req_fail(r, 404, "not_found", NULL, _("This machine has no such snapshot."));
-    db_rows_free(rows);
-    return snap;
+    return list_one(r, db_query("SELECT " SNAP_COLUMNS " FROM snapshots WHERE id = ? AND "
+                                "vm_id = ?", DB_INT(sid), DB_INT(vm_id)),
+                    snap_from_row, _("This machine has no such snapshot."));
 }
 
 /* Appends snap and then its children (depth-first, oldest first). */
@@ -126,7 +96,7 @@ static json_t *policy_of(struct req *r, long long vm_id);
 
 static int snapshots_list(struct req *r)
 {
-    json_t *vm = vm_visible(r);
+    json_t *vm = list_path_vm(r);
     json_t *tree = vm ? snap_tree(r, req_param(r, "id")->num) : NULL;
     if (!tree) {
         json_decref(vm);
@@ -175,7 +145,7 @@ static int answer(struct req *r, long long vm_id, json_t *done, const char *kind
 
 static int snapshots_create(struct req *r)
 {
-    json_t *vm = vm_visible(r);
+    json_t *vm = list_path_vm(r);
     if (!vm)
         return -1;
     json_decref(vm);
@@ -195,7 +165,7 @@ static int snapshots_create(struct req *r)
 static int snapshots_revert(struct req *r)
 {
     long long vm_id = req_param(r, "id")->num, sid = req_param(r, "sid")->num;
-    json_t *vm = vm_visible(r);
+    json_t *vm = list_path_vm(r);
     json_t *snap = vm ? snap_visible(r, vm_id, sid) : NULL;
     json_decref(vm);
     if (!snap)
@@ -213,7 +183,7 @@ static int snapshots_revert(struct req *r)
 static int snapshots_delete(struct req *r)
 {
     long long vm_id = req_param(r, "id")->num, sid = req_param(r, "sid")->num;
-    json_t *vm = vm_visible(r);
+    json_t *vm = list_path_vm(r);
     json_t *snap = vm ? snap_visible(r, vm_id, sid) : NULL;
     json_decref(vm);
     if (!snap)
@@ -246,7 +216,7 @@ static int snapshots_delete(struct req *r)
 static int snapshots_update(struct req *r)
 {
     long long vm_id = req_param(r, "id")->num, sid = req_param(r, "sid")->num;
-    json_t *vm = vm_visible(r);
+    json_t *vm = list_path_vm(r);
     json_t *snap = vm ? snap_visible(r, vm_id, sid) : NULL;
     json_decref(vm);
     if (!snap)
@@ -274,7 +244,7 @@ static int snapshots_merge(struct req *r)
 {
     long long vm_id = req_param(r, "id")->num;
     long long source = input_int(r, "source", 0), target = input_int(r, "target", 0);
-    json_t *vm = vm_visible(r);
+    json_t *vm = list_path_vm(r);
     json_t *snap = vm ? snap_visible(r, vm_id, source) : NULL;
     json_decref(snap);
     snap = snap ? snap_visible(r, vm_id, target) : NULL;
@@ -331,15 +301,7 @@ static json_t *policy_of(struct req *r, long long vm_id)
 
 static int policy_show(struct req *r)
 {
-    json_t *vm = vm_visible(r);
-    if (!vm)
-        return -1;
-    json_decref(vm);
-    json_t *policy = policy_of(r, req_param(r, "id")->num);
-    if (!policy)
-        return -1;
-    req_set_object(r, "policy", policy);
-    return 0;
+    return schedule_policy_show(r, policy_of);
 }
 
 /* PUT: the whole schedule. It runs in vmm-scheduler (snapshots.schedule):
@@ -349,7 +311,7 @@ static int policy_show(struct req *r)
 static int policy_set(struct req *r)
 {
     long long vm_id = req_param(r, "id")->num;
-    json_t *vm = vm_visible(r);
+    json_t *vm = list_path_vm(r);
     if (!vm)
         return -1;
     json_decref(vm);

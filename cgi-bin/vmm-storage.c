@@ -53,17 +53,9 @@ static void add_figures(json_t *pool, json_t *figures)
 
 static json_t *pool_load(struct req *r, long long id)
 {
-    struct db_rows *rows = db_query("SELECT " POOL_COLUMNS " FROM storage_pools WHERE id = ?",
-                                    DB_INT(id));
-    if (!rows) {
-        fail_db(r);
-        return NULL;
-    }
-    json_t *pool = rows->nrows == 1 ? pool_from_row(rows, 0) : NULL;
-    db_rows_free(rows);
-    if (!pool)
-        req_fail(r, 404, "not_found", NULL, _("There is no such storage pool."));
-    return pool;
+    return list_one(r, db_query("SELECT " POOL_COLUMNS " FROM storage_pools WHERE id = ?",
+                                DB_INT(id)),
+                    pool_from_row, _("There is no such storage pool."));
 }
 
 static json_t *pool_states(struct req *r)

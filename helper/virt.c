@@ -292,6 +292,16 @@ virDomainPtr virt_domain(long long host_id, const char *domain_name, virConnectP
     return dom;
 }
 
+int virt_error_code(struct err *err, const char *code, const char *what)
+{
+    return err_set(err, 502, code, NULL, "%s failed: %s", what, virGetLastErrorMessage());
+}
+
+int virt_error(struct err *err, const char *what)
+{
+    return virt_error_code(err, "libvirt_error", what);
+}
+
 virConnectPtr virt_conn(struct err *err)
 {
     return virt_conn_host(VIRT_LOCAL_HOST, err);

@@ -42,6 +42,11 @@ virConnectPtr virt_conn_host(long long host_id, struct err *err);
  * NULL. */
 virDomainPtr virt_domain(long long host_id, const char *domain_name, virConnectPtr *conn,
                          struct err *err);
+/* Records libvirt's last error for what failed ("Taking the snapshot"):
+ * a 502 with code (libvirt_error or storage_error); returns -1. */
+int virt_error_code(struct err *err, const char *code, const char *what);
+/* virt_error_code with libvirt_error. */
+int virt_error(struct err *err, const char *what);
 /* The host id of an open connection (for events), or 0. */
 long long virt_host_of(virConnectPtr conn);
 /* The IPv4 address by which this machine reaches host host_id (its

@@ -45,12 +45,6 @@
 #include "retention.h"
 #include "vm_ref.h"
 
-static int libvirt_error(struct err *err, const char *what)
-{
-    return err_set(err, 502, "libvirt_error", NULL, "%s failed: %s", what,
-                   virGetLastErrorMessage());
-}
-
 /* The store: a directory only the helper (and QEMU, to write a target it
  * is handed) reaches; created 0711 so QEMU may pass, never list. */
 static const char *store_dir(void)
@@ -204,7 +198,7 @@ static int backup_wait(virDomainPtr dom, const struct job *job, struct err *err)
         int type = VIR_DOMAIN_JOB_NONE, nparams = 0;
         virTypedParameterPtr params = NULL;
         if (virDomainGetJobStats(dom, &type, &params, &nparams, 0) < 0)
-            return libvirt_error(err, "Following the backup");
+            return virt_error(err, "Following the backup");
         unsigned long long done = 0, total = 0;
         virTypedParamsGetULLong(params, nparams, VIR_DOMAIN_JOB_DISK_PROCESSED, &done);
         virTypedParamsGetULLong(params, nparams, VIR_DOMAIN_JOB_DISK_TOTAL, &total);
@@ -220,7 +214,7 @@ static int backup_wait(virDomainPtr dom, const struct job *job, struct err *err)
     int type = VIR_DOMAIN_JOB_NONE, nparams = 0;
     virTypedParameterPtr params = NULL;
     if (virDomainGetJobStats(dom, &type, &params, &nparams, VIR_DOMAIN_JOB_STATS_COMPLETED) < 0)
-        return libvirt_error(err, "Reading the backup's outcome");
+        return virt_error(err, "Reading the backup's outcome");
     const char *message = NULL;
     virTypedParamsGetString(params, nparams, VIR_DOMAIN_JOB_ERRMSG, &message);
     unsigned long long elapsed = 0, processed = 0;
@@ -343,7 +337,7 @@ static int backup_take(virDomainPtr dom, long long id, long long parent_id,
     g_free(bxml);
     g_free(cxml);
     if (rc < 0)
-        return libvirt_error(err, "Beginning the backup");
+        return virt_error(err, "Beginning the backup");
     if (*from)
         job_log(job->id, "Incremental from the previous backup's checkpoint.");
     return backup_wait(dom, job, err);
@@ -427,7 +421,7 @@ static int backup_job(struct job *job)
     db_rows_free(row);
     int rc = vm_ref_load(job->vm_id, actor, &vm, &err);
     if (rc == 0)
-        rc = (dom = vm_ref_domain(&vm, &conn, &err)) ? 0 : -1;
+        rc = (dom = virt_domain(vm.host_id, vm.domain_name, &conn, &err)) ? 0 : -1;
     if (rc == 0 && !job_progress(job, 1))
         rc = JOB_CANCELLED;   /* cancelled while it waited in the queue */
     const char *state = dom ? vm_state_name(dom) : "";
@@ -436,7 +430,7 @@ static int backup_job(struct job *job)
         if (rc == 0)
             job_log(job->id, "The machine is stopped: starting it paused for the backup.");
         if (rc == 0 && virDomainCreateWithFlags(dom, VIR_DOMAIN_START_PAUSED) < 0)
-            rc = libvirt_error(&err, "Starting the machine paused");
+            rc = virt_error(&err, "Starting the machine paused");
         started_here = rc == 0;
     } else if (rc == 0 && strcmp(state, "running") && strcmp(state, "paused")) {
         rc = err_set(&err, 409, "wrong_state", NULL,
@@ -647,7 +641,8 @@ static json_t *backup_start(long long vm_id, const struct user *actor, const cha
     struct vm_ref vm;
     virConnectPtr conn = NULL;
     virDomainPtr dom = NULL;
-    if (vm_ref_load(vm_id, actor, &vm, err) < 0 || !(dom = vm_ref_domain(&vm, &conn, err)))
+    if (vm_ref_load(vm_id, actor, &vm, err) < 0 ||
+        !(dom = virt_domain(vm.host_id, vm.domain_name, &conn, err)))
         return NULL;
     vm_ref_release(dom, conn);
     g_mkdir_with_parents(store_dir(), 0711);
@@ -827,7 +822,7 @@ static int restore_job(struct job *job)
     int n = 0;
     int rc = vm_ref_load(job->vm_id, actor, &vm, &err);
     if (rc == 0)
-        rc = (dom = vm_ref_domain(&vm, &conn, &err)) ? 0 : -1;
+        rc = (dom = virt_domain(vm.host_id, vm.domain_name, &conn, &err)) ? 0 : -1;
     if (rc == 0 && strcmp(vm_state_name(dom), "stopped"))
         rc = err_set(&err, 409, "vm_running", NULL, "Stop the machine before restoring over it.");
     if (rc == 0)
@@ -888,7 +883,7 @@ static int op_restore(struct op_call *call)
     struct err gone = { 0 };   /* its 404 is not ours: the backup exists */
     if (vm_ref_load(vm_id, call->actor, &vm, &gone) < 0)
         return err_set(&call->err, 409, "vm_gone", NULL, "This backup's machine is gone.");
-    if (!(dom = vm_ref_domain(&vm, &conn, &call->err)))
+    if (!(dom = virt_domain(vm.host_id, vm.domain_name, &conn, &call->err)))
         return -1;
     const char *state = vm_state_name(dom);
     vm_ref_release(dom, conn);
@@ -977,8 +972,9 @@ static int op_delete(struct op_call *call)
     virConnectPtr conn = NULL;
     virDomainPtr dom = NULL;
     struct err ignored = { 0 };
+    /* No domain is fine: its checkpoint went with it. */
     if (vm_ref_load(vm_id, call->actor, &vm, &ignored) == 0)
-        dom = vm_ref_domain(&vm, &conn, &ignored);   /* none: its checkpoint went with it */
+        dom = virt_domain(vm.host_id, vm.domain_name, &conn, &ignored);
     int rc = backup_remove(dom, id, &call->err);
     vm_ref_release(dom, conn);
     if (rc == 0)

@@ -83,12 +83,6 @@ static struct hw_vm *hw_vm_load(long long id, const struct user *actor, struct e
     return vm;
 }
 
-static int libvirt_error(struct err *err, const char *what)
-{
-    return err_set(err, 502, "libvirt_error", NULL, "%s failed: %s", what,
-                   virGetLastErrorMessage());
-}
-
 /* Running or paused: a change must reach QEMU as well as the definition. */
 static bool hw_active(virDomainPtr dom)
 {
@@ -264,9 +258,9 @@ static int op_disk_add(struct op_call *call)
     g_free(vxml);
     int rc = 0;
     if (!vol)
-        rc = libvirt_error(&call->err, "Creating the disk");
+        rc = virt_error(&call->err, "Creating the disk");
     else if (virDomainAttachDeviceFlags(dom, xml, hw_flags(dom)) < 0) {
-        rc = libvirt_error(&call->err, "Attaching the disk");
+        rc = virt_error(&call->err, "Attaching the disk");
         virStorageVolDelete(vol, 0);
     } else if (db_exec("UPDATE vm_disks SET state = 'attached' WHERE id = ?", DB_INT(d->id)) < 0) {
         rc = err_set(&call->err, 503, "database_unavailable", NULL, "The database is not available.");
@@ -312,7 +306,7 @@ static int op_disk_resize(struct op_call *call)
     g_free(name);
     virStorageVolInfo info;
     if (!vol || virStorageVolGetInfo(vol, &info) < 0)
-        return libvirt_error(&call->err, "Reading the disk");
+        return virt_error(&call->err, "Reading the disk");
     unsigned long long bytes = (unsigned long long)size_gb << 30;
     if (bytes < info.capacity)
         return err_set(&call->err, 422, "shrink_refused", "size_gb",
@@ -322,10 +316,10 @@ static int op_disk_resize(struct op_call *call)
         rc = 0;
     else if (hw_active(dom))
         rc = virDomainBlockResize(dom, target, bytes, VIR_DOMAIN_BLOCK_RESIZE_BYTES) < 0
-                 ? libvirt_error(&call->err, "Growing the disk")
+                 ? virt_error(&call->err, "Growing the disk")
                  : 0;
     else
-        rc = virStorageVolResize(vol, bytes, 0) < 0 ? libvirt_error(&call->err, "Growing the disk")
+        rc = virStorageVolResize(vol, bytes, 0) < 0 ? virt_error(&call->err, "Growing the disk")
                                                     : 0;
     if (rc == 0)
         call->result = json_pack("{s:s, s:I, s:b}", "target", target, "size_gb",
@@ -452,7 +446,7 @@ static int unplug_wait(virDomainPtr dom, const struct hw_vm *vm, const char *wha
     removal_add(&w);
     bool asked = virDomainDetachDeviceAlias(dom, alias, VIR_DOMAIN_AFFECT_LIVE) == 0;
     if (!asked)
-        libvirt_error(err, "Detaching the device");
+        virt_error(err, "Detaching the device");
     bool removed = removal_wait(&w, asked ? seconds : 0);
     char *still = removed ? NULL : alias_of(dom, key);
     g_free(alias);
@@ -476,7 +470,7 @@ static int definition_detach(virDomainPtr dom, char *xml, const char *what, stru
     if (!xml || virDomainDetachDeviceFlags(dom, xml, VIR_DOMAIN_AFFECT_CONFIG) < 0) {
         virErrorPtr e = virGetLastError();
         if (!e || e->code != VIR_ERR_DEVICE_MISSING)
-            rc = libvirt_error(err, what);
+            rc = virt_error(err, what);
     }
     g_free(xml);
     return rc;
@@ -723,7 +717,7 @@ static int mac_on_host(virConnectPtr conn, const char *mac, struct err *err)
     virDomainPtr *doms = NULL;
     int n = virConnectListAllDomains(conn, &doms, 0);
     if (n < 0)
-        return libvirt_error(err, "Listing the domains");
+        return virt_error(err, "Listing the domains");
     GHashTable *macs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     for (int i = 0; i < n; i++) {
         char *live = virDomainGetXMLDesc(doms[i], 0);
@@ -802,7 +796,7 @@ static int vlan_check(virConnectPtr conn, const struct hw_nic *n, struct err *er
         xmlFreeDoc(doc);
     }
     if (!net)
-        return libvirt_error(err, "Looking up the NIC's network");
+        return virt_error(err, "Looking up the NIC's network");
     if (!ovs)
         return err_set(err, 422, "vlan_unsupported", "vlan",
                        "Network %s is not an Open vSwitch bridge: libvirt tags VLANs only on "
@@ -832,7 +826,7 @@ static int nic_libvirt_error(struct err *err, const char *what)
                        "tc said: %.80s). Leave bandwidth out, or set it while the machine is "
                        "stopped on a host that has them.",
                        strstr(why, "Error:") ? strstr(why, "Error:") : why);
-    return libvirt_error(err, what);
+    return virt_error(err, what);
 }
 
 /* Whether the NIC has these limits already (live if it runs, else
@@ -939,7 +933,7 @@ static int op_nic_update(struct op_call *call)
                  : virDomainUpdateDeviceFlags(t.dom, xml, hw_flags(t.dom));
     g_free(xml);
     if (rc < 0)
-        return call->err.status ? -1 : libvirt_error(&call->err, "Changing the NIC");
+        return call->err.status ? -1 : virt_error(&call->err, "Changing the NIC");
     call->result = json_pack("{s:s, s:s, s:s, s:b}", "mac", t.n->mac, "model", t.n->model,
                              "link_state", t.n->link_state, "live", hw_active(t.dom));
     return 0;
@@ -1035,7 +1029,7 @@ static int op_cdrom_set(struct op_call *call)
     }
     g_free(xml);
     if (rc < 0)
-        return libvirt_error(&call->err, "Changing the CD-ROM");
+        return virt_error(&call->err, "Changing the CD-ROM");
     call->result = json_pack("{s:b, s:b}", "live", active, "forced", forced);
     return 0;
 }
@@ -1051,9 +1045,9 @@ static int op_vcpus_set(struct op_call *call)
         return -1;
     bool active = hw_active(t.dom);
     if (active && virDomainSetVcpusFlags(t.dom, (unsigned)t.vm->vcpus, VIR_DOMAIN_AFFECT_LIVE) < 0)
-        return libvirt_error(&call->err, "Adding vCPUs");
+        return virt_error(&call->err, "Adding vCPUs");
     if (virDomainSetVcpusFlags(t.dom, (unsigned)t.vm->vcpus, VIR_DOMAIN_AFFECT_CONFIG) < 0)
-        return libvirt_error(&call->err, "Changing the vCPUs");
+        return virt_error(&call->err, "Changing the vCPUs");
     int live = active ? virDomainGetVcpusFlags(t.dom, VIR_DOMAIN_AFFECT_LIVE) : -1;
     call->result = json_pack("{s:i, s:b, s:i}", "vcpus", t.vm->vcpus, "live", active, "live_vcpus",
                              live);
@@ -1079,7 +1073,7 @@ static int op_memory_add(struct op_call *call)
                                         VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG);
     g_free(xml);
     if (rc < 0)
-        return libvirt_error(&call->err, "Adding memory");
+        return virt_error(&call->err, "Adding memory");
     virDomainInfo info;
     json_int_t live = virDomainGetInfo(t.dom, &info) == 0 ? (json_int_t)(info.maxMem >> 10) : -1;
     call->result = json_pack("{s:I}", "live_memory_mb", live);

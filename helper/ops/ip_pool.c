@@ -22,12 +22,6 @@ static int db_down(struct err *err)
     return err_set(err, 503, "database_unavailable", NULL, "The database is not available.");
 }
 
-static int libvirt_error(struct err *err, const char *what)
-{
-    return err_set(err, 502, "libvirt_error", NULL, "%s failed: %s", what,
-                   virGetLastErrorMessage());
-}
-
 static xmlDocPtr xml_parse(const char *xml)
 {
     return xml ? xmlReadMemory(xml, (int)strlen(xml), "x.xml", NULL,
@@ -112,7 +106,7 @@ static int hosts_remove(virNetworkPtr net, const char *mac, const char *ip, stru
         char *xml = host_xml(h->mac, h->ip, h->name);
         if (virNetworkUpdate(net, VIR_NETWORK_UPDATE_COMMAND_DELETE,
                              VIR_NETWORK_SECTION_IP_DHCP_HOST, -1, xml, update_flags(net)) < 0)
-            rc = err ? libvirt_error(err, "Removing a DHCP host entry") : -1;
+            rc = err ? virt_error(err, "Removing a DHCP host entry") : -1;
         else
             log_info("network %s: removed DHCP host %s %s", virNetworkGetName(net), h->mac, h->ip);
         g_free(xml);
@@ -169,7 +163,7 @@ static int hosts_follow(virConnectPtr conn, long long vm_id, long long nic_id, b
             char *xml = host_xml(mac, ip, NULL);
             if (virNetworkUpdate(net, VIR_NETWORK_UPDATE_COMMAND_ADD_LAST,
                                  VIR_NETWORK_SECTION_IP_DHCP_HOST, -1, xml, update_flags(net)) < 0)
-                rc = err ? libvirt_error(err, "Adding the DHCP host entry") : -1;
+                rc = err ? virt_error(err, "Adding the DHCP host entry") : -1;
             else
                 log_info("network %s: DHCP host %s -> %s", db_cell(rows, i, 0), mac, ip);
             g_free(xml);

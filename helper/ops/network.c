@@ -51,12 +51,6 @@ static int db_down(struct err *err)
     return err_set(err, 503, "database_unavailable", NULL, "The database is not available.");
 }
 
-static int libvirt_error(struct err *err, const char *what)
-{
-    return err_set(err, 502, "libvirt_error", NULL, "%s failed: %s", what,
-                   virGetLastErrorMessage());
-}
-
 static struct network_row *network_row_load(long long id, struct err *err)
 {
     struct db_rows *rows = db_query("SELECT id, name, mode, cidr, dhcp_start, dhcp_end, dns, "
@@ -217,7 +211,7 @@ static int network_row_check(virConnectPtr conn, const struct network_row *n, st
     virNetworkPtr *nets = NULL;
     int count = virConnectListAllNetworks(conn, &nets, 0);
     if (count < 0)
-        return libvirt_error(err, "Listing the networks");
+        return virt_error(err, "Listing the networks");
     int rc = 0;
     for (int i = 0; i < count; i++) {
         const char *other = virNetworkGetName(nets[i]);
@@ -349,9 +343,9 @@ static int op_create(struct op_call *call)
     g_autoptr(virNetwork) net = xml ? virNetworkDefineXML(conn, xml) : NULL;
     g_free(xml);
     if (!net)
-        return libvirt_error(&call->err, "Defining the network");
+        return virt_error(&call->err, "Defining the network");
     if (virNetworkCreate(net) < 0 || virNetworkSetAutostart(net, n->autostart) < 0) {
-        libvirt_error(&call->err, "Starting the network");
+        virt_error(&call->err, "Starting the network");
         if (virNetworkIsActive(net) == 1)
             virNetworkDestroy(net);
         virNetworkUndefine(net);
@@ -373,9 +367,9 @@ static int start_or_stop(struct op_call *call, bool start)
         return -1;
     int active = virNetworkIsActive(net);
     if (start && active != 1 && virNetworkCreate(net) < 0)
-        return libvirt_error(&call->err, "Starting the network");
+        return virt_error(&call->err, "Starting the network");
     if (!start && active == 1 && virNetworkDestroy(net) < 0)
-        return libvirt_error(&call->err, "Stopping the network");
+        return virt_error(&call->err, "Stopping the network");
     call->result = network_facts(conn, n->name);
     return 0;
 }
@@ -472,7 +466,7 @@ static int op_update(struct op_call *call)
     g_free(xml);
     if (!net) {
         free(before);
-        return libvirt_error(&call->err, "Changing the network");
+        return virt_error(&call->err, "Changing the network");
     }
     bool range_changed = strcmp(start, n->dhcp_start) || strcmp(end, n->dhcp_end);
     if (active && range_changed && had_range && *n->dhcp_start) {
@@ -488,7 +482,7 @@ static int op_update(struct op_call *call)
         g_free(new_xml);
         if (rc < 0) {
             free(before);
-            return libvirt_error(&call->err, "Changing the DHCP range");
+            return virt_error(&call->err, "Changing the DHCP range");
         }
     }
     /* What the running network still lacks: the live XML against the new
@@ -546,9 +540,9 @@ static int op_delete(struct op_call *call)
     g_autoptr(virNetwork) net = virNetworkLookupByName(conn, n->name);
     if (net) {
         if (virNetworkIsActive(net) == 1 && virNetworkDestroy(net) < 0)
-            return libvirt_error(&call->err, "Stopping the network");
+            return virt_error(&call->err, "Stopping the network");
         if (virNetworkUndefine(net) < 0)
-            return libvirt_error(&call->err, "Removing the network");
+            return virt_error(&call->err, "Removing the network");
     }
     call->result = json_pack("{s:b}", "deleted", 1);
     return 0;

@@ -19,12 +19,6 @@
 #include "quota.h"
 #include "rbac.h"
 
-static int libvirt_error(struct err *err, const char *what)
-{
-    return err_set(err, 502, "libvirt_error", NULL, "%s failed: %s", what,
-                   virGetLastErrorMessage());
-}
-
 /* libvirt's name of snapshot id: ours, so a user's name is never a tag
  * inside QEMU's image. */
 static void snap_libvirt_name(long long id, char *out, size_t size)
@@ -40,7 +34,7 @@ static int snap_supported(virDomainPtr dom, bool with_memory, struct err *err)
 {
     char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
     if (!xml)
-        return libvirt_error(err, "Reading the machine");
+        return virt_error(err, "Reading the machine");
     int blocker = domain_xml_snapshot_blocker(xml);
     free(xml);
     if (blocker < 0)
@@ -172,7 +166,7 @@ static int snap_take(virDomainPtr dom, long long id, const char *description, bo
                                     : NULL;
     g_free(xml);
     if (!snap)
-        return libvirt_error(err, "Taking the snapshot");
+        return virt_error(err, "Taking the snapshot");
     virDomainSnapshotFree(snap);
     return 0;
 }
@@ -196,7 +190,7 @@ static int snap_create_job(struct job *job)
     virDomainPtr dom = NULL;
     int rc = vm_ref_load(job->vm_id, actor, &vm, &err);
     if (rc == 0)
-        rc = (dom = vm_ref_domain(&vm, &conn, &err)) ? 0 : -1;
+        rc = (dom = virt_domain(vm.host_id, vm.domain_name, &conn, &err)) ? 0 : -1;
     struct db_rows *rows = db_query("SELECT description FROM snapshots WHERE id = ?",
                                     DB_INT(job->object_id));
     if (rc == 0 && (!rows || rows->nrows != 1))
@@ -250,7 +244,7 @@ static int op_create(struct op_call *call)
     bool with_memory = json_is_true(json_object_get(call->args, "include_memory"));
     if (vm_ref_load(json_integer_value(json_object_get(call->args, "vm_id")), call->actor, &vm,
                      &call->err) < 0 ||
-        !(dom = vm_ref_domain(&vm, &conn, &call->err)))
+        !(dom = virt_domain(vm.host_id, vm.domain_name, &conn, &call->err)))
         return -1;
     int rc = -1;
     const char *state = vm_state_name(dom);
@@ -313,13 +307,13 @@ static int op_list(struct op_call *call)
     virDomainPtr dom = NULL;
     if (vm_ref_load(json_integer_value(json_object_get(call->args, "vm_id")), call->actor, &vm,
                      &call->err) < 0 ||
-        !(dom = vm_ref_domain(&vm, &conn, &call->err)))
+        !(dom = virt_domain(vm.host_id, vm.domain_name, &conn, &call->err)))
         return -1;
     virDomainSnapshotPtr *snaps = NULL;
     int n = virDomainListAllSnapshots(dom, &snaps, 0);
     if (n < 0) {
         vm_ref_release(dom, conn);
-        return libvirt_error(&call->err, "Listing the snapshots");
+        return virt_error(&call->err, "Listing the snapshots");
     }
     json_t *list = json_array();
     for (int i = 0; i < n; i++) {
@@ -382,9 +376,9 @@ static virDomainSnapshotPtr snap_lookup(virDomainPtr dom, const struct vm_ref *v
 static int snap_revert(virDomainPtr dom, virDomainSnapshotPtr snap, bool start, struct err *err)
 {
     if (virDomainRevertToSnapshot(snap, 0) < 0)
-        return libvirt_error(err, "Reverting to the snapshot");
+        return virt_error(err, "Reverting to the snapshot");
     if (start && virDomainIsActive(dom) == 0 && virDomainCreate(dom) < 0)
-        return libvirt_error(err, "Starting the machine");
+        return virt_error(err, "Starting the machine");
     vm_state_sync(dom);
     return 0;
 }
@@ -399,7 +393,7 @@ static int snap_revert_job(struct job *job)
     virDomainPtr dom = NULL;
     virDomainSnapshotPtr snap = NULL;
     int rc = vm_ref_load(job->vm_id, actor, &vm, &err);
-    if (rc == 0 && !(dom = vm_ref_domain(&vm, &conn, &err)))
+    if (rc == 0 && !(dom = virt_domain(vm.host_id, vm.domain_name, &conn, &err)))
         rc = -1;
     if (rc == 0 && !(snap = snap_lookup(dom, &vm, job->object_id, NULL, &err)))
         rc = -1;
@@ -436,7 +430,7 @@ static int op_revert(struct op_call *call)
     bool with_memory = false;
     if (vm_ref_load(json_integer_value(json_object_get(call->args, "vm_id")), call->actor, &vm,
                      &call->err) < 0 ||
-        !(dom = vm_ref_domain(&vm, &conn, &call->err)))
+        !(dom = virt_domain(vm.host_id, vm.domain_name, &conn, &call->err)))
         return -1;
     int rc = -1;
     const char *state = vm_state_name(dom);
@@ -477,7 +471,7 @@ static int snap_delete_one(virDomainPtr dom, const struct vm_ref *vm, long long 
     /* One libvirt no longer has: only its row is left to remove. */
     if (snap && virDomainSnapshotDelete(snap, 0) < 0) {
         virDomainSnapshotFree(snap);
-        return libvirt_error(err, "Deleting the snapshot");
+        return virt_error(err, "Deleting the snapshot");
     }
     if (snap)
         virDomainSnapshotFree(snap);
@@ -494,7 +488,7 @@ static int op_delete(struct op_call *call)
     virDomainPtr dom = NULL;
     if (vm_ref_load(json_integer_value(json_object_get(call->args, "vm_id")), call->actor, &vm,
                      &call->err) < 0 ||
-        !(dom = vm_ref_domain(&vm, &conn, &call->err)))
+        !(dom = virt_domain(vm.host_id, vm.domain_name, &conn, &call->err)))
         return -1;
     long long sid = json_integer_value(json_object_get(call->args, "snapshot_id"));
     int rc = snap_delete_one(dom, &vm, sid, &call->err);
@@ -546,7 +540,7 @@ static int op_merge(struct op_call *call)
     long long target = json_integer_value(json_object_get(call->args, "target"));
     if (vm_ref_load(json_integer_value(json_object_get(call->args, "vm_id")), call->actor, &vm,
                      &call->err) < 0 ||
-        !(dom = vm_ref_domain(&vm, &conn, &call->err)))
+        !(dom = virt_domain(vm.host_id, vm.domain_name, &conn, &call->err)))
         return -1;
     int rc = -1;
     GArray *chain = NULL;
@@ -649,7 +643,7 @@ static int snap_scheduled(long long vm_id, time_t slot, struct err *err, json_t 
         goto out;
     }
     rc = vm_ref_load(vm_id, actor, &vm, err);
-    if (rc == 0 && !(dom = vm_ref_domain(&vm, &conn, err)))
+    if (rc == 0 && !(dom = virt_domain(vm.host_id, vm.domain_name, &conn, err)))
         rc = -1;
     const char *state = dom ? vm_state_name(dom) : "";
     bool on = !strcmp(state, "running") || !strcmp(state, "paused");

@@ -49,12 +49,6 @@ static int db_down(struct err *err)
     return err_set(err, 503, "database_unavailable", NULL, "The database is not available.");
 }
 
-static int libvirt_error(struct err *err, const char *what)
-{
-    return err_set(err, 502, "storage_error", NULL, "%s failed: %s", what,
-                   virGetLastErrorMessage());
-}
-
 static struct storage_row *row_load(long long id, struct err *err)
 {
     struct db_rows *rows = db_query("SELECT id, name, type, path, source_host, source_path, "
@@ -381,14 +375,14 @@ static int create_action(struct timed *t, virConnectPtr conn, struct storage_row
     virStoragePoolPtr pool = virStoragePoolDefineXML(conn, xml, 0);
     g_free(xml);
     if (!pool)
-        return libvirt_error(&t->err, "Defining the pool");
+        return virt_error_code(&t->err, "storage_error", "Defining the pool");
     int rc = 0;
     if (virStoragePoolBuild(pool, 0) < 0)
-        rc = libvirt_error(&t->err, "Building the pool");
+        rc = virt_error_code(&t->err, "storage_error", "Building the pool");
     else if (virStoragePoolCreate(pool, 0) < 0)
-        rc = libvirt_error(&t->err, "Starting the pool");
+        rc = virt_error_code(&t->err, "storage_error", "Starting the pool");
     else if (virStoragePoolSetAutostart(pool, p->autostart) < 0)
-        rc = libvirt_error(&t->err, "Setting the pool's autostart");
+        rc = virt_error_code(&t->err, "storage_error", "Setting the pool's autostart");
     if (rc < 0) {
         if (virStoragePoolIsActive(pool) == 1)
             virStoragePoolDestroy(pool);
@@ -405,7 +399,7 @@ static int start_action(struct timed *t, virConnectPtr conn, struct storage_row 
     virStoragePoolPtr pool = pool_of(conn, p, &t->err);
     int rc = pool ? 0 : -1;
     if (pool && virStoragePoolIsActive(pool) != 1 && virStoragePoolCreate(pool, 0) < 0)
-        rc = libvirt_error(&t->err, "Starting the pool");
+        rc = virt_error_code(&t->err, "storage_error", "Starting the pool");
     if (pool)
         virStoragePoolFree(pool);
     return rc;
@@ -416,7 +410,7 @@ static int stop_action(struct timed *t, virConnectPtr conn, struct storage_row *
     virStoragePoolPtr pool = pool_of(conn, p, &t->err);
     int rc = pool ? 0 : -1;
     if (pool && virStoragePoolIsActive(pool) == 1 && virStoragePoolDestroy(pool) < 0)
-        rc = libvirt_error(&t->err, "Stopping the pool");
+        rc = virt_error_code(&t->err, "storage_error", "Stopping the pool");
     if (pool)
         virStoragePoolFree(pool);
     return rc;
@@ -427,7 +421,7 @@ static int refresh_action(struct timed *t, virConnectPtr conn, struct storage_ro
     virStoragePoolPtr pool = pool_of(conn, p, &t->err);
     int rc = pool ? 0 : -1;
     if (pool && virStoragePoolRefresh(pool, 0) < 0)
-        rc = libvirt_error(&t->err, "Refreshing the pool");
+        rc = virt_error_code(&t->err, "storage_error", "Refreshing the pool");
     if (pool)
         virStoragePoolFree(pool);
     return rc;
@@ -441,17 +435,17 @@ static int delete_action(struct timed *t, virConnectPtr conn, struct storage_row
     int rc = 0;
     if (pool) {
         if (virStoragePoolIsActive(pool) != 1 && virStoragePoolCreate(pool, 0) < 0)
-            rc = libvirt_error(&t->err, "Starting the pool to remove it");
+            rc = virt_error_code(&t->err, "storage_error", "Starting the pool to remove it");
         int volumes = rc == 0 ? (virStoragePoolRefresh(pool, 0), virStoragePoolNumOfVolumes(pool)) : 0;
         if (rc == 0 && volumes > 0)
             rc = err_set(&t->err, 409, "pool_not_empty", NULL,
                          "The pool still holds %d volumes; delete them first.", volumes);
         if (rc == 0 && virStoragePoolDestroy(pool) < 0)
-            rc = libvirt_error(&t->err, "Stopping the pool");
+            rc = virt_error_code(&t->err, "storage_error", "Stopping the pool");
         if (rc == 0 && virStoragePoolDelete(pool, 0) < 0)
-            rc = libvirt_error(&t->err, "Removing the pool's storage");
+            rc = virt_error_code(&t->err, "storage_error", "Removing the pool's storage");
         if (rc == 0 && virStoragePoolUndefine(pool) < 0)
-            rc = libvirt_error(&t->err, "Removing the pool");
+            rc = virt_error_code(&t->err, "storage_error", "Removing the pool");
         virStoragePoolFree(pool);
     }
     if (rc == 0 && db_exec("DELETE FROM storage_pools WHERE id = ?", DB_INT(p->id)) < 0)
@@ -465,7 +459,7 @@ static int autostart_action(struct timed *t, virConnectPtr conn, struct storage_
     virStoragePoolPtr pool = pool_of(conn, p, &t->err);
     int rc = pool ? 0 : -1;
     if (pool && virStoragePoolSetAutostart(pool, p->autostart) < 0)
-        rc = libvirt_error(&t->err, "Setting the pool's autostart");
+        rc = virt_error_code(&t->err, "storage_error", "Setting the pool's autostart");
     if (pool)
         virStoragePoolFree(pool);
     return rc;
@@ -581,7 +575,7 @@ static int info_fn(struct timed *t)
         if (!pool) {
             t->result = json_pack("{s:s}", "state", "missing");
         } else if (virStoragePoolGetInfo(pool, &info) < 0) {
-            rc = libvirt_error(&t->err, "Reading the pool");
+            rc = virt_error_code(&t->err, "storage_error", "Reading the pool");
         } else {
             virStoragePoolGetAutostart(pool, &autostart);
             const char *state = info.state == VIR_STORAGE_POOL_RUNNING    ? "active"
@@ -648,8 +642,9 @@ static bool volume_name_valid(const char *name)
     return net_name_valid(name) && strlen(name) <= 48;
 }
 
-/* The active pool of t, refreshed; NULL with t->err set. */
-static virStoragePoolPtr active_pool(struct timed *t, virConnectPtr conn, struct storage_row *p)
+/* p's pool if it is running; NULL with t->err set (409 pool_inactive when
+ * it is stopped). */
+static virStoragePoolPtr running_pool(struct timed *t, virConnectPtr conn, struct storage_row *p)
 {
     virStoragePoolPtr pool = pool_of(conn, p, &t->err);
     if (pool && virStoragePoolIsActive(pool) != 1) {
@@ -657,6 +652,13 @@ static virStoragePoolPtr active_pool(struct timed *t, virConnectPtr conn, struct
         virStoragePoolFree(pool);
         return NULL;
     }
+    return pool;
+}
+
+/* running_pool, refreshed: what a volume job acts on. */
+static virStoragePoolPtr active_pool(struct timed *t, virConnectPtr conn, struct storage_row *p)
+{
+    virStoragePoolPtr pool = running_pool(t, conn, p);
     if (pool)
         virStoragePoolRefresh(pool, 0);
     return pool;
@@ -679,17 +681,12 @@ static json_t *volume_json(virStorageVolPtr vol, int users)
  * (POST .../refresh does, in a job), so a page waits on no disk. */
 static int volumes_action(struct timed *t, virConnectPtr conn, struct storage_row *p)
 {
-    virStoragePoolPtr pool = pool_of(conn, p, &t->err);
-    if (pool && virStoragePoolIsActive(pool) != 1) {
-        err_set(&t->err, 409, "pool_inactive", NULL, "Start the storage pool first.");
-        virStoragePoolFree(pool);
-        pool = NULL;
-    }
+    virStoragePoolPtr pool = running_pool(t, conn, p);
     if (!pool)
         return -1;
     virStorageVolPtr *vols = NULL;
     int n = virStoragePoolListAllVolumes(pool, &vols, 0);
-    int rc = n < 0 ? libvirt_error(&t->err, "Listing the volumes") : 0;
+    int rc = n < 0 ? virt_error_code(&t->err, "storage_error", "Listing the volumes") : 0;
     GPtrArray *paths = n > 0 ? domain_disk_paths(conn) : NULL;
     t->result = json_array();
     for (int i = 0; i < n; i++) {
@@ -750,7 +747,7 @@ static int volume_create_action(struct timed *t, virConnectPtr conn, struct stor
     virStorageVolPtr vol = xml ? virStorageVolCreateXML(pool, xml, 0) : NULL;
     g_free(xml);
     if (rc == 0 && !vol)
-        rc = libvirt_error(&t->err, "Creating the volume");
+        rc = virt_error_code(&t->err, "storage_error", "Creating the volume");
     if (vol) {
         t->result = volume_json(vol, 0);
         virStorageVolFree(vol);
@@ -780,7 +777,7 @@ static int volume_resize_action(struct timed *t, virConnectPtr conn, struct stor
         rc = err_set(&t->err, 422, "cannot_shrink", "capacity_gb",
                      "A volume only grows (shrinking would cut off its data).");
     if (rc == 0 && virStorageVolResize(vol, (unsigned long long)gb << 30, 0) < 0)
-        rc = libvirt_error(&t->err, "Resizing the volume");
+        rc = virt_error_code(&t->err, "storage_error", "Resizing the volume");
     if (rc == 0)
         t->result = volume_json(vol, 0);
     if (vol)
@@ -817,7 +814,7 @@ static int volume_delete_action(struct timed *t, virConnectPtr conn, struct stor
     if (rc == 0 && template_holds(p, virStorageVolGetName(vol), &t->err) != 0)
         rc = -1;
     if (rc == 0 && virStorageVolDelete(vol, 0) < 0)
-        rc = libvirt_error(&t->err, "Deleting the volume");
+        rc = virt_error_code(&t->err, "storage_error", "Deleting the volume");
     if (rc == 0)
         t->result = json_pack("{s:b}", "deleted", 1);
     free(path);
@@ -859,12 +856,7 @@ static int volume_check_action(struct timed *t, virConnectPtr conn, struct stora
         return err_set(&t->err, 400, "invalid_name", "name", "The volume name is not valid.");
     if (create && !strcmp(p->type, "logical") && format && strcmp(format, "raw"))
         return err_set(&t->err, 422, "invalid_volume", "format", "A logical volume is raw.");
-    virStoragePoolPtr pool = pool_of(conn, p, &t->err);
-    if (pool && virStoragePoolIsActive(pool) != 1) {
-        err_set(&t->err, 409, "pool_inactive", NULL, "Start the storage pool first.");
-        virStoragePoolFree(pool);
-        pool = NULL;
-    }
+    virStoragePoolPtr pool = running_pool(t, conn, p);
     if (!pool)
         return -1;
     virStorageVolPtr vol = volume_name_valid(name) ? virStorageVolLookupByName(pool, name) : NULL;
@@ -986,12 +978,7 @@ static int room_check(struct timed *t, virConnectPtr conn, struct storage_row *p
         return err_set(&t->err, 400, "invalid_name", "name", "The volume name is not valid.");
     if (file_pool(p, &t->err) < 0)
         return -1;
-    virStoragePoolPtr pool = pool_of(conn, p, &t->err);
-    if (pool && virStoragePoolIsActive(pool) != 1) {
-        err_set(&t->err, 409, "pool_inactive", NULL, "Start the storage pool first.");
-        virStoragePoolFree(pool);
-        return -1;
-    }
+    virStoragePoolPtr pool = running_pool(t, conn, p);
     if (!pool)
         return -1;
     int rc = 0;
@@ -1003,7 +990,7 @@ static int room_check(struct timed *t, virConnectPtr conn, struct storage_row *p
         rc = err_set(&t->err, 409, "volume_exists", "name", "The pool has a volume called %s.",
                      name);
     else if (virStoragePoolGetInfo(pool, &info) < 0)
-        rc = libvirt_error(&t->err, "Reading the pool");
+        rc = virt_error_code(&t->err, "storage_error", "Reading the pool");
     else if ((unsigned long long)bytes > info.available)
         rc = err_set(&t->err, 413, "pool_full", NULL,
                      "The pool has %llu bytes free; the volume needs %lld.", info.available, bytes);
@@ -1038,7 +1025,7 @@ static int import_action(struct timed *t, virConnectPtr conn, struct storage_row
     if (pool && virStoragePoolRefresh(pool, 0) == 0)
         vol = virStorageVolLookupByName(pool, name);
     if (rc == 0 && !vol) {
-        rc = libvirt_error(&t->err, "Adding the volume to the pool");
+        rc = virt_error_code(&t->err, "storage_error", "Adding the volume to the pool");
         unlink(path);
     }
     if (vol) {
@@ -1076,12 +1063,7 @@ static int download_action(struct timed *t, virConnectPtr conn, struct storage_r
 {
     if (file_pool(p, &t->err) < 0)
         return -1;
-    virStoragePoolPtr pool = pool_of(conn, p, &t->err);
-    if (pool && virStoragePoolIsActive(pool) != 1) {
-        err_set(&t->err, 409, "pool_inactive", NULL, "Start the storage pool first.");
-        virStoragePoolFree(pool);
-        pool = NULL;
-    }
+    virStoragePoolPtr pool = running_pool(t, conn, p);
     virStorageVolPtr vol = pool ? volume_of(t, pool) : NULL;
     int rc = vol ? 0 : -1;
     char *path = vol ? virStorageVolGetPath(vol) : NULL;

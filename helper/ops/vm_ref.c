@@ -1,5 +1,5 @@
 /* What the snapshot and backup ops share: the VM row they act on, checked
- * against the actor, and its libvirt domain. */
+ * against the actor (its domain: virt_domain). */
 #include "vm_ref.h"
 
 #include <glib.h>
@@ -28,21 +28,6 @@ int vm_ref_load(long long vm_id, const struct user *actor, struct vm_ref *vm, st
     }
     db_rows_free(rows);
     return rc;
-}
-
-virDomainPtr vm_ref_domain(const struct vm_ref *vm, virConnectPtr *conn, struct err *err)
-{
-    *conn = virt_conn_host(vm->host_id, err);
-    if (!*conn)
-        return NULL;
-    virDomainPtr dom = virDomainLookupByName(*conn, vm->domain_name);
-    if (!dom) {
-        err_set(err, 409, "no_domain", NULL,
-                "This virtual machine has no domain in libvirt; see the reconcile report.");
-        virConnectClose(*conn);
-        *conn = NULL;
-    }
-    return dom;
 }
 
 void vm_ref_release(virDomainPtr dom, virConnectPtr conn)

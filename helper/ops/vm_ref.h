@@ -21,10 +21,7 @@ struct vm_ref {
 
 /* The VM if actor may touch it, else the 404 of a VM that does not exist. */
 int vm_ref_load(long long vm_id, const struct user *actor, struct vm_ref *vm, struct err *err);
-/* The VM's domain (and a referenced connection), or NULL with err (409
- * no_domain when libvirt has none). */
-virDomainPtr vm_ref_domain(const struct vm_ref *vm, virConnectPtr *conn, struct err *err);
-/* Frees either, when set. */
+/* Frees either, when set (the domain and connection of virt_domain). */
 void vm_ref_release(virDomainPtr dom, virConnectPtr conn);
 
 /* Claims slot (unix time) of vm_id's schedule in table (a policy table

@@ -141,6 +141,20 @@ json_t *list_one_owned(struct req *r, struct db_rows *rows, int owner_col, list_
     return one;
 }
 
+static json_t *path_vm_from_row(const struct db_rows *rows, int i)
+{
+    return json_pack("{s:I, s:I, s:s, s:s}", "id", (json_int_t)db_cell_int(rows, i, 0, 0),
+                     "owner_id", (json_int_t)db_cell_int(rows, i, 1, 0), "name",
+                     db_cell(rows, i, 2), "state", db_cell(rows, i, 3));
+}
+
+json_t *list_path_vm(struct req *r)
+{
+    return list_one_owned(r, db_query("SELECT id, owner_id, name, state FROM vms WHERE id = ?",
+                                      DB_INT(req_param(r, "id")->num)),
+                          1, path_vm_from_row, _("There is no such virtual machine."));
+}
+
 /* "&k=v" for each of keys the request has, except skip. */
 static GString *kept_query(struct req *r, const char *const *keys, const char *skip)
 {

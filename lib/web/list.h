@@ -47,6 +47,10 @@ json_t *list_one(struct req *r, struct db_rows *rows, list_row_fn to_json, const
  * the caller may not touch (rbac_may_touch) gets the same 404 as none. */
 json_t *list_one_owned(struct req *r, struct db_rows *rows, int owner_col, list_row_fn to_json,
                        const char *missing);
+/* The VM of the path's {id} ({id, owner_id, name, state}) if the caller may
+ * touch it, else the 404 of none (NULL): what a VM's snapshots and backups
+ * hang on. */
+json_t *list_path_vm(struct req *r);
 
 /* For list pages: links that keep the query's other parameters (keys,
  * NULL-terminated) and change one. list_paging gives {prev, next} hrefs of

@@ -12,4 +12,9 @@
  * client's absent field means on. 0, or -1 with the 400 set. */
 int schedule_input(struct req *r, bool *enabled);
 
+/* The policy of the path's VM, policy_of(r, vm id), or NULL with r's error. */
+typedef json_t *(*schedule_policy_fn)(struct req *r, long long vm_id);
+/* GET of a VM's policy: {policy} for a VM the caller may see (else 404). */
+int schedule_policy_show(struct req *r, schedule_policy_fn policy_of);
+
 #endif

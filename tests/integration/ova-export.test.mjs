@@ -15,8 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import {
-  adminClient, assertError, BASE, createVmDone, dataOf, domainOf, jobEnded, jobOf, serialLog, sql,
-  STATE, uniqueName, userClient, waitFor,
+  adminClient, assertError, BASE, createVmDone, dataOf, demoVmDone, domainOf, jobEnded, jobOf, serialLog,
+  sql, STATE, uniqueName, userClient, waitFor,
 } from './lib.mjs';
 import { importFile } from './tus.mjs';
 
@@ -30,13 +30,7 @@ const work = mkdtempSync(join(tmpdir(), 'vmm-ova-'));
 before(async () => {
   admin = await adminClient();
   owner = await userClient(admin);
-  const templateId = Number(sql("SELECT id FROM templates WHERE name = 'Demo (busybox)'")[0][0]);
-  const made = await createVmDone(owner.client, {
-    name: '导出 export', template_id: templateId, vcpus: 2, memory_mb: 192, disk_gb: 1, start: false,
-  });
-  assert.equal(made.status, 201, made.text);
-  assert.equal(made.job.state, 'succeeded', JSON.stringify(made.job));
-  vm = made.vm;
+  vm = await demoVmDone(owner.client, { name: '导出 export', vcpus: 2, memory_mb: 192 });
 });
 
 after(async () => {

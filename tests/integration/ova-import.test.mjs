@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import {
-  adminClient, assertError, BASE, createVmDone, dataOf, domainOf, jobEnded, jobOf, serialLog, sql,
+  adminClient, assertError, BASE, dataOf, demoVmDone, domainOf, jobEnded, jobOf, serialLog, sql,
   STATE, uniqueName, userClient, waitFor,
 } from './lib.mjs';
 import { tusUpload, waitJob } from './tus.mjs';
@@ -34,13 +34,7 @@ before(async () => {
   admin = await adminClient();
   owner = await userClient(admin);
   other = await userClient(admin);
-  const templateId = Number(sql("SELECT id FROM templates WHERE name = 'Demo (busybox)'")[0][0]);
-  const vm = await createVmDone(owner.client, {
-    name: uniqueName('ova-src'), template_id: templateId, vcpus: 2, memory_mb: 192, disk_gb: 1, start: false,
-  });
-  assert.equal(vm.status, 201, vm.text);
-  assert.equal(vm.job.state, 'succeeded', JSON.stringify(vm.job));
-  source = vm.vm;
+  source = await demoVmDone(owner.client, { name: uniqueName('ova-src'), vcpus: 2, memory_mb: 192 });
   const res = await owner.client.api('POST', `/vms/${source.id}/export`, {});
   assert.equal(res.status, 202, res.text);
   const job = await jobEnded(owner.client, jobOf(res).id, 300_000);
